@@ -1,0 +1,24 @@
+// Builds the three bundles (extension, lazily loaded engine, CLI) with esbuild and
+// compiles everything (src, test, bench) with tsc into out/ for the test runner.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+
+const watchless = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
+const production = process.argv.includes('--production');
+const minify = production || !process.argv.includes('--dev');
+
+rmSync('dist', { recursive: true, force: true });
+await Promise.all([
+  // The extension entry stays small: the engine (yaml, ajv, core) is a separate bundle
+  // that the extension requires on first use, so activation parses only the frame.
+  build({ ...watchless, minify, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', './core.js'] }),
+  build({ ...watchless, minify, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' }),
+  build({ ...watchless, minify, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', define: { GODEPLOY_VERSION: JSON.stringify(pkg.version) }, banner: { js: '#!/usr/bin/env node' } }),
+]);
+chmodSync('dist/cli.js', 0o755);
+if (!process.argv.includes('--no-tsc')) {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { stdio: 'inherit' });
+}

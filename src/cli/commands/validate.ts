@@ -1,0 +1,47 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { formatDiagnostic, hasErrors } from '../../core/config/diagnostic';
+import { validateConfigText } from '../../core/config/load';
+import { usageError } from '../../core/errors';
+import { inspectModule, type ModuleInspection } from '../../core/gomod/inspect';
+import type { CliIO } from '../io';
+import { resolveConfigPath, type GlobalOptions } from '../context';
+
+export const validateHelp = `godeploy validate [--json]
+  Checks godeploy.yaml: YAML syntax, the schema, semantic rules and the module's main package.
+  Prints one FILE:LINE:COL message per problem; exits 2 if there is any error.`;
+
+export async function runValidate(io: CliIO, g: GlobalOptions, json: boolean): Promise<number> {
+  const { file, exists } = await resolveConfigPath(g);
+  if (!exists) throw usageError(`no godeploy.yaml at ${file}`, 'run `godeploy init` next to go.mod, or pass --config FILE');
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw usageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const inspection = await inspectNear(file);
+  const display = path.relative(io.cwd, file) || file;
+  const result = validateConfigText(display.startsWith('..') ? file : display, text, inspection);
+  const failed = hasErrors(result.diagnostics);
+  if (json) {
+    io.json({ file, valid: !failed, diagnostics: result.diagnostics });
+  } else {
+    for (const d of result.diagnostics) io.err(formatDiagnostic(d));
+    if (!failed) {
+      const envs = Object.keys(result.config?.environments ?? { dev: null });
+      io.out(`${display}: valid (environments: ${envs.join(', ')})`);
+    }
+  }
+  return failed ? 2 : 0;
+}
+
+/** The module next to the config, for the checks that need it; none if there is no go.mod. */
+async function inspectNear(file: string): Promise<ModuleInspection | undefined> {
+  try {
+    await fs.access(path.join(path.dirname(file), 'go.mod'));
+  } catch {
+    return undefined;
+  }
+  return inspectModule(path.dirname(file));
+}

@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import { GoDeployError, usageError } from '../core/errors';
+import { CancellationSource } from '../core/cancellation';
+import { processIO, type CliIO } from './io';
+import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
+import { initHelp, runInit } from './commands/init';
+import { inspectHelp, runInspect } from './commands/inspect';
+import { runValidate, validateHelp } from './commands/validate';
+
+declare const GODEPLOY_VERSION: string | undefined;
+
+const usage = `godeploy: deploy Go services from the same godeploy.yaml the Go Deploy editor extension uses
+
+Usage: godeploy [-C DIR] [--config FILE] COMMAND [options]
+
+Commands:
+  init [--force] [--main PKG] [--dry-run]   write a commented godeploy.yaml from the module
+  inspect [DIR] [--json]                    report what Go Deploy sees in the module
+  validate [--json]                         check godeploy.yaml; FILE:LINE:COL per problem
+
+Global options:
+  -C DIR          run as if started in DIR
+  --config FILE   use this config (default: godeploy.yaml here or next to the nearest go.mod)
+  -h, --help      show help (also: godeploy COMMAND --help)
+  --version       print the version
+
+Exit codes: 0 done, 1 the operation failed, 2 usage or config error.`;
+
+const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp };
+
+/** Which options each command accepts (besides the global ones). */
+const commandOptions: Record<string, string[]> = {
+  init: ['force', 'main', 'dry-run'],
+  inspect: ['json'],
+  validate: ['json'],
+};
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const cancel = new CancellationSource();
+  const onSigint = () => cancel.cancel();
+  process.once('SIGINT', onSigint);
+  try {
+    return await dispatch(argv, io);
+  } catch (e) {
+    if (e instanceof GoDeployError) {
+      io.err(`godeploy: ${e.format()}`);
+      return e.exitCode;
+    }
+    io.err(`godeploy: internal error: ${(e as Error)?.stack ?? String(e)}`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+async function dispatch(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        C: { type: 'string', short: 'C' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+        json: { type: 'boolean' },
+        force: { type: 'boolean' },
+        main: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    throw usageError((e as Error).message.replace(/\. To specify .*$/s, ''), 'see `godeploy --help`');
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.version) {
+    io.out(typeof GODEPLOY_VERSION === 'string' ? GODEPLOY_VERSION : 'dev');
+    return 0;
+  }
+  if (!command) {
+    io.out(usage);
+    return values.help ? 0 : 2;
+  }
+  if (!(command in commandOptions)) {
+    throw usageError(`unknown command "${command}"`, `commands: ${Object.keys(commandOptions).join(', ')}; see \`godeploy --help\``);
+  }
+  if (values.help) {
+    io.out(helps[command]);
+    return 0;
+  }
+  const global = new Set(['C', 'config', 'help', 'version']);
+  for (const name of Object.keys(values)) {
+    if (!global.has(name) && !commandOptions[command].includes(name)) {
+      throw usageError(`${command} does not take --${name}`, `see \`godeploy ${command} --help\``);
+    }
+  }
+  const g: GlobalOptions = { dir: resolveDir(io, values.C), config: values.config };
+  switch (command) {
+    case 'init':
+      requireNoExtraArgs('init', args);
+      return runInit(io, g, { force: values.force === true, main: values.main, dryRun: values['dry-run'] === true });
+    case 'inspect':
+      if (args.length > 1) requireNoExtraArgs('inspect', args.slice(1));
+      return runInspect(io, g, args, values.json === true);
+    case 'validate':
+      requireNoExtraArgs('validate', args);
+      return runValidate(io, g, values.json === true);
+  }
+  return 2;
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,127 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import type { ConfigDiagnostic, Severity } from './diagnostic';
+
+export type PathSegment = string | number;
+
+/**
+ * A parsed godeploy.yaml that remembers where every value came from, so any later
+ * check (schema, semantics, inspection) can point at the exact line and column.
+ */
+export class ConfigDocument {
+  readonly doc: Document.Parsed;
+  private readonly lines: LineCounter;
+
+  private constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {
+    this.lines = new LineCounter();
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: true, uniqueKeys: true, strict: true });
+  }
+
+  static parse(file: string, text: string): ConfigDocument {
+    return new ConfigDocument(file, text);
+  }
+
+  /** Syntax errors and warnings reported by the YAML parser. */
+  syntaxDiagnostics(): ConfigDiagnostic[] {
+    const out: ConfigDiagnostic[] = [];
+    const add = (severity: Severity, list: readonly { message: string; pos: [number, number] }[]) => {
+      for (const e of list) {
+        const first = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        out.push({ ...this.span(e.pos[0], e.pos[1]), severity, path: '', message: `YAML syntax: ${first}`, hint: syntaxHint(first) });
+      }
+    };
+    add('error', this.doc.errors);
+    add('warning', this.doc.warnings);
+    return out;
+  }
+
+  /** The plain data, as far as it could be parsed; never throws. */
+  toData(): unknown {
+    try {
+      return this.doc.toJS({ maxAliasCount: 100 });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A diagnostic at the key (`at: 'key'`) or the value of a path, or at the nearest existing parent. */
+  diagnosticAt(path: readonly PathSegment[], at: 'key' | 'value', severity: Severity, message: string, hint?: string): ConfigDiagnostic {
+    const [start, end] = this.rangeOf(path, at);
+    return { ...this.span(start, end), severity, path: formatPath(path), message, hint };
+  }
+
+  /** Offsets of a path's key or value; falls back to the deepest ancestor that exists. */
+  rangeOf(path: readonly PathSegment[], at: 'key' | 'value'): [number, number] {
+    let node: unknown = this.doc.contents;
+    let best: [number, number] = rangeOfNode(node) ?? [0, 0];
+    for (let i = 0; i < path.length; i++) {
+      const pair = childPair(node, path[i]);
+      if (!pair) break;
+      const last = i === path.length - 1;
+      if (last && at === 'key' && pair.key) {
+        return rangeOfNode(pair.key) ?? best;
+      }
+      node = pair.value;
+      // A key with no value (`port:`) has no range of its own: point at the key.
+      best = rangeOfNode(pair.value) ?? rangeOfNode(pair.key) ?? best;
+      if (!pair.value) break;
+    }
+    return best;
+  }
+
+  private span(start: number, end: number): { file: string; line: number; col: number; endLine: number; endCol: number } {
+    const a = this.lines.linePos(Math.min(start, this.text.length));
+    const b = this.lines.linePos(Math.min(Math.max(end, start), this.text.length));
+    return { file: this.file, line: a.line, col: a.col, endLine: b.line, endCol: b.col };
+  }
+}
+
+interface PairOrItem {
+  key?: unknown;
+  value: unknown;
+}
+
+function childPair(node: unknown, segment: PathSegment): PairOrItem | undefined {
+  if (isMap(node)) {
+    const pair = node.items.find((p: Pair) => isPair(p) && keyString(p.key) === String(segment));
+    return pair ? { key: pair.key, value: pair.value } : undefined;
+  }
+  if (isSeq(node) && typeof segment === 'number') {
+    const item = node.items[segment];
+    return item === undefined ? undefined : { value: item };
+  }
+  return undefined;
+}
+
+function keyString(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}
+
+function rangeOfNode(node: unknown): [number, number] | undefined {
+  const range = (node as Node | null | undefined)?.range;
+  return range ? [range[0], range[1]] : undefined;
+}
+
+/** `environments.staging.hosts[0].port` */
+export function formatPath(path: readonly PathSegment[]): string {
+  let s = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') s += `[${seg}]`;
+    else if (/^[A-Za-z0-9_-]+$/.test(seg)) s += s ? `.${seg}` : seg;
+    else s += `[${JSON.stringify(seg)}]`;
+  }
+  return s;
+}
+
+function syntaxHint(message: string): string | undefined {
+  if (/tab/i.test(message)) return 'indent with spaces; YAML does not allow tabs for indentation';
+  if (/unique/i.test(message)) return 'remove or rename the repeated key';
+  if (/Nested mappings are not allowed in compact mappings|Implicit map keys need to be followed by map values/.test(message))
+    return 'put a space after the colon of each key, and quote values that contain ": "';
+  if (/quote|quoted/i.test(message)) return 'close the quoted string on the same line, or use a block scalar (| or >)';
+  if (/indent/i.test(message)) return 'align keys of the same mapping at the same column';
+  return undefined;
+}

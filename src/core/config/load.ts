@@ -1,0 +1,112 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { GoDeployError, usageError, ExitCode } from '../errors';
+import type { ModuleInspection } from '../gomod/inspect';
+import { compareDiagnostics, formatDiagnostic, hasErrors, type ConfigDiagnostic } from './diagnostic';
+import { ConfigDocument } from './document';
+import type { GoDeployConfig } from './model';
+import { schemaDiagnostics } from './schema';
+import { semanticDiagnostics } from './semantic';
+
+export const configFileName = 'godeploy.yaml';
+
+export interface ValidationResult {
+  /** The parsed data; typed only when there are no errors. */
+  config: GoDeployConfig | undefined;
+  document: ConfigDocument;
+  diagnostics: ConfigDiagnostic[];
+}
+
+/**
+ * Parses and validates config text: YAML syntax, the JSON Schema, semantic rules and,
+ * when the module was inspected, the rules that depend on it (the main package).
+ * Never throws on bad input: every problem becomes a located diagnostic.
+ */
+export function validateConfigText(file: string, text: string, inspection?: ModuleInspection): ValidationResult {
+  const document = ConfigDocument.parse(file, text);
+  const diagnostics = document.syntaxDiagnostics();
+  const data = document.toData();
+  if (data === undefined || data === null) {
+    if (!hasErrors(diagnostics)) diagnostics.push(document.diagnosticAt([], 'value', 'error', 'the file is empty', 'add an app: section (run `godeploy init` to write one from the module)'));
+  } else {
+    diagnostics.push(...schemaDiagnostics(document, data), ...semanticDiagnostics(document, data));
+    if (inspection) diagnostics.push(...moduleDiagnostics(document, data, inspection));
+  }
+  diagnostics.sort(compareDiagnostics);
+  return { config: hasErrors(diagnostics) ? undefined : (data as GoDeployConfig), document, diagnostics };
+}
+
+function moduleDiagnostics(document: ConfigDocument, data: unknown, inspection: ModuleInspection): ConfigDiagnostic[] {
+  const app = (data as { app?: { main?: unknown } }).app;
+  if (typeof app !== 'object' || app === null) return [];
+  const main = app.main;
+  const mains = inspection.mains;
+  if (typeof main === 'string') {
+    const normalized = main.replace(/\/+$/, '') || '.';
+    if (!mains.includes(normalized)) {
+      return [document.diagnosticAt(['app', 'main'], 'value', 'error', `app.main: ${JSON.stringify(main)} is not a main package of ${inspection.module}`,
+        mains.length ? `main packages: ${mains.join(', ')}` : 'the module has no main package (no non-test file with `package main`)')];
+    }
+    return [];
+  }
+  if (mains.length > 1) {
+    return [document.diagnosticAt(['app'], 'key', 'error', `app.main is not set and ${inspection.module} has ${mains.length} main packages: ${mains.join(', ')}`, `set app.main to one of them, for example: main: ${mains[0]}`)];
+  }
+  if (mains.length === 0) {
+    return [document.diagnosticAt(['app'], 'key', 'error', `${inspection.module} has no main package to deploy`, 'add a package main with a func main(), or set app.main to it')];
+  }
+  return [];
+}
+
+/**
+ * Finds godeploy.yaml: in `cwd`, else next to the go.mod of `cwd` or its nearest parent.
+ * Returns the path even when the file does not exist yet (for `init`), with `exists`.
+ */
+export async function locateConfigFile(cwd: string): Promise<{ file: string; exists: boolean }> {
+  const here = path.join(cwd, configFileName);
+  if (await isFile(here)) return { file: here, exists: true };
+  let dir = path.resolve(cwd);
+  for (;;) {
+    if (await isFile(path.join(dir, 'go.mod'))) {
+      const file = path.join(dir, configFileName);
+      return { file, exists: await isFile(file) };
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return { file: here, exists: false };
+    dir = parent;
+  }
+}
+
+/** Reads and validates a config file; throws a ConfigError listing every problem. */
+export async function loadConfig(file: string, inspection?: ModuleInspection): Promise<ValidationResult & { config: GoDeployConfig }> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw usageError(`${file} does not exist`, 'run `godeploy init` next to go.mod to write one, or pass --config FILE');
+    throw e;
+  }
+  const result = validateConfigText(file, text, inspection);
+  if (!result.config) throw new ConfigError(result.diagnostics);
+  return result as ValidationResult & { config: GoDeployConfig };
+}
+
+/** A config with errors: carries every diagnostic, formatted one per line. */
+export class ConfigError extends GoDeployError {
+  constructor(readonly diagnostics: ConfigDiagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    super(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${errors[0]?.file ?? 'the config'}`, { exitCode: ExitCode.usage, location: errors[0] });
+  }
+
+  override format(): string {
+    return this.diagnostics.map(formatDiagnostic).join('\n');
+  }
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,127 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import schema from '../../../schemas/godeploy.schema.json';
+import type { ConfigDiagnostic } from './diagnostic';
+import { formatPath, type ConfigDocument, type PathSegment } from './document';
+import { closest } from './suggest';
+
+export { schema as configSchema };
+
+let compiled: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+    ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
+    compiled = ajv.compile(schema);
+  }
+  return compiled;
+}
+
+/** Validates parsed data against the shipped JSON Schema and locates every error in the document. */
+export function schemaDiagnostics(document: ConfigDocument, data: unknown): ConfigDiagnostic[] {
+  const validate = validator();
+  if (validate(data)) return [];
+  const out: ConfigDiagnostic[] = [];
+  const seen = new Set<string>();
+  for (const error of validate.errors ?? []) {
+    const d = toDiagnostic(document, error);
+    if (!d) continue;
+    const key = `${d.line}:${d.col}:${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
+
+function toDiagnostic(document: ConfigDocument, e: ErrorObject): ConfigDiagnostic | undefined {
+  const path = parsePointer(e.instancePath);
+  const where = formatPath(path) || 'the file';
+  const parent = e.parentSchema as { 'x-expected'?: string; properties?: Record<string, unknown>; enum?: unknown[] } | undefined;
+  switch (e.keyword) {
+    case 'if':
+      return undefined; // the failing `then` branch reports the actual problem
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      return document.diagnosticAt(path, 'key', 'error', `${where}: missing required key "${missing}"`, requiredHint(path, missing));
+    }
+    case 'additionalProperties': {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys(parent?.properties ?? {});
+      const guess = closest(extra, known);
+      return document.diagnosticAt([...path, extra], 'key', 'error', `${where}: unknown key "${extra}"`,
+        guess ? `did you mean "${guess}"? Known keys: ${known.join(', ')}` : `known keys: ${known.join(', ')}`);
+    }
+    case 'propertyNames': {
+      const name = (e.params as { propertyName: string }).propertyName;
+      return document.diagnosticAt([...path, name], 'key', 'error', `${where}: invalid name "${name}"`, 'names use letters, digits, "_" and "-"; environment variables start with a letter or "_"');
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const value = String(e.data);
+      const guess = closest(value, allowed);
+      const what = path[path.length - 1] === 'type' && path[0] === 'environments' ? 'environment type' : 'value';
+      return document.diagnosticAt(path, 'value', 'error', `${where}: unknown ${what} "${value}"; expected one of ${allowed.join(', ')}`,
+        guess ? `did you mean "${guess}"?` : undefined);
+    }
+    case 'const':
+      return undefined;
+    case 'type': {
+      const expected = [(e.params as { type: string | string[] }).type].flat().join(' or ');
+      return document.diagnosticAt(path, 'value', 'error', `${where}: expected ${article(expected)}, got ${describe(e.data)}`, parent?.['x-expected'] ? `expected ${parent['x-expected']}` : typeHint(expected, e.data));
+    }
+    case 'pattern':
+      return document.diagnosticAt(path, 'value', 'error', `${where}: invalid value ${JSON.stringify(e.data)}`, parent?.['x-expected'] ? `expected ${parent['x-expected']}` : `must match ${String((e.params as { pattern: string }).pattern)}`);
+    case 'minimum':
+    case 'maximum': {
+      const s = e.parentSchema as { minimum?: number; maximum?: number };
+      return document.diagnosticAt(path, 'value', 'error', `${where}: ${String(e.data)} is out of range; expected ${s.minimum ?? '-∞'} to ${s.maximum ?? '∞'}`);
+    }
+    case 'minItems':
+      return document.diagnosticAt(path, 'value', 'error', `${where}: must list at least ${(e.params as { limit: number }).limit} item(s)`);
+    case 'minLength':
+      return document.diagnosticAt(path, 'value', 'error', `${where}: must not be empty`);
+    case 'uniqueItems': {
+      const { i, j } = e.params as { i: number; j: number };
+      return document.diagnosticAt([...path, i], 'value', 'error', `${where}: item ${i + 1} repeats item ${j + 1}`, 'remove the duplicate');
+    }
+    default:
+      return document.diagnosticAt(path, 'value', 'error', `${where}: ${e.message ?? 'invalid value'}`);
+  }
+}
+
+function parsePointer(pointer: string): PathSegment[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function requiredHint(path: PathSegment[], missing: string): string | undefined {
+  if (missing === 'hosts') return 'an ssh environment lists its hosts, for example:\n    hosts:\n      - host: 203.0.113.10\n        user: deploy';
+  if (missing === 'type') return 'set type to local, ssh or docker';
+  if (missing === 'host') return 'give the address or ~/.ssh/config alias of the host';
+  if (missing === 'app' && path.length === 0) return 'add an app: section (run `godeploy init` to write one from the module)';
+  return undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'nothing (null)';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = { integer: 'an integer', object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
+  return type.split(' or ').map((t) => names[t] ?? t).join(' or ');
+}
+
+function typeHint(expected: string, data: unknown): string | undefined {
+  if (expected === 'integer' && typeof data === 'string' && /^\d+$/.test(data)) return 'remove the quotes around the number';
+  if (expected === 'array' && typeof data === 'string') return `write a list: [${data}]`;
+  return undefined;
+}

@@ -1,0 +1,93 @@
+import type { ConfigDiagnostic } from './diagnostic';
+import type { ConfigDocument, PathSegment } from './document';
+import type { EnvironmentConfig, GoDeployConfig } from './model';
+import { scanReferences } from './references';
+
+/**
+ * Rules the schema cannot express. They run on whatever parsed, so every check guards
+ * its own input's shape; the schema has already reported wrong types.
+ */
+export function semanticDiagnostics(document: ConfigDocument, data: unknown): ConfigDiagnostic[] {
+  const out: ConfigDiagnostic[] = [];
+  checkReferences(document, data, [], out);
+  if (!isObject(data)) return out;
+  const config = data as Partial<GoDeployConfig>;
+  const environments = isObject(config.environments) ? (config.environments as Record<string, unknown>) : {};
+  for (const [name, raw] of Object.entries(environments)) {
+    if (isObject(raw)) checkEnvironment(document, name, raw as Partial<EnvironmentConfig>, out);
+  }
+  const health = isObject(config.app) ? config.app.healthCheck : undefined;
+  if (isObject(health) && typeof health.timeout === 'string' && typeof health.interval === 'string') {
+    const timeout = parseDuration(health.timeout);
+    const interval = parseDuration(health.interval);
+    if (timeout !== undefined && interval !== undefined && interval > timeout) {
+      out.push(document.diagnosticAt(['app', 'healthCheck', 'interval'], 'value', 'warning', `app.healthCheck.interval (${health.interval}) is longer than the timeout (${health.timeout}); the check would run once`));
+    }
+  }
+  return out;
+}
+
+function checkEnvironment(document: ConfigDocument, name: string, env: Partial<EnvironmentConfig>, out: ConfigDiagnostic[]): void {
+  const at = (...rest: PathSegment[]): PathSegment[] => ['environments', name, ...rest];
+  const ignored = (key: keyof EnvironmentConfig, why: string) => {
+    if (env[key] !== undefined) out.push(document.diagnosticAt(at(key), 'key', 'warning', `environments.${name}.${key} is ignored: ${why}`, `remove it, or change the type`));
+  };
+  if (env.type === 'local') {
+    ignored('hosts', 'a local environment runs on this machine');
+    ignored('knownHostsFile', 'a local environment uses no SSH');
+    ignored('docker', 'docker settings apply to type docker');
+  } else if (env.type === 'docker') {
+    ignored('hosts', 'a docker environment is reached through docker.host');
+    ignored('processManager', 'the Docker Engine manages the container');
+  } else if (env.type === 'ssh') {
+    ignored('docker', 'docker settings apply to type docker');
+  }
+  if (Array.isArray(env.hosts)) {
+    const seen = new Map<string, number>();
+    env.hosts.forEach((h, i) => {
+      if (!isObject(h) || typeof h.host !== 'string') return;
+      const key = `${h.user ?? ''}@${h.host}:${h.port ?? ''}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        out.push(document.diagnosticAt(at('hosts', i), 'value', 'error', `environments.${name}.hosts[${i}] repeats hosts[${first}] (${h.host})`, 'each host may appear once per environment'));
+      } else {
+        seen.set(key, i);
+      }
+    });
+  }
+}
+
+/** Malformed references anywhere, and secrets outside env maps (they would end up in commands or file names). */
+function checkReferences(document: ConfigDocument, value: unknown, path: PathSegment[], out: ConfigDiagnostic[]): void {
+  if (typeof value === 'string') {
+    const { references, problems } = scanReferences(value);
+    for (const p of problems) out.push(document.diagnosticAt(path, 'value', 'error', p.message));
+    const inEnvMap = path.length >= 2 && path[path.length - 2] === 'env';
+    for (const r of references) {
+      if (r.kind === 'secret' && !inEnvMap) {
+        out.push(document.diagnosticAt(path, 'value', 'error', `${r.raw} is only allowed in env maps (app.env or environments.NAME.env)`, 'secrets reach the service through its 0600 env file; they must not appear in hosts, paths or commands'));
+      }
+    }
+    return;
+  }
+  if (Array.isArray(value)) value.forEach((v, i) => checkReferences(document, v, [...path, i], out));
+  else if (isObject(value)) for (const [k, v] of Object.entries(value)) checkReferences(document, v, [...path, k], out);
+}
+
+/** Milliseconds in a duration like `1m30s`; undefined if malformed. */
+export function parseDuration(text: string): number | undefined {
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = text;
+  while (rest.length) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * unit[m[2]];
+    rest = rest.slice(m[0].length);
+  }
+  return text.length ? total : undefined;
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
