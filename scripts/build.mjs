@@ -20,5 +20,10 @@ await Promise.all([
 ]);
 chmodSync('dist/cli.js', 0o755);
 if (!process.argv.includes('--no-tsc')) {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { stdio: 'inherit' });
+  } catch {
+    console.error('build: type errors (above)');
+    process.exit(1);
+  }
 }

@@ -1,2 +1,25 @@
-export function activate(): void {}
-export function deactivate(): void {}
+import * as vscode from 'vscode';
+import { allCommands } from './vscode/commands/index';
+import { registerCommands } from './vscode/commands/registry';
+import { GoDeployContext } from './vscode/context';
+import { ConfigDiagnostics } from './vscode/diagnostics';
+import { EnvironmentsTree } from './vscode/views/environmentsTree';
+
+/**
+ * Wires the adapters and returns quickly: the engine (dist/core.js) is loaded on first
+ * use, and the initial validation of the workspace runs after activation has returned.
+ */
+export function activate(context: vscode.ExtensionContext): void {
+  const ctx = new GoDeployContext(context);
+  const diagnostics = ctx.own(new ConfigDiagnostics(ctx));
+  const environments = ctx.own(new EnvironmentsTree(ctx));
+  ctx.own(vscode.window.registerTreeDataProvider('godeploy.environments', environments));
+  registerCommands({ ctx, diagnostics, environments }, allCommands);
+  setTimeout(() => {
+    diagnostics.validateWorkspace().catch((e: unknown) => ctx.log.error(e instanceof Error ? e : String(e)));
+  }, 0);
+}
+
+export function deactivate(): void {
+  // Everything is owned by the ExtensionContext's subscriptions and disposed with it.
+}

@@ -26,10 +26,12 @@ export class ConfigDocument {
   /** Syntax errors and warnings reported by the YAML parser. */
   syntaxDiagnostics(): ConfigDiagnostic[] {
     const out: ConfigDiagnostic[] = [];
-    const add = (severity: Severity, list: readonly { message: string; pos: [number, number] }[]) => {
+    const add = (severity: Severity, list: readonly { code: string; message: string; pos: [number, number] }[]) => {
       for (const e of list) {
         const first = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        out.push({ ...this.span(e.pos[0], e.pos[1]), severity, path: '', message: `YAML syntax: ${first}`, hint: syntaxHint(first) });
+        // The parser reports an unterminated quote where the file ends; point at where it opened.
+        const start = e.code === 'MISSING_CHAR' && /quote/.test(first) ? this.unclosedQuoteBefore(e.pos[0]) ?? e.pos[0] : e.pos[0];
+        out.push({ ...this.span(start, start === e.pos[0] ? e.pos[1] : start + 1), severity, path: '', message: `YAML syntax: ${first}`, hint: syntaxHint(first) });
       }
     };
     add('error', this.doc.errors);
@@ -37,11 +39,32 @@ export class ConfigDocument {
     return out;
   }
 
+  /** Offset of the first quote before `limit` that opens a string not closed on its line. */
+  private unclosedQuoteBefore(limit: number): number | undefined {
+    let offset = 0;
+    for (const line of this.text.slice(0, limit).split('\n')) {
+      const body = line.replace(/(^|\s)#.*$/, '');
+      let open: number | undefined;
+      for (let i = 0; i < body.length; i++) {
+        const c = body[i];
+        if (open === undefined && (c === '"' || c === "'")) open = i;
+        else if (open !== undefined && c === body[open] && (c === "'" || body[i - 1] !== '\\')) open = undefined;
+      }
+      if (open !== undefined) return offset + open;
+      offset += line.length + 1;
+    }
+    return undefined;
+  }
+
+  /** Why the data could not be built (an alias bomb, say), when toData() gave up. */
+  dataError: string | undefined;
+
   /** The plain data, as far as it could be parsed; never throws. */
   toData(): unknown {
     try {
       return this.doc.toJS({ maxAliasCount: 100 });
-    } catch {
+    } catch (e) {
+      this.dataError = (e as Error).message;
       return undefined;
     }
   }

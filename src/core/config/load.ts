@@ -26,11 +26,25 @@ export function validateConfigText(file: string, text: string, inspection?: Modu
   const document = ConfigDocument.parse(file, text);
   const diagnostics = document.syntaxDiagnostics();
   const data = document.toData();
-  if (data === undefined || data === null) {
+  if (document.dataError !== undefined) {
+    if (!hasErrors(diagnostics)) diagnostics.push(document.diagnosticAt([], 'value', 'error', `cannot read the file: ${document.dataError}`, 'remove the aliases (*name) that expand to too much data'));
+  } else if (data === undefined || data === null) {
     if (!hasErrors(diagnostics)) diagnostics.push(document.diagnosticAt([], 'value', 'error', 'the file is empty', 'add an app: section (run `godeploy init` to write one from the module)'));
   } else {
-    diagnostics.push(...schemaDiagnostics(document, data), ...semanticDiagnostics(document, data));
-    if (inspection) diagnostics.push(...moduleDiagnostics(document, data, inspection));
+    // One message per problem: a value the parser could not read is reported as the syntax
+    // error it is (a key left empty by a broken line below it included), and where the
+    // semantic rules and the schema both object to one value, the more specific rule speaks.
+    const brokenLines = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
+    const cascade = (d: ConfigDiagnostic) => brokenLines.has(d.line) || (/got nothing/.test(d.message) && brokenLines.has(d.line + 1));
+    const checked = [...semanticDiagnostics(document, data), ...schemaDiagnostics(document, data)];
+    if (inspection) checked.push(...moduleDiagnostics(document, data, inspection));
+    const taken = new Set<string>();
+    for (const d of checked) {
+      const at = `${d.line}:${d.col}`;
+      if (cascade(d) || (d.severity === 'error' && taken.has(at))) continue;
+      if (d.severity === 'error') taken.add(at);
+      diagnostics.push(d);
+    }
   }
   diagnostics.sort(compareDiagnostics);
   return { config: hasErrors(diagnostics) ? undefined : (data as GoDeployConfig), document, diagnostics };

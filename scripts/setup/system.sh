@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs the system components the integration tier starts for real, then builds
+# (once, cached outside the repo) the Debian root filesystem booted as a systemd host.
+# Idempotent and fast when everything is already present. Run as root on Debian 12.
+set -euo pipefail
+
+PACKAGES=(golang-go openssh-server openssh-client nginx-light supervisor docker.io
+  debootstrap systemd-container iproute2 curl ca-certificates)
+CACHE_DIR="${GODEPLOY_CACHE:-$HOME/.cache/godeploy}"
+ROOTFS="$CACHE_DIR/systemd-host-bookworm"
+SUITE=bookworm
+
+log() { printf '[setup:system] %s\n' "$*" >&2; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if ((EUID != 0)); then
+    log "missing Debian packages: ${missing[*]}"
+    log "run as root (e.g. sudo bash scripts/setup/system.sh) or: apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  log "all Debian packages present"
+fi
+
+# The Debian mirror this machine already uses (never hard-coded in the repo).
+apt_mirror() {
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] || continue
+    # deb822 stanzas: take the first URI of a stanza whose suites include $SUITE itself.
+    uri=$(awk -v suite="$SUITE" '
+      /^[[:space:]]*$/ { if (u != "" && s) { print u; exit } u = ""; s = 0; next }
+      tolower($1) == "uris:" { u = $2 }
+      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) s = 1 }
+      END { if (u != "" && s) print u }' "$f" | head -n1)
+    [[ -n $uri ]] && { echo "$uri"; return 0; }
+  done
+  if [[ -f /etc/apt/sources.list ]]; then
+    # one-line style: deb [options] URI suite components...
+    uri=$(sed -E 's/\[[^]]*\]//' /etc/apt/sources.list |
+      awk -v suite="$SUITE" '$1 == "deb" && $3 == suite { print $2; exit }')
+    [[ -n $uri ]] && { echo "$uri"; return 0; }
+  fi
+  return 1
+}
+
+if [[ -x $ROOTFS/lib/systemd/systemd && -f $ROOTFS/.godeploy-complete ]]; then
+  log "systemd host rootfs cached at $ROOTFS"
+  exit 0
+fi
+
+if ((EUID != 0)); then
+  log "the systemd host rootfs ($ROOTFS) is missing and debootstrap needs root"
+  exit 1
+fi
+
+mirror=$(apt_mirror) || { log "could not find a $SUITE mirror in the apt sources"; exit 1; }
+mkdir -p "$CACHE_DIR"
+tmp=$(mktemp -d "$CACHE_DIR/.systemd-host-build.XXXXXX")
+trap 'rm -rf --one-file-system "$tmp"' EXIT
+log "building the systemd host rootfs from $mirror (takes a few minutes)"
+started=$SECONDS
+debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,openssh-server,curl,ca-certificates \
+  "$SUITE" "$tmp/rootfs" "$mirror" >"$tmp/debootstrap.log" 2>&1 || {
+  tail -n 40 "$tmp/debootstrap.log" >&2
+  log "debootstrap failed"
+  exit 1
+}
+# Host keys are generated per boot by the test fixture; a fresh image should not ship any.
+rm -f "$tmp"/rootfs/etc/ssh/ssh_host_*
+date -u +%FT%TZ >"$tmp/rootfs/.godeploy-complete"
+rm -rf --one-file-system "$ROOTFS"
+mv "$tmp/rootfs" "$ROOTFS"
+log "rootfs ready at $ROOTFS in $((SECONDS - started))s"

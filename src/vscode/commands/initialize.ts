@@ -1,0 +1,45 @@
+import * as vscode from 'vscode';
+import { loadEngine } from '../engine';
+import { resolveModuleFolder } from '../modules';
+import type { CommandFactory } from './registry';
+
+/** Go Deploy: Initialize: writes godeploy.yaml from the module's inspection and opens it. Never overwrites. */
+export const initializeCommand: CommandFactory = {
+  id: 'godeploy.initialize',
+  title: 'Initialize',
+  runsCode: false,
+  create: ({ ctx, diagnostics, environments }) => async (arg?: unknown) => {
+    const folder = await resolveModuleFolder(arg);
+    if (!folder) {
+      void vscode.window.showWarningMessage('Go Deploy: no Go module (go.mod) found in this workspace.');
+      return undefined;
+    }
+    const { inspectModule, planInit, describePlan, executePlan, LocalRunner } = loadEngine();
+    const inspection = await inspectModule(folder.fsPath);
+    const plan = planInit(inspection);
+    const step = plan.steps[0];
+    const target = vscode.Uri.file(step.kind === 'write-file' ? step.path : '');
+    if (await exists(target)) {
+      const open = await vscode.window.showInformationMessage(`Go Deploy: ${vscode.workspace.asRelativePath(target)} already exists; it was left as it is.`, 'Open');
+      if (open) await vscode.window.showTextDocument(target);
+      return undefined;
+    }
+    ctx.log.block(describePlan(plan));
+    await executePlan(plan, new LocalRunner());
+    ctx.log.info(`wrote ${target.fsPath}`);
+    await vscode.commands.executeCommand('setContext', 'godeploy.hasConfig', true);
+    environments.refresh();
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(target));
+    await diagnostics.validateUri(target);
+    return target;
+  },
+};
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,21 @@
+import * as vscode from 'vscode';
+import type { GoDeployContext } from './context';
+import { loadEngine } from './engine';
+
+/**
+ * Shows an error to the user: a GoDeployError with its hint, anything else as an
+ * internal error. Details and stacks go to the log, reached through "Show Log".
+ */
+export async function showError(ctx: GoDeployContext, title: string, e: unknown): Promise<void> {
+  const { isGoDeployError } = loadEngine();
+  let message: string;
+  if (isGoDeployError(e)) {
+    ctx.log.error(`${title}: ${e.format()}`);
+    message = `${title}: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
+  } else {
+    ctx.log.error(e instanceof Error ? e : String(e));
+    message = `${title}: internal error: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  const choice = await vscode.window.showErrorMessage(message, 'Show Log');
+  if (choice === 'Show Log') ctx.log.show(false);
+}

@@ -1,0 +1,46 @@
+import * as vscode from 'vscode';
+
+/** The one output channel of the extension; secrets registered here never reach it. */
+export class Log implements vscode.Disposable {
+  private readonly channel: vscode.LogOutputChannel;
+  private readonly redactions = new Set<string>();
+
+  constructor(name = 'Go Deploy') {
+    this.channel = vscode.window.createOutputChannel(name, { log: true });
+  }
+
+  /** Values resolved from secrets: replaced by *** in everything logged from now on. */
+  redact(secret: string): void {
+    if (secret) this.redactions.add(secret);
+  }
+
+  trace(message: string): void {
+    this.channel.trace(this.scrub(message));
+  }
+  info(message: string): void {
+    this.channel.info(this.scrub(message));
+  }
+  warn(message: string): void {
+    this.channel.warn(this.scrub(message));
+  }
+  error(message: string | Error): void {
+    this.channel.error(this.scrub(message instanceof Error ? (message.stack ?? message.message) : message));
+  }
+  /** A block of plain text (a plan, a report), line by line. */
+  block(text: string): void {
+    for (const line of this.scrub(text).split('\n')) this.channel.info(line);
+  }
+
+  show(preserveFocus = true): void {
+    this.channel.show(preserveFocus);
+  }
+
+  dispose(): void {
+    this.channel.dispose();
+  }
+
+  private scrub(text: string): string {
+    for (const s of this.redactions) text = text.split(s).join('***');
+    return text;
+  }
+}

@@ -1,0 +1,27 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+const moduleExcludes = '**/{vendor,node_modules,testdata,.git}/**';
+
+/** Folders of the workspace's Go modules (those with a go.mod), sorted. */
+export async function findModuleFolders(): Promise<vscode.Uri[]> {
+  const mods = await vscode.workspace.findFiles('**/go.mod', moduleExcludes, 200);
+  return mods.map((u) => vscode.Uri.file(path.dirname(u.fsPath))).sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+/**
+ * The module a command acts on: the one given (a go.mod, a folder or a file inside a
+ * module, as the explorer passes it), the workspace's only module, or one the user picks.
+ */
+export async function resolveModuleFolder(arg?: unknown): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri && arg.scheme === 'file') {
+    return vscode.Uri.file(path.basename(arg.fsPath) === 'go.mod' || path.basename(arg.fsPath) === 'godeploy.yaml' ? path.dirname(arg.fsPath) : arg.fsPath);
+  }
+  const folders = await findModuleFolders();
+  if (folders.length <= 1) return folders[0];
+  const picked = await vscode.window.showQuickPick(
+    folders.map((f) => ({ label: vscode.workspace.asRelativePath(f, true), description: f.fsPath, folder: f })),
+    { title: 'Go Deploy: choose a Go module', placeHolder: 'The workspace has several Go modules' },
+  );
+  return picked?.folder;
+}

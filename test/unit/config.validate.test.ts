@@ -1,0 +1,143 @@
+import { strict as assert } from 'node:assert';
+import { formatDiagnostic, validateConfigText, type ConfigDiagnostic } from '../../src/core/index';
+import { inspectModule } from '../../src/core/gomod/inspect';
+import { fixtureModules } from '../support/paths';
+import * as path from 'node:path';
+
+function errorsOf(text: string): ConfigDiagnostic[] {
+  return validateConfigText('godeploy.yaml', text).diagnostics.filter((d) => d.severity === 'error');
+}
+const at = (d: ConfigDiagnostic) => `${d.line}:${d.col}`;
+
+describe('godeploy.yaml validation', () => {
+  it('reports a syntax error, an unknown environment type, a wrong type and a missing key once each, located', () => {
+    const text = [
+      'app:',
+      '  name: hello',
+      '  port: "eighty"',
+      '  healthCheck:',
+      '    path: /healthz',
+      '    timeout: 30s: 40s',
+      'environments:',
+      '  dev:',
+      '    type: locall',
+      '  staging:',
+      '    type: ssh',
+      '    path: /opt/hello',
+      '',
+    ].join('\n');
+    const errors = errorsOf(text);
+    assert.deepEqual(errors.map(formatDiagnostic).map((l) => l.split('\n')[0]), [
+      'godeploy.yaml:3:9: error: app.port: expected an integer, got the string "eighty"',
+      'godeploy.yaml:6:14: error: YAML syntax: Nested mappings are not allowed in compact mappings',
+      'godeploy.yaml:9:11: error: environments.dev.type: unknown environment type "locall"; expected one of local, ssh, docker',
+      'godeploy.yaml:10:3: error: environments.staging: missing required key "hosts"',
+    ]);
+    assert.match(errors[2].hint ?? '', /did you mean "local"/);
+    assert.match(errors[0].hint ?? '', /whole number from 1 to 65535/);
+  });
+
+  it('accepts the documented example config', () => {
+    const text = `app:
+  name: shop
+  main: ./cmd/shop-api
+  port: 8080
+  healthCheck:
+    path: /healthz
+    timeout: 30s
+  env: { KEY: value }
+build:
+  targets: [linux/amd64]
+  ldflags: "-s -w -X main.version={{.Version}}"
+environments:
+  dev:
+    type: local
+  staging:
+    type: ssh
+    hosts:
+      - host: 127.0.0.1
+        port: 2223
+        user: root
+        identityFile: ~/.ssh/id_ed25519
+    knownHostsFile: ./known_hosts
+    path: /opt/shop
+    processManager: systemd
+    keepReleases: 5
+    env: { SHOP_BANNER: hello, DB_PASSWORD: "\${secret:DB_PASSWORD}" }
+  containers:
+    type: docker
+    docker: { host: unix:///var/run/docker.sock }
+`;
+    const r = validateConfigText('godeploy.yaml', text);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.config?.environments?.staging.hosts?.[0].port, 2223);
+  });
+
+  it('names unknown keys with a suggestion, at the key', () => {
+    const [e] = errorsOf('app:\n  name: x\n  prot: 80\n');
+    assert.equal(at(e), '3:3');
+    assert.equal(e.message, 'app: unknown key "prot"');
+    assert.match(e.hint ?? '', /did you mean "port"/);
+  });
+
+  it('reports duplicate keys and tab indentation as syntax errors, without cascades', () => {
+    assert.deepEqual(errorsOf('app:\n  name: x\n  name: y\n').map((d) => [at(d), d.message]), [['3:3', 'YAML syntax: Map keys must be unique']]);
+    const tabs = errorsOf('app:\n\tname: x\n');
+    assert.equal(tabs.length, 1);
+    assert.equal(at(tabs[0]), '2:1');
+  });
+
+  it('points an unterminated quote at where it opens', () => {
+    const [e] = errorsOf('app:\n  name: x\nbuild:\n  ldflags: "-s -w\n  targets: [linux/amd64]\n');
+    assert.equal(at(e), '4:12');
+    assert.match(e.message, /Missing closing "quote/);
+  });
+
+  it('allows secrets only in env maps, and rejects malformed references', () => {
+    const errors = errorsOf('app:\n  env:\n    OK: ${secret:TOKEN}\n    BAD: ${vault:x}\nenvironments:\n  p:\n    type: ssh\n    hosts: [{ host: a }]\n    path: "${secret:P}"\n');
+    assert.deepEqual(errors.map((d) => [at(d), d.message.split(':')[0]]), [
+      ['4:10', 'unknown reference ${vault'],
+      ['9:11', '${secret'],
+    ]);
+  });
+
+  it('rejects out-of-range ports, bad durations, bad targets and shell characters in hosts', () => {
+    const errors = errorsOf('app:\n  port: 70000\n  healthCheck: { timeout: soon }\nbuild:\n  targets: [linux-amd64]\nenvironments:\n  p:\n    type: ssh\n    hosts: [{ host: "a;rm -rf /" }]\n');
+    assert.deepEqual(errors.map(at), ['2:9', '3:27', '5:13', '9:21']);
+    assert.match(errors[0].message, /70000 is out of range; expected 1 to 65535/);
+    assert.match(errors[1].hint ?? '', /duration/);
+    assert.match(errors[2].hint ?? '', /GOOS\/GOARCH/);
+  });
+
+  it('warns about keys that do not apply to the environment type', () => {
+    const r = validateConfigText('godeploy.yaml', 'app: {}\nenvironments:\n  dev:\n    type: local\n    hosts: [{ host: a }]\n');
+    assert.equal(r.diagnostics.length, 1);
+    assert.equal(r.diagnostics[0].severity, 'warning');
+    assert.equal(at(r.diagnostics[0]), '5:5');
+    assert.ok(r.config, 'warnings do not make the config invalid');
+  });
+
+  it('reports an empty file and a file that is not a mapping', () => {
+    assert.equal(errorsOf('')[0].message, 'the file is empty');
+    assert.match(errorsOf('- a\n- b\n')[0].message, /expected a mapping, got a list/);
+  });
+
+  it('checks app.main against the module: several mains without app.main is an error listing them', async () => {
+    const inspection = await inspectModule(path.join(fixtureModules, 'multi'));
+    const none = validateConfigText('godeploy.yaml', 'app:\n  port: 8080\n', inspection).diagnostics;
+    assert.equal(none.length, 1);
+    assert.equal(at(none[0]), '1:1');
+    assert.match(none[0].message, /2 main packages: \.\/cmd\/api, \.\/cmd\/worker/);
+    const wrong = validateConfigText('godeploy.yaml', 'app:\n  main: ./cmd/nope\n', inspection).diagnostics;
+    assert.equal(at(wrong[0]), '2:9');
+    assert.match(wrong[0].hint ?? '', /\.\/cmd\/api, \.\/cmd\/worker/);
+    assert.deepEqual(validateConfigText('godeploy.yaml', 'app:\n  main: ./cmd/worker/\n', inspection).diagnostics, []);
+  });
+});
+
+describe('the sample config with every key', () => {
+  it('is valid (the fuzz corpus starts from a valid file)', () => {
+    const text = require('node:fs').readFileSync(path.join(fixtureModules, '..', 'configs', 'full.yaml'), 'utf8') as string;
+    assert.deepEqual(validateConfigText('full.yaml', text).diagnostics, []);
+  });
+});

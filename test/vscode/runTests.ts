@@ -1,0 +1,115 @@
+// Runs the extension suites (./suite) inside a real VS Code and writes the tier counts to
+// $GODEPLOY_TIER_RESULT. Default route: code-server (scripts/setup/code-server.sh) opened
+// by headless Chromium. Desktop route: GODEPLOY_VSCODE_EXECUTABLE=/path/to/code runs the
+// same suites through @vscode/test-electron.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openInChromium, HeadlessBrowser } from '../support/browser';
+import { CodeServer, copyFixtureWorkspace, REPO_ROOT, startCodeServer } from '../support/codeServer';
+import type { SuiteResults } from './suite/index';
+
+const TIMEOUT_MS = Number(process.env.GODEPLOY_VSCODE_TIMEOUT_MS || 5 * 60_000);
+const extensionDevelopmentPath = REPO_ROOT;
+const extensionTestsPath = resolve(__dirname, 'suite', 'index');
+
+function readJson(file: string): SuiteResults | undefined {
+  try { return JSON.parse(readFileSync(file, 'utf8')) as SuiteResults; } catch { return undefined; }
+}
+
+/** Prints the lines the suite appends to "<results>.log" as they arrive. */
+function progressPrinter(resultsFile: string): () => void {
+  let shown = 0;
+  return () => {
+    if (!existsSync(`${resultsFile}.log`)) return;
+    const text = readFileSync(`${resultsFile}.log`, 'utf8');
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+    if (complete.length > shown) process.stdout.write(complete.slice(shown));
+    shown = Math.max(shown, complete.length);
+  };
+}
+
+async function viaCodeServer(workspace: string, resultsFile: string): Promise<{ results?: SuiteResults; problem?: string }> {
+  let server: CodeServer | undefined;
+  let browser: HeadlessBrowser | undefined;
+  const printProgress = progressPrinter(resultsFile);
+  try {
+    server = await startCodeServer({ env: { GODEPLOY_VSCODE_RESULTS: resultsFile } });
+    console.log(`code-server on ${server.baseUrl}, workspace ${workspace}`);
+    browser = await openInChromium(server.url(workspace, { extensionDevelopmentPath, extensionTestsPath }));
+    const deadline = Date.now() + TIMEOUT_MS;
+    let results: SuiteResults | undefined;
+    while (!(results = readJson(resultsFile)) && Date.now() < deadline) {
+      printProgress();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    printProgress();
+    const problem = results ? undefined : `no results after ${TIMEOUT_MS / 1000}s (the suites did not finish)`;
+    if (problem || results!.failed > 0) {
+      console.log(server.diagnostics());
+      if (browser.errors.length) console.log(`--- browser errors ---\n${browser.errors.slice(-20).join('\n')}`);
+    }
+    return { results, problem };
+  } catch (err) {
+    if (server) console.log(server.diagnostics());
+    return { problem: (err as Error).message };
+  } finally {
+    await browser?.close();
+    await server?.stop();
+  }
+}
+
+async function viaDesktop(executable: string, workspace: string, resultsFile: string): Promise<{ results?: SuiteResults; problem?: string }> {
+  const { runTests } = await import('@vscode/test-electron');
+  const profile = mkdtempSync(join(tmpdir(), 'godeploy-vscode-desktop-'));
+  try {
+    await runTests({
+      vscodeExecutablePath: executable, extensionDevelopmentPath, extensionTestsPath,
+      extensionTestsEnv: { GODEPLOY_VSCODE_RESULTS: resultsFile },
+      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes',
+        '--user-data-dir', join(profile, 'user-data'), '--extensions-dir', join(profile, 'extensions')],
+    });
+  } catch (err) {
+    const results = readJson(resultsFile);
+    if (!results) return { problem: `VS Code run failed: ${(err as Error).message}` };
+  } finally {
+    progressPrinter(resultsFile)();
+    rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+  }
+  const results = readJson(resultsFile);
+  return results ? { results } : { problem: 'VS Code exited without writing results' };
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const scratch = mkdtempSync(join(tmpdir(), 'godeploy-vscode-tier-'));
+  const resultsFile = join(scratch, 'results.json');
+  const workspace = copyFixtureWorkspace('single');
+  const executable = process.env.GODEPLOY_VSCODE_EXECUTABLE;
+  let outcome: { results?: SuiteResults; problem?: string };
+  try {
+    outcome = executable ? await viaDesktop(executable, workspace, resultsFile) : await viaCodeServer(workspace, resultsFile);
+  } finally {
+    rmSync(workspace, { recursive: true, force: true, maxRetries: 3 });
+    rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
+  }
+  const r = outcome.results ?? { passed: 0, failed: 0, pending: 0, failures: [], tests: [] };
+  const failures = [...r.failures, ...(outcome.problem ? [`vscode tier: ${outcome.problem}`] : [])];
+  if (outcome.problem && r.failed === 0) r.failed = 1;
+  console.log('');
+  for (const t of r.tests) console.log(`${t.state === 'passed' ? 'PASS' : t.state === 'failed' ? 'FAIL' : 'SKIP'} ${t.title} (${t.ms}ms)`);
+  for (const f of failures) console.log(`  failure: ${f}`);
+  console.log(`vscode: ${r.passed} passed, ${r.failed} failed${r.pending ? `, ${r.pending} pending` : ''} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  if (process.env.GODEPLOY_TIER_RESULT) {
+    writeFileSync(process.env.GODEPLOY_TIER_RESULT, JSON.stringify({ passed: r.passed, failed: r.failed, pending: r.pending, failures }));
+  }
+  return r.failed > 0 || r.pending > 0 || r.passed === 0 || outcome.problem ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(err);
+  if (process.env.GODEPLOY_TIER_RESULT) {
+    writeFileSync(process.env.GODEPLOY_TIER_RESULT, JSON.stringify({ passed: 0, failed: 1, pending: 0, failures: [`vscode tier: ${(err as Error).message}`] }));
+  }
+  process.exit(1);
+});
