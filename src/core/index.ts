@@ -13,3 +13,4 @@ export * from './init/plan';
 export * from './plan/plan';
 export * from './plan/runner';
 export * from './fs/atomic';
+export { renderConfigReference } from './config/reference';

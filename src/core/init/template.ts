@@ -42,25 +42,25 @@ export function renderInitialConfig(inspection: ModuleInspection, choices: InitC
     `# Check it with \`godeploy validate\`; the editor validates it as you type.`,
     '',
     'app:',
-    `  name: ${scalar(name)}${pad(name)}# service, unit and container name`,
-    `  main: ${scalar(main)}${pad(main)}# main package${others.length ? ` (others: ${others.join(', ')})` : ''}`,
-    `  port: ${port}${pad(String(port))}# ${portNote}; the service gets it as PORT`,
+    commented(`  name: ${scalar(name)}`, 'service, unit and container name'),
+    commented(`  main: ${scalar(main)}`, `main package${others.length ? ` (others: ${others.join(', ')})` : ''}`),
+    commented(`  port: ${port}`, `${portNote}; the service gets it as PORT`),
     '  healthCheck:',
-    `    path: ${scalar(health)}${pad(health, 26)}# ${healthNote}`,
+    commented(`    path: ${scalar(health)}`, healthNote),
     '    timeout: 30s',
-    '  env: {}                      # environment for every environment; values may use ${env:NAME} or ${secret:NAME}',
+    commented('  env: {}', 'for every environment; values may use ${env:NAME} or ${secret:NAME}'),
     '',
     'build:',
-    `  targets: [linux/amd64]${inspection.cgo ? '        # this module uses cgo: cross-compiling needs a C cross compiler' : ''}`,
+    inspection.cgo ? commented('  targets: [linux/amd64]', 'this module uses cgo: cross-compiling needs a C cross compiler') : '  targets: [linux/amd64]',
     '  ldflags: "-s -w -X main.version={{.Version}}"',
     '',
     'environments:',
     '  dev:',
-    '    type: local                # this machine, no SSH',
+    commented('    type: local', 'this machine, no SSH'),
     '  # staging:',
     '  #   type: ssh',
     '  #   hosts:',
-    '  #     - host: 203.0.113.10   # an address or a Host alias from ~/.ssh/config',
+    commented('  #     - host: 203.0.113.10', 'an address or a Host alias from ~/.ssh/config'),
     '  #       user: deploy',
     '  #   processManager: systemd',
     '  #   keepReleases: 5',
@@ -75,6 +75,7 @@ function scalar(s: string): string {
   return /^[A-Za-z0-9._/-]+$/.test(s) ? s : JSON.stringify(s);
 }
 
-function pad(value: string, width = 24): string {
-  return ' '.repeat(Math.max(1, width - value.length));
+/** A line with its comment aligned at one column, as a person would write the file. */
+function commented(line: string, comment: string): string {
+  return `${line}${' '.repeat(Math.max(1, 32 - line.length))}# ${comment}`;
 }

@@ -1,0 +1,53 @@
+import { configSchema } from './schema';
+
+interface SchemaNode {
+  description?: string;
+  type?: string | string[];
+  enum?: unknown[];
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: SchemaNode | boolean;
+  items?: SchemaNode;
+  required?: string[];
+  minimum?: number;
+  maximum?: number;
+  $ref?: string;
+  'x-expected'?: string;
+}
+
+const definitions = (configSchema as { definitions: Record<string, SchemaNode> }).definitions;
+
+function deref(node: SchemaNode): SchemaNode {
+  if (!node.$ref) return node;
+  const target = definitions[node.$ref.replace('#/definitions/', '')];
+  return { ...target, ...node, $ref: undefined, description: node.description ?? target.description };
+}
+
+/**
+ * The configuration reference as a Markdown table, generated from the JSON Schema the
+ * validator and the YAML extension use, so the README cannot drift from either.
+ */
+export function renderConfigReference(): string {
+  const rows: string[] = ['| Key | Type | Required | Description |', '| --- | --- | --- | --- |'];
+  const walk = (node: SchemaNode, path: string, required: boolean) => {
+    const n = deref(node);
+    if (path) rows.push(`| \`${path}\` | ${typeOf(n)} | ${required ? 'yes' : ''} | ${escape(n.description ?? '')}${n['x-expected'] && !n.enum ? ` Expected: ${escape(n['x-expected'])}.` : ''} |`);
+    for (const [key, child] of Object.entries(n.properties ?? {})) walk(child, path ? `${path}.${key}` : key, (n.required ?? []).includes(key));
+    if (n.items && deref(n.items).properties) walk(n.items, `${path}[]`, false);
+    if (typeof n.additionalProperties === 'object' && deref(n.additionalProperties).properties) walk(n.additionalProperties, `${path}.<name>`, false);
+  };
+  walk(configSchema as SchemaNode, '', false);
+  return rows.join('\n');
+}
+
+function typeOf(n: SchemaNode): string {
+  if (n.enum) return n.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
+  const t = [n.type ?? 'object'].flat();
+  if (t.includes('array')) return `list of ${n.items ? typeOf(deref(n.items)) : 'values'}`;
+  if (t.includes('object') && typeof n.additionalProperties === 'object' && !deref(n.additionalProperties).properties) return `map of ${typeOf(deref(n.additionalProperties))}`;
+  const range = n.minimum !== undefined ? ` (${n.minimum}–${n.maximum})` : '';
+  return t.map((x) => (x === 'object' ? 'mapping' : x)).join(' \\| ') + range;
+}
+
+function escape(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
