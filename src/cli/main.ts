@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { GoDeployError, usageError } from '../core/errors';
-import { CancellationSource } from '../core/cancellation';
 import { processIO, type CliIO } from './io';
 import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
 import { initHelp, runInit } from './commands/init';
@@ -36,9 +35,6 @@ const commandOptions: Record<string, string[]> = {
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const cancel = new CancellationSource();
-  const onSigint = () => cancel.cancel();
-  process.once('SIGINT', onSigint);
   try {
     return await dispatch(argv, io);
   } catch (e) {
@@ -48,8 +44,6 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     }
     io.err(`godeploy: internal error: ${(e as Error)?.stack ?? String(e)}`);
     return 1;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
   }
 }
 

@@ -29,3 +29,12 @@ describe('${env:…} and ${secret:…} references', () => {
     assert.equal(red.size, 2);
   });
 });
+
+describe('the CLI resolves references from its environment', () => {
+  it('reads both ${env:…} and ${secret:…} from environment variables, and marks the secret', async () => {
+    const { environmentSources } = await import('../../src/core/config/references');
+    const r = await resolveReferences('${env:A}/${secret:B}', environmentSources({ A: 'a', B: 'b-secret' }), 'x');
+    assert.equal(r.value, 'a/b-secret');
+    assert.deepEqual(r.secrets, ['b-secret']);
+  });
+});

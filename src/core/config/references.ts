@@ -106,3 +106,8 @@ export class Redactor {
     return text;
   }
 }
+
+/** The CLI's sources: `${env:NAME}` and `${secret:NAME}` both read the process environment. */
+export function environmentSources(env: NodeJS.ProcessEnv): ReferenceSources {
+  return { env: (name) => env[name], secret: (name) => env[name] };
+}
