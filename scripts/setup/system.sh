@@ -25,8 +25,18 @@ if ((${#missing[@]})); then
   fi
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # The tests start their own nginx/sshd/dockerd/supervisord on free loopback ports:
+  # keep the packages' maintainer scripts from starting system-wide ones (nginx on :80...).
+  policy=/usr/sbin/policy-rc.d
+  own_policy=
+  if [[ ! -e $policy ]]; then
+    own_policy=1
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
+  if [[ -n $own_policy ]]; then rm -f "$policy"; trap - EXIT; fi
 else
   log "all Debian packages present"
 fi
