@@ -58,6 +58,11 @@ export class ConfigDiagnostics implements vscode.Disposable {
     return this.publish(document.uri, document.getText());
   }
 
+  /** Validates given text as the content of `uri` (for a file just written). */
+  validateText(uri: vscode.Uri, text: string): Promise<ConfigDiagnostic[]> {
+    return this.publish(uri, text);
+  }
+
   private schedule(document: vscode.TextDocument): void {
     if (!isConfig(document.uri)) return;
     const key = document.uri.toString();

@@ -6,7 +6,7 @@ import { loadEngine } from './engine';
  * Shows an error to the user: a GoDeployError with its hint, anything else as an
  * internal error. Details and stacks go to the log, reached through "Show Log".
  */
-export async function showError(ctx: GoDeployContext, title: string, e: unknown): Promise<void> {
+export function showError(ctx: GoDeployContext, title: string, e: unknown): void {
   const { isGoDeployError } = loadEngine();
   let message: string;
   if (isGoDeployError(e)) {
@@ -16,6 +16,8 @@ export async function showError(ctx: GoDeployContext, title: string, e: unknown)
     ctx.log.error(e instanceof Error ? e : String(e));
     message = `${title}: internal error: ${e instanceof Error ? e.message : String(e)}`;
   }
-  const choice = await vscode.window.showErrorMessage(message, 'Show Log');
-  if (choice === 'Show Log') ctx.log.show(false);
+  // Not awaited: the failed command settles at once; the notification waits for the user.
+  void vscode.window.showErrorMessage(message, 'Show Log').then((choice) => {
+    if (choice === 'Show Log') ctx.log.show(false);
+  });
 }

@@ -20,8 +20,10 @@ export const initializeCommand: CommandFactory = {
     const step = plan.steps[0];
     const target = vscode.Uri.file(step.kind === 'write-file' ? step.path : '');
     if (await exists(target)) {
-      const open = await vscode.window.showInformationMessage(`Go Deploy: ${vscode.workspace.asRelativePath(target)} already exists; it was left as it is.`, 'Open');
-      if (open) await vscode.window.showTextDocument(target);
+      // Not awaited: a notification with a button stays until dismissed, and the command must settle.
+      void vscode.window.showInformationMessage(`Go Deploy: ${vscode.workspace.asRelativePath(target)} already exists; it was left as it is.`, 'Open').then((open) => {
+        if (open) void vscode.window.showTextDocument(target);
+      });
       return undefined;
     }
     ctx.log.block(describePlan(plan));
@@ -30,7 +32,8 @@ export const initializeCommand: CommandFactory = {
     await vscode.commands.executeCommand('setContext', 'godeploy.hasConfig', true);
     environments.refresh();
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(target));
-    await diagnostics.validateUri(target);
+    // Validate what was written, not an editor buffer that may predate it.
+    await diagnostics.validateText(target, step.kind === 'write-file' ? step.content : '');
     return target;
   },
 };

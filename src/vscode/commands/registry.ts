@@ -38,7 +38,7 @@ export function registerCommands(deps: CommandDeps, factories: readonly CommandF
         try {
           return await handler(...args);
         } catch (e) {
-          await showError(deps.ctx, `${f.title} failed`, e);
+          showError(deps.ctx, `${f.title} failed`, e);
           return undefined;
         }
       }),

@@ -19,8 +19,9 @@ export const validateConfigCommand: CommandFactory = {
     try {
       await vscode.workspace.fs.stat(file);
     } catch {
-      const choice = await vscode.window.showWarningMessage(`Go Deploy: there is no godeploy.yaml in ${vscode.workspace.asRelativePath(folder)}.`, 'Initialize');
-      if (choice) await vscode.commands.executeCommand('godeploy.initialize', folder);
+      void vscode.window.showWarningMessage(`Go Deploy: there is no godeploy.yaml in ${vscode.workspace.asRelativePath(folder)}.`, 'Initialize').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('godeploy.initialize', folder);
+      });
       return undefined;
     }
     const found = await diagnostics.validateUri(file);
@@ -29,8 +30,10 @@ export const validateConfigCommand: CommandFactory = {
     const where = vscode.workspace.asRelativePath(file);
     ctx.log.info(`validated ${file.fsPath}: ${errors} error(s), ${warnings} warning(s)`);
     if (errors || warnings) {
-      const choice = await (errors ? vscode.window.showErrorMessage : vscode.window.showWarningMessage)(`Go Deploy: ${where} has ${errors} error(s) and ${warnings} warning(s).`, 'Show Problems');
-      if (choice) await vscode.commands.executeCommand('workbench.actions.view.problems');
+      // Not awaited: the command settles with its result while the notification waits for the user.
+      void (errors ? vscode.window.showErrorMessage : vscode.window.showWarningMessage)(`Go Deploy: ${where} has ${errors} error(s) and ${warnings} warning(s).`, 'Show Problems').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
+      });
     } else {
       void vscode.window.showInformationMessage(`Go Deploy: ${where} is valid.`);
     }
