@@ -73,5 +73,9 @@ else
 fi
 
 # --- check the install ---
+VSC="$DEST/node_modules/code-server/lib/vscode"
+for f in node_modules/@vscode/ripgrep/bin/rg node_modules/node-pty/build/Release/pty.node node_modules/@vscode/spdlog/build/Release/spdlog.node; do
+  [ -e "$VSC/$f" ] || { log "broken install: $VSC/$f is missing; remove $DEST and run again"; exit 1; }
+done
 log "code-server: $(node "$ENTRY" --version | head -n1)"
 log "chromium: $(chromium --version 2>/dev/null | head -n1)"

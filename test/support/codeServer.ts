@@ -80,8 +80,10 @@ export async function startCodeServer(opts: { env?: Record<string, string>; sett
   const port = await freePort();
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir],
-  { cwd: root, detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...opts.env } });
+    '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
+    '--config', join(root, 'config.yaml'), '--ignore-last-opened'],
+  { cwd: root, detached: true, stdio: ['ignore', out, out], // EXTENSIONS_GALLERY={} turns the extension gallery (open-vsx.org) off: tests talk to loopback only.
+  env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...opts.env } });
   closeSync(out);
   const baseUrl = `http://127.0.0.1:${port}`;
   const cs: CodeServer = {
@@ -120,13 +122,16 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
 
 /** Ends a process we spawned detached, with everything it started (extension host, pty host...). */
 export async function stopProcessGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const signal = (s: NodeJS.Signals) => { try { process.kill(-child.pid!, s); } catch { /* already gone */ } };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
+  const pid = child.pid;
+  if (pid === undefined) return;
+  const signal = (s: NodeJS.Signals) => { try { process.kill(-pid, s); } catch { /* group already gone */ } };
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
   signal('SIGKILL'); // stragglers left in the group
 }
 

@@ -39,12 +39,18 @@ async function viaCodeServer(workspace: string, resultsFile: string): Promise<{ 
     browser = await openInChromium(server.url(workspace, { extensionDevelopmentPath, extensionTestsPath }));
     const deadline = Date.now() + TIMEOUT_MS;
     let results: SuiteResults | undefined;
+    let exitedAt: number | undefined;
     while (!(results = readJson(resultsFile)) && Date.now() < deadline) {
       printProgress();
+      // In test mode the extension host exits when the suites end; without results that means a crash.
+      if (exitedAt === undefined && /Extension Host Process exited/.test(readFileSync(server.logFile, 'utf8'))) exitedAt = Date.now();
+      if (exitedAt !== undefined && Date.now() - exitedAt > 3000) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     printProgress();
-    const problem = results ? undefined : `no results after ${TIMEOUT_MS / 1000}s (the suites did not finish)`;
+    const problem = results ? undefined
+      : exitedAt !== undefined ? 'the extension host exited before the suites reported results (see the logs above)'
+        : `no results after ${TIMEOUT_MS / 1000}s (the suites did not finish)`;
     if (problem || results!.failed > 0) {
       console.log(server.diagnostics());
       if (browser.errors.length) console.log(`--- browser errors ---\n${browser.errors.slice(-20).join('\n')}`);
