@@ -76,6 +76,23 @@ describe('godeploy CLI', () => {
     assert.equal(json.module, 'example.com/hello');
   });
 
+  it('inspect --json through the CLI on one main, several mains, cgo, embed and go.work', () => {
+    const inspect = (dir: string) => {
+      const r = godeploy(['inspect', path.join(fixtureModules, dir), '--json'], work);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as { module: string; goVersion: string; mains: string[]; cgo: boolean; port: number; embed: boolean; work: { use: string[] } | null };
+    };
+    assert.deepEqual(inspect('multi').mains, ['./cmd/api', './cmd/worker']);
+    const cgo = inspect('cgo');
+    assert.equal(cgo.cgo, true);
+    assert.equal(cgo.port, 7070);
+    assert.equal(inspect('embed').embed, true);
+    const ws = inspect('work/api');
+    assert.deepEqual(ws.work?.use, ['./api', './lib']);
+    assert.equal(ws.module, 'example.com/work/api');
+    assert.equal(inspect('single').cgo, false);
+  });
+
   it('usage errors exit 2 with a hint', () => {
     const unknown = godeploy(['deploi'], work);
     assert.equal(unknown.code, 2);

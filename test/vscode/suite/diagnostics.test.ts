@@ -1,6 +1,8 @@
 // Problems in godeploy.yaml show in the Problems panel (source "godeploy") on the lines
 // they are on, and go away when the document is fixed.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { cleanUp, configUri, describeDiagnostics, EXTENSION_ID, godeployDiagnostics, waitFor, writeText } from '../../support/vscodeHelpers';
 
@@ -107,5 +109,24 @@ describe('godeploy.yaml diagnostics', () => {
       return found.some((d) => d.range.start.line === portLine) && found;
     });
     assert.equal(errors.length, 1, `expected only the port error: ${describeDiagnostics(errors)}`);
+  });
+
+  it('shows exactly the problems `godeploy validate` prints, at the same FILE:LINE:COL', async () => {
+    const uri = configUri();
+    await writeText(uri, broken);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const extensionPath = vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '';
+    let cliOutput = '';
+    try {
+      execFileSync(process.execPath, [path.join(extensionPath, 'dist', 'cli.js'), 'validate', '--json'], { cwd: path.dirname(uri.fsPath), encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    } catch (e) {
+      cliOutput = String((e as { stdout?: string }).stdout ?? '');
+    }
+    const cli = (JSON.parse(cliOutput) as { diagnostics: { line: number; col: number; message: string }[] }).diagnostics;
+    assert.ok(cli.length >= expected.length, `the CLI found ${cli.length} problems`);
+    const wanted = cli.map((d) => `${d.line}:${d.col} ${d.message}`).sort();
+    const shown = () => godeployDiagnostics(uri).map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message.split('\n')[0]}`).sort();
+    await waitFor('the editor to show what the CLI printed', () => JSON.stringify(shown()) === JSON.stringify(wanted))
+      .catch(() => assert.deepEqual(shown(), wanted));
   });
 });
