@@ -83,7 +83,7 @@ export function readGoFile(text: string): GoFileFacts {
   code.push(current);
   facts.codeLines = code;
 
-  parseHeader(code, facts, text);
+  parseHeader(code, facts);
   return facts;
 }
 
@@ -92,7 +92,7 @@ function unescape(s: string): string {
 }
 
 /** package clause and import declarations, from the masked code and the strings table. */
-function parseHeader(code: string[], facts: GoFileFacts, _text: string): void {
+function parseHeader(code: string[], facts: GoFileFacts): void {
   const stringsByLine = new Map<number, string[]>();
   for (const s of facts.strings) stringsByLine.set(s.line, [...(stringsByLine.get(s.line) ?? []), s.value]);
   let inBlock = false;

@@ -42,11 +42,6 @@ export function describePlan(plan: Plan): string {
   return lines.join('\n');
 }
 
-/** Plan as JSON for `--dry-run --json`: file contents are included, environment values never are. */
-export function planToJson(plan: Plan): unknown {
-  return { title: plan.title, steps: plan.steps };
-}
-
 function displayArg(a: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
