@@ -141,3 +141,27 @@ describe('the sample config with every key', () => {
     assert.deepEqual(validateConfigText('full.yaml', text).diagnostics, []);
   });
 });
+
+describe('rules for the generator sections', () => {
+  it('PORT in an env map is an error pointing at app.port', () => {
+    const [e] = errorsOf('app:\n  port: 8080\n  env:\n    PORT: 9000\n');
+    assert.equal(at(e), '4:5');
+    assert.match(e.message, /gets PORT from app\.port/);
+  });
+
+  it('certbot without a server name, and autoscaling max below min, are errors', () => {
+    const errors = errorsOf('app: {}\nnginx:\n  tls:\n    certbot: true\nkubernetes:\n  autoscaling: { minReplicas: 5, maxReplicas: 3 }\n');
+    assert.deepEqual(errors.map(at), ['4:5', '6:47']);
+    assert.match(errors[0].hint ?? '', /\/etc\/letsencrypt\/live/);
+  });
+});
+
+describe('GOMEMLIMIT from memory limits', () => {
+  it('reads systemd sizes as powers of 1024 and Kubernetes M as 10^6', async () => {
+    const { ninetyPercent } = await import('../../src/core/generate/model');
+    assert.equal(ninetyPercent('512M', 'binary'), '460MiB');
+    assert.equal(ninetyPercent('512Mi', 'kubernetes'), '460MiB');
+    assert.equal(ninetyPercent('512M', 'kubernetes'), '439MiB');
+    assert.equal(ninetyPercent('1G', 'binary'), '921MiB');
+  });
+});

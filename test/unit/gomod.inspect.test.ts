@@ -87,3 +87,11 @@ describe('go.mod, go.work and Go source reading', () => {
     assert.equal(readGoFile('//go:build linux\n\npackage main\n').ignored, false);
   });
 });
+
+describe('sd_notify detection', () => {
+  it('a module that writes to $NOTIFY_SOCKET is detected, with file:line; others are not', async () => {
+    const r = await inspectModule(path.join(fixtureModules, 'notify'));
+    assert.deepEqual(r.sdNotify, { file: 'main.go', line: 21, reason: 'reads NOTIFY_SOCKET' });
+    assert.equal((await inspectModule(path.join(fixtureModules, 'single'))).sdNotify, null);
+  });
+});

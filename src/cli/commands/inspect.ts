@@ -32,6 +32,7 @@ export function inspectionJson(r: ModuleInspection): Record<string, unknown> {
     port: r.port,
     portSource: r.portSource,
     readsPortEnv: r.readsPortEnv,
+    sdNotify: r.sdNotify,
     embed: r.embed,
     embedFiles: r.embedFiles,
     healthPath: r.healthPath,
@@ -46,6 +47,7 @@ function formatInspection(r: ModuleInspection): string {
     `mains      ${r.mains.length ? r.mains.join(', ') : '(none)'}`,
     `cgo        ${r.cgo ? `yes: ${r.cgoReasons.map((c) => `${c.file}:${c.line} ${c.reason}`).join('; ')}` : 'no'}`,
     `port       ${r.port !== null ? `${r.port} (${r.portSource?.file}:${r.portSource?.line}, ${r.portSource?.reason})` : r.readsPortEnv ? 'from $PORT (no default found)' : 'unknown'}`,
+    `sd_notify  ${r.sdNotify ? `yes (${r.sdNotify.file}:${r.sdNotify.line}, ${r.sdNotify.reason})` : 'no'}`,
     `embed      ${r.embed ? `yes (${r.embedFiles.join(', ')})` : 'no'}`,
     `health     ${r.healthPath ?? 'no health route found'}`,
   ];

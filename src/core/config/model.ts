@@ -33,12 +33,69 @@ export interface HostConfig {
 export type EnvironmentType = 'local' | 'ssh' | 'docker';
 export const environmentTypes: readonly EnvironmentType[] = ['local', 'ssh', 'docker'];
 
-export interface DockerConfig {
+export type RuntimeKind = 'distroless' | 'scratch' | 'alpine';
+export const runtimeKinds: readonly RuntimeKind[] = ['distroless', 'scratch', 'alpine'];
+
+/** How images are built: top-level `docker:` and the image keys of an environment's `docker:`. */
+export interface DockerImageConfig {
+  runtime?: RuntimeKind;
+  buildkit?: boolean;
+  builderImage?: string;
+  runtimeImage?: string;
+}
+
+export interface SystemdConfig {
+  user?: string;
+  memoryMax?: string;
+  goMaxProcs?: number;
+  limitNOFILE?: number;
+  stopTimeout?: string;
+  version?: number;
+}
+
+export interface NginxUpstreamConfig {
+  address: string;
+  weight?: number;
+  backup?: boolean;
+}
+
+export interface NginxConfig {
+  serverName?: string;
+  listen?: number;
+  version?: string;
+  tls?: { certificate?: string; certificateKey?: string; certbot?: boolean; listen?: number; hsts?: boolean };
+  realIpFrom?: string[];
+  balance?: 'round-robin' | 'least_conn';
+  upstreams?: NginxUpstreamConfig[];
+  clientMaxBodySize?: string;
+}
+
+export interface SupervisorConfig {
+  user?: string;
+  logDir?: string;
+  stopTimeout?: string;
+}
+
+export interface KubernetesResources {
+  cpu?: string;
+  memory?: string;
+}
+
+export interface KubernetesConfig {
+  image?: string;
+  namespace?: string;
+  replicas?: number;
+  requests?: KubernetesResources;
+  limits?: KubernetesResources;
+  ingress?: { host: string; className?: string; tlsSecret?: string };
+  autoscaling?: { minReplicas?: number; maxReplicas?: number; targetCPU?: number };
+}
+
+export interface DockerConfig extends DockerImageConfig {
   host?: string;
   network?: 'bridge' | 'host';
   mode?: 'container' | 'swarm';
   registry?: string;
-  runtime?: 'distroless' | 'scratch' | 'alpine';
   build?: 'binary' | 'dockerfile';
 }
 
@@ -51,11 +108,20 @@ export interface EnvironmentConfig {
   keepReleases?: number;
   env?: EnvMap;
   docker?: DockerConfig;
+  systemd?: SystemdConfig;
+  nginx?: NginxConfig;
+  supervisor?: SupervisorConfig;
 }
 
 export interface GoDeployConfig {
   app: AppConfig;
   build?: BuildConfig;
+  templates?: string;
+  docker?: DockerImageConfig;
+  systemd?: SystemdConfig;
+  nginx?: NginxConfig;
+  supervisor?: SupervisorConfig;
+  kubernetes?: KubernetesConfig;
   environments?: Record<string, EnvironmentConfig>;
 }
 

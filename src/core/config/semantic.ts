@@ -16,6 +16,14 @@ export function semanticDiagnostics(document: ConfigDocument, data: unknown): Co
   for (const [name, raw] of Object.entries(environments)) {
     if (isObject(raw)) checkEnvironment(document, name, raw as Partial<EnvironmentConfig>, out);
   }
+  checkReservedEnv(document, isObject(config.app) ? config.app.env : undefined, ['app', 'env'], out);
+  for (const [name, raw] of Object.entries(environments)) if (isObject(raw)) checkReservedEnv(document, raw.env, ['environments', name, 'env'], out);
+  checkNginx(document, (config as Record<string, unknown>).nginx, ['nginx'], out);
+  for (const [name, raw] of Object.entries(environments)) if (isObject(raw)) checkNginx(document, raw.nginx, ['environments', name, 'nginx'], out, (config as Record<string, any>).nginx);
+  const scaling = isObject((config as Record<string, any>).kubernetes) ? (config as Record<string, any>).kubernetes.autoscaling : undefined;
+  if (isObject(scaling) && typeof scaling.minReplicas === 'number' && typeof scaling.maxReplicas === 'number' && scaling.maxReplicas < scaling.minReplicas) {
+    out.push(document.diagnosticAt(['kubernetes', 'autoscaling', 'maxReplicas'], 'value', 'error', `kubernetes.autoscaling.maxReplicas (${scaling.maxReplicas}) is below minReplicas (${scaling.minReplicas})`));
+  }
   const health = isObject(config.app) ? config.app.healthCheck : undefined;
   if (isObject(health) && typeof health.timeout === 'string' && typeof health.interval === 'string') {
     const timeout = parseDuration(health.timeout);
@@ -54,6 +62,22 @@ function checkEnvironment(document: ConfigDocument, name: string, env: Partial<E
         seen.set(key, i);
       }
     });
+  }
+}
+
+/** PORT comes from app.port; setting it again in an env map would make two sources of truth. */
+function checkReservedEnv(document: ConfigDocument, env: unknown, path: PathSegment[], out: ConfigDiagnostic[]): void {
+  if (isObject(env) && 'PORT' in env) {
+    out.push(document.diagnosticAt([...path, 'PORT'], 'key', 'error', `${path.join('.')}.PORT: the service gets PORT from app.port`, 'set app.port instead, and remove PORT here'));
+  }
+}
+
+/** certbot's paths are named after the server: it needs a real server name. */
+function checkNginx(document: ConfigDocument, nginx: unknown, path: PathSegment[], out: ConfigDiagnostic[], base?: Record<string, any>): void {
+  if (!isObject(nginx) || !isObject(nginx.tls) || nginx.tls.certbot !== true) return;
+  const serverName = nginx.serverName ?? base?.serverName;
+  if ((serverName === undefined || serverName === '_') && (nginx.tls.certificate === undefined || nginx.tls.certificateKey === undefined)) {
+    out.push(document.diagnosticAt([...path, 'tls', 'certbot'], 'key', 'error', `${path.join('.')}.tls.certbot needs ${path.join('.')}.serverName`, 'certbot keeps certificates under /etc/letsencrypt/live/<serverName>/; set serverName to the site\'s domain'));
   }
 }
 

@@ -24,6 +24,8 @@ export interface ModuleInspection {
   port: number | null;
   portSource: Finding | null;
   readsPortEnv: boolean;
+  /** The service tells systemd when it is ready (sd_notify): the unit can use Type=notify. */
+  sdNotify: Finding | null;
   embed: boolean;
   embedFiles: string[];
   healthPath: string | null;
@@ -43,6 +45,9 @@ const cgoModules = [
   'gopkg.in/gographics/imagick',
   'github.com/go-gl/glfw',
 ];
+
+/** Packages that implement sd_notify. */
+const sdNotifyPackages = ['github.com/coreos/go-systemd/daemon', 'github.com/coreos/go-systemd/v22/daemon', 'github.com/okzk/sdnotify', 'github.com/iguanesolutions/go-systemd/v5/notify'];
 
 const skipDirs = new Set(['vendor', 'testdata', 'node_modules']);
 const maxFiles = 20_000;
@@ -85,6 +90,7 @@ export async function inspectModule(start: string): Promise<ModuleInspection> {
     port: null,
     portSource: null,
     readsPortEnv: false,
+    sdNotify: null,
     embed: false,
     embedFiles: [],
     healthPath: null,
@@ -98,6 +104,7 @@ export async function inspectModule(start: string): Promise<ModuleInspection> {
       const file = rel ? `${rel}/${name}` : name;
       for (const imp of facts.imports) {
         if (imp.path === 'C') result.cgoReasons.push({ file, line: imp.line, reason: 'imports "C"' });
+        if (!result.sdNotify && sdNotifyPackages.some((p) => imp.path === p || imp.path.startsWith(`${p}/`))) result.sdNotify = { file, line: imp.line, reason: `imports ${imp.path}` };
         if (imp.path === 'embed') result.embed = true;
       }
       if (facts.embedLines.length) {
@@ -106,6 +113,8 @@ export async function inspectModule(start: string): Promise<ModuleInspection> {
       } else if (facts.imports.some((i) => i.path === 'embed')) {
         result.embedFiles.push(file);
       }
+      const notifySocket = facts.strings.find((x) => x.value === 'NOTIFY_SOCKET');
+      if (!result.sdNotify && notifySocket) result.sdNotify = { file, line: notifySocket.line, reason: 'reads NOTIFY_SOCKET' };
       collectPortFacts(facts, file, isMain, portCandidates, result);
       if (!result.healthPath) result.healthPath = findHealthPath(facts);
     }

@@ -1,0 +1,227 @@
+import type { EnvironmentConfig, GoDeployConfig, KubernetesConfig, NginxConfig, RuntimeKind, SupervisorConfig, SystemdConfig } from '../config/model';
+import { embeddedDefaultEnvironment } from '../config/model';
+import { scanReferences } from '../config/references';
+import { parseDuration } from '../config/semantic';
+import { usageError } from '../errors';
+import { defaultAppName, type ModuleInspection } from '../gomod/inspect';
+
+/**
+ * Everything a generator needs, with every default applied. Generators are pure
+ * functions of this model; user templates (Handlebars) receive the same object.
+ */
+export interface GenerateModel {
+  app: {
+    name: string;
+    module: string;
+    /** Main package, "./cmd/api" or ".". */
+    main: string;
+    port: number;
+    healthPath: string;
+    /** Seconds a release may take to become healthy. */
+    healthTimeoutSeconds: number;
+    /** go.mod's go line, e.g. "1.21" (builder image tag). */
+    goVersion: string;
+    cgo: boolean;
+    /** Why cgo is needed, "file:line reason" each. */
+    cgoReasons: string[];
+    embed: boolean;
+    sdNotify: boolean;
+  };
+  build: {
+    /** Linker flags with {{.Version}} etc. left in place for the build step to fill. */
+    ldflags: string;
+    tags: string[];
+  };
+  /** Plain (non-secret) environment values for the service: app.env merged with the environment's env. */
+  env: Record<string, string>;
+  /** Names whose values come from `${secret:…}`/`${env:…}` at deploy time (kept out of generated files). */
+  runtimeEnvNames: string[];
+  /** The environment the files are for, if one was named. */
+  environment: string | null;
+  paths: {
+    /** Base folder on the target: releases/, current, shared/. */
+    base: string;
+    /** The executable of the live release: <base>/current/<name>. */
+    binary: string;
+    /** The env file (mode 0600): <base>/shared/<name>.env. */
+    envFile: string;
+    /** Folder for log files of the app (supervisor, local). */
+    logDir: string;
+  };
+  docker: { runtime: RuntimeKind; buildkit: boolean; builderImage: string; runtimeImage: string | null };
+  systemd: { user: string | null; memoryMax: string | null; goMemLimit: string | null; goMaxProcs: number | null; limitNOFILE: number; stopTimeoutSeconds: number; version: number | null };
+  nginx: {
+    serverName: string;
+    listen: number;
+    version: string;
+    tls: { certificate: string; certificateKey: string; certbot: boolean; listen: number; hsts: boolean } | null;
+    realIpFrom: string[];
+    balance: 'round-robin' | 'least_conn';
+    upstreams: { address: string; weight: number; backup: boolean }[];
+    clientMaxBodySize: string;
+  };
+  supervisor: { user: string; logDir: string; stopTimeoutSeconds: number };
+  kubernetes: {
+    image: string;
+    namespace: string | null;
+    replicas: number;
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string | null; memory: string };
+    goMemLimit: string;
+    ingress: { host: string; className: string | null; tlsSecret: string | null } | null;
+    autoscaling: { minReplicas: number; maxReplicas: number; targetCPU: number } | null;
+  };
+}
+
+export interface ModelOptions {
+  /** Environment whose overrides apply (its path, env, docker/systemd/nginx/supervisor keys). */
+  environment?: string;
+  /** `--runtime` on the CLI: wins over the config. */
+  runtime?: RuntimeKind;
+}
+
+/** Builds the model from a validated config and the module's inspection. */
+export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleInspection, options: ModelOptions = {}): GenerateModel {
+  const environments = config.environments ?? embeddedDefaultEnvironment;
+  let env: EnvironmentConfig | undefined;
+  if (options.environment !== undefined) {
+    env = environments[options.environment];
+    if (!env) throw usageError(`no environment "${options.environment}" in godeploy.yaml`, `environments: ${Object.keys(environments).join(', ') || '(none)'}`);
+  }
+  const main = resolveMain(config, inspection);
+  const name = config.app.name ?? defaultAppName(inspection, main);
+  const port = config.app.port ?? inspection.port ?? 8080;
+  const base = env?.path ?? `/opt/${name}`;
+  const { plain, runtime } = splitEnv({ ...(config.app.env ?? {}), ...(env?.env ?? {}) });
+  const systemd: SystemdConfig = { ...config.systemd, ...env?.systemd };
+  const nginx: NginxConfig = { ...config.nginx, ...env?.nginx };
+  const supervisor: SupervisorConfig = { ...config.supervisor, ...env?.supervisor };
+  const k8s: KubernetesConfig = config.kubernetes ?? {};
+  const docker = { ...config.docker, ...pickImageKeys(env?.docker) };
+  const logDir = supervisor.logDir ?? `${base}/shared/logs`;
+  const k8sMemory = k8s.limits?.memory ?? '256Mi';
+  const serverName = nginx.serverName ?? '_';
+  return {
+    app: {
+      name,
+      module: inspection.module,
+      main,
+      port,
+      healthPath: config.app.healthCheck?.path ?? inspection.healthPath ?? '/healthz',
+      healthTimeoutSeconds: seconds(config.app.healthCheck?.timeout, 30),
+      goVersion: goMinor(inspection.goVersion),
+      cgo: inspection.cgo,
+      cgoReasons: inspection.cgoReasons.map((r) => `${r.file}:${r.line} ${r.reason}`),
+      embed: inspection.embed,
+      sdNotify: inspection.sdNotify !== null,
+    },
+    build: { ldflags: config.build?.ldflags ?? '-s -w', tags: config.build?.tags ?? [] },
+    env: plain,
+    runtimeEnvNames: runtime,
+    environment: options.environment ?? null,
+    paths: { base, binary: `${base}/current/${name}`, envFile: `${base}/shared/${name}.env`, logDir },
+    docker: {
+      runtime: options.runtime ?? docker.runtime ?? 'distroless',
+      buildkit: docker.buildkit ?? true,
+      builderImage: docker.builderImage ?? 'golang',
+      runtimeImage: docker.runtimeImage ?? null,
+    },
+    systemd: {
+      user: systemd.user ?? null,
+      memoryMax: systemd.memoryMax ?? null,
+      goMemLimit: systemd.memoryMax ? ninetyPercent(systemd.memoryMax, 'binary') : null,
+      goMaxProcs: systemd.goMaxProcs ?? null,
+      limitNOFILE: systemd.limitNOFILE ?? 65536,
+      stopTimeoutSeconds: seconds(systemd.stopTimeout, 10),
+      version: systemd.version ?? null,
+    },
+    nginx: {
+      serverName,
+      listen: nginx.listen ?? 80,
+      version: nginx.version ?? '1.22',
+      tls: nginx.tls
+        ? {
+            certbot: nginx.tls.certbot ?? false,
+            certificate: nginx.tls.certificate ?? `/etc/letsencrypt/live/${serverName}/fullchain.pem`,
+            certificateKey: nginx.tls.certificateKey ?? `/etc/letsencrypt/live/${serverName}/privkey.pem`,
+            listen: nginx.tls.listen ?? 443,
+            hsts: nginx.tls.hsts ?? true,
+          }
+        : null,
+      realIpFrom: nginx.realIpFrom ?? [],
+      balance: nginx.balance ?? 'round-robin',
+      upstreams: (nginx.upstreams ?? [{ address: `127.0.0.1:${port}` }]).map((u) => ({ address: u.address, weight: u.weight ?? 1, backup: u.backup ?? false })),
+      clientMaxBodySize: nginx.clientMaxBodySize ?? '10M',
+    },
+    supervisor: { user: supervisor.user ?? name, logDir, stopTimeoutSeconds: seconds(supervisor.stopTimeout, 10) },
+    kubernetes: {
+      image: k8s.image ?? `${name}:latest`,
+      namespace: k8s.namespace ?? null,
+      replicas: k8s.replicas ?? 2,
+      requests: { cpu: k8s.requests?.cpu ?? '100m', memory: k8s.requests?.memory ?? '128Mi' },
+      limits: { cpu: k8s.limits?.cpu ?? null, memory: k8sMemory },
+      goMemLimit: ninetyPercent(k8sMemory, 'kubernetes'),
+      ingress: k8s.ingress ? { host: k8s.ingress.host, className: k8s.ingress.className ?? null, tlsSecret: k8s.ingress.tlsSecret ?? null } : null,
+      autoscaling: k8s.autoscaling
+        ? autoscalingOf(k8s)
+        : null,
+    },
+  };
+}
+
+/** app.main, or the module's only main package; several without app.main is an error listing them. */
+export function resolveMain(config: GoDeployConfig, inspection: ModuleInspection): string {
+  if (config.app.main) return config.app.main.replace(/\/+$/, '') || '.';
+  if (inspection.mains.length === 1) return inspection.mains[0];
+  if (inspection.mains.length === 0) throw usageError(`${inspection.module} has no main package to deploy`, 'add a package main with a func main(), or set app.main');
+  throw usageError(`${inspection.module} has ${inspection.mains.length} main packages: ${inspection.mains.join(', ')}`, `set app.main in godeploy.yaml to one of them, for example: main: ${inspection.mains[0]}`);
+}
+
+function pickImageKeys(d: EnvironmentConfig['docker']) {
+  if (!d) return {};
+  const out: Record<string, unknown> = {};
+  for (const k of ['runtime', 'buildkit', 'builderImage', 'runtimeImage'] as const) if (d[k] !== undefined) out[k] = d[k];
+  return out;
+}
+
+/** Literal values go into generated files; values with references are resolved at deploy time. */
+function splitEnv(env: Record<string, string | number | boolean>): { plain: Record<string, string>; runtime: string[] } {
+  const plain: Record<string, string> = {};
+  const runtime: string[] = [];
+  for (const [k, v] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    const s = String(v);
+    if (typeof v === 'string' && scanReferences(s).references.length) runtime.push(k);
+    else plain[k] = s.replace(/\$\$/g, '$');
+  }
+  return { plain, runtime };
+}
+
+function seconds(duration: string | undefined, fallback: number): number {
+  const ms = duration ? parseDuration(duration) : undefined;
+  return ms === undefined ? fallback : Math.max(1, Math.ceil(ms / 1000));
+}
+
+function goMinor(version: string | null): string {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  return m ? `${m[1]}.${m[2]}` : '1.22';
+}
+
+function autoscalingOf(k8s: KubernetesConfig): GenerateModel['kubernetes']['autoscaling'] {
+  const minReplicas = k8s.autoscaling?.minReplicas ?? k8s.replicas ?? 2;
+  return { minReplicas, maxReplicas: k8s.autoscaling?.maxReplicas ?? Math.max(10, minReplicas), targetCPU: k8s.autoscaling?.targetCPU ?? 80 };
+}
+
+/**
+ * 90% of a memory size, in the unit Go's GOMEMLIMIT understands (MiB), leaving room for
+ * non-heap memory. systemd reads K/M/G as powers of 1024; Kubernetes reads K/M/G as powers
+ * of 1000 and Ki/Mi/Gi as powers of 1024.
+ */
+export function ninetyPercent(size: string, convention: 'binary' | 'kubernetes'): string {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(size);
+  if (!m) throw usageError(`cannot read the memory size ${JSON.stringify(size)}`, 'use a size such as 512M or 1Gi');
+  const suffix = m[2] ?? '';
+  const power = ' KMGT'.indexOf(suffix[0] ?? ' ');
+  const base = suffix.endsWith('i') || convention === 'binary' ? 1024 : 1000;
+  const bytes = Number(m[1]) * base ** Math.max(0, power);
+  return `${Math.max(1, Math.floor((bytes * 0.9) / 1024 ** 2))}MiB`;
+}
