@@ -1,0 +1,113 @@
+// The generated supervisor program in a real supervisord: the Go service runs as `nobody`
+// from the release layout, gets its env file and plain values, and logs where configured.
+import * as assert from 'node:assert/strict';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { GenerateModel } from '../../src/core/generate/model';
+import { renderSupervisorProgram } from '../../src/core/generate/supervisor';
+import { modelFor } from '../support/models';
+import { buildStatic } from './fixtures/go';
+import { startSupervisord, SupervisordFixture } from './fixtures/supervisord';
+import { freePort, httpGet, portAccepts, runOk, tempDir, waitFor } from './fixtures/util';
+
+const SINGLE = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'modules', 'single');
+
+describe('generated supervisor program in a real supervisord', () => {
+  const work = tempDir('gen-supervisor');
+  let sup: SupervisordFixture | undefined;
+  let nobody: { uid: number; gid: number };
+  let port: number;
+  const model: Record<string, GenerateModel> = {};
+  const tricky = { QUOTED: `say "hi", 100% $HOME`, APOS: String.raw`it's a \ back;slash#hash, comma=1` };
+
+  /** <base>/releases/r1/<name>, current -> releases/r1, and the env file (0600, owned by nobody unless `envFile` is null). */
+  function layOut(m: GenerateModel, binary: string, envFile: string | null): void {
+    const { base, envFile: envPath } = m.paths;
+    mkdirSync(join(base, 'releases', 'r1'), { recursive: true });
+    mkdirSync(join(base, 'shared'), { recursive: true });
+    mkdirSync(m.supervisor.logDir, { recursive: true });
+    copyFileSync(binary, join(base, 'releases', 'r1', m.app.name));
+    chmodSync(join(base, 'releases', 'r1', m.app.name), 0o755);
+    symlinkSync('releases/r1', join(base, 'current'));
+    if (envFile !== null) {
+      writeFileSync(envPath, envFile, { mode: 0o600 });
+      chownSync(envPath, nobody.uid, nobody.gid);
+    }
+  }
+
+  const yaml = (name: string, appPort: number, env: Record<string, string> = {}): string =>
+    `app:\n  name: ${name}\n  port: ${appPort}\n  env:\n${Object.entries(env).map(([k, v]) => `    ${k}: '${v.replace(/'/g, "''")}'\n`).join('') || '    {}\n'}` +
+    `environments:\n  it:\n    type: local\n    path: ${join(work.path, name)}\nsupervisor:\n  user: nobody\n  logDir: ${join(work.path, 'logs')}\n  stopTimeout: 3s\n`;
+
+  const status = (name: string): Promise<string> => (sup as SupervisordFixture).ctl(['status', name]);
+  const environOf = (pid: string): Record<string, string> =>
+    Object.fromEntries(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+
+  before(async () => {
+    // mkdtemp makes the folder 0700: nobody must be able to reach the binary.
+    chmodSync(work.path, 0o755);
+    const id = async (flag: string): Promise<number> => Number((await runOk('id', [flag, 'nobody'])).stdout.trim());
+    nobody = { uid: await id('-u'), gid: await id('-g') };
+    const binary = (await buildStatic(SINGLE, join(work.path, 'hello-build'))).outFile;
+    port = await freePort();
+    model.hello = await modelFor('single', yaml('hello', port, { ...tricky, OVERRIDE: 'from environment=' }), { environment: 'it' });
+    // Same port as hello: Go's own "address already in use" must land in clash's stderr log.
+    model.clash = await modelFor('single', yaml('clash', port), { environment: 'it' });
+    // No env file: the program must not start without it.
+    model.noenv = await modelFor('single', yaml('noenv', await freePort()), { environment: 'it' });
+    layOut(model.hello, binary, "GREETING='hello from the env file'\nOVERRIDE='the env file wins'\n");
+    layOut(model.clash, binary, '');
+    layOut(model.noenv, binary, null);
+    const programs = [renderSupervisorProgram(model.hello), renderSupervisorProgram(model.clash).replace('autostart=true', 'autostart=false'), renderSupervisorProgram(model.noenv)];
+    sup = await startSupervisord(programs.join('\n'));
+  });
+  after(async () => { await sup?.stop(); work.remove(); });
+
+  it('runs the Go binary (exec, not a shell) as nobody and it answers on its health path', async () => {
+    await waitFor(async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200, 20_000, () => `nothing answered on ${port}`);
+    assert.deepEqual(await httpGet(port, '/healthz'), { status: 200, body: 'ok\n' });
+    let last = '';
+    await waitFor(async () => /RUNNING/.test((last = await status('hello'))), 20_000, () => `hello never became RUNNING: ${last}`);
+    assert.match(await status('hello'), /^hello\s+RUNNING\s+pid \d+, uptime /);
+    const pid = (await (sup as SupervisordFixture).ctl(['pid', 'hello'])).trim();
+    assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'hello', 'the shell must exec the binary');
+    const procStatus = readFileSync(`/proc/${pid}/status`, 'utf8');
+    assert.match(procStatus, new RegExp(`^Uid:\\s+${nobody.uid}\\s`, 'm'));
+    assert.match(procStatus, /^Umask:\s+0077$/m);
+  });
+
+  it('the env file and the plain values reach the process exactly; the env file wins', async () => {
+    const pid = (await (sup as SupervisordFixture).ctl(['pid', 'hello'])).trim();
+    const env = environOf(pid);
+    assert.equal(env.GREETING, 'hello from the env file');
+    assert.equal(env.APOS, tricky.APOS);
+    assert.equal(env.QUOTED, tricky.QUOTED);
+    assert.equal(env.OVERRIDE, 'the env file wins');
+    assert.equal(env.PORT, String(port));
+  });
+
+  it('writes the program\'s output to the configured log files', async () => {
+    const logs = join(work.path, 'logs');
+    for (const f of ['hello.out.log', 'hello.err.log', 'noenv.err.log']) assert.ok(existsSync(join(logs, f)), `${f} missing`);
+    const start = await (sup as SupervisordFixture).ctl(['start', 'clash']);
+    process.stderr.write(`      (supervisorctl start clash: ${start}; noenv.err.log: ${readFileSync(join(logs, 'noenv.err.log'), 'utf8').split('\n')[0]})\n`);
+    assert.match(start, /^clash: ERROR \((spawn error|abnormal termination)\)$/, 'clash cannot bind a port in use');
+    const clashLog = join(logs, 'clash.err.log');
+    assert.match(readFileSync(clashLog, 'utf8'), /listen tcp :\d+: bind: address already in use/);
+  });
+
+  it('does not run without its env file, and says why in its stderr log', async () => {
+    const noenvPort = model.noenv.app.port;
+    const log = join(work.path, 'logs', 'noenv.err.log');
+    await waitFor(async () => /cannot open|can't open/i.test(readFileSync(log, 'utf8')), 20_000, () => `noenv.err.log: ${readFileSync(log, 'utf8')}`);
+    assert.ok(readFileSync(log, 'utf8').includes(model.noenv.paths.envFile), readFileSync(log, 'utf8'));
+    assert.doesNotMatch(await status('noenv'), /RUNNING/);
+    assert.equal(await portAccepts(noenvPort), false);
+  });
+
+  it('stops the program with TERM and nothing is left listening', async () => {
+    assert.match(await (sup as SupervisordFixture).ctl(['stop', 'hello']), /hello: stopped/);
+    assert.match(await status('hello'), /STOPPED/);
+    assert.equal(await portAccepts(port), false);
+  });
+});
