@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { GoDeployError, usageError } from '../core/errors';
 import { processIO, type CliIO } from './io';
 import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
+import { generateHelp, runGenerate } from './commands/generate';
 import { initHelp, runInit } from './commands/init';
 import { inspectHelp, runInspect } from './commands/inspect';
 import { runValidate, validateHelp } from './commands/validate';
@@ -16,6 +17,9 @@ Commands:
   init [--force] [--main PKG] [--dry-run]   write a commented godeploy.yaml from the module
   inspect [DIR] [--json]                    report what Go Deploy sees in the module
   validate [--json]                         check godeploy.yaml; FILE:LINE:COL per problem
+  generate KIND [--env NAME] [--out DIR] [--stdout] [--force] [--dry-run]
+                                            write Dockerfile, .dockerignore, systemd, nginx,
+                                            supervisor or k8s files (KIND all: every one)
 
 Global options:
   -C DIR          run as if started in DIR
@@ -25,13 +29,14 @@ Global options:
 
 Exit codes: 0 done, 1 the operation failed, 2 usage or config error.`;
 
-const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp };
+const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp };
 
 /** Which options each command accepts (besides the global ones). */
 const commandOptions: Record<string, string[]> = {
   init: ['force', 'main', 'dry-run'],
   inspect: ['json'],
   validate: ['json'],
+  generate: ['env', 'out', 'stdout', 'force', 'dry-run', 'runtime', 'from-binary', 'json'],
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -63,6 +68,11 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         force: { type: 'boolean' },
         main: { type: 'string' },
         'dry-run': { type: 'boolean' },
+        env: { type: 'string' },
+        out: { type: 'string' },
+        stdout: { type: 'boolean' },
+        runtime: { type: 'string' },
+        'from-binary': { type: 'string' },
       },
     });
   } catch (e) {
@@ -102,6 +112,17 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     case 'validate':
       requireNoExtraArgs('validate', args);
       return runValidate(io, g, values.json === true);
+    case 'generate':
+      return runGenerate(io, g, args, {
+        env: values.env,
+        out: values.out,
+        stdout: values.stdout === true,
+        force: values.force === true,
+        dryRun: values['dry-run'] === true,
+        runtime: values.runtime,
+        fromBinary: values['from-binary'],
+        json: values.json === true,
+      });
   }
   return 2;
 }

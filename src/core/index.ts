@@ -14,3 +14,6 @@ export * from './plan/plan';
 export * from './plan/runner';
 export * from './fs/atomic';
 export { renderConfigReference } from './config/reference';
+export * from './generate/model';
+export * from './generate/kinds';
+export * from './generate/generate';

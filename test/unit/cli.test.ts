@@ -1,14 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { cliPath, fixtureModules } from '../support/paths';
+import { godeploy } from '../support/cli';
+import { fixtureModules } from '../support/paths';
 
-function godeploy(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('godeploy CLI', () => {
   let work: string;

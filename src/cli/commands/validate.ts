@@ -1,8 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { formatDiagnostic, hasErrors } from '../../core/config/diagnostic';
+import { compareDiagnostics, formatDiagnostic, hasErrors } from '../../core/config/diagnostic';
 import { validateConfigText } from '../../core/config/load';
 import { usageError } from '../../core/errors';
+import { generators } from '../../core/generate/kinds';
+import { checkTemplates } from '../../core/generate/templates';
 import { inspectModule, type ModuleInspection } from '../../core/gomod/inspect';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
@@ -23,6 +25,13 @@ export async function runValidate(io: CliIO, g: GlobalOptions, json: boolean): P
   const inspection = await inspectNear(file);
   const display = path.relative(io.cwd, file) || file;
   const result = validateConfigText(display.startsWith('..') ? file : display, text, inspection);
+  if (result.config?.templates) {
+    const at = result.document.diagnosticAt(['templates'], 'value', 'error', '');
+    const dir = path.resolve(path.dirname(file), result.config.templates);
+    const found = await checkTemplates(dir, Object.values(generators).map((g) => g.templateName), at);
+    result.diagnostics.push(...found.map((d) => ({ ...d, file: path.relative(io.cwd, d.file) || d.file })));
+    result.diagnostics.sort(compareDiagnostics);
+  }
   const failed = hasErrors(result.diagnostics);
   if (json) {
     io.json({ file, valid: !failed, diagnostics: result.diagnostics });

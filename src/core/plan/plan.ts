@@ -4,6 +4,7 @@
  */
 export type Step = WriteFileStep | ExecStep;
 
+/** Writes a whole file atomically, creating its folder if needed. */
 export interface WriteFileStep {
   kind: 'write-file';
   description: string;

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { neverCancelled, noProgress, type CancellationTokenLike, type ProgressLike } from '../cancellation';
 import { GoDeployError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
@@ -31,6 +33,7 @@ export async function executePlan(plan: Plan, runner: Runner, ctx: RunContext = 
 export class LocalRunner implements Runner {
   async run(step: Step, ctx: RunContext): Promise<void> {
     if (step.kind === 'write-file') {
+      await fs.mkdir(path.dirname(step.path), { recursive: true });
       await writeFileAtomic(step.path, step.content, { mode: step.mode, overwrite: step.overwrite });
       return;
     }
