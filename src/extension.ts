@@ -3,6 +3,8 @@ import { allCommands } from './vscode/commands/index';
 import { registerCommands } from './vscode/commands/registry';
 import { GoDeployContext } from './vscode/context';
 import { ConfigDiagnostics } from './vscode/diagnostics';
+import { GeneratedPreviews } from './vscode/generatedPreviews';
+import { trackModuleFolders } from './vscode/modules';
 import { EnvironmentsTree } from './vscode/views/environmentsTree';
 
 /**
@@ -14,7 +16,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const diagnostics = ctx.own(new ConfigDiagnostics(ctx));
   const environments = ctx.own(new EnvironmentsTree(ctx));
   ctx.own(vscode.window.registerTreeDataProvider('godeploy.environments', environments));
-  registerCommands({ ctx, diagnostics, environments }, allCommands);
+  const previews = ctx.own(new GeneratedPreviews());
+  registerCommands({ ctx, diagnostics, environments, previews }, allCommands);
+  trackModuleFolders(ctx);
   setTimeout(() => {
     diagnostics.validateWorkspace().catch((e: unknown) => ctx.log.error(e instanceof Error ? e : String(e)));
   }, 0);

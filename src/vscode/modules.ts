@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { GoDeployContext } from './context';
 
 const moduleExcludes = '**/{vendor,node_modules,testdata,.git}/**';
 
@@ -24,4 +25,19 @@ export async function resolveModuleFolder(arg?: unknown): Promise<vscode.Uri | u
     { title: 'Go Deploy: choose a Go module', placeHolder: 'The workspace has several Go modules' },
   );
   return picked?.folder;
+}
+
+/**
+ * Keeps the context key `godeploy.moduleFolders` (paths of folders holding a go.mod) up to
+ * date, so the explorer offers Go Deploy's menu on those folders.
+ */
+export function trackModuleFolders(ctx: GoDeployContext): void {
+  const update = () => {
+    void findModuleFolders().then((folders) => vscode.commands.executeCommand('setContext', 'godeploy.moduleFolders', folders.map((f) => f.fsPath)));
+  };
+  const watcher = ctx.own(vscode.workspace.createFileSystemWatcher('**/go.mod', false, true, false));
+  ctx.own(watcher.onDidCreate(update));
+  ctx.own(watcher.onDidDelete(update));
+  ctx.own(vscode.workspace.onDidChangeWorkspaceFolders(update));
+  setTimeout(update, 0);
 }

@@ -1,48 +1,16 @@
 // End to end, as a user: open the Go module in VS Code (code-server in headless Chromium),
 // run "Go Deploy: Initialize" from the command palette, and see godeploy.yaml open.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { HeadlessBrowser, openInChromium } from '../support/browser';
-import { CodeServer, copyFixtureWorkspace, REPO_ROOT, startCodeServer } from '../support/codeServer';
-
-const SCREENSHOTS = join(REPO_ROOT, 'screenshots');
-const UI_TIMEOUT = 60_000;
+import { SCREENSHOTS, UI_TIMEOUT, useE2eSession } from '../support/e2eSession';
 
 describe('e2e: Go Deploy: Initialize from the command palette', function () {
   this.timeout(180_000);
-  let workspace: string;
-  let server: CodeServer | undefined;
-  let browser: HeadlessBrowser | undefined;
-  let page: Page;
-
-  before(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    workspace = copyFixtureWorkspace('single');
-    server = await startCodeServer();
-    browser = await openInChromium(server.url(workspace, { extensionDevelopmentPath: REPO_ROOT }));
-    page = browser.page;
-    // The workbench is up and the explorer lists the module.
-    await page.locator('.monaco-workbench').waitFor({ timeout: UI_TIMEOUT });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'go.mod' }).waitFor({ timeout: UI_TIMEOUT });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      if (page) await page.screenshot({ path: join(SCREENSHOTS, 'e2e-initialize-failure.png') }).catch(() => undefined);
-      if (server) console.log(server.diagnostics());
-      if (browser?.errors.length) console.log(`--- browser errors ---\n${browser.errors.slice(-20).join('\n')}`);
-    }
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true, maxRetries: 3 });
-  });
+  const session = useE2eSession('e2e-initialize');
 
   it('lists "Go Deploy: Initialize" in the palette and opens the godeploy.yaml it writes', async () => {
+    const { page, workspace } = session;
     const target = join(workspace, 'godeploy.yaml');
     assert.equal(existsSync(target), false, 'the fresh workspace already has a godeploy.yaml');
 

@@ -71,6 +71,6 @@ export async function cleanUp(...uris: vscode.Uri[]): Promise<void> {
   }
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   for (const uri of uris) {
-    if (await exists(uri)) await vscode.workspace.fs.delete(uri, { useTrash: false });
+    if (await exists(uri)) await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false });
   }
 }

@@ -36,7 +36,7 @@ describe('architecture rules', () => {
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { contributes: { commands: { command: string; category: string }[] } };
     const contributed = pkg.contributes.commands.map((c) => c.command).sort();
     const factories = sources(path.join(repoRoot, 'src', 'vscode', 'commands'))
-      .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^\s*id: '(godeploy\.[A-Za-z]+)'/gm)].map((m) => m[1]))
+      .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^\s*[A-Za-z0-9]+: '(godeploy\.[A-Za-z]+)',?$/gm)].map((m) => m[1]))
       .sort();
     assert.deepEqual(factories, contributed);
     assert.ok(pkg.contributes.commands.every((c) => c.category === 'Go Deploy'));

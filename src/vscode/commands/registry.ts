@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { GoDeployContext } from '../context';
 import type { ConfigDiagnostics } from '../diagnostics';
+import type { GeneratedPreviews } from '../generatedPreviews';
 import { showError } from '../errors';
 import type { EnvironmentsTree } from '../views/environmentsTree';
 
@@ -9,6 +10,7 @@ export interface CommandDeps {
   ctx: GoDeployContext;
   diagnostics: ConfigDiagnostics;
   environments: EnvironmentsTree;
+  previews: GeneratedPreviews;
 }
 
 /**

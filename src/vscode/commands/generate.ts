@@ -1,0 +1,125 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { GeneratorKind } from '../../core/index';
+import { loadEngine } from '../engine';
+import { resolveModuleFolder } from '../modules';
+import type { CommandDeps, CommandFactory } from './registry';
+
+/** What a Generate command did, returned for callers and tests. */
+export interface GenerateResult {
+  written: string[];
+  unchanged: string[];
+  /** Previews (diffs) waiting for Write or Discard, as Uri strings. */
+  pending: string[];
+}
+
+const titles: Record<GeneratorKind | 'all', string> = {
+  dockerfile: 'Dockerfile',
+  dockerignore: '.dockerignore',
+  systemd: 'systemd Unit',
+  nginx: 'nginx Site',
+  supervisor: 'supervisor Program',
+  k8s: 'Kubernetes Manifests',
+  all: 'All Deployment Files',
+};
+
+const ids: Record<GeneratorKind | 'all', string> = {
+  dockerfile: 'godeploy.generateDockerfile',
+  dockerignore: 'godeploy.generateDockerignore',
+  systemd: 'godeploy.generateSystemd',
+  nginx: 'godeploy.generateNginx',
+  supervisor: 'godeploy.generateSupervisor',
+  k8s: 'godeploy.generateKubernetes',
+  all: 'godeploy.generateAll',
+};
+
+/**
+ * Writes new files at once and opens them; shows a diff for files that exist and differ,
+ * writing only when the user accepts (Go Deploy: Write Generated File). Never overwrites silently.
+ */
+async function generate(deps: CommandDeps, kind: GeneratorKind | 'all', arg: unknown): Promise<GenerateResult | undefined> {
+  const folder = await resolveModuleFolder(arg);
+  if (!folder) {
+    void vscode.window.showWarningMessage('Go Deploy: no Go module (go.mod) found in this workspace.');
+    return undefined;
+  }
+  const engine = loadEngine();
+  const configFile = path.join(folder.fsPath, 'godeploy.yaml');
+  try {
+    await vscode.workspace.fs.stat(vscode.Uri.file(configFile));
+  } catch {
+    void vscode.window.showWarningMessage(`Go Deploy: generating needs a godeploy.yaml in ${vscode.workspace.asRelativePath(folder)}.`, 'Initialize').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('godeploy.initialize', folder);
+    });
+    return undefined;
+  }
+  const inspection = await engine.inspectModule(folder.fsPath);
+  const { config } = await engine.loadConfig(configFile, inspection).catch((e: unknown) => {
+    if (e instanceof engine.ConfigError) void vscode.commands.executeCommand('workbench.actions.view.problems');
+    throw e;
+  });
+  const model = engine.buildGenerateModel(config, inspection);
+  const setting = vscode.workspace.getConfiguration('godeploy', folder).get<string>('templates');
+  const templates = config.templates ?? (setting || undefined);
+  const files = await engine.renderFiles(engine.expandKind(kind) ?? [], model, folder.fsPath, { templatesDir: templates ? path.resolve(folder.fsPath, templates) : undefined });
+  const compared = await engine.compareWithDisk(files);
+  const fresh = compared.filter((f) => f.state === 'new');
+  const plan = engine.planGenerate(fresh);
+  deps.ctx.log.block(engine.describePlan(plan));
+  await engine.executePlan(plan, new engine.LocalRunner());
+  for (const f of fresh) await vscode.window.showTextDocument(vscode.Uri.file(f.path), { preview: false, preserveFocus: fresh.length > 1 });
+  const pending: string[] = [];
+  for (const f of compared.filter((c) => c.state === 'changed')) {
+    deps.ctx.log.info(`${f.relativePath} differs from the generated text: showing the diff`);
+    pending.push((await deps.previews.show(f)).toString());
+  }
+  const unchanged = compared.filter((f) => f.state === 'unchanged').map((f) => f.path);
+  const summary = [fresh.length && `wrote ${fresh.map((f) => f.relativePath).join(', ')}`, unchanged.length && `${unchanged.length} up to date`, pending.length && `${pending.length} to review (Write or Discard in the diff's title bar)`].filter(Boolean).join('; ');
+  void vscode.window.showInformationMessage(`Go Deploy: ${summary}.`);
+  return { written: fresh.map((f) => f.path), unchanged, pending };
+}
+
+function generateCommand(kind: GeneratorKind | 'all'): CommandFactory {
+  return { id: ids[kind], title: `Generate ${titles[kind]}`, runsCode: false, create: (deps) => (arg?: unknown) => generate(deps, kind, arg) };
+}
+
+export const generateCommands: readonly CommandFactory[] = (Object.keys(ids) as (GeneratorKind | 'all')[]).map(generateCommand);
+
+/** Go Deploy: Generate…: pick what to generate. */
+export const generatePickCommand: CommandFactory = {
+  id: 'godeploy.generate',
+  title: 'Generate',
+  runsCode: false,
+  create: (deps) => async (arg?: unknown) => {
+    const picked = await vscode.window.showQuickPick(
+      (Object.keys(titles) as (GeneratorKind | 'all')[]).map((k) => ({ label: titles[k], generator: k })),
+      { title: 'Go Deploy: generate which files?' },
+    );
+    return picked ? generate(deps, picked.generator, arg) : undefined;
+  },
+};
+
+export const acceptGeneratedCommand: CommandFactory = {
+  id: 'godeploy.acceptGenerated',
+  title: 'Write Generated File',
+  runsCode: false,
+  create: ({ ctx, previews }) => async (arg?: unknown) => {
+    const uri = previews.resolve(arg);
+    if (!uri) return undefined;
+    const written = await previews.accept(uri);
+    ctx.log.info(`replaced ${written}`);
+    await vscode.window.showTextDocument(vscode.Uri.file(written), { preview: false });
+    return written;
+  },
+};
+
+export const discardGeneratedCommand: CommandFactory = {
+  id: 'godeploy.discardGenerated',
+  title: 'Discard Generated File',
+  runsCode: false,
+  create: ({ previews }) => async (arg?: unknown) => {
+    const uri = previews.resolve(arg);
+    if (uri) await previews.discard(uri);
+    return uri?.toString();
+  },
+};

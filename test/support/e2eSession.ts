@@ -1,0 +1,54 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { HeadlessBrowser, openInChromium } from './browser';
+import { CodeServer, copyFixtureWorkspace, REPO_ROOT, startCodeServer } from './codeServer';
+
+export const SCREENSHOTS = join(REPO_ROOT, 'screenshots');
+export const UI_TIMEOUT = 60_000;
+
+export interface E2eSession {
+  readonly workspace: string;
+  readonly page: Page;
+}
+
+/**
+ * Mocha hooks for an e2e suite: a fresh copy of a fixture module (prepared by `prepare`),
+ * code-server with the extension loaded from this checkout, and Chromium showing the
+ * workbench with the explorer listing go.mod. A failed test leaves `<name>-failure.png`
+ * and the server's log; everything is stopped and removed afterwards.
+ */
+export function useE2eSession(name: string, prepare: (workspace: string) => void = () => undefined): E2eSession {
+  let workspace = '';
+  let server: CodeServer | undefined;
+  let browser: HeadlessBrowser | undefined;
+  before(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    workspace = copyFixtureWorkspace('single');
+    prepare(workspace);
+    server = await startCodeServer();
+    browser = await openInChromium(server.url(workspace, { extensionDevelopmentPath: REPO_ROOT }));
+    await browser.page.locator('.monaco-workbench').waitFor({ timeout: UI_TIMEOUT });
+    await browser.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'go.mod' }).waitFor({ timeout: UI_TIMEOUT });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    if (browser) await browser.page.screenshot({ path: join(SCREENSHOTS, `${name}-failure.png`) }).catch(() => undefined);
+    if (server) console.log(server.diagnostics());
+    if (browser?.errors.length) console.log(`--- browser errors ---\n${browser.errors.slice(-20).join('\n')}`);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true, maxRetries: 3 });
+  });
+  return {
+    get workspace() {
+      return workspace;
+    },
+    get page() {
+      if (!browser) throw new Error('the e2e session has not started');
+      return browser.page;
+    },
+  };
+}
