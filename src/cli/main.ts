@@ -2,8 +2,10 @@ import { parseArgs } from 'node:util';
 import { GoDeployError, usageError } from '../core/errors';
 import { processIO, type CliIO } from './io';
 import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
+import { buildHelp, runBuildCommand } from './commands/build';
 import { generateHelp, runGenerate } from './commands/generate';
 import { initHelp, runInit } from './commands/init';
+import { inspectBinaryHelp, runInspectBinary } from './commands/inspectBinary';
 import { inspectHelp, runInspect } from './commands/inspect';
 import { runValidate, validateHelp } from './commands/validate';
 
@@ -20,6 +22,9 @@ Commands:
   generate KIND [--env NAME] [--out DIR] [--stdout] [--force] [--dry-run]
                                             write Dockerfile, .dockerignore, systemd, nginx,
                                             supervisor or k8s files (KIND all: every one)
+  build [--target OS/ARCH[/VARIANT]]... [--out DIR] [--json]
+                                            cross-compile in parallel, verify, checksum
+  inspect-binary FILE [--json]              a compiled program: os/arch, linking, Go build info
 
 Global options:
   -C DIR          run as if started in DIR
@@ -29,7 +34,7 @@ Global options:
 
 Exit codes: 0 done, 1 the operation failed, 2 usage or config error.`;
 
-const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp };
+const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp };
 
 /** Which options each command accepts (besides the global ones). */
 const commandOptions: Record<string, string[]> = {
@@ -37,6 +42,8 @@ const commandOptions: Record<string, string[]> = {
   inspect: ['json'],
   validate: ['json'],
   generate: ['env', 'out', 'stdout', 'force', 'dry-run', 'runtime', 'from-binary', 'json'],
+  build: ['target', 'out', 'json'],
+  'inspect-binary': ['json'],
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -73,6 +80,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         stdout: { type: 'boolean' },
         runtime: { type: 'string' },
         'from-binary': { type: 'string' },
+        target: { type: 'string', multiple: true },
       },
     });
   } catch (e) {
@@ -123,6 +131,10 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         fromBinary: values['from-binary'],
         json: values.json === true,
       });
+    case 'inspect-binary':
+      return runInspectBinary(io, g, args, values.json === true);
+    case 'build':
+      return runBuildCommand(io, g, args, { targets: values.target ?? [], out: values.out, json: values.json === true });
   }
   return 2;
 }

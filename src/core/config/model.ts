@@ -21,6 +21,8 @@ export interface BuildConfig {
   targets?: string[];
   ldflags?: string;
   tags?: string[];
+  /** C compiler per target id, for cgo modules. */
+  cc?: Record<string, string>;
 }
 
 export interface HostConfig {

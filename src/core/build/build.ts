@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import { cpus } from 'node:os';
+import * as path from 'node:path';
+import type { CancellationTokenLike } from '../cancellation';
+import type { GoDeployConfig } from '../config/model';
+import { GoDeployError } from '../errors';
+import { writeFileAtomic } from '../fs/atomic';
+import { resolveMain } from '../generate/model';
+import { defaultAppName, type ModuleInspection } from '../gomod/inspect';
+import { inspectBinary } from './binary/inspect';
+import { absoluteCompilerPaths, goBuild } from './goBuild';
+import { runPool } from './pool';
+import { artifactName, checkTargets, hostTarget, parseTarget, targetEnv } from './targets';
+import { checkGoVersion, goToolchain } from './toolchain';
+import type { BuildResult, BuildTarget, BuiltArtifact, TargetProgress } from './types';
+import { verifyArtifact } from './verify';
+import { fillLdflags, versionInfo } from './version';
+
+export interface BuildOptions {
+  moduleDir: string;
+  config: GoDeployConfig;
+  inspection: ModuleInspection;
+  /** "os/arch[/variant]" ids; default: build.targets, else this machine's platform. */
+  targets?: string[];
+  /** Output folder; default <moduleDir>/dist. */
+  outDir?: string;
+  /** Builds at once; default: the number of cores. */
+  concurrency?: number;
+  token?: CancellationTokenLike;
+  onProgress?: (p: TargetProgress) => void;
+  /** Compiler output, per target, as it arrives. */
+  onOutput?: (target: string, text: string) => void;
+  /** The go command; default "go" from PATH. */
+  go?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Cross-compiles every target in parallel (sharing the Go build cache), verifies each
+ * binary against its target, then moves the set into the output folder with SHA256SUMS and
+ * build.json. Binaries are built in a staging folder: a failed or cancelled build leaves
+ * the previous complete set, never a partial one.
+ */
+export async function runBuild(options: BuildOptions): Promise<BuildResult> {
+  const env = options.env ?? process.env;
+  const toolchain = await goToolchain(options.go ?? 'go');
+  checkGoVersion(toolchain, options.inspection.goVersion, env);
+  const ids = options.targets?.length ? options.targets : (options.config.build?.targets ?? [hostTarget()]);
+  const targets = [...new Map(ids.map((id) => [id, parseTarget(id)])).values()];
+  checkTargets(targets, toolchain.targets, toolchain.minor, toolchain.version);
+  const cgoEnv = cgoSettings(options, targets);
+
+  const main = resolveMain(options.config, options.inspection);
+  const name = options.config.app.name ?? defaultAppName(options.inspection, main);
+  const info = await versionInfo(options.moduleDir, env);
+  const ldflags = fillLdflags(options.config.build?.ldflags ?? '-s -w', info);
+  const tags = options.config.build?.tags ?? [];
+  const outDir = options.outDir ?? path.join(options.moduleDir, 'dist');
+  await fs.mkdir(outDir, { recursive: true });
+  const staging = await fs.mkdtemp(path.join(outDir, '.staging-'));
+  const report = (p: TargetProgress) => options.onProgress?.(p);
+  for (const t of targets) report({ target: t.id, state: 'queued' });
+
+  try {
+    const built = await runPool(targets, options.concurrency ?? cpus().length, async (t, signal): Promise<BuiltArtifact> => {
+      const file = artifactName(name, info.version, t);
+      const staged = path.join(staging, file);
+      // -buildvcs=false: the stamped vcs.modified flag would change with untracked files
+      // (dist/ itself), breaking reproducibility; version, commit and date come via ldflags.
+      const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=${ldflags}`, ...(tags.length ? ['-tags', tags.join(',')] : []), '-o', staged, main];
+      const started = Date.now();
+      report({ target: t.id, state: 'building' });
+      const r = await goBuild(toolchain.go, args, options.moduleDir, { ...env, ...targetEnv(t), ...cgoEnv(t) }, signal, (s) => options.onOutput?.(t.id, s));
+      if (r.stopped) {
+        report({ target: t.id, state: 'cancelled' });
+        throw signal.reason ?? new GoDeployError('cancelled');
+      }
+      if (r.code !== 0) {
+        report({ target: t.id, state: 'failed', message: `go build exited with ${r.code}` });
+        throw new GoDeployError(`building ${t.id} failed:\n${absoluteCompilerPaths(r.output, options.moduleDir).trim()}`, { hint: 'fix the error above; nothing was written to the output folder' });
+      }
+      report({ target: t.id, state: 'verifying' });
+      const binary = await inspectBinary(staged);
+      verifyArtifact(t, binary, options.inspection.cgo);
+      const stat = await fs.stat(staged);
+      report({ target: t.id, state: 'done', message: `${stat.size} bytes` });
+      return { target: t.id, path: path.join(outDir, file), file, size: stat.size, sha256: await sha256(staged), durationMs: Date.now() - started, binary };
+    }, options.token);
+
+    for (const a of built) await fs.rename(path.join(staging, a.file), a.path);
+    const result: BuildResult = { outDir, version: info.version, commit: info.commit, date: info.date, goVersion: toolchain.version, artifacts: built, checksumsFile: path.join(outDir, 'SHA256SUMS'), manifestFile: path.join(outDir, 'build.json') };
+    await writeFileAtomic(result.checksumsFile, [...built].sort((a, b) => a.file.localeCompare(b.file)).map((a) => `${a.sha256}  ${a.file}\n`).join(''), { overwrite: true });
+    await writeFileAtomic(result.manifestFile, `${JSON.stringify(manifest(result, options, main, ldflags, tags), null, 2)}\n`, { overwrite: true });
+    return result;
+  } catch (e) {
+    if ((e as Error)?.message === 'cancelled') throw new GoDeployError('build cancelled; nothing was written to the output folder');
+    throw e;
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** CGO_ENABLED per target: 0 unless the module needs cgo; then this machine's platform or a configured CC. */
+function cgoSettings(options: BuildOptions, targets: readonly BuildTarget[]): (t: BuildTarget) => Record<string, string> {
+  if (!options.inspection.cgo) return () => ({ CGO_ENABLED: '0' });
+  const host = hostTarget();
+  const cc = options.config.build?.cc ?? {};
+  const missing = targets.filter((t) => `${t.goos}/${t.goarch}` !== host && !cc[t.id] && !cc[`${t.goos}/${t.goarch}`]);
+  if (missing.length) {
+    const why = options.inspection.cgoReasons.map((r) => `${r.file}:${r.line} ${r.reason}`).join('; ');
+    throw new GoDeployError(`${options.inspection.module} needs cgo (${why}), so building ${missing.map((t) => t.id).join(', ')} needs a C cross compiler for each`, {
+      hint: `set one per target in godeploy.yaml, for example:\n    build:\n      cc:\n        ${missing[0].id}: ${suggestCC(missing[0])}\n  (Debian/Ubuntu: apt install ${suggestPackage(missing[0])}), or build only ${host} (this machine)`,
+      exitCode: 2,
+    });
+  }
+  return (t): Record<string, string> => {
+    const compiler = cc[t.id] ?? cc[`${t.goos}/${t.goarch}`];
+    return compiler ? { CGO_ENABLED: '1', CC: compiler } : { CGO_ENABLED: '1' };
+  };
+}
+
+function suggestCC(t: BuildTarget): string {
+  const triples: Record<string, string> = { 'linux/arm64': 'aarch64-linux-gnu-gcc', 'linux/arm': 'arm-linux-gnueabihf-gcc', 'linux/amd64': 'x86_64-linux-gnu-gcc', 'windows/amd64': 'x86_64-w64-mingw32-gcc', 'linux/386': 'i686-linux-gnu-gcc' };
+  return triples[`${t.goos}/${t.goarch}`] ?? `<a ${t.goos}/${t.goarch} C compiler>`;
+}
+
+function suggestPackage(t: BuildTarget): string {
+  const pkgs: Record<string, string> = { 'linux/arm64': 'gcc-aarch64-linux-gnu', 'linux/arm': 'gcc-arm-linux-gnueabihf', 'linux/amd64': 'gcc-x86-64-linux-gnu', 'windows/amd64': 'gcc-mingw-w64-x86-64', 'linux/386': 'gcc-i686-linux-gnu' };
+  return pkgs[`${t.goos}/${t.goarch}`] ?? 'a cross compiler';
+}
+
+function sha256(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file).on('data', (d) => hash.update(d)).on('error', reject).on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+function manifest(r: BuildResult, options: BuildOptions, main: string, ldflags: string, tags: string[]): unknown {
+  return {
+    module: options.inspection.module,
+    main,
+    version: r.version,
+    commit: r.commit,
+    date: r.date,
+    goVersion: r.goVersion,
+    flags: { trimpath: true, buildvcs: false, ldflags, tags, cgo: options.inspection.cgo },
+    artifacts: r.artifacts.map((a) => ({ target: a.target, path: a.file, size: a.size, sha256: a.sha256, durationMs: a.durationMs, os: a.binary.os, arch: a.binary.arch, static: a.binary.static, goVersion: a.binary.goVersion })),
+  };
+}
+
+/** `go tool dist list` of the installed toolchain: every GOOS/GOARCH it can build. */
+export async function listGoTargets(go = 'go'): Promise<string[]> {
+  return (await goToolchain(go)).targets;
+}
