@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { GoDeployConfig, ModuleInspection } from '../core/index';
 import type { GoDeployContext } from './context';
+import { loadEngine } from './engine';
 
 const moduleExcludes = '**/{vendor,node_modules,testdata,.git}/**';
 
@@ -40,4 +42,43 @@ export function trackModuleFolders(ctx: GoDeployContext): void {
   ctx.own(watcher.onDidDelete(update));
   ctx.own(vscode.workspace.onDidChangeWorkspaceFolders(update));
   setTimeout(update, 0);
+}
+
+export interface ModuleConfig {
+  folder: vscode.Uri;
+  configFile: string;
+  inspection: ModuleInspection;
+  config: GoDeployConfig;
+}
+
+/**
+ * What an operation on a module needs: its folder (from the argument, the only module or a
+ * pick), its inspection and its validated config. Undefined after telling the user what is
+ * missing (no module, or no godeploy.yaml, with an Initialize button that is not awaited);
+ * a config with errors throws its ConfigError and opens the Problems panel.
+ */
+export async function loadModuleConfig(arg: unknown, purpose: string): Promise<ModuleConfig | undefined> {
+  const folder = await resolveModuleFolder(arg);
+  if (!folder) {
+    void vscode.window.showWarningMessage('Go Deploy: no Go module (go.mod) found in this workspace.');
+    return undefined;
+  }
+  const configFile = path.join(folder.fsPath, 'godeploy.yaml');
+  try {
+    await vscode.workspace.fs.stat(vscode.Uri.file(configFile));
+  } catch {
+    void vscode.window.showWarningMessage(`Go Deploy: ${purpose} needs a godeploy.yaml in ${vscode.workspace.asRelativePath(folder)}.`, 'Initialize').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('godeploy.initialize', folder);
+    });
+    return undefined;
+  }
+  const engine = loadEngine();
+  const inspection = await engine.inspectModule(folder.fsPath);
+  try {
+    const { config } = await engine.loadConfig(configFile, inspection);
+    return { folder, configFile, inspection, config };
+  } catch (e) {
+    if (e instanceof engine.ConfigError) void vscode.commands.executeCommand('workbench.actions.view.problems');
+    throw e;
+  }
 }

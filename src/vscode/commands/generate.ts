@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GeneratorKind } from '../../core/index';
 import { loadEngine } from '../engine';
-import { resolveModuleFolder } from '../modules';
+import { loadModuleConfig } from '../modules';
 import type { CommandDeps, CommandFactory } from './registry';
 
 /** What a Generate command did, returned for callers and tests. */
@@ -38,26 +38,10 @@ const ids: Record<GeneratorKind | 'all', string> = {
  * writing only when the user accepts (Go Deploy: Write Generated File). Never overwrites silently.
  */
 async function generate(deps: CommandDeps, kind: GeneratorKind | 'all', arg: unknown): Promise<GenerateResult | undefined> {
-  const folder = await resolveModuleFolder(arg);
-  if (!folder) {
-    void vscode.window.showWarningMessage('Go Deploy: no Go module (go.mod) found in this workspace.');
-    return undefined;
-  }
+  const loaded = await loadModuleConfig(arg, 'generating');
+  if (!loaded) return undefined;
+  const { folder, config, inspection } = loaded;
   const engine = loadEngine();
-  const configFile = path.join(folder.fsPath, 'godeploy.yaml');
-  try {
-    await vscode.workspace.fs.stat(vscode.Uri.file(configFile));
-  } catch {
-    void vscode.window.showWarningMessage(`Go Deploy: generating needs a godeploy.yaml in ${vscode.workspace.asRelativePath(folder)}.`, 'Initialize').then((choice) => {
-      if (choice) void vscode.commands.executeCommand('godeploy.initialize', folder);
-    });
-    return undefined;
-  }
-  const inspection = await engine.inspectModule(folder.fsPath);
-  const { config } = await engine.loadConfig(configFile, inspection).catch((e: unknown) => {
-    if (e instanceof engine.ConfigError) void vscode.commands.executeCommand('workbench.actions.view.problems');
-    throw e;
-  });
   const model = engine.buildGenerateModel(config, inspection);
   const setting = vscode.workspace.getConfiguration('godeploy', folder).get<string>('templates');
   const templates = config.templates ?? (setting || undefined);
