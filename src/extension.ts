@@ -5,6 +5,7 @@ import { GoDeployContext } from './vscode/context';
 import { ConfigDiagnostics } from './vscode/diagnostics';
 import { GeneratedPreviews } from './vscode/generatedPreviews';
 import { trackModuleFolders } from './vscode/modules';
+import { BuildTaskProvider, TASK_TYPE } from './vscode/tasks/buildTaskProvider';
 import { EnvironmentsTree } from './vscode/views/environmentsTree';
 
 /**
@@ -18,6 +19,8 @@ export function activate(context: vscode.ExtensionContext): void {
   ctx.own(vscode.window.registerTreeDataProvider('godeploy.environments', environments));
   const previews = ctx.own(new GeneratedPreviews());
   registerCommands({ ctx, diagnostics, environments, previews }, allCommands);
+  // Activation by tasks needs no activation event: VS Code derives onTaskType:godeploy from taskDefinitions.
+  ctx.own(vscode.tasks.registerTaskProvider(TASK_TYPE, new BuildTaskProvider(ctx)));
   trackModuleFolders(ctx);
   setTimeout(() => {
     diagnostics.validateWorkspace().catch((e: unknown) => ctx.log.error(e instanceof Error ? e : String(e)));

@@ -17,3 +17,6 @@ export { renderConfigReference } from './config/reference';
 export * from './generate/model';
 export * from './generate/kinds';
 export * from './generate/generate';
+export * from './build/build';
+export * from './build/types';
+export { inspectBinary } from './build/binary/inspect';

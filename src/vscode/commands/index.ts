@@ -1,3 +1,4 @@
+import { crossCompileCommand } from './crossCompile';
 import { acceptGeneratedCommand, discardGeneratedCommand, generateCommands, generatePickCommand } from './generate';
 import { initializeCommand } from './initialize';
 import { inspectModuleCommand } from './inspectModule';
@@ -13,4 +14,5 @@ export const allCommands: readonly CommandFactory[] = [
   ...generateCommands,
   acceptGeneratedCommand,
   discardGeneratedCommand,
+  crossCompileCommand,
 ];
