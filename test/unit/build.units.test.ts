@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { absoluteCompilerPaths } from '../../src/core/build/goBuild';
 import { runPool } from '../../src/core/build/pool';
 import { artifactName, checkTargets, parseTarget, targetEnv } from '../../src/core/build/targets';
-import { checkGoVersion } from '../../src/core/build/toolchain';
+import { checkGoVersion, goToolchain } from '../../src/core/build/toolchain';
 import { fillLdflags } from '../../src/core/build/version';
 import { CancellationSource } from '../../src/core/cancellation';
 
@@ -37,6 +37,14 @@ describe('build targets', () => {
     assert.throws(() => checkGoVersion(tc, '1.21', {}), /go\.mod asks for go 1\.21, but the installed toolchain is go1\.19\.8/);
     checkGoVersion(tc, '1.21', { GOTOOLCHAIN: 'auto' });
     checkGoVersion(tc, '1.19', {});
+  });
+
+  it('a missing Go toolchain is a clear error saying how to install one', async () => {
+    await assert.rejects(goToolchain('/nonexistent/bin/go'), (e: Error & { hint?: string }) => {
+      assert.equal(e.message, 'the Go toolchain (/nonexistent/bin/go) was not found');
+      assert.match(e.hint ?? '', /apt install golang-go/);
+      return true;
+    });
   });
 
   it('rewrites the compiler\'s relative paths to absolute ones for problem matchers', () => {
