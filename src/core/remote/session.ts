@@ -1,0 +1,160 @@
+// What an authenticated connection offers: exec of quoted argv, SFTP uploads with an exact
+// mode, and local TCP forwarding, all over the one ssh2 Client.
+import { open as openLocal, stat } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import type { Client, SFTPWrapper } from 'ssh2';
+import type { CancellationTokenLike } from '../cancellation';
+import { GoDeployError } from '../errors';
+import { shellQuote } from './quote';
+import type { ResolvedHost } from './sshConfig';
+
+export interface ExecOptions {
+  /** Not supported: sshd drops most env requests (AcceptEnv); pass values as arguments or files. */
+  env?: never;
+  stdin?: Buffer | string;
+  token?: CancellationTokenLike;
+}
+
+export interface ExecResult { code: number | null; signal?: string; stdout: string; stderr: string }
+
+export interface RemoteConnection {
+  readonly host: ResolvedHost;
+  /** Runs argv (quoted with shellQuote) through the login shell; never rejects for a non-zero exit. */
+  exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Writes a local file or a buffer to `remotePath` with exactly `mode`, set before any content is written. */
+  upload(source: string | Buffer, remotePath: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
+  /** A listener on 127.0.0.1:<localPort> tunnelled to 127.0.0.1:remotePort on the host. */
+  forwardLocal(remotePort: number): Promise<{ localPort: number; close(): Promise<void> }>;
+  close(): void;
+}
+
+const CHUNK = 32 * 1024;
+const WINDOW = 16;
+
+export function openSession(client: Client, host: ResolvedHost): RemoteConnection {
+  const name = `${host.hostname}:${host.port}`;
+  let closed = false;
+  let lost: Error | undefined;
+  client.on('error', (e: Error) => { lost = e; });
+  client.on('close', () => { closed = true; });
+  const forwards = new Set<() => Promise<void>>();
+  let sftpP: Promise<SFTPWrapper> | undefined;
+
+  const ensureOpen = (): void => {
+    if (closed) throw new GoDeployError(`the ssh connection to ${name} is closed${lost ? `: ${lost.message}` : ''}`);
+  };
+  const sftp = (): Promise<SFTPWrapper> => (sftpP ??= new Promise<SFTPWrapper>((res, rej) => client.sftp((e, s) => (e ? rej(e) : res(s))))
+    .catch((e: Error) => { sftpP = undefined; throw new GoDeployError(`could not start SFTP on ${name}: ${e.message}`, { hint: 'the host\'s sshd needs an sftp Subsystem', cause: e }); }));
+
+  const exec = async (argv: string[], opts: ExecOptions = {}): Promise<ExecResult> => {
+    const command = shellQuote(argv);
+    ensureOpen();
+    if (opts.token?.isCancellationRequested) throw new GoDeployError('cancelled');
+    return new Promise<ExecResult>((resolve, reject) => {
+      client.exec(command, (err, stream) => {
+        if (err) return reject(new GoDeployError(`could not run ${argv[0]} on ${name}: ${err.message}`, { cause: err }));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let code: number | null = null;
+        let signal: string | undefined;
+        let cancelled = false;
+        stream.on('data', (d: Buffer) => out.push(d));
+        stream.stderr.on('data', (d: Buffer) => errOut.push(d));
+        stream.on('exit', (c: number | null, s?: string) => { if (typeof c === 'number') code = c; else signal = s ?? undefined; });
+        // Cancelling asks sshd to KILL the command and closes the channel, then rejects at
+        // once: sshd may ignore the signal request, so the command can run on to its end.
+        const sub = opts.token?.onCancellationRequested(() => {
+          cancelled = true;
+          try { stream.signal('KILL'); } catch { /* channel gone */ }
+          stream.close();
+          reject(new GoDeployError(`${argv[0]} on ${name} cancelled`));
+        });
+        stream.on('close', () => {
+          sub?.dispose();
+          if (cancelled) return;
+          resolve({ code, ...(signal ? { signal } : {}), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+        });
+        if (opts.stdin !== undefined) stream.end(opts.stdin); else stream.end();
+      });
+    });
+  };
+
+  const upload = async (source: string | Buffer, remotePath: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void> => {
+    ensureOpen();
+    const where = `${name}:${remotePath}`;
+    const sftpErr = (what: string, e: Error): GoDeployError => new GoDeployError(`could not ${what} ${where}: ${e.message}`, { cause: e });
+    const local = typeof source === 'string' ? await openLocal(source, 'r').catch((e: Error) => { throw new GoDeployError(`could not read ${source}: ${e.message}`, { cause: e }); }) : undefined;
+    try {
+      const size = local ? (await stat(source as string)).size : (source as Buffer).length;
+      const read = async (pos: number, len: number): Promise<Buffer> => {
+        if (!local) return (source as Buffer).subarray(pos, pos + len);
+        const buf = Buffer.alloc(len);
+        const { bytesRead } = await local.read(buf, 0, len, pos);
+        if (bytesRead !== len) throw new GoDeployError(`${source as string} changed while it was being uploaded`);
+        return buf;
+      };
+      const s = await sftp();
+      const handle = await new Promise<Buffer>((res, rej) => s.open(remotePath, 'w', { mode: opts.mode }, (e, h) => (e ? rej(sftpErr('create', e)) : res(h))));
+      try {
+        // Before any content: an existing file keeps its old mode through open(), so set it now.
+        await new Promise<void>((res, rej) => s.fchmod(handle, opts.mode, (e) => (e ? rej(sftpErr('chmod', e)) : res())));
+        const inflight = new Set<Promise<void>>();
+        for (let pos = 0; pos < size;) {
+          if (opts.token?.isCancellationRequested) throw new GoDeployError(`upload to ${where} cancelled`);
+          const len = Math.min(CHUNK, size - pos);
+          const buf = await read(pos, len);
+          const at = pos;
+          const p = new Promise<void>((res, rej) => s.write(handle, buf, 0, len, at, (e) => (e ? rej(sftpErr('write', e)) : res())));
+          inflight.add(p);
+          p.then(() => inflight.delete(p), () => undefined);
+          pos += len;
+          if (inflight.size >= WINDOW) await Promise.race(inflight);
+        }
+        await Promise.all(inflight);
+      } finally {
+        await new Promise<void>((res) => s.close(handle, () => res()));
+      }
+    } finally {
+      await local?.close();
+    }
+  };
+
+  const forwardLocal = async (remotePort: number): Promise<{ localPort: number; close(): Promise<void> }> => {
+    ensureOpen();
+    const sockets = new Set<Socket>();
+    const server = createServer((sock) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+      sock.on('error', () => sock.destroy());
+      client.forwardOut('127.0.0.1', sock.remotePort ?? 0, '127.0.0.1', remotePort, (err, stream) => {
+        if (err || sock.destroyed) { stream?.close(); sock.destroy(); return; }
+        stream.on('error', () => sock.destroy());
+        stream.on('close', () => sock.destroy());
+        sock.on('close', () => stream.close());
+        sock.pipe(stream).pipe(sock);
+      });
+    });
+    await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(0, '127.0.0.1', () => res()); });
+    const addr = server.address();
+    const localPort = typeof addr === 'object' && addr ? addr.port : 0;
+    const close = (): Promise<void> => {
+      forwards.delete(close);
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((res) => server.close(() => res()));
+    };
+    forwards.add(close);
+    return { localPort, close };
+  };
+
+  return {
+    host,
+    exec,
+    upload,
+    forwardLocal,
+    close: () => {
+      for (const f of [...forwards]) void f();
+      closed = true;
+      client.end();
+    },
+  };
+}
