@@ -6,7 +6,10 @@ import { chmodSync, readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
-const watchless = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
+// ssh2's optional native speed-ups (cpu-features, sshcrypto.node) are required inside
+// try/catch and are not built here; leaving them external keeps the pure-JS fallback.
+const optionalNative = ['cpu-features', '*.node'];
+const watchless = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning', external: optionalNative };
 const production = process.argv.includes('--production');
 const minify = production || !process.argv.includes('--dev');
 
@@ -14,7 +17,7 @@ rmSync('dist', { recursive: true, force: true });
 await Promise.all([
   // The extension entry stays small: the engine (yaml, ajv, core) is a separate bundle
   // that the extension requires on first use, so activation parses only the frame.
-  build({ ...watchless, minify, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', './core.js'] }),
+  build({ ...watchless, minify, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', './core.js', ...optionalNative] }),
   build({ ...watchless, minify, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' }),
   build({ ...watchless, minify, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', define: { GODEPLOY_VERSION: JSON.stringify(pkg.version) }, banner: { js: '#!/usr/bin/env node' } }),
 ]);
