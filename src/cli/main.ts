@@ -3,6 +3,7 @@ import { GoDeployError, usageError } from '../core/errors';
 import { processIO, type CliIO } from './io';
 import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
 import { buildHelp, runBuildCommand } from './commands/build';
+import { doctorHelp, runDoctor } from './commands/doctor';
 import { generateHelp, runGenerate } from './commands/generate';
 import { initHelp, runInit } from './commands/init';
 import { inspectBinaryHelp, runInspectBinary } from './commands/inspectBinary';
@@ -25,6 +26,8 @@ Commands:
   build [--target OS/ARCH[/VARIANT]]... [--out DIR] [--json]
                                             cross-compile in parallel, verify, checksum
   inspect-binary FILE [--json]              a compiled program: os/arch, linking, Go build info
+  doctor ENV [--json] [--accept-new-host-key]
+                                            preflight checks on every host of an environment
 
 Global options:
   -C DIR          run as if started in DIR
@@ -34,7 +37,7 @@ Global options:
 
 Exit codes: 0 done, 1 the operation failed, 2 usage or config error.`;
 
-const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp };
+const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp, doctor: doctorHelp };
 
 /** Which options each command accepts (besides the global ones). */
 const commandOptions: Record<string, string[]> = {
@@ -44,6 +47,7 @@ const commandOptions: Record<string, string[]> = {
   generate: ['env', 'out', 'stdout', 'force', 'dry-run', 'runtime', 'from-binary', 'json'],
   build: ['target', 'out', 'json'],
   'inspect-binary': ['json'],
+  doctor: ['json', 'accept-new-host-key'],
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -81,6 +85,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         runtime: { type: 'string' },
         'from-binary': { type: 'string' },
         target: { type: 'string', multiple: true },
+        'accept-new-host-key': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -135,6 +140,8 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       return runInspectBinary(io, g, args, values.json === true);
     case 'build':
       return runBuildCommand(io, g, args, { targets: values.target ?? [], out: values.out, json: values.json === true });
+    case 'doctor':
+      return runDoctor(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
   }
   return 2;
 }
