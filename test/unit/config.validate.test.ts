@@ -165,3 +165,12 @@ describe('GOMEMLIMIT from memory limits', () => {
     assert.equal(ninetyPercent('1G', 'binary'), '921MiB');
   });
 });
+
+describe('generator model defaults', () => {
+  it('a local environment keeps its releases in the user data folder; others under /opt', async () => {
+    const { modelFor } = await import('../support/models');
+    const yaml = 'app:\n  name: hello\nenvironments:\n  dev: { type: local }\n  prod: { type: ssh, hosts: [{ host: a }] }\n';
+    assert.equal((await modelFor('single', yaml, { environment: 'dev' })).paths.base, '~/.local/share/godeploy/hello');
+    assert.equal((await modelFor('single', yaml, { environment: 'prod' })).paths.base, '/opt/hello');
+  });
+});

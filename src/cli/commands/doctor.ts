@@ -1,14 +1,7 @@
-import { homedir } from 'node:os';
-import * as path from 'node:path';
 import { CancellationSource } from '../../core/cancellation';
-import { loadConfig } from '../../core/config/load';
-import { embeddedDefaultEnvironment } from '../../core/config/model';
-import { doctorChecks, doctorRemoteHost, runChecks, type HostReport } from '../../core/deploy/doctor';
-import { localRunner } from '../../core/deploy/hostRunner';
+import { doctorChecks, doctorHostReport, runChecks, type HostReport } from '../../core/deploy/doctor';
+import { forEachHost, loadDeployEnvironment } from '../../core/deploy/hosts';
 import { usageError } from '../../core/errors';
-import { buildGenerateModel } from '../../core/generate/model';
-import { inspectModule } from '../../core/gomod/inspect';
-import { expandHome, resolveHost } from '../../core/remote/sshConfig';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
@@ -24,20 +17,11 @@ export const doctorHelp = `godeploy doctor ENV [--json] [--accept-new-host-key]
 export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;
   if (extra.length) throw usageError(`doctor: unexpected argument ${JSON.stringify(extra[0])}`, 'check one environment at a time');
-  const { file, exists } = await resolveConfigPath(g);
-  if (!exists) throw usageError(`no godeploy.yaml at ${file}`, 'run `godeploy init` next to go.mod first');
-  const moduleDir = path.dirname(file);
-  const inspection = await inspectModule(moduleDir);
-  const { config } = await loadConfig(file, inspection);
-  const environments = config.environments ?? embeddedDefaultEnvironment;
-  if (!envName) throw usageError('doctor: which environment?', `environments: ${Object.keys(environments).join(', ') || '(none)'}`);
-  const model = buildGenerateModel(config, inspection, { environment: envName });
-  const env = environments[envName];
-  if (env.type === 'docker') throw usageError('doctor for docker environments arrives with the Docker targets', 'check an ssh or local environment');
-  if (env.type === 'ssh' && !env.hosts?.length) throw usageError(`environment "${envName}" has no hosts`, `add hosts to environments.${envName} in godeploy.yaml`);
+  const d = await loadDeployEnvironment(await resolveConfigPath(g), envName, 'doctor');
+  const { env, model, config } = d;
   const checks = doctorChecks({
     port: model.app.port,
-    basePath: model.paths.base,
+    basePath: d.base,
     processManager: env.processManager ?? (env.type === 'ssh' ? 'systemd' : 'none'),
     targets: config.build?.targets ?? [],
     limitNOFILE: model.systemd.limitNOFILE,
@@ -48,17 +32,7 @@ export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], fla
   process.once('SIGINT', onSigint);
   let hosts: HostReport[];
   try {
-    if (env.type === 'local') {
-      const runner = localRunner();
-      hosts = [{ host: 'local', address: runner.describe, checks: [{ id: 'reachable', title: 'reachable', status: 'ok', detail: 'this machine (type local)' }, ...await runChecks(runner, checks)] }];
-    } else {
-      const knownHostsFile = env.knownHostsFile ? expandHome(env.knownHostsFile, moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
-      hosts = await Promise.all(env.hosts!.map((h) => doctorRemoteHost(
-        { alias: h.host, resolve: () => resolveHost(h, { baseDir: moduleDir }) },
-        checks,
-        { knownHostsFile, acceptNewHostKey: flags.acceptNewHostKey, token: cancel.token },
-      )));
-    }
+    hosts = (await forEachHost(d, { acceptNewHostKey: flags.acceptNewHostKey, token: cancel.token }, (h) => runChecks(h.runner, checks))).map(doctorHostReport);
   } finally {
     process.removeListener('SIGINT', onSigint);
   }

@@ -1,11 +1,8 @@
 // `godeploy doctor`: preflight checks on every host of an environment, in parallel. The
 // checks are data (doctorChecks); this file lists them for an environment and runs them.
-import type { CancellationTokenLike } from '../cancellation';
-import { GoDeployError } from '../errors';
-import { connect } from '../remote/connection';
-import type { ResolvedHost } from '../remote/sshConfig';
 import { type CheckOutcome, type CheckStep, type DoctorCheck, type DoctorInputs, diskCheck, platformCheck, portCheck } from './doctorChecks';
-import { type HostRunner, remoteRunner } from './hostRunner';
+import type { HostRunner } from './hostRunner';
+import { type HostOutcome, type HostTarget, type RemoteHostOptions, withRemoteHost } from './hosts';
 
 export type { CheckOutcome, CheckStatus, DoctorCheck, DoctorInputs } from './doctorChecks';
 
@@ -119,29 +116,19 @@ export async function runChecks(runner: HostRunner, checks: DoctorCheck[]): Prom
   return out;
 }
 
-export interface DoctorHostTarget { alias: string; resolve(): Promise<ResolvedHost> }
+export type { HostTarget as DoctorHostTarget } from './hosts';
 
 /** One host over ssh: `reachable` (host key + authentication) first; when it fails, the other checks are skipped. */
-export async function doctorRemoteHost(target: DoctorHostTarget, checks: DoctorCheck[], options: { knownHostsFile: string; acceptNewHostKey: boolean; token?: CancellationTokenLike; timeoutMs?: number }): Promise<HostReport> {
-  let host: ResolvedHost | undefined;
-  let recorded: string | undefined;
-  try {
-    host = await target.resolve();
-    const conn = await connect(host, {
-      knownHostsFile: options.knownHostsFile, token: options.token, timeoutMs: options.timeoutMs,
-      // Without the flag connect() refuses an unknown key itself, naming the fingerprint.
-      onUnknownHostKey: options.acceptNewHostKey ? async (fingerprint, info) => { recorded = `${info.keyType} ${fingerprint}`; return true; } : undefined,
-    });
-    try {
-      const runner = remoteRunner(conn);
-      const reachable: CheckReport = { id: 'reachable', title: 'reachable', status: 'ok', detail: recorded ? `new host key ${recorded} recorded in ${options.knownHostsFile}` : 'host key verified, authenticated' };
-      return { host: target.alias, address: runner.describe, checks: [reachable, ...await runChecks(runner, checks)] };
-    } finally {
-      conn.close();
-    }
-  } catch (e) {
-    const g = e instanceof GoDeployError ? e : undefined;
-    const address = host ? `${host.user}@${host.hostname}:${host.port}` : target.alias;
-    return { host: target.alias, address, checks: [{ id: 'reachable', title: 'reachable', status: 'fail', detail: e instanceof Error ? e.message : String(e), hint: g?.hint }] };
-  }
+export async function doctorRemoteHost(target: HostTarget, checks: DoctorCheck[], options: RemoteHostOptions): Promise<HostReport> {
+  return doctorHostReport(await withRemoteHost(target, options, (h) => runChecks(h.runner, checks)));
+}
+
+/** A host's report from the outcome of running the checks there (runChecks itself never throws). */
+export function doctorHostReport(o: HostOutcome<CheckReport[]>): HostReport {
+  if (!o.ok) return { host: o.alias, address: o.address, checks: [{ id: 'reachable', title: 'reachable', status: 'fail', detail: o.error, hint: o.hint }] };
+  const reachable: CheckReport = {
+    id: 'reachable', title: 'reachable', status: 'ok',
+    detail: o.address === 'this machine' ? 'this machine (type local)' : o.newHostKey ? `new host key ${o.newHostKey} recorded in ${o.knownHostsFile}` : 'host key verified, authenticated',
+  };
+  return { host: o.alias, address: o.address, checks: [reachable, ...o.value] };
 }

@@ -91,7 +91,8 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
   const main = resolveMain(config, inspection);
   const name = config.app.name ?? defaultAppName(inspection, main);
   const port = config.app.port ?? inspection.port ?? 8080;
-  const base = env?.path ?? `/opt/${name}`;
+  // A local environment runs as the user on this machine: its releases live in the user's data folder.
+  const base = env?.path ?? (env?.type === 'local' ? `~/.local/share/godeploy/${name}` : `/opt/${name}`);
   const { plain, runtime } = splitEnv({ ...(config.app.env ?? {}), ...(env?.env ?? {}) });
   const systemd: SystemdConfig = { ...config.systemd, ...env?.systemd };
   const nginx: NginxConfig = { ...config.nginx, ...env?.nginx };
