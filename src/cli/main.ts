@@ -8,6 +8,8 @@ import { generateHelp, runGenerate } from './commands/generate';
 import { initHelp, runInit } from './commands/init';
 import { inspectBinaryHelp, runInspectBinary } from './commands/inspectBinary';
 import { inspectHelp, runInspect } from './commands/inspect';
+import { lockHelp, runLock } from './commands/lock';
+import { releasesHelp, runReleases } from './commands/releases';
 import { runValidate, validateHelp } from './commands/validate';
 
 declare const GODEPLOY_VERSION: string | undefined;
@@ -28,6 +30,9 @@ Commands:
   inspect-binary FILE [--json]              a compiled program: os/arch, linking, Go build info
   doctor ENV [--json] [--accept-new-host-key]
                                             preflight checks on every host of an environment
+  lock status|release ENV [--json] [--force]
+                                            the deploy lock on every host: who holds it, release it
+  releases ENV [--json]                     the releases on every host, the live one marked
 
 Global options:
   -C DIR          run as if started in DIR
@@ -37,7 +42,7 @@ Global options:
 
 Exit codes: 0 done, 1 the operation failed, 2 usage or config error.`;
 
-const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp, doctor: doctorHelp };
+const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp, doctor: doctorHelp, lock: lockHelp, releases: releasesHelp };
 
 /** Which options each command accepts (besides the global ones). */
 const commandOptions: Record<string, string[]> = {
@@ -48,6 +53,8 @@ const commandOptions: Record<string, string[]> = {
   build: ['target', 'out', 'json'],
   'inspect-binary': ['json'],
   doctor: ['json', 'accept-new-host-key'],
+  lock: ['json', 'force', 'accept-new-host-key'],
+  releases: ['json', 'accept-new-host-key'],
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -142,6 +149,10 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       return runBuildCommand(io, g, args, { targets: values.target ?? [], out: values.out, json: values.json === true });
     case 'doctor':
       return runDoctor(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
+    case 'lock':
+      return runLock(io, g, args, { json: values.json === true, force: values.force === true, acceptNewHostKey: values['accept-new-host-key'] === true });
+    case 'releases':
+      return runReleases(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
   }
   return 2;
 }

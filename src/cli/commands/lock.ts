@@ -1,0 +1,100 @@
+import { CancellationSource } from '../../core/cancellation';
+import { forEachHost, loadDeployEnvironment, type ConnectedHost, type DeployEnvironment, type HostOutcome } from '../../core/deploy/hosts';
+import { describeHolder, formatAge, lockStatus, releaseLock, type LockStatus } from '../../core/deploy/lock';
+import { usageError } from '../../core/errors';
+import type { CliIO } from '../io';
+import { resolveConfigPath, type GlobalOptions } from '../context';
+
+export const lockHelp = `godeploy lock status ENV [--json] [--accept-new-host-key]
+godeploy lock release ENV [--force] [--json] [--accept-new-host-key]
+  The deploy lock of every host of environment ENV (<base>/.godeploy/lock), in parallel.
+  status: free, or who holds it (user@machine, since, version, operation), for how long,
+  and whether it looks stale (held longer than 30 minutes, or its process on this machine
+  is gone). Exit 0, or 1 when a host could not be read.
+  release: removes a stale lock; a lock that is not stale is refused (naming its holder)
+  unless --force. Exit 0 when every host's lock is released or already free, 1 otherwise.`;
+
+/** Runs `fn` on every host of environment `envName`, with Ctrl-C cancelling the connections. */
+export async function onEnvironmentHosts<T>(g: GlobalOptions, envName: string | undefined, command: string, acceptNewHostKey: boolean, fn: (host: ConnectedHost, base: string, d: DeployEnvironment) => Promise<T>): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
+  const d = await loadDeployEnvironment(await resolveConfigPath(g), envName, command);
+  const cancel = new CancellationSource();
+  const onSigint = () => cancel.cancel();
+  process.once('SIGINT', onSigint);
+  try {
+    return { base: d.base, outcomes: await forEachHost(d, { acceptNewHostKey, token: cancel.token }, (h) => fn(h, d.base, d)) };
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+const heldText = (s: Extract<LockStatus, { state: 'held' }>): string => `${describeHolder(s.owner)}, held ${formatAge(s.ageSeconds)}`;
+
+const statusJson = (s: LockStatus) => (s.state === 'free'
+  ? { state: 'free', owner: null, ageSeconds: null, stale: null, staleReason: null }
+  : { state: 'held', owner: s.owner, ageSeconds: s.ageSeconds, stale: s.stale, staleReason: s.staleReason });
+
+export async function runLock(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; force: boolean; acceptNewHostKey: boolean }): Promise<number> {
+  const [sub, envName, ...extra] = args;
+  if (sub !== 'status' && sub !== 'release') throw usageError(sub ? `lock: unknown subcommand "${sub}"` : 'lock: status or release?', 'godeploy lock status ENV, or godeploy lock release ENV [--force]');
+  if (extra.length) throw usageError(`lock ${sub}: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
+  if (sub === 'status' && flags.force) throw usageError('lock status does not take --force', 'see `godeploy lock --help`');
+  return sub === 'status' ? lockStatusCommand(io, g, envName, flags) : lockReleaseCommand(io, g, envName, flags);
+}
+
+async function lockStatusCommand(io: CliIO, g: GlobalOptions, envName: string | undefined, flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
+  const { base, outcomes } = await onEnvironmentHosts(g, envName, 'lock status', flags.acceptNewHostKey, (h, b) => lockStatus(h.runner, b));
+  const failed = outcomes.filter((o) => !o.ok).length;
+  if (flags.json) {
+    io.json({
+      environment: envName, base,
+      hosts: outcomes.map((o) => ({ host: o.alias, address: o.address, ...(o.ok ? { ...statusJson(o.value), error: null } : { state: 'error', error: o.error }) })),
+    });
+    return failed ? 1 : 0;
+  }
+  for (const o of outcomes) {
+    const head = `${o.alias} (${o.address})`;
+    if (!o.ok) {
+      io.out(`${head}: FAIL ${o.error}${o.hint ? `\n  hint: ${o.hint}` : ''}`);
+    } else if (o.value.state === 'free') {
+      io.out(`${head}: free`);
+    } else {
+      io.out(`${head}: ${heldText(o.value)}`);
+      io.out(o.value.stale ? `  stale: ${o.value.staleReason}\n  hint: if no deploy is running there, release it with \`godeploy lock release ${envName}\`` : '  not stale: an operation may be running');
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+type ReleaseResult = { result: 'free' } | { result: 'released'; was: LockStatus & { state: 'held' } } | { result: 'refused'; status: LockStatus & { state: 'held' } };
+
+async function lockReleaseCommand(io: CliIO, g: GlobalOptions, envName: string | undefined, flags: { json: boolean; force: boolean; acceptNewHostKey: boolean }): Promise<number> {
+  const { base, outcomes } = await onEnvironmentHosts(g, envName, 'lock release', flags.acceptNewHostKey, async (h, b): Promise<ReleaseResult> => {
+    const s = await lockStatus(h.runner, b);
+    if (s.state === 'free') return { result: 'free' };
+    if (!flags.force && !s.stale) return { result: 'refused', status: s };
+    // Not forced: only the holder read above (a new holder that took it meanwhile is kept).
+    const released = await releaseLock(h.runner, b, flags.force ? undefined : s.owner ?? undefined);
+    return released ? { result: 'released', was: s } : { result: 'free' };
+  });
+  const failed = outcomes.filter((o) => !o.ok || o.value.result === 'refused').length;
+  if (flags.json) {
+    io.json({
+      environment: envName, base,
+      hosts: outcomes.map((o) => ({
+        host: o.alias, address: o.address,
+        ...(!o.ok ? { result: 'error', lock: null, error: o.error }
+          : o.value.result === 'free' ? { result: 'free', lock: null, error: null }
+            : { result: o.value.result, lock: statusJson(o.value.result === 'released' ? o.value.was : o.value.status), error: null }),
+      })),
+    });
+    return failed ? 1 : 0;
+  }
+  for (const o of outcomes) {
+    const head = `${o.alias} (${o.address})`;
+    if (!o.ok) io.out(`${head}: FAIL ${o.error}${o.hint ? `\n  hint: ${o.hint}` : ''}`);
+    else if (o.value.result === 'free') io.out(`${head}: already free`);
+    else if (o.value.result === 'released') io.out(`${head}: released (was ${heldText(o.value.was)}${o.value.was.stale ? `; stale: ${o.value.was.staleReason}` : ''})`);
+    else io.out(`${head}: FAIL not released: ${heldText(o.value.status)}, and it is not stale\n  hint: wait for it to finish, or release it anyway with \`godeploy lock release ${envName} --force\``);
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,205 @@
+// The deploy lock of a host: `<base>/.godeploy/lock/`, taken atomically with mkdir (it fails
+// when the folder exists), with owner.json inside saying who holds it, since when and why.
+// Paths and the owner text reach the fixed scripts below only as positional arguments.
+import { hostname } from 'node:os';
+import { GoDeployError } from '../errors';
+import type { HostRunner } from './hostRunner';
+
+export interface LockOwner {
+  user: string;
+  /** The machine the holder runs on (os.hostname() there). */
+  host: string;
+  /** UTC, ISO 8601 without milliseconds: 2026-11-21T10:15:00Z. */
+  since: string;
+  version: string;
+  pid: number;
+  /** deploy, rollback, … */
+  operation: string;
+}
+
+export type LockInfo = Omit<LockOwner, 'since'>;
+
+export type LockStatus =
+  | { state: 'free' }
+  /** owner null: the folder exists without a readable owner.json (being written, or left by a crash); the age is then the folder's. */
+  | { state: 'held'; owner: LockOwner | null; ageSeconds: number; stale: boolean; staleReason: string | null };
+
+/** A lock older than this looks abandoned (a deploy takes minutes). */
+export const DEFAULT_STALE_AFTER_SECONDS = 30 * 60;
+
+export interface StaleContext {
+  /** os.hostname() of this machine. */
+  thisHost: string;
+  /** Whether a pid is running on this machine. */
+  pidAlive(pid: number): boolean;
+  now: Date;
+  staleAfterSeconds: number;
+}
+
+export function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function serializeOwner(o: LockOwner): string {
+  return JSON.stringify({ user: o.user, host: o.host, since: o.since, version: o.version, pid: o.pid, operation: o.operation });
+}
+
+/** owner.json's text → LockOwner, or null when it is not one (missing fields, not JSON). */
+export function parseOwner(text: string): LockOwner | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  const str = (k: string) => typeof o[k] === 'string';
+  if (!str('user') || !str('host') || !str('since') || !Number.isFinite(Date.parse(o.since as string)) || !Number.isInteger(o.pid)) return null;
+  return {
+    user: o.user as string, host: o.host as string, since: o.since as string, pid: o.pid as number,
+    version: typeof o.version === 'string' ? o.version : '', operation: typeof o.operation === 'string' ? o.operation : '',
+  };
+}
+
+/** Whether a pid runs on this machine (signal 0: EPERM means it runs as another user). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** "1h 5m", "3m 12s", "40s". */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}
+
+/** Why a held lock looks abandoned, or null when it looks alive. */
+export function staleReason(owner: LockOwner | null, ageSeconds: number, ctx: Pick<StaleContext, 'thisHost' | 'pidAlive' | 'staleAfterSeconds'>): string | null {
+  if (owner && owner.host === ctx.thisHost && !ctx.pidAlive(owner.pid)) return `process ${owner.pid} on this machine (${owner.host}) is gone`;
+  if (ageSeconds > ctx.staleAfterSeconds) return `held for ${formatAge(ageSeconds)}, longer than ${formatAge(ctx.staleAfterSeconds)}`;
+  return null;
+}
+
+/** "locked by USER@HOST since TIME (version V, operation O)". */
+export function describeHolder(owner: LockOwner | null): string {
+  if (!owner) return 'locked (owner.json missing or unreadable)';
+  return `locked by ${owner.user}@${owner.host} since ${owner.since} (version ${owner.version || '?'}, operation ${owner.operation || '?'})`;
+}
+
+/** The error for a lock someone else holds; the hint names `godeploy lock release ENV` when it looks stale. */
+export function lockedError(status: Extract<LockStatus, { state: 'held' }>, where: string, environment = 'ENV'): GoDeployError {
+  const hint = status.stale
+    ? `the lock looks stale (${status.staleReason}): if no deploy is running there, release it with \`godeploy lock release ${environment}\``
+    : `another operation is running (held for ${formatAge(status.ageSeconds)}): wait for it to finish`;
+  return new GoDeployError(`${where}: ${describeHolder(status.owner)}`, { hint, exitCode: 1 });
+}
+
+export function defaultStaleContext(staleAfterSeconds = DEFAULT_STALE_AFTER_SECONDS): StaleContext {
+  return { thisHost: hostname(), pidAlive, now: new Date(), staleAfterSeconds };
+}
+
+// $1 base. Prints "free", or "held", then "<folder mtime> <host clock>" (epoch seconds), then owner.json.
+const STATUS_SCRIPT = `d="$1/.godeploy/lock"
+if [ -d "$d" ]; then
+  echo held
+  echo "$(stat -c %Y "$d" 2>/dev/null || echo -) $(date +%s)"
+  cat "$d/owner.json" 2>/dev/null
+  exit 0
+fi
+if [ -e "$d" ] || [ -L "$d" ]; then echo "$d exists and is not a folder" >&2; exit 3; fi
+echo free`;
+
+// $1 base, $2 owner.json text. mkdir is the atomic step; owner.json is written through a
+// temporary name so a reader sees all of it or nothing. When the folder exists, prints what
+// STATUS_SCRIPT prints, waiting a moment for owner.json from a holder that just won.
+const ACQUIRE_SCRIPT = `d="$1/.godeploy/lock"
+mkdir -p "$1/.godeploy" || exit 3
+if mkdir "$d" 2>/dev/null; then
+  if printf '%s\\n' "$2" > "$d/owner.json.tmp" && mv -f "$d/owner.json.tmp" "$d/owner.json"; then echo acquired; exit 0; fi
+  rm -rf "$d"
+  exit 3
+fi
+[ -d "$d" ] || { echo "could not create $d" >&2; exit 3; }
+i=0
+while [ ! -s "$d/owner.json" ] && [ $i -lt 20 ] && [ -d "$d" ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done
+echo held
+echo "$(stat -c %Y "$d" 2>/dev/null || echo -) $(date +%s)"
+cat "$d/owner.json" 2>/dev/null
+exit 0`;
+
+// $1 base. Renames the folder away first, so a new holder's lock is never half-deleted.
+const RELEASE_SCRIPT = `d="$1/.godeploy/lock"
+[ -e "$d" ] || { echo free; exit 0; }
+g="$1/.godeploy/lock.released.$$"
+mv "$d" "$g" && rm -rf "$g" && echo released`;
+
+function parseHeld(lines: string[], now: Date, ctx: StaleContext): Extract<LockStatus, { state: 'held' }> {
+  const [mtime, hostNow] = (lines[0] ?? '').split(' ').map(Number);
+  const owner = parseOwner(lines.slice(1).join('\n').trim());
+  // owner.since is this machine's clock (the holder wrote it); the folder's mtime is the host's.
+  const ageSeconds = owner
+    ? Math.max(0, (now.getTime() - Date.parse(owner.since)) / 1000)
+    : Number.isFinite(mtime) && Number.isFinite(hostNow) ? Math.max(0, hostNow - mtime) : 0;
+  const reason = staleReason(owner, ageSeconds, ctx);
+  return { state: 'held', owner, ageSeconds: Math.floor(ageSeconds), stale: reason !== null, staleReason: reason };
+}
+
+function scriptFailed(what: string, runner: HostRunner, r: { code: number | null; stdout: string; stderr: string }): GoDeployError {
+  return new GoDeployError(`${runner.describe}: ${what} failed (exit ${r.code ?? 'signal'}): ${(r.stderr || r.stdout).trim().split('\n')[0] || 'no output'}`);
+}
+
+export async function lockStatus(runner: HostRunner, base: string, ctx: StaleContext = defaultStaleContext()): Promise<LockStatus> {
+  const r = await runner.exec(['sh', '-c', STATUS_SCRIPT, 'sh', base]);
+  const lines = r.stdout.split('\n');
+  if (r.code !== 0 || !/^(free|held)$/.test(lines[0])) throw scriptFailed('reading the deploy lock', runner, r);
+  return lines[0] === 'free' ? { state: 'free' } : parseHeld(lines.slice(1), ctx.now, ctx);
+}
+
+/**
+ * Takes the lock of `base` for `info`, or throws "locked by …" (exit 1) naming the holder,
+ * with a hint to `godeploy lock release ENV` when the lock looks stale. Returns the owner written.
+ */
+export async function acquireLock(runner: HostRunner, base: string, info: LockInfo, options: { environment?: string; staleAfterSeconds?: number; now?: Date } = {}): Promise<LockOwner> {
+  const now = options.now ?? new Date();
+  const owner: LockOwner = { ...info, since: isoSeconds(now) };
+  const r = await runner.exec(['sh', '-c', ACQUIRE_SCRIPT, 'sh', base, serializeOwner(owner)]);
+  const lines = r.stdout.split('\n');
+  if (r.code === 0 && lines[0] === 'acquired') return owner;
+  if (r.code === 0 && lines[0] === 'held') {
+    const ctx = { ...defaultStaleContext(options.staleAfterSeconds), now: new Date() };
+    throw lockedError(parseHeld(lines.slice(1), ctx.now, ctx), runner.describe, options.environment);
+  }
+  throw scriptFailed('taking the deploy lock', runner, r);
+}
+
+/**
+ * Removes the lock of `base`. With `expectedOwner`, only when owner.json still names that
+ * owner (user, host, pid, since): otherwise throws "locked by …". Without it, whoever holds
+ * it (forced). Returns false when there was no lock.
+ */
+export async function releaseLock(runner: HostRunner, base: string, expectedOwner?: LockOwner): Promise<boolean> {
+  if (expectedOwner) {
+    const s = await lockStatus(runner, base);
+    if (s.state === 'free') return false;
+    const o = s.owner;
+    if (!o || o.user !== expectedOwner.user || o.host !== expectedOwner.host || o.pid !== expectedOwner.pid || o.since !== expectedOwner.since) {
+      throw new GoDeployError(`${runner.describe}: not releasing the deploy lock: ${describeHolder(o)}, not ${expectedOwner.user}@${expectedOwner.host} (pid ${expectedOwner.pid}) since ${expectedOwner.since}`, {
+        hint: 'someone else took it meanwhile; see `godeploy lock status ENV`', exitCode: 1,
+      });
+    }
+  }
+  const r = await runner.exec(['sh', '-c', RELEASE_SCRIPT, 'sh', base]);
+  const state = r.stdout.trim();
+  if (r.code !== 0 || !/^(free|released)$/.test(state)) throw scriptFailed('releasing the deploy lock', runner, r);
+  return state === 'released';
+}

@@ -1,0 +1,77 @@
+// The releases on a host: `<base>/releases/<id>/` (id: UTC timestamp plus version,
+// 20261121T101500Z-v1.2.3), and `<base>/current`, a symlink to the live one.
+import { GoDeployError } from '../errors';
+import type { HostRunner } from './hostRunner';
+
+export interface ReleaseInfo {
+  id: string;
+  /** Whether `current` resolves to this release. */
+  current: boolean;
+  /** Size in bytes of the release's executable (<release>/<app name>), null when it is missing. */
+  binarySize: number | null;
+}
+
+export interface ReleaseList {
+  /** False when <base>/releases does not exist (nothing deployed yet). */
+  exists: boolean;
+  releases: ReleaseInfo[];
+  /** What `current` points to as written (readlink), null when there is no `current`. */
+  currentTarget: string | null;
+}
+
+// $1 base, $2 executable name. Tab-separated lines: "none" | "current\t<readlink>\t<resolved>",
+// then "release\t<id>\t<resolved path>\t<size or ->" per folder under releases/.
+const LIST_SCRIPT = `b="$1"
+[ -d "$b/releases" ] || { echo none; exit 0; }
+echo exists
+if [ -L "$b/current" ] || [ -e "$b/current" ]; then
+  printf 'current\\t%s\\t%s\\n' "$(readlink "$b/current" 2>/dev/null)" "$(readlink -f "$b/current" 2>/dev/null)"
+fi
+for d in "$b"/releases/*; do
+  [ -d "$d" ] || continue
+  s=$(stat -c %s "$d/$2" 2>/dev/null) || s=-
+  printf 'release\\t%s\\t%s\\t%s\\n' "\${d##*/}" "$(readlink -f "$d" 2>/dev/null)" "$s"
+done`;
+
+export function parseReleaseList(stdout: string): ReleaseList {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  if (lines[0] === 'none') return { exists: false, releases: [], currentTarget: null };
+  let currentTarget: string | null = null;
+  let currentResolved: string | null = null;
+  const found: { id: string; resolved: string; size: number | null }[] = [];
+  for (const line of lines.slice(1)) {
+    const f = line.split('\t');
+    if (f[0] === 'current') {
+      currentTarget = f[1] || null;
+      currentResolved = f[2] || null;
+    } else if (f[0] === 'release' && f.length >= 4) {
+      found.push({ id: f[1], resolved: f[2], size: /^\d+$/.test(f[3]) ? Number(f[3]) : null });
+    }
+  }
+  found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    exists: true,
+    currentTarget,
+    releases: found.map((r) => ({ id: r.id, current: currentResolved !== null && r.resolved === currentResolved, binarySize: r.size })),
+  };
+}
+
+/** The releases under `base` on the host, sorted by id, the live one marked. */
+export async function listReleases(runner: HostRunner, base: string, binaryName: string): Promise<ReleaseList> {
+  const r = await runner.exec(['sh', '-c', LIST_SCRIPT, 'sh', base, binaryName]);
+  const first = r.stdout.split('\n')[0];
+  if (r.code !== 0 || !/^(none|exists)$/.test(first)) {
+    throw new GoDeployError(`${runner.describe}: listing ${base}/releases failed (exit ${r.code ?? 'signal'}): ${(r.stderr || r.stdout).trim().split('\n')[0] || 'no output'}`);
+  }
+  return parseReleaseList(r.stdout);
+}
+
+/** "12.3 MB", "900 B" (decimal units, as doctor's disk check). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  do { v /= 1000; i++; } while (v >= 1000 && i < units.length - 1);
+  return `${v.toFixed(1)} ${units[i]}`;
+}
