@@ -9,19 +9,11 @@ import { goUnquote, parseModInfo } from '../../src/core/build/binary/modinfo';
 import type { BinaryInfo } from '../../src/core/build/binary/types';
 import { GoDeployError } from '../../src/core/errors';
 import { synthElf, synthMachO, synthPe, type GoBlob } from '../support/synthBinaries';
+import { prng } from '../support/prng';
 
 const REAL = '/usr/bin/true';
 const HOST_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
-/** mulberry32: a small seeded PRNG so the fuzz run is the same every time. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rejects(buf: Buffer, name: string, pattern: RegExp): GoDeployError {
   try {

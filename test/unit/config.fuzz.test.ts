@@ -3,16 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { hasErrors, validateConfigText } from '../../src/core/index';
 import { repoRoot } from '../support/paths';
+import { prng } from '../support/prng';
 
-/** mulberry32: a small seeded generator, so every run feeds the same 1,000 files. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const corpus = [
   readFileSync(path.join(repoRoot, 'test', 'fixtures', 'configs', 'full.yaml'), 'utf8'),

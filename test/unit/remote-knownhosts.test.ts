@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import {
   appendKnownHost, fingerprintSha256, hostKeyName, keyTypeOf, lookup, matchHostPatterns, parseKnownHosts,
 } from '../../src/core/remote/knownHosts';
+import { requireProgram } from '../support/programs';
 
 interface Key { type: string; blob: Buffer; line: string; fingerprint: string }
 
@@ -24,8 +25,8 @@ describe('known_hosts', function () {
   let a: Key;
   let b: Key;
   let rsa: Key;
-  before(function () {
-    try { execFileSync('sh', ['-c', 'command -v ssh-keygen']); } catch { this.skip(); }
+  before(() => {
+    requireProgram('ssh-keygen', 'the OpenSSH client tools');
     dir = mkdtempSync(path.join(tmpdir(), 'godeploy-kh-'));
     a = keygen(dir, 'a');
     b = keygen(dir, 'b');

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { shellQuote } from '../../src/core/remote/quote';
 import { GoDeployError } from '../../src/core/errors';
+import { requireProgram } from '../support/programs';
 
 /** Arguments that break naive quoting; each must come back byte-for-byte. */
 const NASTY: string[] = [
@@ -31,8 +32,8 @@ describe('shellQuote', () => {
   });
 
   for (const shell of ['sh', 'dash', 'bash']) {
-    it(`round-trips nasty arguments through ${shell} -c exactly`, function () {
-      try { execFileSync('sh', ['-c', `command -v ${shell}`]); } catch { this.skip(); }
+    it(`round-trips nasty arguments through ${shell} -c exactly`, () => {
+      requireProgram(shell, 'a POSIX shell');
       assert.deepEqual(roundTrip(shell, NASTY), NASTY);
     });
   }
