@@ -20,3 +20,5 @@ export * from './generate/generate';
 export * from './build/build';
 export * from './build/types';
 export { inspectBinary } from './build/binary/inspect';
+export * from './project';
+export * from './format';

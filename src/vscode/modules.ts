@@ -73,9 +73,8 @@ export async function loadModuleConfig(arg: unknown, purpose: string): Promise<M
     return undefined;
   }
   const engine = loadEngine();
-  const inspection = await engine.inspectModule(folder.fsPath);
   try {
-    const { config } = await engine.loadConfig(configFile, inspection);
+    const { inspection, config } = await engine.loadProject({ file: configFile, exists: true });
     return { folder, configFile, inspection, config };
   } catch (e) {
     if (e instanceof engine.ConfigError) void vscode.commands.executeCommand('workbench.actions.view.problems');

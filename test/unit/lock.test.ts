@@ -7,7 +7,8 @@ import { localRunner } from '../../src/core/deploy/hostRunner';
 import {
   acquireLock, describeHolder, formatAge, isoSeconds, lockedError, lockStatus, parseOwner, pidAlive, releaseLock, serializeOwner, staleReason, type LockOwner,
 } from '../../src/core/deploy/lock';
-import { formatBytes, parseReleaseList } from '../../src/core/deploy/releases';
+import { parseReleaseList } from '../../src/core/deploy/releases';
+import { formatBytes } from '../../src/core/format';
 import { GoDeployError } from '../../src/core/errors';
 
 const owner: LockOwner = { user: 'alice', host: 'laptop', since: '2026-11-21T10:15:00Z', version: 'v1.2.3', pid: 4242, operation: 'deploy' };

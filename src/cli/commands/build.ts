@@ -1,10 +1,10 @@
+import { loadProject } from '../../core/project';
 import * as path from 'node:path';
 import { CancellationSource } from '../../core/cancellation';
 import { runBuild } from '../../core/build/build';
 import type { TargetProgress } from '../../core/build/types';
-import { loadConfig } from '../../core/config/load';
 import { usageError } from '../../core/errors';
-import { inspectModule } from '../../core/gomod/inspect';
+import { formatBytes } from '../../core/format';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
@@ -18,11 +18,7 @@ export const buildHelp = `godeploy build [--target OS/ARCH[/VARIANT]]... [--out 
 
 export async function runBuildCommand(io: CliIO, g: GlobalOptions, args: string[], flags: { targets: string[]; out?: string; json: boolean }): Promise<number> {
   if (args.length) throw usageError(`build: unexpected argument ${JSON.stringify(args[0])}`, 'targets are given with --target OS/ARCH');
-  const { file, exists } = await resolveConfigPath(g);
-  if (!exists) throw usageError(`no godeploy.yaml at ${file}`, 'run `godeploy init` next to go.mod first');
-  const moduleDir = path.dirname(file);
-  const inspection = await inspectModule(moduleDir);
-  const { config } = await loadConfig(file, inspection);
+  const { moduleDir, inspection, config } = await loadProject(await resolveConfigPath(g));
   const cancel = new CancellationSource();
   const onSigint = () => cancel.cancel();
   process.once('SIGINT', onSigint);
@@ -50,15 +46,11 @@ export async function runBuildCommand(io: CliIO, g: GlobalOptions, args: string[
     const width = Math.max(...result.artifacts.map((a) => a.target.length));
     const fileWidth = Math.max(...result.artifacts.map((a) => rel(a.path).length));
     for (const a of result.artifacts) {
-      io.out(`${a.target.padEnd(width)}  ${rel(a.path).padEnd(fileWidth)}  ${formatSize(a.size).padStart(7)}  ${a.binary.static ? 'static' : 'dynamic'}  sha256:${a.sha256.slice(0, 16)}  ${(a.durationMs / 1000).toFixed(1)}s`);
+      io.out(`${a.target.padEnd(width)}  ${rel(a.path).padEnd(fileWidth)}  ${formatBytes(a.size).padStart(8)}  ${a.binary.static ? 'static' : 'dynamic'}  sha256:${a.sha256.slice(0, 16)}  ${(a.durationMs / 1000).toFixed(1)}s`);
     }
     io.out(`${result.version} (${result.goVersion}): ${rel(result.checksumsFile)}, ${rel(result.manifestFile)}`);
     return 0;
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
-}
-
-export function formatSize(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(0)} KB`;
 }

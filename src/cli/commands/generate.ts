@@ -1,11 +1,10 @@
+import { loadProject } from '../../core/project';
 import * as path from 'node:path';
-import { loadConfig } from '../../core/config/load';
 import { runtimeKinds, type RuntimeKind } from '../../core/config/model';
 import { usageError } from '../../core/errors';
 import { compareWithDisk, planGenerate, renderFiles } from '../../core/generate/generate';
 import { expandKind, generatorKinds } from '../../core/generate/kinds';
 import { buildGenerateModel } from '../../core/generate/model';
-import { inspectModule } from '../../core/gomod/inspect';
 import { describePlan } from '../../core/plan/plan';
 import { executePlan, LocalRunner } from '../../core/plan/runner';
 import type { CliIO } from '../io';
@@ -39,11 +38,7 @@ export async function runGenerate(io: CliIO, g: GlobalOptions, args: string[], f
   if (flags.runtime !== undefined && !(runtimeKinds as readonly string[]).includes(flags.runtime)) {
     throw usageError(`--runtime: unknown runtime "${flags.runtime}"`, `runtimes: ${runtimeKinds.join(', ')}`);
   }
-  const { file, exists } = await resolveConfigPath(g);
-  if (!exists) throw usageError(`no godeploy.yaml at ${file}`, 'run `godeploy init` next to go.mod first');
-  const moduleDir = path.dirname(file);
-  const inspection = await inspectModule(moduleDir);
-  const { config } = await loadConfig(file, inspection);
+  const { moduleDir, inspection, config } = await loadProject(await resolveConfigPath(g));
   const model = buildGenerateModel(config, inspection, { environment: flags.env, runtime: flags.runtime as RuntimeKind | undefined });
   const outDir = flags.out ? path.resolve(g.dir, flags.out) : moduleDir;
   const templatesDir = config.templates ? path.resolve(moduleDir, config.templates) : undefined;

@@ -1,4 +1,5 @@
-import { formatBytes, listReleases } from '../../core/deploy/releases';
+import { listReleases } from '../../core/deploy/releases';
+import { formatBytes } from '../../core/format';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
 import type { GlobalOptions } from '../context';

@@ -1,14 +1,14 @@
 // The hosts of an environment, for every command that works on them (doctor, lock,
 // releases, later deploy): load the environment from godeploy.yaml, then connect to each
 // host (host key verified, or recorded when accepted) and run a function on it, in parallel.
+import { loadProject } from '../project';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import type { CancellationTokenLike } from '../cancellation';
-import { loadConfig } from '../config/load';
 import { embeddedDefaultEnvironment, type EnvironmentConfig, type GoDeployConfig } from '../config/model';
 import { GoDeployError, usageError } from '../errors';
 import { buildGenerateModel, type GenerateModel } from '../generate/model';
-import { inspectModule, type ModuleInspection } from '../gomod/inspect';
+import type { ModuleInspection } from '../gomod/inspect';
 import { connect } from '../remote/connection';
 import { expandHome, resolveHost, type ResolvedHost } from '../remote/sshConfig';
 import { type HostRunner, localRunner, remoteRunner } from './hostRunner';
@@ -27,10 +27,7 @@ export interface DeployEnvironment {
 
 /** godeploy.yaml's environment `envName`, for `command` (named in the errors): ssh or local, with hosts. */
 export async function loadDeployEnvironment(configFile: { file: string; exists: boolean }, envName: string | undefined, command: string): Promise<DeployEnvironment> {
-  if (!configFile.exists) throw usageError(`no godeploy.yaml at ${configFile.file}`, 'run `godeploy init` next to go.mod first');
-  const moduleDir = path.dirname(configFile.file);
-  const inspection = await inspectModule(moduleDir);
-  const { config } = await loadConfig(configFile.file, inspection);
+  const { moduleDir, inspection, config } = await loadProject(configFile);
   const environments = config.environments ?? embeddedDefaultEnvironment;
   if (!envName) throw usageError(`${command}: which environment?`, `environments: ${Object.keys(environments).join(', ') || '(none)'}`);
   const model = buildGenerateModel(config, inspection, { environment: envName });

@@ -65,13 +65,3 @@ export async function listReleases(runner: HostRunner, base: string, binaryName:
   }
   return parseReleaseList(r.stdout);
 }
-
-/** "12.3 MB", "900 B" (decimal units, as doctor's disk check). */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = -1;
-  do { v /= 1000; i++; } while (v >= 1000 && i < units.length - 1);
-  return `${v.toFixed(1)} ${units[i]}`;
-}

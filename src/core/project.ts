@@ -1,0 +1,22 @@
+import * as path from 'node:path';
+import { loadConfig } from './config/load';
+import type { GoDeployConfig } from './config/model';
+import { usageError } from './errors';
+import { inspectModule, type ModuleInspection } from './gomod/inspect';
+
+/** A module with its validated godeploy.yaml: what every operation on it starts from. */
+export interface Project {
+  configFile: string;
+  moduleDir: string;
+  inspection: ModuleInspection;
+  config: GoDeployConfig;
+}
+
+/** Inspects the module next to the config and loads the config against it; a missing config says how to make one. */
+export async function loadProject(located: { file: string; exists: boolean }): Promise<Project> {
+  if (!located.exists) throw usageError(`no godeploy.yaml at ${located.file}`, 'run `godeploy init` next to go.mod first');
+  const moduleDir = path.dirname(located.file);
+  const inspection = await inspectModule(moduleDir);
+  const { config } = await loadConfig(located.file, inspection);
+  return { configFile: located.file, moduleDir, inspection, config };
+}
