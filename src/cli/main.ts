@@ -3,7 +3,10 @@ import { GoDeployError, usageError } from '../core/errors';
 import { processIO, type CliIO } from './io';
 import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
 import { buildHelp, runBuildCommand } from './commands/build';
+import { deployHelp, runDeploy } from './commands/deploy';
 import { doctorHelp, runDoctor } from './commands/doctor';
+import { rollbackHelp, runRollback } from './commands/rollback';
+import { runStatus, statusHelp } from './commands/status';
 import { generateHelp, runGenerate } from './commands/generate';
 import { initHelp, runInit } from './commands/init';
 import { inspectBinaryHelp, runInspectBinary } from './commands/inspectBinary';
@@ -33,6 +36,9 @@ Commands:
   lock status|release ENV [--json] [--force]
                                             the deploy lock on every host: who holds it, release it
   releases ENV [--json]                     the releases on every host, the live one marked
+  deploy ENV [--dry-run] [--json]           build, upload, switch behind the health gate, roll back on failure
+  rollback ENV [--to RELEASE] [--json]      back to the previous (or named) release, health-gated
+  status ENV [--json]                       live release, service state, uptime and health per host
 
 Global options:
   -C DIR          run as if started in DIR
@@ -42,7 +48,7 @@ Global options:
 
 Exit codes: 0 done, 1 the operation failed, 2 usage or config error.`;
 
-const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp, doctor: doctorHelp, lock: lockHelp, releases: releasesHelp };
+const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp, doctor: doctorHelp, lock: lockHelp, releases: releasesHelp, deploy: deployHelp, rollback: rollbackHelp, status: statusHelp };
 
 /** Which options each command accepts (besides the global ones). */
 const commandOptions: Record<string, string[]> = {
@@ -55,6 +61,9 @@ const commandOptions: Record<string, string[]> = {
   doctor: ['json', 'accept-new-host-key'],
   lock: ['json', 'force', 'accept-new-host-key'],
   releases: ['json', 'accept-new-host-key'],
+  deploy: ['json', 'dry-run', 'accept-new-host-key'],
+  rollback: ['json', 'to', 'accept-new-host-key'],
+  status: ['json', 'accept-new-host-key'],
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -93,6 +102,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         'from-binary': { type: 'string' },
         target: { type: 'string', multiple: true },
         'accept-new-host-key': { type: 'boolean' },
+        to: { type: 'string' },
       },
     });
   } catch (e) {
@@ -153,6 +163,12 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       return runLock(io, g, args, { json: values.json === true, force: values.force === true, acceptNewHostKey: values['accept-new-host-key'] === true });
     case 'releases':
       return runReleases(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
+    case 'deploy':
+      return runDeploy(io, g, args, { json: values.json === true, dryRun: values['dry-run'] === true, acceptNewHostKey: values['accept-new-host-key'] === true });
+    case 'rollback':
+      return runRollback(io, g, args, { json: values.json === true, to: values.to, acceptNewHostKey: values['accept-new-host-key'] === true });
+    case 'status':
+      return runStatus(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
   }
   return 2;
 }

@@ -157,6 +157,9 @@ describe('godeploy doctor checks (pure)', () => {
     const answers: Record<string, string> = { uname: 'Linux x86_64\n', date: `${Math.floor(Date.now() / 1000)}\n`, systemctl: 'systemd 252 (252.30)\n', test: '' };
     const runner: HostRunner = {
       describe: 'fake',
+      local: false,
+      upload: async () => { throw new Error('not used'); },
+      reach: async () => { throw new Error('not used'); },
       exec: async (argv) => {
         seen.push(argv);
         if (argv[0] === 'sh' && argv[2] === DISK_SCRIPT) throw new Error('connection lost');

@@ -76,6 +76,7 @@ export interface SupervisorConfig {
   user?: string;
   logDir?: string;
   stopTimeout?: string;
+  configFile?: string;
 }
 
 export interface KubernetesResources {
@@ -101,6 +102,16 @@ export interface DockerConfig extends DockerImageConfig {
   build?: 'binary' | 'dockerfile';
 }
 
+export interface HooksConfig {
+  preDeploy?: string[];
+  postDeploy?: string[];
+}
+
+export interface RolloutConfig {
+  parallel?: number;
+  batch?: number;
+}
+
 export interface EnvironmentConfig {
   type: EnvironmentType;
   hosts?: HostConfig[];
@@ -108,6 +119,11 @@ export interface EnvironmentConfig {
   path?: string;
   processManager?: 'systemd' | 'supervisor' | 'none';
   keepReleases?: number;
+  strategy?: 'restart' | 'blue-green';
+  blueGreen?: { ports?: [number, number] };
+  rollout?: RolloutConfig;
+  hooks?: HooksConfig;
+  healthCheck?: HealthCheckConfig;
   env?: EnvMap;
   docker?: DockerConfig;
   systemd?: SystemdConfig;

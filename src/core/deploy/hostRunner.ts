@@ -1,14 +1,24 @@
-// Where doctor (and later deploy) runs its commands: a host over ssh, or this machine.
-// Both take an argv and never a shell string; neither rejects for a non-zero exit.
+// Where doctor and deploy run their commands: a host over ssh, or this machine. Both take
+// an argv and never a shell string; neither rejects for a non-zero exit. Files travel by
+// SFTP (or a local copy) with their mode set before any byte is written, and the host's
+// loopback ports are reached through a port forward (or directly on this machine).
 import { execFile } from 'node:child_process';
-import type { RemoteConnection } from '../remote/connection';
+import { promises as fs } from 'node:fs';
+import type { CancellationTokenLike } from '../cancellation';
+import { GoDeployError } from '../errors';
+import type { RemoteConnection } from '../remote/session';
 
 export interface HostRunResult { code: number | null; stdout: string; stderr: string }
 
 export interface HostRunner {
-  exec(argv: string[]): Promise<HostRunResult>;
+  exec(argv: string[], opts?: { stdin?: string | Buffer; token?: CancellationTokenLike }): Promise<HostRunResult>;
+  /** Writes a local file or a buffer to `path` on the host with exactly `mode`. */
+  upload(source: string | Buffer, path: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
+  /** A port on this machine's 127.0.0.1 that reaches 127.0.0.1:`port` as seen from the host. */
+  reach(port: number): Promise<{ port: number; close(): Promise<void> }>;
   /** "root@web1:22" or "this machine". */
   describe: string;
+  local: boolean;
 }
 
 /** Commands over an authenticated ssh connection (argv quoted by the connection). */
@@ -16,9 +26,15 @@ export function remoteRunner(conn: RemoteConnection): HostRunner {
   const h = conn.host;
   return {
     describe: `${h.user}@${h.hostname}:${h.port}`,
-    exec: async (argv) => {
-      const r = await conn.exec(argv);
+    local: false,
+    exec: async (argv, opts) => {
+      const r = await conn.exec(argv, opts);
       return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    },
+    upload: (source, path, opts) => conn.upload(source, path, opts),
+    reach: async (port) => {
+      const f = await conn.forwardLocal(port);
+      return { port: f.localPort, close: f.close };
     },
   };
 }
@@ -27,14 +43,31 @@ export function remoteRunner(conn: RemoteConnection): HostRunner {
 export function localRunner(options: { timeoutMs?: number } = {}): HostRunner {
   return {
     describe: 'this machine',
-    exec: (argv) => new Promise<HostRunResult>((resolve) => {
+    local: true,
+    exec: (argv, opts) => new Promise<HostRunResult>((resolve) => {
       const [cmd, ...args] = argv;
-      execFile(cmd, args, { timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const child = execFile(cmd, args, { timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        sub?.dispose();
         if (!err) return resolve({ code: 0, stdout: String(stdout), stderr: String(stderr) });
         const e = err as NodeJS.ErrnoException & { code?: number | string };
         if (e.code === 'ENOENT') return resolve({ code: 127, stdout: '', stderr: `${cmd}: command not found\n` });
         resolve({ code: typeof e.code === 'number' ? e.code : null, stdout: String(stdout), stderr: String(stderr) || e.message });
       });
+      const sub = opts?.token?.onCancellationRequested(() => child.kill('SIGTERM'));
+      if (opts?.stdin !== undefined) child.stdin?.end(opts.stdin); else child.stdin?.end();
     }),
+    upload: async (source, path, opts) => {
+      if (opts.token?.isCancellationRequested) throw new GoDeployError(`copy to ${path} cancelled`);
+      // Created with the mode (and fchmod'd in case the file existed) before the content.
+      const out = await fs.open(path, 'w', opts.mode).catch((e: Error) => { throw new GoDeployError(`could not create ${path}: ${e.message}`, { cause: e }); });
+      try {
+        await out.chmod(opts.mode);
+        const data = typeof source === 'string' ? await fs.readFile(source) : source;
+        await out.writeFile(data).catch((e: Error) => { throw new GoDeployError(`could not write ${path}: ${e.message}`, { cause: e }); });
+      } finally {
+        await out.close();
+      }
+    },
+    reach: async (port) => ({ port, close: async () => undefined }),
   };
 }

@@ -19,6 +19,8 @@ export interface GenerateModel {
     healthPath: string;
     /** Seconds a release may take to become healthy. */
     healthTimeoutSeconds: number;
+    /** Milliseconds between health polls. */
+    healthIntervalMs: number;
     /** go.mod's go line, e.g. "1.21" (builder image tag). */
     goVersion: string;
     cgo: boolean;
@@ -60,7 +62,7 @@ export interface GenerateModel {
     upstreams: { address: string; weight: number; backup: boolean }[];
     clientMaxBodySize: string;
   };
-  supervisor: { user: string; logDir: string; stopTimeoutSeconds: number };
+  supervisor: { user: string; logDir: string; stopTimeoutSeconds: number; configFile: string };
   kubernetes: {
     image: string;
     namespace: string | null;
@@ -108,8 +110,9 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       module: inspection.module,
       main,
       port,
-      healthPath: config.app.healthCheck?.path ?? inspection.healthPath ?? '/healthz',
-      healthTimeoutSeconds: seconds(config.app.healthCheck?.timeout, 30),
+      healthPath: env?.healthCheck?.path ?? config.app.healthCheck?.path ?? inspection.healthPath ?? '/healthz',
+      healthTimeoutSeconds: seconds(env?.healthCheck?.timeout ?? config.app.healthCheck?.timeout, 30),
+      healthIntervalMs: parseDuration(env?.healthCheck?.interval ?? config.app.healthCheck?.interval ?? '1s') ?? 1000,
       goVersion: goMinor(inspection.goVersion),
       cgo: inspection.cgo,
       cgoReasons: inspection.cgoReasons.map((r) => `${r.file}:${r.line} ${r.reason}`),
@@ -154,7 +157,7 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       upstreams: (nginx.upstreams ?? [{ address: `127.0.0.1:${port}` }]).map((u) => ({ address: u.address, weight: u.weight ?? 1, backup: u.backup ?? false })),
       clientMaxBodySize: nginx.clientMaxBodySize ?? '10M',
     },
-    supervisor: { user: supervisor.user ?? name, logDir, stopTimeoutSeconds: seconds(supervisor.stopTimeout, 10) },
+    supervisor: { user: supervisor.user ?? name, logDir, stopTimeoutSeconds: seconds(supervisor.stopTimeout, 10), configFile: supervisor.configFile ?? '/etc/supervisor/supervisord.conf' },
     kubernetes: {
       image: k8s.image ?? `${name}:latest`,
       namespace: k8s.namespace ?? null,

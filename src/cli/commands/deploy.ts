@@ -1,0 +1,71 @@
+import { CancellationSource } from '../../core/cancellation';
+import { environmentSources } from '../../core/config/references';
+import { deploy, type DeployResult } from '../../core/deploy/deploy';
+import type { DeployEvent } from '../../core/deploy/hostDeploy';
+import { usageError } from '../../core/errors';
+import type { CliIO } from '../io';
+import { resolveConfigPath, type GlobalOptions } from '../context';
+
+export const deployHelp = `godeploy deploy ENV [--dry-run] [--json] [--accept-new-host-key]
+  Builds the module for each host's platform and deploys it to every host of environment
+  ENV: preflight checks, the deploy lock, the executable uploaded into a new release folder
+  (or linked from an earlier release with the same sha256), the env file (mode 0600), the
+  systemd unit or supervisor program when it changed, hooks.preDeploy, then the atomic
+  switch of <path>/current, a restart and the health gate. A host whose gate fails is
+  switched back and its last 50 log lines are shown; the other hosts are taken back too.
+  rollout.batch deploys in rolling batches; rollout.parallel limits hosts at once.
+  --dry-run prints the plan (every command and file, no secret values) and touches nothing.
+  Ctrl-C before the switch stops cleanly; after it, the health gate finishes and the hosts
+  are rolled back. \${env:NAME} and \${secret:NAME} are read from this environment.
+  Exit 0 when every host is live on the new release, 1 otherwise, 2 for usage/config errors.`;
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`;
+}
+
+/** "[web1] upload: …" lines; start events only on a terminal's progress line. */
+export function eventPrinter(io: CliIO): (e: DeployEvent) => void {
+  return (e) => {
+    const who = e.host === '*' ? '' : `[${e.host}] `;
+    if (e.state === 'start') { io.progress(`${who}${e.step}: ${e.message}`); return; }
+    const mark = e.state === 'fail' ? 'FAIL ' : e.state === 'skip' ? 'skip ' : '';
+    const lines = e.message.split('\n');
+    io.out(`${who}${e.step}: ${mark}${lines[0]}${seconds(e.ms)}`);
+    for (const l of lines.slice(1)) io.out(`${who}  ${l}`);
+  };
+}
+
+export function printSummary(io: CliIO, r: DeployResult, verb: string): void {
+  for (const h of r.hosts) {
+    const what = { live: `live on ${r.releaseId}`, 'rolled-back': `rolled back${h.previous ? ` to ${h.previous}` : ''}`, failed: 'FAILED', unchanged: 'unchanged' }[h.result];
+    io.out(`${h.host} (${h.address}): ${what}${h.error && h.result !== 'live' ? `: ${h.error}` : ''}${h.hint && h.result !== 'live' ? `\n  hint: ${h.hint}` : ''}`);
+  }
+  for (const w of r.warnings) io.out(`warning: ${w}`);
+  io.out(r.ok ? `${verb} ${r.releaseId} to ${r.environment}: done in ${(r.durationMs / 1000).toFixed(1)} s` : `${verb} ${r.releaseId} to ${r.environment}: ${r.cancelled ? 'cancelled' : 'FAILED'} after ${(r.durationMs / 1000).toFixed(1)} s`);
+}
+
+export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; dryRun: boolean; acceptNewHostKey: boolean }): Promise<number> {
+  const [envName, ...extra] = args;
+  if (!envName) throw usageError('deploy: which environment?', 'godeploy deploy ENV (see `godeploy deploy --help`)');
+  if (extra.length) throw usageError(`deploy: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
+  const cancel = new CancellationSource();
+  const onSigint = () => { io.err('godeploy: cancelling (a switched host finishes its health gate and is rolled back)…'); cancel.cancel(); };
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await deploy({
+      configFile: await resolveConfigPath(g), environment: envName, dryRun: flags.dryRun,
+      sources: environmentSources(io.env), hosts: { acceptNewHostKey: flags.acceptNewHostKey }, token: cancel.token,
+      emit: flags.json ? undefined : eventPrinter(io), buildEnv: io.env,
+    });
+    if (flags.json) {
+      io.json(r);
+    } else if (r.dryRun) {
+      io.out(r.plan);
+    } else {
+      printSummary(io, r, 'deploy');
+    }
+    return r.ok ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}

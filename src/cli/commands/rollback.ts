@@ -1,0 +1,40 @@
+import { CancellationSource } from '../../core/cancellation';
+import { rollback } from '../../core/deploy/rollback';
+import { usageError } from '../../core/errors';
+import type { CliIO } from '../io';
+import { resolveConfigPath, type GlobalOptions } from '../context';
+import { eventPrinter } from './deploy';
+
+export const rollbackHelp = `godeploy rollback ENV [--to RELEASE] [--json] [--accept-new-host-key]
+  Switches every host of environment ENV back to the release before the live one (or to
+  RELEASE, an id from \`godeploy releases ENV\`), with that release's env file, behind the
+  same health gate and rollout batches as a deploy. A host that fails the gate goes back to
+  what was live, and so do the hosts already switched. Takes the deploy lock.
+  Exit 0 when every host serves the target release, 1 otherwise, 2 for usage errors.`;
+
+export async function runRollback(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; to?: string; acceptNewHostKey: boolean }): Promise<number> {
+  const [envName, ...extra] = args;
+  if (!envName) throw usageError('rollback: which environment?', 'godeploy rollback ENV [--to RELEASE]');
+  if (extra.length) throw usageError(`rollback: unexpected argument ${JSON.stringify(extra[0])}`, 'name the release with --to RELEASE');
+  const cancel = new CancellationSource();
+  const onSigint = () => cancel.cancel();
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await rollback({
+      configFile: await resolveConfigPath(g), environment: envName, to: flags.to,
+      hosts: { acceptNewHostKey: flags.acceptNewHostKey }, token: cancel.token, emit: flags.json ? undefined : eventPrinter(io),
+    });
+    if (flags.json) {
+      io.json(r);
+    } else {
+      for (const h of r.hosts) {
+        const what = { live: `live on ${r.targets[h.host]}`, 'rolled-back': `stayed on ${h.previous ?? 'its release'}`, failed: 'FAILED', unchanged: 'unchanged' }[h.result];
+        io.out(`${h.host} (${h.address}): ${what}${h.error && h.result !== 'live' ? `: ${h.error}` : ''}${h.hint && h.result !== 'live' ? `\n  hint: ${h.hint}` : ''}`);
+      }
+      io.out(`rollback ${r.environment}: ${r.ok ? 'done' : r.cancelled ? 'cancelled' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(1)} s`);
+    }
+    return r.ok ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,31 @@
+import { environmentStatus } from '../../core/deploy/status';
+import { formatAge } from '../../core/deploy/lock';
+import { usageError } from '../../core/errors';
+import type { CliIO } from '../io';
+import { resolveConfigPath, type GlobalOptions } from '../context';
+
+export const statusHelp = `godeploy status ENV [--json] [--accept-new-host-key]
+  Per host of environment ENV, in parallel: the live release and its version, the number of
+  releases, the service's state, pid and uptime, and one health check of the live release
+  (through an ssh port forward). Exit 0 when every host is running and healthy, 1 otherwise.`;
+
+export async function runStatus(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
+  const [envName, ...extra] = args;
+  if (!envName) throw usageError('status: which environment?', 'godeploy status ENV');
+  if (extra.length) throw usageError(`status: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
+  const s = await environmentStatus({ configFile: await resolveConfigPath(g), environment: envName, acceptNewHostKey: flags.acceptNewHostKey });
+  const good = s.hosts.every((h) => h.ok && h.value.service.running && h.value.health.healthy);
+  if (flags.json) {
+    io.json({ environment: s.environment, base: s.base, hosts: s.hosts.map((h) => (h.ok ? { host: h.alias, address: h.address, ...h.value, error: null } : { host: h.alias, address: h.address, error: h.error })) });
+    return good ? 0 : 1;
+  }
+  for (const h of s.hosts) {
+    if (!h.ok) { io.out(`${h.alias} (${h.address}): FAIL ${h.error}${h.hint ? `\n  hint: ${h.hint}` : ''}`); continue; }
+    const v = h.value;
+    io.out(`${h.alias} (${h.address})`);
+    io.out(`  live     ${v.live ?? 'none'}${v.version ? ` (version ${v.version})` : ''}, ${v.releases} release${v.releases === 1 ? '' : 's'} on the host`);
+    io.out(`  service  ${v.service.state}${v.service.pid ? `, pid ${v.service.pid}` : ''}${v.service.uptimeSeconds !== null ? `, up ${formatAge(v.service.uptimeSeconds)}` : ''}`);
+    io.out(`  health   ${v.health.healthy ? 'healthy' : 'UNHEALTHY'} (${v.health.answer})`);
+  }
+  return good ? 0 : 1;
+}

@@ -1,0 +1,59 @@
+// Connections held for a whole operation (deploy, rollback): one per host, opened in
+// parallel, able to reconnect when the link drops so the lock is released and a switched
+// host can be taken back.
+import { homedir } from 'node:os';
+import * as path from 'node:path';
+import type { CancellationTokenLike } from '../cancellation';
+import { GoDeployError } from '../errors';
+import { connect, type ConnectOptions } from '../remote/connection';
+import { expandHome, resolveHost } from '../remote/sshConfig';
+import type { DeployHost } from './hostDeploy';
+import { localRunner, remoteRunner } from './hostRunner';
+import type { DeployEnvironment } from './hosts';
+
+export interface OpenHostOptions {
+  acceptNewHostKey?: boolean;
+  onUnknownHostKey?: ConnectOptions['onUnknownHostKey'];
+  passphrase?: string;
+  token?: CancellationTokenLike;
+}
+
+export type OpenedHost = { alias: string; ok: true; host: DeployHost; close(): void; newHostKey?: string } | { alias: string; ok: false; address: string; error: GoDeployError };
+
+export function knownHostsFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string {
+  return d.env.knownHostsFile ? expandHome(d.env.knownHostsFile, d.moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
+}
+
+/** Opens every host of the environment (type local: this machine, alias "local"). Never rejects. */
+export async function openHosts(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>, options: OpenHostOptions): Promise<OpenedHost[]> {
+  if (d.env.type === 'local') {
+    return [{ alias: 'local', ok: true, host: { alias: 'local', address: 'this machine', runner: localRunner() }, close: () => undefined }];
+  }
+  const knownHostsFile = knownHostsFileOf(d);
+  return Promise.all((d.env.hosts ?? []).map(async (h): Promise<OpenedHost> => {
+    let address = h.host;
+    try {
+      const resolved = await resolveHost(h, { baseDir: d.moduleDir });
+      address = `${resolved.user}@${resolved.hostname}:${resolved.port}`;
+      let recorded: string | undefined;
+      const opts: ConnectOptions = {
+        knownHostsFile, token: options.token, passphrase: options.passphrase,
+        onUnknownHostKey: options.onUnknownHostKey ?? (options.acceptNewHostKey ? async (fp, info) => { recorded = `${info.keyType} ${fp}`; return true; } : undefined),
+      };
+      let conn = await connect(resolved, opts);
+      const host: DeployHost = {
+        alias: h.host, address, runner: remoteRunner(conn),
+        // The key is in known_hosts now: a reconnect verifies it like any other.
+        reconnect: async () => {
+          conn.close();
+          conn = await connect(resolved, { knownHostsFile, passphrase: options.passphrase });
+          return remoteRunner(conn);
+        },
+      };
+      return { alias: h.host, ok: true, host, close: () => conn.close(), newHostKey: recorded };
+    } catch (e) {
+      const error = e instanceof GoDeployError ? e : new GoDeployError((e as Error).message, { cause: e });
+      return { alias: h.host, ok: false, address, error };
+    }
+  }));
+}

@@ -1,0 +1,244 @@
+// `godeploy deploy ENV`: plan, then run it over the environment's hosts. Before any switch
+// every host is checked, locked and given the complete new release; then hosts switch in
+// batches (rollout.batch, default all) behind their health gates; a failing host rolls
+// itself back and the rollout takes back every host it already switched. Locks are
+// released on every way out, through a fresh connection if the old one dropped.
+import { hostname, userInfo } from 'node:os';
+import * as path from 'node:path';
+import type { CancellationTokenLike } from '../cancellation';
+import type { ReferenceSources } from '../config/references';
+import { runBuild } from '../build/build';
+import { hostTarget } from '../build/targets';
+import type { BuiltArtifact } from '../build/types';
+import { versionInfo } from '../build/version';
+import { GoDeployError } from '../errors';
+import { renderFiles } from '../generate/generate';
+import { openHosts, type OpenHostOptions } from './connectHosts';
+import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
+import { doctorChecks, runChecks } from './doctor';
+import { goPlatform, targetRunsOn } from './doctorChecks';
+import { renderEnvFile, resolveServiceEnvironment } from './envFile';
+import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
+import { loadDeployEnvironment, type DeployEnvironment } from './hosts';
+import { acquireLock, type LockOwner } from './lock';
+import { releaseId as makeReleaseId } from './releaseScripts';
+import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
+import { mapLimit, releaseLocks, switchover, type HostDeployResult, type HostResultKind } from './switchover';
+
+export type { HostDeployResult, HostResultKind } from './switchover';
+
+export interface DeployRequest {
+  configFile: { file: string; exists: boolean };
+  environment: string;
+  dryRun?: boolean;
+  /** Where ${env:…} and ${secret:…} come from (the CLI: its environment; the editor: SecretStorage too). */
+  sources: ReferenceSources;
+  hosts?: Omit<OpenHostOptions, 'token'>;
+  token?: CancellationTokenLike;
+  emit?: (e: DeployEvent) => void;
+  onBuildOutput?: (target: string, text: string) => void;
+  /** For the lock and the history: who deploys. Default: this machine's user. */
+  user?: string;
+  now?: Date;
+  buildEnv?: NodeJS.ProcessEnv;
+}
+
+export interface DeployResult {
+  environment: string;
+  releaseId: string;
+  version: string;
+  ok: boolean;
+  cancelled: boolean;
+  dryRun: boolean;
+  /** The plan as --dry-run prints it. */
+  plan: string;
+  hosts: HostDeployResult[];
+  /** Reported but not fatal (a failing postDeploy hook). */
+  warnings: string[];
+  durationMs: number;
+}
+
+/** The service manager of the environment, with its definition rendered (user templates honoured). */
+export async function serviceManagerFor(d: DeployEnvironment): Promise<ServiceManager> {
+  const pm = d.env.type === 'local' ? 'none' : d.env.processManager ?? 'systemd';
+  if (pm === 'none') return processManager({ ...d.model, paths: { ...d.model.paths, base: d.base, envFile: `${d.base}/shared/${d.model.app.name}.env`, binary: `${d.base}/current/${d.model.app.name}`, logDir: `${d.base}/shared/logs` } });
+  const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
+  const [file] = await renderFiles([pm], d.model, d.moduleDir, { templatesDir });
+  return pm === 'systemd' ? systemdManager(d.model, file.content) : supervisorManager(d.model, file.content);
+}
+
+export function hookList(d: DeployEnvironment): { preDeploy: string[]; postDeploy: string[] } {
+  return { preDeploy: d.env.hooks?.preDeploy ?? [], postDeploy: d.env.hooks?.postDeploy ?? [] };
+}
+
+export async function deploy(req: DeployRequest): Promise<DeployResult> {
+  const t0 = Date.now();
+  const emit = req.emit ?? (() => undefined);
+  const d = await loadDeployEnvironment(req.configFile, req.environment, 'deploy');
+  if (d.env.strategy === 'blue-green') throw new GoDeployError(`environments.${d.name}.strategy: blue-green deploys are not available yet`, { hint: 'use strategy: restart (the default) for now', exitCode: 2 });
+  const resolved = await resolveServiceEnvironment(d.config, d.name, d.env, d.model.app.port, req.sources);
+  const redact = (t: string): string => resolved.redactor.redact(t);
+  const envFileText = renderEnvFile(resolved.values, `${d.model.app.name} ${d.name}: written by Go Deploy at each deploy; mode 0600`);
+  const manager = await serviceManagerFor(d);
+  const info = await versionInfo(d.moduleDir, req.buildEnv);
+  const id = makeReleaseId(req.now ?? new Date(), info.version);
+  const keepReleases = d.env.keepReleases ?? 5;
+  const hooks = hookList(d);
+  const planFor = (artifact: { sha256: string; size: number } | null): HostPlan => planHost({ model: d.model, base: d.base, releaseId: id, manager, keepReleases, hooks, artifact });
+  const aliases = d.env.type === 'local' ? ['local'] : (d.env.hosts ?? []).map((h) => h.host);
+  const rollout = d.env.rollout ?? {};
+  const planText = [
+    `deploy ${d.model.app.name} ${info.version} to ${d.name} (${aliases.length} host${aliases.length === 1 ? '' : 's'}${rollout.batch ? `, rolling batches of ${rollout.batch}` : ''}${rollout.parallel ? `, at most ${rollout.parallel} at once` : ''})`,
+    `build: go build for each host's platform (uname -s -m${d.config.build?.targets ? `, matched against build.targets ${d.config.build.targets.join(', ')}` : ''})`,
+    ...aliases.map((a) => describeHostPlan(a, planFor(null))),
+  ].join('\n');
+  const result = (ok: boolean, hosts: HostDeployResult[], extra: Partial<DeployResult> = {}): DeployResult => ({
+    environment: d.name, releaseId: id, version: info.version, ok, cancelled: false, dryRun: false, plan: planText, hosts, warnings: [], durationMs: Date.now() - t0, ...extra,
+  });
+  if (req.dryRun) return result(true, [], { dryRun: true });
+
+  const user = req.user ?? userInfo().username;
+  emit({ host: '*', step: 'connect', state: 'start', message: `connecting to ${aliases.join(', ')}` });
+  const opened = await openHosts(d, { ...req.hosts, token: req.token });
+  const closeAll = (): void => { for (const o of opened) if (o.ok) o.close(); };
+  const unreachable = opened.filter((o) => !o.ok);
+  if (unreachable.length) {
+    closeAll();
+    const hostsOut = opened.map((o): HostDeployResult => (o.ok
+      ? { host: o.alias, address: o.host.address, result: 'unchanged', timings: {} }
+      : { host: o.alias, address: o.address, result: 'failed', error: o.error.message, hint: o.error.hint, timings: {} }));
+    for (const o of unreachable) if (!o.ok) emit({ host: o.alias, step: 'connect', state: 'fail', message: o.error.message });
+    return result(false, hostsOut);
+  }
+  const hosts = opened.map((o) => (o as Extract<typeof o, { ok: true }>).host);
+  for (const o of opened) if (o.ok && o.newHostKey) emit({ host: o.alias, step: 'connect', state: 'info', message: `new host key ${o.newHostKey} recorded` });
+
+  const owners = new Map<DeployHost, LockOwner>();
+  const outcome = new Map<DeployHost, HostDeployResult>(hosts.map((h) => [h, { host: h.alias, address: h.address, result: 'unchanged', timings: {} }]));
+  const fail = (h: DeployHost, e: unknown, result: HostResultKind = 'failed'): void => {
+    const r = outcome.get(h)!;
+    r.result = result;
+    r.error ??= redact((e as Error).message);
+    r.hint ??= e instanceof GoDeployError ? e.hint : undefined;
+  };
+  try {
+    // Platforms, then build and (in parallel) preflight + lock on every host.
+    const targets = new Map<DeployHost, string>();
+    await Promise.all(hosts.map(async (h) => {
+      if (h.runner.local) { targets.set(h, hostTarget()); return; }
+      const r = await h.runner.exec(['uname', '-s', '-m']);
+      const [kernel, machine] = r.stdout.trim().split(/\s+/);
+      const p = r.code === 0 ? goPlatform(kernel, machine) : null;
+      if (!p) throw new GoDeployError(`${h.alias}: cannot tell the host's platform from uname (${r.stdout.trim() || r.stderr.trim()})`);
+      const configured = (d.config.build?.targets ?? []).find((t) => targetRunsOn(t, p));
+      targets.set(h, configured ?? p.id);
+    }));
+    const needed = [...new Set(targets.values())];
+    const buildP = (async () => {
+      emit({ host: '*', step: 'build', state: 'start', message: `go build ${needed.join(', ')}` });
+      const b0 = Date.now();
+      const built = await runBuild({
+        moduleDir: d.moduleDir, config: d.config, inspection: d.inspection, targets: needed,
+        outDir: path.join(d.moduleDir, 'dist', 'deploy', d.name), token: req.token, onOutput: req.onBuildOutput, env: req.buildEnv,
+      });
+      emit({ host: '*', step: 'build', state: 'done', message: built.artifacts.map((a) => `${a.target} ${a.file}`).join(', '), ms: Date.now() - b0 });
+      return built;
+    })();
+    buildP.catch(() => undefined);
+    const checks = await Promise.allSettled(hosts.map(async (h) => {
+      const p0 = Date.now();
+      emit({ host: h.alias, step: 'preflight', state: 'start', message: 'preflight checks' });
+      const report = await runChecks(h.runner, doctorChecks({
+        port: d.model.app.port, basePath: d.base, processManager: manager.kind === 'process' ? 'none' : manager.kind,
+        targets: [targets.get(h)!], limitNOFILE: d.model.systemd.limitNOFILE,
+      }));
+      for (const c of report.filter((x) => x.status === 'warn')) emit({ host: h.alias, step: 'preflight', state: 'info', message: `warning: ${c.title}: ${c.detail}` });
+      const failed = report.filter((c) => c.status === 'fail');
+      if (failed.length) {
+        throw new GoDeployError(`${h.alias}: preflight failed: ${failed.map((c) => `${c.title}: ${c.detail}`).join('; ')}`, { hint: failed.find((c) => c.hint)?.hint ?? 'run `godeploy doctor ENV` for details', exitCode: 1 });
+      }
+      outcome.get(h)!.timings.preflight = Date.now() - p0;
+      emit({ host: h.alias, step: 'preflight', state: 'done', message: 'preflight ok', ms: Date.now() - p0 });
+      const l0 = Date.now();
+      owners.set(h, await acquireLock(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: d.name }));
+      outcome.get(h)!.timings.lock = Date.now() - l0;
+      emit({ host: h.alias, step: 'lock', state: 'done', message: 'lock taken', ms: Date.now() - l0 });
+    }));
+    checks.forEach((c, i) => { if (c.status === 'rejected') { fail(hosts[i], c.reason); emit({ host: hosts[i].alias, step: 'preflight', state: 'fail', message: redact((c.reason as Error).message) }); } });
+    let built;
+    try {
+      built = await buildP;
+    } catch (e) {
+      emit({ host: '*', step: 'build', state: 'fail', message: (e as Error).message });
+      throw e;
+    }
+    if (checks.some((c) => c.status === 'rejected')) return result(false, [...outcome.values()]);
+    const artifactFor = (h: DeployHost): BuiltArtifact => built.artifacts.find((a) => a.target === targets.get(h))!;
+
+    // Phase A: every host gets the complete release; nothing live changes.
+    const runs = new Map<DeployHost, HostDeployment>();
+    for (const h of hosts) {
+      const a = artifactFor(h);
+      runs.set(h, new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), { artifactPath: a.path, envFileText, emit, redact, token: req.token }));
+    }
+    const limit = rollout.parallel ?? hosts.length;
+    const prepared = await mapLimit(hosts, limit, (h) => runs.get(h)!.prepare().then(() => true, (e) => { fail(h, e); return false; }));
+    if (prepared.some((ok) => !ok)) {
+      // Hosts that completed their release drop it again: nothing was switched anywhere.
+      await Promise.all(hosts.filter((_, i) => prepared[i]).map((h) => discardRelease(runs.get(h)!)));
+      const cancelled = req.token?.isCancellationRequested ?? false;
+      return finishResult(false, cancelled);
+    }
+    if (req.token?.isCancellationRequested) {
+      await Promise.all(hosts.map((h) => discardRelease(runs.get(h)!)));
+      for (const h of hosts) fail(h, new GoDeployError('cancelled before the switch; nothing changed'), 'unchanged');
+      return finishResult(false, true);
+    }
+
+    // Phase B: switch batch by batch behind the health gates.
+    const history = (run: HostDeployment, res: string): string => historyLine(run, res, user, info.commit);
+    const sw = await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact, history });
+    if (!sw.ok) {
+      // Hosts that never switched (later batches) drop their unused release.
+      await Promise.all(hosts.filter((h) => !runs.get(h)!.switched && outcome.get(h)!.result === 'unchanged').map((h) => discardRelease(runs.get(h)!)));
+      return finishResult(false, sw.cancelled);
+    }
+
+    // Phase C: hooks, history, pruning.
+    const warnings: string[] = [];
+    await Promise.all(hosts.map(async (h) => {
+      const run = runs.get(h)!;
+      const r = outcome.get(h)!;
+      r.result = 'live';
+      warnings.push(...await run.finish((res) => history(run, res)));
+    }));
+    return finishResult(true, false, warnings);
+
+    function finishResult(ok: boolean, wasCancelled: boolean, warnings: string[] = []): DeployResult {
+      for (const [h, run] of runs) {
+        const r = outcome.get(h)!;
+        Object.assign(r.timings, run.timings);
+        r.binary = run.binarySource;
+        r.previous ??= run.previous || null;
+      }
+      return result(ok, [...outcome.values()], { cancelled: wasCancelled, warnings });
+    }
+  } finally {
+    await releaseLocks(owners, d.base, emit);
+    closeAll();
+  }
+}
+
+async function discardRelease(run: HostDeployment): Promise<void> {
+  const { base, releaseId } = run.plan;
+  await run.withReconnect((r) => r.exec(['sh', '-c', 'rm -rf "$1/releases/.$2.partial"; c=$(readlink "$1/current" 2>/dev/null); [ "$c" = "releases/$2" ] || rm -rf "$1/releases/$2"', 'sh', base, releaseId])).catch(() => undefined);
+}
+
+/** One line of <base>/.godeploy/history.jsonl. */
+export function historyLine(run: HostDeployment, result: string, user: string, commit: string): string {
+  return JSON.stringify({
+    release: run.plan.releaseId, version: run.plan.releaseId.replace(/^[^-]+-/, ''), commit, result,
+    by: `${user}@${hostname()}`, startedAt: run.startedAt.toISOString(), finishedAt: new Date().toISOString(),
+    previous: run.previous || null, binary: run.binarySource, steps: run.timings,
+  });
+}

@@ -1,0 +1,109 @@
+// A deploy as data: for each host, the steps with the exact commands and files they run,
+// built before anything happens. `godeploy deploy --dry-run` prints it; the executor
+// (hostDeploy.ts) runs the same commands. Secrets never enter the plan: the env file is
+// listed by name and size, its values are supplied at run time.
+import type { GenerateModel } from '../generate/model';
+import * as scripts from './releaseScripts';
+import type { ServiceManager } from './serviceManager';
+
+export type StepId = 'preflight' | 'lock' | 'prepare' | 'binary' | 'env-file' | 'service' | 'pre-deploy' | 'switch' | 'restart' | 'health' | 'post-deploy' | 'record' | 'prune' | 'unlock';
+
+export interface PlannedStep {
+  id: StepId;
+  title: string;
+  /** Commands run on the host, in order (some only when the step needs them; see `note`). */
+  commands: string[][];
+  /** Files written on the host. */
+  files?: { path: string; mode: number; what: string }[];
+  note?: string;
+}
+
+export interface HostPlanInput {
+  model: GenerateModel;
+  /** <path> on the host, ~ expanded for local. */
+  base: string;
+  releaseId: string;
+  manager: ServiceManager;
+  keepReleases: number;
+  hooks: { preDeploy: string[]; postDeploy: string[] };
+  /** The executable to send: its file name on the host, its sha256 and size. */
+  artifact: { sha256: string; size: number } | null;
+}
+
+export interface HostPlan extends HostPlanInput {
+  name: string;
+  /** releases/<id>/<name>.env: this release's copy of the env file. */
+  releaseEnvFile: string;
+  envFileName: string;
+  steps: PlannedStep[];
+}
+
+const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
+
+export function planHost(input: HostPlanInput): HostPlan {
+  const { model, base, releaseId: id, manager } = input;
+  const name = model.app.name;
+  const envFileName = `${name}.env`;
+  const rel = `${base}/releases/${id}`;
+  const partial = `${base}/releases/.${id}.partial`;
+  const sha = input.artifact?.sha256 ?? '<sha256 of the build>';
+  const steps: PlannedStep[] = [
+    { id: 'preflight', title: 'preflight checks (platform, disk, port, process manager, …)', commands: [], note: 'the checks of `godeploy doctor`' },
+    { id: 'lock', title: `take the deploy lock ${base}/.godeploy/lock`, commands: [], note: 'mkdir, atomic; owner.json says who, when, which version' },
+    { id: 'prepare', title: `create ${partial}`, commands: [sh(scripts.PREPARE, base, id)] },
+    {
+      id: 'binary', title: `place ${name}${input.artifact ? ` (sha256 ${sha.slice(0, 12)}…, ${input.artifact.size} bytes)` : ''}`,
+      commands: [sh(scripts.REUSE_BINARY, base, id, name, sha), sh(scripts.VERIFY_UPLOAD, base, id, name, sha)],
+      files: [{ path: `${partial}/.${name}.upload`, mode: 0o755, what: 'the executable, by SFTP, only when no earlier release has the same sha256' }],
+      note: 'an earlier release with the same sha256 is linked instead of uploading',
+    },
+    {
+      id: 'env-file', title: `write the release's env file ${envFileName} (mode 0600), then complete the release`,
+      commands: [sh(scripts.FINISH_RELEASE, base, id)],
+      files: [{ path: `${partial}/${envFileName}`, mode: 0o600, what: `KEY='value' lines (${Object.keys(model.env).length + model.runtimeEnvNames.length + 1} variables, values not shown)` }],
+    },
+  ];
+  if (manager.definition) {
+    steps.push({
+      id: 'service', title: `install ${manager.definition.path} if it changed`,
+      commands: [sh(scripts.FILE_SHA, manager.definition.path), sh(scripts.INSTALL_FILE, `${manager.definition.path}.godeploy-tmp`, manager.definition.path), ...manager.definition.reload],
+      files: [{ path: `${manager.definition.path}.godeploy-tmp`, mode: 0o644, what: `the ${manager.kind} definition` }],
+      note: 'skipped when the installed file has the same sha256',
+    });
+  }
+  if (input.hooks.preDeploy.length) {
+    steps.push({ id: 'pre-deploy', title: 'run hooks.preDeploy in the new release', commands: input.hooks.preDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)) });
+  }
+  steps.push(
+    { id: 'switch', title: `point ${base}/current at releases/${id} (symlink renamed over current)`, commands: [sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')] },
+    { id: 'restart', title: `restart ${manager.name}`, commands: [manager.restart] },
+    { id: 'health', title: `wait for GET http://127.0.0.1:${model.app.port}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: 'through an ssh port forward; on failure: switch back, restart, show the last 50 log lines' },
+  );
+  if (input.hooks.postDeploy.length) {
+    steps.push({ id: 'post-deploy', title: 'run hooks.postDeploy in the new release', commands: input.hooks.postDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)) });
+  }
+  steps.push(
+    { id: 'record', title: `append to ${base}/.godeploy/history.jsonl`, commands: [sh(scripts.RECORD, base, '<json line>')] },
+    { id: 'prune', title: `keep the newest ${input.keepReleases} releases (never the live or previous one)`, commands: [sh(scripts.PRUNE, base, String(input.keepReleases), id, '<previous>')] },
+    { id: 'unlock', title: 'release the deploy lock', commands: [] },
+  );
+  return { ...input, name, envFileName, releaseEnvFile: `${rel}/${envFileName}`, steps };
+}
+
+function displayArg(a: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./<>-]+$/.test(a)) return a;
+  if (a.includes('\n')) return `'${a.split('\n')[0]} …(script, ${a.split('\n').length} lines)'`;
+  return `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The plan as `--dry-run` prints it: per host, numbered steps with their commands and files. */
+export function describeHostPlan(hostLabel: string, plan: HostPlan): string {
+  const out = [`${hostLabel}: release ${plan.releaseId} into ${plan.base} (${plan.manager.kind})`];
+  plan.steps.forEach((s, i) => {
+    out.push(`  ${String(i + 1).padStart(2)}. ${s.title}`);
+    for (const c of s.commands) out.push(`      $ ${c.map(displayArg).join(' ')}`);
+    for (const f of s.files ?? []) out.push(`      write ${f.path} (mode ${f.mode.toString(8).padStart(4, '0')}): ${f.what}`);
+    if (s.note) out.push(`      (${s.note})`);
+  });
+  return out.join('\n');
+}

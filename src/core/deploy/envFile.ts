@@ -1,0 +1,58 @@
+// The service's environment at deploy time: app.env and the environment's env, with
+// ${env:…}/${secret:…} resolved on this machine, plus PORT. Written to the host as a file
+// of KEY='value' lines (mode 0600), a format both systemd's EnvironmentFile= and sh's `.`
+// read the same way, so the service, supervisor's sh wrapper and the hooks agree.
+import type { EnvironmentConfig, GoDeployConfig } from '../config/model';
+import { Redactor, resolveReferences, scanReferences, type ReferenceSources } from '../config/references';
+import { GoDeployError } from '../errors';
+
+export interface ResolvedEnvironment {
+  /** Sorted by name; PORT included. */
+  values: Record<string, string>;
+  /** Every value that came from a ${secret:…} (and ${env:…}: it may be a CI secret), for redaction. */
+  redactor: Redactor;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Resolves the environment of `envName`'s service; a missing variable or secret names the key. */
+export async function resolveServiceEnvironment(config: GoDeployConfig, envName: string, env: EnvironmentConfig, port: number, sources: ReferenceSources): Promise<ResolvedEnvironment> {
+  const redactor = new Redactor();
+  const merged: [string, string | number | boolean, string][] = [
+    ...Object.entries(config.app.env ?? {}).map(([k, v]) => [k, v, `app.env.${k}`] as [string, string | number | boolean, string]),
+    ...Object.entries(env.env ?? {}).map(([k, v]) => [k, v, `environments.${envName}.env.${k}`] as [string, string | number | boolean, string]),
+  ];
+  const values: Record<string, string> = {};
+  for (const [key, raw, where] of merged) {
+    if (!NAME.test(key)) throw new GoDeployError(`${where}: "${key}" is not a valid environment variable name`);
+    if (typeof raw !== 'string' || !scanReferences(raw).references.length) {
+      values[key] = String(raw).replace(/\$\$/g, '$');
+      continue;
+    }
+    try {
+      const r = await resolveReferences(raw, sources, where);
+      for (const s of r.secrets) redactor.add(s);
+      // ${env:…} values are often CI secrets too: keep every resolved reference out of output.
+      for (const ref of scanReferences(raw).references) if (ref.kind === 'env') redactor.add(r.value);
+      values[key] = r.value;
+    } catch (e) {
+      throw new GoDeployError((e as Error).message, {
+        hint: 'the CLI reads ${env:NAME} and ${secret:NAME} from its environment (export NAME=… or your CI\'s secret store); the editor keeps secrets in its SecretStorage',
+      });
+    }
+  }
+  values.PORT = String(port);
+  const sorted = Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { values: sorted, redactor };
+}
+
+/** KEY='value' lines: a ' inside becomes '\'' and newlines stay inside the quotes. */
+export function renderEnvFile(values: Record<string, string>, header = 'written by Go Deploy at each deploy; mode 0600'): string {
+  const lines = [`# ${header}`];
+  for (const [k, v] of Object.entries(values)) {
+    if (!NAME.test(k)) throw new GoDeployError(`"${k}" is not a valid environment variable name`);
+    if (v.includes('\0')) throw new GoDeployError(`the value of ${k} contains a NUL byte, which no environment can hold`);
+    lines.push(`${k}='${v.replace(/'/g, `'\\''`)}'`);
+  }
+  return `${lines.join('\n')}\n`;
+}

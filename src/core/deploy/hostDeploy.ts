@@ -1,0 +1,285 @@
+// One host's part of a deploy, in three phases the rollout (rollout.ts) sequences across
+// hosts: prepare (everything before the switch: a failure there changes nothing live),
+// switchAndGate (switch, restart, health gate; a failed gate switches this host back), and
+// finish (post-deploy hooks, history, pruning). revert() takes a switched host back when
+// another host failed.
+import type { CancellationTokenLike } from '../cancellation';
+import { GoDeployError } from '../errors';
+import { formatBytes } from '../format';
+import type { HostPlan, StepId } from './deployPlan';
+import { waitHealthy, type HealthResult } from './health';
+import type { HostRunner, HostRunResult } from './hostRunner';
+import * as scripts from './releaseScripts';
+
+export type DeployEventState = 'start' | 'done' | 'skip' | 'fail' | 'info';
+export interface DeployEvent { host: string; step: StepId | 'rollback' | 'logs' | 'build' | 'connect'; state: DeployEventState; message: string; ms?: number }
+
+export interface DeployHost {
+  alias: string;
+  address: string;
+  runner: HostRunner;
+  /** Opens a fresh connection when the old one was lost (absent for this machine). */
+  reconnect?: () => Promise<HostRunner>;
+}
+
+export interface HostDeployContext {
+  /** The executable built for this host. */
+  artifactPath: string;
+  /** The env file's text (secret: never logged, uploaded with mode 0600). */
+  envFileText: string;
+  emit(e: DeployEvent): void;
+  redact(text: string): string;
+  token?: CancellationTokenLike;
+}
+
+export interface GateOutcome { healthy: boolean; health?: HealthResult; error?: string; logs?: string; rolledBackTo?: string | null; rollbackHealthy?: boolean }
+
+const firstLine = (r: HostRunResult): string => (r.stderr || r.stdout).trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output';
+
+export class HostDeployment {
+  /** The release current pointed at before the switch ('' for a first deploy). */
+  previous: string | null = null;
+  switched = false;
+  /** Host epoch second of the switch, for the new release's logs. */
+  since: number | undefined;
+  readonly timings: Partial<Record<StepId, number>> = {};
+  readonly startedAt = new Date();
+  binarySource: 'uploaded' | 'reused' | null = null;
+
+  constructor(readonly host: DeployHost, readonly plan: HostPlan, private readonly ctx: HostDeployContext) {}
+
+  private get runner(): HostRunner { return this.host.runner; }
+
+  private async step<T>(id: StepId, message: string, fn: () => Promise<T>, done?: (v: T) => string): Promise<T> {
+    const t0 = Date.now();
+    this.ctx.emit({ host: this.host.alias, step: id, state: 'start', message });
+    try {
+      const v = await fn();
+      const ms = Date.now() - t0;
+      this.timings[id] = ms;
+      this.ctx.emit({ host: this.host.alias, step: id, state: 'done', message: done ? done(v) : message, ms });
+      return v;
+    } catch (e) {
+      this.timings[id] = Date.now() - t0;
+      this.ctx.emit({ host: this.host.alias, step: id, state: 'fail', message: this.ctx.redact((e as Error).message), ms: Date.now() - t0 });
+      throw e;
+    }
+  }
+
+  private async run(argv: string[], what: string): Promise<HostRunResult> {
+    const r = await this.runner.exec(argv);
+    if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: ${what} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+    return r;
+  }
+
+  private cmd(id: StepId, i = 0): string[] {
+    const s = this.plan.steps.find((x) => x.id === id);
+    if (!s?.commands[i]) throw new Error(`plan has no command ${i} for step ${id}`);
+    return s.commands[i];
+  }
+
+  private checkCancel(): void {
+    if (this.ctx.token?.isCancellationRequested) throw new GoDeployError('deploy cancelled before the switch; nothing changed on the hosts', { exitCode: 1 });
+  }
+
+  /** Everything before the switch; on failure or cancel the unfinished release is removed. */
+  async prepare(): Promise<void> {
+    const { base, releaseId: id, name, artifact } = this.plan;
+    let created = false;
+    try {
+      this.checkCancel();
+      const prep = await this.step('prepare', `create release ${id}`, () => this.run(this.cmd('prepare'), 'creating the release folder'));
+      created = true;
+      const freeKb = Number(/free (\d+)/.exec(prep.stdout)?.[1]);
+      this.checkCancel();
+      await this.step('binary', `place ${name}`, async () => {
+        const reuse = await this.run(this.cmd('binary', 0), 'looking for the same executable in earlier releases');
+        const m = /^reused (.+)$/m.exec(reuse.stdout);
+        if (m) { this.binarySource = 'reused'; return `linked from release ${m[1]} (same sha256, nothing uploaded)`; }
+        const size = artifact?.size ?? 0;
+        if (Number.isFinite(freeKb) && freeKb * 1024 < size + 1024 * 1024) {
+          throw this.diskFull(freeKb * 1024, size);
+        }
+        const tmp = `${base}/releases/.${id}.partial/.${name}.upload`;
+        try {
+          await this.runner.upload(this.ctx.artifactPath, tmp, { mode: 0o755, token: this.ctx.token });
+        } catch (e) {
+          if (/no space|ENOSPC|failure/i.test((e as Error).message)) {
+            const free = await this.freeBytes();
+            if (free !== null && free < size + 1024 * 1024) throw this.diskFull(free, size);
+          }
+          throw e;
+        }
+        await this.run(this.cmd('binary', 1), 'checking the uploaded executable');
+        this.binarySource = 'uploaded';
+        return `uploaded ${formatBytes(size)}, sha256 checked on the host`;
+      }, (v) => v);
+      this.checkCancel();
+      await this.step('env-file', `write ${this.plan.envFileName}`, async () => {
+        await this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token });
+        await this.run(this.cmd('env-file'), 'completing the release folder');
+      }, () => `wrote ${this.plan.envFileName} (mode 0600); release ${id} complete`);
+      if (this.plan.manager.definition) {
+        const def = this.plan.manager.definition;
+        await this.step('service', `install ${def.path}`, async () => {
+          const { createHash } = await import('node:crypto');
+          const want = createHash('sha256').update(def.content).digest('hex');
+          const have = (await this.run(this.cmd('service', 0), `reading ${def.path}`)).stdout.trim();
+          if (have === want) return 'unchanged';
+          await this.runner.upload(Buffer.from(def.content), `${def.path}.godeploy-tmp`, { mode: 0o644, token: this.ctx.token });
+          await this.run(this.cmd('service', 1), `installing ${def.path}`);
+          for (const argv of def.reload) await this.run(argv, argv.join(' '));
+          return have === 'none' ? 'installed' : 'updated';
+        }, (v) => `${def.path} ${v}`);
+      }
+      if (this.plan.hooks.preDeploy.length) {
+        this.checkCancel();
+        await this.step('pre-deploy', 'hooks.preDeploy', async () => {
+          for (const [i, c] of this.plan.hooks.preDeploy.entries()) {
+            const r = await this.runner.exec(this.cmd('pre-deploy', i));
+            const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
+            if (output) this.ctx.emit({ host: this.host.alias, step: 'pre-deploy', state: 'info', message: output });
+            if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: hooks.preDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the live release was not touched`, { exitCode: 1 });
+          }
+        });
+      }
+    } catch (e) {
+      await this.discard(created);
+      throw e;
+    }
+  }
+
+  private diskFull(freeBytes: number, size: number): GoDeployError {
+    return new GoDeployError(`${this.host.alias} (${this.host.address}): not enough disk space for the release: ${formatBytes(freeBytes)} free in ${this.plan.base}/releases, the executable needs ${formatBytes(size)}`, {
+      hint: `free space on the host (old releases: lower keepReleases), or set path to a larger filesystem; the live release keeps serving`, exitCode: 1,
+    });
+  }
+
+  private async freeBytes(): Promise<number | null> {
+    try {
+      const r = await this.runner.exec(['sh', '-c', 'df -Pk -- "$1" | awk \'NR==2 {print $4}\'', 'sh', `${this.plan.base}/releases`]);
+      const kb = Number(r.stdout.trim());
+      return r.code === 0 && Number.isFinite(kb) ? kb * 1024 : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async discard(created: boolean): Promise<void> {
+    if (!created) return;
+    await this.withReconnect((r) => r.exec(['sh', '-c', scripts.DISCARD_PARTIAL, 'sh', this.plan.base, this.plan.releaseId])).catch(() => undefined);
+    // A release renamed into place but never switched to: remove it too.
+    await this.withReconnect((r) => r.exec(['sh', '-c', 'c=$(readlink "$1/current" 2>/dev/null); [ "$c" = "releases/$2" ] || rm -rf "$1/releases/$2"', 'sh', this.plan.base, this.plan.releaseId])).catch(() => undefined);
+  }
+
+  /** Runs `fn`; when the connection was lost, once more on a fresh one. */
+  async withReconnect<T>(fn: (r: HostRunner) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.host.runner);
+    } catch (e) {
+      if (!this.host.reconnect) throw e;
+      this.host.runner = await this.host.reconnect();
+      return fn(this.host.runner);
+    }
+  }
+
+  private async switchTo(id: string | null): Promise<void> {
+    const { base, envFileName, manager } = this.plan;
+    if (id) {
+      await this.withReconnect((r) => r.exec(['sh', '-c', scripts.SWITCH, 'sh', base, id, envFileName, manager.envFileOwner ?? ''])).then((r) => {
+        if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: switching back to ${id} failed: ${firstLine(r)}`);
+      });
+      await this.withReconnect((r) => r.exec(manager.restart));
+    } else {
+      await this.withReconnect((r) => r.exec(manager.stop));
+      await this.withReconnect((r) => r.exec(['sh', '-c', scripts.UNSWITCH, 'sh', base]));
+    }
+  }
+
+  private gate(): Promise<HealthResult> {
+    const { model } = this.plan;
+    return waitHealthy(this.host.runner, { port: model.app.port, path: model.app.healthPath, timeoutMs: model.app.healthTimeoutSeconds * 1000, intervalMs: model.app.healthIntervalMs });
+  }
+
+  /** Switch, restart, health gate. Not cancellable: a cancel now is handled after the gate. */
+  async switchAndGate(): Promise<GateOutcome> {
+    const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(this.cmd('switch'), 'switching current'));
+    this.switched = true;
+    this.previous = /^previous (.*)$/m.exec(sw.stdout)?.[1] ?? '';
+    this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
+    let error: string | undefined;
+    try {
+      await this.step('restart', `restart ${this.plan.manager.name}`, () => this.run(this.cmd('restart'), `restarting ${this.plan.manager.name}`));
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    let health: HealthResult | undefined;
+    if (!error) {
+      health = await this.step('health', `health gate ${this.plan.model.app.healthPath}`, async () => {
+        const h = await this.gate();
+        if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${this.plan.model.app.healthPath} did not answer 2xx within ${this.plan.model.app.healthTimeoutSeconds} s (last: ${h.last}, ${h.attempts} attempts)`);
+        return h;
+      }, (h) => `healthy after ${(h.elapsedMs / 1000).toFixed(1)} s (${h.last})`).catch((e: Error) => { error = e.message; return undefined; });
+    }
+    if (!error) return { healthy: true, health };
+    const logs = await this.failedLogs();
+    const back = await this.revert('failed health gate');
+    return { healthy: false, error, logs, rolledBackTo: back.to, rollbackHealthy: back.healthy };
+  }
+
+  /** The last 50 log lines of the release that failed (since the switch where the manager can filter). */
+  async failedLogs(): Promise<string> {
+    try {
+      const r = await this.withReconnect((x) => x.exec(this.plan.manager.logs(50, this.since)));
+      return this.ctx.redact(`${r.stdout}${r.code === 0 ? '' : r.stderr}`.trim());
+    } catch (e) {
+      return `(could not read the logs: ${(e as Error).message})`;
+    }
+  }
+
+  /** Back to the release before this deploy (or no release at all after a failed first deploy), gated again. */
+  async revert(why: string): Promise<{ to: string | null; healthy: boolean }> {
+    const to = this.previous || null;
+    const t0 = Date.now();
+    this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'start', message: to ? `${why}: switching back to ${to}` : `${why}: no earlier release, stopping ${this.plan.manager.name}` });
+    try {
+      await this.switchTo(to);
+      this.switched = false;
+      const healthy = to ? (await this.gate()).healthy : true;
+      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: healthy ? 'done' : 'fail', message: to ? `${to} is live again${healthy ? ' and healthy' : ', but NOT healthy'}` : 'stopped; no current release', ms: Date.now() - t0 });
+      return { to, healthy };
+    } catch (e) {
+      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'fail', message: this.ctx.redact((e as Error).message), ms: Date.now() - t0 });
+      return { to, healthy: false };
+    }
+  }
+
+  /** After every host passed: post-deploy hooks (a failure is reported, not rolled back), record, prune. */
+  async finish(record: (result: string) => string): Promise<string[]> {
+    const problems: string[] = [];
+    if (this.plan.hooks.postDeploy.length) {
+      await this.step('post-deploy', 'hooks.postDeploy', async () => {
+        for (const [i, c] of this.plan.hooks.postDeploy.entries()) {
+          const r = await this.runner.exec(this.cmd('post-deploy', i));
+          const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
+          if (output) this.ctx.emit({ host: this.host.alias, step: 'post-deploy', state: 'info', message: output });
+          if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: hooks.postDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the new release stays live`);
+        }
+      }).catch((e: Error) => problems.push(e.message));
+    }
+    await this.writeHistory(record('live')).catch((e: Error) => problems.push(e.message));
+    await this.step('prune', `keep ${this.plan.keepReleases} releases`, async () => {
+      const keep = [this.plan.releaseId, ...(this.previous ? [this.previous] : [])];
+      const r = await this.run(['sh', '-c', scripts.PRUNE, 'sh', this.plan.base, String(this.plan.keepReleases), ...keep], 'pruning old releases');
+      return [...r.stdout.matchAll(/^pruned (.+)$/gm)].map((m) => m[1]);
+    }, (pruned) => (pruned.length ? `removed ${pruned.join(', ')}` : 'nothing to remove')).catch((e: Error) => problems.push(e.message));
+    return problems;
+  }
+
+  async writeHistory(line: string): Promise<void> {
+    await this.withReconnect(async (r) => {
+      const x = await r.exec(['sh', '-c', scripts.RECORD, 'sh', this.plan.base, line]);
+      if (x.code !== 0) throw new GoDeployError(`${this.host.alias}: could not append to the history log: ${firstLine(x)}`);
+    });
+  }
+}

@@ -1,0 +1,97 @@
+// The fixed shell scripts a deploy runs on a host. Values reach them only as positional
+// arguments ($1…), never inside the script text, so quoting is the ssh layer's job alone.
+// A release is assembled in releases/.<id>.partial and renamed into place when complete, so
+// an interrupted deploy never leaves a release that looks whole.
+
+/** Release ids sort by time: 20261121T101500Z-v1.2.3. */
+export function releaseId(now: Date, version: string): string {
+  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  const v = version.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 64) || 'dev';
+  return `${stamp}-${v}`;
+}
+
+export const RELEASE_ID = /^\d{8}T\d{6}Z-[A-Za-z0-9._+-]+$/;
+
+// $1 base, $2 release id. Prints "free <kB available>" for the upload's disk check.
+export const PREPARE = `set -e
+b=$1
+mkdir -p "$b/releases" "$b/shared/logs" "$b/.godeploy"
+[ ! -e "$b/releases/$2" ] || { echo "release $2 already exists" >&2; exit 3; }
+p="$b/releases/.$2.partial"
+rm -rf "$p"
+mkdir "$p"
+echo "free $(df -Pk -- "$b/releases" | awk 'NR==2 {print $4}')"`;
+
+// $1 base, $2 id, $3 executable name, $4 sha256. Links (or copies) the executable from an
+// earlier release with the same sha256 and prints "reused <id>", or prints "missing".
+export const REUSE_BINARY = `b=$1 p="$1/releases/.$2.partial" n=$3
+for d in "$b"/releases/*/; do
+  [ -f "$d.sha256" ] && [ -f "$d$n" ] || continue
+  [ "$(cat "$d.sha256")" = "$4" ] || continue
+  rm -f "$p/.$n.copy"
+  ln "$d$n" "$p/.$n.copy" 2>/dev/null || cp -p "$d$n" "$p/.$n.copy" || continue
+  if [ "$(sha256sum "$p/.$n.copy" | cut -d' ' -f1)" = "$4" ]; then
+    mv -f "$p/.$n.copy" "$p/$n" && printf '%s\\n' "$4" > "$p/.sha256" && d=\${d%/} && echo "reused \${d##*/}" && exit 0
+  fi
+  rm -f "$p/.$n.copy"
+done
+echo missing`;
+
+// $1 base, $2 id, $3 executable name, $4 sha256: checks the uploaded temporary file, then renames it.
+export const VERIFY_UPLOAD = `p="$1/releases/.$2.partial" n=$3
+got=$(sha256sum "$p/.$n.upload" | cut -d' ' -f1) || exit 3
+[ "$got" = "$4" ] || { echo "sha256 of the uploaded file is $got, expected $4" >&2; rm -f "$p/.$n.upload"; exit 4; }
+mv -f "$p/.$n.upload" "$p/$n" && printf '%s\\n' "$4" > "$p/.sha256"`;
+
+// $1 base, $2 id: the partial folder becomes the release.
+export const FINISH_RELEASE = `mv -T "$1/releases/.$2.partial" "$1/releases/$2"`;
+
+// $1 base, $2 id, $3 env file name, $4 owner of the env file (or empty).
+// Installs the release's env file as shared/<name>.env, then points current at the release:
+// a new symlink under a temporary name renamed over current (rename(2) is atomic; ln -sfn is
+// not). Prints "previous <id or empty>" and "since <host epoch>" (for the new release's logs).
+export const SWITCH = `set -e
+b=$1 r="releases/$2" e=$3
+[ -d "$b/$r" ] || { echo "$b/$r does not exist" >&2; exit 3; }
+prev=$(readlink "$b/current" 2>/dev/null || true)
+cp -p "$b/$r/$e" "$b/shared/.$e.tmp"
+[ -z "$4" ] || chown "$4" "$b/shared/.$e.tmp"
+mv -f "$b/shared/.$e.tmp" "$b/shared/$e"
+rm -f "$b/.current.tmp"
+ln -s "$r" "$b/.current.tmp"
+mv -T "$b/.current.tmp" "$b/current"
+echo "previous \${prev#releases/}"
+echo "since $(date +%s)"`;
+
+// $1 base: the first release failed with nothing to go back to; no current at all.
+export const UNSWITCH = 'rm -f "$1/current"';
+
+// $1 base, $2 keep, $3… ids never to remove (live, previous). Removes the oldest releases
+// beyond $2 and leftover partial folders; prints "pruned <id>" for each.
+export const PRUNE = `b=$1 keep=$2
+shift 2
+for d in "$b"/releases/.*.partial; do [ -d "$d" ] && rm -rf "$d"; done
+n=$(ls -1 "$b/releases" | wc -l)
+for id in $(ls -1 "$b/releases" | sort); do
+  [ "$n" -gt "$keep" ] || break
+  skip=
+  for k in "$@"; do [ "$id" = "$k" ] && skip=1; done
+  [ -n "$skip" ] && continue
+  rm -rf "$b/releases/$id" && echo "pruned $id" && n=$((n-1))
+done
+true`;
+
+// $1 base, $2 one JSON line.
+export const RECORD = `printf '%s\\n' "$2" >> "$1/.godeploy/history.jsonl"`;
+
+// $1 file: prints its sha256, or "none".
+export const FILE_SHA = '[ -f "$1" ] && sha256sum "$1" | cut -d" " -f1 || echo none';
+
+// $1 uploaded temporary file, $2 final path: rename into place.
+export const INSTALL_FILE = 'mv -f "$1" "$2"';
+
+// $1 base, $2 release id, $3 env file, $4 command: a hook, in the release, with the service's environment.
+export const HOOK = 'cd "$1/releases/$2" && set -a && . "$3" && set +a && eval "$4"';
+
+// $1 base, $2 id: removes an unfinished release (cancelled or failed before the switch).
+export const DISCARD_PARTIAL = 'rm -rf "$1/releases/.$2.partial"';

@@ -1,0 +1,147 @@
+// How a release's service is installed, restarted, stopped and read on a host: systemd, a
+// supervisord program, or (type local, processManager none) a detached process with a pid
+// file. Each is data: the definition file to install and the argv of each operation, so a
+// deploy plan can print them and the runners execute them unchanged.
+import type { GenerateModel } from '../generate/model';
+
+export type ServiceManagerKind = 'systemd' | 'supervisor' | 'process';
+
+export interface ServiceDefinition {
+  /** Where it is installed on the host. */
+  path: string;
+  content: string;
+  /** Run after the file changed (daemon-reload, supervisorctl reread/update). */
+  reload: string[][];
+}
+
+export interface ServiceState {
+  /** running, stopped, failed, starting, unknown… as the manager says it. */
+  state: string;
+  running: boolean;
+  /** Seconds since the service (re)started, when known. */
+  uptimeSeconds: number | null;
+  pid: number | null;
+}
+
+export interface ServiceManager {
+  kind: ServiceManagerKind;
+  /** The unit, program or process name (for messages). */
+  name: string;
+  definition: ServiceDefinition | null;
+  /** Starts the live release (`current`), stopping the running one first. */
+  restart: string[];
+  stop: string[];
+  /** Prints the state; parse with parseState. */
+  state: string[];
+  parseState(stdout: string): ServiceState;
+  /** The last `lines` log lines, since the host's epoch second `since` where the manager can filter. */
+  logs(lines: number, since?: number): string[];
+  /** Owner the env file is given to (supervisor programs read it as their user), or null. */
+  envFileOwner: string | null;
+}
+
+const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
+
+export function systemdManager(model: GenerateModel, unitText: string): ServiceManager {
+  const unit = `${model.app.name}.service`;
+  return {
+    kind: 'systemd', name: unit,
+    definition: {
+      path: `/etc/systemd/system/${unit}`, content: unitText,
+      reload: [['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--quiet', unit]],
+    },
+    restart: ['systemctl', 'restart', unit],
+    stop: ['systemctl', 'stop', unit],
+    state: ['systemctl', 'show', unit, '--property=ActiveState,SubState,MainPID,ActiveEnterTimestampMonotonic', '--timestamp=unix'],
+    parseState: (out) => {
+      const kv = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const state = kv.ActiveState ? `${kv.ActiveState} (${kv.SubState ?? '?'})` : 'unknown';
+      const pid = Number(kv.MainPID) || null;
+      return { state, running: kv.ActiveState === 'active', uptimeSeconds: null, pid };
+    },
+    logs: (lines, since) => ['journalctl', '--unit', unit, '--lines', String(lines), '--no-pager', '--output', 'short-iso', ...(since ? ['--since', `@${since}`] : [])],
+    envFileOwner: null,
+  };
+}
+
+export function supervisorManager(model: GenerateModel, programText: string): ServiceManager {
+  const name = model.app.name;
+  const conf = model.supervisor.configFile;
+  const confDir = `${conf.slice(0, conf.lastIndexOf('/')) || ''}/conf.d`;
+  const ctl = (...args: string[]) => ['supervisorctl', '-c', conf, ...args];
+  const logs = [`${model.supervisor.logDir}/${name}.out.log`, `${model.supervisor.logDir}/${name}.err.log`];
+  return {
+    kind: 'supervisor', name: `supervisor program ${name}`,
+    definition: { path: `${confDir}/${name}.conf`, content: programText, reload: [ctl('reread'), ctl('update', name)] },
+    // `restart` reports a spawn error with a non-zero exit; the health gate decides anyway.
+    restart: ctl('restart', name),
+    stop: ctl('stop', name),
+    state: ctl('status', name),
+    parseState: (out) => {
+      // "hello  RUNNING   pid 123, uptime 0:01:02"
+      const m = /^\S+\s+([A-Z]+)\s*(?:pid (\d+), uptime (?:(\d+) days?, )?(\d+):(\d+):(\d+))?/m.exec(out);
+      if (!m) return { state: 'unknown', running: false, uptimeSeconds: null, pid: null };
+      const up = m[4] !== undefined ? Number(m[3] ?? 0) * 86400 + Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]) : null;
+      return { state: m[1].toLowerCase(), running: m[1] === 'RUNNING', uptimeSeconds: up, pid: m[2] ? Number(m[2]) : null };
+    },
+    logs: (lines) => sh('n=$1; shift; for f in "$@"; do [ -f "$f" ] && { echo "==> $f <=="; tail -n "$n" "$f"; }; done; true', String(lines), ...logs),
+    envFileOwner: model.supervisor.user,
+  };
+}
+
+// $1 base, $2 env file, $3 executable (under current), $4 log file, $5 pid file, $6 stop seconds.
+const PROCESS_STOP = `pidf=$5
+[ -f "$pidf" ] || exit 0
+pid=$(cat "$pidf" 2>/dev/null)
+case "$pid" in ''|*[!0-9]*) rm -f "$pidf"; exit 0;; esac
+# Only a process running an executable of this base (pids get reused).
+exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+case "$exe" in "$1"/releases/*) ;; *) rm -f "$pidf"; exit 0;; esac
+kill -TERM "$pid" 2>/dev/null || { rm -f "$pidf"; exit 0; }
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt $(($6 * 10)) ]; do sleep 0.1; i=$((i+1)); done
+kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+rm -f "$pidf"
+exit 0`;
+
+// Runs after stop: starts `current` detached (own session, stdin from /dev/null, output
+// appended to the log) with the env file loaded, and waits for the pid file.
+const PROCESS_RESTART = `set -e
+cd "$1/current"
+mkdir -p "\${4%/*}"
+set -a; . "$2"; set +a
+setsid sh -c 'echo $$ > "$1.tmp" && mv -f "$1.tmp" "$1" && exec "$2"' godeploy-start "$5" "$3" >>"$4" 2>&1 </dev/null &
+i=0
+while [ ! -s "$5" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+[ -s "$5" ] || { echo "the process did not start (no pid file $5)" >&2; exit 1; }`;
+
+// $1 pid file: "running <pid> <uptime seconds>" or "stopped".
+const PROCESS_STATE = `pid=$(cat "$1" 2>/dev/null || true)
+case "$pid" in ''|*[!0-9]*) echo stopped; exit 0;; esac
+if kill -0 "$pid" 2>/dev/null; then echo "running $pid $(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')"; else echo stopped; fi`;
+
+export function processManager(model: GenerateModel): ServiceManager {
+  const name = model.app.name;
+  const base = model.paths.base;
+  const log = `${base}/shared/logs/${name}.log`;
+  const pid = `${base}/shared/${name}.pid`;
+  const args = [base, model.paths.envFile, `${base}/current/${name}`, log, pid, String(model.systemd.stopTimeoutSeconds)];
+  return {
+    kind: 'process', name: `process ${name}`,
+    definition: null,
+    restart: sh(`${stopThen(PROCESS_STOP)}\n${PROCESS_RESTART}`, ...args),
+    stop: sh(PROCESS_STOP, ...args),
+    state: sh(PROCESS_STATE, pid),
+    parseState: (out) => {
+      const [state, p, up] = out.trim().split(/\s+/);
+      return { state: state === 'running' ? 'running' : 'stopped', running: state === 'running', pid: p ? Number(p) : null, uptimeSeconds: up && /^\d+$/.test(up) ? Number(up) : null };
+    },
+    logs: (lines) => ['tail', '-n', String(lines), log],
+    envFileOwner: null,
+  };
+}
+
+/** The stop script as the first part of another: its `exit 0`s end a subshell, not the whole script. */
+function stopThen(stop: string): string {
+  return `(\n${stop}\n)`;
+}
