@@ -63,7 +63,9 @@ export async function serviceManagerFor(d: DeployEnvironment): Promise<ServiceMa
   const pm = d.env.type === 'local' ? 'none' : d.env.processManager ?? 'systemd';
   if (pm === 'none') return processManager({ ...d.model, paths: { ...d.model.paths, base: d.base, envFile: `${d.base}/shared/${d.model.app.name}.env`, binary: `${d.base}/current/${d.model.app.name}`, logDir: `${d.base}/shared/logs` } });
   const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
-  const [file] = await renderFiles([pm], d.model, d.moduleDir, { templatesDir });
+  // Every variable reaches a deployed service through its release's env file, so that a
+  // rollback brings back the old values too: the installed definition carries none itself.
+  const [file] = await renderFiles([pm], { ...d.model, env: {} }, d.moduleDir, { templatesDir });
   return pm === 'systemd' ? systemdManager(d.model, file.content) : supervisorManager(d.model, file.content);
 }
 
@@ -199,8 +201,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     const history = (run: HostDeployment, res: string): string => historyLine(run, res, user, info.commit);
     const sw = await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact, history });
     if (!sw.ok) {
-      // Hosts that never switched (later batches) drop their unused release.
-      await Promise.all(hosts.filter((h) => !runs.get(h)!.switched && outcome.get(h)!.result === 'unchanged').map((h) => discardRelease(runs.get(h)!)));
+      // The release that did not go live is removed everywhere (history.jsonl keeps the record).
+      await Promise.all(hosts.map((h) => discardRelease(runs.get(h)!)));
       return finishResult(false, sw.cancelled);
     }
 

@@ -1,7 +1,9 @@
 // The service's environment at deploy time: app.env and the environment's env, with
 // ${env:…}/${secret:…} resolved on this machine, plus PORT. Written to the host as a file
-// of KEY='value' lines (mode 0600), a format both systemd's EnvironmentFile= and sh's `.`
-// read the same way, so the service, supervisor's sh wrapper and the hooks agree.
+// of KEY="value" lines (mode 0600) that systemd's EnvironmentFile= and sh's `.` read the
+// same way, so the service, supervisor's sh wrapper and the hooks agree. Double quotes are
+// the common ground: inside them both take \, ", $ and ` escaped by a backslash and keep
+// newlines; single quotes are not (systemd ends a value at a newline after '\'').
 import type { EnvironmentConfig, GoDeployConfig } from '../config/model';
 import { Redactor, resolveReferences, scanReferences, type ReferenceSources } from '../config/references';
 import { GoDeployError } from '../errors';
@@ -46,13 +48,13 @@ export async function resolveServiceEnvironment(config: GoDeployConfig, envName:
   return { values: sorted, redactor };
 }
 
-/** KEY='value' lines: a ' inside becomes '\'' and newlines stay inside the quotes. */
+/** KEY="value" lines: \ " $ ` escaped with a backslash, newlines kept inside the quotes. */
 export function renderEnvFile(values: Record<string, string>, header = 'written by Go Deploy at each deploy; mode 0600'): string {
   const lines = [`# ${header}`];
   for (const [k, v] of Object.entries(values)) {
     if (!NAME.test(k)) throw new GoDeployError(`"${k}" is not a valid environment variable name`);
     if (v.includes('\0')) throw new GoDeployError(`the value of ${k} contains a NUL byte, which no environment can hold`);
-    lines.push(`${k}='${v.replace(/'/g, `'\\''`)}'`);
+    lines.push(`${k}="${v.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`);
   }
   return `${lines.join('\n')}\n`;
 }

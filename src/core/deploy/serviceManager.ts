@@ -50,7 +50,9 @@ export function systemdManager(model: GenerateModel, unitText: string): ServiceM
       path: `/etc/systemd/system/${unit}`, content: unitText,
       reload: [['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--quiet', unit]],
     },
-    restart: ['systemctl', 'restart', unit],
+    // A deploy is a deliberate start: clear the unit's start rate limit (StartLimitBurst)
+    // first, or a few deploys and rollbacks in a row would be refused.
+    restart: sh('systemctl reset-failed "$1" 2>/dev/null; systemctl restart "$1"', unit),
     stop: ['systemctl', 'stop', unit],
     state: ['systemctl', 'show', unit, '--property=ActiveState,SubState,MainPID,ActiveEnterTimestampMonotonic', '--timestamp=unix'],
     parseState: (out) => {
