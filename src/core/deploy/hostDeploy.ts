@@ -203,12 +203,15 @@ export class HostDeployment {
 
   /** Switch, restart, health gate. Not cancellable: a cancel now is handled after the gate. */
   async switchAndGate(): Promise<GateOutcome> {
-    const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(this.cmd('switch'), 'switching current'));
-    this.switched = true;
-    this.previous = /^previous (.*)$/m.exec(sw.stdout)?.[1] ?? '';
-    this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
+    // What is live now, read first: if the connection drops during the switch, nobody knows
+    // whether the rename happened, and the way back must still be known.
+    const before = await this.run(['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', this.plan.base], 'reading current');
+    this.previous = before.stdout.trim().replace(/^releases\//, '');
     let error: string | undefined;
     try {
+      this.switched = true;
+      const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(this.cmd('switch'), 'switching current'));
+      this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
       await this.step('restart', `restart ${this.plan.manager.name}`, () => this.run(this.cmd('restart'), `restarting ${this.plan.manager.name}`));
     } catch (e) {
       error = (e as Error).message;

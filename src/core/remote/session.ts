@@ -126,13 +126,19 @@ export function openSession(client: Client, host: ResolvedHost): RemoteConnectio
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
       sock.on('error', () => sock.destroy());
-      client.forwardOut('127.0.0.1', sock.remotePort ?? 0, '127.0.0.1', remotePort, (err, stream) => {
-        if (err || sock.destroyed) { stream?.close(); sock.destroy(); return; }
-        stream.on('error', () => sock.destroy());
-        stream.on('close', () => sock.destroy());
-        sock.on('close', () => stream.close());
-        sock.pipe(stream).pipe(sock);
-      });
+      if (closed) { sock.destroy(); return; }
+      try {
+        client.forwardOut('127.0.0.1', sock.remotePort ?? 0, '127.0.0.1', remotePort, (err, stream) => {
+          if (err || sock.destroyed) { stream?.close(); sock.destroy(); return; }
+          stream.on('error', () => sock.destroy());
+          stream.on('close', () => sock.destroy());
+          sock.on('close', () => stream.close());
+          sock.pipe(stream).pipe(sock);
+        });
+      } catch {
+        // ssh2 throws "Not connected" synchronously once the connection dropped.
+        sock.destroy();
+      }
     });
     await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(0, '127.0.0.1', () => res()); });
     const addr = server.address();
