@@ -42,7 +42,7 @@ describe('deploy faults on a real systemd host: cut ssh connections, disk full',
   /** current is a complete release (executable, env file, .sha256) and the service answers from it. */
   const assertCompleteAndServing = async (why: string): Promise<void> => {
     const cur = await remote('readlink -f /opt/deployapp/current');
-    assert.match(cur, /^\/opt\/deployapp\/releases\/\d{8}T\d{6}Z-/, why);
+    assert.match(cur, /^\/opt\/deployapp\/releases\/\d{8}T\d{6}\.\d{3}Z-/, why);
     await remote(`test -x ${cur}/deployapp && test -s ${cur}/deployapp.env && test -s ${cur}/.sha256`);
     const sum = await remote(`sha256sum ${cur}/deployapp | cut -d' ' -f1`);
     assert.equal(sum, await remote(`cat ${cur}/.sha256`), `${why}: the live executable is not the one recorded`);

@@ -97,13 +97,16 @@ describe('godeploy doctor checks (pure)', () => {
     assert.deepEqual(outcome(check('port', { port: 9999 }).interpret(ok(TCP + TCP6), timing)), { status: 'ok', detail: '9999 is free' });
     const next = check('port').interpret(ok(TCP + TCP6), timing);
     assert.ok('argv' in next);
-    assert.deepEqual(next.argv, ['sh', '-c', OWNER_SCRIPT, 'sh', '4242']);
+    assert.deepEqual(next.argv, ['sh', '-c', OWNER_SCRIPT, 'sh', '/opt/hello', '4242']);
     const held = outcome(next.interpret(ok('uid=0\npid=123\texe=/usr/bin/python3.11\tcmd=python3 -m http.server 8080 \n'), timing));
     assert.equal(held.status, 'fail');
     assert.equal(held.detail, '8080 (127.0.0.1) is held by pid 123 (/usr/bin/python3.11): python3 -m http.server 8080');
     const release = outcome(next.interpret(ok('uid=0\npid=77\texe=/opt/hello/releases/20240101/hello\tcmd=/opt/hello/current/hello\n'), timing));
     assert.equal(release.status, 'warn');
     assert.match(release.detail, /held by pid 77 \(\/opt\/hello\/releases\/20240101\/hello\), the current release/);
+    // /proc/PID/exe is resolved: a base reached through a symlink is recognised by its resolved path.
+    const linked = outcome(next.interpret(ok('uid=0\nbase=/data/hello\npid=77\texe=/data/hello/releases/20240101/hello\tcmd=/opt/hello/current/hello\n'), timing));
+    assert.equal(linked.status, 'warn');
     const outside = outcome(next.interpret(ok('uid=0\n'), timing));
     assert.equal(outside.status, 'fail');
     assert.match(outside.detail, /^8080 \(127\.0\.0\.1\) is held by a process outside the host's view/);

@@ -13,7 +13,8 @@ export const deployHelp = `godeploy deploy ENV [--dry-run] [--json] [--accept-ne
   systemd unit or supervisor program when it changed, hooks.preDeploy, then the atomic
   switch of <path>/current, a restart and the health gate. A host whose gate fails is
   switched back and its last 50 log lines are shown; the other hosts are taken back too.
-  rollout.batch deploys in rolling batches; rollout.parallel limits hosts at once.
+  rollout.batch deploys in rolling batches; rollout.parallel limits hosts at once. A failing
+  hooks.postDeploy command is reported and makes the exit 1, but the release stays live.
   --dry-run prints the plan (every command and file, no secret values) and touches nothing.
   Ctrl-C before the switch stops cleanly; after it, the health gate finishes and the hosts
   are rolled back. \${env:NAME} and \${secret:NAME} are read from this environment.
@@ -64,7 +65,8 @@ export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], fla
     } else {
       printSummary(io, r, 'deploy');
     }
-    return r.ok ? 0 : 1;
+    // A failing postDeploy hook leaves the release live but fails the command (CI must see it).
+    return r.ok && !r.warnings.length ? 0 : 1;
   } finally {
     process.removeListener('SIGINT', onSigint);
   }

@@ -1,4 +1,5 @@
 import { CancellationSource } from '../../core/cancellation';
+import { environmentSources } from '../../core/config/references';
 import { rollback } from '../../core/deploy/rollback';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
@@ -22,7 +23,7 @@ export async function runRollback(io: CliIO, g: GlobalOptions, args: string[], f
   try {
     const r = await rollback({
       configFile: await resolveConfigPath(g), environment: envName, to: flags.to,
-      hosts: { acceptNewHostKey: flags.acceptNewHostKey }, token: cancel.token, emit: flags.json ? undefined : eventPrinter(io),
+      hosts: { acceptNewHostKey: flags.acceptNewHostKey }, token: cancel.token, emit: flags.json ? undefined : eventPrinter(io), sources: environmentSources(io.env),
     });
     if (flags.json) {
       io.json(r);

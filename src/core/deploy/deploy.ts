@@ -78,15 +78,16 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const emit = req.emit ?? (() => undefined);
   const d = await loadDeployEnvironment(req.configFile, req.environment, 'deploy');
   if (d.env.strategy === 'blue-green') throw new GoDeployError(`environments.${d.name}.strategy: blue-green deploys are not available yet`, { hint: 'use strategy: restart (the default) for now', exitCode: 2 });
-  const resolved = await resolveServiceEnvironment(d.config, d.name, d.env, d.model.app.port, req.sources);
-  const redact = (t: string): string => resolved.redactor.redact(t);
-  const envFileText = renderEnvFile(resolved.values, `${d.model.app.name} ${d.name}: written by Go Deploy at each deploy; mode 0600`);
+  // A dry run needs no secrets: it shows names, never values.
+  const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(d.config, d.name, d.env, d.model.app.port, req.sources);
+  const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
+  const envFileText = resolved ? renderEnvFile(resolved.values, `${d.model.app.name} ${d.name}: written by Go Deploy at each deploy; mode 0600`) : '';
   const manager = await serviceManagerFor(d);
   const info = await versionInfo(d.moduleDir, req.buildEnv);
   const id = makeReleaseId(req.now ?? new Date(), info.version);
   const keepReleases = d.env.keepReleases ?? 5;
   const hooks = hookList(d);
-  const planFor = (artifact: { sha256: string; size: number } | null): HostPlan => planHost({ model: d.model, base: d.base, releaseId: id, manager, keepReleases, hooks, artifact });
+  const planFor = (artifact: { sha256: string; size: number } | null): HostPlan => planHost({ model: d.model, base: d.base, releaseId: id, manager, keepReleases, hooks, artifact, local: d.env.type === 'local' });
   const aliases = d.env.type === 'local' ? ['local'] : (d.env.hosts ?? []).map((h) => h.host);
   const rollout = d.env.rollout ?? {};
   const planText = [
@@ -154,7 +155,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
         port: d.model.app.port, basePath: d.base, processManager: manager.kind === 'process' ? 'none' : manager.kind,
         targets: [targets.get(h)!], limitNOFILE: d.model.systemd.limitNOFILE,
       }));
-      for (const c of report.filter((x) => x.status === 'warn')) emit({ host: h.alias, step: 'preflight', state: 'info', message: `warning: ${c.title}: ${c.detail}` });
+      // The port held by the live release is what a deploy expects, not worth a warning.
+      for (const c of report.filter((x) => x.status === 'warn' && !(x.id === 'port' && /the current release/.test(x.detail)))) emit({ host: h.alias, step: 'preflight', state: 'info', message: `warning: ${c.title}: ${c.detail}` });
       const failed = report.filter((c) => c.status === 'fail');
       if (failed.length) {
         throw new GoDeployError(`${h.alias}: preflight failed: ${failed.map((c) => `${c.title}: ${c.detail}`).join('; ')}`, { hint: failed.find((c) => c.hint)?.hint ?? 'run `godeploy doctor ENV` for details', exitCode: 1 });

@@ -28,6 +28,8 @@ export interface HostPlanInput {
   hooks: { preDeploy: string[]; postDeploy: string[] };
   /** The executable to send: its file name on the host, its sha256 and size. */
   artifact: { sha256: string; size: number } | null;
+  /** This machine (type local): files are copied, no ssh. */
+  local?: boolean;
 }
 
 export interface HostPlan extends HostPlanInput {
@@ -54,13 +56,13 @@ export function planHost(input: HostPlanInput): HostPlan {
     {
       id: 'binary', title: `place ${name}${input.artifact ? ` (sha256 ${sha.slice(0, 12)}…, ${input.artifact.size} bytes)` : ''}`,
       commands: [sh(scripts.REUSE_BINARY, base, id, name, sha), sh(scripts.VERIFY_UPLOAD, base, id, name, sha)],
-      files: [{ path: `${partial}/.${name}.upload`, mode: 0o755, what: 'the executable, by SFTP, only when no earlier release has the same sha256' }],
+      files: [{ path: `${partial}/.${name}.upload`, mode: 0o755, what: `the executable (${input.local ? 'copied' : 'by SFTP'}), only when no earlier release has the same sha256` }],
       note: 'an earlier release with the same sha256 is linked instead of uploading',
     },
     {
       id: 'env-file', title: `write the release's env file ${envFileName} (mode 0600), then complete the release`,
       commands: [sh(scripts.FINISH_RELEASE, base, id)],
-      files: [{ path: `${partial}/${envFileName}`, mode: 0o600, what: `KEY='value' lines (${Object.keys(model.env).length + model.runtimeEnvNames.length + 1} variables, values not shown)` }],
+      files: [{ path: `${partial}/${envFileName}`, mode: 0o600, what: `KEY="value" lines: ${[...new Set([...Object.keys(model.env), ...model.runtimeEnvNames, 'PORT'])].sort().join(', ')} (values not shown)` }],
     },
   ];
   if (manager.definition) {
@@ -77,7 +79,7 @@ export function planHost(input: HostPlanInput): HostPlan {
   steps.push(
     { id: 'switch', title: `point ${base}/current at releases/${id} (symlink renamed over current)`, commands: [sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')] },
     { id: 'restart', title: `restart ${manager.name}`, commands: [manager.restart] },
-    { id: 'health', title: `wait for GET http://127.0.0.1:${model.app.port}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: 'through an ssh port forward; on failure: switch back, restart, show the last 50 log lines' },
+    { id: 'health', title: `wait for GET http://127.0.0.1:${model.app.port}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: `${input.local ? 'on this machine' : 'as seen from the host, through an ssh port forward'}; on failure: switch back, restart, show the last 50 log lines` },
   );
   if (input.hooks.postDeploy.length) {
     steps.push({ id: 'post-deploy', title: 'run hooks.postDeploy in the new release', commands: input.hooks.postDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)) });

@@ -118,9 +118,10 @@ export function listenSockets(procNetTcp: string, port: number): ListenSocket[] 
   return out;
 }
 
-/** Names the processes holding socket inodes ($@): "uid=N", then "pid=P<TAB>exe=E<TAB>cmd=C" lines. */
+/** $1 base, then socket inodes: "uid=N", "base=<base resolved>", then "pid=P<TAB>exe=E<TAB>cmd=C" lines. */
 export const OWNER_SCRIPT = [
   'echo "uid=$(id -u)"',
+  'echo "base=$(readlink -f "$1" 2>/dev/null)"; shift',
   'for ino in "$@"; do for fd in $(find /proc/[0-9]*/fd -maxdepth 1 -lname "socket:\\[$ino\\]" 2>/dev/null); do',
   'pid=${fd#/proc/}; pid=${pid%%/*}',
   'printf "pid=%s\\texe=%s\\tcmd=%s\\n" "$pid" "$(readlink "/proc/$pid/exe" 2>/dev/null)" "$(tr "\\000" " " < "/proc/$pid/cmdline" 2>/dev/null)"',
@@ -141,8 +142,9 @@ export function interpretOwners(port: number, base: string, sockets: ListenSocke
   const o = owners[0];
   const more = owners.length > 1 ? ` and ${owners.length - 1} more` : '';
   const what = `pid ${o.pid} (${o.exe || o.cmd || 'unknown'})${more}`;
-  const root = base.replace(/\/+$/, '');
-  if (owners.every((x) => x.exe.startsWith(`${root}/`))) return { status: 'warn', detail: `${on} is held by ${what}, the current release`, hint: 'the deploy replaces it' };
+  // /proc/PID/exe is a resolved path: compare with the base as written and as resolved.
+  const roots = [base, /^base=(.+)$/m.exec(r.stdout)?.[1] ?? base].map((b) => b.replace(/\/+$/, ''));
+  if (owners.every((x) => roots.some((root) => x.exe.startsWith(`${root}/`)))) return { status: 'warn', detail: `${on} is held by ${what}, the current release`, hint: 'the deploy replaces it' };
   return { status: 'fail', detail: `${on} is held by ${what}${o.cmd && o.exe ? `: ${o.cmd}` : ''}`, hint: 'stop that process, or give this environment another app.port' };
 }
 
@@ -154,7 +156,7 @@ export function portCheck(port: number, base: string): DoctorCheck {
       const sockets = listenSockets(r.stdout, port);
       if (!sockets.length) return { status: 'ok', detail: `${port} is free` };
       const inodes = [...new Set(sockets.map((s) => s.inode).filter((i) => i !== '0'))];
-      return { argv: ['sh', '-c', OWNER_SCRIPT, 'sh', ...inodes], interpret: (o) => interpretOwners(port, base, sockets, o) };
+      return { argv: ['sh', '-c', OWNER_SCRIPT, 'sh', base, ...inodes], interpret: (o) => interpretOwners(port, base, sockets, o) };
     },
   };
 }

@@ -20,12 +20,13 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Resolves the environment of `envName`'s service; a missing variable or secret names the key. */
 export async function resolveServiceEnvironment(config: GoDeployConfig, envName: string, env: EnvironmentConfig, port: number, sources: ReferenceSources): Promise<ResolvedEnvironment> {
   const redactor = new Redactor();
-  const merged: [string, string | number | boolean, string][] = [
-    ...Object.entries(config.app.env ?? {}).map(([k, v]) => [k, v, `app.env.${k}`] as [string, string | number | boolean, string]),
-    ...Object.entries(env.env ?? {}).map(([k, v]) => [k, v, `environments.${envName}.env.${k}`] as [string, string | number | boolean, string]),
-  ];
+  // The environment's entries replace app.env's before anything is resolved, so a secret
+  // that an environment overrides is never required.
+  const merged = new Map<string, [string | number | boolean, string]>();
+  for (const [k, v] of Object.entries(config.app.env ?? {})) merged.set(k, [v, `app.env.${k}`]);
+  for (const [k, v] of Object.entries(env.env ?? {})) merged.set(k, [v, `environments.${envName}.env.${k}`]);
   const values: Record<string, string> = {};
-  for (const [key, raw, where] of merged) {
+  for (const [key, [raw, where]] of merged) {
     if (!NAME.test(key)) throw new GoDeployError(`${where}: "${key}" is not a valid environment variable name`);
     if (typeof raw !== 'string' || !scanReferences(raw).references.length) {
       values[key] = String(raw).replace(/\$\$/g, '$');
@@ -33,9 +34,10 @@ export async function resolveServiceEnvironment(config: GoDeployConfig, envName:
     }
     try {
       const r = await resolveReferences(raw, sources, where);
-      for (const s of r.secrets) redactor.add(s);
-      // ${env:…} values are often CI secrets too: keep every resolved reference out of output.
-      for (const ref of scanReferences(raw).references) if (ref.kind === 'env') redactor.add(r.value);
+      // Secrets are hidden in all output; ${env:…} values are often CI secrets too, hidden
+      // unless they are too short to be one (hiding "true" or "8080" would garble output).
+      for (const s of r.secrets) if (s.length >= 3) redactor.add(s);
+      if (scanReferences(raw).references.some((ref) => ref.kind === 'env') && r.value.length >= 6) redactor.add(r.value);
       values[key] = r.value;
     } catch (e) {
       throw new GoDeployError((e as Error).message, {

@@ -224,7 +224,10 @@ export class HostDeployment {
         return h;
       }, (h) => `healthy after ${(h.elapsedMs / 1000).toFixed(1)} s (${h.last})`).catch((e: Error) => { error = e.message; return undefined; });
     }
-    if (!error) return { healthy: true, health };
+    if (!error) {
+      await this.run(['sh', '-c', scripts.MARK_LIVE, 'sh', this.plan.base, this.plan.releaseId], 'marking the release live').catch(() => undefined);
+      return { healthy: true, health };
+    }
     const logs = await this.failedLogs();
     const back = await this.revert('failed health gate');
     return { healthy: false, error, logs, rolledBackTo: back.to, rollbackHealthy: back.healthy };

@@ -3,14 +3,19 @@
 // A release is assembled in releases/.<id>.partial and renamed into place when complete, so
 // an interrupted deploy never leaves a release that looks whole.
 
-/** Release ids sort by time: 20261121T101500Z-v1.2.3. */
+/** Release ids sort by time: 20261121T101500.123Z-v1.2.3 (milliseconds: two deploys may start in one second). */
 export function releaseId(now: Date, version: string): string {
-  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  const stamp = now.toISOString().replace(/[-:]/g, '');
   const v = version.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 64) || 'dev';
   return `${stamp}-${v}`;
 }
 
-export const RELEASE_ID = /^\d{8}T\d{6}Z-[A-Za-z0-9._+-]+$/;
+export const RELEASE_ID = /^\d{8}T\d{6}(\.\d{3})?Z-[A-Za-z0-9._+-]+$/;
+
+/** The version part of a release id. */
+export function releaseVersion(id: string): string {
+  return id.replace(/^[^-]+-/, '');
+}
 
 // $1 base, $2 release id. Prints "free <kB available>" for the upload's disk check.
 export const PREPARE = `set -e
@@ -92,6 +97,9 @@ export const INSTALL_FILE = 'mv -f "$1" "$2"';
 
 // $1 base, $2 release id, $3 env file, $4 command: a hook, in the release, with the service's environment.
 export const HOOK = 'cd "$1/releases/$2" && set -a && . "$3" && set +a && eval "$4"';
+
+// $1 base, $2 id: marks a release that passed its health gate (rollback only goes back to those).
+export const MARK_LIVE = 'touch "$1/releases/$2/.went-live"';
 
 // $1 base, $2 id: removes an unfinished release (cancelled or failed before the switch).
 export const DISCARD_PARTIAL = 'rm -rf "$1/releases/.$2.partial"';

@@ -9,6 +9,8 @@ export interface ReleaseInfo {
   current: boolean;
   /** Size in bytes of the release's executable (<release>/<app name>), null when it is missing. */
   binarySize: number | null;
+  /** Whether it once passed its health gate (a release left by an interrupted deploy did not). */
+  wentLive: boolean;
 }
 
 export interface ReleaseList {
@@ -20,7 +22,7 @@ export interface ReleaseList {
 }
 
 // $1 base, $2 executable name. Tab-separated lines: "none" | "current\t<readlink>\t<resolved>",
-// then "release\t<id>\t<resolved path>\t<size or ->" per folder under releases/.
+// then "release\t<id>\t<resolved path>\t<size or ->\t<1 if it went live, else 0>" per folder under releases/.
 const LIST_SCRIPT = `b="$1"
 [ -d "$b/releases" ] || { echo none; exit 0; }
 echo exists
@@ -30,7 +32,8 @@ fi
 for d in "$b"/releases/*; do
   [ -d "$d" ] || continue
   s=$(stat -c %s "$d/$2" 2>/dev/null) || s=-
-  printf 'release\\t%s\\t%s\\t%s\\n' "\${d##*/}" "$(readlink -f "$d" 2>/dev/null)" "$s"
+  l=0; [ -e "$d/.went-live" ] && l=1
+  printf 'release\\t%s\\t%s\\t%s\\t%s\\n' "\${d##*/}" "$(readlink -f "$d" 2>/dev/null)" "$s" "$l"
 done`;
 
 export function parseReleaseList(stdout: string): ReleaseList {
@@ -38,21 +41,21 @@ export function parseReleaseList(stdout: string): ReleaseList {
   if (lines[0] === 'none') return { exists: false, releases: [], currentTarget: null };
   let currentTarget: string | null = null;
   let currentResolved: string | null = null;
-  const found: { id: string; resolved: string; size: number | null }[] = [];
+  const found: { id: string; resolved: string; size: number | null; live: boolean }[] = [];
   for (const line of lines.slice(1)) {
     const f = line.split('\t');
     if (f[0] === 'current') {
       currentTarget = f[1] || null;
       currentResolved = f[2] || null;
     } else if (f[0] === 'release' && f.length >= 4) {
-      found.push({ id: f[1], resolved: f[2], size: /^\d+$/.test(f[3]) ? Number(f[3]) : null });
+      found.push({ id: f[1], resolved: f[2], size: /^\d+$/.test(f[3]) ? Number(f[3]) : null, live: f[4] === '1' });
     }
   }
   found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     exists: true,
     currentTarget,
-    releases: found.map((r) => ({ id: r.id, current: currentResolved !== null && r.resolved === currentResolved, binarySize: r.size })),
+    releases: found.map((r) => ({ id: r.id, current: currentResolved !== null && r.resolved === currentResolved, binarySize: r.size, wentLive: r.live })),
   };
 }
 

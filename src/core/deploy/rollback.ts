@@ -13,6 +13,17 @@ import { acquireLock, type LockOwner } from './lock';
 import { RELEASE_ID } from './releaseScripts';
 import { listReleases } from './releases';
 import { releaseLocks, switchover, type HostDeployResult } from './switchover';
+import type { ReferenceSources } from '../config/references';
+import { resolveServiceEnvironment } from './envFile';
+import type { DeployEnvironment } from './hosts';
+
+/** Hides the secret values this machine can resolve (a missing one is simply not known). */
+async function bestEffortRedactor(d: DeployEnvironment, sources: ReferenceSources | undefined): Promise<(t: string) => string> {
+  if (!sources) return (t) => t;
+  const soft: ReferenceSources = { env: async (n) => (await sources.env(n)) ?? '', secret: async (n) => (await sources.secret(n)) ?? '' };
+  const r = await resolveServiceEnvironment(d.config, d.name, d.env, d.model.app.port, soft).catch(() => undefined);
+  return (t) => r?.redactor.redact(t) ?? t;
+}
 
 export interface RollbackRequest {
   configFile: { file: string; exists: boolean };
@@ -23,6 +34,8 @@ export interface RollbackRequest {
   token?: CancellationTokenLike;
   emit?: (e: DeployEvent) => void;
   user?: string;
+  /** For hiding secret values in the log lines shown; what cannot be resolved is not needed. */
+  sources?: ReferenceSources;
 }
 
 export interface RollbackResult {
@@ -42,6 +55,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   const d = await loadDeployEnvironment(req.configFile, req.environment, 'rollback');
   const manager = await serviceManagerFor(d);
   const user = req.user ?? userInfo().username;
+  const redact = await bestEffortRedactor(d, req.sources);
   const opened = await openHosts(d, { ...req.hosts, token: req.token });
   const hosts = opened.filter((o) => o.ok).map((o) => (o as Extract<typeof o, { ok: true }>).host);
   const outcome = new Map<DeployHost, HostDeployResult>(hosts.map((h) => [h, { host: h.alias, address: h.address, result: 'unchanged', timings: {} }]));
@@ -67,12 +81,13 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
         target = req.to;
       } else {
         if (live < 0) throw new GoDeployError(`${h.alias}: no live release to roll back from (${d.base}/current is missing)`, { exitCode: 1 });
-        target = [...usable].reverse().find((r) => r.id < list.releases[live].id)?.id;
-        if (!target) throw new GoDeployError(`${h.alias}: ${list.releases[live].id} is the oldest release; there is nothing to roll back to`, { hint: 'name a newer one with --to', exitCode: 1 });
+        // The newest older release that once went live (not one an interrupted deploy left).
+        target = [...usable].reverse().find((r) => r.id < list.releases[live].id && r.wentLive)?.id;
+        if (!target) throw new GoDeployError(`${h.alias}: no release before ${list.releases[live].id} ever went live; there is nothing to roll back to`, { hint: 'name one with --to (see `godeploy releases ENV`)', exitCode: 1 });
       }
       targets[h.alias] = target;
-      const plan = planHost({ model: d.model, base: d.base, releaseId: target, manager, keepReleases: d.env.keepReleases ?? 5, hooks: hookList(d), artifact: null });
-      runs.set(h, new HostDeployment(h, plan, { artifactPath: '', envFileText: '', emit, redact: (t) => t, token: req.token }));
+      const plan = planHost({ model: d.model, base: d.base, releaseId: target, manager, keepReleases: d.env.keepReleases ?? 5, hooks: hookList(d), artifact: null, local: d.env.type === 'local' });
+      runs.set(h, new HostDeployment(h, plan, { artifactPath: '', envFileText: '', emit, redact, token: req.token }));
     }));
     problems.forEach((p, i) => {
       if (p.status === 'rejected') {
@@ -90,7 +105,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
       startedAt: run.startedAt.toISOString(), finishedAt: new Date().toISOString(), previous: run.previous || null, steps: run.timings,
     });
     const rollout = d.env.rollout ?? {};
-    const sw = await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact: (t) => t, history });
+    const sw = await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact, history });
     if (sw.ok) {
       await Promise.all(hosts.map(async (h) => {
         outcome.get(h)!.result = 'live';

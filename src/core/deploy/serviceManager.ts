@@ -91,36 +91,43 @@ export function supervisorManager(model: GenerateModel, programText: string): Se
   };
 }
 
+// A process that exists and is not a zombie waiting to be reaped.
+const ALIVE = `alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -c1)" != Z ]; }`;
+
 // $1 base, $2 env file, $3 executable (under current), $4 log file, $5 pid file, $6 stop seconds.
-const PROCESS_STOP = `pidf=$5
+const PROCESS_STOP = `${ALIVE}
+pidf=$5
 [ -f "$pidf" ] || exit 0
 pid=$(cat "$pidf" 2>/dev/null)
 case "$pid" in ''|*[!0-9]*) rm -f "$pidf"; exit 0;; esac
-# Only a process running an executable of this base (pids get reused).
+# Only a process running an executable of this base (pids get reused); /proc/PID/exe is
+# resolved, so compare with the resolved base too.
 exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
-case "$exe" in "$1"/releases/*) ;; *) rm -f "$pidf"; exit 0;; esac
+real=$(readlink -f "$1" 2>/dev/null || echo "$1")
+case "$exe" in "$1"/releases/*|"$real"/releases/*) ;; *) rm -f "$pidf"; exit 0;; esac
 kill -TERM "$pid" 2>/dev/null || { rm -f "$pidf"; exit 0; }
 i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt $(($6 * 10)) ]; do sleep 0.1; i=$((i+1)); done
-kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+while alive "$pid" && [ $i -lt $(($6 * 10)) ]; do sleep 0.1; i=$((i+1)); done
+alive "$pid" && kill -KILL "$pid" 2>/dev/null
 rm -f "$pidf"
 exit 0`;
 
 // Runs after stop: starts `current` detached (own session, stdin from /dev/null, output
-// appended to the log) with the env file loaded, and waits for the pid file.
+// appended to the log) with only the env file's variables (plus PATH and HOME), as systemd
+// would: nothing of the deploying shell's environment leaks in. Waits for the pid file.
 const PROCESS_RESTART = `set -e
 cd "$1/current"
 mkdir -p "\${4%/*}"
-set -a; . "$2"; set +a
-setsid sh -c 'echo $$ > "$1.tmp" && mv -f "$1.tmp" "$1" && exec "$2"' godeploy-start "$5" "$3" >>"$4" 2>&1 </dev/null &
+env -i PATH="\${PATH:-/usr/local/bin:/usr/bin:/bin}" HOME="\${HOME:-/}" setsid sh -c 'set -a; . "$3"; set +a; echo $$ > "$1.tmp" && mv -f "$1.tmp" "$1" && exec "$2"' godeploy-start "$5" "$3" "$2" >>"$4" 2>&1 </dev/null &
 i=0
 while [ ! -s "$5" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 [ -s "$5" ] || { echo "the process did not start (no pid file $5)" >&2; exit 1; }`;
 
 // $1 pid file: "running <pid> <uptime seconds>" or "stopped".
-const PROCESS_STATE = `pid=$(cat "$1" 2>/dev/null || true)
+const PROCESS_STATE = `${ALIVE}
+pid=$(cat "$1" 2>/dev/null || true)
 case "$pid" in ''|*[!0-9]*) echo stopped; exit 0;; esac
-if kill -0 "$pid" 2>/dev/null; then echo "running $pid $(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')"; else echo stopped; fi`;
+if alive "$pid"; then echo "running $pid $(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')"; else echo stopped; fi`;
 
 export function processManager(model: GenerateModel): ServiceManager {
   const name = model.app.name;
