@@ -1,8 +1,14 @@
 import { crossCompileCommand } from './crossCompile';
+import { deployCommand } from './deploy';
+import { runDoctorCommand } from './doctor';
 import { acceptGeneratedCommand, discardGeneratedCommand, generateCommands, generatePickCommand } from './generate';
 import { initializeCommand } from './initialize';
 import { inspectModuleCommand } from './inspectModule';
 import type { CommandFactory } from './registry';
+import { showReleasesCommand } from './releases';
+import { rollbackCommand } from './rollback';
+import { deleteSecretCommand, setSecretCommand } from './secrets';
+import { showLogCommand } from './showLog';
 import { validateConfigCommand } from './validateConfig';
 
 /** Every command of the extension; package.json contributes the same ids (a test checks both agree). */
@@ -15,4 +21,11 @@ export const allCommands: readonly CommandFactory[] = [
   acceptGeneratedCommand,
   discardGeneratedCommand,
   crossCompileCommand,
+  deployCommand,
+  rollbackCommand,
+  showReleasesCommand,
+  runDoctorCommand,
+  setSecretCommand,
+  deleteSecretCommand,
+  showLogCommand,
 ];

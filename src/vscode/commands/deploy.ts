@@ -1,0 +1,114 @@
+import * as vscode from 'vscode';
+import type { DeployRequest, DeployResult } from '../../core/index';
+import type { GoDeployContext } from '../context';
+import { countPlannedSteps, hostSummary, OperationProgress } from '../deploy/events';
+import { hostOptions } from '../deploy/hostKeys';
+import { isEnvironmentArgs, knownHostsFile, resolveEnvironment, type EnvironmentArgs, type EnvironmentTarget } from '../deploy/target';
+import { loadEngine } from '../engine';
+import { editorReferenceSources } from '../secrets';
+import type { CommandDeps, CommandFactory } from './registry';
+
+/** `{ environment, module }` instead of the pickers; `dryRun` logs the plan and touches nothing. */
+export interface DeployArgs extends EnvironmentArgs {
+  dryRun?: boolean;
+}
+
+/** The engine's DeployResult, plus where the module and its config are (for callers and tests). */
+export interface DeployCommandResult extends DeployResult {
+  module: string;
+  configFile: string;
+}
+
+function announce(ctx: GoDeployContext, r: DeployResult, t: EnvironmentTarget): void {
+  const module = t.folder;
+  if (r.ok) {
+    const warn = r.warnings.length ? ` with ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '';
+    void vscode.window.showInformationMessage(`Go Deploy: ${r.releaseId} is live on ${r.environment} (${r.hosts.length} host${r.hosts.length === 1 ? '' : 's'}, ${(r.durationMs / 1000).toFixed(1)} s)${warn}.`, 'Show Log').then((choice) => {
+      if (choice) ctx.log.show(false);
+    });
+    return;
+  }
+  if (r.cancelled) {
+    const back = r.hosts.some((h) => h.result === 'rolled-back');
+    void vscode.window.showInformationMessage(`Go Deploy: deploy to ${r.environment} cancelled; ${back ? 'the switched hosts were rolled back' : 'nothing live changed'}.`, 'Show Log').then((choice) => {
+      if (choice) ctx.log.show(false);
+    });
+    return;
+  }
+  const failed = r.hosts.find((h) => h.result !== 'live' && h.error) ?? r.hosts.find((h) => h.result !== 'live');
+  const back = r.hosts.some((h) => h.result === 'rolled-back');
+  const why = failed ? `${failed.host}: ${failed.error ?? failed.result}` : 'see the log';
+  // Not awaited: the command settles now; the notification waits for the user.
+  void vscode.window.showErrorMessage(`Go Deploy: deploying ${r.releaseId} to ${r.environment} failed${back ? ' (switched hosts were rolled back)' : ''}: ${why}`, 'Show Log', 'Rollback').then((choice) => {
+    if (choice === 'Show Log') ctx.log.show(false);
+    if (choice === 'Rollback') void vscode.commands.executeCommand('godeploy.rollback', { module, environment: r.environment });
+  });
+}
+
+/**
+ * Go Deploy: Deploy…: the module (argument, only one, or picked) and environment (tree
+ * node, argument, or picked; the last one first), secrets from SecretStorage (asked when
+ * missing), the plan logged, then the engine's deploy under a cancellable progress
+ * notification. Returns the DeployResult (ok false when a host failed its gate or the
+ * user cancelled), or undefined when nothing ran.
+ */
+async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommandResult | undefined> {
+  const { ctx } = deps;
+  const t = await resolveEnvironment(ctx, arg, 'deploying', 'deploy');
+  if (!t) return undefined;
+  const args: DeployArgs = isEnvironmentArgs(arg) ? arg : {};
+  const engine = loadEngine();
+  const name = t.config.app.name ?? 'the app';
+  const request: DeployRequest = {
+    configFile: { file: t.configFile, exists: true },
+    environment: t.environment,
+    sources: editorReferenceSources(ctx, `deploying ${name} to ${t.environment}`),
+    hosts: hostOptions(ctx, knownHostsFile(t), args.acceptNewHostKey),
+  };
+  const where = { module: t.folder.fsPath, configFile: t.configFile };
+  ctx.log.info(`deploy ${name} to ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)})`);
+  // The plan first (no secret values in it): what will run, host by host.
+  const planned = await engine.deploy({ ...request, dryRun: true });
+  ctx.log.block(planned.plan.split('\n').map((l) => `  ${l}`).join('\n'));
+  if (args.dryRun) {
+    ctx.log.show(true);
+    return { ...planned, ...where };
+  }
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Go Deploy: deploying ${name} to ${t.environment}`, cancellable: true },
+    async (progress, token) => {
+      const steps = new OperationProgress(ctx, progress, countPlannedSteps(planned.plan), token);
+      progress.report({ message: 'starting…' });
+      try {
+        return await engine.deploy({
+          ...request, token, emit: steps.onEvent,
+          onBuildOutput: (target, text) => ctx.log.block(text.replace(/\n$/, '').split('\n').map((l) => `[build ${target}] ${l}`).join('\n')),
+        });
+      } catch (e) {
+        if (!token.isCancellationRequested) throw e;
+        ctx.log.info(`deploy to ${t.environment} cancelled (${e instanceof Error ? e.message : String(e)}); nothing live changed`);
+        return undefined;
+      }
+    },
+  );
+  if (!result) {
+    void vscode.window.showInformationMessage(`Go Deploy: deploy to ${t.environment} cancelled; nothing live changed.`);
+    return undefined;
+  }
+  for (const h of result.hosts) ctx.log.block(hostSummary(h, result.releaseId));
+  for (const w of result.warnings) ctx.log.warn(`warning: ${w}`);
+  const outcome = result.ok ? 'done' : result.cancelled ? 'cancelled' : 'FAILED';
+  const line = `deploy ${result.releaseId} to ${result.environment}: ${outcome} after ${(result.durationMs / 1000).toFixed(1)} s`;
+  if (result.ok) ctx.log.info(line);
+  else if (result.cancelled) ctx.log.warn(line);
+  else ctx.log.error(line);
+  announce(ctx, result, t);
+  return { ...result, ...where };
+}
+
+export const deployCommand: CommandFactory = {
+  id: 'godeploy.deploy',
+  title: 'Deploy',
+  runsCode: true,
+  create: (deps) => (arg?: unknown) => runDeploy(deps, arg),
+};

@@ -1,0 +1,74 @@
+import * as vscode from 'vscode';
+import type { CheckReport, HostReport } from '../../core/index';
+import { hostOptions } from '../deploy/hostKeys';
+import { onEnvironmentHosts } from '../deploy/hosts';
+import { isEnvironmentArgs, knownHostsFile, resolveEnvironment } from '../deploy/target';
+import { loadEngine } from '../engine';
+import type { CommandDeps, CommandFactory } from './registry';
+
+export interface DoctorResult {
+  environment: string;
+  hosts: HostReport[];
+  failures: number;
+  warnings: number;
+}
+
+/** As `godeploy doctor` prints it: `host (address)`, then `  ok   title  detail` per check, hints below. */
+export function formatDoctorReport(hosts: HostReport[]): string {
+  const width = Math.max(0, ...hosts.flatMap((h) => h.checks.map((c) => c.title.length)));
+  const label = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
+  return hosts.map((h) => [
+    `${h.host} (${h.address})`,
+    ...h.checks.flatMap((c) => [`  ${label[c.status]} ${c.title.padEnd(width)}  ${c.detail}`, ...(c.hint ? [`${' '.repeat(width + 9)}hint: ${c.hint}`] : [])]),
+  ].join('\n')).join('\n\n');
+}
+
+/**
+ * Go Deploy: Run Doctor: the preflight checks of `godeploy doctor` on every host of an
+ * environment, in parallel; the report goes to the Go Deploy log.
+ */
+async function runDoctor(deps: CommandDeps, arg: unknown): Promise<DoctorResult | undefined> {
+  const { ctx } = deps;
+  const t = await resolveEnvironment(ctx, arg, 'running the doctor', 'check');
+  if (!t) return undefined;
+  const engine = loadEngine();
+  const d = await engine.loadDeployEnvironment({ file: t.configFile, exists: true }, t.environment, 'doctor');
+  const checks = engine.doctorChecks({
+    port: d.model.app.port,
+    basePath: d.base,
+    processManager: d.env.processManager ?? (d.env.type === 'ssh' ? 'systemd' : 'none'),
+    targets: d.config.build?.targets ?? [],
+    limitNOFILE: d.model.systemd.limitNOFILE,
+  });
+  const accept = isEnvironmentArgs(arg) ? arg.acceptNewHostKey : undefined;
+  const runs = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Go Deploy: checking the hosts of ${t.environment}…`, cancellable: true },
+    (_p, token) => onEnvironmentHosts(d, hostOptions(ctx, knownHostsFile(t), accept), token, (h) => engine.runChecks(h.runner, checks)),
+  );
+  const hosts: HostReport[] = runs.map((r) => {
+    if (!r.ok) return { host: r.host, address: r.address, checks: [{ id: 'reachable', title: 'reachable', status: 'fail', detail: r.error, hint: r.hint }] };
+    const reachable: CheckReport = {
+      id: 'reachable', title: 'reachable', status: 'ok',
+      detail: d.env.type === 'local' ? 'this machine (type local)' : r.newHostKey ? `new host key ${r.newHostKey} recorded` : 'host key verified, authenticated',
+    };
+    return { host: r.host, address: r.address, checks: [reachable, ...r.value] };
+  });
+  const all = hosts.flatMap((h) => h.checks);
+  const failures = all.filter((c) => c.status === 'fail').length;
+  const warnings = all.filter((c) => c.status === 'warn').length;
+  const summary = `doctor ${t.environment}: ${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${failures} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+  ctx.log.info(`doctor ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)}):`);
+  ctx.log.block(formatDoctorReport(hosts));
+  (failures ? ctx.log.warn.bind(ctx.log) : ctx.log.info.bind(ctx.log))(summary);
+  ctx.log.show(true);
+  const show = failures ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  void show(`Go Deploy: ${summary}.`, 'Show Log').then((c) => { if (c) ctx.log.show(false); });
+  return { environment: t.environment, hosts, failures, warnings };
+}
+
+export const runDoctorCommand: CommandFactory = {
+  id: 'godeploy.runDoctor',
+  title: 'Run Doctor',
+  runsCode: true,
+  create: (deps) => (arg?: unknown) => runDoctor(deps, arg),
+};

@@ -1,0 +1,109 @@
+import { homedir } from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EnvironmentConfig } from '../../core/index';
+import type { GoDeployContext } from '../context';
+import { loadEngine } from '../engine';
+import { loadModuleConfig, type ModuleConfig } from '../modules';
+import type { EnvironmentNode } from '../views/environmentsTree';
+
+/** What a caller (a test, another extension, a notification's action) may pass instead of answering the pickers. */
+export interface EnvironmentArgs {
+  /** The environment's name in godeploy.yaml. */
+  environment?: string;
+  /** The module folder (or its go.mod / godeploy.yaml); default as for the palette. */
+  module?: vscode.Uri | string;
+  /** Trust and record host keys seen for the first time without asking (the CLI's --accept-new-host-key). */
+  acceptNewHostKey?: boolean;
+}
+
+export interface EnvironmentTarget extends ModuleConfig {
+  environment: string;
+  env: EnvironmentConfig;
+}
+
+/** workspaceState: godeploy.yaml path → the environment last deployed (or acted on) from this workspace. */
+export const LAST_ENVIRONMENT_KEY = 'godeploy.lastEnvironment';
+
+export function isEnvironmentNode(arg: unknown): arg is EnvironmentNode {
+  const n = arg as EnvironmentNode;
+  return typeof arg === 'object' && arg !== null && n.kind === 'environment' && typeof n.configFile === 'string' && typeof n.name === 'string';
+}
+
+export function isEnvironmentArgs(arg: unknown): arg is EnvironmentArgs {
+  if (typeof arg !== 'object' || arg === null || arg instanceof vscode.Uri || isEnvironmentNode(arg)) return false;
+  const a = arg as EnvironmentArgs;
+  return a.environment !== undefined || a.module !== undefined;
+}
+
+/** The module argument loadModuleConfig understands: a Uri, or undefined for "the only one, or pick". */
+function moduleOf(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (isEnvironmentNode(arg)) return vscode.Uri.file(arg.configFile);
+  if (isEnvironmentArgs(arg)) return typeof arg.module === 'string' ? vscode.Uri.file(arg.module) : arg.module;
+  return undefined;
+}
+
+function remembered(ctx: GoDeployContext): Record<string, string> {
+  const v = ctx.extension.workspaceState.get<unknown>(LAST_ENVIRONMENT_KEY);
+  return typeof v === 'object' && v !== null ? (v as Record<string, string>) : {};
+}
+
+export function lastEnvironment(ctx: GoDeployContext, configFile: string): string | undefined {
+  return remembered(ctx)[configFile];
+}
+
+export async function rememberEnvironment(ctx: GoDeployContext, configFile: string, environment: string): Promise<void> {
+  await ctx.extension.workspaceState.update(LAST_ENVIRONMENT_KEY, { ...remembered(ctx), [configFile]: environment });
+}
+
+/** The known_hosts file the engine checks host keys against (shown when asking to trust one). */
+export function knownHostsFile(t: EnvironmentTarget): string {
+  const f = t.env.knownHostsFile;
+  if (!f) return path.join(homedir(), '.ssh', 'known_hosts');
+  return path.resolve(t.folder.fsPath, f === '~' || f.startsWith('~/') ? path.join(homedir(), f.slice(1)) : f);
+}
+
+export function describeEnvironment(env: EnvironmentConfig): string {
+  if (env.type === 'ssh') {
+    const hosts = env.hosts?.map((h) => h.host) ?? [];
+    return `ssh · ${hosts.length <= 3 ? hosts.join(', ') : `${hosts.length} hosts`}`;
+  }
+  return env.type === 'local' ? `local · ${env.path ?? 'this machine'}` : env.type;
+}
+
+/**
+ * The module and environment a command acts on: from a tree node (its godeploy.yaml and
+ * name), from `{ module, environment }`, from an explorer Uri (its module; the environment
+ * picked), or from the palette (module picked when there are several, then the
+ * environment, the one last used from this workspace first). Undefined when the user
+ * cancels or something is missing (already told).
+ */
+export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, purpose: string, verb: string): Promise<EnvironmentTarget | undefined> {
+  const loaded = await loadModuleConfig(moduleOf(arg), purpose);
+  if (!loaded) return undefined;
+  const environments = loaded.config.environments ?? loadEngine().embeddedDefaultEnvironment;
+  const usable = Object.entries(environments).filter(([, e]) => e.type === 'local' || e.type === 'ssh');
+  const where = vscode.workspace.asRelativePath(loaded.configFile);
+  let name = isEnvironmentNode(arg) ? arg.name : isEnvironmentArgs(arg) ? arg.environment : undefined;
+  if (name === undefined) {
+    if (!usable.length) {
+      void vscode.window.showWarningMessage(`Go Deploy: ${where} has no ssh or local environment to ${verb} (docker environments arrive with the Docker targets).`);
+      return undefined;
+    }
+    const last = lastEnvironment(ctx, loaded.configFile);
+    const ordered = [...usable].sort(([a], [b]) => (a === last ? -1 : b === last ? 1 : 0));
+    const picked = await vscode.window.showQuickPick(
+      ordered.map(([n, e]) => ({ label: n, description: describeEnvironment(e), detail: n === last ? 'last used' : undefined, name: n })),
+      { title: `Go Deploy: ${verb} ${loaded.config.app.name ?? path.basename(loaded.folder.fsPath)} — which environment?`, placeHolder: `environments of ${where}`, ignoreFocusOut: true, matchOnDescription: true },
+    );
+    if (!picked) return undefined;
+    name = picked.name;
+  }
+  const env = environments[name];
+  if (!env) {
+    throw new (loadEngine().GoDeployError)(`${where} has no environment "${name}"`, { hint: `environments: ${Object.keys(environments).join(', ') || '(none)'}` });
+  }
+  await rememberEnvironment(ctx, loaded.configFile, name);
+  return { ...loaded, environment: name, env };
+}
