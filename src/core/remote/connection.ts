@@ -113,6 +113,9 @@ export function connect(host: ResolvedHost, options: ConnectOptions): Promise<Re
     client.on('ready', () => {
       if (settled) return;
       done();
+      // Small SSH packets (each exec's request and reply) otherwise wait on Nagle's algorithm
+      // against delayed ACKs: about 40 ms per command, measured by the deploy benchmark.
+      client.setNoDelay(true);
       resolve(openSession(client, host));
     });
     client.on('error', (e: NodeJS.ErrnoException & { level?: string }) => {

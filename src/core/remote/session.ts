@@ -28,8 +28,10 @@ export interface RemoteConnection {
   close(): void;
 }
 
-const CHUNK = 32 * 1024;
-const WINDOW = 16;
+// SFTP writes of 255 KiB (OpenSSH's sftp-server limit is 256 KiB per packet): 20 MB in
+// about half the time of 32 KiB writes, measured by the deploy benchmark.
+const CHUNK = 255 * 1024;
+const WINDOW = 8;
 
 export function openSession(client: Client, host: ResolvedHost): RemoteConnection {
   const name = `${host.hostname}:${host.port}`;
