@@ -63,7 +63,9 @@ apt_mirror() {
   return 1
 }
 
-if [[ -x $ROOTFS/lib/systemd/systemd && -f $ROOTFS/.godeploy-complete ]]; then
+# What the host image holds; a cached image built with another list is rebuilt.
+ROOTFS_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,curl,ca-certificates,nginx-light,procps
+if [[ -x $ROOTFS/lib/systemd/systemd && -f $ROOTFS/.godeploy-complete ]] && grep -qx "packages=$ROOTFS_PACKAGES" "$ROOTFS/.godeploy-complete"; then
   log "systemd host rootfs cached at $ROOTFS"
   exit 0
 fi
@@ -79,7 +81,7 @@ tmp=$(mktemp -d "$CACHE_DIR/.systemd-host-build.XXXXXX")
 trap 'rm -rf --one-file-system "$tmp"' EXIT
 log "building the systemd host rootfs from $mirror (takes a few minutes)"
 started=$SECONDS
-debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,openssh-server,curl,ca-certificates \
+debootstrap --variant=minbase --include="$ROOTFS_PACKAGES" \
   "$SUITE" "$tmp/rootfs" "$mirror" >"$tmp/debootstrap.log" 2>&1 || {
   tail -n 40 "$tmp/debootstrap.log" >&2
   log "debootstrap failed"
@@ -87,7 +89,11 @@ debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,openssh-server
 }
 # Host keys are generated per boot by the test fixture; a fresh image should not ship any.
 rm -f "$tmp"/rootfs/etc/ssh/ssh_host_*
-date -u +%FT%TZ >"$tmp/rootfs/.godeploy-complete"
+# nginx is there for blue-green deploys, which start it themselves: off at boot (hosts that
+# share this machine's network would all want port 80), and no default site.
+chroot "$tmp/rootfs" systemctl disable --quiet nginx.service
+rm -f "$tmp"/rootfs/etc/nginx/sites-enabled/default
+{ date -u +%FT%TZ; echo "packages=$ROOTFS_PACKAGES"; } >"$tmp/rootfs/.godeploy-complete"
 rm -rf --one-file-system "$ROOTFS"
 mv "$tmp/rootfs" "$ROOTFS"
 log "rootfs ready at $ROOTFS in $((SECONDS - started))s"

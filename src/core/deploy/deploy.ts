@@ -13,10 +13,12 @@ import type { BuiltArtifact } from '../build/types';
 import { versionInfo } from '../build/version';
 import { GoDeployError } from '../errors';
 import { renderFiles } from '../generate/generate';
+import { renderSystemdUnit } from '../generate/systemd';
+import { blueGreenManager, blueGreenPlan, type BlueGreenPlan } from './blueGreen';
 import { openHosts, type OpenHostOptions } from './connectHosts';
 import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
 import { doctorChecks, runChecks } from './doctor';
-import { goPlatform, targetRunsOn } from './doctorChecks';
+import { goPlatform, portCheck, targetRunsOn } from './doctorChecks';
 import { renderEnvFile, resolveServiceEnvironment } from './envFile';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
 import { loadDeployEnvironment, type DeployEnvironment } from './hosts';
@@ -62,11 +64,20 @@ export interface DeployResult {
 export async function serviceManagerFor(d: DeployEnvironment): Promise<ServiceManager> {
   const pm = d.env.type === 'local' ? 'none' : d.env.processManager ?? 'systemd';
   if (pm === 'none') return processManager({ ...d.model, paths: { ...d.model.paths, base: d.base, envFile: `${d.base}/shared/${d.model.app.name}.env`, binary: `${d.base}/current/${d.model.app.name}`, logDir: `${d.base}/shared/logs` } });
-  const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
   // Every variable reaches a deployed service through its release's env file, so that a
   // rollback brings back the old values too: the installed definition carries none itself.
+  if (d.model.blueGreen) return blueGreenManager(d.model, d.base, renderSystemdUnit({ ...d.model, env: {} }, { portTemplate: true }));
+  const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
   const [file] = await renderFiles([pm], { ...d.model, env: {} }, d.moduleDir, { templatesDir });
   return pm === 'systemd' ? systemdManager(d.model, file.content) : supervisorManager(d.model, file.content);
+}
+
+/** strategy blue-green: the instances' ports and the nginx site (user templates honoured). */
+export async function blueGreenFor(d: DeployEnvironment): Promise<BlueGreenPlan | undefined> {
+  if (!d.model.blueGreen) return undefined;
+  const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
+  const [site] = await renderFiles(['nginx'], d.model, d.moduleDir, { templatesDir });
+  return blueGreenPlan(d.model, d.base, site.content);
 }
 
 export function hookList(d: DeployEnvironment): { preDeploy: string[]; postDeploy: string[] } {
@@ -77,9 +88,11 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const t0 = Date.now();
   const emit = req.emit ?? (() => undefined);
   const d = await loadDeployEnvironment(req.configFile, req.environment, 'deploy');
-  if (d.env.strategy === 'blue-green') throw new GoDeployError(`environments.${d.name}.strategy: blue-green deploys are not available yet`, { hint: 'use strategy: restart (the default) for now', exitCode: 2 });
+  if (d.model.blueGreen && (d.env.type !== 'ssh' || (d.env.processManager ?? 'systemd') !== 'systemd')) {
+    throw new GoDeployError(`environments.${d.name}.strategy: blue-green needs an ssh environment with processManager systemd (two instances of a template unit behind nginx)`, { hint: 'use strategy: restart here, or deploy to systemd hosts', exitCode: 2 });
+  }
   // A dry run needs no secrets: it shows names, never values.
-  const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(d.config, d.name, d.env, d.model.app.port, req.sources);
+  const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(d.config, d.name, d.env, d.model.blueGreen ? null : d.model.app.port, req.sources);
   const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
   const envFileText = resolved ? renderEnvFile(resolved.values, `${d.model.app.name} ${d.name}: written by Go Deploy at each deploy; mode 0600`) : '';
   const manager = await serviceManagerFor(d);
@@ -87,7 +100,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const id = makeReleaseId(req.now ?? new Date(), info.version);
   const keepReleases = d.env.keepReleases ?? 5;
   const hooks = hookList(d);
-  const planFor = (artifact: { sha256: string; size: number } | null): HostPlan => planHost({ model: d.model, base: d.base, releaseId: id, manager, keepReleases, hooks, artifact, local: d.env.type === 'local' });
+  const blueGreen = await blueGreenFor(d);
+  const planFor = (artifact: { sha256: string; size: number } | null): HostPlan => planHost({ model: d.model, base: d.base, releaseId: id, manager, keepReleases, hooks, artifact, local: d.env.type === 'local', blueGreen });
   const aliases = d.env.type === 'local' ? ['local'] : (d.env.hosts ?? []).map((h) => h.host);
   const rollout = d.env.rollout ?? {};
   const planText = [
@@ -151,10 +165,14 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     const checks = await Promise.allSettled(hosts.map(async (h) => {
       const p0 = Date.now();
       emit({ host: h.alias, step: 'preflight', state: 'start', message: 'preflight checks' });
-      const report = await runChecks(h.runner, doctorChecks({
-        port: d.model.app.port, basePath: d.base, processManager: manager.kind === 'process' ? 'none' : manager.kind,
+      const inputs = {
+        port: d.model.app.port, basePath: d.base, processManager: manager.kind === 'process' ? 'none' as const : manager.kind,
         targets: [targets.get(h)!], limitNOFILE: d.model.systemd.limitNOFILE,
-      }));
+      };
+      // Blue-green: the instances' two ports instead of app.port (one is the live release's).
+      const report = await runChecks(h.runner, d.model.blueGreen
+        ? [...doctorChecks({ ...inputs, port: d.model.blueGreen.ports[0] }), portCheck(d.model.blueGreen.ports[1], d.base)]
+        : doctorChecks(inputs));
       // The port held by the live release is what a deploy expects, not worth a warning.
       // Nor is the login shell's open-files limit when systemd gives the unit its own.
       const expected = (x: { id: string; detail: string }): boolean => (x.id === 'port' && /the current release/.test(x.detail)) || (x.id === 'open-files' && manager.kind === 'systemd');

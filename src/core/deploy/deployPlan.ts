@@ -4,9 +4,11 @@
 // listed by name and size, its values are supplied at run time.
 import type { GenerateModel } from '../generate/model';
 import * as scripts from './releaseScripts';
+import * as bg from './blueGreen';
+import type { BlueGreenPlan } from './blueGreen';
 import type { ServiceManager } from './serviceManager';
 
-export type StepId = 'preflight' | 'lock' | 'prepare' | 'binary' | 'env-file' | 'service' | 'pre-deploy' | 'switch' | 'restart' | 'health' | 'post-deploy' | 'record' | 'prune' | 'unlock';
+export type StepId = 'preflight' | 'lock' | 'prepare' | 'binary' | 'env-file' | 'service' | 'pre-deploy' | 'switch' | 'restart' | 'health' | 'nginx' | 'retire' | 'post-deploy' | 'record' | 'prune' | 'unlock';
 
 export interface PlannedStep {
   id: StepId;
@@ -30,6 +32,8 @@ export interface HostPlanInput {
   artifact: { sha256: string; size: number } | null;
   /** This machine (type local): files are copied, no ssh. */
   local?: boolean;
+  /** strategy blue-green: the instances, nginx's include and site. */
+  blueGreen?: BlueGreenPlan;
 }
 
 export interface HostPlan extends HostPlanInput {
@@ -76,11 +80,27 @@ export function planHost(input: HostPlanInput): HostPlan {
   if (input.hooks.preDeploy.length) {
     steps.push({ id: 'pre-deploy', title: 'run hooks.preDeploy in the new release', commands: input.hooks.preDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)) });
   }
-  steps.push(
-    { id: 'switch', title: `point ${base}/current at releases/${id} (symlink renamed over current)`, commands: [sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')] },
-    { id: 'restart', title: `restart ${manager.name}`, commands: [manager.restart] },
-    { id: 'health', title: `wait for GET http://127.0.0.1:${model.app.port}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: `${input.local ? 'on this machine' : 'as seen from the host, through an ssh port forward'}; on failure: switch back, restart, show the last 50 log lines` },
-  );
+  const b = input.blueGreen;
+  if (b) {
+    const [p1, p2] = b.ports;
+    const idle = '<idle port>';
+    steps.push(
+      { id: 'switch', title: `point ${base}/current at releases/${id} (symlink renamed over current); the live instance keeps running its release`, commands: [sh(bg.READ_STATE, base, b.stateFile), sh(scripts.SWITCH, base, id, envFileName, '')] },
+      { id: 'restart', title: `start ${b.unitPrefix}${idle}.service (the one of ${p1}/${p2} not named in ${b.stateFile})`, commands: [sh(bg.START_INSTANCE, `${b.unitPrefix}${idle}.service`)] },
+      { id: 'health', title: `wait for GET http://127.0.0.1:${idle}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: 'on failure: stop it and point current back; nginx and the live instance were never touched' },
+      {
+        id: 'nginx', title: `send nginx to 127.0.0.1:${idle} (${b.include}), nginx -t, reload`, commands: [sh(bg.FLIP_NGINX, b.include, `server 127.0.0.1:${idle};`, b.site.path, `${b.site.path}.godeploy-tmp`, b.site.enabledLink)],
+        files: [{ path: `${b.site.path}.godeploy-tmp`, mode: 0o644, what: 'the nginx site (upstream from the include)' }],
+      },
+      { id: 'retire', title: 'let the old nginx workers finish, then stop the old instance', commands: [sh(bg.DRAIN), sh(bg.STOP_INSTANCE, `${b.unitPrefix}<old port>.service`), sh(bg.WRITE_STATE, b.stateFile, idle)] },
+    );
+  } else {
+    steps.push(
+      { id: 'switch', title: `point ${base}/current at releases/${id} (symlink renamed over current)`, commands: [sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')] },
+      { id: 'restart', title: `restart ${manager.name}`, commands: [manager.restart] },
+      { id: 'health', title: `wait for GET http://127.0.0.1:${model.app.port}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: `${input.local ? 'on this machine' : 'as seen from the host, through an ssh port forward'}; on failure: switch back, restart, show the last 50 log lines` },
+    );
+  }
   if (input.hooks.postDeploy.length) {
     steps.push({ id: 'post-deploy', title: 'run hooks.postDeploy in the new release', commands: input.hooks.postDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)) });
   }

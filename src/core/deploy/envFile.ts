@@ -18,7 +18,8 @@ export interface ResolvedEnvironment {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Resolves the environment of `envName`'s service; a missing variable or secret names the key. */
-export async function resolveServiceEnvironment(config: GoDeployConfig, envName: string, env: EnvironmentConfig, port: number, sources: ReferenceSources): Promise<ResolvedEnvironment> {
+/** `port` null: the service gets PORT elsewhere (blue-green instances: from their unit, PORT=%i). */
+export async function resolveServiceEnvironment(config: GoDeployConfig, envName: string, env: EnvironmentConfig, port: number | null, sources: ReferenceSources): Promise<ResolvedEnvironment> {
   const redactor = new Redactor();
   // The environment's entries replace app.env's before anything is resolved, so a secret
   // that an environment overrides is never required.
@@ -45,7 +46,7 @@ export async function resolveServiceEnvironment(config: GoDeployConfig, envName:
       });
     }
   }
-  values.PORT = String(port);
+  if (port !== null) values.PORT = String(port);
   const sorted = Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return { values: sorted, redactor };
 }

@@ -9,6 +9,7 @@ import { formatBytes } from '../format';
 import type { HostPlan, StepId } from './deployPlan';
 import { waitHealthy, type HealthResult } from './health';
 import type { HostRunner, HostRunResult } from './hostRunner';
+import * as bg from './blueGreen';
 import * as scripts from './releaseScripts';
 
 export type DeployEventState = 'start' | 'done' | 'skip' | 'fail' | 'info';
@@ -203,6 +204,7 @@ export class HostDeployment {
 
   /** Switch, restart, health gate. Not cancellable: a cancel now is handled after the gate. */
   async switchAndGate(): Promise<GateOutcome> {
+    if (this.plan.blueGreen) return this.blueGreenSwitchAndGate();
     // What is live now, read first: if the connection drops during the switch, nobody knows
     // whether the rename happened, and the way back must still be known.
     const before = await this.run(['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', this.plan.base], 'reading current');
@@ -247,6 +249,13 @@ export class HostDeployment {
   async revert(why: string): Promise<{ to: string | null; healthy: boolean }> {
     const to = this.previous || null;
     const t0 = Date.now();
+    if (this.plan.blueGreen) {
+      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'start', message: `${why}: ${to ? `bringing ${to} back on the idle instance` : 'no earlier release'}` });
+      const r = to ? await this.blueGreenActivate(to, false) : await this.blueGreenStopAll().then(() => ({ ok: true, error: undefined }), (e: Error) => ({ ok: false, error: e.message }));
+      if (r.ok) this.switched = false;
+      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: r.ok ? 'done' : 'fail', message: r.ok ? (to ? `${to} is live again and healthy` : 'stopped; no current release') : this.ctx.redact(r.error ?? 'failed'), ms: Date.now() - t0 });
+      return { to, healthy: r.ok };
+    }
     this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'start', message: to ? `${why}: switching back to ${to}` : `${why}: no earlier release, stopping ${this.plan.manager.name}` });
     try {
       await this.switchTo(to);
@@ -258,6 +267,84 @@ export class HostDeployment {
       this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'fail', message: this.ctx.redact((e as Error).message), ms: Date.now() - t0 });
       return { to, healthy: false };
     }
+  }
+
+  private async blueGreenSwitchAndGate(): Promise<GateOutcome> {
+    const r = await this.blueGreenActivate(this.plan.releaseId, true);
+    if (r.ok) {
+      await this.run(['sh', '-c', scripts.MARK_LIVE, 'sh', this.plan.base, this.plan.releaseId], 'marking the release live').catch(() => undefined);
+      return { healthy: true, health: r.health };
+    }
+    // The live instance and nginx were not touched (or were put back): nothing to revert.
+    this.switched = false;
+    return { healthy: false, error: r.error, logs: r.logs, rolledBackTo: this.previous || null, rollbackHealthy: r.restored };
+  }
+
+  /**
+   * Blue-green: `target` starts on the idle instance while the live one serves, is gated,
+   * then nginx is sent to it and the old instance retires. On a failure before nginx
+   * reloads, the idle instance stops and current points back: nothing live changed.
+   */
+  private async blueGreenActivate(target: string, steps: boolean): Promise<{ ok: boolean; error?: string; logs?: string; health?: HealthResult; restored?: boolean }> {
+    const b = this.plan.blueGreen!;
+    const { base, envFileName } = this.plan;
+    const unit = (p: number): string => `${b.unitPrefix}${p}.service`;
+    const exec = (argv: string[]) => this.withReconnect((r) => r.exec(argv));
+    const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
+    const step = <T>(id: StepId, message: string, fn: () => Promise<T>, done?: (v: T) => string): Promise<T> => (steps ? this.step(id, message, fn, done) : fn());
+    const must = async (argv: string[], what: string): Promise<HostRunResult> => {
+      const r = await exec(argv);
+      if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: ${what} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+      return r;
+    };
+    const state = await must(sh(bg.READ_STATE, base, b.stateFile), 'reading the live instance');
+    const was = (/^current (.*)$/m.exec(state.stdout)?.[1] ?? '').replace(/^releases\//, '');
+    const active = Number(/^active (\d+)$/m.exec(state.stdout)?.[1]) || null;
+    if (steps) this.previous = was;
+    const idle = active === b.ports[0] ? b.ports[1] : b.ports[0];
+    const putBack = async (): Promise<boolean> => {
+      await exec(sh(bg.STOP_INSTANCE, unit(idle))).catch(() => undefined);
+      const back = was ? await exec(sh(scripts.SWITCH, base, was, envFileName, '')).catch(() => undefined) : await exec(sh(scripts.UNSWITCH, base)).catch(() => undefined);
+      return back?.code === 0;
+    };
+    this.switched = true;
+    try {
+      const sw = await step('switch', `switch to ${target}`, () => must(sh(scripts.SWITCH, base, target, envFileName, ''), 'switching current'));
+      this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
+      await step('restart', `start ${unit(idle)}`, () => must(sh(bg.START_INSTANCE, unit(idle)), `starting ${unit(idle)}`));
+      const { model } = this.plan;
+      const health = await step('health', `health gate on port ${idle}`, async () => {
+        const h = await waitHealthy(this.host.runner, { port: idle, path: model.app.healthPath, timeoutMs: model.app.healthTimeoutSeconds * 1000, intervalMs: model.app.healthIntervalMs });
+        if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${model.app.healthPath} on port ${idle} did not answer 2xx within ${model.app.healthTimeoutSeconds} s (last: ${h.last}, ${h.attempts} attempts)`);
+        return h;
+      }, (h) => `healthy after ${(h.elapsedMs / 1000).toFixed(1)} s (${h.last})`);
+      const oldWorkers = await step('nginx', `nginx to port ${idle}`, async () => {
+        await this.withReconnect((r) => r.upload(Buffer.from(b.site.content), `${b.site.path}.godeploy-tmp`, { mode: 0o644 }));
+        const flip = await must(sh(bg.FLIP_NGINX, b.include, `server 127.0.0.1:${idle};`, b.site.path, `${b.site.path}.godeploy-tmp`, b.site.enabledLink), 'nginx -t / reload');
+        return (/^workers(.*)$/m.exec(flip.stdout)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+      }, () => `nginx sends ${b.include.split('/').pop()} to 127.0.0.1:${idle}, reloaded`);
+      await step('retire', active ? `retire ${unit(active)}` : 'first instance', async () => {
+        const drained = await exec(sh(bg.DRAIN, ...oldWorkers));
+        if (/timeout/.test(drained.stdout)) this.ctx.emit({ host: this.host.alias, step: 'retire', state: 'info', message: 'nginx\'s old workers were still busy after 30 s; stopping the old instance anyway' });
+        if (active) await exec(sh(bg.STOP_INSTANCE, unit(active)));
+        await exec(['systemctl', 'enable', '--quiet', unit(idle)]);
+        await must(sh(bg.WRITE_STATE, b.stateFile, String(idle)), 'recording the live instance');
+      }, () => (active ? `${unit(active)} stopped after the old nginx workers finished; ${unit(idle)} is live` : `${unit(idle)} is live`));
+      return { ok: true, health };
+    } catch (e) {
+      const logs = await this.withReconnect((r) => r.exec(['journalctl', '--unit', unit(idle), '--lines', '50', '--no-pager', '--output', 'short-iso', ...(this.since ? ['--since', `@${this.since}`] : [])]))
+        .then((r) => this.ctx.redact(r.stdout.trim()), () => '');
+      const restored = await putBack();
+      this.switched = !restored;
+      return { ok: false, error: this.ctx.redact((e as Error).message), logs, restored };
+    }
+  }
+
+  /** Blue-green with nothing to go back to (a failed first deploy): the live instance stops, no current. */
+  private async blueGreenStopAll(): Promise<void> {
+    const b = this.plan.blueGreen!;
+    for (const p of b.ports) await this.withReconnect((r) => r.exec(['sh', '-c', bg.STOP_INSTANCE, 'sh', `${b.unitPrefix}${p}.service`]));
+    await this.withReconnect((r) => r.exec(['sh', '-c', `${scripts.UNSWITCH}; rm -f "$2"`, 'sh', this.plan.base, b.stateFile]));
   }
 
   /** After every host passed: post-deploy hooks (a failure is reported, not rolled back), record, prune. */

@@ -6,7 +6,7 @@ import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError, usageError } from '../errors';
 import { openHosts, type OpenHostOptions } from './connectHosts';
 import { planHost } from './deployPlan';
-import { hookList, serviceManagerFor } from './deploy';
+import { blueGreenFor, hookList, serviceManagerFor } from './deploy';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
 import { loadDeployEnvironment } from './hosts';
 import { acquireLock, type LockOwner } from './lock';
@@ -21,7 +21,7 @@ import type { DeployEnvironment } from './hosts';
 async function bestEffortRedactor(d: DeployEnvironment, sources: ReferenceSources | undefined): Promise<(t: string) => string> {
   if (!sources) return (t) => t;
   const soft: ReferenceSources = { env: async (n) => (await sources.env(n)) ?? '', secret: async (n) => (await sources.secret(n)) ?? '' };
-  const r = await resolveServiceEnvironment(d.config, d.name, d.env, d.model.app.port, soft).catch(() => undefined);
+  const r = await resolveServiceEnvironment(d.config, d.name, d.env, null, soft).catch(() => undefined);
   return (t) => r?.redactor.redact(t) ?? t;
 }
 
@@ -54,6 +54,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   if (req.to !== undefined && !RELEASE_ID.test(req.to)) throw usageError(`rollback --to: "${req.to}" is not a release id`, 'release ids look like 20261121T101500Z-v1.2.3; see `godeploy releases ENV`');
   const d = await loadDeployEnvironment(req.configFile, req.environment, 'rollback');
   const manager = await serviceManagerFor(d);
+  const blueGreen = await blueGreenFor(d);
   const user = req.user ?? userInfo().username;
   const redact = await bestEffortRedactor(d, req.sources);
   const opened = await openHosts(d, { ...req.hosts, token: req.token });
@@ -86,7 +87,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
         if (!target) throw new GoDeployError(`${h.alias}: no release before ${list.releases[live].id} ever went live; there is nothing to roll back to`, { hint: 'name one with --to (see `godeploy releases ENV`)', exitCode: 1 });
       }
       targets[h.alias] = target;
-      const plan = planHost({ model: d.model, base: d.base, releaseId: target, manager, keepReleases: d.env.keepReleases ?? 5, hooks: hookList(d), artifact: null, local: d.env.type === 'local' });
+      const plan = planHost({ model: d.model, base: d.base, releaseId: target, manager, keepReleases: d.env.keepReleases ?? 5, hooks: hookList(d), artifact: null, local: d.env.type === 'local', blueGreen });
       runs.set(h, new HostDeployment(h, plan, { artifactPath: '', envFileText: '', emit, redact, token: req.token }));
     }));
     problems.forEach((p, i) => {

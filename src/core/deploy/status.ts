@@ -28,7 +28,9 @@ export async function environmentStatus(req: { configFile: { file: string; exist
       const up = await h.runner.exec(['ps', '-o', 'etimes=', '-p', String(service.pid)]);
       if (up.code === 0 && /^\s*\d+\s*$/.test(up.stdout)) service.uptimeSeconds = Number(up.stdout.trim());
     }
-    const health = await waitHealthy(h.runner, { port: d.model.app.port, path: d.model.app.healthPath, timeoutMs: 0, intervalMs: 1000 });
+    // Blue-green: the live instance's port, as recorded by the last switch.
+    const active = d.model.blueGreen ? Number((await h.runner.exec(['cat', `${d.base}/.godeploy/active-port`])).stdout.trim()) || null : null;
+    const health = await waitHealthy(h.runner, { port: active ?? d.model.app.port, path: d.model.app.healthPath, timeoutMs: 0, intervalMs: 1000 });
     return { live, version: live ? live.replace(/^[^-]+-/, '') : null, releases: list.releases.length, service, health: { healthy: health.healthy, answer: health.last } };
   });
   return { environment: d.name, base: d.base, hosts };

@@ -60,8 +60,12 @@ export interface GenerateModel {
     realIpFrom: string[];
     balance: 'round-robin' | 'least_conn';
     upstreams: { address: string; weight: number; backup: boolean }[];
+    /** strategy blue-green: the upstream's servers come from this file, which each deploy rewrites. */
+    upstreamInclude: string | null;
     clientMaxBodySize: string;
   };
+  /** strategy blue-green: the two ports the instances take turns on; null for restart. */
+  blueGreen: { ports: [number, number] } | null;
   supervisor: { user: string; logDir: string; stopTimeoutSeconds: number; configFile: string };
   kubernetes: {
     image: string;
@@ -155,8 +159,10 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       realIpFrom: nginx.realIpFrom ?? [],
       balance: nginx.balance ?? 'round-robin',
       upstreams: (nginx.upstreams ?? [{ address: `127.0.0.1:${port}` }]).map((u) => ({ address: u.address, weight: u.weight ?? 1, backup: u.backup ?? false })),
+      upstreamInclude: env?.strategy === 'blue-green' ? `/etc/nginx/godeploy/${name}.upstream.conf` : null,
       clientMaxBodySize: nginx.clientMaxBodySize ?? '10M',
     },
+    blueGreen: env?.strategy === 'blue-green' ? { ports: env.blueGreen?.ports ?? [port + 1, port + 2] } : null,
     supervisor: { user: supervisor.user ?? name, logDir, stopTimeoutSeconds: seconds(supervisor.stopTimeout, 10), configFile: supervisor.configFile ?? '/etc/supervisor/supervisord.conf' },
     kubernetes: {
       image: k8s.image ?? `${name}:latest`,

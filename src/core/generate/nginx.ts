@@ -74,7 +74,10 @@ function header(model: GenerateModel): string[] {
 function upstream(name: string, n: Nginx): string[] {
   const lines = [`upstream ${name} {`];
   if (n.balance === 'least_conn') lines.push('    least_conn;');
-  for (const u of n.upstreams) {
+  if (n.upstreamInclude) {
+    lines.push('    # Blue-green: each deploy rewrites this file with the live instance, then reloads nginx.', `    include ${n.upstreamInclude};`);
+  }
+  for (const u of n.upstreamInclude ? [] : n.upstreams) {
     const params = [u.weight !== 1 ? `weight=${u.weight}` : '', u.backup ? 'backup' : ''].filter(Boolean);
     lines.push(`    server ${[u.address, ...params].join(' ')};`);
   }

@@ -1,0 +1,171 @@
+// strategy blue-green on a real systemd host with nginx (in a network namespace of its own):
+// while a load loop sends requests through nginx, five deploys switch between the two
+// instances of the template unit, a release failing its health check never receives
+// traffic, and rollback switches back: no request fails, and each switch serves the new build.
+import { strict as assert } from 'node:assert';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { fixtureModules, repoRoot } from '../support/paths';
+import { goEnv } from './fixtures/go';
+import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
+import { run, tempDir, type RunResult } from './fixtures/util';
+
+const cli = join(repoRoot, 'out', 'src', 'cli', 'main.js');
+
+/**
+ * Requests nginx on the host in a loop over keep-alive connections, counting answers by
+ * build and every failure. When nginx reloads, its old workers close their idle keep-alive
+ * connections; a GET sent on one at that instant finds it closed or reset, and HTTP clients
+ * retry such a request on a new connection (RFC 9112 9.3.1; Node documents exactly this
+ * with req.reusedSocket, browsers and Go's net/http do it). The loop does the same, once,
+ * and counts it: a retry that fails, an error on a fresh connection, or any non-200 answer
+ * is a failed request.
+ */
+class LoadLoop {
+  ok = 0;
+  retried = 0;
+  failures: string[] = [];
+  builds = new Map<string, number>();
+  private running = true;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  private loop: Promise<void>;
+  constructor(private readonly host: string) {
+    this.loop = (async () => {
+      while (this.running) {
+        let r = await this.get(this.agent);
+        if (r.error && r.reused) { this.retried++; r = await this.get(false); }
+        if (r.error || r.status !== 200) { this.failures.push(r.error ?? `${r.status} ${r.body.slice(0, 80)}`); continue; }
+        this.ok++;
+        const build = r.body.trim().split(' ')[1] ?? r.body;
+        this.builds.set(build, (this.builds.get(build) ?? 0) + 1);
+      }
+    })();
+  }
+  private get(agent: Agent | false): Promise<{ status?: number; body: string; error?: string; reused: boolean }> {
+    return new Promise((resolve) => {
+      const req = request({ host: this.host, port: 80, path: '/', agent, timeout: 5000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { body += d; });
+        res.on('end', () => resolve({ status: res.statusCode, body, reused: req.reusedSocket }));
+        res.on('error', (e) => resolve({ body, error: e.message, reused: req.reusedSocket }));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (e: NodeJS.ErrnoException) => resolve({ body: '', error: `${e.code ?? ''} ${e.message}`, reused: req.reusedSocket }));
+      req.end();
+    });
+  }
+  async stop(): Promise<void> { this.running = false; await this.loop; this.agent.destroy(); }
+}
+
+describe('blue-green deploys behind nginx on a real systemd host: no failed request', function () {
+  this.timeout(900_000);
+  const work = tempDir('deploy-bluegreen');
+  let host: SystemdHost;
+  let buildNo = 0;
+
+  const godeploy = (args: string[]): Promise<RunResult> => run(process.execPath, [cli, '-C', work.path, ...args], { timeoutMs: 300_000, env: goEnv() });
+  const remote = async (cmd: string): Promise<string> => {
+    const r = await host.exec(cmd);
+    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const nextBuild = (): string => {
+    const f = join(work.path, 'main.go');
+    const b = `bg-${++buildNo}`;
+    writeFileSync(f, readFileSync(f, 'utf8').replace(/const build = "[^"]*"/, `const build = "${b}"`));
+    return b;
+  };
+  const serving = async (): Promise<string> => (await (await fetch(`http://${host.address}/`)).text()).trim().split(' ')[1];
+  const writeConfig = (env: string[] = []): void => writeFileSync(join(work.path, 'godeploy.yaml'), [
+    'app:', '  name: deployapp', '  port: 8080', '  healthCheck:', '    path: /healthz', '    timeout: 5s', '    interval: 200ms',
+    'environments:', '  prod:', '    type: ssh', '    hosts:',
+    `      - host: ${host.host}\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`,
+    '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    strategy: blue-green', '    blueGreen:', '      ports: [8081, 8082]',
+    '    nginx:', '      listen: 80',
+    ...(env.length ? ['    env:', ...env.map((l) => `      ${l}`)] : []), '',
+  ].join('\n'));
+
+  before(async () => {
+    host = await startSystemdHost({ network: 'private' });
+    cpSync(join(fixtureModules, 'deployapp'), work.path, { recursive: true });
+    cpSync(host.knownHostsFile, join(work.path, 'known_hosts'));
+    writeConfig();
+  });
+  after(async () => {
+    await host?.stop();
+    work.remove();
+  });
+
+  it('first deploy: the template unit runs on the first port, nginx (site + include) sends traffic to it', async () => {
+    const b = nextBuild();
+    const r = await godeploy(['deploy', 'prod']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /restart: start deployapp@8081\.service/);
+    assert.equal(await remote('systemctl is-active deployapp@8081.service'), 'active');
+    assert.equal(await remote('cat /opt/deployapp/.godeploy/active-port'), '8081');
+    assert.equal(await remote('cat /etc/nginx/godeploy/deployapp.upstream.conf'), 'server 127.0.0.1:8081;');
+    assert.equal(await remote('readlink /etc/nginx/sites-enabled/deployapp.conf'), '../sites-available/deployapp.conf');
+    assert.equal(await serving(), b);
+  });
+
+  it('five deploys under a steady load through nginx: zero failed requests, each switch serves the new build on the other port', async () => {
+    const load = new LoadLoop(host.address);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const before = await remote('cat /opt/deployapp/.godeploy/active-port');
+        const b = nextBuild();
+        const r = await godeploy(['deploy', 'prod']);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        // The old instance stops only once nginx's old workers are done (not after a fixed wait).
+        const retire = Number(/retire: .* \((\d+\.\d) s\)$/m.exec(r.stdout)?.[1]);
+        assert.ok(retire < 10, `retiring the old instance took ${retire} s:\n${r.stdout}`);
+        const after = await remote('cat /opt/deployapp/.godeploy/active-port');
+        assert.notEqual(after, before, 'the instances take turns');
+        assert.equal(await remote(`systemctl is-active deployapp@${before}.service || true`), 'inactive', 'the old instance is stopped');
+        assert.equal(await serving(), b);
+      }
+    } finally {
+      await load.stop();
+    }
+    assert.deepEqual(load.failures, [], `${load.failures.length} of ${load.ok + load.failures.length} requests failed (${load.retried} retried on a new connection)`);
+    assert.ok(load.ok > 50, `only ${load.ok} requests made it through: the loop did not exercise the switches`);
+    assert.ok(load.builds.size >= 5, `answers came from ${load.builds.size} builds: ${[...load.builds.keys()].join(', ')}`);
+  });
+
+  it('a release failing its health check never gets traffic: exit 1, the live instance keeps serving, zero failed requests', async () => {
+    const live = await serving();
+    const port = await remote('cat /opt/deployapp/.godeploy/active-port');
+    writeConfig(['DEPLOYAPP_FAIL_HEALTH: "1"']);
+    const load = new LoadLoop(host.address);
+    try {
+      nextBuild();
+      const r = await godeploy(['deploy', 'prod']);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stdout, /failing the health check on purpose/);
+    } finally {
+      await load.stop();
+      writeConfig();
+    }
+    assert.deepEqual(load.failures, []);
+    assert.deepEqual([...load.builds.keys()], [live], 'only the live build answered');
+    assert.equal(await remote('cat /opt/deployapp/.godeploy/active-port'), port);
+    assert.equal(await remote('cat /etc/nginx/godeploy/deployapp.upstream.conf'), `server 127.0.0.1:${port};`);
+  });
+
+  it('rollback switches instances the same way, with no failed request; status reports the live instance healthy', async () => {
+    const load = new LoadLoop(host.address);
+    let r: RunResult;
+    try {
+      r = await godeploy(['rollback', 'prod']);
+    } finally {
+      await load.stop();
+    }
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(await serving(), `bg-${buildNo - 2}`);
+    assert.deepEqual(load.failures, []);
+    const s = await godeploy(['status', 'prod', '--json']);
+    assert.equal(s.code, 0, s.stdout);
+  });
+});
