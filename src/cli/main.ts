@@ -36,7 +36,7 @@ Commands:
   lock status|release ENV [--json] [--force]
                                             the deploy lock on every host: who holds it, release it
   releases ENV [--json]                     the releases on every host, the live one marked
-  deploy ENV [--dry-run] [--json]           build, upload, switch behind the health gate, roll back on failure
+  deploy ENV [--dry-run] [--force] [--json] build, upload, switch behind the health gate, roll back on failure
   rollback ENV [--to RELEASE] [--json]      back to the previous (or named) release, health-gated
   status ENV [--json]                       live release, service state, uptime and health per host
 
@@ -61,7 +61,7 @@ const commandOptions: Record<string, string[]> = {
   doctor: ['json', 'accept-new-host-key'],
   lock: ['json', 'force', 'accept-new-host-key'],
   releases: ['json', 'accept-new-host-key'],
-  deploy: ['json', 'dry-run', 'accept-new-host-key'],
+  deploy: ['json', 'dry-run', 'force', 'accept-new-host-key'],
   rollback: ['json', 'to', 'accept-new-host-key'],
   status: ['json', 'accept-new-host-key'],
 };
@@ -164,7 +164,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     case 'releases':
       return runReleases(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
     case 'deploy':
-      return runDeploy(io, g, args, { json: values.json === true, dryRun: values['dry-run'] === true, acceptNewHostKey: values['accept-new-host-key'] === true });
+      return runDeploy(io, g, args, { json: values.json === true, dryRun: values['dry-run'] === true, force: values.force === true, acceptNewHostKey: values['accept-new-host-key'] === true });
     case 'rollback':
       return runRollback(io, g, args, { json: values.json === true, to: values.to, acceptNewHostKey: values['accept-new-host-key'] === true });
     case 'status':

@@ -515,7 +515,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       assert.equal(info.env.SECRET_VALUE, canary);
       // The same again as --json, and the read-only commands.
       await app.laterSecondThanReleases();
-      const j = await app.cli(['deploy', 'dev', '--json'], { CANARY: canary });
+      const j = await app.cli(['deploy', 'dev', '--json', '--force'], { CANARY: canary });
       assert.equal(j.code, 0, j.out + j.err);
       outputs.push(j.out, j.err);
       for (const args of [['status', 'dev'], ['status', 'dev', '--json'], ['releases', 'dev'], ['releases', 'dev', '--json'], ['lock', 'status', 'dev'], ['deploy', 'dev', '--dry-run']]) {
@@ -610,7 +610,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       const req = { configFile: { file: join(app.dir, 'godeploy.yaml'), exists: true }, environment: 'dev', sources: environmentSources(goEnv()), buildEnv: goEnv() };
       const first = await deploy({ ...req, now: new Date(second0 + 100) });
       assert.ok(first.ok, JSON.stringify(first.hosts));
-      const second = await deploy({ ...req, now: new Date(second0 + 700) });
+      const second = await deploy({ ...req, now: new Date(second0 + 700), force: true });
       assert.ok(second.ok, `second deploy in the same second failed: ${JSON.stringify(second.hosts.map((h) => h.error))}`);
       assert.notEqual(second.releaseId, first.releaseId);
       assert.equal(readlinkSync(join(app.base, 'current')), `releases/${second.releaseId}`);

@@ -53,8 +53,8 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     const f = join(work.path, 'main.go');
     writeFileSync(f, readFileSync(f, 'utf8').replace(/const build = "[^"]*"/, `const build = "${b}"`));
   };
-  const deployOk = async (what: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> => {
-    const r = await godeploy(['deploy', 'prod'], env);
+  const deployOk = async (what: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []): Promise<RunResult> => {
+    const r = await godeploy(['deploy', 'prod', ...flags], env);
     assert.equal(r.code, 0, `${what}: ${r.stdout}\n${r.stderr}`);
     const id = /live on (\S+)/.exec(r.stdout)?.[1];
     assert.ok(id, r.stdout);
@@ -119,8 +119,19 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.equal(await remote('test -e /opt/deployapp/.godeploy/lock && echo held || echo free'), 'free');
   });
 
-  it('unchanged redeploy links the executable from the earlier release instead of uploading it', async () => {
-    const r = await deployOk('unchanged redeploy');
+  it('an unchanged redeploy changes nothing: no new release, no restart, exit 0', async () => {
+    const before = await info();
+    const r = await godeploy(['deploy', 'prod']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`switch: skip ${releasesSeen[0]} is live with this executable, env file and service definition, and healthy`));
+    assert.match(r.stdout, /nothing to do, every host already runs this build with this environment \(--force redeploys\)/);
+    assert.equal(await live(), `releases/${releasesSeen[0]}`);
+    assert.equal((await info()).pid, before.pid, 'the service was restarted');
+    assert.equal(await remote('ls /opt/deployapp/releases | wc -l'), '1');
+  });
+
+  it('--force redeploys the same build: a new release links the executable from the earlier one instead of uploading it', async () => {
+    const r = await deployOk('unchanged redeploy', {}, ['--force']);
     assert.match(r.stdout, /binary: linked from release (\S+) \(same sha256, nothing uploaded\)/);
     assert.match(r.stdout, /deployapp\.service unchanged/);
     const [a, b] = releasesSeen.slice(-2).map((id) => `/opt/deployapp/releases/${id}/deployapp`);
@@ -190,13 +201,14 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
 
   it('hooks: preDeploy runs in the new release with its environment before the switch; a failing one stops the deploy before the switch', async () => {
     writeConfig({ hooks: ['hooks:', '  preDeploy:', '    - printf "%s|%s" "$PWD" "$PLAIN" > /tmp/pre-hook', '  postDeploy:', '    - readlink /opt/deployapp/current > /tmp/post-hook'] });
-    await deployOk('deploy with hooks');
+    // Only the hooks changed: the build is already live, so --force makes a release for them to run in.
+    await deployOk('deploy with hooks', {}, ['--force']);
     const id = releasesSeen[releasesSeen.length - 1];
     assert.equal(await remote('cat /tmp/pre-hook'), `/opt/deployapp/releases/${id}|plain value`);
     assert.equal(await remote('cat /tmp/post-hook'), `releases/${id}`);
     const before = await live();
     writeConfig({ hooks: ['hooks:', '  preDeploy:', '    - echo migration failed >&2; exit 3'] });
-    const r = await godeploy(['deploy', 'prod']);
+    const r = await godeploy(['deploy', 'prod', '--force']);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /hooks\.preDeploy\[0\].*failed with exit 3/);
     assert.match(r.stdout, /migration failed/);
@@ -220,10 +232,10 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
   it('a second deploy while one runs is refused with "locked by"', async () => {
     // A slow preDeploy hook keeps the first one holding the lock.
     writeConfig({ hooks: ['hooks:', '  preDeploy:', '    - sleep 6'] });
-    const a = godeploy(['deploy', 'prod']);
+    const a = godeploy(['deploy', 'prod', '--force']);
     // Start the second once the first holds the lock.
     for (let i = 0; i < 200 && (await host.exec('test -d /opt/deployapp/.godeploy/lock')).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
-    const b = await godeploy(['deploy', 'prod']);
+    const b = await godeploy(['deploy', 'prod', '--force']);
     const ra = await a;
     assert.equal(ra.code, 0, ra.stdout + ra.stderr);
     assert.equal(b.code, 1);

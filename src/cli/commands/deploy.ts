@@ -6,7 +6,7 @@ import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
-export const deployHelp = `godeploy deploy ENV [--dry-run] [--json] [--accept-new-host-key]
+export const deployHelp = `godeploy deploy ENV [--dry-run] [--force] [--json] [--accept-new-host-key]
   Builds the module for each host's platform and deploys it to every host of environment
   ENV: preflight checks, the deploy lock, the executable uploaded into a new release folder
   (or linked from an earlier release with the same sha256), the env file (mode 0600), the
@@ -16,6 +16,9 @@ export const deployHelp = `godeploy deploy ENV [--dry-run] [--json] [--accept-ne
   rollout.batch deploys in rolling batches; rollout.parallel limits hosts at once. A failing
   hooks.postDeploy command is reported and makes the exit 1, but the release stays live.
   --dry-run prints the plan (every command and file, no secret values) and touches nothing.
+  When every host's live release already runs this executable with this env file and
+  service definition and is healthy, nothing is switched or restarted (exit 0); --force
+  deploys anyway.
   Ctrl-C before the switch stops cleanly; after it, the health gate finishes and the hosts
   are rolled back. \${env:NAME} and \${secret:NAME} are read from this environment.
   Exit 0 when every host is live on the new release, 1 otherwise, 2 for usage/config errors.`;
@@ -37,6 +40,11 @@ export function eventPrinter(io: CliIO): (e: DeployEvent) => void {
 }
 
 export function printSummary(io: CliIO, r: DeployResult, verb: string): void {
+  if (r.alreadyLive) {
+    for (const h of r.hosts) io.out(`${h.host} (${h.address}): live on ${h.previous} (unchanged)`);
+    io.out(`${verb} to ${r.environment}: nothing to do, every host already runs this build with this environment (--force redeploys) (${(r.durationMs / 1000).toFixed(1)} s)`);
+    return;
+  }
   for (const h of r.hosts) {
     const what = { live: `live on ${r.releaseId}`, 'rolled-back': `rolled back${h.previous ? ` to ${h.previous}` : ''}`, failed: 'FAILED', unchanged: 'unchanged' }[h.result];
     io.out(`${h.host} (${h.address}): ${what}${h.error && h.result !== 'live' ? `: ${h.error}` : ''}${h.hint && h.result !== 'live' ? `\n  hint: ${h.hint}` : ''}`);
@@ -45,7 +53,7 @@ export function printSummary(io: CliIO, r: DeployResult, verb: string): void {
   io.out(r.ok ? `${verb} ${r.releaseId} to ${r.environment}: done in ${(r.durationMs / 1000).toFixed(1)} s` : `${verb} ${r.releaseId} to ${r.environment}: ${r.cancelled ? 'cancelled' : 'FAILED'} after ${(r.durationMs / 1000).toFixed(1)} s`);
 }
 
-export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; dryRun: boolean; acceptNewHostKey: boolean }): Promise<number> {
+export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; dryRun: boolean; force?: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;
   if (!envName) throw usageError('deploy: which environment?', 'godeploy deploy ENV (see `godeploy deploy --help`)');
   if (extra.length) throw usageError(`deploy: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
@@ -54,7 +62,7 @@ export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], fla
   process.once('SIGINT', onSigint);
   try {
     const r = await deploy({
-      configFile: await resolveConfigPath(g), environment: envName, dryRun: flags.dryRun,
+      configFile: await resolveConfigPath(g), environment: envName, dryRun: flags.dryRun, force: flags.force,
       sources: environmentSources(io.env), hosts: { acceptNewHostKey: flags.acceptNewHostKey }, token: cancel.token,
       emit: flags.json ? undefined : eventPrinter(io), buildEnv: io.env,
     });

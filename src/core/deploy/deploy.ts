@@ -7,7 +7,6 @@ import { hostname, userInfo } from 'node:os';
 import * as path from 'node:path';
 import type { CancellationTokenLike } from '../cancellation';
 import type { ReferenceSources } from '../config/references';
-import { runBuild } from '../build/build';
 import { hostTarget } from '../build/targets';
 import type { BuiltArtifact } from '../build/types';
 import { versionInfo } from '../build/version';
@@ -15,6 +14,8 @@ import { GoDeployError } from '../errors';
 import { renderFiles } from '../generate/generate';
 import { renderSystemdUnit } from '../generate/systemd';
 import { blueGreenManager, blueGreenPlan, type BlueGreenPlan } from './blueGreen';
+import { DeployBuilds, knownTarget } from './deployBuild';
+import { alreadyLive } from './unchanged';
 import { openHosts, type OpenHostOptions } from './connectHosts';
 import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
 import { doctorChecks, runChecks } from './doctor';
@@ -33,6 +34,8 @@ export interface DeployRequest {
   configFile: { file: string; exists: boolean };
   environment: string;
   dryRun?: boolean;
+  /** Deploy even when every host already runs this build with this environment (a new release, a restart). */
+  force?: boolean;
   /** Where ${env:…} and ${secret:…} come from (the CLI: its environment; the editor: SecretStorage too). */
   sources: ReferenceSources;
   hosts?: Omit<OpenHostOptions, 'token'>;
@@ -52,6 +55,8 @@ export interface DeployResult {
   ok: boolean;
   cancelled: boolean;
   dryRun: boolean;
+  /** Every host already ran this build with this environment, healthy: nothing was changed. */
+  alreadyLive: boolean;
   /** The plan as --dry-run prints it. */
   plan: string;
   hosts: HostDeployResult[];
@@ -110,11 +115,14 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     ...aliases.map((a) => describeHostPlan(a, planFor(null))),
   ].join('\n');
   const result = (ok: boolean, hosts: HostDeployResult[], extra: Partial<DeployResult> = {}): DeployResult => ({
-    environment: d.name, releaseId: id, version: info.version, ok, cancelled: false, dryRun: false, plan: planText, hosts, warnings: [], durationMs: Date.now() - t0, ...extra,
+    environment: d.name, releaseId: id, version: info.version, ok, cancelled: false, dryRun: false, alreadyLive: false, plan: planText, hosts, warnings: [], durationMs: Date.now() - t0, ...extra,
   });
   if (req.dryRun) return result(true, [], { dryRun: true });
 
   const user = req.user ?? userInfo().username;
+  const builds = new DeployBuilds(d, { token: req.token, onOutput: req.onBuildOutput, env: req.buildEnv, emit });
+  const early = knownTarget(d);
+  if (early) void builds.build([early]);
   emit({ host: '*', step: 'connect', state: 'start', message: `connecting to ${aliases.join(', ')}` });
   const opened = await openHosts(d, { ...req.hosts, token: req.token });
   const closeAll = (): void => { for (const o of opened) if (o.ok) o.close(); };
@@ -151,17 +159,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       targets.set(h, configured ?? p.id);
     }));
     const needed = [...new Set(targets.values())];
-    const buildP = (async () => {
-      emit({ host: '*', step: 'build', state: 'start', message: `go build ${needed.join(', ')}` });
-      const b0 = Date.now();
-      const built = await runBuild({
-        moduleDir: d.moduleDir, config: d.config, inspection: d.inspection, targets: needed,
-        outDir: path.join(d.moduleDir, 'dist', 'deploy', d.name), token: req.token, onOutput: req.onBuildOutput, env: req.buildEnv,
-      });
-      emit({ host: '*', step: 'build', state: 'done', message: built.artifacts.map((a) => `${a.target} ${a.file}`).join(', '), ms: Date.now() - b0 });
-      return built;
-    })();
-    buildP.catch(() => undefined);
+    const buildP = builds.build(needed);
     const checks = await Promise.allSettled(hosts.map(async (h) => {
       const p0 = Date.now();
       emit({ host: h.alias, step: 'preflight', state: 'start', message: 'preflight checks' });
@@ -189,15 +187,25 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       emit({ host: h.alias, step: 'lock', state: 'done', message: 'lock taken', ms: Date.now() - l0 });
     }));
     checks.forEach((c, i) => { if (c.status === 'rejected') { fail(hosts[i], c.reason); emit({ host: hosts[i].alias, step: 'preflight', state: 'fail', message: redact((c.reason as Error).message) }); } });
-    let built;
-    try {
-      built = await buildP;
-    } catch (e) {
-      emit({ host: '*', step: 'build', state: 'fail', message: (e as Error).message });
-      throw e;
-    }
+    const built = await buildP;
     if (checks.some((c) => c.status === 'rejected')) return result(false, [...outcome.values()]);
     const artifactFor = (h: DeployHost): BuiltArtifact => built.artifacts.find((a) => a.target === targets.get(h))!;
+
+    // Nothing changed anywhere (same executable, env file and definition, live and healthy): done.
+    if (!req.force) {
+      const live = await Promise.all(hosts.map((h) => alreadyLive(h.runner, {
+        base: d.base, name: d.model.app.name, binarySha256: artifactFor(h).sha256, envFileName: `${d.model.app.name}.env`, envFileText,
+        files: [...(manager.definition ? [manager.definition] : []), ...(blueGreen ? [{ path: blueGreen.site.path, content: blueGreen.site.content }] : [])],
+        healthPath: d.model.app.healthPath, port: blueGreen ? { file: blueGreen.stateFile } : d.model.app.port,
+      }).catch(() => null)));
+      if (live.every((x) => x !== null)) {
+        hosts.forEach((h, i) => {
+          Object.assign(outcome.get(h)!, { result: 'unchanged', previous: live[i] });
+          emit({ host: h.alias, step: 'switch', state: 'skip', message: `${live[i]} is live with this executable, env file and service definition, and healthy: nothing to switch` });
+        });
+        return result(true, [...outcome.values()], { alreadyLive: true });
+      }
+    }
 
     // Phase A: every host gets the complete release; nothing live changes.
     const runs = new Map<DeployHost, HostDeployment>();

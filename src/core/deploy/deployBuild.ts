@@ -1,0 +1,59 @@
+// The build a deploy needs: one per distinct host platform, into dist/deploy/<env>. When the
+// platform is known before connecting (type local, or a single build.targets entry), the
+// build starts at once, alongside the connections and the preflight checks.
+import * as path from 'node:path';
+import { runBuild } from '../build/build';
+import { hostTarget } from '../build/targets';
+import type { BuildResult } from '../build/types';
+import type { CancellationTokenLike } from '../cancellation';
+import type { DeployEvent } from './hostDeploy';
+import type { DeployEnvironment } from './hosts';
+
+export interface DeployBuildOptions {
+  token?: CancellationTokenLike;
+  onOutput?: (target: string, text: string) => void;
+  env?: NodeJS.ProcessEnv;
+  emit(e: DeployEvent): void;
+}
+
+/** The target every host will need, when it is known without asking the hosts. */
+export function knownTarget(d: DeployEnvironment): string | undefined {
+  if (d.env.type === 'local') return hostTarget();
+  const configured = d.config.build?.targets ?? [];
+  return configured.length === 1 ? configured[0] : undefined;
+}
+
+export class DeployBuilds {
+  private readonly builds = new Map<string, Promise<BuildResult>>();
+
+  constructor(private readonly d: DeployEnvironment, private readonly o: DeployBuildOptions) {}
+
+  /** Builds `targets` (once per set; an early build of the same set is reused). */
+  build(targets: string[]): Promise<BuildResult> {
+    const key = [...targets].sort().join(',');
+    let p = this.builds.get(key);
+    if (!p) {
+      p = this.run(targets);
+      p.catch(() => undefined);
+      this.builds.set(key, p);
+    }
+    return p;
+  }
+
+  private async run(targets: string[]): Promise<BuildResult> {
+    const { d, o } = this;
+    o.emit({ host: '*', step: 'build', state: 'start', message: `go build ${targets.join(', ')}` });
+    const b0 = Date.now();
+    try {
+      const built = await runBuild({
+        moduleDir: d.moduleDir, config: d.config, inspection: d.inspection, targets,
+        outDir: path.join(d.moduleDir, 'dist', 'deploy', d.name), token: o.token, onOutput: o.onOutput, env: o.env,
+      });
+      o.emit({ host: '*', step: 'build', state: 'done', message: built.artifacts.map((a) => `${a.target} ${a.file}`).join(', '), ms: Date.now() - b0 });
+      return built;
+    } catch (e) {
+      o.emit({ host: '*', step: 'build', state: 'fail', message: (e as Error).message });
+      throw e;
+    }
+  }
+}
