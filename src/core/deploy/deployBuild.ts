@@ -47,7 +47,7 @@ export class DeployBuilds {
     try {
       const built = await runBuild({
         moduleDir: d.moduleDir, config: d.config, inspection: d.inspection, targets,
-        outDir: path.join(d.moduleDir, 'dist', 'deploy', d.name), token: o.token, onOutput: o.onOutput, env: o.env,
+        outDir: path.join(d.moduleDir, 'dist', 'deploy', d.name), linkDir: path.join(d.moduleDir, 'dist', 'deploy', d.name, '.link'), token: o.token, onOutput: o.onOutput, env: o.env,
       });
       o.emit({ host: '*', step: 'build', state: 'done', message: built.artifacts.map((a) => `${a.target} ${a.file}`).join(', '), ms: Date.now() - b0 });
       return built;

@@ -9,7 +9,7 @@ import { formatBytes } from '../format';
 import type { HostPlan, StepId } from './deployPlan';
 import { waitHealthy, type HealthResult } from './health';
 import type { HostRunner, HostRunResult } from './hostRunner';
-import * as bg from './blueGreen';
+import { activateOnIdleInstance, stopAllInstances, type ActivateResult, type InstanceSwitchHost } from './blueGreenSwitch';
 import * as scripts from './releaseScripts';
 
 export type DeployEventState = 'start' | 'done' | 'skip' | 'fail' | 'info';
@@ -280,71 +280,30 @@ export class HostDeployment {
     return { healthy: false, error: r.error, logs: r.logs, rolledBackTo: this.previous || null, rollbackHealthy: r.restored };
   }
 
-  /**
-   * Blue-green: `target` starts on the idle instance while the live one serves, is gated,
-   * then nginx is sent to it and the old instance retires. On a failure before nginx
-   * reloads, the idle instance stops and current points back: nothing live changed.
-   */
-  private async blueGreenActivate(target: string, steps: boolean): Promise<{ ok: boolean; error?: string; logs?: string; health?: HealthResult; restored?: boolean }> {
-    const b = this.plan.blueGreen!;
-    const { base, envFileName } = this.plan;
-    const unit = (p: number): string => `${b.unitPrefix}${p}.service`;
-    const exec = (argv: string[]) => this.withReconnect((r) => r.exec(argv));
-    const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
-    const step = <T>(id: StepId, message: string, fn: () => Promise<T>, done?: (v: T) => string): Promise<T> => (steps ? this.step(id, message, fn, done) : fn());
-    const must = async (argv: string[], what: string): Promise<HostRunResult> => {
-      const r = await exec(argv);
-      if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: ${what} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
-      return r;
+  /** The view of this host the blue-green switch works through (reconnecting, with step events). */
+  private instances(steps: boolean): InstanceSwitchHost {
+    return {
+      alias: this.host.alias,
+      runner: () => this.host.runner,
+      exec: (argv) => this.withReconnect((r) => r.exec(argv)),
+      upload: (data, path, mode) => this.withReconnect((r) => r.upload(data, path, { mode })),
+      step: (id, message, fn, done) => (steps ? this.step(id, message, fn, done) : fn()),
+      info: (step, message) => this.ctx.emit({ host: this.host.alias, step, state: 'info', message }),
+      redact: (t) => this.ctx.redact(t),
     };
-    const state = await must(sh(bg.READ_STATE, base, b.stateFile), 'reading the live instance');
-    const was = (/^current (.*)$/m.exec(state.stdout)?.[1] ?? '').replace(/^releases\//, '');
-    const active = Number(/^active (\d+)$/m.exec(state.stdout)?.[1]) || null;
-    if (steps) this.previous = was;
-    const idle = active === b.ports[0] ? b.ports[1] : b.ports[0];
-    const putBack = async (): Promise<boolean> => {
-      await exec(sh(bg.STOP_INSTANCE, unit(idle))).catch(() => undefined);
-      const back = was ? await exec(sh(scripts.SWITCH, base, was, envFileName, '')).catch(() => undefined) : await exec(sh(scripts.UNSWITCH, base)).catch(() => undefined);
-      return back?.code === 0;
-    };
-    this.switched = true;
-    try {
-      const sw = await step('switch', `switch to ${target}`, () => must(sh(scripts.SWITCH, base, target, envFileName, ''), 'switching current'));
-      this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
-      await step('restart', `start ${unit(idle)}`, () => must(sh(bg.START_INSTANCE, unit(idle)), `starting ${unit(idle)}`));
-      const { model } = this.plan;
-      const health = await step('health', `health gate on port ${idle}`, async () => {
-        const h = await waitHealthy(this.host.runner, { port: idle, path: model.app.healthPath, timeoutMs: model.app.healthTimeoutSeconds * 1000, intervalMs: model.app.healthIntervalMs });
-        if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${model.app.healthPath} on port ${idle} did not answer 2xx within ${model.app.healthTimeoutSeconds} s (last: ${h.last}, ${h.attempts} attempts)`);
-        return h;
-      }, (h) => `healthy after ${(h.elapsedMs / 1000).toFixed(1)} s (${h.last})`);
-      const oldWorkers = await step('nginx', `nginx to port ${idle}`, async () => {
-        await this.withReconnect((r) => r.upload(Buffer.from(b.site.content), `${b.site.path}.godeploy-tmp`, { mode: 0o644 }));
-        const flip = await must(sh(bg.FLIP_NGINX, b.include, `server 127.0.0.1:${idle};`, b.site.path, `${b.site.path}.godeploy-tmp`, b.site.enabledLink), 'nginx -t / reload');
-        return (/^workers(.*)$/m.exec(flip.stdout)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
-      }, () => `nginx sends ${b.include.split('/').pop()} to 127.0.0.1:${idle}, reloaded`);
-      await step('retire', active ? `retire ${unit(active)}` : 'first instance', async () => {
-        const drained = await exec(sh(bg.DRAIN, ...oldWorkers));
-        if (/timeout/.test(drained.stdout)) this.ctx.emit({ host: this.host.alias, step: 'retire', state: 'info', message: 'nginx\'s old workers were still busy after 30 s; stopping the old instance anyway' });
-        if (active) await exec(sh(bg.STOP_INSTANCE, unit(active)));
-        await exec(['systemctl', 'enable', '--quiet', unit(idle)]);
-        await must(sh(bg.WRITE_STATE, b.stateFile, String(idle)), 'recording the live instance');
-      }, () => (active ? `${unit(active)} stopped after the old nginx workers finished; ${unit(idle)} is live` : `${unit(idle)} is live`));
-      return { ok: true, health };
-    } catch (e) {
-      const logs = await this.withReconnect((r) => r.exec(['journalctl', '--unit', unit(idle), '--lines', '50', '--no-pager', '--output', 'short-iso', ...(this.since ? ['--since', `@${this.since}`] : [])]))
-        .then((r) => this.ctx.redact(r.stdout.trim()), () => '');
-      const restored = await putBack();
-      this.switched = !restored;
-      return { ok: false, error: this.ctx.redact((e as Error).message), logs, restored };
-    }
   }
 
-  /** Blue-green with nothing to go back to (a failed first deploy): the live instance stops, no current. */
+  private async blueGreenActivate(target: string, steps: boolean): Promise<ActivateResult> {
+    this.switched = true;
+    const r = await activateOnIdleInstance(this.instances(steps), this.plan, target);
+    if (steps && r.was !== undefined) this.previous = r.was;
+    this.since = r.since ?? this.since;
+    this.switched = r.ok || !r.restored;
+    return r;
+  }
+
   private async blueGreenStopAll(): Promise<void> {
-    const b = this.plan.blueGreen!;
-    for (const p of b.ports) await this.withReconnect((r) => r.exec(['sh', '-c', bg.STOP_INSTANCE, 'sh', `${b.unitPrefix}${p}.service`]));
-    await this.withReconnect((r) => r.exec(['sh', '-c', `${scripts.UNSWITCH}; rm -f "$2"`, 'sh', this.plan.base, b.stateFile]));
+    await stopAllInstances(this.instances(false), this.plan);
   }
 
   /** After every host passed: post-deploy hooks (a failure is reported, not rolled back), record, prune. */
