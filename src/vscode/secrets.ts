@@ -66,3 +66,34 @@ export function editorReferenceSources(ctx: GoDeployContext, purpose: string): R
     },
   };
 }
+
+// Passphrases of encrypted SSH identity files: one SecretStorage entry per key file (its
+// absolute path in the key), kept only when the user says so after it decrypted the key.
+const PASSPHRASE_PREFIX = 'godeploy.sshKeyPassphrase:';
+
+export async function storedKeyPassphrase(ctx: GoDeployContext, keyFile: string): Promise<string | undefined> {
+  const value = await ctx.extension.secrets.get(PASSPHRASE_PREFIX + keyFile);
+  if (value !== undefined) ctx.log.redact(value);
+  return value;
+}
+
+export async function storeKeyPassphrase(ctx: GoDeployContext, keyFile: string, passphrase: string): Promise<void> {
+  ctx.log.redact(passphrase);
+  await ctx.extension.secrets.store(PASSPHRASE_PREFIX + keyFile, passphrase);
+}
+
+export async function forgetKeyPassphrase(ctx: GoDeployContext, keyFile: string): Promise<void> {
+  await ctx.extension.secrets.delete(PASSPHRASE_PREFIX + keyFile);
+}
+
+/** Asks for the passphrase of an encrypted SSH key with a password box; undefined when the user cancels. */
+export async function askKeyPassphrase(keyFile: string, attempt: number, attempts: number): Promise<string | undefined> {
+  return vscode.window.showInputBox({
+    title: `Go Deploy: passphrase for ${keyFile}`,
+    prompt: attempt > 1
+      ? `That passphrase does not decrypt ${keyFile}. Try again (${attempt} of ${attempts}); Escape skips this key.`
+      : `The SSH key ${keyFile} is encrypted: enter its passphrase (Escape skips this key).`,
+    password: true,
+    ignoreFocusOut: true,
+  });
+}

@@ -116,6 +116,10 @@ export interface EnvironmentConfig {
   type: EnvironmentType;
   hosts?: HostConfig[];
   knownHostsFile?: string;
+  /** ssh_config file read by `ssh -G -F` for this environment's hosts (and their ProxyJump hops), relative to godeploy.yaml. */
+  sshConfigFile?: string;
+  /** Negotiate zlib compression on the SSH connections (slow links). */
+  compression?: boolean;
   path?: string;
   processManager?: 'systemd' | 'supervisor' | 'none';
   keepReleases?: number;

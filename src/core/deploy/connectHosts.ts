@@ -15,6 +15,9 @@ export interface OpenHostOptions {
   acceptNewHostKey?: boolean;
   onUnknownHostKey?: ConnectOptions['onUnknownHostKey'];
   passphrase?: string;
+  /** The editor asks for the passphrase of an encrypted key (see ConnectOptions). */
+  askPassphrase?: ConnectOptions['askPassphrase'];
+  onPassphraseAccepted?: ConnectOptions['onPassphraseAccepted'];
   token?: CancellationTokenLike;
 }
 
@@ -24,21 +27,38 @@ export function knownHostsFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>
   return d.env.knownHostsFile ? expandHome(d.env.knownHostsFile, d.moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
 }
 
+/** "keyType SHA256:…" of a recorded host key; a ProxyJump hop's key (also recorded) is named by its host:port. */
+export function recordedKeys(before: string | undefined, target: { hostname: string; port: number }, fingerprint: string, info: { host: string; port: number; keyType: string }): string {
+  const own = info.host === target.hostname && info.port === target.port;
+  const key = `${own ? '' : `jump ${info.host}:${info.port} `}${info.keyType} ${fingerprint}`;
+  return before ? `${before}, ${key}` : key;
+}
+
+/** The environment's sshConfigFile (relative to godeploy.yaml), for `ssh -G -F`; undefined: OpenSSH's own ~/.ssh/config. */
+export function sshConfigFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string | undefined {
+  return d.env.sshConfigFile ? expandHome(d.env.sshConfigFile, d.moduleDir) : undefined;
+}
+
 /** Opens every host of the environment (type local: this machine, alias "local"). Never rejects. */
 export async function openHosts(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>, options: OpenHostOptions): Promise<OpenedHost[]> {
   if (d.env.type === 'local') {
     return [{ alias: 'local', ok: true, host: { alias: 'local', address: 'this machine', runner: localRunner() }, close: () => undefined }];
   }
   const knownHostsFile = knownHostsFileOf(d);
+  const sshConfigFile = sshConfigFileOf(d);
+  const common = {
+    knownHostsFile, sshConfigFile, compression: d.env.compression === true, passphrase: options.passphrase,
+    askPassphrase: options.askPassphrase, onPassphraseAccepted: options.onPassphraseAccepted,
+  } satisfies ConnectOptions;
   return Promise.all((d.env.hosts ?? []).map(async (h): Promise<OpenedHost> => {
     let address = h.host;
     try {
-      const resolved = await resolveHost(h, { baseDir: d.moduleDir });
+      const resolved = await resolveHost(h, { baseDir: d.moduleDir, configFile: sshConfigFile });
       address = `${resolved.user}@${resolved.hostname}:${resolved.port}`;
       let recorded: string | undefined;
       const opts: ConnectOptions = {
-        knownHostsFile, token: options.token, passphrase: options.passphrase,
-        onUnknownHostKey: options.onUnknownHostKey ?? (options.acceptNewHostKey ? async (fp, info) => { recorded = `${info.keyType} ${fp}`; return true; } : undefined),
+        ...common, token: options.token,
+        onUnknownHostKey: options.onUnknownHostKey ?? (options.acceptNewHostKey ? async (fp, info) => { recorded = recordedKeys(recorded, resolved, fp, info); return true; } : undefined),
       };
       let conn = await connect(resolved, opts);
       const host: DeployHost = {
@@ -46,7 +66,7 @@ export async function openHosts(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>,
         // The key is in known_hosts now: a reconnect verifies it like any other.
         reconnect: async () => {
           conn.close();
-          conn = await connect(resolved, { knownHostsFile, passphrase: options.passphrase });
+          conn = await connect(resolved, common);
           return remoteRunner(conn);
         },
       };

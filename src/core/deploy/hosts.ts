@@ -9,8 +9,9 @@ import { embeddedDefaultEnvironment, type EnvironmentConfig, type GoDeployConfig
 import { GoDeployError, usageError } from '../errors';
 import { buildGenerateModel, type GenerateModel } from '../generate/model';
 import type { ModuleInspection } from '../gomod/inspect';
-import { connect } from '../remote/connection';
+import { connect, type ConnectOptions } from '../remote/connection';
 import { expandHome, resolveHost, type ResolvedHost } from '../remote/sshConfig';
+import { recordedKeys } from './connectHosts';
 import { type HostRunner, localRunner, remoteRunner } from './hostRunner';
 
 export interface DeployEnvironment {
@@ -39,7 +40,16 @@ export async function loadDeployEnvironment(configFile: { file: string; exists: 
 }
 
 export interface HostTarget { alias: string; resolve(): Promise<ResolvedHost> }
-export interface RemoteHostOptions { knownHostsFile: string; acceptNewHostKey: boolean; token?: CancellationTokenLike; timeoutMs?: number }
+export interface RemoteHostOptions {
+  knownHostsFile: string;
+  acceptNewHostKey: boolean;
+  token?: CancellationTokenLike;
+  timeoutMs?: number;
+  /** For the ProxyJump hops (`ssh -G -F`): the environment's sshConfigFile. */
+  sshConfigFile?: string;
+  compression?: boolean;
+  askPassphrase?: ConnectOptions['askPassphrase'];
+}
 
 /** A host `fn` runs on: its alias from godeploy.yaml, user@hostname:port (or "this machine"), a new host key it recorded. */
 export interface ConnectedHost { alias: string; address: string; runner: HostRunner; newHostKey?: string }
@@ -60,10 +70,12 @@ export async function withRemoteHost<T>(target: HostTarget, options: RemoteHostO
   let conn;
   try {
     host = await target.resolve();
+    const resolvedHost = host;
     conn = await connect(host, {
       knownHostsFile: options.knownHostsFile, token: options.token, timeoutMs: options.timeoutMs,
+      sshConfigFile: options.sshConfigFile, compression: options.compression, askPassphrase: options.askPassphrase,
       // Without the flag connect() refuses an unknown key itself, naming the fingerprint.
-      onUnknownHostKey: options.acceptNewHostKey ? async (fingerprint, info) => { recorded = `${info.keyType} ${fingerprint}`; return true; } : undefined,
+      onUnknownHostKey: options.acceptNewHostKey ? async (fingerprint, info) => { recorded = recordedKeys(recorded, resolvedHost, fingerprint, info); return true; } : undefined,
     });
   } catch (e) {
     return failure(target.alias, host ? `${host.user}@${host.hostname}:${host.port}` : target.alias, 'connect', e);
@@ -89,9 +101,10 @@ export async function forEachHost<T>(d: Pick<DeployEnvironment, 'env' | 'moduleD
     }
   }
   const knownHostsFile = d.env.knownHostsFile ? expandHome(d.env.knownHostsFile, d.moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
+  const sshConfigFile = d.env.sshConfigFile ? expandHome(d.env.sshConfigFile, d.moduleDir) : undefined;
   return Promise.all((d.env.hosts ?? []).map((h) => withRemoteHost(
-    { alias: h.host, resolve: () => resolveHost(h, { baseDir: d.moduleDir }) },
-    { knownHostsFile, acceptNewHostKey: options.acceptNewHostKey, token: options.token, timeoutMs: options.timeoutMs },
+    { alias: h.host, resolve: () => resolveHost(h, { baseDir: d.moduleDir, configFile: sshConfigFile }) },
+    { knownHostsFile, sshConfigFile, compression: d.env.compression === true, acceptNewHostKey: options.acceptNewHostKey, token: options.token, timeoutMs: options.timeoutMs },
     fn,
   )));
 }

@@ -2,7 +2,7 @@
 // mode, and local TCP forwarding, all over the one ssh2 Client.
 import { open as openLocal, stat } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
-import type { Client, SFTPWrapper } from 'ssh2';
+import type { Client, NegotiatedAlgorithms, SFTPWrapper } from 'ssh2';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
 import { shellQuote } from './quote';
@@ -19,6 +19,10 @@ export interface ExecResult { code: number | null; signal?: string; stdout: stri
 
 export interface RemoteConnection {
   readonly host: ResolvedHost;
+  /** The jump hosts on the way (ssh_config aliases, first hop first); empty for a direct connection. */
+  readonly via?: readonly string[];
+  /** What the last key exchange with the host agreed on (kex, cipher, mac, compression per direction). */
+  negotiated?(): NegotiatedAlgorithms | undefined;
   /** Runs argv (quoted with shellQuote) through the login shell; never rejects for a non-zero exit. */
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Writes a local file or a buffer to `remotePath` with exactly `mode`, set before any content is written. */
@@ -33,7 +37,7 @@ export interface RemoteConnection {
 const CHUNK = 255 * 1024;
 const WINDOW = 8;
 
-export function openSession(client: Client, host: ResolvedHost): RemoteConnection {
+export function openSession(client: Client, host: ResolvedHost, extra: { negotiated?: () => NegotiatedAlgorithms | undefined; via?: string[] } = {}): RemoteConnection {
   const name = `${host.hostname}:${host.port}`;
   let closed = false;
   let lost: Error | undefined;
@@ -156,6 +160,8 @@ export function openSession(client: Client, host: ResolvedHost): RemoteConnectio
 
   return {
     host,
+    via: extra.via ?? [],
+    negotiated: extra.negotiated ?? (() => undefined),
     exec,
     upload,
     forwardLocal,
