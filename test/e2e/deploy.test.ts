@@ -112,6 +112,9 @@ describe('e2e: Go Deploy: Deploy… from the command palette to a local environm
   it('Cancel in the progress notification before the switch stops the deploy; the live release keeps serving', async () => {
     assert.ok(live, 'needs the first deploy');
     const { page } = session;
+    // A new build: the same one again would find it live already and change nothing.
+    const main = join(session.workspace, 'main.go');
+    writeFileSync(main, readFileSync(main, 'utf8').replace(/const build = "[^"]*"/, 'const build = "e2e-cancelled"'));
     await page.keyboard.press('Escape');
     await runFromPalette(page, 'Go Deploy: Deploy…');
     // The environment used last is on top (and the secret is stored now: no password box).

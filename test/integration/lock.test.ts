@@ -143,7 +143,7 @@ describe('deploy lock and releases (real systemd host over ssh)', function () {
     const json = JSON.parse((await godeploy('releases', 'prod', '--json')).stdout) as { hosts: { exists: boolean; currentTarget: string; releases: unknown[] }[] };
     assert.deepEqual(json.hosts[0], {
       host: '127.0.0.1', address: `root@127.0.0.1:${host.port}`, exists: true, currentTarget: 'releases/20260102T000000Z-v2', error: null,
-      releases: [{ id: '20260101T000000Z-v1', current: false, binarySize: 1200 }, { id: '20260102T000000Z-v2', current: true, binarySize: 2500000 }],
+      releases: [{ id: '20260101T000000Z-v1', current: false, binarySize: 1200, wentLive: false }, { id: '20260102T000000Z-v2', current: true, binarySize: 2500000, wentLive: false }],
     });
 
     const fresh = await godeploy('releases', 'fresh');
