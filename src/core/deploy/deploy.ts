@@ -14,7 +14,7 @@ import { GoDeployError } from '../errors';
 import { renderFiles } from '../generate/generate';
 import { renderSystemdUnit } from '../generate/systemd';
 import { blueGreenManager, blueGreenPlan, type BlueGreenPlan } from './blueGreen';
-import { DeployBuilds, knownTarget } from './deployBuild';
+import { DeployBuilds, expectedTargets } from './deployBuild';
 import { alreadyLive } from './unchanged';
 import { openHosts, type OpenHostOptions } from './connectHosts';
 import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
@@ -92,6 +92,9 @@ export function hookList(d: DeployEnvironment): { preDeploy: string[]; postDeplo
 export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const t0 = Date.now();
   const emit = req.emit ?? (() => undefined);
+  // git describe etc. runs while the config and the module are read (the folder of godeploy.yaml is the module's).
+  const infoP = versionInfo(path.dirname(req.configFile.file), req.buildEnv);
+  infoP.catch(() => undefined);
   const d = await loadDeployEnvironment(req.configFile, req.environment, 'deploy');
   if (d.model.blueGreen && (d.env.type !== 'ssh' || (d.env.processManager ?? 'systemd') !== 'systemd')) {
     throw new GoDeployError(`environments.${d.name}.strategy: blue-green needs an ssh environment with processManager systemd (two instances of a template unit behind nginx)`, { hint: 'use strategy: restart here, or deploy to systemd hosts', exitCode: 2 });
@@ -101,7 +104,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
   const envFileText = resolved ? renderEnvFile(resolved.values, `${d.model.app.name} ${d.name}: written by Go Deploy at each deploy; mode 0600`) : '';
   const manager = await serviceManagerFor(d);
-  const info = await versionInfo(d.moduleDir, req.buildEnv);
+  const info = path.dirname(req.configFile.file) === d.moduleDir ? await infoP : await versionInfo(d.moduleDir, req.buildEnv);
   const id = makeReleaseId(req.now ?? new Date(), info.version);
   const keepReleases = d.env.keepReleases ?? 5;
   const hooks = hookList(d);
@@ -121,8 +124,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
 
   const user = req.user ?? userInfo().username;
   const builds = new DeployBuilds(d, { token: req.token, onOutput: req.onBuildOutput, env: req.buildEnv, emit });
-  const early = knownTarget(d);
-  if (early) void builds.build([early]);
+  const early = expectedTargets(d);
+  if (early) void builds.build(early);
   emit({ host: '*', step: 'connect', state: 'start', message: `connecting to ${aliases.join(', ')}` });
   const opened = await openHosts(d, { ...req.hosts, token: req.token });
   const closeAll = (): void => { for (const o of opened) if (o.ok) o.close(); };

@@ -1,6 +1,8 @@
 // The build a deploy needs: one per distinct host platform, into dist/deploy/<env>. When the
-// platform is known before connecting (type local, or a single build.targets entry), the
-// build starts at once, alongside the connections and the preflight checks.
+// platforms are known before connecting (type local, a single build.targets entry, or the
+// ones this environment's last deploy built), the build starts at once, alongside the
+// connections and the preflight checks; if the hosts turn out to need others, those are built.
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runBuild } from '../build/build';
 import { hostTarget } from '../build/targets';
@@ -16,12 +18,21 @@ export interface DeployBuildOptions {
   emit(e: DeployEvent): void;
 }
 
-/** The target every host will need, when it is known without asking the hosts. */
-export function knownTarget(d: DeployEnvironment): string | undefined {
-  if (d.env.type === 'local') return hostTarget();
+/** The targets the hosts will most likely need, without asking them. */
+export function expectedTargets(d: DeployEnvironment): string[] | undefined {
+  if (d.env.type === 'local') return [hostTarget()];
   const configured = d.config.build?.targets ?? [];
-  return configured.length === 1 ? configured[0] : undefined;
+  if (configured.length === 1) return configured;
+  try {
+    const last = JSON.parse(readFileSync(path.join(outDirOf(d), 'build.json'), 'utf8')) as { artifacts?: { target?: unknown }[] };
+    const targets = (last.artifacts ?? []).map((a) => a.target).filter((t): t is string => typeof t === 'string');
+    return targets.length ? targets : undefined;
+  } catch {
+    return undefined;
+  }
 }
+
+const outDirOf = (d: DeployEnvironment): string => path.join(d.moduleDir, 'dist', 'deploy', d.name);
 
 export class DeployBuilds {
   private readonly builds = new Map<string, Promise<BuildResult>>();
@@ -33,7 +44,9 @@ export class DeployBuilds {
     const key = [...targets].sort().join(',');
     let p = this.builds.get(key);
     if (!p) {
-      p = this.run(targets);
+      // One build at a time: they share the output and link folders.
+      const before = Promise.allSettled([...this.builds.values()]);
+      p = before.then(() => this.run(targets));
       p.catch(() => undefined);
       this.builds.set(key, p);
     }
@@ -47,7 +60,7 @@ export class DeployBuilds {
     try {
       const built = await runBuild({
         moduleDir: d.moduleDir, config: d.config, inspection: d.inspection, targets,
-        outDir: path.join(d.moduleDir, 'dist', 'deploy', d.name), linkDir: path.join(d.moduleDir, 'dist', 'deploy', d.name, '.link'), token: o.token, onOutput: o.onOutput, env: o.env,
+        outDir: outDirOf(d), linkDir: path.join(outDirOf(d), '.link'), token: o.token, onOutput: o.onOutput, env: o.env,
       });
       o.emit({ host: '*', step: 'build', state: 'done', message: built.artifacts.map((a) => `${a.target} ${a.file}`).join(', '), ms: Date.now() - b0 });
       return built;
