@@ -150,6 +150,8 @@ describe('integration fixtures (real systemd-nspawn, network namespaces, supervi
     });
 
     it('fails loudly when there is no session to kill', async () => {
+      // The previous test's last connection may still be closing: wait until sshd has no session child.
+      await waitFor(async () => descendants(sshd.pid).length === 0, 10_000, () => `sshd ${sshd.pid} still has sessions: ${descendants(sshd.pid).join(', ')}`);
       await assert.rejects(killSshSessions(sshd, { waitMs: 300 }), /no ssh session to 127\.0\.0\.1:\d+ to kill/);
     });
   });
