@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../fs/atomic';
 import { resolveMain } from '../generate/model';
 import { defaultAppName, type ModuleInspection } from '../gomod/inspect';
 import { inspectBinary } from './binary/inspect';
+import type { BinaryInfo } from './binary/types';
 import { absoluteCompilerPaths, goBuild } from './goBuild';
 import { runPool } from './pool';
 import { artifactName, checkTargets, hostTarget, parseTarget, targetEnv } from './targets';
@@ -88,13 +89,11 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
         report({ target: t.id, state: 'failed', message: `go build exited with ${r.code}` });
         throw new GoDeployError(`building ${t.id} failed:\n${absoluteCompilerPaths(r.output, options.moduleDir).trim()}`, { hint: 'fix the error above; nothing was written to the output folder' });
       }
-      if (linked !== staged) await fs.copyFile(linked, staged);
       report({ target: t.id, state: 'verifying' });
-      const binary = await inspectBinary(staged);
+      const { binary, digest, size } = linked !== staged ? await linkedArtifact(linked, staged) : { binary: await inspectBinary(staged), digest: await sha256(staged), size: (await fs.stat(staged)).size };
       verifyArtifact(t, binary, options.inspection.cgo);
-      const stat = await fs.stat(staged);
-      report({ target: t.id, state: 'done', message: `${stat.size} bytes` });
-      return { target: t.id, path: path.join(outDir, file), file, size: stat.size, sha256: await sha256(staged), durationMs: Date.now() - started, binary };
+      report({ target: t.id, state: 'done', message: `${size} bytes` });
+      return { target: t.id, path: path.join(outDir, file), file, size, sha256: digest, durationMs: Date.now() - started, binary };
     }, options.token);
 
     for (const a of built) await fs.rename(path.join(staging, a.file), a.path);
@@ -137,6 +136,25 @@ function suggestCC(t: BuildTarget): string {
 function suggestPackage(t: BuildTarget): string {
   const pkgs: Record<string, string> = { 'linux/arm64': 'gcc-aarch64-linux-gnu', 'linux/arm': 'gcc-arm-linux-gnueabihf', 'linux/amd64': 'gcc-x86-64-linux-gnu', 'windows/amd64': 'gcc-mingw-w64-x86-64', 'linux/386': 'gcc-i686-linux-gnu' };
   return pkgs[`${t.goos}/${t.goarch}`] ?? 'a cross compiler';
+}
+
+/**
+ * Copies go's output from the link folder into the staging folder. When go left it
+ * untouched (same inode, size and mtime as last time), the inspection and sha256 recorded
+ * next to it are reused instead of reading the whole binary twice more.
+ */
+async function linkedArtifact(linked: string, staged: string): Promise<{ binary: BinaryInfo; digest: string; size: number }> {
+  const st = await fs.stat(linked);
+  const key = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+  const recordFile = `${linked}.godeploy.json`;
+  await fs.copyFile(linked, staged);
+  try {
+    const rec = JSON.parse(await fs.readFile(recordFile, 'utf8')) as { key: typeof key; digest: string; binary: BinaryInfo };
+    if (rec.key.ino === key.ino && rec.key.size === key.size && rec.key.mtimeMs === key.mtimeMs && /^[0-9a-f]{64}$/.test(rec.digest)) return { binary: rec.binary, digest: rec.digest, size: st.size };
+  } catch { /* none yet, or unreadable: compute */ }
+  const [binary, digest] = await Promise.all([inspectBinary(staged), sha256(staged)]);
+  await fs.writeFile(recordFile, JSON.stringify({ key, digest, binary })).catch(() => undefined);
+  return { binary, digest, size: st.size };
 }
 
 function sha256(file: string): Promise<string> {
