@@ -10,6 +10,7 @@ import { resolveMain } from '../generate/model';
 import { defaultAppName, type ModuleInspection } from '../gomod/inspect';
 import { inspectBinary } from './binary/inspect';
 import type { BinaryInfo } from './binary/types';
+import { sourceFingerprint } from './sourceFingerprint';
 import { absoluteCompilerPaths, goBuild } from './goBuild';
 import { runPool } from './pool';
 import { artifactName, checkTargets, hostTarget, parseTarget, targetEnv } from './targets';
@@ -80,7 +81,19 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
       const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=${ldflags}`, ...(tags.length ? ['-tags', tags.join(',')] : []), '-o', linked, main];
       const started = Date.now();
       report({ target: t.id, state: 'building' });
-      const r = await goBuild(toolchain.go, args, options.moduleDir, { ...env, ...targetEnv(t), ...cgoEnv(t) }, signal, (s) => options.onOutput?.(t.id, s));
+      const buildEnv = { ...env, ...targetEnv(t), ...cgoEnv(t) };
+      // With a link folder: the same sources, flags and toolchain as the binary there → no go command at all.
+      const fingerprint = options.linkDir
+        ? await sourceFingerprint({ moduleDir: options.moduleDir, goVersion: toolchain.version, args, env: buildEnv, cgo: options.inspection.cgo, inWorkspace: options.inspection.work !== null })
+        : null;
+      const reused = fingerprint ? await recordedArtifact(linked, fingerprint) : null;
+      if (reused) {
+        await fs.copyFile(linked, staged);
+        verifyArtifact(t, reused.binary, options.inspection.cgo);
+        report({ target: t.id, state: 'done', message: `${reused.size} bytes (sources unchanged)` });
+        return { target: t.id, path: path.join(outDir, file), file, size: reused.size, sha256: reused.digest, durationMs: Date.now() - started, binary: reused.binary };
+      }
+      const r = await goBuild(toolchain.go, args, options.moduleDir, buildEnv, signal, (s) => options.onOutput?.(t.id, s));
       if (r.stopped) {
         report({ target: t.id, state: 'cancelled' });
         throw signal.reason ?? new GoDeployError('cancelled');
@@ -90,7 +103,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
         throw new GoDeployError(`building ${t.id} failed:\n${absoluteCompilerPaths(r.output, options.moduleDir).trim()}`, { hint: 'fix the error above; nothing was written to the output folder' });
       }
       report({ target: t.id, state: 'verifying' });
-      const { binary, digest, size } = linked !== staged ? await linkedArtifact(linked, staged) : { binary: await inspectBinary(staged), digest: await sha256(staged), size: (await fs.stat(staged)).size };
+      const { binary, digest, size } = linked !== staged ? await linkedArtifact(linked, staged, fingerprint) : { binary: await inspectBinary(staged), digest: await sha256(staged), size: (await fs.stat(staged)).size };
       verifyArtifact(t, binary, options.inspection.cgo);
       report({ target: t.id, state: 'done', message: `${size} bytes` });
       return { target: t.id, path: path.join(outDir, file), file, size, sha256: digest, durationMs: Date.now() - started, binary };
@@ -143,18 +156,38 @@ function suggestPackage(t: BuildTarget): string {
  * untouched (same inode, size and mtime as last time), the inspection and sha256 recorded
  * next to it are reused instead of reading the whole binary twice more.
  */
-async function linkedArtifact(linked: string, staged: string): Promise<{ binary: BinaryInfo; digest: string; size: number }> {
-  const st = await fs.stat(linked);
-  const key = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
-  const recordFile = `${linked}.godeploy.json`;
+async function linkedArtifact(linked: string, staged: string, fingerprint: string | null): Promise<{ binary: BinaryInfo; digest: string; size: number }> {
   await fs.copyFile(linked, staged);
-  try {
-    const rec = JSON.parse(await fs.readFile(recordFile, 'utf8')) as { key: typeof key; digest: string; binary: BinaryInfo };
-    if (rec.key.ino === key.ino && rec.key.size === key.size && rec.key.mtimeMs === key.mtimeMs && /^[0-9a-f]{64}$/.test(rec.digest)) return { binary: rec.binary, digest: rec.digest, size: st.size };
-  } catch { /* none yet, or unreadable: compute */ }
+  const rec = await readRecord(linked);
+  const st = await fs.stat(linked);
+  if (rec) {
+    // go left its output as it was: these sources build the recorded binary too.
+    if (fingerprint && rec.fingerprint !== fingerprint) await fs.writeFile(`${linked}.godeploy.json`, JSON.stringify({ key: { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs }, digest: rec.digest, binary: rec.binary, fingerprint })).catch(() => undefined);
+    return { binary: rec.binary, digest: rec.digest, size: rec.size };
+  }
   const [binary, digest] = await Promise.all([inspectBinary(staged), sha256(staged)]);
-  await fs.writeFile(recordFile, JSON.stringify({ key, digest, binary })).catch(() => undefined);
+  await fs.writeFile(`${linked}.godeploy.json`, JSON.stringify({ key: { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs }, digest, binary, fingerprint })).catch(() => undefined);
   return { binary, digest, size: st.size };
+}
+
+interface LinkRecord { binary: BinaryInfo; digest: string; size: number; fingerprint: string | null }
+
+/** What is recorded about go's output in the link folder, if the file is still the one recorded. */
+async function readRecord(linked: string): Promise<LinkRecord | null> {
+  try {
+    const [st, text] = await Promise.all([fs.stat(linked), fs.readFile(`${linked}.godeploy.json`, 'utf8')]);
+    const rec = JSON.parse(text) as { key: { ino: number; size: number; mtimeMs: number }; digest: string; binary: BinaryInfo; fingerprint?: string | null };
+    if (rec.key.ino !== st.ino || rec.key.size !== st.size || rec.key.mtimeMs !== st.mtimeMs || !/^[0-9a-f]{64}$/.test(rec.digest)) return null;
+    return { binary: rec.binary, digest: rec.digest, size: st.size, fingerprint: rec.fingerprint ?? null };
+  } catch {
+    return null;
+  }
+}
+
+/** The recorded artifact when it was built from exactly these sources (same fingerprint). */
+async function recordedArtifact(linked: string, fingerprint: string): Promise<LinkRecord | null> {
+  const rec = await readRecord(linked);
+  return rec && rec.fingerprint === fingerprint ? rec : null;
 }
 
 function sha256(file: string): Promise<string> {
