@@ -3,6 +3,7 @@
 // batches (rollout.batch, default all) behind their health gates; a failing host rolls
 // itself back and the rollout takes back every host it already switched. Locks are
 // released on every way out, through a fresh connection if the old one dropped.
+import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import * as path from 'node:path';
 import type { CancellationTokenLike } from '../cancellation';
@@ -222,9 +223,10 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
 
     // Phase A: every host gets the complete release; nothing live changes.
     const runs = new Map<DeployHost, HostDeployment>();
+    const sharedBytes = sharedReader();
     for (const h of hosts) {
       const a = artifactFor(h);
-      runs.set(h, new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), { artifactPath: a.path, envFileText, emit, redact, token: req.token }));
+      runs.set(h, new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), { artifact: sharedBytes(a, hosts.filter((x) => targets.get(x) === a.target).length), envFileText, emit, redact, token: req.token }));
     }
     const limit = rollout.parallel ?? hosts.length;
     const prepared = await mapLimit(hosts, limit, (h) => runs.get(h)!.prepare().then(() => true, (e) => { fail(h, e); return false; }));
@@ -272,6 +274,22 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     await releaseLocks(owners, d.base, emit);
     closeAll();
   }
+}
+
+/**
+ * An executable several hosts receive is read once and its bytes shared (up to 64 MB);
+ * a single host, or a bigger file, streams from disk. One reader per deploy.
+ */
+function sharedReader(): (a: BuiltArtifact, hosts: number) => string | (() => Promise<string | Buffer>) {
+  const bytes = new Map<string, Promise<Buffer>>();
+  return (a, hosts) => {
+    if (hosts < 2 || a.size > 64 * 1024 * 1024) return a.path;
+    return () => {
+      let p = bytes.get(a.path);
+      if (!p) bytes.set(a.path, (p = readFile(a.path)));
+      return p;
+    };
+  };
 }
 
 async function discardRelease(run: HostDeployment): Promise<void> {

@@ -24,8 +24,8 @@ export interface DeployHost {
 }
 
 export interface HostDeployContext {
-  /** The executable built for this host. */
-  artifactPath: string;
+  /** The executable built for this host: its path, or its bytes when several hosts share them. */
+  artifact: string | (() => Promise<string | Buffer>);
   /** The env file's text (secret: never logged, uploaded with mode 0600). */
   envFileText: string;
   emit(e: DeployEvent): void;
@@ -103,7 +103,8 @@ export class HostDeployment {
         }
         const tmp = `${base}/releases/.${id}.partial/.${name}.upload`;
         try {
-          await this.runner.upload(this.ctx.artifactPath, tmp, { mode: 0o755, token: this.ctx.token });
+          const source = typeof this.ctx.artifact === 'string' ? this.ctx.artifact : await this.ctx.artifact();
+          await this.runner.upload(source, tmp, { mode: 0o755, token: this.ctx.token });
         } catch (e) {
           if (/no space|ENOSPC|failure/i.test((e as Error).message)) {
             const free = await this.freeBytes();

@@ -88,7 +88,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
       }
       targets[h.alias] = target;
       const plan = planHost({ model: d.model, base: d.base, releaseId: target, manager, keepReleases: d.env.keepReleases ?? 5, hooks: hookList(d), artifact: null, local: d.env.type === 'local', blueGreen });
-      runs.set(h, new HostDeployment(h, plan, { artifactPath: '', envFileText: '', emit, redact, token: req.token }));
+      runs.set(h, new HostDeployment(h, plan, { artifact: '', envFileText: '', emit, redact, token: req.token }));
     }));
     problems.forEach((p, i) => {
       if (p.status === 'rejected') {

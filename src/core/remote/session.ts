@@ -94,7 +94,7 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
       const size = local ? (await stat(source as string)).size : (source as Buffer).length;
       const read = async (pos: number, len: number): Promise<Buffer> => {
         if (!local) return (source as Buffer).subarray(pos, pos + len);
-        const buf = Buffer.alloc(len);
+        const buf = Buffer.allocUnsafe(len); // filled by the read below (a short read throws)
         const { bytesRead } = await local.read(buf, 0, len, pos);
         if (bytesRead !== len) throw new GoDeployError(`${source as string} changed while it was being uploaded`);
         return buf;
