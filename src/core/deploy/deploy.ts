@@ -195,6 +195,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       const l0 = Date.now();
       owners.set(h, await acquireLock(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: d.name }));
       outcome.get(h)!.timings.lock = Date.now() - l0;
+      // The upload's SFTP subsystem starts while go still builds.
+      h.runner.prepareUploads?.();
       emit({ host: h.alias, step: 'lock', state: 'done', message: 'lock taken', ms: Date.now() - l0 });
     }));
     checks.forEach((c, i) => { if (c.status === 'rejected') { fail(hosts[i], c.reason); emit({ host: hosts[i].alias, step: 'preflight', state: 'fail', message: redact((c.reason as Error).message) }); } });
@@ -226,7 +228,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     const sharedBytes = sharedReader();
     for (const h of hosts) {
       const a = artifactFor(h);
-      runs.set(h, new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), { artifact: sharedBytes(a, hosts.filter((x) => targets.get(x) === a.target).length), envFileText, emit, redact, token: req.token }));
+      runs.set(h, new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), { artifact: sharedBytes(a), envFileText, emit, redact, token: req.token }));
     }
     const limit = rollout.parallel ?? hosts.length;
     const prepared = await mapLimit(hosts, limit, (h) => runs.get(h)!.prepare().then(() => true, (e) => { fail(h, e); return false; }));
@@ -277,13 +279,13 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
 }
 
 /**
- * An executable several hosts receive is read once and its bytes shared (up to 64 MB);
- * a single host, or a bigger file, streams from disk. One reader per deploy.
+ * The executable's bytes, read once per deploy and shared by the hosts that receive it
+ * (up to 64 MB; a bigger file streams from disk to each host).
  */
-function sharedReader(): (a: BuiltArtifact, hosts: number) => string | (() => Promise<string | Buffer>) {
+function sharedReader(): (a: BuiltArtifact) => string | (() => Promise<string | Buffer>) {
   const bytes = new Map<string, Promise<Buffer>>();
-  return (a, hosts) => {
-    if (hosts < 2 || a.size > 64 * 1024 * 1024) return a.path;
+  return (a) => {
+    if (a.size > 64 * 1024 * 1024) return a.path;
     return () => {
       let p = bytes.get(a.path);
       if (!p) bytes.set(a.path, (p = readFile(a.path)));

@@ -19,6 +19,8 @@ export interface HostRunner {
   /** "root@web1:22" or "this machine". */
   describe: string;
   local: boolean;
+  /** Gets file transfers ready ahead of the first upload (SFTP's subsystem), if there is anything to prepare. */
+  prepareUploads?(): void;
 }
 
 /** Commands over an authenticated ssh connection (argv quoted by the connection). */
@@ -32,6 +34,7 @@ export function remoteRunner(conn: RemoteConnection): HostRunner {
       return { code: r.code, stdout: r.stdout, stderr: r.stderr };
     },
     upload: (source, path, opts) => conn.upload(source, path, opts),
+    prepareUploads: () => conn.prepareUploads(),
     reach: async (port) => {
       const f = await conn.forwardLocal(port);
       return { port: f.localPort, close: f.close };

@@ -29,6 +29,8 @@ export interface RemoteConnection {
   upload(source: string | Buffer, remotePath: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
   /** A listener on 127.0.0.1:<localPort> tunnelled to 127.0.0.1:remotePort on the host. */
   forwardLocal(remotePort: number): Promise<{ localPort: number; close(): Promise<void> }>;
+  /** Starts the SFTP subsystem now (in the background) so the first upload does not wait for it. */
+  prepareUploads(): void;
   close(): void;
 }
 
@@ -165,6 +167,9 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     exec,
     upload,
     forwardLocal,
+    prepareUploads: () => {
+      if (!closed) sftp().catch(() => undefined); // a failure is reported by the upload that needs it
+    },
     close: () => {
       for (const f of [...forwards]) void f();
       closed = true;
