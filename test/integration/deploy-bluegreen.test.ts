@@ -3,10 +3,11 @@
 // instances of the template unit, a release failing its health check never receives
 // traffic, and rollback switches back: no request fails, and each switch serves the new build.
 import { strict as assert } from 'node:assert';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fixtureModules, repoRoot } from '../support/paths';
+import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { run, tempDir, type RunResult } from './fixtures/util';
@@ -66,15 +67,10 @@ describe('blue-green deploys behind nginx on a real systemd host: no failed requ
   let buildNo = 0;
 
   const godeploy = (args: string[]): Promise<RunResult> => run(process.execPath, [cli, '-C', work.path, ...args], { timeoutMs: 300_000, env: goEnv() });
-  const remote = async (cmd: string): Promise<string> => {
-    const r = await host.exec(cmd);
-    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const remote = (cmd: string): Promise<string> => remoteOk(host, cmd);
   const nextBuild = (): string => {
-    const f = join(work.path, 'main.go');
     const b = `bg-${++buildNo}`;
-    writeFileSync(f, readFileSync(f, 'utf8').replace(/const build = "[^"]*"/, `const build = "${b}"`));
+    setDeployappBuild(work.path, b);
     return b;
   };
   const serving = async (): Promise<string> => (await (await fetch(`http://${host.address}/`)).text()).trim().split(' ')[1];

@@ -4,11 +4,12 @@
 // time, the host keeps a complete release at current that answers, no lock is left
 // behind, and the next deploy succeeds.
 import { strict as assert } from 'node:assert';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deploy } from '../../src/core/deploy/deploy';
 import type { DeployEvent } from '../../src/core/deploy/hostDeploy';
 import { fixtureModules, repoRoot } from '../support/paths';
+import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
 import { killSshSessions } from './fixtures/sshFaults';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
@@ -23,15 +24,10 @@ describe('deploy faults on a real systemd host: cut ssh connections, disk full',
   let port: number;
   let buildNo = 0;
 
-  const remote = async (cmd: string): Promise<string> => {
-    const r = await host.exec(cmd);
-    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const remote = (cmd: string): Promise<string> => remoteOk(host, cmd);
   const nextBuild = (): string => {
-    const f = join(work.path, 'main.go');
     const b = `fault-${++buildNo}`;
-    writeFileSync(f, readFileSync(f, 'utf8').replace(/const build = "[^"]*"/, `const build = "${b}"`));
+    setDeployappBuild(work.path, b);
     return b;
   };
   const serving = async (): Promise<string> => {

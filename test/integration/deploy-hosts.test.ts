@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureModules, repoRoot } from '../support/paths';
+import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { freePort, run, tempDir, type RunResult } from './fixtures/util';
@@ -19,16 +20,9 @@ describe('deploy to two real systemd hosts: parallel, rolling, rollback of the e
   let buildNo = 0;
 
   const godeploy = (args: string[]): Promise<RunResult> => run(process.execPath, [cli, '-C', work.path, ...args], { timeoutMs: 300_000, env: goEnv() });
-  const remote = async (h: SystemdHost, cmd: string): Promise<string> => {
-    const r = await h.exec(cmd);
-    assert.equal(r.code, 0, `${h.host}: ${cmd}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const remote = remoteOk;
   const live = (h: SystemdHost) => remote(h, 'readlink /opt/deployapp/current');
-  const nextBuild = (): void => {
-    const f = join(work.path, 'main.go');
-    writeFileSync(f, readFileSync(f, 'utf8').replace(/const build = "[^"]*"/, `const build = "hosts-${++buildNo}"`));
-  };
+  const nextBuild = (): void => setDeployappBuild(work.path, `hosts-${++buildNo}`);
   const deployed = (r: RunResult): string => {
     const ids = [...r.stdout.matchAll(/: live on (\S+)$/gm)].map((m) => m[1]);
     assert.equal(ids.length, 2, r.stdout);

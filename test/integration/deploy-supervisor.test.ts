@@ -3,9 +3,10 @@
 // on loopback. The program file is installed and loaded with reread/update, the release
 // starts under supervisord with its env file, a failing release is switched back.
 import { strict as assert } from 'node:assert';
-import { cpSync, existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fixtureModules, repoRoot } from '../support/paths';
+import { setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
 import { startSshd, type SshdFixture } from './fixtures/sshd';
 import { startSupervisorHost, type SupervisorHost } from './fixtures/supervisord';
@@ -33,10 +34,7 @@ describe('deploy with supervisor (real supervisord, reached over a real sshd)', 
     '    supervisor:', `      configFile: ${sup.configFile}`, '      user: root', '      stopTimeout: 5s',
     ...(env.length ? ['    env:', ...env.map((l) => `      ${l}`)] : []), '',
   ].join('\n'));
-  const setBuild = (b: string): void => {
-    const f = join(work.path, 'app', 'main.go');
-    writeFileSync(f, readFileSync(f, 'utf8').replace(/const build = "[^"]*"/, `const build = "${b}"`));
-  };
+  const setBuild = (b: string): void => setDeployappBuild(join(work.path, 'app'), b);
 
   before(async () => {
     [sshd, sup] = await Promise.all([startSshd(), startSupervisorHost()]);

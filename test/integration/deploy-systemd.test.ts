@@ -3,9 +3,10 @@
 // atomic release layout, the health gate and automatic rollback, pruning, hooks, quoting
 // of odd env values, and a secret that reaches the service but nothing else.
 import { strict as assert } from 'node:assert';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureModules, repoRoot } from '../support/paths';
+import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { freePort, httpGet, run, tempDir, type RunResult } from './fixtures/util';
@@ -25,11 +26,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
 
   const godeploy = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> =>
     run(process.execPath, [cli, '-C', work.path, ...args], { timeoutMs: 300_000, env: goEnv({ CANARY, ...env }) });
-  const remote = async (cmd: string): Promise<string> => {
-    const r = await host.exec(cmd);
-    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const remote = (cmd: string): Promise<string> => remoteOk(host, cmd);
   const info = async (): Promise<Info> => {
     const r = await httpGet(port, '/info?env=ODD&env=SECRET&env=PLAIN');
     assert.equal(r.status, 200, r.body);
@@ -49,10 +46,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
       '',
     ].join('\n'));
   };
-  const setBuild = (b: string): void => {
-    const f = join(work.path, 'main.go');
-    writeFileSync(f, readFileSync(f, 'utf8').replace(/const build = "[^"]*"/, `const build = "${b}"`));
-  };
+  const setBuild = (b: string): void => setDeployappBuild(work.path, b);
   const deployOk = async (what: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []): Promise<RunResult> => {
     const r = await godeploy(['deploy', 'prod', ...flags], env);
     assert.equal(r.code, 0, `${what}: ${r.stdout}\n${r.stderr}`);

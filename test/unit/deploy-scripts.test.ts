@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localRunner, type HostRunResult } from '../../src/core/deploy/hostRunner';
@@ -116,20 +116,26 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
       assert.equal(existsSync(join(partial(ID1), 'gone')), false);
     });
 
-    it('FINISH_RELEASE turns the partial folder into the release; DISCARD_PARTIAL removes an unfinished one', async () => {
+    it('FINISH_RELEASE turns the partial folder into the release; DISCARD_RELEASE removes one that did not go live, never the live one', async () => {
       await ok(scripts.PREPARE, b, ID1);
       writeFileSync(join(partial(ID1), 'app'), 'x');
       await ok(scripts.FINISH_RELEASE, b, ID1);
       assert.equal(existsSync(partial(ID1)), false);
       assert.equal(readFileSync(join(b, 'releases', ID1, 'app'), 'utf8'), 'x');
       await ok(scripts.PREPARE, b, ID2);
-      await ok(scripts.DISCARD_PARTIAL, b, ID2);
+      await ok(scripts.DISCARD_RELEASE, b, ID2);
       assert.deepEqual(readdirSync(join(b, 'releases')), [ID1]);
+      symlinkSync(`releases/${ID1}`, join(b, 'current'));
+      await ok(scripts.DISCARD_RELEASE, b, ID1);
+      assert.deepEqual(readdirSync(join(b, 'releases')), [ID1], 'the live release was removed');
+      rmSync(join(b, 'current'));
+      await ok(scripts.DISCARD_RELEASE, b, ID1);
+      assert.deepEqual(readdirSync(join(b, 'releases')), [], 'a complete release that is not live is removed');
     });
 
     it('SWITCH points current at releases/<id> (relative symlink), installs the env file 0600 in shared/, prints previous and since', async () => {
       await ok(scripts.PREPARE, b, 'x');
-      await ok(scripts.DISCARD_PARTIAL, b, 'x');
+      await ok(scripts.DISCARD_RELEASE, b, 'x');
       const env1 = renderEnvFile({ MARK: 'one', ODD: `it's "$(x)"\n` });
       makeRelease(ID1, 'exe1', env1);
       makeRelease(ID2, 'exe2', renderEnvFile({ MARK: 'two' }));

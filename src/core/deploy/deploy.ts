@@ -234,12 +234,12 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     const prepared = await mapLimit(hosts, limit, (h) => runs.get(h)!.prepare().then(() => true, (e) => { fail(h, e); return false; }));
     if (prepared.some((ok) => !ok)) {
       // Hosts that completed their release drop it again: nothing was switched anywhere.
-      await Promise.all(hosts.filter((_, i) => prepared[i]).map((h) => discardRelease(runs.get(h)!)));
+      await Promise.all(hosts.filter((_, i) => prepared[i]).map((h) => runs.get(h)!.discard()));
       const cancelled = req.token?.isCancellationRequested ?? false;
       return finishResult(false, cancelled);
     }
     if (req.token?.isCancellationRequested) {
-      await Promise.all(hosts.map((h) => discardRelease(runs.get(h)!)));
+      await Promise.all(hosts.map((h) => runs.get(h)!.discard()));
       for (const h of hosts) fail(h, new GoDeployError('cancelled before the switch; nothing changed'), 'unchanged');
       return finishResult(false, true);
     }
@@ -249,7 +249,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     const sw = await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact, history });
     if (!sw.ok) {
       // The release that did not go live is removed everywhere (history.jsonl keeps the record).
-      await Promise.all(hosts.map((h) => discardRelease(runs.get(h)!)));
+      await Promise.all(hosts.map((h) => runs.get(h)!.discard()));
       return finishResult(false, sw.cancelled);
     }
 
@@ -292,11 +292,6 @@ function sharedReader(): (a: BuiltArtifact) => string | (() => Promise<string | 
       return p;
     };
   };
-}
-
-async function discardRelease(run: HostDeployment): Promise<void> {
-  const { base, releaseId } = run.plan;
-  await run.withReconnect((r) => r.exec(['sh', '-c', 'rm -rf "$1/releases/.$2.partial"; c=$(readlink "$1/current" 2>/dev/null); [ "$c" = "releases/$2" ] || rm -rf "$1/releases/$2"', 'sh', base, releaseId])).catch(() => undefined);
 }
 
 /** One line of <base>/.godeploy/history.jsonl. */

@@ -146,7 +146,7 @@ export class HostDeployment {
         });
       }
     } catch (e) {
-      await this.discard(created);
+      if (created) await this.discard();
       throw e;
     }
   }
@@ -167,11 +167,9 @@ export class HostDeployment {
     }
   }
 
-  private async discard(created: boolean): Promise<void> {
-    if (!created) return;
-    await this.withReconnect((r) => r.exec(['sh', '-c', scripts.DISCARD_PARTIAL, 'sh', this.plan.base, this.plan.releaseId])).catch(() => undefined);
-    // A release renamed into place but never switched to: remove it too.
-    await this.withReconnect((r) => r.exec(['sh', '-c', 'c=$(readlink "$1/current" 2>/dev/null); [ "$c" = "releases/$2" ] || rm -rf "$1/releases/$2"', 'sh', this.plan.base, this.plan.releaseId])).catch(() => undefined);
+  /** Removes this deploy's release unless it is live (history.jsonl keeps the record). Never rejects. */
+  async discard(): Promise<void> {
+    await this.withReconnect((r) => r.exec(['sh', '-c', scripts.DISCARD_RELEASE, 'sh', this.plan.base, this.plan.releaseId])).catch(() => undefined);
   }
 
   /** Runs `fn`; when the connection was lost, once more on a fresh one. */

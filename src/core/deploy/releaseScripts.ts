@@ -107,5 +107,6 @@ export const HOOK = 'cd "$1/releases/$2" && set -a && . "$3" && set +a && eval "
 // $1 base, $2 id: marks a release that passed its health gate (rollback only goes back to those).
 export const MARK_LIVE = 'touch "$1/releases/$2/.went-live"';
 
-// $1 base, $2 id: removes an unfinished release (cancelled or failed before the switch).
-export const DISCARD_PARTIAL = 'rm -rf "$1/releases/.$2.partial"';
+// $1 base, $2 id: removes a release that did not go live (unfinished, or complete but
+// never switched to, or switched back from); never the one current points at.
+export const DISCARD_RELEASE = 'rm -rf "$1/releases/.$2.partial"; c=$(readlink "$1/current" 2>/dev/null); [ "$c" = "releases/$2" ] || rm -rf "$1/releases/$2"';
