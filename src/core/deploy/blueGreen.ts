@@ -4,9 +4,9 @@
 // nginx workers drain, and the old instance stops. Until nginx reloads, a failing release
 // never receives a request: the live instance was never touched.
 import type { GenerateModel } from '../generate/model';
-import type { ServiceManager } from './serviceManager';
+import { shArgv as sh } from './releaseScripts';
+import { journalArgv, parseSystemctlShow, type ServiceManager } from './serviceManager';
 
-const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
 
 export interface BlueGreenPlan {
   ports: [number, number];
@@ -95,11 +95,8 @@ export function blueGreenManager(model: GenerateModel, base: string, unitText: s
     restart: onActive('systemctl reset-failed "$2@$p" 2>/dev/null; systemctl restart "$2@$p"'),
     stop: onActive('systemctl stop "$2@$p"'),
     state: onActive('systemctl show "$2@$p" --property=ActiveState,SubState,MainPID'),
-    parseState: (out) => {
-      const kv = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-      return { state: kv.ActiveState ? `${kv.ActiveState} (${kv.SubState ?? '?'})` : 'unknown', running: kv.ActiveState === 'active', uptimeSeconds: null, pid: Number(kv.MainPID) || null };
-    },
-    logs: (lines, since) => ['journalctl', '--unit', `${name}@*`, '--lines', String(lines), '--no-pager', '--output', 'short-iso', ...(since ? ['--since', `@${since}`] : [])],
+    parseState: parseSystemctlShow,
+    logs: (lines, since) => journalArgv(`${name}@*`, lines, since),
     envFileOwner: null,
   };
 }

@@ -6,8 +6,10 @@ import { GoDeployError } from '../errors';
 import * as bg from './blueGreen';
 import type { HostPlan, StepId } from './deployPlan';
 import { waitHealthy, type HealthResult } from './health';
-import type { HostRunner, HostRunResult } from './hostRunner';
+import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from './hostRunner';
 import * as scripts from './releaseScripts';
+import { shArgv as sh } from './releaseScripts';
+import { journalArgv } from './serviceManager';
 
 /** What the switch needs of the host: commands (reconnecting when the link drops) and step events. */
 export interface InstanceSwitchHost {
@@ -34,8 +36,6 @@ export interface ActivateResult {
   since?: number;
 }
 
-const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
-const firstLine = (r: HostRunResult): string => (r.stderr || r.stdout).trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output';
 
 export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPlan, target: string): Promise<ActivateResult> {
   const b = plan.blueGreen!;
@@ -74,7 +74,7 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
     }, () => (active ? `${unit(active)} stopped after the old nginx workers finished; ${unit(idle)} is live` : `${unit(idle)} is live`));
     return { ok: true, health, was, since };
   } catch (e) {
-    const logs = await h.exec(['journalctl', '--unit', unit(idle), '--lines', '50', '--no-pager', '--output', 'short-iso', ...(since ? ['--since', `@${since}`] : [])])
+    const logs = await h.exec(journalArgv(unit(idle), 50, since))
       .then((r) => h.redact(r.stdout.trim()), () => '');
     await h.exec(sh(bg.STOP_INSTANCE, unit(idle))).catch(() => undefined);
     const back = await h.exec(was ? sh(scripts.SWITCH, base, was, envFileName, '') : sh(scripts.UNSWITCH, base)).catch(() => undefined);

@@ -1,15 +1,13 @@
 // Connections held for a whole operation (deploy, rollback): one per host, opened in
 // parallel, able to reconnect when the link drops so the lock is released and a switched
 // host can be taken back.
-import { homedir } from 'node:os';
-import * as path from 'node:path';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
 import { connect, type ConnectOptions } from '../remote/connection';
-import { expandHome, resolveHost } from '../remote/sshConfig';
+import { resolveHost } from '../remote/sshConfig';
 import type { DeployHost } from './hostDeploy';
 import { localRunner, remoteRunner } from './hostRunner';
-import type { DeployEnvironment } from './hosts';
+import { knownHostsFileOf, sshConfigFileOf, type DeployEnvironment } from './hosts';
 
 export interface OpenHostOptions {
   acceptNewHostKey?: boolean;
@@ -23,20 +21,12 @@ export interface OpenHostOptions {
 
 export type OpenedHost = { alias: string; ok: true; host: DeployHost; close(): void; newHostKey?: string } | { alias: string; ok: false; address: string; error: GoDeployError };
 
-export function knownHostsFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string {
-  return d.env.knownHostsFile ? expandHome(d.env.knownHostsFile, d.moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
-}
 
 /** "keyType SHA256:…" of a recorded host key; a ProxyJump hop's key (also recorded) is named by its host:port. */
 export function recordedKeys(before: string | undefined, target: { hostname: string; port: number }, fingerprint: string, info: { host: string; port: number; keyType: string }): string {
   const own = info.host === target.hostname && info.port === target.port;
   const key = `${own ? '' : `jump ${info.host}:${info.port} `}${info.keyType} ${fingerprint}`;
   return before ? `${before}, ${key}` : key;
-}
-
-/** The environment's sshConfigFile (relative to godeploy.yaml), for `ssh -G -F`; undefined: OpenSSH's own ~/.ssh/config. */
-export function sshConfigFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string | undefined {
-  return d.env.sshConfigFile ? expandHome(d.env.sshConfigFile, d.moduleDir) : undefined;
 }
 
 /** Opens every host of the environment (type local: this machine, alias "local"). Never rejects. */

@@ -26,7 +26,7 @@ import { renderEnvFile, resolveServiceEnvironment } from './envFile';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
 import { loadDeployEnvironment, type DeployEnvironment } from './hosts';
 import { acquireLock, type LockOwner } from './lock';
-import { releaseId as makeReleaseId } from './releaseScripts';
+import { releaseId as makeReleaseId, releaseVersion } from './releaseScripts';
 import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
 import { mapLimit, releaseLocks, switchover, type HostDeployResult, type HostResultKind } from './switchover';
 
@@ -43,6 +43,8 @@ export interface DeployRequest {
   hosts?: Omit<OpenHostOptions, 'token'>;
   token?: CancellationTokenLike;
   emit?: (e: DeployEvent) => void;
+  /** The plan as --dry-run prints it, once it is made and before any host is touched. */
+  onPlan?: (plan: string) => void;
   onBuildOutput?: (target: string, text: string) => void;
   /** For the lock and the history: who deploys. Default: this machine's user. */
   user?: string;
@@ -122,6 +124,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const result = (ok: boolean, hosts: HostDeployResult[], extra: Partial<DeployResult> = {}): DeployResult => ({
     environment: d.name, releaseId: id, version: info.version, ok, cancelled: false, dryRun: false, alreadyLive: false, plan: planText, hosts, warnings: [], durationMs: Date.now() - t0, ...extra,
   });
+  req.onPlan?.(planText);
   if (req.dryRun) return result(true, [], { dryRun: true });
 
   const user = req.user ?? userInfo().username;
@@ -297,7 +300,7 @@ function sharedReader(): (a: BuiltArtifact) => string | (() => Promise<string | 
 /** One line of <base>/.godeploy/history.jsonl. */
 export function historyLine(run: HostDeployment, result: string, user: string, commit: string): string {
   return JSON.stringify({
-    release: run.plan.releaseId, version: run.plan.releaseId.replace(/^[^-]+-/, ''), commit, result,
+    release: run.plan.releaseId, version: releaseVersion(run.plan.releaseId), commit, result,
     by: `${user}@${hostname()}`, startedAt: run.startedAt.toISOString(), finishedAt: new Date().toISOString(),
     previous: run.previous || null, binary: run.binarySource, steps: run.timings,
   });

@@ -4,6 +4,7 @@
 // listed by name and size, its values are supplied at run time.
 import type { GenerateModel } from '../generate/model';
 import * as scripts from './releaseScripts';
+import { shArgv as sh } from './releaseScripts';
 import * as bg from './blueGreen';
 import type { BlueGreenPlan } from './blueGreen';
 import type { ServiceManager } from './serviceManager';
@@ -44,7 +45,6 @@ export interface HostPlan extends HostPlanInput {
   steps: PlannedStep[];
 }
 
-const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
 
 export function planHost(input: HostPlanInput): HostPlan {
   const { model, base, releaseId: id, manager } = input;

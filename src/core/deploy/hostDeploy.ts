@@ -8,7 +8,7 @@ import { GoDeployError } from '../errors';
 import { formatBytes } from '../format';
 import type { HostPlan, StepId } from './deployPlan';
 import { waitHealthy, type HealthResult } from './health';
-import type { HostRunner, HostRunResult } from './hostRunner';
+import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from './hostRunner';
 import { activateOnIdleInstance, stopAllInstances, type ActivateResult, type InstanceSwitchHost } from './blueGreenSwitch';
 import * as scripts from './releaseScripts';
 
@@ -35,7 +35,6 @@ export interface HostDeployContext {
 
 export interface GateOutcome { healthy: boolean; health?: HealthResult; error?: string; logs?: string; rolledBackTo?: string | null; rollbackHealthy?: boolean }
 
-const firstLine = (r: HostRunResult): string => (r.stderr || r.stdout).trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output';
 
 export class HostDeployment {
   /** The release current pointed at before the switch ('' for a first deploy). */

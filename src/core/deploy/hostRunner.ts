@@ -10,6 +10,9 @@ import type { RemoteConnection } from '../remote/session';
 
 export interface HostRunResult { code: number | null; stdout: string; stderr: string }
 
+/** The line of a failed command's output that says why: the last of stderr (else stdout). */
+export const lastOutputLine = (r: HostRunResult): string => (r.stderr || r.stdout).trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output';
+
 export interface HostRunner {
   exec(argv: string[], opts?: { stdin?: string | Buffer; token?: CancellationTokenLike }): Promise<HostRunResult>;
   /** Writes a local file or a buffer to `path` on the host with exactly `mode`. */

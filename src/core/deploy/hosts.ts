@@ -39,6 +39,16 @@ export async function loadDeployEnvironment(configFile: { file: string; exists: 
   return { name: envName, env, config, inspection, model, moduleDir, base };
 }
 
+/** The environment's knownHostsFile (relative to godeploy.yaml), else ~/.ssh/known_hosts. */
+export function knownHostsFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string {
+  return d.env.knownHostsFile ? expandHome(d.env.knownHostsFile, d.moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
+}
+
+/** The environment's sshConfigFile (relative to godeploy.yaml), for `ssh -G -F`; undefined: OpenSSH's own ~/.ssh/config. */
+export function sshConfigFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string | undefined {
+  return d.env.sshConfigFile ? expandHome(d.env.sshConfigFile, d.moduleDir) : undefined;
+}
+
 export interface HostTarget { alias: string; resolve(): Promise<ResolvedHost> }
 export interface RemoteHostOptions {
   knownHostsFile: string;
@@ -100,8 +110,8 @@ export async function forEachHost<T>(d: Pick<DeployEnvironment, 'env' | 'moduleD
       return [failure('local', runner.describe, 'run', e)];
     }
   }
-  const knownHostsFile = d.env.knownHostsFile ? expandHome(d.env.knownHostsFile, d.moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
-  const sshConfigFile = d.env.sshConfigFile ? expandHome(d.env.sshConfigFile, d.moduleDir) : undefined;
+  const knownHostsFile = knownHostsFileOf(d);
+  const sshConfigFile = sshConfigFileOf(d);
   return Promise.all((d.env.hosts ?? []).map((h) => withRemoteHost(
     { alias: h.host, resolve: () => resolveHost(h, { baseDir: d.moduleDir, configFile: sshConfigFile }) },
     { knownHostsFile, sshConfigFile, compression: d.env.compression === true, acceptNewHostKey: options.acceptNewHostKey, token: options.token, timeoutMs: options.timeoutMs },

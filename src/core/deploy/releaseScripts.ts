@@ -3,6 +3,9 @@
 // A release is assembled in releases/.<id>.partial and renamed into place when complete, so
 // an interrupted deploy never leaves a release that looks whole.
 
+/** argv running one of these scripts: `sh -c SCRIPT sh ARGS…` ($1… are ARGS). */
+export const shArgv = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
+
 /** Release ids sort by time: 20261121T101500.123Z-v1.2.3 (milliseconds: two deploys may start in one second). */
 export function releaseId(now: Date, version: string): string {
   const stamp = now.toISOString().replace(/[-:]/g, '');

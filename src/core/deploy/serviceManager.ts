@@ -3,6 +3,7 @@
 // file. Each is data: the definition file to install and the argv of each operation, so a
 // deploy plan can print them and the runners execute them unchanged.
 import type { GenerateModel } from '../generate/model';
+import { shArgv as sh } from './releaseScripts';
 
 export type ServiceManagerKind = 'systemd' | 'supervisor' | 'process';
 
@@ -40,7 +41,17 @@ export interface ServiceManager {
   envFileOwner: string | null;
 }
 
-const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
+
+/** `systemctl show --property=ActiveState,SubState,MainPID` output as a ServiceState. */
+export function parseSystemctlShow(out: string): ServiceState {
+  const kv = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return { state: kv.ActiveState ? `${kv.ActiveState} (${kv.SubState ?? '?'})` : 'unknown', running: kv.ActiveState === 'active', uptimeSeconds: null, pid: Number(kv.MainPID) || null };
+}
+
+/** The last `lines` journal lines of `unit` (a pattern such as name@* works), since a host epoch second. */
+export function journalArgv(unit: string, lines: number, since?: number): string[] {
+  return ['journalctl', '--unit', unit, '--lines', String(lines), '--no-pager', '--output', 'short-iso', ...(since ? ['--since', `@${since}`] : [])];
+}
 
 export function systemdManager(model: GenerateModel, unitText: string): ServiceManager {
   const unit = `${model.app.name}.service`;
@@ -55,13 +66,8 @@ export function systemdManager(model: GenerateModel, unitText: string): ServiceM
     restart: sh('systemctl reset-failed "$1" 2>/dev/null; systemctl restart "$1"', unit),
     stop: ['systemctl', 'stop', unit],
     state: ['systemctl', 'show', unit, '--property=ActiveState,SubState,MainPID,ActiveEnterTimestampMonotonic', '--timestamp=unix'],
-    parseState: (out) => {
-      const kv = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-      const state = kv.ActiveState ? `${kv.ActiveState} (${kv.SubState ?? '?'})` : 'unknown';
-      const pid = Number(kv.MainPID) || null;
-      return { state, running: kv.ActiveState === 'active', uptimeSeconds: null, pid };
-    },
-    logs: (lines, since) => ['journalctl', '--unit', unit, '--lines', String(lines), '--no-pager', '--output', 'short-iso', ...(since ? ['--since', `@${since}`] : [])],
+    parseState: parseSystemctlShow,
+    logs: (lines, since) => journalArgv(unit, lines, since),
     envFileOwner: null,
   };
 }

@@ -6,6 +6,7 @@ import { forEachHost, loadDeployEnvironment, type HostOutcome } from './hosts';
 import type { CancellationTokenLike } from '../cancellation';
 import { serviceManagerFor } from './deploy';
 import { listReleases } from './releases';
+import { releaseVersion } from './releaseScripts';
 
 export interface HostStatus {
   live: string | null;
@@ -31,7 +32,7 @@ export async function environmentStatus(req: { configFile: { file: string; exist
     // Blue-green: the live instance's port, as recorded by the last switch.
     const active = d.model.blueGreen ? Number((await h.runner.exec(['cat', `${d.base}/.godeploy/active-port`])).stdout.trim()) || null : null;
     const health = await waitHealthy(h.runner, { port: active ?? d.model.app.port, path: d.model.app.healthPath, timeoutMs: 0, intervalMs: 1000 });
-    return { live, version: live ? live.replace(/^[^-]+-/, '') : null, releases: list.releases.length, service, health: { healthy: health.healthy, answer: health.last } };
+    return { live, version: live ? releaseVersion(live) : null, releases: list.releases.length, service, health: { healthy: health.healthy, answer: health.last } };
   });
   return { environment: d.name, base: d.base, hosts };
 }

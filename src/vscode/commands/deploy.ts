@@ -67,21 +67,22 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
   };
   const where = { module: t.folder.fsPath, configFile: t.configFile };
   ctx.log.info(`deploy ${name} to ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)})`);
-  // The plan first (no secret values in it): what will run, host by host.
-  const planned = await engine.deploy({ ...request, dryRun: true });
-  ctx.log.block(planned.plan.split('\n').map((l) => `  ${l}`).join('\n'));
+  // The plan is logged first (no secret values in it): what will run, host by host.
+  const logPlan = (plan: string): void => ctx.log.block(plan.split('\n').map((l) => `  ${l}`).join('\n'));
   if (args.dryRun) {
+    const planned = await engine.deploy({ ...request, dryRun: true, onPlan: logPlan });
     ctx.log.show(true);
     return { ...planned, ...where };
   }
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Go Deploy: deploying ${name} to ${t.environment}`, cancellable: true },
     async (progress, token) => {
-      const steps = new OperationProgress(ctx, progress, countPlannedSteps(planned.plan), token);
+      const steps = new OperationProgress(ctx, progress, token);
       progress.report({ message: 'starting…' });
       try {
         return await engine.deploy({
           ...request, token, emit: steps.onEvent,
+          onPlan: (plan) => { logPlan(plan); steps.expectedSteps = countPlannedSteps(plan); },
           onBuildOutput: (target, text) => ctx.log.block(text.replace(/\n$/, '').split('\n').map((l) => `[build ${target}] ${l}`).join('\n')),
         });
       } catch (e) {

@@ -79,7 +79,8 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Go Deploy: rolling ${t.environment} back`, cancellable: true },
     async (progress, token) => {
-      const steps = new OperationProgress(ctx, progress, 4 * Math.max(1, t.env.hosts?.length ?? 1), token);
+      const steps = new OperationProgress(ctx, progress, token);
+      steps.expectedSteps = 4 * Math.max(1, t.env.hosts?.length ?? 1);
       return engine.rollback({
         configFile: { file: t.configFile, exists: true }, environment: t.environment, to,
         hosts: hostOptions(ctx, knownHostsFile(t), args.acceptNewHostKey), token, emit: steps.onEvent,

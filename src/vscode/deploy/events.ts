@@ -32,7 +32,10 @@ export class OperationProgress {
   switched = false;
   cancelRequested = false;
 
-  constructor(private readonly ctx: GoDeployContext, private readonly progress: vscode.Progress<{ message?: string; increment?: number }>, private readonly expectedSteps: number, token: vscode.CancellationToken) {
+  /** Steps the bar is divided into: set from the plan when the engine reports it. */
+  expectedSteps = 1;
+
+  constructor(private readonly ctx: GoDeployContext, private readonly progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken) {
     token.onCancellationRequested(() => {
       this.cancelRequested = true;
       const what = this.switched
