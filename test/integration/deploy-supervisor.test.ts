@@ -21,7 +21,8 @@ describe('deploy with supervisor (real supervisord, reached over a real sshd)', 
   let sshd: SshdFixture;
   let sup: SupervisorHost;
   let port: number;
-  const base = join(work.path, 'srv', 'deployapp');
+  // A base path with spaces, quotes, $(…) and backticks reaches supervisor intact.
+  const base = join(work.path, 'srv', `it's "my" app $(id) \`id\``);
 
   const godeploy = (args: string[]): Promise<RunResult> => run(process.execPath, [cli, '-C', join(work.path, 'app'), ...args], { timeoutMs: 300_000, env: goEnv() });
   const info = async (): Promise<{ build: string; exe: string; env: Record<string, string> }> => JSON.parse((await httpGet(port, '/info?env=ODD')).body);
@@ -30,7 +31,7 @@ describe('deploy with supervisor (real supervisord, reached over a real sshd)', 
     '  env:', `    ODD: ${JSON.stringify(ODD)}`,
     'environments:', '  sup:', '    type: ssh', '    hosts:',
     `      - host: 127.0.0.1\n        port: ${sshd.port}\n        user: ${sshd.user}\n        identityFile: ${sshd.identityFile}`,
-    `    knownHostsFile: ${sshd.knownHostsFile}`, '    processManager: supervisor', `    path: ${base}`,
+    `    knownHostsFile: ${sshd.knownHostsFile}`, '    processManager: supervisor', `    path: ${JSON.stringify(base)}`,
     '    supervisor:', `      configFile: ${sup.configFile}`, '      user: root', '      stopTimeout: 5s',
     ...(env.length ? ['    env:', ...env.map((l) => `      ${l}`)] : []), '',
   ].join('\n'));

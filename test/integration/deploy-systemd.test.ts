@@ -1,7 +1,7 @@
 // `godeploy deploy|rollback|status|releases` against a real systemd host (systemd-nspawn,
 // OpenSSH on loopback), end to end through the CLI: the unit installed and running, the
 // atomic release layout, the health gate and automatic rollback, pruning, hooks, quoting
-// of odd env values, and a secret that reaches the service but nothing else.
+// of odd env values and an odd base path, and a secret that reaches the service but nothing else.
 import { strict as assert } from 'node:assert';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,11 @@ import { freePort, httpGet, run, tempDir, type RunResult } from './fixtures/util
 
 const cli = join(repoRoot, 'out', 'src', 'cli', 'main.js');
 const CANARY = `canary-${Math.random().toString(36).slice(2)}-s3cr3t`;
+// The base folder holds spaces, $(…), backticks, $HOME and parentheses (quotes are refused for
+// systemd, which cannot run them; the supervisor suite has them): every remote command, the unit
+// file and the hooks must carry it intact (and never run it).
+const BASE = `/opt/deploy app/$(touch /tmp/pwned-path) \`id\` $HOME (x)`;
+const Q = `'${BASE.replace(/'/g, `'\\''`)}'`;
 const ODD = `it's "odd" $(touch /tmp/pwned) \`id\` $HOME \\ back\nslash line two`;
 
 interface Info { build: string; version: string; pid: number; cwd: string; exe: string; env: Record<string, string> }
@@ -32,7 +37,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.equal(r.status, 200, r.body);
     return JSON.parse(r.body) as Info;
   };
-  const live = () => remote('readlink /opt/deployapp/current');
+  const live = () => remote(`readlink ${Q}/current`);
   const writeConfig = (extra: { env?: string[]; hooks?: string[]; healthTimeout?: string } = {}): void => {
     writeFileSync(join(work.path, 'godeploy.yaml'), [
       'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    path: /healthz', `    timeout: ${extra.healthTimeout ?? '20s'}`, '    interval: 250ms',
@@ -40,7 +45,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
       'build:', '  ldflags: "-s -w -X main.version={{.Version}}"',
       'environments:', '  prod:', '    type: ssh', '    hosts:',
       `      - host: 127.0.0.1\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`,
-      '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    keepReleases: 3',
+      '    knownHostsFile: known_hosts', `    path: ${JSON.stringify(BASE)}`, '    keepReleases: 3',
       ...(extra.env?.length ? ['    env:', ...extra.env.map((l) => `      ${l}`)] : []),
       ...(extra.hooks ?? []).map((l) => `    ${l}`),
       '',
@@ -75,7 +80,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
       assert.ok(r.stdout.includes(step), `dry run lacks "${step}":\n${r.stdout}`);
     }
     assert.ok(!r.stdout.includes(CANARY), 'the secret is in the plan');
-    assert.equal((await host.exec('test -e /opt/deployapp')).code, 1, 'dry run created /opt/deployapp');
+    assert.equal((await host.exec(`test -e ${Q}`)).code, 1, 'dry run created the base folder');
   });
 
   it('first deploy: unit installed and active, current → the release, env file 0600, /info answers with the odd value and the secret intact', async () => {
@@ -91,26 +96,27 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.equal(await live(), `releases/${releasesSeen[0]}`);
     assert.equal(await remote('systemctl is-active deployapp.service'), 'active');
     assert.equal(await remote('systemctl is-enabled deployapp.service'), 'enabled');
-    assert.equal(await remote('stat -c %a /opt/deployapp/shared/deployapp.env'), '600');
+    assert.equal(await remote(`stat -c %a ${Q}/shared/deployapp.env`), '600');
     const i = await info();
     assert.equal(i.build, 'build-0');
     assert.equal(i.env.ODD, ODD);
     assert.equal(i.env.PLAIN, 'plain value');
     assert.equal(i.env.SECRET, CANARY);
-    assert.equal(i.cwd, `/opt/deployapp/releases/${releasesSeen[0]}`);
-    assert.equal(i.exe, `/opt/deployapp/releases/${releasesSeen[0]}/deployapp`);
+    assert.equal(i.cwd, `${BASE}/releases/${releasesSeen[0]}`);
+    assert.equal(i.exe, `${BASE}/releases/${releasesSeen[0]}/deployapp`);
     assert.equal((await host.exec('test -e /tmp/pwned')).code, 1, 'a $(…) in an env value ran');
+    assert.equal((await host.exec('test -e /tmp/pwned-path')).code, 1, 'a $(…) in the base path ran');
     assert.ok(psLog.includes('sh -c') || psLog.length > 0);
     assert.ok(!psLog.includes(CANARY), 'the secret appeared in a process argv on the host');
     assert.ok(!r.stdout.includes(CANARY) && !r.stderr.includes(CANARY), 'the secret is in the CLI output');
     // No file on the host holds the secret except the 0600 env files; the journal neither.
     const holders = (await host.exec(`grep -rlF -- '${CANARY}' /opt /etc /var/log /tmp /root 2>/dev/null; true`)).stdout.trim().split('\n').filter(Boolean).sort();
-    assert.deepEqual(holders, [`/opt/deployapp/releases/${releasesSeen[0]}/deployapp.env`, '/opt/deployapp/shared/deployapp.env'].sort());
+    assert.deepEqual(holders, [`${BASE}/releases/${releasesSeen[0]}/deployapp.env`, `${BASE}/shared/deployapp.env`].sort());
     for (const f of holders) assert.equal(await remote(`stat -c %a '${f}'`), '600');
     assert.equal((await host.exec(`journalctl --no-pager | grep -cF -- '${CANARY}'`)).stdout.trim(), '0');
-    const history = (await remote('cat /opt/deployapp/.godeploy/history.jsonl')).split('\n').map((l) => JSON.parse(l) as { release: string; result: string });
+    const history = (await remote(`cat ${Q}/.godeploy/history.jsonl`)).split('\n').map((l) => JSON.parse(l) as { release: string; result: string });
     assert.deepEqual(history.map((h) => [h.release, h.result]), [[releasesSeen[0], 'live']]);
-    assert.equal(await remote('test -e /opt/deployapp/.godeploy/lock && echo held || echo free'), 'free');
+    assert.equal(await remote(`test -e ${Q}/.godeploy/lock && echo held || echo free`), 'free');
   });
 
   it('an unchanged redeploy changes nothing: no new release, no restart, exit 0', async () => {
@@ -121,14 +127,14 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.match(r.stdout, /nothing to do, every host already runs this build with this environment \(--force redeploys\)/);
     assert.equal(await live(), `releases/${releasesSeen[0]}`);
     assert.equal((await info()).pid, before.pid, 'the service was restarted');
-    assert.equal(await remote('ls /opt/deployapp/releases | wc -l'), '1');
+    assert.equal(await remote(`ls ${Q}/releases | wc -l`), '1');
   });
 
   it('--force redeploys the same build: a new release links the executable from the earlier one instead of uploading it', async () => {
     const r = await deployOk('unchanged redeploy', {}, ['--force']);
     assert.match(r.stdout, /binary: linked from release (\S+) \(same sha256, nothing uploaded\)/);
     assert.match(r.stdout, /deployapp\.service unchanged/);
-    const [a, b] = releasesSeen.slice(-2).map((id) => `/opt/deployapp/releases/${id}/deployapp`);
+    const [a, b] = releasesSeen.slice(-2).map((id) => `${Q}/releases/${id}/deployapp`);
     assert.equal(await remote(`stat -c %i ${a}`), await remote(`stat -c %i ${b}`));
     assert.equal((await info()).build, 'build-0');
   });
@@ -160,9 +166,9 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     const i = await info();
     assert.equal(i.build, 'build-1');
     assert.equal(i.env.DEPLOYAPP_FAIL_HEALTH, undefined, 'the old release got the new env file');
-    const last = JSON.parse((await remote('tail -n 1 /opt/deployapp/.godeploy/history.jsonl'))) as { result: string };
+    const last = JSON.parse((await remote(`tail -n 1 ${Q}/.godeploy/history.jsonl`))) as { result: string };
     assert.equal(last.result, 'rolled-back');
-    assert.equal(await remote('test -e /opt/deployapp/.godeploy/lock && echo held || echo free'), 'free');
+    assert.equal(await remote(`test -e ${Q}/.godeploy/lock && echo held || echo free`), 'free');
     writeConfig();
   });
 
@@ -170,7 +176,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     const [first, , third] = releasesSeen;
     assert.equal(await live(), `releases/${third}`);
     const r = await godeploy(['rollback', 'prod']);
-    assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${(await host.exec('grep -r . /opt/deployapp/releases/*/deployapp.env /opt/deployapp/shared/deployapp.env; ls -la /opt/deployapp/releases/*')).stdout}`);
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${(await host.exec(`grep -r . ${Q}/releases/*/deployapp.env ${Q}/shared/deployapp.env; ls -la ${Q}/releases/*`)).stdout}`);
     assert.equal(await live(), `releases/${releasesSeen[1]}`);
     assert.equal((await info()).build, 'build-0');
     const to = await godeploy(['rollback', 'prod', '--to', third]);
@@ -186,7 +192,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     setBuild('build-3');
     await deployOk('deploy 4');
     await deployOk('deploy 5');
-    const ids = (await remote('ls -1 /opt/deployapp/releases')).split('\n');
+    const ids = (await remote(`ls -1 ${Q}/releases`)).split('\n');
     assert.equal(ids.length, 3, ids.join(' '));
     assert.ok(ids.includes(releasesSeen[releasesSeen.length - 1]));
     const list = await godeploy(['releases', 'prod']);
@@ -194,11 +200,11 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
   });
 
   it('hooks: preDeploy runs in the new release with its environment before the switch; a failing one stops the deploy before the switch', async () => {
-    writeConfig({ hooks: ['hooks:', '  preDeploy:', '    - printf "%s|%s" "$PWD" "$PLAIN" > /tmp/pre-hook', '  postDeploy:', '    - readlink /opt/deployapp/current > /tmp/post-hook'] });
+    writeConfig({ hooks: ['hooks:', '  preDeploy:', '    - printf "%s|%s" "$PWD" "$PLAIN" > /tmp/pre-hook', '  postDeploy:', `    - ${JSON.stringify(`readlink ${Q}/current > /tmp/post-hook`)}`] });
     // Only the hooks changed: the build is already live, so --force makes a release for them to run in.
     await deployOk('deploy with hooks', {}, ['--force']);
     const id = releasesSeen[releasesSeen.length - 1];
-    assert.equal(await remote('cat /tmp/pre-hook'), `/opt/deployapp/releases/${id}|plain value`);
+    assert.equal(await remote('cat /tmp/pre-hook'), `${BASE}/releases/${id}|plain value`);
     assert.equal(await remote('cat /tmp/post-hook'), `releases/${id}`);
     const before = await live();
     writeConfig({ hooks: ['hooks:', '  preDeploy:', '    - echo migration failed >&2; exit 3'] });
@@ -207,7 +213,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.match(r.stdout, /hooks\.preDeploy\[0\].*failed with exit 3/);
     assert.match(r.stdout, /migration failed/);
     assert.equal(await live(), before);
-    assert.equal(await remote('ls -a /opt/deployapp/releases | grep -c partial || true'), '0');
+    assert.equal(await remote(`ls -a ${Q}/releases | grep -c partial || true`), '0');
     writeConfig();
   });
 
@@ -228,7 +234,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     writeConfig({ hooks: ['hooks:', '  preDeploy:', '    - sleep 6'] });
     const a = godeploy(['deploy', 'prod', '--force']);
     // Start the second once the first holds the lock.
-    for (let i = 0; i < 200 && (await host.exec('test -d /opt/deployapp/.godeploy/lock')).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 200 && (await host.exec(`test -d ${Q}/.godeploy/lock`)).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
     const b = await godeploy(['deploy', 'prod', '--force']);
     const ra = await a;
     assert.equal(ra.code, 0, ra.stdout + ra.stderr);

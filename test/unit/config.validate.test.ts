@@ -109,6 +109,21 @@ environments:
     assert.match(errors[2].hint ?? '', /GOOS\/GOARCH/);
   });
 
+  it('base paths: spaces, $ and parentheses are accepted; what the process manager cannot run is an error on the path\'s line', () => {
+    const env = (name: string, pm: string, p: string) => `  ${name}:\n    type: ssh\n    hosts: [{ host: a }]\n${pm ? `    processManager: ${pm}\n` : ''}    path: ${JSON.stringify(p)}\n`;
+    const text = (...envs: string[]) => `app: {}\nenvironments:\n${envs.join('')}`;
+    assert.deepEqual(errorsOf(text(env('a', '', '/srv/my app/$(x) `y` (z)'), env('b', 'none', `/srv/it's "q" \\ b`), env('c', 'supervisor', `/srv/it's "q"`))), []);
+    const errors = errorsOf(text(env('quote', '', `/srv/it's`), env('slash', 'systemd', '/srv/a\\b'), env('comment', 'supervisor', '/srv/a #b'), env('line', 'none', '/srv/a\nb')));
+    assert.deepEqual(errors.map((d) => `${at(d)} ${d.message}`), [
+      '6:11 environments.quote.path holds a quote, which systemd cannot take in a path',
+      '11:11 environments.slash.path holds a backslash, which systemd cannot take in a path',
+      '16:11 environments.comment.path holds a space followed by ";" or "#", which supervisor cannot take in a path',
+      '21:11 environments.line.path: invalid value "/srv/a\\nb"',
+    ]);
+    assert.match(errors[0].hint ?? '', /spaces, \$ and parentheses are fine/);
+    assert.match(errors[3].hint ?? '', /on one line/);
+  });
+
   it('warns about keys that do not apply to the environment type', () => {
     const r = validateConfigText('godeploy.yaml', 'app: {}\nenvironments:\n  dev:\n    type: local\n    hosts: [{ host: a }]\n');
     assert.equal(r.diagnostics.length, 1);

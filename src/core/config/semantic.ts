@@ -50,6 +50,7 @@ function checkEnvironment(document: ConfigDocument, name: string, env: Partial<E
   } else if (env.type === 'ssh') {
     ignored('docker', 'docker settings apply to type docker');
   }
+  checkBasePath(document, name, env, out);
   if (Array.isArray(env.hosts)) {
     const seen = new Map<string, number>();
     env.hosts.forEach((h, i) => {
@@ -63,6 +64,29 @@ function checkEnvironment(document: ConfigDocument, name: string, env: Partial<E
       }
     });
   }
+}
+
+/** Why systemd cannot run an executable under this path, if it cannot (it refuses quotes and backslashes in ExecStart='s path). */
+export function executablePathProblem(p: string): string | undefined {
+  if (/['"]/.test(p)) return 'a quote';
+  if (p.includes('\\')) return 'a backslash';
+  if (/[\x00-\x1f\x7f]/.test(p)) return 'a control character';
+  return undefined;
+}
+
+/** supervisord reads " ;" and " #" in a value as the start of a comment. */
+function supervisorPathProblem(p: string): string | undefined {
+  return /\s[;#]/.test(p) ? 'a space followed by ";" or "#"' : undefined;
+}
+
+/** The base path must be one the process manager can run the service from. */
+function checkBasePath(document: ConfigDocument, name: string, env: Partial<EnvironmentConfig>, out: ConfigDiagnostic[]): void {
+  if (typeof env.path !== 'string' || (env.type !== 'ssh' && env.type !== 'local')) return;
+  const manager = env.type === 'local' ? 'none' : env.processManager ?? 'systemd';
+  const problem = manager === 'systemd' ? executablePathProblem(env.path) : manager === 'supervisor' ? supervisorPathProblem(env.path) : undefined;
+  if (!problem) return;
+  out.push(document.diagnosticAt(['environments', name, 'path'], 'value', 'error', `environments.${name}.path holds ${problem}, which ${manager} cannot take in a path`,
+    manager === 'systemd' ? 'choose a path without quotes or backslashes (spaces, $ and parentheses are fine), or use processManager: supervisor or none' : 'choose a path without " ;" or " #"'));
 }
 
 /** PORT comes from app.port; setting it again in an env map would make two sources of truth. */

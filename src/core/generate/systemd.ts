@@ -1,3 +1,5 @@
+import { executablePathProblem } from '../config/semantic';
+import { usageError } from '../errors';
 import type { GenerateModel } from './model';
 
 /**
@@ -165,11 +167,19 @@ function unitPath(p: string): string {
   return (home ? '%h/' : '') + escapeSpecifiers(home ? p.slice(2) : p);
 }
 
-/** ExecStart= also expands $VAR and splits on whitespace. */
+/**
+ * The executable of ExecStart=: systemd splits the line on whitespace and refuses an
+ * executable path holding a quote or backslash, so those are a usage error here (the
+ * config check reports them on the path's line first). `$` needs no escape: systemd
+ * expands variables in the arguments, not in the path it executes.
+ */
 function execPath(p: string): string {
-  const s = unitPath(p).replace(/\$/g, '$$$$');
-  return /[\s"'\\]/.test(s) ? `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : s;
+  const problem = executablePathProblem(p);
+  if (problem) throw usageError(`the path ${JSON.stringify(p)} holds ${problem}, which systemd refuses in ExecStart=`, 'choose a base path without quotes or backslashes (spaces and $ are fine), or use processManager: supervisor or none');
+  const s = unitPath(p);
+  return /\s/.test(s) ? `"${s}"` : s;
 }
+
 
 /**
  * One `Environment=` line. systemd unquotes and C-unescapes the value, then expands
