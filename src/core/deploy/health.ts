@@ -1,6 +1,6 @@
 // The health gate: GET http://127.0.0.1:<port><path> as seen from the host (through the
-// ssh connection's port forward, so the host needs no curl), every interval until a 2xx or
-// the timeout. Cancelling stops the polling.
+// ssh connection's port forward, so the host needs no curl), quickly at first, then every
+// interval until a 2xx or the timeout. Cancelling stops the polling.
 import { request } from 'node:http';
 import type { CancellationTokenLike } from '../cancellation';
 import type { HostRunner } from './hostRunner';
@@ -42,6 +42,15 @@ const sleep = (ms: number, token?: CancellationTokenLike): Promise<void> => new 
   const sub = token?.onCancellationRequested(() => { clearTimeout(t); resolve(); });
 });
 
+/**
+ * The wait after failed attempt `attempt` (1-based): 10 ms, doubling, up to the interval. A
+ * restarted service usually answers within a few hundred milliseconds, so the first checks
+ * come quickly; a slow one is then polled every interval as configured.
+ */
+export function pollDelay(attempt: number, intervalMs: number): number {
+  return Math.min(intervalMs, 10 * 2 ** Math.min(attempt - 1, 20));
+}
+
 /** Polls until healthy, the timeout, or cancellation (then healthy is false). */
 export async function waitHealthy(runner: HostRunner, o: HealthOptions): Promise<HealthResult> {
   const start = Date.now();
@@ -55,8 +64,9 @@ export async function waitHealthy(runner: HostRunner, o: HealthOptions): Promise
       last = r.text;
       if (r.ok) return { healthy: true, last, attempts, elapsedMs: Date.now() - start };
       o.onAttempt?.(attempts, last);
-      if (o.token?.isCancellationRequested || Date.now() - start + o.intervalMs > o.timeoutMs) break;
-      await sleep(o.intervalMs, o.token);
+      const wait = pollDelay(attempts, o.intervalMs);
+      if (o.token?.isCancellationRequested || Date.now() - start + wait > o.timeoutMs) break;
+      await sleep(wait, o.token);
     }
     return { healthy: false, last, attempts, elapsedMs: Date.now() - start };
   } finally {
