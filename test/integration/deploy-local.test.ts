@@ -393,7 +393,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
         /^ {2} 1\. preflight checks/, /^ {2} 2\. take the deploy lock /, /^ {2} 3\. create .*\/releases\/\.\d{8}T\d{6}\.\d{3}Z-dev\.partial$/, /^ {2} 4\. place deployapp$/,
         /^ {2} 5\. write the release's env file deployapp\.env \(mode 0600\)/, /^ {2} 6\. run hooks\.preDeploy in the new release$/, /^ {2} 7\. point .*\/current at releases\//,
         /^ {2} 8\. restart process deployapp$/, new RegExp(`^ {2} 9\\. wait for GET http://127\\.0\\.0\\.1:${app.port}/healthz to answer 2xx`), /^ {2}10\. run hooks\.postDeploy in the new release$/,
-        /^ {2}11\. append to .*\/\.godeploy\/history\.jsonl$/, /^ {2}12\. keep the newest 5 releases/, /^ {2}13\. release the deploy lock$/,
+        /^ {2}11\. mark the release live, append to .*\/\.godeploy\/history\.jsonl, keep the newest 5 releases .*, release the deploy lock$/,
       ];
       const lines = r.out.split('\n');
       let at = 0;
@@ -402,8 +402,8 @@ describe('deploy to this machine (type: local) through the CLI', function () {
         assert.ok(found >= 0, `${t} not found (in order) in:\n${r.out}`);
         at = found + 1;
       }
-      // prepare 1, binary 2, env-file 1, hooks 1 + 1, switch 1, restart 1, record 1, prune 1.
-      assert.equal(lines.filter((l) => l.startsWith('      $ ')).length, 10, r.out);
+      // prepare 1, binary 2, env-file 1, hooks 1 + 1, switch 1, restart 1, finish 1.
+      assert.equal(lines.filter((l) => l.startsWith('      $ ')).length, 9, r.out);
       assert.deepEqual(snapshot(app.base), baseBefore, 'the base folder changed');
       assert.deepEqual(snapshot(app.dir), dirBefore, 'the module folder changed');
       assert.equal((await app.info()).pid, pid, 'not restarted');
@@ -563,8 +563,8 @@ describe('deploy to this machine (type: local) through the CLI', function () {
         const r = await app.deploy();
         assert.equal(r.code, 0, r.out + r.err);
         ids.push(r.id);
-        if (i === 3) assert.match(r.out, new RegExp(`^\\[local\\] prune: removed ${ids[0]}`, 'm'));
-        if (i === 4) assert.match(r.out, new RegExp(`^\\[local\\] prune: removed ${ids[1]}`, 'm'));
+        if (i === 3) assert.match(r.out, new RegExp(`^\\[local\\] finish: recorded in history\\.jsonl; removed ${ids[0]} `, 'm'));
+        if (i === 4) assert.match(r.out, new RegExp(`^\\[local\\] finish: recorded in history\\.jsonl; removed ${ids[1]} `, 'm'));
       }
       assert.deepEqual(app.releases(), [ids[2], ids[3]]);
       assert.equal(app.current(), `releases/${ids[3]}`);

@@ -83,12 +83,12 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
 
   describe('planHost', () => {
     it('step order: service only with a definition, hooks only when configured', () => {
-      assert.deepEqual(ids(planHost(input(processManager(model)))), ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'switch', 'restart', 'health', 'record', 'prune', 'unlock']);
-      assert.deepEqual(ids(planHost(input(systemd()))), ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'service', 'switch', 'restart', 'health', 'record', 'prune', 'unlock']);
+      assert.deepEqual(ids(planHost(input(processManager(model)))), ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'switch', 'restart', 'health', 'finish']);
+      assert.deepEqual(ids(planHost(input(systemd()))), ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'service', 'switch', 'restart', 'health', 'finish']);
       assert.deepEqual(ids(planHost(input(supervisorManager(model, '[program:deployapp]\n'), { hooks: { preDeploy: [HOOK_PRE], postDeploy: [] } }))),
-        ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'service', 'pre-deploy', 'switch', 'restart', 'health', 'record', 'prune', 'unlock']);
+        ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'service', 'pre-deploy', 'switch', 'restart', 'health', 'finish']);
       const full = planHost(input(systemd(), { hooks: { preDeploy: [HOOK_PRE, 'true'], postDeploy: [HOOK_POST] } }));
-      assert.deepEqual(ids(full), ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'service', 'pre-deploy', 'switch', 'restart', 'health', 'post-deploy', 'record', 'prune', 'unlock']);
+      assert.deepEqual(ids(full), ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'service', 'pre-deploy', 'switch', 'restart', 'health', 'post-deploy', 'finish']);
       assert.equal(full.steps.find((s) => s.id === 'pre-deploy')!.commands.length, 2, 'one command per hook');
       assert.equal(full.steps.find((s) => s.id === 'post-deploy')!.commands.length, 1);
       assert.equal(full.envFileName, 'deployapp.env');
@@ -102,13 +102,12 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       assert.deepEqual(cmd('prepare'), ['sh', '-c', scripts.PREPARE, 'sh', BASE, ID]);
       assert.deepEqual(cmd('binary', 0), ['sh', '-c', scripts.REUSE_BINARY, 'sh', BASE, ID, 'deployapp', SHA]);
       assert.deepEqual(cmd('binary', 1), ['sh', '-c', scripts.VERIFY_UPLOAD, 'sh', BASE, ID, 'deployapp', SHA]);
-      assert.deepEqual(cmd('env-file'), ['sh', '-c', scripts.FINISH_RELEASE, 'sh', BASE, ID]);
+      assert.deepEqual(cmd('env-file'), ['sh', '-c', scripts.COMPLETE_RELEASE, 'sh', BASE, ID, '']);
       assert.deepEqual(cmd('pre-deploy'), ['sh', '-c', scripts.HOOK, 'sh', BASE, ID, `${BASE}/releases/${ID}/deployapp.env`, HOOK_PRE]);
       assert.deepEqual(cmd('switch'), ['sh', '-c', scripts.SWITCH, 'sh', BASE, ID, 'deployapp.env', '']);
       assert.deepEqual(cmd('restart'), processManager(model).restart);
       assert.deepEqual(cmd('post-deploy'), ['sh', '-c', scripts.HOOK, 'sh', BASE, ID, `${BASE}/releases/${ID}/deployapp.env`, HOOK_POST]);
-      assert.deepEqual(cmd('prune'), ['sh', '-c', scripts.PRUNE, 'sh', BASE, '4', ID, '<previous>']);
-      assert.deepEqual(cmd('record'), ['sh', '-c', scripts.RECORD, 'sh', BASE, '<json line>']);
+      assert.deepEqual(cmd('finish'), ['sh', '-c', scripts.FINISH_DEPLOY, 'sh', BASE, ID, '<json line>', '4', '<owner.json>', ID, '<previous>']);
       const files = p.steps.flatMap((s) => s.files ?? []);
       assert.deepEqual(files.map((f) => [f.path, f.mode]), [[`${BASE}/releases/.${ID}.partial/.deployapp.upload`, 0o755], [`${BASE}/releases/.${ID}.partial/deployapp.env`, 0o600]]);
       // A supervisor program owns its env file.
@@ -119,7 +118,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       for (const manager of [processManager(model), systemd(), supervisorManager(model, '[program:deployapp]\ncommand=x\n')]) {
         const p = planHost(input(manager, { hooks: { preDeploy: [HOOK_PRE], postDeploy: [HOOK_POST] } }));
         const commands = p.steps.flatMap((s) => s.commands);
-        assert.ok(commands.length >= 10, `${manager.kind}: ${commands.length} commands`);
+        assert.ok(commands.length >= 9, `${manager.kind}: ${commands.length} commands`);
         for (const argv of commands) {
           assert.ok(Array.isArray(argv) && argv.length > 0 && argv.every((a) => typeof a === 'string'), JSON.stringify(argv));
           if (argv[0] !== 'sh') {
@@ -162,7 +161,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       assert.equal(lines[0], `local: release ${ID} into /srv/deployapp (process)`);
       const numbered = lines.filter((l) => /^ {2}[ \d]\d\. /.test(l));
       assert.deepEqual(numbered.map((l) => l.trim()), p.steps.map((s, i) => `${i + 1}. ${s.title}`));
-      assert.equal(numbered.length, 13);
+      assert.equal(numbered.length, 11);
       assert.ok(lines.includes(`      $ sh -c 'set -e …(script, 8 lines)' sh /srv/deployapp ${ID}`), text);
       assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/deployapp.env (mode 0600): KEY="value" lines: API_TOKEN, CI_TOKEN, GREETING, LEAKED, LEAKED_TOO, LEVEL, PORT (values not shown)`), text);
       assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/.deployapp.upload (mode 0755): the executable (by SFTP), only when no earlier release has the same sha256`), text);
@@ -185,7 +184,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
         const at = lines.findIndex((l) => l.trim().startsWith(`${p.steps.findIndex((s) => s.id === id) + 1}. `));
         return lines[at + 1].replace(/^ {6}\$ /, '');
       };
-      for (const id of ['pre-deploy', 'post-deploy', 'record']) {
+      for (const id of ['pre-deploy', 'post-deploy']) {
         const argv = p.steps.find((s) => s.id === id)!.commands[0];
         const back = execFileSync('/bin/sh', ['-c', `printf '%s\\0' ${shownOf(id)}`]).toString('utf8').split('\0').slice(0, -1);
         assert.deepEqual(back, argv, `${id}: ${shownOf(id)}`);

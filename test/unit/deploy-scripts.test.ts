@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { localRunner, type HostRunResult } from '../../src/core/deploy/hostRunner';
 import * as scripts from '../../src/core/deploy/releaseScripts';
 import { renderEnvFile } from '../../src/core/deploy/envFile';
+import { acquireLock, parseOwner, serializeOwner } from '../../src/core/deploy/lock';
 
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const runner = localRunner({ timeoutMs: 30_000 });
@@ -114,6 +115,25 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
       const missing = await run(scripts.VERIFY_UPLOAD, b, ID1, 'gone', sha('x'));
       assert.notEqual(missing.code, 0, 'no upload: refused');
       assert.equal(existsSync(join(partial(ID1), 'gone')), false);
+    });
+
+    it('COMPLETE_RELEASE completes the release and reads, in the same run, the installed definition\'s sha256 and what current points at', async () => {
+      const def = join(root, 'unit dir', 'app.service');
+      await ok(scripts.PREPARE, b, ID1);
+      assert.equal((await ok(scripts.COMPLETE_RELEASE, b, ID1, def)).stdout, 'definition none\ncurrent \n');
+      assert.ok(statSync(join(b, 'releases', ID1)).isDirectory());
+      symlinkSync(`releases/${ID1}`, join(b, 'current'));
+      mkdirSync(join(root, 'unit dir'));
+      writeFileSync(def, '[Unit]\n');
+      await ok(scripts.PREPARE, b, ID2);
+      assert.equal((await ok(scripts.COMPLETE_RELEASE, b, ID2, def)).stdout, `definition ${sha('[Unit]\n')}\ncurrent releases/${ID1}\n`);
+      await ok(scripts.PREPARE, b, ID3);
+      assert.equal((await ok(scripts.COMPLETE_RELEASE, b, ID3, '')).stdout, `current releases/${ID1}\n`, 'no definition: not read');
+      // An existing release of that id is never overwritten.
+      writeFileSync(join(b, 'releases', ID3, 'app'), 'live one');
+      mkdirSync(partial(ID3));
+      assert.notEqual((await run(scripts.COMPLETE_RELEASE, b, ID3, '')).code, 0);
+      assert.equal(readFileSync(join(b, 'releases', ID3, 'app'), 'utf8'), 'live one');
     });
 
     it('FINISH_RELEASE turns the partial folder into the release; DISCARD_RELEASE removes one that did not go live, never the live one', async () => {
@@ -232,6 +252,29 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
       await ok(scripts.RECORD, b, l1);
       await ok(scripts.RECORD, b, l2);
       assert.equal(readFileSync(join(b, '.godeploy', 'history.jsonl'), 'utf8'), `${l1}\n${l2}\n`);
+    });
+
+    it('FINISH_DEPLOY in one run: marks the release live, appends the history line, prunes, releases the lock only for its owner', async () => {
+      const all = ['20261121T100000Z-a', '20261121T100001Z-b', '20261121T100002Z-c', '20261121T100003Z-d'];
+      for (const id of all) makeRelease(id, id);
+      const owner = { user: 'alice', host: 'ws1', pid: 42, version: 'v1', operation: 'deploy' };
+      const mine = await acquireLock(runner, b, owner);
+      const line = JSON.stringify({ release: all[3], note: `it's "$(x)" \`y\` $HOME` });
+      // Someone else's owner text: everything but the unlock, which reports the holder.
+      const other = await ok(scripts.FINISH_DEPLOY, b, all[3], line, '3', serializeOwner({ ...mine, pid: 43 }), all[3], all[2]);
+      const lines = other.stdout.trim().split('\n');
+      assert.deepEqual(lines.slice(0, 4), ['recorded', `pruned ${all[0]}`, 'unlock', 'held']);
+      assert.deepEqual(parseOwner(lines.slice(5).join('\n')), mine);
+      assert.ok(existsSync(join(b, '.godeploy', 'lock')), 'a lock naming someone else is kept');
+      assert.ok(existsSync(join(b, 'releases', all[3], '.went-live')));
+      assert.deepEqual(readdirSync(join(b, 'releases')).sort(), all.slice(1));
+      // The owner's text: released. No owner: the lock is not touched.
+      assert.equal((await ok(scripts.FINISH_DEPLOY, b, all[3], line, '3', serializeOwner(mine), all[3], all[2])).stdout, 'recorded\nunlock\nreleased\n');
+      assert.equal(existsSync(join(b, '.godeploy', 'lock')), false);
+      await acquireLock(runner, b, owner);
+      assert.equal((await ok(scripts.FINISH_DEPLOY, b, all[3], line, '3', '', all[3])).stdout, 'recorded\n');
+      assert.ok(existsSync(join(b, '.godeploy', 'lock')));
+      assert.equal(readFileSync(join(b, '.godeploy', 'history.jsonl'), 'utf8'), `${line}\n`.repeat(3));
     });
 
     it('FILE_SHA and INSTALL_FILE (service definitions)', async () => {

@@ -256,13 +256,15 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       return finishResult(false, sw.cancelled);
     }
 
-    // Phase C: hooks, history, pruning.
+    // Phase C: hooks, then history, pruning and the lock's release in one round trip.
     const warnings: string[] = [];
     await Promise.all(hosts.map(async (h) => {
       const run = runs.get(h)!;
       const r = outcome.get(h)!;
       r.result = 'live';
-      warnings.push(...await run.finish((res) => history(run, res)));
+      const done = await run.finish((res) => history(run, res), owners.get(h));
+      warnings.push(...done.problems);
+      if (done.unlocked) owners.delete(h);
     }));
     return finishResult(true, false, warnings);
 

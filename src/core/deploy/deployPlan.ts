@@ -9,7 +9,7 @@ import * as bg from './blueGreen';
 import type { BlueGreenPlan } from './blueGreen';
 import type { ServiceManager } from './serviceManager';
 
-export type StepId = 'preflight' | 'lock' | 'prepare' | 'binary' | 'env-file' | 'service' | 'pre-deploy' | 'switch' | 'restart' | 'health' | 'nginx' | 'retire' | 'post-deploy' | 'record' | 'prune' | 'unlock';
+export type StepId = 'preflight' | 'lock' | 'prepare' | 'binary' | 'env-file' | 'service' | 'pre-deploy' | 'switch' | 'restart' | 'health' | 'nginx' | 'retire' | 'post-deploy' | 'finish' | 'unlock';
 
 export interface PlannedStep {
   id: StepId;
@@ -65,16 +65,16 @@ export function planHost(input: HostPlanInput): HostPlan {
     },
     {
       id: 'env-file', title: `write the release's env file ${envFileName} (mode 0600), then complete the release`,
-      commands: [sh(scripts.FINISH_RELEASE, base, id)],
+      commands: [sh(scripts.COMPLETE_RELEASE, base, id, manager.definition?.path ?? '')],
       files: [{ path: `${partial}/${envFileName}`, mode: 0o600, what: `KEY="value" lines: ${[...new Set([...Object.keys(model.env), ...model.runtimeEnvNames, 'PORT'])].sort().join(', ')} (values not shown)` }],
     },
   ];
   if (manager.definition) {
     steps.push({
       id: 'service', title: `install ${manager.definition.path} if it changed`,
-      commands: [sh(scripts.FILE_SHA, manager.definition.path), sh(scripts.INSTALL_FILE, `${manager.definition.path}.godeploy-tmp`, manager.definition.path), ...manager.definition.reload],
+      commands: [sh(scripts.INSTALL_FILE, `${manager.definition.path}.godeploy-tmp`, manager.definition.path), ...manager.definition.reload],
       files: [{ path: `${manager.definition.path}.godeploy-tmp`, mode: 0o644, what: `the ${manager.kind} definition` }],
-      note: 'skipped when the installed file has the same sha256',
+      note: 'skipped when the installed file has the same sha256 (read when the release is completed)',
     });
   }
   if (input.hooks.preDeploy.length) {
@@ -105,9 +105,10 @@ export function planHost(input: HostPlanInput): HostPlan {
     steps.push({ id: 'post-deploy', title: 'run hooks.postDeploy in the new release', commands: input.hooks.postDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)) });
   }
   steps.push(
-    { id: 'record', title: `append to ${base}/.godeploy/history.jsonl`, commands: [sh(scripts.RECORD, base, '<json line>')] },
-    { id: 'prune', title: `keep the newest ${input.keepReleases} releases (never the live or previous one)`, commands: [sh(scripts.PRUNE, base, String(input.keepReleases), id, '<previous>')] },
-    { id: 'unlock', title: 'release the deploy lock', commands: [] },
+    {
+      id: 'finish', title: `mark the release live, append to ${base}/.godeploy/history.jsonl, keep the newest ${input.keepReleases} releases (never the live or previous one), release the deploy lock`,
+      commands: [sh(scripts.FINISH_DEPLOY, base, id, '<json line>', String(input.keepReleases), '<owner.json>', id, '<previous>')], note: 'one script, one round trip',
+    },
   );
   return { ...input, name, envFileName, releaseEnvFile: `${rel}/${envFileName}`, steps };
 }

@@ -10,6 +10,7 @@ import type { HostPlan, StepId } from './deployPlan';
 import { waitHealthy, type HealthResult } from './health';
 import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from './hostRunner';
 import { activateOnIdleInstance, stopAllInstances, type ActivateResult, type InstanceSwitchHost } from './blueGreenSwitch';
+import { interpretOwnedRelease, serializeOwner, type LockOwner } from './lock';
 import * as scripts from './releaseScripts';
 
 export type DeployEventState = 'start' | 'done' | 'skip' | 'fail' | 'info';
@@ -45,6 +46,8 @@ export class HostDeployment {
   readonly timings: Partial<Record<StepId, number>> = {};
   readonly startedAt = new Date();
   binarySource: 'uploaded' | 'reused' | null = null;
+  /** What current pointed at when the release was completed (under the lock, so still true at the switch). */
+  private currentBefore: string | undefined;
 
   constructor(readonly host: DeployHost, readonly plan: HostPlan, private readonly ctx: HostDeployContext) {}
 
@@ -86,12 +89,16 @@ export class HostDeployment {
   async prepare(): Promise<void> {
     const { base, releaseId: id, name, artifact } = this.plan;
     let created = false;
+    let envUpload: Promise<void> | undefined;
     try {
       this.checkCancel();
       const prep = await this.step('prepare', `create release ${id}`, () => this.run(this.cmd('prepare'), 'creating the release folder'));
       created = true;
       const freeKb = Number(/free (\d+)/.exec(prep.stdout)?.[1]);
       this.checkCancel();
+      // The env file travels while the executable is looked for and uploaded.
+      envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token });
+      envUpload.catch(() => undefined);
       await this.step('binary', `place ${name}`, async () => {
         const reuse = await this.run(this.cmd('binary', 0), 'looking for the same executable in earlier releases');
         const m = /^reused (.+)$/m.exec(reuse.stdout);
@@ -116,19 +123,22 @@ export class HostDeployment {
         return `uploaded ${formatBytes(size)}, sha256 checked on the host`;
       }, (v) => v);
       this.checkCancel();
-      await this.step('env-file', `write ${this.plan.envFileName}`, async () => {
-        await this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token });
-        await this.run(this.cmd('env-file'), 'completing the release folder');
+      const completed = await this.step('env-file', `write ${this.plan.envFileName}`, async () => {
+        await envUpload;
+        return (await this.run(this.cmd('env-file'), 'completing the release folder')).stdout;
       }, () => `wrote ${this.plan.envFileName} (mode 0600); release ${id} complete`);
+      // Read with the release's completion: what current points at (the way back) and the
+      // installed definition's sha256.
+      this.currentBefore = /^current (.*)$/m.exec(completed)?.[1];
       if (this.plan.manager.definition) {
         const def = this.plan.manager.definition;
         await this.step('service', `install ${def.path}`, async () => {
           const { createHash } = await import('node:crypto');
           const want = createHash('sha256').update(def.content).digest('hex');
-          const have = (await this.run(this.cmd('service', 0), `reading ${def.path}`)).stdout.trim();
+          const have = /^definition (.+)$/m.exec(completed)?.[1] ?? 'none';
           if (have === want) return 'unchanged';
           await this.runner.upload(Buffer.from(def.content), `${def.path}.godeploy-tmp`, { mode: 0o644, token: this.ctx.token });
-          await this.run(this.cmd('service', 1), `installing ${def.path}`);
+          await this.run(this.cmd('service', 0), `installing ${def.path}`);
           for (const argv of def.reload) await this.run(argv, argv.join(' '));
           return have === 'none' ? 'installed' : 'updated';
         }, (v) => `${def.path} ${v}`);
@@ -145,6 +155,8 @@ export class HostDeployment {
         });
       }
     } catch (e) {
+      // An env upload still on its way must land (or fail) before its folder is removed.
+      await envUpload?.catch(() => undefined);
       if (created) await this.discard();
       throw e;
     }
@@ -205,8 +217,8 @@ export class HostDeployment {
     if (this.plan.blueGreen) return this.blueGreenSwitchAndGate();
     // What is live now, read first: if the connection drops during the switch, nobody knows
     // whether the rename happened, and the way back must still be known.
-    const before = await this.run(['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', this.plan.base], 'reading current');
-    this.previous = before.stdout.trim().replace(/^releases\//, '');
+    const before = this.currentBefore ?? (await this.run(['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', this.plan.base], 'reading current')).stdout;
+    this.previous = before.trim().replace(/^releases\//, '');
     let error: string | undefined;
     try {
       this.switched = true;
@@ -224,10 +236,7 @@ export class HostDeployment {
         return h;
       }, (h) => `healthy after ${(h.elapsedMs / 1000).toFixed(1)} s (${h.last})`).catch((e: Error) => { error = e.message; return undefined; });
     }
-    if (!error) {
-      await this.run(['sh', '-c', scripts.MARK_LIVE, 'sh', this.plan.base, this.plan.releaseId], 'marking the release live').catch(() => undefined);
-      return { healthy: true, health };
-    }
+    if (!error) return { healthy: true, health };
     const logs = await this.failedLogs();
     const back = await this.revert('failed health gate');
     return { healthy: false, error, logs, rolledBackTo: back.to, rollbackHealthy: back.healthy };
@@ -269,10 +278,7 @@ export class HostDeployment {
 
   private async blueGreenSwitchAndGate(): Promise<GateOutcome> {
     const r = await this.blueGreenActivate(this.plan.releaseId, true);
-    if (r.ok) {
-      await this.run(['sh', '-c', scripts.MARK_LIVE, 'sh', this.plan.base, this.plan.releaseId], 'marking the release live').catch(() => undefined);
-      return { healthy: true, health: r.health };
-    }
+    if (r.ok) return { healthy: true, health: r.health };
     // The live instance and nginx were not touched (or were put back): nothing to revert.
     this.switched = false;
     return { healthy: false, error: r.error, logs: r.logs, rolledBackTo: this.previous || null, rollbackHealthy: r.restored };
@@ -304,8 +310,13 @@ export class HostDeployment {
     await stopAllInstances(this.instances(false), this.plan);
   }
 
-  /** After every host passed: post-deploy hooks (a failure is reported, not rolled back), record, prune. */
-  async finish(record: (result: string) => string): Promise<string[]> {
+  /**
+   * After every host passed: post-deploy hooks (a failure is reported, not rolled back), then
+   * one script marks the release live, records it, prunes and (given the lock's owner.json
+   * text) releases the lock. Returns the problems, and unlocked: true when the lock needs no
+   * further release (released here, or held by someone else, which is reported).
+   */
+  async finish(record: (result: string) => string, lockOwner?: LockOwner): Promise<{ problems: string[]; unlocked: boolean }> {
     const problems: string[] = [];
     if (this.plan.hooks.postDeploy.length) {
       await this.step('post-deploy', 'hooks.postDeploy', async () => {
@@ -317,13 +328,28 @@ export class HostDeployment {
         }
       }).catch((e: Error) => problems.push(e.message));
     }
-    await this.writeHistory(record('live')).catch((e: Error) => problems.push(e.message));
-    await this.step('prune', `keep ${this.plan.keepReleases} releases`, async () => {
-      const keep = [this.plan.releaseId, ...(this.previous ? [this.previous] : [])];
-      const r = await this.run(['sh', '-c', scripts.PRUNE, 'sh', this.plan.base, String(this.plan.keepReleases), ...keep], 'pruning old releases');
-      return [...r.stdout.matchAll(/^pruned (.+)$/gm)].map((m) => m[1]);
-    }, (pruned) => (pruned.length ? `removed ${pruned.join(', ')}` : 'nothing to remove')).catch((e: Error) => problems.push(e.message));
-    return problems;
+    const { base, releaseId: id, keepReleases } = this.plan;
+    const keep = [id, ...(this.previous ? [this.previous] : [])];
+    const out = await this.step('finish', `record the release, keep ${keepReleases} releases`, async () => {
+      const r = await this.withReconnect((x) => x.exec(scripts.shArgv(scripts.FINISH_DEPLOY, base, id, record('live'), String(keepReleases), lockOwner ? serializeOwner(lockOwner) : '', ...keep)));
+      if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: finishing the release failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+      return r.stdout.split('\n');
+    }, (lines) => {
+      const pruned = lines.flatMap((l) => /^pruned (.+)$/.exec(l)?.[1] ?? []);
+      return `${lines.includes('recorded') ? 'recorded in history.jsonl' : 'NOT recorded in history.jsonl'}; ${pruned.length ? `removed ${pruned.join(', ')}` : 'nothing to prune'}`;
+    }).catch((e: Error) => { problems.push(e.message); return undefined; });
+    if (!out) return { problems, unlocked: false };
+    const recorded = out.find((l) => /^(recorded|not recorded)/.test(l));
+    if (recorded !== 'recorded') problems.push(`${this.host.alias}: could not append to the history log: ${recorded?.replace(/^not recorded: ?/, '') || 'no output'}`);
+    const u = out.indexOf('unlock');
+    if (!lockOwner || u < 0) return { problems, unlocked: false };
+    try {
+      interpretOwnedRelease(this.runner.describe, out.slice(u + 1), lockOwner);
+      this.ctx.emit({ host: this.host.alias, step: 'unlock', state: 'done', message: 'lock released' });
+    } catch (e) {
+      this.ctx.emit({ host: this.host.alias, step: 'unlock', state: 'fail', message: `could not release the deploy lock: ${(e as Error).message}` });
+    }
+    return { problems, unlocked: true };
   }
 
   async writeHistory(line: string): Promise<void> {

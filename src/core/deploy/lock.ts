@@ -143,6 +143,32 @@ const RELEASE_SCRIPT = `d="$1/.godeploy/lock"
 g="$1/.godeploy/lock.released.$$"
 mv "$d" "$g" && rm -rf "$g" && echo released`;
 
+// $1 base, $2 owner.json text: releases the lock only while owner.json still holds exactly
+// that text (one round trip); else prints what STATUS_SCRIPT prints for a held lock.
+export const RELEASE_OWNED_SCRIPT = `d="$1/.godeploy/lock"
+[ -e "$d" ] || { echo free; exit 0; }
+if [ "$(cat "$d/owner.json" 2>/dev/null)" != "$2" ]; then
+  echo held
+  echo "$(stat -c %Y "$d" 2>/dev/null || echo -) $(date +%s)"
+  cat "$d/owner.json" 2>/dev/null
+  exit 0
+fi
+g="$1/.godeploy/lock.released.$$"
+mv "$d" "$g" && rm -rf "$g" && echo released`;
+
+/**
+ * What RELEASE_OWNED_SCRIPT printed (from its first line of output on): true when released,
+ * false when there was no lock; throws "not releasing … locked by …" when someone else holds it.
+ */
+export function interpretOwnedRelease(describe: string, lines: string[], expectedOwner: LockOwner): boolean {
+  if (lines[0] === 'released') return true;
+  if (lines[0] === 'free') return false;
+  const o = parseOwner(lines.slice(2).join('\n').trim());
+  throw new GoDeployError(`${describe}: not releasing the deploy lock: ${describeHolder(o)}, not ${expectedOwner.user}@${expectedOwner.host} (pid ${expectedOwner.pid}) since ${expectedOwner.since}`, {
+    hint: 'someone else took it meanwhile; see `godeploy lock status ENV`', exitCode: 1,
+  });
+}
+
 function parseHeld(lines: string[], now: Date, ctx: StaleContext): Extract<LockStatus, { state: 'held' }> {
   const [mtime, hostNow] = (lines[0] ?? '').split(' ').map(Number);
   const owner = parseOwner(lines.slice(1).join('\n').trim());
@@ -189,14 +215,10 @@ export async function acquireLock(runner: HostRunner, base: string, info: LockIn
  */
 export async function releaseLock(runner: HostRunner, base: string, expectedOwner?: LockOwner): Promise<boolean> {
   if (expectedOwner) {
-    const s = await lockStatus(runner, base);
-    if (s.state === 'free') return false;
-    const o = s.owner;
-    if (!o || o.user !== expectedOwner.user || o.host !== expectedOwner.host || o.pid !== expectedOwner.pid || o.since !== expectedOwner.since) {
-      throw new GoDeployError(`${runner.describe}: not releasing the deploy lock: ${describeHolder(o)}, not ${expectedOwner.user}@${expectedOwner.host} (pid ${expectedOwner.pid}) since ${expectedOwner.since}`, {
-        hint: 'someone else took it meanwhile; see `godeploy lock status ENV`', exitCode: 1,
-      });
-    }
+    const r = await runner.exec(['sh', '-c', RELEASE_OWNED_SCRIPT, 'sh', base, serializeOwner(expectedOwner)]);
+    const lines = r.stdout.trim().split('\n');
+    if (r.code !== 0 || !/^(free|released|held)$/.test(lines[0])) throw scriptFailed('releasing the deploy lock', runner, r);
+    return interpretOwnedRelease(runner.describe, lines, expectedOwner);
   }
   const r = await runner.exec(['sh', '-c', RELEASE_SCRIPT, 'sh', base]);
   const state = r.stdout.trim();

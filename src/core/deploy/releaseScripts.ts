@@ -3,6 +3,8 @@
 // A release is assembled in releases/.<id>.partial and renamed into place when complete, so
 // an interrupted deploy never leaves a release that looks whole.
 
+import { RELEASE_OWNED_SCRIPT } from './lock';
+
 /** argv running one of these scripts: `sh -c SCRIPT sh ARGS…` ($1… are ARGS). */
 export const shArgv = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
 
@@ -101,6 +103,15 @@ export const RECORD = `printf '%s\\n' "$2" >> "$1/.godeploy/history.jsonl"`;
 // $1 file: prints its sha256, or "none".
 export const FILE_SHA = '[ -f "$1" ] && sha256sum "$1" | cut -d" " -f1 || echo none';
 
+// $1 base, $2 id, $3 the service definition's path ('' for none). In one round trip: the
+// partial folder becomes the release, then prints "definition <sha256 or none>" (when $3 is
+// given) and "current <what current points at, or empty>" (the way back, read before the switch).
+export const COMPLETE_RELEASE = `finish() { ${FINISH_RELEASE}; }
+filesha() { ${FILE_SHA}; }
+finish "$1" "$2" || exit 3
+[ -z "$3" ] || echo "definition $(filesha "$3")"
+echo "current $(readlink "$1/current" 2>/dev/null)"`;
+
 // $1 uploaded temporary file, $2 final path: rename into place.
 export const INSTALL_FILE = 'mv -f "$1" "$2"';
 
@@ -109,6 +120,25 @@ export const HOOK = 'cd "$1/releases/$2" && set -a && . "$3" && set +a && eval "
 
 // $1 base, $2 id: marks a release that passed its health gate (rollback only goes back to those).
 export const MARK_LIVE = 'touch "$1/releases/$2/.went-live"';
+
+// After every host passed, in one round trip: $1 base, $2 id, $3 history line, $4 keep,
+// $5 lock owner.json text ('' keeps the lock), then the ids never pruned. Marks the release
+// live, appends to the history log (prints "recorded" or "not recorded: …"), prunes (prints
+// "pruned <id>" lines), then prints "unlock" and what RELEASE_OWNED_SCRIPT prints.
+export const FINISH_DEPLOY = `mark() { ${MARK_LIVE}; }
+record() { ${RECORD}; }
+prune() {
+${PRUNE}
+}
+unlock() {
+${RELEASE_OWNED_SCRIPT}
+}
+b=$1 id=$2 line=$3 keep=$4 owner=$5
+shift 5
+mark "$b" "$id" 2>/dev/null
+if e=$(record "$b" "$line" 2>&1); then echo recorded; else echo "not recorded: $e"; fi
+prune "$b" "$keep" "$@"
+[ -z "$owner" ] || { echo unlock; unlock "$b" "$owner"; }`;
 
 // $1 base, $2 id: removes a release that did not go live (unfinished, or complete but
 // never switched to, or switched back from); never the one current points at.
