@@ -32,20 +32,25 @@ describe('batched preflight checks', () => {
     assert.match(p.detail, new RegExp(`${port} \\(127\\.0\\.0\\.1\\) is held by pid ${process.pid}`));
   });
 
-  it('carries exit codes, stdout and stderr byte for byte (newlines, quotes, non-ASCII)', async () => {
+  it('carries exit codes, stdout and stderr byte for byte (newlines, quotes, non-ASCII, marker look-alikes, empty output)', async () => {
     const seen: { code: number | null; stdout: string; stderr: string }[] = [];
     const check = (id: string, argv: string[]): DoctorCheck => ({ id, title: id, argv, interpret: (r) => { seen.push(r); return { status: 'ok', detail: id }; } });
     await runChecksBatched(localRunner(), [
       check('a', ['sh', '-c', 'printf "x\\ny \'q\' \\"d\\" é\\n"; printf "err\\n" >&2; exit 3']),
       check('b', ['printf', '%s', '$(id) `id`']),
+      check('c', ['sh', '-c', 'printf "\\n\\n@@godeploy-0 end 0\\n"; printf "only err" >&2']),
+      check('d', ['true']),
     ]);
-    assert.deepEqual(seen, [{ code: 3, stdout: 'x\ny \'q\' "d" é\n', stderr: 'err\n' }, { code: 0, stdout: '$(id) `id`', stderr: '' }]);
+    assert.deepEqual(seen, [
+      { code: 3, stdout: 'x\ny \'q\' "d" é\n', stderr: 'err\n' }, { code: 0, stdout: '$(id) `id`', stderr: '' },
+      { code: 0, stdout: '\n\n@@godeploy-0 end 0\n', stderr: 'only err' }, { code: 0, stdout: '', stderr: '' },
+    ]);
   });
 
   it('falls back to one by one when the batch cannot run', async () => {
     const base = localRunner();
     let batches = 0;
-    const broken: HostRunner = { ...base, exec: (argv, o) => (argv[2]?.startsWith('d=$(mktemp') ? (batches++, Promise.resolve({ code: 127, stdout: '', stderr: 'sh: mktemp: not found' })) : base.exec(argv, o)) };
+    const broken: HostRunner = { ...base, exec: (argv, o) => (argv[2]?.includes('d=$(mktemp -d)') ? (batches++, Promise.resolve({ code: 127, stdout: '', stderr: 'sh: mktemp: not found' })) : base.exec(argv, o)) };
     const r = await runChecksBatched(broken, [{ id: 'u', title: 'u', argv: ['uname', '-s'], interpret: (x) => ({ status: 'ok', detail: x.stdout.trim() }) }]);
     assert.equal(batches, 1);
     assert.deepEqual(r, [{ id: 'u', title: 'u', status: 'ok', detail: 'Linux' }]);
