@@ -2,7 +2,7 @@
 // anything that changes the binary, stay put for what does not, and refuse when the
 // sources are not all in the module folder.
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sourceFingerprint, type FingerprintInputs } from '../../src/core/build/sourceFingerprint';
@@ -53,6 +53,36 @@ describe('build: source fingerprint', () => {
     await differs('GOFLAGS', { env: { ...inputs().env, GOFLAGS: '-tags=prod' } });
     writeFileSync(join(dir, 'go-env'), 'GOFLAGS=-tags=x\n');
     await differs('go env -w settings', { env: { ...inputs().env, GOENV: join(dir, 'go-env') } });
+  });
+
+  it('with a hash cache: the same fingerprint; settled unchanged files are not read again; a rewrite with mtime and size kept is', async () => {
+    const cacheFile = join(dir, 'dist', 'hashes.json');
+    mkdirSync(join(dir, 'dist'));
+    const plain = await sourceFingerprint(inputs());
+    // Files older than the racy window, as a checkout from a while ago would be.
+    const old = new Date(Date.now() - 60_000);
+    for (const f of ['go.mod', 'main.go', 'static/index.html']) utimesSync(join(dir, f), old, old);
+    assert.equal(await sourceFingerprint(inputs({ cacheFile })), plain, 'first run, cache written');
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { writtenAtMs: number; files: Record<string, { sha256: string }> };
+    assert.deepEqual(Object.keys(cache.files).sort(), ['go.mod', 'main.go', 'static/index.html']);
+    // A settled entry is trusted: a (test-only) altered hash shows through. (utimes moved the
+    // files' ctime to now, so the cache is dated as if written well after.)
+    cache.writtenAtMs = Date.now() + 10_000;
+    cache.files['static/index.html'].sha256 = '0'.repeat(64);
+    writeFileSync(cacheFile, JSON.stringify(cache));
+    const trusted = await sourceFingerprint(inputs({ cacheFile }));
+    assert.notEqual(trusted, plain, 'the cached hash was not used');
+    // Same size, mtime put back: ctime moved, so the file is read again.
+    cache.files['static/index.html'].sha256 = '0'.repeat(64);
+    writeFileSync(cacheFile, JSON.stringify(cache));
+    await new Promise((r) => setTimeout(r, 50)); // past the filesystem's timestamp granularity
+    writeFileSync(join(dir, 'static', 'index.html'), '<p>ho</p>');
+    utimesSync(join(dir, 'static', 'index.html'), old, old);
+    const changed = await sourceFingerprint(inputs({ cacheFile }));
+    assert.notEqual(changed, plain);
+    assert.notEqual(changed, trusted);
+    writeFileSync(join(dir, 'static', 'index.html'), '<p>hi</p>');
+    assert.equal(await sourceFingerprint(inputs({ cacheFile })), plain, 'back to the same content');
   });
 
   it('gives none when the sources may lie outside the module or cgo is involved', async () => {

@@ -84,7 +84,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
       const buildEnv = { ...env, ...targetEnv(t), ...cgoEnv(t) };
       // With a link folder: the same sources, flags and toolchain as the binary there → no go command at all.
       const fingerprint = options.linkDir
-        ? await sourceFingerprint({ moduleDir: options.moduleDir, goVersion: toolchain.version, args, env: buildEnv, cgo: options.inspection.cgo, inWorkspace: options.inspection.work !== null })
+        ? await sourceFingerprint({ moduleDir: options.moduleDir, goVersion: toolchain.version, args, env: buildEnv, cgo: options.inspection.cgo, inWorkspace: options.inspection.work !== null, cacheFile: path.join(options.linkDir, '.source-hashes.json') })
         : null;
       const reused = fingerprint ? await recordedArtifact(linked, fingerprint) : null;
       if (reused) {

@@ -26,6 +26,39 @@ export interface FingerprintInputs {
   cgo: boolean;
   /** The module is a member of a go.work workspace. */
   inWorkspace: boolean;
+  /**
+   * A file keeping each source file's sha256 with its size, inode, mtime and ctime, so that
+   * an unchanged file (a big embedded asset, say) is not read again. ctime cannot be set by
+   * tools that preserve mtimes, and a file changed shortly before the cache was written is
+   * hashed again (the "racy" rule git's index follows).
+   */
+  cacheFile?: string;
+}
+
+interface CachedHash { size: number; ino: number; mtimeMs: number; ctimeMs: number; sha256: string }
+interface HashCache { writtenAtMs: number; files: Record<string, CachedHash> }
+
+/** A file whose timestamps are this close to the cache's writing may have changed again within the same tick. */
+const RACY_MS = 2000;
+
+async function readCache(file: string | undefined): Promise<HashCache> {
+  if (!file) return { writtenAtMs: 0, files: {} };
+  try {
+    const c = JSON.parse(await fs.readFile(file, 'utf8')) as HashCache;
+    return typeof c.writtenAtMs === 'number' && c.files && typeof c.files === 'object' ? c : { writtenAtMs: 0, files: {} };
+  } catch {
+    return { writtenAtMs: 0, files: {} };
+  }
+}
+
+async function writeCache(file: string, files: Record<string, CachedHash>): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await fs.writeFile(tmp, JSON.stringify({ writtenAtMs: Date.now(), files }));
+    await fs.rename(tmp, file);
+  } catch {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+  }
 }
 
 /** The fingerprint, or null when the sources cannot be known from the module folder alone. */
@@ -40,12 +73,26 @@ export async function sourceFingerprint(i: FingerprintInputs): Promise<string | 
   for (const k of Object.keys(i.env).filter((k) => (/^(GO|CGO_)/.test(k) || k === 'CC' || k === 'CXX') && !NEUTRAL_ENV.has(k)).sort()) part(`${k}=${i.env[k]}`);
   const goenv = i.env.GOENV ?? path.join(process.env.XDG_CONFIG_HOME ?? path.join(homedir(), '.config'), 'go', 'env');
   part(await fs.readFile(goenv, 'utf8').catch(() => ''));
+  const cache = await readCache(i.cacheFile);
+  const next: Record<string, CachedHash> = {};
   for (const file of await listFiles(i.moduleDir)) {
     const full = path.join(i.moduleDir, file);
     const st = await fs.lstat(full);
     part(file);
-    part(st.isSymbolicLink() ? `symlink:${await fs.readlink(full)}` : createHash('sha256').update(await fs.readFile(full)).digest('hex'));
+    if (st.isSymbolicLink()) {
+      part(`symlink:${await fs.readlink(full)}`);
+      continue;
+    }
+    const key = { size: st.size, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+    const c = cache.files[file];
+    const settled = Math.max(st.mtimeMs, st.ctimeMs) < cache.writtenAtMs - RACY_MS;
+    const sha256 = c && settled && c.size === key.size && c.ino === key.ino && c.mtimeMs === key.mtimeMs && c.ctimeMs === key.ctimeMs
+      ? c.sha256
+      : createHash('sha256').update(await fs.readFile(full)).digest('hex');
+    next[file] = { ...key, sha256 };
+    part(sha256);
   }
+  if (i.cacheFile) await writeCache(i.cacheFile, next);
   return h.digest('hex');
 }
 
