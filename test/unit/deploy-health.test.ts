@@ -1,5 +1,5 @@
-// The health gate's polling: quick first checks (10 ms, doubling) capped at the configured
-// interval, against a real HTTP server on loopback through the local runner.
+// The health gate's polling: quick first checks (10, 20, 40, then 50 ms for 2 s), then the
+// configured interval, against a real HTTP server on loopback through the local runner.
 import { strict as assert } from 'node:assert';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,10 +7,11 @@ import { pollDelay, waitHealthy } from '../../src/core/deploy/health';
 import { localRunner } from '../../src/core/deploy/hostRunner';
 
 describe('health gate polling', () => {
-  it('waits 10 ms after the first failed check, doubling up to the interval', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((a) => pollDelay(a, 1000)), [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
-    assert.deepEqual([1, 2, 3, 4, 5].map((a) => pollDelay(a, 100)), [10, 20, 40, 80, 100]);
-    assert.equal(pollDelay(1000, 2000), 2000);
+  it('waits 10, 20, 40 ms, then 50 ms for the first 2 s, then the interval; never longer than the interval', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map((a) => pollDelay(a, 1000, a * 30)), [10, 20, 40, 50, 50, 50]);
+    assert.deepEqual([1, 5, 40].map((a) => pollDelay(a, 1000, 2000)), [1000, 1000, 1000]);
+    assert.deepEqual([1, 2, 3, 4].map((a) => pollDelay(a, 25, 0)), [10, 20, 25, 25]);
+    assert.equal(pollDelay(3, 5000, 1999), 40);
   });
 
   describe('against a server that answers 503 three times, then 200', () => {

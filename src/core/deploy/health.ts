@@ -43,13 +43,18 @@ const sleep = (ms: number, token?: CancellationTokenLike): Promise<void> => new 
 });
 
 /**
- * The wait after failed attempt `attempt` (1-based): 10 ms, doubling, up to the interval. A
- * restarted service usually answers within a few hundred milliseconds, so the first checks
- * come quickly; a slow one is then polled every interval as configured.
+ * The wait after failed attempt `attempt` (1-based), `elapsedMs` into the gate: 10, 20, 40,
+ * then every 50 ms for the first 2 s (a restarted service usually answers within a few
+ * hundred milliseconds, and a check that early is one cheap request), then every interval
+ * as configured. Never longer than the interval.
  */
-export function pollDelay(attempt: number, intervalMs: number): number {
-  return Math.min(intervalMs, 10 * 2 ** Math.min(attempt - 1, 20));
+export function pollDelay(attempt: number, intervalMs: number, elapsedMs: number): number {
+  if (elapsedMs >= EARLY_MS) return intervalMs;
+  return Math.min(intervalMs, EARLY_STEP_MS, 10 * 2 ** Math.min(attempt - 1, 20));
 }
+
+const EARLY_MS = 2000;
+const EARLY_STEP_MS = 50;
 
 /** Polls until healthy, the timeout, or cancellation (then healthy is false). */
 export async function waitHealthy(runner: HostRunner, o: HealthOptions): Promise<HealthResult> {
@@ -64,7 +69,7 @@ export async function waitHealthy(runner: HostRunner, o: HealthOptions): Promise
       last = r.text;
       if (r.ok) return { healthy: true, last, attempts, elapsedMs: Date.now() - start };
       o.onAttempt?.(attempts, last);
-      const wait = pollDelay(attempts, o.intervalMs);
+      const wait = pollDelay(attempts, o.intervalMs, Date.now() - start);
       if (o.token?.isCancellationRequested || Date.now() - start + wait > o.timeoutMs) break;
       await sleep(wait, o.token);
     }
