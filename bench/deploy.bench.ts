@@ -21,6 +21,7 @@ import { goEnv } from '../test/integration/fixtures/go';
 import { startSystemdHost, type SystemdHost } from '../test/integration/fixtures/systemdHost';
 import { sshOptions } from '../test/integration/fixtures/sshd';
 import { freePort, run as runProgram, tempDir } from '../test/integration/fixtures/util';
+import { cpuSample, cpuUsed, type CpuSample } from './cpuAccounting';
 import { makeBigDeployapp, setBuild, shellDeploy, writeBenchConfig, type ShellDeployTimings } from './deployFixture';
 import { median, type BenchResult } from './harness';
 
@@ -37,7 +38,7 @@ const UNIT = 'deployapp.service';
 const log = (s: string): void => { process.stderr.write(`  [deploy bench] ${s}\n`); };
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-interface Measured { ms: number; result: DeployResult; events: { at: number; e: DeployEvent }[] }
+interface Measured { ms: number; result: DeployResult; events: { at: number; e: DeployEvent }[]; cpu: CpuSample }
 
 /**
  * Where a deploy's time went, in seconds (median over runs): the phases before and after the
@@ -63,10 +64,17 @@ function breakdown(runs: Measured[]): string {
       switch: step('switch'),
       restart: step('restart'),
       health: step('health'),
-      'after health (record, prune, unlock)': m.ms - last('health', 'done'),
+      'after health (finish: record, prune, unlock)': m.ms - last('health', 'done'),
     } as Record<string, number>;
   });
   return Object.keys(phases[0]).map((k) => `${k} ${(median(phases.map((p) => p[k])) / 1000).toFixed(2)}`).join(', ');
+}
+
+/** Median CPU core-seconds of the runs: godeploy's engine, go, the hosts (which share this machine's cores). */
+function cpuBreakdown(runs: Measured[]): string {
+  const m = (f: (c: CpuSample) => number): string => (median(runs.map((r) => f(r.cpu))) / 1000).toFixed(2);
+  const total = (c: CpuSample): number => c.engine + c.children + c.hosts.reduce((a, b) => a + b, 0);
+  return `engine ${m((c) => c.engine)}, go ${m((c) => c.children)}, hosts ${m((c) => c.hosts.reduce((a, b) => a + b, 0))}, total ${m(total)}`;
 }
 
 function shellBreakdown(runs: ShellDeployTimings[]): string {
@@ -110,6 +118,8 @@ export async function run(): Promise<BenchResult[]> {
     /** 'uploaded': a new build goes live; 'unchanged': the same build again finds it live and changes nothing. */
     const godeploy = async (setup: keyof typeof configs, binary: 'uploaded' | 'unchanged'): Promise<Measured> => {
       const events: Measured['events'] = [];
+      const roots = hosts.map((h) => h.nspawnPid);
+      const cpu0 = cpuSample(roots);
       const start = performance.now();
       const result = await deploy({
         configFile: { file: configs[setup], exists: true }, environment: 'prod',
@@ -117,13 +127,14 @@ export async function run(): Promise<BenchResult[]> {
         emit: (e) => events.push({ at: performance.now() - start, e }),
       });
       const ms = performance.now() - start;
+      const cpu = cpuUsed(cpu0, cpuSample(roots));
       const bad = binary === 'unchanged'
         ? (result.alreadyLive ? [] : result.hosts)
         : result.hosts.filter((h) => h.result !== 'live' || h.binary !== binary);
       if (!result.ok || bad.length) {
         throw new Error(`godeploy deploy prod (${configs[setup]}) did not go live with binary ${binary}: ${JSON.stringify(result.hosts, null, 1)}\n${events.map((x) => `${x.e.host} ${x.e.step} ${x.e.state} ${x.e.message}`).join('\n')}`);
       }
-      return { ms, result, events };
+      return { ms, result, events, cpu };
     };
     /** The executable the last deploy built (dist/deploy/<environment>/build.json). */
     const artifact = (): { path: string; size: number } => {
@@ -224,7 +235,7 @@ export async function run(): Promise<BenchResult[]> {
       {
         name: 'deploy: 4 private hosts in parallel', ratio: fourMs / oneMs, value: fourMs / 1000, baseline: oneMs / 1000,
         unit: 's vs 1 of those hosts alone', goal: 'at most 1.5x', met: fourMs / oneMs <= 1.5,
-        notes: `${n}; every host uploads. 4 hosts s (slowest host per step): ${breakdown(four)}. 1 host s: ${breakdown(one)}. For scale on this machine (${cpus().length} cores): OpenSSH scp of the same executable takes ${sec(median(scpFour))} to 4 hosts at once vs ${sec(median(scpOne))} to 1 (${(median(scpFour) / median(scpOne)).toFixed(2)}x): the upload's encryption and writes for 4 hosts share the cores`,
+        notes: `${n}; every host uploads. 4 hosts s (slowest host per step): ${breakdown(four)}. 1 host s: ${breakdown(one)}. CPU core-s used (median): 4 hosts ${cpuBreakdown(four)}; 1 host ${cpuBreakdown(one)}: the hosts run on this machine's ${cpus().length} cores too. For scale: OpenSSH scp of the same executable takes ${sec(median(scpFour))} to 4 hosts at once vs ${sec(median(scpOne))} to 1 (${(median(scpFour) / median(scpOne)).toFixed(2)}x): the upload's encryption and writes for 4 hosts share the cores`,
       },
     ];
   } finally {
