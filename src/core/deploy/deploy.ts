@@ -15,8 +15,8 @@ import { GoDeployError } from '../errors';
 import { renderFiles } from '../generate/generate';
 import { renderSystemdUnit } from '../generate/systemd';
 import { blueGreenManager, blueGreenPlan, type BlueGreenPlan } from './blueGreen';
-import { DeployBuilds, expectedTargets, lastBuiltSha256 } from './deployBuild';
-import { alreadyLive } from './unchanged';
+import { DeployBuilds, expectedTargets } from './deployBuild';
+import { liveState, liveWithBinary, type LiveState } from './unchanged';
 import { openHosts, type OpenHostOptions } from './connectHosts';
 import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
 import { runChecksBatched } from './checkBatch';
@@ -129,12 +129,11 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
 
   const user = req.user ?? userInfo().username;
   const builds = new DeployBuilds(d, { token: req.token, onOutput: req.onBuildOutput, env: req.buildEnv, emit });
-  const lastBuilt = lastBuiltSha256(d);
-  const liveWith = (h: DeployHost, binarySha256: string): Promise<string | null> => alreadyLive(h.runner, {
-    base: d.base, name: d.model.app.name, binarySha256, envFileName: `${d.model.app.name}.env`, envFileText,
+  const stateOf = (h: DeployHost): Promise<LiveState | undefined> => liveState(h.runner, {
+    base: d.base, name: d.model.app.name, envFileName: `${d.model.app.name}.env`, envFileText,
     files: [...(manager.definition ? [manager.definition] : []), ...(blueGreen ? [{ path: blueGreen.site.path, content: blueGreen.site.content }] : [])],
     healthPath: d.model.app.healthPath, port: blueGreen ? { file: blueGreen.stateFile } : d.model.app.port,
-  }).catch(() => null);
+  }).catch(() => undefined);
   const early = expectedTargets(d);
   if (early) void builds.build(early);
   emit({ host: '*', step: 'connect', state: 'start', message: `connecting to ${aliases.join(', ')}` });
@@ -203,20 +202,16 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       emit({ host: h.alias, step: 'lock', state: 'done', message: 'lock taken', ms: Date.now() - l0 });
     }));
     checks.forEach((c, i) => { if (c.status === 'rejected') { fail(hosts[i], c.reason); emit({ host: hosts[i].alias, step: 'preflight', state: 'fail', message: redact((c.reason as Error).message) }); } });
-    const guessed = (!req.force && checks.every((c) => c.status === 'fulfilled')) ? Promise.all(hosts.map(async (h) => {
-      const sha256 = lastBuilt.get(targets.get(h)!);
-      return { sha256, live: sha256 ? await liveWith(h, sha256) : null };
-    })) : Promise.resolve(undefined);
-    const guessedLive = guessed.catch(() => undefined);
+    // What runs on each host now, read while go builds: any build's sha256 compares with it.
+    const states = (!req.force && checks.every((c) => c.status === 'fulfilled')) ? Promise.all(hosts.map(stateOf)) : Promise.resolve(undefined);
     const built = await buildP;
     if (checks.some((c) => c.status === 'rejected')) return result(false, [...outcome.values()]);
     const artifactFor = (h: DeployHost): BuiltArtifact => built.artifacts.find((a) => a.target === targets.get(h))!;
 
     // Nothing changed anywhere (same executable, env file and definition, live and healthy): done.
     if (!req.force) {
-      // Checked first against the last build's sha256 (while go builds); again only if the build differs.
-      const guessed = await guessedLive;
-      const live = await Promise.all(hosts.map((h, i) => (guessed?.[i]?.sha256 === artifactFor(h).sha256 ? guessed[i].live : liveWith(h, artifactFor(h).sha256))));
+      const now = await states;
+      const live = hosts.map((h, i) => liveWithBinary(now?.[i], artifactFor(h).sha256));
       if (live.every((x) => x !== null)) {
         hosts.forEach((h, i) => {
           Object.assign(outcome.get(h)!, { result: 'unchanged', previous: live[i] });

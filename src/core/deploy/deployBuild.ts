@@ -34,16 +34,6 @@ export function expectedTargets(d: DeployEnvironment): string[] | undefined {
 
 const outDirOf = (d: DeployEnvironment): string => path.join(d.moduleDir, 'dist', 'deploy', d.name);
 
-/** target → sha256 of what this environment's last deploy built (empty when none). */
-export function lastBuiltSha256(d: DeployEnvironment): Map<string, string> {
-  try {
-    const last = JSON.parse(readFileSync(path.join(outDirOf(d), 'build.json'), 'utf8')) as { artifacts?: { target?: unknown; sha256?: unknown }[] };
-    return new Map((last.artifacts ?? []).filter((a) => typeof a.target === 'string' && typeof a.sha256 === 'string').map((a) => [a.target as string, a.sha256 as string]));
-  } catch {
-    return new Map();
-  }
-}
-
 export class DeployBuilds {
   private readonly builds = new Map<string, Promise<BuildResult>>();
 

@@ -6,25 +6,27 @@ import { createHash } from 'node:crypto';
 import { waitHealthy } from './health';
 import type { HostRunner } from './hostRunner';
 
-// $1 base, $2 executable name, $3 its sha256, $4 env file name, $5 its sha256, then pairs of
-// (file, sha256) that must match (service definition, nginx site). Prints "same <id>" or "changed".
-export const CHECK_LIVE = `c=$(readlink "$1/current" 2>/dev/null) || { echo changed; exit 0; }
+// $1 base, $2 executable name, $3 env file name, $4 its sha256, then pairs of (file, sha256)
+// that must match (service definition, nginx site). Prints "live <id>" (or "none"),
+// "binary <the live executable's sha256>" and "rest same" or "rest changed" (env file and
+// files), so that one run answers for any build's sha256.
+export const LIVE_STATE = `c=$(readlink "$1/current" 2>/dev/null) || { echo none; exit 0; }
 d="$1/$c"
-[ -x "$d/$2" ] && [ "$(cat "$d/.sha256" 2>/dev/null)" = "$3" ] || { echo changed; exit 0; }
-[ "$(sha256sum < "$d/$4" 2>/dev/null | cut -d' ' -f1)" = "$5" ] || { echo changed; exit 0; }
-shift 5
+echo "live \${c#releases/}"
+[ -x "$d/$2" ] && echo "binary $(cat "$d/.sha256" 2>/dev/null)" || echo "binary -"
+[ "$(sha256sum < "$d/$3" 2>/dev/null | cut -d' ' -f1)" = "$4" ] || { echo "rest changed"; exit 0; }
+shift 4
 while [ $# -ge 2 ]; do
-  [ "$(sha256sum < "$1" 2>/dev/null | cut -d' ' -f1)" = "$2" ] || { echo changed; exit 0; }
+  [ "$(sha256sum < "$1" 2>/dev/null | cut -d' ' -f1)" = "$2" ] || { echo "rest changed"; exit 0; }
   shift 2
 done
-echo "same \${c#releases/}"`;
+echo "rest same"`;
 
 export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
 export interface LiveCheck {
   base: string;
   name: string;
-  binarySha256: string;
   envFileName: string;
   envFileText: string;
   /** Files installed on the host and what they must hold. */
@@ -34,13 +36,28 @@ export interface LiveCheck {
   port: number | { file: string };
 }
 
-/** The live release's id when it already runs exactly this and is healthy; else null. */
-export async function alreadyLive(runner: HostRunner, c: LiveCheck): Promise<string | null> {
-  const r = await runner.exec(['sh', '-c', CHECK_LIVE, 'sh', c.base, c.name, c.binarySha256, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])]);
-  const id = r.code === 0 ? /^same (.+)$/m.exec(r.stdout)?.[1] : undefined;
-  if (!id) return null;
+/** What runs on a host now, and whether it is healthy when everything but the executable matches. */
+export interface LiveState {
+  /** The live release, or null when there is none. */
+  id: string | null;
+  binarySha256: string | null;
+  /** Env file and files match (and the release answers its health check). */
+  restSameAndHealthy: boolean;
+}
+
+/** One round trip (plus a health check when it could matter): the state any build's sha256 can be compared with. */
+export async function liveState(runner: HostRunner, c: LiveCheck): Promise<LiveState> {
+  const r = await runner.exec(['sh', '-c', LIVE_STATE, 'sh', c.base, c.name, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])]);
+  const id = r.code === 0 ? /^live (.+)$/m.exec(r.stdout)?.[1] ?? null : null;
+  const binary = /^binary ([0-9a-f]{64})$/m.exec(r.stdout)?.[1] ?? null;
+  if (!id || !binary || !/^rest same$/m.test(r.stdout)) return { id, binarySha256: binary, restSameAndHealthy: false };
   const port = typeof c.port === 'number' ? c.port : Number((await runner.exec(['cat', c.port.file])).stdout.trim());
-  if (!port) return null;
+  if (!port) return { id, binarySha256: binary, restSameAndHealthy: false };
   const h = await waitHealthy(runner, { port, path: c.healthPath, timeoutMs: 0, intervalMs: 1000 });
-  return h.healthy ? id : null;
+  return { id, binarySha256: binary, restSameAndHealthy: h.healthy };
+}
+
+/** The live release's id when it runs exactly this executable (and the rest matches, healthy); else null. */
+export function liveWithBinary(state: LiveState | undefined, binarySha256: string): string | null {
+  return state && state.restSameAndHealthy && state.binarySha256 === binarySha256 ? state.id : null;
 }
