@@ -390,7 +390,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       assert.equal(r.code, 0, r.out + r.err);
       const titles = [
         /^deploy deployapp dev to dev \(1 host\)$/, /^build: go build for each host's platform/, /^local: release \d{8}T\d{6}\.\d{3}Z-dev into .* \(process\)$/,
-        /^ {2} 1\. preflight checks/, /^ {2} 2\. take the deploy lock /, /^ {2} 3\. create .*\/releases\/\.\d{8}T\d{6}\.\d{3}Z-dev\.partial$/, /^ {2} 4\. place deployapp$/,
+        /^ {2} 1\. preflight checks/, /^ {2} 2\. take the deploy lock /, /^ {2} 3\. create .*\/releases\/\.\d{8}T\d{6}\.\d{3}Z-dev\.partial, and link deployapp there from an earlier release with the same sha256 if there is one$/, /^ {2} 4\. place deployapp$/,
         /^ {2} 5\. write the release's env file deployapp\.env \(mode 0600\)/, /^ {2} 6\. run hooks\.preDeploy in the new release$/, /^ {2} 7\. point .*\/current at releases\//,
         /^ {2} 8\. restart process deployapp$/, new RegExp(`^ {2} 9\\. wait for GET http://127\\.0\\.0\\.1:${app.port}/healthz to answer 2xx`), /^ {2}10\. run hooks\.postDeploy in the new release$/,
         /^ {2}11\. mark the release live, append to .*\/\.godeploy\/history\.jsonl, keep the newest 5 releases .*, release the deploy lock$/,
@@ -402,8 +402,8 @@ describe('deploy to this machine (type: local) through the CLI', function () {
         assert.ok(found >= 0, `${t} not found (in order) in:\n${r.out}`);
         at = found + 1;
       }
-      // prepare 1, binary 2, env-file 1, hooks 1 + 1, switch 1, restart 1, finish 1.
-      assert.equal(lines.filter((l) => l.startsWith('      $ ')).length, 9, r.out);
+      // prepare 1, binary 1, env-file 1, hooks 1 + 1, switch 1, restart 1, finish 1.
+      assert.equal(lines.filter((l) => l.startsWith('      $ ')).length, 8, r.out);
       assert.deepEqual(snapshot(app.base), baseBefore, 'the base folder changed');
       assert.deepEqual(snapshot(app.dir), dirBefore, 'the module folder changed');
       assert.equal((await app.info()).pid, pid, 'not restarted');

@@ -99,9 +99,8 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
     it('runs the fixed scripts with the values as positional arguments', () => {
       const p = planHost(input(processManager(model), { hooks: { preDeploy: [HOOK_PRE], postDeploy: [HOOK_POST] } }));
       const cmd = (id: string, i = 0) => p.steps.find((s) => s.id === id)!.commands[i];
-      assert.deepEqual(cmd('prepare'), ['sh', '-c', scripts.PREPARE, 'sh', BASE, ID]);
-      assert.deepEqual(cmd('binary', 0), ['sh', '-c', scripts.REUSE_BINARY, 'sh', BASE, ID, 'deployapp', SHA]);
-      assert.deepEqual(cmd('binary', 1), ['sh', '-c', scripts.VERIFY_UPLOAD, 'sh', BASE, ID, 'deployapp', SHA]);
+      assert.deepEqual(cmd('prepare'), ['sh', '-c', scripts.OPEN_RELEASE, 'sh', BASE, ID, 'deployapp', SHA]);
+      assert.deepEqual(cmd('binary', 0), ['sh', '-c', scripts.VERIFY_UPLOAD, 'sh', BASE, ID, 'deployapp', SHA]);
       assert.deepEqual(cmd('env-file'), ['sh', '-c', scripts.COMPLETE_RELEASE, 'sh', BASE, ID, '']);
       assert.deepEqual(cmd('pre-deploy'), ['sh', '-c', scripts.HOOK, 'sh', BASE, ID, `${BASE}/releases/${ID}/deployapp.env`, HOOK_PRE]);
       assert.deepEqual(cmd('switch'), ['sh', '-c', scripts.SWITCH, 'sh', BASE, ID, 'deployapp.env', '']);
@@ -118,7 +117,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       for (const manager of [processManager(model), systemd(), supervisorManager(model, '[program:deployapp]\ncommand=x\n')]) {
         const p = planHost(input(manager, { hooks: { preDeploy: [HOOK_PRE], postDeploy: [HOOK_POST] } }));
         const commands = p.steps.flatMap((s) => s.commands);
-        assert.ok(commands.length >= 9, `${manager.kind}: ${commands.length} commands`);
+        assert.ok(commands.length >= 8, `${manager.kind}: ${commands.length} commands`);
         for (const argv of commands) {
           assert.ok(Array.isArray(argv) && argv.length > 0 && argv.every((a) => typeof a === 'string'), JSON.stringify(argv));
           if (argv[0] !== 'sh') {
@@ -162,7 +161,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       const numbered = lines.filter((l) => /^ {2}[ \d]\d\. /.test(l));
       assert.deepEqual(numbered.map((l) => l.trim()), p.steps.map((s, i) => `${i + 1}. ${s.title}`));
       assert.equal(numbered.length, 11);
-      assert.ok(lines.includes(`      $ sh -c 'set -e …(script, 8 lines)' sh /srv/deployapp ${ID}`), text);
+      assert.ok(lines.includes(`      $ sh -c '# create the partial release folder, then link an earlier identical executable into it …(script, ${scripts.OPEN_RELEASE.split('\n').length} lines)' sh /srv/deployapp ${ID} deployapp ${SHA}`), text);
       assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/deployapp.env (mode 0600): KEY="value" lines: API_TOKEN, CI_TOKEN, GREETING, LEAKED, LEAKED_TOO, LEVEL, PORT (values not shown)`), text);
       assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/.deployapp.upload (mode 0755): the executable (by SFTP), only when no earlier release has the same sha256`), text);
       assert.ok(lines.includes('      (an earlier release with the same sha256 is linked instead of uploading)'), text);

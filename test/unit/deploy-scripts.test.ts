@@ -11,6 +11,7 @@ import { localRunner, type HostRunResult } from '../../src/core/deploy/hostRunne
 import * as scripts from '../../src/core/deploy/releaseScripts';
 import { renderEnvFile } from '../../src/core/deploy/envFile';
 import { acquireLock, parseOwner, serializeOwner } from '../../src/core/deploy/lock';
+import { LIVE_STATE } from '../../src/core/deploy/unchanged';
 
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const runner = localRunner({ timeoutMs: 30_000 });
@@ -134,6 +135,30 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
       mkdirSync(partial(ID3));
       assert.notEqual((await run(scripts.COMPLETE_RELEASE, b, ID3, '')).code, 0);
       assert.equal(readFileSync(join(b, 'releases', ID3, 'app'), 'utf8'), 'live one');
+    });
+
+    it('OPEN_RELEASE prepares the partial folder and links an identical executable in one run; an existing release id stops it', async () => {
+      const first = await ok(scripts.OPEN_RELEASE, b, ID1, 'app', sha('exe-1'));
+      assert.match(first.stdout, /^free \d+\nmissing\n$/);
+      assert.deepEqual(readdirSync(partial(ID1)), []);
+      makeRelease(ID2, 'exe-1');
+      const again = await ok(scripts.OPEN_RELEASE, b, ID3, 'app', sha('exe-1'));
+      assert.match(again.stdout, new RegExp(`^free \\d+\nreused ${ID2}\n$`));
+      assert.equal(readFileSync(join(partial(ID3), 'app'), 'utf8'), 'exe-1');
+      const taken = await run(scripts.OPEN_RELEASE, b, ID2, 'app', sha('exe-1'));
+      assert.deepEqual([taken.code, taken.stdout, taken.stderr], [3, '', `release ${ID2} already exists\n`]);
+    });
+
+    it('LIVE_STATE names the live release, its executable\'s sha256, and whether env file and definition match', async () => {
+      assert.equal((await ok(LIVE_STATE, b, 'app', 'app.env', sha('x'))).stdout, 'none\n');
+      makeRelease(ID1, 'exe-1', 'A=1\n');
+      symlinkSync(`releases/${ID1}`, join(b, 'current'));
+      const def = join(root, 'app.service');
+      writeFileSync(def, '[Unit]\n');
+      const state = async (env: string, defText: string): Promise<string> => (await ok(LIVE_STATE, b, 'app', 'app.env', sha(env), def, sha(defText))).stdout;
+      assert.equal(await state('A=1\n', '[Unit]\n'), `live ${ID1}\nbinary ${sha('exe-1')}\nrest same\n`);
+      assert.equal(await state('A=2\n', '[Unit]\n'), `live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);
+      assert.equal(await state('A=1\n', '[Service]\n'), `live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);
     });
 
     it('FINISH_RELEASE turns the partial folder into the release; DISCARD_RELEASE removes one that did not go live, never the live one', async () => {

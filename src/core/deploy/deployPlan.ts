@@ -56,10 +56,10 @@ export function planHost(input: HostPlanInput): HostPlan {
   const steps: PlannedStep[] = [
     { id: 'preflight', title: 'preflight checks (platform, disk, port, process manager, …)', commands: [], note: 'the checks of `godeploy doctor`' },
     { id: 'lock', title: `take the deploy lock ${base}/.godeploy/lock`, commands: [], note: 'mkdir, atomic; owner.json says who, when, which version' },
-    { id: 'prepare', title: `create ${partial}`, commands: [sh(scripts.PREPARE, base, id)] },
+    { id: 'prepare', title: `create ${partial}, and link ${name} there from an earlier release with the same sha256 if there is one`, commands: [sh(scripts.OPEN_RELEASE, base, id, name, sha)] },
     {
       id: 'binary', title: `place ${name}${input.artifact ? ` (sha256 ${sha.slice(0, 12)}…, ${input.artifact.size} bytes)` : ''}`,
-      commands: [sh(scripts.REUSE_BINARY, base, id, name, sha), sh(scripts.VERIFY_UPLOAD, base, id, name, sha)],
+      commands: [sh(scripts.VERIFY_UPLOAD, base, id, name, sha)],
       files: [{ path: `${partial}/.${name}.upload`, mode: 0o755, what: `the executable (${input.local ? 'copied' : 'by SFTP'}), only when no earlier release has the same sha256` }],
       note: 'an earlier release with the same sha256 is linked instead of uploading',
     },

@@ -100,8 +100,7 @@ export class HostDeployment {
       envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token });
       envUpload.catch(() => undefined);
       await this.step('binary', `place ${name}`, async () => {
-        const reuse = await this.run(this.cmd('binary', 0), 'looking for the same executable in earlier releases');
-        const m = /^reused (.+)$/m.exec(reuse.stdout);
+        const m = /^reused (.+)$/m.exec(prep.stdout);
         if (m) { this.binarySource = 'reused'; return `linked from release ${m[1]} (same sha256, nothing uploaded)`; }
         const size = artifact?.size ?? 0;
         if (Number.isFinite(freeKb) && freeKb * 1024 < size + 1024 * 1024) {
@@ -118,7 +117,7 @@ export class HostDeployment {
           }
           throw e;
         }
-        await this.run(this.cmd('binary', 1), 'checking the uploaded executable');
+        await this.run(this.cmd('binary', 0), 'checking the uploaded executable');
         this.binarySource = 'uploaded';
         return `uploaded ${formatBytes(size)}, sha256 checked on the host`;
       }, (v) => v);

@@ -52,6 +52,17 @@ for d in "$b"/releases/*/; do
 done
 echo missing`;
 
+// $1 base, $2 id, $3 executable name, $4 sha256: PREPARE, then REUSE_BINARY, in one round
+// trip (each in a subshell, so neither's set -e or exit reaches the other). Prints "free
+// <kB>" then "reused <id>" or "missing"; fails as PREPARE does.
+export const OPEN_RELEASE = `# create the partial release folder, then link an earlier identical executable into it
+(
+${PREPARE}
+) || exit $?
+(
+${REUSE_BINARY}
+)`;
+
 // $1 base, $2 id, $3 executable name, $4 sha256: checks the uploaded temporary file, then renames it.
 export const VERIFY_UPLOAD = `${SHA}
 p="$1/releases/.$2.partial" n=$3
