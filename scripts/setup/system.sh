@@ -64,7 +64,7 @@ apt_mirror() {
 }
 
 # What the host image holds; a cached image built with another list is rebuilt.
-ROOTFS_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,curl,ca-certificates,nginx-light,procps
+ROOTFS_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,curl,ca-certificates,nginx-light,procps,supervisor
 if [[ -x $ROOTFS/lib/systemd/systemd && -f $ROOTFS/.godeploy-complete ]] && grep -qx "packages=$ROOTFS_PACKAGES" "$ROOTFS/.godeploy-complete"; then
   log "systemd host rootfs cached at $ROOTFS"
   exit 0
@@ -89,9 +89,10 @@ debootstrap --variant=minbase --include="$ROOTFS_PACKAGES" \
 }
 # Host keys are generated per boot by the test fixture; a fresh image should not ship any.
 rm -f "$tmp"/rootfs/etc/ssh/ssh_host_*
-# nginx is there for blue-green deploys, which start it themselves: off at boot (hosts that
-# share this machine's network would all want port 80), and no default site.
-chroot "$tmp/rootfs" systemctl disable --quiet nginx.service
+# nginx and supervisor are there for blue-green deploys (supervisor for its programs), whose
+# tests start them: off at boot (hosts that share this machine's network would all want port
+# 80, and every other test would pay for an idle supervisord), and no default site.
+chroot "$tmp/rootfs" systemctl disable --quiet nginx.service supervisor.service
 rm -f "$tmp"/rootfs/etc/nginx/sites-enabled/default
 { date -u +%FT%TZ; echo "packages=$ROOTFS_PACKAGES"; } >"$tmp/rootfs/.godeploy-complete"
 rm -rf --one-file-system "$ROOTFS"

@@ -1,7 +1,8 @@
-// strategy blue-green on a real systemd host with nginx (in a network namespace of its own):
-// while a load loop sends requests through nginx, five deploys switch between the two
-// instances of the template unit, a release failing its health check never receives
-// traffic, and rollback switches back: no request fails, and each switch serves the new build.
+// strategy blue-green on a real systemd host with nginx (in a network namespace of its own),
+// with the two instances as systemd template units and as two supervisor programs: while a
+// load loop sends requests through nginx, five deploys switch between the instances, a
+// release failing its health check never receives traffic, and rollback switches back: no
+// request fails, and each switch serves the new build.
 import { strict as assert } from 'node:assert';
 import { cpSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -60,7 +61,24 @@ class LoadLoop {
   async stop(): Promise<void> { this.running = false; await this.loop; this.agent.destroy(); }
 }
 
-describe('blue-green deploys behind nginx on a real systemd host: no failed request', function () {
+/** How each process manager names, checks and reports an instance. */
+const managers = {
+  systemd: {
+    startLine: (p: number) => new RegExp(`restart: start deployapp@${p}\\.service`),
+    running: (p: number) => `systemctl is-active deployapp@${p}.service || true`, runningIs: 'active', stoppedIs: 'inactive',
+    config: [] as string[],
+    setup: 'true',
+  },
+  supervisor: {
+    startLine: (p: number) => new RegExp(`restart: start supervisor program deployapp-${p}`),
+    running: (p: number) => `supervisorctl status deployapp-${p} | awk '{print $2}'`, runningIs: 'RUNNING', stoppedIs: 'STOPPED',
+    config: ['    processManager: supervisor', '    supervisor:', '      user: nobody'],
+    setup: 'systemctl start supervisor && for i in $(seq 50); do supervisorctl status >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1',
+  },
+};
+
+for (const pm of ['systemd', 'supervisor'] as const) describe(`blue-green deploys behind nginx on a real systemd host (${pm} instances): no failed request`, function () {
+  const m = managers[pm];
   this.timeout(900_000);
   const work = tempDir('deploy-bluegreen');
   let host: SystemdHost;
@@ -78,13 +96,14 @@ describe('blue-green deploys behind nginx on a real systemd host: no failed requ
     'app:', '  name: deployapp', '  port: 8080', '  healthCheck:', '    path: /healthz', '    timeout: 5s', '    interval: 200ms',
     'environments:', '  prod:', '    type: ssh', '    hosts:',
     `      - host: ${host.host}\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`,
-    '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    strategy: blue-green', '    blueGreen:', '      ports: [8081, 8082]',
+    '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    strategy: blue-green', '    blueGreen:', '      ports: [8081, 8082]', ...m.config,
     '    nginx:', '      listen: 80',
     ...(env.length ? ['    env:', ...env.map((l) => `      ${l}`)] : []), '',
   ].join('\n'));
 
   before(async () => {
     host = await startSystemdHost({ network: 'private' });
+    await remoteOk(host, m.setup);
     cpSync(join(fixtureModules, 'deployapp'), work.path, { recursive: true });
     cpSync(host.knownHostsFile, join(work.path, 'known_hosts'));
     writeConfig();
@@ -94,12 +113,12 @@ describe('blue-green deploys behind nginx on a real systemd host: no failed requ
     work.remove();
   });
 
-  it('first deploy: the template unit runs on the first port, nginx (site + include) sends traffic to it', async () => {
+  it('first deploy: the instance on the first port runs, nginx (site + include) sends traffic to it', async () => {
     const b = nextBuild();
     const r = await godeploy(['deploy', 'prod']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /restart: start deployapp@8081\.service/);
-    assert.equal(await remote('systemctl is-active deployapp@8081.service'), 'active');
+    assert.match(r.stdout, m.startLine(8081));
+    assert.equal(await remote(m.running(8081)), m.runningIs);
     assert.equal(await remote('cat /opt/deployapp/.godeploy/active-port'), '8081');
     assert.equal(await remote('cat /etc/nginx/godeploy/deployapp.upstream.conf'), 'server 127.0.0.1:8081;');
     assert.equal(await remote('readlink /etc/nginx/sites-enabled/deployapp.conf'), '../sites-available/deployapp.conf');
@@ -119,7 +138,8 @@ describe('blue-green deploys behind nginx on a real systemd host: no failed requ
         assert.ok(retire < 10, `retiring the old instance took ${retire} s:\n${r.stdout}`);
         const after = await remote('cat /opt/deployapp/.godeploy/active-port');
         assert.notEqual(after, before, 'the instances take turns');
-        assert.equal(await remote(`systemctl is-active deployapp@${before}.service || true`), 'inactive', 'the old instance is stopped');
+        assert.equal(await remote(m.running(Number(before))), m.stoppedIs, 'the old instance is stopped');
+        assert.equal(await remote(m.running(Number(after))), m.runningIs, 'the new instance runs');
         assert.equal(await serving(), b);
       }
     } finally {

@@ -17,6 +17,20 @@ function keys(conf: string): Record<string, string> {
 }
 
 describe('generate supervisor program', () => {
+  it('blue-green: one program per port, each with its PORT and its own log files, the same release and env file', async () => {
+    const conf = renderSupervisorProgram(await modelFor('single', 'app:\n  name: hello\n'), { instancePorts: [8081, 8082] });
+    expectGolden('supervisor/blue-green.conf', conf);
+    const sections = conf.split(/^(?=\[program:)/m).slice(1);
+    assert.deepEqual(sections.map((x) => /^\[program:(.+)\]$/m.exec(x)?.[1]), ['hello-8081', 'hello-8082']);
+    for (const [i, port] of [8081, 8082].entries()) {
+      const k = keys(sections[i]);
+      assert.equal(k.environment, `PORT="${port}"`);
+      assert.equal(k.command, `/bin/sh -c 'set -a && . "$1" && exec "$2"' hello /opt/hello/shared/hello.env /opt/hello/current/hello`);
+      assert.equal(k.stdout_logfile, `/opt/hello/shared/logs/hello-${port}.out.log`);
+      assert.equal(k.autostart, 'true', 'after supervisord restarts, the instances run the live release');
+    }
+  });
+
   it('default (single fixture): a program that loads the env file and execs the binary', async () => {
     const conf = renderSupervisorProgram(await modelFor('single', 'app:\n  name: hello\n'));
     expectGolden('supervisor/default.conf', conf);

@@ -1,28 +1,67 @@
-// Blue-green on a systemd host: two instances of a template unit (<name>@<port>) take turns.
-// A release starts on the idle port while the live one keeps serving, is health-gated
-// there, then nginx's upstream include is rewritten to it (nginx -t, reload), the old
-// nginx workers drain, and the old instance stops. Until nginx reloads, a failing release
-// never receives a request: the live instance was never touched.
+// Blue-green: two instances take turns, systemd template units (<name>@<port>) or two
+// supervisor programs (<name>-<port>). A release starts on the idle port while the live one
+// keeps serving, is health-gated there, then nginx's upstream include is rewritten to it
+// (nginx -t, reload), the old nginx workers drain, and the old instance stops. Until nginx
+// reloads, a failing release never receives a request: the live instance was never touched.
 import type { GenerateModel } from '../generate/model';
+import { renderSupervisorProgram, supervisorInstanceName } from '../generate/supervisor';
+import { renderSystemdUnit } from '../generate/systemd';
 import { shArgv as sh } from './releaseScripts';
-import { journalArgv, parseSystemctlShow, type ServiceManager } from './serviceManager';
+import { journalArgv, parseSupervisorStatus, parseSystemctlShow, supervisorControl, tailFiles, type ServiceDefinition, type ServiceManager } from './serviceManager';
 
+/** How the instance on a port is driven (argv builders; a port may be a placeholder in a plan). */
+export interface Instances {
+  kind: 'systemd' | 'supervisor';
+  /** The unit or program of the instance on `port`. */
+  name(port: number | string): string;
+  start(port: number | string): string[];
+  /** Stops it (systemd: and keeps it from starting at boot). */
+  stop(port: number | string): string[];
+  /** Makes the live instance start at boot, or null when that needs nothing (supervisor programs autostart). */
+  keep(port: number): string[] | null;
+  logs(port: number, lines: number, since?: number): string[];
+}
+
+export function systemdInstances(app: string): Instances {
+  const unit = (p: number | string): string => `${app}@${p}.service`;
+  return {
+    kind: 'systemd',
+    name: unit,
+    start: (p) => sh(START_INSTANCE, unit(p)),
+    stop: (p) => sh(STOP_INSTANCE, unit(p)),
+    keep: (p) => ['systemctl', 'enable', '--quiet', unit(p)],
+    logs: (p, lines, since) => journalArgv(unit(p), lines, since),
+  };
+}
+
+export function supervisorInstances(model: GenerateModel): Instances {
+  const { ctl } = supervisorControl(model);
+  const program = (p: number | string): string => supervisorInstanceName(model.app.name, p);
+  return {
+    kind: 'supervisor',
+    name: (p) => `supervisor program ${program(p)}`,
+    // restart: a stopped, exited or FATAL program starts; a running one restarts.
+    start: (p) => ctl('restart', program(p)),
+    stop: (p) => ctl('stop', program(p)),
+    keep: () => null,
+    logs: (p, lines) => tailFiles(lines, [`${model.supervisor.logDir}/${program(p)}.out.log`, `${model.supervisor.logDir}/${program(p)}.err.log`]),
+  };
+}
 
 export interface BlueGreenPlan {
   ports: [number, number];
-  /** The template unit's name without ".service": deployapp@ (instances deployapp@8081). */
-  unitPrefix: string;
+  instances: Instances;
   /** <base>/.godeploy/active-port: the port nginx sends traffic to. */
   stateFile: string;
   include: string;
   site: { path: string; enabledLink: string; content: string };
 }
 
-export function blueGreenPlan(model: GenerateModel, base: string, siteText: string): BlueGreenPlan {
+export function blueGreenPlan(model: GenerateModel, base: string, siteText: string, instances: Instances): BlueGreenPlan {
   const name = model.app.name;
   return {
     ports: model.blueGreen!.ports,
-    unitPrefix: `${name}@`,
+    instances,
     stateFile: `${base}/.godeploy/active-port`,
     include: model.nginx.upstreamInclude!,
     site: { path: `/etc/nginx/sites-available/${name}.conf`, enabledLink: `/etc/nginx/sites-enabled/${name}.conf`, content: siteText },
@@ -84,19 +123,43 @@ echo timeout`;
 // $1 state file, $2 port.
 export const WRITE_STATE = 'printf "%s\\n" "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"';
 
-/** The blue-green service as a manager: restart/stop/state/logs act on the live instance. */
-export function blueGreenManager(model: GenerateModel, base: string, unitText: string): ServiceManager {
+/**
+ * The blue-green service: its definition (a template unit, or one supervisor program per
+ * port, carrying no environment: that is the release's env file) and restart/stop/state
+ * acting on the live instance (its port in the state file).
+ */
+export function blueGreenService(model: GenerateModel, base: string, instances: Instances): ServiceManager {
+  const clean = { ...model, env: {} };
+  const programs = model.blueGreen!.ports.map((p) => supervisorInstanceName(model.app.name, p));
+  const { ctl, confDir } = supervisorControl(model);
+  const definition: ServiceDefinition = instances.kind === 'systemd'
+    ? { path: `/etc/systemd/system/${model.app.name}@.service`, content: renderSystemdUnit(clean, { portTemplate: true }), reload: [['systemctl', 'daemon-reload']] }
+    : { path: `${confDir}/${model.app.name}.conf`, content: renderSupervisorProgram(clean, { instancePorts: model.blueGreen!.ports }), reload: [ctl('reread'), ctl('update', ...programs)] };
   const name = model.app.name;
   const state = `${base}/.godeploy/active-port`;
-  const onActive = (what: string): string[] => sh(`p=$(cat "$1" 2>/dev/null) || { echo "no live instance ($1 is missing)" >&2; exit 3; }; ${what}`, state, name);
+  // $1 state file, then the argv of the operation with @PORT@ where the live port goes.
+  const onActive = (argv: string[]): string[] => sh(
+    'p=$(cat "$1" 2>/dev/null) || { echo "no live instance ($1 is missing)" >&2; exit 3; }; shift; n=$#; while [ $n -gt 0 ]; do a=$1; shift; case "$a" in *@PORT@*) a="${a%%@PORT@*}$p${a#*@PORT@}";; esac; set -- "$@" "$a"; n=$((n-1)); done; exec "$@"',
+    state, ...argv);
+  const [p1, p2] = model.blueGreen!.ports;
+  if (instances.kind === 'systemd') {
+    return {
+      kind: 'systemd', name: `${name}@<live port>`, definition,
+      restart: onActive(instances.start('@PORT@')),
+      stop: onActive(['systemctl', 'stop', `${name}@@PORT@.service`]),
+      state: onActive(['systemctl', 'show', `${name}@@PORT@.service`, '--property=ActiveState,SubState,MainPID']),
+      parseState: parseSystemctlShow,
+      logs: (lines, since) => journalArgv(`${name}@*`, lines, since),
+      envFileOwner: null,
+    };
+  }
   return {
-    kind: 'systemd', name: `${name}@<live port>`,
-    definition: { path: `/etc/systemd/system/${name}@.service`, content: unitText, reload: [['systemctl', 'daemon-reload']] },
-    restart: onActive('systemctl reset-failed "$2@$p" 2>/dev/null; systemctl restart "$2@$p"'),
-    stop: onActive('systemctl stop "$2@$p"'),
-    state: onActive('systemctl show "$2@$p" --property=ActiveState,SubState,MainPID'),
-    parseState: parseSystemctlShow,
-    logs: (lines, since) => journalArgv(`${name}@*`, lines, since),
-    envFileOwner: null,
+    kind: 'supervisor', name: `supervisor program ${supervisorInstanceName(name, '<live port>')}`, definition,
+    restart: onActive(instances.start('@PORT@')),
+    stop: onActive(instances.stop('@PORT@')),
+    state: onActive(ctl('status', supervisorInstanceName(name, '@PORT@'))),
+    parseState: parseSupervisorStatus,
+    logs: (lines) => tailFiles(lines, [p1, p2].flatMap((p) => [`${model.supervisor.logDir}/${supervisorInstanceName(name, p)}.out.log`, `${model.supervisor.logDir}/${supervisorInstanceName(name, p)}.err.log`])),
+    envFileOwner: model.supervisor.user,
   };
 }

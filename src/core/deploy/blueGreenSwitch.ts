@@ -9,7 +9,6 @@ import { waitHealthy, type HealthResult } from './health';
 import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from './hostRunner';
 import * as scripts from './releaseScripts';
 import { shArgv as sh } from './releaseScripts';
-import { journalArgv } from './serviceManager';
 
 /** What the switch needs of the host: commands (reconnecting when the link drops) and step events. */
 export interface InstanceSwitchHost {
@@ -40,7 +39,8 @@ export interface ActivateResult {
 export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPlan, target: string): Promise<ActivateResult> {
   const b = plan.blueGreen!;
   const { base, envFileName, model } = plan;
-  const unit = (p: number): string => `${b.unitPrefix}${p}.service`;
+  const ins = b.instances;
+  const unit = (p: number): string => ins.name(p);
   const must = async (argv: string[], what: string): Promise<HostRunResult> => {
     const r = await h.exec(argv);
     if (r.code !== 0) throw new GoDeployError(`${h.alias}: ${what} failed (exit ${r.code ?? 'signal'}): ${h.redact(firstLine(r))}`);
@@ -52,9 +52,9 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
   const idle = active === b.ports[0] ? b.ports[1] : b.ports[0];
   let since: number | undefined;
   try {
-    const sw = await h.step('switch', `switch to ${target}`, () => must(sh(scripts.SWITCH, base, target, envFileName, ''), 'switching current'));
+    const sw = await h.step('switch', `switch to ${target}`, () => must(sh(scripts.SWITCH, base, target, envFileName, plan.manager.envFileOwner ?? ''), 'switching current'));
     since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
-    await h.step('restart', `start ${unit(idle)}`, () => must(sh(bg.START_INSTANCE, unit(idle)), `starting ${unit(idle)}`));
+    await h.step('restart', `start ${unit(idle)}`, () => must(ins.start(idle), `starting ${unit(idle)}`));
     const health = await h.step('health', `health gate on port ${idle}`, async () => {
       const r = await waitHealthy(h.runner(), { port: idle, path: model.app.healthPath, timeoutMs: model.app.healthTimeoutSeconds * 1000, intervalMs: model.app.healthIntervalMs });
       if (!r.healthy) throw new GoDeployError(`${h.alias}: ${model.app.healthPath} on port ${idle} did not answer 2xx within ${model.app.healthTimeoutSeconds} s (last: ${r.last}, ${r.attempts} attempts)`);
@@ -68,16 +68,17 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
     await h.step('retire', active ? `retire ${unit(active)}` : 'first instance', async () => {
       const drained = await h.exec(sh(bg.DRAIN, ...oldWorkers));
       if (/timeout/.test(drained.stdout)) h.info('retire', 'nginx\'s old workers were still busy after 30 s; stopping the old instance anyway');
-      if (active) await h.exec(sh(bg.STOP_INSTANCE, unit(active)));
-      await h.exec(['systemctl', 'enable', '--quiet', unit(idle)]);
+      if (active) await h.exec(ins.stop(active));
+      const keep = ins.keep(idle);
+      if (keep) await h.exec(keep);
       await must(sh(bg.WRITE_STATE, b.stateFile, String(idle)), 'recording the live instance');
     }, () => (active ? `${unit(active)} stopped after the old nginx workers finished; ${unit(idle)} is live` : `${unit(idle)} is live`));
     return { ok: true, health, was, since };
   } catch (e) {
-    const logs = await h.exec(journalArgv(unit(idle), 50, since))
+    const logs = await h.exec(ins.logs(idle, 50, since))
       .then((r) => h.redact(r.stdout.trim()), () => '');
-    await h.exec(sh(bg.STOP_INSTANCE, unit(idle))).catch(() => undefined);
-    const back = await h.exec(was ? sh(scripts.SWITCH, base, was, envFileName, '') : sh(scripts.UNSWITCH, base)).catch(() => undefined);
+    await h.exec(ins.stop(idle)).catch(() => undefined);
+    const back = await h.exec(was ? sh(scripts.SWITCH, base, was, envFileName, plan.manager.envFileOwner ?? '') : sh(scripts.UNSWITCH, base)).catch(() => undefined);
     return { ok: false, error: h.redact((e as Error).message), logs, restored: back?.code === 0, was, since };
   }
 }
@@ -85,6 +86,6 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
 /** Nothing to go back to (a failed first deploy): every instance stops, no current, no live port. */
 export async function stopAllInstances(h: InstanceSwitchHost, plan: HostPlan): Promise<void> {
   const b = plan.blueGreen!;
-  for (const p of b.ports) await h.exec(sh(bg.STOP_INSTANCE, `${b.unitPrefix}${p}.service`));
+  for (const p of b.ports) await h.exec(b.instances.stop(p));
   await h.exec(sh(`${scripts.UNSWITCH}; rm -f "$2"`, plan.base, b.stateFile));
 }

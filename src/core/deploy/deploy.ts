@@ -13,8 +13,7 @@ import type { BuiltArtifact } from '../build/types';
 import { versionInfo } from '../build/version';
 import { GoDeployError } from '../errors';
 import { renderFiles } from '../generate/generate';
-import { renderSystemdUnit } from '../generate/systemd';
-import { blueGreenManager, blueGreenPlan, type BlueGreenPlan } from './blueGreen';
+import { blueGreenPlan, blueGreenService, supervisorInstances, systemdInstances, type BlueGreenPlan, type Instances } from './blueGreen';
 import { DeployBuilds, expectedTargets } from './deployBuild';
 import { liveState, liveWithBinary, type LiveState } from './unchanged';
 import { openHosts, type OpenHostOptions } from './connectHosts';
@@ -75,10 +74,14 @@ export async function serviceManagerFor(d: DeployEnvironment): Promise<ServiceMa
   if (pm === 'none') return processManager({ ...d.model, paths: { ...d.model.paths, base: d.base, envFile: `${d.base}/shared/${d.model.app.name}.env`, binary: `${d.base}/current/${d.model.app.name}`, logDir: `${d.base}/shared/logs` } });
   // Every variable reaches a deployed service through its release's env file, so that a
   // rollback brings back the old values too: the installed definition carries none itself.
-  if (d.model.blueGreen) return blueGreenManager(d.model, d.base, renderSystemdUnit({ ...d.model, env: {} }, { portTemplate: true }));
+  if (d.model.blueGreen) return blueGreenService(d.model, d.base, blueGreenInstances(d));
   const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
   const [file] = await renderFiles([pm], { ...d.model, env: {} }, d.moduleDir, { templatesDir });
   return pm === 'systemd' ? systemdManager(d.model, file.content) : supervisorManager(d.model, file.content);
+}
+
+function blueGreenInstances(d: DeployEnvironment): Instances {
+  return (d.env.processManager ?? 'systemd') === 'supervisor' ? supervisorInstances(d.model) : systemdInstances(d.model.app.name);
 }
 
 /** strategy blue-green: the instances' ports and the nginx site (user templates honoured). */
@@ -86,7 +89,7 @@ export async function blueGreenFor(d: DeployEnvironment): Promise<BlueGreenPlan 
   if (!d.model.blueGreen) return undefined;
   const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
   const [site] = await renderFiles(['nginx'], d.model, d.moduleDir, { templatesDir });
-  return blueGreenPlan(d.model, d.base, site.content);
+  return blueGreenPlan(d.model, d.base, site.content, blueGreenInstances(d));
 }
 
 export function hookList(d: DeployEnvironment): { preDeploy: string[]; postDeploy: string[] } {
@@ -100,8 +103,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const infoP = versionInfo(path.dirname(req.configFile.file), req.buildEnv);
   infoP.catch(() => undefined);
   const d = await loadDeployEnvironment(req.configFile, req.environment, 'deploy');
-  if (d.model.blueGreen && (d.env.type !== 'ssh' || (d.env.processManager ?? 'systemd') !== 'systemd')) {
-    throw new GoDeployError(`environments.${d.name}.strategy: blue-green needs an ssh environment with processManager systemd (two instances of a template unit behind nginx)`, { hint: 'use strategy: restart here, or deploy to systemd hosts', exitCode: 2 });
+  if (d.model.blueGreen && (d.env.type !== 'ssh' || (d.env.processManager ?? 'systemd') === 'none')) {
+    throw new GoDeployError(`environments.${d.name}.strategy: blue-green needs an ssh environment with processManager systemd or supervisor (two instances behind nginx)`, { hint: 'use strategy: restart here, or deploy to systemd or supervisor hosts', exitCode: 2 });
   }
   // A dry run needs no secrets: it shows names, never values.
   const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(d.config, d.name, d.env, d.model.blueGreen ? null : d.model.app.port, req.sources);

@@ -85,14 +85,14 @@ export function planHost(input: HostPlanInput): HostPlan {
     const [p1, p2] = b.ports;
     const idle = '<idle port>';
     steps.push(
-      { id: 'switch', title: `point ${base}/current at releases/${id} (symlink renamed over current); the live instance keeps running its release`, commands: [sh(bg.READ_STATE, base, b.stateFile), sh(scripts.SWITCH, base, id, envFileName, '')] },
-      { id: 'restart', title: `start ${b.unitPrefix}${idle}.service (the one of ${p1}/${p2} not named in ${b.stateFile})`, commands: [sh(bg.START_INSTANCE, `${b.unitPrefix}${idle}.service`)] },
+      { id: 'switch', title: `point ${base}/current at releases/${id} (symlink renamed over current); the live instance keeps running its release`, commands: [sh(bg.READ_STATE, base, b.stateFile), sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')] },
+      { id: 'restart', title: `start ${b.instances.name(idle)} (the one of ${p1}/${p2} not named in ${b.stateFile})`, commands: [b.instances.start(idle)] },
       { id: 'health', title: `wait for GET http://127.0.0.1:${idle}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: 'on failure: stop it and point current back; nginx and the live instance were never touched' },
       {
         id: 'nginx', title: `send nginx to 127.0.0.1:${idle} (${b.include}), nginx -t, reload`, commands: [sh(bg.FLIP_NGINX, b.include, `server 127.0.0.1:${idle};`, b.site.path, `${b.site.path}.godeploy-tmp`, b.site.enabledLink)],
         files: [{ path: `${b.site.path}.godeploy-tmp`, mode: 0o644, what: 'the nginx site (upstream from the include)' }],
       },
-      { id: 'retire', title: 'let the old nginx workers finish, then stop the old instance', commands: [sh(bg.DRAIN), sh(bg.STOP_INSTANCE, `${b.unitPrefix}<old port>.service`), sh(bg.WRITE_STATE, b.stateFile, idle)] },
+      { id: 'retire', title: 'let the old nginx workers finish, then stop the old instance', commands: [sh(bg.DRAIN), b.instances.stop('<old port>'), sh(bg.WRITE_STATE, b.stateFile, idle)] },
     );
   } else {
     steps.push(

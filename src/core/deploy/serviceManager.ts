@@ -72,11 +72,28 @@ export function systemdManager(model: GenerateModel, unitText: string): ServiceM
   };
 }
 
+/** `supervisorctl status NAME` output ("hello  RUNNING   pid 123, uptime 0:01:02") as a ServiceState. */
+export function parseSupervisorStatus(out: string): ServiceState {
+  const m = /^\S+\s+([A-Z]+)\s*(?:pid (\d+), uptime (?:(\d+) days?, )?(\d+):(\d+):(\d+))?/m.exec(out);
+  if (!m) return { state: 'unknown', running: false, uptimeSeconds: null, pid: null };
+  const up = m[4] !== undefined ? Number(m[3] ?? 0) * 86400 + Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]) : null;
+  return { state: m[1].toLowerCase(), running: m[1] === 'RUNNING', uptimeSeconds: up, pid: m[2] ? Number(m[2]) : null };
+}
+
+/** The last `lines` lines of each existing file, each headed "==> FILE <==". */
+export function tailFiles(lines: number, files: string[]): string[] {
+  return sh('n=$1; shift; for f in "$@"; do [ -f "$f" ] && { echo "==> $f <=="; tail -n "$n" "$f"; }; done; true', String(lines), ...files);
+}
+
+/** supervisorctl with the environment's supervisord.conf, and the conf.d folder programs go into. */
+export function supervisorControl(model: GenerateModel): { ctl: (...args: string[]) => string[]; confDir: string } {
+  const conf = model.supervisor.configFile;
+  return { ctl: (...args) => ['supervisorctl', '-c', conf, ...args], confDir: `${conf.slice(0, conf.lastIndexOf('/')) || ''}/conf.d` };
+}
+
 export function supervisorManager(model: GenerateModel, programText: string): ServiceManager {
   const name = model.app.name;
-  const conf = model.supervisor.configFile;
-  const confDir = `${conf.slice(0, conf.lastIndexOf('/')) || ''}/conf.d`;
-  const ctl = (...args: string[]) => ['supervisorctl', '-c', conf, ...args];
+  const { ctl, confDir } = supervisorControl(model);
   const logs = [`${model.supervisor.logDir}/${name}.out.log`, `${model.supervisor.logDir}/${name}.err.log`];
   return {
     kind: 'supervisor', name: `supervisor program ${name}`,
@@ -85,14 +102,8 @@ export function supervisorManager(model: GenerateModel, programText: string): Se
     restart: ctl('restart', name),
     stop: ctl('stop', name),
     state: ctl('status', name),
-    parseState: (out) => {
-      // "hello  RUNNING   pid 123, uptime 0:01:02"
-      const m = /^\S+\s+([A-Z]+)\s*(?:pid (\d+), uptime (?:(\d+) days?, )?(\d+):(\d+):(\d+))?/m.exec(out);
-      if (!m) return { state: 'unknown', running: false, uptimeSeconds: null, pid: null };
-      const up = m[4] !== undefined ? Number(m[3] ?? 0) * 86400 + Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]) : null;
-      return { state: m[1].toLowerCase(), running: m[1] === 'RUNNING', uptimeSeconds: up, pid: m[2] ? Number(m[2]) : null };
-    },
-    logs: (lines) => sh('n=$1; shift; for f in "$@"; do [ -f "$f" ] && { echo "==> $f <=="; tail -n "$n" "$f"; }; done; true', String(lines), ...logs),
+    parseState: parseSupervisorStatus,
+    logs: (lines) => tailFiles(lines, logs),
     envFileOwner: model.supervisor.user,
   };
 }
