@@ -138,10 +138,6 @@ export function openClient(host: ResolvedHost, options: ConnectOptions, sock?: D
     client.on('ready', () => {
       if (settled) return;
       done();
-      // Small SSH packets (each exec's request and reply) otherwise wait on Nagle's algorithm
-      // against delayed ACKs: about 40 ms per command, measured by the deploy benchmark.
-      // (A no-op over a jump host's channel: the first hop's TCP socket has it set.)
-      client.setNoDelay(true);
       resolve({ client, negotiated: () => negotiated });
     });
     client.on('error', (e: NodeJS.ErrnoException & { level?: string }) => {
@@ -171,5 +167,10 @@ export function openClient(host: ResolvedHost, options: ConnectOptions, sock?: D
       },
       authHandler: auth.handler,
     });
+    // Small SSH packets (the handshake's, each exec's request and reply) otherwise wait on
+    // Nagle's algorithm against delayed ACKs: about 40 ms each time, in the handshake too
+    // (after NEWKEYS), measured by the deploy benchmark. connect() has created the socket.
+    // (A no-op over a jump host's channel: the first hop's TCP socket has it set.)
+    client.setNoDelay(true);
   });
 }
