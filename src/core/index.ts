@@ -25,7 +25,7 @@ export * from './format';
 // Deploy, rollback, releases and doctor, for the editor (the CLI imports the modules directly).
 export { deploy, type DeployRequest, type DeployResult, type HostDeployResult, type HostResultKind } from './deploy/deploy';
 export { rollback, type RollbackRequest, type RollbackResult } from './deploy/rollback';
-export { listReleases, type ReleaseInfo, type ReleaseList } from './deploy/releases';
+export { formatReleaseListing, listReleases, type HostReleases, type ReleaseInfo, type ReleaseList } from './deploy/releases';
 export { openHosts, type OpenedHost, type OpenHostOptions } from './deploy/connectHosts';
 export { loadDeployEnvironment, type DeployEnvironment } from './deploy/hosts';
 export { doctorChecks, runChecks, type CheckReport, type HostReport } from './deploy/doctor';

@@ -4,11 +4,11 @@
 // release failing its health check never receives traffic, and rollback switches back: no
 // request fails, and each switch serves the new build.
 import { strict as assert } from 'node:assert';
-import { cpSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { fixtureModules, repoRoot } from '../support/paths';
-import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
+import { repoRoot } from '../support/paths';
+import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { run, tempDir, type RunResult } from './fixtures/util';
@@ -104,8 +104,7 @@ for (const pm of ['systemd', 'supervisor'] as const) describe(`blue-green deploy
   before(async () => {
     host = await startSystemdHost({ network: 'private' });
     await remoteOk(host, m.setup);
-    cpSync(join(fixtureModules, 'deployapp'), work.path, { recursive: true });
-    cpSync(host.knownHostsFile, join(work.path, 'known_hosts'));
+    copyDeployapp(work.path, [host]);
     writeConfig();
   });
   after(async () => {

@@ -4,12 +4,12 @@
 // time, the host keeps a complete release at current that answers, no lock is left
 // behind, and the next deploy succeeds.
 import { strict as assert } from 'node:assert';
-import { cpSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deploy } from '../../src/core/deploy/deploy';
 import type { DeployEvent } from '../../src/core/deploy/hostDeploy';
-import { fixtureModules, repoRoot } from '../support/paths';
-import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
+import { repoRoot } from '../support/paths';
+import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
 import { killSshSessions } from './fixtures/sshFaults';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
@@ -55,8 +55,7 @@ describe('deploy faults on a real systemd host: cut ssh connections, disk full',
   before(async () => {
     host = await startSystemdHost();
     port = await freePort();
-    cpSync(join(fixtureModules, 'deployapp'), work.path, { recursive: true });
-    cpSync(host.knownHostsFile, join(work.path, 'known_hosts'));
+    copyDeployapp(work.path, [host]);
     writeFileSync(join(work.path, 'godeploy.yaml'), [
       'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    path: /healthz', '    timeout: 10s', '    interval: 250ms',
       'environments:', '  prod:', '    type: ssh', '    hosts:',

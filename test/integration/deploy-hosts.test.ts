@@ -2,10 +2,10 @@
 // run the app on the same port): a parallel deploy, rolling batches in order, and a host
 // failing its health gate taking the whole environment back to the previous release.
 import { strict as assert } from 'node:assert';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtureModules, repoRoot } from '../support/paths';
-import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
+import { repoRoot } from '../support/paths';
+import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { freePort, run, tempDir, type RunResult } from './fixtures/util';
@@ -36,8 +36,7 @@ describe('deploy to two real systemd hosts: parallel, rolling, rollback of the e
   before(async () => {
     [a, b] = await Promise.all([startSystemdHost({ network: 'private' }), startSystemdHost({ network: 'private' })]);
     const port = await freePort();
-    cpSync(join(fixtureModules, 'deployapp'), work.path, { recursive: true });
-    writeFileSync(join(work.path, 'known_hosts'), `${readFileSync(a.knownHostsFile, 'utf8')}${readFileSync(b.knownHostsFile, 'utf8')}`);
+    copyDeployapp(work.path, [a, b]);
     const hosts = ['    hosts:', ...[a, b].map((h) => `      - host: ${h.host}\n        port: ${h.port}\n        user: root\n        identityFile: ${h.identityFile}`)];
     writeFileSync(join(work.path, 'godeploy.yaml'), [
       'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    path: /healthz', '    timeout: 5s', '    interval: 250ms',

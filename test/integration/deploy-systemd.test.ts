@@ -5,8 +5,8 @@
 import { strict as assert } from 'node:assert';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtureModules, repoRoot } from '../support/paths';
-import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
+import { repoRoot } from '../support/paths';
+import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { freePort, httpGet, run, tempDir, type RunResult } from './fixtures/util';
@@ -64,8 +64,7 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
   before(async () => {
     host = await startSystemdHost();
     port = await freePort();
-    cpSync(join(fixtureModules, 'deployapp'), work.path, { recursive: true });
-    cpSync(host.knownHostsFile, join(work.path, 'known_hosts'));
+    copyDeployapp(work.path, [host]);
     writeConfig();
   });
   after(async () => {

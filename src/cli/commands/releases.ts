@@ -1,5 +1,4 @@
-import { listReleases } from '../../core/deploy/releases';
-import { formatBytes } from '../../core/format';
+import { formatReleaseListing, listReleases } from '../../core/deploy/releases';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
 import type { GlobalOptions } from '../context';
@@ -23,24 +22,6 @@ export async function runReleases(io: CliIO, g: GlobalOptions, args: string[], f
     });
     return failed ? 1 : 0;
   }
-  for (const o of outcomes) {
-    const head = `${o.alias} (${o.address})`;
-    if (!o.ok) {
-      io.out(`${head}: FAIL ${o.error}${o.hint ? `\n  hint: ${o.hint}` : ''}`);
-      continue;
-    }
-    const l = o.value;
-    if (!l.exists || !l.releases.length) {
-      io.out(`${head}: no releases yet (${base}/releases ${l.exists ? 'is empty' : 'does not exist'})`);
-      continue;
-    }
-    io.out(`${head}: ${l.releases.length} release${l.releases.length === 1 ? '' : 's'} in ${base}/releases`);
-    const width = Math.max(...l.releases.map((r) => r.id.length));
-    for (const r of l.releases) {
-      io.out(`  ${r.current ? '*' : ' '} ${r.id.padEnd(width)}  ${r.binarySize === null ? 'no executable' : formatBytes(r.binarySize)}${r.current ? '  (live)' : ''}`);
-    }
-    if (l.currentTarget && !l.releases.some((r) => r.current)) io.out(`  current -> ${l.currentTarget} (not one of these releases)`);
-    if (!l.currentTarget) io.out('  no current release (no current symlink)');
-  }
+  for (const line of formatReleaseListing(base, outcomes.map((o) => ({ ...o, head: `${o.alias} (${o.address})` })), 'oldest-first')) io.out(line);
   return failed ? 1 : 0;
 }

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../fs/atomic';
 
 /** Folders that are not part of the build: output, VCS and tool folders. */
 const SKIP_DIRS = new Set(['dist', '.git', '.hg', '.svn', 'node_modules', '.godeploy', '.vscode', '.idea']);
@@ -51,16 +52,6 @@ async function readCache(file: string | undefined): Promise<HashCache> {
   }
 }
 
-async function writeCache(file: string, files: Record<string, CachedHash>): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    await fs.writeFile(tmp, JSON.stringify({ writtenAtMs: Date.now(), files }));
-    await fs.rename(tmp, file);
-  } catch {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-  }
-}
-
 /** The fingerprint, or null when the sources cannot be known from the module folder alone. */
 export async function sourceFingerprint(i: FingerprintInputs): Promise<string | null> {
   if (i.cgo || i.inWorkspace || (i.env.GOWORK && i.env.GOWORK !== 'off')) return null;
@@ -92,7 +83,8 @@ export async function sourceFingerprint(i: FingerprintInputs): Promise<string | 
     next[file] = { ...key, sha256 };
     part(sha256);
   }
-  if (i.cacheFile) await writeCache(i.cacheFile, next);
+  // A cache that cannot be written only means hashing again next time.
+  if (i.cacheFile) await writeFileAtomic(i.cacheFile, JSON.stringify({ writtenAtMs: Date.now(), files: next }), { overwrite: true }).catch(() => undefined);
   return h.digest('hex');
 }
 

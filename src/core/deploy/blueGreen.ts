@@ -4,7 +4,7 @@
 // (nginx -t, reload), the old nginx workers drain, and the old instance stops. Until nginx
 // reloads, a failing release never receives a request: the live instance was never touched.
 import type { GenerateModel } from '../generate/model';
-import { renderSupervisorProgram, supervisorInstanceName } from '../generate/supervisor';
+import { programLogFiles, renderSupervisorProgram, supervisorInstanceName } from '../generate/supervisor';
 import { renderSystemdUnit } from '../generate/systemd';
 import { shArgv as sh } from './releaseScripts';
 import { journalArgv, parseSupervisorStatus, parseSystemctlShow, supervisorControl, tailFiles, type ServiceDefinition, type ServiceManager } from './serviceManager';
@@ -44,9 +44,12 @@ export function supervisorInstances(model: GenerateModel): Instances {
     start: (p) => ctl('restart', program(p)),
     stop: (p) => ctl('stop', program(p)),
     keep: () => null,
-    logs: (p, lines) => tailFiles(lines, [`${model.supervisor.logDir}/${program(p)}.out.log`, `${model.supervisor.logDir}/${program(p)}.err.log`]),
+    logs: (p, lines) => tailFiles(lines, programLogFiles(model, program(p))),
   };
 }
+
+/** <base>/.godeploy/active-port: the port nginx sends traffic to. */
+export const activePortFile = (base: string): string => `${base}/.godeploy/active-port`;
 
 export interface BlueGreenPlan {
   ports: [number, number];
@@ -62,7 +65,7 @@ export function blueGreenPlan(model: GenerateModel, base: string, siteText: stri
   return {
     ports: model.blueGreen!.ports,
     instances,
-    stateFile: `${base}/.godeploy/active-port`,
+    stateFile: activePortFile(base),
     include: model.nginx.upstreamInclude!,
     site: { path: `/etc/nginx/sites-available/${name}.conf`, enabledLink: `/etc/nginx/sites-enabled/${name}.conf`, content: siteText },
   };
@@ -129,25 +132,23 @@ export const WRITE_STATE = 'printf "%s\\n" "$2" > "$1.tmp" && mv -f "$1.tmp" "$1
  * acting on the live instance (its port in the state file).
  */
 export function blueGreenService(model: GenerateModel, base: string, instances: Instances): ServiceManager {
+  const name = model.app.name;
   const clean = { ...model, env: {} };
-  const programs = model.blueGreen!.ports.map((p) => supervisorInstanceName(model.app.name, p));
+  const programs = model.blueGreen!.ports.map((p) => supervisorInstanceName(name, p));
   const { ctl, confDir } = supervisorControl(model);
   const definition: ServiceDefinition = instances.kind === 'systemd'
-    ? { path: `/etc/systemd/system/${model.app.name}@.service`, content: renderSystemdUnit(clean, { portTemplate: true }), reload: [['systemctl', 'daemon-reload']] }
-    : { path: `${confDir}/${model.app.name}.conf`, content: renderSupervisorProgram(clean, { instancePorts: model.blueGreen!.ports }), reload: [ctl('reread'), ctl('update', ...programs)] };
-  const name = model.app.name;
-  const state = `${base}/.godeploy/active-port`;
+    ? { path: `/etc/systemd/system/${name}@.service`, content: renderSystemdUnit(clean, { portTemplate: true }), reload: [['systemctl', 'daemon-reload']] }
+    : { path: `${confDir}/${name}.conf`, content: renderSupervisorProgram(clean, { instancePorts: model.blueGreen!.ports }), reload: [ctl('reread'), ctl('update', ...programs)] };
   // $1 state file, then the argv of the operation with @PORT@ where the live port goes.
   const onActive = (argv: string[]): string[] => sh(
     'p=$(cat "$1" 2>/dev/null) || { echo "no live instance ($1 is missing)" >&2; exit 3; }; shift; n=$#; while [ $n -gt 0 ]; do a=$1; shift; case "$a" in *@PORT@*) a="${a%%@PORT@*}$p${a#*@PORT@}";; esac; set -- "$@" "$a"; n=$((n-1)); done; exec "$@"',
-    state, ...argv);
-  const [p1, p2] = model.blueGreen!.ports;
+    activePortFile(base), ...argv);
   if (instances.kind === 'systemd') {
     return {
       kind: 'systemd', name: `${name}@<live port>`, definition,
       restart: onActive(instances.start('@PORT@')),
-      stop: onActive(['systemctl', 'stop', `${name}@@PORT@.service`]),
-      state: onActive(['systemctl', 'show', `${name}@@PORT@.service`, '--property=ActiveState,SubState,MainPID']),
+      stop: onActive(['systemctl', 'stop', instances.name('@PORT@')]),
+      state: onActive(['systemctl', 'show', instances.name('@PORT@'), '--property=ActiveState,SubState,MainPID']),
       parseState: parseSystemctlShow,
       logs: (lines, since) => journalArgv(`${name}@*`, lines, since),
       envFileOwner: null,
@@ -159,7 +160,7 @@ export function blueGreenService(model: GenerateModel, base: string, instances: 
     stop: onActive(instances.stop('@PORT@')),
     state: onActive(ctl('status', supervisorInstanceName(name, '@PORT@'))),
     parseState: parseSupervisorStatus,
-    logs: (lines) => tailFiles(lines, [p1, p2].flatMap((p) => [`${model.supervisor.logDir}/${supervisorInstanceName(name, p)}.out.log`, `${model.supervisor.logDir}/${supervisorInstanceName(name, p)}.err.log`])),
+    logs: (lines) => tailFiles(lines, programs.flatMap((p) => programLogFiles(model, p))),
     envFileOwner: model.supervisor.user,
   };
 }

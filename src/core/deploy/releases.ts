@@ -1,6 +1,7 @@
 // The releases on a host: `<base>/releases/<id>/` (id: UTC timestamp plus version,
 // 20261121T101500Z-v1.2.3), and `<base>/current`, a symlink to the live one.
 import { GoDeployError } from '../errors';
+import { formatBytes } from '../format';
 import type { HostRunner } from './hostRunner';
 
 export interface ReleaseInfo {
@@ -67,4 +68,34 @@ export async function listReleases(runner: HostRunner, base: string, binaryName:
     throw new GoDeployError(`${runner.describe}: listing ${base}/releases failed (exit ${r.code ?? 'signal'}): ${(r.stderr || r.stdout).trim().split('\n')[0] || 'no output'}`);
   }
   return parseReleaseList(r.stdout);
+}
+
+/** One host's listing, or why it could not be read. */
+export type HostReleases = { head: string } & ({ ok: true; value: ReleaseList } | { ok: false; error: string; hint?: string });
+
+/**
+ * `godeploy releases ENV` as text: per host, the releases with the live one marked (oldest
+ * first, or newest first where the reader looks at the top).
+ */
+export function formatReleaseListing(base: string, hosts: HostReleases[], order: 'oldest-first' | 'newest-first'): string[] {
+  const out: string[] = [];
+  for (const o of hosts) {
+    if (!o.ok) {
+      out.push(`${o.head}: FAIL ${o.error}${o.hint ? `\n  hint: ${o.hint}` : ''}`);
+      continue;
+    }
+    const l = o.value;
+    if (!l.exists || !l.releases.length) {
+      out.push(`${o.head}: no releases yet (${base}/releases ${l.exists ? 'is empty' : 'does not exist'})`);
+      continue;
+    }
+    out.push(`${o.head}: ${l.releases.length} release${l.releases.length === 1 ? '' : 's'} in ${base}/releases`);
+    const width = Math.max(...l.releases.map((r) => r.id.length));
+    for (const r of order === 'newest-first' ? [...l.releases].reverse() : l.releases) {
+      out.push(`  ${r.current ? '*' : ' '} ${r.id.padEnd(width)}  ${r.binarySize === null ? 'no executable' : formatBytes(r.binarySize)}${r.current ? '  (live)' : ''}`);
+    }
+    if (l.currentTarget && !l.releases.some((r) => r.current)) out.push(`  current -> ${l.currentTarget} (not one of these releases)`);
+    if (!l.currentTarget) out.push('  no current release (no current symlink)');
+  }
+  return out;
 }

@@ -3,6 +3,7 @@
 // file. Each is data: the definition file to install and the argv of each operation, so a
 // deploy plan can print them and the runners execute them unchanged.
 import type { GenerateModel } from '../generate/model';
+import { programLogFiles } from '../generate/supervisor';
 import { shArgv as sh } from './releaseScripts';
 
 export type ServiceManagerKind = 'systemd' | 'supervisor' | 'process';
@@ -94,7 +95,7 @@ export function supervisorControl(model: GenerateModel): { ctl: (...args: string
 export function supervisorManager(model: GenerateModel, programText: string): ServiceManager {
   const name = model.app.name;
   const { ctl, confDir } = supervisorControl(model);
-  const logs = [`${model.supervisor.logDir}/${name}.out.log`, `${model.supervisor.logDir}/${name}.err.log`];
+  const logs = programLogFiles(model, name);
   return {
     kind: 'supervisor', name: `supervisor program ${name}`,
     definition: { path: `${confDir}/${name}.conf`, content: programText, reload: [ctl('reread'), ctl('update', name)] },

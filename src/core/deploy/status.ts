@@ -1,6 +1,7 @@
 // `godeploy status ENV`: per host, the live release and version, the service's state and
 // uptime, and one health check through the same port forward the deploy uses.
 import type { ReferenceSources } from '../config/references';
+import { activePortFile } from './blueGreen';
 import { waitHealthy } from './health';
 import { forEachHost, loadDeployEnvironment, type HostOutcome } from './hosts';
 import type { CancellationTokenLike } from '../cancellation';
@@ -30,7 +31,7 @@ export async function environmentStatus(req: { configFile: { file: string; exist
       if (up.code === 0 && /^\s*\d+\s*$/.test(up.stdout)) service.uptimeSeconds = Number(up.stdout.trim());
     }
     // Blue-green: the live instance's port, as recorded by the last switch.
-    const active = d.model.blueGreen ? Number((await h.runner.exec(['cat', `${d.base}/.godeploy/active-port`])).stdout.trim()) || null : null;
+    const active = d.model.blueGreen ? Number((await h.runner.exec(['cat', activePortFile(d.base)])).stdout.trim()) || null : null;
     const health = await waitHealthy(h.runner, { port: active ?? d.model.app.port, path: d.model.app.healthPath, timeoutMs: 0, intervalMs: 1000 });
     return { live, version: live ? releaseVersion(live) : null, releases: list.releases.length, service, health: { healthy: health.healthy, answer: health.last } };
   });

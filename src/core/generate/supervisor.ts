@@ -13,6 +13,11 @@ export interface SupervisorProgramOptions {
   instancePorts?: readonly number[];
 }
 
+/** The stdout and stderr log files supervisord writes for `program`. */
+export function programLogFiles(model: GenerateModel, program: string): [string, string] {
+  return [`${model.supervisor.logDir}/${program}.out.log`, `${model.supervisor.logDir}/${program}.err.log`];
+}
+
 /** The program name of a blue-green instance. */
 export const supervisorInstanceName = (app: string, port: number | string): string => `${app}-${port}`;
 
@@ -34,13 +39,14 @@ export function renderSupervisorProgram(model: GenerateModel, options: Superviso
   if (options.instancePorts?.length) out.push(`; Blue-green: one program per port; a deploy starts the idle one, nginx switches, the old one stops.`);
   for (const { name, port } of instances) {
     if (port < 1024) out.push(`; Port ${port} is below 1024: user ${supervisor.user} may only bind it if the binary has CAP_NET_BIND_SERVICE (setcap).`);
-    const log = (stream: string): string => confPath(`${supervisor.logDir}/${name}.${stream}.log`, 'logDir');
+    const [outLog, errLog] = programLogFiles(model, name).map((f) => confPath(f, 'logDir'));
+    const log = (stream: 'out' | 'err'): string => (stream === 'out' ? outLog : errLog);
     const env = [['PORT', String(port)], ...Object.entries(model.env).filter(([k]) => k !== 'PORT')];
     out.push(...programSection(name, log, env));
   }
   return out.join('\n');
 
-  function programSection(name: string, log: (stream: string) => string, env: string[][]): string[] {
+  function programSection(name: string, log: (stream: 'out' | 'err') => string, env: string[][]): string[] {
     return [
       `[program:${name}]`,
       // $0 names the shell in its error messages; the paths are arguments, never part of the script.

@@ -12,30 +12,9 @@ export interface ShowReleasesResult {
   hosts: HostRun<ReleaseList>[];
 }
 
-/** The CLI's `godeploy releases ENV` listing: per host, the releases, the live one marked. */
+/** The releases on every host, as `godeploy releases ENV` prints them but newest first. */
 export function formatReleases(base: string, runs: HostRun<ReleaseList>[]): string {
-  const { formatBytes } = loadEngine();
-  const out: string[] = [];
-  for (const o of runs) {
-    const head = `${o.host} (${o.address})`;
-    if (!o.ok) {
-      out.push(`${head}: FAIL ${o.error}${o.hint ? `\n  hint: ${o.hint}` : ''}`);
-      continue;
-    }
-    const l = o.value;
-    if (!l.exists || !l.releases.length) {
-      out.push(`${head}: no releases yet (${base}/releases ${l.exists ? 'is empty' : 'does not exist'})`);
-      continue;
-    }
-    out.push(`${head}: ${l.releases.length} release${l.releases.length === 1 ? '' : 's'} in ${base}/releases`);
-    const width = Math.max(...l.releases.map((r) => r.id.length));
-    for (const r of [...l.releases].reverse()) {
-      out.push(`  ${r.current ? '*' : ' '} ${r.id.padEnd(width)}  ${r.binarySize === null ? 'no executable' : formatBytes(r.binarySize)}${r.current ? '  (live)' : ''}`);
-    }
-    if (l.currentTarget && !l.releases.some((r) => r.current)) out.push(`  current -> ${l.currentTarget} (not one of these releases)`);
-    if (!l.currentTarget) out.push('  no current release (no current symlink)');
-  }
-  return out.join('\n');
+  return loadEngine().formatReleaseListing(base, runs.map((o) => ({ ...o, head: `${o.host} (${o.address})` })), 'newest-first').join('\n');
 }
 
 /** Go Deploy: Show Releases: the releases on every host of an environment, in the Go Deploy log. */
