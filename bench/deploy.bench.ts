@@ -1,9 +1,12 @@
 // `godeploy deploy` of a ~20 MB executable to real systemd hosts (systemd-nspawn, OpenSSH),
 // against baselines measured in the same run:
-//   1. a full deploy vs the shell a person would write with the OpenSSH client (scp into a
-//      new release folder, ssh: symlink switch + systemctl restart, poll /healthz);
-//   2. an unchanged redeploy (same source) vs the full deploy;
-//   3. one environment of 4 private-network hosts in parallel vs 1 of those hosts alone.
+//   1. a full deploy, uploading the whole executable (deltaUpload: false), vs the shell a
+//      person would write with the OpenSSH client (scp into a new release folder, ssh:
+//      symlink switch + systemctl restart, poll /healthz);
+//   2. an unchanged redeploy (same source) vs that full deploy;
+//   3. one environment of 4 private-network hosts in parallel vs 1 of those hosts alone, as
+//      configured by default: each host gets a delta upload (the chunks its live executable
+//      lacks). For context, not a goal: the same with whole uploads (deltaUpload: false).
 // godeploy's time is deploy() from src/core/deploy (what `godeploy deploy ENV` runs, without
 // the CLI's process start): config load, connect, uname, go build + link + sha256 (Go build
 // cache warm, only main.go changed), preflight, lock, release folder, upload + sha256 check
@@ -38,7 +41,7 @@ const UNIT = 'deployapp.service';
 const log = (s: string): void => { process.stderr.write(`  [deploy bench] ${s}\n`); };
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-interface Measured { ms: number; result: DeployResult; events: { at: number; e: DeployEvent }[]; cpu: CpuSample }
+interface Measured { ms: number; result: DeployResult; events: { at: number; e: DeployEvent }[]; cpu: CpuSample; sentBytes: number }
 
 /**
  * Where a deploy's time went, in seconds (median over runs): the phases before and after the
@@ -109,14 +112,16 @@ export async function run(): Promise<BenchResult[]> {
     const entry = (h: SystemdHost) => ({ host: h.host, port: h.port, identityFile: h.identityFile });
     // One config file per setup, each with its environment `prod` (so the unit is the same).
     const configs = {
-      shared: writeBenchConfig(moduleDir, 'godeploy.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: [entry(shared)] }),
+      shared: writeBenchConfig(moduleDir, 'godeploy.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: [entry(shared)], deltaUpload: false }),
       one: writeBenchConfig(moduleDir, 'godeploy-one.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: [entry(priv[0])] }),
       four: writeBenchConfig(moduleDir, 'godeploy-four.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: priv.map(entry) }),
+      oneWhole: writeBenchConfig(moduleDir, 'godeploy-one-whole.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: [entry(priv[0])], deltaUpload: false }),
+      fourWhole: writeBenchConfig(moduleDir, 'godeploy-four-whole.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: priv.map(entry), deltaUpload: false }),
     };
     writeFileSync(path.join(moduleDir, 'known_hosts'), hosts.map((h) => readFileSync(h.knownHostsFile, 'utf8')).join(''));
 
-    /** 'uploaded': a new build goes live; 'unchanged': the same build again finds it live and changes nothing. */
-    const godeploy = async (setup: keyof typeof configs, binary: 'uploaded' | 'unchanged'): Promise<Measured> => {
+    /** 'uploaded' (whole) or 'delta': a new build goes live sent so; 'unchanged': the same build again finds it live and changes nothing. */
+    const godeploy = async (setup: keyof typeof configs, binary: 'uploaded' | 'delta' | 'unchanged'): Promise<Measured> => {
       const events: Measured['events'] = [];
       const roots = hosts.map((h) => h.nspawnPid);
       const cpu0 = cpuSample(roots);
@@ -134,7 +139,7 @@ export async function run(): Promise<BenchResult[]> {
       if (!result.ok || bad.length) {
         throw new Error(`godeploy deploy prod (${configs[setup]}) did not go live with binary ${binary}: ${JSON.stringify(result.hosts, null, 1)}\n${events.map((x) => `${x.e.host} ${x.e.step} ${x.e.state} ${x.e.message}`).join('\n')}`);
       }
-      return { ms, result, events, cpu };
+      return { ms, result, events, cpu, sentBytes: Math.max(0, ...result.hosts.map((h) => h.binaryBytesSent ?? 0)) };
     };
     /** The executable the last deploy built (dist/deploy/<environment>/build.json). */
     const artifact = (): { path: string; size: number } => {
@@ -187,6 +192,8 @@ export async function run(): Promise<BenchResult[]> {
     // ---- goal 3: 4 private-network hosts in parallel vs one of them alone ----
     const one: Measured[] = [];
     const four: Measured[] = [];
+    const oneWhole: Measured[] = [];
+    const fourWhole: Measured[] = [];
     // Context, not a goal: the same executable copied with OpenSSH's scp to one of those hosts, then to all four at once.
     const scpOne: number[] = [];
     const scpFour: number[] = [];
@@ -203,15 +210,18 @@ export async function run(): Promise<BenchResult[]> {
       scpFour.push(performance.now() - t);
     }
     for (let i = 0; i < iterations; i++) {
-      const single = async (): Promise<void> => { setBuild(moduleDir, `build-one${i}`); one.push(await godeploy('one', 'uploaded')); };
-      const parallel = async (): Promise<void> => { setBuild(moduleDir, `build-four${i}`); four.push(await godeploy('four', 'uploaded')); };
-      if (i % 2 === 0) { await single(); await parallel(); } else { await parallel(); await single(); }
-      log(`private hosts #${i + 1}: 1 host ${sec(one[i].ms)}, 4 hosts ${sec(four[i].ms)}`);
+      const single = async (): Promise<void> => { setBuild(moduleDir, `build-one${i}`); one.push(await godeploy('one', 'delta')); };
+      const parallel = async (): Promise<void> => { setBuild(moduleDir, `build-four${i}`); four.push(await godeploy('four', 'delta')); };
+      const singleWhole = async (): Promise<void> => { setBuild(moduleDir, `build-onew${i}`); oneWhole.push(await godeploy('oneWhole', 'uploaded')); };
+      const parallelWhole = async (): Promise<void> => { setBuild(moduleDir, `build-fourw${i}`); fourWhole.push(await godeploy('fourWhole', 'uploaded')); };
+      if (i % 2 === 0) { await single(); await parallel(); await singleWhole(); await parallelWhole(); } else { await parallelWhole(); await singleWhole(); await parallel(); await single(); }
+      log(`private hosts #${i + 1}: 1 host ${sec(one[i].ms)}, 4 hosts ${sec(four[i].ms)}; whole uploads: 1 host ${sec(oneWhole[i].ms)}, 4 hosts ${sec(fourWhole[i].ms)}`);
     }
     // Untimed check: B, C, D serve the last 4-host release; A the last release deployed to it.
-    const order = four.concat(one).sort((a, b) => a.result.releaseId.localeCompare(b.result.releaseId));
+    const order = [...four, ...one, ...fourWhole, ...oneWhole].sort((a, b) => a.result.releaseId.localeCompare(b.result.releaseId));
     const lastOnA = order[order.length - 1].result.releaseId;
-    const want = [lastOnA, ...priv.slice(1).map(() => four[four.length - 1].result.releaseId)];
+    const lastOnAll = [...four, ...fourWhole].sort((a, b) => a.result.releaseId.localeCompare(b.result.releaseId)).pop()!.result.releaseId;
+    const want = [lastOnA, ...priv.slice(1).map(() => lastOnAll)];
     const live = await Promise.all(priv.map(async (h) => (await h.exec(`readlink ${BASE}/current`)).stdout.trim()));
     if (live.some((l, i) => l !== `releases/${want[i]}`)) throw new Error(`the private hosts do not serve the releases deployed last: ${live.join(', ')} (want ${want.join(', ')})`);
 
@@ -220,12 +230,14 @@ export async function run(): Promise<BenchResult[]> {
     const baseMs = median(base.map((t) => t.total));
     const oneMs = median(one.map((m) => m.ms));
     const fourMs = median(four.map((m) => m.ms));
+    const wholeRatio = median(fourWhole.map((m) => m.ms)) / median(oneWhole.map((m) => m.ms));
+    const sent = median(four.map((m) => m.sentBytes));
     const n = `median of ${iterations}`;
     return [
       {
-        name: 'deploy: full, 20 MB, 1 systemd host', ratio: fullMs / baseMs, value: fullMs / 1000, baseline: baseMs / 1000,
+        name: 'deploy: full, 20 MB whole, 1 systemd host', ratio: fullMs / baseMs, value: fullMs / 1000, baseline: baseMs / 1000,
         unit: 's vs scp + ssh (ln -s, mv -T, systemctl restart) + poll /healthz', goal: 'at most 1.3x', met: fullMs / baseMs <= 1.3,
-        notes: `${n}; ${(size / 1e6).toFixed(1)} MB executable, poll every ${INTERVAL_MS} ms both. godeploy includes config load, connect, go build+link+sha256 (warm cache), preflight, lock, upload+verify, env file, unit check, switch, restart, health, record, prune, unlock. godeploy s: ${breakdown(full)}. shell s: ${shellBreakdown(base)}`,
+        notes: `${n}; ${(size / 1e6).toFixed(1)} MB executable sent whole by both (deltaUpload: false), poll every ${INTERVAL_MS} ms both. godeploy includes config load, connect, go build+link+sha256 (warm cache), preflight, lock, upload+verify, env file, unit check, switch, restart, health, record, prune, unlock. godeploy s: ${breakdown(full)}. shell s: ${shellBreakdown(base)}`,
       },
       {
         name: 'deploy: unchanged redeploy, 1 host', ratio: againMs / fullMs, value: againMs / 1000, baseline: fullMs / 1000,
@@ -235,7 +247,7 @@ export async function run(): Promise<BenchResult[]> {
       {
         name: 'deploy: 4 private hosts in parallel', ratio: fourMs / oneMs, value: fourMs / 1000, baseline: oneMs / 1000,
         unit: 's vs 1 of those hosts alone', goal: 'at most 1.5x', met: fourMs / oneMs <= 1.5,
-        notes: `${n}; every host uploads. 4 hosts s (slowest host per step): ${breakdown(four)}. 1 host s: ${breakdown(one)}. CPU core-s used (median): 4 hosts ${cpuBreakdown(four)}; 1 host ${cpuBreakdown(one)}: the hosts run on this machine's ${cpus().length} cores too. For scale: OpenSSH scp of the same executable takes ${sec(median(scpFour))} to 4 hosts at once vs ${sec(median(scpOne))} to 1 (${(median(scpFour) / median(scpOne)).toFixed(2)}x): the upload's encryption and writes for 4 hosts share the cores`,
+        notes: `${n}; every host gets its delta upload (default): ${(sent / 1e3).toFixed(0)} kB of the ${(size / 1e6).toFixed(1)} MB executable each (main.go changed, the embedded 16 MB did not), assembled with dd and sha256-checked on the host. Context, not the goal: with whole uploads (deltaUpload: false) 4 hosts take ${sec(median(fourWhole.map((m) => m.ms)))} vs ${sec(median(oneWhole.map((m) => m.ms)))} for 1 (${wholeRatio.toFixed(2)}x), CPU core-s 4 hosts ${cpuBreakdown(fourWhole)}. 4 hosts s (slowest host per step): ${breakdown(four)}. 1 host s: ${breakdown(one)}. CPU core-s used (median): 4 hosts ${cpuBreakdown(four)}; 1 host ${cpuBreakdown(one)}: the hosts run on this machine's ${cpus().length} cores too. For scale: OpenSSH scp of the same executable takes ${sec(median(scpFour))} to 4 hosts at once vs ${sec(median(scpOne))} to 1 (${(median(scpFour) / median(scpOne)).toFixed(2)}x): the upload's encryption and writes for 4 hosts share the cores`,
       },
     ];
   } finally {

@@ -70,7 +70,7 @@ export interface BenchHost { host: string; port: number; identityFile: string }
  * they all render the same systemd unit (its header names the environment): a host deployed
  * from two of them does not get its unit reinstalled at each switch between them.
  */
-export function writeBenchConfig(dir: string, file: string, o: { port: number; intervalMs: number; hosts: BenchHost[] }): string {
+export function writeBenchConfig(dir: string, file: string, o: { port: number; intervalMs: number; hosts: BenchHost[]; deltaUpload?: boolean }): string {
   const lines = [
     'app:', '  name: deployapp', `  port: ${o.port}`,
     '  healthCheck:', '    path: /healthz', '    timeout: 30s', `    interval: ${o.intervalMs}ms`,
@@ -78,6 +78,7 @@ export function writeBenchConfig(dir: string, file: string, o: { port: number; i
     'environments:', '  prod:', '    type: ssh', '    hosts:',
     ...o.hosts.flatMap((h) => [`      - host: ${h.host}`, `        port: ${h.port}`, '        user: root', `        identityFile: ${h.identityFile}`]),
     '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    keepReleases: 3',
+    ...(o.deltaUpload === undefined ? [] : [`    deltaUpload: ${o.deltaUpload}`]),
   ];
   const out = path.join(dir, file);
   writeFileSync(out, `${lines.join('\n')}\n`);

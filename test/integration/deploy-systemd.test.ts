@@ -3,7 +3,7 @@
 // atomic release layout, the health gate and automatic rollback, pruning, hooks, quoting
 // of odd env values and an odd base path, and a secret that reaches the service but nothing else.
 import { strict as assert } from 'node:assert';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../support/paths';
 import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';
@@ -138,10 +138,19 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.equal((await info()).build, 'build-0');
   });
 
-  it('a changed build is uploaded and serves; status reports it running and healthy', async () => {
+  it('a changed build goes as a delta against the live executable, arrives exact and serves; status reports it running and healthy', async () => {
     setBuild('build-1');
+    const before = releasesSeen[releasesSeen.length - 1];
     const r = await deployOk('changed build');
-    assert.match(r.stdout, /binary: uploaded/);
+    const m = /binary: uploaded (\S+ \S+) of (\S+ \S+) \(the rest from release (\S+)'s executable\), sha256 checked on the host/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    assert.equal(m[3], before);
+    const built = JSON.parse(readFileSync(join(work.path, 'dist', 'deploy', 'prod', 'build.json'), 'utf8')) as { artifacts: { sha256: string; size: number }[] };
+    const id = releasesSeen[releasesSeen.length - 1];
+    assert.equal((await remote(`sha256sum ${Q}/releases/${id}/deployapp`)).split(' ')[0], built.artifacts[0].sha256);
+    const last = JSON.parse(await remote(`tail -n 1 ${Q}/.godeploy/history.jsonl`)) as { binary: string };
+    assert.equal(last.binary, 'delta');
+    assert.equal(await remote(`ls -a ${Q}/releases/${id} | grep -c -e literal -e upload || true`), '0');
     assert.equal((await info()).build, 'build-1');
     const s = await godeploy(['status', 'prod', '--json']);
     assert.equal(s.code, 0, s.stderr);
@@ -239,6 +248,28 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.equal(ra.code, 0, ra.stdout + ra.stderr);
     assert.equal(b.code, 1);
     assert.match(b.stdout + b.stderr, /locked by \S+@\S+ since/);
+    writeConfig();
+  });
+
+  it('a live executable that is not what this machine built (changed on the host): the delta fails its sha256 check, the whole file goes, the deploy succeeds', async () => {
+    // Last: the live release's file is replaced (a new inode; the running process keeps the old one).
+    const exe = `${Q}/current/deployapp`;
+    await remote(`cp ${exe} /tmp/changed && for o in $(seq 0 65536 4000000); do printf x | dd of=/tmp/changed bs=1 seek=$o conv=notrunc status=none; done && mv /tmp/changed ${exe}`);
+    setBuild('build-9');
+    const r = await deployOk('changed base');
+    assert.match(r.stdout, /delta against release \S+: the assembled file had the wrong sha256; uploading the whole executable/);
+    assert.match(r.stdout, /binary: uploaded [\d.]+ MB, sha256 checked on the host/);
+    assert.equal((await info()).build, 'build-9');
+    assert.equal(await remote(`ls -a ${Q}/releases/${releasesSeen[releasesSeen.length - 1]} | grep -c -e literal -e upload || true`), '0');
+  });
+
+  it('deltaUpload: false sends the whole executable', async () => {
+    writeFileSync(join(work.path, 'godeploy.yaml'), readFileSync(join(work.path, 'godeploy.yaml'), 'utf8').replace('    keepReleases: 3', '    keepReleases: 3\n    deltaUpload: false'));
+    setBuild('build-10');
+    const r = await deployOk('no delta');
+    assert.match(r.stdout, /binary: uploaded [\d.]+ MB, sha256 checked on the host/);
+    assert.doesNotMatch(r.stdout, /the rest from release/);
+    assert.equal((await info()).build, 'build-10');
     writeConfig();
   });
 

@@ -3,7 +3,7 @@
 // never shows a secret value.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { describeHostPlan, planHost, type HostPlan, type HostPlanInput } from '../../src/core/deploy/deployPlan';
+import { deltaAssembleCommand, describeHostPlan, planHost, type HostPlan, type HostPlanInput } from '../../src/core/deploy/deployPlan';
 import * as scripts from '../../src/core/deploy/releaseScripts';
 import { RELEASE_ID, releaseId } from '../../src/core/deploy/releaseScripts';
 import { processManager, supervisorManager, systemdManager, type ServiceManager } from '../../src/core/deploy/serviceManager';
@@ -96,6 +96,17 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       assert.equal(full.name, 'deployapp');
     });
 
+    it('delta upload (ssh, deltaUpload): a second binary command assembles the pieces, the literal bytes are written 0600', () => {
+      const p = planHost(input(systemd(), { delta: true }));
+      const binary = p.steps.find((s) => s.id === 'binary')!;
+      assert.equal(binary.commands.length, 2);
+      assert.deepEqual(binary.commands[1], ['sh', '-c', scripts.ASSEMBLE_UPLOAD, 'sh', BASE, ID, 'deployapp', SHA, '<live release>', '<b|l offset length per piece>']);
+      assert.deepEqual(binary.files!.map((f) => [f.path, f.mode]), [[`${BASE}/releases/.${ID}.partial/.deployapp.literal`, 0o600], [`${BASE}/releases/.${ID}.partial/.deployapp.upload`, 0o755]]);
+      assert.deepEqual(deltaAssembleCommand(p, '20261120T090000.000Z-v1', ['b', '0', '4096', 'l', '0', '10']),
+        ['sh', '-c', scripts.ASSEMBLE_UPLOAD, 'sh', BASE, ID, 'deployapp', SHA, '20261120T090000.000Z-v1', 'b', '0', '4096', 'l', '0', '10']);
+      assert.equal(planHost(input(systemd())).steps.find((s) => s.id === 'binary')!.commands.length, 1, 'no delta command without delta');
+    });
+
     it('runs the fixed scripts with the values as positional arguments', () => {
       const p = planHost(input(processManager(model), { hooks: { preDeploy: [HOOK_PRE], postDeploy: [HOOK_POST] } }));
       const cmd = (id: string, i = 0) => p.steps.find((s) => s.id === id)!.commands[i];
@@ -163,7 +174,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       assert.equal(numbered.length, 11);
       assert.ok(lines.includes(`      $ sh -c '# create the partial release folder, then link an earlier identical executable into it …(script, ${scripts.OPEN_RELEASE.split('\n').length} lines)' sh /srv/deployapp ${ID} deployapp ${SHA}`), text);
       assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/deployapp.env (mode 0600): KEY="value" lines: API_TOKEN, CI_TOKEN, GREETING, LEAKED, LEAKED_TOO, LEVEL, PORT (values not shown)`), text);
-      assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/.deployapp.upload (mode 0755): the executable (by SFTP), only when no earlier release has the same sha256`), text);
+      assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/.deployapp.upload (mode 0755): the whole executable (by SFTP), only when no earlier release has the same sha256`), text);
       assert.ok(lines.includes('      (an earlier release with the same sha256 is linked instead of uploading)'), text);
       assert.match(text, /\n {6}\$ sh -c 'cd "\$1\/releases\/\$2" && set -a && \. "\$3" && set \+a && eval "\$4"' sh \/srv\/deployapp /);
       // Every step's commands are listed under it.

@@ -120,6 +120,8 @@ export interface EnvironmentConfig {
   sshConfigFile?: string;
   /** Negotiate zlib compression on the SSH connections (slow links). */
   compression?: boolean;
+  /** Send only the chunks of a new executable that the live one lacks (default true). */
+  deltaUpload?: boolean;
   path?: string;
   processManager?: 'systemd' | 'supervisor' | 'none';
   keepReleases?: number;

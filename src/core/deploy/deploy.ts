@@ -14,7 +14,8 @@ import { versionInfo } from '../build/version';
 import { GoDeployError } from '../errors';
 import { renderFiles } from '../generate/generate';
 import { blueGreenPlan, blueGreenService, supervisorInstances, systemdInstances, type BlueGreenPlan, type Instances } from './blueGreen';
-import { DeployBuilds, expectedTargets } from './deployBuild';
+import { chunkIndexDir, DeployBuilds, expectedTargets } from './deployBuild';
+import { DeltaUploads } from './deltaUploads';
 import { liveState, liveWithBinary, type LiveState } from './unchanged';
 import { openHosts, type OpenHostOptions } from './connectHosts';
 import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
@@ -116,7 +117,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const keepReleases = d.env.keepReleases ?? 5;
   const hooks = hookList(d);
   const blueGreen = await blueGreenFor(d);
-  const planFor = (artifact: { sha256: string; size: number } | null): HostPlan => planHost({ model: d.model, base: d.base, releaseId: id, manager, keepReleases, hooks, artifact, local: d.env.type === 'local', blueGreen });
+  const deltaUpload = d.env.type !== 'local' && d.env.deltaUpload !== false;
+  const planFor = (artifact: { sha256: string; size: number } | null): HostPlan => planHost({ model: d.model, base: d.base, releaseId: id, manager, keepReleases, hooks, artifact, local: d.env.type === 'local', delta: deltaUpload, blueGreen });
   const aliases = d.env.type === 'local' ? ['local'] : (d.env.hosts ?? []).map((h) => h.host);
   const rollout = d.env.rollout ?? {};
   const planText = [
@@ -155,6 +157,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   for (const o of opened) if (o.ok && o.newHostKey) emit({ host: o.alias, step: 'connect', state: 'info', message: `new host key ${o.newHostKey} recorded` });
 
   const owners = new Map<DeployHost, LockOwner>();
+  let deltas: DeltaUploads | undefined;
   const outcome = new Map<DeployHost, HostDeployResult>(hosts.map((h) => [h, { host: h.alias, address: h.address, result: 'unchanged', timings: {} }]));
   const fail = (h: DeployHost, e: unknown, result: HostResultKind = 'failed'): void => {
     const r = outcome.get(h)!;
@@ -206,14 +209,14 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     }));
     checks.forEach((c, i) => { if (c.status === 'rejected') { fail(hosts[i], c.reason); emit({ host: hosts[i].alias, step: 'preflight', state: 'fail', message: redact((c.reason as Error).message) }); } });
     // What runs on each host now, read while go builds: any build's sha256 compares with it.
-    const states = (!req.force && checks.every((c) => c.status === 'fulfilled')) ? Promise.all(hosts.map(stateOf)) : Promise.resolve(undefined);
+    const states = checks.every((c) => c.status === 'fulfilled') ? Promise.all(hosts.map(stateOf)) : Promise.resolve(undefined);
     const built = await buildP;
     if (checks.some((c) => c.status === 'rejected')) return result(false, [...outcome.values()]);
     const artifactFor = (h: DeployHost): BuiltArtifact => built.artifacts.find((a) => a.target === targets.get(h))!;
+    const now = await states;
 
     // Nothing changed anywhere (same executable, env file and definition, live and healthy): done.
     if (!req.force) {
-      const now = await states;
       const live = hosts.map((h, i) => liveWithBinary(now?.[i], artifactFor(h).sha256));
       if (live.every((x) => x !== null)) {
         hosts.forEach((h, i) => {
@@ -227,12 +230,18 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     // Phase A: every host gets the complete release; nothing live changes.
     const runs = new Map<DeployHost, HostDeployment>();
     const sharedBytes = sharedReader();
-    for (const h of hosts) {
+    deltas = new DeltaUploads(chunkIndexDir(d), (a) => {
+      const r = sharedBytes(a);
+      return (typeof r === 'string' ? readFile(r) : r()) as Promise<Buffer>;
+    }, deltaUpload);
+    for (const [i, h] of hosts.entries()) {
       const a = artifactFor(h);
-      runs.set(h, new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), { artifact: sharedBytes(a), envFileText, emit, redact, token: req.token }));
+      runs.set(h, new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), { artifact: sharedBytes(a), envFileText, emit, redact, token: req.token, delta: deltas.forHost(a, now?.[i]) }));
     }
     const limit = rollout.parallel ?? hosts.length;
     const prepared = await mapLimit(hosts, limit, (h) => runs.get(h)!.prepare().then(() => true, (e) => { fail(h, e); return false; }));
+    // Kept for the next deploy's deltas (indexed now, while the hosts switch, if no delta needed it yet).
+    for (const a of built.artifacts) deltas.remember(a);
     if (prepared.some((ok) => !ok)) {
       // Hosts that completed their release drop it again: nothing was switched anywhere.
       await Promise.all(hosts.filter((_, i) => prepared[i]).map((h) => runs.get(h)!.discard()));
@@ -271,6 +280,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
         const r = outcome.get(h)!;
         Object.assign(r.timings, run.timings);
         r.binary = run.binarySource;
+        r.binaryBytesSent = run.binaryBytesSent;
         r.previous ??= run.previous || null;
       }
       return result(ok, [...outcome.values()], { cancelled: wasCancelled, warnings });
@@ -278,6 +288,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   } finally {
     await releaseLocks(owners, d.base, emit);
     closeAll();
+    await deltas?.settled();
   }
 }
 

@@ -34,6 +34,9 @@ export function expectedTargets(d: DeployEnvironment): string[] | undefined {
 
 const outDirOf = (d: DeployEnvironment): string => path.join(d.moduleDir, 'dist', 'deploy', d.name);
 
+/** Where the chunk indexes of this environment's builds are kept (delta uploads). */
+export const chunkIndexDir = (d: DeployEnvironment): string => path.join(outDirOf(d), '.chunks');
+
 export class DeployBuilds {
   private readonly builds = new Map<string, Promise<BuildResult>>();
 

@@ -33,6 +33,8 @@ export interface HostPlanInput {
   artifact: { sha256: string; size: number } | null;
   /** This machine (type local): files are copied, no ssh. */
   local?: boolean;
+  /** A delta upload may replace the whole one (ssh, deltaUpload not false). */
+  delta?: boolean;
   /** strategy blue-green: the instances, nginx's include and site. */
   blueGreen?: BlueGreenPlan;
 }
@@ -59,9 +61,16 @@ export function planHost(input: HostPlanInput): HostPlan {
     { id: 'prepare', title: `create ${partial}, and link ${name} there from an earlier release with the same sha256 if there is one`, commands: [sh(scripts.OPEN_RELEASE, base, id, name, sha)] },
     {
       id: 'binary', title: `place ${name}${input.artifact ? ` (sha256 ${sha.slice(0, 12)}…, ${input.artifact.size} bytes)` : ''}`,
-      commands: [sh(scripts.VERIFY_UPLOAD, base, id, name, sha)],
-      files: [{ path: `${partial}/.${name}.upload`, mode: 0o755, what: `the executable (${input.local ? 'copied' : 'by SFTP'}), only when no earlier release has the same sha256` }],
-      note: 'an earlier release with the same sha256 is linked instead of uploading',
+      commands: input.delta
+        ? [sh(scripts.VERIFY_UPLOAD, base, id, name, sha), deltaAssembleCommand(input, '<live release>', ['<b|l offset length per piece>'])]
+        : [sh(scripts.VERIFY_UPLOAD, base, id, name, sha)],
+      files: [
+        ...(input.delta ? [{ path: `${partial}/.${name}.literal`, mode: 0o600, what: 'delta upload (deltaUpload): only the chunks of the executable that the live release\'s executable lacks, when this machine built that one (by SFTP)' }] : []),
+        { path: `${partial}/.${name}.upload`, mode: 0o755, what: `the whole executable (${input.local ? 'copied' : 'by SFTP'})${input.delta ? ', when there is no delta or its result has the wrong sha256' : ''}, only when no earlier release has the same sha256` },
+      ],
+      note: input.delta
+        ? 'an earlier release with the same sha256 is linked instead of uploading; a delta is assembled with dd by the second command and checked like a whole upload (the first command checks a whole upload)'
+        : 'an earlier release with the same sha256 is linked instead of uploading',
     },
     {
       id: 'env-file', title: `write the release's env file ${envFileName} (mode 0600), then complete the release`,
@@ -129,4 +138,9 @@ export function describeHostPlan(hostLabel: string, plan: HostPlan): string {
     if (s.note) out.push(`      (${s.note})`);
   });
   return out.join('\n');
+}
+
+/** ASSEMBLE_UPLOAD for a delta against the executable of release `baseRelease`. */
+export function deltaAssembleCommand(input: Pick<HostPlanInput, 'base' | 'releaseId' | 'model' | 'artifact'>, baseRelease: string, pieceArgs: string[]): string[] {
+  return sh(scripts.ASSEMBLE_UPLOAD, input.base, input.releaseId, input.model.app.name, input.artifact?.sha256 ?? '<sha256 of the build>', baseRelease, ...pieceArgs);
 }

@@ -9,6 +9,8 @@ import { formatBytes } from '../format';
 import type { HostPlan, StepId } from './deployPlan';
 import { waitHealthy, type HealthResult } from './health';
 import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from './hostRunner';
+import { pieceArgs, type DeltaPlan } from './delta';
+import { deltaAssembleCommand } from './deployPlan';
 import { activateOnIdleInstance, stopAllInstances, type ActivateResult, type InstanceSwitchHost } from './blueGreenSwitch';
 import { interpretOwnedRelease, serializeOwner, type LockOwner } from './lock';
 import * as scripts from './releaseScripts';
@@ -32,7 +34,12 @@ export interface HostDeployContext {
   emit(e: DeployEvent): void;
   redact(text: string): string;
   token?: CancellationTokenLike;
+  /** What to send instead of the whole executable, when the live release's executable holds most of it. */
+  delta?: () => Promise<HostDelta | null>;
 }
+
+/** A delta upload: the pieces that make the new executable from release `baseRelease`'s and the literal bytes. */
+export interface HostDelta { baseRelease: string; plan: DeltaPlan; literal: Buffer }
 
 export interface GateOutcome { healthy: boolean; health?: HealthResult; error?: string; logs?: string; rolledBackTo?: string | null; rollbackHealthy?: boolean }
 
@@ -45,7 +52,9 @@ export class HostDeployment {
   since: number | undefined;
   readonly timings: Partial<Record<StepId, number>> = {};
   readonly startedAt = new Date();
-  binarySource: 'uploaded' | 'reused' | null = null;
+  binarySource: 'uploaded' | 'delta' | 'reused' | null = null;
+  /** Bytes of the executable sent (see binarySource). */
+  binaryBytesSent = 0;
   /** What current pointed at when the release was completed (under the lock, so still true at the switch). */
   private currentBefore: string | undefined;
 
@@ -106,6 +115,8 @@ export class HostDeployment {
         if (Number.isFinite(freeKb) && freeKb * 1024 < size + 1024 * 1024) {
           throw this.diskFull(freeKb * 1024, size);
         }
+        const delta = await this.placeDelta();
+        if (delta) return delta;
         const tmp = `${base}/releases/.${id}.partial/.${name}.upload`;
         try {
           const source = typeof this.ctx.artifact === 'string' ? this.ctx.artifact : await this.ctx.artifact();
@@ -119,6 +130,7 @@ export class HostDeployment {
         }
         await this.run(this.cmd('binary', 0), 'checking the uploaded executable');
         this.binarySource = 'uploaded';
+        this.binaryBytesSent = size;
         return `uploaded ${formatBytes(size)}, sha256 checked on the host`;
       }, (v) => v);
       this.checkCancel();
@@ -159,6 +171,28 @@ export class HostDeployment {
       if (created) await this.discard();
       throw e;
     }
+  }
+
+  /**
+   * Sends only what the live release's executable lacks and has the host assemble and check
+   * it. Returns the step's message, or null to upload the whole file (no delta, or it failed:
+   * then nothing of it is left on the host).
+   */
+  private async placeDelta(): Promise<string | null> {
+    const delta = await this.ctx.delta?.().catch(() => null);
+    if (!delta) return null;
+    const { base, releaseId: id, name } = this.plan;
+    const literal = `${base}/releases/.${id}.partial/.${name}.literal`;
+    await this.runner.upload(delta.literal, literal, { mode: 0o600, token: this.ctx.token });
+    const r = await this.runner.exec(deltaAssembleCommand(this.plan, delta.baseRelease, pieceArgs(delta.plan)));
+    if (r.code === 0) {
+      this.binarySource = 'delta';
+      this.binaryBytesSent = delta.plan.literalBytes;
+      return `uploaded ${formatBytes(delta.plan.literalBytes)} of ${formatBytes(delta.plan.size)} (the rest from release ${delta.baseRelease}'s executable), sha256 checked on the host`;
+    }
+    const why = r.code === 4 ? 'the assembled file had the wrong sha256' : `assembling it failed (${this.ctx.redact(firstLine(r)) || `exit ${r.code ?? 'signal'}`})`;
+    this.ctx.emit({ host: this.host.alias, step: 'binary', state: 'info', message: `delta against release ${delta.baseRelease}: ${why}; uploading the whole executable` });
+    return null;
   }
 
   private diskFull(freeBytes: number, size: number): GoDeployError {

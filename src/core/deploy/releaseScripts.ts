@@ -64,11 +64,34 @@ ${REUSE_BINARY}
 )`;
 
 // $1 base, $2 id, $3 executable name, $4 sha256: checks the uploaded temporary file, then renames it.
-export const VERIFY_UPLOAD = `${SHA}
+export const VERIFY_UPLOAD = `# check the sha256 of the uploaded executable, then rename it
+${SHA}
 p="$1/releases/.$2.partial" n=$3
 got=$(sha "$p/.$n.upload") || exit 3
 [ "$got" = "$4" ] || { echo "sha256 of the uploaded file is $got, expected $4" >&2; rm -f "$p/.$n.upload"; exit 4; }
 mv -f "$p/.$n.upload" "$p/$n" && printf '%s\\n' "$4" > "$p/.sha256"`;
+
+// $1 base, $2 id, $3 executable name, $4 sha256, $5 the release holding the base executable,
+// then (b|l, offset, length) per piece: writes the temporary file from ranges of the base
+// executable (b) and of the uploaded literal bytes (l), then checks it as VERIFY_UPLOAD does.
+// Exit 5: the pieces could not be read (a dd without skip_bytes, say); 4: wrong sha256.
+// Either way nothing is left behind and the caller uploads the whole file.
+export const ASSEMBLE_UPLOAD = `# assemble the executable from pieces of the live one and the literal bytes sent, check its sha256, rename it
+${SHA}
+p="$1/releases/.$2.partial" n=$3 want=$4 src="$1/releases/$5/$3"
+lit="$p/.$n.literal" out="$p/.$n.upload"
+shift 5
+fail() { rm -f "$out" "$lit"; exit "$1"; }
+[ -f "$src" ] && [ -f "$lit" ] || fail 5
+while [ $# -ge 3 ]; do
+  case $1 in b) f=$src ;; l) f=$lit ;; *) fail 5 ;; esac
+  dd if="$f" bs=262144 iflag=skip_bytes,count_bytes skip="$2" count="$3" status=none || fail 5
+  shift 3
+done > "$out" || fail 5
+rm -f "$lit"
+got=$(sha "$out") || fail 5
+[ "$got" = "$want" ] || { echo "sha256 of the assembled file is $got, expected $want" >&2; fail 4; }
+chmod 755 "$out" && mv -f "$out" "$p/$n" && printf '%s\\n' "$want" > "$p/.sha256"`;
 
 // $1 base, $2 id: the partial folder becomes the release.
 export const FINISH_RELEASE = `mv -T "$1/releases/.$2.partial" "$1/releases/$2"`;

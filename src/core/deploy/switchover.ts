@@ -16,7 +16,9 @@ export interface HostDeployResult {
   /** The failed release's last log lines. */
   logs?: string;
   previous?: string | null;
-  binary?: 'uploaded' | 'reused' | null;
+  binary?: 'uploaded' | 'delta' | 'reused' | null;
+  /** Bytes of the executable sent to the host (all of it, a delta's literal bytes, or 0 when reused). */
+  binaryBytesSent?: number;
   timings: Record<string, number>;
 }
 
