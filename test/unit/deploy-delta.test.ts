@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { applyDelta, chunkIndex, chunkLengths, literalOf, pieceArgs, planDelta } from '../../src/core/deploy/delta';
 import { loadChunkIndex, saveChunkIndex } from '../../src/core/deploy/deltaCache';
 import { localRunner } from '../../src/core/deploy/hostRunner';
-import { ASSEMBLE_UPLOAD } from '../../src/core/deploy/releaseScripts';
+import { ASSEMBLE_UPLOAD, placeThenComplete } from '../../src/core/deploy/releaseScripts';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -109,6 +109,19 @@ describe('delta upload: ASSEMBLE_UPLOAD on this machine', () => {
     assert.equal(r.code, 4);
     assert.match(r.stderr, new RegExp(`sha256 of the assembled file is [0-9a-f]{64}, expected ${sha(next)}`));
     assert.deepEqual(readdirSync(p), []);
+  });
+
+  it('placeThenComplete: the checked executable, then the release completed in the same run (what COMPLETE_RELEASE prints)', async () => {
+    const run = (want: string) => runner.exec(['sh', '-c', placeThenComplete(ASSEMBLE_UPLOAD), 'sh', b, ID, 'app', want, '', BASE_ID, ...pieceArgs(plan)]);
+    const wrong = await run('0'.repeat(64));
+    assert.equal(wrong.code, 4, 'a failed check stops before completing');
+    assert.ok(existsSync(p), 'the partial release stays partial');
+    writeFileSync(join(p, '.app.literal'), literal, { mode: 0o600 });
+    const r = await run(sha(next));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'current \n');
+    assert.ok(!existsSync(p));
+    assert.equal(sha(readFileSync(join(b, 'releases', ID, 'app'))), sha(next));
   });
 
   it('a missing base release or unreadable pieces: exit 5, nothing left behind', async () => {

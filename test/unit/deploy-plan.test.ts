@@ -100,10 +100,12 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       const p = planHost(input(systemd(), { delta: true }));
       const binary = p.steps.find((s) => s.id === 'binary')!;
       assert.equal(binary.commands.length, 2);
-      assert.deepEqual(binary.commands[1], ['sh', '-c', scripts.ASSEMBLE_UPLOAD, 'sh', BASE, ID, 'deployapp', SHA, '<live release>', '<b|l offset length per piece>']);
+      const unit = '/etc/systemd/system/deployapp.service';
+      assert.deepEqual(binary.commands[0], ['sh', '-c', scripts.placeThenComplete(scripts.VERIFY_UPLOAD), 'sh', BASE, ID, 'deployapp', SHA, unit]);
+      assert.deepEqual(binary.commands[1], ['sh', '-c', scripts.placeThenComplete(scripts.ASSEMBLE_UPLOAD), 'sh', BASE, ID, 'deployapp', SHA, unit, '<live release>', '<b|l offset length per piece>']);
       assert.deepEqual(binary.files!.map((f) => [f.path, f.mode]), [[`${BASE}/releases/.${ID}.partial/.deployapp.literal`, 0o600], [`${BASE}/releases/.${ID}.partial/.deployapp.upload`, 0o755]]);
       assert.deepEqual(deltaAssembleCommand(p, '20261120T090000.000Z-v1', ['b', '0', '4096', 'l', '0', '10']),
-        ['sh', '-c', scripts.ASSEMBLE_UPLOAD, 'sh', BASE, ID, 'deployapp', SHA, '20261120T090000.000Z-v1', 'b', '0', '4096', 'l', '0', '10']);
+        ['sh', '-c', scripts.placeThenComplete(scripts.ASSEMBLE_UPLOAD), 'sh', BASE, ID, 'deployapp', SHA, unit, '20261120T090000.000Z-v1', 'b', '0', '4096', 'l', '0', '10']);
       assert.equal(planHost(input(systemd())).steps.find((s) => s.id === 'binary')!.commands.length, 1, 'no delta command without delta');
     });
 
@@ -111,7 +113,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       const p = planHost(input(processManager(model), { hooks: { preDeploy: [HOOK_PRE], postDeploy: [HOOK_POST] } }));
       const cmd = (id: string, i = 0) => p.steps.find((s) => s.id === id)!.commands[i];
       assert.deepEqual(cmd('prepare'), ['sh', '-c', scripts.OPEN_RELEASE, 'sh', BASE, ID, 'deployapp', SHA]);
-      assert.deepEqual(cmd('binary', 0), ['sh', '-c', scripts.VERIFY_UPLOAD, 'sh', BASE, ID, 'deployapp', SHA]);
+      assert.deepEqual(cmd('binary', 0), ['sh', '-c', scripts.placeThenComplete(scripts.VERIFY_UPLOAD), 'sh', BASE, ID, 'deployapp', SHA, '']);
       assert.deepEqual(cmd('env-file'), ['sh', '-c', scripts.COMPLETE_RELEASE, 'sh', BASE, ID, '']);
       assert.deepEqual(cmd('pre-deploy'), ['sh', '-c', scripts.HOOK, 'sh', BASE, ID, `${BASE}/releases/${ID}/deployapp.env`, HOOK_PRE]);
       assert.deepEqual(cmd('switch'), ['sh', '-c', scripts.SWITCH, 'sh', BASE, ID, 'deployapp.env', '']);
@@ -175,7 +177,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       assert.ok(lines.includes(`      $ sh -c '# create the partial release folder, then link an earlier identical executable into it …(script, ${scripts.OPEN_RELEASE.split('\n').length} lines)' sh /srv/deployapp ${ID} deployapp ${SHA}`), text);
       assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/deployapp.env (mode 0600): KEY="value" lines: API_TOKEN, CI_TOKEN, GREETING, LEAKED, LEAKED_TOO, LEVEL, PORT (values not shown)`), text);
       assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/.deployapp.upload (mode 0755): the whole executable (by SFTP), only when no earlier release has the same sha256`), text);
-      assert.ok(lines.includes('      (an earlier release with the same sha256 is linked instead of uploading)'), text);
+      assert.ok(lines.includes("      (an earlier release with the same sha256 is linked instead of uploading; the check also completes the release (the env-file step's script), once the env file has landed)"), text);
       assert.match(text, /\n {6}\$ sh -c 'cd "\$1\/releases\/\$2" && set -a && \. "\$3" && set \+a && eval "\$4"' sh \/srv\/deployapp /);
       // Every step's commands are listed under it.
       const shown: number[] = [];

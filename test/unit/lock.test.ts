@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localRunner } from '../../src/core/deploy/hostRunner';
 import {
-  acquireLock, describeHolder, formatAge, isoSeconds, lockedError, lockStatus, parseOwner, pidAlive, releaseLock, serializeOwner, staleReason, type LockOwner,
+  acquireLock, acquireLockThen, describeHolder, formatAge, isoSeconds, lockedError, lockStatus, parseOwner, pidAlive, releaseLock, serializeOwner, staleReason, type LockOwner,
 } from '../../src/core/deploy/lock';
 import { parseReleaseList } from '../../src/core/deploy/releases';
 import { formatBytes } from '../../src/core/format';
@@ -87,6 +87,26 @@ describe('deploy lock (pure, and on this machine)', () => {
       await acquireLock(runner, base, { ...info, pid: deadPid() });
       await assert.rejects(acquireLock(runner, base, info, { environment: 'dev' }), (e: GoDeployError) => /is gone\): if no deploy is running there, release it with `godeploy lock release dev`/.test(e.hint ?? ''));
       assert.equal(await releaseLock(runner, base), true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('acquireLockThen: the follow-up runs only once the lock is taken, with its own arguments, in the same round trip', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'godeploy-lock-then-'));
+    try {
+      const base = join(dir, 'base $(x)');
+      const runner = localRunner();
+      const info = { user: 'alice', host: hostname(), version: 'v1', pid: process.pid, operation: 'deploy' };
+      const then = { script: 'printf "%s|%s\\n" "$1" "$2"; echo acquired; test -d "$3/.godeploy/lock" && echo held-now; exit 4', args: ["it's", 'b c', base] };
+      const r = await acquireLockThen(runner, base, info, {}, then);
+      assert.deepEqual(parseOwner(readFileSync(join(base, '.godeploy', 'lock', 'owner.json'), 'utf8')), r.owner);
+      assert.deepEqual(r.then, { code: 4, stdout: "it's|b c\nacquired\nheld-now\n", stderr: '' });
+      // Held by someone else: "locked by", and the follow-up never ran.
+      const marker = join(dir, 'ran');
+      await assert.rejects(acquireLockThen(runner, base, { ...info, user: 'bob' }, {}, { script: 'touch "$1"', args: [marker] }), /locked by alice@/);
+      assert.ok(!existsSync(marker), 'the follow-up ran without the lock');
+      assert.equal(await releaseLock(runner, base, r.owner), true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

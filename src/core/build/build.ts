@@ -17,7 +17,7 @@ import { artifactName, checkTargets, hostTarget, parseTarget, targetEnv } from '
 import { checkGoVersion, goToolchain } from './toolchain';
 import type { BuildResult, BuildTarget, BuiltArtifact, TargetProgress } from './types';
 import { verifyArtifact } from './verify';
-import { fillLdflags, versionInfo } from './version';
+import { fillLdflags, versionInfo, type VersionInfo } from './version';
 
 export interface BuildOptions {
   moduleDir: string;
@@ -42,6 +42,8 @@ export interface BuildOptions {
    */
   linkDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** Version, commit and date when the caller has them already (else read from git here). */
+  versionInfo?: VersionInfo;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
 
   const main = resolveMain(options.config, options.inspection);
   const name = options.config.app.name ?? defaultAppName(options.inspection, main);
-  const info = await versionInfo(options.moduleDir, env);
+  const info = options.versionInfo ?? await versionInfo(options.moduleDir, env);
   const ldflags = fillLdflags(options.config.build?.ldflags ?? '-s -w', info);
   const tags = options.config.build?.tags ?? [];
   const outDir = options.outDir ?? path.join(options.moduleDir, 'dist');

@@ -16,11 +16,11 @@ function git(args: string[], cwd: string): Promise<string | undefined> {
 
 /** Version, commit and date for ldflags; outside a git checkout: dev/none and SOURCE_DATE_EPOCH (or the epoch). */
 export async function versionInfo(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<VersionInfo> {
-  const [version, commit, date] = await Promise.all([
+  const [version, head] = await Promise.all([
     git(['describe', '--tags', '--always', '--dirty'], dir),
-    git(['rev-parse', 'HEAD'], dir),
-    git(['log', '-1', '--format=%cI'], dir),
+    git(['log', '-1', '--format=%H %cI'], dir),
   ]);
+  const [commit, date] = head?.split(' ') ?? [];
   const epoch = Number(env.SOURCE_DATE_EPOCH);
   const fallbackDate = new Date(Number.isFinite(epoch) ? epoch * 1000 : 0).toISOString().replace(/\.000Z$/, 'Z');
   return { version: version || 'dev', commit: commit || 'none', date: date ? new Date(date).toISOString().replace(/\.000Z$/, 'Z') : fallbackDate };

@@ -16,7 +16,7 @@ import { renderFiles } from '../generate/generate';
 import { blueGreenPlan, blueGreenService, supervisorInstances, systemdInstances, type BlueGreenPlan, type Instances } from './blueGreen';
 import { chunkIndexDir, DeployBuilds, expectedTargets } from './deployBuild';
 import { DeltaUploads } from './deltaUploads';
-import { liveState, liveWithBinary, type LiveState } from './unchanged';
+import { liveStateScript, liveWithBinary, readLiveState, type LiveCheck, type LiveState } from './unchanged';
 import { openHosts, type OpenHostOptions } from './connectHosts';
 import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
 import { runChecksBatched } from './checkBatch';
@@ -25,7 +25,7 @@ import { goPlatform, portCheck, targetRunsOn } from './doctorChecks';
 import { renderEnvFile, resolveServiceEnvironment } from './envFile';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
 import { loadDeployEnvironment, type DeployEnvironment } from './hosts';
-import { acquireLock, type LockOwner } from './lock';
+import { acquireLockThen, type LockOwner } from './lock';
 import { releaseId as makeReleaseId, releaseVersion } from './releaseScripts';
 import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
 import { mapLimit, releaseLocks, switchover, type HostDeployResult, type HostResultKind } from './switchover';
@@ -133,12 +133,14 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   if (req.dryRun) return result(true, [], { dryRun: true });
 
   const user = req.user ?? userInfo().username;
-  const builds = new DeployBuilds(d, { token: req.token, onOutput: req.onBuildOutput, env: req.buildEnv, emit });
-  const stateOf = (h: DeployHost): Promise<LiveState | undefined> => liveState(h.runner, {
+  const builds = new DeployBuilds(d, { token: req.token, onOutput: req.onBuildOutput, env: req.buildEnv, versionInfo: info, emit });
+  // What runs on each host now: read right after its lock is taken, in the same round trip.
+  const liveCheck: LiveCheck = {
     base: d.base, name: d.model.app.name, envFileName: `${d.model.app.name}.env`, envFileText,
     files: [...(manager.definition ? [manager.definition] : []), ...(blueGreen ? [{ path: blueGreen.site.path, content: blueGreen.site.content }] : [])],
     healthPath: d.model.app.healthPath, port: blueGreen ? { file: blueGreen.stateFile } : d.model.app.port,
-  }).catch(() => undefined);
+  };
+  const stateReads = new Map<DeployHost, Promise<LiveState | undefined>>();
   const early = expectedTargets(d);
   if (early) void builds.build(early);
   emit({ host: '*', step: 'connect', state: 'start', message: `connecting to ${aliases.join(', ')}` });
@@ -201,7 +203,10 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       outcome.get(h)!.timings.preflight = Date.now() - p0;
       emit({ host: h.alias, step: 'preflight', state: 'done', message: 'preflight ok', ms: Date.now() - p0 });
       const l0 = Date.now();
-      owners.set(h, await acquireLock(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: d.name }));
+      const locked = await acquireLockThen(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: d.name }, liveStateScript(liveCheck));
+      owners.set(h, locked.owner);
+      const read = locked.then ? readLiveState(h.runner, liveCheck, locked.then).catch(() => undefined) : Promise.resolve(undefined);
+      stateReads.set(h, read);
       outcome.get(h)!.timings.lock = Date.now() - l0;
       // The upload's SFTP subsystem starts while go still builds.
       h.runner.prepareUploads?.();
@@ -209,7 +214,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     }));
     checks.forEach((c, i) => { if (c.status === 'rejected') { fail(hosts[i], c.reason); emit({ host: hosts[i].alias, step: 'preflight', state: 'fail', message: redact((c.reason as Error).message) }); } });
     // What runs on each host now, read while go builds: any build's sha256 compares with it.
-    const states = checks.every((c) => c.status === 'fulfilled') ? Promise.all(hosts.map(stateOf)) : Promise.resolve(undefined);
+    const states = checks.every((c) => c.status === 'fulfilled') ? Promise.all(hosts.map((h) => stateReads.get(h))) : Promise.resolve(undefined);
     const built = await buildP;
     if (checks.some((c) => c.status === 'rejected')) return result(false, [...outcome.values()]);
     const artifactFor = (h: DeployHost): BuiltArtifact => built.artifacts.find((a) => a.target === targets.get(h))!;

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { runBuild } from '../build/build';
 import { hostTarget } from '../build/targets';
 import type { BuildResult } from '../build/types';
+import type { VersionInfo } from '../build/version';
 import type { CancellationTokenLike } from '../cancellation';
 import type { DeployEvent } from './hostDeploy';
 import type { DeployEnvironment } from './hosts';
@@ -15,6 +16,8 @@ export interface DeployBuildOptions {
   token?: CancellationTokenLike;
   onOutput?: (target: string, text: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** The deploy's version, commit and date (read from git once). */
+  versionInfo?: VersionInfo;
   emit(e: DeployEvent): void;
 }
 
@@ -63,7 +66,7 @@ export class DeployBuilds {
     try {
       const built = await runBuild({
         moduleDir: d.moduleDir, config: d.config, inspection: d.inspection, targets,
-        outDir: outDirOf(d), linkDir: path.join(outDirOf(d), '.link'), token: o.token, onOutput: o.onOutput, env: o.env,
+        outDir: outDirOf(d), linkDir: path.join(outDirOf(d), '.link'), token: o.token, onOutput: o.onOutput, env: o.env, versionInfo: o.versionInfo,
       });
       o.emit({ host: '*', step: 'build', state: 'done', message: built.artifacts.map((a) => `${a.target} ${a.file}`).join(', '), ms: Date.now() - b0 });
       return built;

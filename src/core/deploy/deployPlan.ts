@@ -62,19 +62,20 @@ export function planHost(input: HostPlanInput): HostPlan {
     {
       id: 'binary', title: `place ${name}${input.artifact ? ` (sha256 ${sha.slice(0, 12)}…, ${input.artifact.size} bytes)` : ''}`,
       commands: input.delta
-        ? [sh(scripts.VERIFY_UPLOAD, base, id, name, sha), deltaAssembleCommand(input, '<live release>', ['<b|l offset length per piece>'])]
-        : [sh(scripts.VERIFY_UPLOAD, base, id, name, sha)],
+        ? [placeCommand(input, scripts.VERIFY_UPLOAD, []), deltaAssembleCommand(input, '<live release>', ['<b|l offset length per piece>'])]
+        : [placeCommand(input, scripts.VERIFY_UPLOAD, [])],
       files: [
         ...(input.delta ? [{ path: `${partial}/.${name}.literal`, mode: 0o600, what: 'delta upload (deltaUpload): only the chunks of the executable that the live release\'s executable lacks, when this machine built that one (by SFTP)' }] : []),
         { path: `${partial}/.${name}.upload`, mode: 0o755, what: `the whole executable (${input.local ? 'copied' : 'by SFTP'})${input.delta ? ', when there is no delta or its result has the wrong sha256' : ''}, only when no earlier release has the same sha256` },
       ],
       note: input.delta
-        ? 'an earlier release with the same sha256 is linked instead of uploading; a delta is assembled with dd by the second command and checked like a whole upload (the first command checks a whole upload)'
-        : 'an earlier release with the same sha256 is linked instead of uploading',
+        ? 'an earlier release with the same sha256 is linked instead of uploading; a delta is assembled with dd by the second command and checked like a whole upload (the first command checks a whole upload); either also completes the release (the env-file step\'s script), once the env file has landed'
+        : 'an earlier release with the same sha256 is linked instead of uploading; the check also completes the release (the env-file step\'s script), once the env file has landed',
     },
     {
       id: 'env-file', title: `write the release's env file ${envFileName} (mode 0600), then complete the release`,
       commands: [sh(scripts.COMPLETE_RELEASE, base, id, manager.definition?.path ?? '')],
+      note: 'run here only when the executable was linked from an earlier release; else with the check of the place step',
       files: [{ path: `${partial}/${envFileName}`, mode: 0o600, what: `KEY="value" lines: ${[...new Set([...Object.keys(model.env), ...model.runtimeEnvNames, 'PORT'])].sort().join(', ')} (values not shown)` }],
     },
   ];
@@ -140,7 +141,12 @@ export function describeHostPlan(hostLabel: string, plan: HostPlan): string {
   return out.join('\n');
 }
 
-/** ASSEMBLE_UPLOAD for a delta against the executable of release `baseRelease`. */
-export function deltaAssembleCommand(input: Pick<HostPlanInput, 'base' | 'releaseId' | 'model' | 'artifact'>, baseRelease: string, pieceArgs: string[]): string[] {
-  return sh(scripts.ASSEMBLE_UPLOAD, input.base, input.releaseId, input.model.app.name, input.artifact?.sha256 ?? '<sha256 of the build>', baseRelease, ...pieceArgs);
+/** `place` (VERIFY_UPLOAD, ASSEMBLE_UPLOAD) with its extra arguments, then COMPLETE_RELEASE: one round trip. */
+function placeCommand(input: Pick<HostPlanInput, 'base' | 'releaseId' | 'model' | 'artifact' | 'manager'>, place: string, extra: string[]): string[] {
+  return sh(scripts.placeThenComplete(place), input.base, input.releaseId, input.model.app.name, input.artifact?.sha256 ?? '<sha256 of the build>', input.manager.definition?.path ?? '', ...extra);
+}
+
+/** ASSEMBLE_UPLOAD (then COMPLETE_RELEASE) for a delta against the executable of release `baseRelease`. */
+export function deltaAssembleCommand(input: Pick<HostPlanInput, 'base' | 'releaseId' | 'model' | 'artifact' | 'manager'>, baseRelease: string, pieceArgs: string[]): string[] {
+  return placeCommand(input, scripts.ASSEMBLE_UPLOAD, [baseRelease, ...pieceArgs]);
 }

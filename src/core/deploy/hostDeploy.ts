@@ -108,6 +108,17 @@ export class HostDeployment {
       // The env file travels while the executable is looked for and uploaded.
       envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token });
       envUpload.catch(() => undefined);
+      // The check of a sent executable also completes the release (one round trip): its output.
+      let completedWithCheck: string | undefined;
+      /** Runs a place-then-complete command once the env file has landed; null when placing failed (its result then). */
+      const placeAndComplete = async (argv: string[]): Promise<HostRunResult | null> => {
+        await envUpload;
+        const r = await this.runner.exec(argv);
+        if (r.code === 7) throw new GoDeployError(`${this.host.alias}: completing the release folder failed (exit 7): ${this.ctx.redact(firstLine(r))}`);
+        if (r.code !== 0) return r;
+        completedWithCheck = r.stdout;
+        return null;
+      };
       await this.step('binary', `place ${name}`, async () => {
         const m = /^reused (.+)$/m.exec(prep.stdout);
         if (m) { this.binarySource = 'reused'; return `linked from release ${m[1]} (same sha256, nothing uploaded)`; }
@@ -115,7 +126,7 @@ export class HostDeployment {
         if (Number.isFinite(freeKb) && freeKb * 1024 < size + 1024 * 1024) {
           throw this.diskFull(freeKb * 1024, size);
         }
-        const delta = await this.placeDelta();
+        const delta = await this.placeDelta(placeAndComplete);
         if (delta) return delta;
         const tmp = `${base}/releases/.${id}.partial/.${name}.upload`;
         try {
@@ -128,13 +139,15 @@ export class HostDeployment {
           }
           throw e;
         }
-        await this.run(this.cmd('binary', 0), 'checking the uploaded executable');
+        const failed = await placeAndComplete(this.cmd('binary', 0));
+        if (failed) throw new GoDeployError(`${this.host.alias}: checking the uploaded executable failed (exit ${failed.code ?? 'signal'}): ${this.ctx.redact(firstLine(failed))}`);
         this.binarySource = 'uploaded';
         this.binaryBytesSent = size;
         return `uploaded ${formatBytes(size)}, sha256 checked on the host`;
       }, (v) => v);
       this.checkCancel();
       const completed = await this.step('env-file', `write ${this.plan.envFileName}`, async () => {
+        if (completedWithCheck !== undefined) return completedWithCheck;
         await envUpload;
         return (await this.run(this.cmd('env-file'), 'completing the release folder')).stdout;
       }, () => `wrote ${this.plan.envFileName} (mode 0600); release ${id} complete`);
@@ -178,14 +191,14 @@ export class HostDeployment {
    * it. Returns the step's message, or null to upload the whole file (no delta, or it failed:
    * then nothing of it is left on the host).
    */
-  private async placeDelta(): Promise<string | null> {
+  private async placeDelta(placeAndComplete: (argv: string[]) => Promise<HostRunResult | null>): Promise<string | null> {
     const delta = await this.ctx.delta?.().catch(() => null);
     if (!delta) return null;
     const { base, releaseId: id, name } = this.plan;
     const literal = `${base}/releases/.${id}.partial/.${name}.literal`;
     await this.runner.upload(delta.literal, literal, { mode: 0o600, token: this.ctx.token });
-    const r = await this.runner.exec(deltaAssembleCommand(this.plan, delta.baseRelease, pieceArgs(delta.plan)));
-    if (r.code === 0) {
+    const r = await placeAndComplete(deltaAssembleCommand(this.plan, delta.baseRelease, pieceArgs(delta.plan)));
+    if (!r) {
       this.binarySource = 'delta';
       this.binaryBytesSent = delta.plan.literalBytes;
       return `uploaded ${formatBytes(delta.plan.literalBytes)} of ${formatBytes(delta.plan.size)} (the rest from release ${delta.baseRelease}'s executable), sha256 checked on the host`;

@@ -3,7 +3,8 @@
 // Paths and the owner text reach the fixed scripts below only as positional arguments.
 import { hostname } from 'node:os';
 import { GoDeployError } from '../errors';
-import type { HostRunner } from './hostRunner';
+import { randomBytes } from 'node:crypto';
+import type { HostRunner, HostRunResult } from './hostRunner';
 
 export interface LockOwner {
   user: string;
@@ -195,18 +196,56 @@ export async function lockStatus(runner: HostRunner, base: string, ctx: StaleCon
  * Takes the lock of `base` for `info`, or throws "locked by …" (exit 1) naming the holder,
  * with a hint to `godeploy lock release ENV` when the lock looks stale. Returns the owner written.
  */
-export async function acquireLock(runner: HostRunner, base: string, info: LockInfo, options: { environment?: string; staleAfterSeconds?: number; now?: Date } = {}): Promise<LockOwner> {
+export async function acquireLock(runner: HostRunner, base: string, info: LockInfo, options: AcquireOptions = {}): Promise<LockOwner> {
+  return (await acquireLockThen(runner, base, info, options)).owner;
+}
+
+export interface AcquireOptions { environment?: string; staleAfterSeconds?: number; now?: Date }
+
+/** A script run right after the lock is taken, in the same round trip: its text and positional arguments. */
+export interface AfterLock { script: string; args: string[] }
+
+/**
+ * acquireLock, then (only when the lock was taken) `then` in the same round trip; returns
+ * the owner and `then`'s result. A failing `then` does not give the lock back: the caller
+ * holds it either way and releases it as always.
+ */
+export async function acquireLockThen(runner: HostRunner, base: string, info: LockInfo, options: AcquireOptions = {}, then?: AfterLock): Promise<{ owner: LockOwner; then?: HostRunResult }> {
   const now = options.now ?? new Date();
   const owner: LockOwner = { ...info, since: isoSeconds(now) };
-  const r = await runner.exec(['sh', '-c', ACQUIRE_SCRIPT, 'sh', base, serializeOwner(owner)]);
-  const lines = r.stdout.split('\n');
-  if (r.code === 0 && lines[0] === 'acquired') return owner;
+  const token = `@@godeploy-${randomBytes(12).toString('hex')}`;
+  const r = then
+    ? await runner.exec(['sh', '-c', ACQUIRE_THEN_SCRIPT(then.script), 'sh', base, serializeOwner(owner), token, ...then.args])
+    : await runner.exec(['sh', '-c', ACQUIRE_SCRIPT, 'sh', base, serializeOwner(owner)]);
+  const at = then ? r.stdout.indexOf(`\n${token} `) : -1;
+  const lockOut = at < 0 ? r.stdout : r.stdout.slice(0, at + 1);
+  const lines = lockOut.split('\n');
+  if ((r.code === 0 || at >= 0) && lines[0] === 'acquired') {
+    if (at < 0) return { owner };
+    const eol = r.stdout.indexOf('\n', at + 1);
+    const code = Number(r.stdout.slice(at + token.length + 2, eol < 0 ? undefined : eol));
+    return { owner, then: { code: Number.isInteger(code) ? code : r.code, stdout: eol < 0 ? '' : r.stdout.slice(eol + 1), stderr: r.stderr } };
+  }
   if (r.code === 0 && lines[0] === 'held') {
     const ctx = { ...defaultStaleContext(options.staleAfterSeconds), now: new Date() };
     throw lockedError(parseHeld(lines.slice(1), ctx.now, ctx), runner.describe, options.environment);
   }
   throw scriptFailed('taking the deploy lock', runner, r);
 }
+
+// ACQUIRE_SCRIPT ($1 base, $2 owner); when it printed "acquired": `then` in a subshell with
+// the arguments after $3, then a line "$3 <then's exit code>", then then's output.
+const ACQUIRE_THEN_SCRIPT = (then: string): string => `a=$( (
+${ACQUIRE_SCRIPT}
+) ) || exit $?
+printf '%s\n' "$a"
+[ "$a" = acquired ] || exit 0
+T=$3
+shift 3
+o=$( (
+${then}
+) ) ; c=$?
+printf '%s %s\n%s\n' "$T" "$c" "$o"`;
 
 /**
  * Removes the lock of `base`. With `expectedOwner`, only when owner.json still names that

@@ -146,6 +146,24 @@ finish "$1" "$2" || exit 3
 [ -z "$3" ] || echo "definition $(filesha "$3")"
 echo "current $(readlink "$1/current" 2>/dev/null)"`;
 
+// $1 base, $2 id, $3 executable name, $4 sha256, $5 the service definition's path ('' for
+// none), then what `place` takes after its first four (ASSEMBLE_UPLOAD's base release and
+// pieces): `place` (VERIFY_UPLOAD or ASSEMBLE_UPLOAD) and, when it succeeded,
+// COMPLETE_RELEASE, in one round trip. Exits with place's code, or 7 when completing failed;
+// prints what COMPLETE_RELEASE prints.
+export const placeThenComplete = (place: string): string => `# ${place.split('\n')[0].replace(/^# /, '')}; then complete the release
+def=$5
+(
+b=$1 i=$2 n=$3 w=$4
+shift 5
+set -- "$b" "$i" "$n" "$w" "$@"
+${place}
+) || exit $?
+set -- "$1" "$2" "$def"
+(
+${COMPLETE_RELEASE}
+) || exit 7`;
+
 // $1 uploaded temporary file, $2 final path: rename into place.
 export const INSTALL_FILE = 'mv -f "$1" "$2"';
 

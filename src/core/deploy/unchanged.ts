@@ -4,7 +4,7 @@
 // (`--force` deploys anyway: a new release, a restart and the health gate).
 import { createHash } from 'node:crypto';
 import { waitHealthy } from './health';
-import type { HostRunner } from './hostRunner';
+import type { HostRunner, HostRunResult } from './hostRunner';
 
 // $1 base, $2 executable name, $3 env file name, $4 its sha256, then pairs of (file, sha256)
 // that must match (service definition, nginx site). Prints "live <id>" (or "none"),
@@ -45,9 +45,19 @@ export interface LiveState {
   restSameAndHealthy: boolean;
 }
 
+/** LIVE_STATE and its arguments for `c` (run on its own, or right after the lock is taken). */
+export function liveStateScript(c: LiveCheck): { script: string; args: string[] } {
+  return { script: LIVE_STATE, args: [c.base, c.name, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])] };
+}
+
 /** One round trip (plus a health check when it could matter): the state any build's sha256 can be compared with. */
 export async function liveState(runner: HostRunner, c: LiveCheck): Promise<LiveState> {
-  const r = await runner.exec(['sh', '-c', LIVE_STATE, 'sh', c.base, c.name, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])]);
+  const { script, args } = liveStateScript(c);
+  return readLiveState(runner, c, await runner.exec(['sh', '-c', script, 'sh', ...args]));
+}
+
+/** The state from LIVE_STATE's result `r`, with the health check when everything but the executable matches. */
+export async function readLiveState(runner: HostRunner, c: LiveCheck, r: HostRunResult): Promise<LiveState> {
   const id = r.code === 0 ? /^live (.+)$/m.exec(r.stdout)?.[1] ?? null : null;
   const binary = /^binary ([0-9a-f]{64})$/m.exec(r.stdout)?.[1] ?? null;
   if (!id || !binary || !/^rest same$/m.test(r.stdout)) return { id, binarySha256: binary, restSameAndHealthy: false };
