@@ -150,15 +150,19 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
     });
 
     it('LIVE_STATE names the live release, its executable\'s sha256, and whether env file and definition match', async () => {
-      assert.equal((await ok(LIVE_STATE, b, 'app', 'app.env', sha('x'))).stdout, 'none\n');
+      assert.equal((await ok(LIVE_STATE, b, 'app', 'app.env', sha('x'))).stdout, 'free \nnone\n', 'no base folder yet: free space unknown');
       makeRelease(ID1, 'exe-1', 'A=1\n');
+      makeRelease(ID2, 'exe-2', 'A=1\n');
+      rmSync(join(b, 'releases', ID2, '.sha256'));
       symlinkSync(`releases/${ID1}`, join(b, 'current'));
       const def = join(root, 'app.service');
       writeFileSync(def, '[Unit]\n');
       const state = async (env: string, defText: string): Promise<string> => (await ok(LIVE_STATE, b, 'app', 'app.env', sha(env), def, sha(defText))).stdout;
-      assert.equal(await state('A=1\n', '[Unit]\n'), `live ${ID1}\nbinary ${sha('exe-1')}\nrest same\n`);
-      assert.equal(await state('A=2\n', '[Unit]\n'), `live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);
-      assert.equal(await state('A=1\n', '[Service]\n'), `live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);
+      const head = (text: string): string => text.replace(/^free \d+\n/, 'free N\n');
+      const releases = `release ${ID1} ${sha('exe-1')}\nrelease ${ID2} -\n`;
+      assert.equal(head(await state('A=1\n', '[Unit]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest same\n`);
+      assert.equal(head(await state('A=2\n', '[Unit]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);
+      assert.equal(head(await state('A=1\n', '[Service]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);
     });
 
     it('FINISH_RELEASE turns the partial folder into the release; DISCARD_RELEASE removes one that did not go live, never the live one', async () => {

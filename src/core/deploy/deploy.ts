@@ -241,7 +241,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     }, deltaUpload);
     for (const [i, h] of hosts.entries()) {
       const a = artifactFor(h);
-      runs.set(h, new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), { artifact: sharedBytes(a), envFileText, emit, redact, token: req.token, delta: deltas.forHost(a, now?.[i]) }));
+      runs.set(h, new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), { artifact: sharedBytes(a), envFileText, emit, redact, token: req.token, delta: deltas.forHost(a, now?.[i]), hostState: now?.[i] }));
     }
     const limit = rollout.parallel ?? hosts.length;
     const prepared = await mapLimit(hosts, limit, (h) => runs.get(h)!.prepare().then(() => true, (e) => { fail(h, e); return false; }));

@@ -58,7 +58,10 @@ export function planHost(input: HostPlanInput): HostPlan {
   const steps: PlannedStep[] = [
     { id: 'preflight', title: 'preflight checks (platform, disk, port, process manager, …)', commands: [], note: 'the checks of `godeploy doctor`' },
     { id: 'lock', title: `take the deploy lock ${base}/.godeploy/lock`, commands: [], note: 'mkdir, atomic; owner.json says who, when, which version' },
-    { id: 'prepare', title: `create ${partial}, and link ${name} there from an earlier release with the same sha256 if there is one`, commands: [sh(scripts.OPEN_RELEASE, base, id, name, sha)] },
+    {
+      id: 'prepare', title: `create ${partial}, and link ${name} there from an earlier release with the same sha256 if there is one`, commands: [sh(scripts.OPEN_RELEASE, base, id, name, sha)],
+      note: 'when the state read with the lock shows no release with this sha256, the folder is created by SFTP instead (no process on the host)',
+    },
     {
       id: 'binary', title: `place ${name}${input.artifact ? ` (sha256 ${sha.slice(0, 12)}…, ${input.artifact.size} bytes)` : ''}`,
       commands: input.delta

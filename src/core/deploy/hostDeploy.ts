@@ -10,6 +10,7 @@ import type { HostPlan, StepId } from './deployPlan';
 import { waitHealthy, type HealthResult } from './health';
 import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from './hostRunner';
 import { pieceArgs, type DeltaPlan } from './delta';
+import type { LiveState } from './unchanged';
 import { deltaAssembleCommand } from './deployPlan';
 import { activateOnIdleInstance, stopAllInstances, type ActivateResult, type InstanceSwitchHost } from './blueGreenSwitch';
 import { interpretOwnedRelease, serializeOwner, type LockOwner } from './lock';
@@ -34,6 +35,8 @@ export interface HostDeployContext {
   emit(e: DeployEvent): void;
   redact(text: string): string;
   token?: CancellationTokenLike;
+  /** What the host held when its lock was taken (releases and their executables, free space), if it was read. */
+  hostState?: Pick<LiveState, 'releases' | 'freeKb'>;
   /** What to send instead of the whole executable, when the live release's executable holds most of it. */
   delta?: () => Promise<HostDelta | null>;
 }
@@ -101,9 +104,9 @@ export class HostDeployment {
     let envUpload: Promise<void> | undefined;
     try {
       this.checkCancel();
-      const prep = await this.step('prepare', `create release ${id}`, () => this.run(this.cmd('prepare'), 'creating the release folder'));
+      const prep = await this.step('prepare', `create release ${id}`, () => this.openRelease());
       created = true;
-      const freeKb = Number(/free (\d+)/.exec(prep.stdout)?.[1]);
+      const freeKb = Number(/free (\d+)/.exec(prep)?.[1]);
       this.checkCancel();
       // The env file travels while the executable is looked for and uploaded.
       envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token });
@@ -120,7 +123,7 @@ export class HostDeployment {
         return null;
       };
       await this.step('binary', `place ${name}`, async () => {
-        const m = /^reused (.+)$/m.exec(prep.stdout);
+        const m = /^reused (.+)$/m.exec(prep);
         if (m) { this.binarySource = 'reused'; return `linked from release ${m[1]} (same sha256, nothing uploaded)`; }
         const size = artifact?.size ?? 0;
         if (Number.isFinite(freeKb) && freeKb * 1024 < size + 1024 * 1024) {
@@ -206,6 +209,26 @@ export class HostDeployment {
     const why = r.code === 4 ? 'the assembled file had the wrong sha256' : `assembling it failed (${this.ctx.redact(firstLine(r)) || `exit ${r.code ?? 'signal'}`})`;
     this.ctx.emit({ host: this.host.alias, step: 'binary', state: 'info', message: `delta against release ${delta.baseRelease}: ${why}; uploading the whole executable` });
     return null;
+  }
+
+  /**
+   * Creates the partial release folder; prints (as OPEN_RELEASE does) "free <kB>", and
+   * "reused <id>" when an earlier release's identical executable was linked into it. When the
+   * state read with the lock shows no release with this executable, the folder is made by
+   * SFTP (no process on the host); otherwise, or when that fails, by OPEN_RELEASE.
+   */
+  private async openRelease(): Promise<string> {
+    const { base, releaseId: id, artifact } = this.plan;
+    const known = this.ctx.hostState;
+    if (known && known.freeKb !== null && artifact && !known.releases.some((r) => r.sha256 === artifact.sha256 || r.id === id)) {
+      try {
+        await this.runner.mkdir(`${base}/releases/.${id}.partial`, 0o755);
+        return `free ${known.freeKb}\nmissing\n`;
+      } catch {
+        // A first deploy (no releases/ yet) or a leftover folder: the script handles both.
+      }
+    }
+    return (await this.run(this.cmd('prepare'), 'creating the release folder')).stdout;
   }
 
   private diskFull(freeBytes: number, size: number): GoDeployError {

@@ -17,6 +17,8 @@ export interface HostRunner {
   exec(argv: string[], opts?: { stdin?: string | Buffer; token?: CancellationTokenLike }): Promise<HostRunResult>;
   /** Writes a local file or a buffer to `path` on the host with exactly `mode`. */
   upload(source: string | Buffer, path: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
+  /** Creates the folder `path` with `mode` (its parent must exist), without running a process on the host. */
+  mkdir(path: string, mode: number): Promise<void>;
   /** A port on this machine's 127.0.0.1 that reaches 127.0.0.1:`port` as seen from the host. */
   reach(port: number): Promise<{ port: number; close(): Promise<void> }>;
   /** "root@web1:22" or "this machine". */
@@ -37,6 +39,7 @@ export function remoteRunner(conn: RemoteConnection): HostRunner {
       return { code: r.code, stdout: r.stdout, stderr: r.stderr };
     },
     upload: (source, path, opts) => conn.upload(source, path, opts),
+    mkdir: (path, mode) => conn.mkdir(path, mode),
     prepareUploads: () => conn.prepareUploads(),
     reach: async (port) => {
       const f = await conn.forwardLocal(port);
@@ -73,6 +76,9 @@ export function localRunner(options: { timeoutMs?: number } = {}): HostRunner {
       } finally {
         await out.close();
       }
+    },
+    mkdir: async (path, mode) => {
+      await fs.mkdir(path, { mode }).catch((e: Error) => { throw new GoDeployError(`could not create ${path}: ${e.message}`, { cause: e }); });
     },
     reach: async (port) => ({ port, close: async () => undefined }),
   };

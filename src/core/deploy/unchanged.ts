@@ -7,10 +7,13 @@ import { waitHealthy } from './health';
 import type { HostRunner, HostRunResult } from './hostRunner';
 
 // $1 base, $2 executable name, $3 env file name, $4 its sha256, then pairs of (file, sha256)
-// that must match (service definition, nginx site). Prints "live <id>" (or "none"),
+// that must match (service definition, nginx site). Prints "free <kB>" (where releases go),
+// "release <id> <sha256 or ->" for each release's executable, then "live <id>" (or "none"),
 // "binary <the live executable's sha256>" and "rest same" or "rest changed" (env file and
-// files), so that one run answers for any build's sha256.
-export const LIVE_STATE = `c=$(readlink "$1/current" 2>/dev/null) || { echo none; exit 0; }
+// files), so that one run answers for any build's sha256. Builtins where it can (read, not cat).
+export const LIVE_STATE = `echo "free $(df -Pk -- "$1/releases" 2>/dev/null | awk 'NR==2 {print $4}')"
+for d in "$1"/releases/*/; do [ -d "$d" ] || continue; s=-; [ -f "$d.sha256" ] && read -r s < "$d.sha256"; d=\${d%/}; echo "release \${d##*/} $s"; done
+c=$(readlink "$1/current" 2>/dev/null) || { echo none; exit 0; }
 d="$1/$c"
 echo "live \${c#releases/}"
 [ -x "$d/$2" ] && echo "binary $(cat "$d/.sha256" 2>/dev/null)" || echo "binary -"
@@ -43,6 +46,9 @@ export interface LiveState {
   binarySha256: string | null;
   /** Env file and files match (and the release answers its health check). */
   restSameAndHealthy: boolean;
+  /** Every release and its executable's sha256 ('-' when it has none recorded), and the free space where releases go (kB; null when unknown). */
+  releases: { id: string; sha256: string }[];
+  freeKb: number | null;
 }
 
 /** LIVE_STATE and its arguments for `c` (run on its own, or right after the lock is taken). */
@@ -60,11 +66,14 @@ export async function liveState(runner: HostRunner, c: LiveCheck): Promise<LiveS
 export async function readLiveState(runner: HostRunner, c: LiveCheck, r: HostRunResult): Promise<LiveState> {
   const id = r.code === 0 ? /^live (.+)$/m.exec(r.stdout)?.[1] ?? null : null;
   const binary = /^binary ([0-9a-f]{64})$/m.exec(r.stdout)?.[1] ?? null;
-  if (!id || !binary || !/^rest same$/m.test(r.stdout)) return { id, binarySha256: binary, restSameAndHealthy: false };
+  const releases = r.code === 0 ? [...r.stdout.matchAll(/^release (\S+) ([0-9a-f]{64}|-)$/gm)].map((m) => ({ id: m[1], sha256: m[2] })) : [];
+  const free = Number(/^free (\d+)$/m.exec(r.stdout)?.[1] ?? NaN);
+  const known = { id, binarySha256: binary, releases, freeKb: r.code === 0 && Number.isFinite(free) ? free : null };
+  if (!id || !binary || !/^rest same$/m.test(r.stdout)) return { ...known, restSameAndHealthy: false };
   const port = typeof c.port === 'number' ? c.port : Number((await runner.exec(['cat', c.port.file])).stdout.trim());
-  if (!port) return { id, binarySha256: binary, restSameAndHealthy: false };
+  if (!port) return { ...known, restSameAndHealthy: false };
   const h = await waitHealthy(runner, { port, path: c.healthPath, timeoutMs: 0, intervalMs: 1000 });
-  return { id, binarySha256: binary, restSameAndHealthy: h.healthy };
+  return { ...known, restSameAndHealthy: h.healthy };
 }
 
 /** The live release's id when it runs exactly this executable (and the rest matches, healthy); else null. */

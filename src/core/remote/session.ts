@@ -28,6 +28,8 @@ export interface RemoteConnection {
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Writes a local file or a buffer to `remotePath` with exactly `mode`, set before any content is written. */
   upload(source: string | Buffer, remotePath: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
+  /** Creates the folder `remotePath` (its parent must exist) by SFTP: no process on the host. */
+  mkdir(remotePath: string, mode: number): Promise<void>;
   /** A listener on 127.0.0.1:<localPort> tunnelled to 127.0.0.1:remotePort on the host. */
   forwardLocal(remotePort: number): Promise<{ localPort: number; close(): Promise<void> }>;
   /** Starts the SFTP subsystem now (in the background) so the first upload does not wait for it. */
@@ -93,6 +95,12 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
         if (opts.stdin !== undefined) stream.end(opts.stdin); else stream.end();
       });
     });
+  };
+
+  const mkdir = async (remotePath: string, mode: number): Promise<void> => {
+    ensureOpen();
+    const s = await sftp();
+    await new Promise<void>((res, rej) => s.mkdir(remotePath, { mode }, (e) => (e ? rej(new GoDeployError(`could not create ${name}:${remotePath}: ${e.message}`, { cause: e })) : res())));
   };
 
   const upload = async (source: string | Buffer, remotePath: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void> => {
@@ -176,6 +184,7 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     negotiated: extra.negotiated ?? (() => undefined),
     exec,
     upload,
+    mkdir,
     forwardLocal,
     prepareUploads: () => {
       if (!closed) sftp().catch(() => undefined); // a failure is reported by the upload that needs it
