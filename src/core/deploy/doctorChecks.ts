@@ -148,13 +148,35 @@ export function interpretOwners(port: number, base: string, sockets: ListenSocke
   return { status: 'fail', detail: `${on} is held by ${what}${o.cmd && o.exe ? `: ${o.cmd}` : ''}`, hint: 'stop that process, or give this environment another app.port' };
 }
 
+const OWNERS_MARK = '@@owners';
+
+// $1 base, $2 the port in hex as /proc/net/tcp writes it: the listing, then, when a socket
+// listens on the port, OWNERS_MARK and OWNER_SCRIPT's output for those sockets, in one run
+// (one awk prints the listing and finds the sockets; without awk, the listing alone and the
+// owners in a second round trip), so a port held by the live release costs no second trip.
+export const PORT_SCRIPT = `files=
+for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && files="$files $f"; done
+out=$(awk -v p=":$2" '{ print } $4 == "0A" && $10 != "0" && substr($2, length($2) - 4) == p { i = i " " $10 } END { print "@@inodes" i }' $files 2>/dev/null) || { cat $files 2>/dev/null; exit 0; }
+printf '%s\\n' "\${out%@@inodes*}"
+inodes=\${out##*@@inodes}
+[ -n "$inodes" ] || exit 0
+echo ${OWNERS_MARK}
+set -- "$1" $inodes
+(
+${OWNER_SCRIPT}
+)
+exit 0`;
+
 export function portCheck(port: number, base: string): DoctorCheck {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
   return {
-    id: 'port', title: 'port', argv: ['sh', '-c', 'cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; exit 0'],
+    id: 'port', title: 'port', argv: ['sh', '-c', PORT_SCRIPT, 'sh', base, hex],
     interpret: (r) => {
-      if (!/local_address/.test(r.stdout)) return { status: 'warn', detail: `could not read /proc/net/tcp: ${(r.stderr || 'no output').trim()}`, hint: `check by hand that ${port} is free` };
-      const sockets = listenSockets(r.stdout, port);
+      const [listing, owners] = r.stdout.split(`\n${OWNERS_MARK}\n`);
+      if (!/local_address/.test(listing)) return { status: 'warn', detail: `could not read /proc/net/tcp: ${(r.stderr || 'no output').trim()}`, hint: `check by hand that ${port} is free` };
+      const sockets = listenSockets(listing, port);
       if (!sockets.length) return { status: 'ok', detail: `${port} is free` };
+      if (owners !== undefined) return interpretOwners(port, base, sockets, { ...r, stdout: owners });
       const inodes = [...new Set(sockets.map((s) => s.inode).filter((i) => i !== '0'))];
       return { argv: ['sh', '-c', OWNER_SCRIPT, 'sh', base, ...inodes], interpret: (o) => interpretOwners(port, base, sockets, o) };
     },

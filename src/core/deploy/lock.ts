@@ -148,7 +148,9 @@ mv "$d" "$g" && rm -rf "$g" && echo released`;
 // that text (one round trip); else prints what STATUS_SCRIPT prints for a held lock.
 export const RELEASE_OWNED_SCRIPT = `d="$1/.godeploy/lock"
 [ -e "$d" ] || { echo free; exit 0; }
-if [ "$(cat "$d/owner.json" 2>/dev/null)" != "$2" ]; then
+o=
+IFS= read -r o < "$d/owner.json" 2>/dev/null
+if [ "$o" != "$2" ]; then
   echo held
   echo "$(stat -c %Y "$d" 2>/dev/null || echo -) $(date +%s)"
   cat "$d/owner.json" 2>/dev/null

@@ -121,8 +121,11 @@ export const UNSWITCH = 'rm -f "$1/current"';
 export const PRUNE = `b=$1 keep=$2
 shift 2
 for d in "$b"/releases/.*.partial; do [ -d "$d" ] && rm -rf "$d"; done
-n=$(ls -1 "$b/releases" | wc -l)
-for id in $(ls -1 "$b/releases" | sort); do
+n=0
+for d in "$b"/releases/*; do [ -e "$d" ] && n=$((n+1)); done
+for d in "$b"/releases/*; do
+  [ -e "$d" ] || continue
+  id=\${d##*/}
   [ "$n" -gt "$keep" ] || break
   skip=
   for k in "$@"; do [ "$id" = "$k" ] && skip=1; done
@@ -135,7 +138,7 @@ true`;
 export const RECORD = `printf '%s\\n' "$2" >> "$1/.godeploy/history.jsonl"`;
 
 // $1 file: prints its sha256, or "none".
-export const FILE_SHA = '[ -f "$1" ] && sha256sum "$1" | cut -d" " -f1 || echo none';
+export const FILE_SHA = '[ -f "$1" ] && h=$(sha256sum < "$1") && echo "${h%% *}" || echo none';
 
 // $1 base, $2 id, $3 the service definition's path ('' for none). In one round trip: the
 // partial folder becomes the release, then prints "definition <sha256 or none>" (when $3 is
@@ -171,7 +174,7 @@ export const INSTALL_FILE = 'mv -f "$1" "$2"';
 export const HOOK = 'cd "$1/releases/$2" && set -a && . "$3" && set +a && eval "$4"';
 
 // $1 base, $2 id: marks a release that passed its health gate (rollback only goes back to those).
-export const MARK_LIVE = 'touch "$1/releases/$2/.went-live"';
+export const MARK_LIVE = ': > "$1/releases/$2/.went-live"';
 
 // After every host passed, in one round trip: $1 base, $2 id, $3 history line, $4 keep,
 // $5 lock owner.json text ('' keeps the lock), then the ids never pruned. Marks the release

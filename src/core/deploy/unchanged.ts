@@ -16,11 +16,14 @@ for d in "$1"/releases/*/; do [ -d "$d" ] || continue; s=-; [ -f "$d.sha256" ] &
 c=$(readlink "$1/current" 2>/dev/null) || { echo none; exit 0; }
 d="$1/$c"
 echo "live \${c#releases/}"
-[ -x "$d/$2" ] && echo "binary $(cat "$d/.sha256" 2>/dev/null)" || echo "binary -"
-[ "$(sha256sum < "$d/$3" 2>/dev/null | cut -d' ' -f1)" = "$4" ] || { echo "rest changed"; exit 0; }
+s=-
+[ -x "$d/$2" ] && { read -r s < "$d/.sha256"; } 2>/dev/null
+echo "binary $s"
+same() { h=$(sha256sum 2>/dev/null < "$1") && [ "\${h%% *}" = "$2" ]; }
+same "$d/$3" "$4" || { echo "rest changed"; exit 0; }
 shift 4
 while [ $# -ge 2 ]; do
-  [ "$(sha256sum < "$1" 2>/dev/null | cut -d' ' -f1)" = "$2" ] || { echo "rest changed"; exit 0; }
+  same "$1" "$2" || { echo "rest changed"; exit 0; }
   shift 2
 done
 echo "rest same"`;
