@@ -118,21 +118,29 @@ export function listenSockets(procNetTcp: string, port: number): ListenSocket[] 
   return out;
 }
 
-/** $1 base, then socket inodes: "uid=N", "base=<base resolved>", then "pid=P<TAB>exe=E<TAB>cmd=C" lines. */
+/**
+ * $1 base, then socket inodes: "pid=P<TAB>exe=E<TAB>cmd=C" lines (cmd only for a process
+ * outside the base), then "uid=N" when no process was found, and "base=<base resolved>"
+ * when a process outside the base as written was: what the answer needs, and no process
+ * more (a redeploy finds the live release holding the port on every run).
+ */
 export const OWNER_SCRIPT = [
-  'echo "uid=$(id -u)"',
-  'echo "base=$(readlink -f "$1" 2>/dev/null)"; shift',
+  'b=$1; shift; found=; other=',
   'for ino in "$@"; do for fd in $(find /proc/[0-9]*/fd -maxdepth 1 -lname "socket:\\[$ino\\]" 2>/dev/null); do',
-  'pid=${fd#/proc/}; pid=${pid%%/*}',
-  'printf "pid=%s\\texe=%s\\tcmd=%s\\n" "$pid" "$(readlink "/proc/$pid/exe" 2>/dev/null)" "$(tr "\\000" " " < "/proc/$pid/cmdline" 2>/dev/null)"',
-  'done; done | sort -u',
+  'pid=${fd#/proc/}; pid=${pid%%/*}; exe=$(readlink "/proc/$pid/exe" 2>/dev/null); cmd=',
+  'case $exe in "$b"/*) ;; *) other=1; cmd=$(tr "\\000" " " < "/proc/$pid/cmdline" 2>/dev/null) ;; esac',
+  'printf "pid=%s\\texe=%s\\tcmd=%s\\n" "$pid" "$exe" "$cmd"; found=1',
+  'done; done',
+  '[ -n "$found" ] || echo "uid=$(id -u)"',
+  '[ -z "$other" ] || echo "base=$(readlink -f "$b" 2>/dev/null)"',
 ].join('\n');
 
 export interface PortOwner { pid: number; exe: string; cmd: string }
 
 export function interpretOwners(port: number, base: string, sockets: ListenSocket[], r: HostRunResult): CheckOutcome {
   const uid = Number(/^uid=(\d+)/m.exec(r.stdout)?.[1] ?? -1);
-  const owners: PortOwner[] = [...r.stdout.matchAll(/^pid=(\d+)\texe=([^\t]*)\tcmd=(.*)$/gm)].map((m) => ({ pid: Number(m[1]), exe: m[2], cmd: m[3].trim() }));
+  const owners: PortOwner[] = [...new Map([...r.stdout.matchAll(/^pid=(\d+)\texe=([^\t]*)\tcmd=(.*)$/gm)]
+    .map((m) => [m[1], { pid: Number(m[1]), exe: m[2], cmd: m[3].trim() }] as const)).values()];
   const on = `${port} (${sockets.map((s) => s.address).join(', ')})`;
   if (!owners.length) {
     const hint = 'stop it, or give this environment another app.port';

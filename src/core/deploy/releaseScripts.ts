@@ -107,7 +107,7 @@ prev=$(readlink "$b/current" 2>/dev/null || true)
 cp -p "$b/$r/$e" "$b/shared/.$e.tmp"
 [ -z "$4" ] || chown "$4" "$b/shared/.$e.tmp"
 mv -f "$b/shared/.$e.tmp" "$b/shared/$e"
-rm -f "$b/.current.tmp"
+if [ -e "$b/.current.tmp" ] || [ -L "$b/.current.tmp" ]; then rm -f "$b/.current.tmp"; fi
 ln -s "$r" "$b/.current.tmp"
 mv -T "$b/.current.tmp" "$b/current"
 echo "previous \${prev#releases/}"
