@@ -28,7 +28,7 @@ import { cpuSample, cpuUsed, type CpuSample } from './cpuAccounting';
 import { makeBigDeployapp, setBuild, shellDeploy, writeBenchConfig, type ShellDeployTimings } from './deployFixture';
 import { median, type BenchResult } from './harness';
 
-const iterations = Math.max(1, Number(process.env.BENCH_DEPLOY_ITERATIONS ?? 5));
+const iterations = Math.max(1, Number(process.env.BENCH_DEPLOY_ITERATIONS ?? 7));
 /** Health poll interval, the same for godeploy (app.healthCheck.interval) and the baseline. */
 const INTERVAL_MS = 100;
 /** Incompressible ballast: with deployapp's ~4.6 MB the executable is ~20.6 MB. */
