@@ -145,6 +145,8 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     const m = /binary: uploaded (\S+ \S+) of (\S+ \S+) \(the rest from release (\S+)'s executable\), sha256 checked on the host/.exec(r.stdout);
     assert.ok(m, r.stdout);
     assert.equal(m[3], before);
+    const bytes = (t: string): number => { const [n, u] = t.split(' '); return Number(n) * ({ B: 1, kB: 1e3, MB: 1e6 } as Record<string, number>)[u]; };
+    assert.ok(bytes(m[1]) < bytes(m[2]) / 2, `a one-line change sent ${m[1]} of ${m[2]}`);
     const built = JSON.parse(readFileSync(join(work.path, 'dist', 'deploy', 'prod', 'build.json'), 'utf8')) as { artifacts: { sha256: string; size: number }[] };
     const id = releasesSeen[releasesSeen.length - 1];
     assert.equal((await remote(`sha256sum ${Q}/releases/${id}/deployapp`)).split(' ')[0], built.artifacts[0].sha256);
