@@ -1,6 +1,8 @@
 import { CancellationSource } from '../../core/cancellation';
 import { doctorChecks, doctorHostReport, runChecks, type HostReport } from '../../core/deploy/doctor';
-import { forEachHost, loadDeployEnvironment } from '../../core/deploy/hosts';
+import { deployEnvironmentOf, forEachHost, loadEnvironment } from '../../core/deploy/hosts';
+import { doctorDockerEngine } from '../../core/docker/doctor';
+import { engineAddress } from '../../core/docker/engine';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
@@ -10,14 +12,22 @@ export const doctorHelp = `godeploy doctor ENV [--json] [--accept-new-host-key]
   reachable (host key verified, authentication), platform (uname → GOOS/GOARCH, against
   build.targets), disk (free space under the base path), port (app.port free, or who holds
   it), process manager (systemd/supervisor), open files (ulimit -n), tzdata, CA
-  certificates, clock skew. An unknown host key is refused unless --accept-new-host-key,
+  certificates, clock skew. For a docker environment: the engine (docker.host, else
+  DOCKER_HOST, else the local socket) reachable and its version, its platform, free space
+  under its data folder, and who holds app.port. An unknown host key is refused unless --accept-new-host-key,
   which records it in the environment's knownHostsFile. Exit 0 when no check failed
   (warnings allowed), 1 when one did, 2 for usage or config errors.`;
 
 export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;
   if (extra.length) throw usageError(`doctor: unexpected argument ${JSON.stringify(extra[0])}`, 'check one environment at a time');
-  const d = await loadDeployEnvironment(await resolveConfigPath(g), envName, 'doctor');
+  const loaded = await loadEnvironment(await resolveConfigPath(g), envName, 'doctor');
+  if (loaded.env.type === 'docker') {
+    const address = engineAddress(loaded.env.docker?.host, process.env, `environments.${loaded.name}.docker.host`);
+    const report = await doctorDockerEngine({ address, name: loaded.model.app.name, port: loaded.model.app.port, targets: loaded.config.build?.targets ?? [] });
+    return printReports(io, envName!, [report], flags.json);
+  }
+  const d = deployEnvironmentOf(loaded, 'doctor');
   const { env, model, config } = d;
   const checks = doctorChecks({
     port: model.app.port,
@@ -36,14 +46,20 @@ export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], fla
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+  return printReports(io, envName!, hosts, flags.json);
+}
+
+/** The reports as text (or JSON), then the exit code: 1 when a check failed. */
+function printReports(io: CliIO, envName: string, hosts: HostReport[], json: boolean): number {
   const all = hosts.flatMap((h) => h.checks);
   const failures = all.filter((c) => c.status === 'fail').length;
-  if (flags.json) {
+  if (json) {
     io.json({ environment: envName, hosts: hosts.map((h) => ({ host: h.host, address: h.address, checks: h.checks.map((c) => ({ id: c.id, status: c.status, detail: c.detail, hint: c.hint ?? null })) })) });
   } else {
     io.out(formatDoctorReport(hosts));
     const warnings = all.filter((c) => c.status === 'warn').length;
-    io.out(`${envName}: ${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${failures} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+    const noun = hosts.every((h) => h.host === 'engine') ? 'engine' : 'host';
+    io.out(`${envName}: ${hosts.length} ${noun}${hosts.length === 1 ? '' : 's'}, ${failures} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`);
   }
   return failures ? 1 : 0;
 }

@@ -26,13 +26,26 @@ export interface DeployEnvironment {
   base: string;
 }
 
-/** godeploy.yaml's environment `envName`, for `command` (named in the errors): ssh or local, with hosts. */
-export async function loadDeployEnvironment(configFile: { file: string; exists: boolean }, envName: string | undefined, command: string): Promise<DeployEnvironment> {
+/** An environment of godeploy.yaml, of any type, with the module it deploys. */
+export type LoadedEnvironment = Omit<DeployEnvironment, 'base'>;
+
+/** godeploy.yaml's environment `envName` of any type, for `command` (named in the errors). */
+export async function loadEnvironment(configFile: { file: string; exists: boolean }, envName: string | undefined, command: string): Promise<LoadedEnvironment> {
   const { moduleDir, inspection, config } = await loadProject(configFile);
   const environments = config.environments ?? embeddedDefaultEnvironment;
   if (!envName) throw usageError(`${command}: which environment?`, `environments: ${Object.keys(environments).join(', ') || '(none)'}`);
   const model = buildGenerateModel(config, inspection, { environment: envName });
-  const env = environments[envName];
+  return { name: envName, env: environments[envName], config, inspection, model, moduleDir };
+}
+
+/** godeploy.yaml's environment `envName`, for `command` (named in the errors): ssh or local, with hosts. */
+export async function loadDeployEnvironment(configFile: { file: string; exists: boolean }, envName: string | undefined, command: string): Promise<DeployEnvironment> {
+  return deployEnvironmentOf(await loadEnvironment(configFile, envName, command), command);
+}
+
+/** A loaded ssh or local environment with its base folder; a docker one is refused for `command`. */
+export function deployEnvironmentOf(loaded: LoadedEnvironment, command: string): DeployEnvironment {
+  const { name: envName, env, config, inspection, model, moduleDir } = loaded;
   if (env.type === 'docker') throw usageError(`${command} for docker environments arrives with the Docker targets`, 'use an ssh or local environment');
   if (env.type === 'ssh' && !env.hosts?.length) throw usageError(`environment "${envName}" has no hosts`, `add hosts to environments.${envName} in godeploy.yaml`);
   const base = env.type === 'local' ? expandHome(model.paths.base, moduleDir) : model.paths.base;

@@ -1,0 +1,79 @@
+// `godeploy doctor ENV` for a docker environment: the engine reachable (and its version),
+// its platform against build.targets, free space where it keeps images, and who holds
+// app.port: a container publishing it (this app's current release or another), or, for an
+// engine on this machine, any process (the ssh preflight's /proc lookup, run here).
+import { promises as fs } from 'node:fs';
+import type { CheckReport, HostReport } from '../deploy/doctor';
+import { runChecks } from '../deploy/doctor';
+import { formatMB, goPlatform, portCheck, targetRunsOn } from '../deploy/doctorChecks';
+import { localRunner } from '../deploy/hostRunner';
+import { GoDeployError } from '../errors';
+import { openEngine, type Engine, type EngineAddress } from './engine';
+
+export interface DockerDoctorInput {
+  address: EngineAddress;
+  /** app.name: containers labelled godeploy.app=<name> are this app's releases. */
+  name: string;
+  port: number;
+  /** build.targets ([] when not configured). */
+  targets: string[];
+}
+
+export async function doctorDockerEngine(input: DockerDoctorInput): Promise<HostReport> {
+  const report = (checks: CheckReport[]): HostReport => ({ host: 'engine', address: input.address.url, checks });
+  let engine: Engine;
+  try {
+    engine = await openEngine(input.address);
+  } catch (e) {
+    const err = e as GoDeployError;
+    return report([{ id: 'reachable', title: 'reachable', status: 'fail', detail: err.message, hint: err.hint }]);
+  }
+  const v = engine.version;
+  const checks: CheckReport[] = [{ id: 'reachable', title: 'reachable', status: 'ok', detail: `Docker Engine ${v.Version} (API ${v.ApiVersion})` }];
+  const info = (await engine.docker.info()) as { OSType?: string; Architecture?: string; DockerRootDir?: string };
+  checks.push(platformReport(info, input.targets));
+  checks.push(await diskReport(input.address, info.DockerRootDir));
+  checks.push(await portReport(engine, input));
+  return report(checks);
+}
+
+function platformReport(info: { OSType?: string; Architecture?: string }, targets: string[]): CheckReport {
+  const kernel = info.OSType === 'linux' ? 'Linux' : info.OSType ?? '';
+  const p = goPlatform(kernel, info.Architecture ?? '');
+  const base = { id: 'platform', title: 'platform' };
+  if (!p) return { ...base, status: 'warn', detail: `${info.OSType ?? '?'} ${info.Architecture ?? '?'}: not a platform Go Deploy knows` };
+  if (targets.length && !targets.some((t) => targetRunsOn(t, p))) return { ...base, status: 'warn', detail: `${p.id}, not in build.targets (${targets.join(', ')})`, hint: `add ${p.id} to build.targets in godeploy.yaml` };
+  return { ...base, status: 'ok', detail: p.id };
+}
+
+async function diskReport(address: EngineAddress, root: string | undefined): Promise<CheckReport> {
+  const base = { id: 'disk', title: 'disk' };
+  if (address.kind !== 'unix' || !root) return { ...base, status: 'warn', detail: `free space under the engine's data folder (${root ?? 'unknown'}) is not visible from here`, hint: 'check it on the engine\'s host (df -h)' };
+  try {
+    const s = await fs.statfs(root);
+    const mb = (s.bavail * s.bsize) / (1024 * 1024);
+    const where = `${formatMB(mb)} free under ${root}`;
+    if (mb < 100) return { ...base, status: 'fail', detail: where, hint: 'images and containers need room: free at least 1 GB (docker system prune removes unused ones)' };
+    if (mb < 1024) return { ...base, status: 'warn', detail: where, hint: 'less than 1 GB free; images and logs will fill it' };
+    return { ...base, status: 'ok', detail: where };
+  } catch (e) {
+    return { ...base, status: 'warn', detail: `could not read the free space under ${root}: ${(e as Error).message}`, hint: 'the engine may run in a VM; check it there' };
+  }
+}
+
+interface ContainerSummary { Names?: string[]; Image?: string; Labels?: Record<string, string>; Ports?: { PublicPort?: number }[]; HostConfig?: { NetworkMode?: string } }
+
+async function portReport(engine: Engine, input: DockerDoctorInput): Promise<CheckReport> {
+  const base = { id: 'port', title: 'port' };
+  const running = (await engine.docker.listContainers()) as ContainerSummary[];
+  const ours = (c: ContainerSummary): boolean => c.Labels?.['godeploy.app'] === input.name;
+  const holders = running.filter((c) => (c.Ports ?? []).some((p) => p.PublicPort === input.port) || (ours(c) && c.HostConfig?.NetworkMode === 'host'));
+  const named = (c: ContainerSummary): string => `container ${(c.Names?.[0] ?? '?').replace(/^\//, '')} (${c.Image ?? '?'})`;
+  if (holders.length && holders.every(ours)) return { ...base, status: 'warn', detail: `${input.port} is held by ${named(holders[0])}, the current release`, hint: 'the deploy replaces it' };
+  const other = holders.find((c) => !ours(c));
+  if (other) return { ...base, status: 'fail', detail: `${input.port} is held by ${named(other)}`, hint: 'stop that container, or give this environment another app.port' };
+  if (input.address.kind !== 'unix') return { ...base, status: 'ok', detail: `${input.port}: no container publishes it (processes on the engine's host are not visible from here)` };
+  // An engine on this machine: anything else listening here (a host-network container's process, say).
+  const [r] = await runChecks(localRunner(), [portCheck(input.port, '/nonexistent')]);
+  return { ...base, status: r.status, detail: r.detail, hint: r.hint };
+}

@@ -1,0 +1,97 @@
+// A Docker Engine to talk to, through dockerode: `docker.host` of the environment, else
+// DOCKER_HOST, else the local socket. unix:// and tcp:// (TLS files from DOCKER_CERT_PATH
+// when DOCKER_TLS_VERIFY is set, as the docker CLI does); ssh:// arrives with the deploy
+// engine's tunnel. Every failure to reach the engine becomes one message that names the
+// address and says what to do.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type Docker from 'dockerode';
+import { GoDeployError } from '../errors';
+
+export const DEFAULT_ENGINE = 'unix:///var/run/docker.sock';
+
+export interface EngineAddress {
+  /** As written (docker.host, DOCKER_HOST) or the default. */
+  url: string;
+  kind: 'unix' | 'tcp';
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  /** Where the address came from, for messages. */
+  from: string;
+}
+
+/** The engine address for an environment (docker.host), else DOCKER_HOST, else the local socket. */
+export function engineAddress(configured: string | undefined, env: NodeJS.ProcessEnv = process.env, where = 'docker.host'): EngineAddress {
+  const [url, from] = configured ? [configured, where] : env.DOCKER_HOST ? [env.DOCKER_HOST, 'DOCKER_HOST'] : [DEFAULT_ENGINE, 'the default'];
+  const m = /^([a-z]+):\/\/(.*)$/.exec(url);
+  const scheme = m?.[1];
+  if (scheme === 'unix' && m![2]) return { url, kind: 'unix', socketPath: m![2], from };
+  if (scheme === 'tcp') {
+    const hp = /^\[?([^\]]+?)\]?:(\d+)\/?$/.exec(m![2]);
+    if (hp) return { url, kind: 'tcp', host: hp[1], port: Number(hp[2]), from };
+  }
+  if (scheme === 'ssh' || scheme === 'npipe') {
+    throw new GoDeployError(`${from}: ${url}: ${scheme}:// engines are not supported yet`, { hint: 'use unix:// or tcp:// for now (an ssh tunnel to the remote socket arrives with the Docker deploy targets)', exitCode: 2 });
+  }
+  throw new GoDeployError(`${from}: ${JSON.stringify(url)} is not an engine address`, { hint: 'write unix:///path/to/docker.sock or tcp://HOST:PORT', exitCode: 2 });
+}
+
+export interface Engine {
+  docker: Docker;
+  address: EngineAddress;
+  /** The engine's own answer to /version. */
+  version: { Version: string; ApiVersion: string; Os: string; Arch: string };
+}
+
+/** Connects and asks /version; a failure is a GoDeployError naming the address (exit 1). */
+export async function openEngine(address: EngineAddress, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Engine> {
+  const env = options.env ?? process.env;
+  const timeout = options.timeoutMs ?? 10_000;
+  // Loaded on first use: dockerode (with its gRPC for BuildKit) costs every CLI start ~60 ms otherwise.
+  const { default: Dockerode } = await import('dockerode');
+  const docker = address.kind === 'unix'
+    ? new Dockerode({ socketPath: address.socketPath, timeout })
+    : new Dockerode({ host: address.host, port: address.port, timeout, ...tlsOptions(env) });
+  try {
+    const v = await docker.version();
+    return { docker, address, version: { Version: v.Version, ApiVersion: v.ApiVersion, Os: v.Os, Arch: v.Arch } };
+  } catch (e) {
+    throw engineError(address, e);
+  }
+}
+
+function tlsOptions(env: NodeJS.ProcessEnv): { protocol?: 'https'; ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  if (!env.DOCKER_TLS_VERIFY) return {};
+  const dir = env.DOCKER_CERT_PATH;
+  if (!dir) throw new GoDeployError('DOCKER_TLS_VERIFY is set but DOCKER_CERT_PATH is not', { hint: 'point DOCKER_CERT_PATH at the folder with ca.pem, cert.pem and key.pem', exitCode: 2 });
+  const read = (f: string): Buffer => {
+    try {
+      return readFileSync(path.join(dir, f));
+    } catch (e) {
+      throw new GoDeployError(`cannot read ${path.join(dir, f)} (DOCKER_CERT_PATH): ${(e as Error).message}`, { hint: 'DOCKER_CERT_PATH needs ca.pem, cert.pem and key.pem', exitCode: 2 });
+    }
+  };
+  return { protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
+}
+
+/** What went wrong reaching the engine, in the user's terms. */
+export function engineError(address: EngineAddress, e: unknown): GoDeployError {
+  const err = e as NodeJS.ErrnoException & { statusCode?: number };
+  const at = `the Docker engine at ${address.url} (${address.from})`;
+  const start = address.kind === 'unix' ? 'start the engine (systemctl start docker, or dockerd)' : 'check that the engine listens there';
+  switch (err?.code) {
+    case 'ENOENT':
+      return new GoDeployError(`${at} is not running: ${address.socketPath} does not exist`, { hint: `${start}, or set docker.host to the engine you use`, cause: e });
+    case 'EACCES':
+    case 'EPERM':
+      return new GoDeployError(`permission denied on ${address.socketPath} (${at})`, { hint: 'add your user to the docker group and log in again, or use a rootless engine', cause: e });
+    case 'ECONNREFUSED':
+      return new GoDeployError(`${at} refused the connection`, { hint: `${start}, or set docker.host to the engine you use`, cause: e });
+    case 'ETIMEDOUT':
+    case 'ESOCKETTIMEDOUT':
+      return new GoDeployError(`${at} did not answer in time`, { hint: `${start}; a firewall may drop the connection`, cause: e });
+    default:
+      return new GoDeployError(`${at} could not be reached: ${err?.message ?? String(e)}`, { hint: start, cause: e });
+  }
+}
