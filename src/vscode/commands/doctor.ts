@@ -29,9 +29,18 @@ export function formatDoctorReport(hosts: HostReport[]): string {
  */
 async function runDoctor(deps: CommandDeps, arg: unknown): Promise<DoctorResult | undefined> {
   const { ctx } = deps;
-  const t = await resolveEnvironment(ctx, arg, 'running the doctor', 'check');
+  const t = await resolveEnvironment(ctx, arg, 'running the doctor', 'check', ['local', 'ssh', 'docker']);
   if (!t) return undefined;
   const engine = loadEngine();
+  if (t.env.type === 'docker') {
+    const { model, config } = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'doctor');
+    const address = engine.engineAddress(t.env.docker?.host, process.env, `environments.${t.environment}.docker.host`);
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Go Deploy: checking the Docker engine of ${t.environment}…` },
+      () => engine.doctorDockerEngine({ address, name: model.app.name, port: model.app.port, targets: config.build?.targets ?? [] }),
+    );
+    return reportDoctor(deps, t.environment, t.configFile, [report], 'engine');
+  }
   const d = await engine.loadDeployEnvironment({ file: t.configFile, exists: true }, t.environment, 'doctor');
   const checks = engine.doctorChecks({
     port: d.model.app.port,
@@ -53,17 +62,22 @@ async function runDoctor(deps: CommandDeps, arg: unknown): Promise<DoctorResult 
     };
     return { host: r.host, address: r.address, checks: [reachable, ...r.value] };
   });
+  return reportDoctor(deps, t.environment, t.configFile, hosts, 'host');
+}
+
+/** The reports to the log, a notification with the summary; the command's result. */
+function reportDoctor({ ctx }: CommandDeps, environment: string, configFile: string, hosts: HostReport[], noun: 'host' | 'engine'): DoctorResult {
   const all = hosts.flatMap((h) => h.checks);
   const failures = all.filter((c) => c.status === 'fail').length;
   const warnings = all.filter((c) => c.status === 'warn').length;
-  const summary = `doctor ${t.environment}: ${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${failures} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`;
-  ctx.log.info(`doctor ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)}):`);
+  const summary = `doctor ${environment}: ${hosts.length} ${noun}${hosts.length === 1 ? '' : 's'}, ${failures} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+  ctx.log.info(`doctor ${environment} (${vscode.workspace.asRelativePath(configFile)}):`);
   ctx.log.block(formatDoctorReport(hosts));
   (failures ? ctx.log.warn.bind(ctx.log) : ctx.log.info.bind(ctx.log))(summary);
   ctx.log.show(true);
   const show = failures ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   void show(`Go Deploy: ${summary}.`, 'Show Log').then((c) => { if (c) ctx.log.show(false); });
-  return { environment: t.environment, hosts, failures, warnings };
+  return { environment, hosts, failures, warnings };
 }
 
 export const runDoctorCommand: CommandFactory = {

@@ -79,11 +79,11 @@ export function describeEnvironment(env: EnvironmentConfig): string {
  * environment, the one last used from this workspace first). Undefined when the user
  * cancels or something is missing (already told).
  */
-export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, purpose: string, verb: string): Promise<EnvironmentTarget | undefined> {
+export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, purpose: string, verb: string, types: readonly EnvironmentConfig['type'][] = ['local', 'ssh']): Promise<EnvironmentTarget | undefined> {
   const loaded = await loadModuleConfig(moduleOf(arg), purpose);
   if (!loaded) return undefined;
   const environments = loaded.config.environments ?? loadEngine().embeddedDefaultEnvironment;
-  const usable = Object.entries(environments).filter(([, e]) => e.type === 'local' || e.type === 'ssh');
+  const usable = Object.entries(environments).filter(([, e]) => types.includes(e.type));
   const where = vscode.workspace.asRelativePath(loaded.configFile);
   let name = isEnvironmentNode(arg) ? arg.name : isEnvironmentArgs(arg) ? arg.environment : undefined;
   if (name === undefined) {
