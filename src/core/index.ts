@@ -28,7 +28,7 @@ export { rollback, type RollbackRequest, type RollbackResult } from './deploy/ro
 export { formatReleaseListing, listReleases, type HostReleases, type ReleaseInfo, type ReleaseList } from './deploy/releases';
 export { openHosts, type OpenedHost, type OpenHostOptions } from './deploy/connectHosts';
 export { loadDeployEnvironment, loadEnvironment, type DeployEnvironment } from './deploy/hosts';
-export { doctorChecks, runChecks, type CheckReport, type HostReport } from './deploy/doctor';
+export { doctorChecks, formatDoctorReport, runChecks, type CheckReport, type HostReport } from './deploy/doctor';
 export { doctorDockerEngine } from './docker/doctor';
 export { engineAddress } from './docker/engine';
 export type { DeployEvent, DeployEventState, DeployHost } from './deploy/hostDeploy';

@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { formatDoctorReport } from '../../src/cli/commands/doctor';
-import { clockSkew, doctorChecks, runChecks, type DoctorCheck, type DoctorInputs } from '../../src/core/deploy/doctor';
+import { clockSkew, doctorChecks, formatDoctorReport, runChecks, type DoctorCheck, type DoctorInputs } from '../../src/core/deploy/doctor';
 import { DISK_SCRIPT, goPlatform, listenSockets, OWNER_SCRIPT, targetRunsOn, type CheckOutcome, type CheckStep } from '../../src/core/deploy/doctorChecks';
 import type { HostRunner, HostRunResult } from '../../src/core/deploy/hostRunner';
 

@@ -1,5 +1,5 @@
 import { CancellationSource } from '../../core/cancellation';
-import { doctorChecks, doctorHostReport, runChecks, type HostReport } from '../../core/deploy/doctor';
+import { doctorChecks, doctorHostReport, formatDoctorReport, runChecks, type HostReport } from '../../core/deploy/doctor';
 import { deployEnvironmentOf, forEachHost, loadEnvironment } from '../../core/deploy/hosts';
 import { doctorDockerEngine } from '../../core/docker/doctor';
 import { engineAddress } from '../../core/docker/engine';
@@ -64,15 +64,3 @@ function printReports(io: CliIO, envName: string, hosts: HostReport[], json: boo
   return failures ? 1 : 0;
 }
 
-/** `host (user@hostname:port)`, then `  ok   title  detail` per check, hints indented below. */
-export function formatDoctorReport(hosts: HostReport[]): string {
-  const width = Math.max(...hosts.flatMap((h) => h.checks.map((c) => c.title.length)));
-  const label = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
-  return hosts.map((h) => [
-    `${h.host} (${h.address})`,
-    ...h.checks.flatMap((c) => [
-      `  ${label[c.status]} ${c.title.padEnd(width)}  ${c.detail}`,
-      ...(c.hint ? [`${' '.repeat(width + 9)}hint: ${c.hint}`] : []),
-    ]),
-  ].join('\n')).join('\n\n');
-}

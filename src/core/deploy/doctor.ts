@@ -132,3 +132,13 @@ export function doctorHostReport(o: HostOutcome<CheckReport[]>): HostReport {
   };
   return { host: o.alias, address: o.address, checks: [reachable, ...o.value] };
 }
+
+/** As `godeploy doctor` prints it: `host (address)`, then `  ok   title  detail` per check, hints indented below. */
+export function formatDoctorReport(hosts: HostReport[]): string {
+  const width = Math.max(0, ...hosts.flatMap((h) => h.checks.map((c) => c.title.length)));
+  const label = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
+  return hosts.map((h) => [
+    `${h.host} (${h.address})`,
+    ...h.checks.flatMap((c) => [`  ${label[c.status]} ${c.title.padEnd(width)}  ${c.detail}`, ...(c.hint ? [`${' '.repeat(width + 9)}hint: ${c.hint}`] : [])]),
+  ].join('\n')).join('\n\n');
+}

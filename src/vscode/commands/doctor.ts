@@ -13,15 +13,6 @@ export interface DoctorResult {
   warnings: number;
 }
 
-/** As `godeploy doctor` prints it: `host (address)`, then `  ok   title  detail` per check, hints below. */
-export function formatDoctorReport(hosts: HostReport[]): string {
-  const width = Math.max(0, ...hosts.flatMap((h) => h.checks.map((c) => c.title.length)));
-  const label = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
-  return hosts.map((h) => [
-    `${h.host} (${h.address})`,
-    ...h.checks.flatMap((c) => [`  ${label[c.status]} ${c.title.padEnd(width)}  ${c.detail}`, ...(c.hint ? [`${' '.repeat(width + 9)}hint: ${c.hint}`] : [])]),
-  ].join('\n')).join('\n\n');
-}
 
 /**
  * Go Deploy: Run Doctor: the preflight checks of `godeploy doctor` on every host of an
@@ -72,7 +63,7 @@ function reportDoctor({ ctx }: CommandDeps, environment: string, configFile: str
   const warnings = all.filter((c) => c.status === 'warn').length;
   const summary = `doctor ${environment}: ${hosts.length} ${noun}${hosts.length === 1 ? '' : 's'}, ${failures} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`;
   ctx.log.info(`doctor ${environment} (${vscode.workspace.asRelativePath(configFile)}):`);
-  ctx.log.block(formatDoctorReport(hosts));
+  ctx.log.block(loadEngine().formatDoctorReport(hosts));
   (failures ? ctx.log.warn.bind(ctx.log) : ctx.log.info.bind(ctx.log))(summary);
   ctx.log.show(true);
   const show = failures ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
