@@ -1,0 +1,62 @@
+// An image from a binary built here: the Dockerfile (the generators' --from-binary variant)
+// and the executable streamed to the engine as a tar build context (nothing else of the
+// module travels), built through the engine API with its progress reported line by line,
+// then tagged. A failing step ends in an error that names the step and its output.
+import { createReadStream, promises as fs } from 'node:fs';
+import { pack } from 'tar-stream';
+import { GoDeployError } from '../errors';
+import type { Engine } from './engine';
+
+export interface BinaryImageInput {
+  /** The Dockerfile's text; it COPYs `binaryName` from the context. */
+  dockerfile: string;
+  /** The executable on this machine, and its path in the context. */
+  binaryFile: string;
+  binaryName: string;
+  /** repo:tag names; the first names the build, the others are added after it. */
+  tags: string[];
+  labels?: Record<string, string>;
+}
+
+interface BuildMessage { stream?: string; status?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } }
+
+/** Builds and tags the image; returns its id (sha256:…). */
+export async function buildBinaryImage(engine: Engine, input: BinaryImageInput, onOutput?: (line: string) => void): Promise<string> {
+  const [first, ...more] = input.tags;
+  if (!first) throw new Error('buildBinaryImage needs a tag');
+  const context = pack();
+  context.entry({ name: 'Dockerfile', mode: 0o644 }, input.dockerfile);
+  const { size } = await fs.stat(input.binaryFile);
+  const entry = context.entry({ name: input.binaryName, mode: 0o755, size }, (e) => { if (e) context.destroy(e); else context.finalize(); });
+  createReadStream(input.binaryFile).on('error', (e) => context.destroy(e)).pipe(entry);
+
+  const stream = await engine.docker.buildImage(context, { t: first, labels: input.labels ?? {}, rm: true, forcerm: true });
+  const steps: string[] = [];
+  let output: string[] = [];
+  let id: string | undefined;
+  const messages = await new Promise<BuildMessage[]>((resolve, reject) => {
+    engine.docker.modem.followProgress(stream, (err: Error | null, all: BuildMessage[]) => (err ? reject(err) : resolve(all)), (m: BuildMessage) => {
+      for (const line of (m.stream ?? '').split('\n').map((l) => l.trimEnd()).filter(Boolean)) {
+        if (/^Step \d+\/\d+ : /.test(line)) { steps.push(line); output = []; } else output.push(line);
+        onOutput?.(line);
+      }
+      if (m.aux?.ID) id = m.aux.ID;
+    });
+  });
+  const failed = messages.find((m) => m.error);
+  if (failed) {
+    const step = steps[steps.length - 1] ?? 'the build';
+    throw new GoDeployError(`building ${first} failed at ${step}: ${failed.errorDetail?.message ?? failed.error}${output.length ? `\n${output.slice(-20).join('\n')}` : ''}`, {
+      hint: 'fix the Dockerfile or the step\'s input; the image was not tagged and no container changed',
+    });
+  }
+  const image = engine.docker.getImage(first);
+  const inspected = (await image.inspect()) as { Id: string };
+  for (const t of more) {
+    // The tag is after the last ':' that follows the last '/' (a registry may have a port).
+    const at = t.lastIndexOf(':');
+    const named = at > t.lastIndexOf('/');
+    await image.tag({ repo: named ? t.slice(0, at) : t, tag: named ? t.slice(at + 1) : 'latest' });
+  }
+  return id ?? inspected.Id;
+}
