@@ -29,6 +29,5 @@ export { formatReleaseListing, listReleases, type HostReleases, type ReleaseInfo
 export { openHosts, type OpenedHost, type OpenHostOptions } from './deploy/connectHosts';
 export { loadDeployEnvironment, loadEnvironment, type DeployEnvironment } from './deploy/hosts';
 export { doctorChecks, formatDoctorReport, runChecks, type CheckReport, type HostReport } from './deploy/doctor';
-export { doctorDockerEngine } from './docker/doctor';
-export { engineAddress } from './docker/engine';
+export { doctorDockerEnvironment } from './docker/doctor';
 export type { DeployEvent, DeployEventState, DeployHost } from './deploy/hostDeploy';

@@ -7,12 +7,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyDelta, chunkIndex, chunkLengths, literalOf, pieceArgs, planDelta } from '../../src/core/deploy/delta';
+import { chunkIndex, chunkLengths, literalOf, pieceArgs, planDelta, type DeltaPlan } from '../../src/core/deploy/delta';
 import { loadChunkIndex, saveChunkIndex } from '../../src/core/deploy/deltaCache';
 import { localRunner } from '../../src/core/deploy/hostRunner';
 import { ASSEMBLE_UPLOAD, placeThenComplete } from '../../src/core/deploy/releaseScripts';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** What the host's dd does with a plan: the new file from the base's bytes and the literal bytes. */
+function applyDelta(base: Uint8Array, literal: Uint8Array, plan: DeltaPlan): Buffer {
+  return Buffer.concat(plan.pieces.map((p) => (p.from === 'base' ? base : literal).subarray(p.offset, p.offset + p.length)));
+}
 
 /** A deterministic pseudo-random buffer (so a failure reproduces). */
 function bytes(n: number, seed: number): Buffer {

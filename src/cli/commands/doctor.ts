@@ -1,8 +1,7 @@
 import { CancellationSource } from '../../core/cancellation';
 import { doctorChecks, doctorHostReport, formatDoctorReport, runChecks, type HostReport } from '../../core/deploy/doctor';
 import { deployEnvironmentOf, forEachHost, loadEnvironment } from '../../core/deploy/hosts';
-import { doctorDockerEngine } from '../../core/docker/doctor';
-import { engineAddress } from '../../core/docker/engine';
+import { doctorDockerEnvironment } from '../../core/docker/doctor';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
@@ -23,9 +22,7 @@ export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], fla
   if (extra.length) throw usageError(`doctor: unexpected argument ${JSON.stringify(extra[0])}`, 'check one environment at a time');
   const loaded = await loadEnvironment(await resolveConfigPath(g), envName, 'doctor');
   if (loaded.env.type === 'docker') {
-    const address = engineAddress(loaded.env.docker?.host, process.env, `environments.${loaded.name}.docker.host`);
-    const report = await doctorDockerEngine({ address, name: loaded.model.app.name, port: loaded.model.app.port, targets: loaded.config.build?.targets ?? [] });
-    return printReports(io, envName!, [report], flags.json);
+    return printReports(io, envName!, [await doctorDockerEnvironment(loaded)], flags.json);
   }
   const d = deployEnvironmentOf(loaded, 'doctor');
   const { env, model, config } = d;

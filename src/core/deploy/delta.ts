@@ -114,18 +114,6 @@ export function literalOf(next: Uint8Array, plan: DeltaPlan): Buffer {
   return out;
 }
 
-/** Rebuilds the new file from the base's bytes and the literal bytes (what the host's dd does; for tests and checks). */
-export function applyDelta(base: Uint8Array, literal: Uint8Array, plan: DeltaPlan): Buffer {
-  const out = Buffer.allocUnsafe(plan.size);
-  let dst = 0;
-  for (const p of plan.pieces) {
-    const src = p.from === 'base' ? base : literal;
-    out.set(src.subarray(p.offset, p.offset + p.length), dst);
-    dst += p.length;
-  }
-  return out;
-}
-
 /** The pieces as arguments of ASSEMBLE_UPLOAD: "b" or "l", offset, length for each. */
 export function pieceArgs(plan: DeltaPlan): string[] {
   return plan.pieces.flatMap((p) => [p.from === 'base' ? 'b' : 'l', String(p.offset), String(p.length)]);

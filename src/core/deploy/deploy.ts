@@ -237,7 +237,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     const sharedBytes = sharedReader();
     deltas = new DeltaUploads(chunkIndexDir(d), (a) => {
       const r = sharedBytes(a);
-      return (typeof r === 'string' ? readFile(r) : r()) as Promise<Buffer>;
+      return typeof r === 'string' ? readFile(r) : r();
     }, deltaUpload);
     for (const [i, h] of hosts.entries()) {
       const a = artifactFor(h);
@@ -301,7 +301,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
  * The executable's bytes, read once per deploy and shared by the hosts that receive it
  * (up to 64 MB; a bigger file streams from disk to each host).
  */
-function sharedReader(): (a: BuiltArtifact) => string | (() => Promise<string | Buffer>) {
+function sharedReader(): (a: BuiltArtifact) => string | (() => Promise<Buffer>) {
   const bytes = new Map<string, Promise<Buffer>>();
   return (a) => {
     if (a.size > 64 * 1024 * 1024) return a.path;

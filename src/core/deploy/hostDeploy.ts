@@ -104,9 +104,8 @@ export class HostDeployment {
     let envUpload: Promise<void> | undefined;
     try {
       this.checkCancel();
-      const prep = await this.step('prepare', `create release ${id}`, () => this.openRelease());
+      const { freeKb, reusedFrom } = await this.step('prepare', `create release ${id}`, () => this.openRelease());
       created = true;
-      const freeKb = Number(/free (\d+)/.exec(prep)?.[1]);
       this.checkCancel();
       // The env file travels while the executable is looked for and uploaded.
       envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token });
@@ -123,10 +122,9 @@ export class HostDeployment {
         return null;
       };
       await this.step('binary', `place ${name}`, async () => {
-        const m = /^reused (.+)$/m.exec(prep);
-        if (m) { this.binarySource = 'reused'; return `linked from release ${m[1]} (same sha256, nothing uploaded)`; }
+        if (reusedFrom) { this.binarySource = 'reused'; return `linked from release ${reusedFrom} (same sha256, nothing uploaded)`; }
         const size = artifact?.size ?? 0;
-        if (Number.isFinite(freeKb) && freeKb * 1024 < size + 1024 * 1024) {
+        if (freeKb !== null && freeKb * 1024 < size + 1024 * 1024) {
           throw this.diskFull(freeKb * 1024, size);
         }
         const delta = await this.placeDelta(placeAndComplete);
@@ -212,23 +210,25 @@ export class HostDeployment {
   }
 
   /**
-   * Creates the partial release folder; prints (as OPEN_RELEASE does) "free <kB>", and
-   * "reused <id>" when an earlier release's identical executable was linked into it. When the
-   * state read with the lock shows no release with this executable, the folder is made by
-   * SFTP (no process on the host); otherwise, or when that fails, by OPEN_RELEASE.
+   * Creates the partial release folder: the free space where releases go (kB, null when
+   * unknown), and the release whose identical executable was linked into it, if any. When
+   * the state read with the lock shows no release with this executable, the folder is made
+   * by SFTP (no process on the host); otherwise, or when that fails, by OPEN_RELEASE.
    */
-  private async openRelease(): Promise<string> {
+  private async openRelease(): Promise<{ freeKb: number | null; reusedFrom: string | null }> {
     const { base, releaseId: id, artifact } = this.plan;
     const known = this.ctx.hostState;
     if (known && known.freeKb !== null && artifact && !known.releases.some((r) => r.sha256 === artifact.sha256 || r.id === id)) {
       try {
         await this.runner.mkdir(`${base}/releases/.${id}.partial`, 0o755);
-        return `free ${known.freeKb}\nmissing\n`;
+        return { freeKb: known.freeKb, reusedFrom: null };
       } catch {
         // A first deploy (no releases/ yet) or a leftover folder: the script handles both.
       }
     }
-    return (await this.run(this.cmd('prepare'), 'creating the release folder')).stdout;
+    const out = (await this.run(this.cmd('prepare'), 'creating the release folder')).stdout;
+    const free = Number(/^free (\d+)$/m.exec(out)?.[1] ?? NaN);
+    return { freeKb: Number.isFinite(free) ? free : null, reusedFrom: /^reused (.+)$/m.exec(out)?.[1] ?? null };
   }
 
   private diskFull(freeBytes: number, size: number): GoDeployError {

@@ -1,9 +1,9 @@
 // The deploy lock of a host: `<base>/.godeploy/lock/`, taken atomically with mkdir (it fails
 // when the folder exists), with owner.json inside saying who holds it, since when and why.
 // Paths and the owner text reach the fixed scripts below only as positional arguments.
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GoDeployError } from '../errors';
-import { randomBytes } from 'node:crypto';
 import type { HostRunner, HostRunResult } from './hostRunner';
 
 export interface LockOwner {

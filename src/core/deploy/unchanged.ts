@@ -54,15 +54,9 @@ export interface LiveState {
   freeKb: number | null;
 }
 
-/** LIVE_STATE and its arguments for `c` (run on its own, or right after the lock is taken). */
+/** LIVE_STATE and its arguments for `c` (run right after the deploy lock is taken, in the same round trip). */
 export function liveStateScript(c: LiveCheck): { script: string; args: string[] } {
   return { script: LIVE_STATE, args: [c.base, c.name, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])] };
-}
-
-/** One round trip (plus a health check when it could matter): the state any build's sha256 can be compared with. */
-export async function liveState(runner: HostRunner, c: LiveCheck): Promise<LiveState> {
-  const { script, args } = liveStateScript(c);
-  return readLiveState(runner, c, await runner.exec(['sh', '-c', script, 'sh', ...args]));
 }
 
 /** The state from LIVE_STATE's result `r`, with the health check when everything but the executable matches. */

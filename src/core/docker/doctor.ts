@@ -8,7 +8,8 @@ import { runChecks } from '../deploy/doctor';
 import { formatMB, goPlatform, portCheck, targetRunsOn } from '../deploy/doctorChecks';
 import { localRunner } from '../deploy/hostRunner';
 import { GoDeployError } from '../errors';
-import { openEngine, type Engine, type EngineAddress } from './engine';
+import type { LoadedEnvironment } from '../deploy/hosts';
+import { engineAddress, openEngine, type Engine, type EngineAddress } from './engine';
 
 export interface DockerDoctorInput {
   address: EngineAddress;
@@ -17,6 +18,12 @@ export interface DockerDoctorInput {
   port: number;
   /** build.targets ([] when not configured). */
   targets: string[];
+}
+
+/** The doctor of a docker environment: its engine (docker.host, else DOCKER_HOST, else the local socket), for app.name and app.port. */
+export function doctorDockerEnvironment(e: LoadedEnvironment, env: NodeJS.ProcessEnv = process.env): Promise<HostReport> {
+  const address = engineAddress(e.env.docker?.host, env, `environments.${e.name}.docker.host`);
+  return doctorDockerEngine({ address, name: e.model.app.name, port: e.model.app.port, targets: e.config.build?.targets ?? [] });
 }
 
 export async function doctorDockerEngine(input: DockerDoctorInput): Promise<HostReport> {

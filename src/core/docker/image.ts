@@ -18,7 +18,7 @@ export interface BinaryImageInput {
   labels?: Record<string, string>;
 }
 
-interface BuildMessage { stream?: string; status?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } }
+interface BuildMessage { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }
 
 /** Builds and tags the image; returns its id (sha256:…). */
 export async function buildBinaryImage(engine: Engine, input: BinaryImageInput, onOutput?: (line: string) => void): Promise<string> {
@@ -33,14 +33,12 @@ export async function buildBinaryImage(engine: Engine, input: BinaryImageInput, 
   const stream = await engine.docker.buildImage(context, { t: first, labels: input.labels ?? {}, rm: true, forcerm: true });
   const steps: string[] = [];
   let output: string[] = [];
-  let id: string | undefined;
   const messages = await new Promise<BuildMessage[]>((resolve, reject) => {
     engine.docker.modem.followProgress(stream, (err: Error | null, all: BuildMessage[]) => (err ? reject(err) : resolve(all)), (m: BuildMessage) => {
       for (const line of (m.stream ?? '').split('\n').map((l) => l.trimEnd()).filter(Boolean)) {
         if (/^Step \d+\/\d+ : /.test(line)) { steps.push(line); output = []; } else output.push(line);
         onOutput?.(line);
       }
-      if (m.aux?.ID) id = m.aux.ID;
     });
   });
   const failed = messages.find((m) => m.error);
@@ -58,5 +56,5 @@ export async function buildBinaryImage(engine: Engine, input: BinaryImageInput, 
     const named = at > t.lastIndexOf('/');
     await image.tag({ repo: named ? t.slice(0, at) : t, tag: named ? t.slice(at + 1) : 'latest' });
   }
-  return id ?? inspected.Id;
+  return inspected.Id;
 }

@@ -24,11 +24,10 @@ async function runDoctor(deps: CommandDeps, arg: unknown): Promise<DoctorResult 
   if (!t) return undefined;
   const engine = loadEngine();
   if (t.env.type === 'docker') {
-    const { model, config } = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'doctor');
-    const address = engine.engineAddress(t.env.docker?.host, process.env, `environments.${t.environment}.docker.host`);
+    const loaded = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'doctor');
     const report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Go Deploy: checking the Docker engine of ${t.environment}…` },
-      () => engine.doctorDockerEngine({ address, name: model.app.name, port: model.app.port, targets: config.build?.targets ?? [] }),
+      () => engine.doctorDockerEnvironment(loaded),
     );
     return reportDoctor(deps, t.environment, t.configFile, [report], 'engine');
   }
