@@ -10,19 +10,17 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/io';
 import { environmentSources } from '../../src/core/config/references';
 import { deploy } from '../../src/core/deploy/deploy';
 import { RELEASE_ID, releaseId } from '../../src/core/deploy/releaseScripts';
 import { fixtureModules, repoRoot } from '../support/paths';
+import { runCli, type CliRun } from './fixtures/cli';
 import { goEnv } from './fixtures/go';
 import { descendants, freePort, httpGet, isAlive, onExit, portAccepts, sleep, tempDir, waitFor } from './fixtures/util';
 
 const cliJs = join(repoRoot, 'out', 'src', 'cli', 'main.js');
 
 interface Info { build: string; version: string; pid: number; cwd: string; exe: string; port: string; env: Record<string, string> }
-interface CliRun { code: number; out: string; err: string }
 interface EnvSpec {
   env?: Record<string, string>;
   keepReleases?: number;
@@ -128,18 +126,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
 
     /** `godeploy -C DIR ARGS…` in this process, output captured; ${env:}/${secret:} from `env` (plus the Go build environment). */
     async cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-      let out = '';
-      let err = '';
-      const io: CliIO = {
-        out: (t) => { out += t.endsWith('\n') ? t : `${t}\n`; },
-        err: (t) => { err += t.endsWith('\n') ? t : `${t}\n`; },
-        json: (v) => { out += `${JSON.stringify(v, null, 2)}\n`; },
-        progress: () => undefined,
-        cwd: this.dir,
-        env: goEnv(env),
-      };
-      const code = await main(['-C', this.dir, ...args], io);
-      return { code, out, err };
+      return runCli(this.dir, args, goEnv(env));
     }
 
     /** A deploy that starts in a later second than every release so far (release ids have one-second resolution; see the same-second test). */

@@ -61,11 +61,11 @@ describe('doctor for a docker environment (CLI, real Docker Engine)', function (
     assert.deepEqual(j.hosts[0].checks.map((c) => c.id), ['reachable', 'platform', 'disk', 'port']);
   });
 
-  it('app.port held by another container\'s process: FAIL naming it, exit 1; by this app\'s container: a warning, exit 0', async () => {
+  it('app.port held by another container (host network): FAIL naming the container, exit 1; by this app\'s container: a warning, exit 0', async () => {
     await runContainer(names[0], []);
     const foreign = await doctor();
     assert.equal(foreign.code, 1, foreign.stdout);
-    assert.match(foreign.stdout, new RegExp(`^  FAIL port       ${port} \\(127\\.0\\.0\\.1\\) is held by pid \\d+ \\(/deployapp\\)`, 'm'));
+    assert.match(foreign.stdout, new RegExp(`^  FAIL port       ${port} is held by container ${names[0]} \\(${esc(tag)}\\) \\(host network, pid \\d+\\)$`, 'm'));
     assert.equal((await docker(['rm', '--force', names[0]])).code, 0);
     await runContainer(names[1], ['godeploy.app=deployapp', 'godeploy.release=r1']);
     const ours = await doctor();

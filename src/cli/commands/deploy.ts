@@ -21,6 +21,12 @@ export const deployHelp = `godeploy deploy ENV [--dry-run] [--force] [--json] [-
   deploys anyway.
   Ctrl-C before the switch stops cleanly; after it, the health gate finishes and the hosts
   are rolled back. \${env:NAME} and \${secret:NAME} are read from this environment.
+  A docker environment (type: docker) deploys to its engine (docker.host, else DOCKER_HOST,
+  else the local socket): the image packed from the cross-compiled binary (docker.build:
+  binary) or built from the module's Dockerfile (dockerfile), tagged <app>:<version> and
+  <app>:<release>; the container <app>-<release> replaces the running one behind the health
+  gate (a failure removes it and starts the old one again); the lock is the container
+  godeploy-lock-<app> on the engine; older releases stay as stopped containers.
   Exit 0 when every host is live on the new release, 1 otherwise, 2 for usage/config errors.`;
 
 function seconds(ms: number | undefined): string {

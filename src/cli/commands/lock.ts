@@ -1,7 +1,9 @@
 import { CancellationSource } from '../../core/cancellation';
-import { forEachHost, loadDeployEnvironment, type ConnectedHost, type DeployEnvironment, type HostOutcome } from '../../core/deploy/hosts';
-import { describeHolder, formatAge, lockStatus, releaseLock, type LockStatus } from '../../core/deploy/lock';
-import { usageError } from '../../core/errors';
+import { deployEnvironmentOf, forEachHost, loadDeployEnvironment, loadEnvironment, type ConnectedHost, type DeployEnvironment, type HostOutcome, type LoadedEnvironment } from '../../core/deploy/hosts';
+import { describeHolder, formatAge, lockStatus, releaseLock, type LockOwner, type LockStatus } from '../../core/deploy/lock';
+import { dockerLockStatus, lockContainerName, releaseDockerLock } from '../../core/docker/dockerLock';
+import { environmentEngineAddress, openEngine } from '../../core/docker/engine';
+import { GoDeployError, usageError } from '../../core/errors';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
@@ -12,11 +14,12 @@ godeploy lock release ENV [--force] [--json] [--accept-new-host-key]
   and whether it looks stale (held longer than 30 minutes, or its process on this machine
   is gone). Exit 0, or 1 when a host could not be read.
   release: removes a stale lock; a lock that is not stale is refused (naming its holder)
-  unless --force. Exit 0 when every host's lock is released or already free, 1 otherwise.`;
+  unless --force. Exit 0 when every host's lock is released or already free, 1 otherwise.
+  A docker environment keeps its lock on the engine: the container godeploy-lock-<app>.`;
 
 /** Runs `fn` on every host of environment `envName`, with Ctrl-C cancelling the connections. */
-export async function onEnvironmentHosts<T>(g: GlobalOptions, envName: string | undefined, command: string, acceptNewHostKey: boolean, fn: (host: ConnectedHost, base: string, d: DeployEnvironment) => Promise<T>): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
-  const d = await loadDeployEnvironment(await resolveConfigPath(g), envName, command);
+export async function onEnvironmentHosts<T>(g: GlobalOptions, envName: string | undefined, command: string, acceptNewHostKey: boolean, fn: (host: ConnectedHost, base: string, d: DeployEnvironment) => Promise<T>, loaded?: LoadedEnvironment): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
+  const d = loaded ? deployEnvironmentOf(loaded, command) : await loadDeployEnvironment(await resolveConfigPath(g), envName, command);
   const cancel = new CancellationSource();
   const onSigint = () => cancel.cancel();
   process.once('SIGINT', onSigint);
@@ -24,6 +27,30 @@ export async function onEnvironmentHosts<T>(g: GlobalOptions, envName: string | 
     return { base: d.base, outcomes: await forEachHost(d, { acceptNewHostKey, token: cancel.token }, (h) => fn(h, d.base, d)) };
   } finally {
     process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** Where a lock is kept: a host's lock folder, or a docker engine's lock container. */
+interface LockPlace {
+  status(): Promise<LockStatus>;
+  release(expectedOwner?: LockOwner): Promise<boolean>;
+}
+
+/** Runs `fn` on the lock of every host (ssh, local) or of the engine (docker) of `envName`. */
+async function onLocks<T>(g: GlobalOptions, envName: string | undefined, command: string, acceptNewHostKey: boolean, fn: (lock: LockPlace) => Promise<T>): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
+  const loaded = await loadEnvironment(await resolveConfigPath(g), envName, command);
+  if (loaded.env.type !== 'docker') {
+    return onEnvironmentHosts(g, envName, command, acceptNewHostKey, (h, b) => fn({ status: () => lockStatus(h.runner, b), release: (o) => releaseLock(h.runner, b, o) }), loaded);
+  }
+  const address = environmentEngineAddress(loaded);
+  const app = loaded.model.app.name;
+  const where = `container ${lockContainerName(app)}`;
+  try {
+    const engine = await openEngine(address);
+    const value = await fn({ status: () => dockerLockStatus(engine, app), release: (o) => releaseDockerLock(engine, app, o) });
+    return { base: where, outcomes: [{ alias: 'engine', address: address.url, ok: true, value }] };
+  } catch (e) {
+    return { base: where, outcomes: [{ alias: 'engine', address: address.url, ok: false, stage: 'connect', error: (e as Error).message, hint: e instanceof GoDeployError ? e.hint : undefined, cause: e }] };
   }
 }
 
@@ -42,7 +69,7 @@ export async function runLock(io: CliIO, g: GlobalOptions, args: string[], flags
 }
 
 async function lockStatusCommand(io: CliIO, g: GlobalOptions, envName: string | undefined, flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
-  const { base, outcomes } = await onEnvironmentHosts(g, envName, 'lock status', flags.acceptNewHostKey, (h, b) => lockStatus(h.runner, b));
+  const { base, outcomes } = await onLocks(g, envName, 'lock status', flags.acceptNewHostKey, (l) => l.status());
   const failed = outcomes.filter((o) => !o.ok).length;
   if (flags.json) {
     io.json({
@@ -68,12 +95,12 @@ async function lockStatusCommand(io: CliIO, g: GlobalOptions, envName: string | 
 type ReleaseResult = { result: 'free' } | { result: 'released'; was: LockStatus & { state: 'held' } } | { result: 'refused'; status: LockStatus & { state: 'held' } };
 
 async function lockReleaseCommand(io: CliIO, g: GlobalOptions, envName: string | undefined, flags: { json: boolean; force: boolean; acceptNewHostKey: boolean }): Promise<number> {
-  const { base, outcomes } = await onEnvironmentHosts(g, envName, 'lock release', flags.acceptNewHostKey, async (h, b): Promise<ReleaseResult> => {
-    const s = await lockStatus(h.runner, b);
+  const { base, outcomes } = await onLocks(g, envName, 'lock release', flags.acceptNewHostKey, async (l): Promise<ReleaseResult> => {
+    const s = await l.status();
     if (s.state === 'free') return { result: 'free' };
     if (!flags.force && !s.stale) return { result: 'refused', status: s };
     // Not forced: only the holder read above (a new holder that took it meanwhile is kept).
-    const released = await releaseLock(h.runner, b, flags.force ? undefined : s.owner ?? undefined);
+    const released = await l.release(flags.force ? undefined : s.owner ?? undefined);
     return released ? { result: 'released', was: s } : { result: 'free' };
   });
   const failed = outcomes.filter((o) => !o.ok || o.value.result === 'refused').length;

@@ -1,19 +1,29 @@
 import { formatReleaseListing, listReleases } from '../../core/deploy/releases';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
-import type { GlobalOptions } from '../context';
+import { resolveConfigPath, type GlobalOptions } from '../context';
+import { loadEnvironment } from '../../core/deploy/hosts';
+import { dockerReleases, formatDockerReleases } from '../../core/docker/dockerStatus';
 import { onEnvironmentHosts } from './lock';
 
 export const releasesHelp = `godeploy releases ENV [--json] [--accept-new-host-key]
   The releases on every host of environment ENV, in parallel: <base>/releases/<id>, sorted
   by id, the one <base>/current points to marked live, with the size of each release's
   executable. "no releases yet" when <base>/releases does not exist. Exit 0, or 1 when a
-  host could not be read.`;
+  host could not be read. A docker environment: the app's release containers on its
+  engine (<app>-<release>), the running one live, the others stopped for a rollback.`;
 
 export async function runReleases(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;
   if (extra.length) throw usageError(`releases: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
-  const { base, outcomes } = await onEnvironmentHosts(g, envName, 'releases', flags.acceptNewHostKey, (h, b, d) => listReleases(h.runner, b, d.model.app.name));
+  const loaded = await loadEnvironment(await resolveConfigPath(g), envName, 'releases');
+  if (loaded.env.type === 'docker') {
+    const { address, outcome } = await dockerReleases(loaded);
+    if (flags.json) io.json({ environment: envName, engine: address, hosts: [outcome.ok ? { host: outcome.alias, address, releases: outcome.value, error: null } : { host: outcome.alias, address, releases: [], error: outcome.error }] });
+    else for (const line of formatDockerReleases(loaded, outcome)) io.out(line);
+    return outcome.ok ? 0 : 1;
+  }
+  const { base, outcomes } = await onEnvironmentHosts(g, envName, 'releases', flags.acceptNewHostKey, (h, b, d) => listReleases(h.runner, b, d.model.app.name), loaded);
   const failed = outcomes.filter((o) => !o.ok).length;
   if (flags.json) {
     io.json({

@@ -11,6 +11,8 @@ export const rollbackHelp = `godeploy rollback ENV [--to RELEASE] [--json] [--ac
   RELEASE, an id from \`godeploy releases ENV\`), with that release's env file, behind the
   same health gate and rollout batches as a deploy. A host that fails the gate goes back to
   what was live, and so do the hosts already switched. Takes the deploy lock.
+  A docker environment starts the release's kept container again (its image and
+  environment as they went live) and stops the running one, behind the same gate.
   Exit 0 when every host serves the target release, 1 otherwise, 2 for usage errors.`;
 
 export async function runRollback(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; to?: string; acceptNewHostKey: boolean }): Promise<number> {

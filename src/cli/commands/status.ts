@@ -7,7 +7,8 @@ import { resolveConfigPath, type GlobalOptions } from '../context';
 export const statusHelp = `godeploy status ENV [--json] [--accept-new-host-key]
   Per host of environment ENV, in parallel: the live release and its version, the number of
   releases, the service's state, pid and uptime, and one health check of the live release
-  (through an ssh port forward). Exit 0 when every host is running and healthy, 1 otherwise.`;
+  (through an ssh port forward). A docker environment: its engine, the running release
+  container's state, pid, uptime and image. Exit 0 when every host is running and healthy, 1 otherwise.`;
 
 export async function runStatus(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;
@@ -25,6 +26,7 @@ export async function runStatus(io: CliIO, g: GlobalOptions, args: string[], fla
     io.out(`${h.alias} (${h.address})`);
     io.out(`  live     ${v.live ?? 'none'}${v.version ? ` (version ${v.version})` : ''}, ${v.releases} release${v.releases === 1 ? '' : 's'} on the host`);
     io.out(`  service  ${v.service.state}${v.service.pid ? `, pid ${v.service.pid}` : ''}${v.service.uptimeSeconds !== null ? `, up ${formatAge(v.service.uptimeSeconds)}` : ''}`);
+    if (v.image) io.out(`  image    ${v.image}`);
     io.out(`  health   ${v.health.healthy ? 'healthy' : 'UNHEALTHY'} (${v.health.answer})`);
   }
   return good ? 0 : 1;

@@ -100,6 +100,12 @@ export interface DockerConfig extends DockerImageConfig {
   mode?: 'container' | 'swarm';
   registry?: string;
   build?: 'binary' | 'dockerfile';
+  /** Memory limit of the container (512M, 2G); GOMEMLIMIT is 90% of it. */
+  memory?: string;
+  restart?: 'unless-stopped' | 'always' | 'on-failure' | 'no';
+  /** json-file log rotation: max-size (10m) and max-file (3). */
+  logMaxSize?: string;
+  logMaxFiles?: number;
 }
 
 export interface HooksConfig {

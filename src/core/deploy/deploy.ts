@@ -24,7 +24,8 @@ import { doctorChecks } from './doctor';
 import { goPlatform, portCheck, targetRunsOn } from './doctorChecks';
 import { renderEnvFile, resolveServiceEnvironment } from './envFile';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
-import { loadDeployEnvironment, type DeployEnvironment } from './hosts';
+import { deployEnvironmentOf, loadEnvironment, type DeployEnvironment } from './hosts';
+import { deployDocker } from '../docker/dockerDeploy';
 import { acquireLockThen, type LockOwner } from './lock';
 import { releaseId as makeReleaseId, releaseVersion } from './releaseScripts';
 import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
@@ -103,7 +104,11 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   // git describe etc. runs while the config and the module are read (the folder of godeploy.yaml is the module's).
   const infoP = versionInfo(path.dirname(req.configFile.file), req.buildEnv);
   infoP.catch(() => undefined);
-  const d = await loadDeployEnvironment(req.configFile, req.environment, 'deploy');
+  const loaded = await loadEnvironment(req.configFile, req.environment, 'deploy');
+  if (loaded.env.type === 'docker') {
+    return deployDocker(req, loaded, path.dirname(req.configFile.file) === loaded.moduleDir ? await infoP : await versionInfo(loaded.moduleDir, req.buildEnv));
+  }
+  const d = deployEnvironmentOf(loaded, 'deploy');
   if (d.model.blueGreen && (d.env.type !== 'ssh' || (d.env.processManager ?? 'systemd') === 'none')) {
     throw new GoDeployError(`environments.${d.name}.strategy: blue-green needs an ssh environment with processManager systemd or supervisor (two instances behind nginx)`, { hint: 'use strategy: restart here, or deploy to systemd or supervisor hosts', exitCode: 2 });
   }

@@ -10,7 +10,10 @@ import type { BuildResult } from '../build/types';
 import type { VersionInfo } from '../build/version';
 import type { CancellationTokenLike } from '../cancellation';
 import type { DeployEvent } from './hostDeploy';
-import type { DeployEnvironment } from './hosts';
+import type { LoadedEnvironment } from './hosts';
+
+/** What a build needs of an environment (any type). */
+export type BuildEnvironment = Pick<LoadedEnvironment, 'name' | 'env' | 'config' | 'inspection' | 'moduleDir'>;
 
 export interface DeployBuildOptions {
   token?: CancellationTokenLike;
@@ -22,7 +25,7 @@ export interface DeployBuildOptions {
 }
 
 /** The targets the hosts will most likely need, without asking them. */
-export function expectedTargets(d: DeployEnvironment): string[] | undefined {
+export function expectedTargets(d: BuildEnvironment): string[] | undefined {
   if (d.env.type === 'local') return [hostTarget()];
   const configured = d.config.build?.targets ?? [];
   if (configured.length === 1) return configured;
@@ -35,15 +38,15 @@ export function expectedTargets(d: DeployEnvironment): string[] | undefined {
   }
 }
 
-const outDirOf = (d: DeployEnvironment): string => path.join(d.moduleDir, 'dist', 'deploy', d.name);
+const outDirOf = (d: BuildEnvironment): string => path.join(d.moduleDir, 'dist', 'deploy', d.name);
 
 /** Where the chunk indexes of this environment's builds are kept (delta uploads). */
-export const chunkIndexDir = (d: DeployEnvironment): string => path.join(outDirOf(d), '.chunks');
+export const chunkIndexDir = (d: BuildEnvironment): string => path.join(outDirOf(d), '.chunks');
 
 export class DeployBuilds {
   private readonly builds = new Map<string, Promise<BuildResult>>();
 
-  constructor(private readonly d: DeployEnvironment, private readonly o: DeployBuildOptions) {}
+  constructor(private readonly d: BuildEnvironment, private readonly o: DeployBuildOptions) {}
 
   /** Builds `targets` (once per set; an early build of the same set is reused). */
   build(targets: string[]): Promise<BuildResult> {

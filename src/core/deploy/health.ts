@@ -23,9 +23,9 @@ export interface HealthOptions {
   onAttempt?: (attempt: number, last: string) => void;
 }
 
-function get(port: number, path: string, timeoutMs: number): Promise<{ ok: boolean; text: string }> {
+function get(host: string, port: number, path: string, timeoutMs: number): Promise<{ ok: boolean; text: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'godeploy-health', connection: 'close' } }, (res) => {
+    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'godeploy-health', connection: 'close' } }, (res) => {
       res.resume();
       res.on('end', () => undefined);
       const code = res.statusCode ?? 0;
@@ -57,7 +57,7 @@ const EARLY_MS = 2000;
 const EARLY_STEP_MS = 50;
 
 /** Polls until healthy, the timeout, or cancellation (then healthy is false). */
-export async function waitHealthy(runner: HostRunner, o: HealthOptions): Promise<HealthResult> {
+export async function waitHealthy(runner: Pick<HostRunner, 'reach'>, o: HealthOptions): Promise<HealthResult> {
   const start = Date.now();
   const forward = await runner.reach(o.port);
   let attempts = 0;
@@ -65,7 +65,7 @@ export async function waitHealthy(runner: HostRunner, o: HealthOptions): Promise
   try {
     for (;;) {
       attempts++;
-      const r = await get(forward.port, o.path, Math.min(5000, Math.max(1000, o.intervalMs * 2)));
+      const r = await get(forward.host ?? '127.0.0.1', forward.port, o.path, Math.min(5000, Math.max(1000, o.intervalMs * 2)));
       last = r.text;
       if (r.ok) return { healthy: true, last, attempts, elapsedMs: Date.now() - start };
       o.onAttempt?.(attempts, last);

@@ -19,8 +19,8 @@ export interface HostRunner {
   upload(source: string | Buffer, path: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
   /** Creates the folder `path` with `mode` (its parent must exist), without running a process on the host. */
   mkdir(path: string, mode: number): Promise<void>;
-  /** A port on this machine's 127.0.0.1 that reaches 127.0.0.1:`port` as seen from the host. */
-  reach(port: number): Promise<{ port: number; close(): Promise<void> }>;
+  /** A port on this machine's 127.0.0.1 (or on `host`) that reaches 127.0.0.1:`port` as seen from the host. */
+  reach(port: number): Promise<{ host?: string; port: number; close(): Promise<void> }>;
   /** "root@web1:22" or "this machine". */
   describe: string;
   local: boolean;

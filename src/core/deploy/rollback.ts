@@ -8,17 +8,17 @@ import { openHosts, type OpenHostOptions } from './connectHosts';
 import { planHost } from './deployPlan';
 import { blueGreenFor, hookList, serviceManagerFor } from './deploy';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
-import { loadDeployEnvironment } from './hosts';
+import { deployEnvironmentOf, loadEnvironment, type LoadedEnvironment } from './hosts';
+import { rollbackDocker } from '../docker/dockerRollback';
 import { acquireLock, type LockOwner } from './lock';
 import { RELEASE_ID } from './releaseScripts';
 import { listReleases } from './releases';
 import { releaseLocks, switchover, type HostDeployResult } from './switchover';
 import type { ReferenceSources } from '../config/references';
 import { resolveServiceEnvironment } from './envFile';
-import type { DeployEnvironment } from './hosts';
 
 /** Hides the secret values this machine can resolve (a missing one is simply not known). */
-async function bestEffortRedactor(d: DeployEnvironment, sources: ReferenceSources | undefined): Promise<(t: string) => string> {
+async function bestEffortRedactor(d: Pick<LoadedEnvironment, 'config' | 'name' | 'env'>, sources: ReferenceSources | undefined): Promise<(t: string) => string> {
   if (!sources) return (t) => t;
   const soft: ReferenceSources = { env: async (n) => (await sources.env(n)) ?? '', secret: async (n) => (await sources.secret(n)) ?? '' };
   const r = await resolveServiceEnvironment(d.config, d.name, d.env, null, soft).catch(() => undefined);
@@ -52,7 +52,9 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   const t0 = Date.now();
   const emit = req.emit ?? (() => undefined);
   if (req.to !== undefined && !RELEASE_ID.test(req.to)) throw usageError(`rollback --to: "${req.to}" is not a release id`, 'release ids look like 20261121T101500Z-v1.2.3; see `godeploy releases ENV`');
-  const d = await loadDeployEnvironment(req.configFile, req.environment, 'rollback');
+  const loaded = await loadEnvironment(req.configFile, req.environment, 'rollback');
+  if (loaded.env.type === 'docker') return rollbackDocker(req, loaded, await bestEffortRedactor(loaded, req.sources));
+  const d = deployEnvironmentOf(loaded, 'rollback');
   const manager = await serviceManagerFor(d);
   const blueGreen = await blueGreenFor(d);
   const user = req.user ?? userInfo().username;

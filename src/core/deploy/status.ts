@@ -3,7 +3,8 @@
 import type { ReferenceSources } from '../config/references';
 import { activePortFile } from './blueGreen';
 import { waitHealthy } from './health';
-import { forEachHost, loadDeployEnvironment, type HostOutcome } from './hosts';
+import { deployEnvironmentOf, forEachHost, loadEnvironment, type HostOutcome } from './hosts';
+import { dockerStatus } from '../docker/dockerStatus';
 import type { CancellationTokenLike } from '../cancellation';
 import { serviceManagerFor } from './deploy';
 import { listReleases } from './releases';
@@ -15,12 +16,16 @@ export interface HostStatus {
   releases: number;
   service: { state: string; running: boolean; uptimeSeconds: number | null; pid: number | null };
   health: { healthy: boolean; answer: string };
+  /** Docker: the live container's image (reference and short id). */
+  image?: string;
 }
 
 export interface StatusReport { environment: string; base: string; hosts: HostOutcome<HostStatus>[] }
 
 export async function environmentStatus(req: { configFile: { file: string; exists: boolean }; environment: string; acceptNewHostKey?: boolean; token?: CancellationTokenLike; sources?: ReferenceSources }): Promise<StatusReport> {
-  const d = await loadDeployEnvironment(req.configFile, req.environment, 'status');
+  const loaded = await loadEnvironment(req.configFile, req.environment, 'status');
+  if (loaded.env.type === 'docker') return { environment: loaded.name, ...(await dockerStatus(loaded)) };
+  const d = deployEnvironmentOf(loaded, 'status');
   const manager = await serviceManagerFor(d);
   const hosts = await forEachHost(d, { acceptNewHostKey: req.acceptNewHostKey ?? false, token: req.token }, async (h): Promise<HostStatus> => {
     const [list, state] = await Promise.all([listReleases(h.runner, d.base, d.model.app.name), h.runner.exec(manager.state)]);

@@ -9,7 +9,7 @@ import { formatMB, goPlatform, portCheck, targetRunsOn } from '../deploy/doctorC
 import { localRunner } from '../deploy/hostRunner';
 import { GoDeployError } from '../errors';
 import type { LoadedEnvironment } from '../deploy/hosts';
-import { engineAddress, openEngine, type Engine, type EngineAddress } from './engine';
+import { environmentEngineAddress, openEngine, type Engine, type EngineAddress } from './engine';
 
 export interface DockerDoctorInput {
   address: EngineAddress;
@@ -22,7 +22,7 @@ export interface DockerDoctorInput {
 
 /** The doctor of a docker environment: its engine (docker.host, else DOCKER_HOST, else the local socket), for app.name and app.port. */
 export function doctorDockerEnvironment(e: LoadedEnvironment, env: NodeJS.ProcessEnv = process.env): Promise<HostReport> {
-  const address = engineAddress(e.env.docker?.host, env, `environments.${e.name}.docker.host`);
+  const address = environmentEngineAddress(e, env);
   return doctorDockerEngine({ address, name: e.model.app.name, port: e.model.app.port, targets: e.config.build?.targets ?? [] });
 }
 
@@ -70,10 +70,12 @@ async function diskReport(address: EngineAddress, root: string | undefined): Pro
 
 interface ContainerSummary { Names?: string[]; Image?: string; Labels?: Record<string, string>; Ports?: { PublicPort?: number }[]; HostConfig?: { NetworkMode?: string } }
 
-async function portReport(engine: Engine, input: DockerDoctorInput): Promise<CheckReport> {
+/** Who holds app.port on the engine: fail when it is anything but this app's running release. */
+export async function portReport(engine: Engine, input: DockerDoctorInput): Promise<CheckReport> {
   const base = { id: 'port', title: 'port' };
   const running = (await engine.docker.listContainers()) as ContainerSummary[];
-  const ours = (c: ContainerSummary): boolean => c.Labels?.['godeploy.app'] === input.name;
+  // Release containers carry both labels (an image's labels, inherited by any container of it, never do).
+  const ours = (c: ContainerSummary): boolean => c.Labels?.['godeploy.app'] === input.name && c.Labels?.['godeploy.release'] !== undefined;
   const holders = running.filter((c) => (c.Ports ?? []).some((p) => p.PublicPort === input.port) || (ours(c) && c.HostConfig?.NetworkMode === 'host'));
   const named = (c: ContainerSummary): string => `container ${(c.Names?.[0] ?? '?').replace(/^\//, '')} (${c.Image ?? '?'})`;
   if (holders.length && holders.every(ours)) return { ...base, status: 'warn', detail: `${input.port} is held by ${named(holders[0])}, the current release`, hint: 'the deploy replaces it' };
@@ -82,5 +84,17 @@ async function portReport(engine: Engine, input: DockerDoctorInput): Promise<Che
   if (input.address.kind !== 'unix') return { ...base, status: 'ok', detail: `${input.port}: no container publishes it (processes on the engine's host are not visible from here)` };
   // An engine on this machine: anything else listening here (a host-network container's process, say).
   const [r] = await runChecks(localRunner(), [portCheck(input.port, '/nonexistent')]);
+  const pid = /\bpid (\d+)\b/.exec(r.detail)?.[1];
+  const container = pid ? await hostNetworkContainerOf(engine, running, Number(pid)) : undefined;
+  if (container) return { ...base, status: 'fail', detail: `${input.port} is held by ${named(container)} (host network, pid ${pid})`, hint: 'stop that container, or give this environment another app.port' };
   return { ...base, status: r.status, detail: r.detail, hint: r.hint };
+}
+
+/** The host-network container whose main process is `pid`, if any. */
+async function hostNetworkContainerOf(engine: Engine, running: (ContainerSummary & { Id?: string })[], pid: number): Promise<ContainerSummary | undefined> {
+  for (const c of running.filter((x) => x.HostConfig?.NetworkMode === 'host' && x.Id)) {
+    const info = (await engine.docker.getContainer(c.Id!).inspect().catch(() => undefined)) as { State?: { Pid?: number } } | undefined;
+    if (info?.State?.Pid === pid) return c;
+  }
+  return undefined;
 }

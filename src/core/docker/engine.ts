@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
+import type { HostRunner } from '../deploy/hostRunner';
 import { GoDeployError } from '../errors';
 
 export const DEFAULT_ENGINE = 'unix:///var/run/docker.sock';
@@ -50,11 +51,15 @@ export async function openEngine(address: EngineAddress, options: { timeoutMs?: 
   const timeout = options.timeoutMs ?? 10_000;
   // Loaded on first use: dockerode (with its gRPC for BuildKit) costs every CLI start ~60 ms otherwise.
   const { default: Dockerode } = await import('dockerode');
+  // No timeout on the client: an image build or a health wait may take minutes. Only the
+  // first request, which tells whether the engine is there at all, has one.
   const docker = address.kind === 'unix'
-    ? new Dockerode({ socketPath: address.socketPath, timeout })
-    : new Dockerode({ host: address.host, port: address.port, timeout, ...tlsOptions(env) });
+    ? new Dockerode({ socketPath: address.socketPath })
+    : new Dockerode({ host: address.host, port: address.port, ...tlsOptions(env) });
   try {
-    const v = await docker.version();
+    // dockerode passes abortSignal on (its typings do not say so for version()).
+    const version = docker.version.bind(docker) as unknown as (o: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>;
+    const v = await version({ abortSignal: AbortSignal.timeout(timeout) });
     return { docker, address, version: { Version: v.Version, ApiVersion: v.ApiVersion, Os: v.Os, Arch: v.Arch } };
   } catch (e) {
     throw engineError(address, e);
@@ -80,6 +85,7 @@ export function engineError(address: EngineAddress, e: unknown): GoDeployError {
   const err = e as NodeJS.ErrnoException & { statusCode?: number };
   const at = `the Docker engine at ${address.url} (${address.from})`;
   const start = address.kind === 'unix' ? 'start the engine (systemctl start docker, or dockerd)' : 'check that the engine listens there';
+  if (err?.name === 'AbortError' || err?.name === 'TimeoutError') err.code = 'ETIMEDOUT';
   switch (err?.code) {
     case 'ENOENT':
       return new GoDeployError(`${at} is not running: ${address.socketPath} does not exist`, { hint: `${start}, or set docker.host to the engine you use`, cause: e });
@@ -94,4 +100,15 @@ export function engineError(address: EngineAddress, e: unknown): GoDeployError {
     default:
       return new GoDeployError(`${at} could not be reached: ${err?.message ?? String(e)}`, { hint: start, cause: e });
   }
+}
+
+/** Where a container's port (published, or on the host's network) is reached from this machine: the engine's host. */
+export function engineReach(address: EngineAddress): Pick<HostRunner, 'reach'> {
+  const host = address.kind === 'tcp' ? address.host ?? '127.0.0.1' : '127.0.0.1';
+  return { reach: async (port) => ({ host, port, close: async () => undefined }) };
+}
+
+/** The engine of a docker environment: docker.host, else DOCKER_HOST, else the local socket. */
+export function environmentEngineAddress(e: { name: string; env: { docker?: { host?: string } } }, env: NodeJS.ProcessEnv = process.env): EngineAddress {
+  return engineAddress(e.env.docker?.host, env, `environments.${e.name}.docker.host`);
 }

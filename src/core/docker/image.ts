@@ -22,15 +22,26 @@ interface BuildMessage { stream?: string; status?: string; error?: string; error
 
 /** Builds and tags the image; returns its id (sha256:…). */
 export async function buildBinaryImage(engine: Engine, input: BinaryImageInput, onOutput?: (line: string) => void): Promise<string> {
-  const [first, ...more] = input.tags;
-  if (!first) throw new Error('buildBinaryImage needs a tag');
   const context = pack();
   context.entry({ name: 'Dockerfile', mode: 0o644 }, input.dockerfile);
   const { size } = await fs.stat(input.binaryFile);
   const entry = context.entry({ name: input.binaryName, mode: 0o755, size }, (e) => { if (e) context.destroy(e); else context.finalize(); });
   createReadStream(input.binaryFile).on('error', (e) => context.destroy(e)).pipe(entry);
+  return buildImage(engine, context, { tags: input.tags, labels: input.labels }, onOutput);
+}
 
-  const stream = await engine.docker.buildImage(context, { t: first, labels: input.labels ?? {}, rm: true, forcerm: true });
+export interface ImageBuildOptions {
+  /** repo:tag names; the first names the build, the others are added after it. */
+  tags: string[];
+  labels?: Record<string, string>;
+  buildargs?: Record<string, string>;
+}
+
+/** Builds the tar `context` (Dockerfile at its root), tags the result; returns the image id. */
+export async function buildImage(engine: Engine, context: NodeJS.ReadableStream, options: ImageBuildOptions, onOutput?: (line: string) => void): Promise<string> {
+  const [first, ...more] = options.tags;
+  if (!first) throw new Error('buildImage needs a tag');
+  const stream = await engine.docker.buildImage(context, { t: first, labels: options.labels ?? {}, buildargs: options.buildargs ?? {}, rm: true, forcerm: true });
   const steps: string[] = [];
   let output: string[] = [];
   const messages = await new Promise<BuildMessage[]>((resolve, reject) => {

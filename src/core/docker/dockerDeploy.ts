@@ -1,0 +1,235 @@
+// `godeploy deploy ENV` for a docker environment (docker.mode: container): the plan, then
+// the run on one engine. Connect and take the engine's deploy lock; check the port; build
+// the image (the cross-compiled binary packed by the --from-binary Dockerfile, or the
+// module's Dockerfile with the module folder as context after .dockerignore); tag it
+// <app>:<version> and <app>:<release id>; if the running release already runs this image
+// with this environment, stop there. Otherwise create <app>-<release id>, replace the live
+// container behind the health gate (replace.ts), prune old releases, release the lock.
+import { promises as fs } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import * as path from 'node:path';
+import type { VersionInfo } from '../build/version';
+import { CancellationSource } from '../cancellation';
+import { DeployBuilds } from '../deploy/deployBuild';
+import { goPlatform } from '../deploy/doctorChecks';
+import type { DeployRequest, DeployResult, HostDeployResult } from '../deploy/deploy';
+import { resolveServiceEnvironment } from '../deploy/envFile';
+import { waitHealthy } from '../deploy/health';
+import type { LoadedEnvironment } from '../deploy/hosts';
+import type { LockOwner } from '../deploy/lock';
+import { releaseId as makeReleaseId } from '../deploy/releaseScripts';
+import { GoDeployError, usageError } from '../errors';
+import { renderDockerfile } from '../generate/dockerfile';
+import { buildContext } from './buildContext';
+import { containerSpec, describeContainer, type ContainerSpec } from './containerSpec';
+import { portReport } from './doctor';
+import { acquireDockerLock, lockContainerName, releaseDockerLock } from './dockerLock';
+import { liveRelease, listDockerReleases, releasesToPrune, removeRelease, RESTART_LABEL } from './dockerReleases';
+import { engineReach, environmentEngineAddress, openEngine, type Engine } from './engine';
+import { buildBinaryImage, buildImage } from './image';
+import { replaceContainer } from './replace';
+
+const HOST = 'engine';
+
+/** An image tag from a version: [A-Za-z0-9_.-], at most 128, not starting with . or -. */
+export function imageTag(version: string): string {
+  const t = version.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '').slice(0, 128);
+  return t || 'unversioned';
+}
+
+/** Checks what the container path does not support yet; exit 2 with what to do. */
+function refuseUnsupported(e: LoadedEnvironment): void {
+  const docker = e.env.docker ?? {};
+  const where = `environments.${e.name}`;
+  if (docker.mode === 'swarm') throw usageError(`${where}.docker.mode: swarm is not supported yet`, 'deploy as a container (docker.mode: container) for now');
+  if (docker.registry) throw usageError(`${where}.docker.registry: pushing to a registry is not supported yet`, 'remove docker.registry: the image is built on the engine it runs on');
+  if (e.env.strategy === 'blue-green') throw usageError(`${where}.strategy: blue-green is not supported for docker environments yet`, 'use strategy: restart (the live container stops, the new one starts behind the health gate)');
+}
+
+export function describeDockerPlan(e: LoadedEnvironment, version: string, releaseId: string, spec: ContainerSpec, engineUrl: string): string {
+  const { app } = e.model;
+  const docker = e.env.docker ?? {};
+  const fromBinary = (docker.build ?? 'binary') === 'binary';
+  return [
+    `deploy ${app.name} ${version} to ${e.name} (Docker Engine at ${engineUrl})`,
+    `lock: container ${lockContainerName(app.name)} on the engine (created, never started)`,
+    fromBinary
+      ? `build: go build for linux/<the engine's architecture>, packed by the --from-binary Dockerfile (runtime ${e.model.docker.runtime}); the context is the Dockerfile and the executable`
+      : 'build: docker build of the module\'s Dockerfile; the context is the module folder after .dockerignore',
+    `image: ${app.name}:${imageTag(version)}, ${app.name}:${releaseId}`,
+    ...describeContainer(spec),
+    `replace: stop the running ${app.name} container, start ${spec.name}, health gate GET ${app.healthPath} on port ${app.port} (timeout ${app.healthTimeoutSeconds} s);`,
+    `  on failure: its last 50 log lines, ${spec.name} removed, the old container started again`,
+    `keep: the newest ${e.env.keepReleases ?? 5} releases (stopped containers and their release tags); older ones removed`,
+  ].join('\n');
+}
+
+export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, info: VersionInfo): Promise<DeployResult> {
+  const t0 = Date.now();
+  const emit = req.emit ?? (() => undefined);
+  refuseUnsupported(e);
+  const { app } = e.model;
+  const docker = e.env.docker ?? {};
+  const address = environmentEngineAddress(e, req.buildEnv ?? process.env);
+  const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(e.config, e.name, e.env, app.port, req.sources);
+  const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
+  const user = req.user ?? userInfo().username;
+  const id = makeReleaseId(req.now ?? new Date(), info.version);
+  const specFor = (image: string, env: Record<string, string>): ContainerSpec => containerSpec({
+    app: app.name, environment: e.name, releaseId: id, version: info.version, image, port: app.port, env, docker, deployedBy: `${user}@${hostname()}`,
+  });
+  const plan = describeDockerPlan(e, info.version, id, specFor(`${app.name}:${id}`, resolved?.values ?? Object.fromEntries(Object.keys({ ...e.config.app.env, ...e.env.env }).map((k) => [k, '']))), address.url);
+  const outcome: HostDeployResult = { host: HOST, address: address.url, result: 'unchanged', timings: {} };
+  const result = (ok: boolean, extra: Partial<DeployResult> = {}): DeployResult => ({
+    environment: e.name, releaseId: id, version: info.version, ok, cancelled: false, dryRun: false, alreadyLive: false, plan, hosts: [outcome], warnings: [], durationMs: Date.now() - t0, ...extra,
+  });
+  req.onPlan?.(plan);
+  if (req.dryRun) return result(true, { dryRun: true });
+
+  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'container' | 'retire', extra: Partial<DeployResult> = {}): DeployResult => {
+    outcome.result = 'failed';
+    outcome.error = redact((err as Error).message);
+    outcome.hint = err instanceof GoDeployError ? err.hint : undefined;
+    emit({ host: step === 'build' ? '*' : HOST, step, state: 'fail', message: outcome.error });
+    return result(false, extra);
+  };
+
+  // The go build (binary path) starts while the engine is reached and locked; a deploy that
+  // fails before it needs the executable cancels it, and its events stop with the result.
+  const buildCancel = new CancellationSource();
+  const cancelSub = req.token?.onCancellationRequested(() => buildCancel.cancel());
+  let buildSettled = false;
+  const builds = new DeployBuilds(e, { token: buildCancel.token, onOutput: req.onBuildOutput, env: req.buildEnv, versionInfo: info, emit: (ev) => { if (!buildSettled) emit(ev); } });
+  emit({ host: HOST, step: 'connect', state: 'start', message: `connecting to ${address.url}` });
+  let engine: Engine;
+  const c0 = Date.now();
+  try {
+    engine = await openEngine(address, { env: req.buildEnv });
+  } catch (err) {
+    cancelSub?.dispose();
+    return failWith(err, 'connect');
+  }
+  emit({ host: HOST, step: 'connect', state: 'done', message: `Docker Engine ${engine.version.Version} (API ${engine.version.ApiVersion})`, ms: Date.now() - c0 });
+  const platform = goPlatform(engine.version.Os === 'linux' ? 'Linux' : engine.version.Os, engine.version.Arch);
+  if (!platform) return failWith(new GoDeployError(`the engine runs ${engine.version.Os}/${engine.version.Arch}, not a platform Go Deploy builds for`), 'connect');
+  const fromBinary = (docker.build ?? 'binary') === 'binary';
+  const goBuild = fromBinary ? builds.build([platform.id]) : undefined;
+  goBuild?.catch(() => undefined);
+
+  let owner: LockOwner | undefined;
+  try {
+    const p0 = Date.now();
+    const port = await portReport(engine, { address, name: app.name, port: app.port, targets: [] });
+    if (port.status === 'fail') return failWith(new GoDeployError(`preflight: port: ${port.detail}`, { hint: port.hint }), 'preflight');
+    emit({ host: HOST, step: 'preflight', state: 'done', message: `port ${port.detail}`, ms: Date.now() - p0 });
+    const l0 = Date.now();
+    try {
+      owner = await acquireDockerLock(engine, app.name, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: e.name });
+    } catch (err) {
+      return failWith(err, 'lock');
+    }
+    outcome.timings.lock = Date.now() - l0;
+    emit({ host: HOST, step: 'lock', state: 'done', message: 'lock taken', ms: outcome.timings.lock });
+
+    const before = await listDockerReleases(engine, app.name, e.name);
+    const live = liveRelease(before);
+    outcome.previous = live?.id ?? null;
+
+    // The image.
+    const i0 = Date.now();
+    const tags = [`${app.name}:${id}`, `${app.name}:${imageTag(info.version)}`];
+    // Not godeploy.* labels: a container inherits its image's labels, and those mark the release containers.
+    const labels = { 'org.opencontainers.image.version': info.version, 'org.opencontainers.image.revision': info.commit };
+    const onLine = (line: string): void => { if (/^Step \d+\/\d+ : /.test(line)) emit({ host: HOST, step: 'image', state: 'start', message: line }); req.onBuildOutput?.('image', `${line}\n`); };
+    let artifact;
+    try {
+      artifact = goBuild && (await goBuild).artifacts[0];
+    } catch (err) {
+      return failWith(err, 'build');
+    }
+    let imageId: string;
+    try {
+      if (artifact) {
+        emit({ host: HOST, step: 'image', state: 'start', message: `packing ${path.basename(artifact.file)} into ${tags[0]}` });
+        imageId = await buildBinaryImage(engine, { dockerfile: renderDockerfile(e.model, { fromBinary: app.name }), binaryFile: artifact.path, binaryName: app.name, tags, labels }, onLine);
+      } else {
+        const dockerfile = path.join(e.moduleDir, 'Dockerfile');
+        await fs.access(dockerfile).catch(() => {
+          throw new GoDeployError(`${dockerfile} does not exist (environments.${e.name}.docker.build: dockerfile builds the module's Dockerfile)`, { hint: `write it with \`godeploy generate dockerfile --env ${e.name}\`, or set docker.build: binary to pack the cross-compiled binary instead` });
+        });
+        const ctx = await buildContext(e.moduleDir);
+        emit({ host: HOST, step: 'image', state: 'start', message: `docker build of ${path.relative(process.cwd(), dockerfile) || dockerfile} into ${tags[0]}` });
+        const buildargs = { VERSION: info.version, REVISION: info.commit, BUILD_DATE: info.date };
+        imageId = await buildImage(engine, ctx.stream, { tags, labels, buildargs }, onLine);
+        await ctx.done;
+      }
+    } catch (err) {
+      return failWith(err, 'image');
+    }
+    outcome.timings.image = Date.now() - i0;
+    emit({ host: HOST, step: 'image', state: 'done', message: `${tags.join(', ')} (${imageId.slice(7, 19)})`, ms: outcome.timings.image });
+
+    const spec = specFor(`${app.name}:${id}`, resolved!.values);
+    // Nothing changed: the running release runs this image with this environment.
+    if (live && !req.force && live.imageId === imageId && (await sameEnvironment(engine, live.containerId, spec.Env))) {
+      await engine.docker.getImage(`${app.name}:${id}`).remove().catch(() => undefined);
+      emit({ host: HOST, step: 'switch', state: 'skip', message: `${live.id} already runs this image with this environment: nothing to replace` });
+      outcome.previous = live.id;
+      return result(true, { alreadyLive: true });
+    }
+    if (req.token?.isCancellationRequested) {
+      outcome.error = 'cancelled before the switch; nothing changed';
+      return result(false, { cancelled: true });
+    }
+
+    const k0 = Date.now();
+    let created;
+    try {
+      created = await engine.docker.createContainer({ ...spec, Labels: { ...spec.Labels, [RESTART_LABEL]: spec.HostConfig.RestartPolicy.Name } });
+    } catch (err) {
+      return failWith(new GoDeployError(`creating ${spec.name} failed: ${(err as Error).message}`), 'container');
+    }
+    emit({ host: HOST, step: 'container', state: 'done', message: `${spec.name} created`, ms: Date.now() - k0 });
+
+    const reach = engineReach(address);
+    const replaced = await replaceContainer({
+      engine, from: live, to: { id, containerId: created.id, container: spec.name, restart: spec.HostConfig.RestartPolicy.Name }, toIsNew: true, emit, redact, token: req.token, host: HOST,
+      gate: () => waitHealthy(reach, { port: app.port, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token }),
+    });
+    Object.assign(outcome.timings, replaced.timings);
+    if (!replaced.ok) {
+      Object.assign(outcome, { result: live ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed', error: replaced.error, hint: replaced.hint, logs: replaced.logs });
+      await engine.docker.getImage(`${app.name}:${id}`).remove().catch(() => undefined);
+      return result(false, { cancelled: replaced.cancelled });
+    }
+    outcome.result = 'live';
+
+    // Old releases beyond keepReleases go, with their release tags.
+    const r0 = Date.now();
+    const after = await listDockerReleases(engine, app.name, e.name);
+    const prune = releasesToPrune(after, e.env.keepReleases ?? 5);
+    for (const r of prune) await removeRelease(engine, app.name, r);
+    emit({ host: HOST, step: 'retire', state: 'done', message: prune.length ? `removed ${prune.map((r) => r.container).join(', ')}` : `${after.length} release${after.length === 1 ? '' : 's'} kept`, ms: Date.now() - r0 });
+    return result(true);
+  } finally {
+    buildSettled = true;
+    buildCancel.cancel();
+    await goBuild?.catch(() => undefined);
+    cancelSub?.dispose();
+    if (owner) {
+      await releaseDockerLock(engine, app.name, owner).then(
+        () => emit({ host: HOST, step: 'unlock', state: 'done', message: 'lock released' }),
+        (err: Error) => emit({ host: HOST, step: 'unlock', state: 'fail', message: `the lock could not be released: ${err.message}` }),
+      );
+    }
+  }
+}
+
+/** Whether the container's environment is `env` plus what its image sets (order aside). */
+async function sameEnvironment(engine: Engine, containerId: string, env: string[]): Promise<boolean> {
+  const info = (await engine.docker.getContainer(containerId).inspect()) as { Image?: string; Config?: { Env?: string[] } };
+  const image = (await engine.docker.getImage(info.Image ?? '').inspect()) as { Config?: { Env?: string[] } };
+  const fromImage = new Set(image.Config?.Env ?? []);
+  const have = info.Config?.Env ?? [];
+  return env.every((x) => have.includes(x)) && have.every((x) => env.includes(x) || fromImage.has(x));
+}

@@ -1,0 +1,76 @@
+// `godeploy rollback ENV [--to RELEASE]` for a docker environment: under the engine's deploy
+// lock, the release before the live one (or the named one) starts again from its kept,
+// stopped container, with the image and environment it went live with, behind the same
+// health gate as a deploy; if it fails, it is stopped again and the live one restarted.
+import { hostname, userInfo } from 'node:os';
+import type { LoadedEnvironment } from '../deploy/hosts';
+import { waitHealthy } from '../deploy/health';
+import type { LockOwner } from '../deploy/lock';
+import type { RollbackRequest, RollbackResult } from '../deploy/rollback';
+import type { HostDeployResult } from '../deploy/switchover';
+import { GoDeployError } from '../errors';
+import { acquireDockerLock, releaseDockerLock } from './dockerLock';
+import { liveRelease, listDockerReleases } from './dockerReleases';
+import { engineReach, environmentEngineAddress, openEngine, type Engine } from './engine';
+import { replaceContainer } from './replace';
+
+const HOST = 'engine';
+
+export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment, redact: (t: string) => string): Promise<RollbackResult> {
+  const t0 = Date.now();
+  const emit = req.emit ?? (() => undefined);
+  const { app } = e.model;
+  const address = environmentEngineAddress(e);
+  const outcome: HostDeployResult = { host: HOST, address: address.url, result: 'unchanged', timings: {} };
+  const targets: Record<string, string> = {};
+  const done = (ok: boolean, cancelled = false): RollbackResult => ({ environment: e.name, ok, cancelled, targets, hosts: [outcome], durationMs: Date.now() - t0 });
+  const failed = (err: unknown, step: 'connect' | 'lock'): RollbackResult => {
+    Object.assign(outcome, { result: 'failed', error: redact((err as Error).message), hint: err instanceof GoDeployError ? err.hint : undefined });
+    emit({ host: HOST, step, state: 'fail', message: outcome.error! });
+    return done(false);
+  };
+  let engine: Engine;
+  try {
+    engine = await openEngine(address);
+  } catch (err) {
+    return failed(err, 'connect');
+  }
+  let owner: LockOwner | undefined;
+  try {
+    try {
+      owner = await acquireDockerLock(engine, app.name, { user: req.user ?? userInfo().username, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' }, { environment: e.name });
+    } catch (err) {
+      return failed(err, 'lock');
+    }
+    const releases = await listDockerReleases(engine, app.name, e.name);
+    const live = liveRelease(releases);
+    outcome.previous = live?.id ?? null;
+    const list = releases.map((r) => r.id).join(', ') || 'none';
+    let target;
+    if (req.to) {
+      target = releases.find((r) => r.id === req.to);
+      if (!target) return failed(new GoDeployError(`no release ${req.to} on the engine (${address.url})`, { hint: `releases there: ${list}` }), 'lock');
+      if (target === live) return failed(new GoDeployError(`${req.to} is already live`), 'lock');
+    } else {
+      if (!live) return failed(new GoDeployError(`no ${app.name} container is running in ${e.name}: there is nothing to roll back from`, { hint: `start one with \`godeploy rollback ${e.name} --to RELEASE\` (releases: ${list})` }), 'lock');
+      target = [...releases].reverse().find((r) => r.id < live.id);
+      if (!target) return failed(new GoDeployError(`no release before ${live.id} is kept on the engine; there is nothing to roll back to`, { hint: 'name one with --to (see `godeploy releases ENV`)' }), 'lock');
+    }
+    targets[HOST] = target.id;
+    if (req.token?.isCancellationRequested) return done(false, true);
+    const reach = engineReach(address);
+    const replaced = await replaceContainer({
+      engine, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST,
+      gate: () => waitHealthy(reach, { port: app.port, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token }),
+    });
+    Object.assign(outcome.timings, replaced.timings);
+    if (!replaced.ok) {
+      Object.assign(outcome, { result: live ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed', error: replaced.error, hint: replaced.hint, logs: replaced.logs });
+      return done(false, replaced.cancelled);
+    }
+    outcome.result = 'live';
+    return done(true);
+  } finally {
+    if (owner) await releaseDockerLock(engine, app.name, owner).catch((err: Error) => emit({ host: HOST, step: 'unlock', state: 'fail', message: `the lock could not be released: ${err.message}` }));
+  }
+}
