@@ -105,10 +105,10 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     const a = await new App('dry').init();
     const r = await a.cli(['deploy', env, '--dry-run']);
     assert.equal(r.code, 0, r.out + r.err);
-    assert.match(r.out, /^container dockerapp-\S+ from dockerapp:\S+$/m);
-    assert.match(r.out, /^ {2}network: host$/m);
-    assert.match(r.out, /^ {2}env: GREETING PORT$/m);
-    assert.match(r.out, new RegExp(`^lock: container godeploy-lock-${app} on the engine`, 'm'));
+    assert.match(r.out, /^ {2}5\. container dockerapp-\S+ from dockerapp:\S+$/m);
+    assert.match(r.out, /^ {7}network: host$/m);
+    assert.match(r.out, /^ {7}env: GREETING PORT$/m);
+    assert.match(r.out, new RegExp(`^  2\\. lock: container godeploy-lock-${app} on the engine`, 'm'));
     assert.ok(!r.out.includes(SECRET));
     assert.deepEqual(await containers(), []);
     assert.equal(await imageExists(`${app}:latest`), false);

@@ -46,7 +46,7 @@ export async function loadDeployEnvironment(configFile: { file: string; exists: 
 /** A loaded ssh or local environment with its base folder; a docker one is refused for `command`. */
 export function deployEnvironmentOf(loaded: LoadedEnvironment, command: string): DeployEnvironment {
   const { name: envName, env, config, inspection, model, moduleDir } = loaded;
-  if (env.type === 'docker') throw usageError(`${command} for docker environments arrives with the Docker targets`, 'use an ssh or local environment');
+  if (env.type === 'docker') throw usageError(`${command} works on the hosts of an ssh or local environment; "${envName}" is a docker environment`, 'use an ssh or local environment');
   if (env.type === 'ssh' && !env.hosts?.length) throw usageError(`environment "${envName}" has no hosts`, `add hosts to environments.${envName} in godeploy.yaml`);
   const base = env.type === 'local' ? expandHome(model.paths.base, moduleDir) : model.paths.base;
   return { name: envName, env, config, inspection, model, moduleDir, base };

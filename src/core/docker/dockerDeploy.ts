@@ -46,22 +46,25 @@ function refuseUnsupported(e: LoadedEnvironment): void {
   if (e.env.strategy === 'blue-green') throw usageError(`${where}.strategy: blue-green is not supported for docker environments yet`, 'use strategy: restart (the live container stops, the new one starts behind the health gate)');
 }
 
+/** The plan as --dry-run prints it: numbered steps (the editor's progress counts them), no secret values. */
 export function describeDockerPlan(e: LoadedEnvironment, version: string, releaseId: string, spec: ContainerSpec, engineUrl: string): string {
   const { app } = e.model;
   const docker = e.env.docker ?? {};
   const fromBinary = (docker.build ?? 'binary') === 'binary';
-  return [
-    `deploy ${app.name} ${version} to ${e.name} (Docker Engine at ${engineUrl})`,
+  const [container, ...details] = describeContainer(spec);
+  const steps = [
+    'connect: the engine\'s version and platform; preflight: nothing but this app\'s running release holds app.port',
     `lock: container ${lockContainerName(app.name)} on the engine (created, never started)`,
     fromBinary
       ? `build: go build for linux/<the engine's architecture>, packed by the --from-binary Dockerfile (runtime ${e.model.docker.runtime}); the context is the Dockerfile and the executable`
       : 'build: docker build of the module\'s Dockerfile; the context is the module folder after .dockerignore',
-    `image: ${app.name}:${imageTag(version)}, ${app.name}:${releaseId}`,
-    ...describeContainer(spec),
-    `replace: stop the running ${app.name} container, start ${spec.name}, health gate GET ${app.healthPath} on port ${app.port} (timeout ${app.healthTimeoutSeconds} s);`,
-    `  on failure: its last 50 log lines, ${spec.name} removed, the old container started again`,
-    `keep: the newest ${e.env.keepReleases ?? 5} releases (stopped containers and their release tags); older ones removed`,
-  ].join('\n');
+    `image: ${app.name}:${releaseId}, ${app.name}:${imageTag(version)}`,
+    [container, ...details.map((l) => `   ${l}`)].join('\n'),
+    `switch: stop the running ${app.name} container (restart policy set to no), start ${spec.name}`,
+    `health: GET ${app.healthPath} on port ${app.port} until 2xx (timeout ${app.healthTimeoutSeconds} s); on failure its last 50 log lines, ${spec.name} removed, the old container started again`,
+    `retire: keep the newest ${e.env.keepReleases ?? 5} releases (stopped containers and their release tags); older ones removed; the lock released`,
+  ];
+  return [`deploy ${app.name} ${version} to ${e.name} (Docker Engine at ${engineUrl})`, ...steps.map((t, i) => `  ${i + 1}. ${t}`)].join('\n');
 }
 
 export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, info: VersionInfo): Promise<DeployResult> {

@@ -20,7 +20,7 @@ export interface DoctorResult {
  */
 async function runDoctor(deps: CommandDeps, arg: unknown): Promise<DoctorResult | undefined> {
   const { ctx } = deps;
-  const t = await resolveEnvironment(ctx, arg, 'running the doctor', 'check', ['local', 'ssh', 'docker']);
+  const t = await resolveEnvironment(ctx, arg, 'running the doctor', 'check');
   if (!t) return undefined;
   const engine = loadEngine();
   if (t.env.type === 'docker') {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ReleaseList } from '../../core/index';
+import type { DockerRelease, ReleaseList } from '../../core/index';
 import { hostOptions } from '../deploy/hostKeys';
 import { onEnvironmentHosts, type HostRun } from '../deploy/hosts';
 import { isEnvironmentArgs, knownHostsFile, resolveEnvironment } from '../deploy/target';
@@ -8,8 +8,11 @@ import type { CommandDeps, CommandFactory } from './registry';
 
 export interface ShowReleasesResult {
   environment: string;
+  /** The hosts' base folder, or a docker environment's engine address. */
   base: string;
   hosts: HostRun<ReleaseList>[];
+  /** A docker environment: the release containers on its engine (hosts is then empty). */
+  containers?: HostRun<DockerRelease[]>;
 }
 
 /** The releases on every host, as `godeploy releases ENV` prints them but newest first. */
@@ -23,7 +26,17 @@ async function showReleases(deps: CommandDeps, arg: unknown): Promise<ShowReleas
   const t = await resolveEnvironment(ctx, arg, 'listing releases', 'list the releases of');
   if (!t) return undefined;
   const engine = loadEngine();
-  const d = await engine.loadDeployEnvironment({ file: t.configFile, exists: true }, t.environment, 'releases');
+  const loaded = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'releases');
+  if (loaded.env.type === 'docker') {
+    const { address, outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Go Deploy: reading the releases of ${t.environment}…` }, () => engine.dockerReleases(loaded));
+    ctx.log.info(`releases of ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)}):`);
+    ctx.log.block(engine.formatDockerReleases(loaded, outcome).join('\n'));
+    ctx.log.show(true);
+    if (!outcome.ok) void vscode.window.showWarningMessage(`Go Deploy: could not read the releases of ${t.environment}: ${outcome.error}`, 'Show Log').then((c) => { if (c) ctx.log.show(false); });
+    const run: HostRun<DockerRelease[]> = outcome.ok ? { host: outcome.alias, address, ok: true, value: outcome.value } : { host: outcome.alias, address, ok: false, error: outcome.error };
+    return { environment: t.environment, base: address, hosts: [], containers: run };
+  }
+  const d = engine.deployEnvironmentOf(loaded, 'releases');
   const accept = isEnvironmentArgs(arg) ? arg.acceptNewHostKey : undefined;
   const hosts = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Go Deploy: reading the releases of ${t.environment}…`, cancellable: true },

@@ -23,9 +23,17 @@ const PREVIOUS = 'previous';
 /** The releases of every host, for the picker; hosts that cannot be read are logged and left out. */
 async function readReleases(ctx: GoDeployContext, t: EnvironmentTarget, acceptNewHostKey: boolean | undefined): Promise<Map<string, { hosts: number; live: number }> | undefined> {
   const engine = loadEngine();
-  const d = await engine.loadDeployEnvironment({ file: t.configFile, exists: true }, t.environment, 'rollback');
+  const loaded = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'rollback');
+  const title = `Go Deploy: reading the releases of ${t.environment}…`;
+  if (loaded.env.type === 'docker') {
+    // One engine: its release containers, the running one live.
+    const { outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => engine.dockerReleases(loaded));
+    if (!outcome.ok) { ctx.log.warn(`${outcome.alias} (${outcome.address}): cannot read the releases: ${outcome.error}`); return undefined; }
+    return new Map(outcome.value.map((r) => [r.id, { hosts: 1, live: r.live ? 1 : 0 }]));
+  }
+  const d = engine.deployEnvironmentOf(loaded, 'rollback');
   const runs = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Go Deploy: reading the releases of ${t.environment}…`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
     (_p, token) => onEnvironmentHosts<ReleaseList>(d, hostOptions(ctx, knownHostsFile(t), acceptNewHostKey), token, (h) => engine.listReleases(h.runner, d.base, d.model.app.name)),
   );
   const ids = new Map<string, { hosts: number; live: number }>();

@@ -79,7 +79,7 @@ export function describeEnvironment(env: EnvironmentConfig): string {
  * environment, the one last used from this workspace first). Undefined when the user
  * cancels or something is missing (already told).
  */
-export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, purpose: string, verb: string, types: readonly EnvironmentConfig['type'][] = ['local', 'ssh']): Promise<EnvironmentTarget | undefined> {
+export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, purpose: string, verb: string, types: readonly EnvironmentConfig['type'][] = ['local', 'ssh', 'docker']): Promise<EnvironmentTarget | undefined> {
   const loaded = await loadModuleConfig(moduleOf(arg), purpose);
   if (!loaded) return undefined;
   const environments = loaded.config.environments ?? loadEngine().embeddedDefaultEnvironment;
@@ -88,7 +88,7 @@ export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, pur
   let name = isEnvironmentNode(arg) ? arg.name : isEnvironmentArgs(arg) ? arg.environment : undefined;
   if (name === undefined) {
     if (!usable.length) {
-      void vscode.window.showWarningMessage(`Go Deploy: ${where} has no ssh or local environment to ${verb} (docker environments arrive with the Docker targets).`);
+      void vscode.window.showWarningMessage(`Go Deploy: ${where} has no ${types.join(', ')} environment to ${verb}.`);
       return undefined;
     }
     const last = lastEnvironment(ctx, loaded.configFile);
