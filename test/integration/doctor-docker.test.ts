@@ -74,7 +74,7 @@ describe('doctor for a docker environment (CLI, real Docker Engine)', function (
     assert.equal((await docker(['rm', '--force', names[1]])).code, 0);
   });
 
-  it('an engine that cannot be reached: FAIL naming the address and what to do, exit 1; an ssh:// engine is refused (exit 2)', async () => {
+  it('an engine that cannot be reached: FAIL naming the address and what to do, exit 1; an npipe:// engine is refused (exit 2)', async () => {
     const closed = await freePort();
     writeConfig(`tcp://127.0.0.1:${closed}`);
     const refused = await doctor();
@@ -85,10 +85,10 @@ describe('doctor for a docker environment (CLI, real Docker Engine)', function (
     const missing = await doctor();
     assert.equal(missing.code, 1);
     assert.match(missing.stdout, new RegExp(`is not running: ${esc(join(work.path, 'no-such.sock'))} does not exist`));
-    writeConfig('ssh://deploy@127.0.0.1');
-    const ssh = await doctor();
-    assert.equal(ssh.code, 2, ssh.stdout + ssh.stderr);
-    assert.match(ssh.stdout + ssh.stderr, /ssh:\/\/ engines are not supported yet/);
+    writeConfig('npipe:////./pipe/docker_engine');
+    const npipe = await doctor();
+    assert.equal(npipe.code, 2, npipe.stdout + npipe.stderr);
+    assert.match(npipe.stdout + npipe.stderr, /npipe:\/\/ engines \(Docker Desktop on Windows\) are not supported/);
     writeConfig(`unix://${engine.socketPath}`);
   });
 });

@@ -60,7 +60,7 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
       '  fresh:', '    type: ssh', '    hosts:', hostEntry.trimEnd(), `      - host: 127.0.0.1\n        port: ${closedPort}\n        user: root\n        identityFile: ${host.identityFile}`,
       '    knownHostsFile: empty_known_hosts', '    processManager: systemd',
       '  dev:', '    type: local', `    path: ${join(work.path, 'local-base')}`,
-      '  box:', '    type: docker', '    docker:', '      host: ssh://deploy@127.0.0.1', '',
+      '  box:', '    type: docker', '    docker:', '      host: npipe:////./pipe/docker_engine', '',
     ].join('\n'));
   });
   after(async () => {
@@ -176,13 +176,13 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
     assert.equal(code, report.hosts[0].checks.some((x) => x.status === 'fail') ? 1 : 0);
   });
 
-  it('usage errors exit 2: unknown environment (listing them), a docker engine at ssh:// (not yet), no environment', async () => {
+  it('usage errors exit 2: unknown environment (listing them), a docker engine at npipe:// (not supported), no environment', async () => {
     const unknown = await doctor(work.path, ['staging']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.err, /no environment "staging" in godeploy\.yaml\n {2}hint: environments: prod, fresh, dev, box/);
     const docker = await doctor(work.path, ['box']);
     assert.equal(docker.code, 2);
-    assert.match(docker.err, /environments\.box\.docker\.host: ssh:\/\/deploy@127\.0\.0\.1: ssh:\/\/ engines are not supported yet/);
+    assert.match(docker.err, /environments\.box\.docker\.host: npipe:\/\/\/\/\.\/pipe\/docker_engine: npipe:\/\/ engines \(Docker Desktop on Windows\) are not supported/);
     assert.equal((await doctor(work.path, [])).code, 2);
   });
 });

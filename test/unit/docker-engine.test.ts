@@ -13,8 +13,15 @@ describe('docker engine address and errors', () => {
     assert.deepEqual(engineAddress('tcp://[::1]:2375', {}), { url: 'tcp://[::1]:2375', kind: 'tcp', host: '::1', port: 2375, from: 'docker.host' });
   });
 
-  it('ssh:// and npipe:// are refused as not supported yet; anything else is not an address (exit 2, naming where it came from)', () => {
-    assert.throws(() => engineAddress('ssh://deploy@web1', {}, 'environments.prod.docker.host'), (e: GoDeployError) => e.exitCode === 2 && /^environments\.prod\.docker\.host: ssh:\/\/deploy@web1: ssh:\/\/ engines are not supported yet$/.test(e.message));
+  it('ssh://[user@]host[:port][/socket]: the socket defaults to /var/run/docker.sock', () => {
+    assert.deepEqual(engineAddress('ssh://deploy@web1:2222/run/user/1000/docker.sock', {}), { url: 'ssh://deploy@web1:2222/run/user/1000/docker.sock', kind: 'ssh', user: 'deploy', host: 'web1', port: 2222, socketPath: '/run/user/1000/docker.sock', from: 'docker.host' });
+    assert.deepEqual(engineAddress(undefined, { DOCKER_HOST: 'ssh://web1' }), { url: 'ssh://web1', kind: 'ssh', user: undefined, host: 'web1', port: undefined, socketPath: '/var/run/docker.sock', from: 'DOCKER_HOST' });
+    assert.equal(engineAddress('ssh://ops@[::1]:22', {}).host, '::1');
+  });
+
+  it('npipe:// is refused; anything else is not an address (exit 2, naming where it came from)', () => {
+    assert.throws(() => engineAddress('npipe:////./pipe/docker_engine', {}, 'environments.prod.docker.host'), (e: GoDeployError) => e.exitCode === 2 && /^environments\.prod\.docker\.host: npipe:\/\/\/\/\.\/pipe\/docker_engine: npipe:\/\/ engines \(Docker Desktop on Windows\) are not supported$/.test(e.message));
+    assert.throws(() => engineAddress('ssh://', {}), (e: GoDeployError) => e.exitCode === 2 && /is not an ssh engine address/.test(e.message) && /ssh:\/\/USER@HOST/.test(e.hint ?? ''));
     assert.throws(() => engineAddress(undefined, { DOCKER_HOST: 'tcp://nohost' }), (e: GoDeployError) => e.exitCode === 2 && /^DOCKER_HOST: "tcp:\/\/nohost" is not an engine address$/.test(e.message) && /tcp:\/\/HOST:PORT/.test(e.hint ?? ''));
   });
 

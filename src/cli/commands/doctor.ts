@@ -22,7 +22,7 @@ export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], fla
   if (extra.length) throw usageError(`doctor: unexpected argument ${JSON.stringify(extra[0])}`, 'check one environment at a time');
   const loaded = await loadEnvironment(await resolveConfigPath(g), envName, 'doctor');
   if (loaded.env.type === 'docker') {
-    return printReports(io, envName!, [await doctorDockerEnvironment(loaded)], flags.json);
+    return printReports(io, envName!, [await doctorDockerEnvironment(loaded, { acceptNewHostKey: flags.acceptNewHostKey, env: io.env })], flags.json);
   }
   const d = deployEnvironmentOf(loaded, 'doctor');
   const { env, model, config } = d;

@@ -18,7 +18,7 @@ export async function runReleases(io: CliIO, g: GlobalOptions, args: string[], f
   if (extra.length) throw usageError(`releases: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
   const loaded = await loadEnvironment(await resolveConfigPath(g), envName, 'releases');
   if (loaded.env.type === 'docker') {
-    const { address, outcome } = await dockerReleases(loaded);
+    const { address, outcome } = await dockerReleases(loaded, { acceptNewHostKey: flags.acceptNewHostKey });
     if (flags.json) io.json({ environment: envName, engine: address, hosts: [outcome.ok ? { host: outcome.alias, address, releases: outcome.value, error: null } : { host: outcome.alias, address, releases: [], error: outcome.error }] });
     else for (const line of formatDockerReleases(loaded, outcome)) io.out(line);
     return outcome.ok ? 0 : 1;

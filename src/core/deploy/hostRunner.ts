@@ -4,6 +4,7 @@
 // loopback ports are reached through a port forward (or directly on this machine).
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
 import type { RemoteConnection } from '../remote/session';
@@ -26,6 +27,8 @@ export interface HostRunner {
   local: boolean;
   /** Gets file transfers ready ahead of the first upload (SFTP's subsystem), if there is anything to prepare. */
   prepareUploads?(): void;
+  /** A stream to a unix socket on the host (over ssh; absent for this machine, which opens it directly). */
+  openUnixSocket?(socketPath: string): Promise<Duplex>;
 }
 
 /** Commands over an authenticated ssh connection (argv quoted by the connection). */
@@ -41,6 +44,7 @@ export function remoteRunner(conn: RemoteConnection): HostRunner {
     upload: (source, path, opts) => conn.upload(source, path, opts),
     mkdir: (path, mode) => conn.mkdir(path, mode),
     prepareUploads: () => conn.prepareUploads(),
+    openUnixSocket: (socketPath) => conn.openUnixSocket(socketPath),
     reach: async (port) => {
       const f = await conn.forwardLocal(port);
       return { port: f.localPort, close: f.close };

@@ -24,7 +24,7 @@ export interface StatusReport { environment: string; base: string; hosts: HostOu
 
 export async function environmentStatus(req: { configFile: { file: string; exists: boolean }; environment: string; acceptNewHostKey?: boolean; token?: CancellationTokenLike; sources?: ReferenceSources }): Promise<StatusReport> {
   const loaded = await loadEnvironment(req.configFile, req.environment, 'status');
-  if (loaded.env.type === 'docker') return { environment: loaded.name, ...(await dockerStatus(loaded)) };
+  if (loaded.env.type === 'docker') return { environment: loaded.name, ...(await dockerStatus(loaded, { acceptNewHostKey: req.acceptNewHostKey, token: req.token })) };
   const d = deployEnvironmentOf(loaded, 'status');
   const manager = await serviceManagerFor(d);
   const hosts = await forEachHost(d, { acceptNewHostKey: req.acceptNewHostKey ?? false, token: req.token }, async (h): Promise<HostStatus> => {

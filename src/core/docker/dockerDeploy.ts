@@ -25,7 +25,8 @@ import { containerSpec, describeContainer, type ContainerSpec } from './containe
 import { portReport } from './doctor';
 import { acquireDockerLock, lockContainerName, releaseDockerLock } from './dockerLock';
 import { liveRelease, listDockerReleases, releasesToPrune, removeRelease, RESTART_LABEL } from './dockerReleases';
-import { engineReach, environmentEngineAddress, openEngine, type Engine } from './engine';
+import { environmentEngineAddress, type Engine } from './engine';
+import { openEnvironmentEngine } from './environmentEngine';
 import { buildBinaryImage, buildImage } from './image';
 import { replaceContainer } from './replace';
 
@@ -107,7 +108,10 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   let engine: Engine;
   const c0 = Date.now();
   try {
-    engine = await openEngine(address, { env: req.buildEnv });
+    engine = await openEnvironmentEngine(e, {
+      ...req.hosts, token: req.token, env: req.buildEnv,
+      onNewHostKey: (key) => emit({ host: HOST, step: 'connect', state: 'info', message: `new host key ${key} recorded` }),
+    });
   } catch (err) {
     cancelSub?.dispose();
     return failWith(err, 'connect');
@@ -122,7 +126,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   let owner: LockOwner | undefined;
   try {
     const p0 = Date.now();
-    const port = await portReport(engine, { address, name: app.name, port: app.port, targets: [] });
+    const port = await portReport(engine, { address, name: app.name, port: app.port });
     if (port.status === 'fail') return failWith(new GoDeployError(`preflight: port: ${port.detail}`, { hint: port.hint }), 'preflight');
     emit({ host: HOST, step: 'preflight', state: 'done', message: `port ${port.detail}`, ms: Date.now() - p0 });
     const l0 = Date.now();
@@ -194,10 +198,9 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     }
     emit({ host: HOST, step: 'container', state: 'done', message: `${spec.name} created`, ms: Date.now() - k0 });
 
-    const reach = engineReach(address);
     const replaced = await replaceContainer({
       engine, from: live, to: { id, containerId: created.id, container: spec.name, restart: spec.HostConfig.RestartPolicy.Name }, toIsNew: true, emit, redact, token: req.token, host: HOST,
-      gate: () => waitHealthy(reach, { port: app.port, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token }),
+      gate: () => waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token }),
     });
     Object.assign(outcome.timings, replaced.timings);
     if (!replaced.ok) {
@@ -225,6 +228,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
         (err: Error) => emit({ host: HOST, step: 'unlock', state: 'fail', message: `the lock could not be released: ${err.message}` }),
       );
     }
+    engine.close();
   }
 }
 

@@ -11,7 +11,8 @@ import type { HostDeployResult } from '../deploy/switchover';
 import { GoDeployError } from '../errors';
 import { acquireDockerLock, releaseDockerLock } from './dockerLock';
 import { liveRelease, listDockerReleases } from './dockerReleases';
-import { engineReach, environmentEngineAddress, openEngine, type Engine } from './engine';
+import { environmentEngineAddress, type Engine } from './engine';
+import { openEnvironmentEngine } from './environmentEngine';
 import { replaceContainer } from './replace';
 
 const HOST = 'engine';
@@ -31,7 +32,7 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
   };
   let engine: Engine;
   try {
-    engine = await openEngine(address);
+    engine = await openEnvironmentEngine(e, { ...req.hosts, token: req.token });
   } catch (err) {
     return failed(err, 'connect');
   }
@@ -58,10 +59,9 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
     }
     targets[HOST] = target.id;
     if (req.token?.isCancellationRequested) return done(false, true);
-    const reach = engineReach(address);
     const replaced = await replaceContainer({
       engine, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST,
-      gate: () => waitHealthy(reach, { port: app.port, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token }),
+      gate: () => waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token }),
     });
     Object.assign(outcome.timings, replaced.timings);
     if (!replaced.ok) {
@@ -72,5 +72,6 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
     return done(true);
   } finally {
     if (owner) await releaseDockerLock(engine, app.name, owner).catch((err: Error) => emit({ host: HOST, step: 'unlock', state: 'fail', message: `the lock could not be released: ${err.message}` }));
+    engine.close();
   }
 }

@@ -7,7 +7,8 @@ import type { LoadedEnvironment } from '../deploy/hosts';
 import type { HostStatus } from '../deploy/status';
 import { GoDeployError } from '../errors';
 import { liveRelease, listDockerReleases, type DockerRelease } from './dockerReleases';
-import { engineReach, environmentEngineAddress, openEngine, type EngineAddress } from './engine';
+import { environmentEngineAddress, type EngineAddress } from './engine';
+import { openEnvironmentEngine, type EngineOpenOptions } from './environmentEngine';
 
 const HOST = 'engine';
 
@@ -15,11 +16,15 @@ const failure = (address: EngineAddress, e: unknown): HostOutcome<never> => ({
   alias: HOST, address: address.url, ok: false, stage: 'connect', error: (e as Error).message, hint: e instanceof GoDeployError ? e.hint : undefined, cause: e,
 });
 
-export async function dockerReleases(e: LoadedEnvironment): Promise<{ address: string; outcome: HostOutcome<DockerRelease[]> }> {
+export async function dockerReleases(e: LoadedEnvironment, options: EngineOpenOptions = {}): Promise<{ address: string; outcome: HostOutcome<DockerRelease[]> }> {
   const address = environmentEngineAddress(e);
   try {
-    const engine = await openEngine(address);
-    return { address: address.url, outcome: { alias: HOST, address: address.url, ok: true, value: await listDockerReleases(engine, e.model.app.name, e.name) } };
+    const engine = await openEnvironmentEngine(e, options);
+    try {
+      return { address: address.url, outcome: { alias: HOST, address: address.url, ok: true, value: await listDockerReleases(engine, e.model.app.name, e.name) } };
+    } finally {
+      engine.close();
+    }
   } catch (err) {
     return { address: address.url, outcome: failure(address, err) };
   }
@@ -37,11 +42,12 @@ export function formatDockerReleases(e: LoadedEnvironment, o: HostOutcome<Docker
   ];
 }
 
-export async function dockerStatus(e: LoadedEnvironment): Promise<{ base: string; hosts: HostOutcome<HostStatus>[] }> {
+export async function dockerStatus(e: LoadedEnvironment, options: EngineOpenOptions = {}): Promise<{ base: string; hosts: HostOutcome<HostStatus>[] }> {
   const address = environmentEngineAddress(e);
   const { app } = e.model;
+  let engine;
   try {
-    const engine = await openEngine(address);
+    engine = await openEnvironmentEngine(e, options);
     const releases = await listDockerReleases(engine, app.name, e.name);
     const live = liveRelease(releases);
     const service: HostStatus['service'] = { state: 'no container running', running: false, uptimeSeconds: null, pid: null };
@@ -55,10 +61,12 @@ export async function dockerStatus(e: LoadedEnvironment): Promise<{ base: string
       service.uptimeSeconds = Number.isFinite(started) ? Math.max(0, Math.floor((Date.now() - started) / 1000)) : null;
       image = `${info.Config?.Image ?? live.image} (${live.imageId.slice(7, 19)})`;
     }
-    const health = await waitHealthy(engineReach(address), { port: app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
+    const health = await waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
     const value: HostStatus = { live: live?.id ?? null, version: live?.version ?? null, releases: releases.length, service, health: { healthy: health.healthy, answer: health.last }, image };
     return { base: address.url, hosts: [{ alias: HOST, address: address.url, ok: true, value }] };
   } catch (err) {
     return { base: address.url, hosts: [failure(address, err)] };
+  } finally {
+    engine?.close();
   }
 }

@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { open as openLocal, stat } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Client, NegotiatedAlgorithms, SFTPWrapper } from 'ssh2';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
@@ -32,6 +33,8 @@ export interface RemoteConnection {
   mkdir(remotePath: string, mode: number): Promise<void>;
   /** A listener on 127.0.0.1:<localPort> tunnelled to 127.0.0.1:remotePort on the host. */
   forwardLocal(remotePort: number): Promise<{ localPort: number; close(): Promise<void> }>;
+  /** A stream to the unix socket `socketPath` on the host (OpenSSH streamlocal forwarding), e.g. the Docker Engine's. */
+  openUnixSocket(socketPath: string): Promise<Duplex>;
   /** Starts the SFTP subsystem now (in the background) so the first upload does not wait for it. */
   prepareUploads(): void;
   close(): void;
@@ -178,9 +181,28 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     return { localPort, close };
   };
 
+  const openUnixSocket = (socketPath: string): Promise<Duplex> => new Promise((resolve, reject) => {
+    ensureOpen();
+    try {
+      client.openssh_forwardOutStreamLocal(socketPath, (err, stream) => {
+        if (err) {
+          reject(new GoDeployError(`${host.user}@${host.hostname}:${host.port}: could not open ${socketPath} through ssh: ${err.message}`, {
+            hint: 'the socket must exist and be writable by the ssh user (for Docker: a member of the docker group), and sshd must allow it (AllowStreamLocalForwarding yes, the default)',
+            cause: err,
+          }));
+          return;
+        }
+        resolve(stream);
+      });
+    } catch (e) {
+      reject(e);
+    }
+  });
+
   return {
     host,
     via: extra.via ?? [],
+    openUnixSocket,
     negotiated: extra.negotiated ?? (() => undefined),
     exec,
     upload,

@@ -27,7 +27,7 @@ async function runDoctor(deps: CommandDeps, arg: unknown): Promise<DoctorResult 
     const loaded = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'doctor');
     const report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Go Deploy: checking the Docker engine of ${t.environment}…` },
-      () => engine.doctorDockerEnvironment(loaded),
+      () => engine.doctorDockerEnvironment(loaded, hostOptions(ctx, knownHostsFile(t), isEnvironmentArgs(arg) ? arg.acceptNewHostKey : undefined)),
     );
     return reportDoctor(deps, t.environment, t.configFile, [report], 'engine');
   }

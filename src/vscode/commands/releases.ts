@@ -28,7 +28,7 @@ async function showReleases(deps: CommandDeps, arg: unknown): Promise<ShowReleas
   const engine = loadEngine();
   const loaded = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'releases');
   if (loaded.env.type === 'docker') {
-    const { address, outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Go Deploy: reading the releases of ${t.environment}…` }, () => engine.dockerReleases(loaded));
+    const { address, outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Go Deploy: reading the releases of ${t.environment}…` }, () => engine.dockerReleases(loaded, hostOptions(ctx, knownHostsFile(t), isEnvironmentArgs(arg) ? arg.acceptNewHostKey : undefined)));
     ctx.log.info(`releases of ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)}):`);
     ctx.log.block(engine.formatDockerReleases(loaded, outcome).join('\n'));
     ctx.log.show(true);

@@ -27,7 +27,7 @@ async function readReleases(ctx: GoDeployContext, t: EnvironmentTarget, acceptNe
   const title = `Go Deploy: reading the releases of ${t.environment}…`;
   if (loaded.env.type === 'docker') {
     // One engine: its release containers, the running one live.
-    const { outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => engine.dockerReleases(loaded));
+    const { outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => engine.dockerReleases(loaded, hostOptions(ctx, knownHostsFile(t), acceptNewHostKey)));
     if (!outcome.ok) { ctx.log.warn(`${outcome.alias} (${outcome.address}): cannot read the releases: ${outcome.error}`); return undefined; }
     return new Map(outcome.value.map((r) => [r.id, { hosts: 1, live: r.live ? 1 : 0 }]));
   }
