@@ -106,8 +106,8 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     const r = await a.cli(['deploy', env, '--dry-run']);
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /^ {2}5\. container dockerapp-\S+ from dockerapp:\S+$/m);
-    assert.match(r.out, /^ {7}network: host$/m);
-    assert.match(r.out, /^ {7}env: GREETING PORT$/m);
+    assert.match(r.out, /^ {5}network: host$/m);
+    assert.match(r.out, /^ {5}env: GREETING PORT$/m);
     assert.match(r.out, new RegExp(`^  2\\. lock: container godeploy-lock-${app} on the engine`, 'm'));
     assert.ok(!r.out.includes(SECRET));
     assert.deepEqual(await containers(), []);

@@ -10,6 +10,7 @@ import { contextEntries } from '../../src/core/docker/buildContext';
 import { containerSpec, describeContainer, memoryBytes, type ContainerInput } from '../../src/core/docker/containerSpec';
 import { imageTag } from '../../src/core/docker/dockerDeploy';
 import { releasesToPrune, type DockerRelease } from '../../src/core/docker/dockerReleases';
+import { sharedPrefix } from '../../src/core/docker/transfer';
 import { GoDeployError } from '../../src/core/errors';
 
 const input = (over: Partial<ContainerInput> = {}): ContainerInput => ({
@@ -73,6 +74,16 @@ describe('docker container of a release', () => {
     assert.deepEqual(releasesToPrune([r('1'), r('2'), r('3'), r('4', true)], 2).map((x) => x.id), ['1', '2']);
     // After a rollback the live one is old: the newer stopped ones are what is kept.
     assert.deepEqual(releasesToPrune([r('1', true), r('2'), r('3')], 2).map((x) => x.id), ['2']);
+  });
+});
+
+describe('docker image transfer', () => {
+  it('the layers a target already has are the longest chain prefix it holds in any image; a gap ends it', () => {
+    const img = ['sha256:a', 'sha256:b', 'sha256:c'];
+    assert.equal(sharedPrefix(img, []), 0);
+    assert.equal(sharedPrefix(img, [['sha256:a', 'sha256:x'], ['sha256:a', 'sha256:b', 'sha256:y']]), 2);
+    assert.equal(sharedPrefix(img, [['sha256:b', 'sha256:c']]), 0, 'a layer is only usable at the same place in the chain');
+    assert.equal(sharedPrefix(img, [img, ['sha256:a']]), 3);
   });
 });
 

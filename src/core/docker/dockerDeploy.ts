@@ -5,9 +5,7 @@
 // <app>:<version> and <app>:<release id>; if the running release already runs this image
 // with this environment, stop there. Otherwise create <app>-<release id>, replace the live
 // container behind the health gate (replace.ts), prune old releases, release the lock.
-import { promises as fs } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import * as path from 'node:path';
 import type { VersionInfo } from '../build/version';
 import { CancellationSource } from '../cancellation';
 import { DeployBuilds } from '../deploy/deployBuild';
@@ -19,15 +17,13 @@ import type { LoadedEnvironment } from '../deploy/hosts';
 import type { LockOwner } from '../deploy/lock';
 import { releaseId as makeReleaseId } from '../deploy/releaseScripts';
 import { GoDeployError, usageError } from '../errors';
-import { renderDockerfile } from '../generate/dockerfile';
-import { buildContext } from './buildContext';
 import { containerSpec, describeContainer, type ContainerSpec } from './containerSpec';
 import { portReport } from './doctor';
 import { acquireDockerLock, lockContainerName, releaseDockerLock } from './dockerLock';
 import { liveRelease, listDockerReleases, releasesToPrune, removeRelease, RESTART_LABEL } from './dockerReleases';
 import { environmentEngineAddress, type Engine } from './engine';
 import { openEnvironmentEngine } from './environmentEngine';
-import { buildBinaryImage, buildImage } from './image';
+import { buildingEngine, buildReleaseImage, shipImage } from './releaseImage';
 import { replaceContainer } from './replace';
 
 const HOST = 'engine';
@@ -59,7 +55,7 @@ export function describeDockerPlan(e: LoadedEnvironment, version: string, releas
     fromBinary
       ? `build: go build for linux/<the engine's architecture>, packed by the --from-binary Dockerfile (runtime ${e.model.docker.runtime}); the context is the Dockerfile and the executable`
       : 'build: docker build of the module\'s Dockerfile; the context is the module folder after .dockerignore',
-    `image: ${app.name}:${releaseId}, ${app.name}:${imageTag(version)}`,
+    `image: ${app.name}:${releaseId}, ${app.name}:${imageTag(version)}${engineUrl.startsWith('unix://') ? '' : '; built on this machine\'s Docker engine when one answers, then sent there without a registry (save → load, the layers it has left out), else built there'}`,
     [container, ...details.map((l) => `   ${l}`)].join('\n'),
     `switch: stop the running ${app.name} container (restart policy set to no), start ${spec.name}`,
     `health: GET ${app.healthPath} on port ${app.port} until 2xx (timeout ${app.healthTimeoutSeconds} s); on failure its last 50 log lines, ${spec.name} removed, the old container started again`,
@@ -90,7 +86,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   req.onPlan?.(plan);
   if (req.dryRun) return result(true, { dryRun: true });
 
-  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'container' | 'retire', extra: Partial<DeployResult> = {}): DeployResult => {
+  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'transfer' | 'container' | 'retire', extra: Partial<DeployResult> = {}): DeployResult => {
     outcome.result = 'failed';
     outcome.error = redact((err as Error).message);
     outcome.hint = err instanceof GoDeployError ? err.hint : undefined;
@@ -124,6 +120,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   goBuild?.catch(() => undefined);
 
   let owner: LockOwner | undefined;
+  let builder: Engine | undefined;
   try {
     const p0 = Date.now();
     const port = await portReport(engine, { address, name: app.name, port: app.port });
@@ -142,44 +139,31 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     const live = liveRelease(before);
     outcome.previous = live?.id ?? null;
 
-    // The image.
+    // The image: built here and shipped when the target is remote and this machine has an engine, else built on the target.
     const i0 = Date.now();
     const tags = [`${app.name}:${id}`, `${app.name}:${imageTag(info.version)}`];
     // Not godeploy.* labels: a container inherits its image's labels, and those mark the release containers.
     const labels = { 'org.opencontainers.image.version': info.version, 'org.opencontainers.image.revision': info.commit };
-    const onLine = (line: string): void => { if (/^Step \d+\/\d+ : /.test(line)) emit({ host: HOST, step: 'image', state: 'start', message: line }); req.onBuildOutput?.('image', `${line}\n`); };
     let artifact;
     try {
       artifact = goBuild && (await goBuild).artifacts[0];
     } catch (err) {
       return failWith(err, 'build');
     }
+    builder = await buildingEngine(engine, req.buildEnv);
     let imageId: string;
     try {
-      if (artifact) {
-        emit({ host: HOST, step: 'image', state: 'start', message: `packing ${path.basename(artifact.file)} into ${tags[0]}` });
-        imageId = await buildBinaryImage(engine, { dockerfile: renderDockerfile(e.model, { fromBinary: app.name }), binaryFile: artifact.path, binaryName: app.name, tags, labels }, onLine);
-      } else {
-        const dockerfile = path.join(e.moduleDir, 'Dockerfile');
-        await fs.access(dockerfile).catch(() => {
-          throw new GoDeployError(`${dockerfile} does not exist (environments.${e.name}.docker.build: dockerfile builds the module's Dockerfile)`, { hint: `write it with \`godeploy generate dockerfile --env ${e.name}\`, or set docker.build: binary to pack the cross-compiled binary instead` });
-        });
-        const ctx = await buildContext(e.moduleDir);
-        emit({ host: HOST, step: 'image', state: 'start', message: `docker build of ${path.relative(process.cwd(), dockerfile) || dockerfile} into ${tags[0]}` });
-        const buildargs = { VERSION: info.version, REVISION: info.commit, BUILD_DATE: info.date };
-        imageId = await buildImage(engine, ctx.stream, { tags, labels, buildargs }, onLine);
-        await ctx.done;
-      }
+      imageId = await buildReleaseImage(builder ?? engine, { e, artifact, tags, labels, info, emit, onBuildOutput: req.onBuildOutput });
     } catch (err) {
       return failWith(err, 'image');
     }
     outcome.timings.image = Date.now() - i0;
-    emit({ host: HOST, step: 'image', state: 'done', message: `${tags.join(', ')} (${imageId.slice(7, 19)})`, ms: outcome.timings.image });
+    emit({ host: HOST, step: 'image', state: 'done', message: `${tags.join(', ')} (${imageId.slice(7, 19)})${builder ? ` on ${builder.address.url}` : ''}`, ms: outcome.timings.image });
 
     const spec = specFor(`${app.name}:${id}`, resolved!.values);
     // Nothing changed: the running release runs this image with this environment.
     if (live && !req.force && live.imageId === imageId && (await sameEnvironment(engine, live.containerId, spec.Env))) {
-      await engine.docker.getImage(`${app.name}:${id}`).remove().catch(() => undefined);
+      await (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).catch(() => undefined);
       emit({ host: HOST, step: 'switch', state: 'skip', message: `${live.id} already runs this image with this environment: nothing to replace` });
       outcome.previous = live.id;
       return result(true, { alreadyLive: true });
@@ -187,6 +171,16 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     if (req.token?.isCancellationRequested) {
       outcome.error = 'cancelled before the switch; nothing changed';
       return result(false, { cancelled: true });
+    }
+
+    if (builder) {
+      const t0 = Date.now();
+      try {
+        await shipImage(builder, engine, tags, emit);
+      } catch (err) {
+        return failWith(err, 'transfer');
+      }
+      outcome.timings.transfer = Date.now() - t0;
     }
 
     const k0 = Date.now();
@@ -229,6 +223,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       );
     }
     engine.close();
+    builder?.close();
   }
 }
 

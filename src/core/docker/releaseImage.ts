@@ -1,0 +1,97 @@
+// The image of a release: built where it is cheapest and shipped where it runs. A target
+// reached over the network (ssh://, tcp://) gets its image from this machine's engine
+// (DOCKER_HOST, else the local socket) when one answers: the build, its cache and any base
+// image stay here, and only the layers the target lacks travel (transfer.ts). Without a
+// local engine the target builds it itself. Either way the image is the generated
+// --from-binary Dockerfile around the cross-compiled executable, or the module's Dockerfile
+// with the module folder (after .dockerignore) as context.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { BuiltArtifact } from '../build/types';
+import type { VersionInfo } from '../build/version';
+import type { DeployEvent } from '../deploy/hostDeploy';
+import type { LoadedEnvironment } from '../deploy/hosts';
+import { formatBytes } from '../format';
+import { GoDeployError } from '../errors';
+import { renderDockerfile } from '../generate/dockerfile';
+import { buildContext } from './buildContext';
+import { engineAddress, openEngine, type Engine } from './engine';
+import { buildBinaryImage, buildImage } from './image';
+import { transferImage, type TransferResult } from './transfer';
+
+const HOST = 'engine';
+
+/** This machine's engine, when the target is another one reached over the network and a local one answers. */
+export async function buildingEngine(target: Engine, env: NodeJS.ProcessEnv = process.env): Promise<Engine | undefined> {
+  if (target.address.kind === 'unix') return undefined;
+  let local: Engine | undefined;
+  try {
+    const address = engineAddress(undefined, env);
+    if (address.kind === 'ssh') return undefined;
+    local = await openEngine(address, { env, timeoutMs: 3000 });
+    // The same engine reached two ways (DOCKER_HOST pointing at the target): build there. Engines
+    // on one machine may share an ID (/etc/docker/key.json); their data folders differ.
+    const [here, there] = (await Promise.all([local.docker.info(), target.docker.info()])) as { ID?: string; DockerRootDir?: string }[];
+    if (here.ID === there.ID && here.DockerRootDir === there.DockerRootDir) { local.close(); return undefined; }
+    return local;
+  } catch {
+    local?.close();
+    return undefined;
+  }
+}
+
+export interface ReleaseImageInput {
+  e: LoadedEnvironment;
+  /** The cross-compiled executable (docker.build: binary), else the module's Dockerfile is built. */
+  artifact?: BuiltArtifact;
+  tags: string[];
+  labels: Record<string, string>;
+  info: VersionInfo;
+  emit(e: DeployEvent): void;
+  onBuildOutput?(target: string, text: string): void;
+}
+
+/** Builds the release's image on `engine`; returns its id. */
+export async function buildReleaseImage(engine: Engine, i: ReleaseImageInput): Promise<string> {
+  const { e, tags, emit } = i;
+  const where = engine.address.kind === 'unix' ? '' : ` on ${engine.address.url}`;
+  const onLine = (line: string): void => {
+    if (/^Step \d+\/\d+ : /.test(line)) emit({ host: HOST, step: 'image', state: 'start', message: line });
+    i.onBuildOutput?.('image', `${line}\n`);
+  };
+  if (i.artifact) {
+    emit({ host: HOST, step: 'image', state: 'start', message: `packing ${path.basename(i.artifact.file)} into ${tags[0]}${where}` });
+    const dockerfile = renderDockerfile(e.model, { fromBinary: e.model.app.name });
+    return buildBinaryImage(engine, { dockerfile, binaryFile: i.artifact.path, binaryName: e.model.app.name, tags, labels: i.labels }, onLine);
+  }
+  const dockerfile = path.join(e.moduleDir, 'Dockerfile');
+  await fs.access(dockerfile).catch(() => {
+    throw new GoDeployError(`${dockerfile} does not exist (environments.${e.name}.docker.build: dockerfile builds the module's Dockerfile)`, {
+      hint: `write it with \`godeploy generate dockerfile --env ${e.name}\`, or set docker.build: binary to pack the cross-compiled binary instead`,
+    });
+  });
+  const ctx = await buildContext(e.moduleDir);
+  emit({ host: HOST, step: 'image', state: 'start', message: `docker build of ${path.relative(process.cwd(), dockerfile) || dockerfile} into ${tags[0]}${where}` });
+  const buildargs = { VERSION: i.info.version, REVISION: i.info.commit, BUILD_DATE: i.info.date };
+  const id = await buildImage(engine, ctx.stream, { tags, labels: i.labels, buildargs }, onLine);
+  await ctx.done;
+  return id;
+}
+
+/** Sends `tags[0]` from the building engine to the target (tagged there with all `tags`); the release tag leaves the builder. */
+export async function shipImage(builder: Engine, target: Engine, tags: string[], emit: (e: DeployEvent) => void): Promise<TransferResult> {
+  const t0 = Date.now();
+  let reported = 0;
+  emit({ host: HOST, step: 'transfer', state: 'start', message: `sending ${tags[0]} to ${target.address.url}` });
+  const r = await transferImage(builder, target, tags[0], tags.slice(1), (sent, total) => {
+    if (sent - reported < 4 * 1024 * 1024) return;
+    reported = sent;
+    emit({ host: HOST, step: 'transfer', state: 'start', message: `sending ${tags[0]}: ${formatBytes(sent)}${total ? ` of about ${formatBytes(total)}` : ''}` });
+  });
+  await builder.docker.getImage(tags[0]).remove({ noprune: true }).catch(() => undefined);
+  const what = r.present
+    ? 'the engine already had this image: tagged only'
+    : `${formatBytes(r.bytesSent)} sent${r.layersSkipped ? `; ${r.layersSkipped} of ${r.layers} layers were already there` : ''}`;
+  emit({ host: HOST, step: 'transfer', state: 'done', message: what, ms: Date.now() - t0 });
+  return r;
+}
