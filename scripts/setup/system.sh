@@ -4,7 +4,7 @@
 # Idempotent and fast when everything is already present. Run as root on Debian 12.
 set -euo pipefail
 
-PACKAGES=(golang-go openssh-server openssh-client nginx-light supervisor docker.io
+PACKAGES=(golang-go openssh-server openssh-client nginx-light supervisor docker.io docker-registry apache2-utils
   debootstrap systemd-container iproute2 curl ca-certificates)
 CACHE_DIR="${GODEPLOY_CACHE:-$HOME/.cache/godeploy}"
 ROOTFS="$CACHE_DIR/systemd-host-bookworm"

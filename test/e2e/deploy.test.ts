@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSystemdHost, type SystemdHost } from '../integration/fixtures/systemdHost';
 import { freePort, REPO_ROOT } from '../support/codeServer';
-import { type E2eSession, SCREENSHOTS, UI_TIMEOUT, useE2eSession } from '../support/e2eSession';
+import { runFromPalette, SCREENSHOTS, UI_TIMEOUT, useE2eSession } from '../support/e2eSession';
 
 const DEPLOY_MS = 240_000;
 const SECRET = 'e2e-greeting-value';
@@ -142,21 +142,6 @@ function fingerprintOf(knownHostsLine: string): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-async function runFromPalette(page: E2eSession['page'], title: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
-  const deadline = Date.now() + UI_TIMEOUT;
-  for (;;) {
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 450 } }).catch(() => undefined);
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await input.pressSequentially(title.replace(/…$/, ''));
-    if (await command.first().waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`the palette never listed "${title}"`);
-    await page.keyboard.press('Escape');
-  }
-  await page.keyboard.press('Enter');
-}
 
 describe('e2e: Go Deploy: Deploy… to an ssh host whose key is unknown', function () {
   this.timeout(DEPLOY_MS + 300_000);

@@ -52,3 +52,20 @@ export function useE2eSession(name: string, prepare: (workspace: string) => void
     },
   };
 }
+
+/** Opens the command palette and runs the command titled `title` (retrying until the palette lists it). */
+export async function runFromPalette(page: E2eSession['page'], title: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
+  const deadline = Date.now() + UI_TIMEOUT;
+  for (;;) {
+    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 450 } }).catch(() => undefined);
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.pressSequentially(title.replace(/…$/, ''));
+    if (await command.first().waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) break;
+    if (Date.now() > deadline) throw new Error(`the palette never listed "${title}"`);
+    await page.keyboard.press('Escape');
+  }
+  await page.keyboard.press('Enter');
+}

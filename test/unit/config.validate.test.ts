@@ -101,6 +101,15 @@ environments:
     ]);
   });
 
+  it('allows secrets in docker.registryUser/registryPassword (they go into the API auth header), not in docker.host; a literal password is refused without being echoed', () => {
+    const ok = errorsOf('app:\n  name: x\nenvironments:\n  d:\n    type: docker\n    docker:\n      registry: r.example.com/team\n      registryUser: ${secret:REG_USER}\n      registryPassword: ${secret:REG_PW}\n');
+    assert.deepEqual(ok, []);
+    const bad = errorsOf('app:\n  name: x\nenvironments:\n  d:\n    type: docker\n    docker:\n      host: "ssh://${secret:U}@h"\n      registry: r.example.com\n      registryUser: me\n      registryPassword: s3cret-Pa55\n');
+    assert.deepEqual(bad.map(at), ['7:13', '10:25']);
+    assert.match(bad[1].message, /registryPassword: invalid value \(not shown: it may be a secret\)$/);
+    assert.ok(!bad.some((d) => `${d.message} ${d.hint}`.includes('s3cret-Pa55')));
+  });
+
   it('rejects out-of-range ports, bad durations, bad targets and shell characters in hosts', () => {
     const errors = errorsOf('app:\n  port: 70000\n  healthCheck: { timeout: soon }\nbuild:\n  targets: [linux-amd64]\nenvironments:\n  p:\n    type: ssh\n    hosts: [{ host: "a;rm -rf /" }]\n');
     assert.deepEqual(errors.map(at), ['2:9', '3:27', '5:13', '9:21']);

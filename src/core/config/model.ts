@@ -99,6 +99,9 @@ export interface DockerConfig extends DockerImageConfig {
   network?: 'bridge' | 'host';
   mode?: 'container' | 'swarm';
   registry?: string;
+  /** Credentials for the registry: the user (literal or reference) and a ${secret:…}/${env:…} reference. */
+  registryUser?: string;
+  registryPassword?: string;
   build?: 'binary' | 'dockerfile';
   /** Memory limit of the container (512M, 2G); GOMEMLIMIT is 90% of it. */
   memory?: string;

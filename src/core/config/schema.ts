@@ -12,6 +12,7 @@ function validator(): ValidateFunction {
   if (!compiled) {
     const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
     ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
+    ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
     compiled = ajv.compile(schema);
   }
   return compiled;
@@ -37,7 +38,7 @@ export function schemaDiagnostics(document: ConfigDocument, data: unknown): Conf
 function toDiagnostic(document: ConfigDocument, e: ErrorObject): ConfigDiagnostic | undefined {
   const path = parsePointer(e.instancePath);
   const where = formatPath(path) || 'the file';
-  const parent = e.parentSchema as { 'x-expected'?: string; properties?: Record<string, unknown>; enum?: unknown[] } | undefined;
+  const parent = e.parentSchema as { 'x-expected'?: string; 'x-secret'?: boolean; properties?: Record<string, unknown>; enum?: unknown[] } | undefined;
   switch (e.keyword) {
     case 'if':
       return undefined; // the failing `then` branch reports the actual problem
@@ -71,7 +72,8 @@ function toDiagnostic(document: ConfigDocument, e: ErrorObject): ConfigDiagnosti
       return document.diagnosticAt(path, 'value', 'error', `${where}: expected ${article(expected)}, got ${describe(e.data)}`, parent?.['x-expected'] ? `expected ${parent['x-expected']}` : typeHint(expected, e.data));
     }
     case 'pattern':
-      return document.diagnosticAt(path, 'value', 'error', `${where}: invalid value ${JSON.stringify(e.data)}`, parent?.['x-expected'] ? `expected ${parent['x-expected']}` : `must match ${String((e.params as { pattern: string }).pattern)}`);
+      // A value that may be a password is never echoed (it would land in CI logs).
+      return document.diagnosticAt(path, 'value', 'error', `${where}: invalid value${parent?.['x-secret'] ? ' (not shown: it may be a secret)' : ` ${JSON.stringify(e.data)}`}`, parent?.['x-expected'] ? `expected ${parent['x-expected']}` : `must match ${String((e.params as { pattern: string }).pattern)}`);
     case 'minimum':
     case 'maximum': {
       const s = e.parentSchema as { minimum?: number; maximum?: number };

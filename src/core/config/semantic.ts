@@ -111,9 +111,11 @@ function checkReferences(document: ConfigDocument, value: unknown, path: PathSeg
     const { references, problems } = scanReferences(value);
     for (const p of problems) out.push(document.diagnosticAt(path, 'value', 'error', p.message));
     const inEnvMap = path.length >= 2 && path[path.length - 2] === 'env';
+    // Registry credentials go to the engine in the API's auth header, never into a command or a file.
+    const registryCredential = path.length === 4 && path[0] === 'environments' && path[2] === 'docker' && (path[3] === 'registryUser' || path[3] === 'registryPassword');
     for (const r of references) {
-      if (r.kind === 'secret' && !inEnvMap) {
-        out.push(document.diagnosticAt(path, 'value', 'error', `${r.raw} is only allowed in env maps (app.env or environments.NAME.env)`, 'secrets reach the service through its 0600 env file; they must not appear in hosts, paths or commands'));
+      if (r.kind === 'secret' && !inEnvMap && !registryCredential) {
+        out.push(document.diagnosticAt(path, 'value', 'error', `${r.raw} is only allowed in env maps (app.env or environments.NAME.env) and in docker.registryUser/registryPassword`, 'secrets reach the service through its 0600 env file; they must not appear in hosts, paths or commands'));
       }
     }
     return;

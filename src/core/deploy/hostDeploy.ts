@@ -17,7 +17,7 @@ import { interpretOwnedRelease, serializeOwner, type LockOwner } from './lock';
 import * as scripts from './releaseScripts';
 
 export type DeployEventState = 'start' | 'done' | 'skip' | 'fail' | 'info';
-export interface DeployEvent { host: string; step: StepId | 'rollback' | 'logs' | 'build' | 'connect' | 'image' | 'transfer' | 'container'; state: DeployEventState; message: string; ms?: number }
+export interface DeployEvent { host: string; step: StepId | 'rollback' | 'logs' | 'build' | 'connect' | 'image' | 'transfer' | 'push' | 'pull' | 'container'; state: DeployEventState; message: string; ms?: number }
 
 export interface DeployHost {
   alias: string;

@@ -23,7 +23,8 @@ import { acquireDockerLock, lockContainerName, releaseDockerLock } from './docke
 import { liveRelease, listDockerReleases, releasesToPrune, removeRelease, RESTART_LABEL } from './dockerReleases';
 import { environmentEngineAddress, type Engine } from './engine';
 import { openEnvironmentEngine } from './environmentEngine';
-import { buildingEngine, buildReleaseImage, shipImage } from './releaseImage';
+import { buildingEngine, buildReleaseImage, shipImage, shipThroughRegistry } from './releaseImage';
+import { registryCredentials, registryRef } from './registry';
 import { replaceContainer } from './replace';
 
 const HOST = 'engine';
@@ -39,7 +40,6 @@ function refuseUnsupported(e: LoadedEnvironment): void {
   const docker = e.env.docker ?? {};
   const where = `environments.${e.name}`;
   if (docker.mode === 'swarm') throw usageError(`${where}.docker.mode: swarm is not supported yet`, 'deploy as a container (docker.mode: container) for now');
-  if (docker.registry) throw usageError(`${where}.docker.registry: pushing to a registry is not supported yet`, 'remove docker.registry: the image is built on the engine it runs on');
   if (e.env.strategy === 'blue-green') throw usageError(`${where}.strategy: blue-green is not supported for docker environments yet`, 'use strategy: restart (the live container stops, the new one starts behind the health gate)');
 }
 
@@ -55,7 +55,9 @@ export function describeDockerPlan(e: LoadedEnvironment, version: string, releas
     fromBinary
       ? `build: go build for linux/<the engine's architecture>, packed by the --from-binary Dockerfile (runtime ${e.model.docker.runtime}); the context is the Dockerfile and the executable`
       : 'build: docker build of the module\'s Dockerfile; the context is the module folder after .dockerignore',
-    `image: ${app.name}:${releaseId}, ${app.name}:${imageTag(version)}${engineUrl.startsWith('unix://') ? '' : '; built on this machine\'s Docker engine when one answers, then sent there without a registry (save → load, the layers it has left out), else built there'}`,
+    `image: ${app.name}:${releaseId}, ${app.name}:${imageTag(version)}${docker.registry
+      ? `; pushed to ${registryRef(docker.registry, app.name, releaseId)} (and :${imageTag(version)})${engineUrl.startsWith('unix://') ? '' : ', built on this machine\'s Docker engine when one answers and pulled by the target'}${docker.registryUser ? ` as ${docker.registryUser} (password from ${docker.registryPassword})` : ''}`
+      : engineUrl.startsWith('unix://') ? '' : '; built on this machine\'s Docker engine when one answers, then sent there without a registry (save → load, the layers it has left out), else built there'}`,
     [container, ...details.map((l) => `   ${l}`)].join('\n'),
     `switch: stop the running ${app.name} container (restart policy set to no), start ${spec.name}`,
     `health: GET ${app.healthPath} on port ${app.port} until 2xx (timeout ${app.healthTimeoutSeconds} s); on failure its last 50 log lines, ${spec.name} removed, the old container started again`,
@@ -73,6 +75,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   const address = environmentEngineAddress(e, req.buildEnv ?? process.env);
   const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(e.config, e.name, e.env, app.port, req.sources);
   const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
+  const registryAuth = resolved ? await registryCredentials(e.name, docker, req.sources, resolved.redactor) : undefined;
   const user = req.user ?? userInfo().username;
   const id = makeReleaseId(req.now ?? new Date(), info.version);
   const specFor = (image: string, env: Record<string, string>): ContainerSpec => containerSpec({
@@ -86,7 +89,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   req.onPlan?.(plan);
   if (req.dryRun) return result(true, { dryRun: true });
 
-  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'transfer' | 'container' | 'retire', extra: Partial<DeployResult> = {}): DeployResult => {
+  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'transfer' | 'push' | 'container' | 'retire', extra: Partial<DeployResult> = {}): DeployResult => {
     outcome.result = 'failed';
     outcome.error = redact((err as Error).message);
     outcome.hint = err instanceof GoDeployError ? err.hint : undefined;
@@ -173,7 +176,16 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       return result(false, { cancelled: true });
     }
 
-    if (builder) {
+    if (docker.registry) {
+      const t0 = Date.now();
+      const registryTags = tags.map((t) => registryRef(docker.registry!, app.name, t.slice(t.indexOf(':') + 1)));
+      try {
+        await shipThroughRegistry(builder ?? engine, builder ? engine : undefined, tags, registryTags, registryAuth, emit);
+      } catch (err) {
+        return failWith(err, 'push');
+      }
+      outcome.timings.registry = Date.now() - t0;
+    } else if (builder) {
       const t0 = Date.now();
       try {
         await shipImage(builder, engine, tags, emit);

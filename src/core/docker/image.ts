@@ -61,11 +61,17 @@ export async function buildImage(engine: Engine, context: NodeJS.ReadableStream,
   }
   const image = engine.docker.getImage(first);
   const inspected = (await image.inspect()) as { Id: string };
-  for (const t of more) {
-    // The tag is after the last ':' that follows the last '/' (a registry may have a port).
-    const at = t.lastIndexOf(':');
-    const named = at > t.lastIndexOf('/');
-    await image.tag({ repo: named ? t.slice(0, at) : t, tag: named ? t.slice(at + 1) : 'latest' });
-  }
+  for (const t of more) await tagImage(engine, inspected.Id, t);
   return inspected.Id;
+}
+
+/** repo and tag of a reference: the tag is after the last ':' that follows the last '/' (a registry may have a port). */
+export function splitImageRef(ref: string): { repo: string; tag: string } {
+  const at = ref.lastIndexOf(':');
+  return at > ref.lastIndexOf('/') ? { repo: ref.slice(0, at), tag: ref.slice(at + 1) } : { repo: ref, tag: 'latest' };
+}
+
+/** Adds `ref` as a name of image `id` on `engine`. */
+export async function tagImage(engine: Engine, id: string, ref: string): Promise<void> {
+  await engine.docker.getImage(id).tag(splitImageRef(ref));
 }

@@ -16,7 +16,8 @@ import { GoDeployError } from '../errors';
 import { renderDockerfile } from '../generate/dockerfile';
 import { buildContext } from './buildContext';
 import { engineAddress, openEngine, type Engine } from './engine';
-import { buildBinaryImage, buildImage } from './image';
+import { buildBinaryImage, buildImage, tagImage } from './image';
+import { pullImage, pushImage, type RegistryAuth } from './registry';
 import { transferImage, type TransferResult } from './transfer';
 
 const HOST = 'engine';
@@ -94,4 +95,29 @@ export async function shipImage(builder: Engine, target: Engine, tags: string[],
     : `${formatBytes(r.bytesSent)} sent${r.layersSkipped ? `; ${r.layersSkipped} of ${r.layers} layers were already there` : ''}`;
   emit({ host: HOST, step: 'transfer', state: 'done', message: what, ms: Date.now() - t0 });
   return r;
+}
+
+/**
+ * docker.registry: the image goes to the registry from the engine that built it, and the
+ * target (when it is another engine) pulls it, then names it with the local `tags` the
+ * releases are known by. The registry names are left on neither engine's release list.
+ */
+export async function shipThroughRegistry(source: Engine, target: Engine | undefined, tags: string[], registryTags: string[], auth: RegistryAuth | undefined, emit: (e: DeployEvent) => void): Promise<void> {
+  const id = ((await source.docker.getImage(tags[0]).inspect()) as { Id: string }).Id;
+  const p0 = Date.now();
+  for (const ref of registryTags) {
+    await tagImage(source, id, ref);
+    emit({ host: HOST, step: 'push', state: 'start', message: `pushing ${ref}` });
+    await pushImage(source, ref, auth, (m) => { if (m.status && /^(Pushed|Layer already exists)$/.test(m.status)) emit({ host: HOST, step: 'push', state: 'start', message: `${ref}: ${m.status.toLowerCase()}` }); });
+  }
+  for (const ref of registryTags) await source.docker.getImage(ref).remove({ noprune: true }).catch(() => undefined);
+  emit({ host: HOST, step: 'push', state: 'done', message: registryTags.join(', '), ms: Date.now() - p0 });
+  if (!target) return;
+  const q0 = Date.now();
+  emit({ host: HOST, step: 'pull', state: 'start', message: `pulling ${registryTags[0]} on ${target.address.url}` });
+  await pullImage(target, registryTags[0], auth);
+  for (const t of tags) await tagImage(target, id, t);
+  for (const ref of registryTags) await target.docker.getImage(ref).remove({ noprune: true }).catch(() => undefined);
+  await source.docker.getImage(tags[0]).remove({ noprune: true }).catch(() => undefined);
+  emit({ host: HOST, step: 'pull', state: 'done', message: `${registryTags[0]} pulled, tagged ${tags.join(', ')}`, ms: Date.now() - q0 });
 }

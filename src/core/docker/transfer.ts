@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract, pack } from 'tar-stream';
 import { GoDeployError } from '../errors';
 import type { Engine } from './engine';
+import { splitImageRef, tagImage } from './image';
 
 export interface TransferResult {
   /** The target already had the image (only tagged). */
@@ -50,7 +51,7 @@ export async function transferImage(from: Engine, to: Engine, ref: string, extra
     await tagAll(to, source.Id, [ref, ...extraTags]);
     return { present: true, bytesSent: 0, layers: layers.length, layersSkipped: layers.length };
   }
-  const repository = ref.slice(0, ref.lastIndexOf(':') > ref.lastIndexOf('/') ? ref.lastIndexOf(':') : ref.length);
+  const repository = splitImageRef(ref).repo;
   const chains = await targetChains(to, repository);
   const shared = sharedPrefix(layers, chains);
   const saved = await from.docker.getImage(ref).get();
@@ -80,11 +81,7 @@ async function targetChains(engine: Engine, repository: string): Promise<string[
 }
 
 async function tagAll(engine: Engine, id: string, refs: string[]): Promise<void> {
-  for (const r of refs) {
-    const at = r.lastIndexOf(':');
-    const named = at > r.lastIndexOf('/');
-    await engine.docker.getImage(id).tag({ repo: named ? r.slice(0, at) : r, tag: named ? r.slice(at + 1) : 'latest' });
-  }
+  for (const r of refs) await tagImage(engine, id, r);
 }
 
 async function load(engine: Engine, tar: Readable): Promise<void> {
