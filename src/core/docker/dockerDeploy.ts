@@ -1,10 +1,10 @@
 // `godeploy deploy ENV` for a docker environment (docker.mode: container): the plan, then
-// the run on one engine. Connect and take the engine's deploy lock; check the port; build
-// the image (the cross-compiled binary packed by the --from-binary Dockerfile, or the
-// module's Dockerfile with the module folder as context after .dockerignore); tag it
-// <app>:<version> and <app>:<release id>; if the running release already runs this image
-// with this environment, stop there. Otherwise create <app>-<release id>, replace the live
-// container behind the health gate (replace.ts), prune old releases, release the lock.
+// the run on one engine. Connect; check the port; take the engine's deploy lock; build the
+// image (releaseImage.ts: where, and from the binary or the module's Dockerfile) tagged
+// <app>:<release id> and <app>:<version>; if the running release already runs this image
+// with this environment, stop there. Otherwise ship the image (registry, or straight from
+// the building engine), create <app>-<release id>, replace the running container behind
+// the health gate (replace.ts), prune old releases; the lock is released on every way out.
 import { hostname, userInfo } from 'node:os';
 import type { VersionInfo } from '../build/version';
 import { CancellationSource } from '../cancellation';
@@ -117,7 +117,11 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   }
   emit({ host: HOST, step: 'connect', state: 'done', message: `Docker Engine ${engine.version.Version} (API ${engine.version.ApiVersion})`, ms: Date.now() - c0 });
   const platform = goPlatform(engine.version.Os === 'linux' ? 'Linux' : engine.version.Os, engine.version.Arch);
-  if (!platform) return failWith(new GoDeployError(`the engine runs ${engine.version.Os}/${engine.version.Arch}, not a platform Go Deploy builds for`), 'connect');
+  if (!platform) {
+    engine.close();
+    cancelSub?.dispose();
+    return failWith(new GoDeployError(`the engine runs ${engine.version.Os}/${engine.version.Arch}, not a platform Go Deploy builds for`), 'connect');
+  }
   const fromBinary = (docker.build ?? 'binary') === 'binary';
   const goBuild = fromBinary ? builds.build([platform.id]) : undefined;
   goBuild?.catch(() => undefined);
@@ -172,6 +176,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       return result(true, { alreadyLive: true });
     }
     if (req.token?.isCancellationRequested) {
+      await (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).catch(() => undefined);
       outcome.error = 'cancelled before the switch; nothing changed';
       return result(false, { cancelled: true });
     }
