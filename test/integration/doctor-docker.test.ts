@@ -1,9 +1,9 @@
 // `godeploy doctor ENV` for a docker environment against the real Docker Engine (started by
 // the fixture when none runs): the engine's version and platform, free space under its data
 // folder, who holds app.port (a foreign container's process, this app's own container),
-// and an engine that cannot be reached.
+// an engine that cannot be reached, and permission denied on its socket (run as nobody).
 import { strict as assert } from 'node:assert';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../support/paths';
 import { copyDeployapp } from './fixtures/deployApp';
@@ -90,5 +90,29 @@ describe('doctor for a docker environment (CLI, real Docker Engine)', function (
     assert.equal(npipe.code, 2, npipe.stdout + npipe.stderr);
     assert.match(npipe.stdout + npipe.stderr, /npipe:\/\/ engines \(Docker Desktop on Windows\) are not supported/);
     writeConfig(`unix://${engine.socketPath}`);
+  });
+
+  it('permission denied on the socket, caused for real (the CLI run as nobody, outside the docker group): doctor and deploy say so and what to do', async () => {
+    writeConfig(`unix://${engine.socketPath}`);
+    // A world-readable copy of the module: nobody cannot enter the test's 0700 folder.
+    const open = tempDir('doctor-docker-nobody');
+    try {
+      const dir = join(open.path, 'app');
+      cpSync(work.path, dir, { recursive: true, filter: (src) => !src.endsWith('/deployapp') });
+      chmodSync(open.path, 0o755);
+      await run('chmod', ['-R', 'a+rX', dir]);
+      const asNobody = (args: string[]): Promise<RunResult> => run('runuser', ['-u', 'nobody', '--', 'env', `HOME=${open.path}`, `GOCACHE=${join(open.path, 'gocache')}`, `PATH=${process.env.PATH}`, process.execPath, cli, '-C', dir, ...args], { timeoutMs: 120_000 });
+      const d = await asNobody(['doctor', 'box']);
+      assert.equal(d.code, 1, d.stdout + d.stderr);
+      assert.match(d.stdout, new RegExp(`FAIL reachable  permission denied on ${esc(engine.socketPath)} \\(the Docker engine at unix://${esc(engine.socketPath)} \\(environments\\.box\\.docker\\.host\\)\\)`));
+      assert.match(d.stdout, /hint: add your user to the docker group and log in again, or use a rootless engine/);
+      const before = (await docker(['ps', '-aq'])).stdout;
+      const r = await asNobody(['deploy', 'box']);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /connect: FAIL permission denied on \S+docker\.sock/);
+      assert.equal((await docker(['ps', '-aq'])).stdout, before, 'a container changed');
+    } finally {
+      open.remove();
+    }
   });
 });

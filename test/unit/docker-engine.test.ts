@@ -1,6 +1,6 @@
 // Which Docker Engine an environment means (docker.host, DOCKER_HOST, the default socket),
-// and the message for each way of failing to reach it. Permission denied on the socket
-// cannot be caused here (the tests run as root), so that mapping is checked on its error.
+// and the message for each way of failing to reach it (the integration tier causes the
+// permission denied for real by running the CLI as nobody; here every mapping is checked).
 import { strict as assert } from 'node:assert';
 import { DEFAULT_ENGINE, engineAddress, engineError } from '../../src/core/docker/engine';
 import { GoDeployError } from '../../src/core/errors';
