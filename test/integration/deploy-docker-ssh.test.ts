@@ -32,14 +32,14 @@ describe('deploy to a docker engine over ssh (real sshd, a second real dockerd)'
   let port = 0;
 
   const cli = (args: string[]): Promise<CliRun> => runCli(dir, args, goEnv());
-  const configure = (knownHostsFile: string): void => {
+  const configure = (knownHostsFile: string, socketPath = remote.socketPath): void => {
     writeFileSync(join(dir, 'godeploy.yaml'), `${JSON.stringify({
       app: { name: 'sshdockerapp', port },
       docker: { runtime: 'scratch' },
       environments: {
         [env]: {
           type: 'docker', knownHostsFile, sshConfigFile: 'ssh_config',
-          docker: { host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${remote.socketPath}`, network: 'host' },
+          docker: { host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${socketPath}`, network: 'host' },
           healthCheck: { timeout: '10s', interval: '200ms' },
         },
       },
@@ -76,6 +76,13 @@ describe('deploy to a docker engine over ssh (real sshd, a second real dockerd)'
     assert.match(accepted.out, new RegExp(`^  ok   reachable  Docker Engine ${remote.version.replace(/[.+]/g, '\\$&')}`, 'm'));
     assert.match(accepted.out, /^ {2}(ok {3}|WARN )disk {7}[\d.]+ [MG]B free under \S+/m);
     assert.match(accepted.out, new RegExp(`^  ok   port       ${port} is free$`, 'm'));
+
+    // The host is reached but no engine listens at that socket path there.
+    configure('known_hosts', join(work.path, 'no-engine.sock'));
+    const noSocket = await cli(['doctor', env]);
+    assert.equal(noSocket.code, 1, noSocket.out);
+    assert.match(noSocket.out, /FAIL reachable {2}\S+: could not open \S+no-engine\.sock through ssh: /);
+    assert.match(noSocket.out, /hint: the socket must exist and be writable by the ssh user/);
   });
 
   it('deploys through the tunnel: the container runs on the ssh host\'s engine (not the local one) and answers; rollback works there too', async () => {
