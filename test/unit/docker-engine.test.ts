@@ -36,5 +36,10 @@ describe('docker engine address and errors', () => {
     assert.equal(engineError(tcp, err('ECONNREFUSED')).message, 'the Docker engine at tcp://127.0.0.1:2375 (docker.host) refused the connection');
     assert.match(engineError(tcp, err('ETIMEDOUT')).message, /did not answer in time$/);
     assert.match(engineError(tcp, new Error('socket hang up')).message, /could not be reached: socket hang up$/);
+    assert.match(engineError(tcp, Object.assign(new Error('connect'), { name: 'AbortError' })).message, /did not answer in time$/);
+    const plain = engineError(tcp, new Error('(HTTP code 400) unexpected - Client sent an HTTP request to an HTTPS server.'));
+    assert.equal(plain.message, 'the Docker engine at tcp://127.0.0.1:2375 (docker.host) wants TLS, and no client certificate was given');
+    assert.match(plain.hint ?? '', /DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH/);
+    assert.match(engineError(tcp, err('SELF_SIGNED_CERT_IN_CHAIN')).message, /^the TLS handshake with the Docker engine at tcp:\/\/127\.0\.0\.1:2375 \(docker\.host\) failed: /);
   });
 });

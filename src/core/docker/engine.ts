@@ -126,6 +126,12 @@ export function engineError(address: EngineAddress, e: unknown): GoDeployError {
   const at = `the Docker engine at ${address.url} (${address.from})`;
   const start = address.kind === 'unix' ? 'start the engine (systemctl start docker, or dockerd)' : 'check that the engine listens there';
   if (err?.name === 'AbortError' || err?.name === 'TimeoutError') err.code = 'ETIMEDOUT';
+  if (/HTTP request to an HTTPS server/i.test(err?.message ?? '')) {
+    return new GoDeployError(`${at} wants TLS, and no client certificate was given`, { hint: 'set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the folder with ca.pem, cert.pem and key.pem (as for the docker CLI)', cause: e });
+  }
+  if (address.kind === 'tcp' && /SSL|TLS|CERT|certificate|EPROTO/i.test(`${err?.code ?? ''} ${err?.message ?? ''}`)) {
+    return new GoDeployError(`the TLS handshake with ${at} failed: ${err?.message ?? String(e)}`, { hint: 'check that the certificates in DOCKER_CERT_PATH are signed by the engine\'s CA and that its certificate names this address', cause: e });
+  }
   switch (err?.code) {
     case 'ENOENT':
       return new GoDeployError(`${at} is not running: ${address.socketPath} does not exist`, { hint: `${start}, or set docker.host to the engine you use`, cause: e });
