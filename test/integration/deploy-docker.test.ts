@@ -246,6 +246,21 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     assert.match(r.out, /hint: start the engine/);
   });
 
+  it('docker.mode: swarm and strategy: blue-green are refused for now (exit 2, saying what to use), before the engine is touched', async () => {
+    const a = await new App('refused').init();
+    a.configure({}, { mode: 'swarm' });
+    for (const cmd of [['deploy', env], ['rollback', env]]) {
+      const r = await a.cli(cmd);
+      assert.equal(r.code, 2, r.out + r.err);
+      assert.match(r.err, /docker\.mode: swarm is not supported yet\n {2}hint: deploy as a container/);
+    }
+    a.configure({ strategy: 'blue-green' });
+    const bg = await a.cli(['deploy', env]);
+    assert.equal(bg.code, 2, bg.out + bg.err);
+    assert.match(bg.err, /strategy: blue-green is not supported for docker environments yet/);
+    assert.deepEqual(await containers(), []);
+  });
+
   describe('docker.build: dockerfile', () => {
     let builder: string;
     before(async function () {

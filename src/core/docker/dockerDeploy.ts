@@ -36,7 +36,7 @@ export function imageTag(version: string): string {
 }
 
 /** Checks what the container path does not support yet; exit 2 with what to do. */
-function refuseUnsupported(e: LoadedEnvironment): void {
+export function refuseUnsupported(e: LoadedEnvironment): void {
   const docker = e.env.docker ?? {};
   const where = `environments.${e.name}`;
   if (docker.mode === 'swarm') throw usageError(`${where}.docker.mode: swarm is not supported yet`, 'deploy as a container (docker.mode: container) for now');

@@ -13,12 +13,14 @@ import { acquireDockerLock, releaseDockerLock } from './dockerLock';
 import { liveRelease, listDockerReleases } from './dockerReleases';
 import { environmentEngineAddress, type Engine } from './engine';
 import { openEnvironmentEngine } from './environmentEngine';
+import { refuseUnsupported } from './dockerDeploy';
 import { replaceContainer } from './replace';
 
 const HOST = 'engine';
 
 export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment, redact: (t: string) => string): Promise<RollbackResult> {
   const t0 = Date.now();
+  refuseUnsupported(e);
   const emit = req.emit ?? (() => undefined);
   const { app } = e.model;
   const address = environmentEngineAddress(e);
