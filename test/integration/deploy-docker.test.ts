@@ -246,13 +246,13 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     assert.match(r.out, /hint: start the engine/);
   });
 
-  it('docker.mode: swarm and strategy: blue-green are refused for now (exit 2, saying what to use), before the engine is touched', async () => {
+  it('swarm with host networking, and strategy: blue-green, are refused (exit 2, saying what to use), before the engine is touched', async () => {
     const a = await new App('refused').init();
     a.configure({}, { mode: 'swarm' });
     for (const cmd of [['deploy', env], ['rollback', env]]) {
       const r = await a.cli(cmd);
       assert.equal(r.code, 2, r.out + r.err);
-      assert.match(r.err, /docker\.mode: swarm is not supported yet\n {2}hint: deploy as a container/);
+      assert.match(r.err, /docker\.network: host cannot be used with docker\.mode: swarm\n {2}hint: a start-first rolling update/);
     }
     a.configure({ strategy: 'blue-green' });
     const bg = await a.cli(['deploy', env]);

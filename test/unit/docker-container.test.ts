@@ -11,6 +11,7 @@ import { containerSpec, describeContainer, memoryBytes, type ContainerInput } fr
 import { imageTag } from '../../src/core/docker/dockerDeploy';
 import { releasesToPrune, type DockerRelease } from '../../src/core/docker/dockerReleases';
 import { sharedPrefix } from '../../src/core/docker/transfer';
+import { serviceSpec, type ServiceInput } from '../../src/core/docker/swarmService';
 import { GoDeployError } from '../../src/core/errors';
 
 const input = (over: Partial<ContainerInput> = {}): ContainerInput => ({
@@ -74,6 +75,35 @@ describe('docker container of a release', () => {
     assert.deepEqual(releasesToPrune([r('1'), r('2'), r('3'), r('4', true)], 2).map((x) => x.id), ['1', '2']);
     // After a rollback the live one is old: the newer stopped ones are what is kept.
     assert.deepEqual(releasesToPrune([r('1', true), r('2'), r('3')], 2).map((x) => x.id), ['2']);
+  });
+});
+
+describe('swarm service of a release', () => {
+  const svc = (over: Partial<ServiceInput> = {}): Record<string, any> => serviceSpec({
+    app: 'api', environment: 'prod', releaseId: '20261121T101500Z-v1', version: 'v1', image: 'api:20261121T101500Z-v1', port: 8080, healthPath: '/healthz',
+    healthTimeoutSeconds: 30, healthIntervalMs: 1000, env: { A: '1' }, docker: { mode: 'swarm' }, deployedBy: 'ann@laptop', probe: true, ...over,
+  });
+
+  it('replicas, a start-first rolling update that rolls back on failure, the probe as health check, app.port through the routing mesh', () => {
+    const s = svc();
+    assert.equal(s.Name, 'api-prod');
+    assert.deepEqual(s.Mode, { Replicated: { Replicas: 2 } });
+    assert.deepEqual([s.UpdateConfig.Order, s.UpdateConfig.FailureAction, s.UpdateConfig.Parallelism], ['start-first', 'rollback', 1]);
+    assert.equal(s.UpdateConfig.Monitor, 33_000 * 1_000_000, 'monitor: the start period and three checks');
+    assert.deepEqual(s.TaskTemplate.ContainerSpec.Healthcheck.Test, ['CMD', '/godeploy-probe', 'http://127.0.0.1:8080/healthz']);
+    assert.deepEqual(s.TaskTemplate.ContainerSpec.Env, ['A=1', 'PORT=8080']);
+    assert.equal(s.Labels['godeploy.release'], '20261121T101500Z-v1');
+    assert.deepEqual(s.EndpointSpec, { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishedPort: 8080, PublishMode: 'ingress' }] });
+  });
+
+  it('publish: false uses DNS round-robin and no port; memory sets the limit and GOMEMLIMIT; no probe, no health check', () => {
+    const s = svc({ docker: { mode: 'swarm', publish: false, memory: '256M', replicas: 3, overlayNetwork: 'backend' }, probe: false });
+    assert.deepEqual(s.EndpointSpec, { Mode: 'dnsrr' });
+    assert.equal(s.TaskTemplate.Resources.Limits.MemoryBytes, 256 * 1024 * 1024);
+    assert.ok(s.TaskTemplate.ContainerSpec.Env.includes('GOMEMLIMIT=230MiB'));
+    assert.equal(s.TaskTemplate.ContainerSpec.Healthcheck, undefined);
+    assert.deepEqual(s.TaskTemplate.Networks, [{ Target: 'backend' }]);
+    assert.deepEqual(s.Mode, { Replicated: { Replicas: 3 } });
   });
 });
 

@@ -98,6 +98,10 @@ export interface DockerConfig extends DockerImageConfig {
   host?: string;
   network?: 'bridge' | 'host';
   mode?: 'container' | 'swarm';
+  /** swarm: tasks of the service (default 2), publish app.port through the routing mesh (default true), an overlay network to join. */
+  replicas?: number;
+  publish?: boolean;
+  overlayNetwork?: string;
   registry?: string;
   /** Credentials for the registry: the user (literal or reference) and a ${secret:…}/${env:…} reference. */
   registryUser?: string;

@@ -6,6 +6,7 @@
 // the building engine), create <app>-<release id>, replace the running container behind
 // the health gate (replace.ts), prune old releases; the lock is released on every way out.
 import { hostname, userInfo } from 'node:os';
+import * as path from 'node:path';
 import type { VersionInfo } from '../build/version';
 import { CancellationSource } from '../cancellation';
 import { DeployBuilds } from '../deploy/deployBuild';
@@ -15,9 +16,9 @@ import { resolveServiceEnvironment } from '../deploy/envFile';
 import { waitHealthy } from '../deploy/health';
 import type { LoadedEnvironment } from '../deploy/hosts';
 import type { LockOwner } from '../deploy/lock';
-import { releaseId as makeReleaseId } from '../deploy/releaseScripts';
+import { releaseId as makeReleaseId, RELEASE_ID } from '../deploy/releaseScripts';
 import { GoDeployError, usageError } from '../errors';
-import { containerSpec, describeContainer, type ContainerSpec } from './containerSpec';
+import { containerSpec, describeContainer, LABEL, type ContainerSpec } from './containerSpec';
 import { portReport } from './doctor';
 import { acquireDockerLock, lockContainerName, releaseDockerLock } from './dockerLock';
 import { liveRelease, listDockerReleases, releasesToPrune, removeRelease, RESTART_LABEL } from './dockerReleases';
@@ -26,6 +27,9 @@ import { openEnvironmentEngine } from './environmentEngine';
 import { buildingEngine, buildReleaseImage, shipImage, shipThroughRegistry } from './releaseImage';
 import { registryCredentials, registryRef } from './registry';
 import { replaceContainer } from './replace';
+import { buildProbe } from './probe';
+import { inspectService, rolloutService, swarmNodes, type ServiceInfo } from './swarmRollout';
+import { serviceName, serviceSpec } from './swarmService';
 
 const HOST = 'engine';
 
@@ -35,11 +39,12 @@ export function imageTag(version: string): string {
   return t || 'unversioned';
 }
 
-/** Checks what the container path does not support yet; exit 2 with what to do. */
+/** Checks what docker environments do not support yet; exit 2 with what to do. */
 export function refuseUnsupported(e: LoadedEnvironment): void {
-  const docker = e.env.docker ?? {};
   const where = `environments.${e.name}`;
-  if (docker.mode === 'swarm') throw usageError(`${where}.docker.mode: swarm is not supported yet`, 'deploy as a container (docker.mode: container) for now');
+  if (e.env.docker?.mode === 'swarm' && e.env.docker.network === 'host') {
+    throw usageError(`${where}.docker.network: host cannot be used with docker.mode: swarm`, 'a start-first rolling update runs two tasks on a node at once, and they cannot share the host\'s port: remove network: host (app.port is published through the routing mesh)');
+  }
   if (e.env.strategy === 'blue-green') throw usageError(`${where}.strategy: blue-green is not supported for docker environments yet`, 'use strategy: restart (the live container stops, the new one starts behind the health gate)');
 }
 
@@ -58,10 +63,16 @@ export function describeDockerPlan(e: LoadedEnvironment, version: string, releas
     `image: ${app.name}:${releaseId}, ${app.name}:${imageTag(version)}${docker.registry
       ? `; pushed to ${registryRef(docker.registry, app.name, releaseId)} (and :${imageTag(version)})${engineUrl.startsWith('unix://') ? '' : ', built on this machine\'s Docker engine when one answers and pulled by the target'}${docker.registryUser ? ` as ${docker.registryUser} (password from ${docker.registryPassword})` : ''}`
       : engineUrl.startsWith('unix://') ? '' : '; built on this machine\'s Docker engine when one answers, then sent there without a registry (save → load, the layers it has left out), else built there'}`,
-    [container, ...details.map((l) => `   ${l}`)].join('\n'),
-    `switch: stop the running ${app.name} container (restart policy set to no), start ${spec.name}`,
-    `health: GET ${app.healthPath} on port ${app.port} until 2xx (timeout ${app.healthTimeoutSeconds} s); on failure its last 50 log lines, ${spec.name} removed, the old container started again`,
-    `retire: keep the newest ${e.env.keepReleases ?? 5} releases (stopped containers and their release tags); older ones removed; the lock released`,
+    ...(docker.mode === 'swarm' ? [
+      `service ${serviceName(app.name, e.name)}: ${docker.replicas ?? 2} replicas of ${app.name}:${releaseId}, ${docker.publish === false ? 'no published port (DNS round-robin)' : `app.port ${app.port} published through the routing mesh`}${docker.overlayNetwork ? `, on network ${docker.overlayNetwork}` : ''}; ${fromBinary ? `health check: godeploy-probe GET ${app.healthPath} every ${Math.max(1, app.healthIntervalMs / 1000)} s` : 'no health check added (the image\'s own HEALTHCHECK, if any)'}`,
+      'rollout: created, or updated one task at a time, order start-first, failure_action rollback (Swarm takes the service back to its previous spec when a new task fails or turns unhealthy)',
+      `retire: keep the newest ${e.env.keepReleases ?? 5} release images; the lock released`,
+    ] : [
+      [container, ...details.map((l) => `   ${l}`)].join('\n'),
+      `switch: stop the running ${app.name} container (restart policy set to no), start ${spec.name}`,
+      `health: GET ${app.healthPath} on port ${app.port} until 2xx (timeout ${app.healthTimeoutSeconds} s); on failure its last 50 log lines, ${spec.name} removed, the old container started again`,
+      `retire: keep the newest ${e.env.keepReleases ?? 5} releases (stopped containers and their release tags); older ones removed; the lock released`,
+    ]),
   ];
   return [`deploy ${app.name} ${version} to ${e.name} (Docker Engine at ${engineUrl})`, ...steps.map((t, i) => `  ${i + 1}. ${t}`)].join('\n');
 }
@@ -123,16 +134,31 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     return failWith(new GoDeployError(`the engine runs ${engine.version.Os}/${engine.version.Arch}, not a platform Go Deploy builds for`), 'connect');
   }
   const fromBinary = (docker.build ?? 'binary') === 'binary';
+  const swarm = docker.mode === 'swarm';
   const goBuild = fromBinary ? builds.build([platform.id]) : undefined;
   goBuild?.catch(() => undefined);
+  // Swarm tasks get a health check: the probe is packed beside the executable.
+  const probe = swarm && fromBinary ? buildProbe(platform.id, path.join(e.moduleDir, 'dist', 'deploy', e.name, '.probe'), req.buildEnv) : undefined;
+  probe?.catch(() => undefined);
 
   let owner: LockOwner | undefined;
   let builder: Engine | undefined;
   try {
     const p0 = Date.now();
-    const port = await portReport(engine, { address, name: app.name, port: app.port });
-    if (port.status === 'fail') return failWith(new GoDeployError(`preflight: port: ${port.detail}`, { hint: port.hint }), 'preflight');
-    emit({ host: HOST, step: 'preflight', state: 'done', message: `port ${port.detail}`, ms: Date.now() - p0 });
+    if (swarm) {
+      let nodes: number;
+      try {
+        nodes = await swarmNodes(engine);
+      } catch (err) {
+        return failWith(err, 'preflight');
+      }
+      if (nodes > 1 && !docker.registry) return failWith(new GoDeployError(`the swarm has ${nodes} nodes, and each needs the image`, { hint: 'set docker.registry: the manager pushes the image there and every node pulls it' }), 'preflight');
+      emit({ host: HOST, step: 'preflight', state: 'done', message: `swarm manager, ${nodes} node${nodes === 1 ? '' : 's'}`, ms: Date.now() - p0 });
+    } else {
+      const port = await portReport(engine, { address, name: app.name, port: app.port });
+      if (port.status === 'fail') return failWith(new GoDeployError(`preflight: port: ${port.detail}`, { hint: port.hint }), 'preflight');
+      emit({ host: HOST, step: 'preflight', state: 'done', message: `port ${port.detail}`, ms: Date.now() - p0 });
+    }
     const l0 = Date.now();
     try {
       owner = await acquireDockerLock(engine, app.name, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: e.name });
@@ -142,9 +168,10 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     outcome.timings.lock = Date.now() - l0;
     emit({ host: HOST, step: 'lock', state: 'done', message: 'lock taken', ms: outcome.timings.lock });
 
-    const before = await listDockerReleases(engine, app.name, e.name);
+    const before = swarm ? [] : await listDockerReleases(engine, app.name, e.name);
     const live = liveRelease(before);
-    outcome.previous = live?.id ?? null;
+    const service = swarm ? await inspectService(engine, serviceName(app.name, e.name)) : undefined;
+    outcome.previous = (swarm ? service?.Spec.Labels?.[LABEL.release] : live?.id) ?? null;
 
     // The image: built here and shipped when the target is remote and this machine has an engine, else built on the target.
     const i0 = Date.now();
@@ -152,15 +179,17 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     // Not godeploy.* labels: a container inherits its image's labels, and those mark the release containers.
     const labels = { 'org.opencontainers.image.version': info.version, 'org.opencontainers.image.revision': info.commit };
     let artifact;
+    let probeFile: string | undefined;
     try {
       artifact = goBuild && (await goBuild).artifacts[0];
+      probeFile = await probe;
     } catch (err) {
       return failWith(err, 'build');
     }
     builder = await buildingEngine(engine, req.buildEnv);
     let imageId: string;
     try {
-      imageId = await buildReleaseImage(builder ?? engine, { e, artifact, tags, labels, info, emit, onBuildOutput: req.onBuildOutput });
+      imageId = await buildReleaseImage(builder ?? engine, { e, artifact, probe: probeFile, tags, labels, info, emit, onBuildOutput: req.onBuildOutput });
     } catch (err) {
       return failWith(err, 'image');
     }
@@ -169,6 +198,11 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
 
     const spec = specFor(`${app.name}:${id}`, resolved!.values);
     // Nothing changed: the running release runs this image with this environment.
+    if (swarm && service && !req.force && (await serviceRuns(engine, service, imageId, spec.Env))) {
+      await (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).catch(() => undefined);
+      emit({ host: HOST, step: 'switch', state: 'skip', message: `${outcome.previous} already runs this image with this environment: nothing to update` });
+      return result(true, { alreadyLive: true });
+    }
     if (live && !req.force && live.imageId === imageId && (await sameEnvironment(engine, live.containerId, spec.Env))) {
       await (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).catch(() => undefined);
       emit({ host: HOST, step: 'switch', state: 'skip', message: `${live.id} already runs this image with this environment: nothing to replace` });
@@ -198,6 +232,31 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
         return failWith(err, 'transfer');
       }
       outcome.timings.transfer = Date.now() - t0;
+    }
+
+    if (swarm) {
+      const image = docker.registry ? registryRef(docker.registry, app.name, id) : `${app.name}:${id}`;
+      const svcSpec = serviceSpec({
+        app: app.name, environment: e.name, releaseId: id, version: info.version, image, port: app.port, healthPath: app.healthPath,
+        healthTimeoutSeconds: app.healthTimeoutSeconds, healthIntervalMs: app.healthIntervalMs, env: resolved!.values, docker, deployedBy: `${user}@${hostname()}`, probe: probeFile !== undefined,
+      });
+      const s0 = Date.now();
+      const replicas = docker.replicas ?? 2;
+      const rolled = await rolloutService(engine, svcSpec, service, {
+        emit, redact, token: req.token, auth: registryAuth,
+        timeoutMs: (app.healthTimeoutSeconds * 1000 + 3 * Math.max(1000, app.healthIntervalMs)) * (replicas + 1) + 60_000,
+      });
+      outcome.timings.switch = Date.now() - s0;
+      if (rolled.logs) emit({ host: HOST, step: 'logs', state: 'info', message: `last log lines of the failed task:\n${rolled.logs}` });
+      if (!rolled.ok) {
+        Object.assign(outcome, { result: rolled.rolledBack && service ? 'rolled-back' : 'failed', error: redact(rolled.error ?? 'the rollout failed'), logs: rolled.logs, hint: rolled.rolledBack ? 'the previous release serves again; see the failed task\'s log lines' : 'see `godeploy status ENV` and the task log lines' });
+        emit({ host: HOST, step: 'health', state: 'fail', message: outcome.error! });
+        return result(false);
+      }
+      emit({ host: HOST, step: 'switch', state: 'done', message: `${serviceName(app.name, e.name)}: ${replicas} task${replicas === 1 ? '' : 's'} of ${id} running and healthy`, ms: outcome.timings.switch });
+      outcome.result = 'live';
+      await pruneReleaseImages(engine, app.name, e.env.keepReleases ?? 5);
+      return result(true);
     }
 
     const k0 = Date.now();
@@ -251,4 +310,19 @@ async function sameEnvironment(engine: Engine, containerId: string, env: string[
   const fromImage = new Set(image.Config?.Env ?? []);
   const have = info.Config?.Env ?? [];
   return env.every((x) => have.includes(x)) && have.every((x) => env.includes(x) || fromImage.has(x));
+}
+
+/** Whether the service already runs image `imageId` with exactly `env`. */
+async function serviceRuns(engine: Engine, service: ServiceInfo, imageId: string, env: string[]): Promise<boolean> {
+  const c = service.Spec.TaskTemplate?.ContainerSpec as { Image?: string; Env?: string[] } | undefined;
+  const id = await engine.docker.getImage(c?.Image ?? '').inspect().then((i) => (i as { Id: string }).Id, () => undefined);
+  const have = [...(c?.Env ?? [])].sort();
+  return id === imageId && have.length === env.length && [...env].sort().every((x, i) => x === have[i]);
+}
+
+/** Swarm: the release images beyond the newest `keep` go (an image a task still uses is kept by the engine). */
+async function pruneReleaseImages(engine: Engine, app: string, keep: number): Promise<void> {
+  const images = (await engine.docker.listImages({ filters: { reference: [app] } })) as { RepoTags?: string[] }[];
+  const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${app}:`) && RELEASE_ID.test(t.slice(app.length + 1))).sort();
+  for (const t of tags.slice(0, Math.max(0, tags.length - keep))) await engine.docker.getImage(t).remove({ noprune: false }).catch(() => undefined);
 }

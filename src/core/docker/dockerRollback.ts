@@ -15,6 +15,9 @@ import { environmentEngineAddress, type Engine } from './engine';
 import { openEnvironmentEngine } from './environmentEngine';
 import { refuseUnsupported } from './dockerDeploy';
 import { replaceContainer } from './replace';
+import { LABEL } from './containerSpec';
+import { inspectService, rolloutService } from './swarmRollout';
+import { serviceName } from './swarmService';
 
 const HOST = 'engine';
 
@@ -44,6 +47,26 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
       owner = await acquireDockerLock(engine, app.name, { user: req.user ?? userInfo().username, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' }, { environment: e.name });
     } catch (err) {
       return failed(err, 'lock');
+    }
+    if (e.env.docker?.mode === 'swarm') {
+      const name = serviceName(app.name, e.name);
+      const svc = await inspectService(engine, name);
+      if (!svc) return failed(new GoDeployError(`there is no service ${name} on the engine: nothing to roll back`), 'lock');
+      if (req.to) return failed(new GoDeployError(`rollback --to: Swarm keeps only the service's previous spec`, { hint: `run \`godeploy rollback ${e.name}\` without --to, or deploy that release again` }), 'lock');
+      if (!svc.PreviousSpec) return failed(new GoDeployError(`${name} has no previous spec: it was never updated`), 'lock');
+      outcome.previous = svc.Spec.Labels?.[LABEL.release] ?? null;
+      targets[HOST] = svc.PreviousSpec.Labels?.[LABEL.release] ?? 'the previous spec';
+      const replicas = Number(svc.Spec.Mode?.Replicated?.Replicas ?? 1);
+      const rolled = await rolloutService(engine, svc.Spec, svc, {
+        emit, redact, token: req.token, rollback: true,
+        timeoutMs: (app.healthTimeoutSeconds * 1000 + 3 * Math.max(1000, app.healthIntervalMs)) * (replicas + 1) + 60_000,
+      });
+      if (!rolled.ok) {
+        Object.assign(outcome, { result: 'failed', error: redact(rolled.error ?? 'the rollback failed'), logs: rolled.logs });
+        return done(false);
+      }
+      outcome.result = 'live';
+      return done(true);
     }
     const releases = await listDockerReleases(engine, app.name, e.name);
     const live = liveRelease(releases);

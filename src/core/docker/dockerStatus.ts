@@ -7,7 +7,10 @@ import type { LoadedEnvironment } from '../deploy/hosts';
 import type { HostStatus } from '../deploy/status';
 import { GoDeployError } from '../errors';
 import { liveRelease, listDockerReleases, type DockerRelease } from './dockerReleases';
-import { environmentEngineAddress, type EngineAddress } from './engine';
+import { environmentEngineAddress, type Engine, type EngineAddress } from './engine';
+import { LABEL } from './containerSpec';
+import { inspectService } from './swarmRollout';
+import { serviceName } from './swarmService';
 import { openEnvironmentEngine, type EngineOpenOptions } from './environmentEngine';
 
 const HOST = 'engine';
@@ -21,7 +24,8 @@ export async function dockerReleases(e: LoadedEnvironment, options: EngineOpenOp
   try {
     const engine = await openEnvironmentEngine(e, options);
     try {
-      return { address: address.url, outcome: { alias: HOST, address: address.url, ok: true, value: await listDockerReleases(engine, e.model.app.name, e.name) } };
+      const value = e.env.docker?.mode === 'swarm' ? await swarmReleases(engine, e) : await listDockerReleases(engine, e.model.app.name, e.name);
+      return { address: address.url, outcome: { alias: HOST, address: address.url, ok: true, value } };
     } finally {
       engine.close();
     }
@@ -37,7 +41,9 @@ export function formatDockerReleases(e: LoadedEnvironment, o: HostOutcome<Docker
   if (!o.value.length) return [`${head}: no releases yet (no ${e.model.app.name} containers labelled godeploy.environment=${e.name})`];
   const width = Math.max(...o.value.map((r) => r.id.length));
   return [
-    `${head}: ${o.value.length} release${o.value.length === 1 ? '' : 's'} (containers ${e.model.app.name}-<release>)`,
+    e.env.docker?.mode === 'swarm'
+      ? `${head}: service ${o.value[0].container}: its spec and the previous one (what rollback returns to)`
+      : `${head}: ${o.value.length} release${o.value.length === 1 ? '' : 's'} (containers ${e.model.app.name}-<release>)`,
     ...o.value.map((r) => `  ${r.live ? '*' : ' '} ${r.id.padEnd(width)}  ${r.state.padEnd(8)} ${r.imageId.slice(7, 19)}${r.live ? '  (live)' : ''}`),
   ];
 }
@@ -48,6 +54,7 @@ export async function dockerStatus(e: LoadedEnvironment, options: EngineOpenOpti
   let engine;
   try {
     engine = await openEnvironmentEngine(e, options);
+    if (e.env.docker?.mode === 'swarm') return { base: address.url, hosts: [{ alias: HOST, address: address.url, ok: true, value: await swarmStatus(engine, e) }] };
     const releases = await listDockerReleases(engine, app.name, e.name);
     const live = liveRelease(releases);
     const service: HostStatus['service'] = { state: 'no container running', running: false, uptimeSeconds: null, pid: null };
@@ -69,4 +76,33 @@ export async function dockerStatus(e: LoadedEnvironment, options: EngineOpenOpti
   } finally {
     engine?.close();
   }
+}
+
+/** Swarm: the service's spec (live) and its previous spec, as the releases rollback can reach. */
+async function swarmReleases(engine: Engine, e: LoadedEnvironment): Promise<DockerRelease[]> {
+  const svc = await inspectService(engine, serviceName(e.model.app.name, e.name));
+  if (!svc) return [];
+  const release = (spec: Record<string, any>, live: boolean): DockerRelease => ({
+    id: spec.Labels?.[LABEL.release] ?? '?', version: spec.Labels?.[LABEL.version] ?? '', container: svc.Spec.Name, containerId: svc.ID,
+    state: live ? 'service' : 'previous', imageId: '', image: spec.TaskTemplate?.ContainerSpec?.Image ?? '', live, restart: '',
+  });
+  return [...(svc.PreviousSpec ? [release(svc.PreviousSpec, false)] : []), release(svc.Spec, true)];
+}
+
+/** Swarm: the service's release, its tasks running of those wanted, and their health as the engine sees it. */
+async function swarmStatus(engine: Engine, e: LoadedEnvironment): Promise<HostStatus> {
+  const name = serviceName(e.model.app.name, e.name);
+  const svc = await inspectService(engine, name);
+  if (!svc) return { live: null, version: null, releases: 0, service: { state: `no service ${name}`, running: false, uptimeSeconds: null, pid: null }, health: { healthy: false, answer: 'no service' } };
+  const wanted = Number(svc.Spec.Mode?.Replicated?.Replicas ?? 1);
+  const tasks = (await engine.docker.listTasks({ filters: { service: [name], 'desired-state': ['running'] } })) as { Status?: { State?: string } }[];
+  const running = tasks.filter((t) => t.Status?.State === 'running').length;
+  const update = svc.UpdateStatus?.State ? `, update ${svc.UpdateStatus.State}` : '';
+  return {
+    live: svc.Spec.Labels?.[LABEL.release] ?? null, version: svc.Spec.Labels?.[LABEL.version] ?? null, releases: svc.PreviousSpec ? 2 : 1,
+    service: { state: `service ${name}: ${running}/${wanted} tasks running${update}`, running: running >= wanted, uptimeSeconds: null, pid: null },
+    // With a health check a task only counts as running once it is healthy.
+    health: { healthy: running >= wanted, answer: `${running}/${wanted} tasks healthy` },
+    image: svc.Spec.TaskTemplate?.ContainerSpec?.Image,
+  };
 }

@@ -16,6 +16,8 @@ export interface BinaryImageInput {
   /** repo:tag names; the first names the build, the others are added after it. */
   tags: string[];
   labels?: Record<string, string>;
+  /** More executables for the context (the health probe), by their name in it. */
+  extraFiles?: { name: string; file: string }[];
 }
 
 interface BuildMessage { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }
@@ -24,9 +26,17 @@ interface BuildMessage { stream?: string; status?: string; error?: string; error
 export async function buildBinaryImage(engine: Engine, input: BinaryImageInput, onOutput?: (line: string) => void): Promise<string> {
   const context = pack();
   context.entry({ name: 'Dockerfile', mode: 0o644 }, input.dockerfile);
-  const { size } = await fs.stat(input.binaryFile);
-  const entry = context.entry({ name: input.binaryName, mode: 0o755, size }, (e) => { if (e) context.destroy(e); else context.finalize(); });
-  createReadStream(input.binaryFile).on('error', (e) => context.destroy(e)).pipe(entry);
+  const files = [...(input.extraFiles ?? []), { name: input.binaryName, file: input.binaryFile }];
+  const sizes = await Promise.all(files.map((f) => fs.stat(f.file).then((s) => s.size)));
+  void (async () => {
+    for (const [i, f] of files.entries()) {
+      await new Promise<void>((resolve, reject) => {
+        const entry = context.entry({ name: f.name, mode: 0o755, size: sizes[i] }, (e) => (e ? reject(e) : resolve()));
+        createReadStream(f.file).on('error', reject).pipe(entry);
+      });
+    }
+    context.finalize();
+  })().catch((e: Error) => context.destroy(e));
   return buildImage(engine, context, { tags: input.tags, labels: input.labels }, onOutput);
 }
 

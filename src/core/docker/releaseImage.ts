@@ -17,6 +17,7 @@ import { renderDockerfile } from '../generate/dockerfile';
 import { buildContext } from './buildContext';
 import { engineAddress, openEngine, type Engine } from './engine';
 import { buildBinaryImage, buildImage, tagImage } from './image';
+import { PROBE_NAME } from './probe';
 import { pullImage, pushImage, type RegistryAuth } from './registry';
 import { transferImage, type TransferResult } from './transfer';
 
@@ -45,6 +46,8 @@ export interface ReleaseImageInput {
   e: LoadedEnvironment;
   /** The cross-compiled executable (docker.build: binary), else the module's Dockerfile is built. */
   artifact?: BuiltArtifact;
+  /** The health probe to pack beside the executable (swarm services), see probe.ts. */
+  probe?: string;
   tags: string[];
   labels: Record<string, string>;
   info: VersionInfo;
@@ -62,8 +65,9 @@ export async function buildReleaseImage(engine: Engine, i: ReleaseImageInput): P
   };
   if (i.artifact) {
     emit({ host: HOST, step: 'image', state: 'start', message: `packing ${path.basename(i.artifact.file)} into ${tags[0]}${where}` });
-    const dockerfile = renderDockerfile(e.model, { fromBinary: e.model.app.name });
-    return buildBinaryImage(engine, { dockerfile, binaryFile: i.artifact.path, binaryName: e.model.app.name, tags, labels: i.labels }, onLine);
+    const dockerfile = withProbe(renderDockerfile(e.model, { fromBinary: e.model.app.name }), e.model.app.name, i.probe);
+    const extraFiles = i.probe ? [{ name: PROBE_NAME, file: i.probe }] : [];
+    return buildBinaryImage(engine, { dockerfile, binaryFile: i.artifact.path, binaryName: e.model.app.name, tags, labels: i.labels, extraFiles }, onLine);
   }
   const dockerfile = path.join(e.moduleDir, 'Dockerfile');
   await fs.access(dockerfile).catch(() => {
@@ -120,4 +124,12 @@ export async function shipThroughRegistry(source: Engine, target: Engine | undef
   for (const ref of registryTags) await target.docker.getImage(ref).remove({ noprune: true }).catch(() => undefined);
   await source.docker.getImage(tags[0]).remove({ noprune: true }).catch(() => undefined);
   emit({ host: HOST, step: 'pull', state: 'done', message: `${registryTags[0]} pulled, tagged ${tags.join(', ')}`, ms: Date.now() - q0 });
+}
+
+/** The --from-binary Dockerfile with the probe copied in before the executable (its layer stays the same from release to release). */
+export function withProbe(dockerfile: string, app: string, probe: string | undefined): string {
+  if (!probe) return dockerfile;
+  const copy = `COPY ${app} /app/${app}`;
+  if (!dockerfile.includes(copy)) throw new Error(`the --from-binary Dockerfile has no "${copy}" line`);
+  return dockerfile.replace(copy, `COPY ${PROBE_NAME} /${PROBE_NAME}\n${copy}`);
 }
