@@ -7,6 +7,9 @@
 import { strict as assert } from 'node:assert';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CancellationSource } from '../../src/core/cancellation';
+import { environmentSources } from '../../src/core/config/references';
+import { deploy } from '../../src/core/deploy/deploy';
 import { fixtureModules } from '../support/paths';
 import { runCli, type CliRun } from './fixtures/cli';
 import { setDeployappBuild } from './fixtures/deployApp';
@@ -105,6 +108,26 @@ describe('deploy to Docker Swarm (a real single-node swarm)', function () {
     assert.equal(r.code, 1, r.out + r.err);
     assert.match(r.out, /Swarm rolled the update of swarmapp-cluster back/);
     assert.match(r.out, /failing the health check on purpose/);
+    assert.deepEqual(await runningReleases(), [first, first]);
+  });
+
+  it('cancelled during a rolling update: Swarm is asked for the previous spec, the result says cancelled, the previous release runs', async () => {
+    assert.ok(first, 'needs the first deploy');
+    setDeployappBuild(dir, 'build-3');
+    configure();
+    const cancel = new CancellationSource();
+    const events: string[] = [];
+    const r = await deploy({
+      configFile: { file: join(dir, 'godeploy.yaml'), exists: true }, environment: ENV, sources: environmentSources(goEnv()), buildEnv: goEnv(), token: cancel.token,
+      emit: (e) => {
+        events.push(`${e.step} ${e.state} ${e.message}`);
+        if (e.step === 'switch' && e.state === 'start' && /^updating/.test(e.message)) cancel.cancel();
+      },
+    });
+    assert.equal(r.ok, false, events.join('\n'));
+    assert.equal(r.cancelled, true, events.join('\n'));
+    assert.match(r.hosts[0].error ?? '', /cancelled: swarmapp-cluster is back on its previous spec/);
+    assert.ok(events.some((e) => /^rollback start cancelled: asking Swarm for the previous spec/.test(e)), events.join('\n'));
     assert.deepEqual(await runningReleases(), [first, first]);
   });
 });

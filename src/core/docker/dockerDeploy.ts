@@ -249,9 +249,9 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       outcome.timings.switch = Date.now() - s0;
       if (rolled.logs) emit({ host: HOST, step: 'logs', state: 'info', message: `last log lines of the failed task:\n${rolled.logs}` });
       if (!rolled.ok) {
-        Object.assign(outcome, { result: rolled.rolledBack && service ? 'rolled-back' : 'failed', error: redact(rolled.error ?? 'the rollout failed'), logs: rolled.logs, hint: rolled.rolledBack ? 'the previous release serves again; see the failed task\'s log lines' : 'see `godeploy status ENV` and the task log lines' });
+        Object.assign(outcome, { result: rolled.rolledBack && service ? 'rolled-back' : 'failed', error: redact(rolled.error ?? 'the rollout failed'), logs: rolled.logs, hint: rolled.cancelled ? undefined : rolled.rolledBack ? 'the previous release serves again; see the failed task\'s log lines' : 'see `godeploy status ENV` and the task log lines' });
         emit({ host: HOST, step: 'health', state: 'fail', message: outcome.error! });
-        return result(false);
+        return result(false, { cancelled: rolled.cancelled === true });
       }
       emit({ host: HOST, step: 'switch', state: 'done', message: `${serviceName(app.name, e.name)}: ${replicas} task${replicas === 1 ? '' : 's'} of ${id} running and healthy`, ms: outcome.timings.switch });
       outcome.result = 'live';

@@ -18,6 +18,8 @@ export interface ServiceInfo { ID: string; Version: { Index: number }; Spec: Rec
 
 export interface RolloutOutcome {
   ok: boolean;
+  /** Cancelled during the rollout: the update was rolled back (a new service removed). */
+  cancelled?: boolean;
   /** Swarm took the service back to its previous spec (or, for a first deploy, the service was removed). */
   rolledBack: boolean;
   error?: string;
@@ -43,10 +45,29 @@ export async function rolloutService(engine: Engine, spec: Record<string, any>, 
     await engine.docker.createService(...((o.auth ? [o.auth, spec] : [spec]) as [never]));
   }
   let last = '';
+  let cancelling = false;
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));
     const svc = await inspectService(engine, name);
     if (!svc) return { ok: false, rolledBack: false, error: `the service ${name} disappeared during the rollout` };
+    if (o.token?.isCancellationRequested && !o.rollback && !cancelling) {
+      // Cancel: a new service goes away; an update is handed back to the previous spec, and followed until it is.
+      if (!existing) {
+        await engine.docker.getService(svc.ID).remove().catch(() => undefined);
+        return { ok: false, rolledBack: true, cancelled: true, error: `cancelled: the new service ${name} was removed` };
+      }
+      cancelling = true;
+      o.emit({ host: HOST, step: 'rollback', state: 'start', message: `cancelled: asking Swarm for the previous spec of ${name}` });
+      await engine.docker.getService(svc.ID).update({ _query: { version: svc.Version.Index, rollback: 'previous' }, _body: svc.Spec } as never).catch(() => undefined);
+      continue;
+    }
+    if (cancelling) {
+      const st = svc.UpdateStatus?.State;
+      if (st === 'rollback_completed' || st === 'rollback_paused' || Date.now() - since > o.timeoutMs) {
+        return { ok: false, rolledBack: st === 'rollback_completed', cancelled: true, error: `cancelled: ${name} ${st === 'rollback_completed' ? 'is back on its previous spec' : `rollback ${st ?? 'did not finish'}`}` };
+      }
+      continue;
+    }
     const tasks = (await engine.docker.listTasks({ filters: { service: [name] } })) as Task[];
     const running = tasks.filter((t) => t.Status?.State === 'running' && (t as { DesiredState?: string }).DesiredState === 'running').length;
     const state = svc.UpdateStatus?.State;
