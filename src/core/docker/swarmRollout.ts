@@ -14,7 +14,7 @@ import type { RegistryAuth } from './registry';
 const HOST = 'engine';
 
 interface Task { ID: string; CreatedAt?: string; Status?: { State?: string; Err?: string; Message?: string; ContainerStatus?: { ContainerID?: string } }; Spec?: { ContainerSpec?: { Image?: string } } }
-export interface ServiceInfo { ID: string; Version: { Index: number }; Spec: Record<string, any>; PreviousSpec?: Record<string, any>; UpdateStatus?: { State?: string; Message?: string } }
+export interface ServiceInfo { ID: string; Version: { Index: number }; Spec: Record<string, any>; PreviousSpec?: Record<string, any>; UpdateStatus?: { State?: string; Message?: string; StartedAt?: string } }
 
 export interface RolloutOutcome {
   ok: boolean;
@@ -46,6 +46,7 @@ export async function rolloutService(engine: Engine, spec: Record<string, any>, 
   }
   let last = '';
   let cancelling = false;
+  let cancelledStatus: string | undefined;
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));
     const svc = await inspectService(engine, name);
@@ -57,12 +58,14 @@ export async function rolloutService(engine: Engine, spec: Record<string, any>, 
         return { ok: false, rolledBack: true, cancelled: true, error: `cancelled: the new service ${name} was removed` };
       }
       cancelling = true;
+      cancelledStatus = svc.UpdateStatus?.StartedAt;
       o.emit({ host: HOST, step: 'rollback', state: 'start', message: `cancelled: asking Swarm for the previous spec of ${name}` });
       await engine.docker.getService(svc.ID).update({ _query: { version: svc.Version.Index, rollback: 'previous' }, _body: svc.Spec } as never).catch(() => undefined);
       continue;
     }
     if (cancelling) {
-      const st = svc.UpdateStatus?.State;
+      // The rollback this cancel asked for, not a status left from before it.
+      const st = svc.UpdateStatus?.StartedAt !== cancelledStatus ? svc.UpdateStatus?.State : undefined;
       if (st === 'rollback_completed' || st === 'rollback_paused' || Date.now() - since > o.timeoutMs) {
         return { ok: false, rolledBack: st === 'rollback_completed', cancelled: true, error: `cancelled: ${name} ${st === 'rollback_completed' ? 'is back on its previous spec' : `rollback ${st ?? 'did not finish'}`}` };
       }
@@ -70,7 +73,9 @@ export async function rolloutService(engine: Engine, spec: Record<string, any>, 
     }
     const tasks = (await engine.docker.listTasks({ filters: { service: [name] } })) as Task[];
     const running = tasks.filter((t) => t.Status?.State === 'running' && (t as { DesiredState?: string }).DesiredState === 'running').length;
-    const state = svc.UpdateStatus?.State;
+    // The update status of an earlier rollout may still show until Swarm starts this one: only a new one counts.
+    const fresh = !existing || (svc.UpdateStatus?.StartedAt !== undefined && svc.UpdateStatus.StartedAt !== existing.UpdateStatus?.StartedAt);
+    const state = fresh ? svc.UpdateStatus?.State : undefined;
     const line = `${state ?? (existing ? 'updating' : 'starting')}: ${running}/${replicas} tasks running${svc.UpdateStatus?.Message ? ` (${svc.UpdateStatus.Message})` : ''}`;
     if (line !== last) { o.emit({ host: HOST, step: 'switch', state: 'start', message: line }); last = line; }
     const failed = () => newestFailure(engine, tasks, since, o.redact);
