@@ -2,9 +2,8 @@ import { CancellationSource } from '../../core/cancellation';
 import { deployEnvironmentOf, forEachHost, loadDeployEnvironment, loadEnvironment, type ConnectedHost, type DeployEnvironment, type HostOutcome, type LoadedEnvironment } from '../../core/deploy/hosts';
 import { describeHolder, formatAge, lockStatus, releaseLock, type LockOwner, type LockStatus } from '../../core/deploy/lock';
 import { dockerLockStatus, lockContainerName, releaseDockerLock } from '../../core/docker/dockerLock';
-import { environmentEngineAddress } from '../../core/docker/engine';
-import { openEnvironmentEngine } from '../../core/docker/environmentEngine';
-import { GoDeployError, usageError } from '../../core/errors';
+import { onEnvironmentEngine } from '../../core/docker/environmentEngine';
+import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
@@ -43,16 +42,9 @@ async function onLocks<T>(g: GlobalOptions, envName: string | undefined, command
   if (loaded.env.type !== 'docker') {
     return onEnvironmentHosts(g, envName, command, acceptNewHostKey, (h, b) => fn({ status: () => lockStatus(h.runner, b), release: (o) => releaseLock(h.runner, b, o) }), loaded);
   }
-  const address = environmentEngineAddress(loaded);
   const app = loaded.model.app.name;
-  const where = `container ${lockContainerName(app)}`;
-  try {
-    const engine = await openEnvironmentEngine(loaded, { acceptNewHostKey });
-    const value = await fn({ status: () => dockerLockStatus(engine, app), release: (o) => releaseDockerLock(engine, app, o) }).finally(() => engine.close());
-    return { base: where, outcomes: [{ alias: 'engine', address: address.url, ok: true, value }] };
-  } catch (e) {
-    return { base: where, outcomes: [{ alias: 'engine', address: address.url, ok: false, stage: 'connect', error: (e as Error).message, hint: e instanceof GoDeployError ? e.hint : undefined, cause: e }] };
-  }
+  const outcome = await onEnvironmentEngine(loaded, { acceptNewHostKey }, (engine) => fn({ status: () => dockerLockStatus(engine, app), release: (o) => releaseDockerLock(engine, app, o) }));
+  return { base: `container ${lockContainerName(app)}`, outcomes: [outcome] };
 }
 
 const heldText = (s: Extract<LockStatus, { state: 'held' }>): string => `${describeHolder(s.owner)}, held ${formatAge(s.ageSeconds)}`;

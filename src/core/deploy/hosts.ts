@@ -82,7 +82,8 @@ export type HostOutcome<T> =
   | { alias: string; address: string; ok: true; value: T; newHostKey?: string; knownHostsFile?: string }
   | { alias: string; address: string; ok: false; stage: 'connect' | 'run'; error: string; hint?: string; cause: unknown };
 
-const failure = (alias: string, address: string, stage: 'connect' | 'run', e: unknown): HostOutcome<never> => ({
+/** The outcome of a host (or engine) where connecting or the work failed. */
+export const hostFailure = (alias: string, address: string, stage: 'connect' | 'run', e: unknown): HostOutcome<never> => ({
   alias, address, ok: false, stage, error: e instanceof Error ? e.message : String(e), hint: e instanceof GoDeployError ? e.hint : undefined, cause: e,
 });
 
@@ -101,13 +102,13 @@ export async function withRemoteHost<T>(target: HostTarget, options: RemoteHostO
       onUnknownHostKey: options.acceptNewHostKey ? async (fingerprint, info) => { recorded = recordedKeys(recorded, resolvedHost, fingerprint, info); return true; } : undefined,
     });
   } catch (e) {
-    return failure(target.alias, host ? `${host.user}@${host.hostname}:${host.port}` : target.alias, 'connect', e);
+    return hostFailure(target.alias, host ? `${host.user}@${host.hostname}:${host.port}` : target.alias, 'connect', e);
   }
   const runner = remoteRunner(conn);
   try {
     return { alias: target.alias, address: runner.describe, ok: true, value: await fn({ alias: target.alias, address: runner.describe, runner, newHostKey: recorded }), newHostKey: recorded, knownHostsFile: options.knownHostsFile };
   } catch (e) {
-    return failure(target.alias, runner.describe, 'run', e);
+    return hostFailure(target.alias, runner.describe, 'run', e);
   } finally {
     conn.close();
   }
@@ -120,7 +121,7 @@ export async function forEachHost<T>(d: Pick<DeployEnvironment, 'env' | 'moduleD
     try {
       return [{ alias: 'local', address: runner.describe, ok: true, value: await fn({ alias: 'local', address: runner.describe, runner }) }];
     } catch (e) {
-      return [failure('local', runner.describe, 'run', e)];
+      return [hostFailure('local', runner.describe, 'run', e)];
     }
   }
   const knownHostsFile = knownHostsFileOf(d);

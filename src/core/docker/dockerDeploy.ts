@@ -28,7 +28,7 @@ import { buildingEngine, buildReleaseImage, shipImage, shipThroughRegistry } fro
 import { registryCredentials, registryRef } from './registry';
 import { replaceContainer } from './replace';
 import { buildProbe } from './probe';
-import { inspectService, rolloutService, swarmNodes, type ServiceInfo } from './swarmRollout';
+import { inspectService, rolloutService, rolloutTimeoutMs, swarmNodes, type ServiceInfo } from './swarmRollout';
 import { serviceName, serviceSpec } from './swarmService';
 
 const HOST = 'engine';
@@ -197,20 +197,19 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     emit({ host: HOST, step: 'image', state: 'done', message: `${tags.join(', ')} (${imageId.slice(7, 19)})${builder ? ` on ${builder.address.url}` : ''}`, ms: outcome.timings.image });
 
     const spec = specFor(`${app.name}:${id}`, resolved!.values);
-    // Nothing changed: the running release runs this image with this environment.
-    if (swarm && service && !req.force && (await serviceRuns(engine, service, imageId, spec.Env))) {
-      await (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).catch(() => undefined);
-      emit({ host: HOST, step: 'switch', state: 'skip', message: `${outcome.previous} already runs this image with this environment: nothing to update` });
-      return result(true, { alreadyLive: true });
-    }
-    if (live && !req.force && live.imageId === imageId && (await sameEnvironment(engine, live.containerId, spec.Env))) {
-      await (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).catch(() => undefined);
-      emit({ host: HOST, step: 'switch', state: 'skip', message: `${live.id} already runs this image with this environment: nothing to replace` });
-      outcome.previous = live.id;
+    // The new release tag goes again when nothing will run this image.
+    const untagRelease = (): Promise<void> => (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).then(() => undefined, () => undefined);
+    // Nothing changed: the service, or the running release container, runs this image with this environment.
+    const unchanged = !req.force && (swarm
+      ? service !== undefined && (await serviceRuns(engine, service, imageId, spec.Env))
+      : live !== undefined && live.imageId === imageId && (await sameEnvironment(engine, live.containerId, spec.Env)));
+    if (unchanged) {
+      await untagRelease();
+      emit({ host: HOST, step: 'switch', state: 'skip', message: `${outcome.previous} already runs this image with this environment: nothing to ${swarm ? 'update' : 'replace'}` });
       return result(true, { alreadyLive: true });
     }
     if (req.token?.isCancellationRequested) {
-      await (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).catch(() => undefined);
+      await untagRelease();
       outcome.error = 'cancelled before the switch; nothing changed';
       return result(false, { cancelled: true });
     }
@@ -244,7 +243,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       const replicas = docker.replicas ?? 2;
       const rolled = await rolloutService(engine, svcSpec, service, {
         emit, redact, token: req.token, auth: registryAuth,
-        timeoutMs: (app.healthTimeoutSeconds * 1000 + 3 * Math.max(1000, app.healthIntervalMs)) * (replicas + 1) + 60_000,
+        timeoutMs: rolloutTimeoutMs(app, replicas),
       });
       outcome.timings.switch = Date.now() - s0;
       if (rolled.logs) emit({ host: HOST, step: 'logs', state: 'info', message: `last log lines of the failed task:\n${rolled.logs}` });

@@ -16,7 +16,7 @@ import { openEnvironmentEngine } from './environmentEngine';
 import { refuseUnsupported } from './dockerDeploy';
 import { replaceContainer } from './replace';
 import { LABEL } from './containerSpec';
-import { inspectService, rolloutService } from './swarmRollout';
+import { inspectService, rolloutService, rolloutTimeoutMs } from './swarmRollout';
 import { serviceName } from './swarmService';
 
 const HOST = 'engine';
@@ -59,7 +59,7 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
       const replicas = Number(svc.Spec.Mode?.Replicated?.Replicas ?? 1);
       const rolled = await rolloutService(engine, svc.Spec, svc, {
         emit, redact, token: req.token, rollback: true,
-        timeoutMs: (app.healthTimeoutSeconds * 1000 + 3 * Math.max(1000, app.healthIntervalMs)) * (replicas + 1) + 60_000,
+        timeoutMs: rolloutTimeoutMs(app, replicas),
       });
       if (!rolled.ok) {
         Object.assign(outcome, { result: 'failed', error: redact(rolled.error ?? 'the rollback failed'), logs: rolled.logs });

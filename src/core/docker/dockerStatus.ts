@@ -1,37 +1,19 @@
 // `godeploy status ENV` and `godeploy releases ENV` for a docker environment: the engine's
 // release containers of the app, the running one's state, pid, uptime and image, and one
 // health check of it where a deploy's gate would look.
-import type { HostOutcome } from '../deploy/hosts';
 import { waitHealthy } from '../deploy/health';
-import type { LoadedEnvironment } from '../deploy/hosts';
+import type { HostOutcome, LoadedEnvironment } from '../deploy/hosts';
 import type { HostStatus } from '../deploy/status';
-import { GoDeployError } from '../errors';
 import { liveRelease, listDockerReleases, type DockerRelease } from './dockerReleases';
-import { environmentEngineAddress, type Engine, type EngineAddress } from './engine';
+import type { Engine } from './engine';
 import { LABEL } from './containerSpec';
 import { inspectService } from './swarmRollout';
 import { serviceName } from './swarmService';
-import { openEnvironmentEngine, type EngineOpenOptions } from './environmentEngine';
-
-const HOST = 'engine';
-
-const failure = (address: EngineAddress, e: unknown): HostOutcome<never> => ({
-  alias: HOST, address: address.url, ok: false, stage: 'connect', error: (e as Error).message, hint: e instanceof GoDeployError ? e.hint : undefined, cause: e,
-});
+import { onEnvironmentEngine, type EngineOpenOptions } from './environmentEngine';
 
 export async function dockerReleases(e: LoadedEnvironment, options: EngineOpenOptions = {}): Promise<{ address: string; outcome: HostOutcome<DockerRelease[]> }> {
-  const address = environmentEngineAddress(e);
-  try {
-    const engine = await openEnvironmentEngine(e, options);
-    try {
-      const value = e.env.docker?.mode === 'swarm' ? await swarmReleases(engine, e) : await listDockerReleases(engine, e.model.app.name, e.name);
-      return { address: address.url, outcome: { alias: HOST, address: address.url, ok: true, value } };
-    } finally {
-      engine.close();
-    }
-  } catch (err) {
-    return { address: address.url, outcome: failure(address, err) };
-  }
+  const outcome = await onEnvironmentEngine(e, options, (engine) => (e.env.docker?.mode === 'swarm' ? swarmReleases(engine, e) : listDockerReleases(engine, e.model.app.name, e.name)));
+  return { address: outcome.address, outcome };
 }
 
 /** `godeploy releases` as text: oldest first, the running one marked live. */
@@ -49,33 +31,28 @@ export function formatDockerReleases(e: LoadedEnvironment, o: HostOutcome<Docker
 }
 
 export async function dockerStatus(e: LoadedEnvironment, options: EngineOpenOptions = {}): Promise<{ base: string; hosts: HostOutcome<HostStatus>[] }> {
-  const address = environmentEngineAddress(e);
+  const outcome = await onEnvironmentEngine(e, options, (engine) => (e.env.docker?.mode === 'swarm' ? swarmStatus(engine, e) : containerStatus(engine, e)));
+  return { base: outcome.address, hosts: [outcome] };
+}
+
+/** Container mode: the running release container's state, pid, uptime and image, and one health check. */
+async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<HostStatus> {
   const { app } = e.model;
-  let engine;
-  try {
-    engine = await openEnvironmentEngine(e, options);
-    if (e.env.docker?.mode === 'swarm') return { base: address.url, hosts: [{ alias: HOST, address: address.url, ok: true, value: await swarmStatus(engine, e) }] };
-    const releases = await listDockerReleases(engine, app.name, e.name);
-    const live = liveRelease(releases);
-    const service: HostStatus['service'] = { state: 'no container running', running: false, uptimeSeconds: null, pid: null };
-    let image: string | undefined;
-    if (live) {
-      const info = (await engine.docker.getContainer(live.containerId).inspect()) as { State?: { Status?: string; Running?: boolean; Pid?: number; StartedAt?: string; Health?: { Status?: string } }; Config?: { Image?: string } };
-      const started = Date.parse(info.State?.StartedAt ?? '');
-      service.state = info.State?.Status ?? 'unknown';
-      service.running = info.State?.Running === true;
-      service.pid = info.State?.Pid || null;
-      service.uptimeSeconds = Number.isFinite(started) ? Math.max(0, Math.floor((Date.now() - started) / 1000)) : null;
-      image = `${info.Config?.Image ?? live.image} (${live.imageId.slice(7, 19)})`;
-    }
-    const health = await waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
-    const value: HostStatus = { live: live?.id ?? null, version: live?.version ?? null, releases: releases.length, service, health: { healthy: health.healthy, answer: health.last }, image };
-    return { base: address.url, hosts: [{ alias: HOST, address: address.url, ok: true, value }] };
-  } catch (err) {
-    return { base: address.url, hosts: [failure(address, err)] };
-  } finally {
-    engine?.close();
+  const releases = await listDockerReleases(engine, app.name, e.name);
+  const live = liveRelease(releases);
+  const service: HostStatus['service'] = { state: 'no container running', running: false, uptimeSeconds: null, pid: null };
+  let image: string | undefined;
+  if (live) {
+    const info = (await engine.docker.getContainer(live.containerId).inspect()) as { State?: { Status?: string; Running?: boolean; Pid?: number; StartedAt?: string }; Config?: { Image?: string } };
+    const started = Date.parse(info.State?.StartedAt ?? '');
+    service.state = info.State?.Status ?? 'unknown';
+    service.running = info.State?.Running === true;
+    service.pid = info.State?.Pid || null;
+    service.uptimeSeconds = Number.isFinite(started) ? Math.max(0, Math.floor((Date.now() - started) / 1000)) : null;
+    image = `${info.Config?.Image ?? live.image} (${live.imageId.slice(7, 19)})`;
   }
+  const health = await waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
+  return { live: live?.id ?? null, version: live?.version ?? null, releases: releases.length, service, health: { healthy: health.healthy, answer: health.last }, image };
 }
 
 /** Swarm: the service's spec (live) and its previous spec, as the releases rollback can reach. */

@@ -149,7 +149,7 @@ export function engineError(address: EngineAddress, e: unknown): GoDeployError {
 }
 
 /** Where a container's port (published, or on the host's network) is reached from this machine: the engine's host. */
-export function engineReach(address: EngineAddress): Pick<HostRunner, 'reach'> {
+function engineReach(address: EngineAddress): Pick<HostRunner, 'reach'> {
   const host = address.kind === 'tcp' ? address.host ?? '127.0.0.1' : '127.0.0.1';
   return { reach: async (port) => ({ host, port, close: async () => undefined }) };
 }

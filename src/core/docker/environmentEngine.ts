@@ -1,11 +1,14 @@
 // The engine of a docker environment, connected: for an ssh:// engine, first the ssh
 // connection to its host, opened exactly as a deploy opens an ssh host (ssh_config through
 // `ssh -G`, identity files, the environment's knownHostsFile, an unknown host key refused
-// unless accepted), then the engine through it. The caller closes the engine.
+// unless accepted), then the engine through it. The caller closes the engine, or lets
+// onEnvironmentEngine open, use and close it.
 import { GoDeployError } from '../errors';
 import { openHosts, type OpenHostOptions } from '../deploy/connectHosts';
-import type { LoadedEnvironment } from '../deploy/hosts';
+import { hostFailure, type HostOutcome, type LoadedEnvironment } from '../deploy/hosts';
 import { environmentEngineAddress, openEngine, type Engine } from './engine';
+
+const ALIAS = 'engine';
 
 export interface EngineOpenOptions extends OpenHostOptions {
   /** Where DOCKER_HOST and the TLS variables are read (default: this process's environment). */
@@ -23,4 +26,26 @@ export async function openEnvironmentEngine(e: Pick<LoadedEnvironment, 'name' | 
   }
   if (opened.newHostKey) options.onNewHostKey?.(opened.newHostKey);
   return openEngine(address, { env: options.env, tunnel: { runner: opened.host.runner, close: opened.close } });
+}
+
+/**
+ * Opens the environment's engine, runs `fn` on it and closes it. Never rejects for the
+ * engine's sake: not reaching it (stage connect) or `fn` failing (stage run) is the outcome,
+ * as forEachHost reports a host.
+ */
+export async function onEnvironmentEngine<T>(e: Pick<LoadedEnvironment, 'name' | 'env' | 'moduleDir'>, options: EngineOpenOptions, fn: (engine: Engine) => Promise<T>): Promise<HostOutcome<T>> {
+  const address = environmentEngineAddress(e, options.env ?? process.env).url;
+  let engine: Engine;
+  try {
+    engine = await openEnvironmentEngine(e, options);
+  } catch (err) {
+    return hostFailure(ALIAS, address, 'connect', err);
+  }
+  try {
+    return { alias: ALIAS, address, ok: true, value: await fn(engine) };
+  } catch (err) {
+    return hostFailure(ALIAS, address, 'run', err);
+  } finally {
+    engine.close();
+  }
 }

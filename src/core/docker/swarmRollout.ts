@@ -10,6 +10,7 @@ import { GoDeployError } from '../errors';
 import { containerLogTail } from './dockerReleases';
 import type { Engine } from './engine';
 import type { RegistryAuth } from './registry';
+import { taskWatchMs } from './swarmService';
 
 const HOST = 'engine';
 
@@ -31,6 +32,11 @@ export async function inspectService(engine: Engine, name: string): Promise<Serv
     if (e?.statusCode === 404) return undefined;
     throw e;
   });
+}
+
+/** How long a rollout of `replicas` tasks may take: each task watched in turn, one more for the start, and a minute of slack. */
+export function rolloutTimeoutMs(health: { healthTimeoutSeconds: number; healthIntervalMs: number }, replicas: number): number {
+  return taskWatchMs(health) * (replicas + 1) + 60_000;
 }
 
 /** Creates or updates the service and waits for Swarm's verdict. */

@@ -23,14 +23,18 @@ export interface ServiceInput extends ContainerInput {
 
 const NS = 1_000_000;
 
+/** How long a new task is watched before the next one is updated: its start period and three checks (at least 1 s apart). */
+export function taskWatchMs(h: { healthTimeoutSeconds: number; healthIntervalMs: number }): number {
+  return h.healthTimeoutSeconds * 1000 + 3 * Math.max(1000, h.healthIntervalMs);
+}
+
 export function serviceSpec(i: ServiceInput): Record<string, unknown> {
   const { docker } = i;
   const env: Record<string, string> = { ...i.env, PORT: String(i.port) };
   if (docker.memory && env.GOMEMLIMIT === undefined) env.GOMEMLIMIT = ninetyPercent(docker.memory, 'binary');
   const labels = { [LABEL.app]: i.app, [LABEL.environment]: i.environment, [LABEL.release]: i.releaseId, [LABEL.version]: i.version, [LABEL.deployedBy]: i.deployedBy };
   const intervalNs = Math.max(1000, i.healthIntervalMs) * NS;
-  // How long a new task is watched before the next one is updated: its start period and three checks.
-  const monitorNs = (i.healthTimeoutSeconds * 1000 + 3 * Math.max(1000, i.healthIntervalMs)) * NS;
+  const monitorNs = taskWatchMs(i) * NS;
   const update = { Parallelism: 1, Delay: 0, Monitor: monitorNs, MaxFailureRatio: 0, Order: 'start-first' };
   return {
     Name: serviceName(i.app, i.environment),
