@@ -5,61 +5,15 @@
 // request fails, and each switch serves the new build.
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { repoRoot } from '../support/paths';
 import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';
+import { LoadLoop } from './fixtures/loadLoop';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { run, tempDir, type RunResult } from './fixtures/util';
 
 const cli = join(repoRoot, 'out', 'src', 'cli', 'main.js');
-
-/**
- * Requests nginx on the host in a loop over keep-alive connections, counting answers by
- * build and every failure. When nginx reloads, its old workers close their idle keep-alive
- * connections; a GET sent on one at that instant finds it closed or reset, and HTTP clients
- * retry such a request on a new connection (RFC 9112 9.3.1; Node documents exactly this
- * with req.reusedSocket, browsers and Go's net/http do it). The loop does the same, once,
- * and counts it: a retry that fails, an error on a fresh connection, or any non-200 answer
- * is a failed request.
- */
-class LoadLoop {
-  ok = 0;
-  retried = 0;
-  failures: string[] = [];
-  builds = new Map<string, number>();
-  private running = true;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
-  private loop: Promise<void>;
-  constructor(private readonly host: string) {
-    this.loop = (async () => {
-      while (this.running) {
-        let r = await this.get(this.agent);
-        if (r.error && r.reused) { this.retried++; r = await this.get(false); }
-        if (r.error || r.status !== 200) { this.failures.push(r.error ?? `${r.status} ${r.body.slice(0, 80)}`); continue; }
-        this.ok++;
-        const build = r.body.trim().split(' ')[1] ?? r.body;
-        this.builds.set(build, (this.builds.get(build) ?? 0) + 1);
-      }
-    })();
-  }
-  private get(agent: Agent | false): Promise<{ status?: number; body: string; error?: string; reused: boolean }> {
-    return new Promise((resolve) => {
-      const req = request({ host: this.host, port: 80, path: '/', agent, timeout: 5000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => { body += d; });
-        res.on('end', () => resolve({ status: res.statusCode, body, reused: req.reusedSocket }));
-        res.on('error', (e) => resolve({ body, error: e.message, reused: req.reusedSocket }));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (e: NodeJS.ErrnoException) => resolve({ body: '', error: `${e.code ?? ''} ${e.message}`, reused: req.reusedSocket }));
-      req.end();
-    });
-  }
-  async stop(): Promise<void> { this.running = false; await this.loop; this.agent.destroy(); }
-}
 
 /** How each process manager names, checks and reports an instance. */
 const managers = {

@@ -3,6 +3,9 @@
 // keeps serving, is health-gated there, then nginx's upstream include is rewritten to it
 // (nginx -t, reload), the old nginx workers drain, and the old instance stops. Until nginx
 // reloads, a failing release never receives a request: the live instance was never touched.
+import * as path from 'node:path';
+import type { GoDeployConfig } from '../config/model';
+import { renderFiles } from '../generate/generate';
 import type { GenerateModel } from '../generate/model';
 import { programLogFiles, renderSupervisorProgram, supervisorInstanceName } from '../generate/supervisor';
 import { renderSystemdUnit } from '../generate/systemd';
@@ -51,23 +54,56 @@ export function supervisorInstances(model: GenerateModel): Instances {
 /** <base>/.godeploy/active-port: the port nginx sends traffic to. */
 export const activePortFile = (base: string): string => `${base}/.godeploy/active-port`;
 
-export interface BlueGreenPlan {
-  ports: [number, number];
-  instances: Instances;
-  /** <base>/.godeploy/active-port: the port nginx sends traffic to. */
-  stateFile: string;
+/** Where a blue-green switch sends nginx: the upstream include it rewrites and the site that includes it. */
+export interface NginxSwitchTarget {
   include: string;
   site: { path: string; enabledLink: string; content: string };
 }
 
-export function blueGreenPlan(model: GenerateModel, base: string, siteText: string, instances: Instances): BlueGreenPlan {
+export function nginxSwitchTarget(model: GenerateModel, siteText: string): NginxSwitchTarget {
   const name = model.app.name;
+  return {
+    include: model.nginx.upstreamInclude!,
+    site: { path: `/etc/nginx/sites-available/${name}.conf`, enabledLink: `/etc/nginx/sites-enabled/${name}.conf`, content: siteText },
+  };
+}
+
+/** The environment's nginx site as a blue-green switch installs it (user templates honoured). */
+export async function blueGreenSite(d: { model: GenerateModel; config: GoDeployConfig; moduleDir: string }): Promise<string> {
+  const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
+  const [site] = await renderFiles(['nginx'], d.model, d.moduleDir, { templatesDir });
+  return site.content;
+}
+
+/** The include's text for the live instance on 127.0.0.1:`port`. */
+export const upstreamServer = (port: number | string): string => `server 127.0.0.1:${port};`;
+
+/** The port an include written by FLIP_NGINX sends traffic to, or null. */
+export function upstreamPort(includeText: string): number | null {
+  const m = /^\s*server 127\.0\.0\.1:(\d+);/m.exec(includeText);
+  return m ? Number(m[1]) : null;
+}
+
+/** FLIP_NGINX's argv sending nginx to 127.0.0.1:`port`, the site uploaded beforehand to `<site>.godeploy-tmp`. */
+export const flipNginxArgv = (t: NginxSwitchTarget, port: number | string): string[] =>
+  sh(FLIP_NGINX, t.include, upstreamServer(port), t.site.path, `${t.site.path}.godeploy-tmp`, t.site.enabledLink);
+
+/** The nginx worker pids FLIP_NGINX printed (the ones DRAIN waits for). */
+export const workersBeforeReload = (flipStdout: string): string[] => (/^workers(.*)$/m.exec(flipStdout)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+
+export interface BlueGreenPlan extends NginxSwitchTarget {
+  ports: [number, number];
+  instances: Instances;
+  /** <base>/.godeploy/active-port: the port nginx sends traffic to. */
+  stateFile: string;
+}
+
+export function blueGreenPlan(model: GenerateModel, base: string, siteText: string, instances: Instances): BlueGreenPlan {
   return {
     ports: model.blueGreen!.ports,
     instances,
     stateFile: activePortFile(base),
-    include: model.nginx.upstreamInclude!,
-    site: { path: `/etc/nginx/sites-available/${name}.conf`, enabledLink: `/etc/nginx/sites-enabled/${name}.conf`, content: siteText },
+    ...nginxSwitchTarget(model, siteText),
   };
 }
 

@@ -62,8 +62,8 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
     }, (r) => `healthy after ${(r.elapsedMs / 1000).toFixed(1)} s (${r.last})`);
     const oldWorkers = await h.step('nginx', `nginx to port ${idle}`, async () => {
       await h.upload(Buffer.from(b.site.content), `${b.site.path}.godeploy-tmp`, 0o644);
-      const flip = await must(sh(bg.FLIP_NGINX, b.include, `server 127.0.0.1:${idle};`, b.site.path, `${b.site.path}.godeploy-tmp`, b.site.enabledLink), 'nginx -t / reload');
-      return (/^workers(.*)$/m.exec(flip.stdout)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+      const flip = await must(bg.flipNginxArgv(b, idle), 'nginx -t / reload');
+      return bg.workersBeforeReload(flip.stdout);
     }, () => `nginx sends ${b.include.split('/').pop()} to 127.0.0.1:${idle}, reloaded`);
     await h.step('retire', active ? `retire ${unit(active)}` : 'first instance', async () => {
       const drained = await h.exec(sh(bg.DRAIN, ...oldWorkers));

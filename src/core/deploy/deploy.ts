@@ -13,7 +13,7 @@ import type { BuiltArtifact } from '../build/types';
 import { versionInfo } from '../build/version';
 import { GoDeployError } from '../errors';
 import { renderFiles } from '../generate/generate';
-import { blueGreenPlan, blueGreenService, supervisorInstances, systemdInstances, type BlueGreenPlan, type Instances } from './blueGreen';
+import { blueGreenPlan, blueGreenService, blueGreenSite, supervisorInstances, systemdInstances, type BlueGreenPlan, type Instances } from './blueGreen';
 import { chunkIndexDir, DeployBuilds, expectedTargets } from './deployBuild';
 import { DeltaUploads } from './deltaUploads';
 import { liveStateScript, liveWithBinary, readLiveState, type LiveCheck, type LiveState } from './unchanged';
@@ -89,9 +89,7 @@ function blueGreenInstances(d: DeployEnvironment): Instances {
 /** strategy blue-green: the instances' ports and the nginx site (user templates honoured). */
 export async function blueGreenFor(d: DeployEnvironment): Promise<BlueGreenPlan | undefined> {
   if (!d.model.blueGreen) return undefined;
-  const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
-  const [site] = await renderFiles(['nginx'], d.model, d.moduleDir, { templatesDir });
-  return blueGreenPlan(d.model, d.base, site.content, blueGreenInstances(d));
+  return blueGreenPlan(d.model, d.base, await blueGreenSite(d), blueGreenInstances(d));
 }
 
 export function hookList(d: DeployEnvironment): { preDeploy: string[]; postDeploy: string[] } {

@@ -102,7 +102,7 @@ export function planHost(input: HostPlanInput): HostPlan {
       { id: 'restart', title: `start ${b.instances.name(idle)} (the one of ${p1}/${p2} not named in ${b.stateFile})`, commands: [b.instances.start(idle)] },
       { id: 'health', title: `wait for GET http://127.0.0.1:${idle}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: 'on failure: stop it and point current back; nginx and the live instance were never touched' },
       {
-        id: 'nginx', title: `send nginx to 127.0.0.1:${idle} (${b.include}), nginx -t, reload`, commands: [sh(bg.FLIP_NGINX, b.include, `server 127.0.0.1:${idle};`, b.site.path, `${b.site.path}.godeploy-tmp`, b.site.enabledLink)],
+        id: 'nginx', title: `send nginx to 127.0.0.1:${idle} (${b.include}), nginx -t, reload`, commands: [bg.flipNginxArgv(b, idle)],
         files: [{ path: `${b.site.path}.godeploy-tmp`, mode: 0o644, what: 'the nginx site (upstream from the include)' }],
       },
       { id: 'retire', title: 'let the old nginx workers finish, then stop the old instance', commands: [sh(bg.DRAIN), b.instances.stop('<old port>'), sh(bg.WRITE_STATE, b.stateFile, idle)] },
