@@ -246,7 +246,7 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     assert.match(r.out, /hint: start the engine/);
   });
 
-  it('swarm with host networking, and strategy: blue-green, are refused (exit 2, saying what to use), before the engine is touched', async () => {
+  it('swarm with host networking, and strategy: blue-green with swarm or a tcp:// engine, are refused (exit 2, saying what to use), before the engine is touched', async () => {
     const a = await new App('refused').init();
     a.configure({}, { mode: 'swarm' });
     for (const cmd of [['deploy', env], ['rollback', env]]) {
@@ -254,10 +254,17 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
       assert.equal(r.code, 2, r.out + r.err);
       assert.match(r.err, /docker\.network: host cannot be used with docker\.mode: swarm\n {2}hint: a start-first rolling update/);
     }
-    a.configure({ strategy: 'blue-green' });
-    const bg = await a.cli(['deploy', env]);
-    assert.equal(bg.code, 2, bg.out + bg.err);
-    assert.match(bg.err, /strategy: blue-green is not supported for docker environments yet/);
+    a.configure({ strategy: 'blue-green' }, { mode: 'swarm', network: 'bridge' });
+    const swarm = await a.cli(['deploy', env]);
+    assert.equal(swarm.code, 2, swarm.out + swarm.err);
+    assert.match(swarm.err, /strategy: blue-green cannot be used with docker\.mode: swarm\n {2}hint: Swarm already starts each new task/);
+    // No engine listens there: the refusal comes first.
+    a.configure({ strategy: 'blue-green' }, { host: 'tcp://127.0.0.1:1' });
+    for (const cmd of [['deploy', env], ['rollback', env]]) {
+      const tcp = await a.cli(cmd);
+      assert.equal(tcp.code, 2, tcp.out + tcp.err);
+      assert.match(tcp.err, /strategy: blue-green switches nginx on the engine's host, and a tcp:\/\/ engine gives Go Deploy no way onto that host\n {2}hint: reach the same engine as ssh:\/\/user@host/);
+    }
     assert.deepEqual(await containers(), []);
   });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contextEntries } from '../../src/core/docker/buildContext';
 import { containerSpec, describeContainer, memoryBytes, type ContainerInput } from '../../src/core/docker/containerSpec';
-import { imageTag } from '../../src/core/docker/dockerDeploy';
+import { imageTag } from '../../src/core/docker/dockerPlan';
 import { releasesToPrune, type DockerRelease } from '../../src/core/docker/dockerReleases';
 import { sharedPrefix } from '../../src/core/docker/transfer';
 import { serviceSpec, type ServiceInput } from '../../src/core/docker/swarmService';
@@ -27,7 +27,7 @@ describe('docker container of a release', () => {
     assert.deepEqual(s.ExposedPorts, { '8080/tcp': {} });
     assert.deepEqual(s.HostConfig.PortBindings, { '8080/tcp': [{ HostIp: '', HostPort: '8080' }] });
     assert.equal(s.HostConfig.NetworkMode, 'bridge');
-    assert.deepEqual(s.Labels, { 'godeploy.app': 'api', 'godeploy.environment': 'prod', 'godeploy.release': '20261121T101500Z-v1.2.3', 'godeploy.version': 'v1.2.3', 'godeploy.deployed-by': 'ann@laptop' });
+    assert.deepEqual(s.Labels, { 'godeploy.app': 'api', 'godeploy.environment': 'prod', 'godeploy.release': '20261121T101500Z-v1.2.3', 'godeploy.version': 'v1.2.3', 'godeploy.deployed-by': 'ann@laptop', 'godeploy.port': '8080' });
     assert.deepEqual(s.HostConfig.RestartPolicy, { Name: 'unless-stopped' });
     assert.deepEqual(s.HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
     assert.equal(s.HostConfig.Memory, undefined);

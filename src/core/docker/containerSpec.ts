@@ -14,6 +14,8 @@ export const LABEL = {
   release: 'godeploy.release',
   version: 'godeploy.version',
   deployedBy: 'godeploy.deployed-by',
+  /** The port the release listens on (app.port, or its blue-green port). */
+  port: 'godeploy.port',
 } as const;
 
 export interface ContainerInput {
@@ -24,6 +26,8 @@ export interface ContainerInput {
   /** Image reference or id the container runs. */
   image: string;
   port: number;
+  /** Blue-green: nginx on the engine's host is the way in, so a bridge container publishes its port on 127.0.0.1 only. */
+  loopbackOnly?: boolean;
   /** The service's environment (PORT included). */
   env: Record<string, string>;
   docker: DockerConfig;
@@ -80,11 +84,12 @@ export function containerSpec(input: ContainerInput): ContainerSpec {
       [LABEL.release]: input.releaseId,
       [LABEL.version]: input.version,
       [LABEL.deployedBy]: input.deployedBy,
+      [LABEL.port]: String(input.port),
     },
     ...(network === 'bridge' ? { ExposedPorts: { [portKey]: {} } } : {}),
     HostConfig: {
       NetworkMode: network === 'host' ? 'host' : 'bridge',
-      ...(network === 'bridge' ? { PortBindings: { [portKey]: [{ HostIp: '', HostPort: String(input.port) }] } } : {}),
+      ...(network === 'bridge' ? { PortBindings: { [portKey]: [{ HostIp: input.loopbackOnly ? '127.0.0.1' : '', HostPort: String(input.port) }] } } : {}),
       RestartPolicy: restart === 'on-failure' ? { Name: restart, MaximumRetryCount: 5 } : { Name: restart },
       LogConfig: { Type: 'json-file', Config: { 'max-size': docker.logMaxSize ?? '10m', 'max-file': String(docker.logMaxFiles ?? 3) } },
       ...(docker.memory ? { Memory: memoryBytes(docker.memory) } : {}),
@@ -103,7 +108,7 @@ export function describeContainer(spec: ContainerSpec): string[] {
   const h = spec.HostConfig;
   const lines = [
     `container ${spec.name} from ${spec.Image}`,
-    h.NetworkMode === 'host' ? '  network: host' : `  network: bridge, publish ${Object.keys(spec.ExposedPorts ?? {}).map((p) => `${h.PortBindings?.[p]?.[0]?.HostPort}:${p}`).join(', ')}`,
+    h.NetworkMode === 'host' ? '  network: host' : `  network: bridge, publish ${Object.keys(spec.ExposedPorts ?? {}).map((p) => `${h.PortBindings?.[p]?.[0]?.HostIp ? `${h.PortBindings[p][0].HostIp}:` : ''}${h.PortBindings?.[p]?.[0]?.HostPort}:${p}`).join(', ')}`,
     `  restart: ${h.RestartPolicy.Name}${h.RestartPolicy.MaximumRetryCount ? `:${h.RestartPolicy.MaximumRetryCount}` : ''}; logs: json-file max-size ${h.LogConfig.Config['max-size']}, max-file ${h.LogConfig.Config['max-file']}`,
     `  memory: ${h.Memory ? `${Math.round(h.Memory / 1024 / 1024)} MiB` : 'no limit'}; cap-drop ALL${h.CapAdd ? ` (cap-add ${h.CapAdd.join(', ')})` : ''}, no-new-privileges, read-only root, /tmp tmpfs`,
     `  labels: ${Object.entries(spec.Labels).map(([k, v]) => `${k}=${v}`).join(' ')}`,

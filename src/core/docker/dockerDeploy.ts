@@ -4,7 +4,9 @@
 // <app>:<release id> and <app>:<version>; if the running release already runs this image
 // with this environment, stop there. Otherwise ship the image (registry, or straight from
 // the building engine), create <app>-<release id>, replace the running container behind
-// the health gate (replace.ts), prune old releases; the lock is released on every way out.
+// the health gate (replace.ts; with strategy blue-green, start it beside the live one and
+// switch nginx: blueGreenContainers.ts), prune old releases; the lock is released on every
+// way out. The plan and the refusals are in dockerPlan.ts.
 import { hostname, userInfo } from 'node:os';
 import * as path from 'node:path';
 import type { VersionInfo } from '../build/version';
@@ -13,86 +15,46 @@ import { DeployBuilds } from '../deploy/deployBuild';
 import { goPlatform } from '../deploy/doctorChecks';
 import type { DeployRequest, DeployResult, HostDeployResult } from '../deploy/deploy';
 import { resolveServiceEnvironment } from '../deploy/envFile';
+import { blueGreenSite } from '../deploy/blueGreen';
 import { waitHealthy } from '../deploy/health';
 import type { LoadedEnvironment } from '../deploy/hosts';
 import type { LockOwner } from '../deploy/lock';
 import { releaseId as makeReleaseId, RELEASE_ID } from '../deploy/releaseScripts';
-import { GoDeployError, usageError } from '../errors';
-import { containerSpec, describeContainer, LABEL, type ContainerSpec } from './containerSpec';
+import { GoDeployError } from '../errors';
+import { containerSpec, LABEL, type ContainerSpec } from './containerSpec';
+import { describeDockerPlan, imageTag, refuseUnsupported } from './dockerPlan';
 import { portReport } from './doctor';
-import { acquireDockerLock, lockContainerName, releaseDockerLock } from './dockerLock';
+import { acquireDockerLock, releaseDockerLock } from './dockerLock';
 import { liveRelease, listDockerReleases, releasesToPrune, removeRelease, RESTART_LABEL } from './dockerReleases';
 import { environmentEngineAddress, type Engine } from './engine';
 import { openEnvironmentEngine } from './environmentEngine';
 import { buildingEngine, buildReleaseImage, shipImage, shipThroughRegistry } from './releaseImage';
 import { registryCredentials, registryRef } from './registry';
-import { replaceContainer } from './replace';
+import { checkNginx, dockerBlueGreen, engineHost, livePort, pickIdlePort, switchOnIdlePort } from './blueGreenContainers';
+import { replaceContainer, stopRelease } from './replace';
 import { buildProbe } from './probe';
 import { inspectService, rolloutService, rolloutTimeoutMs, swarmNodes, type ServiceInfo } from './swarmRollout';
 import { serviceName, serviceSpec } from './swarmService';
 
 const HOST = 'engine';
 
-/** An image tag from a version: [A-Za-z0-9_.-], at most 128, not starting with . or -. */
-export function imageTag(version: string): string {
-  const t = version.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '').slice(0, 128);
-  return t || 'unversioned';
-}
-
-/** Checks what docker environments do not support yet; exit 2 with what to do. */
-export function refuseUnsupported(e: LoadedEnvironment): void {
-  const where = `environments.${e.name}`;
-  if (e.env.docker?.mode === 'swarm' && e.env.docker.network === 'host') {
-    throw usageError(`${where}.docker.network: host cannot be used with docker.mode: swarm`, 'a start-first rolling update runs two tasks on a node at once, and they cannot share the host\'s port: remove network: host (app.port is published through the routing mesh)');
-  }
-  if (e.env.strategy === 'blue-green') throw usageError(`${where}.strategy: blue-green is not supported for docker environments yet`, 'use strategy: restart (the live container stops, the new one starts behind the health gate)');
-}
-
-/** The plan as --dry-run prints it: numbered steps (the editor's progress counts them), no secret values. */
-export function describeDockerPlan(e: LoadedEnvironment, version: string, releaseId: string, spec: ContainerSpec, engineUrl: string): string {
-  const { app } = e.model;
-  const docker = e.env.docker ?? {};
-  const fromBinary = (docker.build ?? 'binary') === 'binary';
-  const [container, ...details] = describeContainer(spec);
-  const steps = [
-    'connect: the engine\'s version and platform; preflight: nothing but this app\'s running release holds app.port',
-    `lock: container ${lockContainerName(app.name)} on the engine (created, never started)`,
-    fromBinary
-      ? `build: go build for linux/<the engine's architecture>, packed by the --from-binary Dockerfile (runtime ${e.model.docker.runtime}); the context is the Dockerfile and the executable`
-      : 'build: docker build of the module\'s Dockerfile; the context is the module folder after .dockerignore',
-    `image: ${app.name}:${releaseId}, ${app.name}:${imageTag(version)}${docker.registry
-      ? `; pushed to ${registryRef(docker.registry, app.name, releaseId)} (and :${imageTag(version)})${engineUrl.startsWith('unix://') ? '' : ', built on this machine\'s Docker engine when one answers and pulled by the target'}${docker.registryUser ? ` as ${docker.registryUser} (password from ${docker.registryPassword})` : ''}`
-      : engineUrl.startsWith('unix://') ? '' : '; built on this machine\'s Docker engine when one answers, then sent there without a registry (save → load, the layers it has left out), else built there'}`,
-    ...(docker.mode === 'swarm' ? [
-      `service ${serviceName(app.name, e.name)}: ${docker.replicas ?? 2} replicas of ${app.name}:${releaseId}, ${docker.publish === false ? 'no published port (DNS round-robin)' : `app.port ${app.port} published through the routing mesh`}${docker.overlayNetwork ? `, on network ${docker.overlayNetwork}` : ''}; ${fromBinary ? `health check: godeploy-probe GET ${app.healthPath} every ${Math.max(1, app.healthIntervalMs / 1000)} s` : 'no health check added (the image\'s own HEALTHCHECK, if any)'}`,
-      'rollout: created, or updated one task at a time, order start-first, failure_action rollback (Swarm takes the service back to its previous spec when a new task fails or turns unhealthy)',
-      `retire: keep the newest ${e.env.keepReleases ?? 5} release images; the lock released`,
-    ] : [
-      [container, ...details.map((l) => `   ${l}`)].join('\n'),
-      `switch: stop the running ${app.name} container (restart policy set to no), start ${spec.name}`,
-      `health: GET ${app.healthPath} on port ${app.port} until 2xx (timeout ${app.healthTimeoutSeconds} s); on failure its last 50 log lines, ${spec.name} removed, the old container started again`,
-      `retire: keep the newest ${e.env.keepReleases ?? 5} releases (stopped containers and their release tags); older ones removed; the lock released`,
-    ]),
-  ];
-  return [`deploy ${app.name} ${version} to ${e.name} (Docker Engine at ${engineUrl})`, ...steps.map((t, i) => `  ${i + 1}. ${t}`)].join('\n');
-}
-
 export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, info: VersionInfo): Promise<DeployResult> {
   const t0 = Date.now();
   const emit = req.emit ?? (() => undefined);
-  refuseUnsupported(e);
   const { app } = e.model;
   const docker = e.env.docker ?? {};
   const address = environmentEngineAddress(e, req.buildEnv ?? process.env);
+  refuseUnsupported(e, address);
   const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(e.config, e.name, e.env, app.port, req.sources);
   const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
   const registryAuth = resolved ? await registryCredentials(e.name, docker, req.sources, resolved.redactor) : undefined;
   const user = req.user ?? userInfo().username;
   const id = makeReleaseId(req.now ?? new Date(), info.version);
-  const specFor = (image: string, env: Record<string, string>): ContainerSpec => containerSpec({
-    app: app.name, environment: e.name, releaseId: id, version: info.version, image, port: app.port, env, docker, deployedBy: `${user}@${hostname()}`,
+  const blueGreen = e.model.blueGreen ? dockerBlueGreen(e.model, await blueGreenSite(e)) : undefined;
+  const specFor = (image: string, env: Record<string, string>, port = blueGreen?.ports[0] ?? app.port): ContainerSpec => containerSpec({
+    app: app.name, environment: e.name, releaseId: id, version: info.version, image, port, loopbackOnly: blueGreen !== undefined, env, docker, deployedBy: `${user}@${hostname()}`,
   });
-  const plan = describeDockerPlan(e, info.version, id, specFor(`${app.name}:${id}`, resolved?.values ?? Object.fromEntries(Object.keys({ ...e.config.app.env, ...e.env.env }).map((k) => [k, '']))), address.url);
+  const plan = describeDockerPlan(e, info.version, id, specFor(`${app.name}:${id}`, resolved?.values ?? Object.fromEntries(Object.keys({ ...e.config.app.env, ...e.env.env }).map((k) => [k, '']))), address.url, blueGreen);
   const outcome: HostDeployResult = { host: HOST, address: address.url, result: 'unchanged', timings: {} };
   const result = (ok: boolean, extra: Partial<DeployResult> = {}): DeployResult => ({
     environment: e.name, releaseId: id, version: info.version, ok, cancelled: false, dryRun: false, alreadyLive: false, plan, hosts: [outcome], warnings: [], durationMs: Date.now() - t0, ...extra,
@@ -100,7 +62,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   req.onPlan?.(plan);
   if (req.dryRun) return result(true, { dryRun: true });
 
-  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'transfer' | 'push' | 'container' | 'retire', extra: Partial<DeployResult> = {}): DeployResult => {
+  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'transfer' | 'push' | 'container', extra: Partial<DeployResult> = {}): DeployResult => {
     outcome.result = 'failed';
     outcome.error = redact((err as Error).message);
     outcome.hint = err instanceof GoDeployError ? err.hint : undefined;
@@ -154,6 +116,12 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       }
       if (nodes > 1 && !docker.registry) return failWith(new GoDeployError(`the swarm has ${nodes} nodes, and each needs the image`, { hint: 'set docker.registry: the manager pushes the image there and every node pulls it' }), 'preflight');
       emit({ host: HOST, step: 'preflight', state: 'done', message: `swarm manager, ${nodes} node${nodes === 1 ? '' : 's'}`, ms: Date.now() - p0 });
+    } else if (blueGreen) {
+      try {
+        emit({ host: HOST, step: 'preflight', state: 'done', message: `${await checkNginx(engineHost(engine)!)} on the engine's host`, ms: Date.now() - p0 });
+      } catch (err) {
+        return failWith(err, 'preflight');
+      }
     } else {
       const port = await portReport(engine, { address, name: app.name, port: app.port });
       if (port.status === 'fail') return failWith(new GoDeployError(`preflight: port: ${port.detail}`, { hint: port.hint }), 'preflight');
@@ -169,7 +137,22 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     emit({ host: HOST, step: 'lock', state: 'done', message: 'lock taken', ms: outcome.timings.lock });
 
     const before = swarm ? [] : await listDockerReleases(engine, app.name, e.name);
-    const live = liveRelease(before);
+    let live = liveRelease(before);
+    let idle = app.port;
+    let nginxPort: number | null = null;
+    if (blueGreen) {
+      const runner = engineHost(engine)!;
+      nginxPort = await livePort(runner, blueGreen);
+      ({ live, idle } = pickIdlePort(blueGreen, before, nginxPort));
+      // Only the release nginx sends traffic to serves; another one still running (a deploy cut off mid-switch) goes.
+      for (const stray of before.filter((r) => r.live && r !== live)) {
+        await stopRelease(engine, stray.containerId);
+        emit({ host: HOST, step: 'preflight', state: 'info', message: `stopped ${stray.container}: running, but nginx does not send it traffic` });
+      }
+      const port = await portReport(engine, { address, name: app.name, port: idle });
+      if (port.status === 'fail') return failWith(new GoDeployError(`preflight: the idle blue-green port: ${port.detail}`, { hint: port.hint }), 'preflight');
+      emit({ host: HOST, step: 'preflight', state: 'done', message: `nginx sends traffic to ${nginxPort ? `port ${nginxPort}${live ? ` (${live.container})` : ' (no running release)'}` : 'no port yet'}; the new release goes on port ${idle}` });
+    }
     const service = swarm ? await inspectService(engine, serviceName(app.name, e.name)) : undefined;
     outcome.previous = (swarm ? service?.Spec.Labels?.[LABEL.release] : live?.id) ?? null;
 
@@ -196,13 +179,14 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     outcome.timings.image = Date.now() - i0;
     emit({ host: HOST, step: 'image', state: 'done', message: `${tags.join(', ')} (${imageId.slice(7, 19)})${builder ? ` on ${builder.address.url}` : ''}`, ms: outcome.timings.image });
 
-    const spec = specFor(`${app.name}:${id}`, resolved!.values);
+    const spec = specFor(`${app.name}:${id}`, resolved!.values, idle);
     // The new release tag goes again when nothing will run this image.
     const untagRelease = (): Promise<void> => (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).then(() => undefined, () => undefined);
     // Nothing changed: the service, or the running release container, runs this image with this environment.
     const unchanged = !req.force && (swarm
       ? service !== undefined && (await serviceRuns(engine, service, imageId, spec.Env))
-      : live !== undefined && live.imageId === imageId && (await sameEnvironment(engine, live.containerId, spec.Env)));
+      : live !== undefined && live.imageId === imageId && (!blueGreen || (live.port !== undefined && live.port === nginxPort))
+        && (await sameEnvironment(engine, live.containerId, specFor(spec.Image, resolved!.values, live.port ?? idle).Env)));
     if (unchanged) {
       await untagRelease();
       emit({ host: HOST, step: 'switch', state: 'skip', message: `${outcome.previous} already runs this image with this environment: nothing to ${swarm ? 'update' : 'replace'}` });
@@ -267,13 +251,16 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     }
     emit({ host: HOST, step: 'container', state: 'done', message: `${spec.name} created`, ms: Date.now() - k0 });
 
-    const replaced = await replaceContainer({
-      engine, from: live, to: { id, containerId: created.id, container: spec.name, restart: spec.HostConfig.RestartPolicy.Name }, toIsNew: true, emit, redact, token: req.token, host: HOST,
-      gate: () => waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token }),
-    });
+    const to = { id, containerId: created.id, container: spec.name, restart: spec.HostConfig.RestartPolicy.Name };
+    const gate = (): ReturnType<typeof waitHealthy> => waitHealthy(engine, { port: idle, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token });
+    const common = { engine, from: live, to, toIsNew: true, emit, redact, token: req.token, host: HOST, gate };
+    const replaced = blueGreen
+      ? await switchOnIdlePort({ ...common, runner: engineHost(engine)!, plan: blueGreen, port: idle })
+      : await replaceContainer(common);
     Object.assign(outcome.timings, replaced.timings);
     if (!replaced.ok) {
-      Object.assign(outcome, { result: live ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed', error: replaced.error, hint: replaced.hint, logs: replaced.logs });
+      // Blue-green: nothing was switched (failed); restart: the old release was stopped and started again (rolled-back).
+      Object.assign(outcome, { result: live && !blueGreen ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed', error: replaced.error, hint: replaced.hint, logs: replaced.logs });
       await engine.docker.getImage(`${app.name}:${id}`).remove().catch(() => undefined);
       return result(false, { cancelled: replaced.cancelled });
     }

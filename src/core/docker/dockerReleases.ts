@@ -22,6 +22,8 @@ export interface DockerRelease {
   live: boolean;
   /** The restart policy it was created with (label), to give back when it runs again. */
   restart: string;
+  /** The port it listens on (label; absent on containers made before the label existed). */
+  port?: number;
 }
 
 interface ContainerSummary { Id: string; Names?: string[]; Image?: string; ImageID?: string; State?: string; Labels?: Record<string, string> }
@@ -43,6 +45,7 @@ export async function listDockerReleases(engine: Engine, app: string, environmen
       image: c.Image ?? '',
       live: c.State === 'running',
       restart: c.Labels![RESTART_LABEL] ?? 'unless-stopped',
+      port: Number(c.Labels![LABEL.port]) || undefined,
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

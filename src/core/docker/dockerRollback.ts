@@ -2,6 +2,9 @@
 // lock, the release before the live one (or the named one) starts again from its kept,
 // stopped container, with the image and environment it went live with, behind the same
 // health gate as a deploy; if it fails, it is stopped again and the live one restarted.
+// With strategy blue-green it starts on the idle port beside the live one and nginx is
+// switched to it (blueGreenContainers.ts); a release kept on the live port is first
+// re-created on the idle one, from the same image with the same environment.
 import { hostname, userInfo } from 'node:os';
 import type { LoadedEnvironment } from '../deploy/hosts';
 import { waitHealthy } from '../deploy/health';
@@ -10,11 +13,13 @@ import type { RollbackRequest, RollbackResult } from '../deploy/rollback';
 import type { HostDeployResult } from '../deploy/switchover';
 import { GoDeployError } from '../errors';
 import { acquireDockerLock, releaseDockerLock } from './dockerLock';
-import { liveRelease, listDockerReleases } from './dockerReleases';
+import { liveRelease, listDockerReleases, type DockerRelease } from './dockerReleases';
 import { environmentEngineAddress, type Engine } from './engine';
 import { openEnvironmentEngine } from './environmentEngine';
-import { refuseUnsupported } from './dockerDeploy';
-import { replaceContainer } from './replace';
+import { refuseUnsupported } from './dockerPlan';
+import { blueGreenSite } from '../deploy/blueGreen';
+import { dockerBlueGreen, engineHost, livePort, pickIdlePort, recreateOnPort, switchOnIdlePort } from './blueGreenContainers';
+import { replaceContainer, stopRelease } from './replace';
 import { LABEL } from './containerSpec';
 import { inspectService, rolloutService, rolloutTimeoutMs } from './swarmRollout';
 import { serviceName } from './swarmService';
@@ -23,10 +28,10 @@ const HOST = 'engine';
 
 export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment, redact: (t: string) => string): Promise<RollbackResult> {
   const t0 = Date.now();
-  refuseUnsupported(e);
   const emit = req.emit ?? (() => undefined);
   const { app } = e.model;
   const address = environmentEngineAddress(e);
+  refuseUnsupported(e, address);
   const outcome: HostDeployResult = { host: HOST, address: address.url, result: 'unchanged', timings: {} };
   const targets: Record<string, string> = {};
   const done = (ok: boolean, cancelled = false): RollbackResult => ({ environment: e.name, ok, cancelled, targets, hosts: [outcome], durationMs: Date.now() - t0 });
@@ -69,10 +74,13 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
       return done(true);
     }
     const releases = await listDockerReleases(engine, app.name, e.name);
-    const live = liveRelease(releases);
+    const blueGreen = e.model.blueGreen ? dockerBlueGreen(e.model, await blueGreenSite(e)) : undefined;
+    const runner = blueGreen ? engineHost(engine) : undefined;
+    const picked = blueGreen ? pickIdlePort(blueGreen, releases, await livePort(runner!, blueGreen)) : { live: liveRelease(releases), idle: app.port };
+    const live = picked.live;
     outcome.previous = live?.id ?? null;
     const list = releases.map((r) => r.id).join(', ') || 'none';
-    let target;
+    let target: DockerRelease | undefined;
     if (req.to) {
       target = releases.find((r) => r.id === req.to);
       if (!target) return failed(new GoDeployError(`no release ${req.to} on the engine (${address.url})`, { hint: `releases there: ${list}` }), 'lock');
@@ -84,13 +92,26 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
     }
     targets[HOST] = target.id;
     if (req.token?.isCancellationRequested) return done(false, true);
-    const replaced = await replaceContainer({
-      engine, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST,
-      gate: () => waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token }),
-    });
+    const gate = (): ReturnType<typeof waitHealthy> => waitHealthy(engine, { port: picked.idle, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token });
+    let replaced;
+    if (blueGreen) {
+      // Only the live release runs beside the one coming back.
+      for (const stray of releases.filter((r) => r.live && r !== live && r !== target)) await stopRelease(engine, stray.containerId);
+      if (target.port !== picked.idle) {
+        try {
+          target = await recreateOnPort(engine, target, picked.idle);
+        } catch (err) {
+          return failed(new GoDeployError(`${target.container} could not be re-created on port ${picked.idle}: ${(err as Error).message}`), 'lock');
+        }
+        emit({ host: HOST, step: 'container', state: 'done', message: `${target.container} re-created on port ${picked.idle} (it was kept on the live port)` });
+      }
+      replaced = await switchOnIdlePort({ engine, runner: runner!, plan: blueGreen, port: picked.idle, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST, gate });
+    } else {
+      replaced = await replaceContainer({ engine, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST, gate });
+    }
     Object.assign(outcome.timings, replaced.timings);
     if (!replaced.ok) {
-      Object.assign(outcome, { result: live ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed', error: replaced.error, hint: replaced.hint, logs: replaced.logs });
+      Object.assign(outcome, { result: live && !blueGreen ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed', error: replaced.error, hint: replaced.hint, logs: replaced.logs });
       return done(false, replaced.cancelled);
     }
     outcome.result = 'live';

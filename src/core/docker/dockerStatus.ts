@@ -51,7 +51,8 @@ async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<Ho
     service.uptimeSeconds = Number.isFinite(started) ? Math.max(0, Math.floor((Date.now() - started) / 1000)) : null;
     image = `${info.Config?.Image ?? live.image} (${live.imageId.slice(7, 19)})`;
   }
-  const health = await waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
+  // Where the live release listens: app.port, or its blue-green port.
+  const health = await waitHealthy(engine, { port: live?.port ?? app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
   return { live: live?.id ?? null, version: live?.version ?? null, releases: releases.length, service, health: { healthy: health.healthy, answer: health.last }, image };
 }
 

@@ -86,7 +86,9 @@ export async function portReport(engine: Engine, input: Pick<DockerDoctorInput, 
   const running = (await engine.docker.listContainers()) as ContainerSummary[];
   // Release containers carry both labels (an image's labels, inherited by any container of it, never do).
   const ours = (c: ContainerSummary): boolean => c.Labels?.['godeploy.app'] === input.name && c.Labels?.['godeploy.release'] !== undefined;
-  const holders = running.filter((c) => (c.Ports ?? []).some((p) => p.PublicPort === input.port) || (ours(c) && c.HostConfig?.NetworkMode === 'host'));
+  // A host-network release holds the port it is labelled with (blue-green releases take turns on two).
+  const listensOn = (c: ContainerSummary): boolean => [undefined, String(input.port)].includes(c.Labels?.['godeploy.port']);
+  const holders = running.filter((c) => (c.Ports ?? []).some((p) => p.PublicPort === input.port) || (ours(c) && c.HostConfig?.NetworkMode === 'host' && listensOn(c)));
   const named = (c: ContainerSummary): string => `container ${(c.Names?.[0] ?? '?').replace(/^\//, '')} (${c.Image ?? '?'})`;
   if (holders.length && holders.every(ours)) return { ...base, status: 'warn', detail: `${input.port} is held by ${named(holders[0])}, the current release`, hint: 'the deploy replaces it' };
   const other = holders.find((c) => !ours(c));

@@ -39,7 +39,8 @@ export interface ReplaceOutcome {
   timings: Record<string, number>;
 }
 
-const policy = (name: string) => (name === 'on-failure' ? { Name: name, MaximumRetryCount: 5 } : { Name: name });
+/** The Engine API's RestartPolicy for a policy name. */
+export const restartPolicy = (name: string): { Name: string; MaximumRetryCount?: number } => (name === 'on-failure' ? { Name: name, MaximumRetryCount: 5 } : { Name: name });
 
 export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome> {
   const { engine, from, to, emit, host } = i;
@@ -48,7 +49,7 @@ export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome>
   emit({ host, step: 'switch', state: 'start', message: from ? `stopping ${from.container}, starting ${to.container}` : `starting ${to.container}` });
   if (from) await stopRelease(engine, from.containerId);
   try {
-    await engine.docker.getContainer(to.containerId).update({ RestartPolicy: policy(to.restart) });
+    await engine.docker.getContainer(to.containerId).update({ RestartPolicy: restartPolicy(to.restart) });
     await engine.docker.getContainer(to.containerId).start();
   } catch (e) {
     const started = startFailure(e, to.container);
@@ -82,7 +83,7 @@ export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome>
       const r0 = Date.now();
       emit({ host, step: 'rollback', state: 'start', message: `starting ${from.container} again` });
       try {
-        await engine.docker.getContainer(from.containerId).update({ RestartPolicy: policy(from.restart) });
+        await engine.docker.getContainer(from.containerId).update({ RestartPolicy: restartPolicy(from.restart) });
         await engine.docker.getContainer(from.containerId).start();
         const back = await i.gate(from.container);
         restored = back.healthy;
@@ -106,7 +107,7 @@ export async function stopRelease(engine: Engine, containerId: string): Promise<
 }
 
 /** Why a container did not start, in the user's terms ("port is already allocated", a missing image…). */
-function startFailure(e: unknown, name: string): GoDeployError {
+export function startFailure(e: unknown, name: string): GoDeployError {
   const msg = (e as { json?: { message?: string }; message?: string })?.json?.message ?? (e as Error)?.message ?? String(e);
   if (/port is already allocated|address already in use/i.test(msg)) {
     return new GoDeployError(`${name} could not start: ${msg}`, { hint: 'something else holds app.port on the engine\'s host: stop it (godeploy doctor ENV names it), or give this environment another app.port' });
