@@ -161,6 +161,7 @@ describe('godeploy doctor checks (pure)', () => {
       describe: 'fake',
       local: false,
       upload: async () => { throw new Error('not used'); },
+      spawn: async () => { throw new Error('not used'); },
       mkdir: async () => { throw new Error('not used'); },
       reach: async () => { throw new Error('not used'); },
       exec: async (argv) => {

@@ -2,12 +2,15 @@
 // an argv and never a shell string; neither rejects for a non-zero exit. Files travel by
 // SFTP (or a local copy) with their mode set before any byte is written, and the host's
 // loopback ports are reached through a port forward (or directly on this machine).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
-import type { RemoteConnection } from '../remote/session';
+import type { RemoteConnection, RemoteProcess } from '../remote/session';
+
+/** A running command whose output streams (a log follower). */
+export type HostProcess = RemoteProcess;
 
 export interface HostRunResult { code: number | null; stdout: string; stderr: string }
 
@@ -16,6 +19,8 @@ export const lastOutputLine = (r: HostRunResult): string => (r.stderr || r.stdou
 
 export interface HostRunner {
   exec(argv: string[], opts?: { stdin?: string | Buffer; token?: CancellationTokenLike }): Promise<HostRunResult>;
+  /** Starts argv with its output streamed; stdin stays open until kill() (a missing program exits 127). */
+  spawn(argv: string[]): Promise<HostProcess>;
   /** Writes a local file or a buffer to `path` on the host with exactly `mode`. */
   upload(source: string | Buffer, path: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
   /** Creates the folder `path` with `mode` (its parent must exist), without running a process on the host. */
@@ -41,6 +46,7 @@ export function remoteRunner(conn: RemoteConnection): HostRunner {
       const r = await conn.exec(argv, opts);
       return { code: r.code, stdout: r.stdout, stderr: r.stderr };
     },
+    spawn: (argv) => conn.spawn(argv),
     upload: (source, path, opts) => conn.upload(source, path, opts),
     mkdir: (path, mode) => conn.mkdir(path, mode),
     prepareUploads: () => conn.prepareUploads(),
@@ -69,6 +75,15 @@ export function localRunner(options: { timeoutMs?: number } = {}): HostRunner {
       const sub = opts?.token?.onCancellationRequested(() => child.kill('SIGTERM'));
       if (opts?.stdin !== undefined) child.stdin?.end(opts.stdin); else child.stdin?.end();
     }),
+    spawn: async (argv) => {
+      const [cmd, ...args] = argv;
+      const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const exit = new Promise<{ code: number | null; signal?: string }>((done) => {
+        child.on('error', (e: NodeJS.ErrnoException) => done({ code: e.code === 'ENOENT' ? 127 : null }));
+        child.on('close', (code, signal) => done({ code, ...(signal ? { signal } : {}) }));
+      });
+      return { stdout: child.stdout, stderr: child.stderr, exit, kill: () => { child.stdin.destroy(); child.kill('SIGTERM'); } };
+    },
     upload: async (source, path, opts) => {
       if (opts.token?.isCancellationRequested) throw new GoDeployError(`copy to ${path} cancelled`);
       // Created with the mode (and fchmod'd in case the file existed) before the content.

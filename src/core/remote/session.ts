@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { open as openLocal, stat } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Client, NegotiatedAlgorithms, SFTPWrapper } from 'ssh2';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
@@ -19,6 +19,16 @@ export interface ExecOptions {
 
 export interface ExecResult { code: number | null; signal?: string; stdout: string; stderr: string }
 
+/** A command still running on the host, its output as streams (pausing them holds the command back: ssh flow control). */
+export interface RemoteProcess {
+  stdout: Readable;
+  stderr: Readable;
+  /** Settles when the channel closes: the exit code, or null when it was killed or the connection went. */
+  exit: Promise<{ code: number | null; signal?: string }>;
+  /** Closes the channel; the command's stdin ends (see logs' FOLLOW_UNTIL_EOF for commands that must stop then). */
+  kill(): void;
+}
+
 export interface RemoteConnection {
   readonly host: ResolvedHost;
   /** The jump hosts on the way (ssh_config aliases, first hop first); empty for a direct connection. */
@@ -27,6 +37,8 @@ export interface RemoteConnection {
   negotiated?(): NegotiatedAlgorithms | undefined;
   /** Runs argv (quoted with shellQuote) through the login shell; never rejects for a non-zero exit. */
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Starts argv (quoted with shellQuote) and hands its output over as it comes; stdin stays open until kill(). */
+  spawn(argv: string[]): Promise<RemoteProcess>;
   /** Writes a local file or a buffer to `remotePath` with exactly `mode`, set before any content is written. */
   upload(source: string | Buffer, remotePath: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
   /** Creates the folder `remotePath` (its parent must exist) by SFTP: no process on the host. */
@@ -99,6 +111,18 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
       });
     });
   };
+
+  const spawn = (argv: string[]): Promise<RemoteProcess> => new Promise((resolve, reject) => {
+    ensureOpen();
+    client.exec(shellQuote(argv), (err, stream) => {
+      if (err) return reject(new GoDeployError(`could not run ${argv[0]} on ${name}: ${err.message}`, { cause: err }));
+      let code: number | null = null;
+      let signal: string | undefined;
+      stream.on('exit', (c: number | null, s?: string) => { if (typeof c === 'number') code = c; else signal = s ?? undefined; });
+      const exit = new Promise<{ code: number | null; signal?: string }>((done) => stream.on('close', () => done({ code, ...(signal ? { signal } : {}) })));
+      resolve({ stdout: stream, stderr: stream.stderr, exit, kill: () => { try { stream.close(); } catch { /* gone */ } } });
+    });
+  });
 
   const mkdir = async (remotePath: string, mode: number): Promise<void> => {
     ensureOpen();
@@ -205,6 +229,7 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     openUnixSocket,
     negotiated: extra.negotiated ?? (() => undefined),
     exec,
+    spawn,
     upload,
     mkdir,
     forwardLocal,
