@@ -5,6 +5,7 @@ import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
 import { buildHelp, runBuildCommand } from './commands/build';
 import { deployHelp, runDeploy } from './commands/deploy';
 import { doctorHelp, runDoctor } from './commands/doctor';
+import { logsHelp, runLogs } from './commands/logs';
 import { rollbackHelp, runRollback } from './commands/rollback';
 import { runStatus, statusHelp } from './commands/status';
 import { generateHelp, runGenerate } from './commands/generate';
@@ -39,6 +40,8 @@ Commands:
   deploy ENV [--dry-run] [--force] [--json] build, upload, switch behind the health gate, roll back on failure
   rollback ENV [--to RELEASE] [--json]      back to the previous (or named) release, health-gated
   status ENV [--json]                       live release, service state, uptime and health per host
+  logs ENV [-f] [-n N] [--since D] [--grep RE]
+                                            the service's log from every host, prefixed with the host
 
 Global options:
   -C DIR          run as if started in DIR
@@ -48,7 +51,7 @@ Global options:
 
 Exit codes: 0 done, 1 the operation failed, 2 usage or config error.`;
 
-const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp, doctor: doctorHelp, lock: lockHelp, releases: releasesHelp, deploy: deployHelp, rollback: rollbackHelp, status: statusHelp };
+const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp, doctor: doctorHelp, lock: lockHelp, releases: releasesHelp, deploy: deployHelp, rollback: rollbackHelp, status: statusHelp, logs: logsHelp };
 
 /** Which options each command accepts (besides the global ones). */
 const commandOptions: Record<string, string[]> = {
@@ -64,6 +67,7 @@ const commandOptions: Record<string, string[]> = {
   deploy: ['json', 'dry-run', 'force', 'accept-new-host-key'],
   rollback: ['json', 'to', 'accept-new-host-key'],
   status: ['json', 'accept-new-host-key'],
+  logs: ['follow', 'lines', 'since', 'grep', 'json', 'dry-run', 'accept-new-host-key'],
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -103,6 +107,10 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         target: { type: 'string', multiple: true },
         'accept-new-host-key': { type: 'boolean' },
         to: { type: 'string' },
+        follow: { type: 'boolean', short: 'f' },
+        lines: { type: 'string', short: 'n' },
+        since: { type: 'string' },
+        grep: { type: 'string' },
       },
     });
   } catch (e) {
@@ -169,6 +177,8 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       return runRollback(io, g, args, { json: values.json === true, to: values.to, acceptNewHostKey: values['accept-new-host-key'] === true });
     case 'status':
       return runStatus(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
+    case 'logs':
+      return runLogs(io, g, args, { follow: values.follow === true, lines: values.lines, since: values.since, grep: values.grep, json: values.json === true, dryRun: values['dry-run'] === true, acceptNewHostKey: values['accept-new-host-key'] === true });
   }
   return 2;
 }

@@ -33,3 +33,5 @@ export { doctorDockerEnvironment } from './docker/doctor';
 export { dockerReleases, formatDockerReleases } from './docker/dockerStatus';
 export type { DockerRelease } from './docker/dockerReleases';
 export type { DeployEvent, DeployEventState, DeployHost } from './deploy/hostDeploy';
+export { tailLogs, logSources, type LogsRequest, type LogsResult } from './logs/logs';
+export { formatLogLine, parseSince, type LogLine } from './logs/logLine';

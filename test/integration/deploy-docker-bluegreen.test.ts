@@ -10,19 +10,18 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliRun } from './fixtures/cli';
-import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';
-import { docker, ensureDockerEngine, startSecondDockerEngine, type DockerEngine } from './fixtures/docker';
+import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
+import { startDockerHost, type DockerHost } from './fixtures/dockerHost';
 import { goEnv } from './fixtures/go';
 import { LoadLoop } from './fixtures/loadLoop';
-import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
+import type { SystemdHost } from './fixtures/systemdHost';
 import { freePort, tempDir } from './fixtures/util';
 
 describe('blue-green docker deploys behind nginx on the engine\'s host (real systemd host, real dockerd): no failed request', function () {
   this.timeout(900_000);
   const work = tempDir('deploy-docker-bluegreen');
   const dir = work.path;
-  let local: DockerEngine;
-  let engine: Awaited<ReturnType<typeof startSecondDockerEngine>>;
+  let dh: DockerHost;
   let host: SystemdHost;
   let ports: [number, number];
   let listen = 0;
@@ -40,7 +39,7 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
   const include = (): Promise<string> => remote('cat /etc/nginx/godeploy/bgdocker.upstream.conf');
   /** name → "state port" of the app's containers on the host's engine. */
   const containers = async (): Promise<Map<string, string>> => {
-    const r = await engine.docker(['ps', '-a', '--filter', 'label=godeploy.app=bgdocker', '--format', '{{.Names}} {{.State}} {{.Label "godeploy.port"}}']);
+    const r = await dh.engine.docker(['ps', '-a', '--filter', 'label=godeploy.app=bgdocker', '--format', '{{.Names}} {{.State}} {{.Label "godeploy.port"}}']);
     return new Map(r.stdout.trim().split('\n').filter(Boolean).map((l) => { const [n, ...rest] = l.split(' '); return [n, rest.join(' ')]; }));
   };
   const deployed = (r: CliRun): string => {
@@ -56,28 +55,25 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
     environments: {
       prod: {
         type: 'docker', knownHostsFile: 'known_hosts', sshConfigFile: 'ssh_config', strategy: 'blue-green', blueGreen: { ports }, nginx: { listen },
-        docker: { host: `ssh://root@127.0.0.1:${host.port}`, network: 'host' }, env,
+        docker: { host: dh.url, network: 'host' }, env,
       },
     },
   }, null, 2)}\n`);
 
   before(async () => {
-    local = await ensureDockerEngine();
-    engine = await startSecondDockerEngine();
-    host = await startSystemdHost({ binds: [{ from: engine.socketPath, to: '/run/docker.sock' }] });
+    dh = await startDockerHost();
+    host = dh.host;
     ports = [await freePort(), await freePort()];
     listen = await freePort();
-    copyDeployapp(dir, [host]);
-    writeFileSync(join(dir, 'ssh_config'), `Host 127.0.0.1\n  IdentityFile ${host.identityFile}\n  IdentitiesOnly yes\n`);
+    dh.module(dir);
     writeConfig();
   });
   after(async () => {
-    const images = (await docker(['images', '-q', 'bgdocker'])).stdout.split('\n').filter(Boolean);
-    if (images.length) await docker(['rmi', '--force', ...new Set(images)]);
-    const stopped = await Promise.allSettled([host?.stop()]);
-    stopped.push(...await Promise.allSettled([engine?.stop(), local?.stop()]));
-    work.remove();
-    for (const s of stopped) if (s.status === 'rejected') throw s.reason;
+    try {
+      await dh?.stop('bgdocker');
+    } finally {
+      work.remove();
+    }
   });
 
   it('--dry-run names the nginx switch; the first deploy runs the release on the first port and nginx (site + include) sends traffic to it', async () => {

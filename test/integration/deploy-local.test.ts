@@ -15,6 +15,7 @@ import { deploy } from '../../src/core/deploy/deploy';
 import { RELEASE_ID, releaseId } from '../../src/core/deploy/releaseScripts';
 import { fixtureModules, repoRoot } from '../support/paths';
 import { runCli, type CliRun } from './fixtures/cli';
+import { startFollowingCli } from './fixtures/followingCli';
 import { goEnv } from './fixtures/go';
 import { descendants, freePort, httpGet, isAlive, onExit, portAccepts, sleep, tempDir, waitFor } from './fixtures/util';
 
@@ -246,6 +247,23 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       const info = await app.info('MARK');
       assert.deepEqual([info.build, info.env.MARK], ['build-1', 'm3']);
       assert.equal(app.history().pop()!.binary, 'uploaded');
+    });
+
+    it('godeploy logs reads the service\'s log file on this machine (the last lines, then following)', async () => {
+      assert.equal((await httpGet(app.port, '/log?line=local%20line&n=3')).status, 200);
+      const r = await app.cli(['logs', 'dev', '-n', '2']);
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.deepEqual(r.out.trim().split('\n'), ['local | local line 2', 'local | local line 3']);
+      const f = startFollowingCli(app.dir, ['logs', 'dev', '-f', '-n', '0'], goEnv());
+      try {
+        for (let i = 0; i < 50 && !f.lines().some((l) => l.endsWith('followed')); i++) {
+          await httpGet(app.port, '/log?line=followed');
+          await sleep(200);
+        }
+        await f.waitForLine(/^local \| followed$/);
+      } finally {
+        assert.equal(await f.stop(), 0, f.stderr());
+      }
     });
 
     it('a release failing its health gate: exit 1, its last log lines shown, the previous release serves again with its own env', async () => {
