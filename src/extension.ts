@@ -6,6 +6,7 @@ import { ConfigDiagnostics } from './vscode/diagnostics';
 import { GeneratedPreviews } from './vscode/generatedPreviews';
 import { trackModuleFolders } from './vscode/modules';
 import { BuildTaskProvider, TASK_TYPE } from './vscode/tasks/buildTaskProvider';
+import { LogTails } from './vscode/logs/logTails';
 import { EnvironmentsTree } from './vscode/views/environmentsTree';
 
 /**
@@ -15,10 +16,11 @@ import { EnvironmentsTree } from './vscode/views/environmentsTree';
 export function activate(context: vscode.ExtensionContext): void {
   const ctx = new GoDeployContext(context);
   const diagnostics = ctx.own(new ConfigDiagnostics(ctx));
-  const environments = ctx.own(new EnvironmentsTree(ctx));
+  const tails = ctx.own(new LogTails(ctx));
+  const environments = ctx.own(new EnvironmentsTree(ctx, tails));
   ctx.own(vscode.window.registerTreeDataProvider('godeploy.environments', environments));
   const previews = ctx.own(new GeneratedPreviews());
-  registerCommands({ ctx, diagnostics, environments, previews }, allCommands);
+  registerCommands({ ctx, diagnostics, environments, previews, tails }, allCommands);
   // Activation by tasks needs no activation event: VS Code derives onTaskType:godeploy from taskDefinitions.
   ctx.own(vscode.tasks.registerTaskProvider(TASK_TYPE, new BuildTaskProvider(ctx)));
   trackModuleFolders(ctx);

@@ -3,6 +3,7 @@ import { deployCommand } from './deploy';
 import { runDoctorCommand } from './doctor';
 import { acceptGeneratedCommand, discardGeneratedCommand, generateCommands, generatePickCommand } from './generate';
 import { initializeCommand } from './initialize';
+import { stopTailingCommand, tailLogsCommand } from './logs';
 import { inspectModuleCommand } from './inspectModule';
 import type { CommandFactory } from './registry';
 import { showReleasesCommand } from './releases';
@@ -25,6 +26,8 @@ export const allCommands: readonly CommandFactory[] = [
   rollbackCommand,
   showReleasesCommand,
   runDoctorCommand,
+  tailLogsCommand,
+  stopTailingCommand,
   setSecretCommand,
   deleteSecretCommand,
   showLogCommand,

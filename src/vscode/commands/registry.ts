@@ -3,6 +3,7 @@ import type { GoDeployContext } from '../context';
 import type { ConfigDiagnostics } from '../diagnostics';
 import type { GeneratedPreviews } from '../generatedPreviews';
 import { showError } from '../errors';
+import type { LogTails } from '../logs/logTails';
 import type { EnvironmentsTree } from '../views/environmentsTree';
 
 /** What a command can reach: the lifetime owner and the extension's long-lived parts. */
@@ -11,6 +12,7 @@ export interface CommandDeps {
   diagnostics: ConfigDiagnostics;
   environments: EnvironmentsTree;
   previews: GeneratedPreviews;
+  tails: LogTails;
 }
 
 /**

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
+import type { LogTails } from '../logs/logTails';
 
 /** A node of the environments view: an environment of one module's godeploy.yaml. */
 export interface EnvironmentNode {
@@ -23,7 +24,8 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvironmentNode
   readonly onDidChangeTreeData = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
 
-  constructor(private readonly ctx: GoDeployContext) {
+  constructor(private readonly ctx: GoDeployContext, private readonly tails: LogTails) {
+    this.disposables.push(tails.onDidChange(() => this.refresh()));
     const watcher = vscode.workspace.createFileSystemWatcher('**/godeploy.yaml');
     this.disposables.push(watcher, watcher.onDidCreate(() => this.refresh()), watcher.onDidChange(() => this.refresh()), watcher.onDidDelete(() => this.refresh()));
   }
@@ -53,9 +55,10 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvironmentNode
   getTreeItem(node: EnvironmentNode): vscode.TreeItem {
     const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
     const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
-    item.description = `${node.type}${node.type === 'ssh' ? ` · ${node.hosts} host${node.hosts === 1 ? '' : 's'}` : ''}${multiRoot ? ` · ${path.basename(path.dirname(node.configFile))}` : ''}`;
+    const tailing = this.tails.isTailing(node.configFile, node.name);
+    item.description = `${node.type}${node.type === 'ssh' ? ` · ${node.hosts} host${node.hosts === 1 ? '' : 's'}` : ''}${multiRoot ? ` · ${path.basename(path.dirname(node.configFile))}` : ''}${tailing ? ' · tailing logs' : ''}`;
     item.iconPath = new vscode.ThemeIcon(typeIcons[node.type] ?? 'circle-outline');
-    item.contextValue = `environment.${node.type}`;
+    item.contextValue = `environment.${node.type}${tailing ? '.tailing' : ''}`;
     item.tooltip = `${node.name} (${node.type}) in ${vscode.workspace.asRelativePath(node.configFile)}`;
     return item;
   }

@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { DeployCommandResult } from '../../../src/vscode/commands/deploy';
 import type { ShowReleasesResult } from '../../../src/vscode/commands/releases';
 import type { RollbackCommandResult } from '../../../src/vscode/commands/rollback';
+import type { TailState } from '../../../src/vscode/logs/logTails';
 import type { ShowLogResult } from '../../../src/vscode/commands/showLog';
 import { startSystemdHost, type SystemdHost } from '../../integration/fixtures/systemdHost';
 import { freePort } from '../../integration/fixtures/util';
@@ -108,5 +109,41 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     const h = listed?.hosts[0];
     assert.ok(h?.ok, JSON.stringify(h));
     assert.deepEqual(h.value.releases.map((r) => [r.id, r.current]), [[first.releaseId, true], [second.releaseId, false]]);
+  });
+
+  it('Tail Logs follows the host\'s journal into its output channel, comes back after the host cuts the connection (every line once), and Stop Tailing ends it', async () => {
+    assert.ok(first?.ok, 'needs the first deploy');
+    const say = async (line: string, n = 1): Promise<void> => { assert.equal((await fetch(`http://127.0.0.1:${port}/log?line=${encodeURIComponent(line)}&n=${n}`)).status, 200); };
+    const tail = (): Thenable<TailState> => vscode.commands.executeCommand<TailState>('godeploy.tailLogs', { ...args(), lines: 0 });
+    const waitFor = async (re: RegExp, what: string): Promise<string[]> => {
+      for (let i = 0; i < 150; i++) {
+        const s = await tail();
+        if (s.lines.some((l) => re.test(l))) return s.lines;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`${what}: no line matching ${re} in the channel:\n${(await tail()).lines.join('\n')}`);
+    };
+    const started = await tail();
+    assert.equal(started.tailing, true);
+    assert.equal(started.channel, 'Go Deploy Logs: remote');
+    // Following from the end (lines: 0) shows only what comes after it has begun.
+    for (let i = 0; i < 50 && !(await tail()).lines.some((l) => l.endsWith(': editor-ready')); i++) {
+      await say('editor-ready');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await say('editor-before');
+    await waitFor(/^127\.0\.0\.1 \| \S+Z deployapp\[\d+\]: editor-before$/, 'a line the service wrote');
+    // Cut every ssh connection but the one running the command: godeploy's follower is gone.
+    await remote('for p in $(pgrep -f "^sshd: root"); do [ "$p" = "$PPID" ] || kill "$p"; done');
+    await say('editor-gap', 3);
+    await waitFor(/-- reconnected to 127\.0\.0\.1 .*resuming after/, 'the reconnect notice');
+    await say('editor-after');
+    const lines = await waitFor(/: editor-after$/, 'a line after the reconnect');
+    await waitFor(/: editor-gap 3$/, 'the lines written during the gap');
+    for (const l of ['editor-before', 'editor-gap 1', 'editor-gap 2', 'editor-gap 3', 'editor-after']) {
+      assert.equal((await tail()).lines.filter((x) => x.endsWith(`: ${l}`)).length, 1, `"${l}" not exactly once:\n${lines.join('\n')}`);
+    }
+    assert.equal(await vscode.commands.executeCommand('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') }), true);
+    assert.equal(await vscode.commands.executeCommand('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') }), false, 'a stopped tail is not tailing');
   });
 });

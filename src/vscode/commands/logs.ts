@@ -1,0 +1,72 @@
+import * as vscode from 'vscode';
+import { hostOptions } from '../deploy/hostKeys';
+import { isEnvironmentArgs, knownHostsFile, resolveEnvironment, type EnvironmentArgs } from '../deploy/target';
+import { loadEngine } from '../engine';
+import type { TailState } from '../logs/logTails';
+import type { CommandDeps, CommandFactory } from './registry';
+
+/** What a caller may pass besides the environment: the CLI's -n, --since and --grep. */
+export interface TailLogsArgs extends EnvironmentArgs {
+  lines?: number;
+  since?: string;
+  grep?: string;
+}
+
+/**
+ * Go Deploy: Tail Logs: follows every host of the environment into its own output channel
+ * until Stop Tailing. Invoked again while tailing, it shows the channel and returns the
+ * tail's state (the last lines), which is how tests read what arrived.
+ */
+async function tailLogs(deps: CommandDeps, arg: unknown): Promise<TailState | undefined> {
+  const { ctx, tails } = deps;
+  const t = await resolveEnvironment(ctx, arg, 'tailing logs', 'tail the logs of');
+  if (!t) return undefined;
+  if (tails.isTailing(t.configFile, t.environment)) return tails.start(t.configFile, t.environment, { lines: 0, hosts: {} });
+  const a: TailLogsArgs = isEnvironmentArgs(arg) ? arg : {};
+  const settings = vscode.workspace.getConfiguration('godeploy.logs', t.folder);
+  const engine = loadEngine();
+  const lines = a.lines ?? settings.get<number>('lines', 50);
+  const sinceText = a.since ?? settings.get<string>('since', '');
+  const since = sinceText ? engine.parseSince(sinceText) : undefined;
+  if (sinceText && since === undefined) throw new engine.GoDeployError(`"${sinceText}" is neither a duration nor a date`, { hint: 'write 90s, 10m, 2h, 1d, or a date such as 2026-11-21T08:00:00Z (setting godeploy.logs.since)' });
+  let grep: RegExp | undefined;
+  try {
+    grep = a.grep ? new RegExp(a.grep) : undefined;
+  } catch (e) {
+    throw new engine.GoDeployError(`the filter ${JSON.stringify(a.grep)} is not a regular expression: ${(e as Error).message}`);
+  }
+  return tails.start(t.configFile, t.environment, { lines, since, grep, hosts: hostOptions(ctx, knownHostsFile(t), a.acceptNewHostKey) });
+}
+
+/** Go Deploy: Stop Tailing: the environment's tail (from its tree node), the only one running, or one picked. */
+async function stopTailing(deps: CommandDeps, arg: unknown): Promise<boolean> {
+  const { tails } = deps;
+  const running = tails.running();
+  let target = running.find((r) => {
+    const named = arg as { configFile?: string; name?: string; environment?: string; module?: string } | undefined;
+    return named && (named.name ?? named.environment) === r.environment && (named.configFile === undefined || named.configFile === r.configFile);
+  });
+  if (!target && arg === undefined) {
+    if (!running.length) {
+      void vscode.window.showInformationMessage('Go Deploy: no environment\'s logs are being tailed.');
+      return false;
+    }
+    target = running.length === 1 ? running[0] : (await vscode.window.showQuickPick(running.map((r) => ({ label: r.environment, description: vscode.workspace.asRelativePath(r.configFile), r })), { title: 'Go Deploy: stop tailing which environment?' }))?.r;
+  }
+  if (!target) return false;
+  return tails.stop(target.configFile, target.environment);
+}
+
+export const tailLogsCommand: CommandFactory = {
+  id: 'godeploy.tailLogs',
+  title: 'Tail Logs',
+  runsCode: true,
+  create: (deps) => (arg?: unknown) => tailLogs(deps, arg),
+};
+
+export const stopTailingCommand: CommandFactory = {
+  id: 'godeploy.stopTailing',
+  title: 'Stop Tailing',
+  runsCode: false,
+  create: (deps) => (arg?: unknown) => stopTailing(deps, arg),
+};
