@@ -35,3 +35,7 @@ export type { DockerRelease } from './docker/dockerReleases';
 export type { DeployEvent, DeployEventState, DeployHost } from './deploy/hostDeploy';
 export { tailLogs, logSources, type LogsRequest, type LogsResult } from './logs/logs';
 export { formatLogLine, parseSince, type LogLine } from './logs/logLine';
+export { environmentStatus, type HistoryEntry, type HostStatus, type StatusReport, type StatusRequest } from './deploy/status';
+export type { HostOutcome } from './deploy/hosts';
+export { locateInConfig } from './config/document';
+export { resolveHost, type ResolvedHost } from './remote/sshConfig';

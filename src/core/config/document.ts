@@ -148,3 +148,9 @@ function syntaxHint(message: string): string | undefined {
   if (/indent/i.test(message)) return 'align keys of the same mapping at the same column';
   return undefined;
 }
+
+/** Where `path` (its key) is written in godeploy.yaml's text: 1-based line and column (the nearest parent that exists). */
+export function locateInConfig(file: string, text: string, path: readonly PathSegment[]): { line: number; col: number } {
+  const d = ConfigDocument.parse(file, text).diagnosticAt(path, 'key', 'warning', '');
+  return { line: d.line, col: d.col };
+}

@@ -53,7 +53,7 @@ async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<Ho
   }
   // Where the live release listens: app.port, or its blue-green port.
   const health = await waitHealthy(engine, { port: live?.port ?? app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
-  return { live: live?.id ?? null, version: live?.version ?? null, releases: releases.length, service, health: { healthy: health.healthy, answer: health.last }, image };
+  return { live: live?.id ?? null, version: live?.version ?? null, releases: releases.length, service, health: { healthy: health.healthy, answer: health.last }, image, releaseList: releases.map((r) => ({ id: r.id, live: r.live })) };
 }
 
 /** Swarm: the service's spec (live) and its previous spec, as the releases rollback can reach. */
@@ -82,5 +82,6 @@ async function swarmStatus(engine: Engine, e: LoadedEnvironment): Promise<HostSt
     // With a health check a task only counts as running once it is healthy.
     health: { healthy: running >= wanted, answer: `${running}/${wanted} tasks healthy` },
     image: svc.Spec.TaskTemplate?.ContainerSpec?.Image,
+    releaseList: [...(svc.PreviousSpec?.Labels?.[LABEL.release] ? [{ id: svc.PreviousSpec.Labels[LABEL.release], live: false }] : []), ...(svc.Spec.Labels?.[LABEL.release] ? [{ id: svc.Spec.Labels[LABEL.release], live: true }] : [])],
   };
 }
