@@ -1,4 +1,4 @@
-// Builds the three bundles (extension, lazily loaded engine, CLI) with esbuild and
+// Builds the bundles (extension, lazily loaded engine, CLI, the dashboard page) with esbuild and
 // compiles everything (src, test, bench) with tsc into out/ for the test runner.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -20,11 +20,14 @@ await Promise.all([
   build({ ...watchless, minify, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', './core.js', ...optionalNative] }),
   build({ ...watchless, minify, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' }),
   build({ ...watchless, minify, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', define: { GODEPLOY_VERSION: JSON.stringify(pkg.version) }, banner: { js: '#!/usr/bin/env node' } }),
+  // The dashboard page: a browser bundle of its own, loaded by the webview from dist/webview.
+  build({ bundle: true, platform: 'browser', target: 'chrome114', format: 'iife', minify, sourcemap: 'linked', logLevel: 'warning', entryPoints: ['webview-ui/src/main.ts'], outfile: 'dist/webview/dashboard.js' }),
 ]);
 chmodSync('dist/cli.js', 0o755);
 if (!process.argv.includes('--no-tsc')) {
   try {
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { stdio: 'inherit' });
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview-ui'], { stdio: 'inherit' });
   } catch {
     console.error('build: type errors (above)');
     process.exit(1);

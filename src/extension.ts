@@ -8,25 +8,41 @@ import { trackModuleFolders } from './vscode/modules';
 import { BuildTaskProvider, TASK_TYPE } from './vscode/tasks/buildTaskProvider';
 import { LogTails } from './vscode/logs/logTails';
 import { EnvironmentsTree } from './vscode/views/environmentsTree';
+import { StatusBar } from './vscode/views/statusBar';
+import { DashboardPanels } from './vscode/webview/dashboardPanel';
 
 /**
  * Wires the adapters and returns quickly: the engine (dist/core.js) is loaded on first
  * use, and the initial validation of the workspace runs after activation has returned.
  */
-export function activate(context: vscode.ExtensionContext): void {
+/** What the extension offers other extensions and its tests: the environments view's data. */
+export interface GoDeployApi {
+  environments: Pick<EnvironmentsTree, 'getChildren' | 'getTreeItem' | 'refreshStatus'>;
+  statusBar: Pick<StatusBar, 'active'>;
+}
+
+export function activate(context: vscode.ExtensionContext): GoDeployApi {
   const ctx = new GoDeployContext(context);
   const diagnostics = ctx.own(new ConfigDiagnostics(ctx));
   const tails = ctx.own(new LogTails(ctx));
   const environments = ctx.own(new EnvironmentsTree(ctx, tails));
-  ctx.own(vscode.window.registerTreeDataProvider('godeploy.environments', environments));
+  const statusBar = ctx.own(new StatusBar(ctx));
+  environments.setActive(statusBar.active);
+  ctx.own(statusBar.onDidChangeActive((a) => environments.setActive(a)));
+  const view = ctx.own(vscode.window.createTreeView('godeploy.environments', { treeDataProvider: environments, showCollapseAll: true }));
+  // Hosts are polled only while the view is visible.
+  environments.hosts.setVisible(view.visible);
+  ctx.own(view.onDidChangeVisibility((e) => environments.hosts.setVisible(e.visible)));
   const previews = ctx.own(new GeneratedPreviews());
-  registerCommands({ ctx, diagnostics, environments, previews, tails }, allCommands);
+  const dashboards = ctx.own(new DashboardPanels(ctx));
+  registerCommands({ ctx, diagnostics, environments, previews, tails, statusBar, dashboards }, allCommands);
   // Activation by tasks needs no activation event: VS Code derives onTaskType:godeploy from taskDefinitions.
   ctx.own(vscode.tasks.registerTaskProvider(TASK_TYPE, new BuildTaskProvider(ctx)));
   trackModuleFolders(ctx);
   setTimeout(() => {
     diagnostics.validateWorkspace().catch((e: unknown) => ctx.log.error(e instanceof Error ? e : String(e)));
   }, 0);
+  return { environments, statusBar };
 }
 
 export function deactivate(): void {

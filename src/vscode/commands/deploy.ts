@@ -78,6 +78,8 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
     { location: vscode.ProgressLocation.Notification, title: `Go Deploy: deploying ${name} to ${t.environment}`, cancellable: true },
     async (progress, token) => {
       const steps = new OperationProgress(ctx, progress, token);
+      const status = deps.statusBar.begin(t.environment, 'deploying');
+      steps.onStep = status.step;
       progress.report({ message: 'starting…' });
       try {
         return await engine.deploy({
@@ -89,9 +91,12 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
         if (!token.isCancellationRequested) throw e;
         ctx.log.info(`deploy to ${t.environment} cancelled (${e instanceof Error ? e.message : String(e)}); nothing live changed`);
         return undefined;
+      } finally {
+        status.end();
       }
     },
   );
+  await deps.statusBar.use(t.configFile, t.environment);
   if (!result) {
     void vscode.window.showInformationMessage(`Go Deploy: deploy to ${t.environment} cancelled; nothing live changed.`);
     return undefined;
@@ -109,6 +114,7 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
 
 export const deployCommand: CommandFactory = {
   id: 'godeploy.deploy',
+  changesHosts: true,
   title: 'Deploy',
   runsCode: true,
   create: (deps) => (arg?: unknown) => runDeploy(deps, arg),

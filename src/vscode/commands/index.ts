@@ -1,4 +1,5 @@
 import { crossCompileCommand } from './crossCompile';
+import { openDashboardCommand } from './dashboard';
 import { deployCommand } from './deploy';
 import { runDoctorCommand } from './doctor';
 import { acceptGeneratedCommand, discardGeneratedCommand, generateCommands, generatePickCommand } from './generate';
@@ -7,9 +8,11 @@ import { stopTailingCommand, tailLogsCommand } from './logs';
 import { inspectModuleCommand } from './inspectModule';
 import type { CommandFactory } from './registry';
 import { showReleasesCommand } from './releases';
+import { selectEnvironmentCommand } from './selectEnvironment';
 import { rollbackCommand } from './rollback';
 import { deleteSecretCommand, setSecretCommand } from './secrets';
 import { showLogCommand } from './showLog';
+import { checkHealthCommand, copyHostCommand, editEnvironmentCommand, openSshTerminalCommand, refreshEnvironmentsCommand, switchReleaseCommand } from './treeActions';
 import { validateConfigCommand } from './validateConfig';
 
 /** Every command of the extension; package.json contributes the same ids (a test checks both agree). */
@@ -28,6 +31,14 @@ export const allCommands: readonly CommandFactory[] = [
   runDoctorCommand,
   tailLogsCommand,
   stopTailingCommand,
+  checkHealthCommand,
+  openSshTerminalCommand,
+  copyHostCommand,
+  switchReleaseCommand,
+  editEnvironmentCommand,
+  refreshEnvironmentsCommand,
+  selectEnvironmentCommand,
+  openDashboardCommand,
   setSecretCommand,
   deleteSecretCommand,
   showLogCommand,

@@ -4,6 +4,8 @@ import type { ConfigDiagnostics } from '../diagnostics';
 import type { GeneratedPreviews } from '../generatedPreviews';
 import { showError } from '../errors';
 import type { LogTails } from '../logs/logTails';
+import type { StatusBar } from '../views/statusBar';
+import type { DashboardPanels } from '../webview/dashboardPanel';
 import type { EnvironmentsTree } from '../views/environmentsTree';
 
 /** What a command can reach: the lifetime owner and the extension's long-lived parts. */
@@ -13,6 +15,8 @@ export interface CommandDeps {
   environments: EnvironmentsTree;
   previews: GeneratedPreviews;
   tails: LogTails;
+  statusBar: StatusBar;
+  dashboards: DashboardPanels;
 }
 
 /**
@@ -26,6 +30,8 @@ export interface CommandFactory {
   title: string;
   /** Runs programs, builds or deploys: unavailable in untrusted workspaces. */
   runsCode: boolean;
+  /** Changes what runs on the hosts (deploy, rollback): the view asks the hosts again afterwards. */
+  changesHosts?: boolean;
   create(deps: CommandDeps): (...args: unknown[]) => Promise<unknown>;
 }
 
@@ -44,6 +50,8 @@ export function registerCommands(deps: CommandDeps, factories: readonly CommandF
         } catch (e) {
           showError(deps.ctx, `${f.title} failed`, e);
           return undefined;
+        } finally {
+          if (f.changesHosts) { deps.environments.refreshStatus(); deps.dashboards.refreshAll(); }
         }
       }),
     );

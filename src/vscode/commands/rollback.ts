@@ -89,12 +89,19 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
     async (progress, token) => {
       const steps = new OperationProgress(ctx, progress, token);
       steps.expectedSteps = 4 * Math.max(1, t.env.hosts?.length ?? 1);
-      return engine.rollback({
-        configFile: { file: t.configFile, exists: true }, environment: t.environment, to,
-        hosts: hostOptions(ctx, knownHostsFile(t), args.acceptNewHostKey), token, emit: steps.onEvent,
-      });
+      const status = deps.statusBar.begin(t.environment, 'rolling back');
+      steps.onStep = status.step;
+      try {
+        return await engine.rollback({
+          configFile: { file: t.configFile, exists: true }, environment: t.environment, to,
+          hosts: hostOptions(ctx, knownHostsFile(t), args.acceptNewHostKey), token, emit: steps.onEvent,
+        });
+      } finally {
+        status.end();
+      }
     },
   );
+  await deps.statusBar.use(t.configFile, t.environment);
   for (const h of result.hosts) ctx.log.block(hostSummary(h, result.targets[h.host] ?? 'its release'));
   const seconds = (result.durationMs / 1000).toFixed(1);
   const targets = [...new Set(Object.values(result.targets))].join(', ') || 'the previous release';
@@ -114,6 +121,7 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
 
 export const rollbackCommand: CommandFactory = {
   id: 'godeploy.rollback',
+  changesHosts: true,
   title: 'Rollback',
   runsCode: true,
   create: (deps) => (arg?: unknown) => runRollback(deps, arg),

@@ -35,6 +35,9 @@ export class OperationProgress {
   /** Steps the bar is divided into: set from the plan when the engine reports it. */
   expectedSteps = 1;
 
+  /** Also told each step as it starts (the status bar). */
+  onStep?: (text: string) => void;
+
   constructor(private readonly ctx: GoDeployContext, private readonly progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken) {
     token.onCancellationRequested(() => {
       this.cancelRequested = true;
@@ -52,6 +55,7 @@ export class OperationProgress {
     if (e.state === 'start') {
       const where = e.host === '*' ? '' : ` on ${e.host}`;
       this.progress.report({ message: `${this.cancelRequested ? 'cancelling… ' : ''}${e.step}${where} — ${e.message.split('\n')[0]}` });
+      this.onStep?.(`${e.step}${where}`);
       return;
     }
     if (e.state === 'done' || e.state === 'skip') {

@@ -5,7 +5,7 @@ import type { EnvironmentConfig } from '../../core/index';
 import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
 import { loadModuleConfig, type ModuleConfig } from '../modules';
-import type { EnvironmentNode } from '../views/environmentsTree';
+import type { EnvironmentNode, HostNode, LogsNode, ReleaseNode } from '../views/treeNodes';
 
 /** What a caller (a test, another extension, a notification's action) may pass instead of answering the pickers. */
 export interface EnvironmentArgs {
@@ -30,8 +30,14 @@ export function isEnvironmentNode(arg: unknown): arg is EnvironmentNode {
   return typeof arg === 'object' && arg !== null && n.kind === 'environment' && typeof n.configFile === 'string' && typeof n.name === 'string';
 }
 
+/** Any node of the environments view below an environment (a host, a release, the Logs leaf). */
+export function isEnvironmentChildNode(arg: unknown): arg is HostNode | ReleaseNode | LogsNode {
+  const n = arg as HostNode;
+  return typeof arg === 'object' && arg !== null && ['host', 'release', 'logs'].includes(n.kind) && typeof n.configFile === 'string' && typeof n.environment === 'string';
+}
+
 export function isEnvironmentArgs(arg: unknown): arg is EnvironmentArgs {
-  if (typeof arg !== 'object' || arg === null || arg instanceof vscode.Uri || isEnvironmentNode(arg)) return false;
+  if (typeof arg !== 'object' || arg === null || arg instanceof vscode.Uri || isEnvironmentNode(arg) || isEnvironmentChildNode(arg)) return false;
   const a = arg as EnvironmentArgs;
   return a.environment !== undefined || a.module !== undefined;
 }
@@ -39,7 +45,7 @@ export function isEnvironmentArgs(arg: unknown): arg is EnvironmentArgs {
 /** The module argument loadModuleConfig understands: a Uri, or undefined for "the only one, or pick". */
 function moduleOf(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
-  if (isEnvironmentNode(arg)) return vscode.Uri.file(arg.configFile);
+  if (isEnvironmentNode(arg) || isEnvironmentChildNode(arg)) return vscode.Uri.file(arg.configFile);
   if (isEnvironmentArgs(arg)) return typeof arg.module === 'string' ? vscode.Uri.file(arg.module) : arg.module;
   return undefined;
 }
@@ -85,7 +91,7 @@ export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, pur
   const environments = loaded.config.environments ?? loadEngine().embeddedDefaultEnvironment;
   const usable = Object.entries(environments).filter(([, e]) => types.includes(e.type));
   const where = vscode.workspace.asRelativePath(loaded.configFile);
-  let name = isEnvironmentNode(arg) ? arg.name : isEnvironmentArgs(arg) ? arg.environment : undefined;
+  let name = isEnvironmentNode(arg) ? arg.name : isEnvironmentChildNode(arg) ? arg.environment : isEnvironmentArgs(arg) ? arg.environment : undefined;
   if (name === undefined) {
     if (!usable.length) {
       void vscode.window.showWarningMessage(`Go Deploy: ${where} has no ${types.join(', ')} environment to ${verb}.`);

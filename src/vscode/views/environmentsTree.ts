@@ -1,69 +1,125 @@
+// The Go Deploy sidebar: every godeploy.yaml in the workspace (one top node per module when
+// there are several), its environments, their hosts (or engine) with the live release and
+// the service's state, each host's releases, and a Logs leaf. Empty when there is no config,
+// which lets the welcome view offer Initialize; a config with errors offers Show Problems.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
 import type { LogTails } from '../logs/logTails';
+import { HostStatusPoller } from './hostStatus';
+import { environmentItem, hostItem, logsItem, moduleItem, releaseItem, type EnvironmentNode, type HostNode, type LogsNode, type ModuleNode, type ReleaseNode, type TreeNode } from './treeNodes';
 
-/** A node of the environments view: an environment of one module's godeploy.yaml. */
-export interface EnvironmentNode {
-  kind: 'environment';
-  configFile: string;
-  name: string;
-  type: string;
-  hosts: number;
-}
+export type { EnvironmentNode, HostNode, ReleaseNode, TreeNode } from './treeNodes';
 
-const typeIcons: Record<string, string> = { local: 'vm', ssh: 'remote', docker: 'package' };
-
-/**
- * The Go Deploy sidebar: environments from every godeploy.yaml in the workspace.
- * Empty when there is none, which lets the welcome view offer Initialize.
- */
-export class EnvironmentsTree implements vscode.TreeDataProvider<EnvironmentNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<EnvironmentNode | undefined>();
+export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  readonly hosts: HostStatusPoller;
   private readonly disposables: vscode.Disposable[] = [this.changed];
+  /** Host nodes as last handed out, so a status change refreshes just that node. */
+  private readonly hostNodes = new Map<string, HostNode>();
+  /** The environment the status bar shows as active: configFile + name. */
+  private active: { configFile: string; environment: string } | undefined;
 
   constructor(private readonly ctx: GoDeployContext, private readonly tails: LogTails) {
-    this.disposables.push(tails.onDidChange(() => this.refresh()));
+    this.hosts = new HostStatusPoller(ctx);
+    this.disposables.push(this.hosts, tails.onDidChange(() => this.refresh()));
+    this.disposables.push(this.hosts.onDidChange((n) => this.changed.fire(this.hostNodes.get(hostKey(n)) ?? undefined)));
     const watcher = vscode.workspace.createFileSystemWatcher('**/godeploy.yaml');
-    this.disposables.push(watcher, watcher.onDidCreate(() => this.refresh()), watcher.onDidChange(() => this.refresh()), watcher.onDidDelete(() => this.refresh()));
+    const onConfig = (): void => { this.hosts.forgetAll(); this.refresh(); this.hosts.refresh(); };
+    this.disposables.push(watcher, watcher.onDidCreate(onConfig), watcher.onDidChange(onConfig), watcher.onDidDelete(onConfig));
   }
 
+  /** Redraws the view (the hosts' states are kept). */
   refresh(): void {
     this.changed.fire(undefined);
   }
 
-  async getChildren(node?: EnvironmentNode): Promise<EnvironmentNode[]> {
-    if (node) return [];
-    const files = await vscode.workspace.findFiles('**/godeploy.yaml', '**/{node_modules,vendor}/**', 50);
-    await vscode.commands.executeCommand('setContext', 'godeploy.hasConfig', files.length > 0);
-    const { validateConfigText, embeddedDefaultEnvironment } = loadEngine();
-    const nodes: EnvironmentNode[] = [];
-    for (const uri of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
-      const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-      const { config } = validateConfigText(uri.fsPath, text);
-      if (!config) continue; // errors are in the Problems panel
-      for (const [name, env] of Object.entries(config.environments ?? embeddedDefaultEnvironment)) {
-        nodes.push({ kind: 'environment', configFile: uri.fsPath, name, type: env.type, hosts: env.hosts?.length ?? 0 });
-      }
-    }
-    this.ctx.log.trace(`environments view: ${nodes.length} environment(s) from ${files.length} config file(s)`);
-    return nodes;
+  /** After an operation: every shown host is asked again. */
+  refreshStatus(): void {
+    this.hosts.refresh();
   }
 
-  getTreeItem(node: EnvironmentNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
-    const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
-    const tailing = this.tails.isTailing(node.configFile, node.name);
-    item.description = `${node.type}${node.type === 'ssh' ? ` · ${node.hosts} host${node.hosts === 1 ? '' : 's'}` : ''}${multiRoot ? ` · ${path.basename(path.dirname(node.configFile))}` : ''}${tailing ? ' · tailing logs' : ''}`;
-    item.iconPath = new vscode.ThemeIcon(typeIcons[node.type] ?? 'circle-outline');
-    item.contextValue = `environment.${node.type}${tailing ? '.tailing' : ''}`;
-    item.tooltip = `${node.name} (${node.type}) in ${vscode.workspace.asRelativePath(node.configFile)}`;
-    return item;
+  setActive(active: { configFile: string; environment: string } | undefined): void {
+    this.active = active;
+    this.refresh();
+  }
+
+  async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    if (!node) return this.topLevel();
+    if (node.kind === 'module') return this.environmentsOf(node.configFile);
+    if (node.kind === 'environment') {
+      const hosts = await this.hostsOf(node);
+      this.hosts.show(hosts);
+      const logs: LogsNode = { kind: 'logs', configFile: node.configFile, environment: node.name };
+      return [...hosts, logs];
+    }
+    if (node.kind === 'host') {
+      const state = this.hosts.state(node);
+      const last = state.phase === 'unknown' ? undefined : state.last;
+      const list = last?.ok ? last.value.releaseList ?? [] : [];
+      return [...list].reverse().map((r): ReleaseNode => ({ kind: 'release', configFile: node.configFile, environment: node.environment, type: node.type, host: node.alias, id: r.id, live: r.live }));
+    }
+    return [];
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'module': return moduleItem(node);
+      case 'environment': return environmentItem(node, {
+        tailing: this.tails.isTailing(node.configFile, node.name),
+        active: this.active?.configFile === node.configFile && this.active.environment === node.name,
+        multiRoot: false,
+      });
+      case 'host': return hostItem(node, this.hosts.state(node));
+      case 'release': return releaseItem(node);
+      case 'logs': return logsItem(node, this.tails.isTailing(node.configFile, node.environment));
+    }
   }
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+
+  private async configFiles(): Promise<vscode.Uri[]> {
+    const files = await vscode.workspace.findFiles('**/godeploy.yaml', '**/{node_modules,vendor}/**', 50);
+    await vscode.commands.executeCommand('setContext', 'godeploy.hasConfig', files.length > 0);
+    return files.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+  }
+
+  private async topLevel(): Promise<TreeNode[]> {
+    const files = await this.configFiles();
+    if (files.length > 1) {
+      return files.map((f): ModuleNode => ({ kind: 'module', configFile: f.fsPath, name: path.basename(path.dirname(f.fsPath)) }));
+    }
+    return files.length ? this.environmentsOf(files[0].fsPath) : [];
+  }
+
+  private async environmentsOf(configFile: string): Promise<EnvironmentNode[]> {
+    const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(configFile))).toString('utf8');
+    const { validateConfigText, embeddedDefaultEnvironment } = loadEngine();
+    const { config, diagnostics } = validateConfigText(configFile, text);
+    const broken = !config || diagnostics.some((d) => d.severity === 'error');
+    await vscode.commands.executeCommand('setContext', 'godeploy.configHasErrors', broken);
+    if (!config) return []; // the errors are in the Problems panel; the welcome view says so
+    const nodes = Object.entries(config.environments ?? embeddedDefaultEnvironment).map(([name, env]): EnvironmentNode => ({ kind: 'environment', configFile, name, type: env.type, hosts: env.hosts?.length ?? 0 }));
+    this.ctx.log.trace(`environments view: ${nodes.length} environment(s) in ${vscode.workspace.asRelativePath(configFile)}`);
+    return nodes;
+  }
+
+  private async hostsOf(env: EnvironmentNode): Promise<HostNode[]> {
+    const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(env.configFile))).toString('utf8');
+    const { config } = loadEngine().validateConfigText(env.configFile, text);
+    const e = config?.environments?.[env.name] ?? (config && !config.environments ? loadEngine().embeddedDefaultEnvironment[env.name] : undefined);
+    if (!e) return [];
+    const aliases = e.type === 'ssh' ? (e.hosts ?? []).map((h) => h.host) : [e.type === 'docker' ? 'engine' : 'local'];
+    return aliases.map((alias) => {
+      const n: HostNode = { kind: 'host', configFile: env.configFile, environment: env.name, type: e.type, alias };
+      this.hostNodes.set(hostKey(n), n);
+      return n;
+    });
+  }
 }
+
+const hostKey = (n: Pick<HostNode, 'configFile' | 'environment' | 'alias'>): string => `${n.configFile}\n${n.environment}\n${n.alias}`;

@@ -11,11 +11,15 @@ import type { DeployCommandResult } from '../../../src/vscode/commands/deploy';
 import type { ShowReleasesResult } from '../../../src/vscode/commands/releases';
 import type { RollbackCommandResult } from '../../../src/vscode/commands/rollback';
 import type { TailState } from '../../../src/vscode/logs/logTails';
+import type { GoDeployApi } from '../../../src/extension';
+import type { CheckHealthResult } from '../../../src/vscode/commands/treeActions';
+import type { TreeNode } from '../../../src/vscode/views/treeNodes';
+import type { DashboardSnapshot } from '../../../src/vscode/webview/dashboardPanel';
 import type { ShowLogResult } from '../../../src/vscode/commands/showLog';
 import { startSystemdHost, type SystemdHost } from '../../integration/fixtures/systemdHost';
 import { freePort } from '../../integration/fixtures/util';
 import { fixtureModules } from '../../support/paths';
-import { EXTENSION_ID, withTimeout, workspaceRoot } from '../../support/vscodeHelpers';
+import { EXTENSION_ID, waitFor, withTimeout, workspaceRoot } from '../../support/vscodeHelpers';
 
 const OP_MS = 240_000;
 const SECRET_NAME = 'GODEPLOY_VSCODE_SSH_GREETING';
@@ -145,5 +149,83 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     }
     assert.equal(await vscode.commands.executeCommand('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') }), true);
     assert.equal(await vscode.commands.executeCommand('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') }), false, 'a stopped tail is not tailing');
+  });
+
+  it('the Environments view shows the host with its live release and state, its releases (live marked), and its actions run the right operation', async () => {
+    assert.ok(first?.ok, 'needs the deploys above');
+    const sshPort = host!.port;
+    const api = vscode.extensions.getExtension<GoDeployApi>(EXTENSION_ID)!.exports;
+    const tree = api.environments;
+    const configFile = path.join(moduleDir, 'godeploy.yaml');
+    // Several modules in this workspace have a godeploy.yaml: one top node each.
+    const top = await tree.getChildren();
+    const mod = top.find((n) => n.kind === 'module' && n.configFile === configFile) ?? top.find((n) => n.kind === 'environment' && n.configFile === configFile);
+    assert.ok(mod, `no node for ${configFile}: ${JSON.stringify(top)}`);
+    const envs = mod.kind === 'module' ? await tree.getChildren(mod) : [mod];
+    const env = envs.find((n) => n.kind === 'environment' && n.name === 'remote')!;
+    assert.ok(env, JSON.stringify(envs));
+    assert.match(String(tree.getTreeItem(env).description), /^ssh · 1 host/);
+    const children = await tree.getChildren(env);
+    assert.deepEqual(children.map((c) => c.kind), ['host', 'logs']);
+    const hostNode = children[0] as Extract<TreeNode, { kind: 'host' }>;
+    assert.equal(hostNode.alias, '127.0.0.1');
+    // Expanding the environment asks the host; its item fills in.
+    const item = await waitFor('the host\'s live release in the view', () => {
+      const it = tree.getTreeItem(hostNode);
+      return String(it.description ?? '').startsWith(first!.releaseId) && it;
+    }, 30_000);
+    assert.equal((item.iconPath as vscode.ThemeIcon).id, 'pass-filled', 'running and healthy');
+    assert.equal(item.contextValue, 'host.ssh');
+    assert.match((item.tooltip as vscode.MarkdownString).value, /- health: healthy \(200 OK\)[\s\S]*- deployed .* ago by .*\(rollback\)/);
+    const releases = await tree.getChildren(hostNode);
+    const listed = releases.map((r) => (r.kind === 'release' ? `${r.id}${r.live ? ' (live)' : ''}` : r.kind));
+    assert.equal(listed.length, 2, listed.join(', '));
+    assert.ok(listed.includes(`${first.releaseId} (live)`), listed.join(', '));
+    assert.equal(tree.getTreeItem(releases.find((r) => r.kind === 'release' && r.live)!).contextValue, 'release.ssh.live');
+
+    // Context actions: each runs its operation.
+    const health = await vscode.commands.executeCommand<CheckHealthResult>('godeploy.checkHealth', hostNode);
+    assert.ok(health.outcome.ok && health.outcome.value.health.healthy, JSON.stringify(health));
+    assert.equal(await vscode.commands.executeCommand('godeploy.copyHost', hostNode), `root@127.0.0.1:${sshPort}`);
+    assert.equal(await vscode.env.clipboard.readText(), `root@127.0.0.1:${sshPort}`);
+    const term = await vscode.commands.executeCommand<{ name: string; args: string[] }>('godeploy.openSshTerminal', hostNode);
+    assert.deepEqual(term.args.slice(-1), ['root@127.0.0.1']);
+    assert.ok(term.args.includes('-p') && term.args.includes(String(sshPort)) && term.args.some((a) => a.startsWith('UserKnownHostsFile=')), term.args.join(' '));
+    assert.ok(vscode.window.terminals.some((t) => t.name === 'ssh 127.0.0.1'));
+    const edited = await vscode.commands.executeCommand<{ line: number }>('godeploy.editEnvironment', env);
+    assert.equal(vscode.window.activeTextEditor?.document.lineAt(edited.line - 1).text.trim(), 'remote:');
+
+    const other = releases.find((r) => r.kind === 'release' && !r.live) as Extract<TreeNode, { kind: 'release' }>;
+    const switched = await withTimeout('Switch to This Release', vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.switchRelease', other), OP_MS);
+    assert.ok(switched?.ok, JSON.stringify(switched?.hosts));
+    assert.equal(await remote('readlink /opt/deployapp/current'), `releases/${other.id}`);
+    // After the operation the view asks the host again.
+    await waitFor('the view to show the switched release', () => String(tree.getTreeItem(hostNode).description ?? '').startsWith(other.id), 30_000);
+    // The operation made remote the active environment: the status bar names it and the view marks it.
+    assert.equal(api.statusBar.active?.environment, 'remote');
+    assert.match(String(tree.getTreeItem(env).description), / · active/);
+    assert.equal((tree.getTreeItem(env).iconPath as vscode.ThemeIcon).id, 'star-full');
+  });
+
+  it('Open Dashboard: the page loads under its CSP (ready handshake), shows the host and the deploy history read from the host, and reports no CSP violation', async () => {
+    assert.ok(first?.ok, 'needs the deploys above');
+    const open = (): Thenable<DashboardSnapshot> => vscode.commands.executeCommand<DashboardSnapshot>('godeploy.openDashboard', args());
+    const shown = await waitFor('the dashboard to render the host and its history', async () => {
+      const s = await open();
+      return s.ready && s.rendered && s.rendered.hosts === 1 && s.rendered.history >= 3 && s;
+    }, 60_000);
+    const state = shown.state!;
+    assert.equal(state.environment, 'remote');
+    const h = state.hosts[0];
+    assert.equal(h.host, '127.0.0.1');
+    assert.equal(h.live, await remote('readlink /opt/deployapp/current').then((l) => l.replace('releases/', '')));
+    assert.ok(h.healthy, JSON.stringify(h));
+    // Two deploys and two rollbacks so far (the second one by Switch to This Release), newest first.
+    assert.deepEqual(state.history.slice(0, 4).map((r) => r.result), ['rollback', 'rollback', 'live', 'live']);
+    const deploy = state.history.find((r) => r.result === 'live')!;
+    assert.ok(deploy.durationMs > 0 && deploy.steps.some(([step]) => step === 'health'), JSON.stringify(deploy));
+    assert.ok(state.history.filter((r) => r.result === 'rollback').every((r) => r.rolledBack));
+    assert.ok(['light', 'dark', 'high-contrast'].includes(shown.rendered!.theme));
+    assert.deepEqual(shown.cspViolations, []);
   });
 });

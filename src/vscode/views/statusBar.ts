@@ -1,0 +1,89 @@
+// The status bar: the active environment (the one last deployed or picked in this
+// workspace), a click away from switching it; during a deploy or rollback, its current step
+// with a spinner, a click away from the Go Deploy log.
+import * as vscode from 'vscode';
+import type { GoDeployContext } from '../context';
+import { loadEngine } from '../engine';
+
+export const ACTIVE_ENVIRONMENT_KEY = 'godeploy.activeEnvironment';
+
+export interface ActiveEnvironment { configFile: string; environment: string; type: string; hosts: number }
+
+export interface OperationStatus {
+  step(text: string): void;
+  end(): void;
+}
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly changed = new vscode.EventEmitter<ActiveEnvironment | undefined>();
+  readonly onDidChangeActive = this.changed.event;
+  private operation: { environment: string; verb: string; step: string } | undefined;
+
+  constructor(private readonly ctx: GoDeployContext) {
+    this.item = vscode.window.createStatusBarItem('godeploy.active', vscode.StatusBarAlignment.Left, 50);
+    this.item.name = 'Go Deploy: active environment';
+    this.render();
+  }
+
+  get active(): ActiveEnvironment | undefined {
+    const v = this.ctx.extension.workspaceState.get<ActiveEnvironment>(ACTIVE_ENVIRONMENT_KEY);
+    return v && typeof v.configFile === 'string' && typeof v.environment === 'string' ? v : undefined;
+  }
+
+  async setActive(a: ActiveEnvironment | undefined): Promise<void> {
+    await this.ctx.extension.workspaceState.update(ACTIVE_ENVIRONMENT_KEY, a);
+    this.render();
+    this.changed.fire(a);
+  }
+
+  /** Makes `environment` of `configFile` active (a deploy or rollback there does). */
+  async use(configFile: string, environment: string): Promise<void> {
+    const a = this.active;
+    if (a?.configFile === configFile && a.environment === environment) return;
+    const env = await environmentOf(configFile, environment);
+    if (env) await this.setActive({ configFile, environment, type: env.type, hosts: env.hosts?.length ?? 0 });
+  }
+
+  /** Shows an operation's steps with a spinner until end(). */
+  begin(environment: string, verb: string): OperationStatus {
+    const op = { environment, verb, step: 'starting' };
+    this.operation = op;
+    this.render();
+    return {
+      step: (text) => { if (this.operation === op) { op.step = text; this.render(); } },
+      end: () => { if (this.operation === op) { this.operation = undefined; this.render(); } },
+    };
+  }
+
+  dispose(): void {
+    this.item.dispose();
+    this.changed.dispose();
+  }
+
+  private render(): void {
+    const op = this.operation;
+    if (op) {
+      this.item.text = `$(sync~spin) ${op.environment}: ${op.verb} · ${op.step}`;
+      this.item.tooltip = `Go Deploy is ${op.verb} ${op.environment} (${op.step}). Click for the log.`;
+      this.item.command = 'godeploy.showLog';
+      this.item.show();
+      return;
+    }
+    const a = this.active;
+    this.item.text = a ? `$(rocket) ${a.environment}` : '$(rocket) Go Deploy';
+    this.item.tooltip = a ? `Active environment: ${a.environment} (${a.type}${a.type === 'ssh' ? `, ${a.hosts} host${a.hosts === 1 ? '' : 's'}` : ''}) in ${vscode.workspace.asRelativePath(a.configFile)}. Click to switch.` : 'Go Deploy: pick the active environment';
+    this.item.command = 'godeploy.selectEnvironment';
+    this.item.show();
+  }
+}
+
+async function environmentOf(configFile: string, environment: string) {
+  try {
+    const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(configFile))).toString('utf8');
+    const { config } = loadEngine().validateConfigText(configFile, text);
+    return (config?.environments ?? loadEngine().embeddedDefaultEnvironment)[environment];
+  } catch {
+    return undefined;
+  }
+}
