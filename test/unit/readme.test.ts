@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { renderConfigReference } from '../../src/core/config/reference';
+import { renderExtensionReference } from '../../src/docs/extensionReference';
 import { repoRoot } from '../support/paths';
 
 describe('README', () => {
@@ -13,6 +14,15 @@ describe('README', () => {
     assert.ok(start >= 0 && end > start, 'markers present');
     const section = readme.slice(readme.indexOf('\n', start) + 1, end).trim();
     assert.equal(section, renderConfigReference());
+  });
+
+  it('has the extension\'s commands and settings generated from package.json (run `npm run docs` if this fails)', () => {
+    const start = readme.indexOf('<!-- extension-reference:start');
+    const end = readme.indexOf('<!-- extension-reference:end -->');
+    assert.ok(start >= 0 && end > start, 'markers present');
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    assert.equal(readme.slice(readme.indexOf('\n', start) + 1, end).trim(), renderExtensionReference(manifest));
+    for (const id of ['godeploy.deploy', 'godeploy.tailLogs', 'godeploy.logs.lines']) assert.ok(readme.includes(`\`${id}\``), id);
   });
 
   it('the reference names every key the validator knows, including nested ones', () => {
