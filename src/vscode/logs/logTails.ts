@@ -1,11 +1,13 @@
 // The editor's log tails: one per environment, each writing to an output channel of its own
-// ("Go Deploy Logs: prod", log syntax colouring) in batches, one append per batch. A tail is
+// ("Go Deploy Logs: prod", log syntax colouring) in batches, one append per batch, or (by the
+// godeploy.logs.output setting) to a terminal that keeps the service's colours. A tail is
 // "tailing" exactly while the engine's follower runs: the state changes when it starts and in
 // the same place it ends (stopped, or failed), and the tree reads it from here.
 import * as vscode from 'vscode';
 import type { LogLine, OpenHostOptions } from '../../core/index';
 import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
+import { outputChannelSink, terminalSink, type LogSink } from './logTerminal';
 
 /** The last lines kept per tail (what Tail Logs returns, for tests and other extensions). */
 const KEPT_LINES = 2000;
@@ -19,6 +21,7 @@ export interface TailOptions {
 
 interface Tail {
   cancel: vscode.CancellationTokenSource;
+  sink: LogSink;
   done: Promise<void>;
   received: number;
   kept: string[];
@@ -59,17 +62,23 @@ export class LogTails implements vscode.Disposable {
   /** Starts following every host of the environment (or shows the channel of the tail already running). */
   start(configFile: string, environment: string, o: TailOptions): TailState {
     const key = keyOf(configFile, environment);
-    const channel = this.channel(key, environment);
-    channel.show(true);
-    if (this.tails.has(key)) return this.state(configFile, environment);
+    const running = this.tails.get(key);
+    if (running) {
+      running.sink.show();
+      return this.state(configFile, environment);
+    }
     const cancel = new vscode.CancellationTokenSource();
-    const tail: Tail = { cancel, done: Promise.resolve(), received: 0, kept: [], width: 0 };
+    const toTerminal = vscode.workspace.getConfiguration('godeploy.logs', vscode.Uri.file(configFile)).get<string>('output', 'outputChannel') === 'terminal';
+    const terminal = toTerminal ? terminalSink(channelName(environment), () => cancel.cancel()) : undefined;
+    const sink = terminal ?? outputChannelSink(this.channel(key, environment));
+    sink.show();
+    const tail: Tail = { cancel, sink, done: Promise.resolve(), received: 0, kept: [], width: 0 };
     const engine = loadEngine();
-    channel.appendLine(`-- following ${environment} (${vscode.workspace.asRelativePath(configFile)}): the last ${o.lines} lines, then new ones${o.grep ? `, matching /${o.grep.source}/` : ''} --`);
+    sink.note(`following ${environment} (${vscode.workspace.asRelativePath(configFile)}): the last ${o.lines} lines, then new ones${o.grep ? `, matching /${o.grep.source}/` : ''}`);
     const onLines = (batch: LogLine[]): void => {
       tail.width = Math.max(tail.width, ...batch.map((l) => l.host.length));
       const text = batch.map((l) => engine.formatLogLine(l, tail.width));
-      channel.append(`${text.join('\n')}\n`);
+      sink.lines(text);
       tail.received += batch.length;
       tail.kept.push(...text);
       if (tail.kept.length > KEPT_LINES) tail.kept.splice(0, tail.kept.length - KEPT_LINES);
@@ -78,16 +87,17 @@ export class LogTails implements vscode.Disposable {
       configFile: { file: configFile, exists: true }, environment, lines: o.lines, since: o.since, grep: o.grep, follow: true,
       hosts: { ...o.hosts, token: cancel.token }, token: cancel.token, onLines,
     }).then((r) => {
-      for (const e of r.errors) channel.appendLine(`-- ${e} --`);
-      if (!r.ok) void vscode.window.showWarningMessage(`Go Deploy: tailing ${environment} stopped: ${r.errors[0]}`, 'Show Logs').then((c) => { if (c) channel.show(false); });
+      for (const e of r.errors) sink.note(e);
+      if (!r.ok) void vscode.window.showWarningMessage(`Go Deploy: tailing ${environment} stopped: ${r.errors[0]}`, 'Show Logs').then((c) => { if (c) sink.show(); });
     }, (e: Error) => {
-      channel.appendLine(`-- tailing failed: ${e.message} --`);
+      sink.note(`tailing failed: ${e.message}`);
       this.ctx.log.error(`tailing ${environment}: ${e.message}`);
       void vscode.window.showErrorMessage(`Go Deploy: tailing ${environment} failed: ${e.message}`);
     }).finally(() => {
       cancel.dispose();
       if (this.tails.get(key) === tail) this.tails.delete(key);
-      channel.appendLine(`-- stopped following ${environment} --`);
+      sink.note(`stopped following ${environment}`);
+      terminal?.dispose();
       this.announce();
     });
     this.tails.set(key, tail);

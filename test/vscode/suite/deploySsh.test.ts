@@ -228,4 +228,22 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     assert.ok(['light', 'dark', 'high-contrast'].includes(shown.rendered!.theme));
     assert.deepEqual(shown.cspViolations, []);
   });
+
+  it('with godeploy.logs.output: terminal, Tail Logs writes to a terminal; closing it stops the tail', async () => {
+    const settings = vscode.workspace.getConfiguration('godeploy.logs');
+    await settings.update('output', 'terminal', vscode.ConfigurationTarget.Workspace);
+    try {
+      const tail = (): Thenable<TailState> => vscode.commands.executeCommand<TailState>('godeploy.tailLogs', { ...args(), lines: 0 });
+      assert.equal((await tail()).tailing, true);
+      const terminal = await waitFor('the logs terminal', () => vscode.window.terminals.find((t) => t.name === 'Go Deploy Logs: remote'));
+      await waitFor('a line in the terminal tail', async () => {
+        await fetch(`http://127.0.0.1:${port}/log?line=to-the-terminal`);
+        return (await tail()).lines.some((l) => l.endsWith(': to-the-terminal'));
+      }, 30_000);
+      terminal.dispose();
+      await waitFor('the tail to stop with its terminal', async () => !(await vscode.commands.executeCommand<boolean>('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') })) && vscode.window.terminals.every((t) => t.name !== 'Go Deploy Logs: remote'), 15_000);
+    } finally {
+      await settings.update('output', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
 });
