@@ -74,3 +74,12 @@ export async function cleanUp(...uris: vscode.Uri[]): Promise<void> {
     if (await exists(uri)) await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false });
   }
 }
+
+/** A contributed string as the user sees it: %key% placeholders from the extension's package.nls.json. */
+export function localized(value: string | undefined): string | undefined {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  if (!ext || value === undefined) return value;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nls = require(`${ext.extensionPath}/package.nls.json`) as Record<string, string>;
+  return value.replace(/^%([^%]+)%$/, (m, k: string) => nls[k] ?? m);
+}

@@ -41,4 +41,15 @@ describe('architecture rules', () => {
     assert.deepEqual(factories, contributed);
     assert.ok(pkg.contributes.commands.every((c) => c.category === 'Go Deploy'));
   });
+
+  it('every user-facing string of package.json is in package.nls.json, and every string there is used', () => {
+    const manifest = readFileSync(path.join(repoRoot, 'package.json'), 'utf8');
+    const nls = JSON.parse(readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8')) as Record<string, string>;
+    const used = [...manifest.matchAll(/"%([^%"]+)%"/g)].map((m) => m[1]);
+    assert.ok(used.length > 50, `only ${used.length} placeholders`);
+    assert.deepEqual(used.filter((k) => typeof nls[k] !== 'string'), [], 'placeholders without a string');
+    assert.deepEqual(Object.keys(nls).filter((k) => !used.includes(k)), [], 'strings nobody uses');
+    const pkg = JSON.parse(manifest) as { contributes: { commands: { title: string }[] } };
+    assert.ok(pkg.contributes.commands.every((c) => /^%command\.[A-Za-z]+%$/.test(c.title)), 'every command title comes from package.nls.json');
+  });
 });

@@ -21,7 +21,8 @@ describe('README', () => {
     const end = readme.indexOf('<!-- extension-reference:end -->');
     assert.ok(start >= 0 && end > start, 'markers present');
     const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-    assert.equal(readme.slice(readme.indexOf('\n', start) + 1, end).trim(), renderExtensionReference(manifest));
+    const nls = JSON.parse(readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8'));
+    assert.equal(readme.slice(readme.indexOf('\n', start) + 1, end).trim(), renderExtensionReference(manifest, nls));
     for (const id of ['godeploy.deploy', 'godeploy.tailLogs', 'godeploy.logs.lines']) assert.ok(readme.includes(`\`${id}\``), id);
   });
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BuildResult } from '../../../src/core/build/types';
 import { COMMON_TARGETS, humanSize, initialSelection, orderTargets, pickerTargets } from '../../../src/vscode/tasks/targets';
-import { cleanUp, configUri, EXTENSION_ID, exists, withTimeout, workspaceRoot, writeText } from '../../support/vscodeHelpers';
+import { cleanUp, configUri, EXTENSION_ID, exists, withTimeout, workspaceRoot, writeText, localized } from '../../support/vscodeHelpers';
 
 const dist = () => vscode.Uri.joinPath(workspaceRoot(), 'dist');
 const BUILD_MS = 240_000;
@@ -73,7 +73,7 @@ describe('Go Deploy: Cross-Compile', function () {
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { commands: { command: string; title: string; category: string }[]; menus: Record<string, { command?: string }[]> } };
     const cmd = pkg.contributes.commands.find((c) => c.command === 'godeploy.crossCompile');
     assert.equal(cmd?.category, 'Go Deploy');
-    assert.equal(cmd?.title, 'Cross-Compile…');
+    assert.equal(localized(cmd?.title), 'Cross-Compile…');
     assert.ok(pkg.contributes.menus['godeploy.explorer'].some((m) => m.command === 'godeploy.crossCompile'));
   });
 });

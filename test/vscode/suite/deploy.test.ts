@@ -13,7 +13,7 @@ import type { ShowReleasesResult } from '../../../src/vscode/commands/releases';
 import type { RollbackCommandResult } from '../../../src/vscode/commands/rollback';
 import type { ShowLogResult } from '../../../src/vscode/commands/showLog';
 import { fixtureModules } from '../../support/paths';
-import { EXTENSION_ID, withTimeout, workspaceRoot } from '../../support/vscodeHelpers';
+import { EXTENSION_ID, withTimeout, workspaceRoot, localized } from '../../support/vscodeHelpers';
 
 const OP_MS = 180_000;
 const SECRET_NAME = 'GODEPLOY_VSCODE_TEST_GREETING';
@@ -224,7 +224,7 @@ describe('Go Deploy: Deploy / Rollback / Show Releases / Run Doctor on a local e
 
   it('is contributed: palette titles, the explorer menu and the environments view', () => {
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { commands: { command: string; title: string }[]; menus: Record<string, { command?: string; when?: string }[]> } };
-    const title = (id: string) => pkg.contributes.commands.find((c) => c.command === id)?.title;
+    const title = (id: string) => localized(pkg.contributes.commands.find((c) => c.command === id)?.title);
     assert.equal(title('godeploy.deploy'), 'Deploy…');
     assert.equal(title('godeploy.rollback'), 'Rollback…');
     assert.equal(title('godeploy.showReleases'), 'Show Releases');
