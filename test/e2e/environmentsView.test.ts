@@ -2,7 +2,8 @@
 // real systemd host with the service running. The environment opens to its host with the
 // live release; the host's context menu offers its actions; Tail Logs then Deploy from the
 // environment's menu shows the new release's log lines in the output panel while the deploy
-// runs; Open Dashboard shows the host and the history in dark and light themes, comes back
+// runs; Open Dashboard shows the host and the history in dark and light themes, its Rollback
+// button takes the host back to the first release, the panel comes back
 // after a window reload, and no Content Security Policy violation reaches the console.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -109,6 +110,12 @@ describe('e2e: the Go Deploy view, its context menus, logs during a deploy, and 
     await frame.locator('body.vscode-light').waitFor({ timeout: UI_TIMEOUT });
     await page.waitForTimeout(500);
     await page.screenshot({ path: join(SCREENSHOTS, 'e2e-dashboard-light.png') });
+
+    // The dashboard's own Rollback (the previous release picked): a request the extension
+    // runs and answers; the table then shows the first release live again.
+    await frame.locator('vscode-button', { hasText: 'Rollback' }).click();
+    await frame.locator('[role="status"]', { hasText: 'Rollback: back on the previous release' }).waitFor({ timeout: OP_MS });
+    await frame.locator('vscode-table-row[data-host="127.0.0.1"]', { hasText: firstRelease.slice(0, 16) }).waitFor({ timeout: UI_TIMEOUT });
 
     // A window reload: the serializer brings the panel back, and the page asks for its state again.
     // As the user does it (the workbench saves its editors first; a bare page reload may not).

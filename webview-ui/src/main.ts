@@ -109,12 +109,16 @@ function actions(s: DashboardState): HTMLElement {
     ...releases.map((id) => el('vscode-option', { value: id }, [id])),
   ]) as HTMLElement & { value: string };
   const status = el('span', { class: 'status muted', role: 'status' }, [statusText]);
+  // The page is rendered again when a new state arrives (before the reply): say it where the status is now.
+  const say = (text: string): void => {
+    statusText = text;
+    const current = app.querySelector('[role="status"]');
+    if (current) current.textContent = text;
+  };
   const run = (action: DashboardAction, label: string, release?: string) => async () => {
-    statusText = `${label}…`;
-    status.textContent = statusText;
+    say(`${label}…`);
     const r = await request(action, release);
-    statusText = `${label}: ${r.message}`;
-    status.textContent = statusText;
+    say(`${label}: ${r.message}`);
   };
   const button = (label: string, action: DashboardAction, secondary = false, release?: () => string | undefined): HTMLElement => {
     const b = el('vscode-button', secondary ? { secondary: '' } : {}, [label]);
