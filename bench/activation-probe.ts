@@ -11,6 +11,8 @@ const anything: unknown = new Proxy(function () {}, {
   get: (_t, p) => (p === 'then' ? undefined : p === Symbol.toPrimitive ? () => '' : anything),
   apply: () => anything,
   construct: () => anything as object,
+  // Assignments (statusBarItem.name = …) are accepted and forgotten, as calls are.
+  set: () => true,
 });
 const resolve = (Module as unknown as { _resolveFilename: (r: string, ...rest: unknown[]) => string });
 const original = resolve._resolveFilename;
