@@ -53,7 +53,9 @@ export function parseHistory(text: string): HistoryEntry[] {
   });
 }
 
-export interface StatusReport { environment: string; base: string; hosts: HostOutcome<HostStatus>[] }
+export interface StatusReport { environment: string; type: EnvironmentType; base: string; hosts: HostOutcome<HostStatus>[] }
+
+type EnvironmentType = 'local' | 'ssh' | 'docker';
 
 export interface StatusRequest {
   configFile: { file: string; exists: boolean };
@@ -69,7 +71,7 @@ export interface StatusRequest {
 
 export async function environmentStatus(req: StatusRequest): Promise<StatusReport> {
   const loaded = await loadEnvironment(req.configFile, req.environment, 'status');
-  if (loaded.env.type === 'docker') return { environment: loaded.name, ...(await dockerStatus(loaded, { acceptNewHostKey: req.acceptNewHostKey, token: req.token })) };
+  if (loaded.env.type === 'docker') return { environment: loaded.name, type: 'docker', ...(await dockerStatus(loaded, { acceptNewHostKey: req.acceptNewHostKey, token: req.token })) };
   const d = deployEnvironmentOf(loaded, 'status');
   const only = req.host === undefined ? d : { ...d, env: { ...d.env, hosts: (d.env.hosts ?? []).filter((h) => h.host === req.host) } };
   const manager = await serviceManagerFor(d);
@@ -92,5 +94,5 @@ export async function environmentStatus(req: StatusRequest): Promise<StatusRepor
       releaseList: list.releases.map((r) => ({ id: r.id, live: r.current })), history: history.code === 0 ? parseHistory(history.stdout) : [],
     };
   });
-  return { environment: d.name, base: d.base, hosts };
+  return { environment: d.name, type: d.env.type, base: d.base, hosts };
 }

@@ -4,7 +4,7 @@
 // container is followed from its first line, a stopped one's stream ends. A lost engine
 // (an ssh:// tunnel that dropped) is opened again with backoff, and each container resumes
 // after the last timestamp seen, with a notice marking the gap.
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { CancellationTokenLike } from '../cancellation';
 import type { LoadedEnvironment } from '../deploy/hosts';
 import { LABEL } from '../docker/containerSpec';
@@ -66,7 +66,7 @@ export async function followDockerLogs(e: LoadedEnvironment, open: () => Promise
     };
     const api = t.kind === 'service' ? engine.docker.getService(t.id) : engine.docker.getContainer(t.id);
     const got = (await (api.logs as (o: unknown) => Promise<unknown>)(opts)) as Readable | Buffer;
-    const raw: Readable = Buffer.isBuffer(got) ? bufferStream(got) : got;
+    const raw: Readable = Buffer.isBuffer(got) ? Readable.from([got], { objectMode: false }) : got;
     const out = new PassThrough();
     const split = new LineSplitter();
     const take = (lines: string[]): LogLine[] => lines.flatMap((l) => {
@@ -124,10 +124,4 @@ export async function followDockerLogs(e: LoadedEnvironment, open: () => Promise
   await Promise.all(streams.values());
   engine?.close();
   return { ok: true };
-}
-
-function bufferStream(b: Buffer): Readable {
-  const p = new PassThrough();
-  p.end(b);
-  return p;
 }

@@ -1,6 +1,5 @@
 // Actions on the environments view's host, release and environment nodes: Check Health,
 // Open SSH Terminal, Copy Host, Switch to This Release, Edit in godeploy.yaml, Refresh.
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostOutcome, HostStatus } from '../../core/index';
 import { isEnvironmentNode } from '../deploy/target';
@@ -22,10 +21,9 @@ async function resolvedHost(node: HostNode) {
   const loaded = await engine.loadEnvironment({ file: node.configFile, exists: true }, node.environment, 'ssh');
   const entry = loaded.env.hosts?.find((h) => h.host === node.alias);
   if (!entry) throw new engine.GoDeployError(`${node.alias} is no longer a host of ${node.environment}`);
-  const sshConfigFile = loaded.env.sshConfigFile ? path.resolve(loaded.moduleDir, loaded.env.sshConfigFile) : undefined;
+  const sshConfigFile = engine.sshConfigFileOf(loaded);
   const resolved = await engine.resolveHost(entry, { baseDir: loaded.moduleDir, configFile: sshConfigFile });
-  const knownHosts = loaded.env.knownHostsFile ? path.resolve(loaded.moduleDir, loaded.env.knownHostsFile.replace(/^~(?=\/|$)/, process.env.HOME ?? '~')) : undefined;
-  return { resolved, sshConfigFile, knownHosts };
+  return { resolved, sshConfigFile, knownHosts: engine.knownHostsFileOf(loaded) };
 }
 
 export interface CheckHealthResult { host: string; outcome: HostOutcome<HostStatus> }

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
 import type { LogTails } from '../logs/logTails';
-import { HostStatusPoller } from './hostStatus';
+import { hostKey, HostStatusPoller } from './hostStatus';
 import { environmentItem, hostItem, logsItem, moduleItem, releaseItem, type EnvironmentNode, type HostNode, type LogsNode, type ModuleNode, type ReleaseNode, type TreeNode } from './treeNodes';
 
 export type { EnvironmentNode, HostNode, ReleaseNode, TreeNode } from './treeNodes';
@@ -50,7 +50,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     if (!node) return this.topLevel();
     if (node.kind === 'module') return this.environmentsOf(node.configFile);
     if (node.kind === 'environment') {
-      const hosts = await this.hostsOf(node);
+      const hosts = this.hostsOf(node);
       this.hosts.show(hosts);
       const logs: LogsNode = { kind: 'logs', configFile: node.configFile, environment: node.name };
       return [...hosts, logs];
@@ -103,23 +103,20 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     const broken = !config || diagnostics.some((d) => d.severity === 'error');
     await vscode.commands.executeCommand('setContext', 'godeploy.configHasErrors', broken);
     if (!config) return []; // the errors are in the Problems panel; the welcome view says so
-    const nodes = Object.entries(config.environments ?? embeddedDefaultEnvironment).map(([name, env]): EnvironmentNode => ({ kind: 'environment', configFile, name, type: env.type, hosts: env.hosts?.length ?? 0 }));
+    const nodes = Object.entries(config.environments ?? embeddedDefaultEnvironment).map(([name, env]): EnvironmentNode => ({
+      kind: 'environment', configFile, name, type: env.type, hosts: env.hosts?.length ?? 0,
+      aliases: env.type === 'ssh' ? (env.hosts ?? []).map((h) => h.host) : [env.type === 'docker' ? 'engine' : 'local'],
+    }));
     this.ctx.log.trace(`environments view: ${nodes.length} environment(s) in ${vscode.workspace.asRelativePath(configFile)}`);
     return nodes;
   }
 
-  private async hostsOf(env: EnvironmentNode): Promise<HostNode[]> {
-    const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(env.configFile))).toString('utf8');
-    const { config } = loadEngine().validateConfigText(env.configFile, text);
-    const e = config?.environments?.[env.name] ?? (config && !config.environments ? loadEngine().embeddedDefaultEnvironment[env.name] : undefined);
-    if (!e) return [];
-    const aliases = e.type === 'ssh' ? (e.hosts ?? []).map((h) => h.host) : [e.type === 'docker' ? 'engine' : 'local'];
-    return aliases.map((alias) => {
-      const n: HostNode = { kind: 'host', configFile: env.configFile, environment: env.name, type: e.type, alias };
+  /** The environment's hosts, from the config as read when the environment node was made. */
+  private hostsOf(env: EnvironmentNode): HostNode[] {
+    return env.aliases.map((alias) => {
+      const n: HostNode = { kind: 'host', configFile: env.configFile, environment: env.name, type: env.type, alias };
       this.hostNodes.set(hostKey(n), n);
       return n;
     });
   }
 }
-
-const hostKey = (n: Pick<HostNode, 'configFile' | 'environment' | 'alias'>): string => `${n.configFile}\n${n.environment}\n${n.alias}`;

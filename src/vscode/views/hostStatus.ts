@@ -9,7 +9,8 @@ import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
 import type { HostNode, HostState } from './treeNodes';
 
-const keyOf = (n: Pick<HostNode, 'configFile' | 'environment' | 'alias'>): string => `${n.configFile}\n${n.environment}\n${n.alias}`;
+/** A host node's identity across redraws. */
+export const hostKey = (n: Pick<HostNode, 'configFile' | 'environment' | 'alias'>): string => `${n.configFile}\n${n.environment}\n${n.alias}`;
 
 export class HostStatusPoller implements vscode.Disposable {
   private readonly states = new Map<string, HostState>();
@@ -25,13 +26,13 @@ export class HostStatusPoller implements vscode.Disposable {
   constructor(private readonly ctx: GoDeployContext) {}
 
   state(node: HostNode): HostState {
-    return this.states.get(keyOf(node)) ?? { phase: 'unknown' };
+    return this.states.get(hostKey(node)) ?? { phase: 'unknown' };
   }
 
   /** The hosts of an environment the view now shows: checked soon if not known yet. */
   show(nodes: HostNode[]): void {
     for (const n of nodes) {
-      const k = keyOf(n);
+      const k = hostKey(n);
       this.shown.set(k, n);
       if (!this.states.has(k)) this.schedule(k);
     }

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { HostOutcome, HostStatus } from '../../core/index';
 
 export interface ModuleNode { kind: 'module'; configFile: string; name: string }
-export interface EnvironmentNode { kind: 'environment'; configFile: string; name: string; type: string; hosts: number }
+export interface EnvironmentNode { kind: 'environment'; configFile: string; name: string; type: string; hosts: number; /** What is below it: the ssh hosts' aliases, else "engine" or "local". */ aliases: string[] }
 export interface HostNode { kind: 'host'; configFile: string; environment: string; type: string; alias: string }
 export interface ReleaseNode { kind: 'release'; configFile: string; environment: string; type: string; host: string; id: string; live: boolean }
 export interface LogsNode { kind: 'logs'; configFile: string; environment: string }

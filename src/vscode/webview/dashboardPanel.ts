@@ -45,8 +45,7 @@ class Dashboard {
       if (this.snapshot.state) void this.post({ type: 'state', state: { ...this.snapshot.state, loading: true } });
       try {
         const report = await loadEngine().environmentStatus({ configFile: { file: this.target.configFile, exists: true }, environment: this.target.environment, timeoutMs: 10_000 });
-        const loaded = await loadEngine().loadEnvironment({ file: this.target.configFile, exists: true }, this.target.environment, 'dashboard');
-        this.snapshot.state = dashboardState(this.target.configFile, loaded.env.type, report);
+        this.snapshot.state = dashboardState(this.target.configFile, report);
       } catch (e) {
         this.ctx.log.error(`dashboard ${this.target.environment}: ${(e as Error).message}`);
         this.snapshot.state = { environment: this.target.environment, configFile: this.target.configFile, type: '?', hosts: [], history: [], updatedAt: new Date().toISOString(), loading: false };

@@ -11,7 +11,7 @@ export function historyRow(host: string, e: HistoryEntry): HistoryRow {
   };
 }
 
-export function dashboardState(configFile: string, type: string, report: StatusReport): DashboardState {
+export function dashboardState(configFile: string, report: StatusReport): DashboardState {
   const hosts: HostRow[] = report.hosts.map((h) => (h.ok
     ? {
       host: h.alias, address: h.address, reachable: true, live: h.value.live, version: h.value.version, healthy: h.value.health.healthy, health: h.value.health.answer,
@@ -20,5 +20,5 @@ export function dashboardState(configFile: string, type: string, report: StatusR
     : { host: h.alias, address: h.address, reachable: false, error: h.error, live: null, version: null, healthy: false, health: 'unknown', service: 'unknown', uptimeSeconds: null, releases: [] }));
   const history = report.hosts.flatMap((h) => (h.ok ? (h.value.history ?? []).map((e) => historyRow(h.alias, e)) : []))
     .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt));
-  return { environment: report.environment, configFile, type, hosts, history, updatedAt: new Date().toISOString(), loading: false };
+  return { environment: report.environment, configFile, type: report.type, hosts, history, updatedAt: new Date().toISOString(), loading: false };
 }
