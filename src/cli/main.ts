@@ -40,7 +40,7 @@ Commands:
   deploy ENV [--dry-run] [--force] [--json] build, upload, switch behind the health gate, roll back on failure
   rollback ENV [--to RELEASE] [--json]      back to the previous (or named) release, health-gated
   status ENV [--json]                       live release, service state, uptime and health per host
-  logs ENV [-f] [-n N] [--since D] [--grep RE]
+  logs ENV [-f] [-n N] [--since D] [--grep RE] [--host H]
                                             the service's log from every host, prefixed with the host
 
 Global options:
@@ -67,7 +67,7 @@ const commandOptions: Record<string, string[]> = {
   deploy: ['json', 'dry-run', 'force', 'accept-new-host-key'],
   rollback: ['json', 'to', 'accept-new-host-key'],
   status: ['json', 'accept-new-host-key'],
-  logs: ['follow', 'lines', 'since', 'grep', 'json', 'dry-run', 'accept-new-host-key'],
+  logs: ['follow', 'lines', 'since', 'grep', 'host', 'json', 'dry-run', 'accept-new-host-key'],
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -111,6 +111,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         lines: { type: 'string', short: 'n' },
         since: { type: 'string' },
         grep: { type: 'string' },
+        host: { type: 'string', multiple: true },
       },
     });
   } catch (e) {
@@ -178,7 +179,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     case 'status':
       return runStatus(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
     case 'logs':
-      return runLogs(io, g, args, { follow: values.follow === true, lines: values.lines, since: values.since, grep: values.grep, json: values.json === true, dryRun: values['dry-run'] === true, acceptNewHostKey: values['accept-new-host-key'] === true });
+      return runLogs(io, g, args, { follow: values.follow === true, lines: values.lines, since: values.since, grep: values.grep, host: values.host, json: values.json === true, dryRun: values['dry-run'] === true, acceptNewHostKey: values['accept-new-host-key'] === true });
   }
   return 2;
 }

@@ -79,6 +79,22 @@ describe('godeploy logs: two real systemd hosts through journald, followed acros
     assert.ok(rows.every((x) => !x.notice && /^\d{4}-.*Z$/.test(x.time)), json.out);
   });
 
+  it('--host limits the tail to one host (an unknown one: exit 2 naming the hosts there are); journald\'s error and warning priorities reach --json as levels', async () => {
+    await writeLine(a, port, '<3>it broke on a');
+    await writeLine(a, port, '<4>careful on a');
+    await writeLine(b, port, 'plain on b');
+    const one = await cli(['logs', 'prod', '-n', '3', '--host', a.host, '--json']);
+    assert.equal(one.code, 0, one.out + one.err);
+    const rows = one.out.trim().split('\n').map((l) => JSON.parse(l) as { host: string; text: string; level: string | null });
+    assert.deepEqual(rows.map((x) => [x.host, x.text.replace(/^deployapp\[\d+\]: /, ''), x.level]).slice(-2), [[a.host, 'it broke on a', 'error'], [a.host, 'careful on a', 'warning']]);
+    assert.ok(rows.every((x) => x.host === a.host), one.out);
+    const both = await cli(['logs', 'prod', '-n', '1', '--host', a.host, '--host', b.host]);
+    assert.match(both.out, /: plain on b$/m);
+    const unknown = await cli(['logs', 'prod', '--host', 'web9']);
+    assert.equal(unknown.code, 2, unknown.out + unknown.err);
+    assert.match(unknown.err, new RegExp(`prod has no host "web9"\\n {2}hint: its hosts: ${a.host.replace(/\./g, '\\.')}, ${b.host.replace(/\./g, '\\.')}`));
+  });
+
   it('-f follows both hosts; after the host cuts the connection it reconnects and resumes: every line once, the gap marked', async () => {
     const f = startFollowingCli(dir, ['logs', 'prod', '-f', '-n', '0'], goEnv());
     try {

@@ -13,6 +13,7 @@ import { journalctlArgv, journalLine } from '../../src/core/logs/journal';
 import { LineQueue } from '../../src/core/logs/lineQueue';
 import { formatLogLine, LineSplitter, MAX_LINE, parseSince, type LogLine } from '../../src/core/logs/logLine';
 import { logSources } from '../../src/core/logs/logs';
+import { GoDeployError } from '../../src/core/errors';
 import { buildGenerateModel } from '../../src/core/generate/model';
 
 describe('log lines', () => {
@@ -48,7 +49,10 @@ describe('log lines', () => {
     assert.deepEqual(e, { line: { host: 'web1', time: new Date(1795348800123).toISOString(), text: 'api[42]: started' }, cursor: 's=1;i=2' });
     assert.equal(journalLine('web1', JSON.stringify({ MESSAGE: [104, 105], __CURSOR: 'c' }))?.line.text, 'hi');
     assert.equal(journalLine('web1', ''), null);
-    assert.deepEqual(journalctlArgv(['api.service'], { lines: 5, follow: true }), ['journalctl', '--unit', 'api.service', '--output', 'json', '--output-fields', 'MESSAGE,_PID,SYSLOG_IDENTIFIER', '--no-pager', '--lines', '5', '--follow']);
+    // syslog priorities: 0-3 are errors, 4 a warning, 5-7 ordinary lines.
+    const level = (p: string): string | undefined => journalLine('web1', JSON.stringify({ MESSAGE: 'm', PRIORITY: p }))?.line.level;
+    assert.deepEqual(['0', '3', '4', '5', '6', '7'].map(level), ['error', 'error', 'warning', undefined, undefined, undefined]);
+    assert.deepEqual(journalctlArgv(['api.service'], { lines: 5, follow: true }), ['journalctl', '--unit', 'api.service', '--output', 'json', '--output-fields', 'MESSAGE,_PID,SYSLOG_IDENTIFIER,PRIORITY', '--no-pager', '--lines', '5', '--follow']);
     // A resume asks for what came after the cursor, all of it.
     assert.deepEqual(journalctlArgv(['api.service'], { lines: 5, since: 100, follow: true }, 's=1').slice(-4), ['--after-cursor', 's=1', '--no-tail', '--follow']);
   });
@@ -77,6 +81,13 @@ describe('log sources per environment', () => {
     assert.deepEqual(sup.map((s) => s.kind === 'file' && s.file), ['/opt/api/shared/logs/api.out.log', '/opt/api/shared/logs/api.err.log']);
     assert.deepEqual(logSources(env({ type: 'local', path: '/srv/api' })), [{ host: 'local', kind: 'file', file: '/srv/api/shared/logs/api.log' }]);
     assert.equal(logSources(env({ type: 'docker' }))[0].kind, 'docker');
+  });
+
+  it('limited to some hosts, only theirs; a host the environment does not have is a usage error naming the ones it has', () => {
+    const e = env({ type: 'ssh', hosts: [{ host: 'web1' }, { host: 'web2' }] });
+    assert.deepEqual(logSources(e, ['web2']).map((s) => s.host), ['web2']);
+    assert.deepEqual(logSources(env({ type: 'local', path: '/srv/api' }), ['local']).map((s) => s.host), ['local']);
+    assert.throws(() => logSources(e, ['web3']), (err: GoDeployError) => err.exitCode === 2 && err.message === 'logs: prod has no host "web3"' && err.hint === 'its hosts: web1, web2');
   });
 });
 

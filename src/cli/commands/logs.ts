@@ -5,7 +5,7 @@ import { tailLogs } from '../../core/logs/logs';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
-export const logsHelp = `godeploy logs ENV [-f] [-n N] [--since D] [--grep RE] [--json] [--dry-run] [--accept-new-host-key]
+export const logsHelp = `godeploy logs ENV [-f] [-n N] [--since D] [--grep RE] [--host H]... [--json] [--dry-run] [--accept-new-host-key]
   Shows the service's log from every host of environment ENV at once, each line prefixed
   with its host: systemd units through journald (journalctl), supervisor programs and
   \`type: local\` services through their log files, docker environments through the Engine
@@ -16,12 +16,14 @@ export const logsHelp = `godeploy logs ENV [-f] [-n N] [--since D] [--grep RE] [
   -f, --follow  keep following until Ctrl-C; a dropped connection is retried with backoff
                 and resumes after the last line shown (a notice line marks the gap)
   --grep RE     only lines matching the regular expression (JavaScript syntax)
-  --json        one JSON object per line: {"host","time","text","notice"}
+  --host H      only host H (an ssh host's alias in godeploy.yaml); repeat for several
+  --json        one JSON object per line: {"host","time","text","notice","level"};
+                level is "error" or "warning" where journald's priority says so, else null
   --dry-run     print what would be read where, and read nothing
   Exit 0 when every source was read (or following was stopped), 1 when one failed, 2 for
   usage errors.`;
 
-export async function runLogs(io: CliIO, g: GlobalOptions, args: string[], flags: { follow: boolean; lines?: string; since?: string; grep?: string; json: boolean; dryRun: boolean; acceptNewHostKey: boolean }): Promise<number> {
+export async function runLogs(io: CliIO, g: GlobalOptions, args: string[], flags: { follow: boolean; lines?: string; since?: string; grep?: string; host?: string[]; json: boolean; dryRun: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;
   if (!envName) throw usageError('logs: which environment?', 'godeploy logs ENV [-f] [-n N]');
   if (extra.length) throw usageError(`logs: unexpected argument ${JSON.stringify(extra[0])}`, 'see `godeploy logs --help`');
@@ -42,12 +44,12 @@ export async function runLogs(io: CliIO, g: GlobalOptions, args: string[], flags
   let width = 0;
   try {
     const r = await tailLogs({
-      configFile: await resolveConfigPath(g), environment: envName, lines, since, follow: flags.follow, grep, dryRun: flags.dryRun,
+      configFile: await resolveConfigPath(g), environment: envName, lines, since, follow: flags.follow, grep, only: flags.host, dryRun: flags.dryRun,
       hosts: { acceptNewHostKey: flags.acceptNewHostKey }, token: cancel.token, env: io.env,
       onPlan: (plan) => { if (flags.dryRun) io.out(plan); },
       onLines: (batch) => {
         if (flags.json) {
-          io.out(batch.map((l) => JSON.stringify({ host: l.host, time: l.time ?? null, text: l.text, notice: l.notice === true })).join('\n'));
+          io.out(batch.map((l) => JSON.stringify({ host: l.host, time: l.time ?? null, text: l.text, notice: l.notice === true, level: l.level ?? null })).join('\n'));
           return;
         }
         width = Math.max(width, ...batch.map((l) => l.host.length));

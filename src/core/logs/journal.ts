@@ -16,14 +16,20 @@ export interface JournalOptions {
 /** journalctl's argv: the last `lines` entries (or those after `cursor`), as JSON, following or not. */
 export function journalctlArgv(units: string[], o: JournalOptions, cursor?: string): string[] {
   const argv = [
-    'journalctl', ...units.flatMap((u) => ['--unit', u]), '--output', 'json', '--output-fields', 'MESSAGE,_PID,SYSLOG_IDENTIFIER', '--no-pager',
+    'journalctl', ...units.flatMap((u) => ['--unit', u]), '--output', 'json', '--output-fields', 'MESSAGE,_PID,SYSLOG_IDENTIFIER,PRIORITY', '--no-pager',
     ...(cursor ? ['--after-cursor', cursor, '--no-tail'] : ['--lines', String(o.lines), ...(o.since !== undefined ? ['--since', `@${o.since}`] : [])]),
     ...(o.follow ? ['--follow'] : []),
   ];
   return argv;
 }
 
-interface JournalEntry { __CURSOR?: string; __REALTIME_TIMESTAMP?: string; MESSAGE?: string | number[] | null; _PID?: string; SYSLOG_IDENTIFIER?: string }
+interface JournalEntry { __CURSOR?: string; __REALTIME_TIMESTAMP?: string; MESSAGE?: string | number[] | null; _PID?: string; SYSLOG_IDENTIFIER?: string; PRIORITY?: string }
+
+/** syslog priorities: 0 emerg … 3 err are errors, 4 is a warning; notice, info and debug are ordinary lines. */
+function levelOf(priority: string | undefined): LogLine['level'] {
+  if (priority !== undefined && ['0', '1', '2', '3'].includes(priority)) return 'error';
+  return priority === '4' ? 'warning' : undefined;
+}
 
 /** One JSON entry as a line; null for what is not an entry. */
 export function journalLine(host: string, json: string): { line: LogLine; cursor?: string } | null {
@@ -36,7 +42,8 @@ export function journalLine(host: string, json: string): { line: LogLine; cursor
   const us = Number(e.__REALTIME_TIMESTAMP);
   const message = Array.isArray(e.MESSAGE) ? Buffer.from(e.MESSAGE).toString('utf8') : e.MESSAGE ?? '';
   const who = e.SYSLOG_IDENTIFIER ? `${e.SYSLOG_IDENTIFIER}${e._PID ? `[${e._PID}]` : ''}: ` : '';
-  return { line: { host, time: Number.isFinite(us) ? new Date(us / 1000).toISOString() : undefined, text: `${who}${message}` }, cursor: e.__CURSOR };
+  const level = levelOf(e.PRIORITY);
+  return { line: { host, time: Number.isFinite(us) ? new Date(us / 1000).toISOString() : undefined, text: `${who}${message}`, ...(level ? { level } : {}) }, cursor: e.__CURSOR };
 }
 
 export function journalSource(host: string, units: string[], o: JournalOptions): CommandSource {

@@ -10,6 +10,8 @@ export interface LogLine {
   time?: string;
   text: string;
   notice?: boolean;
+  /** How the source ranked the line, where it does (journald's PRIORITY): error (0-3) or warning (4). */
+  level?: 'error' | 'warning';
 }
 
 /** A line longer than this is cut (and says so): one runaway line must not hold the stream. */

@@ -8,6 +8,7 @@ import { openHosts, type OpenHostOptions } from '../deploy/connectHosts';
 import { localRunner, type HostRunner } from '../deploy/hostRunner';
 import { deployEnvironmentOf, loadEnvironment, type LoadedEnvironment } from '../deploy/hosts';
 import { environmentEngineAddress } from '../docker/engine';
+import { usageError } from '../errors';
 import { openEnvironmentEngine } from '../docker/environmentEngine';
 import { programLogFiles, supervisorInstanceName } from '../generate/supervisor';
 import { shellQuote } from '../remote/quote';
@@ -25,6 +26,8 @@ export interface LogOptions {
   since?: number;
   follow: boolean;
   grep?: RegExp;
+  /** Only these hosts (ssh aliases; "engine" or "local" for the others); all when absent. */
+  only?: string[];
 }
 
 export interface LogsRequest extends LogOptions {
@@ -47,8 +50,18 @@ export type LogSourcePlan =
   | { host: string; kind: 'file'; file: string }
   | { host: string; kind: 'docker'; what: string };
 
-/** What each host of the environment is read from. */
-export function logSources(e: LoadedEnvironment): LogSourcePlan[] {
+/** The host names a tail can be limited to: the ssh aliases, else "engine" or "local". */
+export function logHostsOf(e: LoadedEnvironment): string[] {
+  if (e.env.type === 'docker') return ['engine'];
+  if (e.env.type === 'local') return ['local'];
+  return (e.env.hosts ?? []).map((h) => h.host);
+}
+
+/** What each host of the environment is read from (only the hosts in `only`, when given). */
+export function logSources(e: LoadedEnvironment, only?: string[]): LogSourcePlan[] {
+  const known = logHostsOf(e);
+  const unknown = (only ?? []).filter((h) => !known.includes(h));
+  if (unknown.length) throw usageError(`logs: ${e.name} has no host ${unknown.map((h) => JSON.stringify(h)).join(', ')}`, `its hosts: ${known.join(', ')}`);
   const { model, env } = e;
   const app = model.app.name;
   if (env.type === 'docker') {
@@ -56,7 +69,7 @@ export function logSources(e: LoadedEnvironment): LogSourcePlan[] {
   }
   const d = deployEnvironmentOf(e, 'logs');
   if (env.type === 'local') return [{ host: 'local', kind: 'file', file: `${d.base}/shared/logs/${app}.log` }];
-  const hosts = (env.hosts ?? []).map((h) => h.host);
+  const hosts = known.filter((h) => !only?.length || only.includes(h));
   if ((env.processManager ?? 'systemd') === 'supervisor') {
     const programs = model.blueGreen ? model.blueGreen.ports.map((p) => supervisorInstanceName(app, p)) : [app];
     return hosts.flatMap((host) => programs.flatMap((p) => programLogFiles(model, p)).map((file) => ({ host, kind: 'file' as const, file })));
@@ -107,7 +120,7 @@ function hostConnection(e: LoadedEnvironment, host: string, options: OpenHostOpt
 
 export async function tailLogs(req: LogsRequest): Promise<LogsResult> {
   const e = await loadEnvironment(req.configFile, req.environment, 'logs');
-  const sources = logSources(e);
+  const sources = logSources(e, req.only);
   const plan = describeLogPlan(e, sources, req);
   req.onPlan?.(plan);
   if (req.dryRun) return { ok: true, plan, errors: [] };
