@@ -87,11 +87,24 @@ describe('e2e: the Go Deploy view, its context menus, logs during a deploy, and 
       await menu.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
     };
     await menuItem(envRow, 'Tail Logs');
-    await page.locator('.part.panel .view-line', { hasText: 'following remote' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.locator('.part.panel .view-line', { hasText: 'following every host of remote' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     setDeployappBuild(workspace, 'e2e-2');
     await menuItem(envRow, 'Deploy');
-    await page.locator('.part.panel .view-line', { hasText: /deployapp[\s\u00a0]+e2e-2[\s\u00a0]+\S+[\s\u00a0]+listening/ }).first().waitFor({ state: 'visible', timeout: OP_MS });
+    // A log output channel: lines are entries at their level with the host as the category.
+    // (Read as the panel's text: the Output view wraps a long entry over several view lines.)
+    const panelText = async (): Promise<string> => ((await page.locator('.part.panel .view-lines').first().textContent()) ?? '').replace(/\u00a0/g, ' ');
+    const entry = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[info\] \[127\.0\.0\.1\]\s+\S+Z\s+deployapp\[\d+\]:.*deployapp\s+e2e-2\s+\S+\s+listening/;
+    for (const deadline = Date.now() + OP_MS; !entry.test(await panelText()); await new Promise((r) => setTimeout(r, 500))) {
+      if (Date.now() > deadline) throw new Error(`no entry matching ${entry} in the output panel:\n${await panelText()}`);
+    }
     await page.screenshot({ path: join(SCREENSHOTS, 'e2e-logs-during-deploy.png') });
+    // So the Output view's filter offers the log levels and each host to show or hide.
+    await page.locator('.part.panel .action-label[aria-label="More Filters..."]').first().click();
+    for (const item of ['Error', 'Warning', '127.0.0.1']) {
+      await menu.locator('.action-item', { hasText: item }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    }
+    await page.screenshot({ path: join(SCREENSHOTS, 'e2e-logs-filter-by-host.png') });
+    await page.keyboard.press('Escape');
     await page.locator('.notifications-toasts .notification-toast', { hasText: 'is live on remote' }).waitFor({ state: 'visible', timeout: OP_MS });
 
     const theme = (name: string): void => {

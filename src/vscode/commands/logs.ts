@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { hostOptions } from '../deploy/hostKeys';
 import { isEnvironmentArgs, knownHostsFile, resolveEnvironment, type EnvironmentArgs } from '../deploy/target';
 import { loadEngine } from '../engine';
-import type { TailState } from '../logs/logTails';
+import { tailLabel, type TailState, type TailTarget } from '../logs/logTails';
 import type { CommandDeps, CommandFactory } from './registry';
 
 /** What a caller may pass besides the environment: the CLI's -n, --since and --grep. */
@@ -10,18 +10,30 @@ export interface TailLogsArgs extends EnvironmentArgs {
   lines?: number;
   since?: string;
   grep?: string;
+  /** One host only (an ssh alias, "engine" or "local"): the CLI's --host. */
+  host?: string;
+}
+
+/** The host a node or the arguments name: a host node, a host's Logs leaf, or `host`. */
+function hostOf(arg: unknown): string | undefined {
+  const n = arg as { kind?: string; alias?: string; host?: string } | undefined;
+  if (n?.kind === 'host') return n.alias;
+  if (n?.kind === 'logs') return n.host;
+  return isEnvironmentArgs(arg) ? (arg as TailLogsArgs).host : undefined;
 }
 
 /**
- * Go Deploy: Tail Logs: follows every host of the environment into its own output channel
- * until Stop Tailing. Invoked again while tailing, it shows the channel and returns the
- * tail's state (the last lines), which is how tests read what arrived.
+ * Go Deploy: Tail Logs: follows every host of the environment (or, from a host or its Logs
+ * leaf, that host) into an output channel of its own until Stop Tailing. Invoked again while
+ * tailing, it shows the channel and returns the tail's state (the last lines), which is how
+ * tests read what arrived.
  */
 async function tailLogs(deps: CommandDeps, arg: unknown): Promise<TailState | undefined> {
   const { ctx, tails } = deps;
   const t = await resolveEnvironment(ctx, arg, 'tailing logs', 'tail the logs of');
   if (!t) return undefined;
-  if (tails.isTailing(t.configFile, t.environment)) return tails.start(t.configFile, t.environment, { lines: 0, hosts: {} });
+  const target: TailTarget = { configFile: t.configFile, environment: t.environment, host: hostOf(arg) };
+  if (tails.isTailing(target)) return tails.start(target, { lines: 0, hosts: {} });
   const a: TailLogsArgs = isEnvironmentArgs(arg) ? arg : {};
   const settings = vscode.workspace.getConfiguration('godeploy.logs', t.folder);
   const engine = loadEngine();
@@ -35,26 +47,25 @@ async function tailLogs(deps: CommandDeps, arg: unknown): Promise<TailState | un
   } catch (e) {
     throw new engine.GoDeployError(`the filter ${JSON.stringify(a.grep)} is not a regular expression: ${(e as Error).message}`);
   }
-  return tails.start(t.configFile, t.environment, { lines, since, grep, hosts: hostOptions(ctx, knownHostsFile(t), a.acceptNewHostKey) });
+  return tails.start(target, { lines, since, grep, hosts: hostOptions(ctx, knownHostsFile(t), a.acceptNewHostKey) });
 }
 
-/** Go Deploy: Stop Tailing: the environment's tail (from its tree node), the only one running, or one picked. */
+/** Go Deploy: Stop Tailing: the tail of the node (environment, host or Logs leaf) or arguments, the only one running, or one picked. */
 async function stopTailing(deps: CommandDeps, arg: unknown): Promise<boolean> {
   const { tails } = deps;
   const running = tails.running();
-  let target = running.find((r) => {
-    const named = arg as { configFile?: string; name?: string; environment?: string; module?: string } | undefined;
-    return named && (named.name ?? named.environment) === r.environment && (named.configFile === undefined || named.configFile === r.configFile);
-  });
+  const named = arg as { configFile?: string; name?: string; environment?: string; kind?: string } | undefined;
+  let target = named && running.find((r) => (named.kind === 'environment' ? named.name : named.environment ?? named.name) === r.environment
+    && (named.configFile === undefined || named.configFile === r.configFile) && hostOf(arg) === r.host);
   if (!target && arg === undefined) {
     if (!running.length) {
       void vscode.window.showInformationMessage('Go Deploy: no environment\'s logs are being tailed.');
       return false;
     }
-    target = running.length === 1 ? running[0] : (await vscode.window.showQuickPick(running.map((r) => ({ label: r.environment, description: vscode.workspace.asRelativePath(r.configFile), r })), { title: 'Go Deploy: stop tailing which environment?' }))?.r;
+    target = running.length === 1 ? running[0] : (await vscode.window.showQuickPick(running.map((r) => ({ label: tailLabel(r), description: vscode.workspace.asRelativePath(r.configFile), r })), { title: 'Go Deploy: stop tailing which logs?' }))?.r;
   }
   if (!target) return false;
-  return tails.stop(target.configFile, target.environment);
+  return tails.stop(target);
 }
 
 export const tailLogsCommand: CommandFactory = {

@@ -1,16 +1,24 @@
-// The editor's log tails: one per environment, each writing to an output channel of its own
-// ("Go Deploy Logs: prod", log syntax colouring) in batches, one append per batch, or (by the
-// godeploy.logs.output setting) to a terminal that keeps the service's colours. A tail is
+// The editor's log tails: one per environment (every host) or per host, each writing to a
+// LogOutputChannel of its own ("Go Deploy Logs: prod", "Go Deploy Logs: prod (web1)") one
+// batch at a time, or (by the godeploy.logs.output setting) to a terminal. A tail is
 // "tailing" exactly while the engine's follower runs: the state changes when it starts and in
 // the same place it ends (stopped, or failed), and the tree reads it from here.
 import * as vscode from 'vscode';
 import type { LogLine, OpenHostOptions } from '../../core/index';
 import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
-import { outputChannelSink, terminalSink, type LogSink } from './logTerminal';
+import { logChannelSink, terminalSink, type LogSink } from './logSinks';
 
 /** The last lines kept per tail (what Tail Logs returns, for tests and other extensions). */
 const KEPT_LINES = 2000;
+
+/** What is followed: every host of an environment, or one of them. */
+export interface TailTarget {
+  configFile: string;
+  environment: string;
+  /** One host (an ssh alias, "engine" or "local"); the whole environment when absent. */
+  host?: string;
+}
 
 export interface TailOptions {
   lines: number;
@@ -20,6 +28,7 @@ export interface TailOptions {
 }
 
 interface Tail {
+  target: TailTarget;
   cancel: vscode.CancellationTokenSource;
   sink: LogSink;
   done: Promise<void>;
@@ -28,96 +37,101 @@ interface Tail {
   width: number;
 }
 
-export interface TailState {
-  environment: string;
-  configFile: string;
+export interface TailState extends TailTarget {
   tailing: boolean;
   /** Lines shown since this tail started. */
   received: number;
-  /** The last lines shown (formatted as in the channel), at most 2000. */
+  /** The last lines shown ("host | time text", as the CLI prints them), at most 2000. */
   lines: string[];
   channel: string;
 }
 
-const keyOf = (configFile: string, environment: string): string => `${configFile}\n${environment}`;
+const keyOf = (t: TailTarget): string => `${t.configFile}\n${t.environment}\n${t.host ?? ''}`;
+
+export const channelName = (t: { environment: string; host?: string }): string => `Go Deploy Logs: ${t.environment}${t.host ? ` (${t.host})` : ''}`;
+
+/** How a running tail is named to the user: "prod" or "prod (web1)". */
+export const tailLabel = (t: TailTarget): string => `${t.environment}${t.host ? ` (${t.host})` : ''}`;
 
 export class LogTails implements vscode.Disposable {
   private readonly tails = new Map<string, Tail>();
-  private readonly channels = new Map<string, vscode.OutputChannel>();
+  private readonly channels = new Map<string, vscode.LogOutputChannel>();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when a tail starts or ends. */
   readonly onDidChange = this.changed.event;
 
   constructor(private readonly ctx: GoDeployContext) {}
 
-  isTailing(configFile: string, environment: string): boolean {
-    return this.tails.has(keyOf(configFile, environment));
+  isTailing(target: TailTarget): boolean {
+    return this.tails.has(keyOf(target));
   }
 
-  state(configFile: string, environment: string): TailState {
-    const tail = this.tails.get(keyOf(configFile, environment));
-    return { environment, configFile, tailing: tail !== undefined, received: tail?.received ?? 0, lines: [...(tail?.kept ?? [])], channel: channelName(environment) };
+  state(target: TailTarget): TailState {
+    const tail = this.tails.get(keyOf(target));
+    return { ...target, tailing: tail !== undefined, received: tail?.received ?? 0, lines: [...(tail?.kept ?? [])], channel: channelName(target) };
   }
 
-  /** Starts following every host of the environment (or shows the channel of the tail already running). */
-  start(configFile: string, environment: string, o: TailOptions): TailState {
-    const key = keyOf(configFile, environment);
+  /** Starts following the target's hosts (or shows the output of the tail already running). */
+  start(target: TailTarget, o: TailOptions): TailState {
+    const key = keyOf(target);
     const running = this.tails.get(key);
     if (running) {
       running.sink.show();
-      return this.state(configFile, environment);
+      return this.state(target);
     }
     const cancel = new vscode.CancellationTokenSource();
-    const toTerminal = vscode.workspace.getConfiguration('godeploy.logs', vscode.Uri.file(configFile)).get<string>('output', 'outputChannel') === 'terminal';
-    const terminal = toTerminal ? terminalSink(channelName(environment), () => cancel.cancel()) : undefined;
-    const sink = terminal ?? outputChannelSink(this.channel(key, environment));
+    const name = channelName(target);
+    const toTerminal = vscode.workspace.getConfiguration('godeploy.logs', vscode.Uri.file(target.configFile)).get<string>('output', 'outputChannel') === 'terminal';
+    const terminal = toTerminal ? terminalSink(name, () => cancel.cancel()) : undefined;
+    const sink = terminal ?? logChannelSink(this.channel(key, name));
     sink.show();
-    const tail: Tail = { cancel, sink, done: Promise.resolve(), received: 0, kept: [], width: 0 };
+    const tail: Tail = { target, cancel, sink, done: Promise.resolve(), received: 0, kept: [], width: 0 };
     const engine = loadEngine();
-    sink.note(`following ${environment} (${vscode.workspace.asRelativePath(configFile)}): the last ${o.lines} lines, then new ones${o.grep ? `, matching /${o.grep.source}/` : ''}`);
+    const what = target.host ? `${target.host} of ${target.environment}` : `every host of ${target.environment}`;
+    sink.note(`following ${what} (${vscode.workspace.asRelativePath(target.configFile)}): the last ${o.lines} lines, then new ones${o.grep ? `, matching /${o.grep.source}/` : ''}`);
     const onLines = (batch: LogLine[]): void => {
       tail.width = Math.max(tail.width, ...batch.map((l) => l.host.length));
-      const text = batch.map((l) => engine.formatLogLine(l, tail.width));
-      sink.lines(text);
+      sink.lines(batch, tail.width);
       tail.received += batch.length;
-      tail.kept.push(...text);
+      tail.kept.push(...batch.map((l) => engine.formatLogLine(l, tail.width)));
       if (tail.kept.length > KEPT_LINES) tail.kept.splice(0, tail.kept.length - KEPT_LINES);
     };
+    const label = tailLabel(target);
     tail.done = engine.tailLogs({
-      configFile: { file: configFile, exists: true }, environment, lines: o.lines, since: o.since, grep: o.grep, follow: true,
-      hosts: { ...o.hosts, token: cancel.token }, token: cancel.token, onLines,
+      configFile: { file: target.configFile, exists: true }, environment: target.environment, only: target.host ? [target.host] : undefined,
+      lines: o.lines, since: o.since, grep: o.grep, follow: true, hosts: { ...o.hosts, token: cancel.token }, token: cancel.token, onLines,
     }).then((r) => {
       for (const e of r.errors) sink.note(e);
-      if (!r.ok) void vscode.window.showWarningMessage(`Go Deploy: tailing ${environment} stopped: ${r.errors[0]}`, 'Show Logs').then((c) => { if (c) sink.show(); });
+      if (!r.ok) void vscode.window.showWarningMessage(`Go Deploy: tailing ${label} stopped: ${r.errors[0]}`, 'Show Logs').then((c) => { if (c) sink.show(); });
     }, (e: Error) => {
       sink.note(`tailing failed: ${e.message}`);
-      this.ctx.log.error(`tailing ${environment}: ${e.message}`);
-      void vscode.window.showErrorMessage(`Go Deploy: tailing ${environment} failed: ${e.message}`);
+      this.ctx.log.error(`tailing ${label}: ${e.message}`);
+      void vscode.window.showErrorMessage(`Go Deploy: tailing ${label} failed: ${e.message}`);
     }).finally(() => {
       cancel.dispose();
       if (this.tails.get(key) === tail) this.tails.delete(key);
-      sink.note(`stopped following ${environment}`);
+      sink.note(`stopped following ${what}`);
       terminal?.dispose();
       this.announce();
     });
     this.tails.set(key, tail);
-    this.ctx.log.info(`tailing the logs of ${environment} into "${channelName(environment)}"`);
+    this.ctx.log.info(`tailing the logs of ${label} into "${name}"`);
     this.announce();
-    return this.state(configFile, environment);
+    return this.state(target);
   }
 
-  /** Stops the tail of the environment and waits until it has; false when none ran. */
-  async stop(configFile: string, environment: string): Promise<boolean> {
-    const tail = this.tails.get(keyOf(configFile, environment));
+  /** Stops the target's tail and waits until it has; false when none ran. */
+  async stop(target: TailTarget): Promise<boolean> {
+    const tail = this.tails.get(keyOf(target));
     if (!tail) return false;
     tail.cancel.cancel();
     await tail.done;
     return true;
   }
 
-  /** The environments being tailed. */
-  running(): { configFile: string; environment: string }[] {
-    return [...this.tails.keys()].map((k) => { const [configFile, environment] = k.split('\n'); return { configFile, environment }; });
+  /** The tails running now. */
+  running(): TailTarget[] {
+    return [...this.tails.values()].map((t) => t.target);
   }
 
   dispose(): void {
@@ -132,14 +146,12 @@ export class LogTails implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private channel(key: string, environment: string): vscode.OutputChannel {
+  private channel(key: string, name: string): vscode.LogOutputChannel {
     let c = this.channels.get(key);
     if (!c) {
-      c = vscode.window.createOutputChannel(channelName(environment), 'log');
+      c = vscode.window.createOutputChannel(name, { log: true });
       this.channels.set(key, c);
     }
     return c;
   }
 }
-
-export const channelName = (environment: string): string => `Go Deploy Logs: ${environment}`;

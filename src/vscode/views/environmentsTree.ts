@@ -1,6 +1,6 @@
 // The Go Deploy sidebar: every godeploy.yaml in the workspace (one top node per module when
 // there are several), its environments, their hosts (or engine) with the live release and
-// the service's state, each host's releases, and a Logs leaf. Empty when there is no config,
+// the service's state, and below each host its releases and a Logs leaf. Empty when there is no config,
 // which lets the welcome view offer Initialize; a config with errors offers Show Problems.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -52,14 +52,14 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     if (node.kind === 'environment') {
       const hosts = this.hostsOf(node);
       this.hosts.show(hosts);
-      const logs: LogsNode = { kind: 'logs', configFile: node.configFile, environment: node.name };
-      return [...hosts, logs];
+      return hosts;
     }
     if (node.kind === 'host') {
       const state = this.hosts.state(node);
       const last = state.phase === 'unknown' ? undefined : state.last;
       const list = last?.ok ? last.value.releaseList ?? [] : [];
-      return [...list].reverse().map((r): ReleaseNode => ({ kind: 'release', configFile: node.configFile, environment: node.environment, type: node.type, host: node.alias, id: r.id, live: r.live }));
+      const logs: LogsNode = { kind: 'logs', configFile: node.configFile, environment: node.environment, host: node.alias };
+      return [...[...list].reverse().map((r): ReleaseNode => ({ kind: 'release', configFile: node.configFile, environment: node.environment, type: node.type, host: node.alias, id: r.id, live: r.live })), logs];
     }
     return [];
   }
@@ -68,13 +68,16 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     switch (node.kind) {
       case 'module': return moduleItem(node);
       case 'environment': return environmentItem(node, {
-        tailing: this.tails.isTailing(node.configFile, node.name),
+        tailing: this.tails.isTailing({ configFile: node.configFile, environment: node.name }),
         active: this.active?.configFile === node.configFile && this.active.environment === node.name,
         multiRoot: false,
       });
       case 'host': return hostItem(node, this.hosts.state(node));
       case 'release': return releaseItem(node);
-      case 'logs': return logsItem(node, this.tails.isTailing(node.configFile, node.environment));
+      case 'logs': return logsItem(node, {
+        tailing: this.tails.isTailing({ configFile: node.configFile, environment: node.environment, host: node.host }),
+        inEnvironmentTail: this.tails.isTailing({ configFile: node.configFile, environment: node.environment }),
+      });
     }
   }
 

@@ -1,6 +1,6 @@
 // The nodes of the environments view, as data, and how each shows: a module (multi-root
-// workspaces), an environment, a host or engine with its live release, a release, and the
-// Logs leaf. contextValues name the node type so package.json can offer the right actions.
+// workspaces), an environment, a host or engine with its live release, and below the host
+// its releases and its Logs leaf. contextValues name the node type so package.json can offer the right actions.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostOutcome, HostStatus } from '../../core/index';
@@ -9,7 +9,7 @@ export interface ModuleNode { kind: 'module'; configFile: string; name: string }
 export interface EnvironmentNode { kind: 'environment'; configFile: string; name: string; type: string; hosts: number; /** What is below it: the ssh hosts' aliases, else "engine" or "local". */ aliases: string[] }
 export interface HostNode { kind: 'host'; configFile: string; environment: string; type: string; alias: string }
 export interface ReleaseNode { kind: 'release'; configFile: string; environment: string; type: string; host: string; id: string; live: boolean }
-export interface LogsNode { kind: 'logs'; configFile: string; environment: string }
+export interface LogsNode { kind: 'logs'; configFile: string; environment: string; /** The host (alias, "engine" or "local") whose logs it follows. */ host: string }
 export type TreeNode = ModuleNode | EnvironmentNode | HostNode | ReleaseNode | LogsNode;
 
 /** What the view knows of a host: nothing yet, being asked, or the last answer (and when). */
@@ -86,13 +86,14 @@ export function releaseItem(node: ReleaseNode): vscode.TreeItem {
   return item;
 }
 
-export function logsItem(node: LogsNode, tailing: boolean): vscode.TreeItem {
+/** A host's Logs leaf: tailing when that host's own tail runs; it says so when the environment's tail covers it. */
+export function logsItem(node: LogsNode, o: { tailing: boolean; inEnvironmentTail: boolean }): vscode.TreeItem {
   const item = new vscode.TreeItem('Logs', vscode.TreeItemCollapsibleState.None);
-  item.id = `logs:${node.configFile}:${node.environment}`;
-  item.description = tailing ? 'tailing' : '';
-  item.iconPath = new vscode.ThemeIcon(tailing ? 'pulse' : 'output');
-  item.contextValue = `logs${tailing ? '.tailing' : ''}`;
-  item.tooltip = tailing ? `Following every host of ${node.environment}; Stop Tailing ends it` : `Follow every host of ${node.environment} in an output channel`;
+  item.id = `logs:${node.configFile}:${node.environment}:${node.host}`;
+  item.description = o.tailing ? 'tailing' : o.inEnvironmentTail ? `in ${node.environment}'s tail` : '';
+  item.iconPath = new vscode.ThemeIcon(o.tailing ? 'pulse' : 'output');
+  item.contextValue = `logs${o.tailing ? '.tailing' : ''}`;
+  item.tooltip = o.tailing ? `Following ${node.host}; Stop Tailing ends it` : `Follow ${node.host}'s log in an output channel of its own`;
   item.command = { command: 'godeploy.tailLogs', title: 'Tail Logs', arguments: [node] };
   return item;
 }

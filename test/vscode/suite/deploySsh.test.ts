@@ -166,7 +166,7 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     assert.ok(env, JSON.stringify(envs));
     assert.match(String(tree.getTreeItem(env).description), /^ssh · 1 host/);
     const children = await tree.getChildren(env);
-    assert.deepEqual(children.map((c) => c.kind), ['host', 'logs']);
+    assert.deepEqual(children.map((c) => c.kind), ['host']);
     const hostNode = children[0] as Extract<TreeNode, { kind: 'host' }>;
     assert.equal(hostNode.alias, '127.0.0.1');
     // Expanding the environment asks the host; its item fills in.
@@ -177,7 +177,10 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     assert.equal((item.iconPath as vscode.ThemeIcon).id, 'pass-filled', 'running and healthy');
     assert.equal(item.contextValue, 'host.ssh');
     assert.match((item.tooltip as vscode.MarkdownString).value, /- health: healthy \(200 OK\)[\s\S]*- deployed .* ago by .*\(rollback\)/);
-    const releases = await tree.getChildren(hostNode);
+    // Below the host: its releases, newest first, then its Logs leaf.
+    const below = await tree.getChildren(hostNode);
+    assert.equal(below.at(-1)?.kind, 'logs', JSON.stringify(below));
+    const releases = below.filter((r) => r.kind === 'release');
     const listed = releases.map((r) => (r.kind === 'release' ? `${r.id}${r.live ? ' (live)' : ''}` : r.kind));
     assert.equal(listed.length, 2, listed.join(', '));
     assert.ok(listed.includes(`${first.releaseId} (live)`), listed.join(', '));
@@ -192,6 +195,20 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     assert.deepEqual(term.args.slice(-1), ['root@127.0.0.1']);
     assert.ok(term.args.includes('-p') && term.args.includes(String(sshPort)) && term.args.some((a) => a.startsWith('UserKnownHostsFile=')), term.args.join(' '));
     assert.ok(vscode.window.terminals.some((t) => t.name === 'ssh 127.0.0.1'));
+    // The host's Logs leaf follows that host alone, in a channel of its own, and shows it is tailing exactly while it does.
+    const logsLeaf = below.at(-1) as Extract<TreeNode, { kind: 'logs' }>;
+    assert.equal(tree.getTreeItem(logsLeaf).contextValue, 'logs');
+    const hostTail = (): Thenable<TailState> => vscode.commands.executeCommand<TailState>('godeploy.tailLogs', logsLeaf);
+    const started = await hostTail();
+    assert.deepEqual([started.tailing, started.host, started.channel], [true, '127.0.0.1', 'Go Deploy Logs: remote (127.0.0.1)']);
+    assert.deepEqual([tree.getTreeItem(logsLeaf).contextValue, tree.getTreeItem(logsLeaf).description], ['logs.tailing', 'tailing']);
+    assert.doesNotMatch(String(tree.getTreeItem(env).description), /tailing/, 'the environment\'s own tail is not running');
+    await waitFor('a line in the host\'s tail', async () => {
+      await fetch(`http://127.0.0.1:${port}/log?line=from-the-host-leaf`);
+      return (await hostTail()).lines.some((l) => /^127\.0\.0\.1 \| \S+Z deployapp\[\d+\]: from-the-host-leaf$/.test(l));
+    }, 30_000);
+    assert.equal(await vscode.commands.executeCommand('godeploy.stopTailing', logsLeaf), true);
+    assert.equal(tree.getTreeItem(logsLeaf).contextValue, 'logs');
     const edited = await vscode.commands.executeCommand<{ line: number }>('godeploy.editEnvironment', env);
     assert.equal(vscode.window.activeTextEditor?.document.lineAt(edited.line - 1).text.trim(), 'remote:');
 
