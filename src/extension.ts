@@ -18,7 +18,7 @@ import { DashboardPanels } from './vscode/webview/dashboardPanel';
 /** What the extension offers other extensions and its tests: the environments view's data. */
 export interface GoDeployApi {
   environments: Pick<EnvironmentsTree, 'getChildren' | 'getTreeItem' | 'refreshStatus'>;
-  statusBar: Pick<StatusBar, 'active'>;
+  statusBar: Pick<StatusBar, 'active' | 'shown'>;
 }
 
 export function activate(context: vscode.ExtensionContext): GoDeployApi {

@@ -2,12 +2,14 @@
 // real systemd host with the service running. The environment opens to its host with the
 // live release; the host's context menu offers its actions; Tail Logs then Deploy from the
 // environment's menu shows the new release's log lines in the output panel while the deploy
-// runs; Open Dashboard shows the host and the history in dark and light themes, its Rollback
-// button takes the host back to the first release, the panel comes back
-// after a window reload, and no Content Security Policy violation reaches the console.
+// runs (log entries with the host as category, which the Output view's filter offers); Open
+// Dashboard shows the host and the history in dark and light themes, its Rollback button
+// takes the host back to the first release, the panel comes back after a window reload, and
+// no Content Security Policy violation reaches the console. Last, a broken godeploy.yaml
+// turns the view into its Show Problems welcome, and no godeploy.yaml into Initialize.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConsoleMessage, Frame, Page } from 'playwright-core';
 import { copyDeployapp, setDeployappBuild } from '../integration/fixtures/deployApp';
@@ -139,5 +141,21 @@ describe('e2e: the Go Deploy view, its context menus, logs during a deploy, and 
     await restored.locator('vscode-table-row[data-host="127.0.0.1"]').waitFor({ timeout: UI_TIMEOUT });
 
     assert.deepEqual(csp, [], 'Content Security Policy messages in the console');
+
+    // A godeploy.yaml that cannot be read: the view says so and offers Show Problems, which
+    // opens the Problems panel at the error; with no godeploy.yaml at all it offers Initialize.
+    const config = join(workspace, 'godeploy.yaml');
+    const good = readFileSync(config, 'utf8');
+    writeFileSync(config, `${good}\nbroken: [unclosed\n`);
+    const welcome = page.locator('.pane', { hasText: 'Environments' }).locator('.welcome-view');
+    await welcome.getByText('godeploy.yaml has errors').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.screenshot({ path: join(SCREENSHOTS, 'e2e-environments-config-errors.png') });
+    await welcome.getByRole('button', { name: 'Show Problems' }).click();
+    await page.locator('.part.panel .markers-panel .monaco-list-row', { hasText: 'godeploy.yaml' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    rmSync(config);
+    await welcome.getByRole('button', { name: 'Initialize Go Deploy' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await welcome.getByRole('button', { name: 'Initialize Go Deploy' }).click();
+    await page.locator('.pane', { hasText: 'Environments' }).locator('.monaco-list-row', { hasText: 'dev' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    assert.match(readFileSync(config, 'utf8'), /^app:/m);
   });
 });

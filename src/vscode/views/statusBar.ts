@@ -45,6 +45,11 @@ export class StatusBar implements vscode.Disposable {
     if (env) await this.setActive({ configFile, environment, type: env.type, hosts: env.hosts?.length ?? 0 });
   }
 
+  /** What the item shows now (its text and what a click runs). */
+  get shown(): { text: string; command: string | undefined } {
+    return { text: this.item.text, command: typeof this.item.command === 'string' ? this.item.command : this.item.command?.command };
+  }
+
   /** Shows an operation's steps with a spinner until end(). */
   begin(environment: string, verb: string): OperationStatus {
     const op = { environment, verb, step: 'starting' };

@@ -5,6 +5,7 @@
 // service's 127.0.0.1:PORT is reachable from here.
 import * as assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DeployCommandResult } from '../../../src/vscode/commands/deploy';
@@ -97,8 +98,18 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     writeFileSync(main, readFileSync(main, 'utf8').replace('const build = "build-0"', 'const build = "build-1"'));
     await new Promise((r) => setTimeout(r, 1100)); // release ids are per second
     // No acceptNewHostKey now: a prompt would hang the command, so this also shows the recorded key is used.
-    const second = await withTimeout('second godeploy.deploy (ssh)', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', args()), OP_MS);
+    // While it runs, the status bar shows the step with a spinner, and a click opens the log.
+    const statusBar = vscode.extensions.getExtension<GoDeployApi>(EXTENSION_ID)!.exports.statusBar;
+    const shown = new Set<string>();
+    let deploying = true;
+    const sampling = (async () => { while (deploying) { const s = statusBar.shown; if (s.text.startsWith('$(sync~spin)')) shown.add(`${s.text} -> ${s.command}`); await new Promise((r) => setTimeout(r, 20)); } })();
+    const second = await withTimeout('second godeploy.deploy (ssh)', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', args()), OP_MS).finally(() => { deploying = false; });
+    await sampling;
     assert.ok(second?.ok, `second deploy failed: ${JSON.stringify(second?.hosts)}`);
+    const steps = [...shown];
+    assert.ok(steps.some((t) => /^\$\(sync~spin\) remote: deploying · .*health.* -> godeploy\.showLog$/.test(t)), steps.join('\n'));
+    assert.ok(steps.length >= 3, `the step changes as the deploy goes: ${steps.join('\n')}`);
+    assert.deepEqual(statusBar.shown, { text: '$(rocket) remote', command: 'godeploy.selectEnvironment' }, 'after the deploy: the active environment again');
     assert.equal((await info()).build, 'build-1');
 
     const back = await withTimeout('godeploy.rollback (ssh)', vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.rollback', { ...args(), to: 'previous' }), OP_MS);
@@ -261,6 +272,45 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
       await waitFor('the tail to stop with its terminal', async () => !(await vscode.commands.executeCommand<boolean>('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') })) && vscode.window.terminals.every((t) => t.name !== 'Go Deploy Logs: remote'), 15_000);
     } finally {
       await settings.update('output', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+  it('a host that never answers shows as unreachable after the time limit, and does not hold back the host that answers', async () => {
+    // A TCP server on another loopback address that accepts and never speaks: ssh waits on it.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => { sockets.push(socket); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.2', resolve));
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    const settings = vscode.workspace.getConfiguration('godeploy.environments');
+    await settings.update('hostTimeoutSeconds', 8, vscode.ConfigurationTarget.Workspace);
+    const configFile = path.join(moduleDir, 'godeploy.yaml');
+    const original = readFileSync(configFile, 'utf8');
+    try {
+      writeFileSync(configFile, `${original.trimEnd()}\n${[
+        '  pair:', '    type: ssh', '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    hosts:',
+        `      - host: 127.0.0.1\n        port: ${host!.port}\n        user: root\n        identityFile: ${host!.identityFile}`,
+        `      - host: 127.0.0.2\n        port: ${silentPort}\n        user: root\n        identityFile: ${host!.identityFile}`, '',
+      ].join('\n')}`);
+      const tree = vscode.extensions.getExtension<GoDeployApi>(EXTENSION_ID)!.exports.environments;
+      const env = await waitFor('the new environment in the view', async () => {
+        const top = await tree.getChildren();
+        const mod = top.find((n) => n.kind === 'module' && n.configFile === configFile);
+        const envs = mod ? await tree.getChildren(mod) : top;
+        return envs.find((n) => n.kind === 'environment' && n.configFile === configFile && n.name === 'pair');
+      }, 30_000);
+      const [answering, dead] = await tree.getChildren(env) as Extract<TreeNode, { kind: 'host' }>[];
+      assert.deepEqual([answering.alias, dead.alias], ['127.0.0.1', '127.0.0.2']);
+      // (Asked again each time, as the view does after the config watcher's refresh.)
+      await waitFor('the answering host\'s live release', async () => { await tree.getChildren(env); return /^\d{8}T/.test(String(tree.getTreeItem(answering).description ?? '')); }, 30_000);
+      assert.equal(tree.getTreeItem(dead).description, 'checking…', 'the silent host is still being waited for, and did not hold the other back');
+      const gaveUp = await waitFor('the silent host to be given up on', () => { const it = tree.getTreeItem(dead); return it.description === 'unreachable' && it; }, 30_000);
+      assert.match((gaveUp.tooltip as vscode.MarkdownString).value, /no answer within 8 s/);
+      assert.equal((gaveUp.iconPath as vscode.ThemeIcon).id, 'debug-disconnect');
+      assert.ok(sockets.length > 0, 'the view did try the silent host');
+    } finally {
+      writeFileSync(configFile, original);
+      await settings.update('hostTimeoutSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   });
 });
