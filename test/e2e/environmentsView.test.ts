@@ -118,6 +118,8 @@ describe('e2e: the Go Deploy view, its context menus, logs during a deploy, and 
     const frame = await webviewFrame(page, 'vscode-table[aria-label="hosts"]', UI_TIMEOUT);
     await frame.locator('vscode-table-row[data-host="127.0.0.1"]').waitFor({ timeout: UI_TIMEOUT });
     await frame.locator('vscode-table[aria-label="deploy history"] vscode-table-row').nth(1).waitFor({ timeout: UI_TIMEOUT });
+    // Each history row: finished, host, release, version (the binary's), result, by, duration, steps.
+    assert.equal((await frame.locator('vscode-table[aria-label="deploy history"] vscode-table-row').first().locator('vscode-table-cell').nth(3).textContent())?.trim(), 'dev');
     await frame.locator('body.vscode-dark').waitFor({ timeout: UI_TIMEOUT });
     await page.screenshot({ path: join(SCREENSHOTS, 'e2e-dashboard-dark.png') });
 

@@ -89,11 +89,12 @@ function hostsTable(hosts: HostRow[]): HTMLElement {
 function historyTable(history: HistoryRow[]): HTMLElement {
   if (!history.length) return el('p', { class: 'muted' }, ['No deploys recorded yet (docker environments keep no history file).']);
   return el('vscode-table', { zebra: '', bordered: '', 'aria-label': 'deploy history' }, [
-    el('vscode-table-header', { slot: 'header' }, ['Finished', 'Host', 'Release', 'Result', 'By', 'Duration', 'Steps'].map((t) => el('vscode-table-header-cell', {}, [t]))),
+    el('vscode-table-header', { slot: 'header' }, ['Finished', 'Host', 'Release', 'Version', 'Result', 'By', 'Duration', 'Steps'].map((t) => el('vscode-table-header-cell', {}, [t]))),
     el('vscode-table-body', { slot: 'body' }, history.slice(0, 50).map((r) => el('vscode-table-row', { 'data-release': r.release }, [
       el('vscode-table-cell', {}, [new Date(r.finishedAt).toLocaleString()]),
       el('vscode-table-cell', {}, [r.host]),
       el('vscode-table-cell', {}, [r.release]),
+      el('vscode-table-cell', {}, [r.version || '—']),
       el('vscode-table-cell', {}, [el('vscode-badge', { variant: r.result === 'live' || r.result === 'rollback' ? 'counter' : 'default' }, [r.rolledBack ? `${r.result} ↩` : r.result])]),
       el('vscode-table-cell', {}, [r.by]),
       el('vscode-table-cell', {}, [seconds(r.durationMs)]),
