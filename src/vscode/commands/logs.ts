@@ -50,13 +50,20 @@ async function tailLogs(deps: CommandDeps, arg: unknown): Promise<TailState | un
   return tails.start(target, { lines, since, grep, hosts: hostOptions(ctx, knownHostsFile(t), a.acceptNewHostKey) });
 }
 
-/** Go Deploy: Stop Tailing: the tail of the node (environment, host or Logs leaf) or arguments, the only one running, or one picked. */
+/** The running tail a node or arguments name: an environment node, a host node or Logs leaf, or { name | environment, configFile?, host? }. */
+function namedTail(arg: unknown, running: TailTarget[]): TailTarget | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const n = arg as { kind?: string; name?: string; environment?: string; configFile?: string };
+  const environment = n.kind === 'environment' ? n.name : n.environment ?? n.name;
+  const host = hostOf(arg);
+  return running.find((r) => r.environment === environment && r.host === host && (n.configFile === undefined || n.configFile === r.configFile));
+}
+
+/** Go Deploy: Stop Tailing: the tail its node or arguments name, else the only one running, or one picked. */
 async function stopTailing(deps: CommandDeps, arg: unknown): Promise<boolean> {
   const { tails } = deps;
   const running = tails.running();
-  const named = arg as { configFile?: string; name?: string; environment?: string; kind?: string } | undefined;
-  let target = named && running.find((r) => (named.kind === 'environment' ? named.name : named.environment ?? named.name) === r.environment
-    && (named.configFile === undefined || named.configFile === r.configFile) && hostOf(arg) === r.host);
+  let target = namedTail(arg, running);
   if (!target && arg === undefined) {
     if (!running.length) {
       void vscode.window.showInformationMessage('Go Deploy: no environment\'s logs are being tailed.');
