@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCREENSHOTS, UI_TIMEOUT, useE2eSession } from '../support/e2eSession';
+import { runFromPalette, SCREENSHOTS, UI_TIMEOUT, useE2eSession } from '../support/e2eSession';
 
 const BUILD_MS = 240_000;
 
@@ -19,20 +19,7 @@ describe('e2e: Go Deploy: Cross-Compile… from the command palette', function (
     const dist = join(workspace, 'dist');
     assert.equal(existsSync(dist), false, 'the fresh workspace already has dist/');
 
-    // The palette lists the command once the development extension's contributions are in.
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    const command = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Go Deploy: Cross-Compile' });
-    const deadline = Date.now() + UI_TIMEOUT;
-    for (;;) {
-      await page.locator('.monaco-workbench').click({ position: { x: 700, y: 450 } }).catch(() => undefined);
-      await page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-      await input.pressSequentially('Go Deploy: Cross-Compile');
-      if (await command.first().waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) break;
-      if (Date.now() > deadline) throw new Error('the palette never listed "Go Deploy: Cross-Compile…"');
-      await page.keyboard.press('Escape');
-    }
-    await page.keyboard.press('Enter');
+    await runFromPalette(page, 'Go Deploy: Cross-Compile…');
 
     // The multi-select picker: one row per target, each with a checkbox; linux/amd64
     // (build.targets) is checked, the other common targets are not.
@@ -48,7 +35,7 @@ describe('e2e: Go Deploy: Cross-Compile… from the command palette', function (
     await checkbox('linux/arm64').click();
     assert.equal(await checkbox('linux/arm64').isChecked(), true, 'clicking the checkbox did not check linux/arm64');
     await page.screenshot({ path: join(SCREENSHOTS, 'e2e-cross-compile-picker.png') });
-    await input.press('Enter');
+    await page.locator('.quick-input-widget .quick-input-box input').press('Enter');
 
     // The build runs under a progress notification and ends with one offering Reveal.
     const done = page.locator('.notifications-toasts .notification-toast', { hasText: 'built 2 target(s)' });

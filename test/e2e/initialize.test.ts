@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCREENSHOTS, UI_TIMEOUT, useE2eSession } from '../support/e2eSession';
+import { findInPalette, SCREENSHOTS, UI_TIMEOUT, useE2eSession } from '../support/e2eSession';
 
 describe('e2e: Go Deploy: Initialize from the command palette', function () {
   this.timeout(180_000);
@@ -15,13 +15,7 @@ describe('e2e: Go Deploy: Initialize from the command palette', function () {
     assert.equal(existsSync(target), false, 'the fresh workspace already has a godeploy.yaml');
 
     // Open the command palette and look for the command.
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 450 } }).catch(() => undefined);
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await input.pressSequentially('Go Deploy: Initialize');
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Go Deploy: Initialize' });
-    await row.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await findInPalette(page, 'Go Deploy: Initialize');
     await page.screenshot({ path: join(SCREENSHOTS, 'e2e-initialize-palette.png') });
 
     // The highlighted (first) entry must be Initialize, since Enter runs it.

@@ -53,8 +53,12 @@ export function useE2eSession(name: string, prepare: (workspace: string) => void
   };
 }
 
-/** Opens the command palette and runs the command titled `title` (retrying until the palette lists it). */
-export async function runFromPalette(page: E2eSession['page'], title: string): Promise<void> {
+/**
+ * Opens the command palette with `title` typed and waits until it lists the command. Opened
+ * too early (before the window has the extension's contributions) the palette says "No
+ * matching commands" and never looks again, so it is closed and opened anew until it does.
+ */
+export async function findInPalette(page: E2eSession['page'], title: string): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
   const deadline = Date.now() + UI_TIMEOUT;
@@ -63,9 +67,14 @@ export async function runFromPalette(page: E2eSession['page'], title: string): P
     await page.keyboard.press('F1');
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await input.pressSequentially(title.replace(/…$/, ''));
-    if (await command.first().waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) break;
+    if (await command.first().waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) return;
     if (Date.now() > deadline) throw new Error(`the palette never listed "${title}"`);
     await page.keyboard.press('Escape');
   }
+}
+
+/** Runs the command titled `title` from the command palette, as a user does. */
+export async function runFromPalette(page: E2eSession['page'], title: string): Promise<void> {
+  await findInPalette(page, title);
   await page.keyboard.press('Enter');
 }
