@@ -164,3 +164,9 @@ export interface GoDeployConfig {
 
 /** The environment every config has unless it names its own. */
 export const embeddedDefaultEnvironment: Readonly<Record<string, EnvironmentConfig>> = { dev: { type: 'local' } };
+
+/** The names an environment's hosts go by: its ssh hosts' aliases, else "engine" (docker) or "local". */
+export function hostNamesOf(env: EnvironmentConfig): string[] {
+  if (env.type === 'ssh') return (env.hosts ?? []).map((h) => h.host);
+  return [env.type === 'docker' ? 'engine' : 'local'];
+}

@@ -1,5 +1,6 @@
 // `godeploy status ENV`: per host, the live release and version, the service's state and
 // uptime, and one health check through the same port forward the deploy uses.
+import type { EnvironmentType } from '../config/model';
 import type { ReferenceSources } from '../config/references';
 import { activePortFile } from './blueGreen';
 import { waitHealthy } from './health';
@@ -54,8 +55,6 @@ export function parseHistory(text: string): HistoryEntry[] {
 }
 
 export interface StatusReport { environment: string; type: EnvironmentType; base: string; hosts: HostOutcome<HostStatus>[] }
-
-type EnvironmentType = 'local' | 'ssh' | 'docker';
 
 export interface StatusRequest {
   configFile: { file: string; exists: boolean };

@@ -8,6 +8,7 @@ import { openHosts, type OpenHostOptions } from '../deploy/connectHosts';
 import { localRunner, type HostRunner } from '../deploy/hostRunner';
 import { deployEnvironmentOf, loadEnvironment, type LoadedEnvironment } from '../deploy/hosts';
 import { environmentEngineAddress } from '../docker/engine';
+import { hostNamesOf } from '../config/model';
 import { usageError } from '../errors';
 import { openEnvironmentEngine } from '../docker/environmentEngine';
 import { programLogFiles, supervisorInstanceName } from '../generate/supervisor';
@@ -50,16 +51,9 @@ export type LogSourcePlan =
   | { host: string; kind: 'file'; file: string }
   | { host: string; kind: 'docker'; what: string };
 
-/** The host names a tail can be limited to: the ssh aliases, else "engine" or "local". */
-export function logHostsOf(e: LoadedEnvironment): string[] {
-  if (e.env.type === 'docker') return ['engine'];
-  if (e.env.type === 'local') return ['local'];
-  return (e.env.hosts ?? []).map((h) => h.host);
-}
-
 /** What each host of the environment is read from (only the hosts in `only`, when given). */
 export function logSources(e: LoadedEnvironment, only?: string[]): LogSourcePlan[] {
-  const known = logHostsOf(e);
+  const known = hostNamesOf(e.env);
   const unknown = (only ?? []).filter((h) => !known.includes(h));
   if (unknown.length) throw usageError(`logs: ${e.name} has no host ${unknown.map((h) => JSON.stringify(h)).join(', ')}`, `its hosts: ${known.join(', ')}`);
   const { model, env } = e;

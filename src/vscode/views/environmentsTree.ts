@@ -101,14 +101,14 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
 
   private async environmentsOf(configFile: string): Promise<EnvironmentNode[]> {
     const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(configFile))).toString('utf8');
-    const { validateConfigText, embeddedDefaultEnvironment } = loadEngine();
+    const { validateConfigText, embeddedDefaultEnvironment, hostNamesOf } = loadEngine();
     const { config, diagnostics } = validateConfigText(configFile, text);
     const broken = !config || diagnostics.some((d) => d.severity === 'error');
     await vscode.commands.executeCommand('setContext', 'godeploy.configHasErrors', broken);
     if (!config) return []; // the errors are in the Problems panel; the welcome view says so
     const nodes = Object.entries(config.environments ?? embeddedDefaultEnvironment).map(([name, env]): EnvironmentNode => ({
       kind: 'environment', configFile, name, type: env.type, hosts: env.hosts?.length ?? 0,
-      aliases: env.type === 'ssh' ? (env.hosts ?? []).map((h) => h.host) : [env.type === 'docker' ? 'engine' : 'local'],
+      aliases: hostNamesOf(env),
     }));
     this.ctx.log.trace(`environments view: ${nodes.length} environment(s) in ${vscode.workspace.asRelativePath(configFile)}`);
     return nodes;
