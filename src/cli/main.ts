@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { GoDeployError, usageError } from '../core/errors';
+import { runToExitCode } from './guard';
 import { processIO, type CliIO } from './io';
 import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
 import { buildHelp, runBuildCommand } from './commands/build';
@@ -185,7 +186,5 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  runToExitCode(() => main(process.argv.slice(2)), (t) => process.stderr.write(`${t}\n`));
 }

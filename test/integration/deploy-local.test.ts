@@ -196,7 +196,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       assert.match(r.out, /^\[local\] binary: uploaded .*, sha256 checked on the host/m);
       assert.match(r.out, /^\[local\] health: healthy after /m);
       assert.match(r.out, new RegExp(`^local \\(this machine\\): live on ${r.id}$`, 'm'));
-      assert.match(r.out, new RegExp(`^deploy ${r.id} to dev: done in \\d+\\.\\d s$`, 'm'));
+      assert.match(r.out, new RegExp(`^deploy ${r.id} to dev: done in \\d+\\.\\d s; live on ${r.id}: local$`, 'm'));
       assert.equal(app.current(), `releases/${r.id}`);
       const info = await app.info('MARK', 'PORT');
       assert.equal(info.build, 'build-0');
@@ -277,7 +277,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       assert.match(r.out, /^\[local\] {3}.*deployapp build-1: failing the health check on purpose$/m);
       assert.match(r.out, new RegExp(`^\\[local\\] rollback: ${ids.r3} is live again and healthy`, 'm'));
       assert.match(r.out, new RegExp(`^local \\(this machine\\): rolled back to ${ids.r3}: `, 'm'));
-      assert.match(r.out, new RegExp(`^deploy ${r.id} to dev: FAILED after `, 'm'));
+      assert.match(r.out, new RegExp(`^deploy ${r.id} to dev: FAILED after \\d+\\.\\d s; no host switched to ${r.id}$`, 'm'));
       assert.equal(app.current(), `releases/${ids.r3}`);
       const info = await app.info('MARK', 'DEPLOYAPP_FAIL_HEALTH');
       assert.deepEqual([info.build, info.env.MARK, info.env.DEPLOYAPP_FAIL_HEALTH], ['build-1', 'm3', '']);

@@ -48,7 +48,7 @@ describe('deploy lock (pure, and on this machine)', () => {
     assert.deepEqual([formatAge(0), formatAge(59.9), formatAge(61), formatAge(3661)], ['0s', '59s', '1m 1s', '1h 1m']);
   });
 
-  it('the messages: who holds it, and a hint to release it only when it looks stale', () => {
+  it('the messages: who holds it, and the exact command that releases it (--force when it does not look stale)', () => {
     assert.equal(describeHolder(owner), 'locked by alice@laptop since 2026-11-21T10:15:00Z (version v1.2.3, operation deploy)');
     assert.equal(describeHolder(null), 'locked (owner.json missing or unreadable)');
     const stale = lockedError({ state: 'held', owner, ageSeconds: 4000, stale: true, staleReason: 'held for 1h 6m, longer than 30m 0s' }, 'root@web1:22', 'prod');
@@ -56,9 +56,8 @@ describe('deploy lock (pure, and on this machine)', () => {
     assert.equal(stale.exitCode, 1);
     assert.equal(stale.format(), 'root@web1:22: locked by alice@laptop since 2026-11-21T10:15:00Z (version v1.2.3, operation deploy)\n'
       + '  hint: the lock looks stale (held for 1h 6m, longer than 30m 0s): if no deploy is running there, release it with `godeploy lock release prod`');
-    const fresh = lockedError({ state: 'held', owner, ageSeconds: 75, stale: false, staleReason: null }, 'root@web1:22');
-    assert.equal(fresh.hint, 'another operation is running (held for 1m 15s): wait for it to finish');
-    assert.doesNotMatch(fresh.format(), /lock release/);
+    const fresh = lockedError({ state: 'held', owner, ageSeconds: 75, stale: false, staleReason: null }, 'root@web1:22', 'prod');
+    assert.equal(fresh.hint, 'another operation is running (held for 1m 15s): wait for it to finish; if you are sure none is, release it with `godeploy lock release prod --force`');
   });
 
   it('acquire, status, release with a local runner; a second acquire names the holder; paths with spaces and quotes', async () => {
@@ -84,8 +83,16 @@ describe('deploy lock (pure, and on this machine)', () => {
       assert.deepEqual(await lockStatus(runner, base), { state: 'free' });
       assert.equal(await releaseLock(runner, base), false);
       // A lock whose process is gone is stale, and the error's hint says how to release it.
-      await acquireLock(runner, base, { ...info, pid: deadPid() });
+      const dead = await acquireLock(runner, base, { ...info, pid: deadPid() });
       await assert.rejects(acquireLock(runner, base, info, { environment: 'dev' }), (e: GoDeployError) => /is gone\): if no deploy is running there, release it with `godeploy lock release dev`/.test(e.hint ?? ''));
+      // A deploy (onTakeOver given) takes it over and says what it took over.
+      const notices: string[] = [];
+      const mineNow = await acquireLock(runner, base, info, { environment: 'dev', onTakeOver: (t) => notices.push(t) });
+      assert.deepEqual(parseOwner(readFileSync(join(base, '.godeploy', 'lock', 'owner.json'), 'utf8')), mineNow);
+      assert.deepEqual(notices, [`took over a stale deploy lock: locked by alice@${hostname()} since ${dead.since} (version v1, operation deploy); process ${dead.pid} on this machine (${hostname()}) is gone`]);
+      // A live holder is never taken over, onTakeOver or not.
+      await assert.rejects(acquireLock(runner, base, { ...info, user: 'bob' }, { environment: 'dev', onTakeOver: (t) => notices.push(t) }), /locked by alice@/);
+      assert.equal(notices.length, 1);
       assert.equal(await releaseLock(runner, base), true);
     } finally {
       rmSync(dir, { recursive: true, force: true });

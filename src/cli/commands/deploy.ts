@@ -4,6 +4,7 @@ import { deploy, type DeployResult } from '../../core/deploy/deploy';
 import type { DeployEvent } from '../../core/deploy/hostDeploy';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
+import { cancelOnSignals } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
 export const deployHelp = `godeploy deploy ENV [--dry-run] [--force] [--json] [--accept-new-host-key]
@@ -56,7 +57,14 @@ export function printSummary(io: CliIO, r: DeployResult, verb: string): void {
     io.out(`${h.host} (${h.address}): ${what}${h.error && h.result !== 'live' ? `: ${h.error}` : ''}${h.hint && h.result !== 'live' ? `\n  hint: ${h.hint}` : ''}`);
   }
   for (const w of r.warnings) io.out(`warning: ${w}`);
-  io.out(r.ok ? `${verb} ${r.releaseId} to ${r.environment}: done in ${(r.durationMs / 1000).toFixed(1)} s` : `${verb} ${r.releaseId} to ${r.environment}: ${r.cancelled ? 'cancelled' : 'FAILED'} after ${(r.durationMs / 1000).toFixed(1)} s`);
+  const live = switchedHosts(r);
+  const where = live.length ? `live on ${r.releaseId}: ${live.join(', ')}` : `no host switched to ${r.releaseId}`;
+  io.out(r.ok ? `${verb} ${r.releaseId} to ${r.environment}: done in ${(r.durationMs / 1000).toFixed(1)} s; ${where}` : `${verb} ${r.releaseId} to ${r.environment}: ${r.cancelled ? 'cancelled' : 'FAILED'} after ${(r.durationMs / 1000).toFixed(1)} s; ${where}`);
+}
+
+/** The hosts that run the new release now (switched, gated and not taken back). */
+export function switchedHosts(r: DeployResult): string[] {
+  return r.hosts.filter((h) => h.result === 'live').map((h) => h.host);
 }
 
 export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; dryRun: boolean; force?: boolean; acceptNewHostKey: boolean }): Promise<number> {
@@ -64,8 +72,7 @@ export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], fla
   if (!envName) throw usageError('deploy: which environment?', 'godeploy deploy ENV (see `godeploy deploy --help`)');
   if (extra.length) throw usageError(`deploy: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
   const cancel = new CancellationSource();
-  const onSigint = () => { io.err('godeploy: cancelling (a switched host finishes its health gate and is rolled back)…'); cancel.cancel(); };
-  process.once('SIGINT', onSigint);
+  const stopListening = cancelOnSignals(io, cancel, { first: 'cancelling (before the switch nothing changes; a switched host finishes its health gate and is rolled back, and the locks are released)…' });
   try {
     const r = await deploy({
       configFile: await resolveConfigPath(g), environment: envName, dryRun: flags.dryRun, force: flags.force,
@@ -73,7 +80,7 @@ export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], fla
       emit: flags.json ? undefined : eventPrinter(io), buildEnv: io.env,
     });
     if (flags.json) {
-      io.json(r);
+      io.json({ ...r, switchedHosts: switchedHosts(r) });
     } else if (r.dryRun) {
       io.out(r.plan);
     } else {
@@ -82,6 +89,6 @@ export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], fla
     // A failing postDeploy hook leaves the release live but fails the command (CI must see it).
     return r.ok && !r.warnings.length ? 0 : 1;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    stopListening();
   }
 }

@@ -4,6 +4,7 @@ import { deployEnvironmentOf, forEachHost, loadEnvironment } from '../../core/de
 import { doctorDockerEnvironment } from '../../core/docker/doctor';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
+import { cancelOnSignals } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
 export const doctorHelp = `godeploy doctor ENV [--json] [--accept-new-host-key]
@@ -35,13 +36,12 @@ export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], fla
   });
 
   const cancel = new CancellationSource();
-  const onSigint = () => cancel.cancel();
-  process.once('SIGINT', onSigint);
+  const stopListening = cancelOnSignals(io, cancel, { first: 'cancelling the checks…' });
   let hosts: HostReport[];
   try {
     hosts = (await forEachHost(d, { acceptNewHostKey: flags.acceptNewHostKey, token: cancel.token }, (h) => runChecks(h.runner, checks))).map(doctorHostReport);
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    stopListening();
   }
   return printReports(io, envName!, hosts, flags.json);
 }

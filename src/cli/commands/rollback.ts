@@ -3,6 +3,7 @@ import { environmentSources } from '../../core/config/references';
 import { rollback } from '../../core/deploy/rollback';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
+import { cancelOnSignals } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 import { eventPrinter } from './deploy';
 
@@ -20,8 +21,7 @@ export async function runRollback(io: CliIO, g: GlobalOptions, args: string[], f
   if (!envName) throw usageError('rollback: which environment?', 'godeploy rollback ENV [--to RELEASE]');
   if (extra.length) throw usageError(`rollback: unexpected argument ${JSON.stringify(extra[0])}`, 'name the release with --to RELEASE');
   const cancel = new CancellationSource();
-  const onSigint = () => cancel.cancel();
-  process.once('SIGINT', onSigint);
+  const stopListening = cancelOnSignals(io, cancel, { first: 'cancelling (a host already switched back finishes its health gate; the locks are released)…' });
   try {
     const r = await rollback({
       configFile: await resolveConfigPath(g), environment: envName, to: flags.to,
@@ -38,6 +38,6 @@ export async function runRollback(io: CliIO, g: GlobalOptions, args: string[], f
     }
     return r.ok ? 0 : 1;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    stopListening();
   }
 }

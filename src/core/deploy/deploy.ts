@@ -206,7 +206,8 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       outcome.get(h)!.timings.preflight = Date.now() - p0;
       emit({ host: h.alias, step: 'preflight', state: 'done', message: 'preflight ok', ms: Date.now() - p0 });
       const l0 = Date.now();
-      const locked = await acquireLockThen(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: d.name }, liveStateScript(liveCheck));
+      const onTakeOver = (what: string): void => emit({ host: h.alias, step: 'lock', state: 'info', message: what });
+      const locked = await acquireLockThen(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: d.name, onTakeOver }, liveStateScript(liveCheck));
       owners.set(h, locked.owner);
       const read = locked.then ? readLiveState(h.runner, liveCheck, locked.then).catch(() => undefined) : Promise.resolve(undefined);
       stateReads.set(h, read);

@@ -108,7 +108,7 @@ export class HostDeployment {
       created = true;
       this.checkCancel();
       // The env file travels while the executable is looked for and uploaded.
-      envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token });
+      envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token, label: `the env file ${this.plan.envFileName}` });
       envUpload.catch(() => undefined);
       // The check of a sent executable also completes the release (one round trip): its output.
       let completedWithCheck: string | undefined;
@@ -132,7 +132,7 @@ export class HostDeployment {
         const tmp = `${base}/releases/.${id}.partial/.${name}.upload`;
         try {
           const source = typeof this.ctx.artifact === 'string' ? this.ctx.artifact : await this.ctx.artifact();
-          await this.runner.upload(source, tmp, { mode: 0o755, token: this.ctx.token });
+          await this.runner.upload(source, tmp, { mode: 0o755, token: this.ctx.token, label: 'the executable' });
         } catch (e) {
           if (/no space|ENOSPC|failure/i.test((e as Error).message)) {
             const free = await this.freeBytes();
@@ -197,7 +197,7 @@ export class HostDeployment {
     if (!delta) return null;
     const { base, releaseId: id, name } = this.plan;
     const literal = `${base}/releases/.${id}.partial/.${name}.literal`;
-    await this.runner.upload(delta.literal, literal, { mode: 0o600, token: this.ctx.token });
+    await this.runner.upload(delta.literal, literal, { mode: 0o600, token: this.ctx.token, label: 'the executable\'s changed bytes' });
     const r = await placeAndComplete(deltaAssembleCommand(this.plan, delta.baseRelease, pieceArgs(delta.plan)));
     if (!r) {
       this.binarySource = 'delta';

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
-import type { RemoteConnection, RemoteProcess } from '../remote/session';
+import type { RemoteConnection, RemoteProcess, UploadOptions } from '../remote/session';
 
 /** A running command whose output streams (a log follower). */
 export type HostProcess = RemoteProcess;
@@ -22,7 +22,7 @@ export interface HostRunner {
   /** Starts argv with its output streamed; stdin stays open until kill() (a missing program exits 127). */
   spawn(argv: string[]): Promise<HostProcess>;
   /** Writes a local file or a buffer to `path` on the host with exactly `mode`. */
-  upload(source: string | Buffer, path: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
+  upload(source: string | Buffer, path: string, opts: UploadOptions): Promise<void>;
   /** Creates the folder `path` with `mode` (its parent must exist), without running a process on the host. */
   mkdir(path: string, mode: number): Promise<void>;
   /** A port on this machine's 127.0.0.1 (or on `host`) that reaches 127.0.0.1:`port` as seen from the host. */

@@ -101,7 +101,7 @@ export function describeHolder(owner: LockOwner | null): string {
 export function lockedError(status: Extract<LockStatus, { state: 'held' }>, where: string, environment = 'ENV'): GoDeployError {
   const hint = status.stale
     ? `the lock looks stale (${status.staleReason}): if no deploy is running there, release it with \`godeploy lock release ${environment}\``
-    : `another operation is running (held for ${formatAge(status.ageSeconds)}): wait for it to finish`;
+    : `another operation is running (held for ${formatAge(status.ageSeconds)}): wait for it to finish; if you are sure none is, release it with \`godeploy lock release ${environment} --force\``;
   return new GoDeployError(`${where}: ${describeHolder(status.owner)}`, { hint, exitCode: 1 });
 }
 
@@ -202,7 +202,16 @@ export async function acquireLock(runner: HostRunner, base: string, info: LockIn
   return (await acquireLockThen(runner, base, info, options)).owner;
 }
 
-export interface AcquireOptions { environment?: string; staleAfterSeconds?: number; now?: Date }
+export interface AcquireOptions {
+  environment?: string;
+  staleAfterSeconds?: number;
+  now?: Date;
+  /**
+   * Called when a stale lock (its process on this machine is gone, or it is older than the
+   * stale age) was taken over, with what it was. Without it a stale lock is refused as a held one.
+   */
+  onTakeOver?: (description: string) => void;
+}
 
 /** A script run right after the lock is taken, in the same round trip: its text and positional arguments. */
 export interface AfterLock { script: string; args: string[] }
@@ -230,7 +239,19 @@ export async function acquireLockThen(runner: HostRunner, base: string, info: Lo
   }
   if (r.code === 0 && lines[0] === 'held') {
     const ctx = { ...defaultStaleContext(options.staleAfterSeconds), now: new Date() };
-    throw lockedError(parseHeld(lines.slice(1), ctx.now, ctx), runner.describe, options.environment);
+    const held = parseHeld(lines.slice(1), ctx.now, ctx);
+    if (held.stale && options.onTakeOver) {
+      // Released only while owner.json is still the stale holder's (another deploy may be
+      // taking it over at the same moment: then that one holds it and this one is refused).
+      const ownerLine = lines[2] ?? '';
+      const gone = await runner.exec(['sh', '-c', held.owner ? RELEASE_OWNED_SCRIPT : RELEASE_SCRIPT, 'sh', base, ownerLine]);
+      if (/^(released|free)$/.test(gone.stdout.split('\n')[0])) {
+        const taken = await acquireLockThen(runner, base, info, { ...options, onTakeOver: undefined }, then);
+        options.onTakeOver(`took over a stale deploy lock: ${describeHolder(held.owner)}; ${held.staleReason}`);
+        return taken;
+      }
+    }
+    throw lockedError(held, runner.describe, options.environment);
   }
   throw scriptFailed('taking the deploy lock', runner, r);
 }

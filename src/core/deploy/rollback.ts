@@ -73,7 +73,9 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
     if (hosts.length < opened.length) return done(false);
     const runs = new Map<DeployHost, HostDeployment>();
     const problems = await Promise.allSettled(hosts.map(async (h) => {
-      owners.set(h, await acquireLock(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' }, { environment: d.name }));
+      owners.set(h, await acquireLock(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' }, {
+        environment: d.name, onTakeOver: (what) => emit({ host: h.alias, step: 'lock', state: 'info', message: what }),
+      }));
       const list = await listReleases(h.runner, d.base, d.model.app.name);
       const live = list.releases.findIndex((r) => r.current);
       const usable = list.releases.filter((r) => r.binarySize !== null);

@@ -129,7 +129,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     }
     const l0 = Date.now();
     try {
-      owner = await acquireDockerLock(engine, app.name, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: e.name });
+      owner = await acquireDockerLock(engine, app.name, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: e.name, onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }) });
     } catch (err) {
       return failWith(err, 'lock');
     }

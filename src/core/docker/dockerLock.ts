@@ -6,7 +6,7 @@
 // image is an empty one (no layers) that the lock builds on the engine the first time.
 import { pack } from 'tar-stream';
 import { GoDeployError } from '../errors';
-import { defaultStaleContext, isoSeconds, lockedError, parseOwner, serializeOwner, staleReason, type LockInfo, type LockOwner, type LockStatus, type StaleContext } from '../deploy/lock';
+import { defaultStaleContext, describeHolder, isoSeconds, lockedError, parseOwner, serializeOwner, staleReason, type LockInfo, type LockOwner, type LockStatus, type StaleContext } from '../deploy/lock';
 import type { Engine } from './engine';
 
 export const LOCK_IMAGE = 'godeploy/lock:1';
@@ -50,7 +50,7 @@ export async function dockerLockStatus(engine: Engine, app: string, ctx: StaleCo
 }
 
 /** Takes the lock for `info`, or throws "locked by …" (exit 1) as the ssh targets do. */
-export async function acquireDockerLock(engine: Engine, app: string, info: LockInfo, options: { environment?: string; now?: Date } = {}): Promise<LockOwner> {
+export async function acquireDockerLock(engine: Engine, app: string, info: LockInfo, options: { environment?: string; now?: Date; onTakeOver?: (description: string) => void } = {}): Promise<LockOwner> {
   const owner: LockOwner = { ...info, since: isoSeconds(options.now ?? new Date()) };
   await ensureLockImage(engine);
   try {
@@ -61,6 +61,15 @@ export async function acquireDockerLock(engine: Engine, app: string, info: LockI
   }
   const held = await dockerLockStatus(engine, app);
   if (held.state === 'free') return acquireDockerLock(engine, app, info, options);
+  if (held.stale && held.owner && options.onTakeOver) {
+    // A stale holder's container goes only while it still names that holder.
+    const removed = await releaseDockerLock(engine, app, held.owner).then(() => true, () => false);
+    if (removed) {
+      const owner = await acquireDockerLock(engine, app, info, { ...options, onTakeOver: undefined });
+      options.onTakeOver(`took over a stale deploy lock: ${describeHolder(held.owner)}; ${held.staleReason}`);
+      return owner;
+    }
+  }
   throw lockedError(held, `${engine.address.url} (container ${lockContainerName(app)})`, options.environment);
 }
 

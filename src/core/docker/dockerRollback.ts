@@ -49,7 +49,7 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
   let owner: LockOwner | undefined;
   try {
     try {
-      owner = await acquireDockerLock(engine, app.name, { user: req.user ?? userInfo().username, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' }, { environment: e.name });
+      owner = await acquireDockerLock(engine, app.name, { user: req.user ?? userInfo().username, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' }, { environment: e.name, onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }) });
     } catch (err) {
       return failed(err, 'lock');
     }

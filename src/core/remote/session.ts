@@ -7,6 +7,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { Client, NegotiatedAlgorithms, SFTPWrapper } from 'ssh2';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
+import { formatBytes } from '../format';
 import { shellQuote } from './quote';
 import type { ResolvedHost } from './sshConfig';
 
@@ -18,6 +19,13 @@ export interface ExecOptions {
 }
 
 export interface ExecResult { code: number | null; signal?: string; stdout: string; stderr: string }
+
+export interface UploadOptions {
+  mode: number;
+  token?: CancellationTokenLike;
+  /** What is sent, for messages: "the executable" (default: the remote path). */
+  label?: string;
+}
 
 /** A command still running on the host, its output as streams (pausing them holds the command back: ssh flow control). */
 export interface RemoteProcess {
@@ -40,7 +48,7 @@ export interface RemoteConnection {
   /** Starts argv (quoted with shellQuote) and hands its output over as it comes; stdin stays open until kill(). */
   spawn(argv: string[]): Promise<RemoteProcess>;
   /** Writes a local file or a buffer to `remotePath` with exactly `mode`, set before any content is written. */
-  upload(source: string | Buffer, remotePath: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void>;
+  upload(source: string | Buffer, remotePath: string, opts: UploadOptions): Promise<void>;
   /** Creates the folder `remotePath` (its parent must exist) by SFTP: no process on the host. */
   mkdir(remotePath: string, mode: number): Promise<void>;
   /** A listener on 127.0.0.1:<localPort> tunnelled to 127.0.0.1:remotePort on the host. */
@@ -68,22 +76,50 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
   const name = `${host.hostname}:${host.port}`;
   let closed = false;
   let lost: Error | undefined;
-  client.on('error', (e: Error) => { lost = e; });
-  client.on('close', () => { closed = true; });
+  // Every wait on this connection (a command, an SFTP request, a channel being opened) is
+  // here until it settles: when the connection goes, each is rejected with what it was
+  // doing, so nothing waits on a callback that will never come.
+  const waits = new Set<() => void>();
+  const gone = (): void => {
+    closed = true;
+    for (const w of [...waits]) w();
+  };
+  client.on('error', (e: Error) => { lost = e; gone(); });
+  client.on('end', gone);
+  client.on('close', gone);
   const forwards = new Set<() => Promise<void>>();
   let sftpP: Promise<SFTPWrapper> | undefined;
 
+  const closedError = (doing: string): GoDeployError => new GoDeployError(`connection to ${name} closed while ${doing}${lost ? ` (${lost.message})` : ''}`, {
+    hint: 'the host or the network dropped the ssh connection; nothing after this point ran',
+  });
   const ensureOpen = (): void => {
     if (closed) throw new GoDeployError(`the ssh connection to ${name} is closed${lost ? `: ${lost.message}` : ''}`);
   };
-  const sftp = (): Promise<SFTPWrapper> => (sftpP ??= new Promise<SFTPWrapper>((res, rej) => client.sftp((e, s) => (e ? rej(e) : res(s))))
-    .catch((e: Error) => { sftpP = undefined; throw new GoDeployError(`could not start SFTP on ${name}: ${e.message}`, { hint: 'the host\'s sshd needs an sftp Subsystem', cause: e }); }));
+  /** A promise that also rejects (with `doing()`) when the connection closes before it settles. */
+  const untilClosed = <T>(doing: () => string, body: (resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> => new Promise<T>((resolve, reject) => {
+    if (closed) { reject(closedError(doing())); return; }
+    const onGone = (): void => { waits.delete(onGone); reject(closedError(doing())); };
+    waits.add(onGone);
+    const settle = <A>(f: (a: A) => void) => (a: A): void => { waits.delete(onGone); f(a); };
+    try {
+      body(settle(resolve), settle(reject));
+    } catch (e) {
+      settle(reject)(e);
+    }
+  });
+  const sftp = (): Promise<SFTPWrapper> => (sftpP ??= untilClosed<SFTPWrapper>(() => 'starting SFTP', (res, rej) => client.sftp((e, s) => (e ? rej(e) : res(s))))
+    .catch((e: Error) => {
+      sftpP = undefined;
+      if (e instanceof GoDeployError) throw e;
+      throw new GoDeployError(`could not start SFTP on ${name}: ${e.message}`, { hint: 'the host\'s sshd needs an sftp Subsystem', cause: e });
+    }));
 
   const exec = async (argv: string[], opts: ExecOptions = {}): Promise<ExecResult> => {
     const command = shellQuote(argv);
     ensureOpen();
     if (opts.token?.isCancellationRequested) throw new GoDeployError('cancelled');
-    return new Promise<ExecResult>((resolve, reject) => {
+    return untilClosed<ExecResult>(() => `running ${commandSummary(argv)}`, (resolve, reject) => {
       client.exec(command, (err, stream) => {
         if (err) return reject(new GoDeployError(`could not run ${argv[0]} on ${name}: ${err.message}`, { cause: err }));
         const out: Buffer[] = [];
@@ -112,14 +148,17 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     });
   };
 
-  const spawn = (argv: string[]): Promise<RemoteProcess> => new Promise((resolve, reject) => {
-    ensureOpen();
+  const spawn = (argv: string[]): Promise<RemoteProcess> => untilClosed<RemoteProcess>(() => `starting ${commandSummary(argv)}`, (resolve, reject) => {
     client.exec(shellQuote(argv), (err, stream) => {
       if (err) return reject(new GoDeployError(`could not run ${argv[0]} on ${name}: ${err.message}`, { cause: err }));
       let code: number | null = null;
       let signal: string | undefined;
       stream.on('exit', (c: number | null, s?: string) => { if (typeof c === 'number') code = c; else signal = s ?? undefined; });
-      const exit = new Promise<{ code: number | null; signal?: string }>((done) => stream.on('close', () => done({ code, ...(signal ? { signal } : {}) })));
+      const exit = new Promise<{ code: number | null; signal?: string }>((done) => {
+        const onGone = (): void => { waits.delete(onGone); done({ code: null }); };
+        waits.add(onGone);
+        stream.on('close', () => { waits.delete(onGone); done({ code, ...(signal ? { signal } : {}) }); });
+      });
       resolve({ stdout: stream, stderr: stream.stderr, exit, kill: () => { try { stream.close(); } catch { /* gone */ } } });
     });
   });
@@ -127,16 +166,19 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
   const mkdir = async (remotePath: string, mode: number): Promise<void> => {
     ensureOpen();
     const s = await sftp();
-    await new Promise<void>((res, rej) => s.mkdir(remotePath, { mode }, (e) => (e ? rej(new GoDeployError(`could not create ${name}:${remotePath}: ${e.message}`, { cause: e })) : res())));
+    await untilClosed<void>(() => `creating ${remotePath}`, (res, rej) => s.mkdir(remotePath, { mode }, (e) => (e ? rej(new GoDeployError(`could not create ${name}:${remotePath}: ${e.message}`, { cause: e })) : res())));
   };
 
-  const upload = async (source: string | Buffer, remotePath: string, opts: { mode: number; token?: CancellationTokenLike }): Promise<void> => {
+  const upload = async (source: string | Buffer, remotePath: string, opts: UploadOptions): Promise<void> => {
     ensureOpen();
     const where = `${name}:${remotePath}`;
+    let size = 0;
+    let sent = 0;
+    const doing = (): string => `uploading ${opts.label ?? remotePath} (${formatBytes(sent)} of ${formatBytes(size)} sent)`;
     const sftpErr = (what: string, e: Error): GoDeployError => new GoDeployError(`could not ${what} ${where}: ${e.message}`, { cause: e });
     const local = typeof source === 'string' ? await openLocal(source, 'r').catch((e: Error) => { throw new GoDeployError(`could not read ${source}: ${e.message}`, { cause: e }); }) : undefined;
     try {
-      const size = local ? (await stat(source as string)).size : (source as Buffer).length;
+      size = local ? (await stat(source as string)).size : (source as Buffer).length;
       const read = async (pos: number, len: number): Promise<Buffer> => {
         if (!local) return (source as Buffer).subarray(pos, pos + len);
         const buf = Buffer.allocUnsafe(len); // filled by the read below (a short read throws)
@@ -145,11 +187,11 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
         return buf;
       };
       const s = await sftp();
-      const handle = await new Promise<Buffer>((res, rej) => s.open(remotePath, 'w', { mode: opts.mode }, (e, h) => (e ? rej(sftpErr('create', e)) : res(h))));
+      const handle = await untilClosed<Buffer>(doing, (res, rej) => s.open(remotePath, 'w', { mode: opts.mode }, (e, h) => (e ? rej(sftpErr('create', e)) : res(h))));
       try {
         // Before any content: an existing file keeps its old mode through open(), so set it now.
         const rtt0 = performance.now();
-        await new Promise<void>((res, rej) => s.fchmod(handle, opts.mode, (e) => (e ? rej(sftpErr('chmod', e)) : res())));
+        await untilClosed<void>(doing, (res, rej) => s.fchmod(handle, opts.mode, (e) => (e ? rej(sftpErr('chmod', e)) : res())));
         const window = performance.now() - rtt0 < FAR_RTT_MS ? WINDOW_NEAR : WINDOW_FAR;
         const inflight = new Set<Promise<void>>();
         for (let pos = 0; pos < size;) {
@@ -157,15 +199,17 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
           const len = Math.min(CHUNK, size - pos);
           const buf = await read(pos, len);
           const at = pos;
-          const p = new Promise<void>((res, rej) => s.write(handle, buf, 0, len, at, (e) => (e ? rej(sftpErr('write', e)) : res())));
+          const p = untilClosed<void>(doing, (res, rej) => s.write(handle, buf, 0, len, at, (e) => { if (e) rej(sftpErr('write', e)); else { sent += len; res(); } }));
           inflight.add(p);
           p.then(() => inflight.delete(p), () => undefined);
           pos += len;
           if (inflight.size >= window) await Promise.race(inflight);
         }
         await Promise.all(inflight);
+        if (closed) throw closedError(doing());
       } finally {
-        await new Promise<void>((res) => s.close(handle, () => res()));
+        // A lost connection leaves nothing to close: settle either way.
+        await untilClosed<void>(doing, (res) => s.close(handle, () => res())).catch(() => undefined);
       }
     } finally {
       await local?.close();
@@ -205,8 +249,7 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     return { localPort, close };
   };
 
-  const openUnixSocket = (socketPath: string): Promise<Duplex> => new Promise((resolve, reject) => {
-    ensureOpen();
+  const openUnixSocket = (socketPath: string): Promise<Duplex> => untilClosed<Duplex>(() => `opening ${socketPath}`, (resolve, reject) => {
     try {
       client.openssh_forwardOutStreamLocal(socketPath, (err, stream) => {
         if (err) {
@@ -242,4 +285,14 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
       client.end();
     },
   };
+}
+
+/** A command as messages name it: a script's leading "# comment", else its program and first argument. */
+export function commandSummary(argv: string[]): string {
+  if (argv[0] === 'sh' && argv[1] === '-c') {
+    const first = (argv[2] ?? '').split('\n')[0];
+    if (first.startsWith('# ')) return first.slice(2);
+    return 'a shell script';
+  }
+  return argv.slice(0, 2).join(' ');
 }
