@@ -170,3 +170,12 @@ export function hostNamesOf(env: EnvironmentConfig): string[] {
   if (env.type === 'ssh') return (env.hosts ?? []).map((h) => h.host);
   return [env.type === 'docker' ? 'engine' : 'local'];
 }
+
+/**
+ * The environment `name` of the config (or of the embedded default): an own key only, so
+ * names like "toString" or "__proto__" are unknown unless the file really defines them.
+ */
+export function environmentNamed(config: Pick<GoDeployConfig, 'environments'> | undefined, name: string): EnvironmentConfig | undefined {
+  const environments: Readonly<Record<string, EnvironmentConfig>> = config?.environments ?? embeddedDefaultEnvironment;
+  return Object.hasOwn(environments, name) ? environments[name] : undefined;
+}

@@ -5,7 +5,8 @@ import { loadProject } from '../project';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import type { CancellationTokenLike } from '../cancellation';
-import { embeddedDefaultEnvironment, type EnvironmentConfig, type GoDeployConfig } from '../config/model';
+import { assertDeployBase } from '../config/basePath';
+import { embeddedDefaultEnvironment, environmentNamed, type EnvironmentConfig, type GoDeployConfig } from '../config/model';
 import { GoDeployError, usageError } from '../errors';
 import { buildGenerateModel, type GenerateModel } from '../generate/model';
 import type { ModuleInspection } from '../gomod/inspect';
@@ -35,7 +36,7 @@ export async function loadEnvironment(configFile: { file: string; exists: boolea
   const environments = config.environments ?? embeddedDefaultEnvironment;
   if (!envName) throw usageError(`${command}: which environment?`, `environments: ${Object.keys(environments).join(', ') || '(none)'}`);
   const model = buildGenerateModel(config, inspection, { environment: envName });
-  return { name: envName, env: environments[envName], config, inspection, model, moduleDir };
+  return { name: envName, env: environmentNamed(config, envName)!, config, inspection, model, moduleDir };
 }
 
 /** godeploy.yaml's environment `envName`, for `command` (named in the errors): ssh or local, with hosts. */
@@ -49,6 +50,7 @@ export function deployEnvironmentOf(loaded: LoadedEnvironment, command: string):
   if (env.type === 'docker') throw usageError(`${command} works on the hosts of an ssh or local environment; "${envName}" is a docker environment`, 'use an ssh or local environment');
   if (env.type === 'ssh' && !env.hosts?.length) throw usageError(`environment "${envName}" has no hosts`, `add hosts to environments.${envName} in godeploy.yaml`);
   const base = env.type === 'local' ? expandHome(model.paths.base, moduleDir) : model.paths.base;
+  for (const p of new Set([model.paths.base, base])) assertDeployBase(p, `environments.${envName}.path ${JSON.stringify(p)}`);
   return { name: envName, env, config, inspection, model, moduleDir, base };
 }
 

@@ -1,5 +1,5 @@
 import type { EnvironmentConfig, GoDeployConfig, KubernetesConfig, NginxConfig, RuntimeKind, SupervisorConfig, SystemdConfig } from '../config/model';
-import { embeddedDefaultEnvironment } from '../config/model';
+import { embeddedDefaultEnvironment, environmentNamed } from '../config/model';
 import { scanReferences } from '../config/references';
 import { parseDuration } from '../config/semantic';
 import { usageError } from '../errors';
@@ -91,7 +91,7 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
   const environments = config.environments ?? embeddedDefaultEnvironment;
   let env: EnvironmentConfig | undefined;
   if (options.environment !== undefined) {
-    env = environments[options.environment];
+    env = environmentNamed(config, options.environment);
     if (!env) throw usageError(`no environment "${options.environment}" in godeploy.yaml`, `environments: ${Object.keys(environments).join(', ') || '(none)'}`);
   }
   const main = resolveMain(config, inspection);

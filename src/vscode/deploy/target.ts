@@ -106,7 +106,7 @@ export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, pur
     if (!picked) return undefined;
     name = picked.name;
   }
-  const env = environments[name];
+  const env = loadEngine().environmentNamed(loaded.config, name);
   if (!env) {
     throw new (loadEngine().GoDeployError)(`${where} has no environment "${name}"`, { hint: `environments: ${Object.keys(environments).join(', ') || '(none)'}` });
   }

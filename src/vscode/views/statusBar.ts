@@ -87,7 +87,7 @@ async function environmentOf(configFile: string, environment: string) {
   try {
     const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(configFile))).toString('utf8');
     const { config } = loadEngine().validateConfigText(configFile, text);
-    return (config?.environments ?? loadEngine().embeddedDefaultEnvironment)[environment];
+    return loadEngine().environmentNamed(config, environment);
   } catch {
     return undefined;
   }
