@@ -45,8 +45,8 @@ export class ConfigDiagnostics implements vscode.Disposable {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (open) return this.validateDocument(open);
     try {
-      const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-      return await this.publish(uri, text);
+      // The bytes: the engine reports where a file on disk is not UTF-8.
+      return await this.publish(uri, await vscode.workspace.fs.readFile(uri));
     } catch {
       this.collection.delete(uri);
       return [];
@@ -73,7 +73,7 @@ export class ConfigDiagnostics implements vscode.Disposable {
     }, 250));
   }
 
-  private async publish(uri: vscode.Uri, text: string): Promise<ConfigDiagnostic[]> {
+  private async publish(uri: vscode.Uri, text: string | Uint8Array): Promise<ConfigDiagnostic[]> {
     const { validateConfigText } = loadEngine();
     const inspection = await this.inspect(path.dirname(uri.fsPath));
     const result = validateConfigText(uri.fsPath, text, inspection);

@@ -127,7 +127,7 @@ environments:
       '6:11 environments.quote.path holds a quote, which systemd cannot take in a path',
       '11:11 environments.slash.path holds a backslash, which systemd cannot take in a path',
       '16:11 environments.comment.path holds a space followed by ";" or "#", which supervisor cannot take in a path',
-      '21:11 environments.line.path: invalid value "/srv/a\\nb"',
+      '21:11 environments.line.path holds a line break (\\n) at character 7',
     ]);
     assert.match(errors[0].hint ?? '', /spaces, \$ and parentheses are fine/);
     assert.match(errors[3].hint ?? '', /on one line/);

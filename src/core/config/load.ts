@@ -7,6 +7,7 @@ import { ConfigDocument } from './document';
 import type { GoDeployConfig } from './model';
 import { schemaDiagnostics } from './schema';
 import { semanticDiagnostics } from './semantic';
+import { decodeConfigBytes } from './utf8';
 
 export const configFileName = 'godeploy.yaml';
 
@@ -20,11 +21,18 @@ export interface ValidationResult {
 /**
  * Parses and validates config text: YAML syntax, the JSON Schema, semantic rules and,
  * when the module was inspected, the rules that depend on it (the main package).
- * Never throws on bad input: every problem becomes a located diagnostic.
+ * Never throws on bad input: every problem becomes a located diagnostic. Given the file's
+ * bytes, it also reports where they are not UTF-8 (rather than validating U+FFFD in their place).
  */
-export function validateConfigText(file: string, text: string, inspection?: ModuleInspection): ValidationResult {
+export function validateConfigText(file: string, content: string | Uint8Array, inspection?: ModuleInspection): ValidationResult {
+  const { text, invalid } = typeof content === 'string' ? { text: content, invalid: undefined } : decodeConfigBytes(content);
   const document = ConfigDocument.parse(file, text);
   const diagnostics = document.syntaxDiagnostics();
+  if (invalid) {
+    diagnostics.push({ file, line: invalid.line, col: invalid.col, endLine: invalid.line, endCol: invalid.col + 1, severity: 'error', path: '',
+      message: `the file is not UTF-8: byte 0x${invalid.byte.toString(16).toUpperCase().padStart(2, '0')} is not valid UTF-8 here`,
+      hint: 'save godeploy.yaml as UTF-8 (for a Latin-1 file: iconv -f latin1 -t utf-8); every value is written into generated files as is' });
+  }
   const data = document.toData();
   if (document.dataError !== undefined) {
     if (!hasErrors(diagnostics)) diagnostics.push(document.diagnosticAt([], 'value', 'error', `cannot read the file: ${document.dataError}`, 'remove the aliases (*name) that expand to too much data'));
@@ -93,9 +101,9 @@ export async function locateConfigFile(cwd: string): Promise<{ file: string; exi
 
 /** Reads and validates a config file; throws a ConfigError listing every problem. */
 export async function loadConfig(file: string, inspection?: ModuleInspection): Promise<ValidationResult & { config: GoDeployConfig }> {
-  let text: string;
+  let text: Uint8Array;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await fs.readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw usageError(`${file} does not exist`, 'run `godeploy init` next to go.mod to write one, or pass --config FILE');
     throw e;

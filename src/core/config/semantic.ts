@@ -1,7 +1,10 @@
+import { systemFolderHint, systemFolderProblem } from './basePath';
+import { supervisorValueProblem } from './characters';
 import type { ConfigDiagnostic } from './diagnostic';
 import type { ConfigDocument, PathSegment } from './document';
 import type { EnvironmentConfig, GoDeployConfig } from './model';
 import { scanReferences } from './references';
+import { valueDiagnostics } from './valueRules';
 
 /**
  * Rules the schema cannot express. They run on whatever parsed, so every check guards
@@ -10,6 +13,7 @@ import { scanReferences } from './references';
 export function semanticDiagnostics(document: ConfigDocument, data: unknown): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
   checkReferences(document, data, [], out);
+  out.push(...valueDiagnostics(document, data));
   if (!isObject(data)) return out;
   const config = data as Partial<GoDeployConfig>;
   const environments = isObject(config.environments) ? (config.environments as Record<string, unknown>) : {};
@@ -74,16 +78,20 @@ export function executablePathProblem(p: string): string | undefined {
   return undefined;
 }
 
-/** supervisord reads " ;" and " #" in a value as the start of a comment. */
-function supervisorPathProblem(p: string): string | undefined {
-  return /\s[;#]/.test(p) ? 'a space followed by ";" or "#"' : undefined;
-}
-
-/** The base path must be one the process manager can run the service from. */
+/**
+ * The base path must be a folder of the service's own (never a system folder: a deploy
+ * creates releases/, shared/, current and .godeploy/ in it) that the process manager can
+ * run the service from.
+ */
 function checkBasePath(document: ConfigDocument, name: string, env: Partial<EnvironmentConfig>, out: ConfigDiagnostic[]): void {
   if (typeof env.path !== 'string' || (env.type !== 'ssh' && env.type !== 'local')) return;
+  const system = systemFolderProblem(env.path);
+  if (system) {
+    out.push(document.diagnosticAt(['environments', name, 'path'], 'value', 'error', `environments.${name}.path ${JSON.stringify(env.path)} is ${system}, not a folder to deploy into`, systemFolderHint));
+    return;
+  }
   const manager = env.type === 'local' ? 'none' : env.processManager ?? 'systemd';
-  const problem = manager === 'systemd' ? executablePathProblem(env.path) : manager === 'supervisor' ? supervisorPathProblem(env.path) : undefined;
+  const problem = manager === 'systemd' ? executablePathProblem(env.path) : manager === 'supervisor' ? supervisorValueProblem(env.path) : undefined;
   if (!problem) return;
   out.push(document.diagnosticAt(['environments', name, 'path'], 'value', 'error', `environments.${name}.path holds ${problem}, which ${manager} cannot take in a path`,
     manager === 'systemd' ? 'choose a path without quotes or backslashes (spaces, $ and parentheses are fine), or use processManager: supervisor or none' : 'choose a path without " ;" or " #"'));
