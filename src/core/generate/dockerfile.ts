@@ -1,5 +1,6 @@
 import { usageError } from '../errors';
 import type { GenerateModel } from './model';
+import { assertOneLineValues } from './oneLineValues';
 
 export interface DockerfileOptions {
   /** Pack this already cross-compiled binary (path relative to the build context) instead of compiling in a builder stage. */
@@ -24,6 +25,7 @@ const GOCACHE = '/root/.cache/go-build';
  * `fromBinary` a single stage packing a binary built elsewhere. Pure and deterministic.
  */
 export function renderDockerfile(model: GenerateModel, options: DockerfileOptions = {}): string {
+  assertOneLineValues(model, 'Dockerfile');
   const { app, docker } = model;
   if (app.cgo && docker.runtime === 'scratch') {
     throw usageError(
@@ -64,7 +66,7 @@ export function renderDockerfile(model: GenerateModel, options: DockerfileOption
   }
   out.push(`ENV PORT=${app.port}`, `EXPOSE ${app.port}`, `USER ${NONROOT}`);
   out.push(...healthcheck(model));
-  out.push(`ENTRYPOINT ["/app/${app.name}"]`, '');
+  out.push(`ENTRYPOINT ${execForm([`/app/${app.name}`])}`, '');
   return out.join('\n');
 }
 
@@ -190,10 +192,13 @@ function runtimeComment(model: GenerateModel, binary: string | undefined): strin
 function healthcheck(model: GenerateModel): string[] {
   const { app, docker } = model;
   if (docker.runtime === 'alpine') {
+    // Exec form: the path is an argument of its own ($1), never part of the script; PORT is
+    // read when the check runs (blue-green containers get another one).
+    const check = ['/bin/sh', '-c', 'wget -q -O /dev/null "http://127.0.0.1:${PORT}$1" || exit 1', 'healthcheck', app.healthPath];
     return [
       '# BusyBox wget checks the health endpoint on the port the service listens on.',
       `HEALTHCHECK --interval=30s --timeout=5s --start-period=${app.healthTimeoutSeconds}s --retries=3 \\`,
-      `  CMD wget -q -O /dev/null "http://127.0.0.1:\${PORT}${doubleQuoted(app.healthPath)}" || exit 1`,
+      `  CMD ${execForm(check)}`,
     ];
   }
   return [
@@ -242,6 +247,11 @@ function contextPath(p: string): string {
     throw usageError(`--from-binary ${JSON.stringify(p)} is not a plain path inside the build context`, 'give the binary relative to the module folder, for example dist/hello_linux_amd64');
   }
   return path;
+}
+
+/** A JSON array of words for exec-form CMD/ENTRYPOINT/HEALTHCHECK: each value one argument, escaped by JSON. */
+function execForm(words: readonly string[]): string {
+  return `[${words.map((w) => JSON.stringify(w)).join(', ')}]`;
 }
 
 function doubleQuoted(s: string): string {

@@ -1,6 +1,7 @@
 import { Document, Scalar } from 'yaml';
 import { kubernetesName } from './kubernetes-names';
 import type { GenerateModel } from './model';
+import { assertOneLineValues } from './oneLineValues';
 
 type Obj = Record<string, unknown>;
 
@@ -14,6 +15,7 @@ const TERMINATION_GRACE_SECONDS = 30;
  * (YAML 1.1 quoting, so kubectl never reads "yes" or "0123" as anything but a string).
  */
 export function renderKubernetesManifests(model: GenerateModel): string {
+  assertOneLineValues(model, 'Kubernetes manifests');
   const name = kubernetesName(model.app.name);
   const k = model.kubernetes;
   const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'godeploy' };

@@ -6,6 +6,16 @@ export function nginxIdent(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
+/**
+ * One argument of a directive: as is when nginx reads it as one plain token, else in double
+ * quotes with `\` and `"` escaped (inside quotes `;`, `{`, `}`, `#` and whitespace are text).
+ * nginx has no escape for `$` (a variable): the config check refuses it in paths.
+ */
+export function nginxString(value: string): string {
+  if (/^[A-Za-z0-9._\/@:+=,%~-]+$/.test(value)) return value;
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
 /** `http2 on;` exists from nginx 1.25.1; older versions take `http2` as a listen parameter. */
 export function supportsHttp2Directive(version: string): boolean {
   const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);

@@ -1,5 +1,6 @@
 import type { GenerateModel } from './model';
-import { acmeWebroot, nginxIdent, nginxSize, supportsHttp2Directive } from './nginx-syntax';
+import { assertOneLineValues } from './oneLineValues';
+import { acmeWebroot, nginxIdent, nginxSize, nginxString, supportsHttp2Directive } from './nginx-syntax';
 
 type Nginx = GenerateModel['nginx'];
 type Tls = NonNullable<Nginx['tls']>;
@@ -21,6 +22,7 @@ const GZIP_TYPES = [
  * http level (gzip, server_tokens) are kept inside the server blocks so they never clash.
  */
 export function renderNginxSite(model: GenerateModel): string {
+  assertOneLineValues(model, 'nginx site');
   const n = model.nginx;
   const name = model.app.name;
   const id = nginxIdent(name);
@@ -117,8 +119,8 @@ function appServer(model: GenerateModel, tls: Tls | null): string[] {
       ...(http2Directive ? ['    http2 on;'] : []),
       `    server_name ${n.serverName};`,
       '',
-      `    ssl_certificate ${tls.certificate};`,
-      `    ssl_certificate_key ${tls.certificateKey};`,
+      `    ssl_certificate ${nginxString(tls.certificate)};`,
+      `    ssl_certificate_key ${nginxString(tls.certificateKey)};`,
       '    # Mozilla intermediate configuration (https://ssl-config.mozilla.org). The DHE suites',
       '    # are only offered once an ssl_dhparam file is configured.',
       '    ssl_protocols TLSv1.2 TLSv1.3;',

@@ -1,5 +1,7 @@
+import { supervisorValueProblem } from '../config/characters';
 import { usageError } from '../errors';
 import type { GenerateModel } from './model';
+import { assertOneLineValues } from './oneLineValues';
 
 /** Size and number of the rotated stdout/stderr log files supervisord keeps. */
 const LOG_MAX_BYTES = '10MB';
@@ -22,6 +24,7 @@ export function programLogFiles(model: GenerateModel, program: string): [string,
 export const supervisorInstanceName = (app: string, port: number | string): string => `${app}-${port}`;
 
 export function renderSupervisorProgram(model: GenerateModel, options: SupervisorProgramOptions = {}): string {
+  assertOneLineValues(model, 'supervisor program');
   const { app, paths, supervisor } = model;
   const regenerate = `godeploy generate supervisor${model.environment ? ` --env ${model.environment}` : ''}`;
   const stopWait = supervisor.stopTimeoutSeconds + Math.max(5, Math.ceil(supervisor.stopTimeoutSeconds / 2));
@@ -75,23 +78,12 @@ export function renderSupervisorProgram(model: GenerateModel, options: Superviso
 }
 
 /**
- * Things supervisor's config reader cannot carry in a value: a line break ends it, and
- * ";" or "#" after whitespace starts an inline comment (even inside quotes).
- */
-function unrepresentable(value: string): string | undefined {
-  if (/[\r\n]/.test(value)) return 'a line break';
-  if (/\s[;#]/.test(value)) return 'a space followed by ";" or "#" (supervisor reads that as a comment)';
-  if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) return 'a control character';
-  return undefined;
-}
-
-/**
  * A value of `environment=`: supervisor expands %(...)s, then splits with a non-POSIX shlex
  * that has no escapes: the value goes in double quotes, or single quotes when it holds a
  * double quote. A value with both quote kinds cannot be written.
  */
 function environmentValue(name: string, value: string): string {
-  const problem = unrepresentable(value) ?? (value.includes('"') && value.includes("'") ? 'both single and double quotes' : undefined);
+  const problem = supervisorValueProblem(value) ?? (value.includes('"') && value.includes("'") ? 'both single and double quotes' : undefined);
   if (problem) {
     throw usageError(
       `the value of ${name} holds ${problem}, which supervisor's environment= cannot carry`,
@@ -104,7 +96,7 @@ function environmentValue(name: string, value: string): string {
 
 /** A path in a value supervisor does not split: `~/` is supervisord's $HOME, `%` doubled. */
 function confPath(p: string, key: string): string {
-  const problem = unrepresentable(p);
+  const problem = supervisorValueProblem(p);
   if (problem) throw usageError(`the ${key} ${JSON.stringify(p)} holds ${problem}, which supervisor cannot read`);
   return p.startsWith('~/') ? `%(ENV_HOME)s/${p.slice(2).replace(/%/g, '%%')}` : p.replace(/%/g, '%%');
 }

@@ -1,6 +1,7 @@
 import { executablePathProblem } from '../config/semantic';
 import { usageError } from '../errors';
 import type { GenerateModel } from './model';
+import { assertOneLineValues } from './oneLineValues';
 
 /**
  * The systemd version each directive we write first appeared in. A directive is left out
@@ -51,6 +52,7 @@ export interface SystemdUnitOptions {
 }
 
 export function renderSystemdUnit(model: GenerateModel, options: SystemdUnitOptions = {}): string {
+  assertOneLineValues(model, 'systemd unit');
   const { app, paths, systemd } = model;
   const unitName = options.portTemplate ? `${app.name}@` : app.name;
   const version = systemd.version;

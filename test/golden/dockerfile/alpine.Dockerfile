@@ -44,5 +44,5 @@ EXPOSE 8081
 USER 65532:65532
 # BusyBox wget checks the health endpoint on the port the service listens on.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=45s --retries=3 \
-  CMD wget -q -O /dev/null "http://127.0.0.1:${PORT}/livez" || exit 1
+  CMD ["/bin/sh", "-c", "wget -q -O /dev/null \"http://127.0.0.1:${PORT}$1\" || exit 1", "healthcheck", "/livez"]
 ENTRYPOINT ["/app/hello"]
