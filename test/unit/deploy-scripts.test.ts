@@ -12,6 +12,7 @@ import * as scripts from '../../src/core/deploy/releaseScripts';
 import { renderEnvFile } from '../../src/core/deploy/envFile';
 import { acquireLock, parseOwner, serializeOwner } from '../../src/core/deploy/lock';
 import { LIVE_STATE } from '../../src/core/deploy/unchanged';
+import { CLAIM_BASE } from '../../src/core/deploy/baseLayout';
 
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const runner = localRunner({ timeoutMs: 30_000 });
@@ -242,8 +243,8 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
     it('PRUNE keeps the newest N (the ids passed always kept, and counted), removes partial folders, prints what it removed', async () => {
       const all = ['20261121T100000Z-a', '20261121T100001Z-b', '20261121T100002Z-c', '20261121T100003Z-d', '20261121T100004Z-e', '20261121T100005Z-f'];
       for (const id of [...all].reverse()) makeRelease(id, id);
-      await ok(scripts.PREPARE, b, 'leftover');
-      mkdirSync(join(partial('other')), { recursive: true });
+      await ok(scripts.PREPARE, b, '20261121T090000Z-leftover');
+      mkdirSync(join(partial('20261121T090001.500Z-other')), { recursive: true });
       // Live f, previous a (after a rollback to a and a new deploy): both kept.
       const r = await ok(scripts.PRUNE, b, '3', all[5], all[0]);
       assert.equal(r.stdout, `pruned ${all[1]}\npruned ${all[2]}\npruned ${all[3]}\n`);
@@ -284,6 +285,7 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
     });
 
     it('FINISH_DEPLOY in one run: marks the release live, appends the history line, prunes, releases the lock only for its owner', async () => {
+      await ok(`${CLAIM_BASE}\nclaim "$1" app`, b);
       const all = ['20261121T100000Z-a', '20261121T100001Z-b', '20261121T100002Z-c', '20261121T100003Z-d'];
       for (const id of all) makeRelease(id, id);
       const owner = { user: 'alice', host: 'ws1', pid: 42, version: 'v1', operation: 'deploy' };

@@ -28,7 +28,7 @@ const TCP6 = `  sl  local_address                         remote_address        
 
 describe('godeploy doctor checks (pure)', () => {
   it('lists the same checks for every process manager, with the right command for each', () => {
-    const ids = ['platform', 'disk', 'port', 'process-manager', 'open-files', 'tzdata', 'ca-certificates', 'clock'];
+    const ids = ['platform', 'disk', 'layout', 'port', 'process-manager', 'open-files', 'tzdata', 'ca-certificates', 'clock'];
     assert.deepEqual(doctorChecks(inputs).map((c) => c.id), ids);
     assert.deepEqual(check('process-manager').argv, ['systemctl', '--version']);
     assert.deepEqual(check('process-manager', { processManager: 'supervisor' }).argv, ['sh', '-c', 'supervisorctl version 2>/dev/null || supervisord --version']);
@@ -169,15 +169,16 @@ describe('godeploy doctor checks (pure)', () => {
         if (argv[0] === 'sh' && argv[2] === DISK_SCRIPT) throw new Error('connection lost');
         if (argv[0] === 'sh' && argv[2] === OWNER_SCRIPT) return ok('uid=0\npid=9\texe=/usr/sbin/nginx\tcmd=nginx: master\n');
         if (argv[0] === 'sh' && /proc\/net\/tcp/.test(argv[2])) return ok(TCP);
+        if (argv[0] === 'sh' && /^layout\(\)/m.test(argv[2])) return ok('marked\n');
         if (argv[0] === 'sh') return ok('2048\n');
         return ok(answers[argv[0]] ?? '');
       },
     };
     const r = await runChecks(runner, doctorChecks(inputs));
-    assert.deepEqual(r.map((c) => `${c.id} ${c.status}`), ['platform ok', 'disk fail', 'port fail', 'process-manager ok', 'open-files warn', 'tzdata ok', 'ca-certificates ok', 'clock ok']);
+    assert.deepEqual(r.map((c) => `${c.id} ${c.status}`), ['platform ok', 'disk fail', 'layout ok', 'port fail', 'process-manager ok', 'open-files warn', 'tzdata ok', 'ca-certificates ok', 'clock ok']);
     assert.equal(r[1].detail, 'connection lost');
-    assert.match(r[2].detail, /held by pid 9 \(\/usr\/sbin\/nginx\): nginx: master/);
-    assert.equal(seen.length, 9, 'eight checks, one follow-up');
+    assert.match(r[3].detail, /held by pid 9 \(\/usr\/sbin\/nginx\): nginx: master/);
+    assert.equal(seen.length, 10, 'nine checks, one follow-up');
     const text = formatDoctorReport([{ host: 'web1', address: 'root@10.0.0.5:22', checks: r }]);
     assert.match(text, /^web1 \(root@10\.0\.0\.5:22\)\n {2}ok {3}platform {9}linux\/amd64\n/);
     assert.match(text, /^ {2}FAIL port {13}8080 \(127\.0\.0\.1\) is held by pid 9/m);

@@ -121,10 +121,12 @@ describe('deploy lock (pure, and on this machine)', () => {
 
   it('releases: parses the listing, sorted by id, current resolved', () => {
     assert.deepEqual(parseReleaseList('none\n'), { exists: false, releases: [], currentTarget: null });
-    const l = parseReleaseList('exists\ncurrent\treleases/b\t/o/releases/b\nrelease\tc\t/o/releases/c\t-\t0\nrelease\ta\t/o/releases/a\t12\t1\nrelease\tb\t/o/releases/b\t1500000\t1\n');
+    const [a, b, c] = ['20261121T100000Z-a', '20261121T100001.000Z-b', '20261121T100002Z-c'];
+    // A folder not named by a release id (someone else's) is not one of the releases.
+    const l = parseReleaseList(`exists\ncurrent\treleases/${b}\t/o/releases/${b}\nrelease\t${c}\t/o/releases/${c}\t-\t0\nrelease\t${a}\t/o/releases/${a}\t12\t1\nrelease\t${b}\t/o/releases/${b}\t1500000\t1\nrelease\t20190101120001\t/o/releases/20190101120001\t-\t0\n`);
     assert.deepEqual(l, {
-      exists: true, currentTarget: 'releases/b',
-      releases: [{ id: 'a', current: false, binarySize: 12, wentLive: true }, { id: 'b', current: true, binarySize: 1500000, wentLive: true }, { id: 'c', current: false, binarySize: null, wentLive: false }],
+      exists: true, currentTarget: `releases/${b}`,
+      releases: [{ id: a, current: false, binarySize: 12, wentLive: true }, { id: b, current: true, binarySize: 1500000, wentLive: true }, { id: c, current: false, binarySize: null, wentLive: false }],
     });
     assert.deepEqual([formatBytes(900), formatBytes(1500000), formatBytes(2_300_000_000)], ['900 B', '1.5 MB', '2.3 GB']);
   });

@@ -33,6 +33,7 @@ export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], fla
     processManager: env.processManager ?? (env.type === 'ssh' ? 'systemd' : 'none'),
     targets: config.build?.targets ?? [],
     limitNOFILE: model.systemd.limitNOFILE,
+    appName: model.app.name,
   });
 
   const cancel = new CancellationSource();

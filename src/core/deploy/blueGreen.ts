@@ -9,6 +9,7 @@ import { renderFiles } from '../generate/generate';
 import type { GenerateModel } from '../generate/model';
 import { programLogFiles, renderSupervisorProgram, supervisorInstanceName } from '../generate/supervisor';
 import { renderSystemdUnit } from '../generate/systemd';
+import { NO_LINK } from './baseLayout';
 import { shArgv as sh } from './releaseScripts';
 import { journalArgv, parseSupervisorStatus, parseSystemctlShow, supervisorControl, tailFiles, type ServiceDefinition, type ServiceManager } from './serviceManager';
 
@@ -160,7 +161,9 @@ done
 echo timeout`;
 
 // $1 state file, $2 port.
-export const WRITE_STATE = 'printf "%s\\n" "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"';
+export const WRITE_STATE = `${NO_LINK}
+nolink "$1" "$1.tmp" || exit 6
+rm -f "$1.tmp" && (set -C; printf '%s\\n' "$2" > "$1.tmp") && mv -f -T "$1.tmp" "$1"`;
 
 /**
  * The blue-green service: its definition (a template unit, or one supervisor program per

@@ -16,7 +16,7 @@ import { renderFiles } from '../generate/generate';
 import { blueGreenPlan, blueGreenService, blueGreenSite, supervisorInstances, systemdInstances, type BlueGreenPlan, type Instances } from './blueGreen';
 import { chunkIndexDir, DeployBuilds, expectedTargets } from './deployBuild';
 import { DeltaUploads } from './deltaUploads';
-import { liveStateScript, liveWithBinary, readLiveState, type LiveCheck, type LiveState } from './unchanged';
+import { claimNotes, liveStateScript, liveWithBinary, readLiveState, type LiveCheck, type LiveState } from './unchanged';
 import { openHosts, type OpenHostOptions } from './connectHosts';
 import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
 import { runChecksBatched } from './checkBatch';
@@ -189,7 +189,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       emit({ host: h.alias, step: 'preflight', state: 'start', message: 'preflight checks' });
       const inputs = {
         port: d.model.app.port, basePath: d.base, processManager: manager.kind === 'process' ? 'none' as const : manager.kind,
-        targets: [targets.get(h)!], limitNOFILE: d.model.systemd.limitNOFILE,
+        targets: [targets.get(h)!], limitNOFILE: d.model.systemd.limitNOFILE, appName: d.model.app.name, repairLayout: true,
       };
       // Blue-green: the instances' two ports instead of app.port (one is the live release's).
       const report = await runChecksBatched(h.runner, d.model.blueGreen
@@ -209,6 +209,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       const onTakeOver = (what: string): void => emit({ host: h.alias, step: 'lock', state: 'info', message: what });
       const locked = await acquireLockThen(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: d.name, onTakeOver }, liveStateScript(liveCheck));
       owners.set(h, locked.owner);
+      for (const note of claimNotes(h.alias, d.base, locked.then)) emit({ host: h.alias, step: 'lock', state: 'info', message: note });
       const read = locked.then ? readLiveState(h.runner, liveCheck, locked.then).catch(() => undefined) : Promise.resolve(undefined);
       stateReads.set(h, read);
       outcome.get(h)!.timings.lock = Date.now() - l0;

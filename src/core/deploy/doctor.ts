@@ -1,6 +1,6 @@
 // `godeploy doctor`: preflight checks on every host of an environment, in parallel. The
 // checks are data (doctorChecks); this file lists them for an environment and runs them.
-import { type CheckOutcome, type CheckStep, type DoctorCheck, type DoctorInputs, diskCheck, platformCheck, portCheck } from './doctorChecks';
+import { type CheckOutcome, type CheckStep, type DoctorCheck, type DoctorInputs, diskCheck, layoutCheck, platformCheck, portCheck } from './doctorChecks';
 import type { HostRunner } from './hostRunner';
 import { type HostOutcome, type HostTarget, type RemoteHostOptions, withRemoteHost } from './hosts';
 
@@ -82,6 +82,7 @@ export function doctorChecks(inputs: DoctorInputs): DoctorCheck[] {
   return [
     platformCheck(inputs.targets),
     diskCheck(inputs.basePath),
+    layoutCheck(inputs.basePath, inputs.appName, inputs.repairLayout),
     portCheck(inputs.port, inputs.basePath),
     processManagerCheck(inputs.processManager),
     openFilesCheck(inputs.processManager, inputs.limitNOFILE),

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GoDeployError } from '../errors';
+import { BASE_GUARD, REFUSED_EXIT, refusedError } from './baseLayout';
 import type { HostRunner, HostRunResult } from './hostRunner';
 
 export interface LockOwner {
@@ -122,8 +123,10 @@ echo free`;
 
 // $1 base, $2 owner.json text. mkdir is the atomic step; owner.json is written through a
 // temporary name so a reader sees all of it or nothing. When the folder exists, prints what
-// STATUS_SCRIPT prints, waiting a moment for owner.json from a holder that just won.
-const ACQUIRE_SCRIPT = `d="$1/.godeploy/lock"
+// STATUS_SCRIPT prints, waiting a moment for owner.json from a holder that just won. First
+// BASE_GUARD: exit 6 (the reason on stderr) when the base is not Go Deploy's to write.
+const ACQUIRE_SCRIPT = `${BASE_GUARD}
+d="$1/.godeploy/lock"
 mkdir -p "$1/.godeploy" || exit 3
 if mkdir "$d" 2>/dev/null; then
   if printf '%s\\n' "$2" > "$d/owner.json.tmp" && mv -f "$d/owner.json.tmp" "$d/owner.json"; then echo acquired; exit 0; fi
@@ -184,6 +187,7 @@ function parseHeld(lines: string[], now: Date, ctx: StaleContext): Extract<LockS
 }
 
 function scriptFailed(what: string, runner: HostRunner, r: { code: number | null; stdout: string; stderr: string }): GoDeployError {
+  if (r.code === REFUSED_EXIT) return refusedError(runner.describe, r.stderr);
   return new GoDeployError(`${runner.describe}: ${what} failed (exit ${r.code ?? 'signal'}): ${(r.stderr || r.stdout).trim().split('\n')[0] || 'no output'}`);
 }
 

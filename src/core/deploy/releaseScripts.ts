@@ -3,6 +3,7 @@
 // A release is assembled in releases/.<id>.partial and renamed into place when complete, so
 // an interrupted deploy never leaves a release that looks whole.
 
+import { IS_RELEASE_ID, NO_LINK } from './baseLayout';
 import { RELEASE_OWNED_SCRIPT } from './lock';
 
 /** argv running one of these scripts: `sh -c SCRIPT sh ARGS…` ($1… are ARGS). */
@@ -22,9 +23,12 @@ export function releaseVersion(id: string): string {
   return id.replace(/^[^-]+-/, '');
 }
 
-// $1 base, $2 release id. Prints "free <kB available>" for the upload's disk check.
+// $1 base, $2 release id. Prints "free <kB available>" for the upload's disk check. Exit 6:
+// a part of the layout is a symlink.
 export const PREPARE = `set -e
 b=$1
+${NO_LINK}
+nolink "$b/releases" "$b/shared" "$b/shared/logs" "$b/.godeploy" || exit 6
 mkdir -p "$b/releases" "$b/shared/logs" "$b/.godeploy"
 [ ! -e "$b/releases/$2" ] || { echo "release $2 already exists" >&2; exit 3; }
 p="$b/releases/.$2.partial"
@@ -41,7 +45,7 @@ const SHA = `sha() { h=$(openssl dgst -sha256 -r "$1" 2>/dev/null) && [ -n "$h" 
 export const REUSE_BINARY = `${SHA}
 b=$1 p="$1/releases/.$2.partial" n=$3
 for d in "$b"/releases/*/; do
-  [ -f "$d.sha256" ] && [ -f "$d$n" ] || continue
+  [ ! -L "\${d%/}" ] && [ -f "$d.sha256" ] && [ -f "$d$n" ] || continue
   [ "$(cat "$d.sha256")" = "$4" ] || continue
   rm -f "$p/.$n.copy"
   ln "$d$n" "$p/.$n.copy" 2>/dev/null || cp -p "$d$n" "$p/.$n.copy" || continue
@@ -97,34 +101,55 @@ chmod 755 "$out" && mv -f "$out" "$p/$n" && printf '%s\\n' "$want" > "$p/.sha256
 export const FINISH_RELEASE = `mv -T "$1/releases/.$2.partial" "$1/releases/$2"`;
 
 // $1 base, $2 id, $3 env file name, $4 owner of the env file (or empty).
-// Installs the release's env file as shared/<name>.env, then points current at the release:
-// a new symlink under a temporary name renamed over current (rename(2) is atomic; ln -sfn is
+// Installs the release's env file as shared/<name>.env (a fresh temporary file renamed over
+// it; shared/ is made again when it went missing), then points current at the release: a new
+// symlink under a temporary name renamed over current (rename(2) is atomic; ln -sfn is
 // not). Prints "previous <id or empty>" and "since <host epoch>" (for the new release's logs).
+// Exit 6: a symlink where Go Deploy writes, or a current that is not a symlink.
 export const SWITCH = `set -e
 b=$1 r="releases/$2" e=$3
+${NO_LINK}
+nolink "$b/releases" "$b/shared" "$b/shared/$e" "$b/shared/.$e.tmp" || exit 6
+if [ -e "$b/current" ] && [ ! -L "$b/current" ]; then echo "$b/current is not the symlink Go Deploy keeps there: Go Deploy will not replace it; move it away" >&2; exit 6; fi
 [ -d "$b/$r" ] || { echo "$b/$r does not exist" >&2; exit 3; }
 prev=$(readlink "$b/current" 2>/dev/null || true)
+mkdir -p "$b/shared"
+rm -f "$b/shared/.$e.tmp"
 cp -p "$b/$r/$e" "$b/shared/.$e.tmp"
 [ -z "$4" ] || chown "$4" "$b/shared/.$e.tmp"
-mv -f "$b/shared/.$e.tmp" "$b/shared/$e"
+mv -f -T "$b/shared/.$e.tmp" "$b/shared/$e"
 if [ -e "$b/.current.tmp" ] || [ -L "$b/.current.tmp" ]; then rm -f "$b/.current.tmp"; fi
 ln -s "$r" "$b/.current.tmp"
 mv -T "$b/.current.tmp" "$b/current"
 echo "previous \${prev#releases/}"
 echo "since $(date +%s)"`;
 
-// $1 base: the first release failed with nothing to go back to; no current at all.
-export const UNSWITCH = 'rm -f "$1/current"';
+// $1 base: the first release failed with nothing to go back to; no current at all (only a
+// symlink is removed: a file named current is not Go Deploy's).
+export const UNSWITCH = '[ ! -L "$1/current" ] || rm -f "$1/current"';
 
-// $1 base, $2 keep, $3… ids never to remove (live, previous). Removes the oldest releases
-// beyond $2 and leftover partial folders; prints "pruned <id>" for each.
+// $1 base, $2 keep, $3… ids never to remove (live, previous). Removes the oldest of Go
+// Deploy's releases beyond $2 and its leftover partial folders; prints "pruned <id>" for
+// each. Go Deploy's: a folder (not a symlink) named by a release id that holds .sha256 (as
+// every release Go Deploy placed does) or is named in .godeploy/history.jsonl; anything
+// else in releases/ is left alone and not counted. Nothing when releases/ is a symlink.
+// Written to run as a function's body (returns, never exits).
 export const PRUNE = `b=$1 keep=$2
 shift 2
-for d in "$b"/releases/.*.partial; do [ -d "$d" ] && rm -rf "$d"; done
+${IS_RELEASE_ID}
+[ ! -L "$b/releases" ] || { echo "$b/releases is a symlink: not pruning" >&2; return 0; }
+ours() {
+  [ -d "$1" ] && [ ! -L "$1" ] && isid "\${1##*/}" || return 1
+  { [ -f "$1/.sha256" ] && [ ! -L "$1/.sha256" ]; } || grep -qF "\\"release\\":\\"\${1##*/}\\"" "$b/.godeploy/history.jsonl" 2>/dev/null
+}
+for d in "$b"/releases/.*.partial; do
+  p=\${d##*/.}
+  [ -d "$d" ] && [ ! -L "$d" ] && isid "\${p%.partial}" && rm -rf "$d"
+done
 n=0
-for d in "$b"/releases/*; do [ -e "$d" ] && n=$((n+1)); done
+for d in "$b"/releases/*; do ours "$d" && n=$((n+1)); done
 for d in "$b"/releases/*; do
-  [ -e "$d" ] || continue
+  ours "$d" || continue
   id=\${d##*/}
   [ "$n" -gt "$keep" ] || break
   skip=
@@ -134,8 +159,10 @@ for d in "$b"/releases/*; do
 done
 true`;
 
-// $1 base, $2 one JSON line.
-export const RECORD = `printf '%s\\n' "$2" >> "$1/.godeploy/history.jsonl"`;
+// $1 base, $2 one JSON line (never through a symlink: exit 6).
+export const RECORD = `${NO_LINK}
+nolink "$1/.godeploy" "$1/.godeploy/history.jsonl" || exit 6
+printf '%s\\n' "$2" >> "$1/.godeploy/history.jsonl"`;
 
 // $1 file: prints its sha256, or "none".
 export const FILE_SHA = '[ -f "$1" ] && h=$(sha256sum < "$1") && echo "${h%% *}" || echo none';
@@ -197,4 +224,4 @@ prune "$b" "$keep" "$@"
 
 // $1 base, $2 id: removes a release that did not go live (unfinished, or complete but
 // never switched to, or switched back from); never the one current points at.
-export const DISCARD_RELEASE = 'rm -rf "$1/releases/.$2.partial"; c=$(readlink "$1/current" 2>/dev/null); [ "$c" = "releases/$2" ] || rm -rf "$1/releases/$2"';
+export const DISCARD_RELEASE = '[ ! -L "$1/releases" ] || exit 6; rm -rf "$1/releases/.$2.partial"; c=$(readlink "$1/current" 2>/dev/null); [ "$c" = "releases/$2" ] || rm -rf "$1/releases/$2"';

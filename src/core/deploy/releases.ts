@@ -3,6 +3,7 @@
 import { GoDeployError } from '../errors';
 import { formatBytes } from '../format';
 import type { HostRunner } from './hostRunner';
+import { RELEASE_ID } from './releaseScripts';
 
 export interface ReleaseInfo {
   id: string;
@@ -23,7 +24,8 @@ export interface ReleaseList {
 }
 
 // $1 base, $2 executable name. Tab-separated lines: "none" | "current\t<readlink>\t<resolved>",
-// then "release\t<id>\t<resolved path>\t<size or ->\t<1 if it went live, else 0>" per folder under releases/.
+// then "release\t<id>\t<resolved path>\t<size or ->\t<1 if it went live, else 0>" per folder under releases/
+// (not a symlink; parseReleaseList keeps those named by a release id).
 const LIST_SCRIPT = `b="$1"
 [ -d "$b/releases" ] || { echo none; exit 0; }
 echo exists
@@ -31,7 +33,7 @@ if [ -L "$b/current" ] || [ -e "$b/current" ]; then
   printf 'current\\t%s\\t%s\\n' "$(readlink "$b/current" 2>/dev/null)" "$(readlink -f "$b/current" 2>/dev/null)"
 fi
 for d in "$b"/releases/*; do
-  [ -d "$d" ] || continue
+  [ -d "$d" ] && [ ! -L "$d" ] || continue
   s=$(stat -c %s "$d/$2" 2>/dev/null) || s=-
   l=0; [ -e "$d/.went-live" ] && l=1
   printf 'release\\t%s\\t%s\\t%s\\t%s\\n' "\${d##*/}" "$(readlink -f "$d" 2>/dev/null)" "$s" "$l"
@@ -48,7 +50,7 @@ export function parseReleaseList(stdout: string): ReleaseList {
     if (f[0] === 'current') {
       currentTarget = f[1] || null;
       currentResolved = f[2] || null;
-    } else if (f[0] === 'release' && f.length >= 4) {
+    } else if (f[0] === 'release' && f.length >= 4 && RELEASE_ID.test(f[1])) {
       found.push({ id: f[1], resolved: f[2], size: /^\d+$/.test(f[3]) ? Number(f[3]) : null, live: f[4] === '1' });
     }
   }

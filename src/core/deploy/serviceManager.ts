@@ -4,6 +4,7 @@
 // deploy plan can print them and the runners execute them unchanged.
 import type { GenerateModel } from '../generate/model';
 import { programLogFiles } from '../generate/supervisor';
+import { NO_LINK } from './baseLayout';
 import { shArgv as sh } from './releaseScripts';
 
 export type ServiceManagerKind = 'systemd' | 'supervisor' | 'process';
@@ -130,13 +131,20 @@ alive "$pid" && kill -KILL "$pid" 2>/dev/null
 rm -f "$pidf"
 exit 0`;
 
+// Before stop and restart: exit 6 when shared/, the log folder, the log, the pid file or its
+// temporary name is a symlink (the log is appended to, the pid file written).
+const PROCESS_FILES = `${NO_LINK}
+nolink "$1/shared" "\${4%/*}" "$4" "$5" "$5.tmp" || exit 6`;
+
 // Runs after stop: starts `current` detached (own session, stdin from /dev/null, output
 // appended to the log) with only the env file's variables (plus PATH and HOME), as systemd
-// would: nothing of the deploying shell's environment leaks in. Waits for the pid file.
+// would: nothing of the deploying shell's environment leaks in. The pid goes into a fresh
+// file (noclobber: never through a link) renamed over the pid file. Waits for the pid file.
 const PROCESS_RESTART = `set -e
 cd "$1/current"
 mkdir -p "\${4%/*}"
-env -i PATH="\${PATH:-/usr/local/bin:/usr/bin:/bin}" HOME="\${HOME:-/}" setsid sh -c 'set -a; . "$3"; set +a; echo $$ > "$1.tmp" && mv -f "$1.tmp" "$1" && exec "$2"' godeploy-start "$5" "$3" "$2" >>"$4" 2>&1 </dev/null &
+rm -f "$5.tmp"
+env -i PATH="\${PATH:-/usr/local/bin:/usr/bin:/bin}" HOME="\${HOME:-/}" setsid sh -c 'set -a; . "$3"; set +a; set -C; echo $$ > "$1.tmp" && mv -f -T "$1.tmp" "$1" && exec "$2"' godeploy-start "$5" "$3" "$2" >>"$4" 2>&1 </dev/null &
 i=0
 while [ ! -s "$5" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 [ -s "$5" ] || { echo "the process did not start (no pid file $5)" >&2; exit 1; }`;
@@ -156,7 +164,7 @@ export function processManager(model: GenerateModel): ServiceManager {
   return {
     kind: 'process', name: `process ${name}`,
     definition: null,
-    restart: sh(`${stopThen(PROCESS_STOP)}\n${PROCESS_RESTART}`, ...args),
+    restart: sh(`${PROCESS_FILES}\n${stopThen(PROCESS_STOP)}\n${PROCESS_RESTART}`, ...args),
     stop: sh(PROCESS_STOP, ...args),
     state: sh(PROCESS_STATE, pid),
     parseState: (out) => {

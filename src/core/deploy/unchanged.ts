@@ -3,6 +3,7 @@
 // switch. A deploy where that holds on every host reports it and changes nothing
 // (`--force` deploys anyway: a new release, a restart and the health gate).
 import { createHash } from 'node:crypto';
+import { CLAIM_BASE, REFUSED_EXIT, refusedError, BASE_MARKER } from './baseLayout';
 import { waitHealthy } from './health';
 import type { HostRunner, HostRunResult } from './hostRunner';
 
@@ -54,9 +55,33 @@ export interface LiveState {
   freeKb: number | null;
 }
 
-/** LIVE_STATE and its arguments for `c` (run right after the deploy lock is taken, in the same round trip). */
+// CLAIM_BASE (the base marked as Go Deploy's, its layout complete; exit 6 when it may not be),
+// then LIVE_STATE, with LIVE_STATE's arguments ($2, the executable's name, is the app's).
+const CLAIM_THEN_LIVE_STATE = `${CLAIM_BASE}
+claim "$1" "$2" || exit ${REFUSED_EXIT}
+${LIVE_STATE}`;
+
+/**
+ * The base claimed for this app, then LIVE_STATE, with the arguments for `c` (run right after
+ * the deploy lock is taken, in the same round trip).
+ */
 export function liveStateScript(c: LiveCheck): { script: string; args: string[] } {
-  return { script: LIVE_STATE, args: [c.base, c.name, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])] };
+  return { script: CLAIM_THEN_LIVE_STATE, args: [c.base, c.name, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])] };
+}
+
+/**
+ * What claiming the base said (from liveStateScript's result): notes for the user (adopted,
+ * recreated parts). Throws the refusal (naming the path, with a hint) when the base or a part
+ * of it is not Go Deploy's to write.
+ */
+export function claimNotes(where: string, base: string, r: HostRunResult | undefined): string[] {
+  if (!r) return [];
+  if (r.code === REFUSED_EXIT) throw refusedError(where, r.stderr);
+  const notes: string[] = [];
+  const adopted = /^adopted (absent|empty|legacy)$/m.exec(r.stdout)?.[1];
+  if (adopted) notes.push(`${adopted === 'legacy' ? 'marked the deployment of an earlier Go Deploy in' : 'adopted'} ${base} as this app's base (${BASE_MARKER})`);
+  for (const m of r.stdout.matchAll(/^recreated (.+)$/gm)) notes.push(`${base}/${m[1]} was missing: made it again`);
+  return notes;
 }
 
 /** The state from LIVE_STATE's result `r`, with the health check when everything but the executable matches. */

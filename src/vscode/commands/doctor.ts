@@ -38,6 +38,7 @@ async function runDoctor(deps: CommandDeps, arg: unknown): Promise<DoctorResult 
     processManager: d.env.processManager ?? (d.env.type === 'ssh' ? 'systemd' : 'none'),
     targets: d.config.build?.targets ?? [],
     limitNOFILE: d.model.systemd.limitNOFILE,
+    appName: d.model.app.name,
   });
   const accept = isEnvironmentArgs(arg) ? arg.acceptNewHostKey : undefined;
   const runs = await vscode.window.withProgress(
