@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { GoDeployError, usageError } from '../core/errors';
+import { usageError } from '../core/errors';
+import { describeFailure, verboseFlag } from './failure';
 import { runToExitCode } from './guard';
 import { processIO, type CliIO } from './io';
 import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
@@ -21,7 +22,7 @@ declare const GODEPLOY_VERSION: string | undefined;
 
 const usage = `godeploy: deploy Go services from the same godeploy.yaml the Go Deploy editor extension uses
 
-Usage: godeploy [-C DIR] [--config FILE] COMMAND [options]
+Usage: godeploy [-C DIR] [--config FILE] [--verbose] COMMAND [options]
 
 Commands:
   init [--force] [--main PKG] [--dry-run]   write a commented godeploy.yaml from the module
@@ -47,6 +48,7 @@ Commands:
 Global options:
   -C DIR          run as if started in DIR
   --config FILE   use this config (default: godeploy.yaml here or next to the nearest go.mod)
+  --verbose       on an error, also print its stack (for bug reports)
   -h, --help      show help (also: godeploy COMMAND --help)
   --version       print the version
 
@@ -75,12 +77,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   try {
     return await dispatch(argv, io);
   } catch (e) {
-    if (e instanceof GoDeployError) {
-      io.err(`godeploy: ${e.format()}`);
-      return e.exitCode;
-    }
-    io.err(`godeploy: internal error: ${(e as Error)?.stack ?? String(e)}`);
-    return 1;
+    const failure = describeFailure(e, argv.includes(verboseFlag));
+    io.err(failure.text);
+    return failure.exitCode;
   }
 }
 
@@ -96,6 +95,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
+        verbose: { type: 'boolean' },
         json: { type: 'boolean' },
         force: { type: 'boolean' },
         main: { type: 'string' },
@@ -135,7 +135,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     io.out(helps[command]);
     return 0;
   }
-  const global = new Set(['C', 'config', 'help', 'version']);
+  const global = new Set(['C', 'config', 'help', 'version', 'verbose']);
   for (const name of Object.keys(values)) {
     if (!global.has(name) && !commandOptions[command].includes(name)) {
       throw usageError(`${command} does not take --${name}`, `see \`godeploy ${command} --help\``);

@@ -30,7 +30,11 @@ describe('atomic file writes', () => {
     assert.deepEqual(readdirSync(dir), ['a']);
   });
 
-  it('fails cleanly when the folder does not exist', async () => {
-    await assert.rejects(writeFileAtomic(path.join(dir, 'missing', 'a'), 'x'), /ENOENT/);
+  it('fails cleanly when the folder does not exist: a GoDeployError naming the file, the fs error as its cause', async () => {
+    await assert.rejects(writeFileAtomic(path.join(dir, 'missing', 'a'), 'x'), (e: Error) => {
+      assert.equal(e.message, `cannot write ${path.join(dir, 'missing', 'a')}: its folder does not exist`);
+      assert.match(String((e.cause as Error).message), /ENOENT/);
+      return true;
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { compareDiagnostics, formatDiagnostic, hasErrors } from '../../core/config/diagnostic';
-import { validateConfigText } from '../../core/config/load';
+import { readConfigFile, validateConfigText } from '../../core/config/load';
 import { usageError } from '../../core/errors';
 import { generators } from '../../core/generate/kinds';
 import { checkTemplates } from '../../core/generate/templates';
@@ -16,12 +16,7 @@ export const validateHelp = `godeploy validate [--json]
 export async function runValidate(io: CliIO, g: GlobalOptions, json: boolean): Promise<number> {
   const { file, exists } = await resolveConfigPath(g);
   if (!exists) throw usageError(`no godeploy.yaml at ${file}`, 'run `godeploy init` next to go.mod, or pass --config FILE');
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw usageError(`cannot read ${file}: ${(e as Error).message}`);
-  }
+  const text = await readConfigFile(file);
   const inspection = await inspectNear(file);
   const display = path.relative(io.cwd, file) || file;
   const result = validateConfigText(display.startsWith('..') ? file : display, text, inspection);

@@ -6,6 +6,7 @@ import type { CancellationTokenLike } from '../cancellation';
 import type { GoDeployConfig } from '../config/model';
 import { GoDeployError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
+import { withFileErrors } from '../fs/fileErrors';
 import { resolveMain } from '../generate/model';
 import { defaultAppName, type ModuleInspection } from '../gomod/inspect';
 import { inspectBinary } from './binary/inspect';
@@ -67,8 +68,10 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const ldflags = fillLdflags(options.config.build?.ldflags ?? '-s -w', info);
   const tags = options.config.build?.tags ?? [];
   const outDir = options.outDir ?? path.join(options.moduleDir, 'dist');
-  await fs.mkdir(outDir, { recursive: true });
-  const staging = await fs.mkdtemp(path.join(outDir, '.staging-'));
+  const staging = await withFileErrors('write', outDir, async () => {
+    await fs.mkdir(outDir, { recursive: true });
+    return fs.mkdtemp(path.join(outDir, '.staging-'));
+  });
   const report = (p: TargetProgress) => options.onProgress?.(p);
   for (const t of targets) report({ target: t.id, state: 'queued' });
 
@@ -111,7 +114,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
       return { target: t.id, path: path.join(outDir, file), file, size, sha256: digest, durationMs: Date.now() - started, binary };
     }, options.token);
 
-    for (const a of built) await fs.rename(path.join(staging, a.file), a.path);
+    for (const a of built) await withFileErrors('write', a.path, () => fs.rename(path.join(staging, a.file), a.path));
     const result: BuildResult = { outDir, version: info.version, commit: info.commit, date: info.date, goVersion: toolchain.version, artifacts: built, checksumsFile: path.join(outDir, 'SHA256SUMS'), manifestFile: path.join(outDir, 'build.json') };
     await writeFileAtomic(result.checksumsFile, [...built].sort((a, b) => a.file.localeCompare(b.file)).map((a) => `${a.sha256}  ${a.file}\n`).join(''), { overwrite: true });
     await writeFileAtomic(result.manifestFile, `${JSON.stringify(manifest(result, options, main, ldflags, tags), null, 2)}\n`, { overwrite: true });

@@ -26,3 +26,15 @@ export function compareDiagnostics(a: ConfigDiagnostic, b: ConfigDiagnostic): nu
 export function hasErrors(diagnostics: readonly ConfigDiagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
+
+/** Diagnostics reported per file at most: past that, more messages help nobody and slow the editor. */
+export const maxDiagnosticsPerFile = 200;
+
+/** The first `max` of sorted diagnostics, then one "… and N more" in place of the rest (an error if any of them is). */
+export function capDiagnostics(sorted: ConfigDiagnostic[], max = maxDiagnosticsPerFile): ConfigDiagnostic[] {
+  if (sorted.length <= max) return sorted;
+  const rest = sorted.slice(max);
+  const errors = rest.filter((d) => d.severity === 'error').length;
+  const more = `… and ${rest.length} more problem${rest.length === 1 ? '' : 's'} (${errors} error${errors === 1 ? '' : 's'}) from line ${rest[0].line} on, not listed`;
+  return [...sorted.slice(0, max), { ...rest[0], severity: errors ? 'error' : 'warning', path: '', message: more, hint: 'fix the problems above and validate again' }];
+}

@@ -1,4 +1,5 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, YAMLParseError, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { basename } from 'node:path';
 import type { ConfigDiagnostic, Severity } from './diagnostic';
 
 export type PathSegment = string | number;
@@ -16,8 +17,14 @@ export class ConfigDocument {
     readonly text: string,
   ) {
     this.lines = new LineCounter();
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: true, uniqueKeys: true, strict: true });
+    // The parser's own duplicate-key check compares each key with every earlier one of its
+    // mapping (quadratic: minutes for a 5 MB file); duplicateKeyErrors does it in one pass.
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: true, uniqueKeys: false, strict: true });
+    this.doc.errors.push(...duplicateKeyErrors(this.doc));
   }
+
+  /** Each mapping's pairs by key (the first of repeated ones), built when first looked in. */
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
 
   static parse(file: string, text: string): ConfigDocument {
     return new ConfigDocument(file, text);
@@ -28,6 +35,10 @@ export class ConfigDocument {
     const out: ConfigDiagnostic[] = [];
     const add = (severity: Severity, list: readonly { code: string; message: string; pos: [number, number] }[]) => {
       for (const e of list) {
+        if (e.code === 'MULTIPLE_DOCS') {
+          if (!out.some((d) => d.message.includes('several YAML documents'))) out.push(this.severalDocuments(e.pos[0]));
+          continue;
+        }
         const first = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
         // The parser reports an unterminated quote where the file ends; point at where it opened.
         const start = e.code === 'MISSING_CHAR' && /quote/.test(first) ? this.unclosedQuoteBefore(e.pos[0]) ?? e.pos[0] : e.pos[0];
@@ -37,6 +48,16 @@ export class ConfigDocument {
     add('error', this.doc.errors);
     add('warning', this.doc.warnings);
     return out;
+  }
+
+  /** A second `---` document: godeploy.yaml is one document, located where the second starts. */
+  private severalDocuments(start: number): ConfigDiagnostic {
+    const at = this.span(start, start + 3);
+    return {
+      ...at, severity: 'error', path: '',
+      message: `${basename(this.file)} holds several YAML documents (a second one starts at line ${at.line}); use one`,
+      hint: 'remove the `---` line and what follows it, or merge the documents into one',
+    };
   }
 
   /** Offset of the first quote before `limit` that opens a string not closed on its line. */
@@ -80,7 +101,7 @@ export class ConfigDocument {
     let node: unknown = this.doc.contents;
     let best: [number, number] = rangeOfNode(node) ?? [0, 0];
     for (let i = 0; i < path.length; i++) {
-      const pair = childPair(node, path[i]);
+      const pair = this.childPair(node, path[i]);
       if (!pair) break;
       const last = i === path.length - 1;
       if (last && at === 'key' && pair.key) {
@@ -92,6 +113,27 @@ export class ConfigDocument {
       if (!pair.value) break;
     }
     return best;
+  }
+
+  private childPair(node: unknown, segment: PathSegment): PairOrItem | undefined {
+    if (isMap(node)) {
+      let index = this.pairIndex.get(node);
+      if (!index) {
+        index = new Map();
+        for (const p of node.items) {
+          const key = isPair(p) ? keyString(p.key) : undefined;
+          if (key !== undefined && !index.has(key)) index.set(key, p);
+        }
+        this.pairIndex.set(node, index);
+      }
+      const pair = index.get(String(segment));
+      return pair ? { key: pair.key, value: pair.value } : undefined;
+    }
+    if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment];
+      return item === undefined ? undefined : { value: item };
+    }
+    return undefined;
   }
 
   private span(start: number, end: number): { file: string; line: number; col: number; endLine: number; endCol: number } {
@@ -106,16 +148,26 @@ interface PairOrItem {
   value: unknown;
 }
 
-function childPair(node: unknown, segment: PathSegment): PairOrItem | undefined {
-  if (isMap(node)) {
-    const pair = node.items.find((p: Pair) => isPair(p) && keyString(p.key) === String(segment));
-    return pair ? { key: pair.key, value: pair.value } : undefined;
-  }
-  if (isSeq(node) && typeof segment === 'number') {
-    const item = node.items[segment];
-    return item === undefined ? undefined : { value: item };
-  }
-  return undefined;
+/**
+ * "Map keys must be unique" for every key that repeats an earlier one of its mapping (as the
+ * parser's uniqueKeys reports it: scalar keys of equal value), with one Set per mapping.
+ */
+function duplicateKeyErrors(doc: Document.Parsed): YAMLParseError[] {
+  const errors: YAMLParseError[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        if (seen.has(pair.key.value)) {
+          const start = pair.key.range?.[0] ?? 0;
+          errors.push(new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+        }
+        seen.add(pair.key.value);
+      }
+    },
+  });
+  return errors;
 }
 
 function keyString(key: unknown): string | undefined {

@@ -1,8 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { GoDeployError, usageError, ExitCode } from '../errors';
+import { fileError } from '../fs/fileErrors';
 import type { ModuleInspection } from '../gomod/inspect';
-import { compareDiagnostics, formatDiagnostic, hasErrors, type ConfigDiagnostic } from './diagnostic';
+import { capDiagnostics, compareDiagnostics, formatDiagnostic, hasErrors, type ConfigDiagnostic } from './diagnostic';
 import { ConfigDocument } from './document';
 import type { GoDeployConfig } from './model';
 import { schemaDiagnostics } from './schema';
@@ -55,7 +56,7 @@ export function validateConfigText(file: string, content: string | Uint8Array, i
     }
   }
   diagnostics.sort(compareDiagnostics);
-  return { config: hasErrors(diagnostics) ? undefined : (data as GoDeployConfig), document, diagnostics };
+  return { config: hasErrors(diagnostics) ? undefined : (data as GoDeployConfig), document, diagnostics: capDiagnostics(diagnostics) };
 }
 
 function moduleDiagnostics(document: ConfigDocument, data: unknown, inspection: ModuleInspection): ConfigDiagnostic[] {
@@ -86,12 +87,12 @@ function moduleDiagnostics(document: ConfigDocument, data: unknown, inspection: 
  */
 export async function locateConfigFile(cwd: string): Promise<{ file: string; exists: boolean }> {
   const here = path.join(cwd, configFileName);
-  if (await isFile(here)) return { file: here, exists: true };
+  if (await isPresent(here)) return { file: here, exists: true };
   let dir = path.resolve(cwd);
   for (;;) {
     if (await isFile(path.join(dir, 'go.mod'))) {
       const file = path.join(dir, configFileName);
-      return { file, exists: await isFile(file) };
+      return { file, exists: await isPresent(file) };
     }
     const parent = path.dirname(dir);
     if (parent === dir) return { file: here, exists: false };
@@ -99,15 +100,19 @@ export async function locateConfigFile(cwd: string): Promise<{ file: string; exi
   }
 }
 
-/** Reads and validates a config file; throws a ConfigError listing every problem. */
-export async function loadConfig(file: string, inspection?: ModuleInspection): Promise<ValidationResult & { config: GoDeployConfig }> {
-  let text: Uint8Array;
+/** The config's bytes (validateConfigText decodes them); a missing, unreadable or non-file path is a one-line GoDeployError (exit 2). */
+export async function readConfigFile(file: string): Promise<Uint8Array> {
   try {
-    text = await fs.readFile(file);
+    return await fs.readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw usageError(`${file} does not exist`, 'run `godeploy init` next to go.mod to write one, or pass --config FILE');
-    throw e;
+    throw fileError(e, 'read', file, 'config');
   }
+}
+
+/** Reads and validates a config file; throws a ConfigError listing every problem. */
+export async function loadConfig(file: string, inspection?: ModuleInspection): Promise<ValidationResult & { config: GoDeployConfig }> {
+  const text = await readConfigFile(file);
   const result = validateConfigText(file, text, inspection);
   if (!result.config) throw new ConfigError(result.diagnostics);
   return result as ValidationResult & { config: GoDeployConfig };
@@ -122,6 +127,20 @@ export class ConfigError extends GoDeployError {
 
   override format(): string {
     return this.diagnostics.map(formatDiagnostic).join('\n');
+  }
+}
+
+/**
+ * Something is at `p`, though maybe not a readable file (a folder, no permission): reading
+ * it then says what is wrong, instead of a misleading "no godeploy.yaml".
+ */
+async function isPresent(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
   }
 }
 

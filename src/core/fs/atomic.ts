@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { GoDeployError } from '../errors';
+import { withFileErrors } from './fileErrors';
 
 export interface AtomicWriteOptions {
   /** File mode; secrets use 0o600. Default 0o644. */
@@ -17,6 +18,10 @@ export interface AtomicWriteOptions {
  * is not allowed). On any failure the temporary file is removed.
  */
 export async function writeFileAtomic(target: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  return withFileErrors('write', target, () => writeThroughTemporary(target, content, options));
+}
+
+async function writeThroughTemporary(target: string, content: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const dir = path.dirname(target);
   const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const mode = options.mode ?? 0o644;

@@ -6,6 +6,7 @@ import type { Plan } from '../plan/plan';
 import { generators, type GeneratorKind, type RenderOptions } from './kinds';
 import type { GenerateModel } from './model';
 import { readTemplate, renderTemplate } from './templates';
+import { fileError } from '../fs/fileErrors';
 
 export interface GeneratedFile {
   kind: GeneratorKind;
@@ -49,7 +50,7 @@ export async function compareWithDisk(files: readonly GeneratedFile[]): Promise<
         existing = await fs.readFile(f.path, 'utf8');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...f, state: 'new' as const };
-        throw e;
+        throw fileError(e, 'write', f.path);
       }
       return existing === f.content ? { ...f, state: 'unchanged' as const } : { ...f, state: 'changed' as const, existing };
     }),

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { neverCancelled, noProgress, type CancellationTokenLike, type ProgressLike } from '../cancellation';
 import { GoDeployError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
+import { withFileErrors } from '../fs/fileErrors';
 import type { ExecStep, Plan, Step } from './plan';
 
 export interface RunContext {
@@ -33,7 +34,7 @@ export async function executePlan(plan: Plan, runner: Runner, ctx: RunContext = 
 export class LocalRunner implements Runner {
   async run(step: Step, ctx: RunContext): Promise<void> {
     if (step.kind === 'write-file') {
-      await fs.mkdir(path.dirname(step.path), { recursive: true });
+      await withFileErrors('write', step.path, () => fs.mkdir(path.dirname(step.path), { recursive: true }));
       await writeFileAtomic(step.path, step.content, { mode: step.mode, overwrite: step.overwrite });
       return;
     }
