@@ -31,6 +31,8 @@ export { deployEnvironmentOf, knownHostsFileOf, loadDeployEnvironment, loadEnvir
 export { doctorChecks, formatDoctorReport, runChecks, type CheckReport, type HostReport } from './deploy/doctor';
 export { doctorDockerEnvironment } from './docker/doctor';
 export { dockerReleases, formatDockerReleases } from './docker/dockerStatus';
+export { describeHeldLock, onEnvironmentLocks, type HeldLock, type LockPlace } from './deploy/environmentLocks';
+export type { LockOwner, LockStatus } from './deploy/lock';
 export type { DockerRelease } from './docker/dockerReleases';
 export type { DeployEvent, DeployEventState, DeployHost } from './deploy/hostDeploy';
 export { tailLogs, logSources, type LogsRequest, type LogsResult } from './logs/logs';

@@ -1,8 +1,7 @@
 import { CancellationSource } from '../../core/cancellation';
+import { describeHeldLock, onEnvironmentLocks, type LockPlace } from '../../core/deploy/environmentLocks';
 import { deployEnvironmentOf, forEachHost, loadDeployEnvironment, loadEnvironment, type ConnectedHost, type DeployEnvironment, type HostOutcome, type LoadedEnvironment } from '../../core/deploy/hosts';
-import { describeHolder, formatAge, lockStatus, releaseLock, type LockOwner, type LockStatus } from '../../core/deploy/lock';
-import { dockerLockStatus, lockContainerName, releaseDockerLock } from '../../core/docker/dockerLock';
-import { onEnvironmentEngine } from '../../core/docker/environmentEngine';
+import type { LockStatus } from '../../core/deploy/lock';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
@@ -17,37 +16,29 @@ godeploy lock release ENV [--force] [--json] [--accept-new-host-key]
   unless --force. Exit 0 when every host's lock is released or already free, 1 otherwise.
   A docker environment keeps its lock on the engine: the container godeploy-lock-<app>.`;
 
-/** Runs `fn` on every host of environment `envName`, with Ctrl-C cancelling the connections. */
-export async function onEnvironmentHosts<T>(g: GlobalOptions, envName: string | undefined, command: string, acceptNewHostKey: boolean, fn: (host: ConnectedHost, base: string, d: DeployEnvironment) => Promise<T>, loaded?: LoadedEnvironment): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
-  const d = loaded ? deployEnvironmentOf(loaded, command) : await loadDeployEnvironment(await resolveConfigPath(g), envName, command);
+/** Runs `fn` with a token that Ctrl-C cancels (the connections it opens). */
+async function cancelledByCtrlC<T>(fn: (token: CancellationSource['token']) => Promise<T>): Promise<T> {
   const cancel = new CancellationSource();
   const onSigint = () => cancel.cancel();
   process.once('SIGINT', onSigint);
   try {
-    return { base: d.base, outcomes: await forEachHost(d, { acceptNewHostKey, token: cancel.token }, (h) => fn(h, d.base, d)) };
+    return await fn(cancel.token);
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
 }
 
-/** Where a lock is kept: a host's lock folder, or a docker engine's lock container. */
-interface LockPlace {
-  status(): Promise<LockStatus>;
-  release(expectedOwner?: LockOwner): Promise<boolean>;
+/** Runs `fn` on every host of environment `envName`, with Ctrl-C cancelling the connections. */
+export async function onEnvironmentHosts<T>(g: GlobalOptions, envName: string | undefined, command: string, acceptNewHostKey: boolean, fn: (host: ConnectedHost, base: string, d: DeployEnvironment) => Promise<T>, loaded?: LoadedEnvironment): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
+  const d = loaded ? deployEnvironmentOf(loaded, command) : await loadDeployEnvironment(await resolveConfigPath(g), envName, command);
+  return { base: d.base, outcomes: await cancelledByCtrlC((token) => forEachHost(d, { acceptNewHostKey, token }, (h) => fn(h, d.base, d))) };
 }
 
-/** Runs `fn` on the lock of every host (ssh, local) or of the engine (docker) of `envName`. */
+/** Runs `fn` on the lock of every host (ssh, local) or of the engine (docker) of `envName`, with Ctrl-C cancelling the connections. */
 async function onLocks<T>(g: GlobalOptions, envName: string | undefined, command: string, acceptNewHostKey: boolean, fn: (lock: LockPlace) => Promise<T>): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
   const loaded = await loadEnvironment(await resolveConfigPath(g), envName, command);
-  if (loaded.env.type !== 'docker') {
-    return onEnvironmentHosts(g, envName, command, acceptNewHostKey, (h, b) => fn({ status: () => lockStatus(h.runner, b), release: (o) => releaseLock(h.runner, b, o) }), loaded);
-  }
-  const app = loaded.model.app.name;
-  const outcome = await onEnvironmentEngine(loaded, { acceptNewHostKey }, (engine) => fn({ status: () => dockerLockStatus(engine, app), release: (o) => releaseDockerLock(engine, app, o) }));
-  return { base: `container ${lockContainerName(app)}`, outcomes: [outcome] };
+  return cancelledByCtrlC((token) => onEnvironmentLocks(loaded, command, { acceptNewHostKey, token }, fn));
 }
-
-const heldText = (s: Extract<LockStatus, { state: 'held' }>): string => `${describeHolder(s.owner)}, held ${formatAge(s.ageSeconds)}`;
 
 const statusJson = (s: LockStatus) => (s.state === 'free'
   ? { state: 'free', owner: null, ageSeconds: null, stale: null, staleReason: null }
@@ -78,7 +69,7 @@ async function lockStatusCommand(io: CliIO, g: GlobalOptions, envName: string | 
     } else if (o.value.state === 'free') {
       io.out(`${head}: free`);
     } else {
-      io.out(`${head}: ${heldText(o.value)}`);
+      io.out(`${head}: ${describeHeldLock(o.value)}`);
       io.out(o.value.stale ? `  stale: ${o.value.staleReason}\n  hint: if no deploy is running there, release it with \`godeploy lock release ${envName}\`` : '  not stale: an operation may be running');
     }
   }
@@ -113,8 +104,8 @@ async function lockReleaseCommand(io: CliIO, g: GlobalOptions, envName: string |
     const head = `${o.alias} (${o.address})`;
     if (!o.ok) io.out(`${head}: FAIL ${o.error}${o.hint ? `\n  hint: ${o.hint}` : ''}`);
     else if (o.value.result === 'free') io.out(`${head}: already free`);
-    else if (o.value.result === 'released') io.out(`${head}: released (was ${heldText(o.value.was)}${o.value.was.stale ? `; stale: ${o.value.was.staleReason}` : ''})`);
-    else io.out(`${head}: FAIL not released: ${heldText(o.value.status)}, and it is not stale\n  hint: wait for it to finish, or release it anyway with \`godeploy lock release ${envName} --force\``);
+    else if (o.value.result === 'released') io.out(`${head}: released (was ${describeHeldLock(o.value.was)}${o.value.was.stale ? `; stale: ${o.value.was.staleReason}` : ''})`);
+    else io.out(`${head}: FAIL not released: ${describeHeldLock(o.value.status)}, and it is not stale\n  hint: wait for it to finish, or release it anyway with \`godeploy lock release ${envName} --force\``);
   }
   return failed ? 1 : 0;
 }

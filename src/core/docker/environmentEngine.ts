@@ -8,7 +8,8 @@ import { openHosts, type OpenHostOptions } from '../deploy/connectHosts';
 import { hostFailure, type HostOutcome, type LoadedEnvironment } from '../deploy/hosts';
 import { environmentEngineAddress, openEngine, type Engine } from './engine';
 
-const ALIAS = 'engine';
+/** The alias of a docker environment's engine where hosts have theirs. */
+export const ENGINE_ALIAS = 'engine';
 
 export interface EngineOpenOptions extends OpenHostOptions {
   /** Where DOCKER_HOST and the TLS variables are read (default: this process's environment). */
@@ -39,12 +40,12 @@ export async function onEnvironmentEngine<T>(e: Pick<LoadedEnvironment, 'name' |
   try {
     engine = await openEnvironmentEngine(e, options);
   } catch (err) {
-    return hostFailure(ALIAS, address, 'connect', err);
+    return hostFailure(ENGINE_ALIAS, address, 'connect', err);
   }
   try {
-    return { alias: ALIAS, address, ok: true, value: await fn(engine) };
+    return { alias: ENGINE_ALIAS, address, ok: true, value: await fn(engine) };
   } catch (err) {
-    return hostFailure(ALIAS, address, 'run', err);
+    return hostFailure(ENGINE_ALIAS, address, 'run', err);
   } finally {
     engine.close();
   }
