@@ -3,10 +3,12 @@ import type { DeployRequest, DeployResult } from '../../core/index';
 import type { GoDeployContext } from '../context';
 import { countPlannedSteps, hostSummary, OperationProgress } from '../deploy/events';
 import { hostOptions } from '../deploy/hostKeys';
+import { lockedHost } from '../deploy/lockFailure';
 import { isEnvironmentArgs, knownHostsFile, resolveEnvironment, type EnvironmentArgs, type EnvironmentTarget } from '../deploy/target';
 import { loadEngine } from '../engine';
 import { editorReferenceSources } from '../secrets';
 import type { CommandDeps, CommandFactory } from './registry';
+import { showLockedFailure } from './releaseLock';
 
 /** `{ environment, module }` instead of the pickers; `dryRun` logs the plan and touches nothing. */
 export interface DeployArgs extends EnvironmentArgs {
@@ -38,8 +40,11 @@ function announce(ctx: GoDeployContext, r: DeployResult, t: EnvironmentTarget): 
   const failed = r.hosts.find((h) => h.result !== 'live' && h.error) ?? r.hosts.find((h) => h.result !== 'live');
   const back = r.hosts.some((h) => h.result === 'rolled-back');
   const why = failed ? `${failed.host}: ${failed.error ?? failed.result}` : 'see the log';
+  const message = `Go Deploy: deploying ${r.releaseId} to ${r.environment} failed${back ? ' (switched hosts were rolled back)' : ''}: ${why}`;
+  // A host's lock is held: nothing changed; Release Lock… instead of Rollback.
+  if (lockedHost(r)) return showLockedFailure(ctx, message, { module: module.fsPath, environment: r.environment }, 'deploy');
   // Not awaited: the command settles now; the notification waits for the user.
-  void vscode.window.showErrorMessage(`Go Deploy: deploying ${r.releaseId} to ${r.environment} failed${back ? ' (switched hosts were rolled back)' : ''}: ${why}`, 'Show Log', 'Rollback').then((choice) => {
+  void vscode.window.showErrorMessage(message, 'Show Log', 'Rollback').then((choice) => {
     if (choice === 'Show Log') ctx.log.show(false);
     if (choice === 'Rollback') void vscode.commands.executeCommand('godeploy.rollback', { module, environment: r.environment });
   });

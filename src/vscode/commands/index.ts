@@ -7,6 +7,7 @@ import { initializeCommand } from './initialize';
 import { stopTailingCommand, tailLogsCommand } from './logs';
 import { inspectModuleCommand } from './inspectModule';
 import type { CommandFactory } from './registry';
+import { releaseLockCommand } from './releaseLock';
 import { showReleasesCommand } from './releases';
 import { selectEnvironmentCommand } from './selectEnvironment';
 import { rollbackCommand } from './rollback';
@@ -27,6 +28,7 @@ export const allCommands: readonly CommandFactory[] = [
   crossCompileCommand,
   deployCommand,
   rollbackCommand,
+  releaseLockCommand,
   showReleasesCommand,
   runDoctorCommand,
   tailLogsCommand,

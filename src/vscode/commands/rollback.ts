@@ -4,9 +4,11 @@ import type { GoDeployContext } from '../context';
 import { hostSummary, OperationProgress } from '../deploy/events';
 import { hostOptions } from '../deploy/hostKeys';
 import { onEnvironmentHosts } from '../deploy/hosts';
+import { lockedHost } from '../deploy/lockFailure';
 import { isEnvironmentArgs, knownHostsFile, resolveEnvironment, type EnvironmentArgs, type EnvironmentTarget } from '../deploy/target';
 import { loadEngine } from '../engine';
 import type { CommandDeps, CommandFactory } from './registry';
+import { showLockedFailure } from './releaseLock';
 
 /** `to`: a release id, or 'previous' (the one before the live release on each host); absent: pick it. */
 export interface RollbackArgs extends EnvironmentArgs {
@@ -114,7 +116,8 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
     const message = result.cancelled
       ? `Go Deploy: rollback of ${result.environment} cancelled; every host serves what it served before.`
       : `Go Deploy: rollback of ${result.environment} failed${failed ? `: ${failed.host}: ${failed.error}` : ''}`;
-    void (result.cancelled ? vscode.window.showInformationMessage(message, 'Show Log') : vscode.window.showErrorMessage(message, 'Show Log')).then((c) => { if (c) ctx.log.show(false); });
+    if (lockedHost(result)) showLockedFailure(ctx, message, { module: t.folder.fsPath, environment: result.environment }, 'rollback');
+    else void (result.cancelled ? vscode.window.showInformationMessage(message, 'Show Log') : vscode.window.showErrorMessage(message, 'Show Log')).then((c) => { if (c) ctx.log.show(false); });
   }
   return { ...result, module: t.folder.fsPath, configFile: t.configFile };
 }
