@@ -156,11 +156,15 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
       makeRelease(ID2, 'exe-2', 'A=1\n');
       rmSync(join(b, 'releases', ID2, '.sha256'));
       symlinkSync(`releases/${ID1}`, join(b, 'current'));
+      // The env file installed in shared/ counts too: missing, the rest has changed.
+      mkdirSync(join(b, 'shared'));
       const def = join(root, 'app.service');
       writeFileSync(def, '[Unit]\n');
       const state = async (env: string, defText: string): Promise<string> => (await ok(LIVE_STATE, b, 'app', 'app.env', sha(env), def, sha(defText))).stdout;
       const head = (text: string): string => text.replace(/^free \d+\n/, 'free N\n');
       const releases = `release ${ID1} ${sha('exe-1')}\nrelease ${ID2} -\n`;
+      assert.equal(head(await state('A=1\n', '[Unit]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);
+      writeFileSync(join(b, 'shared', 'app.env'), 'A=1\n');
       assert.equal(head(await state('A=1\n', '[Unit]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest same\n`);
       assert.equal(head(await state('A=2\n', '[Unit]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);
       assert.equal(head(await state('A=1\n', '[Service]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);

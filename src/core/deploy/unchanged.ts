@@ -10,8 +10,8 @@ import type { HostRunner, HostRunResult } from './hostRunner';
 // $1 base, $2 executable name, $3 env file name, $4 its sha256, then pairs of (file, sha256)
 // that must match (service definition, nginx site). Prints "free <kB>" (where releases go),
 // "release <id> <sha256 or ->" for each release's executable, then "live <id>" (or "none"),
-// "binary <the live executable's sha256>" and "rest same" or "rest changed" (env file and
-// files), so that one run answers for any build's sha256. Builtins where it can (read, not cat).
+// "binary <the live executable's sha256>" and "rest same" or "rest changed" (env file, in the
+// release and installed in shared/, and files), so that one run answers for any build's sha256. Builtins where it can (read, not cat).
 export const LIVE_STATE = `echo "free $(df -Pk -- "$1/releases" 2>/dev/null | awk 'NR==2 {print $4}')"
 for d in "$1"/releases/*/; do [ -d "$d" ] || continue; s=-; [ -f "$d.sha256" ] && read -r s < "$d.sha256"; d=\${d%/}; echo "release \${d##*/} $s"; done
 c=$(readlink "$1/current" 2>/dev/null) || { echo none; exit 0; }
@@ -22,6 +22,7 @@ s=-
 echo "binary $s"
 same() { h=$(sha256sum 2>/dev/null < "$1") && [ "\${h%% *}" = "$2" ]; }
 same "$d/$3" "$4" || { echo "rest changed"; exit 0; }
+same "$1/shared/$3" "$4" || { echo "rest changed"; exit 0; }
 shift 4
 while [ $# -ge 2 ]; do
   same "$1" "$2" || { echo "rest changed"; exit 0; }
