@@ -11,7 +11,7 @@ import { programLogFiles, renderSupervisorProgram, supervisorInstanceName } from
 import { renderSystemdUnit } from '../generate/systemd';
 import { NO_LINK } from './baseLayout';
 import { shArgv as sh } from './releaseScripts';
-import { journalArgv, parseSupervisorStatus, parseSystemctlShow, supervisorControl, tailFiles, type ServiceDefinition, type ServiceManager } from './serviceManager';
+import { journalArgv, releaseJournalArgv, parseSupervisorStatus, parseSystemctlShow, supervisorControl, tailFiles, type ServiceDefinition, type ServiceManager } from './serviceManager';
 
 /** How the instance on a port is driven (argv builders; a port may be a placeholder in a plan). */
 export interface Instances {
@@ -34,7 +34,7 @@ export function systemdInstances(app: string): Instances {
     start: (p) => sh(START_INSTANCE, unit(p)),
     stop: (p) => sh(STOP_INSTANCE, unit(p)),
     keep: (p) => ['systemctl', 'enable', '--quiet', unit(p)],
-    logs: (p, lines, since) => journalArgv(unit(p), lines, since),
+    logs: (p, lines, since) => releaseJournalArgv(unit(p), lines, since),
   };
 }
 

@@ -53,6 +53,8 @@ export class HostDeployment {
   switched = false;
   /** Host epoch second of the switch, for the new release's logs. */
   since: number | undefined;
+  /** Where the new release's lines begin in its log file, when the restart printed it (`log-offset N`). */
+  private logOffset: number | undefined;
   readonly timings: Partial<Record<StepId, number>> = {};
   readonly startedAt = new Date();
   binarySource: 'uploaded' | 'delta' | 'reused' | null = null;
@@ -135,7 +137,8 @@ export class HostDeployment {
           await this.runner.upload(source, tmp, { mode: 0o755, token: this.ctx.token, label: 'the executable' });
         } catch (e) {
           if (/no space|ENOSPC|failure/i.test((e as Error).message)) {
-            const free = await this.freeBytes();
+            // Measured once the partial upload is gone: it filled the disk (df would say 0).
+            const free = await this.freeBytes([tmp, `${base}/releases/.${id}.partial/.${name}.literal`]);
             if (free !== null && free < size + 1024 * 1024) throw this.diskFull(free, size);
           }
           throw e;
@@ -237,9 +240,10 @@ export class HostDeployment {
     });
   }
 
-  private async freeBytes(): Promise<number | null> {
+  /** Free space where releases go, as `df` reports it, after removing `leftovers` (this deploy's partial files). */
+  private async freeBytes(leftovers: string[] = []): Promise<number | null> {
     try {
-      const r = await this.runner.exec(['sh', '-c', 'df -Pk -- "$1" | awk \'NR==2 {print $4}\'', 'sh', `${this.plan.base}/releases`]);
+      const r = await this.runner.exec(['sh', '-c', 'd=$1; shift; rm -f -- "$@"; df -Pk -- "$d" | awk \'NR==2 {print $4}\'', 'sh', `${this.plan.base}/releases`, ...leftovers]);
       const kb = Number(r.stdout.trim());
       return r.code === 0 && Number.isFinite(kb) ? kb * 1024 : null;
     } catch {
@@ -293,7 +297,8 @@ export class HostDeployment {
       this.switched = true;
       const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(this.cmd('switch'), 'switching current'));
       this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
-      await this.step('restart', `restart ${this.plan.manager.name}`, () => this.run(this.cmd('restart'), `restarting ${this.plan.manager.name}`));
+      const restarted = await this.step('restart', `restart ${this.plan.manager.name}`, () => this.run(this.cmd('restart'), `restarting ${this.plan.manager.name}`));
+      this.logOffset = logOffsetOf(restarted.stdout);
     } catch (e) {
       error = (e as Error).message;
     }
@@ -314,7 +319,7 @@ export class HostDeployment {
   /** The last 50 log lines of the release that failed (since the switch where the manager can filter). */
   async failedLogs(): Promise<string> {
     try {
-      const r = await this.withReconnect((x) => x.exec(this.plan.manager.logs(50, this.since)));
+      const r = await this.withReconnect((x) => x.exec(this.plan.manager.logs(50, this.since, this.logOffset)));
       return this.ctx.redact(`${r.stdout}${r.code === 0 ? '' : r.stderr}`.trim());
     } catch (e) {
       return `(could not read the logs: ${(e as Error).message})`;
@@ -427,4 +432,10 @@ export class HostDeployment {
       if (x.code !== 0) throw new GoDeployError(`${this.host.alias}: could not append to the history log: ${firstLine(x)}`);
     });
   }
+}
+
+/** The byte offset a restart printed as `log-offset N`: where the started release's log lines begin. */
+function logOffsetOf(stdout: string): number | undefined {
+  const m = /^log-offset\s+(\d+)$/m.exec(stdout);
+  return m ? Number(m[1]) : undefined;
 }

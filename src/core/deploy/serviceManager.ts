@@ -37,8 +37,12 @@ export interface ServiceManager {
   /** Prints the state; parse with parseState. */
   state: string[];
   parseState(stdout: string): ServiceState;
-  /** The last `lines` log lines, since the host's epoch second `since` where the manager can filter. */
-  logs(lines: number, since?: number): string[];
+  /**
+   * The last `lines` log lines of the release that was started last, none of an earlier
+   * one's: systemd by the unit's current invocation, a process by the log's byte `offset`
+   * its restart printed (`log-offset N`); else since the host's epoch second `since`.
+   */
+  logs(lines: number, since?: number, offset?: number): string[];
   /** Owner the env file is given to (supervisor programs read it as their user), or null. */
   envFileOwner: string | null;
 }
@@ -55,6 +59,21 @@ export function journalArgv(unit: string, lines: number, since?: number): string
   return ['journalctl', '--unit', unit, '--lines', String(lines), '--no-pager', '--output', 'short-iso', ...(since ? ['--since', `@${since}`] : [])];
 }
 
+// $1 unit, $2 lines, $3 host epoch second of the switch (or empty). The unit's current
+// invocation is the release started last (a restart or an automatic restart each begin one;
+// the old release's stop lines belong to the one before): its own lines (_SYSTEMD_INVOCATION_ID)
+// and systemd's about it (INVOCATION_ID). Without an invocation id (systemd < 232): by time.
+const RELEASE_JOURNAL = `id=$(systemctl show --property=InvocationID --value "$1" 2>/dev/null) || id=
+case "$id" in
+  *[!0-9a-f]*|'') exec journalctl --unit "$1" --lines "$2" --no-pager --output short-iso \${3:+--since "@$3"};;
+  *) exec journalctl "_SYSTEMD_INVOCATION_ID=$id" + "INVOCATION_ID=$id" --lines "$2" --no-pager --output short-iso;;
+esac`;
+
+/** The last `lines` journal lines of the current run of `unit` (see RELEASE_JOURNAL). */
+export function releaseJournalArgv(unit: string, lines: number, since?: number): string[] {
+  return sh(RELEASE_JOURNAL, unit, String(lines), since ? String(since) : '');
+}
+
 export function systemdManager(model: GenerateModel, unitText: string): ServiceManager {
   const unit = `${model.app.name}.service`;
   return {
@@ -69,7 +88,7 @@ export function systemdManager(model: GenerateModel, unitText: string): ServiceM
     stop: ['systemctl', 'stop', unit],
     state: ['systemctl', 'show', unit, '--property=ActiveState,SubState,MainPID,ActiveEnterTimestampMonotonic', '--timestamp=unix'],
     parseState: parseSystemctlShow,
-    logs: (lines, since) => journalArgv(unit, lines, since),
+    logs: (lines, since) => releaseJournalArgv(unit, lines, since),
     envFileOwner: null,
   };
 }
@@ -144,6 +163,7 @@ const PROCESS_RESTART = `set -e
 cd "$1/current"
 mkdir -p "\${4%/*}"
 rm -f "$5.tmp"
+echo "log-offset $({ wc -c < "$4"; } 2>/dev/null || echo 0)"
 env -i PATH="\${PATH:-/usr/local/bin:/usr/bin:/bin}" HOME="\${HOME:-/}" setsid sh -c 'set -a; . "$3"; set +a; set -C; echo $$ > "$1.tmp" && mv -f -T "$1.tmp" "$1" && exec "$2"' godeploy-start "$5" "$3" "$2" >>"$4" 2>&1 </dev/null &
 i=0
 while [ ! -s "$5" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
@@ -171,7 +191,8 @@ export function processManager(model: GenerateModel): ServiceManager {
       const [state, p, up] = out.trim().split(/\s+/);
       return { state: state === 'running' ? 'running' : 'stopped', running: state === 'running', pid: p ? Number(p) : null, uptimeSeconds: up && /^\d+$/.test(up) ? Number(up) : null };
     },
-    logs: (lines) => ['tail', '-n', String(lines), log],
+    // From the offset the restart printed: the old process's lines (its shutdown included) are before it.
+    logs: (lines, _since, offset) => offset === undefined ? ['tail', '-n', String(lines), log] : sh('tail -c "+$(($2 + 1))" "$3" | tail -n "$1"', String(lines), String(offset), log),
     envFileOwner: null,
   };
 }
