@@ -42,7 +42,7 @@ export function renderSupervisorProgram(model: GenerateModel, options: Superviso
   if (options.instancePorts?.length) out.push(`; Blue-green: one program per port; a deploy starts the idle one, nginx switches, the old one stops.`);
   for (const { name, port } of instances) {
     if (port < 1024) out.push(`; Port ${port} is below 1024: user ${supervisor.user} may only bind it if the binary has CAP_NET_BIND_SERVICE (setcap).`);
-    const [outLog, errLog] = programLogFiles(model, name).map((f) => confPath(f, 'logDir'));
+    const [outLog, errLog] = programLogFiles(model, name).map((f) => confPath(f, 'logDir', 2));
     const log = (stream: 'out' | 'err'): string => (stream === 'out' ? outLog : errLog);
     const env = [['PORT', String(port)], ...Object.entries(model.env).filter(([k]) => k !== 'PORT')];
     out.push(...programSection(name, log, env));
@@ -94,11 +94,15 @@ function environmentValue(name: string, value: string): string {
   return `${q}${value.replace(/%/g, '%%')}${q}`;
 }
 
-/** A path in a value supervisor does not split: `~/` is supervisord's $HOME, `%` doubled. */
-function confPath(p: string, key: string): string {
+/**
+ * A path in a value supervisor does not split: `~/` is supervisord's $HOME, `%` escaped for
+ * each time supervisor expands the value (the *_logfile keys are expanded twice).
+ */
+function confPath(p: string, key: string, expansions: 1 | 2 = 1): string {
   const problem = supervisorValueProblem(p);
-  if (problem) throw usageError(`the ${key} ${JSON.stringify(p)} holds ${problem}, which supervisor cannot read`);
-  return p.startsWith('~/') ? `%(ENV_HOME)s/${p.slice(2).replace(/%/g, '%%')}` : p.replace(/%/g, '%%');
+  if (problem) throw usageError(`the ${key} ${JSON.stringify(p)} holds ${problem}, which supervisor cannot read`, 'run `godeploy validate`: it points at the value in godeploy.yaml');
+  const percent = expansions === 2 ? '%%%%' : '%%';
+  return p.startsWith('~/') ? `%(ENV_HOME)s/${p.slice(2).replace(/%/g, percent)}` : p.replace(/%/g, percent);
 }
 
 /** One word of `command=` (split like a POSIX shell after %(...)s expansion). */
