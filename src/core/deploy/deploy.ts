@@ -26,7 +26,7 @@ import { renderEnvFile, resolveServiceEnvironment } from './envFile';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
 import { deployEnvironmentOf, loadEnvironment, type DeployEnvironment } from './hosts';
 import { deployDocker } from '../docker/dockerDeploy';
-import { acquireLockThen, type LockOwner } from './lock';
+import { acquireLockThen, isoSeconds, LockHeldError, type LockOwner } from './lock';
 import { releaseId as makeReleaseId, releaseVersion } from './releaseScripts';
 import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
 import { mapLimit, releaseLocks, switchover, type HostDeployResult, type HostResultKind } from './switchover';
@@ -184,6 +184,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     }));
     const needed = [...new Set(targets.values())];
     const buildP = builds.build(needed);
+    const stage = new Map<DeployHost, 'preflight' | 'lock'>();
     const checks = await Promise.allSettled(hosts.map(async (h) => {
       const p0 = Date.now();
       emit({ host: h.alias, step: 'preflight', state: 'start', message: 'preflight checks' });
@@ -206,8 +207,16 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       outcome.get(h)!.timings.preflight = Date.now() - p0;
       emit({ host: h.alias, step: 'preflight', state: 'done', message: 'preflight ok', ms: Date.now() - p0 });
       const l0 = Date.now();
+      stage.set(h, 'lock');
       const onTakeOver = (what: string): void => emit({ host: h.alias, step: 'lock', state: 'info', message: what });
-      const locked = await acquireLockThen(h.runner, d.base, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: d.name, onTakeOver }, liveStateScript(liveCheck));
+      const lockInfo = { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' };
+      const now = new Date();
+      const locked = await acquireLockThen(h.runner, d.base, lockInfo, { environment: d.name, onTakeOver, now }, liveStateScript(liveCheck)).catch((e: unknown) => {
+        // Not refused but lost (the connection went): the lock may be ours on the host, and
+        // the way out releases it if owner.json is still exactly ours.
+        if (!(e instanceof LockHeldError)) owners.set(h, { ...lockInfo, since: isoSeconds(now) });
+        throw e;
+      });
       owners.set(h, locked.owner);
       for (const note of claimNotes(h.alias, d.base, locked.then)) emit({ host: h.alias, step: 'lock', state: 'info', message: note });
       const read = locked.then ? readLiveState(h.runner, liveCheck, locked.then).catch(() => undefined) : Promise.resolve(undefined);
@@ -217,7 +226,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       h.runner.prepareUploads?.();
       emit({ host: h.alias, step: 'lock', state: 'done', message: 'lock taken', ms: Date.now() - l0 });
     }));
-    checks.forEach((c, i) => { if (c.status === 'rejected') { fail(hosts[i], c.reason); emit({ host: hosts[i].alias, step: 'preflight', state: 'fail', message: redact((c.reason as Error).message) }); } });
+    checks.forEach((c, i) => { if (c.status === 'rejected') { fail(hosts[i], c.reason); emit({ host: hosts[i].alias, step: stage.get(hosts[i]) ?? 'preflight', state: 'fail', message: redact((c.reason as Error).message) }); } });
     // What runs on each host now, read while go builds: any build's sha256 compares with it.
     const states = checks.every((c) => c.status === 'fulfilled') ? Promise.all(hosts.map((h) => stateReads.get(h))) : Promise.resolve(undefined);
     const built = await buildP;

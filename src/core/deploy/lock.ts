@@ -98,12 +98,15 @@ export function describeHolder(owner: LockOwner | null): string {
   return `locked by ${owner.user}@${owner.host} since ${owner.since} (version ${owner.version || '?'}, operation ${owner.operation || '?'})`;
 }
 
+/** A lock refused because someone holds it (as against a lock whose taking failed or whose answer was lost). */
+export class LockHeldError extends GoDeployError {}
+
 /** The error for a lock someone else holds; the hint names `godeploy lock release ENV` when it looks stale. */
-export function lockedError(status: Extract<LockStatus, { state: 'held' }>, where: string, environment = 'ENV'): GoDeployError {
+export function lockedError(status: Extract<LockStatus, { state: 'held' }>, where: string, environment = 'ENV'): LockHeldError {
   const hint = status.stale
     ? `the lock looks stale (${status.staleReason}): if no deploy is running there, release it with \`godeploy lock release ${environment}\``
     : `another operation is running (held for ${formatAge(status.ageSeconds)}): wait for it to finish; if you are sure none is, release it with \`godeploy lock release ${environment} --force\``;
-  return new GoDeployError(`${where}: ${describeHolder(status.owner)}`, { hint, exitCode: 1 });
+  return new LockHeldError(`${where}: ${describeHolder(status.owner)}`, { hint, exitCode: 1 });
 }
 
 export function defaultStaleContext(staleAfterSeconds = DEFAULT_STALE_AFTER_SECONDS): StaleContext {
@@ -262,7 +265,8 @@ export async function acquireLockThen(runner: HostRunner, base: string, info: Lo
 
 // ACQUIRE_SCRIPT ($1 base, $2 owner); when it printed "acquired": `then` in a subshell with
 // the arguments after $3, then a line "$3 <then's exit code>", then then's output.
-const ACQUIRE_THEN_SCRIPT = (then: string): string => `a=$( (
+const ACQUIRE_THEN_SCRIPT = (then: string): string => `# take the deploy lock, then read the host's state
+a=$( (
 ${ACQUIRE_SCRIPT}
 ) ) || exit $?
 printf '%s\n' "$a"
