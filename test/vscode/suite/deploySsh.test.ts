@@ -4,12 +4,16 @@
 // gates on health through a port forward. The host shares this machine's network, so the
 // service's 127.0.0.1:PORT is reachable from here.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isoSeconds, serializeOwner, type LockOwner } from '../../../src/core/deploy/lock';
 import type { DeployCommandResult } from '../../../src/vscode/commands/deploy';
 import type { ShowReleasesResult } from '../../../src/vscode/commands/releases';
+import type { ReleaseLockResult } from '../../../src/vscode/commands/releaseLock';
 import type { RollbackCommandResult } from '../../../src/vscode/commands/rollback';
 import type { TailState } from '../../../src/vscode/logs/logTails';
 import type { GoDeployApi } from '../../../src/extension';
@@ -312,5 +316,29 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
       for (const socket of sockets) socket.destroy();
       silent.close();
     }
+  });
+
+  it('deploy locks: a stale one is taken over (logged); one held elsewhere fails the deploy until Release Deploy Lock removes it', async () => {
+    assert.ok(first?.ok, 'needs the first deploy');
+    const plantLock = (o: Omit<LockOwner, 'since'>) => remote(`mkdir -p /opt/deployapp/.godeploy/lock && printf '%s\\n' '${serializeOwner({ ...o, since: isoSeconds(new Date()) })}' > /opt/deployapp/.godeploy/lock/owner.json`);
+    const deploy = () => withTimeout('godeploy.deploy (lock)', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', args()), OP_MS);
+    // Its process on this machine is gone: stale, and the deploy takes it over.
+    const deadPid = spawnSync('true').pid!;
+    await plantLock({ user: 'dave', host: hostname(), version: 'v0', pid: deadPid, operation: 'deploy' });
+    const took = await deploy();
+    assert.ok(took?.ok, `deploy over a stale lock failed: ${JSON.stringify(took?.hosts)}`);
+    const log = await vscode.commands.executeCommand<ShowLogResult>('godeploy.showLog');
+    assert.match(log.text, new RegExp(`\\[127\\.0\\.0\\.1\\] lock: took over a stale deploy lock: locked by dave@.*; process ${deadPid} on this machine .* is gone`));
+    // Held by another machine, just now: not stale, the deploy is refused naming the holder.
+    await plantLock({ user: 'carol', host: 'elsewhere.example', version: 'v9', pid: 1, operation: 'deploy' });
+    const refused = await deploy();
+    assert.equal(refused?.ok, false);
+    assert.match(refused.hosts[0].error ?? '', /locked by carol@elsewhere\.example since /);
+    const released = await withTimeout('godeploy.releaseLock', vscode.commands.executeCommand<ReleaseLockResult | undefined>('godeploy.releaseLock', { ...args(), confirm: true }), OP_MS);
+    assert.deepEqual(released?.hosts.map((h) => [h.host, h.state, h.stale]), [['127.0.0.1', 'released', false]], JSON.stringify(released));
+    assert.match(released.hosts[0].holder ?? '', /^locked by carol@elsewhere\.example since .*\(version v9, operation deploy\), held \d+s$/);
+    assert.equal((await host!.exec('test -e /opt/deployapp/.godeploy/lock')).code, 1, 'the lock folder is gone');
+    const again = await deploy();
+    assert.ok(again?.ok, `deploy after the release failed: ${JSON.stringify(again?.hosts)}`);
   });
 });
