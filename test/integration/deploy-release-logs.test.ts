@@ -1,7 +1,7 @@
 // After a failed health gate, "last log lines of <release>" are the failed release's own:
 // none of the release before it (its requests, its shutdown right after the switch), on a
-// real systemd host (journald, by the unit's invocation) and on this machine (type: local,
-// a detached process: the log file from the offset its restart printed).
+// real systemd host (journald, by the unit's invocation), a real supervisord and this machine
+// (type: local): log files from the offsets their restart printed between stop and start.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,8 @@ import { fixtureModules } from '../support/paths';
 import { copyDeployapp, setDeployappBuild } from './fixtures/deployApp';
 import { runCli, type CliRun } from './fixtures/cli';
 import { goEnv } from './fixtures/go';
+import { startSshd, type SshdFixture } from './fixtures/sshd';
+import { startSupervisorHost, type SupervisorHost } from './fixtures/supervisord';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { freePort, httpGet, tempDir } from './fixtures/util';
 
@@ -69,6 +71,31 @@ describe('the log lines shown after a failed health gate are the failed release\
       const journal = (await host.exec('journalctl --unit deployapp.service --no-pager --output cat')).stdout;
       assert.match(journal, /FIRST-RELEASE-REQUEST-LINE/);
       assert.match(journal, /deployapp first-build stopped/);
+    });
+  });
+
+  describe('supervisor (a real supervisord over a real sshd)', () => {
+    let sshd: SshdFixture;
+    let sup: SupervisorHost;
+    before(async () => { [sshd, sup] = await Promise.all([startSshd(), startSupervisorHost()]); });
+    after(async () => {
+      await sup?.stop();
+      await sshd?.stop();
+    });
+
+    it('a healthy release, then one failing its gate: each log file from where the failed release\'s run started', async () => {
+      const dir = join(work.path, 'supervisor', 'app');
+      cpSync(join(fixtureModules, 'deployapp'), dir, { recursive: true });
+      const port = await freePort();
+      const logs = await firstHealthyThenFailing(dir, port, (failHealth) => writeFileSync(join(dir, 'godeploy.yaml'), [
+        'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    path: /healthz', `    timeout: ${failHealth ? '4s' : '20s'}`, '    interval: 250ms',
+        'environments:', '  prod:', '    type: ssh', '    hosts:',
+        `      - host: 127.0.0.1\n        port: ${sshd.port}\n        user: ${sshd.user}\n        identityFile: ${sshd.identityFile}`,
+        `    knownHostsFile: ${sshd.knownHostsFile}`, '    processManager: supervisor', `    path: ${join(work.path, 'supervisor', 'base')}`,
+        '    supervisor:', `      configFile: ${sup.configFile}`, '      user: root', '      stopTimeout: 5s',
+        ...(failHealth ? ['    env:', '      DEPLOYAPP_FAIL_HEALTH: "1"'] : []), '',
+      ].join('\n')));
+      assert.match(logs, /deployapp second-build \S+ listening/, logs);
     });
   });
 

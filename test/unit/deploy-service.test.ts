@@ -81,7 +81,7 @@ describe('deploy service managers (parseState and commands)', () => {
     }
     assert.deepEqual(proc.state.slice(3), ['sh', `${base}/shared/deployapp.pid`]);
     assert.deepEqual(proc.logs(50), ['tail', '-n', '50', `${base}/shared/logs/deployapp.log`]);
-    assert.deepEqual(proc.logs(50, undefined, 1234).slice(-3), ['50', '1234', `${base}/shared/logs/deployapp.log`], 'from the offset the restart printed');
+    assert.deepEqual(proc.logs(50, undefined, [1234]).slice(-3), ['50', '1234', `${base}/shared/logs/deployapp.log`], 'from the offset the restart printed');
     const journal = systemd.logs(50, 1_700_000_000);
     assert.deepEqual(journal.slice(-3), ['deployapp.service', '50', '1700000000']);
     assert.match(journal[2], /_SYSTEMD_INVOCATION_ID=\$id" \+ "INVOCATION_ID=\$id"/, 'the current invocation\'s lines, and systemd\'s about it');

@@ -53,8 +53,8 @@ export class HostDeployment {
   switched = false;
   /** Host epoch second of the switch, for the new release's logs. */
   since: number | undefined;
-  /** Where the new release's lines begin in its log file, when the restart printed it (`log-offset N`). */
-  private logOffset: number | undefined;
+  /** Where the new release's lines begin in its log files, when the restart printed it (`log-offset N…`). */
+  private logOffsets: number[] | undefined;
   readonly timings: Partial<Record<StepId, number>> = {};
   readonly startedAt = new Date();
   binarySource: 'uploaded' | 'delta' | 'reused' | null = null;
@@ -298,7 +298,7 @@ export class HostDeployment {
       const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(this.cmd('switch'), 'switching current'));
       this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
       const restarted = await this.step('restart', `restart ${this.plan.manager.name}`, () => this.run(this.cmd('restart'), `restarting ${this.plan.manager.name}`));
-      this.logOffset = logOffsetOf(restarted.stdout);
+      this.logOffsets = logOffsetsOf(restarted.stdout);
     } catch (e) {
       error = (e as Error).message;
     }
@@ -319,7 +319,7 @@ export class HostDeployment {
   /** The last 50 log lines of the release that failed (since the switch where the manager can filter). */
   async failedLogs(): Promise<string> {
     try {
-      const r = await this.withReconnect((x) => x.exec(this.plan.manager.logs(50, this.since, this.logOffset)));
+      const r = await this.withReconnect((x) => x.exec(this.plan.manager.logs(50, this.since, this.logOffsets)));
       return this.ctx.redact(`${r.stdout}${r.code === 0 ? '' : r.stderr}`.trim());
     } catch (e) {
       return `(could not read the logs: ${(e as Error).message})`;
@@ -434,8 +434,8 @@ export class HostDeployment {
   }
 }
 
-/** The byte offset a restart printed as `log-offset N`: where the started release's log lines begin. */
-function logOffsetOf(stdout: string): number | undefined {
-  const m = /^log-offset\s+(\d+)$/m.exec(stdout);
-  return m ? Number(m[1]) : undefined;
+/** The byte offsets a restart printed as `log-offset N…`: where the started release's lines begin in each log file. */
+function logOffsetsOf(stdout: string): number[] | undefined {
+  const m = /^log-offset((?:[ \t]+\d+)+)[ \t]*$/m.exec(stdout);
+  return m ? m[1].trim().split(/\s+/).map(Number) : undefined;
 }

@@ -39,10 +39,11 @@ export interface ServiceManager {
   parseState(stdout: string): ServiceState;
   /**
    * The last `lines` log lines of the release that was started last, none of an earlier
-   * one's: systemd by the unit's current invocation, a process by the log's byte `offset`
-   * its restart printed (`log-offset N`); else since the host's epoch second `since`.
+   * one's: systemd by the unit's current invocation, a process or supervisor program by its
+   * log files' byte `offsets` its restart printed (`log-offset N…`, between stopping the old
+   * run and starting the new); else since the host's epoch second `since`.
    */
-  logs(lines: number, since?: number, offset?: number): string[];
+  logs(lines: number, since?: number, offsets?: number[]): string[];
   /** Owner the env file is given to (supervisor programs read it as their user), or null. */
   envFileOwner: string | null;
 }
@@ -106,6 +107,19 @@ export function tailFiles(lines: number, files: string[]): string[] {
   return sh('n=$1; shift; for f in "$@"; do [ -f "$f" ] && { echo "==> $f <=="; tail -n "$n" "$f"; }; done; true', String(lines), ...files);
 }
 
+/** Like tailFiles, each file read from its byte offset (where a run's lines begin). */
+export function tailFilesFrom(lines: number, files: string[], offsets: number[]): string[] {
+  return sh('n=$1; shift; while [ $# -ge 2 ]; do [ -f "$1" ] && { echo "==> $1 <=="; tail -c "+$(($2 + 1))" "$1" | tail -n "$n"; }; shift 2; done; true',
+    String(lines), ...files.flatMap((f, i) => [f, String(offsets[i] ?? 0)]));
+}
+
+// $1 supervisord.conf, $2 program, then its log files. A restart in three parts, so that the
+// logs' sizes are read after the old run's last line and before the new run's first.
+const SUPERVISOR_RESTART = `c=$1 p=$2; shift 2
+supervisorctl -c "$c" stop "$p" >/dev/null 2>&1
+printf 'log-offset'; for f; do printf ' %s' "$({ wc -c < "$f"; } 2>/dev/null || echo 0)"; done; echo
+exec supervisorctl -c "$c" start "$p"`;
+
 /** supervisorctl with the environment's supervisord.conf, and the conf.d folder programs go into. */
 export function supervisorControl(model: GenerateModel): { ctl: (...args: string[]) => string[]; confDir: string } {
   const conf = model.supervisor.configFile;
@@ -119,12 +133,12 @@ export function supervisorManager(model: GenerateModel, programText: string): Se
   return {
     kind: 'supervisor', name: `supervisor program ${name}`,
     definition: { path: `${confDir}/${name}.conf`, content: programText, reload: [ctl('reread'), ctl('update', name)] },
-    // `restart` reports a spawn error with a non-zero exit; the health gate decides anyway.
-    restart: ctl('restart', name),
+    // `start` reports a spawn error with a non-zero exit; the health gate decides anyway.
+    restart: sh(SUPERVISOR_RESTART, model.supervisor.configFile, name, ...logs),
     stop: ctl('stop', name),
     state: ctl('status', name),
     parseState: parseSupervisorStatus,
-    logs: (lines) => tailFiles(lines, logs),
+    logs: (lines, _since, offsets) => offsets ? tailFilesFrom(lines, logs, offsets) : tailFiles(lines, logs),
     envFileOwner: model.supervisor.user,
   };
 }
@@ -192,7 +206,7 @@ export function processManager(model: GenerateModel): ServiceManager {
       return { state: state === 'running' ? 'running' : 'stopped', running: state === 'running', pid: p ? Number(p) : null, uptimeSeconds: up && /^\d+$/.test(up) ? Number(up) : null };
     },
     // From the offset the restart printed: the old process's lines (its shutdown included) are before it.
-    logs: (lines, _since, offset) => offset === undefined ? ['tail', '-n', String(lines), log] : sh('tail -c "+$(($2 + 1))" "$3" | tail -n "$1"', String(lines), String(offset), log),
+    logs: (lines, _since, offsets) => offsets ? sh('tail -c "+$(($2 + 1))" "$3" | tail -n "$1"', String(lines), String(offsets[0]), log) : ['tail', '-n', String(lines), log],
     envFileOwner: null,
   };
 }
