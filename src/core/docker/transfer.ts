@@ -67,7 +67,15 @@ export async function transferImage(from: Engine, to: Engine, ref: string, extra
     const skip = new Set(layers.slice(0, shared).filter((d) => !later.has(d)));
     void filteredTar(saved, skip).then((t) => t.pipe(counted), (e: Error) => counted.destroy(e));
   }
-  await load(to, counted);
+  try {
+    await load(to, counted);
+  } catch (e) {
+    // The target is gone or refused: stop reading the save, or its open response would keep
+    // this process alive after the deploy has reported.
+    (saved as Readable).destroy();
+    counted.destroy();
+    throw e;
+  }
   await tagAll(to, source.Id, extraTags);
   return { present: false, bytesSent: sent, layers: layers.length, layersSkipped: shared };
 }
