@@ -243,7 +243,7 @@ export class HostDeployment {
   /** Free space where releases go, as `df` reports it, after removing `leftovers` (this deploy's partial files). */
   private async freeBytes(leftovers: string[] = []): Promise<number | null> {
     try {
-      const r = await this.runner.exec(['sh', '-c', 'd=$1; shift; rm -f -- "$@"; df -Pk -- "$d" | awk \'NR==2 {print $4}\'', 'sh', `${this.plan.base}/releases`, ...leftovers]);
+      const r = await this.runner.exec(['sh', '-c', `d=$1; shift; rm -f -- "$@"; df -Pk -- "$d" | ${scripts.DF_AVAILABLE_AWK}`, 'sh', `${this.plan.base}/releases`, ...leftovers]);
       const kb = Number(r.stdout.trim());
       return r.code === 0 && Number.isFinite(kb) ? kb * 1024 : null;
     } catch {

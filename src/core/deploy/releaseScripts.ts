@@ -23,6 +23,11 @@ export function releaseVersion(id: string): string {
   return id.replace(/^[^-]+-/, '');
 }
 
+// `df -Pk PATH | awk …`: the Avail column (1K blocks) as df prints it, found as the number
+// before the Capacity percentage, so that spaces in the file system's or the mount's name
+// cannot shift it.
+export const DF_AVAILABLE_AWK = `awk 'NR==2 {for (i = NF; i > 1; i--) if ($i ~ /^[0-9]+%$/) {print $(i-1); exit}}'`;
+
 // $1 base, $2 release id. Prints "free <kB available>" for the upload's disk check. Exit 6:
 // a part of the layout is a symlink.
 export const PREPARE = `set -e
@@ -34,7 +39,7 @@ mkdir -p "$b/releases" "$b/shared/logs" "$b/.godeploy"
 p="$b/releases/.$2.partial"
 rm -rf "$p"
 mkdir "$p"
-echo "free $(df -Pk -- "$b/releases" | awk 'NR==2 {print $4}')"`;
+echo "free $(df -Pk -- "$b/releases" | ${DF_AVAILABLE_AWK})"`;
 
 // sha FILE: its sha256. OpenSSL's (SHA extensions where the CPU has them) is several times
 // faster than coreutils' sha256sum for a 20 MB executable; sha256sum where it is missing.

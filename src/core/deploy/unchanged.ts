@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { CLAIM_BASE, REFUSED_EXIT, refusedError, BASE_MARKER } from './baseLayout';
 import { waitHealthy } from './health';
+import { DF_AVAILABLE_AWK } from './releaseScripts';
 import type { HostRunner, HostRunResult } from './hostRunner';
 
 // $1 base, $2 executable name, $3 env file name, $4 its sha256, then pairs of (file, sha256)
@@ -12,7 +13,7 @@ import type { HostRunner, HostRunResult } from './hostRunner';
 // "release <id> <sha256 or ->" for each release's executable, then "live <id>" (or "none"),
 // "binary <the live executable's sha256>" and "rest same" or "rest changed" (env file, in the
 // release and installed in shared/, and files), so that one run answers for any build's sha256. Builtins where it can (read, not cat).
-export const LIVE_STATE = `echo "free $(df -Pk -- "$1/releases" 2>/dev/null | awk 'NR==2 {print $4}')"
+export const LIVE_STATE = `echo "free $(df -Pk -- "$1/releases" 2>/dev/null | ${DF_AVAILABLE_AWK})"
 for d in "$1"/releases/*/; do [ -d "$d" ] || continue; s=-; [ -f "$d.sha256" ] && read -r s < "$d.sha256"; d=\${d%/}; echo "release \${d##*/} $s"; done
 c=$(readlink "$1/current" 2>/dev/null) || { echo none; exit 0; }
 d="$1/$c"
