@@ -9,6 +9,7 @@ import { describeFailure } from '../../src/cli/failure';
 import { GoDeployError } from '../../src/core/errors';
 import { fileError } from '../../src/core/fs/fileErrors';
 import { runCli } from '../integration/fixtures/cli';
+import { goEnv } from '../integration/fixtures/go';
 import { fixtureModules, repoRoot } from '../support/paths';
 
 const builtCli = path.join(repoRoot, 'out', 'src', 'cli', 'main.js');
@@ -82,6 +83,20 @@ describe('CLI: errors for people', function () {
     const r = await runCli(work, ['generate', 'systemd', '--out', 'plain/deploy'], {});
     assert.equal(r.code, 1, r.err);
     assertOneLineAndHint(r.err, /^godeploy: cannot write \/.*\/plain\/deploy\/\S+: a part of that path is a file, not a folder$/);
+  });
+
+  it('build --out into a read-only file system (EROFS, a read-only bind mount): one line with the path, exit 1', async function () {
+    writeFileSync(path.join(work, 'godeploy.yaml'), config);
+    const readOnly = path.join(work, 'ro');
+    mkdirSync(readOnly);
+    if (spawnSync('mount', ['--bind', '-o', 'ro', readOnly, readOnly]).status !== 0 || spawnSync('go', ['version']).status !== 0) this.skip(); // needs root with mount, and go
+    try {
+      const r = await runCli(work, ['build', '--out', 'ro/dist'], goEnv());
+      assert.equal(r.code, 1, r.err);
+      assertOneLineAndHint(r.err, /^godeploy: cannot write \/.*\/ro\/dist: the file system is read-only$/);
+    } finally {
+      spawnSync('umount', [readOnly]);
+    }
   });
 
   it('a YAML file with several documents: one located error that says where the second starts', async () => {

@@ -6,7 +6,7 @@ import type { CancellationTokenLike } from '../cancellation';
 import type { GoDeployConfig } from '../config/model';
 import { GoDeployError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
-import { withFileErrors } from '../fs/fileErrors';
+import { makeFolder, withFileErrors } from '../fs/fileErrors';
 import { resolveMain } from '../generate/model';
 import { defaultAppName, type ModuleInspection } from '../gomod/inspect';
 import { inspectBinary } from './binary/inspect';
@@ -69,7 +69,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const tags = options.config.build?.tags ?? [];
   const outDir = options.outDir ?? path.join(options.moduleDir, 'dist');
   const staging = await withFileErrors('write', outDir, async () => {
-    await fs.mkdir(outDir, { recursive: true });
+    await makeFolder(outDir);
     return fs.mkdtemp(path.join(outDir, '.staging-'));
   });
   const report = (p: TargetProgress) => options.onProgress?.(p);

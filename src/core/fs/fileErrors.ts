@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { userInfo } from 'node:os';
 import { ExitCode, GoDeployError } from '../errors';
@@ -25,6 +26,23 @@ export async function withFileErrors<T>(action: 'read' | 'write', file: string, 
     return await fn();
   } catch (e) {
     throw fileError(e, action, file, role);
+  }
+}
+
+/**
+ * `mkdir -p`, failing with the real reason: Node's recursive mkdir reports ENOENT where a
+ * folder could not be made (a read-only file system, no permission), so the first missing
+ * folder is made alone to learn why.
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    let missing = dir;
+    while (path.dirname(missing) !== missing && !(await fs.stat(path.dirname(missing)).then(() => true, () => false))) missing = path.dirname(missing);
+    await fs.mkdir(missing);
+    throw e;
   }
 }
 

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { neverCancelled, noProgress, type CancellationTokenLike, type ProgressLike } from '../cancellation';
 import { GoDeployError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
-import { withFileErrors } from '../fs/fileErrors';
+import { makeFolder, withFileErrors } from '../fs/fileErrors';
 import type { ExecStep, Plan, Step } from './plan';
 
 export interface RunContext {
@@ -34,7 +33,7 @@ export async function executePlan(plan: Plan, runner: Runner, ctx: RunContext = 
 export class LocalRunner implements Runner {
   async run(step: Step, ctx: RunContext): Promise<void> {
     if (step.kind === 'write-file') {
-      await withFileErrors('write', step.path, () => fs.mkdir(path.dirname(step.path), { recursive: true }));
+      await withFileErrors('write', step.path, () => makeFolder(path.dirname(step.path)));
       await writeFileAtomic(step.path, step.content, { mode: step.mode, overwrite: step.overwrite });
       return;
     }
