@@ -57,6 +57,21 @@ describe('CLI: errors for people', function () {
     assert.match(verbose.stderr, /^\s+at /m, 'the stack, with --verbose');
   });
 
+  it('a module nobody may read (go.mod mode 000, a package folder mode 000): inspect and validate name the file, exit 2', () => {
+    writeFileSync(path.join(work, 'godeploy.yaml'), config);
+    chmodSync(path.join(work, 'go.mod'), 0o000);
+    for (const args of [['inspect'], ['validate']]) {
+      const r = godeployAsNobody(work, args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assertOneLineAndHint(r.stderr, new RegExp(`^godeploy: cannot read ${path.join(work, 'go.mod').replace(/[.]/g, '\\.')}: permission denied$`));
+    }
+    chmodSync(path.join(work, 'go.mod'), 0o644);
+    mkdirSync(path.join(work, 'internal'), { mode: 0o000 });
+    const r = godeployAsNobody(work, ['inspect']);
+    assert.equal(r.code, 2, r.stderr);
+    assertOneLineAndHint(r.stderr, new RegExp(`^godeploy: cannot read ${path.join(work, 'internal')}: permission denied$`));
+  });
+
   it('init into a folder nobody may write: one line naming the file, exit 1, nothing left behind', () => {
     const r = godeployAsNobody(work, ['init']);
     assert.equal(r.code, 1, r.stderr);

@@ -13,8 +13,10 @@ export type FileRole = 'config' | 'output';
  * The original error stays as the cause, for --verbose.
  */
 export function fileError(e: unknown, action: 'read' | 'write', file: string, role: FileRole = 'output'): unknown {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  const said = typeof code === 'string' ? describe(code, action, file) : undefined;
+  const { code, path: failed } = (e ?? {}) as NodeJS.ErrnoException;
+  // Reading, the file the system names is the exact one (a file inside a folder being read);
+  // writing, it may be a temporary name: the file the caller meant says more.
+  const said = typeof code === 'string' ? describe(code, action, action === 'read' && typeof failed === 'string' ? failed : file) : undefined;
   if (!said || e instanceof GoDeployError) return e;
   const exitCode = role === 'config' && (action === 'read' || code === 'EISDIR' || code === 'ENOTDIR') ? ExitCode.usage : ExitCode.failed;
   return new GoDeployError(said.message, { hint: said.hint, exitCode, cause: e });
@@ -52,7 +54,7 @@ function describe(code: string, action: 'read' | 'write', file: string): { messa
     case 'EACCES':
     case 'EPERM':
       return action === 'read'
-        ? { message: `cannot read ${file}: permission denied`, hint: `make it readable for user ${whoami()} (chmod, or run as its owner), or pass another file with --config FILE` }
+        ? { message: `cannot read ${file}: permission denied`, hint: `make it readable for user ${whoami()} (chmod, or run as its owner)` }
         : { message: `cannot write ${file}: permission denied`, hint: `make ${folder} writable for user ${whoami()}, or write somewhere else (--out DIR)` };
     case 'EISDIR':
       return { message: `${file} is a folder, not a file`, hint: action === 'read' ? 'rename or remove that folder, or pass the file with --config FILE' : 'rename or remove that folder, or write somewhere else' };

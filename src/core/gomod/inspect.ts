@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { GoDeployError, usageError } from '../errors';
 import { parseModFile, parseWorkFile, type ModFile } from './modfile';
 import { readGoFile, type GoFileFacts } from './source';
+import { withFileErrors } from '../fs/fileErrors';
 
 /** A fact found in the module's files, with where it came from (paths relative to the module). */
 export interface Finding {
@@ -73,12 +74,12 @@ export async function findModuleDir(start: string): Promise<string> {
 /** Inspects the Go module at or above `start`. Reads files only; never runs the user's code. */
 export async function inspectModule(start: string): Promise<ModuleInspection> {
   const dir = await findModuleDir(start);
-  const modText = await fs.readFile(path.join(dir, 'go.mod'), 'utf8');
+  const modText = await withFileErrors('read', path.join(dir, 'go.mod'), () => fs.readFile(path.join(dir, 'go.mod'), 'utf8'), 'config');
   const mod = parseModFile(modText);
   if (!mod.module) {
     throw new GoDeployError(`${path.join(dir, 'go.mod')} has no module directive`, { hint: 'the first line of go.mod is `module <path>`', exitCode: 2, location: { file: path.join(dir, 'go.mod'), line: 1, col: 1 } });
   }
-  const packages = await readPackages(dir);
+  const packages = await withFileErrors('read', dir, () => readPackages(dir), 'config');
   const result: ModuleInspection = {
     dir,
     module: mod.module,
