@@ -76,8 +76,9 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
     assert.equal(report.hosts.length, 1);
     assert.equal(report.hosts[0].address, `root@127.0.0.1:${host.port}`);
     const c = byId(report.hosts[0].checks);
-    assert.deepEqual(Object.keys(c), ['reachable', 'platform', 'disk', 'port', 'process-manager', 'open-files', 'tzdata', 'ca-certificates', 'clock']);
+    assert.deepEqual(Object.keys(c), ['reachable', 'platform', 'disk', 'layout', 'port', 'process-manager', 'open-files', 'tzdata', 'ca-certificates', 'clock']);
     assert.equal(c.reachable.status, 'ok');
+    assert.deepEqual([c.layout.status, c.layout.detail], ['ok', '/opt/hello does not exist yet; the first deploy makes it']);
     assert.equal(c.platform.detail, 'linux/amd64');
     assert.equal(c['process-manager'].detail, 'systemd 252');
     assert.deepEqual([c.port.status, c.port.detail], ['ok', `${appPort} is free`]);
@@ -125,7 +126,8 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
       await host.exec(`systemctl stop ${unit}`);
     }
     // The same program installed as the current release of this app: a warning, the deploy replaces it.
-    const release = await host.exec(`mkdir -p /opt/hello/releases/1 && cp /usr/bin/systemd-socket-activate /opt/hello/releases/1/hello && systemd-run --unit ${unit}-release /opt/hello/releases/1/hello -l 127.0.0.1:${appPort} /bin/cat`);
+    // (In a base marked as this app's, with its layout: any other folder would fail the layout check.)
+    const release = await host.exec(`mkdir -p /opt/hello/releases/1 /opt/hello/shared/logs /opt/hello/.godeploy && echo '{"app":"hello"}' > /opt/hello/.godeploy/base.json && cp /usr/bin/systemd-socket-activate /opt/hello/releases/1/hello && systemd-run --unit ${unit}-release /opt/hello/releases/1/hello -l 127.0.0.1:${appPort} /bin/cat`);
     assert.equal(release.code, 0, release.stderr);
     try {
       const listening = `grep -qi ':${appPort.toString(16).padStart(4, '0')} 00000000:0000 0A' /proc/net/tcp`;
