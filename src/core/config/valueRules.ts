@@ -1,7 +1,6 @@
 import { controlCharacterIn, imageReferenceProblem, supervisorValueProblem, urlPathProblem } from './characters';
 import type { ConfigDiagnostic } from './diagnostic';
 import { formatPath, type ConfigDocument, type PathSegment } from './document';
-import { scanReferences } from './references';
 
 /**
  * Every value stays inside its directive: the strings of godeploy.yaml are written into
@@ -22,7 +21,6 @@ export function valueDiagnostics(document: ConfigDocument, data: unknown): Confi
     const problem = rule?.check(value);
     if (rule && problem) out.push(document.diagnosticAt(path, 'value', 'error', `${formatPath(path)}: ${rule.what}: ${problem}`, rule.hint));
   });
-  out.push(...supervisorEnvDiagnostics(document, data));
   return out;
 }
 
@@ -80,30 +78,6 @@ function ruleFor(path: readonly PathSegment[]): ValueRule | undefined {
 /** Values whose line breaks and tabs mean something: env values (escaped or refused per target) and hook commands (shell). */
 function isFreeText(path: readonly PathSegment[]): boolean {
   return (path.length >= 2 && path[path.length - 2] === 'env') || path.includes('hooks');
-}
-
-/** supervisord takes the environment in its program file: values it cannot carry are refused where they are written. */
-function supervisorEnvDiagnostics(document: ConfigDocument, data: unknown): ConfigDiagnostic[] {
-  if (!isObject(data) || !isObject(data.environments)) return [];
-  const out: ConfigDiagnostic[] = [];
-  const seen = new Set<string>();
-  for (const [name, env] of Object.entries(data.environments)) {
-    if (!isObject(env) || env.type !== 'ssh' || env.processManager !== 'supervisor') continue;
-    for (const path of [['app', 'env'], ['environments', name, 'env']]) {
-      const map = path.reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), data);
-      if (!isObject(map)) continue;
-      for (const [k, v] of Object.entries(map)) {
-        const at = [...path, k];
-        if (typeof v !== 'string' || seen.has(formatPath(at)) || scanReferences(v).references.length) continue;
-        const problem = supervisorValueProblem(v) ?? (v.includes('"') && v.includes("'") ? 'both single and double quotes' : undefined);
-        if (!problem) continue;
-        seen.add(formatPath(at));
-        out.push(document.diagnosticAt(at, 'value', 'error', `${formatPath(at)} holds ${problem}, which supervisor's environment= cannot carry (environments.${name} uses supervisor)`,
-          'change the value, or pass it at deploy time (${env:NAME} or ${secret:NAME}): it then goes to the env file the program loads'));
-      }
-    }
-  }
-  return out;
 }
 
 function walkStrings(value: unknown, path: PathSegment[], visit: (value: string, path: PathSegment[]) => void): void {
