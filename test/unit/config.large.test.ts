@@ -24,6 +24,16 @@ describe('config validation of a large file', function () {
     assert.match(more.message, /^… and 51800 more problems \(51800 errors\) from line 207 on, not listed$/);
   });
 
+  it('52,000 environments that are not mappings (checked in slices): the first 200 located, then the count of the rest', () => {
+    const { diagnostics } = validateConfigText('godeploy.yaml', bigConfig(52_000, 'bad-environments'));
+    assert.equal(diagnostics.length, maxDiagnosticsPerFile + 1);
+    diagnostics.slice(0, maxDiagnosticsPerFile).forEach((d, i) => {
+      const n = String(i).padStart(6, '0');
+      assert.equal(`${d.line}:${d.col} ${d.message}`, `${7 + i}:15 environments.env_${n}: expected a mapping, got the string "${'x'.repeat(72)}"`);
+    });
+    assert.match(diagnostics[maxDiagnosticsPerFile].message, /^… and 51800 more problems \(51800 errors\) from line 207 on, not listed$/);
+  });
+
   it('52,000 valid entries (app.env) of the same size: valid, nothing reported', () => {
     const { config, diagnostics } = validateConfigText('godeploy.yaml', bigConfig(52_000, 'env-entries'));
     assert.deepEqual(diagnostics, []);

@@ -20,11 +20,11 @@ function validator(): ValidateFunction {
 
 /** Validates parsed data against the shipped JSON Schema and locates every error in the document. */
 export function schemaDiagnostics(document: ConfigDocument, data: unknown): ConfigDiagnostic[] {
-  const validate = validator();
-  if (validate(data)) return [];
+  const errors = schemaErrors(data);
+  if (!errors.length) return [];
   const out: ConfigDiagnostic[] = [];
   const seen = new Set<string>();
-  for (const error of validate.errors ?? []) {
+  for (const error of errors) {
     const d = toDiagnostic(document, error);
     if (!d) continue;
     const key = `${d.line}:${d.col}:${d.message}`;
@@ -33,6 +33,32 @@ export function schemaDiagnostics(document: ConfigDocument, data: unknown): Conf
     out.push(d);
   }
   return out;
+}
+
+/**
+ * ajv's generated code adds the errors of each failing environment (a $ref'd schema) by
+ * concatenating them onto the whole list so far: quadratic in the number of failing
+ * environments (32,000 took 11 s). The environments are checked in slices, so each list stays
+ * short; after the first slice only the environments are given and their errors kept.
+ */
+const ENVIRONMENTS_PER_CHECK = 500;
+
+function schemaErrors(data: unknown): ErrorObject[] {
+  const validate = validator();
+  const environments = isMapping(data) && isMapping(data.environments) ? data.environments : undefined;
+  const names = environments ? Object.keys(environments) : [];
+  if (names.length <= ENVIRONMENTS_PER_CHECK) return validate(data) ? [] : [...(validate.errors ?? [])];
+  const out: ErrorObject[] = [];
+  for (let i = 0; i < names.length; i += ENVIRONMENTS_PER_CHECK) {
+    const slice = Object.fromEntries(names.slice(i, i + ENVIRONMENTS_PER_CHECK).map((n) => [n, environments![n]]));
+    if (validate(i === 0 ? { ...(data as object), environments: slice } : { environments: slice })) continue;
+    for (const e of validate.errors ?? []) if (i === 0 || e.instancePath.startsWith('/environments')) out.push(e);
+  }
+  return out;
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function toDiagnostic(document: ConfigDocument, e: ErrorObject): ConfigDiagnostic | undefined {
