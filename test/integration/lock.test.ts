@@ -62,7 +62,7 @@ describe('deploy lock and releases (real systemd host over ssh)', function () {
       assert.ok(winner && !loser.ok);
       assert.equal(loser.stage, 'run');
       assert.equal(loser.error, `root@127.0.0.1:${host.port}: locked by ${winner.user}@${hostname()} since ${winner.since} (version v1.0.0, operation deploy)`);
-      assert.match(loser.hint ?? '', /^another operation is running \(held for \d+s\): wait for it to finish$/);
+      assert.match(loser.hint ?? '', /^another operation is running \(held for \d+s\): wait for it to finish; if you are sure none is, release it with `godeploy lock release prod --force`$/);
       assert.equal(JSON.parse(await remote('cat /opt/hello/.godeploy/lock/owner.json')).user, winner.user);
       const released = await withRemoteHost(target, opts, (h) => releaseLock(h.runner, '/opt/hello', winner));
       assert.deepEqual(released.ok && released.value, true);
