@@ -80,6 +80,20 @@ environments:
     assert.match(e.hint ?? '', /did you mean "port"/);
   });
 
+  it('a key that is a list is an unknown key, with no Node warning printed past the report', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => { warnings.push(w.message); };
+    process.on('warning', onWarning);
+    try {
+      const errors = errorsOf('app:\n  name: x\n  port: 8080\n? [a, b]\n: c\n');
+      assert.deepEqual(errors.map((d) => d.message), ['the file: unknown key "[ a, b ]"']);
+      await new Promise((r) => setImmediate(r)); // process warnings are emitted on a later tick
+    } finally {
+      process.removeListener('warning', onWarning);
+    }
+    assert.deepEqual(warnings, []);
+  });
+
   it('reports duplicate keys and tab indentation as syntax errors, without cascades', () => {
     assert.deepEqual(errorsOf('app:\n  name: x\n  name: y\n').map((d) => [at(d), d.message]), [['3:3', 'YAML syntax: Map keys must be unique']]);
     const tabs = errorsOf('app:\n\tname: x\n');

@@ -19,7 +19,7 @@ export class ConfigDocument {
     this.lines = new LineCounter();
     // The parser's own duplicate-key check compares each key with every earlier one of its
     // mapping (quadratic: minutes for a 5 MB file); duplicateKeyErrors does it in one pass.
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: true, uniqueKeys: false, strict: true });
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: true, uniqueKeys: false, strict: true, logLevel: 'error' });
     this.doc.errors.push(...duplicateKeyErrors(this.doc));
   }
 
