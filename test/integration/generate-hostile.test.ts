@@ -5,6 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { GoDeployError } from '../../src/core/errors';
 import { renderNginxSite } from '../../src/core/generate/nginx';
 import { renderSupervisorProgram } from '../../src/core/generate/supervisor';
 import { renderSystemdUnit } from '../../src/core/generate/systemd';
@@ -145,11 +146,23 @@ describe('hostile values: supervisor program (supervisord\'s own config parser)'
     assert.deepEqual(refused, ['newline', 'crlf']);
   });
 
-  it('env values of a supervisor environment: refused at their line, or one environment entry, exactly', async () => {
-    const refused = await outcomes(config, 'app.env.NOTE', 'x', 'command=/bin/touch /tmp/pwned', async (model, value) => {
-      const [p] = await parse(model);
-      assert.deepEqual(p.environment, { PORT: '8081', NOTE: value });
+  it('env values of a supervisor environment: one environment entry exactly, or refused by the generator naming the key', async () => {
+    // validate accepts them all: a deploy carries any value in the release's env file. Only
+    // the program file's environment= (godeploy generate supervisor) cannot hold some.
+    const byGenerator: string[] = [];
+    const refused = await outcomes(config, 'app.env.NOTE', 'x', 'command=/bin/touch /tmp/pwned', async (model, value, kind) => {
+      let program;
+      try {
+        [program] = await parse(model);
+      } catch (e) {
+        assert.ok(e instanceof GoDeployError, String(e));
+        assert.match(e.message, /^the value of NOTE holds .+, which supervisor's environment= cannot carry$/);
+        byGenerator.push(kind);
+        return;
+      }
+      assert.deepEqual(program.environment, { PORT: '8081', NOTE: value });
     }, 'prod');
-    assert.deepEqual(refused, ['newline', 'crlf', 'quotes']);
+    assert.deepEqual(refused, []);
+    assert.deepEqual(byGenerator, ['newline', 'crlf', 'quotes']);
   });
 });
