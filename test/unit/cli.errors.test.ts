@@ -104,7 +104,10 @@ describe('CLI: errors for people', function () {
     writeFileSync(path.join(work, 'godeploy.yaml'), config);
     const readOnly = path.join(work, 'ro');
     mkdirSync(readOnly);
-    if (spawnSync('mount', ['--bind', '-o', 'ro', readOnly, readOnly]).status !== 0 || spawnSync('go', ['version']).status !== 0) this.skip(); // needs root with mount, and go
+    // Needs root (a read-only bind mount) and go, as CI has: without them the test fails, never skips.
+    const bind = spawnSync('mount', ['--bind', '-o', 'ro', readOnly, readOnly], { encoding: 'utf8' });
+    assert.equal(bind.status, 0, `a read-only bind mount needs root: ${bind.stderr}`);
+    assert.equal(spawnSync('go', ['version']).status, 0, 'go is needed (scripts/setup/system.sh installs it)');
     try {
       const r = await runCli(work, ['build', '--out', 'ro/dist'], goEnv());
       assert.equal(r.code, 1, r.err);
