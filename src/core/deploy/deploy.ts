@@ -26,7 +26,7 @@ import { renderEnvFile, resolveServiceEnvironment } from './envFile';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
 import { deployEnvironmentOf, loadEnvironment, type DeployEnvironment } from './hosts';
 import { deployDocker } from '../docker/dockerDeploy';
-import { acquireLockThen, isoSeconds, LockHeldError, type LockOwner } from './lock';
+import { acquireLockRecorded, type LockOwner } from './lock';
 import { releaseId as makeReleaseId, releaseVersion } from './releaseScripts';
 import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
 import { mapLimit, releaseLocks, switchover, type HostDeployResult, type HostResultKind } from './switchover';
@@ -210,14 +210,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
       stage.set(h, 'lock');
       const onTakeOver = (what: string): void => emit({ host: h.alias, step: 'lock', state: 'info', message: what });
       const lockInfo = { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' };
-      const now = new Date();
-      const locked = await acquireLockThen(h.runner, d.base, lockInfo, { environment: d.name, onTakeOver, now }, liveStateScript(liveCheck)).catch((e: unknown) => {
-        // Not refused but lost (the connection went): the lock may be ours on the host, and
-        // the way out releases it if owner.json is still exactly ours.
-        if (!(e instanceof LockHeldError)) owners.set(h, { ...lockInfo, since: isoSeconds(now) });
-        throw e;
-      });
-      owners.set(h, locked.owner);
+      const locked = await acquireLockRecorded(owners, h, h.runner, d.base, lockInfo, { environment: d.name, onTakeOver }, liveStateScript(liveCheck));
       for (const note of claimNotes(h.alias, d.base, locked.then)) emit({ host: h.alias, step: 'lock', state: 'info', message: note });
       const read = locked.then ? readLiveState(h.runner, liveCheck, locked.then).catch(() => undefined) : Promise.resolve(undefined);
       stateReads.set(h, read);

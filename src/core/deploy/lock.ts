@@ -98,6 +98,11 @@ export function describeHolder(owner: LockOwner | null): string {
   return `locked by ${owner.user}@${owner.host} since ${owner.since} (version ${owner.version || '?'}, operation ${owner.operation || '?'})`;
 }
 
+/** What a deploy says when it took over a stale lock. */
+export function takeOverNotice(held: Extract<LockStatus, { state: 'held' }>): string {
+  return `took over a stale deploy lock: ${describeHolder(held.owner)}; ${held.staleReason}`;
+}
+
 /** A lock refused because someone holds it (as against a lock whose taking failed or whose answer was lost). */
 export class LockHeldError extends GoDeployError {}
 
@@ -254,13 +259,30 @@ export async function acquireLockThen(runner: HostRunner, base: string, info: Lo
       const gone = await runner.exec(['sh', '-c', held.owner ? RELEASE_OWNED_SCRIPT : RELEASE_SCRIPT, 'sh', base, ownerLine]);
       if (/^(released|free)$/.test(gone.stdout.split('\n')[0])) {
         const taken = await acquireLockThen(runner, base, info, { ...options, onTakeOver: undefined }, then);
-        options.onTakeOver(`took over a stale deploy lock: ${describeHolder(held.owner)}; ${held.staleReason}`);
+        options.onTakeOver(takeOverNotice(held));
         return taken;
       }
     }
     throw lockedError(held, runner.describe, options.environment);
   }
   throw scriptFailed('taking the deploy lock', runner, r);
+}
+
+/**
+ * acquireLockThen, recording in `owners` under `key` the lock it took, or may have taken: when
+ * the answer was lost with the connection (not refused), the script may still have taken it on
+ * the host, and the caller's way out releases it while owner.json is still exactly this owner.
+ */
+export async function acquireLockRecorded<K>(owners: Map<K, LockOwner>, key: K, runner: HostRunner, base: string, info: LockInfo, options: AcquireOptions = {}, then?: AfterLock): Promise<{ owner: LockOwner; then?: HostRunResult }> {
+  const now = options.now ?? new Date();
+  try {
+    const locked = await acquireLockThen(runner, base, info, { ...options, now }, then);
+    owners.set(key, locked.owner);
+    return locked;
+  } catch (e) {
+    if (!(e instanceof LockHeldError)) owners.set(key, { ...info, since: isoSeconds(now) });
+    throw e;
+  }
 }
 
 // ACQUIRE_SCRIPT ($1 base, $2 owner); when it printed "acquired": `then` in a subshell with

@@ -10,7 +10,7 @@ import { blueGreenFor, hookList, serviceManagerFor } from './deploy';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
 import { deployEnvironmentOf, loadEnvironment, type LoadedEnvironment } from './hosts';
 import { rollbackDocker } from '../docker/dockerRollback';
-import { acquireLock, isoSeconds, LockHeldError, type LockOwner } from './lock';
+import { acquireLockRecorded, type LockOwner } from './lock';
 import { RELEASE_ID } from './releaseScripts';
 import { listReleases } from './releases';
 import { releaseLocks, switchover, type HostDeployResult } from './switchover';
@@ -74,14 +74,9 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
     const runs = new Map<DeployHost, HostDeployment>();
     const problems = await Promise.allSettled(hosts.map(async (h) => {
       const lockInfo = { user, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' };
-      const now = new Date();
-      owners.set(h, await acquireLock(h.runner, d.base, lockInfo, {
-        environment: d.name, now, onTakeOver: (what) => emit({ host: h.alias, step: 'lock', state: 'info', message: what }),
-      }).catch((e: unknown) => {
-        // Lost rather than refused: the lock may be ours on the host; the way out releases it if so.
-        if (!(e instanceof LockHeldError)) owners.set(h, { ...lockInfo, since: isoSeconds(now) });
-        throw e;
-      }));
+      await acquireLockRecorded(owners, h, h.runner, d.base, lockInfo, {
+        environment: d.name, onTakeOver: (what) => emit({ host: h.alias, step: 'lock', state: 'info', message: what }),
+      });
       const list = await listReleases(h.runner, d.base, d.model.app.name);
       const live = list.releases.findIndex((r) => r.current);
       const usable = list.releases.filter((r) => r.binarySize !== null);

@@ -6,7 +6,7 @@
 // image is an empty one (no layers) that the lock builds on the engine the first time.
 import { pack } from 'tar-stream';
 import { GoDeployError } from '../errors';
-import { defaultStaleContext, describeHolder, isoSeconds, lockedError, parseOwner, serializeOwner, staleReason, type LockInfo, type LockOwner, type LockStatus, type StaleContext } from '../deploy/lock';
+import { defaultStaleContext, isoSeconds, lockedError, parseOwner, serializeOwner, staleReason, takeOverNotice, type LockInfo, type LockOwner, type LockStatus, type StaleContext } from '../deploy/lock';
 import type { Engine } from './engine';
 
 export const LOCK_IMAGE = 'godeploy/lock:1';
@@ -66,7 +66,7 @@ export async function acquireDockerLock(engine: Engine, app: string, info: LockI
     const removed = await releaseDockerLock(engine, app, held.owner).then(() => true, () => false);
     if (removed) {
       const owner = await acquireDockerLock(engine, app, info, { ...options, onTakeOver: undefined });
-      options.onTakeOver(`took over a stale deploy lock: ${describeHolder(held.owner)}; ${held.staleReason}`);
+      options.onTakeOver(takeOverNotice(held));
       return owner;
     }
   }
