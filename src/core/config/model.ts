@@ -3,8 +3,15 @@
 export type EnvValue = string | number | boolean;
 export type EnvMap = Record<string, EnvValue>;
 
+export type HealthCheckType = 'http' | 'tcp' | 'process';
+export const healthCheckTypes: readonly HealthCheckType[] = ['http', 'tcp', 'process'];
+
 export interface HealthCheckConfig {
+  /** http (default): GET path answers 2xx; tcp: the port accepts a connection; process: the process stays up for `for`. */
+  type?: HealthCheckType;
   path?: string;
+  /** type process: how long the process must stay up (default 5s). */
+  for?: string;
   timeout?: string;
   interval?: string;
 }
@@ -12,7 +19,13 @@ export interface HealthCheckConfig {
 export interface AppConfig {
   name?: string;
   main?: string;
+  /** Arguments after the executable; an environment's `args` replaces them. */
+  args?: string[];
   port?: number;
+  /** Environment variable the port reaches the service as (default PORT, unless portFlag is set). */
+  portEnv?: string;
+  /** Flag the port reaches the service as: `-port` (→ -port=8080) or `--listen=:{port}`. */
+  portFlag?: string;
   healthCheck?: HealthCheckConfig;
   env?: EnvMap;
 }
@@ -144,6 +157,8 @@ export interface EnvironmentConfig {
   hooks?: HooksConfig;
   healthCheck?: HealthCheckConfig;
   env?: EnvMap;
+  /** Replaces app.args in this environment. */
+  args?: string[];
   docker?: DockerConfig;
   systemd?: SystemdConfig;
   nginx?: NginxConfig;
