@@ -31,6 +31,10 @@ export interface ModuleInspection {
   embedFiles: string[];
   healthPath: string | null;
   work: { file: string; goVersion: string | null; use: string[] } | null;
+  /** vendor/modules.txt exists: builds use -mod=vendor and need no download. */
+  vendored: boolean;
+  /** go.mod `replace` directives that point at a local folder (relative to the module). */
+  localReplaces: { path: string; to: string; line: number }[];
 }
 
 /** Dependencies that only build with cgo. */
@@ -96,6 +100,8 @@ export async function inspectModule(start: string): Promise<ModuleInspection> {
     embedFiles: [],
     healthPath: null,
     work: await findWork(dir),
+    vendored: await exists(path.join(dir, 'vendor', 'modules.txt')),
+    localReplaces: mod.replaces.filter((r) => r.local).map(({ path: p, to, line }) => ({ path: p, to, line })),
   };
   const portCandidates: { port: number; score: number; finding: Finding; main: boolean }[] = [];
   for (const [rel, files] of [...packages].sort(([a], [b]) => a.localeCompare(b))) {

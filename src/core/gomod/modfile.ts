@@ -6,11 +6,20 @@ export interface Requirement {
   line: number;
 }
 
+/** `replace OLD [VERSION] => NEW [VERSION]`; `local` when NEW is a folder (./x, ../x or absolute). */
+export interface Replacement {
+  path: string;
+  to: string;
+  local: boolean;
+  line: number;
+}
+
 export interface ModFile {
   module: string | undefined;
   go: string | undefined;
   toolchain: string | undefined;
   requires: Requirement[];
+  replaces: Replacement[];
 }
 
 export interface WorkFile {
@@ -49,12 +58,17 @@ function tokenize(line: string): string[] {
 }
 
 export function parseModFile(text: string): ModFile {
-  const mod: ModFile = { module: undefined, go: undefined, toolchain: undefined, requires: [] };
+  const mod: ModFile = { module: undefined, go: undefined, toolchain: undefined, requires: [], replaces: [] };
   for (const d of directives(text)) {
     if (d.verb === 'module') mod.module = d.args[0];
     else if (d.verb === 'go') mod.go = d.args[0];
     else if (d.verb === 'toolchain') mod.toolchain = d.args[0];
     else if (d.verb === 'require' && d.args.length >= 2) mod.requires.push({ path: d.args[0], version: d.args[1], line: d.line });
+    else if (d.verb === 'replace') {
+      const arrow = d.args.indexOf('=>');
+      const to = arrow > 0 ? d.args[arrow + 1] : undefined;
+      if (to) mod.replaces.push({ path: d.args[0], to, local: /^(\.\.?(\/|$)|\/)/.test(to), line: d.line });
+    }
   }
   return mod;
 }
