@@ -8,7 +8,8 @@ import { GoDeployError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
 import { makeFolder, withFileErrors } from '../fs/fileErrors';
 import { resolveMain } from '../generate/model';
-import { defaultAppName, type ModuleInspection } from '../gomod/inspect';
+import type { ModuleInspection } from '../gomod/inspect';
+import { appNameFor, mainImportPath } from '../gomod/names';
 import { inspectBinary } from './binary/inspect';
 import type { BinaryInfo } from './binary/types';
 import { sourceFingerprint } from './sourceFingerprint';
@@ -63,7 +64,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const cgoEnv = cgoSettings(options, targets);
 
   const main = resolveMain(options.config, options.inspection);
-  const name = options.config.app.name ?? defaultAppName(options.inspection, main);
+  const name = options.config.app.name ?? appNameFor(mainImportPath(options.inspection.module, main));
   const info = options.versionInfo ?? await versionInfo(options.moduleDir, env);
   const ldflags = fillLdflags(options.config.build?.ldflags ?? '-s -w', info);
   const tags = options.config.build?.tags ?? [];
