@@ -130,7 +130,7 @@ describe('hostile values: supervisor program (supervisord\'s own config parser)'
   it('environments.prod.path: refused at its line, or the command\'s words and the directory are exactly that path', async () => {
     const refused = await outcomes(config, 'environments.prod.path', join(work.path, 'srv-app'), 'command=/bin/touch /tmp/pwned', async (model, value) => {
       const [p] = await parse(model);
-      assert.deepEqual(p.argv, ['/bin/sh', '-c', 'set -a && . "$1" && exec "$2"', 'hello', `${value}/shared/hello.env`, `${value}/current/hello`]);
+      assert.deepEqual(p.argv, ['/bin/sh', '-c', 'set -a && . "$1" && shift && exec "$@"', 'hello', `${value}/shared/hello.env`, `${value}/current/hello`]);
       assert.equal(p.directory, `${value}/current`);
       assert.equal(p.stdout, `${value}/shared/logs/hello.out.log`);
     }, 'prod');

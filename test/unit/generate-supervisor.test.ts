@@ -25,7 +25,7 @@ describe('generate supervisor program', () => {
     for (const [i, port] of [8081, 8082].entries()) {
       const k = keys(sections[i]);
       assert.equal(k.environment, `PORT="${port}"`);
-      assert.equal(k.command, `/bin/sh -c 'set -a && . "$1" && exec "$2"' hello /opt/hello/shared/hello.env /opt/hello/current/hello`);
+      assert.equal(k.command, `/bin/sh -c 'set -a && . "$1" && shift && exec "$@"' hello /opt/hello/shared/hello.env /opt/hello/current/hello`);
       assert.equal(k.stdout_logfile, `/opt/hello/shared/logs/hello-${port}.out.log`);
       assert.equal(k.autostart, 'true', 'after supervisord restarts, the instances run the live release');
     }
@@ -38,7 +38,7 @@ describe('generate supervisor program', () => {
     assert.match(conf, /`godeploy generate supervisor`/);
     assert.match(conf, /^\[program:hello\]$/m);
     const k = keys(conf);
-    assert.equal(k.command, `/bin/sh -c 'set -a && . "$1" && exec "$2"' hello /opt/hello/shared/hello.env /opt/hello/current/hello`);
+    assert.equal(k.command, `/bin/sh -c 'set -a && . "$1" && shift && exec "$@"' hello /opt/hello/shared/hello.env /opt/hello/current/hello`);
     assert.equal(k.directory, '/opt/hello/current');
     assert.equal(k.user, 'hello');
     assert.equal(k.environment, 'PORT="8081"');

@@ -28,8 +28,17 @@ export function configuredArgs(app: Pick<AppConfig, 'args'>, environment?: Pick<
   return [...(environment?.args ?? app.args ?? [])];
 }
 
+/** Where the arguments of `environmentName` come from, for messages: `environments.X.args` when it sets its own, else `app.args`. */
+export function argsSource(environment: Pick<EnvironmentConfig, 'args'> | undefined, environmentName: string | undefined): string {
+  return environment?.args !== undefined && environmentName !== undefined ? `environments.${environmentName}.args` : 'app.args';
+}
+
 /** Everything after the executable: the port flag (when the port goes by flag) first, then the arguments. */
 export function launchArguments(app: Pick<AppConfig, 'args' | 'portEnv' | 'portFlag'>, environment: Pick<EnvironmentConfig, 'args'> | undefined, port: string): string[] {
-  const { flag } = portReach(app);
-  return [...(flag ? [portFlagArgument(flag, port)] : []), ...configuredArgs(app, environment)];
+  return launchArgumentsOf(portReach(app), configuredArgs(app, environment), port);
+}
+
+/** The same rule for arguments already resolved (${env:…} expanded): the port flag first, then `args`. */
+export function launchArgumentsOf(reach: Pick<PortReach, 'flag'>, args: readonly string[], port: string): string[] {
+  return [...(reach.flag ? [portFlagArgument(reach.flag, port)] : []), ...args];
 }

@@ -1,4 +1,5 @@
 import { usageError } from '../errors';
+import { serviceArguments } from './args';
 import type { GenerateModel } from './model';
 import { assertOneLineValues } from './oneLineValues';
 
@@ -64,9 +65,18 @@ export function renderDockerfile(model: GenerateModel, options: DockerfileOption
   if (Object.keys(model.env).length > 0 || model.runtimeEnvNames.length > 0) {
     out.push('# The environment from godeploy.yaml is given when the container starts (docker run --env-file), not baked in.');
   }
-  out.push(`ENV PORT=${app.port}`, `EXPOSE ${app.port}`, `USER ${NONROOT}`);
+  if (app.portEnv !== null) out.push(`ENV ${app.portEnv}=${app.port}`);
+  out.push(`EXPOSE ${app.port}`, `USER ${NONROOT}`);
   out.push(...healthcheck(model));
-  out.push(`ENTRYPOINT ${execForm([`/app/${app.name}`])}`, '');
+  out.push(`ENTRYPOINT ${execForm([`/app/${app.name}`])}`);
+  const argv = serviceArguments(model, String(app.port));
+  if (argv.length) {
+    out.push(
+      `# The service's arguments${app.portFlag !== null ? ` (the port by ${app.portFlag.split('=')[0]})` : ''}; \`docker run IMAGE ARGS…\` replaces them.`,
+      `CMD ${execForm(argv)}`,
+    );
+  }
+  out.push('');
   return out.join('\n');
 }
 
@@ -191,18 +201,25 @@ function runtimeComment(model: GenerateModel, binary: string | undefined): strin
 
 function healthcheck(model: GenerateModel): string[] {
   const { app, docker } = model;
+  if (app.healthType === 'process') {
+    return [`# No HEALTHCHECK: healthCheck.type is process, so the service is healthy while it runs (Go Deploy checks it stays up ${app.healthForMs / 1000} s).`];
+  }
   if (docker.runtime === 'alpine') {
-    // Exec form: the path is an argument of its own ($1), never part of the script; PORT is
-    // read when the check runs (blue-green containers get another one).
-    const check = ['/bin/sh', '-c', 'wget -q -O /dev/null "http://127.0.0.1:${PORT}$1" || exit 1', 'healthcheck', app.healthPath];
+    // Exec form: the path is an argument of its own ($1), never part of the script. The port
+    // variable is read when the check runs (blue-green containers get another port).
+    const port = app.portEnv !== null ? `\${${app.portEnv}}` : String(app.port);
+    const check = app.healthType === 'tcp'
+      ? ['/bin/sh', '-c', `nc -z 127.0.0.1 ${port} || exit 1`]
+      : ['/bin/sh', '-c', `wget -q -O /dev/null "http://127.0.0.1:${port}$1" || exit 1`, 'healthcheck', app.healthPath];
     return [
-      '# BusyBox wget checks the health endpoint on the port the service listens on.',
+      app.healthType === 'tcp' ? '# BusyBox nc checks that the port the service listens on accepts a connection.' : '# BusyBox wget checks the health endpoint on the port the service listens on.',
       `HEALTHCHECK --interval=30s --timeout=5s --start-period=${app.healthTimeoutSeconds}s --retries=3 \\`,
       `  CMD ${execForm(check)}`,
     ];
   }
+  const what = app.healthType === 'tcp' ? `that port ${app.port} accepts a connection` : `GET ${app.healthPath}`;
   return [
-    `# No HEALTHCHECK: the image has no shell or HTTP client to run one. Check GET ${app.healthPath}`,
+    `# No HEALTHCHECK: the image has no shell or ${app.healthType === 'tcp' ? 'network tool' : 'HTTP client'} to run one. Check ${what}`,
     '# from outside (Go Deploy does after a deploy; Kubernetes uses probes).',
   ];
 }

@@ -1,4 +1,5 @@
 import { Document, Scalar } from 'yaml';
+import { serviceArguments } from './args';
 import { kubernetesName } from './kubernetes-names';
 import type { GenerateModel } from './model';
 import { assertOneLineValues } from './oneLineValues';
@@ -78,17 +79,25 @@ function deploymentComment(model: GenerateModel, name: string): string {
     );
   }
   if (model.kubernetes.autoscaling) lines.push(' replicas is left to the HorizontalPodAutoscaler below.');
+  if (model.app.healthType === 'process') {
+    lines.push(
+      ' healthCheck.type is process: no probes. The pod is ready while its process runs, and',
+      ' Kubernetes restarts the container when the process exits.',
+    );
+  }
   return lines.join('\n');
 }
 
 function deploymentSpec(model: GenerateModel, name: string): Obj {
   const k = model.kubernetes;
-  const probe = (periodSeconds: number, failureThreshold: number): Obj => ({
-    httpGet: { path: model.app.healthPath, port: 'http' },
-    periodSeconds,
-    timeoutSeconds: 2,
-    failureThreshold,
-  });
+  // A fresh object each time: a shared one would be written as a YAML anchor and alias.
+  const check = (): Obj => (model.app.healthType === 'tcp' ? { tcpSocket: { port: 'http' } } : { httpGet: { path: model.app.healthPath, port: 'http' } });
+  const probe = (periodSeconds: number, failureThreshold: number): Obj => ({ ...check(), periodSeconds, timeoutSeconds: 2, failureThreshold });
+  // Startup allows the configured health timeout; then readiness gates traffic and liveness restarts.
+  const probes: Obj = model.app.healthType === 'process'
+    ? {}
+    : { startupProbe: probe(2, Math.max(1, Math.ceil(model.app.healthTimeoutSeconds / 2))), readinessProbe: probe(5, 3), livenessProbe: probe(10, 3) };
+  const args = serviceArguments(model, String(model.app.port));
   const limits: Obj = { memory: k.limits.memory, ...(k.limits.cpu ? { cpu: k.limits.cpu } : {}) };
   return {
     ...(k.autoscaling ? {} : { replicas: k.replicas }),
@@ -103,13 +112,12 @@ function deploymentSpec(model: GenerateModel, name: string): Obj {
         containers: [{
           name,
           image: k.image,
+          // After the image's ENTRYPOINT; Kubernetes expands $(VAR) in them, so every $ is written $$.
+          ...(args.length ? { args: args.map((a) => quoted(a.replace(/\$/g, '$$$$'))) } : {}),
           ports: [{ name: 'http', containerPort: model.app.port, protocol: 'TCP' }],
           env: containerEnv(model, name),
           resources: { requests: { cpu: k.requests.cpu, memory: k.requests.memory }, limits },
-          // Startup allows the configured health timeout; then readiness gates traffic and liveness restarts.
-          startupProbe: probe(2, Math.max(1, Math.ceil(model.app.healthTimeoutSeconds / 2))),
-          readinessProbe: probe(5, 3),
-          livenessProbe: probe(10, 3),
+          ...probes,
           securityContext: {
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,
@@ -127,12 +135,16 @@ function deploymentSpec(model: GenerateModel, name: string): Obj {
   };
 }
 
-/** PORT (from app.port; the config refuses PORT in env maps), GOMEMLIMIT unless the app sets it, plain values, then the Secret's keys. */
+const quoted = (v: string): Scalar => Object.assign(new Scalar(v), { type: Scalar.QUOTE_DOUBLE });
+
+/**
+ * The port variable (app.portEnv, default PORT; none when the port goes only by flag; the
+ * config refuses it in env maps), GOMEMLIMIT unless the app sets it, plain values, then the Secret's keys.
+ */
 function containerEnv(model: GenerateModel, name: string): Obj[] {
   const own = new Set([...Object.keys(model.env), ...model.runtimeEnvNames]);
-  const quoted = (v: string): Scalar => Object.assign(new Scalar(v), { type: Scalar.QUOTE_DOUBLE });
   const env: Obj[] = [];
-  env.push({ name: 'PORT', value: quoted(String(model.app.port)) });
+  if (model.app.portEnv !== null) env.push({ name: model.app.portEnv, value: quoted(String(model.app.port)) });
   if (!own.has('GOMEMLIMIT')) env.push({ name: 'GOMEMLIMIT', value: quoted(model.kubernetes.goMemLimit) });
   for (const [k, v] of Object.entries(model.env)) env.push({ name: k, value: quoted(v) });
   for (const k of model.runtimeEnvNames) env.push({ name: k, valueFrom: { secretKeyRef: { name: `${name}-env`, key: k } } });

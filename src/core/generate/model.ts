@@ -1,4 +1,5 @@
-import type { EnvironmentConfig, GoDeployConfig, KubernetesConfig, NginxConfig, RuntimeKind, SupervisorConfig, SystemdConfig } from '../config/model';
+import { argsSource, configuredArgs, portReach } from '../config/launch';
+import type { EnvironmentConfig, GoDeployConfig, HealthCheckType, KubernetesConfig, NginxConfig, RuntimeKind, SupervisorConfig, SystemdConfig } from '../config/model';
 import { embeddedDefaultEnvironment, environmentNamed } from '../config/model';
 import { scanReferences } from '../config/references';
 import { parseDuration } from '../config/semantic';
@@ -15,8 +16,25 @@ export interface GenerateModel {
     module: string;
     /** Main package, "./cmd/api" or ".". */
     main: string;
+    /**
+     * Arguments after the executable (the environment's `args`, else app.args), without the
+     * port flag: the values the program receives once `argsPending` is false.
+     */
+    args: string[];
+    /** `app.args` or `environments.NAME.args`: where `args` came from, for messages. */
+    argsFrom: string;
+    /** `args` still hold ${env:…} references, as written: resolveModelArgs (args.ts) reads them. */
+    argsPending: boolean;
     port: number;
+    /** Environment variable the port reaches the service as (app.portEnv, default PORT), or null when it goes only by flag. */
+    portEnv: string | null;
+    /** app.portFlag as written (`-port`, `--listen=:{port}`), or null. */
+    portFlag: string | null;
+    /** How a release proves it is healthy: http (GET healthPath), tcp (a connect to the port), process (stays up for healthForMs). */
+    healthType: HealthCheckType;
     healthPath: string;
+    /** type process: milliseconds the process must stay up (healthCheck.for, default 5 s). */
+    healthForMs: number;
     /** Seconds a release may take to become healthy. */
     healthTimeoutSeconds: number;
     /** Milliseconds between health polls. */
@@ -100,6 +118,10 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
   // A local environment runs as the user on this machine: its releases live in the user's data folder.
   const base = env?.path ?? (env?.type === 'local' ? `~/.local/share/godeploy/${name}` : `/opt/${name}`);
   const { plain, runtime } = splitEnv({ ...(config.app.env ?? {}), ...(env?.env ?? {}) });
+  const rawArgs = configuredArgs(config.app, env);
+  const argsPending = rawArgs.some((a) => scanReferences(a).references.length > 0);
+  const reach = portReach(config.app);
+  const health = { ...config.app.healthCheck, ...env?.healthCheck };
   const systemd: SystemdConfig = { ...config.systemd, ...env?.systemd };
   const nginx: NginxConfig = { ...config.nginx, ...env?.nginx };
   const supervisor: SupervisorConfig = { ...config.supervisor, ...env?.supervisor };
@@ -113,8 +135,15 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       name,
       module: inspection.module,
       main,
+      args: argsPending ? rawArgs : rawArgs.map((a) => a.replace(/\$\$/g, '$')),
+      argsFrom: argsSource(env, options.environment),
+      argsPending,
       port,
-      healthPath: env?.healthCheck?.path ?? config.app.healthCheck?.path ?? inspection.healthPath ?? '/healthz',
+      portEnv: reach.env,
+      portFlag: reach.flag,
+      healthType: health.type ?? 'http',
+      healthPath: health.path ?? inspection.healthPath ?? '/healthz',
+      healthForMs: parseDuration(health.for ?? '5s') ?? 5000,
       healthTimeoutSeconds: seconds(env?.healthCheck?.timeout ?? config.app.healthCheck?.timeout, 30),
       healthIntervalMs: parseDuration(env?.healthCheck?.interval ?? config.app.healthCheck?.interval ?? '1s') ?? 1000,
       goVersion: goMinor(inspection.goVersion),

@@ -1,5 +1,6 @@
 import { supervisorValueProblem } from '../config/characters';
 import { usageError } from '../errors';
+import { serviceArguments } from './args';
 import type { GenerateModel } from './model';
 import { assertOneLineValues } from './oneLineValues';
 
@@ -9,7 +10,7 @@ const LOG_BACKUPS = 5;
 
 export interface SupervisorProgramOptions {
   /**
-   * Blue-green: one program per port, `<name>-<port>`, each with PORT set to its port. Both
+   * Blue-green: one program per port, `<name>-<port>`, each given its port (the port variable or flag). Both
    * start with supervisord (running the live release); a deploy starts and stops them.
    */
   instancePorts?: readonly number[];
@@ -44,19 +45,20 @@ export function renderSupervisorProgram(model: GenerateModel, options: Superviso
     if (port < 1024) out.push(`; Port ${port} is below 1024: user ${supervisor.user} may only bind it if the binary has CAP_NET_BIND_SERVICE (setcap).`);
     const [outLog, errLog] = programLogFiles(model, name).map((f) => confPath(f, 'logDir', 2));
     const log = (stream: 'out' | 'err'): string => (stream === 'out' ? outLog : errLog);
-    const env = [['PORT', String(port)], ...Object.entries(model.env).filter(([k]) => k !== 'PORT')];
-    out.push(...programSection(name, log, env));
+    const env = [...(app.portEnv !== null ? [[app.portEnv, String(port)]] : []), ...Object.entries(model.env).filter(([k]) => k !== app.portEnv)];
+    out.push(...programSection(name, log, env, serviceArguments(model, String(port))));
   }
   return out.join('\n');
 
-  function programSection(name: string, log: (stream: 'out' | 'err') => string, env: string[][]): string[] {
+  function programSection(name: string, log: (stream: 'out' | 'err') => string, env: string[][], argv: string[]): string[] {
     return [
       `[program:${name}]`,
-      // $0 names the shell in its error messages; the paths are arguments, never part of the script.
-      `command=/bin/sh -c 'set -a && . "$1" && exec "$2"' ${app.name} ${commandWord(paths.envFile)} ${commandWord(paths.binary)}`,
+      // $0 names the shell in its error messages; the paths and the arguments are arguments of
+      // the script ("$@" after the env file), never part of it: sh expands nothing in them.
+      `command=/bin/sh -c 'set -a && . "$1" && shift && exec "$@"' ${app.name} ${commandWord(paths.envFile)} ${commandWord(paths.binary)}${argv.map((a) => ` ${argumentWord(a)}`).join('')}`,
       `directory=${confPath(`${paths.base}/current`, 'path')}`,
       `user=${supervisor.user}`,
-      `environment=${env.map(([k, v]) => `${k}=${environmentValue(k, v)}`).join(',')}`,
+      ...(env.length ? [`environment=${env.map(([k, v]) => `${k}=${environmentValue(k, v)}`).join(',')}`] : []),
       'umask=077',
       'autostart=true',
       'autorestart=true',
@@ -109,4 +111,26 @@ function confPath(p: string, key: string, expansions: 1 | 2 = 1): string {
 function commandWord(p: string): string {
   const s = confPath(p, 'path');
   return /^[A-Za-z0-9_@%()+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+/**
+ * One argument of `command=`, which supervisor expands (%(...)s, so `%` is `%%`) and splits
+ * with Python's shlex in POSIX mode: inside double quotes only \\ and \" are escapes, and
+ * nothing is expanded. Its config reader takes ";" or "#" after whitespace for a comment, even
+ * inside quotes: such a character is written outside the quotes, escaped (`"a "\;" b"`).
+ */
+export function argumentWord(arg: string): string {
+  const problem = /[\r\n]/.test(arg) ? 'a line break' : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(arg) ? 'a control character' : undefined;
+  if (problem) throw usageError(`the argument ${JSON.stringify(arg)} holds ${problem}, which supervisor's command= cannot carry`, 'run `godeploy validate`: it points at the value in godeploy.yaml');
+  if (/^[A-Za-z0-9_@+=:,./-]+$/.test(arg)) return arg;
+  let s = '"';
+  let previous = '';
+  for (const ch of arg) {
+    if ((ch === ';' || ch === '#') && !/[\x21-\x7e]/.test(previous)) s += `"\\${ch}"`;
+    else if (ch === '\\' || ch === '"') s += `\\${ch}`;
+    else if (ch === '%') s += '%%';
+    else s += ch;
+    previous = ch;
+  }
+  return `${s}"`;
 }

@@ -1,5 +1,6 @@
 import { executablePathProblem } from '../config/semantic';
 import { usageError } from '../errors';
+import { serviceArguments } from './args';
 import type { GenerateModel } from './model';
 import { assertOneLineValues } from './oneLineValues';
 
@@ -46,7 +47,7 @@ const FIRST_UNPRIVILEGED_PORT = 1024;
 export interface SystemdUnitOptions {
   /**
    * A template unit (<name>@.service) for blue-green deploys: the instance name is the port,
-   * so <name>@8081 and <name>@8082 run side by side (PORT=%i).
+   * so <name>@8081 and <name>@8082 run side by side (the port variable, or the port flag, is %i).
    */
   portTemplate?: boolean;
 }
@@ -83,13 +84,13 @@ export function renderSystemdUnit(model: GenerateModel, options: SystemdUnitOpti
     out.push('NotifyAccess=main');
     out.push(`TimeoutStartSec=${app.healthTimeoutSeconds}`);
   }
-  out.push(`ExecStart=${execPath(paths.binary)}`);
+  out.push(`ExecStart=${[execPath(paths.binary), ...execArguments(model, options.portTemplate === true)].join(' ')}`);
   out.push(`WorkingDirectory=${unitPath(paths.base)}/current`);
   // Read by systemd (as root) before the service starts: the file stays mode 0600, root's.
   // No "-" prefix: a missing env file means the deploy is incomplete, so the start fails.
   out.push(`EnvironmentFile=${unitPath(paths.envFile)}`);
-  out.push(options.portTemplate ? 'Environment=PORT=%i' : environmentLine('PORT', String(app.port)));
-  for (const [name, value] of Object.entries(model.env)) if (name !== 'PORT') out.push(environmentLine(name, value));
+  if (app.portEnv !== null) out.push(options.portTemplate ? `Environment=${app.portEnv}=%i` : environmentLine(app.portEnv, String(app.port)));
+  for (const [name, value] of Object.entries(model.env)) if (name !== app.portEnv) out.push(environmentLine(name, value));
   if (systemd.goMaxProcs !== null) out.push(environmentLine('GOMAXPROCS', String(systemd.goMaxProcs)));
   if (systemd.goMemLimit !== null) out.push(environmentLine('GOMEMLIMIT', systemd.goMemLimit));
   if (systemd.memoryMax !== null) {
@@ -182,6 +183,40 @@ function execPath(p: string): string {
   return /\s/.test(s) ? `"${s}"` : s;
 }
 
+/**
+ * The arguments of ExecStart=, each one word by systemd's rules (systemd.service, "Command
+ * lines"): a word with anything but plain characters goes in double quotes with \\ and \"
+ * escaped (C escapes for control characters), `%` is written `%%` (specifiers) and `$` `$$`
+ * (no variable expansion), so the program receives exactly the configured text. In the
+ * blue-green template the port flag takes the instance name, `%i`.
+ */
+export function execArguments(model: GenerateModel, portTemplate: boolean): string[] {
+  const PLACEHOLDER = '{port}';
+  const argv = serviceArguments(model, portTemplate ? PLACEHOLDER : String(model.app.port));
+  return argv.map((arg, i) => {
+    const word = execWord(arg);
+    return portTemplate && i === 0 && model.app.portFlag !== null ? word.split(PLACEHOLDER).join('%i') : word;
+  });
+}
+
+/** One argument of a command line: bare when it holds only characters systemd takes as they are. */
+export function execWord(arg: string): string {
+  if (/^[A-Za-z0-9_@+=:,./-]+$/.test(arg)) return arg;
+  let s = '';
+  for (const ch of arg) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === '\\') s += '\\\\';
+    else if (ch === '"') s += '\\"';
+    else if (ch === '%') s += '%%';
+    else if (ch === '$') s += '$$';
+    else if (ch === '\n') s += '\\n';
+    else if (ch === '\t') s += '\\t';
+    else if (ch === '\r') s += '\\r';
+    else if (code < 0x20 || code === 0x7f) s += `\\x${code.toString(16).padStart(2, '0')}`;
+    else s += ch;
+  }
+  return `"${s}"`;
+}
 
 /**
  * One `Environment=` line. systemd unquotes and C-unescapes the value, then expands
