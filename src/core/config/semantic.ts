@@ -2,6 +2,7 @@ import { systemFolderHint, systemFolderProblem } from './basePath';
 import { supervisorValueProblem } from './characters';
 import type { ConfigDiagnostic } from './diagnostic';
 import type { ConfigDocument, PathSegment } from './document';
+import { isArgumentPath, launchDiagnostics } from './launchRules';
 import type { EnvironmentConfig, GoDeployConfig } from './model';
 import { scanReferences } from './references';
 import { valueDiagnostics } from './valueRules';
@@ -20,8 +21,7 @@ export function semanticDiagnostics(document: ConfigDocument, data: unknown): Co
   for (const [name, raw] of Object.entries(environments)) {
     if (isObject(raw)) checkEnvironment(document, name, raw as Partial<EnvironmentConfig>, out);
   }
-  checkReservedEnv(document, isObject(config.app) ? config.app.env : undefined, ['app', 'env'], out);
-  for (const [name, raw] of Object.entries(environments)) if (isObject(raw)) checkReservedEnv(document, raw.env, ['environments', name, 'env'], out);
+  launchDiagnostics(document, config as Record<string, any>, out);
   checkNginx(document, (config as Record<string, unknown>).nginx, ['nginx'], out);
   for (const [name, raw] of Object.entries(environments)) if (isObject(raw)) checkNginx(document, raw.nginx, ['environments', name, 'nginx'], out, (config as Record<string, any>).nginx);
   const scaling = isObject((config as Record<string, any>).kubernetes) ? (config as Record<string, any>).kubernetes.autoscaling : undefined;
@@ -97,13 +97,6 @@ function checkBasePath(document: ConfigDocument, name: string, env: Partial<Envi
     manager === 'systemd' ? 'choose a path without quotes or backslashes (spaces, $ and parentheses are fine), or use processManager: supervisor or none' : 'choose a path without " ;" or " #"'));
 }
 
-/** PORT comes from app.port; setting it again in an env map would make two sources of truth. */
-function checkReservedEnv(document: ConfigDocument, env: unknown, path: PathSegment[], out: ConfigDiagnostic[]): void {
-  if (isObject(env) && 'PORT' in env) {
-    out.push(document.diagnosticAt([...path, 'PORT'], 'key', 'error', `${path.join('.')}.PORT: the service gets PORT from app.port`, 'set app.port instead, and remove PORT here'));
-  }
-}
-
 /** certbot's paths are named after the server: it needs a real server name. */
 function checkNginx(document: ConfigDocument, nginx: unknown, path: PathSegment[], out: ConfigDiagnostic[], base?: Record<string, any>): void {
   if (!isObject(nginx) || !isObject(nginx.tls) || nginx.tls.certbot !== true) return;
@@ -121,6 +114,8 @@ function checkReferences(document: ConfigDocument, value: unknown, path: PathSeg
     const inEnvMap = path.length >= 2 && path[path.length - 2] === 'env';
     // Registry credentials go to the engine in the API's auth header, never into a command or a file.
     const registryCredential = path.length === 4 && path[0] === 'environments' && path[2] === 'docker' && (path[3] === 'registryUser' || path[3] === 'registryPassword');
+    // Arguments have a rule of their own (launchRules.ts), with its own hint.
+    if (isArgumentPath(path)) return;
     for (const r of references) {
       if (r.kind === 'secret' && !inEnvMap && !registryCredential) {
         out.push(document.diagnosticAt(path, 'value', 'error', `${r.raw} is only allowed in env maps (app.env or environments.NAME.env) and in docker.registryUser/registryPassword`, 'secrets reach the service through its 0600 env file; they must not appear in hosts, paths or commands'));
