@@ -42,8 +42,11 @@ export interface GoPackage {
   cgoFiles: string[];
   /** Imports of the compiled (non-test) files. */
   imports: string[];
-  /** Where the package comes from: this module, a workspace member, vendor/, the standard library, or not found. */
-  origin: 'module' | 'workspace' | 'vendor' | 'std' | 'missing';
+  /**
+   * Where the package comes from: this module, a workspace member (or a folder a go.mod `replace`s a
+   * module with), vendor/, the standard library, a dependency go list found in the module cache, or not found.
+   */
+  origin: 'module' | 'workspace' | 'vendor' | 'std' | 'dependency' | 'missing';
 }
 
 export type PortSetting =
