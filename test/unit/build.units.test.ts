@@ -33,10 +33,27 @@ describe('build targets', () => {
 
   it('fills ldflags placeholders and checks the toolchain against go.mod', () => {
     assert.equal(fillLdflags('-X main.v={{.Version}} -X main.c={{ .Commit }} -X main.d={{.Date}}', { version: 'v1', commit: 'abc', date: '2026-01-01T00:00:00Z' }), '-X main.v=v1 -X main.c=abc -X main.d=2026-01-01T00:00:00Z');
-    const tc = { go: 'go', version: 'go1.19.8', minor: 19, targets: [] };
+    const tc = { go: 'go', version: 'go1.19.8', minor: 19, targets: [], goToolchainSetting: '' };
     assert.throws(() => checkGoVersion(tc, '1.21', {}), /go\.mod asks for go 1\.21, but the installed toolchain is go1\.19\.8/);
-    checkGoVersion(tc, '1.21', { GOTOOLCHAIN: 'auto' });
     checkGoVersion(tc, '1.19', {});
+  });
+
+  it('the toolchain hint fits the installed Go: GOTOOLCHAIN only from Go 1.21 on', () => {
+    const old = { go: 'go', version: 'go1.19.8', minor: 19, targets: [], goToolchainSetting: '' };
+    // Go 1.19 cannot switch toolchains: GOTOOLCHAIN=auto changes nothing, and the hint says to install Go.
+    for (const env of [{}, { GOTOOLCHAIN: 'auto' }]) {
+      assert.throws(() => checkGoVersion(old, '1.22', env), (e: Error & { hint?: string; exitCode?: number }) => {
+        assert.match(e.hint ?? '', /^install Go 1\.22 or newer/);
+        assert.doesNotMatch(e.hint ?? '', /set GOTOOLCHAIN/);
+        assert.equal(e.exitCode, 2);
+        return true;
+      });
+    }
+    const switching = { go: 'go', version: 'go1.21.0', minor: 21, targets: [], goToolchainSetting: 'local' };
+    assert.throws(() => checkGoVersion(switching, '1.22', {}), (e: Error & { hint?: string }) => /set GOTOOLCHAIN=auto .*\(GOTOOLCHAIN is local now\)/.test(e.hint ?? ''));
+    checkGoVersion(switching, '1.22', { GOTOOLCHAIN: 'auto' });
+    checkGoVersion({ ...switching, goToolchainSetting: 'auto' }, '1.22', {});
+    assert.throws(() => checkGoVersion({ ...switching, goToolchainSetting: 'auto' }, '1.22', { GOTOOLCHAIN: 'local' }), /asks for go 1\.22/);
   });
 
   it('a missing Go toolchain is a clear error saying how to install one', async () => {

@@ -16,7 +16,7 @@ import { sourceFingerprint } from './sourceFingerprint';
 import { absoluteCompilerPaths, goBuild } from './goBuild';
 import { runPool } from './pool';
 import { artifactName, checkTargets, hostTarget, parseTarget, targetEnv } from './targets';
-import { checkGoVersion, goToolchain } from './toolchain';
+import { checkGoVersion, goLineLocation, goToolchain } from './toolchain';
 import type { BuildResult, BuildTarget, BuiltArtifact, TargetProgress } from './types';
 import { verifyArtifact } from './verify';
 import { fillLdflags, versionInfo, type VersionInfo } from './version';
@@ -57,7 +57,7 @@ export interface BuildOptions {
 export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const env = options.env ?? process.env;
   const toolchain = await goToolchain(options.go ?? 'go');
-  checkGoVersion(toolchain, options.inspection.goVersion, env);
+  if (options.inspection.goVersion) checkGoVersion(toolchain, options.inspection.goVersion, env, { toolchainLine: options.inspection.toolchain, location: await goLineLocation(options.moduleDir) });
   const ids = options.targets?.length ? options.targets : (options.config.build?.targets ?? [hostTarget()]);
   const targets = [...new Map(ids.map((id) => [id, parseTarget(id)])).values()];
   checkTargets(targets, toolchain.targets, toolchain.minor, toolchain.version);

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { GoDeployError } from '../errors';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { GoDeployError, type SourceLocation } from '../errors';
 
 export interface GoToolchain {
   go: string;
@@ -7,6 +9,8 @@ export interface GoToolchain {
   version: string;
   minor: number;
   targets: string[];
+  /** `go env GOTOOLCHAIN` ("auto", "local"…); "" before Go 1.21, which has no toolchain switching. */
+  goToolchainSetting: string;
 }
 
 function run(go: string, args: string[]): Promise<string> {
@@ -28,9 +32,9 @@ const cache = new Map<string, Promise<GoToolchain>>();
 export function goToolchain(go = 'go'): Promise<GoToolchain> {
   let p = cache.get(go);
   if (!p) {
-    p = Promise.all([run(go, ['env', 'GOVERSION']), run(go, ['tool', 'dist', 'list'])]).then(([v, list]) => {
-      const version = v.trim();
-      return { go, version, minor: Number(/^go1\.(\d+)/.exec(version)?.[1] ?? 0), targets: list.split('\n').map((l) => l.trim()).filter(Boolean) };
+    p = Promise.all([run(go, ['env', 'GOVERSION', 'GOTOOLCHAIN']), run(go, ['tool', 'dist', 'list'])]).then(([v, list]) => {
+      const [version, setting = ''] = v.split('\n').map((l) => l.trim());
+      return { go, version, minor: Number(/^go1\.(\d+)/.exec(version)?.[1] ?? 0), targets: list.split('\n').map((l) => l.trim()).filter(Boolean), goToolchainSetting: setting };
     });
     p.catch(() => cache.delete(go));
     cache.set(go, p);
@@ -38,15 +42,36 @@ export function goToolchain(go = 'go'): Promise<GoToolchain> {
   return p;
 }
 
-/** go.mod's `go` line must not be newer than the toolchain (unless GOTOOLCHAIN lets go fetch one). */
-export function checkGoVersion(toolchain: GoToolchain, required: string | null, env: NodeJS.ProcessEnv = process.env): void {
+/** Go 1.21 brought toolchain switching (GOTOOLCHAIN): older go commands cannot fetch a newer Go. */
+const SWITCHING_MINOR = 21;
+
+/**
+ * go.mod's `go` line must not be newer than the toolchain, unless this go can switch to a
+ * newer one (Go 1.21+, with GOTOOLCHAIN other than "local": from the environment, else go's
+ * own setting). The hint fits the installed Go: GOTOOLCHAIN=auto only from Go 1.21 on.
+ */
+export function checkGoVersion(toolchain: GoToolchain, required: string | null, env: NodeJS.ProcessEnv = process.env, where: { toolchainLine?: string | null; location?: SourceLocation } = {}): void {
   if (!required) return;
   const want = /^(\d+)\.(\d+)/.exec(required);
-  if (!want || Number(want[1]) !== 1) return;
-  if (Number(want[2]) > toolchain.minor && !(env.GOTOOLCHAIN && env.GOTOOLCHAIN !== 'local')) {
-    throw new GoDeployError(`go.mod asks for go ${required}, but the installed toolchain is ${toolchain.version}`, {
-      hint: `install Go ${required} or newer, or set GOTOOLCHAIN=auto so that go fetches it`,
-      exitCode: 2,
-    });
-  }
+  if (!want || Number(want[1]) !== 1 || Number(want[2]) <= toolchain.minor) return;
+  const canSwitch = toolchain.minor >= SWITCHING_MINOR;
+  const setting = env.GOTOOLCHAIN || toolchain.goToolchainSetting || 'local';
+  if (canSwitch && setting !== 'local') return;
+  const newer = where.toolchainLine && /^go1\.\d+/.test(where.toolchainLine) ? ` (its toolchain line names ${where.toolchainLine})` : '';
+  throw new GoDeployError(`go.mod asks for go ${required}${newer}, but the installed toolchain is ${toolchain.version}`, {
+    hint: canSwitch
+      ? `install Go ${required} or newer, or set GOTOOLCHAIN=auto so that go fetches it (GOTOOLCHAIN is ${setting} now)`
+      : `install Go ${required} or newer (https://go.dev/dl/, or your system's package); ${toolchain.version} cannot fetch a newer Go itself (GOTOOLCHAIN came with Go 1.${SWITCHING_MINOR})`,
+    location: where.location,
+    exitCode: 2,
+  });
+}
+
+/** Where go.mod's `go` line is (1-based), for errors about it. */
+export async function goLineLocation(moduleDir: string): Promise<SourceLocation | undefined> {
+  const file = path.join(moduleDir, 'go.mod');
+  const text = await fs.readFile(file, 'utf8').catch(() => null);
+  if (text === null) return undefined;
+  const line = text.split('\n').findIndex((l) => /^\s*go\s+\d/.test(l));
+  return line < 0 ? undefined : { file, line: line + 1, col: text.split('\n')[line].search(/\S/) + 1 };
 }
