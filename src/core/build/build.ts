@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { constants as fsConstants, createReadStream, promises as fs } from 'node:fs';
 import { cpus } from 'node:os';
 import * as path from 'node:path';
 import type { CancellationTokenLike } from '../cancellation';
 import type { GoDeployConfig } from '../config/model';
 import { GoDeployError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
-import { makeFolder, withFileErrors } from '../fs/fileErrors';
+import { fileError, makeFolder, withFileErrors } from '../fs/fileErrors';
 import { resolveMain } from '../generate/model';
 import type { ModuleInspection } from '../gomod/inspect';
 import { appNameFor, mainImportPath } from '../gomod/names';
 import { inspectBinary } from './binary/inspect';
 import type { BinaryInfo } from './binary/types';
-import { sourceFingerprint } from './sourceFingerprint';
+import { sourceFingerprint, STAGING_PREFIX } from './sourceFingerprint';
 import { absoluteCompilerPaths, goBuild } from './goBuild';
 import { runPool } from './pool';
 import { artifactName, checkTargets, hostTarget, parseTarget, targetEnv } from './targets';
@@ -51,8 +51,9 @@ export interface BuildOptions {
 /**
  * Cross-compiles every target in parallel (sharing the Go build cache), verifies each
  * binary against its target, then moves the set into the output folder with SHA256SUMS and
- * build.json. Binaries are built in a staging folder: a failed or cancelled build leaves
- * the previous complete set, never a partial one.
+ * build.json. Binaries are built in a staging folder beside the output folder: a failed or
+ * cancelled build leaves the output folder exactly as it was (not even created), and a link
+ * folder it had to create is removed again.
  */
 export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const env = options.env ?? process.env;
@@ -69,10 +70,8 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const ldflags = fillLdflags(options.config.build?.ldflags ?? '-s -w', info);
   const tags = options.config.build?.tags ?? [];
   const outDir = options.outDir ?? path.join(options.moduleDir, 'dist');
-  const staging = await withFileErrors('write', outDir, async () => {
-    await makeFolder(outDir);
-    return fs.mkdtemp(path.join(outDir, '.staging-'));
-  });
+  const staging = await stagingFolder(outDir);
+  const linkDirMissing = options.linkDir ? await firstMissing(options.linkDir) : null;
   const report = (p: TargetProgress) => options.onProgress?.(p);
   for (const t of targets) report({ target: t.id, state: 'queued' });
 
@@ -115,16 +114,75 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
       return { target: t.id, path: path.join(outDir, file), file, size, sha256: digest, durationMs: Date.now() - started, binary };
     }, options.token);
 
-    for (const a of built) await withFileErrors('write', a.path, () => fs.rename(path.join(staging, a.file), a.path));
+    // Only now, with every binary built and verified, is the output folder made (if new) and changed.
+    await withFileErrors('write', outDir, () => makeFolder(outDir));
+    for (const a of built) await withFileErrors('write', a.path, () => moveInto(path.join(staging, a.file), a.path));
     const result: BuildResult = { outDir, version: info.version, commit: info.commit, date: info.date, goVersion: toolchain.version, artifacts: built, checksumsFile: path.join(outDir, 'SHA256SUMS'), manifestFile: path.join(outDir, 'build.json') };
     await writeFileAtomic(result.checksumsFile, [...built].sort((a, b) => a.file.localeCompare(b.file)).map((a) => `${a.sha256}  ${a.file}\n`).join(''), { overwrite: true });
     await writeFileAtomic(result.manifestFile, `${JSON.stringify(manifest(result, options, main, ldflags, tags), null, 2)}\n`, { overwrite: true });
     return result;
   } catch (e) {
+    if (options.linkDir && linkDirMissing) await removeCreated(options.linkDir, linkDirMissing);
     if ((e as Error)?.message === 'cancelled') throw new GoDeployError('build cancelled; nothing was written to the output folder');
     throw e;
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A new folder for the set being built, beside the output folder (the same file system, so
+ * the set moves in by rename) in the nearest folder that exists: the output folder is not
+ * made, and nothing in it changes, until every target has built. Refused early when the
+ * output folder cannot be one (a file is in the way) or cannot be written.
+ */
+async function stagingFolder(outDir: string): Promise<string> {
+  let anchor = outDir;
+  let st = await fs.stat(anchor).catch(() => null);
+  while (!st && path.dirname(anchor) !== anchor) {
+    anchor = path.dirname(anchor);
+    st = await fs.stat(anchor).catch(() => null);
+  }
+  if (st && !st.isDirectory()) {
+    if (anchor === outDir) throw new GoDeployError(`cannot write to ${outDir}: it is a file, not a folder`, { hint: 'remove or rename that file, or build somewhere else (--out DIR)' });
+    throw fileError(Object.assign(new Error(`ENOTDIR: ${anchor}`), { code: 'ENOTDIR' }), 'write', outDir);
+  }
+  return withFileErrors('write', outDir, async () => {
+    if (anchor === outDir) await fs.access(outDir, fsConstants.W_OK);
+    return fs.mkdtemp(path.join(anchor === outDir ? path.dirname(outDir) : anchor, `${STAGING_PREFIX}${path.basename(outDir)}-`));
+  });
+}
+
+/** Renames `from` to `to`; across file systems (an output folder that is a mount point), copies to a temporary name beside `to` and renames that. */
+async function moveInto(from: string, to: string): Promise<void> {
+  try {
+    await fs.rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    const temp = path.join(path.dirname(to), `.${path.basename(to)}.${process.pid}.tmp`);
+    try {
+      await fs.copyFile(from, temp);
+      await fs.rename(temp, to);
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  }
+}
+
+/** The topmost folder on the way to `dir` that does not exist yet; null when `dir` exists. */
+async function firstMissing(dir: string): Promise<string | null> {
+  if (await fs.stat(dir).then(() => true, () => false)) return null;
+  let top = dir;
+  while (path.dirname(top) !== top && !(await fs.stat(path.dirname(top)).then(() => true, () => false))) top = path.dirname(top);
+  return top;
+}
+
+/** After a failed build: removes `dir`, which this build created, and its new parents up to `top` while they are empty. */
+async function removeCreated(dir: string, top: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  for (let d = dir; d !== top && path.dirname(d) !== d;) {
+    d = path.dirname(d);
+    if (!(await fs.rmdir(d).then(() => true, () => false))) break;
   }
 }
 

@@ -14,6 +14,8 @@ import { writeFileAtomic } from '../fs/atomic';
 
 /** Folders that are not part of the build: output, VCS and tool folders. */
 const SKIP_DIRS = new Set(['dist', '.git', '.hg', '.svn', 'node_modules', '.godeploy', '.vscode', '.idea']);
+/** The folders a build stages its binaries in (beside the output folder, possibly in the module) start with this. */
+export const STAGING_PREFIX = '.godeploy-staging-';
 /** Environment variables that do not change the output (caches, module download settings). */
 const NEUTRAL_ENV = new Set(['GOPATH', 'GOCACHE', 'GOMODCACHE', 'GOPROXY', 'GOSUMDB', 'GONOSUMDB', 'GONOPROXY', 'GOPRIVATE', 'GOINSECURE', 'GOTELEMETRY', 'GOTELEMETRYDIR', 'GOTMPDIR', 'GOENV']);
 
@@ -94,7 +96,7 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const p = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) out.push(...await listFiles(root, p));
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(STAGING_PREFIX)) out.push(...await listFiles(root, p));
     } else if (e.isFile() || e.isSymbolicLink()) {
       out.push(p);
     }
