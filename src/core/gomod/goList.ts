@@ -60,11 +60,10 @@ export async function goList(layout: ModuleLayout, ctx: BuildContext, options: G
   } catch (e) {
     return { ok: false, reason: `could not read the output of go list: ${(e as Error).message}`, command };
   }
+  // With -e, go exits 0 even for broken packages; it fails for the module as a whole (go.mod
+  // unreadable, a go version it does not know). A module with no package for the target is an answer.
   const inModule = packages.some((p) => p.Module?.Main && p.Dir && samePath(p.Module.Dir ?? '', layout.moduleDir));
-  if (run.code !== 0 || !inModule) {
-    const why = firstLines(run.stderr) || (packages.find((p) => p.Error)?.Error?.Err ?? `go list exited with ${run.code}`);
-    if (!inModule) return { ok: false, reason: why, command };
-  }
+  if (run.code !== 0 && !inModule) return { ok: false, reason: firstLines(run.stderr) || `go list exited with ${run.code}`, command };
   return { ok: true, packages, command };
 }
 
@@ -153,7 +152,7 @@ function runGo(go: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, 
         // already gone
       }
     };
-    const timer = setTimeout(() => stop(`go list did not finish within ${Math.round(timeoutMs / 1000)} s`), timeoutMs);
+    const timer = setTimeout(() => stop(`go list did not finish within ${timeoutMs / 1000} s`), timeoutMs);
     const onAbort = () => stop('cancelled');
     signal?.addEventListener('abort', onAbort, { once: true });
     const done = (r: GoRun) => {
