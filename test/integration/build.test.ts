@@ -141,7 +141,8 @@ describe('build: bad input and failures', function () {
     assert.ok(Date.now() - started < 20_000, `cancelling took ${Date.now() - started} ms`);
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(processesIn(dir), [], 'go processes still running in the module folder');
-    assert.deepEqual(readdirSync(join(dir, 'dist')), []);
+    assert.equal(existsSync(join(dir, 'dist')), false, 'a cancelled build made dist/');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.godeploy-staging')), [], 'staging folder left behind');
     cold.remove();
   });
 });
