@@ -1,6 +1,8 @@
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { locateConfigFile } from '../core/config/load';
 import { usageError } from '../core/errors';
+import { fileError } from '../core/fs/fileErrors';
 import type { CliIO } from './io';
 
 /** Options every command understands. */
@@ -25,4 +27,21 @@ export function resolveDir(io: CliIO, dir: string | undefined): string {
 
 export function requireNoExtraArgs(command: string, args: string[]): void {
   if (args.length) throw usageError(`${command}: unexpected argument ${JSON.stringify(args[0])}`, `see \`godeploy ${command} --help\``);
+}
+
+/**
+ * `dir` (given as `what`: "-C", "inspect DIR") must be a folder that exists: said as such,
+ * exit 2, before anything looks for go.mod or godeploy.yaml in it.
+ */
+export async function requireFolder(dir: string, what: string): Promise<void> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await fs.stat(dir)).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw usageError(`${what} ${dir}: no such folder`, 'check the path: it must be an existing folder (a Go module, or a folder inside one)');
+    if (code === 'ENOTDIR') throw usageError(`${what} ${dir}: no such folder (a part of that path is a file)`, 'check the path: it must be an existing folder');
+    throw fileError(e, 'read', dir, 'config');
+  }
+  if (!isFolder) throw usageError(`${what} ${dir} is a file, not a folder`, `give the folder that holds it: ${what} ${path.dirname(dir)}`);
 }

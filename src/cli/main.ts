@@ -1,9 +1,10 @@
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { usageError } from '../core/errors';
-import { describeFailure, verboseFlag } from './failure';
+import { describeFailure, jsonFailureFromText, verboseFlag } from './failure';
 import { runToExitCode } from './guard';
 import { processIO, type CliIO } from './io';
-import { resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
+import { requireFolder, resolveDir, requireNoExtraArgs, type GlobalOptions } from './context';
 import { buildHelp, runBuildCommand } from './commands/build';
 import { deployHelp, runDeploy } from './commands/deploy';
 import { doctorHelp, runDoctor } from './commands/doctor';
@@ -52,7 +53,8 @@ Global options:
   -h, --help      show help (also: godeploy COMMAND --help)
   --version       print the version
 
-Exit codes: 0 done, 1 the operation failed, 2 usage or config error.`;
+Exit codes: 0 done, 1 the operation failed, 2 usage or config error. With --json, a
+failure is also one line on stdout: {"error":{"message","hint","location","exitCode"}}.`;
 
 const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp, doctor: doctorHelp, lock: lockHelp, releases: releasesHelp, deploy: deployHelp, rollback: rollbackHelp, status: statusHelp, logs: logsHelp };
 
@@ -73,13 +75,54 @@ const commandOptions: Record<string, string[]> = {
   logs: ['follow', 'lines', 'since', 'grep', 'host', 'json', 'dry-run', 'accept-new-host-key'],
 };
 
+/** Every option of every command; which command takes which is `commandOptions`. */
+const optionSpec = {
+  C: { type: 'string', short: 'C' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  json: { type: 'boolean' },
+  force: { type: 'boolean' },
+  main: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  env: { type: 'string' },
+  out: { type: 'string' },
+  stdout: { type: 'boolean' },
+  runtime: { type: 'string' },
+  'from-binary': { type: 'string' },
+  target: { type: 'string', multiple: true },
+  'accept-new-host-key': { type: 'boolean' },
+  to: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  lines: { type: 'string', short: 'n' },
+  since: { type: 'string' },
+  grep: { type: 'string' },
+  host: { type: 'string', multiple: true },
+} as const;
+
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   try {
     return await dispatch(argv, io);
   } catch (e) {
     const failure = describeFailure(e, argv.includes(verboseFlag));
     io.err(failure.text);
+    if (wantsJsonErrors(argv)) io.out(JSON.stringify(failure.json));
     return failure.exitCode;
+  }
+}
+
+/**
+ * --json was given to a command that takes it (or before any command could be read): a
+ * failure is then also printed on stdout as one line of JSON, for scripts.
+ */
+export function wantsJsonErrors(argv: string[]): boolean {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false, options: optionSpec });
+    const command = positionals[0];
+    return values.json === true && !(command !== undefined && command in commandOptions && !commandOptions[command].includes('json'));
+  } catch {
+    return argv.includes('--json');
   }
 }
 
@@ -90,30 +133,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        C: { type: 'string', short: 'C' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-        verbose: { type: 'boolean' },
-        json: { type: 'boolean' },
-        force: { type: 'boolean' },
-        main: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        env: { type: 'string' },
-        out: { type: 'string' },
-        stdout: { type: 'boolean' },
-        runtime: { type: 'string' },
-        'from-binary': { type: 'string' },
-        target: { type: 'string', multiple: true },
-        'accept-new-host-key': { type: 'boolean' },
-        to: { type: 'string' },
-        follow: { type: 'boolean', short: 'f' },
-        lines: { type: 'string', short: 'n' },
-        since: { type: 'string' },
-        grep: { type: 'string' },
-        host: { type: 'string', multiple: true },
-      },
+      options: optionSpec,
     });
   } catch (e) {
     throw usageError((e as Error).message.replace(/\. To specify .*$/s, ''), 'see `godeploy --help`');
@@ -142,6 +162,8 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     }
   }
   const g: GlobalOptions = { dir: resolveDir(io, values.C), config: values.config };
+  if (values.C !== undefined) await requireFolder(g.dir, '-C');
+  if (command === 'inspect' && args[0] !== undefined) await requireFolder(path.resolve(g.dir, args[0]), 'inspect');
   switch (command) {
     case 'init':
       requireNoExtraArgs('init', args);
@@ -186,5 +208,9 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
 }
 
 if (require.main === module) {
-  runToExitCode(() => main(process.argv.slice(2)), (t) => process.stderr.write(`${t}\n`));
+  const argv = process.argv.slice(2);
+  runToExitCode(() => main(argv), (t) => {
+    process.stderr.write(`${t}\n`);
+    if (wantsJsonErrors(argv)) process.stdout.write(`${JSON.stringify(jsonFailureFromText(t, 1))}\n`);
+  });
 }

@@ -18,7 +18,8 @@ export const logsHelp = `godeploy logs ENV [-f] [-n N] [--since D] [--grep RE] [
   --grep RE     only lines matching the regular expression (JavaScript syntax)
   --host H      only host H (an ssh host's alias in godeploy.yaml); repeat for several
   --json        one JSON object per line: {"host","time","text","notice","level"};
-                level is "error" or "warning" where journald's priority says so, else null
+                level is "error" or "warning" where journald's priority says so, else null;
+                a source that could not be read ends the stream with {"error":{…}}
   --dry-run     print what would be read where, and read nothing
   Exit 0 when every source was read (or following was stopped), 1 when one failed, 2 for
   usage errors.`;
@@ -57,6 +58,8 @@ export async function runLogs(io: CliIO, g: GlobalOptions, args: string[], flags
       },
     });
     for (const e of r.errors) io.err(`godeploy: logs: ${e}`);
+    // With --json the failure ends the stream as one more line, the CLI's JSON failure.
+    if (flags.json && r.errors.length) io.out(JSON.stringify({ error: { message: `logs: ${r.errors.join('; ')}`, hint: null, location: null, exitCode: 1 } }));
     return r.ok ? 0 : 1;
   } finally {
     process.removeListener('SIGINT', onSigint);
