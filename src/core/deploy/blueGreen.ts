@@ -10,6 +10,8 @@ import type { GenerateModel } from '../generate/model';
 import { programLogFiles, renderSupervisorProgram, supervisorInstanceName } from '../generate/supervisor';
 import { renderSystemdUnit } from '../generate/systemd';
 import { NO_LINK } from './baseLayout';
+import type { ProcessObservation } from './healthGate';
+import { parseSupervisorObservation, parseSystemdObservation, supervisorWatchArgv, systemdWatchArgv } from './processWatch';
 import { shArgv as sh } from './releaseScripts';
 import { journalArgv, releaseJournalArgv, parseSupervisorStatus, parseSystemctlShow, supervisorControl, tailFiles, type ServiceDefinition, type ServiceManager } from './serviceManager';
 
@@ -24,6 +26,9 @@ export interface Instances {
   /** Makes the live instance start at boot, or null when that needs nothing (supervisor programs autostart). */
   keep(port: number): string[] | null;
   logs(port: number, lines: number, since?: number): string[];
+  /** What a process watch reads of the instance on `port` (healthCheck.type process); parse with parseObservation. */
+  observe(port: number | string): string[];
+  parseObservation(stdout: string): ProcessObservation;
 }
 
 export function systemdInstances(app: string): Instances {
@@ -35,6 +40,8 @@ export function systemdInstances(app: string): Instances {
     stop: (p) => sh(STOP_INSTANCE, unit(p)),
     keep: (p) => ['systemctl', 'enable', '--quiet', unit(p)],
     logs: (p, lines, since) => releaseJournalArgv(unit(p), lines, since),
+    observe: (p) => systemdWatchArgv(unit(p)),
+    parseObservation: parseSystemdObservation,
   };
 }
 
@@ -49,6 +56,8 @@ export function supervisorInstances(model: GenerateModel): Instances {
     stop: (p) => ctl('stop', program(p)),
     keep: () => null,
     logs: (p, lines) => tailFiles(lines, programLogFiles(model, program(p))),
+    observe: (p) => supervisorWatchArgv(model.supervisor.configFile, program(p)),
+    parseObservation: parseSupervisorObservation,
   };
 }
 
@@ -189,6 +198,8 @@ export function blueGreenService(model: GenerateModel, base: string, instances: 
       stop: onActive(['systemctl', 'stop', instances.name('@PORT@')]),
       state: onActive(['systemctl', 'show', instances.name('@PORT@'), '--property=ActiveState,SubState,MainPID']),
       parseState: parseSystemctlShow,
+      observe: onActive(instances.observe('@PORT@')),
+      parseObservation: instances.parseObservation,
       logs: (lines, since) => journalArgv(`${name}@*`, lines, since),
       envFileOwner: null,
     };
@@ -199,6 +210,8 @@ export function blueGreenService(model: GenerateModel, base: string, instances: 
     stop: onActive(instances.stop('@PORT@')),
     state: onActive(ctl('status', supervisorInstanceName(name, '@PORT@'))),
     parseState: parseSupervisorStatus,
+    observe: onActive(instances.observe('@PORT@')),
+    parseObservation: instances.parseObservation,
     logs: (lines) => tailFiles(lines, programs.flatMap((p) => programLogFiles(model, p))),
     envFileOwner: model.supervisor.user,
   };

@@ -5,7 +5,9 @@
 import { GoDeployError } from '../errors';
 import * as bg from './blueGreen';
 import type { HostPlan, StepId } from './deployPlan';
-import { waitHealthy, type HealthResult } from './health';
+import type { HealthResult } from './health';
+import { gatePassed } from './healthGate';
+import { runHostGate } from './hostGate';
 import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from './hostRunner';
 import * as scripts from './releaseScripts';
 import { shArgv as sh } from './releaseScripts';
@@ -38,7 +40,7 @@ export interface ActivateResult {
 
 export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPlan, target: string): Promise<ActivateResult> {
   const b = plan.blueGreen!;
-  const { base, envFileName, model } = plan;
+  const { base, envFileName } = plan;
   const ins = b.instances;
   const unit = (p: number): string => ins.name(p);
   const must = async (argv: string[], what: string): Promise<HostRunResult> => {
@@ -56,10 +58,13 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
     since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
     await h.step('restart', `start ${unit(idle)}`, () => must(ins.start(idle), `starting ${unit(idle)}`));
     const health = await h.step('health', `health gate on port ${idle}`, async () => {
-      const r = await waitHealthy(h.runner(), { port: idle, path: model.app.healthPath, timeoutMs: model.app.healthTimeoutSeconds * 1000, intervalMs: model.app.healthIntervalMs });
-      if (!r.healthy) throw new GoDeployError(`${h.alias}: ${model.app.healthPath} on port ${idle} did not answer 2xx within ${model.app.healthTimeoutSeconds} s (last: ${r.last}, ${r.attempts} attempts)`);
+      const r = await runHostGate({
+        runner: h.runner(), spec: plan.gate, port: idle, what: unit(idle), showPort: true,
+        observe: ins.observe(idle), parseObservation: ins.parseObservation, exec: (argv) => h.exec(argv),
+      });
+      if (!r.healthy) throw new GoDeployError(`${h.alias}: ${r.failure}`);
       return r;
-    }, (r) => `healthy after ${(r.elapsedMs / 1000).toFixed(1)} s (${r.last})`);
+    }, (r) => gatePassed(plan.gate, idle, r));
     const oldWorkers = await h.step('nginx', `nginx to port ${idle}`, async () => {
       await h.upload(Buffer.from(b.site.content), `${b.site.path}.godeploy-tmp`, 0o644);
       const flip = await must(bg.flipNginxArgv(b, idle), 'nginx -t / reload');

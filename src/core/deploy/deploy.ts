@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import * as path from 'node:path';
 import type { CancellationTokenLike } from '../cancellation';
-import type { ReferenceSources } from '../config/references';
+import type { Redactor, ReferenceSources } from '../config/references';
+import { resolveModelArgs } from '../generate/args';
 import { hostTarget } from '../build/targets';
 import type { BuiltArtifact } from '../build/types';
 import { versionInfo } from '../build/version';
@@ -23,6 +24,7 @@ import { runChecksBatched } from './checkBatch';
 import { doctorChecks } from './doctor';
 import { goPlatform, portCheck, targetRunsOn } from './doctorChecks';
 import { renderEnvFile, resolveServiceEnvironment } from './envFile';
+import { gateSpecOf } from './healthGate';
 import { HostDeployment, type DeployEvent, type DeployHost } from './hostDeploy';
 import { deployEnvironmentOf, loadEnvironment, type DeployEnvironment } from './hosts';
 import { deployDocker } from '../docker/dockerDeploy';
@@ -70,16 +72,24 @@ export interface DeployResult {
   durationMs: number;
 }
 
-/** The service manager of the environment, with its definition rendered (user templates honoured). */
-export async function serviceManagerFor(d: DeployEnvironment): Promise<ServiceManager> {
+/** Sources that leave every reference as written: for plans and status, which start nothing. */
+export const referencesAsWritten: ReferenceSources = { env: (n) => `\${env:${n}}`, secret: (n) => `\${secret:${n}}` };
+
+/**
+ * The service manager of the environment, with its definition rendered (user templates
+ * honoured) and the service's arguments (app.args, the port flag) in its start command or
+ * definition, their ${env:…} read from `sources` (default: left as written).
+ */
+export async function serviceManagerFor(d: DeployEnvironment, sources: ReferenceSources = referencesAsWritten, redactor?: Redactor): Promise<ServiceManager> {
+  const model = await resolveModelArgs(d.model, sources, redactor);
   const pm = d.env.type === 'local' ? 'none' : d.env.processManager ?? 'systemd';
-  if (pm === 'none') return processManager({ ...d.model, paths: { ...d.model.paths, base: d.base, envFile: `${d.base}/shared/${d.model.app.name}.env`, binary: `${d.base}/current/${d.model.app.name}`, logDir: `${d.base}/shared/logs` } });
+  if (pm === 'none') return processManager({ ...model, paths: { ...model.paths, base: d.base, envFile: `${d.base}/shared/${model.app.name}.env`, binary: `${d.base}/current/${model.app.name}`, logDir: `${d.base}/shared/logs` } });
   // Every variable reaches a deployed service through its release's env file, so that a
   // rollback brings back the old values too: the installed definition carries none itself.
-  if (d.model.blueGreen) return blueGreenService(d.model, d.base, blueGreenInstances(d));
+  if (model.blueGreen) return blueGreenService(model, d.base, blueGreenInstances(d));
   const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
-  const [file] = await renderFiles([pm], { ...d.model, env: {} }, d.moduleDir, { templatesDir });
-  return pm === 'systemd' ? systemdManager(d.model, file.content) : supervisorManager(d.model, file.content);
+  const [file] = await renderFiles([pm], { ...model, env: {} }, d.moduleDir, { templatesDir });
+  return pm === 'systemd' ? systemdManager(model, file.content) : supervisorManager(model, file.content);
 }
 
 function blueGreenInstances(d: DeployEnvironment): Instances {
@@ -114,7 +124,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(d.config, d.name, d.env, d.model.blueGreen ? null : d.model.app.port, req.sources);
   const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
   const envFileText = resolved ? renderEnvFile(resolved.values, `${d.model.app.name} ${d.name}: written by Go Deploy at each deploy; mode 0600`) : '';
-  const manager = await serviceManagerFor(d);
+  const manager = await serviceManagerFor(d, req.dryRun ? referencesAsWritten : req.sources, resolved?.redactor);
   const info = path.dirname(req.configFile.file) === d.moduleDir ? await infoP : await versionInfo(d.moduleDir, req.buildEnv);
   const id = makeReleaseId(req.now ?? new Date(), info.version);
   const keepReleases = d.env.keepReleases ?? 5;
@@ -142,6 +152,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     base: d.base, name: d.model.app.name, envFileName: `${d.model.app.name}.env`, envFileText,
     files: [...(manager.definition ? [manager.definition] : []), ...(blueGreen ? [{ path: blueGreen.site.path, content: blueGreen.site.content }] : [])],
     healthPath: d.model.app.healthPath, port: blueGreen ? { file: blueGreen.stateFile } : d.model.app.port,
+    gate: { spec: gateSpecOf(d.model), manager },
   };
   const stateReads = new Map<DeployHost, Promise<LiveState | undefined>>();
   const early = expectedTargets(d);

@@ -8,6 +8,7 @@ import { shArgv as sh } from './releaseScripts';
 import * as bg from './blueGreen';
 import type { BlueGreenPlan } from './blueGreen';
 import type { ServiceManager } from './serviceManager';
+import { describeGate, gateSpecOf, type GateSpec } from './healthGate';
 
 export type StepId = 'preflight' | 'lock' | 'prepare' | 'binary' | 'env-file' | 'service' | 'pre-deploy' | 'switch' | 'restart' | 'health' | 'nginx' | 'retire' | 'post-deploy' | 'finish' | 'unlock';
 
@@ -37,9 +38,12 @@ export interface HostPlanInput {
   delta?: boolean;
   /** strategy blue-green: the instances, nginx's include and site. */
   blueGreen?: BlueGreenPlan;
+  /** What gates the switch; default: the model's healthCheck (type, path, timeout, interval, for). */
+  gate?: GateSpec;
 }
 
 export interface HostPlan extends HostPlanInput {
+  gate: GateSpec;
   name: string;
   /** releases/<id>/<name>.env: this release's copy of the env file. */
   releaseEnvFile: string;
@@ -51,6 +55,7 @@ export interface HostPlan extends HostPlanInput {
 export function planHost(input: HostPlanInput): HostPlan {
   const { model, base, releaseId: id, manager } = input;
   const name = model.app.name;
+  const gate = input.gate ?? gateSpecOf(model);
   const envFileName = `${name}.env`;
   const rel = `${base}/releases/${id}`;
   const partial = `${base}/releases/.${id}.partial`;
@@ -79,7 +84,7 @@ export function planHost(input: HostPlanInput): HostPlan {
       id: 'env-file', title: `write the release's env file ${envFileName} (mode 0600), then complete the release`,
       commands: [sh(scripts.COMPLETE_RELEASE, base, id, manager.definition?.path ?? '')],
       note: 'run here only when the executable was linked from an earlier release; else with the check of the place step',
-      files: [{ path: `${partial}/${envFileName}`, mode: 0o600, what: `KEY="value" lines: ${[...new Set([...Object.keys(model.env), ...model.runtimeEnvNames, 'PORT'])].sort().join(', ')} (values not shown)` }],
+      files: [{ path: `${partial}/${envFileName}`, mode: 0o600, what: `KEY="value" lines: ${[...new Set([...Object.keys(model.env), ...model.runtimeEnvNames, ...(model.app.portEnv === null || input.blueGreen ? [] : [model.app.portEnv])])].sort().join(', ')} (values not shown)` }],
     },
   ];
   if (manager.definition) {
@@ -100,7 +105,7 @@ export function planHost(input: HostPlanInput): HostPlan {
     steps.push(
       { id: 'switch', title: `point ${base}/current at releases/${id} (symlink renamed over current); the live instance keeps running its release`, commands: [sh(bg.READ_STATE, base, b.stateFile), sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')] },
       { id: 'restart', title: `start ${b.instances.name(idle)} (the one of ${p1}/${p2} not named in ${b.stateFile})`, commands: [b.instances.start(idle)] },
-      { id: 'health', title: `wait for GET http://127.0.0.1:${idle}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: 'on failure: stop it and point current back; nginx and the live instance were never touched' },
+      { id: 'health', title: `wait for ${describeGate(gate, idle, b.instances.name(idle))}`, commands: gate.type === 'process' ? [b.instances.observe(idle)] : [], note: 'on failure: stop it and point current back; nginx and the live instance were never touched' },
       {
         id: 'nginx', title: `send nginx to 127.0.0.1:${idle} (${b.include}), nginx -t, reload`, commands: [bg.flipNginxArgv(b, idle)],
         files: [{ path: `${b.site.path}.godeploy-tmp`, mode: 0o644, what: 'the nginx site (upstream from the include)' }],
@@ -111,7 +116,10 @@ export function planHost(input: HostPlanInput): HostPlan {
     steps.push(
       { id: 'switch', title: `point ${base}/current at releases/${id} (symlink renamed over current)`, commands: [sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')] },
       { id: 'restart', title: `restart ${manager.name}`, commands: [manager.restart] },
-      { id: 'health', title: `wait for GET http://127.0.0.1:${model.app.port}${model.app.healthPath} to answer 2xx (every ${model.app.healthIntervalMs} ms, up to ${model.app.healthTimeoutSeconds} s)`, commands: [], note: `${input.local ? 'on this machine' : 'as seen from the host, through an ssh port forward'}; on failure: switch back, restart, show the last 50 log lines` },
+      {
+        id: 'health', title: `wait for ${describeGate(gate, model.app.port, manager.name)}`, commands: gate.type === 'process' ? [manager.observe] : [],
+        note: `${gate.type === 'process' ? `read from ${manager.kind === 'process' ? 'its pid file' : manager.kind === 'systemd' ? 'systemctl show' : 'supervisorctl status'}` : input.local ? 'on this machine' : gate.type === 'tcp' ? 'connected from the host (an ssh direct-tcpip channel)' : 'as seen from the host, through an ssh port forward'}; on failure: switch back, restart, show the last 50 log lines`,
+      },
     );
   }
   if (input.hooks.postDeploy.length) {
@@ -123,7 +131,7 @@ export function planHost(input: HostPlanInput): HostPlan {
       commands: [sh(scripts.FINISH_DEPLOY, base, id, '<json line>', String(input.keepReleases), '<owner.json>', id, '<previous>')], note: 'one script, one round trip',
     },
   );
-  return { ...input, name, envFileName, releaseEnvFile: `${rel}/${envFileName}`, steps };
+  return { ...input, gate, name, envFileName, releaseEnvFile: `${rel}/${envFileName}`, steps };
 }
 
 function displayArg(a: string): string {

@@ -1,15 +1,17 @@
 // The service's environment at deploy time: app.env and the environment's env, with
-// ${env:…}/${secret:…} resolved on this machine, plus PORT. Written to the host as a file
+// ${env:…}/${secret:…} resolved on this machine, plus the port in the variable it reaches the
+// service as (app.portEnv, default PORT; none when it goes only by flag: launch.ts). Written to the host as a file
 // of KEY="value" lines (mode 0600) that systemd's EnvironmentFile= and sh's `.` read the
 // same way, so the service, supervisor's sh wrapper and the hooks agree. Double quotes are
 // the common ground: inside them both take \, ", $ and ` escaped by a backslash and keep
 // newlines; single quotes are not (systemd ends a value at a newline after '\'').
+import { portReach } from '../config/launch';
 import type { EnvironmentConfig, GoDeployConfig } from '../config/model';
 import { Redactor, resolveReferences, scanReferences, type ReferenceSources } from '../config/references';
 import { GoDeployError } from '../errors';
 
 export interface ResolvedEnvironment {
-  /** Sorted by name; PORT included. */
+  /** Sorted by name; the port variable included. */
   values: Record<string, string>;
   /** Every value that came from a ${secret:…} (and ${env:…}: it may be a CI secret), for redaction. */
   redactor: Redactor;
@@ -18,7 +20,7 @@ export interface ResolvedEnvironment {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Resolves the environment of `envName`'s service; a missing variable or secret names the key. */
-/** `port` null: the service gets PORT elsewhere (blue-green instances: from their unit, PORT=%i). */
+/** `port` null: the service gets its port elsewhere (blue-green instances: from their unit, PORT=%i or the flag). */
 export async function resolveServiceEnvironment(config: GoDeployConfig, envName: string, env: EnvironmentConfig, port: number | null, sources: ReferenceSources): Promise<ResolvedEnvironment> {
   const redactor = new Redactor();
   // The environment's entries replace app.env's before anything is resolved, so a secret
@@ -46,7 +48,8 @@ export async function resolveServiceEnvironment(config: GoDeployConfig, envName:
       });
     }
   }
-  if (port !== null) values.PORT = String(port);
+  const portEnv = portReach(config.app).env;
+  if (port !== null && portEnv !== null) values[portEnv] = String(port);
   const sorted = Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return { values: sorted, redactor };
 }

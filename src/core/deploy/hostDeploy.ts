@@ -7,7 +7,9 @@ import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
 import { formatBytes } from '../format';
 import type { HostPlan, StepId } from './deployPlan';
-import { waitHealthy, type HealthResult } from './health';
+import type { HealthResult } from './health';
+import { gatePassed } from './healthGate';
+import { runHostGate } from './hostGate';
 import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from './hostRunner';
 import { pieceArgs, type DeltaPlan } from './delta';
 import type { LiveState } from './unchanged';
@@ -281,8 +283,11 @@ export class HostDeployment {
   }
 
   private gate(): Promise<HealthResult> {
-    const { model } = this.plan;
-    return waitHealthy(this.host.runner, { port: model.app.port, path: model.app.healthPath, timeoutMs: model.app.healthTimeoutSeconds * 1000, intervalMs: model.app.healthIntervalMs });
+    const { model, manager, gate } = this.plan;
+    return runHostGate({
+      runner: this.host.runner, spec: gate, port: model.app.port, what: manager.name,
+      observe: manager.observe, parseObservation: manager.parseObservation, exec: (argv) => this.withReconnect((r) => r.exec(argv)),
+    });
   }
 
   /** Switch, restart, health gate. Not cancellable: a cancel now is handled after the gate. */
@@ -304,11 +309,13 @@ export class HostDeployment {
     }
     let health: HealthResult | undefined;
     if (!error) {
-      health = await this.step('health', `health gate ${this.plan.model.app.healthPath}`, async () => {
+      const { gate } = this.plan;
+      const title = gate.type === 'process' ? `health gate: ${this.plan.manager.name} stays up for ${gate.forMs / 1000} s` : gate.type === 'tcp' ? `health gate: port ${this.plan.model.app.port} accepts a connection` : `health gate ${gate.path}`;
+      health = await this.step('health', title, async () => {
         const h = await this.gate();
-        if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${this.plan.model.app.healthPath} did not answer 2xx within ${this.plan.model.app.healthTimeoutSeconds} s (last: ${h.last}, ${h.attempts} attempts)`);
+        if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${h.failure}`);
         return h;
-      }, (h) => `healthy after ${(h.elapsedMs / 1000).toFixed(1)} s (${h.last})`).catch((e: Error) => { error = e.message; return undefined; });
+      }, (h) => gatePassed(gate, this.plan.model.app.port, h)).catch((e: Error) => { error = e.message; return undefined; });
     }
     if (!error) return { healthy: true, health };
     const logs = await this.failedLogs();

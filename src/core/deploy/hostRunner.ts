@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
 import type { RemoteConnection, RemoteProcess, UploadOptions } from '../remote/session';
+import { connectLocal } from './health';
 
 /** A running command whose output streams (a log follower). */
 export type HostProcess = RemoteProcess;
@@ -27,6 +28,12 @@ export interface HostRunner {
   mkdir(path: string, mode: number): Promise<void>;
   /** A port on this machine's 127.0.0.1 (or on `host`) that reaches 127.0.0.1:`port` as seen from the host. */
   reach(port: number): Promise<{ host?: string; port: number; close(): Promise<void> }>;
+  /**
+   * A TCP connection to 127.0.0.1:`port` opened by the host itself (sshd connects for an ssh
+   * host), so a refused port rejects ("connection refused") instead of being accepted by a
+   * local forward first. Absent: connect through reach().
+   */
+  connectTcp?(port: number): Promise<{ close(): void }>;
   /** "root@web1:22" or "this machine". */
   describe: string;
   local: boolean;
@@ -51,6 +58,10 @@ export function remoteRunner(conn: RemoteConnection): HostRunner {
     mkdir: (path, mode) => conn.mkdir(path, mode),
     prepareUploads: () => conn.prepareUploads(),
     openUnixSocket: (socketPath) => conn.openUnixSocket(socketPath),
+    connectTcp: async (port) => {
+      const stream = await conn.openTcp(port);
+      return { close: () => stream.destroy() };
+    },
     reach: async (port) => {
       const f = await conn.forwardLocal(port);
       return { port: f.localPort, close: f.close };
@@ -100,5 +111,6 @@ export function localRunner(options: { timeoutMs?: number } = {}): HostRunner {
       await fs.mkdir(path, { mode }).catch((e: Error) => { throw new GoDeployError(`could not create ${path}: ${e.message}`, { cause: e }); });
     },
     reach: async (port) => ({ port, close: async () => undefined }),
+    connectTcp: (port) => connectLocal(port),
   };
 }

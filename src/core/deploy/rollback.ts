@@ -55,7 +55,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   const loaded = await loadEnvironment(req.configFile, req.environment, 'rollback');
   if (loaded.env.type === 'docker') return rollbackDocker(req, loaded, await bestEffortRedactor(loaded, req.sources));
   const d = deployEnvironmentOf(loaded, 'rollback');
-  const manager = await serviceManagerFor(d);
+  const manager = await serviceManagerFor(d, req.sources);
   const blueGreen = await blueGreenFor(d);
   const user = req.user ?? userInfo().username;
   const redact = await bestEffortRedactor(d, req.sources);

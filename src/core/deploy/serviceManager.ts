@@ -2,9 +2,12 @@
 // supervisord program, or (type local, processManager none) a detached process with a pid
 // file. Each is data: the definition file to install and the argv of each operation, so a
 // deploy plan can print them and the runners execute them unchanged.
+import { serviceArguments } from '../generate/args';
 import type { GenerateModel } from '../generate/model';
 import { programLogFiles } from '../generate/supervisor';
 import { NO_LINK } from './baseLayout';
+import type { ProcessObservation } from './healthGate';
+import { parseProcessObservation, parseSupervisorObservation, parseSystemdObservation, supervisorWatchArgv, systemdWatchArgv } from './processWatch';
 import { shArgv as sh } from './releaseScripts';
 
 export type ServiceManagerKind = 'systemd' | 'supervisor' | 'process';
@@ -37,6 +40,9 @@ export interface ServiceManager {
   /** Prints the state; parse with parseState. */
   state: string[];
   parseState(stdout: string): ServiceState;
+  /** Prints what a process watch (healthCheck.type process) reads; parse with parseObservation. */
+  observe: string[];
+  parseObservation(stdout: string): ProcessObservation;
   /**
    * The last `lines` log lines of the release that was started last, none of an earlier
    * one's: systemd by the unit's current invocation, a process or supervisor program by its
@@ -89,6 +95,8 @@ export function systemdManager(model: GenerateModel, unitText: string): ServiceM
     stop: ['systemctl', 'stop', unit],
     state: ['systemctl', 'show', unit, '--property=ActiveState,SubState,MainPID,ActiveEnterTimestampMonotonic', '--timestamp=unix'],
     parseState: parseSystemctlShow,
+    observe: systemdWatchArgv(unit),
+    parseObservation: parseSystemdObservation,
     logs: (lines, since) => releaseJournalArgv(unit, lines, since),
     envFileOwner: null,
   };
@@ -138,6 +146,8 @@ export function supervisorManager(model: GenerateModel, programText: string): Se
     stop: ctl('stop', name),
     state: ctl('status', name),
     parseState: parseSupervisorStatus,
+    observe: supervisorWatchArgv(model.supervisor.configFile, name),
+    parseObservation: parseSupervisorObservation,
     logs: (lines, _since, offsets) => offsets ? tailFilesFrom(lines, logs, offsets) : tailFiles(lines, logs),
     envFileOwner: model.supervisor.user,
   };
@@ -164,31 +174,54 @@ alive "$pid" && kill -KILL "$pid" 2>/dev/null
 rm -f "$pidf"
 exit 0`;
 
-// Before stop and restart: exit 6 when shared/, the log folder, the log, the pid file or its
-// temporary name is a symlink (the log is appended to, the pid file written).
+// Before stop and restart: exit 6 when shared/, the log folder, the log, the pid file, the
+// exit file or their temporary names is a symlink (the log is appended to, the others written).
 const PROCESS_FILES = `${NO_LINK}
-nolink "$1/shared" "\${4%/*}" "$4" "$5" "$5.tmp" || exit 6`;
+nolink "$1/shared" "\${4%/*}" "$4" "$5" "$5.tmp" "$5.exit" "$5.exit.tmp" || exit 6`;
 
 // Runs after stop: starts `current` detached (own session, stdin from /dev/null, output
 // appended to the log) with only the env file's variables (plus PATH and HOME), as systemd
-// would: nothing of the deploying shell's environment leaks in. The pid goes into a fresh
-// file (noclobber: never through a link) renamed over the pid file. Waits for the pid file.
+// would: nothing of the deploying shell's environment leaks in. Arguments after $6 are the
+// service's own (app.args, the port flag). A small sh stays as the service's parent: it puts
+// the service's pid into a fresh file (noclobber: never through a link) renamed over the pid
+// file, waits for it, and records "PID STATUS" in the exit file when it ends, so a process
+// that exits is reported with its status. Waits for the pid file.
 const PROCESS_RESTART = `set -e
 cd "$1/current"
 mkdir -p "\${4%/*}"
-rm -f "$5.tmp"
+rm -f "$5.tmp" "$5.exit" "$5.exit.tmp"
 echo "log-offset $({ wc -c < "$4"; } 2>/dev/null || echo 0)"
-env -i PATH="\${PATH:-/usr/local/bin:/usr/bin:/bin}" HOME="\${HOME:-/}" setsid sh -c 'set -a; . "$3"; set +a; set -C; echo $$ > "$1.tmp" && mv -f -T "$1.tmp" "$1" && exec "$2"' godeploy-start "$5" "$3" "$2" >>"$4" 2>&1 </dev/null &
+envf=$2 exe=$3 log=$4 pidf=$5
+shift 6
+env -i PATH="\${PATH:-/usr/local/bin:/usr/bin:/bin}" HOME="\${HOME:-/}" setsid sh -c 'set -a; . "$2"; set +a
+godeploy_pidf=$1 godeploy_exe=$3; shift 3
+(set -C; : > "$godeploy_pidf.tmp") || exit 1
+"$godeploy_exe" "$@" </dev/null &
+godeploy_child=$!
+{ echo "$godeploy_child" > "$godeploy_pidf.tmp" && mv -f -T "$godeploy_pidf.tmp" "$godeploy_pidf"; } || { kill -KILL "$godeploy_child"; exit 1; }
+trap "" HUP
+wait "$godeploy_child"; godeploy_status=$?
+rm -f "$godeploy_pidf.exit.tmp"
+(set -C; echo "$godeploy_child $godeploy_status" > "$godeploy_pidf.exit.tmp") && mv -f -T "$godeploy_pidf.exit.tmp" "$godeploy_pidf.exit"' godeploy-start "$pidf" "$envf" "$exe" "$@" >>"$log" 2>&1 </dev/null &
 i=0
-while [ ! -s "$5" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-[ -s "$5" ] || { echo "the process did not start (no pid file $5)" >&2; exit 1; }`;
+while [ ! -s "$pidf" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+[ -s "$pidf" ] || { echo "the process did not start (no pid file $pidf)" >&2; exit 1; }`;
 
-// $1 pid file: "running <pid> <uptime seconds>" or "stopped".
+// $1 pid file: "running <pid> <uptime seconds>", "exited <pid> <status>" (its launcher
+// recorded how the process the pid file names ended) or "stopped".
 const PROCESS_STATE = `${ALIVE}
 pid=$(cat "$1" 2>/dev/null || true)
 case "$pid" in ''|*[!0-9]*) echo stopped; exit 0;; esac
-if alive "$pid"; then echo "running $pid $(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')"; else echo stopped; fi`;
+if alive "$pid"; then echo "running $pid $(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')"; exit 0; fi
+# Gone: its launcher writes the exit file right after reaping it.
+i=0
+while [ $i -lt 10 ]; do
+  read -r p st < "$1.exit" 2>/dev/null && [ "$p" = "$pid" ] && { echo "exited $pid $st"; exit 0; }
+  sleep 0.1; i=$((i+1))
+done
+echo stopped`;
 
+/** The model's arguments must be resolved (resolveModelArgs): they follow the executable, the port flag first. */
 export function processManager(model: GenerateModel): ServiceManager {
   const name = model.app.name;
   const base = model.paths.base;
@@ -198,13 +231,15 @@ export function processManager(model: GenerateModel): ServiceManager {
   return {
     kind: 'process', name: `process ${name}`,
     definition: null,
-    restart: sh(`${PROCESS_FILES}\n${stopThen(PROCESS_STOP)}\n${PROCESS_RESTART}`, ...args),
+    restart: sh(`${PROCESS_FILES}\n${stopThen(PROCESS_STOP)}\n${PROCESS_RESTART}`, ...args, ...serviceArguments(model, String(model.app.port))),
     stop: sh(PROCESS_STOP, ...args),
     state: sh(PROCESS_STATE, pid),
     parseState: (out) => {
       const [state, p, up] = out.trim().split(/\s+/);
-      return { state: state === 'running' ? 'running' : 'stopped', running: state === 'running', pid: p ? Number(p) : null, uptimeSeconds: up && /^\d+$/.test(up) ? Number(up) : null };
+      return { state: state === 'running' ? 'running' : 'stopped', running: state === 'running', pid: state === 'running' && p ? Number(p) : null, uptimeSeconds: state === 'running' && up && /^\d+$/.test(up) ? Number(up) : null };
     },
+    observe: sh(PROCESS_STATE, pid),
+    parseObservation: parseProcessObservation,
     // From the offset the restart printed: the old process's lines (its shutdown included) are before it.
     logs: (lines, _since, offsets) => offsets ? sh('tail -c "+$(($2 + 1))" "$3" | tail -n "$1"', String(lines), String(offsets[0]), log) : ['tail', '-n', String(lines), log],
     envFileOwner: null,

@@ -3,7 +3,8 @@
 import type { EnvironmentType } from '../config/model';
 import type { ReferenceSources } from '../config/references';
 import { activePortFile } from './blueGreen';
-import { waitHealthy } from './health';
+import { gateSpecOf } from './healthGate';
+import { runHostGate } from './hostGate';
 import { deployEnvironmentOf, forEachHost, loadEnvironment, type HostOutcome } from './hosts';
 import { dockerStatus } from '../docker/dockerStatus';
 import type { CancellationTokenLike } from '../cancellation';
@@ -87,7 +88,10 @@ export async function environmentStatus(req: StatusRequest): Promise<StatusRepor
     }
     // Blue-green: the live instance's port, as recorded by the last switch.
     const active = d.model.blueGreen ? Number((await h.runner.exec(['cat', activePortFile(d.base)])).stdout.trim()) || null : null;
-    const health = await waitHealthy(h.runner, { port: active ?? d.model.app.port, path: d.model.app.healthPath, timeoutMs: 0, intervalMs: 1000 });
+    const health = await runHostGate({
+      runner: h.runner, spec: gateSpecOf(d.model), port: active ?? d.model.app.port, what: manager.name,
+      observe: manager.observe, parseObservation: manager.parseObservation, once: true,
+    });
     return {
       live, version: live ? releaseVersion(live) : null, releases: list.releases.length, service, health: { healthy: health.healthy, answer: health.last },
       releaseList: list.releases.map((r) => ({ id: r.id, live: r.current })), history: history.code === 0 ? parseHistory(history.stdout) : [],

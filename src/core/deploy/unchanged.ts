@@ -5,6 +5,9 @@
 import { createHash } from 'node:crypto';
 import { CLAIM_BASE, REFUSED_EXIT, refusedError, BASE_MARKER } from './baseLayout';
 import { waitHealthy } from './health';
+import type { GateSpec } from './healthGate';
+import { runHostGate } from './hostGate';
+import type { ServiceManager } from './serviceManager';
 import { DF_AVAILABLE_AWK } from './releaseScripts';
 import type { HostRunner, HostRunResult } from './hostRunner';
 
@@ -43,6 +46,8 @@ export interface LiveCheck {
   healthPath: string;
   /** The port to check, or a file on the host naming it (blue-green). */
   port: number | { file: string };
+  /** The gate's type (tcp, process) and the service manager a process check asks; default: GET healthPath. */
+  gate?: { spec: GateSpec; manager: Pick<ServiceManager, 'name' | 'observe' | 'parseObservation'> };
 }
 
 /** What runs on a host now, and whether it is healthy when everything but the executable matches. */
@@ -96,7 +101,9 @@ export async function readLiveState(runner: HostRunner, c: LiveCheck, r: HostRun
   if (!id || !binary || !/^rest same$/m.test(r.stdout)) return { ...known, restSameAndHealthy: false };
   const port = typeof c.port === 'number' ? c.port : Number((await runner.exec(['cat', c.port.file])).stdout.trim());
   if (!port) return { ...known, restSameAndHealthy: false };
-  const h = await waitHealthy(runner, { port, path: c.healthPath, timeoutMs: 0, intervalMs: 1000 });
+  const h = c.gate
+    ? await runHostGate({ runner, spec: c.gate.spec, port, what: c.gate.manager.name, observe: c.gate.manager.observe, parseObservation: c.gate.manager.parseObservation, once: true })
+    : await waitHealthy(runner, { port, path: c.healthPath, timeoutMs: 0, intervalMs: 1000 });
   return { ...known, restSameAndHealthy: h.healthy };
 }
 

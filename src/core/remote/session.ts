@@ -55,6 +55,8 @@ export interface RemoteConnection {
   forwardLocal(remotePort: number): Promise<{ localPort: number; close(): Promise<void> }>;
   /** A stream to the unix socket `socketPath` on the host (OpenSSH streamlocal forwarding), e.g. the Docker Engine's. */
   openUnixSocket(socketPath: string): Promise<Duplex>;
+  /** A TCP connection the host opens to 127.0.0.1:`port` (direct-tcpip); rejects when the host's connect fails ("Connection refused"). */
+  openTcp(port: number): Promise<Duplex>;
   /** Starts the SFTP subsystem now (in the background) so the first upload does not wait for it. */
   prepareUploads(): void;
   close(): void;
@@ -266,10 +268,19 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     }
   });
 
+  const openTcp = (port: number): Promise<Duplex> => untilClosed<Duplex>(() => `connecting to 127.0.0.1:${port}`, (resolve, reject) => {
+    try {
+      client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    } catch (e) {
+      reject(e);
+    }
+  });
+
   return {
     host,
     via: extra.via ?? [],
     openUnixSocket,
+    openTcp,
     negotiated: extra.negotiated ?? (() => undefined),
     exec,
     spawn,
