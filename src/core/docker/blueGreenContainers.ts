@@ -6,6 +6,7 @@
 // workers finish their requests and the old container stops. The include is the record of
 // which port is live. A failure before the reload removes (or stops) the new container: the
 // live one was never touched and never stopped serving.
+import { portFlagArgument } from '../config/launch';
 import * as bg from '../deploy/blueGreen';
 import type { HealthResult } from '../deploy/health';
 import { lastOutputLine, localRunner, type HostRunner } from '../deploy/hostRunner';
@@ -84,9 +85,9 @@ export async function switchOnIdlePort(i: BlueGreenSwitchInput): Promise<Replace
   timings.health = Date.now() - h0;
   if (!health.healthy || i.token?.isCancellationRequested) {
     const cancelled = health.healthy;
-    const why = cancelled ? 'cancelled before nginx was switched' : `not healthy on port ${port} within the timeout (last: ${health.last})`;
+    const why = cancelled ? 'cancelled before nginx was switched' : health.failure ?? `not healthy on port ${port} within the timeout (last: ${health.last})`;
     emit({ host, step: 'health', state: 'fail', message: why, ms: timings.health });
-    return fail(new GoDeployError(`${to.container} ${why}`, { hint: `nginx was not touched${from ? `: ${from.container} kept serving` : ''}; ${cancelled ? '' : 'its last log lines are shown above (logs in --json)'}`.replace(/; $/, '') }), cancelled);
+    return fail(new GoDeployError(`${to.container}${health.failure ? ':' : ''} ${why}`, { hint: `nginx was not touched${from ? `: ${from.container} kept serving` : ''}; ${cancelled ? '' : 'its last log lines are shown above (logs in --json)'}`.replace(/; $/, '') }), cancelled);
   }
   emit({ host, step: 'health', state: 'done', message: `healthy (${health.last}, ${health.attempts} attempt${health.attempts === 1 ? '' : 's'})`, ms: timings.health });
 
@@ -126,29 +127,42 @@ export async function switchOnIdlePort(i: BlueGreenSwitchInput): Promise<Replace
 }
 
 interface ContainerInspect {
-  Config: { Image: string; Env?: string[]; Labels?: Record<string, string> };
+  Config: { Image: string; Env?: string[]; Cmd?: string[] | null; Labels?: Record<string, string> };
   HostConfig: Record<string, unknown> & { NetworkMode?: string; CapAdd?: string[] | null };
 }
 
 /** The runtime settings a release's container was created with (containerSpec's HostConfig keys). */
 const KEPT_HOST_CONFIG = ['NetworkMode', 'RestartPolicy', 'LogConfig', 'Memory', 'CapDrop', 'CapAdd', 'SecurityOpt', 'ReadonlyRootfs', 'Tmpfs'];
 
+/** How the port reaches the service (launch.ts portReach): the variable and the flag. */
+export interface PortReachInput { portEnv: string | null; portFlag: string | null }
+
+/** A container's arguments with the port flag (the first argument, as containerSpec put it) given `port`. */
+export function argumentsOnPort(cmd: readonly string[], reach: PortReachInput, port: number): string[] {
+  if (reach.portFlag === null || !cmd.length) return [...cmd];
+  return [portFlagArgument(reach.portFlag, String(port)), ...cmd.slice(1)];
+}
+
 /**
- * A kept release's container again, listening on `port`: the same image, environment, labels
- * and runtime settings, with PORT, the port label and the published port changed. The new
- * container exists before the old one is removed, then takes its name.
+ * A kept release's container again, listening on `port`: the same image, environment,
+ * arguments, labels and runtime settings, with the port variable (or the port flag), the port
+ * label and the published port changed. The new container exists before the old one is
+ * removed, then takes its name.
  */
-export async function recreateOnPort(engine: Engine, r: DockerRelease, port: number): Promise<DockerRelease> {
+export async function recreateOnPort(engine: Engine, r: DockerRelease, port: number, reach: PortReachInput = { portEnv: 'PORT', portFlag: null }): Promise<DockerRelease> {
   const old = engine.docker.getContainer(r.containerId);
   const info = (await old.inspect()) as unknown as ContainerInspect;
   const bridge = info.HostConfig.NetworkMode !== 'host';
   const key = `${port}/tcp`;
   const hostConfig = Object.fromEntries(KEPT_HOST_CONFIG.filter((k) => info.HostConfig[k] !== undefined).map((k) => [k, info.HostConfig[k]]));
   const capAdd = [...new Set([...(info.HostConfig.CapAdd ?? []), ...(port < 1024 ? ['NET_BIND_SERVICE'] : [])])];
+  const env = reach.portEnv === null ? [...(info.Config.Env ?? [])] : [...(info.Config.Env ?? []).filter((x) => !x.startsWith(`${reach.portEnv}=`)), `${reach.portEnv}=${port}`];
+  const cmd = info.Config.Cmd ?? [];
   const created = await engine.docker.createContainer({
     name: `${r.container}-port${port}`,
     Image: info.Config.Image,
-    Env: [...(info.Config.Env ?? []).filter((x) => !x.startsWith('PORT=')), `PORT=${port}`],
+    ...(cmd.length ? { Cmd: argumentsOnPort(cmd, reach, port) } : {}),
+    Env: env,
     Labels: { ...info.Config.Labels, [LABEL.port]: String(port) },
     ...(bridge ? { ExposedPorts: { [key]: {} } } : {}),
     HostConfig: {

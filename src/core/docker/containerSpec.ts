@@ -1,11 +1,13 @@
-// What a release's container is, as data: its name (<app>-<release id>), image, environment
-// (the resolved env values, PORT included), labels that say which app, environment, release
-// and version it is, the port published (bridge) or the host's network, the restart policy,
+// What a release's container is, as data: its name (<app>-<release id>), image, arguments
+// (the port flag, then app.args), environment (the resolved env values, the port variable
+// included), labels that say which app, environment, release and version it is, the port
+// published (bridge) or the host's network, the restart policy,
 // json-file logs with rotation, a memory limit with GOMEMLIMIT at 90% of it, and a hardened
 // runtime (no capabilities but binding a low port, no new privileges, a read-only root with
 // a small /tmp). Pure: the deploy hands it to the engine, --dry-run prints it, tests read it.
 import type { DockerConfig } from '../config/model';
 import { usageError } from '../errors';
+import { launchArgumentsOf } from '../config/launch';
 import { ninetyPercent } from '../generate/model';
 
 export const LABEL = {
@@ -28,8 +30,14 @@ export interface ContainerInput {
   port: number;
   /** Blue-green: nginx on the engine's host is the way in, so a bridge container publishes its port on 127.0.0.1 only. */
   loopbackOnly?: boolean;
-  /** The service's environment (PORT included). */
+  /** The service's environment (the port variable is set here, from portEnv). */
   env: Record<string, string>;
+  /** The service's arguments after the image's entrypoint (resolved app.args), without the port flag. */
+  args?: string[];
+  /** The variable the port reaches the service as (default PORT), null when only the flag carries it. */
+  portEnv?: string | null;
+  /** app.portFlag: the port goes first in the arguments, as this flag. */
+  portFlag?: string | null;
   docker: DockerConfig;
   deployedBy: string;
 }
@@ -38,6 +46,8 @@ export interface ContainerInput {
 export interface ContainerSpec {
   name: string;
   Image: string;
+  /** The arguments after the image's ENTRYPOINT (launch.ts: the port flag, then app.args); absent: the image's CMD. */
+  Cmd?: string[];
   Env: string[];
   Labels: Record<string, string>;
   ExposedPorts?: Record<string, Record<string, never>>;
@@ -70,13 +80,15 @@ export function memoryBytes(size: string): number {
 export function containerSpec(input: ContainerInput): ContainerSpec {
   const { docker } = input;
   const network = docker.network ?? 'bridge';
-  const env: Record<string, string> = { ...input.env, PORT: String(input.port) };
+  const env: Record<string, string> = { ...input.env, ...portVariable(input) };
+  const cmd = containerArguments(input);
   if (docker.memory && env.GOMEMLIMIT === undefined) env.GOMEMLIMIT = ninetyPercent(docker.memory, 'binary');
   const portKey = `${input.port}/tcp`;
   const restart = docker.restart ?? 'unless-stopped';
   return {
     name: containerName(input.app, input.releaseId),
     Image: input.image,
+    ...(cmd.length ? { Cmd: cmd } : {}),
     Env: Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`),
     Labels: {
       [LABEL.app]: input.app,
@@ -103,6 +115,17 @@ export function containerSpec(input: ContainerInput): ContainerSpec {
   };
 }
 
+/** The port as the service's environment has it: { PORT: "8080" } (app.portEnv), or nothing when it goes only by flag. */
+export function portVariable(i: Pick<ContainerInput, 'port' | 'portEnv'>): Record<string, string> {
+  const name = i.portEnv === undefined ? 'PORT' : i.portEnv;
+  return name === null ? {} : { [name]: String(i.port) };
+}
+
+/** The container's arguments: the port flag with its port (when the port goes by flag), then app.args. */
+export function containerArguments(i: Pick<ContainerInput, 'port' | 'args' | 'portFlag'>): string[] {
+  return launchArgumentsOf({ flag: i.portFlag ?? null }, i.args ?? [], String(i.port));
+}
+
 /** The spec as --dry-run shows it: docker run's words; the environment by name only (no values). */
 export function describeContainer(spec: ContainerSpec): string[] {
   const h = spec.HostConfig;
@@ -113,6 +136,7 @@ export function describeContainer(spec: ContainerSpec): string[] {
     `  memory: ${h.Memory ? `${Math.round(h.Memory / 1024 / 1024)} MiB` : 'no limit'}; cap-drop ALL${h.CapAdd ? ` (cap-add ${h.CapAdd.join(', ')})` : ''}, no-new-privileges, read-only root, /tmp tmpfs`,
     `  labels: ${Object.entries(spec.Labels).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `  env: ${spec.Env.map((e) => e.slice(0, e.indexOf('='))).join(' ')}`,
+    ...(spec.Cmd ? [`  args: ${spec.Cmd.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`] : []),
   ];
   return lines;
 }

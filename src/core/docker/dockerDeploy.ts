@@ -8,7 +8,6 @@
 // switch nginx: blueGreenContainers.ts), prune old releases; the lock is released on every
 // way out. The plan and the refusals are in dockerPlan.ts.
 import { hostname, userInfo } from 'node:os';
-import * as path from 'node:path';
 import type { VersionInfo } from '../build/version';
 import { CancellationSource } from '../cancellation';
 import { DeployBuilds } from '../deploy/deployBuild';
@@ -16,7 +15,11 @@ import { goPlatform } from '../deploy/doctorChecks';
 import type { DeployRequest, DeployResult, HostDeployResult } from '../deploy/deploy';
 import { resolveServiceEnvironment } from '../deploy/envFile';
 import { blueGreenSite } from '../deploy/blueGreen';
-import { waitHealthy } from '../deploy/health';
+import type { HealthResult } from '../deploy/health';
+import { gateSpecOf } from '../deploy/healthGate';
+import { referencesAsWritten } from '../deploy/deploy';
+import { resolveModelArgs } from '../generate/args';
+import { containerGate, ensureProbeImage, probeDir } from './containerGate';
 import type { LoadedEnvironment } from '../deploy/hosts';
 import type { LockOwner } from '../deploy/lock';
 import { releaseId as makeReleaseId, RELEASE_ID } from '../deploy/releaseScripts';
@@ -41,20 +44,25 @@ const HOST = 'engine';
 export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, info: VersionInfo): Promise<DeployResult> {
   const t0 = Date.now();
   const emit = req.emit ?? (() => undefined);
-  const { app } = e.model;
   const docker = e.env.docker ?? {};
   const address = environmentEngineAddress(e, req.buildEnv ?? process.env);
   refuseUnsupported(e, address);
-  const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(e.config, e.name, e.env, app.port, req.sources);
+  const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(e.config, e.name, e.env, e.model.app.port, req.sources);
+  // The service's arguments, their ${env:…} read here (a plan shows them as written).
+  const model = await resolveModelArgs(e.model, resolved ? req.sources : referencesAsWritten, resolved?.redactor);
+  const { app } = model;
+  const gateSpec = gateSpecOf(model);
+  const withArgs: LoadedEnvironment = { ...e, model };
   const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
   const registryAuth = resolved ? await registryCredentials(e.name, docker, req.sources, resolved.redactor) : undefined;
   const user = req.user ?? userInfo().username;
   const id = makeReleaseId(req.now ?? new Date(), info.version);
   const blueGreen = e.model.blueGreen ? dockerBlueGreen(e.model, await blueGreenSite(e)) : undefined;
+  const launch = { args: app.args, portEnv: app.portEnv, portFlag: app.portFlag };
   const specFor = (image: string, env: Record<string, string>, port = blueGreen?.ports[0] ?? app.port): ContainerSpec => containerSpec({
-    app: app.name, environment: e.name, releaseId: id, version: info.version, image, port, loopbackOnly: blueGreen !== undefined, env, docker, deployedBy: `${user}@${hostname()}`,
+    app: app.name, environment: e.name, releaseId: id, version: info.version, image, port, loopbackOnly: blueGreen !== undefined, env, docker, deployedBy: `${user}@${hostname()}`, ...launch,
   });
-  const plan = describeDockerPlan(e, info.version, id, specFor(`${app.name}:${id}`, resolved?.values ?? Object.fromEntries(Object.keys({ ...e.config.app.env, ...e.env.env }).map((k) => [k, '']))), address.url, blueGreen);
+  const plan = describeDockerPlan(withArgs, info.version, id, specFor(`${app.name}:${id}`, resolved?.values ?? Object.fromEntries(Object.keys({ ...e.config.app.env, ...e.env.env }).map((k) => [k, '']))), address.url, blueGreen);
   const outcome: HostDeployResult = { host: HOST, address: address.url, result: 'unchanged', timings: {} };
   const result = (ok: boolean, extra: Partial<DeployResult> = {}): DeployResult => ({
     environment: e.name, releaseId: id, version: info.version, ok, cancelled: false, dryRun: false, alreadyLive: false, plan, hosts: [outcome], warnings: [], durationMs: Date.now() - t0, ...extra,
@@ -99,9 +107,12 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   const swarm = docker.mode === 'swarm';
   const goBuild = fromBinary ? builds.build([platform.id]) : undefined;
   goBuild?.catch(() => undefined);
-  // Swarm tasks get a health check: the probe is packed beside the executable.
-  const probe = swarm && fromBinary ? buildProbe(platform.id, path.join(e.moduleDir, 'dist', 'deploy', e.name, '.probe'), req.buildEnv) : undefined;
+  // Swarm tasks get a health check: the probe is packed beside the executable. A container's
+  // tcp gate runs it in a container of its own inside the release's network.
+  const probe = swarm && fromBinary ? buildProbe(platform.id, probeDir(e), req.buildEnv) : undefined;
   probe?.catch(() => undefined);
+  const probeImage = !swarm && gateSpec.type === 'tcp' ? ensureProbeImage(engine, platform.id, probeDir(e), req.buildEnv) : undefined;
+  probeImage?.catch(() => undefined);
 
   let owner: LockOwner | undefined;
   let builder: Engine | undefined;
@@ -163,16 +174,18 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     const labels = { 'org.opencontainers.image.version': info.version, 'org.opencontainers.image.revision': info.commit };
     let artifact;
     let probeFile: string | undefined;
+    let probeTag: string | undefined;
     try {
       artifact = goBuild && (await goBuild).artifacts[0];
       probeFile = await probe;
+      probeTag = await probeImage;
     } catch (err) {
       return failWith(err, 'build');
     }
     builder = await buildingEngine(engine, req.buildEnv);
     let imageId: string;
     try {
-      imageId = await buildReleaseImage(builder ?? engine, { e, artifact, probe: probeFile, tags, labels, info, emit, onBuildOutput: req.onBuildOutput });
+      imageId = await buildReleaseImage(builder ?? engine, { e: withArgs, artifact, probe: probeFile, tags, labels, info, emit, onBuildOutput: req.onBuildOutput });
     } catch (err) {
       return failWith(err, 'image');
     }
@@ -184,9 +197,9 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     const untagRelease = (): Promise<void> => (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).then(() => undefined, () => undefined);
     // Nothing changed: the service, or the running release container, runs this image with this environment.
     const unchanged = !req.force && (swarm
-      ? service !== undefined && (await serviceRuns(engine, service, imageId, spec.Env))
+      ? service !== undefined && (await serviceRuns(engine, service, imageId, spec.Env, spec.Cmd ?? []))
       : live !== undefined && live.imageId === imageId && (!blueGreen || (live.port !== undefined && live.port === nginxPort))
-        && (await sameEnvironment(engine, live.containerId, specFor(spec.Image, resolved!.values, live.port ?? idle).Env)));
+        && (await sameEnvironment(engine, live.containerId, specFor(spec.Image, resolved!.values, live.port ?? idle))));
     if (unchanged) {
       await untagRelease();
       emit({ host: HOST, step: 'switch', state: 'skip', message: `${outcome.previous} already runs this image with this environment: nothing to ${swarm ? 'update' : 'replace'}` });
@@ -220,8 +233,8 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     if (swarm) {
       const image = docker.registry ? registryRef(docker.registry, app.name, id) : `${app.name}:${id}`;
       const svcSpec = serviceSpec({
-        app: app.name, environment: e.name, releaseId: id, version: info.version, image, port: app.port, healthPath: app.healthPath,
-        healthTimeoutSeconds: app.healthTimeoutSeconds, healthIntervalMs: app.healthIntervalMs, env: resolved!.values, docker, deployedBy: `${user}@${hostname()}`, probe: probeFile !== undefined,
+        app: app.name, environment: e.name, releaseId: id, version: info.version, image, port: app.port, healthPath: app.healthPath, healthType: app.healthType, healthForMs: app.healthForMs,
+        healthTimeoutSeconds: app.healthTimeoutSeconds, healthIntervalMs: app.healthIntervalMs, env: resolved!.values, docker, deployedBy: `${user}@${hostname()}`, probe: probeFile !== undefined, ...launch,
       });
       const s0 = Date.now();
       const replicas = docker.replicas ?? 2;
@@ -252,7 +265,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     emit({ host: HOST, step: 'container', state: 'done', message: `${spec.name} created`, ms: Date.now() - k0 });
 
     const to = { id, containerId: created.id, container: spec.name, restart: spec.HostConfig.RestartPolicy.Name };
-    const gate = (): ReturnType<typeof waitHealthy> => waitHealthy(engine, { port: idle, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token });
+    const gate = (container = to.container): Promise<HealthResult> => containerGate({ engine, spec: gateSpec, port: idle, probeImage: probeTag, token: req.token }, container);
     const common = { engine, from: live, to, toIsNew: true, emit, redact, token: req.token, host: HOST, gate };
     const replaced = blueGreen
       ? await switchOnIdlePort({ ...common, runner: engineHost(engine)!, plan: blueGreen, port: idle })
@@ -289,21 +302,25 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   }
 }
 
-/** Whether the container's environment is `env` plus what its image sets (order aside). */
-async function sameEnvironment(engine: Engine, containerId: string, env: string[]): Promise<boolean> {
-  const info = (await engine.docker.getContainer(containerId).inspect()) as { Image?: string; Config?: { Env?: string[] } };
-  const image = (await engine.docker.getImage(info.Image ?? '').inspect()) as { Config?: { Env?: string[] } };
+/** Whether the container runs with the spec's environment (plus what its image sets, order aside) and arguments. */
+async function sameEnvironment(engine: Engine, containerId: string, spec: Pick<ContainerSpec, 'Env' | 'Cmd'>): Promise<boolean> {
+  const info = (await engine.docker.getContainer(containerId).inspect()) as { Image?: string; Config?: { Env?: string[]; Cmd?: string[] | null } };
+  const image = (await engine.docker.getImage(info.Image ?? '').inspect()) as { Config?: { Env?: string[]; Cmd?: string[] | null } };
   const fromImage = new Set(image.Config?.Env ?? []);
   const have = info.Config?.Env ?? [];
-  return env.every((x) => have.includes(x)) && have.every((x) => env.includes(x) || fromImage.has(x));
+  const env = spec.Env;
+  const args = spec.Cmd ?? image.Config?.Cmd ?? [];
+  return env.every((x) => have.includes(x)) && have.every((x) => env.includes(x) || fromImage.has(x)) && sameList(info.Config?.Cmd ?? [], args);
 }
 
-/** Whether the service already runs image `imageId` with exactly `env`. */
-async function serviceRuns(engine: Engine, service: ServiceInfo, imageId: string, env: string[]): Promise<boolean> {
-  const c = service.Spec.TaskTemplate?.ContainerSpec as { Image?: string; Env?: string[] } | undefined;
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Whether the service already runs image `imageId` with exactly `env` and `args`. */
+async function serviceRuns(engine: Engine, service: ServiceInfo, imageId: string, env: string[], args: string[]): Promise<boolean> {
+  const c = service.Spec.TaskTemplate?.ContainerSpec as { Image?: string; Env?: string[]; Args?: string[] } | undefined;
   const id = await engine.docker.getImage(c?.Image ?? '').inspect().then((i) => (i as { Id: string }).Id, () => undefined);
   const have = [...(c?.Env ?? [])].sort();
-  return id === imageId && have.length === env.length && [...env].sort().every((x, i) => x === have[i]);
+  return id === imageId && have.length === env.length && [...env].sort().every((x, i) => x === have[i]) && sameList(c?.Args ?? [], args);
 }
 
 /** Swarm: the release images beyond the newest `keep` go (an image a task still uses is kept by the engine). */

@@ -2,6 +2,7 @@
 // the editor's progress counts), the image tag a version becomes, and the combinations of
 // settings refused up front (exit 2 with what to use instead).
 import { upstreamServer } from '../deploy/blueGreen';
+import { gateSpecOf } from '../deploy/healthGate';
 import type { LoadedEnvironment } from '../deploy/hosts';
 import { usageError } from '../errors';
 import type { DockerBlueGreen } from './blueGreenContainers';
@@ -38,6 +39,15 @@ export function describeDockerPlan(e: LoadedEnvironment, version: string, releas
   const fromBinary = (docker.build ?? 'binary') === 'binary';
   const [container, ...details] = describeContainer(spec);
   const [p1, p2] = blueGreen?.ports ?? [];
+  const gate = gateSpecOf(e.model);
+  const waitFor = (port: number | string): string => gate.type === 'tcp'
+    ? `port ${port} accepts a TCP connection from inside the container's network (godeploy-probe in a container that joins it; healthCheck.type tcp), up to ${app.healthTimeoutSeconds} s`
+    : gate.type === 'process'
+      ? `the container's process stays up for ${gate.forMs / 1000} s (healthCheck.type process: running, not restarted), up to ${app.healthTimeoutSeconds} s to start`
+      : `GET ${app.healthPath} on ${typeof port === 'number' ? `port ${port}` : port} until 2xx (timeout ${app.healthTimeoutSeconds} s)`;
+  const swarmCheck = gate.type === 'process'
+    ? `no health check (healthCheck.type process; the image's own switched off): each new task must keep running for ${gate.forMs / 1000} s`
+    : fromBinary ? `health check: godeploy-probe ${gate.type === 'tcp' ? `connects to port ${app.port}` : `GET ${app.healthPath}`} every ${Math.max(1, app.healthIntervalMs / 1000)} s` : 'no health check added (the image\'s own HEALTHCHECK, if any)';
   const steps = [
     blueGreen
       ? `connect: the engine's version and platform; preflight: nginx on the engine's host; after the lock, which of ports ${p1}/${p2} nginx sends traffic to (${blueGreen.include}), and nothing but this app holds the other`
@@ -50,19 +60,19 @@ export function describeDockerPlan(e: LoadedEnvironment, version: string, releas
       ? `; pushed to ${registryRef(docker.registry, app.name, releaseId)} (and :${imageTag(version)})${engineUrl.startsWith('unix://') ? '' : ', built on this machine\'s Docker engine when one answers and pulled by the target'}${docker.registryUser ? ` as ${docker.registryUser} (password from ${docker.registryPassword})` : ''}`
       : engineUrl.startsWith('unix://') ? '' : '; built on this machine\'s Docker engine when one answers, then sent there without a registry (save → load, the layers it has left out), else built there'}`,
     ...(docker.mode === 'swarm' ? [
-      `service ${serviceName(app.name, e.name)}: ${docker.replicas ?? 2} replicas of ${app.name}:${releaseId}, ${docker.publish === false ? 'no published port (DNS round-robin)' : `app.port ${app.port} published through the routing mesh`}${docker.overlayNetwork ? `, on network ${docker.overlayNetwork}` : ''}; ${fromBinary ? `health check: godeploy-probe GET ${app.healthPath} every ${Math.max(1, app.healthIntervalMs / 1000)} s` : 'no health check added (the image\'s own HEALTHCHECK, if any)'}`,
+      `service ${serviceName(app.name, e.name)}: ${docker.replicas ?? 2} replicas of ${app.name}:${releaseId}, ${docker.publish === false ? 'no published port (DNS round-robin)' : `app.port ${app.port} published through the routing mesh`}${docker.overlayNetwork ? `, on network ${docker.overlayNetwork}` : ''}; ${swarmCheck}`,
       'rollout: created, or updated one task at a time, order start-first, failure_action rollback (Swarm takes the service back to its previous spec when a new task fails or turns unhealthy)',
       `retire: keep the newest ${e.env.keepReleases ?? 5} release images; the lock released`,
     ] : blueGreen ? [
       [`${container} on the idle port (shown for ${p1}; PORT and the label follow the port)`, ...details.map((l) => `   ${l}`)].join('\n'),
       `switch: start ${spec.name} on the idle port beside the live container, which keeps serving`,
-      `health: GET ${app.healthPath} on the idle port until 2xx (timeout ${app.healthTimeoutSeconds} s); on failure its last 50 log lines and ${spec.name} removed: nginx and the live container untouched`,
+      `health: ${waitFor('the idle port')}; on failure its last 50 log lines and ${spec.name} removed: nginx and the live container untouched`,
       `nginx: ${blueGreen.include} becomes \`${upstreamServer('<idle port>')}\`, the site ${blueGreen.site.path} is installed, nginx -t, reload (the old files come back if the check fails)`,
       `retire: wait for nginx's old workers to finish, stop the old container (restart policy no); keep the newest ${e.env.keepReleases ?? 5} releases; the lock released`,
     ] : [
       [container, ...details.map((l) => `   ${l}`)].join('\n'),
       `switch: stop the running ${app.name} container (restart policy set to no), start ${spec.name}`,
-      `health: GET ${app.healthPath} on port ${app.port} until 2xx (timeout ${app.healthTimeoutSeconds} s); on failure its last 50 log lines, ${spec.name} removed, the old container started again`,
+      `health: ${waitFor(app.port)}; on failure its last 50 log lines, ${spec.name} removed, the old container started again`,
       `retire: keep the newest ${e.env.keepReleases ?? 5} releases (stopped containers and their release tags); older ones removed; the lock released`,
     ]),
   ];

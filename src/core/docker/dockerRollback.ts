@@ -7,7 +7,9 @@
 // re-created on the idle one, from the same image with the same environment.
 import { hostname, userInfo } from 'node:os';
 import type { LoadedEnvironment } from '../deploy/hosts';
-import { waitHealthy } from '../deploy/health';
+import type { HealthResult } from '../deploy/health';
+import { gateSpecOf } from '../deploy/healthGate';
+import { containerGate, probeImageFor } from './containerGate';
 import type { LockOwner } from '../deploy/lock';
 import type { RollbackRequest, RollbackResult } from '../deploy/rollback';
 import type { HostDeployResult } from '../deploy/switchover';
@@ -92,14 +94,16 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
     }
     targets[HOST] = target.id;
     if (req.token?.isCancellationRequested) return done(false, true);
-    const gate = (): ReturnType<typeof waitHealthy> => waitHealthy(engine, { port: picked.idle, path: app.healthPath, timeoutMs: app.healthTimeoutSeconds * 1000, intervalMs: app.healthIntervalMs, token: req.token });
+    const spec = gateSpecOf(e.model);
+    const probeImage = spec.type === 'tcp' ? await probeImageFor(engine, e).catch(() => undefined) : undefined;
+    const gate = (container: string = target!.container): Promise<HealthResult> => containerGate({ engine, spec, port: picked.idle, probeImage, token: req.token }, container);
     let replaced;
     if (blueGreen) {
       // Only the live release runs beside the one coming back.
       for (const stray of releases.filter((r) => r.live && r !== live && r !== target)) await stopRelease(engine, stray.containerId);
       if (target.port !== picked.idle) {
         try {
-          target = await recreateOnPort(engine, target, picked.idle);
+          target = await recreateOnPort(engine, target, picked.idle, { portEnv: app.portEnv, portFlag: app.portFlag });
         } catch (err) {
           return failed(new GoDeployError(`${target.container} could not be re-created on port ${picked.idle}: ${(err as Error).message}`), 'lock');
         }

@@ -2,6 +2,8 @@
 // release containers of the app, the running one's state, pid, uptime and image, and one
 // health check of it where a deploy's gate would look.
 import { waitHealthy } from '../deploy/health';
+import { gateSpecOf } from '../deploy/healthGate';
+import { containerGate, probeImageTag } from './containerGate';
 import type { HostOutcome, LoadedEnvironment } from '../deploy/hosts';
 import type { HostStatus } from '../deploy/status';
 import { liveRelease, listDockerReleases, type DockerRelease } from './dockerReleases';
@@ -52,7 +54,12 @@ async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<Ho
     image = `${info.Config?.Image ?? live.image} (${live.imageId.slice(7, 19)})`;
   }
   // Where the live release listens: app.port, or its blue-green port.
-  const health = await waitHealthy(engine, { port: live?.port ?? app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
+  const spec = gateSpecOf(e.model);
+  // tcp: from inside the container when the engine has the probe image (a deploy put it there); never built for a status.
+  const probeImage = spec.type === 'tcp' && (await engine.docker.getImage(probeImageTag()).inspect().then(() => true, () => false)) ? probeImageTag() : undefined;
+  const health = live
+    ? await containerGate({ engine, spec, port: live.port ?? app.port, probeImage, once: true }, live.containerId)
+    : spec.type === 'process' ? { healthy: false, last: 'no container running' } : await waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
   return { live: live?.id ?? null, version: live?.version ?? null, releases: releases.length, service, health: { healthy: health.healthy, answer: health.last }, image, releaseList: releases.map((r) => ({ id: r.id, live: r.live })) };
 }
 

@@ -2,7 +2,9 @@
 // (scratch, distroless). A few lines of Go using only net and bufio (no net/http, so about
 // 1.5 MB), built here with the user's own Go toolchain for the engine's platform, copied
 // into the image beside the service and run by the engine: `godeploy-probe URL` exits 0
-// when GET URL answers 2xx within 5 s. Swarm's rolling updates watch the result.
+// when GET URL answers 2xx within 5 s (tcp://HOST:PORT: when it accepts a connection).
+// Swarm's rolling updates watch the result. Packed alone in a tiny image (probeImage.ts), it
+// also checks a container's port from inside the container's own network.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +13,9 @@ import { GoDeployError } from '../errors';
 
 export const PROBE_NAME = 'godeploy-probe';
 
-export const PROBE_SOURCE = `// godeploy-probe URL: exit 0 when GET URL (http://host:port/path) answers 2xx within 5 s.
+export const PROBE_SOURCE = `// godeploy-probe URL: exit 0 when GET URL (http://host:port/path) answers 2xx within 5 s,
+// or, for tcp://host:port, when host:port accepts a TCP connection within 5 s. Why not is
+// printed on stderr.
 package main
 
 import (
@@ -22,10 +26,23 @@ import (
 	"time"
 )
 
+func fail(why string) {
+	os.Stderr.WriteString(why + "\\n")
+	os.Exit(1)
+}
+
 func main() {
-	if len(os.Args) != 2 || !strings.HasPrefix(os.Args[1], "http://") {
-		os.Stderr.WriteString("usage: godeploy-probe http://HOST:PORT/PATH\\n")
+	if len(os.Args) != 2 || !(strings.HasPrefix(os.Args[1], "http://") || strings.HasPrefix(os.Args[1], "tcp://")) {
+		os.Stderr.WriteString("usage: godeploy-probe http://HOST:PORT/PATH | tcp://HOST:PORT\\n")
 		os.Exit(2)
+	}
+	if strings.HasPrefix(os.Args[1], "tcp://") {
+		c, err := net.DialTimeout("tcp", strings.TrimSuffix(strings.TrimPrefix(os.Args[1], "tcp://"), "/"), 5*time.Second)
+		if err != nil {
+			fail(err.Error())
+		}
+		c.Close()
+		return
 	}
 	rest := strings.TrimPrefix(os.Args[1], "http://")
 	host, path := rest, "/"
@@ -34,8 +51,7 @@ func main() {
 	}
 	c, err := net.DialTimeout("tcp", host, 5*time.Second)
 	if err != nil {
-		os.Stderr.WriteString(err.Error() + "\\n")
-		os.Exit(1)
+		fail(err.Error())
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
@@ -48,8 +64,7 @@ func main() {
 	}
 	f := strings.Fields(line)
 	if len(f) < 2 || len(f[1]) != 3 || f[1][0] != '2' {
-		os.Stderr.WriteString(strings.TrimSpace(line) + "\\n")
-		os.Exit(1)
+		fail(strings.TrimSpace(line))
 	}
 }
 `;

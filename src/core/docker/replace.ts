@@ -67,9 +67,9 @@ export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome>
     return { ok: true, cancelled: false, restored: false, timings };
   }
   const cancelled = health.healthy;
-  const why = cancelled ? 'cancelled after the switch' : `not healthy within the timeout (last: ${health.last})`;
+  const why = cancelled ? 'cancelled after the switch' : health.failure ?? `not healthy within the timeout (last: ${health.last})`;
   emit({ host, step: 'health', state: 'fail', message: why, ms: timings.health });
-  return fail(new GoDeployError(`${to.container} ${why}`, { hint: cancelled ? 'the old release was started again' : 'its last log lines are shown above (logs in --json); the old release was started again' }), cancelled, undefined);
+  return fail(new GoDeployError(`${to.container}${health.failure ? ':' : ''} ${why}`, { hint: cancelled ? 'the old release was started again' : 'its last log lines are shown above (logs in --json); the old release was started again' }), cancelled, undefined);
 
   async function fail(e: GoDeployError, wasCancelled: boolean | undefined, ms: number | undefined): Promise<ReplaceOutcome> {
     if (ms !== undefined) emit({ host, step: 'switch', state: 'fail', message: i.redact(e.message), ms });
@@ -87,7 +87,7 @@ export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome>
         await engine.docker.getContainer(from.containerId).start();
         const back = await i.gate(from.container);
         restored = back.healthy;
-        emit({ host, step: 'rollback', state: back.healthy ? 'done' : 'fail', message: back.healthy ? `${from.container} serves again` : `${from.container} started but is not healthy (last: ${back.last})`, ms: Date.now() - r0 });
+        emit({ host, step: 'rollback', state: back.healthy ? 'done' : 'fail', message: back.healthy ? `${from.container} serves again` : `${from.container} started but is not healthy (${back.failure ?? `last: ${back.last}`})`, ms: Date.now() - r0 });
       } catch (err) {
         emit({ host, step: 'rollback', state: 'fail', message: `${from.container} did not start: ${(err as Error).message}`, ms: Date.now() - r0 });
       }
