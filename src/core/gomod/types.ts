@@ -50,8 +50,8 @@ export interface GoPackage {
 }
 
 export type PortSetting =
-  /** The program reads its port from an environment variable (possibly through a flag default). */
-  | { kind: 'env'; name: string }
+  /** The program reads its port from an environment variable (possibly through a flag default). `address`: the variable holds host:port (":8080"), not a bare port number. */
+  | { kind: 'env'; name: string; address?: boolean }
   /** The program takes its port (or listen address) from a command-line flag. `address`: the flag's value is host:port, not a number. */
   | { kind: 'flag'; name: string; address: boolean }
   /** A fixed address in the code: the port cannot be changed from outside. */

@@ -1,0 +1,46 @@
+/**
+ * The port a main listens on, from its serve calls' addresses: the default value's port, where it
+ * is written, and how it can be set from outside (flag first, then environment). Only addresses
+ * that reach a listen call are used, so dial addresses, URLs and strings elsewhere never count.
+ */
+import type { PortFacts, PortSetting } from './types';
+import type { ServeCall } from './serve';
+import type { Val } from './values';
+
+export interface ListenAddress {
+  port: number | null;
+  settings: PortSetting[];
+  /** Where the default is written, with how it reaches the listen call. */
+  source: { file: string; line: number; reason: string } | null;
+}
+
+/** The port of a listen address value. A flag or env var holding the whole address is marked `address`. */
+export function listenAddress(v: Val): ListenAddress {
+  const whole = (s: PortSetting): PortSetting => (s.kind === 'flag' ? { ...s, address: true } : s.kind === 'env' ? { ...s, address: true } : s);
+  const part = v.port;
+  let port: number | null = null;
+  let settings: PortSetting[];
+  let source = v.source;
+  if (part) {
+    port = part.num ?? (part.str !== undefined && /^\d+$/.test(part.str) ? Number(part.str) : null);
+    settings = [...part.settings, ...v.settings.map(whole)];
+    source = part.source;
+  } else {
+    const m = v.str !== undefined ? /:(\d+)$/.exec(v.str) : null;
+    port = m ? Number(m[1]) : null;
+    settings = v.settings.map(whole);
+  }
+  if (port !== null && (port < 1 || port > 65535)) port = null;
+  return { port, settings, source: source ? { ...source, reason: v.why } : null };
+}
+
+/** The best port among the serve calls: a known port first, then an HTTP server's when the main serves HTTP, then the main package's, then source order. */
+export function portFacts(calls: ServeCall[]): PortFacts {
+  const http = calls.some((c) => c.kind === 'http');
+  const candidates = calls.map((c, i) => ({ c, i, a: c.addr ? listenAddress(c.addr) : null }));
+  candidates.sort((x, y) => Number(y.a?.port != null) - Number(x.a?.port != null) || Number(y.c.kind === 'http' || !http) - Number(x.c.kind === 'http' || !http) || x.i - y.i);
+  const best = candidates[0];
+  if (!best) return { port: null, source: null, settings: [] };
+  if (!best.a || best.a.port === null) return { port: null, source: best.c.evidence, settings: best.a?.settings ?? [] };
+  return { port: best.a.port, source: best.a.source ?? best.c.evidence, settings: best.a.settings.length ? best.a.settings : [{ kind: 'fixed' }] };
+}
