@@ -64,10 +64,13 @@ function constraintLines(text: string): { goBuild: GoFileHeader['goBuild']; plus
   let endLine = 0; // lines before this (1-based, exclusive) may hold // +build lines
   let ended = false;
   let inSlashStar = false;
-  const lines = text.split('\n');
   const candidates: { expr: string; line: number }[] = [];
-  lines: for (let n = 0; n < lines.length; n++) {
-    let line = goTrim(lines[n]);
+  let next = 0;
+  lines: for (let n = 0; next <= text.length; n++) {
+    const nl = text.indexOf('\n', next);
+    const end = nl < 0 ? text.length : nl;
+    let line = goTrim(text.slice(next, end));
+    next = end + 1;
     if (line.length === 0 && !ended) {
       endLine = n + 1;
       continue;

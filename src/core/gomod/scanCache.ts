@@ -2,7 +2,7 @@
  * Folder listings and Go file headers, read once per inspection and shared by every build
  * context evaluated in it. A cache is meant for one inspection: it does not notice later edits.
  */
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs, readFileSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { GoDeployError } from '../errors';
 import { readGoHeader, type GoFileHeader } from './goHeader';
@@ -16,8 +16,31 @@ export interface SourceDir {
   files: string[];
 }
 
-const headChunk = 16 * 1024;
+const headChunk = 4 * 1024;
 const parallelReads = 32;
+const sliceMs = 8;
+const chunk = Buffer.alloc(headChunk);
+
+interface HeaderRead {
+  file: string;
+  signal: AbortSignal | undefined;
+  resolve: (h: GoFileHeader) => void;
+  reject: (e: unknown) => void;
+}
+
+/** The first 4 KiB of a file (in a shared buffer: synchronous use only), or all of it when its header runs longer. */
+function readHeaderSync(file: string): GoFileHeader {
+  const fd = openSync(file, 'r');
+  let bytesRead: number;
+  try {
+    bytesRead = readSync(fd, chunk, 0, headChunk, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const whole = bytesRead < headChunk;
+  const first = readGoHeader(chunk.toString('utf8', 0, bytesRead), whole);
+  return first.complete ? first : readGoHeader(readFileSync(file, 'utf8'), true);
+}
 
 export class PackageScanCache {
   private readonly headers = new Map<string, Promise<GoFileHeader>>();
@@ -27,6 +50,8 @@ export class PackageScanCache {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   private fileCount = 0;
+  private readonly queue: HeaderRead[] = [];
+  private pumping = false;
 
   /** maxFiles: more non-test Go files than this under the walked roots is an error (a folder far above a module). */
   constructor(readonly maxFiles = 100_000) {}
@@ -56,23 +81,40 @@ export class PackageScanCache {
     });
   }
 
-  /** The header of a Go file: its first 16 KiB, or all of it when the imports run longer. */
+  /** The header of a Go file: its first 4 KiB, or all of it when the imports run longer. */
   header(file: string, signal?: AbortSignal): Promise<GoFileHeader> {
-    return memo(this.headers, file, () =>
-      this.limited(signal, async () => {
-        const handle = await fs.open(file, 'r');
-        try {
-          const buf = Buffer.alloc(headChunk);
-          const { bytesRead } = await handle.read(buf, 0, headChunk, 0);
-          const whole = bytesRead < headChunk;
-          const first = readGoHeader(buf.toString('utf8', 0, bytesRead), whole);
-          if (first.complete) return first;
-          return readGoHeader(await fs.readFile(file, 'utf8'), true);
-        } finally {
-          await handle.close();
-        }
-      }),
-    );
+    return memo(this.headers, file, () => new Promise<GoFileHeader>((resolve, reject) => this.enqueue({ file, signal, resolve, reject })));
+  }
+
+  /**
+   * Headers are read with synchronous calls, in slices of a few milliseconds that yield to the
+   * event loop between them: for thousands of small reads this is several times faster than
+   * promise-based file handles, and the editor stays responsive.
+   */
+  private enqueue(read: HeaderRead): void {
+    this.queue.push(read);
+    if (!this.pumping) {
+      this.pumping = true;
+      setImmediate(() => this.pump());
+    }
+  }
+
+  private pump(): void {
+    const until = Date.now() + sliceMs;
+    while (this.queue.length && Date.now() < until) {
+      const read = this.queue.shift() as HeaderRead;
+      if (read.signal?.aborted) {
+        read.reject(new GoDeployError('package loading was cancelled'));
+        continue;
+      }
+      try {
+        read.resolve(readHeaderSync(read.file));
+      } catch (e) {
+        read.reject(e);
+      }
+    }
+    if (this.queue.length) setImmediate(() => this.pump());
+    else this.pumping = false;
   }
 
   private async walk(root: string, rel: string, out: SourceDir[], signal?: AbortSignal): Promise<void> {
