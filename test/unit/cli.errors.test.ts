@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describeFailure } from '../../src/cli/failure';
+import { describeFailure, jsonFailureFromText } from '../../src/cli/failure';
+import { UNSETTLED_MESSAGE } from '../../src/cli/guard';
 import { GoDeployError } from '../../src/core/errors';
 import { fileError } from '../../src/core/fs/fileErrors';
 import { runCli } from '../integration/fixtures/cli';
@@ -161,5 +162,13 @@ describe('fileError and describeFailure', () => {
     assert.equal(plain.exitCode, 1);
     assert.equal(plain.text, 'godeploy: internal error: TypeError: cannot read properties of undefined\n  hint: this is a bug in Go Deploy; run again with --verbose for the stack, and please report it');
     assert.match(describeFailure(bug, true).text, /^\s+at /m);
+  });
+
+  it('--json\'s failure line says the same: an internal error, and the guard\'s "stopped before it finished"', () => {
+    const bug = new TypeError('cannot read properties of undefined');
+    assert.deepEqual(describeFailure(bug, true).json, { error: { message: 'internal error: TypeError: cannot read properties of undefined', hint: 'this is a bug in Go Deploy; run again with --verbose for the stack, and please report it', location: null, exitCode: 1 } });
+    const unsettled = jsonFailureFromText(UNSETTLED_MESSAGE, 1).error;
+    assert.match(unsettled.message, /^internal error: the operation stopped before it finished/);
+    assert.match(unsettled.hint ?? '', /^check the hosts with `godeploy status ENV`/);
   });
 });
