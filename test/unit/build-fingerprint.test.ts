@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sourceFingerprint, type FingerprintInputs } from '../../src/core/build/sourceFingerprint';
+import { sourceFingerprint, STAGING_PREFIX, type FingerprintInputs } from '../../src/core/build/sourceFingerprint';
 
 describe('build: source fingerprint', () => {
   let dir: string;
@@ -22,13 +22,16 @@ describe('build: source fingerprint', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is stable for the same inputs, and ignores dist/, .git/, caches and mtimes', async () => {
+  it('is stable for the same inputs, and ignores dist/, a build\'s staging folder, .git/, caches and mtimes', async () => {
     const a = await sourceFingerprint(inputs());
     assert.match(a ?? '', /^[0-9a-f]{64}$/);
     mkdirSync(join(dir, 'dist', 'deploy'), { recursive: true });
     writeFileSync(join(dir, 'dist', 'deploy', 'x'), 'build output');
     mkdirSync(join(dir, '.git'));
     writeFileSync(join(dir, '.git', 'HEAD'), 'ref');
+    // A build stages beside its output folder, so maybe in the module while another target is fingerprinted.
+    mkdirSync(join(dir, `${STAGING_PREFIX}dist-x1`));
+    writeFileSync(join(dir, `${STAGING_PREFIX}dist-x1`, 'app_dev_linux_amd64'), 'a binary being staged');
     utimesSync(join(dir, 'main.go'), new Date(2000, 1, 1), new Date(2000, 1, 1));
     assert.equal(await sourceFingerprint(inputs({ env: { ...inputs().env, GOCACHE: '/elsewhere', GOPROXY: 'off' } })), a);
   });
