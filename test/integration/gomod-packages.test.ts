@@ -254,6 +254,10 @@ describe('packages per target: vendor/, go.work with a replace, and falling back
     const cancelled = await pending;
     assert.deepEqual([cancelled.ok, cancelled.ok ? '' : cancelled.reason], [false, 'cancelled']);
     assert.ok(Date.now() - started < 5000);
+    const stop = new AbortController();
+    stop.abort();
+    await assert.rejects(loadModulePackages(await unpackCorpus('node_exporter'), ctx('linux/amd64', false), { signal: stop.signal }), /package loading was cancelled/);
+    await assert.rejects(loadModulePackages(join(fixtureModules, 'work'), ctx('linux/amd64', false)), /no go\.mod in .*work/);
   });
 
   it('the file evaluator reads each file once for several targets', async () => {

@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { GoDeployError, usageError } from '../errors';
 import { parseModFile, parseWorkFile } from './modfile';
 
 export interface LocalModule {
@@ -39,8 +40,11 @@ export interface ModuleLayout {
 /** Reads go.mod, the go.work above it (if it lists this module) and vendor/modules.txt. */
 export async function moduleLayout(moduleDir: string): Promise<ModuleLayout> {
   moduleDir = path.resolve(moduleDir);
-  const mod = parseModFile(await fs.readFile(path.join(moduleDir, 'go.mod'), 'utf8'));
-  if (!mod.module) throw new Error(`${path.join(moduleDir, 'go.mod')} has no module directive`);
+  const modPath = path.join(moduleDir, 'go.mod');
+  const modText = await readIfExists(modPath);
+  if (modText === undefined) throw usageError(`no go.mod in ${moduleDir}`, 'run in a Go module (a folder with go.mod), or pass its folder');
+  const mod = parseModFile(modText);
+  if (!mod.module) throw new GoDeployError(`${modPath} has no module directive`, { hint: 'the first line of go.mod is `module <path>`', exitCode: 2, location: { file: modPath, line: 1, col: 1 } });
   const locals: LocalModule[] = [{ dir: moduleDir, path: mod.module, origin: 'module', via: 'main' }];
   const work = await findWork(moduleDir);
   const replaceSources = [{ dir: moduleDir, replaces: mod.replaces }];
