@@ -3,6 +3,7 @@ import { renderDockerfile, type DockerfileOptions } from '../../src/core/generat
 import { renderDockerignore } from '../../src/core/generate/dockerignore';
 import { isGoDeployError } from '../../src/core/errors';
 import { expectGolden } from '../support/golden';
+import { LISTEN_FLAG, TRICKY_ARGV, yamlArgs } from '../support/launchArgs';
 import { modelFor } from '../support/models';
 
 const APP = 'app: {}\n';
@@ -145,6 +146,48 @@ describe('generate dockerfile', () => {
     for (const bad of ['/tmp/hello', '../hello', 'dist/my hello', 'C:\\dist\\hello']) {
       assert.throws(() => renderDockerfile(m, { fromBinary: bad }), (e: unknown) => isGoDeployError(e) && /not a plain path inside the build context/.test(e.message), bad);
     }
+  });
+});
+
+describe('generate dockerfile: the service\'s arguments, port and health check type', () => {
+  const yaml = `app:\n  port: 9000\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n`;
+  /** The JSON array of an exec-form instruction, as Docker reads it. */
+  const execFormOf = (text: string, instruction: string): string[] => {
+    const line = instructions(text).filter((l) => l.startsWith(`${instruction} `));
+    assert.equal(line.length, 1, `one ${instruction} in:\n${text}`);
+    return JSON.parse(line[0].slice(instruction.length + 1)) as string[];
+  };
+
+  it('ENTRYPOINT stays the executable; CMD is the port flag with the image\'s port, then the arguments; no port variable', async () => {
+    const t = await dockerfile('args', 'argv', yaml);
+    assert.deepEqual(execFormOf(t, 'ENTRYPOINT'), ['/app/argv']);
+    assert.deepEqual(execFormOf(t, 'CMD'), ['--listen=127.0.0.1:9000', ...TRICKY_ARGV]);
+    const runtimeStage = t.slice(t.lastIndexOf('\nFROM '));
+    assert.ok(!instructions(runtimeStage).some((l) => l.startsWith('ENV ')), 'no ENV when the port goes only by flag');
+    assert.ok(instructions(t).includes('EXPOSE 9000'));
+    assert.ok(instructions(t).indexOf('ENTRYPOINT ["/app/argv"]') < instructions(t).findIndex((l) => l.startsWith('CMD ')));
+  });
+
+  it('from a binary too (deploys build this one); portEnv replaces ENV PORT; no arguments, no CMD', async () => {
+    const t = renderDockerfile(await modelFor('argv', 'app:\n  port: 9000\n  portEnv: LISTEN_PORT\n  args: [serve]\n'), { fromBinary: 'dist/argv_linux_amd64' });
+    assert.deepEqual(execFormOf(t, 'CMD'), ['serve']);
+    assert.ok(instructions(t).includes('ENV LISTEN_PORT=9000'));
+    assert.ok(!instructions(t).includes('ENV PORT=9000'));
+    const bare = renderDockerfile(await modelFor('argv', 'app:\n  port: 9000\n'));
+    assert.ok(!instructions(bare).some((l) => l.startsWith('CMD')));
+  });
+
+  /** The exec form of HEALTHCHECK's CMD (its continuation line). */
+  const healthCmdOf = (text: string): string[] => JSON.parse(/^ {2}CMD (.*)$/m.exec(text)?.[1] ?? 'null') as string[];
+
+  it('alpine health checks by type: wget for http on the port variable, nc for tcp, none for process', async () => {
+    const http = renderDockerfile(await modelFor('argv', 'app:\n  portEnv: LISTEN_PORT\ndocker: { runtime: alpine }\n'));
+    assert.equal(healthCmdOf(http)[2], 'wget -q -O /dev/null "http://127.0.0.1:${LISTEN_PORT}$1" || exit 1');
+    const tcp = renderDockerfile(await modelFor('argv', 'app:\n  port: 9000\n  portFlag: -port\n  healthCheck: { type: tcp }\ndocker: { runtime: alpine }\n'));
+    assert.deepEqual(healthCmdOf(tcp), ['/bin/sh', '-c', 'nc -z 127.0.0.1 9000 || exit 1'], tcp);
+    const worker = renderDockerfile(await modelFor('argv', 'app:\n  healthCheck: { type: process, for: 3s }\ndocker: { runtime: alpine }\n'));
+    assert.ok(!instructions(worker).some((l) => l.startsWith('HEALTHCHECK')));
+    assert.match(worker, /# No HEALTHCHECK: healthCheck\.type is process/);
   });
 });
 

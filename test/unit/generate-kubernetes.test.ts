@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { renderKubernetesManifests } from '../../src/core/generate/kubernetes';
 import { kubernetesName } from '../../src/core/generate/kubernetes-names';
 import { expectGolden } from '../support/golden';
+import { LISTEN_FLAG, TRICKY_ARGV, yamlArgs } from '../support/launchArgs';
 import { modelFor } from '../support/models';
 
 // kubernetes-models is ESM-only ("import" export condition); tests compile to CommonJS, whose
@@ -161,4 +162,46 @@ describe('Kubernetes manifests generator', () => {
     }
     assert.doesNotMatch('Bad_Name', DNS1035);
   });
+
+  it('args: the port flag and every argument after the image\'s ENTRYPOINT, $ kept literal; no PORT when the port goes by flag', async () => {
+    const { byKind } = await manifests(`app:\n  port: 9000\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs([...TRICKY_ARGV, '$(HOME)'])}\n`, 'args');
+    const container = byKind('Deployment').spec.template.spec.containers[0];
+    assert.deepEqual(container.args.map(kubernetesExpand), ['--listen=127.0.0.1:9000', ...TRICKY_ARGV, '$(HOME)']);
+    assert.equal(container.command, undefined, 'the image\'s ENTRYPOINT runs');
+    assert.ok(!envOf(byKind('Deployment')).some((e) => e.name === 'PORT'));
+  });
+
+  it('portEnv names the variable; health probes by type: tcpSocket for tcp, none for process (said in a comment)', async () => {
+    const tcp = await manifests('app:\n  portEnv: LISTEN_PORT\n  healthCheck: { type: tcp }\n', 'tcp');
+    const c = tcp.byKind('Deployment').spec.template.spec.containers[0];
+    assert.deepEqual(envOf(tcp.byKind('Deployment'))[0], { name: 'LISTEN_PORT', value: '8081' });
+    for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+      assert.deepEqual(c[p].tcpSocket, { port: 'http' }, p);
+      assert.equal(c[p].httpGet, undefined, p);
+    }
+    const worker = await manifests('app:\n  healthCheck: { type: process }\n', 'process');
+    const w = worker.byKind('Deployment').spec.template.spec.containers[0];
+    assert.deepEqual([w.startupProbe, w.readinessProbe, w.livenessProbe], [undefined, undefined, undefined]);
+    assert.match(worker.text, /healthCheck\.type is process: no probes/);
+  });
 });
+
+/**
+ * What the kubelet makes of a container argument: $(VAR) is a variable reference (left as is
+ * when unknown, and no variable is known here), $$ is a literal $ (Kubernetes'
+ * third_party/forked/golang/expansion). Every $ the generator writes must come out as one $.
+ */
+function kubernetesExpand(arg: string): string {
+  let out = '';
+  for (let i = 0; i < arg.length; i++) {
+    if (arg[i] !== '$' || i + 1 >= arg.length) { out += arg[i]; continue; }
+    const next = arg[i + 1];
+    if (next === '$') { out += '$'; i++; continue; }
+    if (next === '(') {
+      const close = arg.indexOf(')', i + 2);
+      if (close > 0) throw new Error(`${arg}: $(${arg.slice(i + 2, close)}) would be expanded`);
+    }
+    out += '$';
+  }
+  return out;
+}

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { renderSupervisorProgram } from '../../src/core/generate/supervisor';
+import { execFileSync } from 'node:child_process';
+import { argumentWord, renderSupervisorProgram } from '../../src/core/generate/supervisor';
 import { isGoDeployError } from '../../src/core/errors';
 import { expectGolden } from '../support/golden';
+import { LISTEN_FLAG, TRICKY_ARGV, yamlArgs } from '../support/launchArgs';
 import { modelFor } from '../support/models';
 
 /** `key=value` lines of the program section as a map; fails on a repeated key. */
@@ -119,5 +121,57 @@ describe('generate supervisor program', () => {
     const k = keys(renderSupervisorProgram(await modelFor('single', yaml, { environment: 'dev' })));
     assert.equal(k.directory, '%(ENV_HOME)s/apps/hello/current');
     assert.match(k.command, / %\(ENV_HOME\)s\/apps\/hello\/shared\/hello\.env %\(ENV_HOME\)s\/apps\/hello\/current\/hello$/);
+  });
+});
+
+/**
+ * The argv supervisord would exec for each program of `conf`, read by supervisor's own code:
+ * its config reader (inline comments), its %(...)s expansion and shlex in POSIX mode.
+ */
+function supervisorArgv(conf: string): Record<string, string[]> {
+  const script = [
+    'import sys, json, shlex',
+    'from supervisor.options import UnhosedConfigParser, expand',
+    'p = UnhosedConfigParser()',
+    'p.read_string(sys.stdin.read())',
+    'out = {}',
+    'for s in p.sections():',
+    '    name = s.split(":", 1)[1]',
+    '    cmd = expand(p.get(s, "command"), {"program_name": name, "process_num": 0, "group_name": name, "host_node_name": "h", "here": "/x", "ENV_HOME": "/root"}, "command")',
+    '    out[name] = shlex.split(cmd)',
+    'print(json.dumps(out))',
+  ].join('\n');
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input: conf, encoding: 'utf8' })) as Record<string, string[]>;
+}
+
+describe('generate supervisor program: the service\'s arguments and port', () => {
+  const SCRIPT = ['/bin/sh', '-c', 'set -a && . "$1" && shift && exec "$@"', 'argv', '/opt/argv/shared/argv.env', '/opt/argv/current/argv'];
+  const yaml = `app:\n  name: argv\n  port: 9000\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n`;
+
+  it('command= passes the port flag and every argument exactly as supervisor reads and splits it', async () => {
+    const conf = renderSupervisorProgram(await modelFor('argv', yaml));
+    expectGolden('supervisor/args.conf', conf);
+    assert.deepEqual(supervisorArgv(conf), { argv: [...SCRIPT, '--listen=127.0.0.1:9000', ...TRICKY_ARGV] });
+    assert.equal(keys(conf).environment, undefined, 'no port variable when the port goes by flag');
+  });
+
+  it('blue-green: each instance gets its own port in the flag', async () => {
+    const conf = renderSupervisorProgram(await modelFor('argv', yaml), { instancePorts: [9001, 9002] });
+    const argv = supervisorArgv(conf);
+    assert.deepEqual(argv['argv-9001'], [...SCRIPT, '--listen=127.0.0.1:9001', ...TRICKY_ARGV]);
+    assert.deepEqual(argv['argv-9002'], [...SCRIPT, '--listen=127.0.0.1:9002', ...TRICKY_ARGV]);
+  });
+
+  it('portEnv names the variable in environment=', async () => {
+    const conf = renderSupervisorProgram(await modelFor('argv', 'app:\n  name: argv\n  port: 9000\n  portEnv: LISTEN_PORT\n  env:\n    PORT: "1"\n'), { instancePorts: [9001] });
+    assert.equal(keys(conf).environment, 'LISTEN_PORT="9001",PORT="1"');
+  });
+
+  it('argumentWord: every ";" or "#" after a non-printable or space leaves the quotes; a line break is refused', () => {
+    assert.equal(argumentWord('--x=1'), '--x=1');
+    assert.equal(argumentWord(';'), '""\\;""');
+    assert.equal(argumentWord('a\u00a0#b'), '"a\u00a0"\\#"b"');
+    assert.deepEqual(supervisorArgv(`[program:p]\ncommand=x ${argumentWord(';')} ${argumentWord('a\u00a0#b')} ${argumentWord('a;b#c')}\n`).p, ['x', ';', 'a\u00a0#b', 'a;b#c']);
+    assert.throws(() => argumentWord('a\nb'), (e: unknown) => isGoDeployError(e) && /line break/.test(e.message));
   });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { environmentLine, renderSystemdUnit, systemdDirectiveSince } from '../../src/core/generate/systemd';
+import { environmentLine, execWord, renderSystemdUnit, systemdDirectiveSince } from '../../src/core/generate/systemd';
 import { expectGolden } from '../support/golden';
+import { LISTEN_FLAG, TRICKY_ARGV, yamlArgs } from '../support/launchArgs';
 import { modelFor } from '../support/models';
 
 /** The value of every `key=` line in the unit, in order. */
@@ -176,5 +177,49 @@ describe('generate systemd unit', () => {
   it('is deterministic', async () => {
     const m = await modelFor('single', 'app:\n  name: hello\n');
     assert.equal(renderSystemdUnit(m), renderSystemdUnit(m));
+  });
+});
+
+describe('generate systemd unit: the service\'s arguments and port', () => {
+  const yaml = (extra = ''): string => `app:\n  name: argv\n  port: 9000\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n${extra}`;
+
+  it('ExecStart carries the port flag, then every argument escaped by systemd\'s rules; no PORT when the port goes by flag', async () => {
+    const unit = renderSystemdUnit(await modelFor('argv', yaml()));
+    expectGolden('systemd/args.service', unit);
+    assert.equal(value(unit, 'ExecStart'), '/opt/argv/current/argv --listen=127.0.0.1:9000 serve "two words" "say \\"hi\\"" "it\'s" "$$HOME and $${USER}" "100%%" "%%n %%i" "back\\\\slash" "" "a ;b #c" ";" "ünïcode"');
+    assert.deepEqual(values(unit, 'Environment'), []);
+  });
+
+  it('blue-green template: the port flag takes the instance name (%i), the arguments stay escaped', async () => {
+    const unit = renderSystemdUnit(await modelFor('argv', yaml()), { portTemplate: true });
+    expectGolden('systemd/args-blue-green.service', unit);
+    assert.match(value(unit, 'ExecStart'), /^\/opt\/argv\/current\/argv "--listen=127\.0\.0\.1:%i" serve "two words" /);
+    assert.deepEqual(values(unit, 'Environment'), []);
+  });
+
+  it('portEnv names the variable (with the flag too when both are set); the template sets it to %i', async () => {
+    const both = await modelFor('argv', 'app:\n  name: argv\n  port: 9000\n  portEnv: LISTEN_PORT\n  portFlag: -port\n  env:\n    PORT: "1"\n');
+    const unit = renderSystemdUnit(both);
+    assert.equal(value(unit, 'ExecStart'), '/opt/argv/current/argv -port=9000');
+    assert.deepEqual(values(unit, 'Environment'), ['LISTEN_PORT=9000', 'PORT=1']);
+    const template = renderSystemdUnit(both, { portTemplate: true });
+    assert.equal(value(template, 'ExecStart'), '/opt/argv/current/argv "-port=%i"');
+    assert.deepEqual(values(template, 'Environment'), ['LISTEN_PORT=%i', 'PORT=1']);
+    const envOnly = renderSystemdUnit(await modelFor('argv', 'app:\n  name: argv\n  port: 9000\n  portEnv: LISTEN_PORT\n'));
+    assert.equal(value(envOnly, 'ExecStart'), '/opt/argv/current/argv');
+    assert.deepEqual(values(envOnly, 'Environment'), ['LISTEN_PORT=9000']);
+  });
+
+  it('an environment\'s args replace app.args', async () => {
+    const unit = renderSystemdUnit(await modelFor('argv', yaml('environments:\n  prod:\n    type: ssh\n    hosts: [{ host: a.example.com }]\n    args: [worker, --queue=emails]\n'), { environment: 'prod' }));
+    assert.equal(value(unit, 'ExecStart'), '/opt/argv/current/argv --listen=127.0.0.1:9000 worker --queue=emails');
+  });
+
+  it('execWord: bare when plain, else quoted; a leading - or @ of an argument is not a prefix', () => {
+    assert.equal(execWord('--config=/etc/app.yml'), '--config=/etc/app.yml');
+    assert.equal(execWord('-'), '-');
+    assert.equal(execWord('@x'), '@x');
+    assert.equal(execWord('a\tb'), '"a\\tb"');
+    assert.equal(execWord('{}'), '"{}"');
   });
 });

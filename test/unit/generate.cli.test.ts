@@ -102,6 +102,23 @@ describe('godeploy generate', () => {
     assert.match(godeploy(['generate', 'nginx'], work).stderr, /tpl\/nginx\.conf\.hbs:1:10: unknown field "lisen" in the template/);
     assert.deepEqual(tree(work).filter((f) => !f.startsWith('tpl/')), ['go.mod', 'godeploy.yaml', 'main.go'], 'nothing written');
   });
+
+  it('${env:NAME} in app.args is read from the environment the command runs in; an unset one is named, nothing written', () => {
+    writeFileSync(path.join(work, 'godeploy.yaml'), 'app:\n  name: hello\n  port: 8081\n  args: [serve, "--region=${env:GODEPLOY_TEST_REGION}"]\n');
+    process.env.GODEPLOY_TEST_REGION = 'eu west';
+    try {
+      const r = godeploy(['generate', 'systemd', '--stdout'], work);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^ExecStart=\S+ serve "--region=eu west"$/m);
+    } finally {
+      delete process.env.GODEPLOY_TEST_REGION;
+    }
+    const before = tree(work);
+    const unset = godeploy(['generate', 'all'], work);
+    assert.equal(unset.code, 1, unset.stderr);
+    assert.match(unset.stderr, /app\.args\[1\]: environment variable GODEPLOY_TEST_REGION is not set/);
+    assert.deepEqual(tree(work), before);
+  });
 });
 
 describe('godeploy validate checks the templates folder', () => {

@@ -2,7 +2,8 @@ import { loadProject } from '../../core/project';
 import * as path from 'node:path';
 import { runtimeKinds, type RuntimeKind } from '../../core/config/model';
 import { usageError } from '../../core/errors';
-import { compareWithDisk, planGenerate, renderFiles } from '../../core/generate/generate';
+import { environmentSources } from '../../core/config/references';
+import { compareWithDisk, planGenerate, renderFiles, resolveModelArgs } from '../../core/generate/generate';
 import { expandKind, generatorKinds } from '../../core/generate/kinds';
 import { buildGenerateModel } from '../../core/generate/model';
 import { describePlan } from '../../core/plan/plan';
@@ -39,7 +40,8 @@ export async function runGenerate(io: CliIO, g: GlobalOptions, args: string[], f
     throw usageError(`--runtime: unknown runtime "${flags.runtime}"`, `runtimes: ${runtimeKinds.join(', ')}`);
   }
   const { moduleDir, inspection, config } = await loadProject(await resolveConfigPath(g));
-  const model = buildGenerateModel(config, inspection, { environment: flags.env, runtime: flags.runtime as RuntimeKind | undefined });
+  // ${env:NAME} in the arguments is read from this command's environment, as a deploy reads it.
+  const model = await resolveModelArgs(buildGenerateModel(config, inspection, { environment: flags.env, runtime: flags.runtime as RuntimeKind | undefined }), environmentSources(io.env));
   const outDir = flags.out ? path.resolve(g.dir, flags.out) : moduleDir;
   const templatesDir = config.templates ? path.resolve(moduleDir, config.templates) : undefined;
   const files = await renderFiles(kinds, model, outDir, { templatesDir, dockerfile: { fromBinary: flags.fromBinary } });

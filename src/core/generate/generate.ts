@@ -8,6 +8,8 @@ import type { GenerateModel } from './model';
 import { readTemplate, renderTemplate } from './templates';
 import { fileError } from '../fs/fileErrors';
 
+export { resolveModelArgs } from './args';
+
 export interface GeneratedFile {
   kind: GeneratorKind;
   /** Absolute path the file is written to. */

@@ -42,7 +42,8 @@ async function generate(deps: CommandDeps, kind: GeneratorKind | 'all', arg: unk
   if (!loaded) return undefined;
   const { folder, config, inspection } = loaded;
   const engine = loadEngine();
-  const model = engine.buildGenerateModel(config, inspection);
+  // ${env:NAME} in the arguments is read from the extension host's environment, as a deploy reads it.
+  const model = await engine.resolveModelArgs(engine.buildGenerateModel(config, inspection), { env: (name) => process.env[name], secret: () => undefined });
   const setting = vscode.workspace.getConfiguration('godeploy', folder).get<string>('templates');
   const templates = config.templates ?? (setting || undefined);
   const files = await engine.renderFiles(engine.expandKind(kind) ?? [], model, folder.fsPath, { templatesDir: templates ? path.resolve(folder.fsPath, templates) : undefined });
