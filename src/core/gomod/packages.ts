@@ -6,7 +6,6 @@
  * several targets reads each file once.
  */
 import * as path from 'node:path';
-import { GoDeployError } from '../errors';
 import { evaluateFile } from './constraints';
 import { PackageScanCache, type SourceDir } from './scanCache';
 import { moduleLayout, type LocalModule, type ModuleLayout } from './localModules';
@@ -134,8 +133,4 @@ export function toSlash(p: string): string {
 /** Go's string order (bytewise for ASCII; by UTF-16 code unit otherwise, close enough for file names). */
 export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export function cancelled(): GoDeployError {
-  return new GoDeployError('package loading was cancelled');
 }
