@@ -64,6 +64,8 @@ export class PackageScanCache {
   tree(root: string, signal?: AbortSignal): Promise<SourceDir[]> {
     return memo(this.trees, root, async () => {
       const out: SourceDir[] = [];
+      // A go.work `use` or a `replace` naming a folder that is not there: go reports it; no packages here.
+      if (!(await isDir(root))) return out;
       await this.walk(root, '', out, signal);
       return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
     });
@@ -171,6 +173,14 @@ function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<
     map.set(key, p);
   }
   return p;
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 async function isFile(p: string): Promise<boolean> {
