@@ -2,7 +2,9 @@
 // compiles everything (src, test, bench) with tsc into out/ for the test runner.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
@@ -24,6 +26,11 @@ await Promise.all([
   build({ bundle: true, platform: 'browser', target: 'chrome114', format: 'iife', minify, sourcemap: 'linked', logLevel: 'warning', entryPoints: ['webview-ui/src/main.ts'], outfile: 'dist/webview/dashboard.js' }),
 ]);
 chmodSync('dist/cli.js', 0o755);
+// The Go parser (web-tree-sitter's runtime and the tree-sitter-go grammar) is WebAssembly the
+// bundles load at run time from beside themselves (src/core/gomod/syntax.ts wasmFile).
+const require = createRequire(import.meta.url);
+copyFileSync(path.join(path.dirname(require.resolve('web-tree-sitter')), 'tree-sitter.wasm'), 'dist/tree-sitter.wasm');
+copyFileSync(require.resolve('tree-sitter-go/tree-sitter-go.wasm'), 'dist/tree-sitter-go.wasm');
 if (!process.argv.includes('--no-tsc')) {
   try {
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { stdio: 'inherit' });

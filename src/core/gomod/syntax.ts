@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Language, Parser } from 'web-tree-sitter';
+import { GoDeployError } from '../errors';
 
 export interface GoNode {
   type: string;
@@ -55,15 +56,24 @@ let loading: Promise<Loaded> | undefined;
 export function wasmFile(name: 'tree-sitter.wasm' | 'tree-sitter-go.wasm', besideDir: string = __dirname): string {
   const beside = path.join(besideDir, name);
   if (existsSync(beside)) return beside;
-  if (name === 'tree-sitter.wasm') return path.join(path.dirname(require.resolve('web-tree-sitter')), name);
-  return require.resolve('tree-sitter-go/tree-sitter-go.wasm');
+  // Not bundled (out/, tests): from node_modules. Resolved at run time, not by the bundler.
+  const resolve = (request: string) => require.resolve(request);
+  return name === 'tree-sitter.wasm' ? path.join(path.dirname(resolve('web-tree-sitter')), name) : resolve('tree-sitter-go/tree-sitter-go.wasm');
 }
 
 async function load(): Promise<Loaded> {
   // required lazily: the engine bundle only pays for the runtime when a Go file is read
   const ts = require('web-tree-sitter') as typeof import('web-tree-sitter');
-  await ts.Parser.init({ locateFile: (file: string) => (file.endsWith('.wasm') ? wasmFile('tree-sitter.wasm') : file) });
-  const language: Language = await ts.Language.load(wasmFile('tree-sitter-go.wasm'));
+  let language: Language;
+  try {
+    await ts.Parser.init({ locateFile: (file: string) => (file.endsWith('.wasm') ? wasmFile('tree-sitter.wasm') : file) });
+    language = await ts.Language.load(wasmFile('tree-sitter-go.wasm'));
+  } catch (e) {
+    throw new GoDeployError(`the Go parser could not be loaded (tree-sitter.wasm and tree-sitter-go.wasm, looked for in ${__dirname} and node_modules): ${(e as Error).message}`, {
+      hint: 'the installation is incomplete: reinstall Go Deploy (from a source checkout: npm install, then node scripts/build.mjs)',
+      cause: e,
+    });
+  }
   const parser = new ts.Parser();
   parser.setLanguage(language);
   const types: string[] = [];
