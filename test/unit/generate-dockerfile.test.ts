@@ -1,5 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { renderDockerfile, type DockerfileOptions } from '../../src/core/generate/dockerfile';
+import * as path from 'node:path';
+import { buildSourceOf } from '../../src/core/generate/buildSource';
+import { buildGenerateModel } from '../../src/core/generate/model';
+import { inspectModule } from '../../src/core/gomod/inspect';
+import { fixtureModules } from '../support/paths';
+import { builderImage, renderDockerfile, type DockerfileOptions } from '../../src/core/generate/dockerfile';
 import { renderDockerignore } from '../../src/core/generate/dockerignore';
 import { isGoDeployError } from '../../src/core/errors';
 import { expectGolden } from '../support/golden';
@@ -188,6 +193,61 @@ describe('generate dockerfile: the service\'s arguments, port and health check t
     const worker = renderDockerfile(await modelFor('argv', 'app:\n  healthCheck: { type: process, for: 3s }\ndocker: { runtime: alpine }\n'));
     assert.ok(!instructions(worker).some((l) => l.startsWith('HEALTHCHECK')));
     assert.match(worker, /# No HEALTHCHECK: healthCheck\.type is process/);
+  });
+});
+
+describe('generate dockerfile: where the build gets its sources', () => {
+  it('vendored: the sources with vendor/, go build -mod=vendor, no download step and no module cache', async () => {
+    const t = await dockerfile('vendored', 'vendored-gen', APP);
+    const ins = instructions(t);
+    assert.ok(!/go mod download/.test(t), 'no download step');
+    assert.ok(!ins.some((l) => l.startsWith('COPY go.mod')));
+    assert.ok(ins.includes('COPY . .'));
+    assert.match(t, /go build -mod=vendor -trimpath .* -o \/out\/vendoredgen \.\n/);
+    assert.ok(!t.includes('--mount=type=cache,target=/go/pkg/mod'));
+    assert.match(t, /# Build it from the module folder/);
+  });
+
+  it('a go.work member that replaces a sibling: the workspace root is the context, every member is copied, the build runs in the module', async () => {
+    const t = await dockerfile('workspace', 'workspace-gen/api', APP);
+    const ins = instructions(t);
+    assert.deepEqual(ins.filter((l) => l.startsWith('COPY') && !l.startsWith('COPY --from')), [
+      'COPY go.work go.work.sum* /src/',
+      'COPY api/go.mod api/go.sum* /src/api/',
+      'COPY lib/go.mod lib/go.sum* /src/lib/',
+      'COPY tools/go.mod tools/go.sum* /src/tools/',
+      'COPY api /src/api/',
+      'COPY lib /src/lib/',
+      'COPY tools /src/tools/',
+    ]);
+    assert.ok(ins.indexOf('WORKDIR /src/api') < ins.findIndex((l) => /go mod download/.test(l)));
+    assert.match(t, /go build -trimpath .* -o \/out\/api \.\n/);
+    assert.match(t, /# The build context is \.\., the go\.work workspace/);
+    assert.match(t, /docker build -f Dockerfile .* \\\n#\s+--build-arg REVISION=.* -t api \.\.\n/);
+  });
+
+  it('which folders a build reads, by Go\'s rules', () => {
+    const at = (dir: string, extra: Partial<Parameters<typeof buildSourceOf>[0]> = {}) => buildSourceOf({ dir, work: null, vendored: false, localReplaces: [], ...extra });
+    const replace = (to: string) => ({ path: 'example.com/x', to, line: 5 });
+    assert.deepEqual(at('/r/m'), { vendored: false, context: null, absoluteReplaces: [] });
+    assert.deepEqual(at('/r/svc/api', { localReplaces: [replace('../../libs/x'), replace('./third_party/y')] }).context,
+      { root: '../..', module: 'svc/api', workspace: null, modules: ['libs/x', 'svc/api'] }, 'no workspace: the common parent of the module and its replacements');
+    assert.deepEqual(at('/r/api', { vendored: true, localReplaces: [replace('../lib')] }), { vendored: true, context: null, absoluteReplaces: [] }, 'vendor/ holds the replaced packages');
+    const work = { file: '../go.work', goVersion: '1.21', use: ['./api', './lib'] };
+    assert.deepEqual(at('/r/api', { vendored: true, work }).context, { root: '..', module: 'api', workspace: '.', modules: ['api', 'lib'] }, 'in a workspace go ignores vendor/');
+    assert.deepEqual(at('/r/ws/api', { work: { ...work, file: '../go.work' }, localReplaces: [replace('../../shared')] }).context,
+      { root: '../..', module: 'ws/api', workspace: 'ws', modules: ['shared', 'ws/api', 'ws/lib'] });
+    assert.deepEqual(at('/r/other', { work: { ...work, file: '../go.work' } }).context, null, 'a module go.work does not list is not built in it');
+    assert.deepEqual(at('/r/m', { localReplaces: [replace('/opt/x')] }).absoluteReplaces, ['example.com/x => /opt/x']);
+  });
+
+  it('a workspace whose go.work asks for a newer Go gets that builder', async () => {
+    const inspection = await inspectModule(path.join(fixtureModules, 'workspace-gen', 'api'));
+    assert.equal(buildGenerateModel({ app: {} }, inspection).app.goVersion, '1.19');
+    const newer = buildGenerateModel({ app: {} }, { ...inspection, work: { ...inspection.work!, goVersion: '1.21.3' } });
+    assert.equal(builderImage(newer), 'golang:1.21');
+    const older = buildGenerateModel({ app: {} }, { ...inspection, goVersion: '1.22', work: { ...inspection.work!, goVersion: '1.21' } });
+    assert.equal(builderImage(older), 'golang:1.22');
   });
 });
 

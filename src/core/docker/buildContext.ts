@@ -16,8 +16,12 @@ export interface BuildContext {
   done: Promise<{ entries: number; bytes: number }>;
 }
 
-/** The relative paths (with '/') of the context, after .dockerignore. */
-export async function contextEntries(dir: string, dockerfile = 'Dockerfile'): Promise<string[]> {
+/**
+ * The relative paths (with '/') of the context, after .dockerignore. With `only` (paths
+ * relative to `dir`), just those and what is inside them travel, with the folders that lead
+ * to them: a context above the module (a go.work workspace) sends the folders the build reads.
+ */
+export async function contextEntries(dir: string, dockerfile = 'Dockerfile', only?: readonly string[]): Promise<string[]> {
   const ignoreText = await fs.readFile(path.join(dir, '.dockerignore'), 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return '';
     throw new GoDeployError(`could not read ${path.join(dir, '.dockerignore')}: ${e.message}`);
@@ -26,12 +30,19 @@ export async function contextEntries(dir: string, dockerfile = 'Dockerfile'): Pr
   // A pattern with "!" may bring back a path inside an ignored folder: walk those too.
   const reincludes = /^\s*!/m.test(ignoreText);
   const always = new Set([dockerfile, '.dockerignore']);
+  const selected = (p: string): 'in' | 'toward' | 'out' => {
+    if (!only || always.has(p)) return 'in';
+    if (only.some((o) => p === o || p.startsWith(`${o}/`))) return 'in';
+    return only.some((o) => o.startsWith(`${p}/`)) || dockerfile.startsWith(`${p}/`) ? 'toward' : 'out';
+  };
   const out: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     const entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const p = rel ? `${rel}/${e.name}` : e.name;
+      const selection = selected(p);
+      if (selection === 'out' || (selection === 'toward' && !e.isDirectory())) continue;
       const ignored = !always.has(p) && ignore.ignores(p);
       if (e.isDirectory()) {
         if (!ignored) out.push(p);
@@ -45,10 +56,13 @@ export async function contextEntries(dir: string, dockerfile = 'Dockerfile'): Pr
   return out;
 }
 
-/** Streams the context of `dir`; `dockerfileText`, when given, is sent as the Dockerfile instead of the file. */
-export async function buildContext(dir: string, options: { dockerfile?: string; dockerfileText?: string } = {}): Promise<BuildContext> {
+/**
+ * Streams the context of `dir`; `dockerfileText`, when given, is sent as the Dockerfile instead
+ * of the file; `only` limits it to those paths (see contextEntries).
+ */
+export async function buildContext(dir: string, options: { dockerfile?: string; dockerfileText?: string; only?: readonly string[] } = {}): Promise<BuildContext> {
   const dockerfile = options.dockerfile ?? 'Dockerfile';
-  const names = (await contextEntries(dir, dockerfile)).filter((n) => !(options.dockerfileText !== undefined && n === dockerfile));
+  const names = (await contextEntries(dir, dockerfile, options.only)).filter((n) => !(options.dockerfileText !== undefined && n === dockerfile));
   const stream = pack();
   const done = (async () => {
     let bytes = 0;

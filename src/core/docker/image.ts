@@ -45,13 +45,15 @@ export interface ImageBuildOptions {
   tags: string[];
   labels?: Record<string, string>;
   buildargs?: Record<string, string>;
+  /** The Dockerfile's path inside the context (default Dockerfile at its root). */
+  dockerfile?: string;
 }
 
-/** Builds the tar `context` (Dockerfile at its root), tags the result; returns the image id. */
+/** Builds the tar `context` (Dockerfile at its root, or at `dockerfile`), tags the result; returns the image id. */
 export async function buildImage(engine: Engine, context: NodeJS.ReadableStream, options: ImageBuildOptions, onOutput?: (line: string) => void): Promise<string> {
   const [first, ...more] = options.tags;
   if (!first) throw new Error('buildImage needs a tag');
-  const stream = await engine.docker.buildImage(context, { t: first, labels: options.labels ?? {}, buildargs: options.buildargs ?? {}, rm: true, forcerm: true });
+  const stream = await engine.docker.buildImage(context, { t: first, labels: options.labels ?? {}, buildargs: options.buildargs ?? {}, rm: true, forcerm: true, ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}) });
   const steps: string[] = [];
   let output: string[] = [];
   const messages = await new Promise<BuildMessage[]>((resolve, reject) => {

@@ -13,6 +13,7 @@ import type { DeployEvent } from '../deploy/hostDeploy';
 import type { LoadedEnvironment } from '../deploy/hosts';
 import { formatBytes } from '../format';
 import { GoDeployError } from '../errors';
+import { dockerBuildContextOf } from '../generate/buildSource';
 import { renderDockerfile } from '../generate/dockerfile';
 import { buildContext } from './buildContext';
 import { engineAddress, openEngine, type Engine } from './engine';
@@ -75,10 +76,12 @@ export async function buildReleaseImage(engine: Engine, i: ReleaseImageInput): P
       hint: `write it with \`godeploy generate dockerfile --env ${e.name}\`, or set docker.build: binary to pack the cross-compiled binary instead`,
     });
   });
-  const ctx = await buildContext(e.moduleDir);
-  emit({ host: HOST, step: 'image', state: 'start', message: `docker build of ${path.relative(process.cwd(), dockerfile) || dockerfile} into ${tags[0]}${where}` });
+  // A go.work workspace or replaced modules: the context is the folder above that holds them (buildSource.ts).
+  const context = dockerBuildContextOf(e.moduleDir, e.model.source);
+  const ctx = await buildContext(context.dir, { dockerfile: context.dockerfile, only: context.only });
+  emit({ host: HOST, step: 'image', state: 'start', message: `docker build of ${path.relative(process.cwd(), dockerfile) || dockerfile} into ${tags[0]}${where}${context.dir === e.moduleDir ? '' : ` (context ${path.relative(process.cwd(), context.dir) || context.dir})`}` });
   const buildargs = { VERSION: i.info.version, REVISION: i.info.commit, BUILD_DATE: i.info.date };
-  const id = await buildImage(engine, ctx.stream, { tags, labels: i.labels, buildargs }, onLine);
+  const id = await buildImage(engine, ctx.stream, { tags, labels: i.labels, buildargs, dockerfile: context.dockerfile }, onLine);
   await ctx.done;
   return id;
 }

@@ -1,5 +1,6 @@
 import { usageError } from '../errors';
 import { serviceArguments } from './args';
+import { contextComment, modFlag, sourceSteps } from './dockerSources';
 import type { GenerateModel } from './model';
 import { assertOneLineValues } from './oneLineValues';
 
@@ -100,11 +101,7 @@ function header(model: GenerateModel, binary: string | undefined): string[] {
       lines.push(`# The generated .dockerignore keeps only dist/${app.name}_linux_*: add a line "!${binary}" to it.`);
     }
   } else {
-    lines.push(
-      '# Build it from the module folder (the build context must hold go.mod):',
-      `#   ${docker.buildkit ? 'DOCKER_BUILDKIT=1 ' : ''}docker build --build-arg VERSION=$(git describe --tags --always --dirty) \\`,
-      `#     --build-arg REVISION=$(git rev-parse HEAD) -t ${app.name} .`,
-    );
+    lines.push(...contextComment(model, docker.buildkit));
   }
   const mirror = [binary ? '' : '--build-arg GO_IMAGE=<mirror>/golang:<tag>', runtimeImage(model) ? '--build-arg RUNTIME_IMAGE=<mirror>/<image>' : ''].filter(Boolean);
   if (mirror.length) lines.push('# Behind a registry mirror or proxy, swap the images:', `#   ${mirror.join(' ')}`);
@@ -120,13 +117,7 @@ function buildStage(model: GenerateModel): string[] {
   lines.push(cross ? 'FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build' : 'FROM ${GO_IMAGE} AS build');
   if (app.cgo && docker.runtime === 'alpine') lines.push('RUN apk add --no-cache gcc musl-dev');
   if (kit) lines.push(`ENV GOMODCACHE=${GOMODCACHE} GOCACHE=${GOCACHE}`);
-  lines.push(
-    'WORKDIR /src',
-    '# Dependencies first, in their own layer: reused until go.mod or go.sum changes (go.sum* may be absent).',
-    'COPY go.mod go.sum* ./',
-    kit ? `RUN --mount=type=cache,target=${GOMODCACHE} go mod download` : 'RUN go mod download',
-    'COPY . .',
-  );
+  lines.push(...sourceSteps(model, kit));
 
   const ldflags = goLdflags(build.ldflags);
   const used = (arg: string) => ldflags.includes('${' + arg + '}');
@@ -136,11 +127,12 @@ function buildStage(model: GenerateModel): string[] {
 
   const tags = [...new Set([...build.tags, ...(docker.runtime === 'scratch' ? ['timetzdata'] : [])])];
   const env = [app.cgo ? 'CGO_ENABLED=1' : 'CGO_ENABLED=0', ...(cross ? ['GOOS=${TARGETOS}', 'GOARCH=${TARGETARCH}'] : [])].join(' ');
-  const goBuild = ['go build -trimpath', tags.length ? `-tags=${tags.join(',')}` : '', ldflags ? `-ldflags="${ldflags}"` : '', `-o /out/${app.name}`, shellWord(app.main)].filter(Boolean).join(' ');
+  const goBuild = ['go build', modFlag(model), '-trimpath', tags.length ? `-tags=${tags.join(',')}` : '', ldflags ? `-ldflags="${ldflags}"` : '', `-o /out/${app.name}`, shellWord(app.main)].filter(Boolean).join(' ');
   if (kit) {
     lines.push(
-      `RUN --mount=type=cache,target=${GOMODCACHE} \\`,
-      `    --mount=type=cache,target=${GOCACHE} \\`,
+      // A vendored build reads no module cache.
+      ...(model.source.vendored ? [] : [`RUN --mount=type=cache,target=${GOMODCACHE} \\`]),
+      `${model.source.vendored ? 'RUN' : '   '} --mount=type=cache,target=${GOCACHE} \\`,
       `    ${env} \\`,
       `    ${goBuild}`,
     );

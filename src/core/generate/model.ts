@@ -4,6 +4,7 @@ import { embeddedDefaultEnvironment, environmentNamed } from '../config/model';
 import { scanReferences } from '../config/references';
 import { parseDuration } from '../config/semantic';
 import { usageError } from '../errors';
+import { buildSourceOf, type BuildSource } from './buildSource';
 import { defaultAppName, type ModuleInspection } from '../gomod/inspect';
 
 /**
@@ -52,6 +53,8 @@ export interface GenerateModel {
     ldflags: string;
     tags: string[];
   };
+  /** What a Docker build of the module reads: vendor/, or a context above the module (go.work workspace, replaced modules). */
+  source: BuildSource;
   /** Plain (non-secret) environment values for the service: app.env merged with the environment's env. */
   env: Record<string, string>;
   /** Names whose values come from `${secret:…}`/`${env:…}` at deploy time (kept out of generated files). */
@@ -118,6 +121,7 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
   // A local environment runs as the user on this machine: its releases live in the user's data folder.
   const base = env?.path ?? (env?.type === 'local' ? `~/.local/share/godeploy/${name}` : `/opt/${name}`);
   const { plain, runtime } = splitEnv({ ...(config.app.env ?? {}), ...(env?.env ?? {}) });
+  const source = buildSourceOf(inspection);
   const rawArgs = configuredArgs(config.app, env);
   const argsPending = rawArgs.some((a) => scanReferences(a).references.length > 0);
   const reach = portReach(config.app);
@@ -146,13 +150,15 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       healthForMs: parseDuration(health.for ?? '5s') ?? 5000,
       healthTimeoutSeconds: seconds(env?.healthCheck?.timeout ?? config.app.healthCheck?.timeout, 30),
       healthIntervalMs: parseDuration(env?.healthCheck?.interval ?? config.app.healthCheck?.interval ?? '1s') ?? 1000,
-      goVersion: goMinor(inspection.goVersion),
+      // A workspace builds with go.work's go line when it is the newer one.
+      goVersion: newerMinor(goMinor(inspection.goVersion), source.context?.workspace != null && inspection.work?.goVersion ? goMinor(inspection.work.goVersion) : null),
       cgo: inspection.cgo,
       cgoReasons: inspection.cgoReasons.map((r) => `${r.file}:${r.line} ${r.reason}`),
       embed: inspection.embed,
       sdNotify: inspection.sdNotify !== null,
     },
     build: { ldflags: config.build?.ldflags ?? '-s -w', tags: config.build?.tags ?? [] },
+    source,
     env: plain,
     runtimeEnvNames: runtime,
     environment: options.environment ?? null,
@@ -238,6 +244,13 @@ function splitEnv(env: Record<string, string | number | boolean>): { plain: Reco
 function seconds(duration: string | undefined, fallback: number): number {
   const ms = duration ? parseDuration(duration) : undefined;
   return ms === undefined ? fallback : Math.max(1, Math.ceil(ms / 1000));
+}
+
+function newerMinor(a: string, b: string | null): string {
+  if (b === null) return a;
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return bm > am || (bm === am && bn > an) ? b : a;
 }
 
 function goMinor(version: string | null): string {
