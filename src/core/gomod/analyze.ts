@@ -4,7 +4,7 @@
  */
 import type { Finding, PortFacts, ServeFacts } from './types';
 import { healthFacts, type HealthAnalysis } from './health';
-import { portFacts } from './ports';
+import { choosePort } from './ports';
 import { Program } from './program';
 import { findServeCalls, serveFacts } from './serve';
 import type { SourceFile } from './syntax';
@@ -34,10 +34,11 @@ export async function analyzeMain(files: SourceFile[]): Promise<MainSourceFacts>
   const program = await Program.load(files);
   const values = new Values(program);
   const calls = findServeCalls(program, values);
+  const port = choosePort(calls);
   return {
     serve: serveFacts(calls),
-    port: portFacts(calls),
-    health: healthFacts(program, values),
+    port: port.facts,
+    health: healthFacts(program, values, calls, port.call),
     sdNotify: sdNotify(program),
     embeds: embeds(program),
   };

@@ -31,16 +31,23 @@ export function listenAddress(v: Val): ListenAddress {
     settings = v.settings.map(whole);
   }
   if (port !== null && (port < 1 || port > 65535)) port = null;
-  return { port, settings, source: source ? { ...source, reason: v.why } : null };
+  const more = settings.flatMap((s) => (s.kind !== 'fixed' && !v.why.includes(s.name) ? [`${s.kind} ${s.name}`] : []));
+  const reason = `listen address ${v.why}${more.length ? `; also set by ${more.join(', ')}` : ''}`;
+  return { port, settings, source: source ? { ...source, reason } : null };
 }
 
-/** The best port among the serve calls: a known port first, then an HTTP server's when the main serves HTTP, then the main package's, then source order. */
+/** The best port among the serve calls: a known port first, then an HTTP server's when the main serves HTTP, then one not started in a goroutine, then source order (main package first). */
 export function portFacts(calls: ServeCall[]): PortFacts {
+  return choosePort(calls).facts;
+}
+
+/** The port facts and the serve call they come from (null when nothing listens or no port is known). */
+export function choosePort(calls: ServeCall[]): { facts: PortFacts; call: ServeCall | null } {
   const http = calls.some((c) => c.kind === 'http');
   const candidates = calls.map((c, i) => ({ c, i, a: c.addr ? listenAddress(c.addr) : null }));
-  candidates.sort((x, y) => Number(y.a?.port != null) - Number(x.a?.port != null) || Number(y.c.kind === 'http' || !http) - Number(x.c.kind === 'http' || !http) || x.i - y.i);
+  candidates.sort((x, y) => Number(y.a?.port != null) - Number(x.a?.port != null) || Number(y.c.kind === 'http' || !http) - Number(x.c.kind === 'http' || !http) || Number(x.c.background) - Number(y.c.background) || x.i - y.i);
   const best = candidates[0];
-  if (!best) return { port: null, source: null, settings: [] };
-  if (!best.a || best.a.port === null) return { port: null, source: best.c.evidence, settings: best.a?.settings ?? [] };
-  return { port: best.a.port, source: best.a.source ?? best.c.evidence, settings: best.a.settings.length ? best.a.settings : [{ kind: 'fixed' }] };
+  if (!best) return { facts: { port: null, source: null, settings: [] }, call: null };
+  if (!best.a || best.a.port === null) return { facts: { port: null, source: best.c.evidence, settings: best.a?.settings ?? [] }, call: null };
+  return { facts: { port: best.a.port, source: best.a.source ?? best.c.evidence, settings: best.a.settings.length ? best.a.settings : [{ kind: 'fixed' }] }, call: best.c };
 }

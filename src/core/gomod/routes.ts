@@ -22,6 +22,8 @@ export interface Route {
   handler: GoNode | null;
   /** The pattern as registered (after constants), for reasons. */
   pattern: string;
+  /** The router it is registered on; null: net/http's DefaultServeMux (http.Handle). */
+  receiver: GoNode | null;
 }
 
 type Registration = { method: string | null | 'arg'; path: number; handler: number | 'last'; subtree?: boolean };
@@ -48,7 +50,8 @@ const routerFamilies = Object.keys(families).filter((f) => f !== 'net/http');
 const allNames = new Set(Object.values(families).flatMap((f) => Object.keys(f)));
 
 export class Routes {
-  private readonly mounts: { receiver: GoNode; prefix: string; handler: GoNode }[] = [];
+  /** Routers mounted on others (chi Mount, ServeMux + http.StripPrefix): the inner router is served by the outer. */
+  readonly mounts: { receiver: GoNode | null; prefix: string; handler: GoNode }[] = [];
 
   constructor(
     private readonly p: Program,
@@ -110,14 +113,13 @@ export class Routes {
     const pattern = reg.path >= 0 ? this.str(a[reg.path]) : this.pathOfPathCall(call);
     const handler = a[typeof reg.handler === 'number' ? reg.handler : a.length - 1];
     if (pattern === null || !handler) return;
-    if (fam === 'github.com/go-chi/chi' && reg.subtree) this.mounts.push({ receiver: receiver as GoNode, prefix: pattern, handler });
+    if (fam === 'github.com/go-chi/chi' && reg.subtree) this.mounts.push({ receiver, prefix: pattern, handler });
     else {
       // mux.Handle("/api/", http.StripPrefix("/api", inner)): inner's routes are under /api
       const strip = handler.type === 'call_expression' ? child(handler, 'function') : undefined;
       if (strip?.type === 'selector_expression' && this.p.importOf(child(strip, 'operand')) === 'net/http' && this.p.text(child(strip, 'field') as GoNode) === 'StripPrefix') {
         const prefix = this.str(args(handler)[0]);
-        if (prefix !== null && args(handler)[1] && receiver) this.mounts.push({ receiver, prefix, handler: args(handler)[1] });
-        else if (prefix !== null && args(handler)[1]) this.mounts.push({ receiver: call, prefix, handler: args(handler)[1] });
+        if (prefix !== null && args(handler)[1]) this.mounts.push({ receiver, prefix, handler: args(handler)[1] });
       }
     }
   }
@@ -146,7 +148,7 @@ export class Routes {
     if (chained && this.p.text(child(call.parent as GoNode, 'field') as GoNode) === 'Methods') methods = args(chained).map((x) => this.str(x) ?? '?');
     const prefixes = receiver ? this.prefixesOf(receiver, 0) : [''];
     const handler = a[typeof reg.handler === 'number' ? reg.handler : a.length - 1] ?? null;
-    return { node: call, methods, paths: [...new Set(prefixes.map((x) => join(x, pattern as string)))], subtree, handler, pattern: methods ? `${methods.join(',')} ${pattern}` : pattern };
+    return { node: call, methods, paths: [...new Set(prefixes.map((x) => join(x, pattern as string)))], subtree, handler, pattern: methods ? `${methods.join(',')} ${pattern}` : pattern, receiver };
   }
 
   /** The path prefixes a router expression can carry (Group, Route, Subrouter, Mount, StripPrefix mounts). */
@@ -215,16 +217,20 @@ export class Routes {
       if (m.handler.type !== 'call_expression') continue;
       const f = child(m.handler, 'function');
       const target = f?.type === 'identifier' ? this.p.lookup(f)?.decl : f?.type === 'selector_expression' ? this.p.pkgs.get(this.p.importOf(child(f, 'operand')) ?? '')?.funcs.get(this.p.text(child(f, 'field') as GoNode)) : undefined;
-      if (target === decl) out.push(this.prefixesOf(m.receiver, depth + 1).map((x) => join(x, m.prefix)));
+      if (target === decl) out.push(this.outer(m.receiver, depth).map((x) => join(x, m.prefix)));
     }
     return out.length ? union(out) : [''];
+  }
+
+  private outer(receiver: GoNode | null, depth: number): string[] {
+    return receiver ? this.prefixesOf(receiver, depth + 1) : [''];
   }
 
   /** Prefixes of a router variable mounted by name (r.Mount("/admin", admin)). */
   private mountedAs(e: GoNode, depth: number): string[] {
     const b = this.p.lookup(e);
     const out: string[][] = [];
-    for (const m of this.mounts) if (m.handler.type === 'identifier' && this.p.lookup(m.handler)?.decl === b?.decl) out.push(this.prefixesOf(m.receiver, depth + 1).map((x) => join(x, m.prefix)));
+    for (const m of this.mounts) if (m.handler.type === 'identifier' && this.p.lookup(m.handler)?.decl === b?.decl) out.push(this.outer(m.receiver, depth).map((x) => join(x, m.prefix)));
     return out.length ? union(out) : [];
   }
 }

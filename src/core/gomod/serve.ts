@@ -19,6 +19,10 @@ export interface ServeCall {
   what: string;
   /** The listen address's value, when it could be followed. */
   addr: Val | null;
+  /** The handler it serves: an expression, net/http's DefaultServeMux, or null when not known. */
+  handler: GoNode | 'default' | null;
+  /** Started in a goroutine (`go srv.ListenAndServe()`, `go func() { … }()`): likely a side listener when another blocks. */
+  background: boolean;
   evidence: Finding;
 }
 
@@ -92,16 +96,31 @@ export function findServeCalls(p: Program, values: Values): ServeCall[] {
       } else if (how === -1) addr = serverAddr(p, values, name === 'StartServer' ? a[0] : operand, recvType);
       else if (how !== undefined) addr = a[how] ? values.eval(a[how]) : defaultAddress(p, call, recvType);
       else addr = a.map((x) => values.eval(x)).find((v) => v && (v.str?.includes(':') || v.port || v.settings.length)) ?? null;
+      let handler: ServeCall['handler'] = null;
+      if (kind === 'http') {
+        if (imported === 'net/http') handler = a[name === 'ListenAndServeTLS' ? 3 : 1] ?? null;
+        else if (how === -1 || (how === 'l' && recvType?.pkg === 'net/http')) handler = serverHandler(p, name === 'StartServer' ? a[0] : operand);
+        else if (!imported) handler = operand ?? null;
+        else handler = a.map((x) => (typeOf(p, x)?.pkg === 'net/http' && typeOf(p, x)?.name === 'Server' ? serverHandler(p, x) : null)).find((h) => h !== null) ?? null;
+      }
       const shown = how === 'l' || how === -1 || how === undefined ? '' : a[how] ? p.text(a[how]) : '';
-      found.push({ node: call, kind, what, addr, evidence: p.finding(call, `${what}${addr ? ` on ${addr.why}` : shown ? ` on ${shown}, not known before run time` : ', address not known before run time'}`) });
+      found.push({ node: call, kind, what, addr, handler, background: inGoroutine(call), evidence: p.finding(call, `${what}${addr ? ` on ${addr.why}` : shown ? ` on ${shown}, not known before run time` : ', address not known before run time'}`) });
     }
   }
   for (const l of listens) {
     if (consumed.has(l)) continue;
     const addr = values.eval(args(l)[1]);
-    found.push({ node: l, kind: 'tcp', what: p.text(child(l, 'function') as GoNode), addr, evidence: p.finding(l, `${p.text(child(l, 'function') as GoNode)} on ${addr?.why ?? 'an address not followed'}`) });
+    found.push({ node: l, kind: 'tcp', what: p.text(child(l, 'function') as GoNode), addr, handler: null, background: inGoroutine(l), evidence: p.finding(l, `${p.text(child(l, 'function') as GoNode)} on ${addr?.why ?? 'an address not followed'}`) });
   }
   return found;
+}
+
+function inGoroutine(node: GoNode): boolean {
+  for (let n = node.parent; n; n = n.parent) {
+    if (n.type === 'go_statement') return true;
+    if (n.type === 'function_declaration' || n.type === 'method_declaration') return false;
+  }
+  return false;
 }
 
 function isUnix(values: Values, listen: GoNode): boolean {
@@ -111,7 +130,9 @@ function isUnix(values: Values, listen: GoNode): boolean {
 /** gin's Run() without an address listens on $PORT, else :8080. */
 function defaultAddress(p: Program, call: GoNode, recv: TypeRef | null): Val | null {
   if (recv?.pkg !== 'github.com/gin-gonic/gin') return null;
-  return { str: ':8080', settings: [{ kind: 'env', name: 'PORT' }], source: p.finding(call, 'gin Run() without an address: $PORT, else ":8080"'), why: 'gin default (env PORT, else ":8080")' };
+  const source = p.finding(call, 'gin Run() without an address: ":" + $PORT, else ":8080"');
+  const port: Val = { str: '8080', settings: [{ kind: 'env', name: 'PORT' }], source, why: 'env PORT (default "8080")' };
+  return { str: ':8080', port, settings: [], source, why: 'gin default ":" + env PORT (default "8080")' };
 }
 
 /** The net.Listen-like call a listener expression comes from (through variables, parameters, wrappers and functions' returns). */
@@ -164,6 +185,18 @@ function serverAddr(p: Program, values: Values, recv: GoNode | undefined, type: 
     return { str: ':80', settings: [], source, why: 'an empty Addr (":http")' };
   }
   return null;
+}
+
+/** The Handler of the *http.Server a receiver holds; DefaultServeMux when it sets none. */
+function serverHandler(p: Program, recv: GoNode | undefined): GoNode | 'default' | null {
+  const literals = recv ? compositesOf(p, recv, 0) : [];
+  for (const lit of literals) {
+    const h = descendants(child(lit, 'body') ?? lit, 'keyed_element').find((k) => k.parent?.parent === lit && p.text(child(k, 'key') ?? k) === 'Handler');
+    if (h) return child(h, 'value')?.children[0] ?? null;
+  }
+  const assigned = p.fieldWrites('Handler').find((w) => w.target.type === 'selector_expression' && w.value && recv && p.text(child(w.target, 'operand') as GoNode) === p.text(recv));
+  if (assigned?.value) return assigned.value;
+  return literals.length ? 'default' : null;
 }
 
 function compositesOf(p: Program, e: GoNode, depth: number): GoNode[] {
