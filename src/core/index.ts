@@ -9,6 +9,8 @@ export * from './config/references';
 export { configSchema } from './config/schema';
 export * from './gomod/inspect';
 export * from './init/template';
+export { servingMains, describeMain } from './init/chooseMain';
+export { formatInspection } from './gomod/report';
 export * from './init/plan';
 export * from './plan/plan';
 export * from './plan/runner';

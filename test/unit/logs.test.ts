@@ -70,7 +70,7 @@ describe('log lines', () => {
 describe('log sources per environment', () => {
   const env = (e: Record<string, unknown>): LoadedEnvironment => {
     const config = { app: { name: 'api', port: 8080 }, environments: { prod: e } } as never;
-    const model = buildGenerateModel(config, { dir: '/src/api', module: 'example.com/api', goVersion: '1.19', toolchain: null, mains: ['.'], cgo: false, cgoReasons: [], port: null, portSource: null, readsPortEnv: true, sdNotify: null, embed: false } as never, { environment: 'prod' });
+    const model = buildGenerateModel(config, { dir: '/src/api', module: 'example.com/api', goVersion: '1.19', toolchain: null, mains: ['.'], cgo: false, cgoReasons: [], port: null, portSource: null, readsPortEnv: true, sdNotify: null, embed: false, embedFiles: [], healthPath: null, work: null, targets: ['linux/amd64'], via: 'files', viaReason: null, mainPackages: [], main: '.', vendored: false, localReplaces: [] } as never, { environment: 'prod' });
     return { name: 'prod', env: e, config, model, moduleDir: '/src/api', inspection: {} } as unknown as LoadedEnvironment;
   };
   it('systemd: the unit\'s journal per host (both instances for blue-green); supervisor: the program files; local: its log file; docker: the engine', () => {

@@ -1,12 +1,16 @@
 import * as path from 'node:path';
 import { inspectModule, type ModuleInspection } from '../../core/gomod/inspect';
+import { formatInspection } from '../../core/gomod/report';
 import type { CliIO } from '../io';
 import type { GlobalOptions } from '../context';
 
 export const inspectHelp = `godeploy inspect [DIR] [--json]
   Reports the Go module at DIR (default: the current folder or its nearest parent with go.mod):
-  module path, go and toolchain versions, main packages, cgo, listen port, embed and go.work.
-  Reads files only; never runs the module's code.`;
+  module path, go and toolchain versions, and for each main package: how it serves, its port and
+  how the port is set (a flag or an environment variable), a health path that answers 2xx, cgo,
+  and the arguments it runs with, each with the file:line it was found at. Packages and files are
+  the ones Go compiles for linux/amd64: \`go list\` answers where the Go toolchain can (offline),
+  else the build constraints are read from the files. Never runs the module's code.`;
 
 export async function runInspect(io: CliIO, g: GlobalOptions, args: string[], json: boolean): Promise<number> {
   const dir = args[0] ? path.resolve(g.dir, args[0]) : g.dir;
@@ -19,14 +23,18 @@ export async function runInspect(io: CliIO, g: GlobalOptions, args: string[], js
   return 0;
 }
 
-/** The stable JSON shape of `inspect --json`. */
+/** The stable JSON shape of `inspect --json`: the module's facts, the deployed main's at the top, each main's in mainPackages. */
 export function inspectionJson(r: ModuleInspection): Record<string, unknown> {
   return {
     dir: r.dir,
     module: r.module,
     goVersion: r.goVersion,
     toolchain: r.toolchain,
+    targets: r.targets,
+    via: r.via,
+    viaReason: r.viaReason,
     mains: r.mains,
+    main: r.main,
     cgo: r.cgo,
     cgoReasons: r.cgoReasons,
     port: r.port,
@@ -36,21 +44,9 @@ export function inspectionJson(r: ModuleInspection): Record<string, unknown> {
     embed: r.embed,
     embedFiles: r.embedFiles,
     healthPath: r.healthPath,
+    vendored: r.vendored,
+    localReplaces: r.localReplaces,
     work: r.work,
+    mainPackages: r.mainPackages,
   };
-}
-
-function formatInspection(r: ModuleInspection): string {
-  const lines = [
-    `module     ${r.module}`,
-    `go         ${r.goVersion ?? '(not set)'}${r.toolchain ? ` (toolchain ${r.toolchain})` : ''}`,
-    `mains      ${r.mains.length ? r.mains.join(', ') : '(none)'}`,
-    `cgo        ${r.cgo ? `yes: ${r.cgoReasons.map((c) => `${c.file}:${c.line} ${c.reason}`).join('; ')}` : 'no'}`,
-    `port       ${r.port !== null ? `${r.port} (${r.portSource?.file}:${r.portSource?.line}, ${r.portSource?.reason})` : r.readsPortEnv ? 'from $PORT (no default found)' : 'unknown'}`,
-    `sd_notify  ${r.sdNotify ? `yes (${r.sdNotify.file}:${r.sdNotify.line}, ${r.sdNotify.reason})` : 'no'}`,
-    `embed      ${r.embed ? `yes (${r.embedFiles.join(', ')})` : 'no'}`,
-    `health     ${r.healthPath ?? 'no health route found'}`,
-  ];
-  if (r.work) lines.push(`go.work    ${r.work.file}: ${r.work.use.join(', ')}`);
-  return lines.join('\n');
 }

@@ -1,16 +1,27 @@
+/**
+ * Inspection of a Go module: for each main package, the facts Go Deploy needs (cgo, how it
+ * serves, its port and how the port is set, a health path, sd_notify, embeds), computed over
+ * the files Go compiles for the build targets in that main's import graph. Packages come from
+ * `go list` where the toolchain can answer offline, else from the build constraints read from
+ * the files (packagesFor says which and why). Reads files and asks `go list`; never runs the
+ * module's code.
+ */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { GoDeployError, usageError } from '../errors';
-import { parseModFile, parseWorkFile, type ModFile } from './modfile';
-import { readGoFile, type GoFileFacts } from './source';
 import { withFileErrors } from '../fs/fileErrors';
+import { goToolchain } from '../build/toolchain';
+import { analyzeMain, type SourceFile } from './analyze';
+import { importGraph, type ImportGraph } from './graph';
+import { parseModFile, parseWorkFile, type ModFile } from './modfile';
+import { appNameFor, goBinaryName, mainImportPath } from './names';
+import { PackageScanCache, type LoadedPackage } from './packages';
+import { packagesFor, type PackagesAnswer } from './packagesFor';
+import { findStartArgs } from './startArgs';
+import { defaultMainOf } from '../init/chooseMain';
+import type { BuildContext, Finding, MainPackageInspection } from './types';
 
-/** A fact found in the module's files, with where it came from (paths relative to the module). */
-export interface Finding {
-  file: string;
-  line: number;
-  reason: string;
-}
+export type { Finding } from './types';
 
 export interface ModuleInspection {
   /** Absolute folder holding go.mod. */
@@ -18,8 +29,9 @@ export interface ModuleInspection {
   module: string;
   goVersion: string | null;
   toolchain: string | null;
-  /** Main packages as relative package paths: "." or "./cmd/api". */
+  /** Main packages as relative package paths: "." or "./cmd/api" (for the first target). */
   mains: string[];
+  /** The deployed main's facts (see `main`); false/null/empty when there is none. */
   cgo: boolean;
   cgoReasons: Finding[];
   port: number | null;
@@ -31,13 +43,35 @@ export interface ModuleInspection {
   embedFiles: string[];
   healthPath: string | null;
   work: { file: string; goVersion: string | null; use: string[] } | null;
+  /** The build targets the facts were computed for ("linux/amd64"). */
+  targets: string[];
+  /** How packages and their files were found: Go's own `go list`, or Go Deploy's reading of the build constraints. */
+  via: 'go list' | 'files';
+  /** Why `go list` was not used, when it was not. */
+  viaReason: string | null;
+  /** Facts per main package, in `mains` order. */
+  mainPackages: MainPackageInspection[];
+  /** The main whose facts fill cgo/port/health above: the requested one (app.main), else the one that serves. Null when none qualifies. */
+  main: string | null;
   /** vendor/modules.txt exists: builds use -mod=vendor and need no download. */
   vendored: boolean;
   /** go.mod `replace` directives that point at a local folder (relative to the module). */
   localReplaces: { path: string; to: string; line: number }[];
 }
 
-/** Dependencies that only build with cgo. */
+export interface InspectOptions {
+  /** GOOS/GOARCH pairs (default linux/amd64: where services run). */
+  targets?: string[];
+  /** Build tags (build.tags of godeploy.yaml). */
+  tags?: string[];
+  /** The main whose facts go to the top-level fields (app.main). */
+  main?: string;
+  /** The go command; null: never ask go (files only). */
+  go?: string | null;
+  signal?: AbortSignal;
+}
+
+/** Dependencies that only build with cgo: used when their sources are not at hand (no module cache). */
 const cgoModules = [
   'github.com/mattn/go-sqlite3',
   'github.com/confluentinc/confluent-kafka-go',
@@ -50,13 +84,6 @@ const cgoModules = [
   'gopkg.in/gographics/imagick',
   'github.com/go-gl/glfw',
 ];
-
-/** Packages that implement sd_notify. */
-const sdNotifyPackages = ['github.com/coreos/go-systemd/daemon', 'github.com/coreos/go-systemd/v22/daemon', 'github.com/okzk/sdnotify', 'github.com/iguanesolutions/go-systemd/v5/notify'];
-
-const skipDirs = new Set(['vendor', 'testdata', 'node_modules']);
-const maxFiles = 20_000;
-const maxFileBytes = 2 * 1024 * 1024;
 
 /** The folder with go.mod at or above `start`. */
 export async function findModuleDir(start: string): Promise<string> {
@@ -75,23 +102,39 @@ export async function findModuleDir(start: string): Promise<string> {
   throw usageError(`no go.mod in ${path.resolve(start)} or any parent folder`, 'run in a Go module (a folder with go.mod), or pass its folder');
 }
 
-/** Inspects the Go module at or above `start`. Reads files only; never runs the user's code. */
-export async function inspectModule(start: string): Promise<ModuleInspection> {
+/** Inspects the Go module at or above `start`. */
+export async function inspectModule(start: string, options: InspectOptions = {}): Promise<ModuleInspection> {
   const dir = await findModuleDir(start);
-  const modText = await withFileErrors('read', path.join(dir, 'go.mod'), () => fs.readFile(path.join(dir, 'go.mod'), 'utf8'), 'config');
-  const mod = parseModFile(modText);
+  const modFile = path.join(dir, 'go.mod');
+  const mod = parseModFile(await withFileErrors('read', modFile, () => fs.readFile(modFile, 'utf8'), 'config'));
   if (!mod.module) {
-    throw new GoDeployError(`${path.join(dir, 'go.mod')} has no module directive`, { hint: 'the first line of go.mod is `module <path>`', exitCode: 2, location: { file: path.join(dir, 'go.mod'), line: 1, col: 1 } });
+    throw new GoDeployError(`${modFile} has no module directive`, { hint: 'the first line of go.mod is `module <path>`', exitCode: 2, location: { file: modFile, line: 1, col: 1 } });
   }
-  const packages = await withFileErrors('read', dir, () => readPackages(dir), 'config');
+  const targets = options.targets?.length ? [...new Set(options.targets)] : ['linux/amd64'];
+  const go = options.go === undefined ? await goCommand() : options.go;
+  const goMinor = go ? (await goToolchain(go).catch(() => undefined))?.minor ?? moduleMinor(mod) : moduleMinor(mod);
+  const cache = new PackageScanCache();
+  const answers: { target: string; answer: PackagesAnswer }[] = [];
+  for (const target of targets) {
+    const [goos, goarch] = target.split('/');
+    // cgo on: what would need cgo is what the facts are about (a main without cgo files builds with CGO_ENABLED=0).
+    const ctx: BuildContext = { goos, goarch, cgoEnabled: true, tags: options.tags ?? [], goMinor };
+    answers.push({ target, answer: await withFileErrors('read', dir, () => packagesFor(dir, ctx, { go, cache, signal: options.signal }), 'config') });
+  }
+  const first = answers[0].answer;
+  const mainPkgs = first.packages.filter((p) => p.origin === 'module' && p.name === 'main').sort((a, b) => compare(relMain(dir, a), relMain(dir, b)));
+  const texts = new Map<string, Promise<string>>();
+  const mainPackages: MainPackageInspection[] = [];
+  for (const m of mainPkgs) mainPackages.push(await inspectMain(dir, mod, m, answers, texts));
+
   const result: ModuleInspection = {
     dir,
     module: mod.module,
     goVersion: mod.go ?? null,
     toolchain: mod.toolchain ?? null,
-    mains: [],
+    mains: mainPackages.map((m) => m.path),
     cgo: false,
-    cgoReasons: cgoFromRequires(mod),
+    cgoReasons: [],
     port: null,
     portSource: null,
     readsPortEnv: false,
@@ -100,101 +143,109 @@ export async function inspectModule(start: string): Promise<ModuleInspection> {
     embedFiles: [],
     healthPath: null,
     work: await findWork(dir),
+    targets,
+    via: answers.every((a) => a.answer.via === 'go list') ? 'go list' : 'files',
+    viaReason: answers.find((a) => a.answer.via === 'files')?.answer.fallbackReason ?? null,
+    mainPackages,
+    main: null,
     vendored: await exists(path.join(dir, 'vendor', 'modules.txt')),
     localReplaces: mod.replaces.filter((r) => r.local).map(({ path: p, to, line }) => ({ path: p, to, line })),
   };
-  const portCandidates: { port: number; score: number; finding: Finding; main: boolean }[] = [];
-  for (const [rel, files] of [...packages].sort(([a], [b]) => a.localeCompare(b))) {
-    const isMain = files.some((f) => f.facts.packageName === 'main');
-    if (isMain) result.mains.push(rel === '' ? '.' : `./${rel}`);
-    for (const { name, facts } of files) {
-      const file = rel ? `${rel}/${name}` : name;
-      for (const imp of facts.imports) {
-        if (imp.path === 'C') result.cgoReasons.push({ file, line: imp.line, reason: 'imports "C"' });
-        if (!result.sdNotify && sdNotifyPackages.some((p) => imp.path === p || imp.path.startsWith(`${p}/`))) result.sdNotify = { file, line: imp.line, reason: `imports ${imp.path}` };
-        if (imp.path === 'embed') result.embed = true;
-      }
-      if (facts.embedLines.length) {
-        result.embed = true;
-        result.embedFiles.push(file);
-      } else if (facts.imports.some((i) => i.path === 'embed')) {
-        result.embedFiles.push(file);
-      }
-      const notifySocket = facts.strings.find((x) => x.value === 'NOTIFY_SOCKET');
-      if (!result.sdNotify && notifySocket) result.sdNotify = { file, line: notifySocket.line, reason: 'reads NOTIFY_SOCKET' };
-      collectPortFacts(facts, file, isMain, portCandidates, result);
-      if (!result.healthPath) result.healthPath = findHealthPath(facts);
-    }
-  }
-  result.cgo = result.cgoReasons.length > 0;
-  portCandidates.sort((a, b) => Number(b.main) - Number(a.main) || b.score - a.score);
-  if (portCandidates[0]) {
-    result.port = portCandidates[0].port;
-    result.portSource = portCandidates[0].finding;
+  const wanted = options.main ? normalize(options.main) : undefined;
+  result.main = wanted && result.mains.includes(wanted) ? wanted : defaultMainOf(result);
+  const chosen = mainPackages.find((m) => m.path === result.main);
+  if (chosen) {
+    Object.assign(result, {
+      cgo: chosen.cgo,
+      cgoReasons: chosen.cgoReasons,
+      port: chosen.port.port,
+      portSource: chosen.port.source,
+      readsPortEnv: chosen.port.settings.some((s) => s.kind === 'env'),
+      sdNotify: chosen.sdNotify,
+      embed: chosen.embedFiles.length > 0,
+      embedFiles: chosen.embedFiles,
+      healthPath: chosen.health.path,
+    });
   }
   return result;
 }
 
-function cgoFromRequires(mod: ModFile): Finding[] {
-  return mod.requires
-    .filter((r) => cgoModules.some((m) => r.path === m || r.path.startsWith(`${m}/`)))
-    .map((r) => ({ file: 'go.mod', line: r.line, reason: `requires ${r.path}, which needs cgo` }));
-}
-
-function collectPortFacts(facts: GoFileFacts, file: string, main: boolean, out: { port: number; score: number; finding: Finding; main: boolean }[], result: ModuleInspection): void {
-  const code = (line: number) => facts.codeLines[line - 1] ?? '';
-  const readsEnv = facts.strings.some((s) => s.value === 'PORT' && /\b(Getenv|LookupEnv)\s*\(/.test(code(s.line)));
-  if (readsEnv) result.readsPortEnv = true;
-  for (const s of facts.strings) {
-    const addr = /^(?:[A-Za-z0-9.-]*|\[[0-9a-fA-F:]*\]):(\d{1,5})$/.exec(s.value);
-    const listens = /Listen|Addr|Serve/.test(code(s.line));
-    if (addr) {
-      const port = Number(addr[1]);
-      if (port >= 1 && port <= 65535) out.push({ port, score: listens ? 5 : 3, main, finding: { file, line: s.line, reason: `listen address ${JSON.stringify(s.value)}` } });
-    } else if (readsEnv && /^\d{2,5}$/.test(s.value) && /port/i.test(code(s.line))) {
-      const port = Number(s.value);
-      if (port >= 1 && port <= 65535) out.push({ port, score: 2, main, finding: { file, line: s.line, reason: `default for the PORT environment variable` } });
-    }
-  }
-}
-
-function findHealthPath(facts: GoFileFacts): string | null {
-  for (const s of facts.strings) {
-    const route = /^(?:GET\s+)?(\/(?:healthz?|livez|readyz|ping|_health|status))\/?$/.exec(s.value);
-    if (route && /Handle|GET|Get\s*\(|Route|HandleFunc/.test(facts.codeLines[s.line - 1] ?? '')) return route[1];
-  }
-  return null;
-}
-
-/** Go files of every package in the module, by relative folder; nested modules excluded. */
-async function readPackages(root: string): Promise<Map<string, { name: string; facts: GoFileFacts }[]>> {
-  const packages = new Map<string, { name: string; facts: GoFileFacts }[]>();
-  let count = 0;
-  const walk = async (rel: string): Promise<void> => {
-    const abs = path.join(root, rel);
-    const entries = await fs.readdir(abs, { withFileTypes: true });
-    if (rel && entries.some((e) => e.isFile() && e.name === 'go.mod')) return; // a nested module
-    const files: { name: string; facts: GoFileFacts }[] = [];
-    const subdirs: string[] = [];
-    for (const e of entries) {
-      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
-      if (e.isDirectory()) {
-        if (!skipDirs.has(e.name)) subdirs.push(rel ? `${rel}/${e.name}` : e.name);
-      } else if (e.isFile() && e.name.endsWith('.go') && !e.name.endsWith('_test.go')) {
-        if (++count > maxFiles) throw new GoDeployError(`more than ${maxFiles} Go files under ${root}`, { hint: 'inspect the module folder rather than a folder above it' });
-        const file = path.join(abs, e.name);
-        const stat = await fs.stat(file);
-        if (stat.size > maxFileBytes) continue;
-        const facts = readGoFile(await fs.readFile(file, 'utf8'));
-        if (!facts.ignored && facts.packageName) files.push({ name: e.name, facts });
+/** One main's facts: cgo per target over its import graph, the rest from its source (first target). */
+async function inspectMain(dir: string, mod: ModFile, m: LoadedPackage, answers: { target: string; answer: PackagesAnswer }[], texts: Map<string, Promise<string>>): Promise<MainPackageInspection> {
+  const cgoReasons: Finding[] = [];
+  let graph: ImportGraph<LoadedPackage> | undefined;
+  for (const { target, answer } of answers) {
+    const g = importGraph(m.importPath, answer.packages);
+    graph ??= g;
+    for (const { pkg } of g.packages) {
+      for (const f of pkg.cgoFiles) {
+        const file = toSlash(path.relative(dir, path.join(pkg.dir, f)));
+        if (!cgoReasons.some((r) => r.file === file)) cgoReasons.push({ file, line: pkg.cgoLines[f] ?? 1, reason: `imports "C" (compiled for ${target})` });
       }
     }
-    if (files.length) packages.set(rel, files.sort((a, b) => a.name.localeCompare(b.name)));
-    for (const d of subdirs.sort()) await walk(d);
+    for (const ext of g.external) {
+      const needs = cgoModules.find((c) => ext.importPath === c || ext.importPath.startsWith(`${c}/`));
+      const req = needs ? mod.requires.find((r) => r.path === needs) : undefined;
+      if (needs && !cgoReasons.some((r) => r.reason.includes(needs))) {
+        cgoReasons.push({ file: 'go.mod', line: req?.line ?? 1, reason: `${needs} needs cgo; ${ext.chain.length > 1 ? `${ext.chain.at(-2)} imports ${ext.importPath}` : `imports ${ext.importPath}`}` });
+      }
+    }
+  }
+  const files: SourceFile[] = [];
+  for (const { pkg } of graph?.packages ?? []) {
+    if (pkg.origin !== 'module' && pkg.origin !== 'workspace') continue;
+    for (const f of pkg.goFiles) {
+      const abs = path.join(pkg.dir, f);
+      let text = texts.get(abs);
+      if (!text) texts.set(abs, (text = fs.readFile(abs, 'utf8')));
+      files.push({ rel: toSlash(path.relative(dir, abs)), text: await text, importPath: pkg.importPath, packageName: pkg.name });
+    }
+  }
+  const facts = await analyzeMain(files);
+  // The root route stands in for a health route only where the program's port is known: a
+  // listener whose address comes from a config file at run time may not exist at all.
+  const portKnown = facts.port.port !== null || facts.port.settings.some((s) => s.kind !== 'fixed');
+  const fallback = !facts.health.path && portKnown ? facts.health.fallback : null;
+  const health = fallback ? { ...facts.health, path: fallback.path, source: fallback.source } : facts.health;
+  return {
+    path: relMain(dir, m),
+    importPath: m.importPath,
+    binaryName: goBinaryName(m.importPath),
+    targets: answers.map((a) => a.target),
+    cgo: cgoReasons.length > 0,
+    cgoReasons,
+    serve: facts.serve,
+    startArgs: await findStartArgs(files, m.importPath),
+    port: facts.port,
+    health: { path: health.path, source: health.source, rejected: health.rejected },
+    sdNotify: facts.sdNotify,
+    embedFiles: [...new Set(facts.embeds.map((e) => e.file))],
   };
-  await walk('');
-  return packages;
 }
+
+function relMain(dir: string, p: Pick<LoadedPackage, 'dir'>): string {
+  const rel = toSlash(path.relative(dir, p.dir));
+  return rel === '' ? '.' : rel.startsWith('../') ? rel : `./${rel}`;
+}
+
+function normalize(main: string): string {
+  const n = main.replace(/\/+$/, '') || '.';
+  return n === '.' || n.startsWith('./') || n.startsWith('../') ? n : `./${n}`;
+}
+
+function moduleMinor(mod: ModFile): number {
+  return Number(/^1\.(\d+)/.exec(mod.go ?? '')?.[1] ?? 22);
+}
+
+let goOnPath: Promise<string | null> | undefined;
+/** `go` when a Go toolchain answers on PATH, else null (asked once per process). */
+function goCommand(): Promise<string | null> {
+  goOnPath ??= goToolchain('go').then(() => 'go', () => null);
+  return goOnPath;
+}
+
+const toSlash = (p: string): string => p.split(path.sep).join('/');
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 async function findWork(moduleDir: string): Promise<ModuleInspection['work']> {
   let dir = moduleDir;
@@ -219,9 +270,7 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** The app name a main package implies: its last path element, or the module's for ".". */
+/** The app name a main package implies: the binary name Go gives it (a /vN major-version suffix skipped). */
 export function defaultAppName(inspection: Pick<ModuleInspection, 'module'>, main: string): string {
-  const last = main === '.' ? inspection.module.split('/').pop() ?? 'app' : main.split('/').filter(Boolean).pop() ?? 'app';
-  const name = last.toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '');
-  return (name || 'app').slice(0, 63);
+  return appNameFor(mainImportPath(inspection.module, main));
 }

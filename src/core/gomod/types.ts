@@ -93,6 +93,8 @@ export interface MainPackageInspection {
   /** Non-standard packages in the import graph with cgo files, per target (file:line of import "C"). */
   cgoReasons: Finding[];
   serve: ServeFacts;
+  /** Arguments that start the long-running part, e.g. a `replicate` or `serve` subcommand; null when run bare. */
+  startArgs: { args: string[]; source: Finding } | null;
   port: PortFacts;
   health: HealthFacts;
   /** The service tells systemd when it is ready (sd_notify). */

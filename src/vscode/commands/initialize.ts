@@ -14,9 +14,20 @@ export const initializeCommand: CommandFactory = {
       void vscode.window.showWarningMessage('Go Deploy: no Go module (go.mod) found in this workspace.');
       return undefined;
     }
-    const { inspectModule, planInit, describePlan, executePlan, LocalRunner } = loadEngine();
+    const { inspectModule, planInit, describePlan, executePlan, LocalRunner, servingMains, describeMain } = loadEngine();
     const inspection = await inspectModule(folder.fsPath);
-    const plan = planInit(inspection);
+    const serving = servingMains(inspection);
+    let main: string | undefined;
+    if (serving.length > 1) {
+      // Several mains serve: which one is the service is the user's call; show what each does.
+      const picked = await vscode.window.showQuickPick(
+        serving.map((m) => ({ label: m.path, description: `binary ${m.binaryName}`, detail: describeMain(m).slice(m.path.length + 2), main: m.path })),
+        { title: 'Go Deploy: Initialize', placeHolder: `${serving.length} main packages serve: which one does this godeploy.yaml deploy?`, matchOnDetail: true, ignoreFocusOut: true },
+      );
+      if (!picked) return undefined;
+      main = picked.main;
+    }
+    const plan = planInit(inspection, { main });
     const step = plan.steps[0];
     const target = vscode.Uri.file(step.kind === 'write-file' ? step.path : '');
     if (await exists(target)) {

@@ -9,8 +9,7 @@
 #   --build-arg GO_IMAGE=<mirror>/golang:<tag> --build-arg RUNTIME_IMAGE=<mirror>/<image>
 
 # cgo is needed:
-#   go.mod:5 requires github.com/mattn/go-sqlite3, which needs cgo
-#   main.go:6 imports "C"
+#   main.go:6 imports "C" (compiled for linux/amd64)
 # so the binary links the C library dynamically. Alpine's C library is musl, not glibc: the
 # builder is golang:<version>-alpine (with gcc and musl-dev) so the binary links musl; one
 # built against glibc does not start on Alpine. Keep builder and runtime on the same C library.

@@ -9,8 +9,7 @@
 #   --build-arg GO_IMAGE=<mirror>/golang:<tag> --build-arg RUNTIME_IMAGE=<mirror>/<image>
 
 # cgo is needed:
-#   go.mod:5 requires github.com/mattn/go-sqlite3, which needs cgo
-#   main.go:6 imports "C"
+#   main.go:6 imports "C" (compiled for linux/amd64)
 # so the binary links glibc dynamically: the runtime is distroless base-debian12 (glibc,
 # libssl), not static-debian12, and the builder is golang:<version>-bookworm so its glibc is
 # no newer than the runtime's (both Debian 12).
