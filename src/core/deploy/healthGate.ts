@@ -80,6 +80,8 @@ export function exitWords(status: number | null, signal?: number | string | null
 
 export interface WatchOptions {
   forMs: number;
+  /** When the process was started (epoch ms; default: now): the window counts from there. */
+  startedAt?: number;
   timeoutMs: number;
   intervalMs: number;
   token?: CancellationTokenLike;
@@ -98,7 +100,7 @@ const sleep = (ms: number, token?: CancellationTokenLike): Promise<void> => new 
  * interval (at most 250 ms, so a process the manager restarts quickly is still seen to go).
  */
 export async function watchProcess(observe: () => Promise<ProcessObservation>, o: WatchOptions): Promise<HealthResult> {
-  const start = Date.now();
+  const start = Math.min(Date.now(), o.startedAt ?? Date.now());
   const every = Math.max(50, Math.min(250, o.intervalMs));
   let first: ProcessObservation | undefined;
   let attempts = 0;
@@ -112,15 +114,16 @@ export async function watchProcess(observe: () => Promise<ProcessObservation>, o
       ob = { phase: 'starting', pid: null, restarts: null, state: `unknown (${(e as Error).message})` };
     }
     const elapsed = Date.now() - start;
-    const after = `after ${seconds(elapsed)} (it must stay up for ${seconds(o.forMs)})`;
-    if (ob.phase === 'down') return result(false, `${ob.exit ?? `stopped (${ob.state})`} ${after}`);
+    // One look (status): what it is; a watch: when it went, against what it had to last.
+    const after = o.forMs > 0 ? ` after ${seconds(elapsed)} (it must stay up for ${seconds(o.forMs)})` : '';
+    if (ob.phase === 'down') return result(false, `${ob.exit ?? `stopped (${ob.state})`}${after}`);
     if (ob.phase === 'running') {
       first ??= ob;
       if (first.pid !== null && ob.pid !== null && ob.pid !== first.pid) {
-        return result(false, `was restarted ${after}: pid ${first.pid} ended${ob.exit ? ` (${ob.exit.replace(/^was /, '')})` : ''}, pid ${ob.pid} runs now`);
+        return result(false, `was restarted${after}: pid ${first.pid} ended${ob.exit ? ` (${ob.exit.replace(/^was /, '')})` : ''}, pid ${ob.pid} runs now`);
       }
       if (first.restarts !== null && ob.restarts !== null && ob.restarts !== first.restarts) {
-        return result(false, `was restarted ${ob.restarts - first.restarts} time${ob.restarts - first.restarts === 1 ? '' : 's'} ${after}${ob.exit ? `; its last run ${ob.exit}` : ''}`);
+        return result(false, `was restarted ${ob.restarts - first.restarts} time${ob.restarts - first.restarts === 1 ? '' : 's'}${after}${ob.exit ? `; its last run ${ob.exit}` : ''}`);
       }
       if (o.forMs <= 0) return result(true, `running (pid ${ob.pid ?? '?'})`);
       if (elapsed >= o.forMs) return result(true, `running (pid ${ob.pid ?? '?'}) for ${seconds(elapsed)}, not restarted`);

@@ -282,10 +282,10 @@ export class HostDeployment {
     }
   }
 
-  private gate(): Promise<HealthResult> {
+  private gate(startedAt?: number): Promise<HealthResult> {
     const { model, manager, gate } = this.plan;
     return runHostGate({
-      runner: this.host.runner, spec: gate, port: model.app.port, what: manager.name,
+      runner: this.host.runner, spec: gate, port: model.app.port, what: manager.name, startedAt,
       observe: manager.observe, parseObservation: manager.parseObservation, exec: (argv) => this.withReconnect((r) => r.exec(argv)),
     });
   }
@@ -298,21 +298,34 @@ export class HostDeployment {
     const before = this.currentBefore ?? (await this.run(['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', this.plan.base], 'reading current')).stdout;
     this.previous = before.trim().replace(/^releases\//, '');
     let error: string | undefined;
+    let restarting = false;
+    let restartedAt: number | undefined;
     try {
       this.switched = true;
       const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(this.cmd('switch'), 'switching current'));
       this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
-      const restarted = await this.step('restart', `restart ${this.plan.manager.name}`, () => this.run(this.cmd('restart'), `restarting ${this.plan.manager.name}`));
-      this.logOffsets = logOffsetsOf(restarted.stdout);
+      restarting = true;
+      restartedAt = Date.now();
+      await this.step('restart', `restart ${this.plan.manager.name}`, async () => {
+        const r = await this.runner.exec(this.cmd('restart'));
+        this.logOffsets = logOffsetsOf(r.stdout);
+        if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: restarting ${this.plan.manager.name} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+        // Started: a process gate's window begins now (a failed start counts from the restart's beginning).
+        restartedAt = Date.now();
+        return r;
+      });
     } catch (e) {
-      error = (e as Error).message;
+      // A process gate still looks: a start the manager calls failed (supervisor's "spawn
+      // error": it exited within startsecs) is a process that did not stay up, and the gate
+      // says how it ended.
+      if (!(restarting && this.plan.gate.type === 'process')) error = (e as Error).message;
     }
     let health: HealthResult | undefined;
     if (!error) {
       const { gate } = this.plan;
       const title = gate.type === 'process' ? `health gate: ${this.plan.manager.name} stays up for ${gate.forMs / 1000} s` : gate.type === 'tcp' ? `health gate: port ${this.plan.model.app.port} accepts a connection` : `health gate ${gate.path}`;
       health = await this.step('health', title, async () => {
-        const h = await this.gate();
+        const h = await this.gate(restartedAt);
         if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${h.failure}`);
         return h;
       }, (h) => gatePassed(gate, this.plan.model.app.port, h)).catch((e: Error) => { error = e.message; return undefined; });

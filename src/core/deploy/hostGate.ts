@@ -23,6 +23,8 @@ export interface HostGateInput {
   token?: CancellationTokenLike;
   /** One look only (status, the unchanged-redeploy check): no waiting. */
   once?: boolean;
+  /** type process: when the restart began (epoch ms); the process must stay up for healthCheck.for from there. */
+  startedAt?: number;
 }
 
 export async function runHostGate(i: HostGateInput): Promise<HealthResult> {
@@ -37,7 +39,7 @@ export async function runHostGate(i: HostGateInput): Promise<HealthResult> {
       const out = await exec(i.observe);
       return i.parseObservation(out.stdout);
     };
-    r = await watchProcess(observe, { forMs: i.once ? 0 : spec.forMs, timeoutMs, intervalMs: spec.intervalMs, token: i.token });
+    r = await watchProcess(observe, { forMs: i.once ? 0 : spec.forMs, startedAt: i.startedAt, timeoutMs, intervalMs: spec.intervalMs, token: i.token });
   } else {
     r = await waitHealthy(i.runner, { port: i.port, path: spec.path, timeoutMs, intervalMs: spec.intervalMs, token: i.token });
   }

@@ -69,7 +69,8 @@ export async function observeContainer(engine: Engine, container: string): Promi
 
 /** The exit code of the container's last "die" event since epoch second `since`, if it died. */
 export async function lastExitCode(engine: Engine, container: string, since: number): Promise<number | undefined> {
-  const stream = (await engine.docker.getEvents({ since, until: Math.ceil(Date.now() / 1000), filters: { container: [container], type: ['container'], event: ['die'] } })) as unknown as NodeJS.ReadableStream;
+  // `until` now, to the millisecond: a later one would keep the stream open until then.
+  const stream = (await engine.docker.getEvents({ since, until: (Date.now() / 1000).toFixed(3) as unknown as number, filters: { container: [container], type: ['container'], event: ['die'] } })) as unknown as NodeJS.ReadableStream;
   let text = '';
   for await (const chunk of stream) text += chunk.toString();
   const codes = text.split('\n').filter(Boolean).map((l) => Number((JSON.parse(l) as { Actor?: { Attributes?: { exitCode?: string } } }).Actor?.Attributes?.exitCode));
