@@ -99,6 +99,71 @@ describe('serving and ports from the syntax tree (pattern fixtures)', function (
   });
 });
 
+describe('ports through configuration libraries', function () {
+  this.timeout(60_000);
+  const one = (text: string) => analyzeMain([{ rel: 'main.go', text: `package main\n${text}`, importPath: 'example.com/x', packageName: 'main' }]);
+
+  it('viper: a key bound to a cobra flag, with AutomaticEnv, a prefix and a key replacer', async () => {
+    const r = await one(`import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+var root = &cobra.Command{Use: "app", RunE: func(*cobra.Command, []string) error {
+	return http.ListenAndServe(fmt.Sprintf(":%d", viper.GetInt("server.port")), nil)
+}}
+
+func init() {
+	root.PersistentFlags().Int("port", 8080, "port to listen on")
+	viper.BindPFlag("server.port", root.PersistentFlags().Lookup("port"))
+	viper.SetEnvPrefix("app")
+	viper.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	viper.AutomaticEnv()
+}
+
+func main() { root.Execute() }`);
+    assert.equal(r.port.port, 8080);
+    assert.deepEqual(r.port.settings, [
+      { kind: 'flag', name: '--port', address: false },
+      { kind: 'env', name: 'APP_SERVER_PORT' },
+    ]);
+  });
+
+  it('struct tags read by an env library (envconfig default and variable)', async () => {
+    const r = await one(`import (
+	"fmt"
+	"net/http"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+type spec struct {
+	Port int \`envconfig:"PORT" default:"9000"\`
+}
+
+func main() {
+	var s spec
+	envconfig.Process("", &s)
+	http.ListenAndServe(fmt.Sprintf(":%d", s.Port), nil)
+}`);
+    assert.equal(r.port.port, 9000);
+    assert.equal(at(r.port.source), 'main.go:10', 'the tag holds the default');
+    assert.deepEqual(r.port.settings, [{ kind: 'env', name: 'PORT' }]);
+  });
+
+  it('a loopback listen address is said to be one', async () => {
+    const r = await one(`import ("flag"; "net/http")
+var addr = flag.String("listen", "127.0.0.1:4000", "")
+func main() { flag.Parse(); http.ListenAndServe(*addr, nil) }`);
+    assert.equal(r.port.port, 4000);
+    assert.match(r.port.source?.reason ?? '', /loopback only/);
+  });
+});
+
 describe('serving and ports on the corpus (truth.json)', function () {
   this.timeout(120_000);
   const truth = corpusTruth();

@@ -32,7 +32,9 @@ export function listenAddress(v: Val): ListenAddress {
   }
   if (port !== null && (port < 1 || port > 65535)) port = null;
   const more = settings.flatMap((s) => (s.kind !== 'fixed' && !v.why.includes(s.name) ? [`${s.kind} ${s.name}`] : []));
-  const reason = `listen address ${v.why}${more.length ? `; also set by ${more.join(', ')}` : ''}`;
+  const host = v.str !== undefined && v.str.includes(':') ? v.str.slice(0, v.str.lastIndexOf(':')) : null;
+  const loopback = host !== null && /^(localhost|127\.[\d.]+|\[::1\])$/.test(host) ? ' (loopback only: not reachable from outside the host or container)' : '';
+  const reason = `listen address ${v.why}${more.length ? `; also set by ${more.join(', ')}` : ''}${loopback}`;
   return { port, settings, source: source ? { ...source, reason } : null };
 }
 

@@ -10,6 +10,7 @@ import { typeOf, type TypeRef } from './gotypes';
 import { enclosingFunc, type Program, type Write } from './program';
 import { args, child, descendants, intValue, stringValue, type GoNode } from './syntax';
 import { tagValue } from './tags';
+import { isViperGet, viperValue } from './viper';
 
 export interface Val {
   str?: string;
@@ -168,6 +169,7 @@ export class Values {
     if (!fn) return null;
     const reg = flagRegistration(p, e);
     if (reg && !reg.target) return this.flag(reg, depth);
+    if (isViperGet(p, e)) return viperValue(this, e, depth);
     const env = this.env.read(e);
     if (env) {
       const d = env.fallback ? this.eval(env.fallback, depth) : null;
