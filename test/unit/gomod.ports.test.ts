@@ -99,6 +99,16 @@ describe('serving and ports from the syntax tree (pattern fixtures)', function (
   });
 });
 
+describe('sd_notify and embed facts from the same parse', function () {
+  it('reading NOTIFY_SOCKET, and //go:embed patterns with their file:line', async () => {
+    const notify = await analyze(path.join(fixtureModules, 'notify'));
+    assert.deepEqual(notify.sdNotify, { file: 'main.go', line: 21, reason: 'reads NOTIFY_SOCKET' });
+    const embed = await analyze(path.join(fixtureModules, 'embed'));
+    assert.deepEqual(embed.embeds, [{ file: 'main.go', line: 8, patterns: ['static'] }]);
+    assert.equal(embed.sdNotify, null);
+  });
+});
+
 describe('ports through configuration libraries', function () {
   this.timeout(60_000);
   const one = (text: string) => analyzeMain([{ rel: 'main.go', text: `package main\n${text}`, importPath: 'example.com/x', packageName: 'main' }]);

@@ -7,7 +7,7 @@ import { healthFacts, type HealthAnalysis } from './health';
 import { choosePort } from './ports';
 import { Program } from './program';
 import { findServeCalls, serveFacts } from './serve';
-import type { SourceFile } from './syntax';
+import { descendants, stringValue, type SourceFile } from './syntax';
 import { Values } from './values';
 
 export type { SourceFile } from './syntax';
@@ -50,8 +50,9 @@ function sdNotify(program: Program): Finding | null {
     if (imp) return { file: f.rel, line: imp.line, reason: `imports ${imp.path}` };
   }
   for (const f of program.files) {
-    const i = f.text.indexOf('"NOTIFY_SOCKET"');
-    if (i >= 0) return { file: f.rel, line: f.text.slice(0, i).split('\n').length, reason: 'reads NOTIFY_SOCKET' };
+    if (!f.text.includes('NOTIFY_SOCKET')) continue;
+    const lit = descendants(f.root, ['interpreted_string_literal', 'raw_string_literal']).find((n) => stringValue(f.text, n) === 'NOTIFY_SOCKET');
+    if (lit) return { file: f.rel, line: lit.line, reason: 'reads NOTIFY_SOCKET' };
   }
   return null;
 }

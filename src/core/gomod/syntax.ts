@@ -151,11 +151,35 @@ function lineOf(starts: number[], offset: number): number {
   return lo + 1;
 }
 
+/** Parsed files by content, so analyzing several mains or targets of one module parses each file once (bounded by total text size). */
+const parsed = new Map<string, ParsedFile>();
+let parsedSize = 0;
+const maxParsedSize = 64 * 1024 * 1024;
+
 export async function parseFile(file: SourceFile): Promise<ParsedFile> {
+  const key = `${file.importPath}\0${file.rel}\0${file.packageName}\0${file.text}`;
+  const hit = parsed.get(key);
+  if (hit) {
+    parsed.delete(key);
+    parsed.set(key, hit); // most recently used last
+    return hit;
+  }
+  const result = await parseUncached(file);
+  parsed.set(key, result);
+  parsedSize += file.text.length;
+  for (const [k, v] of parsed) {
+    if (parsedSize <= maxParsedSize) break;
+    parsed.delete(k);
+    parsedSize -= v.text.length;
+  }
+  return result;
+}
+
+async function parseUncached(file: SourceFile): Promise<ParsedFile> {
   const root = await parseGo(file.text);
   const imports = new Map<string, string>();
   const importList: { path: string; line: number }[] = [];
-  for (const spec of descendants(root, 'import_spec')) {
+  for (const spec of descendants(root, 'import_spec', (n) => n.type === 'import_declaration' || n.type === 'import_spec_list')) {
     const p = child(spec, 'path');
     if (!p) continue;
     const importPath = stringValue(file.text, p);
@@ -165,7 +189,7 @@ export async function parseFile(file: SourceFile): Promise<ParsedFile> {
     const alias = name ? text(file.text, name) : defaultPackageName(importPath);
     if (alias !== '_' && alias !== '.') imports.set(alias, importPath);
   }
-  return { ...file, root, imports, importList };
+  return { rel: file.rel, text: file.text, importPath: file.importPath, packageName: file.packageName, root, imports, importList };
 }
 
 /** The name a package is known by when imported without an alias (the last path element that is not /vN, gopkg.in's .vN dropped). */
