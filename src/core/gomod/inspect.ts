@@ -151,23 +151,32 @@ export async function inspectModule(start: string, options: InspectOptions = {})
     vendored: await exists(path.join(dir, 'vendor', 'modules.txt')),
     localReplaces: mod.replaces.filter((r) => r.local).map(({ path: p, to, line }) => ({ path: p, to, line })),
   };
-  const wanted = options.main ? normalize(options.main) : undefined;
-  result.main = wanted && result.mains.includes(wanted) ? wanted : defaultMainOf(result);
-  const chosen = mainPackages.find((m) => m.path === result.main);
-  if (chosen) {
-    Object.assign(result, {
-      cgo: chosen.cgo,
-      cgoReasons: chosen.cgoReasons,
-      port: chosen.port.port,
-      portSource: chosen.port.source,
-      readsPortEnv: chosen.port.settings.some((s) => s.kind === 'env'),
-      sdNotify: chosen.sdNotify,
-      embed: chosen.embedFiles.length > 0,
-      embedFiles: chosen.embedFiles,
-      healthPath: chosen.health.path,
-    });
-  }
-  return result;
+  return focusMain(result, options.main);
+}
+
+/** The inspection with the top-level facts (cgo, port, health…) of `main` (app.main), else of the main that serves. */
+export function focusMain(inspection: ModuleInspection, main?: string): ModuleInspection {
+  const wanted = main ? normalize(main) : undefined;
+  const chosenPath = wanted && inspection.mains.includes(wanted) ? wanted : defaultMainOf(inspection);
+  const chosen = inspection.mainPackages.find((m) => m.path === chosenPath);
+  const none = { cgo: false, cgoReasons: [], port: null, portSource: null, readsPortEnv: false, sdNotify: null, embed: false, embedFiles: [], healthPath: null };
+  return {
+    ...inspection,
+    main: chosen ? chosen.path : null,
+    ...(chosen
+      ? {
+          cgo: chosen.cgo,
+          cgoReasons: chosen.cgoReasons,
+          port: chosen.port.port,
+          portSource: chosen.port.source,
+          readsPortEnv: chosen.port.settings.some((s) => s.kind === 'env'),
+          sdNotify: chosen.sdNotify,
+          embed: chosen.embedFiles.length > 0,
+          embedFiles: chosen.embedFiles,
+          healthPath: chosen.health.path,
+        }
+      : none),
+  };
 }
 
 /** One main's facts: cgo per target over its import graph, the rest from its source (first target). */
@@ -183,7 +192,15 @@ async function inspectMain(dir: string, mod: ModFile, m: LoadedPackage, answers:
         if (!cgoReasons.some((r) => r.file === file)) cgoReasons.push({ file, line: pkg.cgoLines[f] ?? 1, reason: `imports "C" (compiled for ${target})` });
       }
     }
+    const listed = new Map(answer.packages.map((p) => [p.importPath, p]));
     for (const ext of g.external) {
+      const dep = ext.origin === 'dependency' ? listed.get(ext.importPath) : undefined;
+      if (dep?.cgoFiles.length && !cgoReasons.some((r) => r.reason.startsWith(`${ext.importPath} `))) {
+        const req = mod.requires.find((r) => ext.importPath === r.path || ext.importPath.startsWith(`${r.path}/`));
+        cgoReasons.push({ file: 'go.mod', line: req?.line ?? 1, reason: `${ext.importPath} has cgo files (${dep.cgoFiles.slice(0, 3).join(', ')}) for ${target}; ${ext.chain.at(-2) ?? m.importPath} imports it` });
+        continue;
+      }
+      if (dep) continue;
       const needs = cgoModules.find((c) => ext.importPath === c || ext.importPath.startsWith(`${c}/`));
       const req = needs ? mod.requires.find((r) => r.path === needs) : undefined;
       if (needs && !cgoReasons.some((r) => r.reason.includes(needs))) {

@@ -20,7 +20,7 @@ export function renderInitialConfig(inspection: ModuleInspection, choices: InitC
   const lines = [
     `# Go Deploy configuration for ${inspection.module}`,
     `# Check it with \`godeploy validate\`; the editor validates it as you type.`,
-    `# Found by \`godeploy inspect\`${inspection.via === 'go list' ? ' (asking `go list`)' : ` (reading the files: ${inspection.viaReason ?? 'go list did not answer'})`}; correct anything it got wrong.`,
+    `# Found by \`godeploy inspect\`${inspection.via === 'go list' ? ' (asking `go list`)' : ' (reading the build constraints in the files: `go list` could not answer here)'}; correct anything it got wrong.`,
     '',
     'app:',
     commented(`  name: ${scalar(name)}`, 'service, unit and container name'),
@@ -54,12 +54,16 @@ function appLines(m: MainPackageInspection): string[] {
   const out: string[] = [];
   if (m.startArgs) out.push(commented(`  args: [${m.startArgs.args.map(scalar).join(', ')}]`, `it runs as \`${[m.binaryName, ...m.startArgs.args].join(' ')}\` (${at(m.startArgs.source)})`));
   const setting = m.port.settings.find((s) => s.kind !== 'fixed');
+  // A listener whose address only a config file gives (no default, no flag, no variable) may not exist.
+  const listens = m.serve.kind !== 'none' && (m.port.port !== null || setting !== undefined);
   if (m.port.port !== null) {
     out.push(commented(`  port: ${m.port.port}`, `found at ${at(m.port.source)}`));
+  } else if (listens) {
+    out.push(commented('  port: 8080', `it listens (${at(m.serve.evidence[0])}) but no default port was found; 8080 assumed`));
   } else if (m.serve.kind !== 'none') {
-    out.push(commented('  port: 8080', `it listens (${at(m.serve.evidence[0])}) but the port was not found; 8080 assumed`));
+    out.push(commented('  # port: 8080', `it listens only where its configuration says (${at(m.serve.evidence[0])})`));
   }
-  if (m.port.port !== null || m.serve.kind !== 'none') {
+  if (listens) {
     if (setting?.kind === 'flag') out.push(commented(`  portFlag: ${scalar(setting.address ? `${setting.name}=:{port}` : setting.name)}`, 'the port reaches it as this flag'));
     else if (setting?.kind === 'env' && setting.name !== 'PORT') out.push(commented(`  portEnv: ${scalar(setting.name)}`, 'the port reaches it as this environment variable'));
     else if (setting?.kind === 'env') out.push(commented('  # portEnv: PORT', 'it reads PORT, the default'));
@@ -68,10 +72,10 @@ function appLines(m: MainPackageInspection): string[] {
   out.push('  healthCheck:');
   if (m.health.path) {
     out.push(commented(`    path: ${scalar(m.health.path)}`, `found at ${at(m.health.source)}`));
-  } else if (m.serve.kind !== 'none') {
+  } else if (listens) {
     out.push(commented('    type: tcp', `no HTTP route that answers 2xx was found${m.health.rejected[0] ? ` (${m.health.rejected[0].reason})` : ''}: a connect check`));
   } else {
-    out.push(commented('    type: process', 'it listens on no port: healthy when it stays up for `for`'));
+    out.push(commented('    type: process', `it listens on no port${m.serve.kind !== 'none' ? ' by default' : ''}: healthy when it stays up for \`for\``));
     out.push('    for: 5s');
   }
   out.push('    timeout: 30s');
