@@ -165,6 +165,52 @@ func main() {
     assert.deepEqual(r.port.settings, [{ kind: 'env', name: 'PORT' }]);
   });
 
+  it('urfave/cli: c.String("listen") reads the StringFlag of that name, with its EnvVars', async () => {
+    const r = await one(`import (
+	"net/http"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	app := &cli.App{
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "workers", Value: 4},
+			&cli.StringFlag{Name: "listen", Value: ":7000", EnvVars: []string{"SVC_LISTEN"}},
+		},
+		Action: func(c *cli.Context) error { return http.ListenAndServe(c.String("listen"), nil) },
+	}
+	app.Run(os.Args)
+}`);
+    assert.equal(r.port.port, 7000);
+    assert.deepEqual(r.port.settings, [
+      { kind: 'flag', name: '--listen', address: true },
+      { kind: 'env', name: 'SVC_LISTEN', address: true },
+    ]);
+  });
+
+  it('a default in a struct that a config decoder fills is not called fixed', async () => {
+    const r = await one(`import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+)
+
+type config struct{ Port int }
+
+func main() {
+	cfg := config{Port: 8080}
+	data, _ := os.ReadFile("config.json")
+	_ = json.Unmarshal(data, &cfg)
+	http.ListenAndServe(fmt.Sprintf(":%d", cfg.Port), nil)
+}`);
+    assert.equal(r.port.port, 8080);
+    assert.deepEqual(r.port.settings, []);
+    assert.match(r.port.source?.reason ?? '', /json\.Unmarshal\(…\) may change it at run time/);
+  });
+
   it('a loopback listen address is said to be one', async () => {
     const r = await one(`import ("flag"; "net/http")
 var addr = flag.String("listen", "127.0.0.1:4000", "")

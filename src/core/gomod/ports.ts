@@ -12,6 +12,8 @@ export interface ListenAddress {
   settings: PortSetting[];
   /** Where the default is written, with how it reaches the listen call. */
   source: { file: string; line: number; reason: string } | null;
+  /** A call that may change the value at run time (a config decoder): the port is then not fixed. */
+  changedBy: string | undefined;
 }
 
 /** The port of a listen address value. A flag or env var holding the whole address is marked `address`. */
@@ -34,8 +36,10 @@ export function listenAddress(v: Val): ListenAddress {
   const more = settings.flatMap((s) => (s.kind !== 'fixed' && !v.why.includes(s.name) ? [`${s.kind} ${s.name}`] : []));
   const host = v.str !== undefined && v.str.includes(':') ? v.str.slice(0, v.str.lastIndexOf(':')) : null;
   const loopback = host !== null && /^(localhost|127\.[\d.]+|\[::1\])$/.test(host) ? ' (loopback only: not reachable from outside the host or container)' : '';
-  const reason = `listen address ${v.why}${more.length ? `; also set by ${more.join(', ')}` : ''}${loopback}`;
-  return { port, settings, source: source ? { ...source, reason } : null };
+  const changedBy = part?.changedBy ?? v.changedBy;
+  const changed = changedBy ? `; ${changedBy}(…) may change it at run time` : '';
+  const reason = `listen address ${v.why}${more.length ? `; also set by ${more.join(', ')}` : ''}${changed}${loopback}`;
+  return { port, settings, source: source ? { ...source, reason } : null, changedBy };
 }
 
 /** The best port among the serve calls: a known port first, then an HTTP server's when the main serves HTTP, then one not started in a goroutine, then source order (main package first). */
@@ -51,5 +55,5 @@ export function choosePort(calls: ServeCall[]): { facts: PortFacts; call: ServeC
   const best = candidates[0];
   if (!best) return { facts: { port: null, source: null, settings: [] }, call: null };
   if (!best.a || best.a.port === null) return { facts: { port: null, source: best.c.evidence, settings: best.a?.settings ?? [] }, call: null };
-  return { facts: { port: best.a.port, source: best.a.source ?? best.c.evidence, settings: best.a.settings.length ? best.a.settings : [{ kind: 'fixed' }] }, call: best.c };
+  return { facts: { port: best.a.port, source: best.a.source ?? best.c.evidence, settings: best.a.settings.length || best.a.changedBy ? best.a.settings : [{ kind: 'fixed' }] }, call: best.c };
 }

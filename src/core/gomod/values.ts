@@ -10,6 +10,7 @@ import { typeOf, type TypeRef } from './gotypes';
 import { enclosingFunc, type Program, type Write } from './program';
 import { args, child, descendants, intValue, stringValue, type GoNode } from './syntax';
 import { tagValue } from './tags';
+import { isUrfaveRead, urfaveValue } from './urfave';
 import { isViperGet, viperValue } from './viper';
 
 export interface Val {
@@ -23,6 +24,8 @@ export interface Val {
   source: Finding | null;
   /** How the value was found, for reasons. */
   why: string;
+  /** A call that may overwrite the value at run time without a known flag or variable (yaml.Unmarshal(data, &cfg)). */
+  changedBy?: string;
 }
 
 const conversions = new Set(['int', 'int32', 'int64', 'uint', 'uint16', 'uint32', 'uint64', 'string']);
@@ -124,7 +127,11 @@ export class Values {
     const writes = p.writesTo(e).filter((w) => sameType(owner, this.ownerOf(w)));
     const fromWrites = this.merge(writes, depth);
     const fromTag = tagValue(this, owner, p.text(field));
-    return fromWrites && fromTag ? combine([fromTag, fromWrites]) : fromWrites ?? fromTag;
+    const v = fromWrites && fromTag ? combine([fromTag, fromWrites]) : fromWrites ?? fromTag;
+    // the struct is handed to a decoder (json/yaml Unmarshal, a config loader): the field may change at run time
+    const whole = operand?.type === 'identifier' && !fromTag ? p.writesTo(operand).find((w) => w.kind === 'pointer' && w.value && !flagRegistration(p, w.value)) : undefined;
+    const changedBy = whole?.value ? p.text(child(whole.value, 'function') ?? whole.value) : undefined;
+    return v && changedBy ? { ...v, changedBy: v.changedBy ?? changedBy } : v;
   }
 
   /** Every write to a field of one struct type (`srv.Addr = …`, `http.Server{Addr: …}`). */
@@ -170,6 +177,7 @@ export class Values {
     const reg = flagRegistration(p, e);
     if (reg && !reg.target) return this.flag(reg, depth);
     if (isViperGet(p, e)) return viperValue(this, e, depth);
+    if (isUrfaveRead(p, e)) return urfaveValue(this, e, depth);
     const env = this.env.read(e);
     if (env) {
       const d = env.fallback ? this.eval(env.fallback, depth) : null;
@@ -275,7 +283,7 @@ export function combine(vals: Val[]): Val | null {
   for (const s of vals.flatMap((v) => v.settings).sort((x, y) => Number(x.kind !== 'flag') - Number(y.kind !== 'flag'))) {
     if (!settings.some((t) => t.kind === s.kind && 'name' in t && 'name' in s && t.name === s.name)) settings.push(s);
   }
-  return { ...base, settings };
+  return { ...base, settings, changedBy: vals.find((v) => v.changedBy)?.changedBy };
 }
 
 function first(vals: (Val | null)[]): Val | null {
