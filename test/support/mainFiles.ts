@@ -21,6 +21,8 @@ export async function mainFiles(moduleDir: string, main = '.'): Promise<SourceFi
   return files;
 }
 
+/** Analyzes a main with go.mod's go version (it decides net/http's pattern syntax). */
 export async function analyze(moduleDir: string, main = '.'): Promise<MainSourceFacts> {
-  return analyzeMain(await mainFiles(moduleDir, main));
+  const goVersion = /^go\s+(\S+)/m.exec(await fs.readFile(path.join(moduleDir, 'go.mod'), 'utf8'))?.[1] ?? null;
+  return analyzeMain(await mainFiles(moduleDir, main), { goVersion });
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Finding } from '../../src/core/gomod/types';
 import { analyzeMain } from '../../src/core/gomod/analyze';
 import { corpusTruth, unpackCorpus } from '../support/corpus';
-import { analyze } from '../support/mainFiles';
+import { analyze, mainFiles } from '../support/mainFiles';
 import { fixtureModules } from '../support/paths';
 
 const pattern = (name: string) => path.join(fixtureModules, 'patterns', name);
@@ -32,10 +32,16 @@ describe('health routes from the syntax tree (pattern fixtures)', function () {
     assert.equal(at(r.health.fallback?.source ?? null), 'main.go:28');
   });
 
-  it('a ServeMux method pattern: "POST /health" is not GET-able, "GET /livez" is', async () => {
+  it('a ServeMux method pattern (go 1.22 in go.mod): "POST /health" is not GET-able, "GET /livez" is', async () => {
     const r = await analyze(pattern('env-wrapper'));
     assert.equal(r.health.path, '/livez');
     assert.deepEqual(r.health.rejected, [{ file: 'main.go', line: 20, reason: '/health: registered for POST only' }]);
+  });
+
+  it('with go 1.21 in go.mod, "GET /livez" is a pattern for a host named "GET ", never matched by a health check', async () => {
+    const r = await analyzeMain(await mainFiles(pattern('env-wrapper')), { goVersion: '1.21' });
+    assert.equal(r.health.path, null);
+    assert.deepEqual(r.health.rejected, []);
   });
 
   it('chi: r.Route("/debug", …) prefixes its routes, a Mount-ed router from another package gets the mount prefix', async () => {

@@ -29,8 +29,13 @@ export interface MainSourceFacts {
 /** Packages that implement sd_notify. */
 const sdNotifyPackages = ['github.com/coreos/go-systemd/daemon', 'github.com/coreos/go-systemd/v22/daemon', 'github.com/okzk/sdnotify', 'github.com/iguanesolutions/go-systemd/v5/notify', 'github.com/mdlayher/sdnotify'];
 
+export interface AnalyzeOptions {
+  /** go.mod's go directive ("1.22", "1.25.0"): net/http's method and wildcard patterns ("GET /health") exist from 1.22. Default: they do. */
+  goVersion?: string | null;
+}
+
 /** Analyzes the compiled (non-test) files of one main's import graph. Vendored files are ignored. */
-export async function analyzeMain(files: SourceFile[]): Promise<MainSourceFacts> {
+export async function analyzeMain(files: SourceFile[], options: AnalyzeOptions = {}): Promise<MainSourceFacts> {
   const program = await Program.load(files);
   const values = new Values(program);
   const calls = findServeCalls(program, values);
@@ -38,10 +43,16 @@ export async function analyzeMain(files: SourceFile[]): Promise<MainSourceFacts>
   return {
     serve: serveFacts(calls),
     port: port.facts,
-    health: healthFacts(program, values, calls, port.call),
+    health: healthFacts(program, values, calls, port.call, enhancedPatterns(options.goVersion)),
     sdNotify: sdNotify(program),
     embeds: embeds(program),
   };
+}
+
+/** Go 1.22 turned on ServeMux's enhanced patterns for modules that say go 1.22 or later (GODEBUG httpmuxgo121). */
+function enhancedPatterns(goVersion: string | null | undefined): boolean {
+  const m = goVersion ? /^1\.(\d+)/.exec(goVersion) : null;
+  return m ? Number(m[1]) >= 22 : true;
 }
 
 function sdNotify(program: Program): Finding | null {

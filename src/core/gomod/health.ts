@@ -36,10 +36,10 @@ function rank(path: string): number | null {
 const getable = (r: Route) => r.methods === null || r.methods.some((m) => m === 'GET' || m === 'ANY' || m === '?');
 const wildcard = (path: string) => /[{*:]/.test(path);
 
-/** `portCall`: the serve call the reported port comes from (null when no port is known). */
-export function healthFacts(p: Program, values: Values, calls: ServeCall[], portCall: ServeCall | null): HealthAnalysis {
+/** `portCall`: the serve call the reported port comes from (null when no port is known); `enhancedPatterns`: Go 1.22 ServeMux patterns. */
+export function healthFacts(p: Program, values: Values, calls: ServeCall[], portCall: ServeCall | null, enhancedPatterns = true): HealthAnalysis {
   const handlers = new Handlers(p, values);
-  const finder = new Routes(p, values);
+  const finder = new Routes(p, values, enhancedPatterns);
   const routes = finder.find();
   const listeners = new Listeners(new Served(p), finder, calls.filter((c) => c.kind === 'http'));
   const candidates: { path: string; rank: number; route: Route; reason: string }[] = [];

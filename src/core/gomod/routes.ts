@@ -53,9 +53,11 @@ export class Routes {
   /** Routers mounted on others (chi Mount, ServeMux + http.StripPrefix): the inner router is served by the outer. */
   readonly mounts: { receiver: GoNode | null; prefix: string; handler: GoNode }[] = [];
 
+  /** `enhancedPatterns`: ServeMux patterns with methods and wildcards (Go 1.22+, when go.mod says go 1.22 or later). */
   constructor(
     private readonly p: Program,
     private readonly values: Values,
+    private readonly enhancedPatterns = true,
   ) {}
 
   find(): Route[] {
@@ -136,12 +138,13 @@ export class Routes {
     let methods: string[] | null = reg.method === 'arg' ? [this.str(a[0]) ?? '?'] : reg.method ? [reg.method] : null;
     let subtree = Boolean(reg.subtree);
     if (fam === 'net/http' || (fam === 'github.com/go-chi/chi' && !reg.method && !reg.subtree && /^[A-Z]+ /.test(pattern))) {
-      const m = /^(?:([A-Z]+)\s+)?([^/]*)(\/.*)$/.exec(pattern);
+      // before Go 1.22 (or with a go.mod older than 1.22) "GET /x" is a host pattern for a host named "GET "
+      const m = this.enhancedPatterns || fam !== 'net/http' ? /^(?:([A-Z]+)\s+)?([^/]*)(\/.*)$/.exec(pattern) : /^()([^/]*)(\/.*)$/.exec(pattern);
       if (!m || m[2]) return null; // host-specific patterns are not for a health check by address
       if (m[1]) methods = [m[1]];
       pattern = m[3];
       subtree = fam === 'net/http' && pattern.endsWith('/');
-      if (pattern.endsWith('/{$}')) pattern = pattern.slice(0, -3);
+      if (this.enhancedPatterns && pattern.endsWith('/{$}')) pattern = pattern.slice(0, -3);
     }
     // gorilla: r.HandleFunc("/x", h).Methods("GET")
     const chained = call.parent?.type === 'selector_expression' && call.parent.parent?.type === 'call_expression' ? call.parent.parent : null;
