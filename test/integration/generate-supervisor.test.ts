@@ -5,12 +5,14 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync
 import { join, resolve } from 'node:path';
 import type { GenerateModel } from '../../src/core/generate/model';
 import { renderSupervisorProgram } from '../../src/core/generate/supervisor';
+import { LISTEN_FLAG, TRICKY_ARGV, yamlArgs } from '../support/launchArgs';
 import { modelFor } from '../support/models';
 import { buildStatic } from './fixtures/go';
 import { startSupervisord, SupervisordFixture } from './fixtures/supervisord';
 import { freePort, httpGet, portAccepts, runOk, tempDir, waitFor } from './fixtures/util';
 
 const SINGLE = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'modules', 'single');
+const ARGV = resolve(SINGLE, '..', 'argv');
 
 describe('generated supervisor program in a real supervisord', () => {
   const work = tempDir('gen-supervisor');
@@ -58,7 +60,14 @@ describe('generated supervisor program in a real supervisord', () => {
     layOut(model.hello, binary, "GREETING='hello from the env file'\nOVERRIDE='the env file wins'\n");
     layOut(model.clash, binary, '');
     layOut(model.noenv, binary, null);
-    const programs = [renderSupervisorProgram(model.hello), renderSupervisorProgram(model.clash).replace('autostart=true', 'autostart=false'), renderSupervisorProgram(model.noenv)];
+    // Arguments and a port flag: the argv fixture listens on the flag's address.
+    // Its own port: freePort may hand out hello's again, which nothing listens on yet.
+    let argvPort = await freePort();
+    while (argvPort === port || argvPort === model.noenv.app.port) argvPort = await freePort();
+    const argvYaml = yaml('argv', argvPort).replace('app:\n', () => `app:\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n`);
+    model.argv = await modelFor('argv', argvYaml, { environment: 'it' });
+    layOut(model.argv, (await buildStatic(ARGV, join(work.path, 'argv-build'))).outFile, '');
+    const programs = [renderSupervisorProgram(model.hello), renderSupervisorProgram(model.clash).replace('autostart=true', 'autostart=false'), renderSupervisorProgram(model.noenv), renderSupervisorProgram(model.argv)];
     sup = await startSupervisord(programs.join('\n'));
   });
   after(async () => { await sup?.stop(); work.remove(); });
@@ -86,6 +95,14 @@ describe('generated supervisor program in a real supervisord', () => {
     assert.equal(env.PORT, String(port));
   });
 
+  it('arguments and a port flag reach the process exactly (/proc/PID/cmdline)', async () => {
+    const port = model.argv.app.port;
+    await waitFor(async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200, 20_000, () => `argv did not answer on ${port}`);
+    const pid = (await (sup as SupervisordFixture).ctl(['pid', 'argv'])).trim();
+    assert.deepEqual(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1), [model.argv.paths.binary, `--listen=127.0.0.1:${port}`, ...TRICKY_ARGV]);
+    assert.equal(environOf(pid).PORT, undefined, 'the port goes only by flag');
+  });
+
   it('writes the program\'s output to the configured log files', async () => {
     const logs = join(work.path, 'logs');
     for (const f of ['hello.out.log', 'hello.err.log', 'noenv.err.log']) assert.ok(existsSync(join(logs, f)), `${f} missing`);
@@ -94,6 +111,8 @@ describe('generated supervisor program in a real supervisord', () => {
     assert.match(start, /^clash: ERROR \((spawn error|abnormal termination)\)$/, 'clash cannot bind a port in use');
     const clashLog = join(logs, 'clash.err.log');
     assert.match(readFileSync(clashLog, 'utf8'), /listen tcp :\d+: bind: address already in use/);
+    // supervisord keeps retrying it (startretries): once hello stops it would take the port.
+    await (sup as SupervisordFixture).ctl(['stop', 'clash']);
   });
 
   it('does not run without its env file, and says why in its stderr log', async () => {

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { GenerateModel } from '../../src/core/generate/model';
 import { renderSystemdUnit } from '../../src/core/generate/systemd';
+import { LISTEN_FLAG, TRICKY_ARGV, yamlArgs } from '../support/launchArgs';
 import { modelFor } from '../support/models';
 import { buildStatic } from './fixtures/go';
 import { scpTo } from './fixtures/sshd';
@@ -25,6 +26,7 @@ const VARIANTS: Record<string, [fixture: string, yaml: string]> = {
   memory: ['single', 'app:\n  name: hello\nsystemd:\n  memoryMax: 512M\n  goMaxProcs: 2\n'],
   escaping: ['single', `app:\n  name: hello\n  env:\n    GREETING: ${JSON.stringify('say "hi", it\'s 100% $HOME \\ %n\ttab\nline 2')}\n`],
   systemd240: ['single', 'app:\n  name: hello\nsystemd:\n  version: 240\n'],
+  args: ['argv', `app:\n  name: argv\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n`],
 };
 const unitOf = async (variant: string): Promise<string> => renderSystemdUnit(await modelFor(...VARIANTS[variant]));
 
@@ -32,7 +34,7 @@ describe('generated systemd unit: systemd-analyze', () => {
   for (const variant of Object.keys(VARIANTS)) {
     it(`${variant}: verify prints nothing but the note about the not yet deployed binary`, async () => {
       const r = await verifyUnit('app.service', await unitOf(variant));
-      const binary = variant === 'notify' ? '/opt/notify/current/notify' : variant === 'port80' ? '/opt/web/current/web' : '/opt/hello/current/hello';
+      const binary = variant === 'notify' ? '/opt/notify/current/notify' : variant === 'port80' ? '/opt/web/current/web' : variant === 'args' ? '/opt/argv/current/argv' : '/opt/hello/current/hello';
       const expected = `app.service: Command ${binary} is not executable: No such file or directory`;
       assert.deepEqual(r.lines, [expected], `systemd-analyze verify said:\n${r.lines.join('\n')}`);
     });
@@ -69,7 +71,7 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
   const bins: Record<string, Promise<string>> = {};
   const binary = (fixture: string): Promise<string> =>
     (bins[fixture] ??= buildStatic(join(MODULES, fixture), join(work.path, fixture)).then((r) => { chmodSync(r.outFile, 0o755); return r.outFile; }));
-  before(async () => { [host] = await Promise.all([startSystemdHost(), binary('single'), binary('notify')]); });
+  before(async () => { [host] = await Promise.all([startSystemdHost(), binary('single'), binary('notify'), binary('argv')]); });
   after(async () => { await host?.stop(); });
 
   const sh = async (cmd: string): Promise<string> => {
@@ -82,17 +84,17 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
   const environOf = async (pid: string): Promise<Record<string, string>> =>
     Object.fromEntries((await sh(`cat /proc/${pid}/environ`)).split('\0').filter(Boolean).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
 
-  /** Lays out <base>/releases/r1/<name>, current -> releases/r1, the 0600 env file, and installs the unit. */
-  async function deploy(m: GenerateModel, fixture: string, envFile: string): Promise<string> {
+  /** Lays out <base>/releases/r1/<name>, current -> releases/r1, the 0600 env file, and installs the unit (or the blue-green template unit). */
+  async function deploy(m: GenerateModel, fixture: string, envFile: string, portTemplate = false): Promise<string> {
     const { base, binary: bin, envFile: envPath } = m.paths;
-    const unit = `${m.app.name}.service`;
+    const unit = `${m.app.name}${portTemplate ? '@' : ''}.service`;
     await sh(`mkdir -p ${base}/releases/r1 ${base}/shared && ln -sfn releases/r1 ${base}/current`);
     assert.equal((await scpTo(host, await binary(fixture), `${base}/releases/r1/${m.app.name}`)).code, 0);
     const local = join(work.path, `${m.app.name}.env`);
     writeFileSync(local, envFile);
     assert.equal((await scpTo(host, local, envPath)).code, 0);
     await sh(`chmod 0600 ${envPath} && chown root:root ${envPath} && test -x ${bin}`);
-    writeFileSync(join(work.path, unit), renderSystemdUnit(m));
+    writeFileSync(join(work.path, unit), renderSystemdUnit(m, { portTemplate }));
     assert.equal((await scpTo(host, join(work.path, unit), `/etc/systemd/system/${unit}`)).code, 0);
     await sh('systemctl daemon-reload');
     return unit;
@@ -179,5 +181,27 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
     assert.match(status, /^Uid:\s+[1-9]\d*\s/m);
     assert.match(status, /^CapEff:\s+0*400$/m, 'only CAP_NET_BIND_SERVICE');
     await sh(`systemctl stop ${unit}`);
+  });
+
+  it('arguments and a port flag reach the process exactly (/proc/PID/cmdline), in the unit and in a blue-green template instance', async () => {
+    const port = await freePort();
+    const yaml = (p: number | string) => `app:\n  name: argv\n  port: ${p}\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n`;
+    const argvOf = async (pid: string): Promise<string[]> => (await sh(`cat /proc/${pid}/cmdline`)).split('\0').slice(0, -1);
+    const unit = await deploy(await modelFor('argv', yaml(port)), 'argv', '');
+    await sh(`systemctl start ${unit}`);
+    await healthy(port);
+    const s = await show(unit);
+    assert.deepEqual(await argvOf(s.MainPID), ['/opt/argv/current/argv', `--listen=127.0.0.1:${port}`, ...TRICKY_ARGV]);
+    assert.equal((await environOf(s.MainPID)).PORT, undefined, 'the port goes only by flag');
+    await sh(`systemctl stop ${unit}`);
+
+    const idle = await freePort();
+    const template = await deploy(await modelFor('argv', yaml(port)), 'argv', '', true);
+    assert.equal(template, 'argv@.service');
+    await sh(`systemctl start argv@${idle}.service`);
+    await healthy(idle);
+    const t = await show(`argv@${idle}.service`);
+    assert.deepEqual(await argvOf(t.MainPID), ['/opt/argv/current/argv', `--listen=127.0.0.1:${idle}`, ...TRICKY_ARGV]);
+    await sh(`systemctl stop argv@${idle}.service`);
   });
 });
