@@ -211,6 +211,34 @@ func main() {
     assert.match(r.port.source?.reason ?? '', /json\.Unmarshal\(…\) may change it at run time/);
   });
 
+  it('a struct of the program that embeds *http.Server, made by a function: its Addr and routes', async () => {
+    const r = await one(`import (
+	"net/http"
+	"os"
+)
+
+type Server struct {
+	*http.Server
+	name string
+}
+
+func newServer() *Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {})
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8088"
+	}
+	return &Server{Server: &http.Server{Addr: ":" + port, Handler: mux}, name: "x"}
+}
+
+func main() { newServer().ListenAndServe() }`);
+    assert.equal(r.serve.kind, 'http');
+    assert.equal(r.port.port, 8088);
+    assert.deepEqual(r.port.settings, [{ kind: 'env', name: 'PORT' }]);
+    assert.equal(r.health.path, '/healthz');
+  });
+
   it('a loopback listen address is said to be one', async () => {
     const r = await one(`import ("flag"; "net/http")
 var addr = flag.String("listen", "127.0.0.1:4000", "")

@@ -163,3 +163,17 @@ export function fieldDecl(p: Program, owner: TypeRef | null, field: string): GoN
   }
   return null;
 }
+
+/** Types embedded in a struct declared in the graph (their methods are promoted to it). */
+export function embeddedTypes(p: Program, owner: TypeRef | null): TypeRef[] {
+  const spec = owner ? p.pkgs.get(owner.pkg)?.types.get(owner.name) : undefined;
+  const struct = spec ? child(spec, 'type') : undefined;
+  if (!struct || struct.type !== 'struct_type') return [];
+  const out: TypeRef[] = [];
+  for (const fd of descendants(struct, 'field_declaration', (n) => n.type !== 'struct_type' || n === struct)) {
+    if (childrenOf(fd, 'name').length) continue;
+    const t = typeNode(p, child(fd, 'type') ?? fd.children[0]);
+    if (t) out.push(t);
+  }
+  return out;
+}

@@ -7,7 +7,7 @@
  */
 import type { Finding, ServeFacts } from './types';
 import { callSites } from './envflags';
-import { family, typeOf, type TypeRef } from './gotypes';
+import { embeddedTypes, family, typeOf, type TypeRef } from './gotypes';
 import type { Program } from './program';
 import { args, child, descendants, type GoNode } from './syntax';
 import type { Val, Values } from './values';
@@ -76,6 +76,9 @@ export function findServeCalls(p: Program, values: Values): ServeCall[] {
         else if (/^ListenAndServe/.test(name) && !p.pkgs.has(imported)) [kind, what] = ['http', `${fam}.${name}`];
       } else {
         recvType = typeOf(p, operand);
+        // a struct of the program that embeds *http.Server or *gin.Engine has their methods
+        const own = recvType && p.pkgs.get(recvType.pkg)?.methods.get(name)?.some((m) => m.recv === recvType?.name);
+        if (recvType && p.pkgs.has(recvType.pkg) && !own) recvType = embeddedTypes(p, recvType).find((t) => methods[`${t.pkg}.${t.name}`]?.calls[name] !== undefined) ?? recvType;
         const known = recvType ? methods[`${recvType.pkg}.${recvType.name}`] : undefined;
         how = known?.calls[name];
         if (known && how !== undefined) [kind, what] = [known.kind, `(*${recvType?.pkg.split('/').pop()}.${recvType?.name}).${name}`];
@@ -173,7 +176,7 @@ function listenerOf(p: Program, e: GoNode | undefined, depth = 0): GoNode | null
 
 /** The Addr of the *http.Server a receiver expression holds: its composite literal and `x.Addr = …` writes; an unset Addr is ":http" (80). */
 function serverAddr(p: Program, values: Values, recv: GoNode | undefined, type: TypeRef | null): Val | null {
-  const literals = recv ? compositesOf(p, recv, 0) : [];
+  const literals = recv ? serverLiterals(p, recv) : [];
   for (const lit of literals) {
     const addr = descendants(child(lit, 'body') ?? lit, 'keyed_element').find((k) => k.parent?.parent === lit && p.text(child(k, 'key') ?? k) === 'Addr');
     if (addr) return values.eval(child(addr, 'value'));
@@ -189,7 +192,7 @@ function serverAddr(p: Program, values: Values, recv: GoNode | undefined, type: 
 
 /** The Handler of the *http.Server a receiver holds; DefaultServeMux when it sets none. */
 function serverHandler(p: Program, recv: GoNode | undefined): GoNode | 'default' | null {
-  const literals = recv ? compositesOf(p, recv, 0) : [];
+  const literals = recv ? serverLiterals(p, recv) : [];
   for (const lit of literals) {
     const h = descendants(child(lit, 'body') ?? lit, 'keyed_element').find((k) => k.parent?.parent === lit && p.text(child(k, 'key') ?? k) === 'Handler');
     if (h) return child(h, 'value')?.children[0] ?? null;
@@ -197,6 +200,15 @@ function serverHandler(p: Program, recv: GoNode | undefined): GoNode | 'default'
   const assigned = p.fieldWrites('Handler').find((w) => w.target.type === 'selector_expression' && w.value && recv && p.text(child(w.target, 'operand') as GoNode) === p.text(recv));
   if (assigned?.value) return assigned.value;
   return literals.length ? 'default' : null;
+}
+
+/** The http.Server literals a receiver comes from (also one embedded in a struct of the program). */
+function serverLiterals(p: Program, recv: GoNode): GoNode[] {
+  const isServer = (n: GoNode) => {
+    const t = typeOf(p, n);
+    return t?.pkg === 'net/http' && t.name === 'Server';
+  };
+  return compositesOf(p, recv, 0).flatMap((lit) => (isServer(lit) ? [lit] : descendants(lit, 'composite_literal').filter((n) => n !== lit && isServer(n))));
 }
 
 function compositesOf(p: Program, e: GoNode, depth: number): GoNode[] {
@@ -207,6 +219,13 @@ function compositesOf(p: Program, e: GoNode, depth: number): GoNode[] {
     const b = p.lookup(e);
     if (b?.kind === 'param' && b.fn && b.fn.type !== 'func_literal') return callSites(p, b.fn).flatMap((c) => (args(c)[b.index as number] ? compositesOf(p, args(c)[b.index as number], depth + 1) : []));
     return p.writesTo(e).flatMap((w) => (w.value && w.kind !== 'pointer' && w.index === 0 ? compositesOf(p, w.value, depth + 1) : []));
+  }
+  if (e.type === 'call_expression') {
+    // a function of the program that makes the server: what it returns
+    const fn = child(e, 'function');
+    const b = fn?.type === 'identifier' ? p.lookup(fn) : null;
+    const decl = b?.kind === 'func' ? b.decl : fn?.type === 'selector_expression' ? p.pkgs.get(p.importOf(child(fn, 'operand')) ?? '')?.funcs.get(p.text(child(fn, 'field') as GoNode)) : undefined;
+    return decl ? descendants(child(decl, 'body') ?? decl, 'return_statement').flatMap((r) => (r.children[0]?.children[0] ? compositesOf(p, r.children[0].children[0], depth + 1) : [])) : [];
   }
   if (e.type === 'selector_expression' && !p.importOf(child(e, 'operand'))) {
     // a struct field holding the server (s.httpServer): what any write to that field stores
