@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { GoDeployError, usageError, ExitCode } from '../errors';
 import { fileError } from '../fs/fileErrors';
 import type { ModuleInspection } from '../gomod/inspect';
+import { otherMemberMain } from '../init/chooseMain';
 import { capDiagnostics, compareDiagnostics, formatDiagnostic, hasErrors, type ConfigDiagnostic } from './diagnostic';
 import { ConfigDocument } from './document';
 import type { GoDeployConfig } from './model';
@@ -67,6 +68,11 @@ function moduleDiagnostics(document: ConfigDocument, data: unknown, inspection: 
   if (typeof main === 'string') {
     const normalized = main.replace(/\/+$/, '') || '.';
     if (!mains.includes(normalized)) {
+      const other = otherMemberMain(inspection, main);
+      if (other) {
+        return [document.diagnosticAt(['app', 'main'], 'value', 'error', `app.main: ${JSON.stringify(main)} is in the workspace module ${other.member.module ?? other.member.dir} (${other.member.dir}), not in ${inspection.module}`,
+          `a godeploy.yaml deploys a main of the module it sits beside: put one in ${other.member.dir} (\`godeploy -C ${other.member.dir} init\` from this folder)`)];
+      }
       return [document.diagnosticAt(['app', 'main'], 'value', 'error', `app.main: ${JSON.stringify(main)} is not a main package of ${inspection.module}`,
         mains.length ? `main packages: ${mains.join(', ')}` : 'the module has no main package (no non-test file with `package main`)')];
     }

@@ -19,7 +19,7 @@ import { PackageScanCache, type LoadedPackage } from './packages';
 import { packagesFor, type PackagesAnswer } from './packagesFor';
 import { findStartArgs } from './startArgs';
 import { defaultMainOf } from '../init/chooseMain';
-import type { BuildContext, Finding, MainPackageInspection } from './types';
+import type { BuildContext, Finding, MainPackageInspection, WorkspaceMember } from './types';
 
 export type { Finding } from './types';
 
@@ -42,7 +42,8 @@ export interface ModuleInspection {
   embed: boolean;
   embedFiles: string[];
   healthPath: string | null;
-  work: { file: string; goVersion: string | null; use: string[] } | null;
+  /** The go.work that applies to this module, with each member's module path and mains. */
+  work: { file: string; goVersion: string | null; use: string[]; members?: WorkspaceMember[] } | null;
   /** The build targets the facts were computed for ("linux/amd64"). */
   targets: string[];
   /** How packages and their files were found: Go's own `go list`, or Go Deploy's reading of the build constraints. */
@@ -115,10 +116,14 @@ export async function inspectModule(start: string, options: InspectOptions = {})
   const goMinor = go ? (await goToolchain(go).catch(() => undefined))?.minor ?? moduleMinor(mod) : moduleMinor(mod);
   const cache = new PackageScanCache();
   const answers: { target: string; answer: PackagesAnswer }[] = [];
-  for (const target of targets) {
+  const contexts = targets.map((target): BuildContext => {
     const [goos, goarch] = target.split('/');
     // cgo on: what would need cgo is what the facts are about (a main without cgo files builds with CGO_ENABLED=0).
-    const ctx: BuildContext = { goos, goarch, cgoEnabled: true, tags: options.tags ?? [], goMinor };
+    return { goos, goarch, cgoEnabled: true, tags: options.tags ?? [], goMinor };
+  });
+  const firstCtx = contexts[0];
+  for (const [i, target] of targets.entries()) {
+    const ctx = contexts[i];
     answers.push({ target, answer: await withFileErrors('read', dir, () => packagesFor(dir, ctx, { go, cache, signal: options.signal }), 'config') });
   }
   const first = answers[0].answer;
@@ -142,7 +147,7 @@ export async function inspectModule(start: string, options: InspectOptions = {})
     embed: false,
     embedFiles: [],
     healthPath: null,
-    work: await findWork(dir),
+    work: await findWork(dir, mod, first, firstCtx, cache),
     targets,
     via: answers.every((a) => a.answer.via === 'go list') ? 'go list' : 'files',
     viaReason: answers.find((a) => a.answer.via === 'files')?.answer.fallbackReason ?? null,
@@ -264,13 +269,29 @@ function goCommand(): Promise<string | null> {
 const toSlash = (p: string): string => p.split(path.sep).join('/');
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-async function findWork(moduleDir: string): Promise<ModuleInspection['work']> {
+async function findWork(moduleDir: string, self: ModFile, answer: PackagesAnswer, ctx: BuildContext, cache: PackageScanCache): Promise<ModuleInspection['work']> {
   let dir = moduleDir;
   for (;;) {
     const file = path.join(dir, 'go.work');
     if (await exists(file)) {
       const work = parseWorkFile(await fs.readFile(file, 'utf8'));
-      return { file: path.relative(moduleDir, file) || 'go.work', goVersion: work.go ?? null, use: work.use };
+      const members: WorkspaceMember[] = [];
+      for (const use of work.use) {
+        const memberDir = path.resolve(dir, use);
+        const memberMod = memberDir === moduleDir ? self : await fs.readFile(path.join(memberDir, 'go.mod'), 'utf8').then(parseModFile, () => undefined);
+        // Another member's mains: its own packages, read from its files (go list here lists only what this module imports).
+        const mains = memberDir === moduleDir
+          ? answer.packages.filter((p) => p.origin === 'module' && p.name === 'main').map((p) => relMain(memberDir, p)).sort(compare)
+          : await packagesFor(memberDir, ctx, { go: null, cache }).then((a) => a.packages.filter((p) => p.origin === 'module' && p.name === 'main').map((p) => relMain(memberDir, p)).sort(compare), () => []);
+        members.push({
+          use,
+          dir: toSlash(path.relative(moduleDir, memberDir)) || '.',
+          module: memberMod?.module ?? null,
+          mains,
+          replacesLocal: memberMod?.replaces.filter((r) => r.local).map((r) => r.path) ?? [],
+        });
+      }
+      return { file: path.relative(moduleDir, file) || 'go.work', goVersion: work.go ?? null, use: work.use, members };
     }
     const parent = path.dirname(dir);
     if (parent === dir) return null;

@@ -3,13 +3,27 @@
  * are a question for the user (the editor asks with a quick pick; the CLI lists them for --main).
  */
 import { usageError } from '../errors';
-import type { MainPackageInspection } from '../gomod/types';
+import type { MainPackageInspection, WorkspaceMember } from '../gomod/types';
 
 /** The part of an inspection the choice needs. */
 export interface MainsOfModule {
   module: string;
   mains: string[];
   mainPackages: MainPackageInspection[];
+  work?: { members?: WorkspaceMember[] } | null;
+}
+
+/** A main asked for that lives in another module of the workspace: which member, and the -C that reaches it. */
+export function otherMemberMain(inspection: Pick<MainsOfModule, 'work'>, requested: string): { member: WorkspaceMember; main: string } | null {
+  const wanted = normalizeMain(requested);
+  for (const member of inspection.work?.members ?? []) {
+    if (member.dir === '.') continue;
+    const prefix = member.dir.startsWith('..') ? member.dir : `./${member.dir}`;
+    if (wanted !== prefix && !wanted.startsWith(`${prefix}/`)) continue;
+    const main = wanted === prefix ? '.' : `./${wanted.slice(prefix.length + 1)}`;
+    return { member, main };
+  }
+  return null;
 }
 
 /** One line of evidence for a main: how it serves, its port and health, or that it does not serve. */
@@ -52,6 +66,12 @@ export function chooseMain(inspection: MainsOfModule, requested?: string): strin
   if (requested) {
     const wanted = normalizeMain(requested);
     if (!all.includes(wanted)) {
+      const other = otherMemberMain(inspection, requested);
+      if (other) {
+        const known = other.member.mains.includes(other.main);
+        throw usageError(`${requested} is in the workspace module ${other.member.module ?? other.member.dir} (${other.member.dir}), not in ${inspection.module}`,
+          known ? `a godeploy.yaml deploys a main of the module it sits beside: from this module's folder run \`godeploy -C ${other.member.dir} init --main ${other.main}\`` : `its main packages: ${other.member.mains.join(', ') || '(none)'}; from this module's folder run \`godeploy -C ${other.member.dir} init\``);
+      }
       throw usageError(`${requested} is not a main package of ${inspection.module}`, all.length ? `main packages: ${all.join(', ')}` : 'the module has no main package');
     }
     return wanted;
