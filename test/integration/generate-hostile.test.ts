@@ -74,6 +74,23 @@ describe('hostile values: nginx site (nginx -t)', () => {
   });
 });
 
+/** The same for a hostile argument between two plain ones (app.args: [serve, VALUE, ""]; `$` written `$$` in the config). */
+async function argOutcomes(config: { app: object }, injection: string, check: (model: GenerateModel, value: string, kind: string) => Promise<void>, environment?: string): Promise<string[]> {
+  const refused: string[] = [];
+  for (const [kind, tail] of Object.entries(hostileValues(injection))) {
+    const value = `x${tail}`;
+    const v: Verdict = await verdict('single', { ...config, app: { ...config.app, args: ['serve', value.replace(/\$/g, '$$$$'), ''] } }, environment);
+    if (!v.model) {
+      const shown = v.refused.map((d) => `${d.line}:${d.col} ${d.path} ${d.message}`).join('\n');
+      assert.deepEqual(v.refused.map((d) => d.path), ['app.args[1]'], shown);
+      refused.push(kind);
+    } else {
+      await check(v.model, value, kind);
+    }
+  }
+  return refused;
+}
+
 describe('hostile values: systemd unit (systemd-analyze verify)', () => {
   const config = { app: { name: 'hello', env: { NOTE: 'x' } }, environments: { prod: { type: 'ssh', processManager: 'systemd', hosts: [{ host: 'a.example' }] } } };
   /** verify's only remark is the missing executable, at the exact path: no directive was added or broken. */
@@ -86,6 +103,11 @@ describe('hostile values: systemd unit (systemd-analyze verify)', () => {
   it('environments.prod.path: refused at its line (control characters, quotes, backslash: systemd takes none in an executable path), or ExecStart runs exactly that path', async () => {
     const refused = await outcomes(config, 'environments.prod.path', '/srv/app', 'Bogus=pwned', (model, value, kind) => verifyOnly(model, `${value}/current/hello`, kind), 'prod');
     assert.deepEqual(refused, ['newline', 'crlf', 'quotes', 'shell', 'backslash']);
+  });
+
+  it('app.args: refused at the item\'s line (line breaks), or quoted into ExecStart without adding or breaking a directive', async () => {
+    const refused = await argOutcomes(config, 'Bogus=pwned', (model, _value, kind) => verifyOnly(model, '/opt/hello/current/hello', kind));
+    assert.deepEqual(refused, ['newline', 'crlf']);
   });
 
   it('app.env values: never refused, each one escaped Environment= line', async () => {
@@ -133,6 +155,14 @@ describe('hostile values: supervisor program (supervisord\'s own config parser)'
       assert.deepEqual(p.argv, ['/bin/sh', '-c', 'set -a && . "$1" && shift && exec "$@"', 'hello', `${value}/shared/hello.env`, `${value}/current/hello`]);
       assert.equal(p.directory, `${value}/current`);
       assert.equal(p.stdout, `${value}/shared/logs/hello.out.log`);
+    }, 'prod');
+    assert.deepEqual(refused, ['newline', 'crlf']);
+  });
+
+  it('app.args: refused at the item\'s line (line breaks), or exactly one word of the argv supervisord execs', async () => {
+    const refused = await argOutcomes(config, 'command=/bin/touch /tmp/pwned', async (model, value, kind) => {
+      const [p] = await parse(model);
+      assert.deepEqual(p.argv.slice(6), ['serve', value, ''], kind);
     }, 'prod');
     assert.deepEqual(refused, ['newline', 'crlf']);
   });
