@@ -85,6 +85,12 @@ describe('serving and ports from the syntax tree (pattern fixtures)', function (
     assert.deepEqual(r.port.settings, [{ kind: 'fixed' }]);
   });
 
+  it('generated code nested thousands deep is read without exhausting the stack', async () => {
+    const text = `package main\nimport "net/http"\nvar table = ${Array(20_000).fill('"a"').join(' + ')}\nvar n = ${'('.repeat(3000)}1${')'.repeat(3000)}\nfunc main() { http.ListenAndServe(":" + "8081", nil) }\n`;
+    const r = await analyzeMain([{ rel: 'main.go', text, importPath: 'example.com/x', packageName: 'main' }]);
+    assert.equal(r.port.port, 8081);
+  });
+
   it('test files, vendored files and code no main reaches are not read for ports', async () => {
     const files = await mainFiles(pattern('flag-default'));
     const listens = (port: number) => `package main\nimport "net/http"\nfunc init() { go http.ListenAndServe(":${port}", nil) }\n`;

@@ -56,7 +56,7 @@ export class Program {
   static async load(sources: SourceFile[]): Promise<Program> {
     const program = new Program();
     for (const s of sources) {
-      if (!s.rel.endsWith('.go') || s.rel.endsWith('_test.go') || /(^|\/)vendor\//.test(s.rel)) continue;
+      if (!s.rel.endsWith('.go') || s.rel.endsWith('_test.go') || s.rel.startsWith('vendor/')) continue;
       program.add(await parseFile(s));
     }
     return program;
@@ -136,8 +136,9 @@ export class Program {
     return this.pkgs.get(this.file(node).importPath) as Pkg;
   }
 
-  text(node: GoNode): string {
-    return text(this.file(node).text, node);
+  /** The source text of a node ('' for a node a syntax error left out). */
+  text(node: GoNode | undefined): string {
+    return node ? text(this.file(node).text, node) : '';
   }
 
   finding(node: GoNode, reason: string): Finding {

@@ -102,7 +102,7 @@ export async function parseGo(text: string): Promise<GoNode> {
   try {
     const cursor = tree.walk();
     try {
-      return copy(cursor, null, lineStarts(text), loaded);
+      return copy(cursor, lineStarts(text), loaded);
     } finally {
       cursor.delete();
     }
@@ -113,18 +113,30 @@ export async function parseGo(text: string): Promise<GoNode> {
 
 type Cursor = ReturnType<import('web-tree-sitter').Tree['walk']>;
 
-function copy(c: Cursor, parent: GoNode | null, lines: number[], g: Loaded, field: string | null = null, type = g.types[c.nodeTypeId] ?? 'ERROR'): GoNode {
-  const start = c.startIndex;
-  const node: GoNode = { type, field, start, end: c.endIndex, line: lineOf(lines, start), children: [], parent };
-  if (c.gotoFirstChild()) {
-    do {
-      const id = c.nodeTypeId;
-      const fieldName = g.fields[c.currentFieldId] ?? null;
-      if (g.namedType[id] ? id !== commentType(g) : fieldName !== null) node.children.push(copy(c, node, lines, g, fieldName, g.types[id]));
-    } while (c.gotoNextSibling());
-    c.gotoParent();
+/** Copies the tree under the cursor without recursion (generated code can nest thousands deep). */
+function copy(c: Cursor, lines: number[], g: Loaded): GoNode {
+  const root: GoNode = { type: g.types[c.nodeTypeId] ?? 'ERROR', field: null, start: c.startIndex, end: c.endIndex, line: 1, children: [], parent: null };
+  root.line = lineOf(lines, root.start);
+  let parent = root;
+  if (!c.gotoFirstChild()) return root;
+  for (;;) {
+    const id = c.nodeTypeId;
+    const field = g.fields[c.currentFieldId] ?? null;
+    if (g.namedType[id] ? id !== commentType(g) : field !== null) {
+      const start = c.startIndex;
+      const node: GoNode = { type: g.types[id] ?? 'ERROR', field, start, end: c.endIndex, line: lineOf(lines, start), children: [], parent };
+      parent.children.push(node);
+      if (c.gotoFirstChild()) {
+        parent = node;
+        continue;
+      }
+    }
+    while (!c.gotoNextSibling()) {
+      if (parent === root) return root;
+      c.gotoParent();
+      parent = parent.parent as GoNode;
+    }
   }
-  return node;
 }
 
 let comment = -1;

@@ -248,14 +248,15 @@ export class Values {
 
   /** "host:" + port, ":" + strconv.Itoa(port), or a concatenation of known strings. */
   private concat(e: GoNode, depth: number): Val | null {
+    // left-deep a + b + c, flattened without recursion
     const parts: GoNode[] = [];
-    const flatten = (n: GoNode) => {
-      if (n.type === 'binary_expression' && this.p.text(child(n, 'operator') ?? n) === '+') {
-        flatten(child(n, 'left') as GoNode);
-        flatten(child(n, 'right') as GoNode);
-      } else parts.push(n);
-    };
-    flatten(e);
+    const stack: GoNode[] = [e];
+    while (stack.length) {
+      const n = stack.pop() as GoNode;
+      if (n.type === 'binary_expression' && this.p.text(child(n, 'operator') ?? n) === '+') stack.push(child(n, 'right') as GoNode, child(n, 'left') as GoNode);
+      else parts.push(n);
+    }
+    if (parts.length > 64) return null; // a table, not an address
     const vals = parts.map((n) => this.eval(n, depth));
     const whole = vals.every((v) => v?.str !== undefined) ? vals.map((v) => v?.str).join('') : undefined;
     const colon = vals.map((v) => v?.str?.includes(':') ?? false).lastIndexOf(true);
