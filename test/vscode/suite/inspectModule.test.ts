@@ -10,6 +10,8 @@ interface Inspection {
   cgo: boolean;
   port?: number;
   embed: boolean;
+  main: string | null;
+  mainPackages: { path: string; binaryName: string; serve: { kind: string; evidence: { file: string; line: number }[] }; port: { port: number | null; settings: { kind: string; name?: string }[] }; health: { path: string | null } }[];
 }
 
 describe('godeploy.inspectModule', () => {
@@ -30,5 +32,17 @@ describe('godeploy.inspectModule', () => {
     assert.equal(r.goVersion, '1.19');
     assert.equal(r.cgo, false);
     assert.equal(r.embed, false);
+  });
+
+  it('shows each main\'s facts: how it serves, its port and how the port reaches it, its health path', async () => {
+    const r = await withTimeout('godeploy.inspectModule', vscode.commands.executeCommand<Inspection | undefined>('godeploy.inspectModule'));
+    assert.equal(r?.main, '.');
+    const [m] = r?.mainPackages ?? [];
+    assert.equal(m?.binaryName, 'hello');
+    assert.equal(m?.serve.kind, 'http');
+    assert.equal(m?.serve.evidence[0]?.file, 'main.go');
+    assert.equal(m?.port.port, 8081);
+    assert.deepEqual(m?.port.settings, [{ kind: 'env', name: 'PORT' }]);
+    assert.equal(m?.health.path, '/healthz');
   });
 });
