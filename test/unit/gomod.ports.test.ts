@@ -245,6 +245,22 @@ func main() { newServer().ListenAndServe() }`);
     assert.equal(r.health.path, '/healthz');
   });
 
+  it('an address literal handed to an unknown library that listens: the port, but not called fixed', async () => {
+    const r = await one(`import (
+	"net/http"
+
+	"example.com/lib/web"
+)
+
+func main() {
+	flags := web.AddListenFlags(":9200")
+	web.ListenAndServe(&http.Server{}, flags)
+}`);
+    assert.equal(r.serve.kind, 'http');
+    assert.equal(r.port.port, 9200);
+    assert.deepEqual(r.port.settings, [], 'the library decides how it is set');
+  });
+
   it('a loopback listen address is said to be one', async () => {
     const r = await one(`import ("flag"; "net/http")
 var addr = flag.String("listen", "127.0.0.1:4000", "")

@@ -212,7 +212,8 @@ export class Values {
       const s = a.type === 'interpreted_string_literal' || a.type === 'raw_string_literal' ? stringValue(this.p.file(a).text, a) : null;
       if (s !== null && /^[\w.-]*:\d+$|^\[[0-9a-fA-F:]*\]:\d+$/.test(s)) {
         const v = this.literal(a, s);
-        return { ...v, why: `${v.why} passed to ${callee}` };
+        // the library decides how the address can be changed (a flag of its own, a config): not fixed
+        return { ...v, why: `${v.why} passed to ${callee}`, changedBy: callee };
       }
     }
     return null;
