@@ -7,10 +7,11 @@
 // (app.portFlag), so answering on the configured port proves the flag arrived; blue-green
 // instances each get the flag with their own port.
 import { strict as assert } from 'node:assert';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliRun } from './fixtures/cli';
 import { startSecondDockerEngine } from './fixtures/docker';
+import { startDockerHost, type DockerHost } from './fixtures/dockerHost';
 import { goEnv } from './fixtures/go';
 import { argvOf, copyLaunchapp, localArgv, ODD_ARGS, oddArgsInConfig, processesUnder, writeConfig } from './fixtures/launchApp';
 import { startSshd, type SshdFixture } from './fixtures/sshd';
@@ -214,6 +215,45 @@ describe('app.args and the port flag reach the running process', function () {
       assert.deepEqual(localArgv(c.State.Pid), [...c.Config.Entrypoint, '-port=8080', ...EXPECTED]);
       // Its health check (godeploy-probe GET /healthz on 8080) passed: the flag set the port.
       assert.equal(c.State.Health?.Status, 'healthy');
+    });
+  });
+
+  describe('docker blue-green behind nginx, the port by flag (a systemd host whose Docker engine is reached over ssh)', () => {
+    let dh: DockerHost;
+    before(async () => { dh = await startDockerHost(); });
+    after(async () => { await dh?.stop('bgargs'); });
+
+    it('the idle port\'s container gets -port with that port; a rollback re-creates a kept release on the other port with the flag changed', async () => {
+      const dir = join(work.path, 'docker-bluegreen');
+      copyLaunchapp(dir);
+      copyFileSync(dh.host.knownHostsFile, join(dir, 'known_hosts'));
+      writeFileSync(join(dir, 'ssh_config'), `Host 127.0.0.1\n  IdentityFile ${dh.host.identityFile}\n  IdentitiesOnly yes\n`);
+      const ports: [number, number] = [await freePort(), await freePort()];
+      const listen = await freePort();
+      writeConfig(dir, {
+        app: serverApp('bgargs', ports[0] - 1), docker: { runtime: 'scratch' },
+        environments: { prod: { type: 'docker', knownHostsFile: 'known_hosts', sshConfigFile: 'ssh_config', strategy: 'blue-green', blueGreen: { ports }, nginx: { listen }, docker: { host: dh.url, network: 'host' } } },
+      });
+      const cmdOf = async (release: string): Promise<string[]> => {
+        const r = await dh.engine.docker(['inspect', '--format', '{{json .Config.Cmd}}', `bgargs-${release}`]);
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout) as string[];
+      };
+      const released: string[] = [];
+      for (const [i, port] of [ports[0], ports[1], ports[0]].entries()) {
+        if (i) await sleep(1000);
+        const r = await runCli(dir, ['deploy', 'prod', ...(i ? ['--force'] : [])], cliEnv());
+        assert.equal(r.code, 0, r.out + r.err);
+        released.push(/^deploy (\S+) to prod: done/m.exec(r.out)![1]);
+        assert.deepEqual(await cmdOf(released[i]), [`-port=${port}`, ...EXPECTED]);
+        assert.equal((await info(listen)).port, port, `nginx does not send traffic to the release on ${port}`);
+      }
+      // The first release was kept on the port that is live now: it comes back on the other one.
+      const back = await runCli(dir, ['rollback', 'prod', '--to', released[0]], cliEnv());
+      assert.equal(back.code, 0, back.out + back.err);
+      assert.match(back.out, new RegExp(`re-created on port ${ports[1]}`));
+      assert.deepEqual(await cmdOf(released[0]), [`-port=${ports[1]}`, ...EXPECTED]);
+      assert.equal((await info(listen)).port, ports[1]);
     });
   });
 });
