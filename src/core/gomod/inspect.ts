@@ -223,7 +223,7 @@ async function inspectMain(dir: string, mod: ModFile, m: LoadedPackage, answers:
       files.push({ rel: toSlash(path.relative(dir, abs)), text: await text, importPath: pkg.importPath, packageName: pkg.name });
     }
   }
-  const facts = await analyzeMain(files);
+  const facts = await analyzeMain(files, { goVersion: mod.go });
   // The root route stands in for a health route only where the program's port is known: a
   // listener whose address comes from a config file at run time may not exist at all.
   const portKnown = facts.port.port !== null || facts.port.settings.some((s) => s.kind !== 'fixed');
