@@ -49,7 +49,8 @@ describe('Go module inspection', () => {
   it('go.work members, from a module inside the workspace', async () => {
     const r = await mod('work/api');
     assert.equal(r.module, 'example.com/work/api');
-    assert.deepEqual(r.work, { file: '../go.work', goVersion: '1.19', use: ['./api', './lib'] });
+    assert.deepEqual({ ...r.work, members: undefined }, { file: '../go.work', goVersion: '1.19', use: ['./api', './lib'], members: undefined });
+    assert.deepEqual(r.work?.members?.map((m) => [m.dir, m.module, m.mains]), [['.', 'example.com/work/api', ['.']], ['../lib', 'example.com/work/lib', []]]);
     assert.equal(r.healthPath, '/health');
   });
 
