@@ -1,8 +1,10 @@
 // A docker environment reached over ssh:// (a real sshd carrying a second, real dockerd's
-// API), its ssh connection cut at seeded random moments while the image travels to the
-// engine (save → load through the tunnel). After each cut: exit 1 naming the transfer, the
-// old container still serves, no new container was started, and the next deploy succeeds
-// without --force. GODEPLOY_FAULT_SEED=N replays a run.
+// API), its ssh connection cut at seeded random moments from the start of the image transfer
+// (save → load through the tunnel) to the end of the health gate, the window calibrated from
+// two real deploys. After each cut: either exit 0 with the new release live (the cut came
+// after the gate), or exit 1 naming the step, no host switched, the old container still
+// serves (a cut during the switch is undone over a new connection), no new container runs,
+// and the next deploy succeeds without --force. GODEPLOY_FAULT_SEED=N replays a run.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +38,7 @@ function deployProcess(dir: string, args: string[], onLine: (line: string) => vo
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
 }
 
-describe('docker over ssh://: the connection cut at random moments during the image transfer', function () {
+describe('docker over ssh://: the connection cut at random moments from the image transfer to the end of the health gate', function () {
   this.timeout(1_200_000);
   const seed = Number(process.env.GODEPLOY_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const random = prng(seed);
@@ -47,7 +49,8 @@ describe('docker over ssh://: the connection cut at random moments during the im
   let sshd: SshdFixture;
   let port = 0;
   let buildNo = 0;
-  let transferMs = 0;
+  let windowMs = 0;
+  let switchMs = 0;
 
   const nextBuild = (): string => {
     const b = `docker-moment-${++buildNo}`;
@@ -87,10 +90,12 @@ describe('docker over ssh://: the connection cut at random moments during the im
       nextBuild();
       const r = await deployProcess(dir, ['remote', '--json'], () => undefined);
       assert.equal(r.code, 0, r.out + r.err);
-      transferMs = Math.max(transferMs, (JSON.parse(r.out) as { hosts: { timings: { transfer?: number } }[] }).hosts[0].timings.transfer ?? 0);
+      const timings = (JSON.parse(r.out) as { hosts: { timings: Record<string, number | undefined> }[] }).hosts[0].timings;
+      assert.ok((timings.transfer ?? 0) > 0, `no transfer was timed: ${JSON.stringify(timings)}`);
+      windowMs = Math.max(windowMs, (timings.transfer ?? 0) + (timings.container ?? 100) + (timings.switch ?? 0) + (timings.health ?? 0));
+      switchMs = Math.max(switchMs, (timings.switch ?? 0) + (timings.health ?? 0));
     }
-    console.log(`      calibration: the transfer took up to ${transferMs} ms`);
-    assert.ok(transferMs > 0, 'no transfer was timed');
+    console.log(`      calibration: transfer to the end of the health gate took up to ${windowMs} ms, the switch and gate ${switchMs} ms`);
   });
   after(async () => {
     const images = (await docker(['images', '-q', 'bigdocker'])).stdout.split('\n').filter(Boolean);
@@ -100,30 +105,35 @@ describe('docker over ssh://: the connection cut at random moments during the im
     for (const s of stopped) if (s.status === 'rejected') throw s.reason;
   });
 
-  it('5 cuts mid-transfer: exit 1 naming the transfer, the old container serves, the next deploy succeeds', async () => {
+  it('8 cuts from the transfer to the end of the health gate (3 within the switch and gate): live and exit 0, or exit 1 naming the step with the old container serving; the next deploy succeeds', async () => {
     const outcomes: string[] = [];
-    for (let n = 1; n <= 5; n++) {
-      const offset = Math.floor(random() * transferMs);
-      const moment = `#${n}: ${offset} ms into the transfer (calibrated ${transferMs} ms)`;
+    // 5 moments over the whole window (mostly the transfer, the longest part), then 3 within the switch and gate alone.
+    for (let n = 1; n <= 8; n++) {
+      const inSwitch = n > 5;
+      const offset = Math.floor(random() * (inSwitch ? switchMs + 100 : windowMs));
+      const trigger = inSwitch ? /^\[engine\] container: / : /^\[engine\] image: /;
+      const moment = inSwitch
+        ? `#${n}: ${offset} ms after the release container was created (switch and gate calibrated at ${switchMs} ms)`
+        : `#${n}: ${offset} ms after the transfer began (window calibrated at ${windowMs} ms)`;
       const before = await serving();
       const beforeContainers = await containers();
       nextBuild();
       let cut: Promise<string> | undefined;
       const r = await deployProcess(dir, ['remote'], (line) => {
-        if (!cut && /^\[engine\] image: /.test(line)) {
+        if (!cut && trigger.test(line)) {
           cut = sleep(offset).then(() => killSshSessions(sshd, { waitMs: 300 })).then((p) => `cut ${p.length} session process(es)`, () => 'not cut: no session open');
         }
       });
       const what = `${moment}; ${await cut}; seed ${seed}\n--- output ---\n${r.out}${r.err}`;
       assert.doesNotMatch(r.err, /internal error/, what);
       if (r.code === 0) {
-        // The cut came after the transfer: then the release must really be live.
+        // The cut came after the health gate (or missed every connection): the release must really be live.
         assert.match(r.out, /: done in [\d.]+ s; live on \S+: engine$/m, what);
         assert.notEqual(await serving(), before, what);
-        outcomes.push(`${moment}: exit 0 (the transfer had ended)`);
+        outcomes.push(`${moment}: exit 0, live (the cut came after the gate)`);
       } else {
         assert.equal(r.code, 1, what);
-        assert.match(r.out, /^\[engine\] (transfer|container|health|switch|lock|unlock): FAIL /m, what);
+        assert.match(r.out, /^\[engine\] (transfer|container|health|switch|rollback|lock|unlock): FAIL /m, what);
         assert.match(r.out, /; no host switched to \S+$/m, what);
         assert.equal(await serving(), before, `${what}\nthe old container no longer serves`);
         const now = (await containers()).filter((c) => !beforeContainers.includes(c));

@@ -34,7 +34,7 @@ import { openEnvironmentEngine } from './environmentEngine';
 import { buildingEngine, buildReleaseImage, shipImage, shipThroughRegistry } from './releaseImage';
 import { registryCredentials, registryRef } from './registry';
 import { checkNginx, dockerBlueGreen, engineHost, livePort, pickIdlePort, switchOnIdlePort } from './blueGreenContainers';
-import { replaceContainer, stopRelease } from './replace';
+import { answeredByEngine, replaceContainer, stopRelease } from './replace';
 import { buildProbe } from './probe';
 import { inspectService, rolloutService, rolloutTimeoutMs, swarmNodes, type ServiceInfo } from './swarmRollout';
 import { serviceName, serviceSpec } from './swarmService';
@@ -70,7 +70,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   req.onPlan?.(plan);
   if (req.dryRun) return result(true, { dryRun: true });
 
-  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'transfer' | 'push' | 'container', extra: Partial<DeployResult> = {}): DeployResult => {
+  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'transfer' | 'push' | 'container' | 'switch', extra: Partial<DeployResult> = {}): DeployResult => {
     outcome.result = 'failed';
     outcome.error = redact((err as Error).message);
     outcome.hint = err instanceof GoDeployError ? err.hint : undefined;
@@ -97,6 +97,14 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     return failWith(err, 'connect');
   }
   emit({ host: HOST, step: 'connect', state: 'done', message: `Docker Engine ${engine.version.Version} (API ${engine.version.ApiVersion})`, ms: Date.now() - c0 });
+  // Connections made again after one was lost (undoing a switch, releasing the lock); closed at the end.
+  const reconnections: Engine[] = [];
+  const latest = (): Engine => reconnections.at(-1) ?? engine;
+  const reconnect = async (): Promise<Engine> => {
+    const fresh = await openEnvironmentEngine(e, { ...req.hosts, env: req.buildEnv });
+    reconnections.push(fresh);
+    return fresh;
+  };
   const platform = goPlatform(engine.version.Os === 'linux' ? 'Linux' : engine.version.Os, engine.version.Arch);
   if (!platform) {
     engine.close();
@@ -251,7 +259,8 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       }
       emit({ host: HOST, step: 'switch', state: 'done', message: `${serviceName(app.name, e.name)}: ${replicas} task${replicas === 1 ? '' : 's'} of ${id} running and healthy`, ms: outcome.timings.switch });
       outcome.result = 'live';
-      await pruneReleaseImages(engine, app.name, e.env.keepReleases ?? 5);
+      await pruneReleaseImages(engine, app.name, e.env.keepReleases ?? 5).catch((err: Error) =>
+        emit({ host: HOST, step: 'retire', state: 'fail', message: `old release images were not removed (${redact(err.message)}); the next deploy removes them` }));
       return result(true);
     }
 
@@ -265,11 +274,16 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     emit({ host: HOST, step: 'container', state: 'done', message: `${spec.name} created`, ms: Date.now() - k0 });
 
     const to = { id, containerId: created.id, container: spec.name, restart: spec.HostConfig.RestartPolicy.Name };
-    const gate = (container = to.container): Promise<HealthResult> => containerGate({ engine, spec: gateSpec, port: idle, probeImage: probeTag, token: req.token }, container);
-    const common = { engine, from: live, to, toIsNew: true, emit, redact, token: req.token, host: HOST, gate };
-    const replaced = blueGreen
-      ? await switchOnIdlePort({ ...common, runner: engineHost(engine)!, plan: blueGreen, port: idle })
-      : await replaceContainer(common);
+    const gate = (container = to.container, through: Engine = engine): Promise<HealthResult> => containerGate({ engine: through, spec: gateSpec, port: idle, probeImage: probeTag, token: req.token }, container);
+    const common = { engine, from: live, to, toIsNew: true, emit, redact, token: req.token, host: HOST, gate, reconnect };
+    let replaced;
+    try {
+      replaced = blueGreen
+        ? await switchOnIdlePort({ ...common, runner: engineHost(engine)!, plan: blueGreen, port: idle })
+        : await replaceContainer(common);
+    } catch (err) {
+      return failWith(err, 'switch');
+    }
     Object.assign(outcome.timings, replaced.timings);
     if (!replaced.ok) {
       // Blue-green: nothing was switched (failed); restart: the old release was stopped and started again (rolled-back).
@@ -280,11 +294,16 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     outcome.result = 'live';
 
     // Old releases beyond keepReleases go, with their release tags.
+    // The new release is live and healthy from here: a failure to tidy up is reported, not a failed deploy.
     const r0 = Date.now();
-    const after = await listDockerReleases(engine, app.name, e.name);
-    const prune = releasesToPrune(after, e.env.keepReleases ?? 5);
-    for (const r of prune) await removeRelease(engine, app.name, r);
-    emit({ host: HOST, step: 'retire', state: 'done', message: prune.length ? `removed ${prune.map((r) => r.container).join(', ')}` : `${after.length} release${after.length === 1 ? '' : 's'} kept`, ms: Date.now() - r0 });
+    try {
+      const after = await listDockerReleases(engine, app.name, e.name);
+      const prune = releasesToPrune(after, e.env.keepReleases ?? 5);
+      for (const r of prune) await removeRelease(engine, app.name, r);
+      emit({ host: HOST, step: 'retire', state: 'done', message: prune.length ? `removed ${prune.map((r) => r.container).join(', ')}` : `${after.length} release${after.length === 1 ? '' : 's'} kept`, ms: Date.now() - r0 });
+    } catch (err) {
+      emit({ host: HOST, step: 'retire', state: 'fail', message: `old releases were not removed (${redact((err as Error).message)}); the next deploy removes them`, ms: Date.now() - r0 });
+    }
     return result(true);
   } finally {
     buildSettled = true;
@@ -292,12 +311,18 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     await goBuild?.catch(() => undefined);
     cancelSub?.dispose();
     if (owner) {
-      await releaseDockerLock(engine, app.name, owner).then(
-        () => emit({ host: HOST, step: 'unlock', state: 'done', message: 'lock released' }),
-        (err: Error) => emit({ host: HOST, step: 'unlock', state: 'fail', message: `the lock could not be released: ${err.message}` }),
-      );
+      const lockOwner = owner;
+      // Over the last connection that worked; a lost one is made again once, so a cut does not leave the lock behind.
+      const release = (through: Engine) => releaseDockerLock(through, app.name, lockOwner);
+      await release(latest())
+        .catch((err: unknown) => (answeredByEngine(err) ? Promise.reject(err) : reconnect().then(release)))
+        .then(
+          () => emit({ host: HOST, step: 'unlock', state: 'done', message: 'lock released' }),
+          (err: Error) => emit({ host: HOST, step: 'unlock', state: 'fail', message: `the lock could not be released: ${err.message}` }),
+        );
     }
     engine.close();
+    for (const extra of reconnections) extra.close();
     builder?.close();
   }
 }

@@ -21,7 +21,7 @@ import { openEnvironmentEngine } from './environmentEngine';
 import { refuseUnsupported } from './dockerPlan';
 import { blueGreenSite } from '../deploy/blueGreen';
 import { dockerBlueGreen, engineHost, livePort, pickIdlePort, recreateOnPort, switchOnIdlePort } from './blueGreenContainers';
-import { replaceContainer, stopRelease } from './replace';
+import { answeredByEngine, replaceContainer, stopRelease } from './replace';
 import { LABEL } from './containerSpec';
 import { inspectService, rolloutService, rolloutTimeoutMs } from './swarmRollout';
 import { serviceName } from './swarmService';
@@ -48,6 +48,13 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
   } catch (err) {
     return failed(err, 'connect');
   }
+  // Connections made again after one was lost (undoing a switch, releasing the lock); closed at the end.
+  const reconnections: Engine[] = [];
+  const reconnect = async (): Promise<Engine> => {
+    const fresh = await openEnvironmentEngine(e, { ...req.hosts });
+    reconnections.push(fresh);
+    return fresh;
+  };
   let owner: LockOwner | undefined;
   try {
     try {
@@ -96,7 +103,7 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
     if (req.token?.isCancellationRequested) return done(false, true);
     const spec = gateSpecOf(e.model);
     const probeImage = spec.type === 'tcp' ? await probeImageFor(engine, e).catch(() => undefined) : undefined;
-    const gate = (container: string = target!.container): Promise<HealthResult> => containerGate({ engine, spec, port: picked.idle, probeImage, token: req.token }, container);
+    const gate = (container: string = target!.container, through: Engine = engine): Promise<HealthResult> => containerGate({ engine: through, spec, port: picked.idle, probeImage, token: req.token }, container);
     let replaced;
     if (blueGreen) {
       // Only the live release runs beside the one coming back.
@@ -111,7 +118,7 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
       }
       replaced = await switchOnIdlePort({ engine, runner: runner!, plan: blueGreen, port: picked.idle, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST, gate });
     } else {
-      replaced = await replaceContainer({ engine, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST, gate });
+      replaced = await replaceContainer({ engine, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST, gate, reconnect });
     }
     Object.assign(outcome.timings, replaced.timings);
     if (!replaced.ok) {
@@ -121,7 +128,14 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
     outcome.result = 'live';
     return done(true);
   } finally {
-    if (owner) await releaseDockerLock(engine, app.name, owner).catch((err: Error) => emit({ host: HOST, step: 'unlock', state: 'fail', message: `the lock could not be released: ${err.message}` }));
+    if (owner) {
+      const lockOwner = owner;
+      const release = (through: Engine) => releaseDockerLock(through, app.name, lockOwner);
+      await release(reconnections.at(-1) ?? engine)
+        .catch((err: unknown) => (answeredByEngine(err) ? Promise.reject(err) : reconnect().then(release)))
+        .catch((err: Error) => emit({ host: HOST, step: 'unlock', state: 'fail', message: `the lock could not be released: ${err.message}` }));
+    }
     engine.close();
+    for (const extra of reconnections) extra.close();
   }
 }

@@ -19,7 +19,13 @@ export interface ReplaceInput {
   to: Pick<DockerRelease, 'id' | 'containerId' | 'container' | 'restart'>;
   /** A new release's container is removed when it fails; an older one is stopped. */
   toIsNew: boolean;
-  gate(container: string): Promise<HealthResult>;
+  /** The health gate of a container, asked through `engine` (the one the switch uses, or a reconnected one). */
+  gate(container: string, engine?: Engine): Promise<HealthResult>;
+  /**
+   * A fresh connection to the same engine: when the connection drops while a failed switch is being
+   * undone (the new container removed, the old one started again), the undo goes on over it.
+   */
+  reconnect?: () => Promise<Engine>;
   emit(e: DeployEvent): void;
   redact(text: string): string;
   token?: CancellationTokenLike;
@@ -47,7 +53,13 @@ export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome>
   const timings: Record<string, number> = {};
   const s0 = Date.now();
   emit({ host, step: 'switch', state: 'start', message: from ? `stopping ${from.container}, starting ${to.container}` : `starting ${to.container}` });
-  if (from) await stopRelease(engine, from.containerId);
+  if (from) {
+    try {
+      await stopRelease(engine, from.containerId);
+    } catch (e) {
+      return fail(new GoDeployError(`stopping ${from.container} failed: ${(e as Error).message}`), undefined, Date.now() - s0);
+    }
+  }
   try {
     await engine.docker.getContainer(to.containerId).update({ RestartPolicy: restartPolicy(to.restart) });
     await engine.docker.getContainer(to.containerId).start();
@@ -73,27 +85,58 @@ export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome>
 
   async function fail(e: GoDeployError, wasCancelled: boolean | undefined, ms: number | undefined): Promise<ReplaceOutcome> {
     if (ms !== undefined) emit({ host, step: 'switch', state: 'fail', message: i.redact(e.message), ms });
-    const logs = i.redact(await containerLogTail(engine, to.containerId).catch(() => ''));
+    // Every step of the undo goes through onEngine: a lost connection is made again once, and the undo goes on.
+    let eng = engine;
+    let reconnected = false;
+    const onEngine = async <T>(what: string, fn: (en: Engine) => Promise<T>): Promise<T> => {
+      try {
+        return await fn(eng);
+      } catch (err) {
+        if (!i.reconnect || reconnected || answeredByEngine(err)) throw err;
+        reconnected = true;
+        emit({ host, step: 'rollback', state: 'info', message: `the connection to the engine failed while ${what} (${(err as Error).message}); connecting again to undo the switch` });
+        eng = await i.reconnect();
+        return fn(eng);
+      }
+    };
+    const problems: string[] = [];
+    const logs = i.redact(await onEngine('reading the log', (en) => containerLogTail(en, to.containerId)).catch(() => ''));
     if (logs) emit({ host, step: 'logs', state: 'info', message: `last log lines of ${to.container}:\n${logs}` });
     // Out of the way first: it may still hold the port.
-    if (i.toIsNew) await engine.docker.getContainer(to.containerId).remove({ force: true }).catch(ignoreMissing);
-    else await stopRelease(engine, to.containerId);
+    try {
+      if (i.toIsNew) await onEngine(`removing ${to.container}`, (en) => en.docker.getContainer(to.containerId).remove({ force: true }).catch(ignoreMissing));
+      else await onEngine(`stopping ${to.container}`, (en) => stopRelease(en, to.containerId));
+    } catch (err) {
+      problems.push(`${to.container} could not be ${i.toIsNew ? 'removed' : 'stopped'} (${(err as Error).message}): it may be running`);
+    }
     let restored = !from;
     if (from) {
       const r0 = Date.now();
       emit({ host, step: 'rollback', state: 'start', message: `starting ${from.container} again` });
       try {
-        await engine.docker.getContainer(from.containerId).update({ RestartPolicy: restartPolicy(from.restart) });
-        await engine.docker.getContainer(from.containerId).start();
-        const back = await i.gate(from.container);
+        await onEngine(`starting ${from.container} again`, async (en) => {
+          await en.docker.getContainer(from.containerId).update({ RestartPolicy: restartPolicy(from.restart) });
+          await en.docker.getContainer(from.containerId).start().catch((x: { statusCode?: number }) => {
+            if (x?.statusCode !== 304) throw x; // 304: already running
+          });
+        });
+        const back = await i.gate(from.container, eng);
         restored = back.healthy;
         emit({ host, step: 'rollback', state: back.healthy ? 'done' : 'fail', message: back.healthy ? `${from.container} serves again` : `${from.container} started but is not healthy (${back.failure ?? `last: ${back.last}`})`, ms: Date.now() - r0 });
       } catch (err) {
+        problems.push(`${from.container} did not start again: ${(err as Error).message}`);
         emit({ host, step: 'rollback', state: 'fail', message: `${from.container} did not start: ${(err as Error).message}`, ms: Date.now() - r0 });
       }
     }
-    return { ok: false, cancelled: wasCancelled ?? false, error: i.redact(e.message), hint: e.hint, logs: logs || undefined, restored, timings };
+    const error = [e.message, ...problems].join('; ');
+    const hint = problems.length ? 'the engine could not be reached to finish undoing the switch: see `godeploy status ENV`, then deploy again' : e.hint;
+    return { ok: false, cancelled: wasCancelled ?? false, error: i.redact(error), hint, logs: logs || undefined, restored, timings };
   }
+}
+
+/** An error the engine answered (an HTTP status), as opposed to a connection that failed. */
+export function answeredByEngine(e: unknown): boolean {
+  return typeof (e as { statusCode?: unknown } | undefined)?.statusCode === 'number';
 }
 
 /** Stops a release's container and sets its restart policy to "no" (stopped releases stay stopped). */
