@@ -9,7 +9,7 @@ import { killSshSessions } from './fixtures/sshFaults';
 import { SshdFixture, sshExec, sshOptions, SshTarget, startSshd } from './fixtures/sshd';
 import { startSupervisorHost, SupervisorHost } from './fixtures/supervisord';
 import { startSystemdHost, SystemdHost } from './fixtures/systemdHost';
-import { descendants, freePort, isAlive, portAccepts, requireTool, run, runOk, waitFor } from './fixtures/util';
+import { descendants, freePort, isAlive, portAccepts, processIdentity, requireTool, run, runOk, stillAlive, waitFor } from './fixtures/util';
 
 /** /proc/PID/FILE, or '' once the process is gone. */
 function proc(pid: number, file: 'comm' | 'cmdline'): string {
@@ -119,7 +119,7 @@ describe('integration fixtures (real systemd-nspawn, network namespaces, supervi
     it('stop() removes the network namespaces and the veth pairs', async () => {
       const stopping = hosts;
       hosts = [];
-      const pids = stopping.flatMap((h) => [h.nspawnPid, ...descendants(h.nspawnPid)]);
+      const pids = stopping.flatMap((h) => [h.nspawnPid, ...descendants(h.nspawnPid)]).map(processIdentity);
       await Promise.all(stopping.map((h) => h.stop()));
       const netns = (await runOk('ip', ['netns', 'list'])).stdout;
       const links = (await runOk('ip', ['-o', 'link', 'show'])).stdout;
@@ -127,7 +127,7 @@ describe('integration fixtures (real systemd-nspawn, network namespaces, supervi
         assert.doesNotMatch(netns, new RegExp(`^${h.netns!.name}\\b`, 'm'));
         assert.doesNotMatch(links, new RegExp(`^\\d+: ${h.netns!.hostInterface}[@:]`, 'm'));
       }
-      assert.deepEqual(pids.filter(isAlive), []);
+      assert.deepEqual(pids.filter(stillAlive).map((p) => p.pid), []);
     });
   });
 
