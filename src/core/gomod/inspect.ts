@@ -15,10 +15,10 @@ import { analyzeMain, type SourceFile } from './analyze';
 import { importGraph, type ImportGraph } from './graph';
 import { parseModFile, parseWorkFile, type ModFile } from './modfile';
 import { appNameFor, goBinaryName, mainImportPath } from './names';
-import { PackageScanCache, type LoadedPackage } from './packages';
+import { compare, PackageScanCache, toSlash, type LoadedPackage } from './packages';
 import { packagesFor, type PackagesAnswer } from './packagesFor';
 import { findStartArgs } from './startArgs';
-import { defaultMainOf } from '../init/chooseMain';
+import { defaultMainOf, normalizeMain } from '../init/chooseMain';
 import type { BuildContext, Finding, MainPackageInspection, WorkspaceMember } from './types';
 
 export type { Finding } from './types';
@@ -161,7 +161,7 @@ export async function inspectModule(start: string, options: InspectOptions = {})
 
 /** The inspection with the top-level facts (cgo, port, health…) of `main` (app.main), else of the main that serves. */
 export function focusMain(inspection: ModuleInspection, main?: string): ModuleInspection {
-  const wanted = main ? normalize(main) : undefined;
+  const wanted = main ? normalizeMain(main) : undefined;
   const chosenPath = wanted && inspection.mains.includes(wanted) ? wanted : defaultMainOf(inspection);
   const chosen = inspection.mainPackages.find((m) => m.path === chosenPath);
   const none = { cgo: false, cgoReasons: [], port: null, portSource: null, readsPortEnv: false, sdNotify: null, embed: false, embedFiles: [], healthPath: null };
@@ -250,11 +250,6 @@ function relMain(dir: string, p: Pick<LoadedPackage, 'dir'>): string {
   return rel === '' ? '.' : rel.startsWith('../') ? rel : `./${rel}`;
 }
 
-function normalize(main: string): string {
-  const n = main.replace(/\/+$/, '') || '.';
-  return n === '.' || n.startsWith('./') || n.startsWith('../') ? n : `./${n}`;
-}
-
 function moduleMinor(mod: ModFile): number {
   return Number(/^1\.(\d+)/.exec(mod.go ?? '')?.[1] ?? 22);
 }
@@ -266,8 +261,6 @@ function goCommand(): Promise<string | null> {
   return goOnPath;
 }
 
-const toSlash = (p: string): string => p.split(path.sep).join('/');
-const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 async function findWork(moduleDir: string, self: ModFile, answer: PackagesAnswer, ctx: BuildContext, cache: PackageScanCache): Promise<ModuleInspection['work']> {
   let dir = moduleDir;
