@@ -178,7 +178,7 @@ describe('the first minute on real Go code: init, then deploy, through the built
     });
 
     it('deploy dev (type local, as init wrote it): done and live; the process has -port=8080 in its argv, listens on it and answers the health path 2xx', async function () {
-      if (!written) this.skip();
+      assert.ok(written, 'init did not write its godeploy.yaml (the test before says why)');
       // init's app.port is 8080. Only when another program on this machine already holds 8080
       // is that one value changed, to a free port; nothing else in the file is touched.
       let port = truth.port ?? 0;
@@ -204,7 +204,7 @@ describe('the first minute on real Go code: init, then deploy, through the built
     });
 
     it('deploy staging (the commented ssh block uncommented) to a real systemd host: health gate passed; ExecStart and the MainPID carry -port=8080; it answers through the host', async function () {
-      if (!written) this.skip();
+      assert.ok(written, 'init did not write its godeploy.yaml (the test before says why)');
       const h = await systemdHost();
       // Back to the app section init wrote (the local test may have moved the port), then the staging block.
       const environments = readFileSync(join(dir, 'godeploy.yaml'), 'utf8').split(/^(?=environments:)/m)[1];
@@ -251,7 +251,7 @@ describe('the first minute on real Go code: init, then deploy, through the built
     });
 
     it('deploy dev on another port: argv is -port=N, the process listens on N (not 80) and answers there', async function () {
-      if (!inited) this.skip();
+      assert.ok(inited, 'init did not write its godeploy.yaml (the test before says why)');
       // The user picks the port: app.port is the one value changed.
       const port = await freePort();
       setAppPort(dir, port);
@@ -267,7 +267,7 @@ describe('the first minute on real Go code: init, then deploy, through the built
     });
 
     it('deploy staging to a real systemd host: ExecStart and the MainPID carry -port=N; it listens on N, not 80', async function () {
-      if (!inited) this.skip();
+      assert.ok(inited, 'init did not write its godeploy.yaml (the test before says why)');
       const h = await systemdHost();
       const port = 8091;
       setAppPort(dir, port);

@@ -228,7 +228,8 @@ describe('packages per target: vendor/, go.work with a replace, and falling back
   });
 
   it('go list cannot read a go.mod with a toolchain line (Go 1.19): files answer, and say why', async function () {
-    if (goMinor >= 21) this.skip(); // newer Go reads it
+    // Debian 12's Go (1.19, what setup installs) cannot read a toolchain line; newer Go would, and this fallback would not be shown.
+    assert.ok(goMinor < 21, `this test needs a Go older than 1.21; found go1.${goMinor}`);
     const answer = await packagesFor(join(fixtureModules, 'multi'), ctx('linux/amd64', false));
     assert.equal(answer.via, 'files');
     assert.match(answer.fallbackReason ?? '', /go list cannot answer for this module: .*go\.mod:\d+: unknown directive: toolchain/);
