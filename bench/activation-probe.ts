@@ -14,13 +14,39 @@ const anything: unknown = new Proxy(function () {}, {
   // Assignments (statusBarItem.name = …) are accepted and forgotten, as calls are.
   set: () => true,
 });
-const resolve = (Module as unknown as { _resolveFilename: (r: string, ...rest: unknown[]) => string });
+const resolve = Module as unknown as { _resolveFilename: (r: string, ...rest: unknown[]) => string };
 const original = resolve._resolveFilename;
 resolve._resolveFilename = function (request: string, ...rest: unknown[]) {
   return request === 'vscode' ? 'vscode' : original.call(this, request, ...rest);
 };
 // Named namespaces, since bundlers copy a module's own keys when they import it.
-const names = ['window', 'workspace', 'commands', 'languages', 'env', 'extensions', 'tasks', 'debug', 'l10n', 'Uri', 'EventEmitter', 'Disposable', 'ThemeIcon', 'ThemeColor', 'TreeItem', 'TreeItemCollapsibleState', 'Range', 'Position', 'Diagnostic', 'DiagnosticSeverity', 'ProgressLocation', 'StatusBarAlignment', 'RelativePattern', 'CancellationTokenSource', 'MarkdownString'];
+const names = [
+  'window',
+  'workspace',
+  'commands',
+  'languages',
+  'env',
+  'extensions',
+  'tasks',
+  'debug',
+  'l10n',
+  'Uri',
+  'EventEmitter',
+  'Disposable',
+  'ThemeIcon',
+  'ThemeColor',
+  'TreeItem',
+  'TreeItemCollapsibleState',
+  'Range',
+  'Position',
+  'Diagnostic',
+  'DiagnosticSeverity',
+  'ProgressLocation',
+  'StatusBarAlignment',
+  'RelativePattern',
+  'CancellationTokenSource',
+  'MarkdownString',
+];
 const api = Object.fromEntries(names.map((n) => [n, anything]));
 (require.cache as Record<string, unknown>).vscode = { id: 'vscode', filename: 'vscode', loaded: true, exports: api };
 

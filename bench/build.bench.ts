@@ -17,10 +17,12 @@ function goEnv(cache: string): NodeJS.ProcessEnv {
 
 /** The baseline a person would write: the same five go build calls, one after another. */
 function shellLoop(moduleDir: string, cache: string, out: string): number {
-  const script = matrix.map((t) => {
-    const [os, arch, v] = t.split('/');
-    return `GOOS=${os} GOARCH=${arch}${v ? ` GOARM=${v}` : ''} go build -trimpath -buildvcs=false -ldflags="-s -w" -o ${out}/${os}_${arch}${v ?? ''} ./cmd/server`;
-  }).join(' && ');
+  const script = matrix
+    .map((t) => {
+      const [os, arch, v] = t.split('/');
+      return `GOOS=${os} GOARCH=${arch}${v ? ` GOARM=${v}` : ''} go build -trimpath -buildvcs=false -ldflags="-s -w" -o ${out}/${os}_${arch}${v ?? ''} ./cmd/server`;
+    })
+    .join(' && ');
   const t0 = performance.now();
   execFileSync('bash', ['-c', script], { cwd: moduleDir, env: goEnv(cache), stdio: 'ignore' });
   return performance.now() - t0;
@@ -42,10 +44,29 @@ export async function run(): Promise<BenchResult[]> {
     const baselineCold = shellLoop(moduleDir, path.join(work, 'cache-shell'), work);
     const cold = await ours(path.join(work, 'cache-ours'));
     const warm = await ours(path.join(work, 'cache-ours'));
-    const sums = readFileSync(path.join(moduleDir, 'dist', 'SHA256SUMS'), 'utf8').trim().split('\n').length;
+    const sums = readFileSync(path.join(moduleDir, 'dist', 'SHA256SUMS'), 'utf8')
+      .trim()
+      .split('\n').length;
     return [
-      { name: 'build: 5-target matrix, cold cache', ratio: cold / baselineCold, value: cold / 1000, baseline: baselineCold / 1000, unit: 's vs a sequential shell loop of go build', goal: 'at most 1.0x', met: cold / baselineCold <= 1.0, notes: `${sums} artifacts verified and checksummed` },
-      { name: 'build: same matrix again, no source change', ratio: warm / cold, value: warm / 1000, baseline: cold / 1000, unit: 's vs the cold run', goal: 'under 2 s in total', met: warm < 2000 },
+      {
+        name: 'build: 5-target matrix, cold cache',
+        ratio: cold / baselineCold,
+        value: cold / 1000,
+        baseline: baselineCold / 1000,
+        unit: 's vs a sequential shell loop of go build',
+        goal: 'at most 1.0x',
+        met: cold / baselineCold <= 1.0,
+        notes: `${sums} artifacts verified and checksummed`,
+      },
+      {
+        name: 'build: same matrix again, no source change',
+        ratio: warm / cold,
+        value: warm / 1000,
+        baseline: cold / 1000,
+        unit: 's vs the cold run',
+        goal: 'under 2 s in total',
+        met: warm < 2000,
+      },
     ];
   } finally {
     rmSync(work, { recursive: true, force: true });

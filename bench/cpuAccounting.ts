@@ -7,7 +7,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-interface ProcTimes { ppid: number; self: number; children: number }
+interface ProcTimes {
+  ppid: number;
+  self: number;
+  children: number;
+}
 
 function procTimes(pid: number): ProcTimes | null {
   try {
@@ -39,7 +43,11 @@ export function treeCpuMs(root: number): number {
   return ticks * TICK_MS;
 }
 
-export interface CpuSample { engine: number; children: number; hosts: number[] }
+export interface CpuSample {
+  engine: number;
+  children: number;
+  hosts: number[];
+}
 
 export function cpuSample(hostRoots: number[]): CpuSample {
   const me = procTimes(process.pid);

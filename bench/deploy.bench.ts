@@ -38,10 +38,18 @@ const MAX_SIZE = 22_000_000;
 const BASE = '/opt/deployapp';
 const UNIT = 'deployapp.service';
 
-const log = (s: string): void => { process.stderr.write(`  [deploy bench] ${s}\n`); };
+const log = (s: string): void => {
+  process.stderr.write(`  [deploy bench] ${s}\n`);
+};
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-interface Measured { ms: number; result: DeployResult; events: { at: number; e: DeployEvent }[]; cpu: CpuSample; sentBytes: number }
+interface Measured {
+  ms: number;
+  result: DeployResult;
+  events: { at: number; e: DeployEvent }[];
+  cpu: CpuSample;
+  sentBytes: number;
+}
 
 /**
  * Where a deploy's time went, in seconds (median over runs): the phases before and after the
@@ -70,7 +78,9 @@ function breakdown(runs: Measured[]): string {
       'after health (finish: record, prune, unlock)': m.ms - last('health', 'done'),
     } as Record<string, number>;
   });
-  return Object.keys(phases[0]).map((k) => `${k} ${(median(phases.map((p) => p[k])) / 1000).toFixed(2)}`).join(', ');
+  return Object.keys(phases[0])
+    .map((k) => `${k} ${(median(phases.map((p) => p[k])) / 1000).toFixed(2)}`)
+    .join(', ');
 }
 
 /** Median CPU core-seconds of the runs: godeploy's engine, go, the hosts (which share this machine's cores). */
@@ -116,7 +126,12 @@ export async function run(): Promise<BenchResult[]> {
       one: writeBenchConfig(moduleDir, 'godeploy-one.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: [entry(priv[0])] }),
       four: writeBenchConfig(moduleDir, 'godeploy-four.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: priv.map(entry) }),
       oneWhole: writeBenchConfig(moduleDir, 'godeploy-one-whole.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: [entry(priv[0])], deltaUpload: false }),
-      fourWhole: writeBenchConfig(moduleDir, 'godeploy-four-whole.yaml', { port: appPort, intervalMs: INTERVAL_MS, hosts: priv.map(entry), deltaUpload: false }),
+      fourWhole: writeBenchConfig(moduleDir, 'godeploy-four-whole.yaml', {
+        port: appPort,
+        intervalMs: INTERVAL_MS,
+        hosts: priv.map(entry),
+        deltaUpload: false,
+      }),
     };
     writeFileSync(path.join(moduleDir, 'known_hosts'), hosts.map((h) => readFileSync(h.knownHostsFile, 'utf8')).join(''));
 
@@ -127,23 +142,34 @@ export async function run(): Promise<BenchResult[]> {
       const cpu0 = cpuSample(roots);
       const start = performance.now();
       const result = await deploy({
-        configFile: { file: configs[setup], exists: true }, environment: 'prod',
-        sources: environmentSources(buildEnv), buildEnv, user: 'bench', now: nextNow(),
+        configFile: { file: configs[setup], exists: true },
+        environment: 'prod',
+        sources: environmentSources(buildEnv),
+        buildEnv,
+        user: 'bench',
+        now: nextNow(),
         emit: (e) => events.push({ at: performance.now() - start, e }),
       });
       const ms = performance.now() - start;
       const cpu = cpuUsed(cpu0, cpuSample(roots));
-      const bad = binary === 'unchanged'
-        ? (result.alreadyLive ? [] : result.hosts)
-        : result.hosts.filter((h) => h.result !== 'live' || (binary === 'new' ? h.binary !== 'uploaded' && h.binary !== 'delta' : h.binary !== binary));
+      const bad =
+        binary === 'unchanged'
+          ? result.alreadyLive
+            ? []
+            : result.hosts
+          : result.hosts.filter((h) => h.result !== 'live' || (binary === 'new' ? h.binary !== 'uploaded' && h.binary !== 'delta' : h.binary !== binary));
       if (!result.ok || bad.length) {
-        throw new Error(`godeploy deploy prod (${configs[setup]}) did not go live with binary ${binary}: ${JSON.stringify(result.hosts, null, 1)}\n${events.map((x) => `${x.e.host} ${x.e.step} ${x.e.state} ${x.e.message}`).join('\n')}`);
+        throw new Error(
+          `godeploy deploy prod (${configs[setup]}) did not go live with binary ${binary}: ${JSON.stringify(result.hosts, null, 1)}\n${events.map((x) => `${x.e.host} ${x.e.step} ${x.e.state} ${x.e.message}`).join('\n')}`,
+        );
       }
       return { ms, result, events, cpu, sentBytes: Math.max(0, ...result.hosts.map((h) => h.binaryBytesSent ?? 0)) };
     };
     /** The executable the last deploy built (dist/deploy/<environment>/build.json). */
     const artifact = (): { path: string; size: number } => {
-      const manifest = JSON.parse(readFileSync(path.join(moduleDir, 'dist', 'deploy', 'prod', 'build.json'), 'utf8')) as { artifacts: { path: string; size: number }[] };
+      const manifest = JSON.parse(readFileSync(path.join(moduleDir, 'dist', 'deploy', 'prod', 'build.json'), 'utf8')) as {
+        artifacts: { path: string; size: number }[];
+      };
       const a = manifest.artifacts[0];
       return { path: path.join(moduleDir, 'dist', 'deploy', 'prod', a.path), size: a.size };
     };
@@ -170,7 +196,9 @@ export async function run(): Promise<BenchResult[]> {
     if (size < MIN_SIZE || size > MAX_SIZE) throw new Error(`the bench executable is ${size} bytes, not ~20 MB`);
     await godeploy('four', 'uploaded');
     await shell();
-    log(`warm-up done in ${sec(performance.now() - w0)}; executable ${(size / 1e6).toFixed(1)} MB (${(statSync(path.join(moduleDir, 'blob.bin')).size / 1e6).toFixed(1)} MB of it random, embedded)`);
+    log(
+      `warm-up done in ${sec(performance.now() - w0)}; executable ${(size / 1e6).toFixed(1)} MB (${(statSync(path.join(moduleDir, 'blob.bin')).size / 1e6).toFixed(1)} MB of it random, embedded)`,
+    );
 
     // ---- goals 1 and 2: one host on this machine's network ----
     const full: Measured[] = [];
@@ -181,11 +209,17 @@ export async function run(): Promise<BenchResult[]> {
         const b = `build-s${i}`;
         setBuild(moduleDir, b);
         full.push(await godeploy('shared', 'uploaded'));
-        if (await liveBuild() !== b) throw new Error(`after the deploy of ${b} the service answers as another build`);
+        if ((await liveBuild()) !== b) throw new Error(`after the deploy of ${b} the service answers as another build`);
         again.push(await godeploy('shared', 'unchanged'));
       };
       // Alternate the order so a drift in the machine's load hits both sides alike.
-      if (i % 2 === 0) { await fullThenAgain(); base.push(await shell()); } else { base.push(await shell()); await fullThenAgain(); }
+      if (i % 2 === 0) {
+        await fullThenAgain();
+        base.push(await shell());
+      } else {
+        base.push(await shell());
+        await fullThenAgain();
+      }
       log(`single host #${i + 1}: godeploy full ${sec(full[i].ms)}, unchanged redeploy ${sec(again[i].ms)}, shell baseline ${sec(base[i].total)}`);
     }
 
@@ -198,7 +232,9 @@ export async function run(): Promise<BenchResult[]> {
     const scpOne: number[] = [];
     const scpFour: number[] = [];
     const scpTo = async (h: (typeof priv)[number]): Promise<void> => {
-      const r = await runProgram('scp', [...sshOptions(h), '-q', '-P', String(h.port), artifact().path, `${h.user}@${h.host}:/tmp/bench-scp`], { timeoutMs: 120_000 });
+      const r = await runProgram('scp', [...sshOptions(h), '-q', '-P', String(h.port), artifact().path, `${h.user}@${h.host}:/tmp/bench-scp`], {
+        timeoutMs: 120_000,
+      });
       if (r.code !== 0) throw new Error(`scp to ${h.host} failed: ${r.stderr}`);
     };
     for (let i = 0; i < iterations; i++) {
@@ -214,12 +250,36 @@ export async function run(): Promise<BenchResult[]> {
     setBuild(moduleDir, 'build-four-warm');
     await godeploy('four', 'new');
     for (let i = 0; i < iterations; i++) {
-      const single = async (): Promise<void> => { setBuild(moduleDir, `build-one${i}`); one.push(await godeploy('one', 'delta')); };
-      const parallel = async (): Promise<void> => { setBuild(moduleDir, `build-four${i}`); four.push(await godeploy('four', 'delta')); };
-      const singleWhole = async (): Promise<void> => { setBuild(moduleDir, `build-onew${i}`); oneWhole.push(await godeploy('oneWhole', 'uploaded')); };
-      const parallelWhole = async (): Promise<void> => { setBuild(moduleDir, `build-fourw${i}`); fourWhole.push(await godeploy('fourWhole', 'uploaded')); };
-      if (i % 2 === 0) { await single(); await parallel(); await singleWhole(); await parallelWhole(); } else { await parallelWhole(); await singleWhole(); await parallel(); await single(); }
-      log(`private hosts #${i + 1}: 1 host ${sec(one[i].ms)}, 4 hosts ${sec(four[i].ms)}; whole uploads: 1 host ${sec(oneWhole[i].ms)}, 4 hosts ${sec(fourWhole[i].ms)}`);
+      const single = async (): Promise<void> => {
+        setBuild(moduleDir, `build-one${i}`);
+        one.push(await godeploy('one', 'delta'));
+      };
+      const parallel = async (): Promise<void> => {
+        setBuild(moduleDir, `build-four${i}`);
+        four.push(await godeploy('four', 'delta'));
+      };
+      const singleWhole = async (): Promise<void> => {
+        setBuild(moduleDir, `build-onew${i}`);
+        oneWhole.push(await godeploy('oneWhole', 'uploaded'));
+      };
+      const parallelWhole = async (): Promise<void> => {
+        setBuild(moduleDir, `build-fourw${i}`);
+        fourWhole.push(await godeploy('fourWhole', 'uploaded'));
+      };
+      if (i % 2 === 0) {
+        await single();
+        await parallel();
+        await singleWhole();
+        await parallelWhole();
+      } else {
+        await parallelWhole();
+        await singleWhole();
+        await parallel();
+        await single();
+      }
+      log(
+        `private hosts #${i + 1}: 1 host ${sec(one[i].ms)}, 4 hosts ${sec(four[i].ms)}; whole uploads: 1 host ${sec(oneWhole[i].ms)}, 4 hosts ${sec(fourWhole[i].ms)}`,
+      );
     }
     // Untimed check: B, C, D serve the last 4-host release; A the last release deployed to it.
     const order = [...four, ...one, ...fourWhole, ...oneWhole].sort((a, b) => a.result.releaseId.localeCompare(b.result.releaseId));
@@ -227,7 +287,8 @@ export async function run(): Promise<BenchResult[]> {
     const lastOnAll = [...four, ...fourWhole].sort((a, b) => a.result.releaseId.localeCompare(b.result.releaseId)).pop()!.result.releaseId;
     const want = [lastOnA, ...priv.slice(1).map(() => lastOnAll)];
     const live = await Promise.all(priv.map(async (h) => (await h.exec(`readlink ${BASE}/current`)).stdout.trim()));
-    if (live.some((l, i) => l !== `releases/${want[i]}`)) throw new Error(`the private hosts do not serve the releases deployed last: ${live.join(', ')} (want ${want.join(', ')})`);
+    if (live.some((l, i) => l !== `releases/${want[i]}`))
+      throw new Error(`the private hosts do not serve the releases deployed last: ${live.join(', ')} (want ${want.join(', ')})`);
 
     const fullMs = median(full.map((m) => m.ms));
     const againMs = median(again.map((m) => m.ms));
@@ -239,18 +300,33 @@ export async function run(): Promise<BenchResult[]> {
     const n = `median of ${iterations}`;
     return [
       {
-        name: 'deploy: full, 20 MB whole, 1 systemd host', ratio: fullMs / baseMs, value: fullMs / 1000, baseline: baseMs / 1000,
-        unit: 's vs scp + ssh (ln -s, mv -T, systemctl restart) + poll /healthz', goal: 'at most 1.3x', met: fullMs / baseMs <= 1.3,
+        name: 'deploy: full, 20 MB whole, 1 systemd host',
+        ratio: fullMs / baseMs,
+        value: fullMs / 1000,
+        baseline: baseMs / 1000,
+        unit: 's vs scp + ssh (ln -s, mv -T, systemctl restart) + poll /healthz',
+        goal: 'at most 1.3x',
+        met: fullMs / baseMs <= 1.3,
         notes: `${n}; ${(size / 1e6).toFixed(1)} MB executable sent whole by both (deltaUpload: false), poll every ${INTERVAL_MS} ms both. godeploy includes config load, connect, go build+link+sha256 (warm cache), preflight, lock, upload+verify, env file, unit check, switch, restart, health, record, prune, unlock. godeploy s: ${breakdown(full)}. shell s: ${shellBreakdown(base)}`,
       },
       {
-        name: 'deploy: unchanged redeploy, 1 host', ratio: againMs / fullMs, value: againMs / 1000, baseline: fullMs / 1000,
-        unit: 's vs the full deploy', goal: 'at most 0.3x', met: againMs / fullMs <= 0.3,
+        name: 'deploy: unchanged redeploy, 1 host',
+        ratio: againMs / fullMs,
+        value: againMs / 1000,
+        baseline: fullMs / 1000,
+        unit: 's vs the full deploy',
+        goal: 'at most 0.3x',
+        met: againMs / fullMs <= 0.3,
         notes: `${n}; the same build again: the live release already runs this executable, env file and unit and is healthy, so nothing is uploaded, switched or restarted (--force would make a new release linking the executable). s: ${breakdown(again)}`,
       },
       {
-        name: 'deploy: 4 private hosts in parallel', ratio: fourMs / oneMs, value: fourMs / 1000, baseline: oneMs / 1000,
-        unit: 's vs 1 of those hosts alone', goal: 'at most 1.5x', met: fourMs / oneMs <= 1.5,
+        name: 'deploy: 4 private hosts in parallel',
+        ratio: fourMs / oneMs,
+        value: fourMs / 1000,
+        baseline: oneMs / 1000,
+        unit: 's vs 1 of those hosts alone',
+        goal: 'at most 1.5x',
+        met: fourMs / oneMs <= 1.5,
         notes: `${n}; every host gets its delta upload (default): ${(sent / 1e3).toFixed(0)} kB of the ${(size / 1e6).toFixed(1)} MB executable each (main.go changed, the embedded 16 MB did not), assembled with dd and sha256-checked on the host. Context, not the goal: with whole uploads (deltaUpload: false) 4 hosts take ${sec(median(fourWhole.map((m) => m.ms)))} vs ${sec(median(oneWhole.map((m) => m.ms)))} for 1 (${wholeRatio.toFixed(2)}x), CPU core-s 4 hosts ${cpuBreakdown(fourWhole)}. 4 hosts s (slowest host per step): ${breakdown(four)}. 1 host s: ${breakdown(one)}. CPU core-s used (median): 4 hosts ${cpuBreakdown(four)}; 1 host ${cpuBreakdown(one)}: the hosts run on this machine's ${cpus().length} cores too. For scale: OpenSSH scp of the same executable takes ${sec(median(scpFour))} to 4 hosts at once vs ${sec(median(scpOne))} to 1 (${(median(scpFour) / median(scpOne)).toFixed(2)}x): the upload's encryption and writes for 4 hosts share the cores`,
       },
     ];

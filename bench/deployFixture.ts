@@ -33,24 +33,27 @@ export function seededBytes(size: number, seed: number): Buffer {
 export function makeBigDeployapp(dir: string, blobBytes: number, seed = 20261121): void {
   cpSync(path.join(fixtureModules, 'deployapp'), dir, { recursive: true });
   writeFileSync(path.join(dir, 'blob.bin'), seededBytes(blobBytes, seed));
-  writeFileSync(path.join(dir, 'blob.go'), [
-    '// Ballast for the deploy benchmark: makes the executable ~20 MB of incompressible data.',
-    'package main',
-    '',
-    'import _ "embed"',
-    '',
-    '//go:embed blob.bin',
-    'var blob []byte',
-    '',
-    'var blobCheck byte',
-    '',
-    'func init() {',
-    '\tfor i := 0; i < len(blob); i += 4096 {',
-    '\t\tblobCheck ^= blob[i]',
-    '\t}',
-    '}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(dir, 'blob.go'),
+    [
+      '// Ballast for the deploy benchmark: makes the executable ~20 MB of incompressible data.',
+      'package main',
+      '',
+      'import _ "embed"',
+      '',
+      '//go:embed blob.bin',
+      'var blob []byte',
+      '',
+      'var blobCheck byte',
+      '',
+      'func init() {',
+      '\tfor i := 0; i < len(blob); i += 4096 {',
+      '\t\tblobCheck ^= blob[i]',
+      '\t}',
+      '}',
+      '',
+    ].join('\n'),
+  );
 }
 
 /** Rewrites `const build = "…"` so the next build is a different executable. */
@@ -62,7 +65,11 @@ export function setBuild(dir: string, build: string): void {
   writeFileSync(f, next);
 }
 
-export interface BenchHost { host: string; port: number; identityFile: string }
+export interface BenchHost {
+  host: string;
+  port: number;
+  identityFile: string;
+}
 
 /**
  * A godeploy config file (`file` in `dir`): the app and one ssh environment `prod` of `hosts`,
@@ -72,12 +79,23 @@ export interface BenchHost { host: string; port: number; identityFile: string }
  */
 export function writeBenchConfig(dir: string, file: string, o: { port: number; intervalMs: number; hosts: BenchHost[]; deltaUpload?: boolean }): string {
   const lines = [
-    'app:', '  name: deployapp', `  port: ${o.port}`,
-    '  healthCheck:', '    path: /healthz', '    timeout: 30s', `    interval: ${o.intervalMs}ms`,
-    'build:', '  ldflags: "-s -w -X main.version={{.Version}}"',
-    'environments:', '  prod:', '    type: ssh', '    hosts:',
+    'app:',
+    '  name: deployapp',
+    `  port: ${o.port}`,
+    '  healthCheck:',
+    '    path: /healthz',
+    '    timeout: 30s',
+    `    interval: ${o.intervalMs}ms`,
+    'build:',
+    '  ldflags: "-s -w -X main.version={{.Version}}"',
+    'environments:',
+    '  prod:',
+    '    type: ssh',
+    '    hosts:',
     ...o.hosts.flatMap((h) => [`      - host: ${h.host}`, `        port: ${h.port}`, '        user: root', `        identityFile: ${h.identityFile}`]),
-    '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    keepReleases: 3',
+    '    knownHostsFile: known_hosts',
+    '    path: /opt/deployapp',
+    '    keepReleases: 3',
     ...(o.deltaUpload === undefined ? [] : [`    deltaUpload: ${o.deltaUpload}`]),
   ];
   const out = path.join(dir, file);
@@ -103,13 +121,18 @@ function getStatus(port: number, urlPath: string): Promise<number> {
 export async function pollHealthy(port: number, urlPath: string, intervalMs: number, timeoutMs: number): Promise<number> {
   const start = performance.now();
   for (let attempt = 1; ; attempt++) {
-    if (await getStatus(port, urlPath) === 200) return attempt;
+    if ((await getStatus(port, urlPath)) === 200) return attempt;
     if (performance.now() - start + intervalMs > timeoutMs) throw new Error(`http://127.0.0.1:${port}${urlPath} did not answer 200 within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
-export interface ShellDeployTimings { scp: number; switchRestart: number; health: number; total: number }
+export interface ShellDeployTimings {
+  scp: number;
+  switchRestart: number;
+  health: number;
+  total: number;
+}
 
 /**
  * The baseline: `scp -r` a folder holding the executable into <base>/releases/<id> (a new
@@ -117,10 +140,15 @@ export interface ShellDeployTimings { scp: number; switchRestart: number; health
  * current) and restarts the unit, then polls the health check from this machine. OpenSSH
  * client, the host's key in known_hosts, StrictHostKeyChecking=yes.
  */
-export async function shellDeploy(t: SshTarget, o: { releaseDir: string; base: string; unit: string; appPort: number; healthPath: string; intervalMs: number }): Promise<ShellDeployTimings> {
+export async function shellDeploy(
+  t: SshTarget,
+  o: { releaseDir: string; base: string; unit: string; appPort: number; healthPath: string; intervalMs: number },
+): Promise<ShellDeployTimings> {
   const id = path.basename(o.releaseDir);
   const t0 = performance.now();
-  const scp = await run('scp', [...sshOptions(t), '-q', '-r', '-P', String(t.port), o.releaseDir, `${t.user}@${t.host}:${o.base}/releases/`], { timeoutMs: 120_000 });
+  const scp = await run('scp', [...sshOptions(t), '-q', '-r', '-P', String(t.port), o.releaseDir, `${t.user}@${t.host}:${o.base}/releases/`], {
+    timeoutMs: 120_000,
+  });
   if (scp.code !== 0) throw new Error(`baseline scp failed (${scp.code}): ${scp.stderr}`);
   const t1 = performance.now();
   // reset-failed as godeploy's restart does: deploys in quick succession would hit the unit's start rate limit.

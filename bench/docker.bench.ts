@@ -28,7 +28,9 @@ import { makeBigDeployapp, setBuild } from './deployFixture';
 import { median, type BenchResult } from './harness';
 
 const iterations = Math.max(1, Number(process.env.BENCH_DOCKER_ITERATIONS ?? 5));
-const log = (s: string): void => { process.stderr.write(`  [docker bench] ${s}\n`); };
+const log = (s: string): void => {
+  process.stderr.write(`  [docker bench] ${s}\n`);
+};
 const APP = 'benchdockerapp';
 
 export async function run(): Promise<BenchResult[]> {
@@ -43,21 +45,36 @@ export async function run(): Promise<BenchResult[]> {
     const ports = { binary: await freePort(), dockerfile: await freePort() };
     const config = (build: 'binary' | 'dockerfile'): string => {
       const file = path.join(moduleDir, `godeploy-${build}.yaml`);
-      writeFileSync(file, `${JSON.stringify({
-        app: { name: APP, port: ports[build], healthCheck: { interval: '100ms' } },
-        docker: { runtime: 'scratch', buildkit: false, builderImage: builder.split(':')[0] },
-        environments: {
-          [build]: { type: 'docker', docker: { host: `unix://${local.socketPath}`, network: 'host', build } },
-          remote: { type: 'docker', knownHostsFile: sshd.knownHostsFile, sshConfigFile: 'ssh_config', docker: { host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${remote.socketPath}`, network: 'host' } },
-        },
-      }, null, 2)}\n`);
+      writeFileSync(
+        file,
+        `${JSON.stringify(
+          {
+            app: { name: APP, port: ports[build], healthCheck: { interval: '100ms' } },
+            docker: { runtime: 'scratch', buildkit: false, builderImage: builder.split(':')[0] },
+            environments: {
+              [build]: { type: 'docker', docker: { host: `unix://${local.socketPath}`, network: 'host', build } },
+              remote: {
+                type: 'docker',
+                knownHostsFile: sshd.knownHostsFile,
+                sshConfigFile: 'ssh_config',
+                docker: { host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${remote.socketPath}`, network: 'host' },
+              },
+            },
+          },
+          null,
+          2,
+        )}\n`,
+      );
       return file;
     };
     const files = { binary: config('binary'), dockerfile: config('dockerfile') };
     writeFileSync(path.join(moduleDir, 'ssh_config'), `Host 127.0.0.1\n  IdentityFile ${sshd.identityFile}\n  IdentitiesOnly yes\n`);
-    writeFileSync(path.join(moduleDir, 'Dockerfile'), (await import('../src/core/generate/dockerfile')).renderDockerfile(
-      (await loadEnvironment({ file: files.dockerfile, exists: true }, 'dockerfile', 'bench')).model,
-    ));
+    writeFileSync(
+      path.join(moduleDir, 'Dockerfile'),
+      (await import('../src/core/generate/dockerfile')).renderDockerfile(
+        (await loadEnvironment({ file: files.dockerfile, exists: true }, 'dockerfile', 'bench')).model,
+      ),
+    );
     const deployOnce = async (build: 'binary' | 'dockerfile'): Promise<number> => {
       const t0 = performance.now();
       const r = await deploy({ configFile: { file: files[build], exists: true }, environment: build, sources: environmentSources(buildEnv), buildEnv });
@@ -108,10 +125,16 @@ export async function run(): Promise<BenchResult[]> {
         if (r.present || r.layersSkipped) throw new Error('the target was not empty');
         await clearTarget();
         const t1 = performance.now();
-        const hand = await runProgram('bash', ['-o', 'pipefail', '-c', script], { env: { ...process.env, DOCKER_HOST: `unix://${local.socketPath}` }, timeoutMs: 300_000 });
+        const hand = await runProgram('bash', ['-o', 'pipefail', '-c', script], {
+          env: { ...process.env, DOCKER_HOST: `unix://${local.socketPath}` },
+          timeoutMs: 300_000,
+        });
         const handMs = performance.now() - t1;
         if (hand.code !== 0) throw new Error(`docker save | ssh docker load failed: ${hand.stderr}`);
-        if (i > 0) { ours.push(ms); byHand.push(handMs); } // the first pair warms caches
+        if (i > 0) {
+          ours.push(ms);
+          byHand.push(handMs);
+        } // the first pair warms caches
       }
       // Context: a rebuilt image (its small layer changed) to a target that has the big one.
       await clearTarget();
@@ -121,13 +144,30 @@ export async function run(): Promise<BenchResult[]> {
       const t2 = performance.now();
       const again = await transferImage(source, target, `${APP}:transfer2`);
       const againMs = performance.now() - t2;
-      log(`transfer ${ours.map((x) => (x / 1000).toFixed(2)).join(' ')} s; save|ssh load ${byHand.map((x) => (x / 1000).toFixed(2)).join(' ')} s; rebuilt image: ${again.layersSkipped} of ${again.layers} layers skipped, ${(again.bytesSent / 1e6).toFixed(2)} MB in ${(againMs / 1000).toFixed(2)} s`);
+      log(
+        `transfer ${ours.map((x) => (x / 1000).toFixed(2)).join(' ')} s; save|ssh load ${byHand.map((x) => (x / 1000).toFixed(2)).join(' ')} s; rebuilt image: ${again.layersSkipped} of ${again.layers} layers skipped, ${(again.bytesSent / 1e6).toFixed(2)} MB in ${(againMs / 1000).toFixed(2)} s`,
+      );
       const t = median(ours);
       const h = median(byHand);
       return [
-        { name: 'docker redeploy: from binary vs Dockerfile', ratio: b / f, value: b / 1000, baseline: f / 1000, unit: 's', goal: '≤ 0.5', met: b / f <= 0.5, notes: `the same one-line change, medians of ${iterations}` },
         {
-          name: 'docker image to an ssh engine vs save|ssh load', ratio: t / h, value: t / 1000, baseline: h / 1000, unit: 's', goal: '≤ 1.2', met: t / h <= 1.2,
+          name: 'docker redeploy: from binary vs Dockerfile',
+          ratio: b / f,
+          value: b / 1000,
+          baseline: f / 1000,
+          unit: 's',
+          goal: '≤ 0.5',
+          met: b / f <= 0.5,
+          notes: `the same one-line change, medians of ${iterations}`,
+        },
+        {
+          name: 'docker image to an ssh engine vs save|ssh load',
+          ratio: t / h,
+          value: t / 1000,
+          baseline: h / 1000,
+          unit: 's',
+          goal: '≤ 1.2',
+          met: t / h <= 1.2,
           notes: `16 MB image, absent on the target; a rebuilt image with the big layer there: ${(again.bytesSent / 1e6).toFixed(2)} MB, ${(againMs / 1000).toFixed(2)} s`,
         },
       ];

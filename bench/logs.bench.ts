@@ -20,7 +20,9 @@ import type { BenchResult } from './harness';
 
 const RATE = Number(process.env.BENCH_LOGS_RATE ?? 20_000);
 const SECONDS = Number(process.env.BENCH_LOGS_SECONDS ?? 30);
-const log = (s: string): void => { process.stderr.write(`  [logs bench] ${s}\n`); };
+const log = (s: string): void => {
+  process.stderr.write(`  [logs bench] ${s}\n`);
+};
 
 /** A node process appending "flood N" lines at `rate` per second for `seconds`, in 10 ms slices. */
 const GENERATOR = `
@@ -54,14 +56,31 @@ export async function run(): Promise<BenchResult[]> {
     writeFileSync(path.join(logDir, 'flood.err.log'), '');
     writeFileSync(path.join(moduleDir, 'go.mod'), 'module example.com/flood\n\ngo 1.19\n');
     writeFileSync(path.join(moduleDir, 'main.go'), 'package main\n\nfunc main() {}\n');
-    writeFileSync(path.join(moduleDir, 'godeploy.yaml'), `${JSON.stringify({
-      app: { name: 'flood', port: 8080 },
-      environments: { flood: { type: 'ssh', hosts: [{ host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile }], knownHostsFile: sshd.knownHostsFile, processManager: 'supervisor', supervisor: { logDir } } },
-    }, null, 2)}\n`);
+    writeFileSync(
+      path.join(moduleDir, 'godeploy.yaml'),
+      `${JSON.stringify(
+        {
+          app: { name: 'flood', port: 8080 },
+          environments: {
+            flood: {
+              type: 'ssh',
+              hosts: [{ host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile }],
+              knownHostsFile: sshd.knownHostsFile,
+              processManager: 'supervisor',
+              supervisor: { logDir },
+            },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
 
     writeFileSync(out, 'start marker\n');
     // 2's baseline first: OpenSSH's own client, from its start to the file's last line.
-    const sshFirst = await firstLine(() => spawn('ssh', [...sshOptions(sshd), '-p', String(sshd.port), `${sshd.user}@${sshd.host}`, `tail -n 1 -F ${out}`], { stdio: ['pipe', 'pipe', 'ignore'] }));
+    const sshFirst = await firstLine(() =>
+      spawn('ssh', [...sshOptions(sshd), '-p', String(sshd.port), `${sshd.user}@${sshd.host}`, `tail -n 1 -F ${out}`], { stdio: ['pipe', 'pipe', 'ignore'] }),
+    );
 
     const cancel = new CancellationSource();
     let received = 0;
@@ -72,10 +91,16 @@ export async function run(): Promise<BenchResult[]> {
     let channelWriteCount = 0;
     const rss0 = process.memoryUsage().rss;
     let rssPeak = rss0;
-    const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 200);
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }, 200);
     const start = performance.now();
     const tail = tailLogs({
-      configFile: { file: path.join(moduleDir, 'godeploy.yaml'), exists: true }, environment: 'flood', lines: 1, follow: true, token: cancel.token,
+      configFile: { file: path.join(moduleDir, 'godeploy.yaml'), exists: true },
+      environment: 'flood',
+      lines: 1,
+      follow: true,
+      token: cancel.token,
       onLines: (batch) => {
         // What the editor does with a batch: its log channel writes (one per run under a flood).
         const writes = channelWrites(batch);
@@ -83,7 +108,10 @@ export async function run(): Promise<BenchResult[]> {
         channelBytes += writes.reduce((n, r) => n + r.text.length, 0);
         for (const l of batch) {
           if (l.notice) continue;
-          if (l.text === 'start marker' && firstAt === undefined) { firstAt = performance.now() - start; continue; }
+          if (l.text === 'start marker' && firstAt === undefined) {
+            firstAt = performance.now() - start;
+            continue;
+          }
           const m = /^flood (\d+) /.exec(l.text);
           if (!m) continue;
           const n = Number(m[1]);
@@ -99,7 +127,9 @@ export async function run(): Promise<BenchResult[]> {
     const written = await new Promise<number>((resolve, reject) => {
       const g = spawn(process.execPath, ['-e', GENERATOR, out, String(RATE), String(SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
       let said = '';
-      g.stdout.on('data', (d: Buffer) => { said += d.toString(); });
+      g.stdout.on('data', (d: Buffer) => {
+        said += d.toString();
+      });
       g.on('close', (code) => (code === 0 ? resolve(Number(said)) : reject(new Error(`generator exited ${code}`))));
     });
     const writeSeconds = (performance.now() - t0) / 1000;
@@ -109,17 +139,29 @@ export async function run(): Promise<BenchResult[]> {
     await tail;
     clearInterval(sampler);
     const growth = (rssPeak - rss0) / 1024 / 1024;
-    log(`${received} of ${written} lines in ${writeSeconds.toFixed(1)} s (+${drainSeconds.toFixed(1)} s to drain), ${(channelBytes / 1024 / 1024).toFixed(0)} MB to the channel in ${channelWriteCount} writes (${(received / Math.max(1, channelWriteCount)).toFixed(0)} lines a write), RSS +${growth.toFixed(0)} MB`);
+    log(
+      `${received} of ${written} lines in ${writeSeconds.toFixed(1)} s (+${drainSeconds.toFixed(1)} s to drain), ${(channelBytes / 1024 / 1024).toFixed(0)} MB to the channel in ${channelWriteCount} writes (${(received / Math.max(1, channelWriteCount)).toFixed(0)} lines a write), RSS +${growth.toFixed(0)} MB`,
+    );
     return [
       {
-        name: 'logs: lines delivered / lines written', ratio: received / written, value: received, baseline: written, unit: 'lines',
-        goal: '= 1.00, in order', met: received === written && problems.length === 0,
+        name: 'logs: lines delivered / lines written',
+        ratio: received / written,
+        value: received,
+        baseline: written,
+        unit: 'lines',
+        goal: '= 1.00, in order',
+        met: received === written && problems.length === 0,
         notes: `${RATE}/s for ${SECONDS} s over ssh (tail -F); RSS growth ${growth.toFixed(0)} MB (peak over the run); ${channelWriteCount} channel writes (${(received / Math.max(1, channelWriteCount)).toFixed(0)} lines each); ${drainSeconds.toFixed(1)} s to drain after the last write${problems.length ? `; ${problems.join('; ')}` : ''}`,
       },
       {
-        name: 'logs: start to first line vs ssh tail -F', ratio: (firstAt ?? Infinity) / sshFirst, value: (firstAt ?? Infinity) / 1000, baseline: sshFirst / 1000, unit: 's',
-        goal: '< 1 s', met: firstAt !== undefined && firstAt < 1000,
-        notes: 'from the start (config read, ssh connect and auth, tail started on the host) to the file\'s last line shown',
+        name: 'logs: start to first line vs ssh tail -F',
+        ratio: (firstAt ?? Infinity) / sshFirst,
+        value: (firstAt ?? Infinity) / 1000,
+        baseline: sshFirst / 1000,
+        unit: 's',
+        goal: '< 1 s',
+        met: firstAt !== undefined && firstAt < 1000,
+        notes: "from the start (config read, ssh connect and auth, tail started on the host) to the file's last line shown",
       },
     ];
   } finally {

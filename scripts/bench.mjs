@@ -12,10 +12,12 @@ if (!existsSync(join(resolve('dist'), 'extension.js')) || !existsSync(dir)) {
 }
 const only = process.argv.slice(2);
 let missed = 0;
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.bench.js')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.js'))
+  .sort()) {
   if (only.length && !only.some((o) => file.includes(o))) continue;
   console.log(`\n# ${file.replace(/\.bench\.js$/, '')}`);
-  const { printResult, } = require(join(dir, 'harness.js'));
+  const { printResult } = require(join(dir, 'harness.js'));
   const results = await require(join(dir, file)).run();
   for (const r of results) {
     printResult(r);

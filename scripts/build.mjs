@@ -21,9 +21,26 @@ await Promise.all([
   // that the extension requires on first use, so activation parses only the frame.
   build({ ...watchless, minify, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', './core.js', ...optionalNative] }),
   build({ ...watchless, minify, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' }),
-  build({ ...watchless, minify, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', define: { GODEPLOY_VERSION: JSON.stringify(pkg.version) }, banner: { js: '#!/usr/bin/env node' } }),
+  build({
+    ...watchless,
+    minify,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    define: { GODEPLOY_VERSION: JSON.stringify(pkg.version) },
+    banner: { js: '#!/usr/bin/env node' },
+  }),
   // The dashboard page: a browser bundle of its own, loaded by the webview from dist/webview.
-  build({ bundle: true, platform: 'browser', target: 'chrome114', format: 'iife', minify, sourcemap: 'linked', logLevel: 'warning', entryPoints: ['webview-ui/src/main.ts'], outfile: 'dist/webview/dashboard.js' }),
+  build({
+    bundle: true,
+    platform: 'browser',
+    target: 'chrome114',
+    format: 'iife',
+    minify,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    entryPoints: ['webview-ui/src/main.ts'],
+    outfile: 'dist/webview/dashboard.js',
+  }),
 ]);
 chmodSync('dist/cli.js', 0o755);
 // The Go parser (web-tree-sitter's runtime and the tree-sitter-go grammar) is WebAssembly the

@@ -39,7 +39,8 @@ export async function requireFolder(dir: string, what: string): Promise<void> {
     isFolder = (await fs.stat(dir)).isDirectory();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw usageError(`${what} ${dir}: no such folder`, 'check the path: it must be an existing folder (a Go module, or a folder inside one)');
+    if (code === 'ENOENT')
+      throw usageError(`${what} ${dir}: no such folder`, 'check the path: it must be an existing folder (a Go module, or a folder inside one)');
     if (code === 'ENOTDIR') throw usageError(`${what} ${dir}: no such folder (a part of that path is a file)`, 'check the path: it must be an existing folder');
     throw fileError(e, 'read', dir, 'config');
   }

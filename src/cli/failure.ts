@@ -61,7 +61,7 @@ export function jsonFailureFromText(text: string, exitCode: number): JsonFailure
 function stacks(e: unknown): string {
   const out: string[] = [];
   for (let x: unknown = e, depth = 0; x !== undefined && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
-    out.push(`${depth ? 'caused by: ' : ''}${x instanceof Error ? x.stack ?? x.message : String(x)}`);
+    out.push(`${depth ? 'caused by: ' : ''}${x instanceof Error ? (x.stack ?? x.message) : String(x)}`);
   }
   return out.join('\n');
 }

@@ -56,7 +56,21 @@ Global options:
 Exit codes: 0 done, 1 the operation failed, 2 usage or config error. With --json, a
 failure is also one line on stdout: {"error":{"message","hint","location","exitCode"}}.`;
 
-const helps: Record<string, string> = { init: initHelp, inspect: inspectHelp, validate: validateHelp, generate: generateHelp, build: buildHelp, 'inspect-binary': inspectBinaryHelp, doctor: doctorHelp, lock: lockHelp, releases: releasesHelp, deploy: deployHelp, rollback: rollbackHelp, status: statusHelp, logs: logsHelp };
+const helps: Record<string, string> = {
+  init: initHelp,
+  inspect: inspectHelp,
+  validate: validateHelp,
+  generate: generateHelp,
+  build: buildHelp,
+  'inspect-binary': inspectBinaryHelp,
+  doctor: doctorHelp,
+  lock: lockHelp,
+  releases: releasesHelp,
+  deploy: deployHelp,
+  rollback: rollbackHelp,
+  status: statusHelp,
+  logs: logsHelp,
+};
 
 /** Which options each command accepts (besides the global ones). */
 const commandOptions: Record<string, string[]> = {
@@ -196,21 +210,38 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     case 'releases':
       return runReleases(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
     case 'deploy':
-      return runDeploy(io, g, args, { json: values.json === true, dryRun: values['dry-run'] === true, force: values.force === true, acceptNewHostKey: values['accept-new-host-key'] === true });
+      return runDeploy(io, g, args, {
+        json: values.json === true,
+        dryRun: values['dry-run'] === true,
+        force: values.force === true,
+        acceptNewHostKey: values['accept-new-host-key'] === true,
+      });
     case 'rollback':
       return runRollback(io, g, args, { json: values.json === true, to: values.to, acceptNewHostKey: values['accept-new-host-key'] === true });
     case 'status':
       return runStatus(io, g, args, { json: values.json === true, acceptNewHostKey: values['accept-new-host-key'] === true });
     case 'logs':
-      return runLogs(io, g, args, { follow: values.follow === true, lines: values.lines, since: values.since, grep: values.grep, host: values.host, json: values.json === true, dryRun: values['dry-run'] === true, acceptNewHostKey: values['accept-new-host-key'] === true });
+      return runLogs(io, g, args, {
+        follow: values.follow === true,
+        lines: values.lines,
+        since: values.since,
+        grep: values.grep,
+        host: values.host,
+        json: values.json === true,
+        dryRun: values['dry-run'] === true,
+        acceptNewHostKey: values['accept-new-host-key'] === true,
+      });
   }
   return 2;
 }
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  runToExitCode(() => main(argv), (t) => {
-    process.stderr.write(`${t}\n`);
-    if (wantsJsonErrors(argv)) process.stdout.write(`${JSON.stringify(jsonFailureFromText(t, 1))}\n`);
-  });
+  runToExitCode(
+    () => main(argv),
+    (t) => {
+      process.stderr.write(`${t}\n`);
+      if (wantsJsonErrors(argv)) process.stdout.write(`${JSON.stringify(jsonFailureFromText(t, 1))}\n`);
+    },
+  );
 }

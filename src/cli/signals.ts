@@ -27,7 +27,10 @@ export function cancelOnSignals(io: CliIO, cancel: CancellationSource, messages:
       cancel.cancel();
       return;
     }
-    say(io, `godeploy: ${messages.again ?? 'still finishing what cancelling started (rolling back, releasing locks); waiting so that no host is left half-switched'}`);
+    say(
+      io,
+      `godeploy: ${messages.again ?? 'still finishing what cancelling started (rolling back, releasing locks); waiting so that no host is left half-switched'}`,
+    );
   };
   for (const s of TERMINATION_SIGNALS) process.on(s, onSignal);
   return () => {

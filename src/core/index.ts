@@ -29,7 +29,15 @@ export { deploy, type DeployRequest, type DeployResult, type HostDeployResult, t
 export { rollback, type RollbackRequest, type RollbackResult } from './deploy/rollback';
 export { formatReleaseListing, listReleases, type HostReleases, type ReleaseInfo, type ReleaseList } from './deploy/releases';
 export { openHosts, type OpenedHost, type OpenHostOptions } from './deploy/connectHosts';
-export { deployEnvironmentOf, knownHostsFileOf, loadDeployEnvironment, loadEnvironment, sshConfigFileOf, type DeployEnvironment, type LoadedEnvironment } from './deploy/hosts';
+export {
+  deployEnvironmentOf,
+  knownHostsFileOf,
+  loadDeployEnvironment,
+  loadEnvironment,
+  sshConfigFileOf,
+  type DeployEnvironment,
+  type LoadedEnvironment,
+} from './deploy/hosts';
 export { doctorChecks, formatDoctorReport, runChecks, type CheckReport, type HostReport } from './deploy/doctor';
 export { doctorDockerEnvironment } from './docker/doctor';
 export { dockerReleases, formatDockerReleases } from './docker/dockerStatus';

@@ -29,13 +29,26 @@ export function renderExtensionReference(manifest: Manifest, nls: Record<string,
       menus(cmd.command, ['view/title']) ? 'view title' : '',
       menus(cmd.command, ['godeploy.explorer']) ? 'explorer menu' : '',
       menus(cmd.command, ['editor/title']) ? 'diff editor title' : '',
-    ].filter(Boolean).join(', ');
+    ]
+      .filter(Boolean)
+      .join(', ');
     return `| ${cell(`${cmd.category ? `${cmd.category}: ` : ''}${t(cmd.title)}`)} | \`${cmd.command}\` | ${where} |`;
   });
-  const settings = Object.entries(c.configuration.properties).map(([key, p]) =>
-    `| \`${key}\` | ${p.type} | ${p.default === undefined || p.default === '' ? '' : `\`${JSON.stringify(p.default)}\``} | ${p.scope ?? 'window'} | ${cell(t(p.markdownDescription ?? p.description))} |`);
+  const settings = Object.entries(c.configuration.properties).map(
+    ([key, p]) =>
+      `| \`${key}\` | ${p.type} | ${p.default === undefined || p.default === '' ? '' : `\`${JSON.stringify(p.default)}\``} | ${p.scope ?? 'window'} | ${cell(t(p.markdownDescription ?? p.description))} |`,
+  );
   return [
-    '#### Commands', '', '| Command | Id | Where |', '| --- | --- | --- |', ...commands, '',
-    '#### Settings', '', '| Setting | Type | Default | Scope | Description |', '| --- | --- | --- | --- | --- |', ...settings,
+    '#### Commands',
+    '',
+    '| Command | Id | Where |',
+    '| --- | --- | --- |',
+    ...commands,
+    '',
+    '#### Settings',
+    '',
+    '| Setting | Type | Default | Scope | Description |',
+    '| --- | --- | --- | --- | --- |',
+    ...settings,
   ].join('\n');
 }

@@ -67,10 +67,13 @@ export class ConfigDiagnostics implements vscode.Disposable {
     if (!isConfig(document.uri)) return;
     const key = document.uri.toString();
     clearTimeout(this.pending.get(key));
-    this.pending.set(key, setTimeout(() => {
-      this.pending.delete(key);
-      void this.validateDocument(document);
-    }, 250));
+    this.pending.set(
+      key,
+      setTimeout(() => {
+        this.pending.delete(key);
+        void this.validateDocument(document);
+      }, 250),
+    );
   }
 
   private async publish(uri: vscode.Uri, text: string | Uint8Array): Promise<ConfigDiagnostic[]> {
@@ -87,10 +90,11 @@ export class ConfigDiagnostics implements vscode.Disposable {
     if (!p) {
       const { inspectModule } = loadEngine();
       const found = Promise.resolve(vscode.workspace.fs.stat(vscode.Uri.file(path.join(dir, 'go.mod')))).then(
-        () => inspectModule(dir).catch((e: unknown) => {
-          this.ctx.log.warn(`inspecting ${dir}: ${(e as Error).message}`);
-          return undefined;
-        }),
+        () =>
+          inspectModule(dir).catch((e: unknown) => {
+            this.ctx.log.warn(`inspecting ${dir}: ${(e as Error).message}`);
+            return undefined;
+          }),
         () => undefined,
       );
       this.inspections.set(dir, found);
@@ -114,7 +118,11 @@ function toVscode(d: ConfigDiagnostic): vscode.Diagnostic {
   let end = new vscode.Position(d.endLine - 1, d.endCol - 1);
   if (!end.isAfter(start)) end = start.translate(0, 1);
   const message = d.hint ? `${d.message}\n${d.hint}` : d.message;
-  const diagnostic = new vscode.Diagnostic(new vscode.Range(start, end), message, d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+  const diagnostic = new vscode.Diagnostic(
+    new vscode.Range(start, end),
+    message,
+    d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+  );
   diagnostic.source = 'godeploy';
   if (d.path) diagnostic.code = d.path;
   return diagnostic;

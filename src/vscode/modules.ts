@@ -35,7 +35,13 @@ export async function resolveModuleFolder(arg?: unknown): Promise<vscode.Uri | u
  */
 export function trackModuleFolders(ctx: GoDeployContext): void {
   const update = () => {
-    void findModuleFolders().then((folders) => vscode.commands.executeCommand('setContext', 'godeploy.moduleFolders', folders.map((f) => f.fsPath)));
+    void findModuleFolders().then((folders) =>
+      vscode.commands.executeCommand(
+        'setContext',
+        'godeploy.moduleFolders',
+        folders.map((f) => f.fsPath),
+      ),
+    );
   };
   const watcher = ctx.own(vscode.workspace.createFileSystemWatcher('**/go.mod', false, true, false));
   ctx.own(watcher.onDidCreate(update));
@@ -67,9 +73,11 @@ export async function loadModuleConfig(arg: unknown, purpose: string): Promise<M
   try {
     await vscode.workspace.fs.stat(vscode.Uri.file(configFile));
   } catch {
-    void vscode.window.showWarningMessage(`Go Deploy: ${purpose} needs a godeploy.yaml in ${vscode.workspace.asRelativePath(folder)}.`, 'Initialize').then((choice) => {
-      if (choice) void vscode.commands.executeCommand('godeploy.initialize', folder);
-    });
+    void vscode.window
+      .showWarningMessage(`Go Deploy: ${purpose} needs a godeploy.yaml in ${vscode.workspace.asRelativePath(folder)}.`, 'Initialize')
+      .then((choice) => {
+        if (choice) void vscode.commands.executeCommand('godeploy.initialize', folder);
+      });
     return undefined;
   }
   const engine = loadEngine();

@@ -26,7 +26,10 @@ export async function storeSecret(ctx: GoDeployContext, name: string, value: str
 export async function deleteSecret(ctx: GoDeployContext, name: string): Promise<boolean> {
   const had = (await ctx.extension.secrets.get(KEY_PREFIX + name)) !== undefined;
   await ctx.extension.secrets.delete(KEY_PREFIX + name);
-  await ctx.extension.globalState.update(NAMES_KEY, knownSecretNames(ctx).filter((n) => n !== name));
+  await ctx.extension.globalState.update(
+    NAMES_KEY,
+    knownSecretNames(ctx).filter((n) => n !== name),
+  );
   return had;
 }
 
@@ -90,9 +93,10 @@ export async function forgetKeyPassphrase(ctx: GoDeployContext, keyFile: string)
 export async function askKeyPassphrase(keyFile: string, attempt: number, attempts: number): Promise<string | undefined> {
   return vscode.window.showInputBox({
     title: `Go Deploy: passphrase for ${keyFile}`,
-    prompt: attempt > 1
-      ? `That passphrase does not decrypt ${keyFile}. Try again (${attempt} of ${attempts}); Escape skips this key.`
-      : `The SSH key ${keyFile} is encrypted: enter its passphrase (Escape skips this key).`,
+    prompt:
+      attempt > 1
+        ? `That passphrase does not decrypt ${keyFile}. Try again (${attempt} of ${attempts}); Escape skips this key.`
+        : `The SSH key ${keyFile} is encrypted: enter its passphrase (Escape skips this key).`,
     password: true,
     ignoreFocusOut: true,
   });

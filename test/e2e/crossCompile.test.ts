@@ -25,10 +25,12 @@ describe('e2e: Go Deploy: Cross-Compile… from the command palette', function (
     // (build.targets) is checked, the other common targets are not.
     const picker = page.locator('.quick-input-widget', { hasText: 'cross-compile for which targets?' });
     await picker.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    const row = (target: string) => picker.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${target}$`) }) });
+    const row = (target: string) =>
+      picker.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${target}$`) }) });
     const checkbox = (target: string) => row(target).locator('.monaco-checkbox[role="checkbox"]');
     await row('linux/amd64').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    for (const t of ['linux/amd64', 'linux/arm64', 'linux/arm/7', 'darwin/arm64', 'darwin/amd64', 'windows/amd64']) await row(t).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    for (const t of ['linux/amd64', 'linux/arm64', 'linux/arm/7', 'darwin/arm64', 'darwin/amd64', 'windows/amd64'])
+      await row(t).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     assert.equal(await checkbox('linux/amd64').isChecked(), true, 'linux/amd64 (build.targets) is not preselected');
     assert.equal(await checkbox('linux/arm64').isChecked(), false);
 
@@ -56,4 +58,3 @@ describe('e2e: Go Deploy: Cross-Compile… from the command palette', function (
     for (const b of binaries) assert.match(sums, new RegExp(`^[0-9a-f]{64} [ *]?${b}$`, 'm'), `SHA256SUMS:\n${sums}`);
   });
 });
-

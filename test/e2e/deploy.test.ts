@@ -23,10 +23,16 @@ async function stopService(base: string): Promise<void> {
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   try {
     if (!readlinkSync(`/proc/${pid}/exe`).startsWith(join(base, 'releases'))) return;
-  } catch { return; }
+  } catch {
+    return;
+  }
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 50; i++) {
-    try { process.kill(pid, 0); } catch { return; }
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   process.kill(pid, 'SIGKILL');
@@ -49,10 +55,23 @@ describe('e2e: Go Deploy: Deploy… from the command palette to a local environm
     // notification up long enough to be seen.
     rmSync(join(workspace, 'main.go'));
     cpSync(join(REPO_ROOT, 'test', 'fixtures', 'modules', 'deployapp'), workspace, { recursive: true });
-    writeFileSync(join(workspace, 'godeploy.yaml'), [
-      'app:', '  name: deployapp', `  port: ${port}`, 'environments:', '  local:', '    type: local', `    path: ${base}`,
-      '    hooks:', '      preDeploy: ["sleep 6"]', '    env:', '      GREETING: ${secret:E2E_GREETING}', '',
-    ].join('\n'));
+    writeFileSync(
+      join(workspace, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        'environments:',
+        '  local:',
+        '    type: local',
+        `    path: ${base}`,
+        '    hooks:',
+        '      preDeploy: ["sleep 6"]',
+        '    env:',
+        '      GREETING: ${secret:E2E_GREETING}',
+        '',
+      ].join('\n'),
+    );
   });
   after(async () => {
     if (base) await stopService(base).catch(() => undefined);
@@ -142,7 +161,6 @@ function fingerprintOf(knownHostsLine: string): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-
 describe('e2e: Go Deploy: Deploy… to an ssh host whose key is unknown', function () {
   this.timeout(DEPLOY_MS + 300_000);
   let host: SystemdHost | undefined;
@@ -156,11 +174,25 @@ describe('e2e: Go Deploy: Deploy… to an ssh host whose key is unknown', functi
     rmSync(join(workspace, 'main.go'));
     cpSync(join(REPO_ROOT, 'test', 'fixtures', 'modules', 'deployapp'), workspace, { recursive: true });
     writeFileSync(join(workspace, 'known_hosts'), '');
-    writeFileSync(join(workspace, 'godeploy.yaml'), [
-      'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    timeout: 20s', '    interval: 250ms',
-      'environments:', '  staging:', '    type: ssh', '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    hosts:',
-      `      - host: 127.0.0.1\n        port: ${host!.port}\n        user: root\n        identityFile: ${host!.identityFile}`, '',
-    ].join('\n'));
+    writeFileSync(
+      join(workspace, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        '  healthCheck:',
+        '    timeout: 20s',
+        '    interval: 250ms',
+        'environments:',
+        '  staging:',
+        '    type: ssh',
+        '    knownHostsFile: known_hosts',
+        '    path: /opt/deployapp',
+        '    hosts:',
+        `      - host: 127.0.0.1\n        port: ${host!.port}\n        user: root\n        identityFile: ${host!.identityFile}`,
+        '',
+      ].join('\n'),
+    );
   });
   after(async function () {
     this.timeout(120_000);

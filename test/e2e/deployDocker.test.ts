@@ -35,12 +35,30 @@ describe('e2e: Go Deploy: Deploy… to a docker environment, the image build in 
   const session = useE2eSession('e2e-deploy-docker', (workspace) => {
     rmSync(join(workspace, 'main.go'));
     cpSync(join(REPO_ROOT, 'test', 'fixtures', 'modules', 'deployapp'), workspace, { recursive: true });
-    writeFileSync(join(workspace, 'godeploy.yaml'), [
-      'app:', `  name: ${APP}`, `  port: ${port}`, 'docker:', '  runtime: scratch', '  buildkit: false', `  builderImage: ${builder.split(':')[0]}`,
-      'environments:', '  box:', '    type: docker', '    docker:', `      host: unix://${engine!.socketPath}`, '      network: host', '      build: dockerfile', '',
-    ].join('\n'));
+    writeFileSync(
+      join(workspace, 'godeploy.yaml'),
+      [
+        'app:',
+        `  name: ${APP}`,
+        `  port: ${port}`,
+        'docker:',
+        '  runtime: scratch',
+        '  buildkit: false',
+        `  builderImage: ${builder.split(':')[0]}`,
+        'environments:',
+        '  box:',
+        '    type: docker',
+        '    docker:',
+        `      host: unix://${engine!.socketPath}`,
+        '      network: host',
+        '      build: dockerfile',
+        '',
+      ].join('\n'),
+    );
     // The Dockerfile the user would generate first.
-    execFileSync(process.execPath, [join(REPO_ROOT, 'out', 'src', 'cli', 'main.js'), '-C', workspace, 'generate', 'dockerfile', '--env', 'box'], { stdio: 'pipe' });
+    execFileSync(process.execPath, [join(REPO_ROOT, 'out', 'src', 'cli', 'main.js'), '-C', workspace, 'generate', 'dockerfile', '--env', 'box'], {
+      stdio: 'pipe',
+    });
   });
   after(async () => {
     await removeContainers();

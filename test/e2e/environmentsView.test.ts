@@ -24,7 +24,13 @@ async function webviewFrame(page: Page, selector: string, timeoutMs: number): Pr
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const f of page.frames()) {
-      if (await f.locator(selector).count().catch(() => 0)) return f;
+      if (
+        await f
+          .locator(selector)
+          .count()
+          .catch(() => 0)
+      )
+        return f;
     }
     if (Date.now() > deadline) throw new Error(`no webview frame with ${selector}`);
     await page.waitForTimeout(250);
@@ -36,7 +42,8 @@ describe('e2e: the Go Deploy view, its context menus, logs during a deploy, and 
   let host: SystemdHost | undefined;
   let port = 0;
   let firstRelease = '';
-  const cli = (workspace: string, args: string[]): string => execFileSync(process.execPath, [join(REPO_ROOT, 'out', 'src', 'cli', 'main.js'), '-C', workspace, ...args], { encoding: 'utf8', stdio: 'pipe' });
+  const cli = (workspace: string, args: string[]): string =>
+    execFileSync(process.execPath, [join(REPO_ROOT, 'out', 'src', 'cli', 'main.js'), '-C', workspace, ...args], { encoding: 'utf8', stdio: 'pipe' });
 
   before(async function () {
     this.timeout(300_000);
@@ -46,11 +53,25 @@ describe('e2e: the Go Deploy view, its context menus, logs during a deploy, and 
   const session = useE2eSession('e2e-environments-view', (workspace) => {
     rmSync(join(workspace, 'main.go'));
     copyDeployapp(workspace, [host!]);
-    writeFileSync(join(workspace, 'godeploy.yaml'), [
-      'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    timeout: 20s', '    interval: 250ms',
-      'environments:', '  remote:', '    type: ssh', '    knownHostsFile: known_hosts', '    path: /opt/deployapp',
-      '    hosts:', `      - host: 127.0.0.1\n        port: ${host!.port}\n        user: root\n        identityFile: ${host!.identityFile}`, '',
-    ].join('\n'));
+    writeFileSync(
+      join(workspace, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        '  healthCheck:',
+        '    timeout: 20s',
+        '    interval: 250ms',
+        'environments:',
+        '  remote:',
+        '    type: ssh',
+        '    knownHostsFile: known_hosts',
+        '    path: /opt/deployapp',
+        '    hosts:',
+        `      - host: 127.0.0.1\n        port: ${host!.port}\n        user: root\n        identityFile: ${host!.identityFile}`,
+        '',
+      ].join('\n'),
+    );
     // The service runs before the editor opens (a deploy from the CLI).
     firstRelease = /^deploy (\S+) to remote: done/m.exec(cli(workspace, ['deploy', 'remote']))![1];
   });
@@ -58,10 +79,12 @@ describe('e2e: the Go Deploy view, its context menus, logs during a deploy, and 
     await host?.stop();
   });
 
-  it('shows the host with its live release, the host\'s context menu, the logs during a deploy, and the dashboard in both themes with no CSP violation', async () => {
+  it("shows the host with its live release, the host's context menu, the logs during a deploy, and the dashboard in both themes with no CSP violation", async () => {
     const { page, workspace } = session;
     const csp: string[] = [];
-    page.on('console', (m: ConsoleMessage) => { if (/Content Security Policy|Refused to (load|execute|apply)/i.test(m.text())) csp.push(m.text()); });
+    page.on('console', (m: ConsoleMessage) => {
+      if (/Content Security Policy|Refused to (load|execute|apply)/i.test(m.text())) csp.push(m.text());
+    });
 
     await page.locator('.activitybar .action-item a[aria-label^="Go Deploy"]').click();
     const tree = page.locator('.pane', { hasText: 'Environments' });
@@ -119,7 +142,10 @@ describe('e2e: the Go Deploy view, its context menus, logs during a deploy, and 
     await frame.locator('vscode-table-row[data-host="127.0.0.1"]').waitFor({ timeout: UI_TIMEOUT });
     await frame.locator('vscode-table[aria-label="deploy history"] vscode-table-row').nth(1).waitFor({ timeout: UI_TIMEOUT });
     // Each history row: finished, host, release, version (the binary's), result, by, duration, steps.
-    assert.equal((await frame.locator('vscode-table[aria-label="deploy history"] vscode-table-row').first().locator('vscode-table-cell').nth(3).textContent())?.trim(), 'dev');
+    assert.equal(
+      (await frame.locator('vscode-table[aria-label="deploy history"] vscode-table-row').first().locator('vscode-table-cell').nth(3).textContent())?.trim(),
+      'dev',
+    );
     await frame.locator('body.vscode-dark').waitFor({ timeout: UI_TIMEOUT });
     await page.screenshot({ path: join(SCREENSHOTS, 'e2e-dashboard-dark.png') });
 
@@ -157,7 +183,11 @@ describe('e2e: the Go Deploy view, its context menus, logs during a deploy, and 
     rmSync(config);
     await welcome.getByRole('button', { name: 'Initialize Go Deploy' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await welcome.getByRole('button', { name: 'Initialize Go Deploy' }).click();
-    await page.locator('.pane', { hasText: 'Environments' }).locator('.monaco-list-row', { hasText: 'dev' }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page
+      .locator('.pane', { hasText: 'Environments' })
+      .locator('.monaco-list-row', { hasText: 'dev' })
+      .first()
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     assert.match(readFileSync(config, 'utf8'), /^app:/m);
   });
 });

@@ -23,7 +23,13 @@ describe('e2e: Generate Dockerfile from the explorer context menu, with a diff p
     const deadline = Date.now() + UI_TIMEOUT;
     for (;;) {
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'go.mod' }).click({ button: 'right' });
-      if (await submenu.waitFor({ state: 'visible', timeout: 2_000 }).then(() => true, () => false)) break;
+      if (
+        await submenu.waitFor({ state: 'visible', timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       if (Date.now() > deadline) throw new Error(`the explorer menu of go.mod never offered "Go Deploy": ${await menu.innerText().catch(() => '(no menu)')}`);
       await page.keyboard.press('Escape');
     }

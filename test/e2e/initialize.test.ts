@@ -26,7 +26,7 @@ describe('e2e: Go Deploy: Initialize from the command palette', function () {
     // The editor shows godeploy.yaml with the generated content.
     const tab = page.locator('.tabs-container .tab', { hasText: 'godeploy.yaml' });
     await tab.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    assert.match(await tab.getAttribute('class') ?? '', /\bactive\b/, 'the godeploy.yaml tab is not the active tab');
+    assert.match((await tab.getAttribute('class')) ?? '', /\bactive\b/, 'the godeploy.yaml tab is not the active tab');
     const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines');
     await editor.filter({ hasText: 'name: hello' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await page.screenshot({ path: join(SCREENSHOTS, 'e2e-initialize-file.png') });

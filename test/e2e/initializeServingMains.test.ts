@@ -9,8 +9,10 @@ import { runFromPalette, SCREENSHOTS, UI_TIMEOUT, useE2eSession } from '../suppo
 
 const files: Record<string, string> = {
   'go.mod': 'module example.com/shop\n\ngo 1.19\n',
-  'cmd/api/main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {})\n\t_ = http.ListenAndServe(":8080", nil)\n}\n',
-  'cmd/admin/main.go': 'package main\n\nimport (\n\t"net"\n\t"net/http"\n)\n\nfunc main() {\n\tl, _ := net.Listen("tcp", ":9090")\n\t_ = http.Serve(l, nil)\n}\n',
+  'cmd/api/main.go':
+    'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {})\n\t_ = http.ListenAndServe(":8080", nil)\n}\n',
+  'cmd/admin/main.go':
+    'package main\n\nimport (\n\t"net"\n\t"net/http"\n)\n\nfunc main() {\n\tl, _ := net.Listen("tcp", ":9090")\n\t_ = http.Serve(l, nil)\n}\n',
   'cmd/migrate/main.go': 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("migrated") }\n',
 };
 
@@ -34,7 +36,10 @@ describe('e2e: Initialize asks which serving main to deploy', function () {
     assert.match(texts[0], /\.\/cmd\/admin.*binary admin.*serves HTTP \(cmd\/admin\/main\.go:10\), port 9090/);
     assert.match(texts[1], /\.\/cmd\/api.*binary api.*serves HTTP \(cmd\/api\/main\.go:7\), port 8080, health \/healthz/);
     assert.ok(!texts.some((t) => t.includes('migrate')), 'the tool that does not serve is offered');
-    assert.match(await page.locator('.quick-input-widget .quick-input-box input').getAttribute('placeholder') ?? '', /2 main packages serve: which one does this godeploy\.yaml deploy\?/);
+    assert.match(
+      (await page.locator('.quick-input-widget .quick-input-box input').getAttribute('placeholder')) ?? '',
+      /2 main packages serve: which one does this godeploy\.yaml deploy\?/,
+    );
     await page.screenshot({ path: join(SCREENSHOTS, 'e2e-initialize-serving-mains.png') });
 
     await page.keyboard.press('ArrowDown');

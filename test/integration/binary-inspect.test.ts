@@ -13,9 +13,20 @@ import { requireTool, run, runOk, tempDir } from './fixtures/util';
 const MODULES = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'modules');
 const HOST_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 
-interface Target { goos: string; goarch: string; goarm?: string; stripped: boolean }
+interface Target {
+  goos: string;
+  goarch: string;
+  goarm?: string;
+  stripped: boolean;
+}
 const TARGETS: Target[] = [];
-for (const [goos, goarch, goarm] of [['linux', 'amd64'], ['linux', 'arm64'], ['linux', 'arm', '7'], ['windows', 'amd64'], ['darwin', 'arm64']]) {
+for (const [goos, goarch, goarm] of [
+  ['linux', 'amd64'],
+  ['linux', 'arm64'],
+  ['linux', 'arm', '7'],
+  ['windows', 'amd64'],
+  ['darwin', 'arm64'],
+]) {
   for (const stripped of [false, true]) TARGETS.push({ goos, goarch, goarm, stripped });
 }
 const nameOf = (t: Target): string => `${t.goos}-${t.goarch}${t.goarm ? `v${t.goarm}` : ''}${t.stripped ? '-s-w' : ''}`;
@@ -88,20 +99,24 @@ describe('binary inspection of real Go builds', () => {
     // build does not depend on the state of the repository others are working in.
     const mod = join(work.path, 'single');
     cpSync(join(MODULES, 'single'), mod, { recursive: true });
-    const git = (...args: string[]): Promise<{ stdout: string }> => runOk('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: mod });
+    const git = (...args: string[]): Promise<{ stdout: string }> =>
+      runOk('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: mod });
     await git('init', '-q');
     await git('add', '.');
     await git('commit', '-q', '-m', 'fixture');
     revision = (await git('rev-parse', 'HEAD')).stdout.trim();
     const started = Date.now();
-    await pool(TARGETS.map((t) => async () => {
-      const file = join(work.path, nameOf(t) + (t.goos === 'windows' ? '.exe' : ''));
-      const args = ['build', '-trimpath', ...(t.stripped ? ['-ldflags=-s -w'] : []), '-o', file, '.'];
-      const env = goEnv({ GOOS: t.goos, GOARCH: t.goarch, ...(t.goarm ? { GOARM: t.goarm } : {}) });
-      const r = await run('go', args, { cwd: mod, env, timeoutMs: 600_000 });
-      if (r.code !== 0) throw new Error(`go ${args.join(' ')} for ${nameOf(t)} failed:\n${r.stdout}${r.stderr}`);
-      built.set(nameOf(t), { file, info: await inspectBinary(file) });
-    }), Math.max(2, cpus().length));
+    await pool(
+      TARGETS.map((t) => async () => {
+        const file = join(work.path, nameOf(t) + (t.goos === 'windows' ? '.exe' : ''));
+        const args = ['build', '-trimpath', ...(t.stripped ? ['-ldflags=-s -w'] : []), '-o', file, '.'];
+        const env = goEnv({ GOOS: t.goos, GOARCH: t.goarch, ...(t.goarm ? { GOARM: t.goarm } : {}) });
+        const r = await run('go', args, { cwd: mod, env, timeoutMs: 600_000 });
+        if (r.code !== 0) throw new Error(`go ${args.join(' ')} for ${nameOf(t)} failed:\n${r.stdout}${r.stderr}`);
+        built.set(nameOf(t), { file, info: await inspectBinary(file) });
+      }),
+      Math.max(2, cpus().length),
+    );
     process.stderr.write(`      (${TARGETS.length} builds with ${toolchain} in ${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
   });
 
@@ -168,7 +183,10 @@ describe('binary inspection of real Go builds', () => {
     const mod = join(work.path, 'cgo');
     mkdirSync(mod);
     writeFileSync(join(mod, 'go.mod'), 'module example.com/cgohello\n\ngo 1.19\n');
-    writeFileSync(join(mod, 'main.go'), 'package main\n\n/*\nstatic int answer(void) { return 42; }\n*/\nimport "C"\n\nimport "fmt"\n\nfunc main() { fmt.Println(int(C.answer())) }\n');
+    writeFileSync(
+      join(mod, 'main.go'),
+      'package main\n\n/*\nstatic int answer(void) { return 42; }\n*/\nimport "C"\n\nimport "fmt"\n\nfunc main() { fmt.Println(int(C.answer())) }\n',
+    );
     const file = join(work.path, 'cgohello');
     const goarch = HOST_ARCH[process.arch];
     const env = goEnv({ CGO_ENABLED: '1', GOOS: 'linux', GOARCH: goarch });

@@ -56,7 +56,7 @@ function snapshot(dir: string): Record<string, string> {
 describe('a failed build leaves dist/ as it was (real CLI, real Go)', function () {
   this.timeout(600_000);
 
-  it('a module that does not compile: exit 1, the compiler\'s error, and no dist/ (nothing in the module changes)', () => {
+  it("a module that does not compile: exit 1, the compiler's error, and no dist/ (nothing in the module changes)", () => {
     const dir = moduleDir('fresh', BROKEN);
     const before = snapshot(dir);
     const r = godeploy(dir, ['build', '--target', 'linux/amd64', '--target', 'linux/arm64']);
@@ -110,13 +110,16 @@ describe('a failed build leaves dist/ as it was (real CLI, real Go)', function (
     assert.equal(readFileSync(join(dir, 'artifact'), 'utf8'), 'keep me');
   });
 
-  it('a deploy\'s build (its link folder under dist/deploy/ENV) that fails leaves no dist/ either', async () => {
+  it("a deploy's build (its link folder under dist/deploy/ENV) that fails leaves no dist/ either", async () => {
     const dir = moduleDir('deploybuild', BROKEN);
     const inspection = await inspectModule(dir);
     const { config } = validateConfigText('godeploy.yaml', readFileSync(join(dir, 'godeploy.yaml'), 'utf8'), inspection);
     if (!config) throw new Error('fixture config invalid');
     const outDir = join(dir, 'dist', 'deploy', 'dev');
-    await assert.rejects(runBuild({ moduleDir: dir, config, inspection, targets: ['linux/amd64'], outDir, linkDir: join(outDir, '.link'), env: goEnv() }), /undefined: nosuch/);
+    await assert.rejects(
+      runBuild({ moduleDir: dir, config, inspection, targets: ['linux/amd64'], outDir, linkDir: join(outDir, '.link'), env: goEnv() }),
+      /undefined: nosuch/,
+    );
     assert.equal(existsSync(join(dir, 'dist')), false, 'dist/ was created');
   });
 });

@@ -22,11 +22,22 @@ describe('build with a link folder (deploys): unchanged sources skip go, changed
       const p = await loadProject({ file: join(work.path, 'godeploy.yaml'), exists: true });
       const progress: TargetProgress[] = [];
       const r = await runBuild({
-        moduleDir: work.path, config: p.config, inspection: p.inspection, targets: ['linux/amd64'], env: goEnv(),
-        outDir: join(work.path, 'dist', 'deploy', 'x'), linkDir: join(work.path, 'dist', 'deploy', 'x', '.link'), onProgress: (x) => progress.push(x),
+        moduleDir: work.path,
+        config: p.config,
+        inspection: p.inspection,
+        targets: ['linux/amd64'],
+        env: goEnv(),
+        outDir: join(work.path, 'dist', 'deploy', 'x'),
+        linkDir: join(work.path, 'dist', 'deploy', 'x', '.link'),
+        onProgress: (x) => progress.push(x),
       });
       const a = r.artifacts[0];
-      return { a, bytes: readFileSync(a.path), done: progress.find((x) => x.state === 'done')?.message ?? '', went: progress.some((x) => x.state === 'verifying') };
+      return {
+        a,
+        bytes: readFileSync(a.path),
+        done: progress.find((x) => x.state === 'done')?.message ?? '',
+        went: progress.some((x) => x.state === 'verifying'),
+      };
     };
     const first = await build();
     assert.ok(first.went, 'the first build runs go');

@@ -14,14 +14,23 @@ import { runOk, tempDir } from './fixtures/util';
 
 const FIXTURES = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'modules');
 const MATRIX = ['linux/amd64', 'linux/arm64', 'linux/arm/7', 'windows/amd64', 'darwin/arm64'];
-const CONFIG = 'app:\n  name: server\n  main: ./cmd/server\nbuild:\n  ldflags: "-s -w -X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.Date}}"\n';
+const CONFIG =
+  'app:\n  name: server\n  main: ./cmd/server\nbuild:\n  ldflags: "-s -w -X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.Date}}"\n';
 const work = tempDir('build');
 after(() => work.remove());
 
 /** A git checkout of the release fixture with one tagged commit at a fixed time. */
 async function checkout(name: string, from?: string): Promise<string> {
   const dir = join(work.path, name);
-  const env = { ...process.env, GIT_AUTHOR_DATE: '2026-01-02T03:04:05Z', GIT_COMMITTER_DATE: '2026-01-02T03:04:05Z', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_DATE: '2026-01-02T03:04:05Z',
+    GIT_COMMITTER_DATE: '2026-01-02T03:04:05Z',
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@example.com',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@example.com',
+  };
   if (from) {
     await runOk('git', ['clone', '-q', from, dir], { env });
     return dir;
@@ -29,7 +38,13 @@ async function checkout(name: string, from?: string): Promise<string> {
   cpSync(join(FIXTURES, 'release'), dir, { recursive: true });
   writeFileSync(join(dir, 'godeploy.yaml'), CONFIG);
   writeFileSync(join(dir, '.gitignore'), 'dist/\n');
-  for (const args of [['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'release'], ['tag', 'v1.2.3']]) await runOk('git', args, { cwd: dir, env });
+  for (const args of [
+    ['init', '-q'],
+    ['add', '-A'],
+    ['commit', '-q', '-m', 'release'],
+    ['tag', 'v1.2.3'],
+  ])
+    await runOk('git', args, { cwd: dir, env });
   return dir;
 }
 
@@ -50,7 +65,10 @@ describe('build matrix (real Go toolchain)', function () {
   });
 
   it('builds every target under its name, verified by the inspector and by go version -m', async () => {
-    assert.deepEqual(result.artifacts.map((a) => a.file), ['server_v1.2.3_linux_amd64', 'server_v1.2.3_linux_arm64', 'server_v1.2.3_linux_arm_7', 'server_v1.2.3_windows_amd64.exe', 'server_v1.2.3_darwin_arm64']);
+    assert.deepEqual(
+      result.artifacts.map((a) => a.file),
+      ['server_v1.2.3_linux_amd64', 'server_v1.2.3_linux_arm64', 'server_v1.2.3_linux_arm_7', 'server_v1.2.3_windows_amd64.exe', 'server_v1.2.3_darwin_arm64'],
+    );
     for (const a of result.artifacts) {
       const [goos, goarch, variant] = a.target.split('/');
       assert.equal(a.binary.os, goos, a.target);
@@ -71,11 +89,24 @@ describe('build matrix (real Go toolchain)', function () {
 
   it('writes SHA256SUMS that sha256sum -c accepts, and a build.json manifest', async () => {
     const check = await runOk('sha256sum', ['-c', 'SHA256SUMS'], { cwd: result.outDir });
-    assert.equal(check.stdout.trim().split('\n').filter((l) => l.endsWith(': OK')).length, 5);
-    const manifest = JSON.parse(readFileSync(result.manifestFile, 'utf8')) as { version: string; date: string; artifacts: { target: string; sha256: string; size: number }[] };
+    assert.equal(
+      check.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.endsWith(': OK')).length,
+      5,
+    );
+    const manifest = JSON.parse(readFileSync(result.manifestFile, 'utf8')) as {
+      version: string;
+      date: string;
+      artifacts: { target: string; sha256: string; size: number }[];
+    };
     assert.equal(manifest.version, 'v1.2.3');
     assert.equal(manifest.date, '2026-01-02T03:04:05Z');
-    assert.deepEqual(manifest.artifacts.map((a) => a.target), MATRIX);
+    assert.deepEqual(
+      manifest.artifacts.map((a) => a.target),
+      MATRIX,
+    );
     assert.ok(!readdirSync(result.outDir).some((f) => f.startsWith('.staging')), 'staging folder left behind');
   });
 
@@ -90,7 +121,10 @@ describe('build matrix (real Go toolchain)', function () {
   it('is reproducible: the same commit built in another folder gives identical sha256 for every target', async () => {
     const other = await checkout('b', dir);
     const again = await build(other, MATRIX);
-    assert.deepEqual(again.artifacts.map((a) => a.sha256), result.artifacts.map((a) => a.sha256));
+    assert.deepEqual(
+      again.artifacts.map((a) => a.sha256),
+      result.artifacts.map((a) => a.sha256),
+    );
   });
 });
 
@@ -129,7 +163,10 @@ describe('build: bad input and failures', function () {
     });
     assert.equal(readFileSync(first.checksumsFile, 'utf8'), before);
     assert.ok(existsSync(first.artifacts[0].path));
-    assert.deepEqual(readdirSync(first.outDir).filter((f) => f.startsWith('.')), []);
+    assert.deepEqual(
+      readdirSync(first.outDir).filter((f) => f.startsWith('.')),
+      [],
+    );
   });
 
   it('cancellation stops every go build at once and leaves nothing behind', async () => {
@@ -143,7 +180,11 @@ describe('build: bad input and failures', function () {
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(processesIn(dir), [], 'go processes still running in the module folder');
     assert.equal(existsSync(join(dir, 'dist')), false, 'a cancelled build made dist/');
-    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.godeploy-staging')), [], 'staging folder left behind');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.startsWith('.godeploy-staging')),
+      [],
+      'staging folder left behind',
+    );
     cold.remove();
   });
 });

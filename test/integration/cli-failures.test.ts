@@ -13,7 +13,11 @@ const cli = join(repoRoot, 'out', 'src', 'cli', 'main.js');
 const work = tempDir('cli-failures');
 after(() => work.remove());
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** `godeploy ARGS…` as a user runs it: its own process, real stdout and stderr. */
 function godeploy(cwd: string, args: string[]): Run {
@@ -21,7 +25,13 @@ function godeploy(cwd: string, args: string[]): Run {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface JsonError { message: string; hint: string | null; location: { file: string; line: number; col: number } | null; exitCode: number; diagnostics?: unknown[] }
+interface JsonError {
+  message: string;
+  hint: string | null;
+  location: { file: string; line: number; col: number } | null;
+  exitCode: number;
+  diagnostics?: unknown[];
+}
 
 /** The failure on stdout: exactly one line of JSON, the same message, hint and exit code as on stderr. */
 function jsonFailure(r: Run, what: string): JsonError {
@@ -82,7 +92,7 @@ describe('CLI failures with --json: one JSON error on stdout, the message on std
     }
   });
 
-  it('build --json: a compile error is one JSON error (exit 1) with the compiler\'s lines; without --json stdout stays empty', () => {
+  it("build --json: a compile error is one JSON error (exit 1) with the compiler's lines; without --json stdout stays empty", () => {
     const dir = module('broken', LOCAL, 'package main\n\nfunc main() { nosuch() }\n');
     const r = godeploy(dir, ['build', '--json']);
     assert.equal(r.code, 1, r.stderr);
@@ -95,7 +105,7 @@ describe('CLI failures with --json: one JSON error on stdout, the message on std
     assert.equal(plain.stdout, '');
   });
 
-  it('a config with problems: the first one\'s message, hint and place, and every diagnostic', () => {
+  it("a config with problems: the first one's message, hint and place, and every diagnostic", () => {
     const dir = module('badconfig', 'app:\n  port: eighty\nenvironments:\n  dev:\n    type: locall\n');
     const r = godeploy(dir, ['deploy', 'dev', '--json', '--dry-run']);
     assert.equal(r.code, 2, r.stderr);
@@ -107,7 +117,10 @@ describe('CLI failures with --json: one JSON error on stdout, the message on std
 
   it('logs --json: a host that cannot be reached ends the stream with the JSON error (exit 1)', async () => {
     const port = await freePort(); // free a moment ago: nothing listens there
-    const dir = module('logs', `app:\n  port: 8080\nenvironments:\n  prod:\n    type: ssh\n    hosts:\n      - host: 127.0.0.1\n        port: ${port}\n        user: nobody\n`);
+    const dir = module(
+      'logs',
+      `app:\n  port: 8080\nenvironments:\n  prod:\n    type: ssh\n    hosts:\n      - host: 127.0.0.1\n        port: ${port}\n        user: nobody\n`,
+    );
     const r = godeploy(dir, ['logs', 'prod', '--json']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(jsonFailure(r, 'logs').message, new RegExp(`^logs: could not connect to 127\\.0\\.0\\.1:${port}`));
@@ -126,7 +139,15 @@ describe('-C naming a folder that is not there', function () {
 
   it('says "no such folder" and names it, for every command (exit 2), not "no go.mod"', () => {
     const missing = join(work.path, 'no', 'such', 'folder');
-    for (const args of [['inspect'], ['validate'], ['build'], ['init', '--dry-run'], ['generate', 'systemd', '--stdout'], ['deploy', 'dev', '--dry-run'], ['status', 'dev']]) {
+    for (const args of [
+      ['inspect'],
+      ['validate'],
+      ['build'],
+      ['init', '--dry-run'],
+      ['generate', 'systemd', '--stdout'],
+      ['deploy', 'dev', '--dry-run'],
+      ['status', 'dev'],
+    ]) {
       const r = godeploy(work.path, ['-C', missing, ...args]);
       assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
       assert.equal(r.stderr.split('\n')[0], `godeploy: -C ${missing}: no such folder`, args[0]);

@@ -21,13 +21,21 @@ let helloBuild: Promise<string> | undefined;
 const helloBinary = (): Promise<string> => (helloBuild ??= buildStatic(SINGLE, join(work.path, 'hello')).then((r) => r.outFile));
 
 async function healthy(port: number, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200, timeoutMs, () => `nothing answered 200 on http://127.0.0.1:${port}/healthz`);
+  await waitFor(
+    async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200,
+    timeoutMs,
+    () => `nothing answered 200 on http://127.0.0.1:${port}/healthz`,
+  );
 }
 
 describe('sshd (real OpenSSH server and client)', () => {
   let sshd: SshdFixture;
-  before(async () => { sshd = await startSshd(); });
-  after(async () => { await sshd?.stop(); });
+  before(async () => {
+    sshd = await startSshd();
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
 
   it('runs a command over ssh with a verified host key and returns its output', async () => {
     assert.match(sshd.hostKeyFingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);
@@ -76,7 +84,9 @@ describe('Docker engine', () => {
   let engine: DockerEngine;
   const tag = `godeploy-it/hello:${process.pid}`;
   const name = `godeploy-it-hello-${process.pid}`;
-  before(async () => { engine = await ensureDockerEngine(); });
+  before(async () => {
+    engine = await ensureDockerEngine();
+  });
   after(async () => {
     await docker(['rm', '--force', name]);
     await docker(['rmi', '--force', tag]);
@@ -88,7 +98,9 @@ describe('Docker engine', () => {
     const imageId = await buildScratchImage(tag, await helloBinary());
     assert.match(imageId, /^sha256:[0-9a-f]{64}$/);
     const port = await freePort();
-    await runOk('docker', ['run', '--detach', '--name', name, '--network', 'host', '--env', `PORT=${port}`, tag], { env: { ...process.env, DOCKER_HOST: `unix://${engine.socketPath}` } });
+    await runOk('docker', ['run', '--detach', '--name', name, '--network', 'host', '--env', `PORT=${port}`, tag], {
+      env: { ...process.env, DOCKER_HOST: `unix://${engine.socketPath}` },
+    });
     await healthy(port);
     assert.deepEqual(await httpGet(port, '/healthz'), { status: 200, body: 'ok\n' });
     await runOk('docker', ['rm', '--force', name]);
@@ -101,7 +113,10 @@ describe('Docker engine', () => {
 describe('nginx', () => {
   let nginx: NginxFixture | undefined;
   let svc: Daemon | undefined;
-  after(async () => { await nginx?.stop(); await svc?.stop(); });
+  after(async () => {
+    await nginx?.stop();
+    await svc?.stop();
+  });
 
   it('nginx -t accepts a valid site and rejects a broken one naming file:line', async () => {
     const good = await nginxTest('server {\n  listen 127.0.0.1:8080;\n  location / { proxy_pass http://127.0.0.1:8081; }\n}\n');
@@ -129,18 +144,38 @@ describe('systemd-analyze', () => {
 
   it('verify reports an unknown directive with its line', async () => {
     const clean = await verifyUnit('hello.service', unit(''));
-    assert.deepEqual(clean.lines.filter((l) => /Unknown/i.test(l)), []);
+    assert.deepEqual(
+      clean.lines.filter((l) => /Unknown/i.test(l)),
+      [],
+    );
     const r = await verifyUnit('hello.service', unit('Restart=on-failure\nRestartSecondz=5\n'));
-    assert.ok(r.lines.some((l) => /hello\.service:7: Unknown key.*'RestartSecondz'/.test(l)), r.lines.join('\n'));
+    assert.ok(
+      r.lines.some((l) => /hello\.service:7: Unknown key.*'RestartSecondz'/.test(l)),
+      r.lines.join('\n'),
+    );
   });
 
   it('security returns an exposure number that drops for a hardened unit', async () => {
     const plain = await securityExposure('hello.service', unit(''));
-    const hardened = await securityExposure('hello.service', unit([
-      'DynamicUser=yes', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes',
-      'PrivateDevices=yes', 'ProtectKernelTunables=yes', 'ProtectControlGroups=yes', 'CapabilityBoundingSet=',
-      'RestrictAddressFamilies=AF_INET AF_INET6', 'SystemCallFilter=@system-service', '',
-    ].join('\n')));
+    const hardened = await securityExposure(
+      'hello.service',
+      unit(
+        [
+          'DynamicUser=yes',
+          'NoNewPrivileges=yes',
+          'ProtectSystem=strict',
+          'ProtectHome=yes',
+          'PrivateTmp=yes',
+          'PrivateDevices=yes',
+          'ProtectKernelTunables=yes',
+          'ProtectControlGroups=yes',
+          'CapabilityBoundingSet=',
+          'RestrictAddressFamilies=AF_INET AF_INET6',
+          'SystemCallFilter=@system-service',
+          '',
+        ].join('\n'),
+      ),
+    );
     for (const s of [plain, hardened]) assert.ok(s.exposure >= 0 && s.exposure <= 10, s.output);
     assert.ok(plain.exposure > 9, `plain unit exposure ${plain.exposure}`);
     assert.ok(hardened.exposure < plain.exposure - 3, `hardened ${hardened.exposure} vs plain ${plain.exposure}`);
@@ -149,7 +184,9 @@ describe('systemd-analyze', () => {
 
 describe('supervisord', () => {
   let sup: SupervisordFixture | undefined;
-  after(async () => { await sup?.stop(); });
+  after(async () => {
+    await sup?.stop();
+  });
 
   it('runs the Go binary as a program that answers on its health path', async () => {
     const port = await freePort();
@@ -157,7 +194,11 @@ describe('supervisord', () => {
     await healthy(port);
     assert.deepEqual(await httpGet(port, '/healthz'), { status: 200, body: 'ok\n' });
     const s = sup;
-    await waitFor(async () => /RUNNING/.test(await s.ctl(['status', 'hello'])), 10_000, () => 'hello never became RUNNING');
+    await waitFor(
+      async () => /RUNNING/.test(await s.ctl(['status', 'hello'])),
+      10_000,
+      () => 'hello never became RUNNING',
+    );
     assert.match(await sup.ctl(['status', 'hello']), /^hello\s+RUNNING\s+pid \d+, uptime /);
     await sup.stop();
     sup = undefined;
@@ -167,7 +208,9 @@ describe('supervisord', () => {
 
 describe('systemd host (systemd-nspawn)', () => {
   let host: SystemdHost | undefined;
-  after(async () => { await host?.stop(); });
+  after(async () => {
+    await host?.stop();
+  });
 
   it('boots and accepts ssh with a verified host key', async () => {
     const started = Date.now();

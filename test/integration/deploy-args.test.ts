@@ -26,7 +26,12 @@ const EXPECTED = [...ODD_ARGS, `env=${FROM_ENV}`];
 
 /** The server's app section: the odd arguments, the port by -port only. */
 const serverApp = (name: string, port: number): Record<string, unknown> => ({
-  name, main: './cmd/server', port, portFlag: '-port', args: [...oddArgsInConfig(), 'env=${env:LAUNCH_ARG}'], healthCheck: { path: '/healthz', timeout: '15s', interval: '250ms' },
+  name,
+  main: './cmd/server',
+  port,
+  portFlag: '-port',
+  args: [...oddArgsInConfig(), 'env=${env:LAUNCH_ARG}'],
+  healthCheck: { path: '/healthz', timeout: '15s', interval: '250ms' },
 });
 
 const cliEnv = (): NodeJS.ProcessEnv => goEnv({ LAUNCH_ARG: FROM_ENV });
@@ -39,7 +44,10 @@ async function deployOk(dir: string, env: string): Promise<CliRun> {
 
 /** GET /info on `port` (at `host`): the server's pid, arguments and the port it listens on. */
 async function info(port: number, host = '127.0.0.1'): Promise<{ pid: number; args: string[]; port: number }> {
-  const r = host === '127.0.0.1' ? await httpGet(port, '/info') : await fetch(`http://${host}:${port}/info`).then(async (x) => ({ status: x.status, body: await x.text() }));
+  const r =
+    host === '127.0.0.1'
+      ? await httpGet(port, '/info')
+      : await fetch(`http://${host}:${port}/info`).then(async (x) => ({ status: x.status, body: await x.text() }));
   assert.equal(r.status, 200, r.body);
   return JSON.parse(r.body) as { pid: number; args: string[]; port: number };
 }
@@ -52,9 +60,20 @@ describe('app.args and the port flag reach the running process', function () {
   describe('type local (this machine)', () => {
     const dir = join(work.path, 'local');
     const base = join(work.path, 'local-base');
-    const kill = (): void => { for (const pid of processesUnder(base)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } };
+    const kill = (): void => {
+      for (const pid of processesUnder(base)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    };
     const removeHook = onExit(kill);
-    after(() => { kill(); removeHook(); });
+    after(() => {
+      kill();
+      removeHook();
+    });
 
     it('local: /proc/PID/cmdline of the service is its executable, -port=PORT, then app.args exactly; it answers on that port', async () => {
       copyLaunchapp(dir);
@@ -77,13 +96,15 @@ describe('app.args and the port flag reach the running process', function () {
   describe('supervisor (a real supervisord, over a real sshd)', () => {
     let sshd: SshdFixture;
     let sup: SupervisorHost;
-    before(async () => { [sshd, sup] = await Promise.all([startSshd(), startSupervisorHost()]); });
+    before(async () => {
+      [sshd, sup] = await Promise.all([startSshd(), startSupervisorHost()]);
+    });
     after(async () => {
       await sup?.stop();
       await sshd?.stop();
     });
 
-    it('supervisor: the program\'s /proc/PID/cmdline is its executable, -port=PORT, then app.args exactly', async () => {
+    it("supervisor: the program's /proc/PID/cmdline is its executable, -port=PORT, then app.args exactly", async () => {
       const dir = join(work.path, 'supervisor');
       copyLaunchapp(dir);
       const port = await freePort();
@@ -91,8 +112,12 @@ describe('app.args and the port flag reach the running process', function () {
         app: serverApp('argsrv', port),
         environments: {
           sup: {
-            type: 'ssh', hosts: [{ host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile }], knownHostsFile: sshd.knownHostsFile,
-            processManager: 'supervisor', path: join(work.path, 'supervisor-base'), supervisor: { configFile: sup.configFile, user: 'root', stopTimeout: '5s' },
+            type: 'ssh',
+            hosts: [{ host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile }],
+            knownHostsFile: sshd.knownHostsFile,
+            processManager: 'supervisor',
+            path: join(work.path, 'supervisor-base'),
+            supervisor: { configFile: sup.configFile, user: 'root', stopTimeout: '5s' },
           },
         },
       });
@@ -108,22 +133,28 @@ describe('app.args and the port flag reach the running process', function () {
 
   describe('systemd (a systemd-nspawn host, over ssh)', () => {
     let host: SystemdHost;
-    before(async () => { host = await startSystemdHost(); });
-    after(async () => { await host?.stop(); });
+    before(async () => {
+      host = await startSystemdHost();
+    });
+    after(async () => {
+      await host?.stop();
+    });
     const remoteArgv = async (unit: string): Promise<string[]> => {
       const r = await host.exec(`pid=$(systemctl show --property=MainPID --value ${unit}) && base64 -w0 /proc/$pid/cmdline`);
       assert.equal(r.code, 0, r.stderr);
       return argvOf(Buffer.from(r.stdout.trim(), 'base64'));
     };
 
-    it('systemd: the unit\'s MainPID has /proc/PID/cmdline = its executable, -port=PORT, then app.args exactly; it answers on that port', async () => {
+    it("systemd: the unit's MainPID has /proc/PID/cmdline = its executable, -port=PORT, then app.args exactly; it answers on that port", async () => {
       const dir = join(work.path, 'systemd');
       copyLaunchapp(dir);
       copyFileSync(host.knownHostsFile, join(dir, 'known_hosts'));
       const port = await freePort();
       writeConfig(dir, {
         app: serverApp('argsrv', port),
-        environments: { prod: { type: 'ssh', hosts: [{ host: '127.0.0.1', port: host.port, user: 'root', identityFile: host.identityFile }], knownHostsFile: 'known_hosts' } },
+        environments: {
+          prod: { type: 'ssh', hosts: [{ host: '127.0.0.1', port: host.port, user: 'root', identityFile: host.identityFile }], knownHostsFile: 'known_hosts' },
+        },
       });
       await deployOk(dir, 'prod');
       const argv = await remoteArgv('argsrv.service');
@@ -137,8 +168,12 @@ describe('app.args and the port flag reach the running process', function () {
 
   describe('systemd blue-green behind nginx, the port by flag (a systemd-nspawn host with a network of its own)', () => {
     let host: SystemdHost;
-    before(async () => { host = await startSystemdHost({ network: 'private' }); });
-    after(async () => { await host?.stop(); });
+    before(async () => {
+      host = await startSystemdHost({ network: 'private' });
+    });
+    after(async () => {
+      await host?.stop();
+    });
 
     it('each instance gets -port with its own port; the second deploy switches nginx to the other instance', async () => {
       const dir = join(work.path, 'bluegreen');
@@ -148,8 +183,12 @@ describe('app.args and the port flag reach the running process', function () {
         app: serverApp('bgsrv', 8080),
         environments: {
           prod: {
-            type: 'ssh', hosts: [{ host: host.host, port: host.port, user: 'root', identityFile: host.identityFile }], knownHostsFile: 'known_hosts',
-            strategy: 'blue-green', blueGreen: { ports: [8081, 8082] }, nginx: { listen: 80 },
+            type: 'ssh',
+            hosts: [{ host: host.host, port: host.port, user: 'root', identityFile: host.identityFile }],
+            knownHostsFile: 'known_hosts',
+            strategy: 'blue-green',
+            blueGreen: { ports: [8081, 8082] },
+            nginx: { listen: 80 },
           },
         },
       });
@@ -171,7 +210,9 @@ describe('app.args and the port flag reach the running process', function () {
 
   describe('docker and swarm (a Docker Engine of its own)', () => {
     let engine: Awaited<ReturnType<typeof startSecondDockerEngine>>;
-    before(async () => { engine = await startSecondDockerEngine(); });
+    before(async () => {
+      engine = await startSecondDockerEngine();
+    });
     after(async () => {
       await engine?.docker(['service', 'rm', 'swargs-cluster']);
       await engine?.docker(['swarm', 'leave', '--force']);
@@ -179,12 +220,13 @@ describe('app.args and the port flag reach the running process', function () {
     });
     const inspect = async <T>(id: string): Promise<T> => (JSON.parse((await engine.docker(['inspect', id])).stdout) as T[])[0];
 
-    it('docker: the container\'s Config.Cmd and its process\'s argv are -port=PORT, then app.args exactly; it answers on that port', async () => {
+    it("docker: the container's Config.Cmd and its process's argv are -port=PORT, then app.args exactly; it answers on that port", async () => {
       const dir = join(work.path, 'docker');
       copyLaunchapp(dir);
       const port = await freePort();
       writeConfig(dir, {
-        app: serverApp('dkargs', port), docker: { runtime: 'scratch', buildkit: false },
+        app: serverApp('dkargs', port),
+        docker: { runtime: 'scratch', buildkit: false },
         environments: { box: { type: 'docker', docker: { host: `unix://${engine.socketPath}`, network: 'host' } } },
       });
       await deployOk(dir, 'box');
@@ -197,13 +239,14 @@ describe('app.args and the port flag reach the running process', function () {
       assert.equal((await info(port)).port, port);
     });
 
-    it('swarm: the service\'s TaskTemplate Args, the task container\'s Cmd and its process\'s argv are -port=PORT, then app.args exactly', async () => {
+    it("swarm: the service's TaskTemplate Args, the task container's Cmd and its process's argv are -port=PORT, then app.args exactly", async () => {
       const init = await engine.docker(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
       assert.equal(init.code, 0, init.stderr);
       const dir = join(work.path, 'swarm');
       copyLaunchapp(dir);
       writeConfig(dir, {
-        app: serverApp('swargs', 8080), docker: { runtime: 'scratch' },
+        app: serverApp('swargs', 8080),
+        docker: { runtime: 'scratch' },
         environments: { cluster: { type: 'docker', docker: { host: `unix://${engine.socketPath}`, mode: 'swarm', replicas: 1, publish: false } } },
       });
       await deployOk(dir, 'cluster');
@@ -220,10 +263,14 @@ describe('app.args and the port flag reach the running process', function () {
 
   describe('docker blue-green behind nginx, the port by flag (a systemd host whose Docker engine is reached over ssh)', () => {
     let dh: DockerHost;
-    before(async () => { dh = await startDockerHost(); });
-    after(async () => { await dh?.stop('bgargs'); });
+    before(async () => {
+      dh = await startDockerHost();
+    });
+    after(async () => {
+      await dh?.stop('bgargs');
+    });
 
-    it('the idle port\'s container gets -port with that port; a rollback re-creates a kept release on the other port with the flag changed', async () => {
+    it("the idle port's container gets -port with that port; a rollback re-creates a kept release on the other port with the flag changed", async () => {
       const dir = join(work.path, 'docker-bluegreen');
       copyLaunchapp(dir);
       copyFileSync(dh.host.knownHostsFile, join(dir, 'known_hosts'));
@@ -231,8 +278,19 @@ describe('app.args and the port flag reach the running process', function () {
       const ports: [number, number] = [await freePort(), await freePort()];
       const listen = await freePort();
       writeConfig(dir, {
-        app: serverApp('bgargs', ports[0] - 1), docker: { runtime: 'scratch' },
-        environments: { prod: { type: 'docker', knownHostsFile: 'known_hosts', sshConfigFile: 'ssh_config', strategy: 'blue-green', blueGreen: { ports }, nginx: { listen }, docker: { host: dh.url, network: 'host' } } },
+        app: serverApp('bgargs', ports[0] - 1),
+        docker: { runtime: 'scratch' },
+        environments: {
+          prod: {
+            type: 'docker',
+            knownHostsFile: 'known_hosts',
+            sshConfigFile: 'ssh_config',
+            strategy: 'blue-green',
+            blueGreen: { ports },
+            nginx: { listen },
+            docker: { host: dh.url, network: 'host' },
+          },
+        },
       });
       const cmdOf = async (release: string): Promise<string[]> => {
         const r = await dh.engine.docker(['inspect', '--format', '{{json .Config.Cmd}}', `bgargs-${release}`]);

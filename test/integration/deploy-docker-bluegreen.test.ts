@@ -17,7 +17,7 @@ import { LoadLoop } from './fixtures/loadLoop';
 import type { SystemdHost } from './fixtures/systemdHost';
 import { freePort, tempDir } from './fixtures/util';
 
-describe('blue-green docker deploys behind nginx on the engine\'s host (real systemd host, real dockerd): no failed request', function () {
+describe("blue-green docker deploys behind nginx on the engine's host (real systemd host, real dockerd): no failed request", function () {
   this.timeout(900_000);
   const work = tempDir('deploy-docker-bluegreen');
   const dir = work.path;
@@ -40,7 +40,16 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
   /** name → "state port" of the app's containers on the host's engine. */
   const containers = async (): Promise<Map<string, string>> => {
     const r = await dh.engine.docker(['ps', '-a', '--filter', 'label=godeploy.app=bgdocker', '--format', '{{.Names}} {{.State}} {{.Label "godeploy.port"}}']);
-    return new Map(r.stdout.trim().split('\n').filter(Boolean).map((l) => { const [n, ...rest] = l.split(' '); return [n, rest.join(' ')]; }));
+    return new Map(
+      r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [n, ...rest] = l.split(' ');
+          return [n, rest.join(' ')];
+        }),
+    );
   };
   const deployed = (r: CliRun): string => {
     assert.equal(r.code, 0, r.out + r.err);
@@ -49,16 +58,30 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
     ids.push(id);
     return id;
   };
-  const writeConfig = (env: Record<string, string> = {}): void => writeFileSync(join(dir, 'godeploy.yaml'), `${JSON.stringify({
-    app: { name: 'bgdocker', port: ports[0] - 1, healthCheck: { path: '/healthz', timeout: '10s', interval: '200ms' } },
-    docker: { runtime: 'scratch' },
-    environments: {
-      prod: {
-        type: 'docker', knownHostsFile: 'known_hosts', sshConfigFile: 'ssh_config', strategy: 'blue-green', blueGreen: { ports }, nginx: { listen },
-        docker: { host: dh.url, network: 'host' }, env,
-      },
-    },
-  }, null, 2)}\n`);
+  const writeConfig = (env: Record<string, string> = {}): void =>
+    writeFileSync(
+      join(dir, 'godeploy.yaml'),
+      `${JSON.stringify(
+        {
+          app: { name: 'bgdocker', port: ports[0] - 1, healthCheck: { path: '/healthz', timeout: '10s', interval: '200ms' } },
+          docker: { runtime: 'scratch' },
+          environments: {
+            prod: {
+              type: 'docker',
+              knownHostsFile: 'known_hosts',
+              sshConfigFile: 'ssh_config',
+              strategy: 'blue-green',
+              blueGreen: { ports },
+              nginx: { listen },
+              docker: { host: dh.url, network: 'host' },
+              env,
+            },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
 
   before(async () => {
     dh = await startDockerHost();
@@ -79,7 +102,10 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
   it('--dry-run names the nginx switch; the first deploy runs the release on the first port and nginx (site + include) sends traffic to it', async () => {
     const dry = await cli(['deploy', 'prod', '--dry-run']);
     assert.equal(dry.code, 0, dry.out + dry.err);
-    assert.match(dry.out, /preflight: nginx on the engine's host; after the lock, which of ports \d+\/\d+ nginx sends traffic to \(\/etc\/nginx\/godeploy\/bgdocker\.upstream\.conf\)/);
+    assert.match(
+      dry.out,
+      /preflight: nginx on the engine's host; after the lock, which of ports \d+\/\d+ nginx sends traffic to \(\/etc\/nginx\/godeploy\/bgdocker\.upstream\.conf\)/,
+    );
     assert.match(dry.out, /nginx: \/etc\/nginx\/godeploy\/bgdocker\.upstream\.conf becomes `server 127\.0\.0\.1:<idle port>;`/);
     assert.equal(await remote('test -e /etc/nginx/godeploy/bgdocker.upstream.conf && echo there || echo absent'), 'absent', 'a dry run changes nothing');
 
@@ -87,7 +113,7 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
     const r = await cli(['deploy', 'prod']);
     const id = deployed(r);
     assert.match(r.out, /^\[engine\] preflight: nginx\/[\d.]+ on the engine's host/m);
-    assert.match(r.out, /^\[engine\] transfer: [\d.]+ [kM]B sent/m, 'built here, sent to the host\'s engine');
+    assert.match(r.out, /^\[engine\] transfer: [\d.]+ [kM]B sent/m, "built here, sent to the host's engine");
     assert.equal(await include(), `server 127.0.0.1:${ports[0]};`);
     assert.equal(await remote('readlink /etc/nginx/sites-enabled/bgdocker.conf'), '../sites-available/bgdocker.conf');
     assert.equal((await containers()).get(`bgdocker-${id}`), `running ${ports[0]}`);
@@ -113,7 +139,11 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
     } finally {
       await load.stop();
     }
-    assert.deepEqual(load.failures, [], `${load.failures.length} of ${load.ok + load.failures.length} requests failed (${load.retried} retried on a new connection)`);
+    assert.deepEqual(
+      load.failures,
+      [],
+      `${load.failures.length} of ${load.ok + load.failures.length} requests failed (${load.retried} retried on a new connection)`,
+    );
     assert.ok(load.ok > 30, `only ${load.ok} requests made it through: the loop did not exercise the switches`);
     assert.ok(load.builds.size >= 3, `answers came from ${load.builds.size} builds: ${[...load.builds.keys()].join(', ')}`);
   });
@@ -134,12 +164,12 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
     }
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /not healthy on port \d+ within the timeout/);
-    assert.match(r.out, /failing the health check on purpose/, 'the failed container\'s log lines');
+    assert.match(r.out, /failing the health check on purpose/, "the failed container's log lines");
     assert.match(r.out + r.err, /nginx was not touched: bgdocker-\S+ kept serving/);
     assert.deepEqual(load.failures, []);
     assert.deepEqual([...load.builds.keys()], [live], 'only the live build answered');
     assert.equal(await include(), before);
-    assert.deepEqual([...(await containers()).keys()].sort(), names.sort(), 'the failed release\'s container is gone');
+    assert.deepEqual([...(await containers()).keys()].sort(), names.sort(), "the failed release's container is gone");
   });
 
   it('rollback starts the previous release on the idle port and switches nginx; --to a release kept on the live port re-creates it on the idle one; no failed request', async () => {
@@ -168,7 +198,7 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
     assert.match(releases.out, new RegExp(`\\* ${ids[0].replace(/\./g, '\\.')} +running`));
     const status = await cli(['status', 'prod']);
     assert.equal(status.code, 0, status.out);
-    assert.match(status.out, /^ {2}health {3}healthy \(200 OK\)$/m, 'checked on the live release\'s port');
+    assert.match(status.out, /^ {2}health {3}healthy \(200 OK\)$/m, "checked on the live release's port");
   });
 
   it('an engine host without nginx is refused before anything changes, saying what to install', async () => {
@@ -182,7 +212,10 @@ describe('blue-green docker deploys behind nginx on the engine\'s host (real sys
       await remote('mv /usr/sbin/nginx.away /usr/sbin/nginx');
     }
     assert.equal(r.code, 1, r.out);
-    assert.match(r.out + r.err, /strategy: blue-green sends traffic through nginx on the engine's host \(root@127\.0\.0\.1:\d+\), and nginx is not installed there/);
+    assert.match(
+      r.out + r.err,
+      /strategy: blue-green sends traffic through nginx on the engine's host \(root@127\.0\.0\.1:\d+\), and nginx is not installed there/,
+    );
     assert.match(r.out + r.err, /hint: install nginx on that host \(apt install nginx\), or use strategy: restart/);
     assert.equal(await serving(), live);
   });

@@ -34,7 +34,9 @@ function deployProcess(dir: string, args: string[], onLine: (line: string) => vo
     pending = lines.pop() ?? '';
     for (const l of lines) onLine(l);
   });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString('utf8'); });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString('utf8');
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
 }
 
@@ -62,7 +64,11 @@ describe('docker over ssh://: the connection cut at random moments from the imag
     assert.equal(r.status, 200, `the service does not answer: ${r.status}`);
     return (JSON.parse(r.body) as { build: string }).build;
   };
-  const containers = async (): Promise<string[]> => (await remote.docker(['ps', '-a', '--filter', 'label=godeploy.app=bigdocker', '--format', '{{.Names}} {{.State}}'])).stdout.split('\n').filter(Boolean).sort();
+  const containers = async (): Promise<string[]> =>
+    (await remote.docker(['ps', '-a', '--filter', 'label=godeploy.app=bigdocker', '--format', '{{.Names}} {{.State}}'])).stdout
+      .split('\n')
+      .filter(Boolean)
+      .sort();
 
   before(async () => {
     console.log(`      fault seed ${seed} (replay: GODEPLOY_FAULT_SEED=${seed})`);
@@ -71,19 +77,30 @@ describe('docker over ssh://: the connection cut at random moments from the imag
     port = await freePort();
     cpSync(join(fixtureModules, 'deployapp'), dir, { recursive: true });
     writeFileSync(join(dir, 'ballast.bin'), randomBytes(32 * 1024 * 1024));
-    writeFileSync(join(dir, 'ballast.go'), 'package main\n\nimport (\n\t_ "embed"\n\t"os"\n)\n\n//go:embed ballast.bin\nvar ballast []byte\n\nfunc init() {\n\tif os.Getenv("BIGAPP_PRINT_BALLAST") != "" {\n\t\tprintln(len(ballast))\n\t}\n}\n');
-    writeFileSync(join(dir, 'godeploy.yaml'), `${JSON.stringify({
-      app: { name: 'bigdocker', port },
-      docker: { runtime: 'scratch' },
-      environments: {
-        remote: {
-          type: 'docker', knownHostsFile: sshd.knownHostsFile,
-          sshConfigFile: 'ssh_config',
-          docker: { host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${remote.socketPath}`, network: 'host' },
-          healthCheck: { timeout: '10s', interval: '200ms' },
+    writeFileSync(
+      join(dir, 'ballast.go'),
+      'package main\n\nimport (\n\t_ "embed"\n\t"os"\n)\n\n//go:embed ballast.bin\nvar ballast []byte\n\nfunc init() {\n\tif os.Getenv("BIGAPP_PRINT_BALLAST") != "" {\n\t\tprintln(len(ballast))\n\t}\n}\n',
+    );
+    writeFileSync(
+      join(dir, 'godeploy.yaml'),
+      `${JSON.stringify(
+        {
+          app: { name: 'bigdocker', port },
+          docker: { runtime: 'scratch' },
+          environments: {
+            remote: {
+              type: 'docker',
+              knownHostsFile: sshd.knownHostsFile,
+              sshConfigFile: 'ssh_config',
+              docker: { host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${remote.socketPath}`, network: 'host' },
+              healthCheck: { timeout: '10s', interval: '200ms' },
+            },
+          },
         },
-      },
-    }, null, 2)}\n`);
+        null,
+        2,
+      )}\n`,
+    );
     writeFileSync(join(dir, 'ssh_config'), `Host 127.0.0.1\n  IdentityFile ${sshd.identityFile}\n  IdentitiesOnly yes\n`);
     // Calibration: a first deploy and a second (new layer only), timed.
     for (let i = 0; i < 2; i++) {
@@ -121,7 +138,12 @@ describe('docker over ssh://: the connection cut at random moments from the imag
       let cut: Promise<string> | undefined;
       const r = await deployProcess(dir, ['remote'], (line) => {
         if (!cut && trigger.test(line)) {
-          cut = sleep(offset).then(() => killSshSessions(sshd, { waitMs: 300 })).then((p) => `cut ${p.length} session process(es)`, () => 'not cut: no session open');
+          cut = sleep(offset)
+            .then(() => killSshSessions(sshd, { waitMs: 300 }))
+            .then(
+              (p) => `cut ${p.length} session process(es)`,
+              () => 'not cut: no session open',
+            );
         }
       });
       const what = `${moment}; ${await cut}; seed ${seed}\n--- output ---\n${r.out}${r.err}`;
@@ -137,7 +159,11 @@ describe('docker over ssh://: the connection cut at random moments from the imag
         assert.match(r.out, /; no host switched to \S+$/m, what);
         assert.equal(await serving(), before, `${what}\nthe old container no longer serves`);
         const now = (await containers()).filter((c) => !beforeContainers.includes(c));
-        assert.deepEqual(now.filter((c) => / running$/.test(c)), [], `${what}\na new container runs`);
+        assert.deepEqual(
+          now.filter((c) => / running$/.test(c)),
+          [],
+          `${what}\na new container runs`,
+        );
         outcomes.push(`${moment}: exit 1, ${/^\[engine\] (\S+): FAIL/m.exec(r.out)?.[1]} named, the old container serves`);
       }
       const b = nextBuild();

@@ -24,8 +24,12 @@ function registryTags(r: RegistryFixture): Promise<string[]> {
     const [host, port] = r.address.split(':');
     const req = request({ host, port: Number(port), path: `/v2/team/${APP}/tags/list`, auth: `${r.user}:${r.password}` }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => (res.statusCode === 200 ? resolve(((JSON.parse(body) as { tags?: string[] }).tags ?? []).sort()) : reject(new Error(`${res.statusCode} ${body}`))));
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(((JSON.parse(body) as { tags?: string[] }).tags ?? []).sort()) : reject(new Error(`${res.statusCode} ${body}`)),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -44,17 +48,32 @@ describe('deploy through a registry (real docker-registry with auth, engine over
 
   const cli = (args: string[], password = registry.password): Promise<CliRun> => runCli(dir, args, goEnv({ REG_PW: password }));
   const configure = (registryPassword = '${secret:REG_PW}'): void => {
-    writeFileSync(join(dir, 'godeploy.yaml'), `${JSON.stringify({
-      app: { name: APP, port },
-      docker: { runtime: 'scratch' },
-      environments: {
-        prod: {
-          type: 'docker', knownHostsFile: sshd.knownHostsFile, sshConfigFile: 'ssh_config',
-          docker: { host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${remote.socketPath}`, network: 'host', registry: `${registry.address}/team`, registryUser: registry.user, registryPassword },
-          healthCheck: { timeout: '10s', interval: '200ms' },
+    writeFileSync(
+      join(dir, 'godeploy.yaml'),
+      `${JSON.stringify(
+        {
+          app: { name: APP, port },
+          docker: { runtime: 'scratch' },
+          environments: {
+            prod: {
+              type: 'docker',
+              knownHostsFile: sshd.knownHostsFile,
+              sshConfigFile: 'ssh_config',
+              docker: {
+                host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${remote.socketPath}`,
+                network: 'host',
+                registry: `${registry.address}/team`,
+                registryUser: registry.user,
+                registryPassword,
+              },
+              healthCheck: { timeout: '10s', interval: '200ms' },
+            },
+          },
         },
-      },
-    }, null, 2)}\n`);
+        null,
+        2,
+      )}\n`,
+    );
   };
 
   before(async () => {
@@ -88,7 +107,7 @@ describe('deploy through a registry (real docker-registry with auth, engine over
     assert.equal((await httpGet(port, '/healthz')).status, 200);
   });
 
-  it('a wrong password: exit 1 naming the registry\'s refusal with a hint, nothing replaced; a literal password is a config error', async () => {
+  it("a wrong password: exit 1 naming the registry's refusal with a hint, nothing replaced; a literal password is a config error", async () => {
     configure();
     const before = (await remote.docker(['ps', '-q', '--filter', `label=godeploy.app=${APP}`])).stdout.trim();
     setDeployappBuild(dir, 'build-2');
@@ -102,7 +121,10 @@ describe('deploy through a registry (real docker-registry with auth, engine over
     configure('hunter2');
     const v = await cli(['validate']);
     assert.equal(v.code, 2, v.out + v.err);
-    assert.match(v.out + v.err, /godeploy\.yaml:\d+:\d+: error: environments\.prod\.docker\.registryPassword: invalid value \(not shown: it may be a secret\)\n {2}hint: expected a \$\{secret:NAME\} or \$\{env:NAME\} reference, never the password itself/);
+    assert.match(
+      v.out + v.err,
+      /godeploy\.yaml:\d+:\d+: error: environments\.prod\.docker\.registryPassword: invalid value \(not shown: it may be a secret\)\n {2}hint: expected a \$\{secret:NAME\} or \$\{env:NAME\} reference, never the password itself/,
+    );
     assert.ok(!(v.out + v.err).includes('hunter2'), 'the literal password was echoed');
   });
 });

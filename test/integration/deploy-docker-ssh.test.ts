@@ -33,17 +33,26 @@ describe('deploy to a docker engine over ssh (real sshd, a second real dockerd)'
 
   const cli = (args: string[]): Promise<CliRun> => runCli(dir, args, goEnv());
   const configure = (knownHostsFile: string, socketPath = remote.socketPath): void => {
-    writeFileSync(join(dir, 'godeploy.yaml'), `${JSON.stringify({
-      app: { name: 'sshdockerapp', port },
-      docker: { runtime: 'scratch' },
-      environments: {
-        [env]: {
-          type: 'docker', knownHostsFile, sshConfigFile: 'ssh_config',
-          docker: { host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${socketPath}`, network: 'host' },
-          healthCheck: { timeout: '10s', interval: '200ms' },
+    writeFileSync(
+      join(dir, 'godeploy.yaml'),
+      `${JSON.stringify(
+        {
+          app: { name: 'sshdockerapp', port },
+          docker: { runtime: 'scratch' },
+          environments: {
+            [env]: {
+              type: 'docker',
+              knownHostsFile,
+              sshConfigFile: 'ssh_config',
+              docker: { host: `ssh://${sshd.user}@127.0.0.1:${sshd.port}${socketPath}`, network: 'host' },
+              healthCheck: { timeout: '10s', interval: '200ms' },
+            },
+          },
         },
-      },
-    }, null, 2)}\n`);
+        null,
+        2,
+      )}\n`,
+    );
   };
 
   before(async () => {
@@ -85,14 +94,18 @@ describe('deploy to a docker engine over ssh (real sshd, a second real dockerd)'
     assert.match(noSocket.out, /hint: the socket must exist and be writable by the ssh user/);
   });
 
-  it('deploys through the tunnel: the container runs on the ssh host\'s engine (not the local one) and answers; rollback works there too', async () => {
+  it("deploys through the tunnel: the container runs on the ssh host's engine (not the local one) and answers; rollback works there too", async () => {
     configure(sshd.knownHostsFile);
     const r = await cli(['deploy', env]);
     assert.equal(r.code, 0, r.out + r.err);
     const id = new RegExp(`^deploy (\\S+) to ${env}: done`, 'm').exec(r.out)?.[1];
     assert.ok(id, r.out);
     assert.match(r.out, new RegExp(`^engine \\(ssh://\\S+\\): live on ${id.replace(/\./g, '\\.')}$`, 'm'));
-    assert.match(r.out, /^\[engine\] image: sshdockerapp:\S+, sshdockerapp:\S+ \([0-9a-f]{12}\) on unix:\/\/\/var\/run\/docker\.sock/m, 'not built on the local engine');
+    assert.match(
+      r.out,
+      /^\[engine\] image: sshdockerapp:\S+, sshdockerapp:\S+ \([0-9a-f]{12}\) on unix:\/\/\/var\/run\/docker\.sock/m,
+      'not built on the local engine',
+    );
     assert.match(r.out, /^\[engine\] transfer: [\d.]+ [kM]B sent/m, r.out);
     const there = await remote.docker(['inspect', '--format', '{{.State.Running}} {{index .Config.Labels "godeploy.release"}}', `sshdockerapp-${id}`]);
     assert.equal(there.stdout.trim(), `true ${id}`, there.stderr);
@@ -138,12 +151,20 @@ describe('deploy to a docker engine over ssh (real sshd, a second real dockerd)'
       const second = await transferImage(local, target, 'godeploy-it/layers:b', ['godeploy-it/layers:latest']);
       assert.deepEqual([second.present, second.layersSkipped, second.layers], [false, 1, 3]);
       assert.ok(second.bytesSent < first.bytesSent - 4 * 1024 * 1024 + 64 * 1024, `${second.bytesSent} vs ${first.bytesSent}`);
-      const ids = await Promise.all(['godeploy-it/layers:b', 'godeploy-it/layers:latest'].map(async (r) => (await remote.docker(['image', 'inspect', '--format', '{{.Id}}', r])).stdout.trim()));
+      const ids = await Promise.all(
+        ['godeploy-it/layers:b', 'godeploy-it/layers:latest'].map(async (r) =>
+          (await remote.docker(['image', 'inspect', '--format', '{{.Id}}', r])).stdout.trim(),
+        ),
+      );
       assert.equal(ids[0], (await docker(['image', 'inspect', '--format', '{{.Id}}', 'godeploy-it/layers:b'])).stdout.trim());
       assert.equal(ids[1], ids[0]);
       const p = await freePort();
       assert.equal((await remote.docker(['run', '-d', '--name', 'layers-run', '--network', 'host', '--env', `PORT=${p}`, 'godeploy-it/layers:b'])).code, 0);
-      await waitFor(async () => (await httpGet(p, '/healthz').catch(() => ({ status: 0 }))).status === 200, 20_000, () => 'the loaded image did not run');
+      await waitFor(
+        async () => (await httpGet(p, '/healthz').catch(() => ({ status: 0 }))).status === 200,
+        20_000,
+        () => 'the loaded image did not run',
+      );
       const again = await transferImage(local, target, 'godeploy-it/layers:b');
       assert.deepEqual([again.present, again.bytesSent], [true, 0]);
     } finally {

@@ -21,7 +21,11 @@ const APP = 'swarmapp';
 const ENV = 'cluster';
 const SERVICE = `${APP}-${ENV}`;
 
-interface Task { Status: { State: string }; DesiredState: string; Spec: { ContainerSpec: { Image: string } } }
+interface Task {
+  Status: { State: string };
+  DesiredState: string;
+  Spec: { ContainerSpec: { Image: string } };
+}
 
 describe('deploy to Docker Swarm (a real single-node swarm)', function () {
   this.timeout(900_000);
@@ -31,24 +35,35 @@ describe('deploy to Docker Swarm (a real single-node swarm)', function () {
 
   const cli = (args: string[]): Promise<CliRun> => runCli(dir, args, goEnv());
   const configure = (env: Record<string, string> = {}): void => {
-    writeFileSync(join(dir, 'godeploy.yaml'), `${JSON.stringify({
-      app: { name: APP, port: 8080 },
-      docker: { runtime: 'scratch' },
-      environments: {
-        [ENV]: {
-          type: 'docker', env,
-          docker: { host: `unix://${engine.socketPath}`, mode: 'swarm', replicas: 2, publish: false },
-          healthCheck: { timeout: '4s', interval: '1s' },
+    writeFileSync(
+      join(dir, 'godeploy.yaml'),
+      `${JSON.stringify(
+        {
+          app: { name: APP, port: 8080 },
+          docker: { runtime: 'scratch' },
+          environments: {
+            [ENV]: {
+              type: 'docker',
+              env,
+              docker: { host: `unix://${engine.socketPath}`, mode: 'swarm', replicas: 2, publish: false },
+              healthCheck: { timeout: '4s', interval: '1s' },
+            },
+          },
         },
-      },
-    }, null, 2)}\n`);
+        null,
+        2,
+      )}\n`,
+    );
   };
   /** The release each running task runs (its image tag), sorted. */
   const runningReleases = async (): Promise<string[]> => {
     const ids = (await engine.docker(['service', 'ps', '-q', '--filter', 'desired-state=running', SERVICE])).stdout.split('\n').filter(Boolean);
     if (!ids.length) return [];
     const tasks = JSON.parse((await engine.docker(['inspect', ...ids])).stdout) as Task[];
-    return tasks.filter((t) => t.Status.State === 'running').map((t) => t.Spec.ContainerSpec.Image.replace(`${APP}:`, '').replace(/@.*$/, '')).sort();
+    return tasks
+      .filter((t) => t.Status.State === 'running')
+      .map((t) => t.Spec.ContainerSpec.Image.replace(`${APP}:`, '').replace(/@.*$/, ''))
+      .sort();
   };
 
   before(async () => {
@@ -76,7 +91,11 @@ describe('deploy to Docker Swarm (a real single-node swarm)', function () {
     assert.match(r.out, /preflight: swarm manager, 1 node/);
     assert.match(r.out, /switch: swarmapp-cluster: 2 tasks of \S+ running and healthy/);
     assert.deepEqual(await runningReleases(), [first, first]);
-    const spec = JSON.parse((await engine.docker(['service', 'inspect', SERVICE])).stdout)[0].Spec as { Labels: Record<string, string>; UpdateConfig: { Order: string; FailureAction: string }; TaskTemplate: { ContainerSpec: { Healthcheck: { Test: string[] } } } };
+    const spec = JSON.parse((await engine.docker(['service', 'inspect', SERVICE])).stdout)[0].Spec as {
+      Labels: Record<string, string>;
+      UpdateConfig: { Order: string; FailureAction: string };
+      TaskTemplate: { ContainerSpec: { Healthcheck: { Test: string[] } } };
+    };
     assert.equal(spec.Labels['godeploy.release'], first);
     assert.deepEqual([spec.UpdateConfig.Order, spec.UpdateConfig.FailureAction], ['start-first', 'rollback']);
     assert.deepEqual(spec.TaskTemplate.ContainerSpec.Healthcheck.Test, ['CMD', '/godeploy-probe', 'http://127.0.0.1:8080/healthz']);
@@ -100,7 +119,7 @@ describe('deploy to Docker Swarm (a real single-node swarm)', function () {
     assert.match(status.out, /service swarmapp-cluster: 2\/2 tasks running, update rollback_completed/);
   });
 
-  it('an update whose new tasks fail their health check: Swarm rolls it back by itself; exit 1 with the task\'s log lines', async () => {
+  it("an update whose new tasks fail their health check: Swarm rolls it back by itself; exit 1 with the task's log lines", async () => {
     assert.ok(first && second, 'needs the earlier deploys');
     setDeployappBuild(dir, 'build-bad');
     configure({ DEPLOYAPP_FAIL_HEALTH: '1' });
@@ -118,7 +137,11 @@ describe('deploy to Docker Swarm (a real single-node swarm)', function () {
     const cancel = new CancellationSource();
     const events: string[] = [];
     const r = await deploy({
-      configFile: { file: join(dir, 'godeploy.yaml'), exists: true }, environment: ENV, sources: environmentSources(goEnv()), buildEnv: goEnv(), token: cancel.token,
+      configFile: { file: join(dir, 'godeploy.yaml'), exists: true },
+      environment: ENV,
+      sources: environmentSources(goEnv()),
+      buildEnv: goEnv(),
+      token: cancel.token,
       emit: (e) => {
         events.push(`${e.step} ${e.state} ${e.message}`);
         if (e.step === 'switch' && e.state === 'start' && /^updating/.test(e.message)) cancel.cancel();
@@ -127,7 +150,10 @@ describe('deploy to Docker Swarm (a real single-node swarm)', function () {
     assert.equal(r.ok, false, events.join('\n'));
     assert.equal(r.cancelled, true, events.join('\n'));
     assert.match(r.hosts[0].error ?? '', /cancelled: swarmapp-cluster is back on its previous spec/);
-    assert.ok(events.some((e) => /^rollback start cancelled: asking Swarm for the previous spec/.test(e)), events.join('\n'));
+    assert.ok(
+      events.some((e) => /^rollback start cancelled: asking Swarm for the previous spec/.test(e)),
+      events.join('\n'),
+    );
     assert.deepEqual(await runningReleases(), [first, first]);
   });
 });

@@ -32,11 +32,20 @@ describe('deploy to a docker engine over tcp:// with TLS (a second real dockerd)
     remote = await startSecondDockerEngine({ tls: { port: tcpPort, dir: certs } });
     port = await freePort();
     cpSync(join(fixtureModules, 'deployapp'), dir, { recursive: true });
-    writeFileSync(join(dir, 'godeploy.yaml'), `${JSON.stringify({
-      app: { name: 'tcpdockerapp', port },
-      docker: { runtime: 'scratch' },
-      environments: { tcp: { type: 'docker', docker: { host: `tcp://127.0.0.1:${tcpPort}`, network: 'host' }, healthCheck: { timeout: '10s', interval: '200ms' } } },
-    }, null, 2)}\n`);
+    writeFileSync(
+      join(dir, 'godeploy.yaml'),
+      `${JSON.stringify(
+        {
+          app: { name: 'tcpdockerapp', port },
+          docker: { runtime: 'scratch' },
+          environments: {
+            tcp: { type: 'docker', docker: { host: `tcp://127.0.0.1:${tcpPort}`, network: 'host' }, healthCheck: { timeout: '10s', interval: '200ms' } },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
   });
   after(async () => {
     const stopped = await Promise.allSettled([remote?.stop(), local?.stop()]);
@@ -44,7 +53,7 @@ describe('deploy to a docker engine over tcp:// with TLS (a second real dockerd)
     for (const s of stopped) if (s.status === 'rejected') throw s.reason;
   });
 
-  it('with the client certificate: doctor passes and the deploy goes live there, the image streamed from this machine\'s engine', async () => {
+  it("with the client certificate: doctor passes and the deploy goes live there, the image streamed from this machine's engine", async () => {
     const d = await cli(['doctor', 'tcp']);
     assert.equal(d.code, 0, d.out + d.err);
     assert.match(d.out, new RegExp(`^engine \\(tcp://127\\.0\\.0\\.1:${tcpPort}\\)$`, 'm'));
@@ -57,10 +66,15 @@ describe('deploy to a docker engine over tcp:// with TLS (a second real dockerd)
     assert.equal((await httpGet(port, '/healthz')).status, 200);
   });
 
-  it('without the client certificate, with another CA\'s, or with a DOCKER_CERT_PATH missing the files: FAIL reachable saying which, exit 1', async () => {
+  it("without the client certificate, with another CA's, or with a DOCKER_CERT_PATH missing the files: FAIL reachable saying which, exit 1", async () => {
     const plain = await cli(['doctor', 'tcp'], false);
     assert.equal(plain.code, 1, plain.out);
-    assert.match(plain.out, new RegExp(`FAIL reachable  the Docker engine at tcp://127\\.0\\.0\\.1:${tcpPort} \\(environments\\.tcp\\.docker\\.host\\) wants TLS, and no client certificate was given`));
+    assert.match(
+      plain.out,
+      new RegExp(
+        `FAIL reachable  the Docker engine at tcp://127\\.0\\.0\\.1:${tcpPort} \\(environments\\.tcp\\.docker\\.host\\) wants TLS, and no client certificate was given`,
+      ),
+    );
     assert.match(plain.out, /hint: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the folder with ca\.pem, cert\.pem and key\.pem/);
     // Certificates from another CA: neither side trusts the other.
     const other = join(work.path, 'other-certs');

@@ -13,7 +13,21 @@ import { runCli, type CliRun } from './fixtures/cli';
 import { goEnv } from './fixtures/go';
 import { freePort, httpGet, sleep, tempDir } from './fixtures/util';
 
-interface Container { Id: string; Name: string; State: { Status: string; Running: boolean }; Config: { Env: string[]; Labels: Record<string, string>; Image: string }; HostConfig: { RestartPolicy: { Name: string }; Memory: number; LogConfig: { Type: string; Config: Record<string, string> }; NetworkMode: string; CapDrop: string[]; ReadonlyRootfs: boolean; SecurityOpt: string[] } }
+interface Container {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean };
+  Config: { Env: string[]; Labels: Record<string, string>; Image: string };
+  HostConfig: {
+    RestartPolicy: { Name: string };
+    Memory: number;
+    LogConfig: { Type: string; Config: Record<string, string> };
+    NetworkMode: string;
+    CapDrop: string[];
+    ReadonlyRootfs: boolean;
+    SecurityOpt: string[];
+  };
+}
 
 const SECRET = `dk-canary-${process.pid}-Zq7`;
 
@@ -58,8 +72,17 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
 
     /** godeploy.yaml (JSON is YAML): environment `env` of type docker, host networking, the fixture engine. */
     configure(spec: Record<string, unknown> = {}, docker: Record<string, unknown> = {}): void {
-      const environment = { type: 'docker', docker: { host: `unix://${engine.socketPath}`, network: 'host', ...docker }, healthCheck: { timeout: '10s', interval: '200ms' }, ...spec };
-      const config = { app: { name: app, port: this.port, env: { GREETING: 'hello ${env:DK_SECRET}' } }, docker: { runtime: 'scratch', buildkit: false }, environments: { [env]: environment } };
+      const environment = {
+        type: 'docker',
+        docker: { host: `unix://${engine.socketPath}`, network: 'host', ...docker },
+        healthCheck: { timeout: '10s', interval: '200ms' },
+        ...spec,
+      };
+      const config = {
+        app: { name: app, port: this.port, env: { GREETING: 'hello ${env:DK_SECRET}' } },
+        docker: { runtime: 'scratch', buildkit: false },
+        environments: { [env]: environment },
+      };
       writeFileSync(join(this.dir, 'godeploy.yaml'), `${JSON.stringify(config, null, 2)}\n`);
     }
 
@@ -125,11 +148,17 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     const [c] = await containers();
     assert.equal(c.Name, `/${app}-${id}`);
     assert.equal(c.Config.Image, `${app}:${id}`);
-    assert.deepEqual({ app: c.Config.Labels['godeploy.app'], env: c.Config.Labels['godeploy.environment'], release: c.Config.Labels['godeploy.release'] }, { app, env, release: id });
+    assert.deepEqual(
+      { app: c.Config.Labels['godeploy.app'], env: c.Config.Labels['godeploy.environment'], release: c.Config.Labels['godeploy.release'] },
+      { app, env, release: id },
+    );
     assert.equal(c.HostConfig.RestartPolicy.Name, 'unless-stopped');
     assert.equal(c.HostConfig.Memory, 64 * 1024 * 1024);
     assert.deepEqual(c.HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '2' } });
-    assert.deepEqual([c.HostConfig.NetworkMode, c.HostConfig.CapDrop, c.HostConfig.ReadonlyRootfs, c.HostConfig.SecurityOpt], ['host', ['ALL'], true, ['no-new-privileges']]);
+    assert.deepEqual(
+      [c.HostConfig.NetworkMode, c.HostConfig.CapDrop, c.HostConfig.ReadonlyRootfs, c.HostConfig.SecurityOpt],
+      ['host', ['ALL'], true, ['no-new-privileges']],
+    );
     assert.ok(await imageExists(`${app}:${id}`));
     assert.match(out, new RegExp(`^ {2}live {5}${id.replace(/\./g, '\\.')}`, 'm'));
     assert.match(out, /^ {2}health {3}healthy \(200 OK\)$/m);
@@ -149,7 +178,13 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     const second = await a.deployOk();
     assert.equal((await a.info()).build, 'build-2');
     const all = await containers();
-    assert.deepEqual(all.map((c) => [c.Config.Labels['godeploy.release'], c.State.Status, c.HostConfig.RestartPolicy.Name]), [[first, 'exited', 'no'], [second, 'running', 'unless-stopped']]);
+    assert.deepEqual(
+      all.map((c) => [c.Config.Labels['godeploy.release'], c.State.Status, c.HostConfig.RestartPolicy.Name]),
+      [
+        [first, 'exited', 'no'],
+        [second, 'running', 'unless-stopped'],
+      ],
+    );
     const releases = await a.cli(['releases', env]);
     assert.match(releases.out, new RegExp(`^ {2}\\* ${second.replace(/\./g, '\\.')} +running .*\\(live\\)$`, 'm'), releases.out);
     assert.match(releases.out, new RegExp(`^ {4}${first.replace(/\./g, '\\.')} +exited`, 'm'), releases.out);
@@ -158,7 +193,10 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     const back = await a.cli(['rollback', env]);
     assert.equal(back.code, 0, back.out + back.err);
     assert.equal((await a.info()).build, 'build-0');
-    assert.deepEqual((await running()).map((c) => c.Config.Labels['godeploy.release']), [first]);
+    assert.deepEqual(
+      (await running()).map((c) => c.Config.Labels['godeploy.release']),
+      [first],
+    );
     const forward = await a.cli(['rollback', env, '--to', second]);
     assert.equal(forward.code, 0, forward.out + forward.err);
     assert.equal((await a.info()).build, 'build-2');
@@ -178,7 +216,11 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     assert.match(r.out, /health: FAIL not healthy within the timeout \(last: 503 Service Unavailable\)/);
     assert.match(r.out, /logs: last log lines of dockerapp-\S+:\n[\s\S]*deployapp build-bad: failing the health check on purpose/);
     assert.match(r.out, new RegExp(`rolled back to ${good.replace(/\./g, '\\.')}`));
-    assert.deepEqual((await containers()).map((c) => c.Id), [oldId], 'the failed container was not removed');
+    assert.deepEqual(
+      (await containers()).map((c) => c.Id),
+      [oldId],
+      'the failed container was not removed',
+    );
     assert.equal((await running())[0].Id, oldId);
     assert.equal((await a.info()).build, 'build-0');
     assert.equal(await imageExists(`${app}:${r.id}`), false, 'the failed release kept its tag');
@@ -191,13 +233,23 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
       a.setBuild(b);
       ids.push(await a.deployOk());
     }
-    assert.deepEqual((await containers()).map((c) => c.Config.Labels['godeploy.release']), ids.slice(1));
+    assert.deepEqual(
+      (await containers()).map((c) => c.Config.Labels['godeploy.release']),
+      ids.slice(1),
+    );
     assert.equal(await imageExists(`${app}:${ids[0]}`), false);
   });
 
   it('the deploy lock lives on the engine: a held lock refuses the deploy and nothing changes; lock status and release see it', async () => {
     const a = await new App('lock').init();
-    const owner = JSON.stringify({ user: 'bob', host: 'elsewhere', since: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), version: 'v9', pid: 4242, operation: 'deploy' });
+    const owner = JSON.stringify({
+      user: 'bob',
+      host: 'elsewhere',
+      since: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      version: 'v9',
+      pid: 4242,
+      operation: 'deploy',
+    });
     await docker(['create', '--name', `godeploy-lock-${app}`, '--label', `godeploy.lock-owner=${owner}`, 'godeploy/lock:1']).then(async (c) => {
       if (c.code !== 0) {
         // The lock image is made by the first lock taken on an engine.
@@ -249,7 +301,10 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
   it('swarm with host networking, and strategy: blue-green with swarm or a tcp:// engine, are refused (exit 2, saying what to use), before the engine is touched', async () => {
     const a = await new App('refused').init();
     a.configure({}, { mode: 'swarm' });
-    for (const cmd of [['deploy', env], ['rollback', env]]) {
+    for (const cmd of [
+      ['deploy', env],
+      ['rollback', env],
+    ]) {
       const r = await a.cli(cmd);
       assert.equal(r.code, 2, r.out + r.err);
       assert.match(r.err, /docker\.network: host cannot be used with docker\.mode: swarm\n {2}hint: a start-first rolling update/);
@@ -260,10 +315,16 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
     assert.match(swarm.err, /strategy: blue-green cannot be used with docker\.mode: swarm\n {2}hint: Swarm already starts each new task/);
     // No engine listens there: the refusal comes first.
     a.configure({ strategy: 'blue-green' }, { host: 'tcp://127.0.0.1:1' });
-    for (const cmd of [['deploy', env], ['rollback', env]]) {
+    for (const cmd of [
+      ['deploy', env],
+      ['rollback', env],
+    ]) {
       const tcp = await a.cli(cmd);
       assert.equal(tcp.code, 2, tcp.out + tcp.err);
-      assert.match(tcp.err, /strategy: blue-green switches nginx on the engine's host, and a tcp:\/\/ engine gives Go Deploy no way onto that host\n {2}hint: reach the same engine as ssh:\/\/user@host/);
+      assert.match(
+        tcp.err,
+        /strategy: blue-green switches nginx on the engine's host, and a tcp:\/\/ engine gives Go Deploy no way onto that host\n {2}hint: reach the same engine as ssh:\/\/user@host/,
+      );
     }
     assert.deepEqual(await containers(), []);
   });
@@ -288,7 +349,7 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
       assert.equal(r.code, 0, r.out + r.err);
       assert.match(r.out, /^\[engine\] image: dockerapp:\S+, dockerapp:\S+ \([0-9a-f]{12}\)/m);
       assert.equal((await a.info()).build, 'build-0');
-      });
+    });
 
     it('a failing step names the step and its output; nothing is replaced', async () => {
       const a = await new App('dockerfile-bad').init();
@@ -300,8 +361,11 @@ describe('deploy to a docker environment (real Docker Engine, CLI)', function ()
       assert.equal(r.code, 1, r.out);
       assert.match(r.out, /image: FAIL building dockerapp:\S+ failed at Step \d+\/\d+ : RUN .*go build/);
       assert.match(r.out, /undefined: undefinedCall/);
-      assert.deepEqual((await running()).map((c) => c.Config.Labels['godeploy.release']), [live]);
-      });
+      assert.deepEqual(
+        (await running()).map((c) => c.Config.Labels['godeploy.release']),
+        [live],
+      );
+    });
 
     it('a missing Dockerfile: the error says how to make one; nothing changes', async () => {
       const a = await new App('no-dockerfile').init();

@@ -39,21 +39,40 @@ function startCli(dir: string, args: string[]): CliProcess {
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();
-  child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); for (const w of [...waiters]) w(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString('utf8'); });
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => { for (const w of [...waiters]) w(); resolve(code); }));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString('utf8');
+    for (const w of [...waiters]) w();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString('utf8');
+  });
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      for (const w of [...waiters]) w();
+      resolve(code);
+    }),
+  );
   return {
     out: () => out,
     err: () => err,
     startedAt: Date.now(),
-    line: (re) => new Promise<boolean>((resolve) => {
-      const check = (): void => {
-        if (out.split('\n').some((l) => re.test(l))) { waiters.delete(check); resolve(true); } else if (child.exitCode !== null || child.signalCode !== null) { waiters.delete(check); resolve(false); }
-      };
-      waiters.add(check);
-      check();
-    }),
-    signal: (s) => { if (child.exitCode === null && child.signalCode === null) child.kill(s); },
+    line: (re) =>
+      new Promise<boolean>((resolve) => {
+        const check = (): void => {
+          if (out.split('\n').some((l) => re.test(l))) {
+            waiters.delete(check);
+            resolve(true);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            waiters.delete(check);
+            resolve(false);
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+    signal: (s) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(s);
+    },
     exit,
   };
 }
@@ -101,7 +120,11 @@ describe('deploy faults at seeded random moments (real systemd host, the CLI as 
     const cur = await remote('readlink -f /opt/bigapp/current');
     assert.match(cur, /^\/opt\/bigapp\/releases\/\d{8}T\d{6}\.\d{3}Z-/, why);
     await remote(`test -x ${cur}/bigapp && test -s ${cur}/bigapp.env && test -s ${cur}/.sha256`);
-    assert.equal(await remote(`sha256sum ${cur}/bigapp | cut -d' ' -f1`), await remote(`cat ${cur}/.sha256`), `${why}: the live executable is not the one recorded`);
+    assert.equal(
+      await remote(`sha256sum ${cur}/bigapp | cut -d' ' -f1`),
+      await remote(`cat ${cur}/.sha256`),
+      `${why}: the live executable is not the one recorded`,
+    );
     const exe = (JSON.parse((await httpGet(port, '/info')).body) as { exe: string }).exe;
     // A SIGKILLed deploy cannot clean up after itself: killed between the switch and the
     // restart, current names the new release while the old process still serves; its lock and
@@ -131,28 +154,66 @@ describe('deploy faults at seeded random moments (real systemd host, the CLI as 
     copyDeployapp(work.path, [host]);
     // The linker keeps the ballast: init reads it.
     writeFileSync(join(work.path, 'ballast.bin'), randomBytes(BALLAST_MB * 1024 * 1024));
-    writeFileSync(join(work.path, 'ballast.go'), [
-      'package main', '', 'import (', '\t_ "embed"', '\t"os"', ')', '',
-      '//go:embed ballast.bin', 'var ballast []byte', '',
-      'func init() {', '\tif os.Getenv("BIGAPP_PRINT_BALLAST") != "" {', '\t\tprintln(len(ballast), ballast[0])', '\t}', '}', '',
-    ].join('\n'));
+    writeFileSync(
+      join(work.path, 'ballast.go'),
+      [
+        'package main',
+        '',
+        'import (',
+        '\t_ "embed"',
+        '\t"os"',
+        ')',
+        '',
+        '//go:embed ballast.bin',
+        'var ballast []byte',
+        '',
+        'func init() {',
+        '\tif os.Getenv("BIGAPP_PRINT_BALLAST") != "" {',
+        '\t\tprintln(len(ballast), ballast[0])',
+        '\t}',
+        '}',
+        '',
+      ].join('\n'),
+    );
     const target = `      - host: 127.0.0.1\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`;
-    const environment = (name: string, extra: string[]) => [`  ${name}:`, '    type: ssh', '    hosts:', target, '    knownHostsFile: known_hosts', '    path: /opt/bigapp', ...extra];
-    writeFileSync(join(work.path, 'godeploy.yaml'), [
-      'app:', '  name: bigapp', `  port: ${port}`, '  healthCheck:', '    path: /healthz', '    timeout: 10s', '    interval: 250ms',
-      'environments:',
-      ...environment('prod', []),
-      ...environment('prod-full', ['    deltaUpload: false']),
-      ...environment('prod-failing', ['    env:', '      DEPLOYAPP_FAIL_HEALTH: "1"', '    healthCheck:', '      timeout: 6s', '      interval: 250ms']),
-      '',
-    ].join('\n'));
+    const environment = (name: string, extra: string[]) => [
+      `  ${name}:`,
+      '    type: ssh',
+      '    hosts:',
+      target,
+      '    knownHostsFile: known_hosts',
+      '    path: /opt/bigapp',
+      ...extra,
+    ];
+    writeFileSync(
+      join(work.path, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: bigapp',
+        `  port: ${port}`,
+        '  healthCheck:',
+        '    path: /healthz',
+        '    timeout: 10s',
+        '    interval: 250ms',
+        'environments:',
+        ...environment('prod', []),
+        ...environment('prod-full', ['    deltaUpload: false']),
+        ...environment('prod-failing', ['    env:', '      DEPLOYAPP_FAIL_HEALTH: "1"', '    healthCheck:', '      timeout: 6s', '      interval: 250ms']),
+        '',
+      ].join('\n'),
+    );
     // Calibration: when each line arrives here, for whole uploads and for deltas.
     for (const env of ['prod-full', 'prod-full', 'prod', 'prod']) {
       nextBuild();
       const c = startCli(work.path, ['deploy', env]);
       const arrived = new Map<RegExp, number>();
-      const watched = (Object.values(PHASES).filter((p) => p.env === env)).flatMap((p) => [p.anchor, p.end]);
-      for (const re of watched) void c.line(re).then((seen) => { if (seen) arrived.set(re, Date.now()); });
+      const watched = Object.values(PHASES)
+        .filter((p) => p.env === env)
+        .flatMap((p) => [p.anchor, p.end]);
+      for (const re of watched)
+        void c.line(re).then((seen) => {
+          if (seen) arrived.set(re, Date.now());
+        });
       assert.equal(await c.exit, 0, c.out() + c.err());
       await sleep(10);
       deployMs = Math.min(deployMs, Date.now() - c.startedAt);
@@ -163,7 +224,7 @@ describe('deploy faults at seeded random moments (real systemd host, the CLI as 
       }
     }
     console.log(`      calibration: deploy ${deployMs} ms; phases (anchor line to end line) ${JSON.stringify(phaseMs)}`);
-    assert.ok((Number(await remote('stat -c %s /opt/bigapp/current/bigapp')) > BALLAST_MB * 1024 * 1024), 'the executable lost its ballast');
+    assert.ok(Number(await remote('stat -c %s /opt/bigapp/current/bigapp')) > BALLAST_MB * 1024 * 1024, 'the executable lost its ballast');
   });
   after(async () => {
     await host?.stop();
@@ -190,7 +251,10 @@ describe('deploy faults at seeded random moments (real systemd host, the CLI as 
       let cut = 'not cut: the anchor never came';
       if (await c.line(anchor)) {
         await sleep(offset);
-        cut = await killSshSessions(host, { waitMs: 300 }).then((pids) => `cut ${pids.length} session process(es)`, () => 'not cut: no ssh session was open any more');
+        cut = await killSshSessions(host, { waitMs: 300 }).then(
+          (pids) => `cut ${pids.length} session process(es)`,
+          () => 'not cut: no ssh session was open any more',
+        );
       }
       const code = await c.exit;
       const out = c.out();
@@ -238,7 +302,11 @@ describe('deploy faults at seeded random moments (real systemd host, the CLI as 
       const why = `SIGKILL #${n} at ${offset} ms; seed ${seed}\n--- output ---\n${c.out()}${c.err()}`;
       // Killed during `systemctl restart`, the restart still completes on the host: the port
       // is closed for a moment meanwhile.
-      await waitFor(() => portAccepts(port), 15_000, () => `nothing answers on port ${port} after ${why}`);
+      await waitFor(
+        () => portAccepts(port),
+        15_000,
+        () => `nothing answers on port ${port} after ${why}`,
+      );
       const now = await serving();
       assert.ok(now === before || now === b, `${why}\nserving ${now}`);
       await assertCompleteAndServing(why, true);

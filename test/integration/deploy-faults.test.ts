@@ -47,21 +47,39 @@ describe('deploy faults on a real systemd host: cut ssh connections, disk full',
     assert.equal(await remote('test -e /opt/deployapp/.godeploy/lock && echo held || echo free'), 'free', `${why}: lock left behind`);
     assert.equal(await remote('ls -a /opt/deployapp/releases | grep -c "partial$" || true'), '0', `${why}: partial release left`);
   };
-  const runDeploy = (onEvent?: (e: DeployEvent) => void) => deploy({
-    configFile: { file: join(work.path, 'godeploy.yaml'), exists: true }, environment: 'prod',
-    sources: { env: (n) => process.env[n], secret: () => undefined }, emit: onEvent, buildEnv: goEnv(),
-  });
+  const runDeploy = (onEvent?: (e: DeployEvent) => void) =>
+    deploy({
+      configFile: { file: join(work.path, 'godeploy.yaml'), exists: true },
+      environment: 'prod',
+      sources: { env: (n) => process.env[n], secret: () => undefined },
+      emit: onEvent,
+      buildEnv: goEnv(),
+    });
 
   before(async () => {
     host = await startSystemdHost();
     port = await freePort();
     copyDeployapp(work.path, [host]);
-    writeFileSync(join(work.path, 'godeploy.yaml'), [
-      'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    path: /healthz', '    timeout: 10s', '    interval: 250ms',
-      'environments:', '  prod:', '    type: ssh', '    hosts:',
-      `      - host: 127.0.0.1\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`,
-      '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '',
-    ].join('\n'));
+    writeFileSync(
+      join(work.path, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        '  healthCheck:',
+        '    path: /healthz',
+        '    timeout: 10s',
+        '    interval: 250ms',
+        'environments:',
+        '  prod:',
+        '    type: ssh',
+        '    hosts:',
+        `      - host: 127.0.0.1\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`,
+        '    knownHostsFile: known_hosts',
+        '    path: /opt/deployapp',
+        '',
+      ].join('\n'),
+    );
     nextBuild();
     const r = await runDeploy();
     assert.ok(r.ok, JSON.stringify(r.hosts));
@@ -97,12 +115,19 @@ describe('deploy faults on a real systemd host: cut ssh connections, disk full',
     // A tmpfs over releases/ with room for the live release but not another executable.
     const size = Number(await remote('stat -c %s /opt/deployapp/current/deployapp'));
     await remote('cp -a /opt/deployapp/releases /opt/deployapp/releases.keep');
-    await remote(`mount -t tmpfs -o size=${Math.ceil((size * 1.4) / 1024)}k tmpfs /opt/deployapp/releases && cp -a /opt/deployapp/releases.keep/$(basename $(readlink /opt/deployapp/current)) /opt/deployapp/releases/`);
+    await remote(
+      `mount -t tmpfs -o size=${Math.ceil((size * 1.4) / 1024)}k tmpfs /opt/deployapp/releases && cp -a /opt/deployapp/releases.keep/$(basename $(readlink /opt/deployapp/current)) /opt/deployapp/releases/`,
+    );
     try {
       nextBuild();
       const r = await run(process.execPath, [cli, '-C', work.path, 'deploy', 'prod'], { env: goEnv(), timeoutMs: 300_000 });
       assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stdout, new RegExp(`127\\.0\\.0\\.1 \\(root@127\\.0\\.0\\.1:${host.port}\\): not enough disk space for the release: [\\d.]+ [kM]B free in /opt/deployapp/releases, the executable needs [\\d.]+ MB`));
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `127\\.0\\.0\\.1 \\(root@127\\.0\\.0\\.1:${host.port}\\): not enough disk space for the release: [\\d.]+ [kM]B free in /opt/deployapp/releases, the executable needs [\\d.]+ MB`,
+        ),
+      );
       assert.match(r.stdout, /hint: free space on the host/);
       assert.equal(await serving(), before);
       await assertCompleteAndServing('after disk full');

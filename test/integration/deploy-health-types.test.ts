@@ -15,7 +15,6 @@ import { startSecondDockerEngine } from './fixtures/docker';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { freePort, isAlive, onExit, sleep, tempDir } from './fixtures/util';
 
-
 /** The app part of godeploy.yaml for each service of launchapp, and the gate's keys. */
 const apps = {
   worker: (port: number, env: Record<string, string> = {}, name = 'worker') => ({
@@ -66,9 +65,15 @@ function sharedCases(label: string, p: () => Platform, work: () => string, ports
     const r = await p().deploy(dir, config);
     assert.equal(r.code, 1, r.out + r.err);
     // The engine restarts a container by itself: then it was restarted, and its last run's status is said.
-    assert.match(r.out, /health: FAIL .*(exited with status 3 after \d(\.\d)? s \(it must stay up for 3 s\)|was restarted 1 time after \d(\.\d)? s \(it must stay up for 3 s\); its last run exited with status 3)/);
+    assert.match(
+      r.out,
+      /health: FAIL .*(exited with status 3 after \d(\.\d)? s \(it must stay up for 3 s\)|was restarted 1 time after \d(\.\d)? s \(it must stay up for 3 s\); its last run exited with status 3)/,
+    );
     assert.match(r.out, /worker: lost the queue connection, giving up/);
-    assert.match(r.out, new RegExp(`rolled back to ${firstWorker.replace(/[.]/g, '\\.')}|${firstWorker.replace(/[.]/g, '\\.')} is live again and healthy|serves again`));
+    assert.match(
+      r.out,
+      new RegExp(`rolled back to ${firstWorker.replace(/[.]/g, '\\.')}|${firstWorker.replace(/[.]/g, '\\.')} is live again and healthy|serves again`),
+    );
     assert.equal(await p().live(dir), firstWorker);
     assert.ok(await p().workerRuns(firstWorker), 'the earlier worker does not run again');
   });
@@ -101,9 +106,21 @@ describe('healthCheck.type process and tcp on real deploys', function () {
 
   describe('type local (this machine)', () => {
     const bases: string[] = [];
-    const killAll = (): void => { for (const b of bases) for (const pid of processesUnder(b)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } };
+    const killAll = (): void => {
+      for (const b of bases)
+        for (const pid of processesUnder(b)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+    };
     const removeHook = onExit(killAll);
-    after(() => { killAll(); removeHook(); });
+    after(() => {
+      killAll();
+      removeHook();
+    });
     const baseOf = (dir: string): string => join(dir, '..', `${dir.split('/').pop()}-base`);
     const local: Platform = {
       deploy: async (dir, config) => {
@@ -114,11 +131,22 @@ describe('healthCheck.type process and tcp on real deploys', function () {
         await sleep(1100); // release ids have one-second resolution
         return runCli(dir, ['deploy', 'dev', ...(dryRun ? ['--dry-run'] : [])], goEnv());
       },
-      live: async (dir) => { try { return readlinkSync(join(baseOf(dir), 'current')).replace(/^releases\//, ''); } catch { return null; } },
+      live: async (dir) => {
+        try {
+          return readlinkSync(join(baseOf(dir), 'current')).replace(/^releases\//, '');
+        } catch {
+          return null;
+        }
+      },
       workerRuns: async (id) => bases.some((b) => processesUnder(b).some((pid) => readlinkSync(`/proc/${pid}/exe`) === join(b, 'releases', id, 'worker'))),
       greet: (port) => greeting(port),
     };
-    sharedCases('local', () => local, () => join(work.path, 'local'), freePort);
+    sharedCases(
+      'local',
+      () => local,
+      () => join(work.path, 'local'),
+      freePort,
+    );
 
     it('local: the pid file names the service itself (its argv is the executable), and its launcher records how it ended', async () => {
       const base = baseOf(join(work.path, 'local', 'worker'));
@@ -143,7 +171,9 @@ describe('healthCheck.type process and tcp on real deploys', function () {
       const r = await host.exec('systemctl start supervisor && for i in $(seq 50); do supervisorctl status >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1');
       assert.equal(r.code, 0, r.stderr);
     });
-    after(async () => { await host?.stop(); });
+    after(async () => {
+      await host?.stop();
+    });
     const remote = async (cmd: string): Promise<string> => {
       const r = await host.exec(cmd);
       assert.equal(r.code, 0, `${cmd}: ${r.stdout}${r.stderr}`);
@@ -160,7 +190,9 @@ describe('healthCheck.type process and tcp on real deploys', function () {
             ...rest,
             environments: {
               prod: {
-                type: 'ssh', hosts: [{ host: '127.0.0.1', port: host.port, user: 'root', identityFile: host.identityFile }], knownHostsFile: 'known_hosts',
+                type: 'ssh',
+                hosts: [{ host: '127.0.0.1', port: host.port, user: 'root', identityFile: host.identityFile }],
+                knownHostsFile: 'known_hosts',
                 ...(pm === 'supervisor' ? { processManager: 'supervisor', supervisor: { user: 'nobody' } } : {}),
               },
             },
@@ -169,41 +201,67 @@ describe('healthCheck.type process and tcp on real deploys', function () {
         },
         live: async (dir) => (await host.exec(`readlink /opt/${name(dir)}/current`)).stdout.trim().replace(/^releases\//, '') || null,
         workerRuns: async (id) => {
-          const pid = pm === 'systemd'
-            ? await remote(`systemctl show --property=MainPID --value ${names.worker}.service`)
-            : (/pid (\d+)/.exec(await remote(`supervisorctl status ${names.worker} || true`))?.[1] ?? '0');
+          const pid =
+            pm === 'systemd'
+              ? await remote(`systemctl show --property=MainPID --value ${names.worker}.service`)
+              : (/pid (\d+)/.exec(await remote(`supervisorctl status ${names.worker} || true`))?.[1] ?? '0');
           return pid !== '0' && (await host.exec(`readlink /proc/${pid}/exe`)).stdout.trim() === `/opt/${names.worker}/releases/${id}/${names.worker}`;
         },
         greet: (port) => greeting(port),
       };
     };
     const systemd = platform('systemd', { worker: 'worker', tcp: 'tcpsrv' });
-    sharedCases('systemd', () => systemd, () => join(work.path, 'systemd'), freePort);
+    sharedCases(
+      'systemd',
+      () => systemd,
+      () => join(work.path, 'systemd'),
+      freePort,
+    );
     const supervisor = platform('supervisor', { worker: 'sworker', tcp: 'stcpsrv' });
-    sharedCases('supervisor', () => supervisor, () => join(work.path, 'supervisor'), freePort);
+    sharedCases(
+      'supervisor',
+      () => supervisor,
+      () => join(work.path, 'supervisor'),
+      freePort,
+    );
   });
 
   describe('a real Docker Engine of its own (containers on the host network)', () => {
     let engine: Awaited<ReturnType<typeof startSecondDockerEngine>>;
     const env = 'ht';
     const names = { worker: 'htworker', tcp: 'httcp' };
-    before(async () => { engine = await startSecondDockerEngine(); });
-    after(async () => { await engine?.stop(); });
+    before(async () => {
+      engine = await startSecondDockerEngine();
+    });
+    after(async () => {
+      await engine?.stop();
+    });
     const running = async (app: string): Promise<{ Name: string; Config: { Labels: Record<string, string> } }[]> => {
-      const ids = (await engine.docker(['ps', '-q', '--filter', `label=godeploy.environment=${env}`, '--filter', `label=godeploy.app=${app}`])).stdout.split('\n').filter(Boolean);
+      const ids = (await engine.docker(['ps', '-q', '--filter', `label=godeploy.environment=${env}`, '--filter', `label=godeploy.app=${app}`])).stdout
+        .split('\n')
+        .filter(Boolean);
       return ids.length ? JSON.parse((await engine.docker(['inspect', ...ids])).stdout) : [];
     };
     const dockerPlatform: Platform = {
       names,
       deploy: async (dir, config) => {
         const { dryRun, ...rest } = config as { dryRun?: boolean };
-        writeConfig(dir, { ...rest, docker: { runtime: 'scratch', buildkit: false }, environments: { [env]: { type: 'docker', docker: { host: `unix://${engine.socketPath}`, network: 'host' } } } });
+        writeConfig(dir, {
+          ...rest,
+          docker: { runtime: 'scratch', buildkit: false },
+          environments: { [env]: { type: 'docker', docker: { host: `unix://${engine.socketPath}`, network: 'host' } } },
+        });
         return runCli(dir, ['deploy', env, ...(dryRun ? ['--dry-run'] : [])], goEnv());
       },
       live: async (dir) => (await running(dir.endsWith('worker') ? names.worker : names.tcp)).map((c) => c.Config.Labels['godeploy.release']).pop() ?? null,
       workerRuns: async (id) => (await running(names.worker)).some((c) => c.Name === `/${names.worker}-${id}`),
       greet: (port) => greeting(port),
     };
-    sharedCases('docker', () => dockerPlatform, () => join(work.path, 'docker'), freePort);
+    sharedCases(
+      'docker',
+      () => dockerPlatform,
+      () => join(work.path, 'docker'),
+      freePort,
+    );
   });
 });

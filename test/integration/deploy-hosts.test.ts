@@ -37,21 +37,50 @@ describe('deploy to two real systemd hosts: parallel, rolling, rollback of the e
     [a, b] = await Promise.all([startSystemdHost({ network: 'private' }), startSystemdHost({ network: 'private' })]);
     const port = await freePort();
     copyDeployapp(work.path, [a, b]);
-    const hosts = ['    hosts:', ...[a, b].map((h) => `      - host: ${h.host}\n        port: ${h.port}\n        user: root\n        identityFile: ${h.identityFile}`)];
-    writeFileSync(join(work.path, 'godeploy.yaml'), [
-      'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    path: /healthz', '    timeout: 5s', '    interval: 250ms',
-      'environments:',
-      '  pair:', '    type: ssh', ...hosts, '    knownHostsFile: known_hosts', '    path: /opt/deployapp',
-      '  rolling:', '    type: ssh', ...hosts, '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    rollout:', '      batch: 1',
-      // The same environments, where the new release fails its health check on host b only:
-      // a preDeploy hook adds the variable to that release's env file there (the releases
-      // already live stay healthy, so switching back works).
-      ...['pair', 'rolling'].flatMap((e) => [
-        `  ${e}-bfails:`, '    type: ssh', ...hosts, '    knownHostsFile: known_hosts', '    path: /opt/deployapp', ...(e === 'rolling' ? ['    rollout:', '      batch: 1'] : []),
-        '    hooks:', '      preDeploy:', `        - 'if [ "$(hostname)" = "${b.machine}" ]; then echo DEPLOYAPP_FAIL_HEALTH=1 >> deployapp.env; fi'`,
-      ]),
-      '',
-    ].join('\n'));
+    const hosts = [
+      '    hosts:',
+      ...[a, b].map((h) => `      - host: ${h.host}\n        port: ${h.port}\n        user: root\n        identityFile: ${h.identityFile}`),
+    ];
+    writeFileSync(
+      join(work.path, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        '  healthCheck:',
+        '    path: /healthz',
+        '    timeout: 5s',
+        '    interval: 250ms',
+        'environments:',
+        '  pair:',
+        '    type: ssh',
+        ...hosts,
+        '    knownHostsFile: known_hosts',
+        '    path: /opt/deployapp',
+        '  rolling:',
+        '    type: ssh',
+        ...hosts,
+        '    knownHostsFile: known_hosts',
+        '    path: /opt/deployapp',
+        '    rollout:',
+        '      batch: 1',
+        // The same environments, where the new release fails its health check on host b only:
+        // a preDeploy hook adds the variable to that release's env file there (the releases
+        // already live stay healthy, so switching back works).
+        ...['pair', 'rolling'].flatMap((e) => [
+          `  ${e}-bfails:`,
+          '    type: ssh',
+          ...hosts,
+          '    knownHostsFile: known_hosts',
+          '    path: /opt/deployapp',
+          ...(e === 'rolling' ? ['    rollout:', '      batch: 1'] : []),
+          '    hooks:',
+          '      preDeploy:',
+          `        - 'if [ "$(hostname)" = "${b.machine}" ]; then echo DEPLOYAPP_FAIL_HEALTH=1 >> deployapp.env; fi'`,
+        ]),
+        '',
+      ].join('\n'),
+    );
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
@@ -72,7 +101,13 @@ describe('deploy to two real systemd hosts: parallel, rolling, rollback of the e
     const s = await godeploy(['status', 'pair', '--json']);
     assert.equal(s.code, 0, s.stdout);
     const st = JSON.parse(s.stdout) as { hosts: { host: string; live: string; health: { healthy: boolean } }[] };
-    assert.deepEqual(st.hosts.map((h) => [h.host, h.live, h.health.healthy]), [[a.host, id, true], [b.host, id, true]]);
+    assert.deepEqual(
+      st.hosts.map((h) => [h.host, h.live, h.health.healthy]),
+      [
+        [a.host, id, true],
+        [b.host, id, true],
+      ],
+    );
   });
 
   it('rolling batches of 1: the first host passes its health gate before the second switches', async () => {
@@ -93,7 +128,7 @@ describe('deploy to two real systemd hosts: parallel, rolling, rollback of the e
       nextBuild();
       const r = await godeploy(['deploy', `${env}-bfails`]);
       assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stdout, new RegExp(`^\\[${esc(b.host)}\\] .*failing the health check on purpose`, 'm'), 'host b shows its failed release\'s log lines');
+      assert.match(r.stdout, new RegExp(`^\\[${esc(b.host)}\\] .*failing the health check on purpose`, 'm'), "host b shows its failed release's log lines");
       assert.match(r.stdout, new RegExp(`^\\[${esc(a.host)}\\] rollback: ${esc(before.replace('releases/', ''))} is live again and healthy`, 'm'));
       assert.match(r.stdout, new RegExp(`^${esc(a.host)} \\(root@${esc(a.host)}:22\\): rolled back to \\S+: another host failed its health gate$`, 'm'));
       for (const h of [a, b]) {

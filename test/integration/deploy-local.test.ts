@@ -21,14 +21,28 @@ import { descendants, freePort, httpGet, isAlive, onExit, portAccepts, sleep, te
 
 const cliJs = join(repoRoot, 'out', 'src', 'cli', 'main.js');
 
-interface Info { build: string; version: string; pid: number; cwd: string; exe: string; port: string; env: Record<string, string> }
+interface Info {
+  build: string;
+  version: string;
+  pid: number;
+  cwd: string;
+  exe: string;
+  port: string;
+  env: Record<string, string>;
+}
 interface EnvSpec {
   env?: Record<string, string>;
   keepReleases?: number;
   hooks?: { preDeploy?: string[]; postDeploy?: string[] };
   healthTimeout?: string;
 }
-interface HistoryLine { release: string; result: string; previous: string | null; binary?: string | null; version?: string }
+interface HistoryLine {
+  release: string;
+  result: string;
+  previous: string | null;
+  binary?: string | null;
+  version?: string;
+}
 
 /** Processes running an executable under `base` (what a local deploy started), found in /proc. */
 function servicePids(base: string): number[] {
@@ -37,13 +51,21 @@ function servicePids(base: string): number[] {
     if (!/^\d+$/.test(name)) continue;
     try {
       if (readlinkSync(`/proc/${name}/exe`).startsWith(`${base}/`) && isAlive(Number(name))) out.push(Number(name));
-    } catch { /* gone, or not ours to read */ }
+    } catch {
+      /* gone, or not ours to read */
+    }
   }
   return out;
 }
 
 function killAll(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
-  for (const p of pids) { try { process.kill(p, signal); } catch { /* already gone */ } }
+  for (const p of pids) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 /** Every entry under `root` (relative path → type, size, mode, mtime, link target); empty when it does not exist. */
@@ -54,7 +76,8 @@ function snapshot(root: string): Record<string, string> {
     for (const name of readdirSync(join(root, rel))) {
       const r = rel ? `${rel}/${name}` : name;
       const st = lstatSync(join(root, r));
-      out[r] = `${st.isSymbolicLink() ? `link:${readlinkSync(join(root, r))}` : st.isDirectory() ? 'dir' : 'file'}:${st.size}:${(st.mode & 0o7777).toString(8)}:${st.mtimeMs}`;
+      out[r] =
+        `${st.isSymbolicLink() ? `link:${readlinkSync(join(root, r))}` : st.isDirectory() ? 'dir' : 'file'}:${st.size}:${(st.mode & 0o7777).toString(8)}:${st.mtimeMs}`;
       if (st.isDirectory() && !st.isSymbolicLink()) walk(r);
     }
   };
@@ -81,7 +104,9 @@ describe('deploy to this machine (type: local) through the CLI', function () {
   this.timeout(600_000);
   const work = tempDir('deploy-local');
   const bases: string[] = [];
-  const killServices = (): void => { for (const b of bases) killAll(servicePids(b)); };
+  const killServices = (): void => {
+    for (const b of bases) killAll(servicePids(b));
+  };
   const removeExitHook = onExit(killServices);
 
   after(() => {
@@ -95,7 +120,10 @@ describe('deploy to this machine (type: local) through the CLI', function () {
     readonly dir: string;
     readonly base: string;
     port = 0;
-    constructor(readonly label: string, base?: string) {
+    constructor(
+      readonly label: string,
+      base?: string,
+    ) {
       this.dir = join(work.path, label, 'app');
       this.base = base ?? join(work.path, label, 'base');
       cpSync(join(fixtureModules, 'deployapp'), this.dir, { recursive: true });
@@ -153,16 +181,29 @@ describe('deploy to this machine (type: local) through the CLI', function () {
 
     releases(): string[] {
       const d = join(this.base, 'releases');
-      return existsSync(d) ? readdirSync(d).filter((n) => !n.startsWith('.')).sort() : [];
+      return existsSync(d)
+        ? readdirSync(d)
+            .filter((n) => !n.startsWith('.'))
+            .sort()
+        : [];
     }
 
     current(): string | null {
-      try { return readlinkSync(join(this.base, 'current')); } catch { return null; }
+      try {
+        return readlinkSync(join(this.base, 'current'));
+      } catch {
+        return null;
+      }
     }
 
     history(): HistoryLine[] {
       const f = join(this.base, '.godeploy', 'history.jsonl');
-      return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as HistoryLine) : [];
+      return existsSync(f)
+        ? readFileSync(f, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as HistoryLine)
+        : [];
     }
 
     async info(...names: string[]): Promise<Info> {
@@ -175,7 +216,9 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       return join(this.base, ...(id ? ['releases', id] : ['shared']), 'deployapp.env');
     }
 
-    pidFile(): string { return join(this.base, 'shared', 'deployapp.pid'); }
+    pidFile(): string {
+      return join(this.base, 'shared', 'deployapp.pid');
+    }
   }
 
   const mode = (f: string): string => (statSync(f).mode & 0o777).toString(8);
@@ -184,7 +227,9 @@ describe('deploy to this machine (type: local) through the CLI', function () {
   describe('a sequence of deploys, failed deploys and rollbacks', () => {
     let app: App;
     const ids: Record<string, string> = {};
-    before(async () => { app = await new App('main').init(); });
+    before(async () => {
+      app = await new App('main').init();
+    });
 
     it('first deploy: exit 0, serves from the new release, current → releases/<id>, env file 0600, history line "live"', async () => {
       app.configure({ env: { MARK: 'm1' } });
@@ -249,7 +294,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       assert.equal(app.history().pop()!.binary, 'uploaded');
     });
 
-    it('godeploy logs reads the service\'s log file on this machine (the last lines, then following)', async () => {
+    it("godeploy logs reads the service's log file on this machine (the last lines, then following)", async () => {
       assert.equal((await httpGet(app.port, '/log?line=local%20line&n=3')).status, 200);
       const r = await app.cli(['logs', 'dev', '-n', '2']);
       assert.equal(r.code, 0, r.out + r.err);
@@ -282,7 +327,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       const info = await app.info('MARK', 'DEPLOYAPP_FAIL_HEALTH');
       assert.deepEqual([info.build, info.env.MARK, info.env.DEPLOYAPP_FAIL_HEALTH], ['build-1', 'm3', '']);
       assert.notEqual(info.pid, before.pid, 'the previous release was restarted');
-      assert.equal(readFileSync(app.envFile(), 'utf8'), readFileSync(app.envFile(ids.r3), 'utf8'), 'shared env file is the previous release\'s again');
+      assert.equal(readFileSync(app.envFile(), 'utf8'), readFileSync(app.envFile(ids.r3), 'utf8'), "shared env file is the previous release's again");
       assert.equal(mode(app.envFile()), '600');
       const h = app.history().pop()!;
       assert.deepEqual([h.release, h.result, h.previous], [ids.r4, 'rolled-back', ids.r3]);
@@ -338,8 +383,15 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       assert.equal(r4.code, 0, r4.out + r4.err);
       info = await app.info('MARK');
       assert.deepEqual([info.build, info.env.MARK], ['build-1', 'm3']);
-      const rollbacks = app.history().filter((h) => h.result === 'rollback').map((h) => [h.release, h.previous]);
-      assert.deepEqual(rollbacks, [[ids.r2, ids.r3], [ids.r1, ids.r2], [ids.r3, ids.r1]]);
+      const rollbacks = app
+        .history()
+        .filter((h) => h.result === 'rollback')
+        .map((h) => [h.release, h.previous]);
+      assert.deepEqual(rollbacks, [
+        [ids.r2, ids.r3],
+        [ids.r1, ids.r2],
+        [ids.r3, ids.r1],
+      ]);
       assert.equal(existsSync(join(app.base, '.godeploy', 'lock')), false, 'lock released after every rollback');
     });
 
@@ -364,7 +416,10 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       const r = await app.deploy();
       assert.equal(r.code, 1, r.out + r.err);
       assert.match(r.out, /^\[local\] pre-deploy: pre-deploy says no$/m);
-      assert.match(r.out, /^local \(this machine\): FAILED: local: hooks\.preDeploy\[0\] \(echo pre-deploy says no; exit 7\) failed with exit 7; the live release was not touched$/m);
+      assert.match(
+        r.out,
+        /^local \(this machine\): FAILED: local: hooks\.preDeploy\[0\] \(echo pre-deploy says no; exit 7\) failed with exit 7; the live release was not touched$/m,
+      );
       assert.doesNotMatch(r.out, /\] switch:/);
       assert.equal(app.current(), `releases/${ids.r6}`);
       assert.deepEqual(app.releases(), releases, 'the new release is removed');
@@ -378,7 +433,10 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       const r = await app.deploy();
       assert.equal(r.code, 1, r.out + r.err);
       assert.match(r.out, /^\[local\] post-deploy: post-deploy says no$/m);
-      assert.match(r.out, /^\[local\] post-deploy: FAIL local: hooks\.postDeploy\[0\] \(echo post-deploy says no >&2; exit 5\) failed with exit 5; the new release stays live/m);
+      assert.match(
+        r.out,
+        /^\[local\] post-deploy: FAIL local: hooks\.postDeploy\[0\] \(echo post-deploy says no >&2; exit 5\) failed with exit 5; the new release stays live/m,
+      );
       assert.match(r.out, /^warning: local: hooks\.postDeploy\[0\] \(echo post-deploy says no >&2; exit 5\) failed with exit 5; the new release stays live$/m);
       assert.match(r.out, new RegExp(`^deploy ${r.id} to dev: done in `, 'm'));
       assert.equal(app.current(), `releases/${r.id}`);
@@ -394,10 +452,19 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       const r = await app.cli(['deploy', 'dev', '--dry-run']);
       assert.equal(r.code, 0, r.out + r.err);
       const titles = [
-        /^deploy deployapp dev to dev \(1 host\)$/, /^build: go build for each host's platform/, /^local: release \d{8}T\d{6}\.\d{3}Z-dev into .* \(process\)$/,
-        /^ {2} 1\. preflight checks/, /^ {2} 2\. take the deploy lock /, /^ {2} 3\. create .*\/releases\/\.\d{8}T\d{6}\.\d{3}Z-dev\.partial, and link deployapp there from an earlier release with the same sha256 if there is one$/, /^ {2} 4\. place deployapp$/,
-        /^ {2} 5\. write the release's env file deployapp\.env \(mode 0600\)/, /^ {2} 6\. run hooks\.preDeploy in the new release$/, /^ {2} 7\. point .*\/current at releases\//,
-        /^ {2} 8\. restart process deployapp$/, new RegExp(`^ {2} 9\\. wait for GET http://127\\.0\\.0\\.1:${app.port}/healthz to answer 2xx`), /^ {2}10\. run hooks\.postDeploy in the new release$/,
+        /^deploy deployapp dev to dev \(1 host\)$/,
+        /^build: go build for each host's platform/,
+        /^local: release \d{8}T\d{6}\.\d{3}Z-dev into .* \(process\)$/,
+        /^ {2} 1\. preflight checks/,
+        /^ {2} 2\. take the deploy lock /,
+        /^ {2} 3\. create .*\/releases\/\.\d{8}T\d{6}\.\d{3}Z-dev\.partial, and link deployapp there from an earlier release with the same sha256 if there is one$/,
+        /^ {2} 4\. place deployapp$/,
+        /^ {2} 5\. write the release's env file deployapp\.env \(mode 0600\)/,
+        /^ {2} 6\. run hooks\.preDeploy in the new release$/,
+        /^ {2} 7\. point .*\/current at releases\//,
+        /^ {2} 8\. restart process deployapp$/,
+        new RegExp(`^ {2} 9\\. wait for GET http://127\\.0\\.0\\.1:${app.port}/healthz to answer 2xx`),
+        /^ {2}10\. run hooks\.postDeploy in the new release$/,
         /^ {2}11\. mark the release live, append to .*\/\.godeploy\/history\.jsonl, keep the newest 5 releases .*, release the deploy lock$/,
       ];
       const lines = r.out.split('\n');
@@ -425,11 +492,18 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       const j = await app.cli(['status', 'dev', '--json']);
       assert.equal(j.code, 0);
       const report = JSON.parse(j.out) as { hosts: { live: string; service: { running: boolean; pid: number }; health: { healthy: boolean } }[] };
-      assert.deepEqual([report.hosts[0].live, report.hosts[0].service.running, report.hosts[0].service.pid, report.hosts[0].health.healthy], [live, true, info.pid, true]);
+      assert.deepEqual(
+        [report.hosts[0].live, report.hosts[0].service.running, report.hosts[0].service.pid, report.hosts[0].health.healthy],
+        [live, true, info.pid, true],
+      );
 
       process.kill(info.pid, 'SIGKILL');
       // Gone, and reaped (a zombie still answers kill -0; this machine's pid 1 reaps lazily).
-      await waitFor(async () => !existsSync(`/proc/${info.pid}`) && !(await portAccepts(app.port)), 20_000, () => `pid ${info.pid} still there`);
+      await waitFor(
+        async () => !existsSync(`/proc/${info.pid}`) && !(await portAccepts(app.port)),
+        20_000,
+        () => `pid ${info.pid} still there`,
+      );
       const down = await app.cli(['status', 'dev']);
       assert.equal(down.code, 1, down.out + down.err);
       assert.match(down.out, /^ {2}service {2}stopped$/m);
@@ -448,7 +522,10 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       assert.deepEqual(codes, [0, 1], runs.map((r) => r.out + r.err).join('\n-----\n'));
       const loser = runs.find((r) => r.code === 1)!;
       const winner = runs.find((r) => r.code === 0)!;
-      assert.match(loser.out, new RegExp(`^local \\(this machine\\): FAILED: this machine: locked by \\S+@${hostname()} since \\S+ \\(version dev, operation deploy\\)$`, 'm'));
+      assert.match(
+        loser.out,
+        new RegExp(`^local \\(this machine\\): FAILED: this machine: locked by \\S+@${hostname()} since \\S+ \\(version dev, operation deploy\\)$`, 'm'),
+      );
       assert.match(loser.out, /hint: another operation is running \(held for \d+s\): wait for it to finish/);
       const id = /live on (\S+)/.exec(winner.out)![1];
       assert.equal(app.current(), `releases/${id}`);
@@ -462,16 +539,34 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       await app.laterSecondThanReleases();
       const child = spawn(process.execPath, [cliJs, '-C', app.dir, 'deploy', 'dev'], { env: goEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       let childOut = '';
-      child.stdout.on('data', (d: Buffer) => { childOut += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { childOut += d.toString(); });
+      child.stdout.on('data', (d: Buffer) => {
+        childOut += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        childOut += d.toString();
+      });
       const exited = new Promise<void>((r) => child.once('close', () => r()));
       const pid = child.pid!;
       try {
-        await waitFor(async () => {
-          const s = await app.cli(['lock', 'status', 'dev', '--json']);
-          const h = (JSON.parse(s.out) as { hosts: { state: string; owner: { pid: number } | null }[] }).hosts[0];
-          return h.state === 'held' && h.owner?.pid === pid && descendants(pid).some((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u0000120\u0000'; } catch { return false; } });
-        }, 120_000, () => `the child deploy never held the lock with its hook running:\n${childOut}`);
+        await waitFor(
+          async () => {
+            const s = await app.cli(['lock', 'status', 'dev', '--json']);
+            const h = (JSON.parse(s.out) as { hosts: { state: string; owner: { pid: number } | null }[] }).hosts[0];
+            return (
+              h.state === 'held' &&
+              h.owner?.pid === pid &&
+              descendants(pid).some((p) => {
+                try {
+                  return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u0000120\u0000';
+                } catch {
+                  return false;
+                }
+              })
+            );
+          },
+          120_000,
+          () => `the child deploy never held the lock with its hook running:\n${childOut}`,
+        );
       } finally {
         const family = descendants(pid);
         killAll([pid]);
@@ -486,7 +581,11 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       app.configure({ env: { MARK: 'm12' } });
       const next = await app.deploy();
       assert.equal(next.code, 0, next.out + next.err);
-      assert.ok(next.out.includes(`[local] lock: took over a stale deploy lock: locked by `) && next.out.includes(`(version dev, operation deploy); process ${pid} on this machine (${hostname()}) is gone`), next.out);
+      assert.ok(
+        next.out.includes(`[local] lock: took over a stale deploy lock: locked by `) &&
+          next.out.includes(`(version dev, operation deploy); process ${pid} on this machine (${hostname()}) is gone`),
+        next.out,
+      );
       assert.equal((await app.info('MARK')).env.MARK, 'm12');
       const after = await app.cli(['lock', 'status', 'dev']);
       assert.match(after.out, /^local \(this machine\): free$/m);
@@ -520,7 +619,14 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       const j = await app.cli(['deploy', 'dev', '--json', '--force'], { CANARY: canary });
       assert.equal(j.code, 0, j.out + j.err);
       outputs.push(j.out, j.err);
-      for (const args of [['status', 'dev'], ['status', 'dev', '--json'], ['releases', 'dev'], ['releases', 'dev', '--json'], ['lock', 'status', 'dev'], ['deploy', 'dev', '--dry-run']]) {
+      for (const args of [
+        ['status', 'dev'],
+        ['status', 'dev', '--json'],
+        ['releases', 'dev'],
+        ['releases', 'dev', '--json'],
+        ['lock', 'status', 'dev'],
+        ['deploy', 'dev', '--dry-run'],
+      ]) {
         const x = await app.cli(args, { CANARY: canary });
         outputs.push(x.out, x.err);
       }
@@ -539,20 +645,27 @@ describe('deploy to this machine (type: local) through the CLI', function () {
 
     // The detached process starts with a clean environment plus its env file, as under
     // systemd: nothing of the deploying shell (CI secrets, the raw secret source) leaks in.
-    it('the service\'s environment is its env file, not the deploying shell\'s', async () => {
+    it("the service's environment is its env file, not the deploying shell's", async () => {
       const canary = `cAnArY${randomBytes(12).toString('hex')}`;
       app.configure({ env: { SECRET_VALUE: '${secret:CANARY}' } });
       await app.laterSecondThanReleases();
       // The built CLI as a user runs it: its environment holds CANARY and an unrelated variable.
-      const child = spawn(process.execPath, [cliJs, '-C', app.dir, 'deploy', 'dev'], { env: goEnv({ CANARY: canary, DEPLOYER_ONLY_VARIABLE: 'from-the-deployer-shell' }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [cliJs, '-C', app.dir, 'deploy', 'dev'], {
+        env: goEnv({ CANARY: canary, DEPLOYER_ONLY_VARIABLE: 'from-the-deployer-shell' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
-      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
       const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
       assert.equal(code, 0, out);
       const info = await app.info('SECRET_VALUE', 'CANARY', 'DEPLOYER_ONLY_VARIABLE');
       assert.equal(info.env.SECRET_VALUE, canary);
-      assert.deepEqual([info.env.CANARY, info.env.DEPLOYER_ONLY_VARIABLE], ['', ''], 'the deployer\'s environment leaked into the service');
+      assert.deepEqual([info.env.CANARY, info.env.DEPLOYER_ONLY_VARIABLE], ['', ''], "the deployer's environment leaked into the service");
     });
   });
 
@@ -609,7 +722,12 @@ describe('deploy to this machine (type: local) through the CLI', function () {
     it('two deploys in the same second both succeed, with distinct release ids', async () => {
       const app = await new App('samesecond').init();
       const second0 = Math.floor(Date.now() / 1000) * 1000;
-      const req = { configFile: { file: join(app.dir, 'godeploy.yaml'), exists: true }, environment: 'dev', sources: environmentSources(goEnv()), buildEnv: goEnv() };
+      const req = {
+        configFile: { file: join(app.dir, 'godeploy.yaml'), exists: true },
+        environment: 'dev',
+        sources: environmentSources(goEnv()),
+        buildEnv: goEnv(),
+      };
       const first = await deploy({ ...req, now: new Date(second0 + 100) });
       assert.ok(first.ok, JSON.stringify(first.hosts));
       const second = await deploy({ ...req, now: new Date(second0 + 700), force: true });

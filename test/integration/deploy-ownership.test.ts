@@ -38,13 +38,17 @@ function ownershipCases(label: string, setup: () => Promise<Target>, opts: { pro
   describe(`only what Go Deploy made is touched: ${label}`, function () {
     this.timeout(600_000);
     let t: Target;
-    before(async () => { t = await setup(); });
+    before(async () => {
+      t = await setup();
+    });
 
     const fingerprint = (paths: string[]): Promise<string> => t.sh(`sh -c '${FINGERPRINT}' sh ${paths.join(' ')}`);
     /** A folder outside every base with files a deploy must never change. */
     const outside = async (name: string): Promise<string> => {
       const o = `${t.base(name)}-outside`;
-      await t.sh(`mkdir -p ${o}/sub && printf 'a\\n' > ${o}/a.conf && printf 'b\\n' > ${o}/b.conf && printf 'c\\n' > ${o}/c.conf && printf 'x\\n' > ${o}/sub/x`);
+      await t.sh(
+        `mkdir -p ${o}/sub && printf 'a\\n' > ${o}/a.conf && printf 'b\\n' > ${o}/b.conf && printf 'c\\n' > ${o}/c.conf && printf 'x\\n' > ${o}/sub/x`,
+      );
       return o;
     };
     const deploy = async (...extra: string[]): Promise<CliRun> => t.cli(['deploy', 'dev', ...extra]);
@@ -64,10 +68,16 @@ function ownershipCases(label: string, setup: () => Promise<Target>, opts: { pro
 
     it('a base folder holding foreign files (and a Capistrano layout) is refused, naming them; doctor fails; nothing is touched', async () => {
       const b = t.base('foreign');
-      await t.sh(`mkdir -p ${b}/b-notes ${b}/releases/20190101120001 ${b}/shared && printf 1 > ${b}/a-important.txt && printf 2 > ${b}/2019-report.pdf && printf 3 > ${b}/releases/20190101120001/app && printf 4 > ${b}/shared/deployapp.env && ln -s ${b}/releases/20190101120001 ${b}/current`);
+      await t.sh(
+        `mkdir -p ${b}/b-notes ${b}/releases/20190101120001 ${b}/shared && printf 1 > ${b}/a-important.txt && printf 2 > ${b}/2019-report.pdf && printf 3 > ${b}/releases/20190101120001/app && printf 4 > ${b}/shared/deployapp.env && ln -s ${b}/releases/20190101120001 ${b}/current`,
+      );
       await t.configure(b);
       const before = await fingerprint([b]);
-      const r = await refused(new RegExp(`${esc(b)} is not empty and not a Go Deploy base \\(no \\.godeploy/base\\.json\\); it holds 2019-report\\.pdf, a-important\\.txt, b-notes, current, releases, …: choose an empty folder for path, or move those entries away`));
+      const r = await refused(
+        new RegExp(
+          `${esc(b)} is not empty and not a Go Deploy base \\(no \\.godeploy/base\\.json\\); it holds 2019-report\\.pdf, a-important\\.txt, b-notes, current, releases, …: choose an empty folder for path, or move those entries away`,
+        ),
+      );
       assert.match(`${r.out}${r.err}`, /hint: choose an empty folder/);
       assert.equal(await fingerprint([b]), before);
       const doc = await t.cli(['doctor', 'dev']);
@@ -76,12 +86,14 @@ function ownershipCases(label: string, setup: () => Promise<Target>, opts: { pro
       assert.equal(await fingerprint([b]), before);
     });
 
-    it('pruning removes only Go Deploy\'s releases: foreign files, folders and Capistrano-style folders in releases/ stay', async () => {
+    it("pruning removes only Go Deploy's releases: foreign files, folders and Capistrano-style folders in releases/ stay", async () => {
       const b = t.base('prune');
       await t.configure(b, 1);
       await deployOk();
       const foreign = ['a-important.txt', 'b-notes', '2019-report.pdf', 'zz-keep.txt', '20190101120001', '20190101120002'].map((n) => `${b}/releases/${n}`);
-      await t.sh(`cd ${b}/releases && printf 1 > a-important.txt && mkdir -p b-notes 20190101120001 20190101120002 && printf 2 > b-notes/n && printf 3 > 2019-report.pdf && printf 4 > zz-keep.txt && printf 5 > 20190101120001/app`);
+      await t.sh(
+        `cd ${b}/releases && printf 1 > a-important.txt && mkdir -p b-notes 20190101120001 20190101120002 && printf 2 > b-notes/n && printf 3 > 2019-report.pdf && printf 4 > zz-keep.txt && printf 5 > 20190101120001/app`,
+      );
       const before = await fingerprint(foreign);
       await deployOk('--force');
       const r = await deployOk('--force');
@@ -89,7 +101,10 @@ function ownershipCases(label: string, setup: () => Promise<Target>, opts: { pro
       assert.match(finish, /; removed \d{8}T\d{6}\.\d{3}Z-[^ ,]+( \(|$)/, `only one Go Deploy release removed: ${r.out}`);
       assert.equal(await fingerprint(foreign), before);
       const left = (await t.sh(`ls -A ${b}/releases`)).split('\n').sort();
-      assert.deepEqual(left.filter((n) => !/^\d{8}T\d{6}\.\d{3}Z-/.test(n)), ['2019-report.pdf', '20190101120001', '20190101120002', 'a-important.txt', 'b-notes', 'zz-keep.txt']);
+      assert.deepEqual(
+        left.filter((n) => !/^\d{8}T\d{6}\.\d{3}Z-/.test(n)),
+        ['2019-report.pdf', '20190101120001', '20190101120002', 'a-important.txt', 'b-notes', 'zz-keep.txt'],
+      );
       assert.equal(left.length, 8, 'keepReleases 1: the live and the previous release');
     });
 
@@ -108,7 +123,14 @@ function ownershipCases(label: string, setup: () => Promise<Target>, opts: { pro
     }
 
     const planted = opts.processFiles
-      ? ['shared/deployapp.pid.tmp', 'shared/deployapp.pid', 'shared/logs/deployapp.log', '.godeploy/history.jsonl', 'shared/deployapp.env', 'shared/.deployapp.env.tmp']
+      ? [
+          'shared/deployapp.pid.tmp',
+          'shared/deployapp.pid',
+          'shared/logs/deployapp.log',
+          '.godeploy/history.jsonl',
+          'shared/deployapp.env',
+          'shared/.deployapp.env.tmp',
+        ]
       : ['.godeploy/history.jsonl', 'shared/deployapp.env', 'shared/.deployapp.env.tmp', '.godeploy/lock'];
     it(`symlinks planted where Go Deploy writes (${planted.join(', ')}) are refused one by one; their targets keep their bytes and times`, async () => {
       const b = t.base('planted');
@@ -170,44 +192,75 @@ const killLocalServices = (): void => {
     if (!/^\d+$/.test(name)) continue;
     try {
       if (readlinkSync(`/proc/${name}/exe`).startsWith(`${local.path}/`) && isAlive(Number(name))) process.kill(Number(name), 'SIGKILL');
-    } catch { /* gone, or not ours to read */ }
+    } catch {
+      /* gone, or not ours to read */
+    }
   }
 };
 const removeExitHook = onExit(killLocalServices);
-after(() => { killLocalServices(); removeExitHook(); local.remove(); });
-
-const shLocal = (cmd: string): Promise<string> => new Promise((resolve, reject) => {
-  execFile('sh', ['-c', cmd], (e, stdout, stderr) => (e ? reject(new Error(`${cmd}: ${stderr}`)) : resolve(stdout.trim())));
+after(() => {
+  killLocalServices();
+  removeExitHook();
+  local.remove();
 });
-const yaml = (port: number, env: Record<string, unknown>): string => `${JSON.stringify({ app: { name: 'deployapp', port, healthCheck: { path: '/healthz', timeout: '10s', interval: '250ms' } }, environments: { dev: env } }, null, 2)}\n`;
 
-ownershipCases('this machine (type: local)', async () => {
-  copyDeployapp(moduleDir, []);
-  return {
-    label: 'local', sh: shLocal, base: (name) => join(local.path, name, 'base'),
-    configure: async (base, keepReleases) => { writeFileSync(join(moduleDir, 'godeploy.yaml'), yaml(await freePort(), { type: 'local', path: base, ...(keepReleases ? { keepReleases } : {}) })); },
-    cli: (args) => runCli(moduleDir, args, goEnv()),
-  };
-}, { processFiles: true });
+const shLocal = (cmd: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    execFile('sh', ['-c', cmd], (e, stdout, stderr) => (e ? reject(new Error(`${cmd}: ${stderr}`)) : resolve(stdout.trim())));
+  });
+const yaml = (port: number, env: Record<string, unknown>): string =>
+  `${JSON.stringify({ app: { name: 'deployapp', port, healthCheck: { path: '/healthz', timeout: '10s', interval: '250ms' } }, environments: { dev: env } }, null, 2)}\n`;
+
+ownershipCases(
+  'this machine (type: local)',
+  async () => {
+    copyDeployapp(moduleDir, []);
+    return {
+      label: 'local',
+      sh: shLocal,
+      base: (name) => join(local.path, name, 'base'),
+      configure: async (base, keepReleases) => {
+        writeFileSync(join(moduleDir, 'godeploy.yaml'), yaml(await freePort(), { type: 'local', path: base, ...(keepReleases ? { keepReleases } : {}) }));
+      },
+      cli: (args) => runCli(moduleDir, args, goEnv()),
+    };
+  },
+  { processFiles: true },
+);
 
 describe('on a real systemd host', function () {
   this.timeout(600_000);
   let host: SystemdHost | undefined;
   const work = tempDir('deploy-ownership-ssh');
-  after(async () => { await host?.stop(); work.remove(); });
-  ownershipCases('a systemd host over ssh', async () => {
-    host = await startSystemdHost();
-    const h = host;
-    copyDeployapp(work.path, [h]);
-    return {
-      label: 'systemd', sh: (cmd) => remoteOk(h, cmd), base: (name) => `/opt/own-${name}`,
-      configure: async (base, keepReleases) => {
-        writeFileSync(join(work.path, 'godeploy.yaml'), yaml(await freePort(), {
-          type: 'ssh', hosts: [{ host: '127.0.0.1', port: h.port, user: 'root', identityFile: h.identityFile }], knownHostsFile: 'known_hosts', path: base,
-          ...(keepReleases ? { keepReleases } : {}),
-        }));
-      },
-      cli: (args) => runCli(work.path, args, goEnv()),
-    };
-  }, { processFiles: false });
+  after(async () => {
+    await host?.stop();
+    work.remove();
+  });
+  ownershipCases(
+    'a systemd host over ssh',
+    async () => {
+      host = await startSystemdHost();
+      const h = host;
+      copyDeployapp(work.path, [h]);
+      return {
+        label: 'systemd',
+        sh: (cmd) => remoteOk(h, cmd),
+        base: (name) => `/opt/own-${name}`,
+        configure: async (base, keepReleases) => {
+          writeFileSync(
+            join(work.path, 'godeploy.yaml'),
+            yaml(await freePort(), {
+              type: 'ssh',
+              hosts: [{ host: '127.0.0.1', port: h.port, user: 'root', identityFile: h.identityFile }],
+              knownHostsFile: 'known_hosts',
+              path: base,
+              ...(keepReleases ? { keepReleases } : {}),
+            }),
+          );
+        },
+        cli: (args) => runCli(work.path, args, goEnv()),
+      };
+    },
+    { processFiles: false },
+  );
 });

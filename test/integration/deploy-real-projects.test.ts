@@ -41,7 +41,11 @@ const cliEntry = ((): string => {
   return existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(repoRoot, 'src')) ? dist : join(repoRoot, 'out', 'src', 'cli', 'main.js');
 })();
 
-interface CliResult { code: number | null; out: string; err: string }
+interface CliResult {
+  code: number | null;
+  out: string;
+  err: string;
+}
 
 /** `godeploy ARGS…` in `cwd`, a child process with the user's environment plus `env`. */
 function godeploy(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
@@ -49,14 +53,25 @@ function godeploy(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<
     const child = spawn(process.execPath, [cliEntry, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
 
-interface AppSection { name: string; main: string; port: number; portFlag?: string; portEnv?: string; healthCheck?: { path?: string; type?: string } }
+interface AppSection {
+  name: string;
+  main: string;
+  port: number;
+  portFlag?: string;
+  portEnv?: string;
+  healthCheck?: { path?: string; type?: string };
+}
 
 const appOf = (dir: string): AppSection => (parseYaml(readFileSync(join(dir, 'godeploy.yaml'), 'utf8')) as { app: AppSection }).app;
 
@@ -117,7 +132,9 @@ function assertDeployed(r: CliResult): void {
 
 /** A systemd unit's ExecStart line (from the unit file) and its MainPID's argv. */
 async function unitFacts(host: SystemdHost, unit: string): Promise<{ execStart: string; pid: number; argv: string[] }> {
-  const r = await host.exec(`grep '^ExecStart=' /etc/systemd/system/${unit} && systemctl show --property=MainPID --value ${unit} && pid=$(systemctl show --property=MainPID --value ${unit}) && base64 -w0 /proc/$pid/cmdline`);
+  const r = await host.exec(
+    `grep '^ExecStart=' /etc/systemd/system/${unit} && systemctl show --property=MainPID --value ${unit} && pid=$(systemctl show --property=MainPID --value ${unit}) && base64 -w0 /proc/$pid/cmdline`,
+  );
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const [execStart, pid, cmdline] = r.stdout.trim().split('\n');
   const text = Buffer.from(cmdline, 'base64').toString('utf8');
@@ -133,7 +150,14 @@ describe('the first minute on real Go code: init, then deploy, through the built
   const userEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => goEnv({ HOME: home, ...extra });
   const localBase = (name: string): string => join(home, '.local', 'share', 'godeploy', name);
   const killLocal = (): void => {
-    for (const name of ['go-httpbin', 'flagport']) for (const pid of processesUnder(localBase(name))) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const name of ['go-httpbin', 'flagport'])
+      for (const pid of processesUnder(localBase(name))) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
   };
   const removeHook = onExit(killLocal);
   // One systemd host for both projects, booting while the local deploys run.
@@ -186,7 +210,7 @@ describe('the first minute on real Go code: init, then deploy, through the built
         port = await freePort();
         setAppPort(dir, port);
       } else {
-        assert.equal(appText(dir), written, 'godeploy.yaml\'s app section is not as init wrote it');
+        assert.equal(appText(dir), written, "godeploy.yaml's app section is not as init wrote it");
       }
       const r = await godeploy(dir, ['deploy', 'dev'], userEnv());
       assertDeployed(r);
@@ -231,17 +255,28 @@ describe('the first minute on real Go code: init, then deploy, through the built
   describe('flagport (a whoami-style -port flag whose default comes from an env wrapper)', () => {
     const dir = join(work.path, 'flagport');
     let inited = false;
-    before(() => { cpSync(join(fixtureModules, 'flagport'), dir, { recursive: true }); });
+    before(() => {
+      cpSync(join(fixtureModules, 'flagport'), dir, { recursive: true });
+    });
 
     it('inspect --json reports the -port flag and X_PORT_NUMBER; init writes port 80 with portFlag -port and health /health', async () => {
       const r = await godeploy(dir, ['inspect', '--json'], userEnv());
       assert.equal(r.code, 0, r.out + r.err);
-      const facts = JSON.parse(r.out) as { main: string; port: number; readsPortEnv: unknown; healthPath: string; mainPackages: { path: string; port: { port: number; settings: { kind: string; name: string }[] } | null }[] };
+      const facts = JSON.parse(r.out) as {
+        main: string;
+        port: number;
+        readsPortEnv: unknown;
+        healthPath: string;
+        mainPackages: { path: string; port: { port: number; settings: { kind: string; name: string }[] } | null }[];
+      };
       assert.equal(facts.main, '.');
       assert.equal(facts.port, 80);
       assert.equal(facts.healthPath, '/health');
       const settings = facts.mainPackages.find((m) => m.path === '.')?.port?.settings ?? [];
-      assert.deepEqual(settings.map((s) => `${s.kind} ${s.name}`), ['flag -port', 'env X_PORT_NUMBER']);
+      assert.deepEqual(
+        settings.map((s) => `${s.kind} ${s.name}`),
+        ['flag -port', 'env X_PORT_NUMBER'],
+      );
       assert.ok(!settings.some((s) => s.name === 'PORT'), 'PORT is reported though the program never reads it');
       const init = await godeploy(dir, ['init'], userEnv());
       assert.equal(init.code, 0, init.out + init.err);

@@ -24,17 +24,38 @@ describe('deploy with supervisor (real supervisord, reached over a real sshd)', 
   // A base path with spaces, quotes, $(…) and backticks reaches supervisor intact.
   const base = join(work.path, 'srv', `it's "my" app $(id) \`id\``);
 
-  const godeploy = (args: string[]): Promise<RunResult> => run(process.execPath, [cli, '-C', join(work.path, 'app'), ...args], { timeoutMs: 300_000, env: goEnv() });
+  const godeploy = (args: string[]): Promise<RunResult> =>
+    run(process.execPath, [cli, '-C', join(work.path, 'app'), ...args], { timeoutMs: 300_000, env: goEnv() });
   const info = async (): Promise<{ build: string; exe: string; env: Record<string, string> }> => JSON.parse((await httpGet(port, '/info?env=ODD')).body);
-  const writeConfig = (env: string[] = []): void => writeFileSync(join(work.path, 'app', 'godeploy.yaml'), [
-    'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    path: /healthz', '    timeout: 5s', '    interval: 250ms',
-    '  env:', `    ODD: ${JSON.stringify(ODD)}`,
-    'environments:', '  sup:', '    type: ssh', '    hosts:',
-    `      - host: 127.0.0.1\n        port: ${sshd.port}\n        user: ${sshd.user}\n        identityFile: ${sshd.identityFile}`,
-    `    knownHostsFile: ${sshd.knownHostsFile}`, '    processManager: supervisor', `    path: ${JSON.stringify(base)}`,
-    '    supervisor:', `      configFile: ${sup.configFile}`, '      user: root', '      stopTimeout: 5s',
-    ...(env.length ? ['    env:', ...env.map((l) => `      ${l}`)] : []), '',
-  ].join('\n'));
+  const writeConfig = (env: string[] = []): void =>
+    writeFileSync(
+      join(work.path, 'app', 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        '  healthCheck:',
+        '    path: /healthz',
+        '    timeout: 5s',
+        '    interval: 250ms',
+        '  env:',
+        `    ODD: ${JSON.stringify(ODD)}`,
+        'environments:',
+        '  sup:',
+        '    type: ssh',
+        '    hosts:',
+        `      - host: 127.0.0.1\n        port: ${sshd.port}\n        user: ${sshd.user}\n        identityFile: ${sshd.identityFile}`,
+        `    knownHostsFile: ${sshd.knownHostsFile}`,
+        '    processManager: supervisor',
+        `    path: ${JSON.stringify(base)}`,
+        '    supervisor:',
+        `      configFile: ${sup.configFile}`,
+        '      user: root',
+        '      stopTimeout: 5s',
+        ...(env.length ? ['    env:', ...env.map((l) => `      ${l}`)] : []),
+        '',
+      ].join('\n'),
+    );
   const setBuild = (b: string): void => setDeployappBuild(join(work.path, 'app'), b);
 
   before(async () => {
@@ -65,7 +86,7 @@ describe('deploy with supervisor (real supervisord, reached over a real sshd)', 
     const st = statSync(join(base, 'shared', 'deployapp.env'));
     assert.equal((st.mode & 0o777).toString(8), '600');
     assert.equal(st.uid, 0);
-    assert.ok(existsSync(join(base, 'shared', 'logs', 'deployapp.err.log')), 'supervisor writes the program\'s log under shared/logs');
+    assert.ok(existsSync(join(base, 'shared', 'logs', 'deployapp.err.log')), "supervisor writes the program's log under shared/logs");
   });
 
   it('a changed build replaces the running program; status reads supervisorctl', async () => {

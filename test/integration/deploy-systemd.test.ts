@@ -20,7 +20,14 @@ const BASE = `/opt/deploy app/$(touch /tmp/pwned-path) \`id\` $HOME (x)`;
 const Q = `'${BASE.replace(/'/g, `'\\''`)}'`;
 const ODD = `it's "odd" $(touch /tmp/pwned) \`id\` $HOME \\ back\nslash line two`;
 
-interface Info { build: string; version: string; pid: number; cwd: string; exe: string; env: Record<string, string> }
+interface Info {
+  build: string;
+  version: string;
+  pid: number;
+  cwd: string;
+  exe: string;
+  env: Record<string, string>;
+}
 
 describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
   this.timeout(600_000);
@@ -39,17 +46,35 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
   };
   const live = () => remote(`readlink ${Q}/current`);
   const writeConfig = (extra: { env?: string[]; hooks?: string[]; healthTimeout?: string } = {}): void => {
-    writeFileSync(join(work.path, 'godeploy.yaml'), [
-      'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    path: /healthz', `    timeout: ${extra.healthTimeout ?? '20s'}`, '    interval: 250ms',
-      '  env:', '    PLAIN: plain value', `    ODD: ${JSON.stringify(ODD)}`, '    SECRET: ${secret:CANARY}',
-      'build:', '  ldflags: "-s -w -X main.version={{.Version}}"',
-      'environments:', '  prod:', '    type: ssh', '    hosts:',
-      `      - host: 127.0.0.1\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`,
-      '    knownHostsFile: known_hosts', `    path: ${JSON.stringify(BASE)}`, '    keepReleases: 3',
-      ...(extra.env?.length ? ['    env:', ...extra.env.map((l) => `      ${l}`)] : []),
-      ...(extra.hooks ?? []).map((l) => `    ${l}`),
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(work.path, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        '  healthCheck:',
+        '    path: /healthz',
+        `    timeout: ${extra.healthTimeout ?? '20s'}`,
+        '    interval: 250ms',
+        '  env:',
+        '    PLAIN: plain value',
+        `    ODD: ${JSON.stringify(ODD)}`,
+        '    SECRET: ${secret:CANARY}',
+        'build:',
+        '  ldflags: "-s -w -X main.version={{.Version}}"',
+        'environments:',
+        '  prod:',
+        '    type: ssh',
+        '    hosts:',
+        `      - host: 127.0.0.1\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`,
+        '    knownHostsFile: known_hosts',
+        `    path: ${JSON.stringify(BASE)}`,
+        '    keepReleases: 3',
+        ...(extra.env?.length ? ['    env:', ...extra.env.map((l) => `      ${l}`)] : []),
+        ...(extra.hooks ?? []).map((l) => `    ${l}`),
+        '',
+      ].join('\n'),
+    );
   };
   const setBuild = (b: string): void => setDeployappBuild(work.path, b);
   const deployOk = async (what: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []): Promise<RunResult> => {
@@ -75,7 +100,18 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
   it('--dry-run prints every step and changes nothing on the host', async () => {
     const r = await godeploy(['deploy', 'prod', '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
-    for (const step of ['preflight', 'deploy lock', 'place deployapp', 'mode 0600', '/etc/systemd/system/deployapp.service', 'current', 'restart deployapp.service', `http://127.0.0.1:${port}/healthz`, 'history.jsonl', 'newest 3 releases']) {
+    for (const step of [
+      'preflight',
+      'deploy lock',
+      'place deployapp',
+      'mode 0600',
+      '/etc/systemd/system/deployapp.service',
+      'current',
+      'restart deployapp.service',
+      `http://127.0.0.1:${port}/healthz`,
+      'history.jsonl',
+      'newest 3 releases',
+    ]) {
       assert.ok(r.stdout.includes(step), `dry run lacks "${step}":\n${r.stdout}`);
     }
     assert.ok(!r.stdout.includes(CANARY), 'the secret is in the plan');
@@ -86,7 +122,11 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     let psLog = '';
     let watching = true;
     // Watch the host's process list during the deploy: the secret must never be in an argv.
-    const watcher = (async () => { while (watching) { psLog += (await host.exec('ps -eo args')).stdout; } })();
+    const watcher = (async () => {
+      while (watching) {
+        psLog += (await host.exec('ps -eo args')).stdout;
+      }
+    })();
     const r = await deployOk('first deploy');
     watching = false;
     await watcher;
@@ -109,12 +149,19 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.ok(!psLog.includes(CANARY), 'the secret appeared in a process argv on the host');
     assert.ok(!r.stdout.includes(CANARY) && !r.stderr.includes(CANARY), 'the secret is in the CLI output');
     // No file on the host holds the secret except the 0600 env files; the journal neither.
-    const holders = (await host.exec(`grep -rlF -- '${CANARY}' /opt /etc /var/log /tmp /root 2>/dev/null; true`)).stdout.trim().split('\n').filter(Boolean).sort();
+    const holders = (await host.exec(`grep -rlF -- '${CANARY}' /opt /etc /var/log /tmp /root 2>/dev/null; true`)).stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .sort();
     assert.deepEqual(holders, [`${BASE}/releases/${releasesSeen[0]}/deployapp.env`, `${BASE}/shared/deployapp.env`].sort());
     for (const f of holders) assert.equal(await remote(`stat -c %a '${f}'`), '600');
     assert.equal((await host.exec(`journalctl --no-pager | grep -cF -- '${CANARY}'`)).stdout.trim(), '0');
     const history = (await remote(`cat ${Q}/.godeploy/history.jsonl`)).split('\n').map((l) => JSON.parse(l) as { release: string; result: string });
-    assert.deepEqual(history.map((h) => [h.release, h.result]), [[releasesSeen[0], 'live']]);
+    assert.deepEqual(
+      history.map((h) => [h.release, h.result]),
+      [[releasesSeen[0], 'live']],
+    );
     assert.equal(await remote(`test -e ${Q}/.godeploy/lock && echo held || echo free`), 'free');
   });
 
@@ -145,9 +192,14 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     const m = /binary: uploaded (\S+ \S+) of (\S+ \S+) \(the rest from release (\S+)'s executable\), sha256 checked on the host/.exec(r.stdout);
     assert.ok(m, r.stdout);
     assert.equal(m[3], before);
-    const bytes = (t: string): number => { const [n, u] = t.split(' '); return Number(n) * ({ B: 1, kB: 1e3, MB: 1e6 } as Record<string, number>)[u]; };
+    const bytes = (t: string): number => {
+      const [n, u] = t.split(' ');
+      return Number(n) * ({ B: 1, kB: 1e3, MB: 1e6 } as Record<string, number>)[u];
+    };
     assert.ok(bytes(m[1]) < bytes(m[2]) / 2, `a one-line change sent ${m[1]} of ${m[2]}`);
-    const built = JSON.parse(readFileSync(join(work.path, 'dist', 'deploy', 'prod', 'build.json'), 'utf8')) as { artifacts: { sha256: string; size: number }[] };
+    const built = JSON.parse(readFileSync(join(work.path, 'dist', 'deploy', 'prod', 'build.json'), 'utf8')) as {
+      artifacts: { sha256: string; size: number }[];
+    };
     const id = releasesSeen[releasesSeen.length - 1];
     assert.equal((await remote(`sha256sum ${Q}/releases/${id}/deployapp`)).split(' ')[0], built.artifacts[0].sha256);
     const last = JSON.parse(await remote(`tail -n 1 ${Q}/.godeploy/history.jsonl`)) as { binary: string };
@@ -156,7 +208,9 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.equal((await info()).build, 'build-1');
     const s = await godeploy(['status', 'prod', '--json']);
     assert.equal(s.code, 0, s.stderr);
-    const st = JSON.parse(s.stdout) as { hosts: { live: string; service: { running: boolean; state: string; uptimeSeconds: number | null }; health: { healthy: boolean } }[] };
+    const st = JSON.parse(s.stdout) as {
+      hosts: { live: string; service: { running: boolean; state: string; uptimeSeconds: number | null }; health: { healthy: boolean } }[];
+    };
     assert.equal(st.hosts[0].live, releasesSeen[releasesSeen.length - 1]);
     assert.equal(st.hosts[0].service.running, true);
     assert.match(st.hosts[0].service.state, /^active/);
@@ -170,13 +224,13 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     const before = await live();
     const r = await godeploy(['deploy', 'prod']);
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stdout, /failing the health check on purpose/, 'the failed release\'s log lines are shown');
+    assert.match(r.stdout, /failing the health check on purpose/, "the failed release's log lines are shown");
     assert.match(r.stdout, /rolled back to/);
     assert.equal(await live(), before);
     const i = await info();
     assert.equal(i.build, 'build-1');
     assert.equal(i.env.DEPLOYAPP_FAIL_HEALTH, undefined, 'the old release got the new env file');
-    const last = JSON.parse((await remote(`tail -n 1 ${Q}/.godeploy/history.jsonl`))) as { result: string };
+    const last = JSON.parse(await remote(`tail -n 1 ${Q}/.godeploy/history.jsonl`)) as { result: string };
     assert.equal(last.result, 'rolled-back');
     assert.equal(await remote(`test -e ${Q}/.godeploy/lock && echo held || echo free`), 'free');
     writeConfig();
@@ -186,7 +240,11 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     const [first, , third] = releasesSeen;
     assert.equal(await live(), `releases/${third}`);
     const r = await godeploy(['rollback', 'prod']);
-    assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${(await host.exec(`grep -r . ${Q}/releases/*/deployapp.env ${Q}/shared/deployapp.env; ls -la ${Q}/releases/*`)).stdout}`);
+    assert.equal(
+      r.code,
+      0,
+      `${r.stdout}${r.stderr}\n${(await host.exec(`grep -r . ${Q}/releases/*/deployapp.env ${Q}/shared/deployapp.env; ls -la ${Q}/releases/*`)).stdout}`,
+    );
     assert.equal(await live(), `releases/${releasesSeen[1]}`);
     assert.equal((await info()).build, 'build-0');
     const to = await godeploy(['rollback', 'prod', '--to', third]);
@@ -210,7 +268,15 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
   });
 
   it('hooks: preDeploy runs in the new release with its environment before the switch; a failing one stops the deploy before the switch', async () => {
-    writeConfig({ hooks: ['hooks:', '  preDeploy:', '    - printf "%s|%s" "$PWD" "$PLAIN" > /tmp/pre-hook', '  postDeploy:', `    - ${JSON.stringify(`readlink ${Q}/current > /tmp/post-hook`)}`] });
+    writeConfig({
+      hooks: [
+        'hooks:',
+        '  preDeploy:',
+        '    - printf "%s|%s" "$PWD" "$PLAIN" > /tmp/pre-hook',
+        '  postDeploy:',
+        `    - ${JSON.stringify(`readlink ${Q}/current > /tmp/post-hook`)}`,
+      ],
+    });
     // Only the hooks changed: the build is already live, so --force makes a release for them to run in.
     await deployOk('deploy with hooks', {}, ['--force']);
     const id = releasesSeen[releasesSeen.length - 1];
@@ -232,7 +298,10 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     const unknown = await godeploy(['deploy', 'prod']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stdout + unknown.stderr, /SHA256:/);
-    writeFileSync(join(work.path, 'known_hosts'), `[127.0.0.1]:${host.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ\n`);
+    writeFileSync(
+      join(work.path, 'known_hosts'),
+      `[127.0.0.1]:${host.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ\n`,
+    );
     const changed = await godeploy(['deploy', 'prod', '--accept-new-host-key']);
     assert.equal(changed.code, 1);
     assert.match(changed.stdout + changed.stderr, /CHANGED/);
@@ -256,7 +325,9 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
   it('a live executable that is not what this machine built (changed on the host): the delta fails its sha256 check, the whole file goes, the deploy succeeds', async () => {
     // Last: the live release's file is replaced (a new inode; the running process keeps the old one).
     const exe = `${Q}/current/deployapp`;
-    await remote(`cp ${exe} /tmp/changed && for o in $(seq 0 65536 4000000); do printf x | dd of=/tmp/changed bs=1 seek=$o conv=notrunc status=none; done && mv /tmp/changed ${exe}`);
+    await remote(
+      `cp ${exe} /tmp/changed && for o in $(seq 0 65536 4000000); do printf x | dd of=/tmp/changed bs=1 seek=$o conv=notrunc status=none; done && mv /tmp/changed ${exe}`,
+    );
     setBuild('build-9');
     const r = await deployOk('changed base');
     assert.match(r.stdout, /delta against release \S+: the assembled file had the wrong sha256; uploading the whole executable/);
@@ -266,7 +337,10 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
   });
 
   it('deltaUpload: false sends the whole executable', async () => {
-    writeFileSync(join(work.path, 'godeploy.yaml'), readFileSync(join(work.path, 'godeploy.yaml'), 'utf8').replace('    keepReleases: 3', '    keepReleases: 3\n    deltaUpload: false'));
+    writeFileSync(
+      join(work.path, 'godeploy.yaml'),
+      readFileSync(join(work.path, 'godeploy.yaml'), 'utf8').replace('    keepReleases: 3', '    keepReleases: 3\n    deltaUpload: false'),
+    );
     setBuild('build-10');
     const r = await deployOk('no delta');
     assert.match(r.stdout, /binary: uploaded [\d.]+ MB, sha256 checked on the host/);
@@ -274,5 +348,4 @@ describe('deploy to a real systemd host (CLI, ssh, systemd)', function () {
     assert.equal((await info()).build, 'build-10');
     writeConfig();
   });
-
 });

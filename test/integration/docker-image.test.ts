@@ -24,7 +24,10 @@ describe('docker image from a binary (dockerode, real Docker Engine)', function 
   before(async () => {
     engine = await ensureDockerEngine();
     copyDeployapp(work.path, []);
-    writeFileSync(join(work.path, 'godeploy.yaml'), ['app:', '  name: deployapp', '  port: 8080', 'docker:', '  runtime: scratch', 'environments:', '  box:', '    type: docker', ''].join('\n'));
+    writeFileSync(
+      join(work.path, 'godeploy.yaml'),
+      ['app:', '  name: deployapp', '  port: 8080', 'docker:', '  runtime: scratch', 'environments:', '  box:', '    type: docker', ''].join('\n'),
+    );
     await buildStatic(work.path, join(work.path, 'deployapp'));
   });
   after(async () => {
@@ -39,10 +42,27 @@ describe('docker image from a binary (dockerode, real Docker Engine)', function 
     const dockerfile = renderDockerfile(model, { fromBinary: 'deployapp' });
     const e = await openEngine(engineAddress(`unix://${engine.socketPath}`));
     const lines: string[] = [];
-    const id = await buildBinaryImage(e, { dockerfile, binaryFile: join(work.path, 'deployapp'), binaryName: 'deployapp', tags: [`${repo}:v1`, `${repo}:r1`], labels: { 'godeploy.app': 'deployapp', 'godeploy.release': 'r1' } }, (l) => lines.push(l));
+    const id = await buildBinaryImage(
+      e,
+      {
+        dockerfile,
+        binaryFile: join(work.path, 'deployapp'),
+        binaryName: 'deployapp',
+        tags: [`${repo}:v1`, `${repo}:r1`],
+        labels: { 'godeploy.app': 'deployapp', 'godeploy.release': 'r1' },
+      },
+      (l) => lines.push(l),
+    );
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
-    assert.ok(lines.some((l) => /^Step 1\/\d+ : FROM scratch$/.test(l)), lines.join('\n'));
-    const inspect = JSON.parse((await docker(['image', 'inspect', `${repo}:r1`])).stdout) as { Id: string; RepoTags: string[]; Config: { Labels: Record<string, string>; User: string } }[];
+    assert.ok(
+      lines.some((l) => /^Step 1\/\d+ : FROM scratch$/.test(l)),
+      lines.join('\n'),
+    );
+    const inspect = JSON.parse((await docker(['image', 'inspect', `${repo}:r1`])).stdout) as {
+      Id: string;
+      RepoTags: string[];
+      Config: { Labels: Record<string, string>; User: string };
+    }[];
     assert.equal(inspect[0].Id, id);
     assert.deepEqual([...inspect[0].RepoTags].sort(), [`${repo}:r1`, `${repo}:v1`]);
     assert.equal(inspect[0].Config.Labels['godeploy.release'], 'r1');
@@ -50,7 +70,11 @@ describe('docker image from a binary (dockerode, real Docker Engine)', function 
     const port = await freePort();
     const run = await docker(['run', '--detach', '--name', container, '--network', 'host', '--env', `PORT=${port}`, `${repo}:v1`]);
     assert.equal(run.code, 0, run.stderr);
-    await waitFor(async () => (await httpGet(port, '/healthz').catch(() => ({ status: 0 }))).status === 200, 20_000, () => `the container did not answer on ${port}`);
+    await waitFor(
+      async () => (await httpGet(port, '/healthz').catch(() => ({ status: 0 }))).status === 200,
+      20_000,
+      () => `the container did not answer on ${port}`,
+    );
   });
 
   it('a failing step: the error names the step and its output; nothing is tagged', async () => {
@@ -58,7 +82,9 @@ describe('docker image from a binary (dockerode, real Docker Engine)', function 
     const dockerfile = 'FROM scratch\nCOPY deployapp /deployapp\nCOPY missing.txt /missing.txt\n';
     await assert.rejects(
       buildBinaryImage(e, { dockerfile, binaryFile: join(work.path, 'deployapp'), binaryName: 'deployapp', tags: [`${repo}:bad`] }),
-      (err: Error) => /^building godeploy-it\/deployapp-image-\d+:bad failed at Step 3\/3 : COPY missing\.txt \/missing\.txt: /.test(err.message) && /missing\.txt/.test(err.message),
+      (err: Error) =>
+        /^building godeploy-it\/deployapp-image-\d+:bad failed at Step 3\/3 : COPY missing\.txt \/missing\.txt: /.test(err.message) &&
+        /missing\.txt/.test(err.message),
     );
     assert.equal((await docker(['image', 'inspect', `${repo}:bad`])).code, 1, 'a failed build was tagged');
   });

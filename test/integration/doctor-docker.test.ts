@@ -23,15 +23,32 @@ describe('doctor for a docker environment (CLI, real Docker Engine)', function (
   let port: number;
 
   const writeConfig = (host: string): void => {
-    writeFileSync(join(work.path, 'godeploy.yaml'), [
-      'app:', '  name: deployapp', `  port: ${port}`, 'environments:', '  box:', '    type: docker', '    docker:', `      host: ${JSON.stringify(host)}`, '      network: host', '',
-    ].join('\n'));
+    writeFileSync(
+      join(work.path, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        'environments:',
+        '  box:',
+        '    type: docker',
+        '    docker:',
+        `      host: ${JSON.stringify(host)}`,
+        '      network: host',
+        '',
+      ].join('\n'),
+    );
   };
-  const doctor = (args: string[] = []): Promise<RunResult> => run(process.execPath, [cli, '-C', work.path, 'doctor', 'box', ...args], { env: goEnv(), timeoutMs: 120_000 });
+  const doctor = (args: string[] = []): Promise<RunResult> =>
+    run(process.execPath, [cli, '-C', work.path, 'doctor', 'box', ...args], { env: goEnv(), timeoutMs: 120_000 });
   const runContainer = async (name: string, labels: string[]): Promise<void> => {
     const r = await docker(['run', '--detach', '--name', name, '--network', 'host', '--env', `PORT=${port}`, ...labels.flatMap((l) => ['--label', l]), tag]);
     assert.equal(r.code, 0, r.stderr);
-    await waitFor(async () => (await httpGet(port, '/healthz').catch(() => ({ status: 0 }))).status === 200, 20_000, () => `${name} did not answer on ${port}`);
+    await waitFor(
+      async () => (await httpGet(port, '/healthz').catch(() => ({ status: 0 }))).status === 200,
+      20_000,
+      () => `${name} did not answer on ${port}`,
+    );
   };
 
   before(async () => {
@@ -58,14 +75,20 @@ describe('doctor for a docker environment (CLI, real Docker Engine)', function (
     assert.match(r.stdout, /^ {2}(ok {3}|WARN )disk {7}[\d.]+ [MG]B free under \//m);
     assert.match(r.stdout, new RegExp(`^  ok   port       ${port} is free$`, 'm'));
     const j = JSON.parse((await doctor(['--json'])).stdout) as { hosts: { checks: { id: string; status: string }[] }[] };
-    assert.deepEqual(j.hosts[0].checks.map((c) => c.id), ['reachable', 'platform', 'disk', 'port']);
+    assert.deepEqual(
+      j.hosts[0].checks.map((c) => c.id),
+      ['reachable', 'platform', 'disk', 'port'],
+    );
   });
 
-  it('app.port held by another container (host network): FAIL naming the container, exit 1; by this app\'s container: a warning, exit 0', async () => {
+  it("app.port held by another container (host network): FAIL naming the container, exit 1; by this app's container: a warning, exit 0", async () => {
     await runContainer(names[0], []);
     const foreign = await doctor();
     assert.equal(foreign.code, 1, foreign.stdout);
-    assert.match(foreign.stdout, new RegExp(`^  FAIL port       ${port} is held by container ${names[0]} \\(${esc(tag)}\\) \\(host network, pid \\d+\\)$`, 'm'));
+    assert.match(
+      foreign.stdout,
+      new RegExp(`^  FAIL port       ${port} is held by container ${names[0]} \\(${esc(tag)}\\) \\(host network, pid \\d+\\)$`, 'm'),
+    );
     assert.equal((await docker(['rm', '--force', names[0]])).code, 0);
     await runContainer(names[1], ['godeploy.app=deployapp', 'godeploy.release=r1']);
     const ours = await doctor();
@@ -79,7 +102,10 @@ describe('doctor for a docker environment (CLI, real Docker Engine)', function (
     writeConfig(`tcp://127.0.0.1:${closed}`);
     const refused = await doctor();
     assert.equal(refused.code, 1, refused.stdout);
-    assert.match(refused.stdout, new RegExp(`FAIL reachable  the Docker engine at tcp://127\\.0\\.0\\.1:${closed} \\(environments\\.box\\.docker\\.host\\) refused the connection`));
+    assert.match(
+      refused.stdout,
+      new RegExp(`FAIL reachable  the Docker engine at tcp://127\\.0\\.0\\.1:${closed} \\(environments\\.box\\.docker\\.host\\) refused the connection`),
+    );
     assert.match(refused.stdout, /hint: check that the engine listens there, or set docker\.host to the engine you use/);
     writeConfig(`unix://${join(work.path, 'no-such.sock')}`);
     const missing = await doctor();
@@ -101,10 +127,33 @@ describe('doctor for a docker environment (CLI, real Docker Engine)', function (
       cpSync(work.path, dir, { recursive: true, filter: (src) => !src.endsWith('/deployapp') });
       chmodSync(open.path, 0o755);
       await run('chmod', ['-R', 'a+rX', dir]);
-      const asNobody = (args: string[]): Promise<RunResult> => run('runuser', ['-u', 'nobody', '--', 'env', `HOME=${open.path}`, `GOCACHE=${join(open.path, 'gocache')}`, `PATH=${process.env.PATH}`, process.execPath, cli, '-C', dir, ...args], { timeoutMs: 120_000 });
+      const asNobody = (args: string[]): Promise<RunResult> =>
+        run(
+          'runuser',
+          [
+            '-u',
+            'nobody',
+            '--',
+            'env',
+            `HOME=${open.path}`,
+            `GOCACHE=${join(open.path, 'gocache')}`,
+            `PATH=${process.env.PATH}`,
+            process.execPath,
+            cli,
+            '-C',
+            dir,
+            ...args,
+          ],
+          { timeoutMs: 120_000 },
+        );
       const d = await asNobody(['doctor', 'box']);
       assert.equal(d.code, 1, d.stdout + d.stderr);
-      assert.match(d.stdout, new RegExp(`FAIL reachable  permission denied on ${esc(engine.socketPath)} \\(the Docker engine at unix://${esc(engine.socketPath)} \\(environments\\.box\\.docker\\.host\\)\\)`));
+      assert.match(
+        d.stdout,
+        new RegExp(
+          `FAIL reachable  permission denied on ${esc(engine.socketPath)} \\(the Docker engine at unix://${esc(engine.socketPath)} \\(environments\\.box\\.docker\\.host\\)\\)`,
+        ),
+      );
       assert.match(d.stdout, /hint: add your user to the docker group and log in again, or use a rootless engine/);
       const before = (await docker(['ps', '-aq'])).stdout;
       const r = await asNobody(['deploy', 'box']);

@@ -11,15 +11,33 @@ import { fixtureModules, repoRoot } from '../support/paths';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
 import { freePort, run, tempDir } from './fixtures/util';
 
-interface Check { id: string; status: string; detail: string; hint: string | null }
-interface Report { environment: string; hosts: { host: string; address: string; checks: Check[] }[] }
+interface Check {
+  id: string;
+  status: string;
+  detail: string;
+  hint: string | null;
+}
+interface Report {
+  environment: string;
+  hosts: { host: string; address: string; checks: Check[] }[];
+}
 
 async function doctor(dir: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CliIO = {
-    out: (t) => { out += `${t}\n`; }, err: (t) => { err += `${t}\n`; }, json: (v) => { out += `${JSON.stringify(v)}\n`; },
-    progress: () => undefined, cwd: dir, env: process.env,
+    out: (t) => {
+      out += `${t}\n`;
+    },
+    err: (t) => {
+      err += `${t}\n`;
+    },
+    json: (v) => {
+      out += `${JSON.stringify(v)}\n`;
+    },
+    progress: () => undefined,
+    cwd: dir,
+    env: process.env,
   };
   const code = await main(['-C', dir, 'doctor', ...args], io);
   return { code, out, err };
@@ -34,7 +52,10 @@ const byId = (checks: Check[]): Record<string, Check> => Object.fromEntries(chec
 
 /** SHA256:… of the public key line in an OpenSSH .pub / known_hosts line, as ssh-keygen -l prints it. */
 function fingerprintOf(line: string): string {
-  const blob = line.trim().split(/\s+/).find((f) => f.startsWith('AAAA'))!;
+  const blob = line
+    .trim()
+    .split(/\s+/)
+    .find((f) => f.startsWith('AAAA'))!;
   return `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}`;
 }
 
@@ -54,14 +75,39 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
     cpSync(host.knownHostsFile, join(work.path, 'known_hosts'));
     writeFileSync(join(work.path, 'empty_known_hosts'), '');
     const hostEntry = `      - host: 127.0.0.1\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}\n`;
-    writeFileSync(join(work.path, 'godeploy.yaml'), [
-      'app:', '  name: hello', `  port: ${appPort}`, 'build:', '  targets: [linux/amd64, linux/arm64]', 'environments:',
-      '  prod:', '    type: ssh', '    hosts:', hostEntry.trimEnd(), '    knownHostsFile: known_hosts', '    processManager: systemd', '    path: /opt/hello',
-      '  fresh:', '    type: ssh', '    hosts:', hostEntry.trimEnd(), `      - host: 127.0.0.1\n        port: ${closedPort}\n        user: root\n        identityFile: ${host.identityFile}`,
-      '    knownHostsFile: empty_known_hosts', '    processManager: systemd',
-      '  dev:', '    type: local', `    path: ${join(work.path, 'local-base')}`,
-      '  box:', '    type: docker', '    docker:', '      host: npipe:////./pipe/docker_engine', '',
-    ].join('\n'));
+    writeFileSync(
+      join(work.path, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: hello',
+        `  port: ${appPort}`,
+        'build:',
+        '  targets: [linux/amd64, linux/arm64]',
+        'environments:',
+        '  prod:',
+        '    type: ssh',
+        '    hosts:',
+        hostEntry.trimEnd(),
+        '    knownHostsFile: known_hosts',
+        '    processManager: systemd',
+        '    path: /opt/hello',
+        '  fresh:',
+        '    type: ssh',
+        '    hosts:',
+        hostEntry.trimEnd(),
+        `      - host: 127.0.0.1\n        port: ${closedPort}\n        user: root\n        identityFile: ${host.identityFile}`,
+        '    knownHostsFile: empty_known_hosts',
+        '    processManager: systemd',
+        '  dev:',
+        '    type: local',
+        `    path: ${join(work.path, 'local-base')}`,
+        '  box:',
+        '    type: docker',
+        '    docker:',
+        '      host: npipe:////./pipe/docker_engine',
+        '',
+      ].join('\n'),
+    );
   });
   after(async () => {
     for (const s of servers) s.close();
@@ -76,21 +122,35 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
     assert.equal(report.hosts.length, 1);
     assert.equal(report.hosts[0].address, `root@127.0.0.1:${host.port}`);
     const c = byId(report.hosts[0].checks);
-    assert.deepEqual(Object.keys(c), ['reachable', 'platform', 'disk', 'layout', 'port', 'process-manager', 'open-files', 'tzdata', 'ca-certificates', 'clock']);
+    assert.deepEqual(Object.keys(c), [
+      'reachable',
+      'platform',
+      'disk',
+      'layout',
+      'port',
+      'process-manager',
+      'open-files',
+      'tzdata',
+      'ca-certificates',
+      'clock',
+    ]);
     assert.equal(c.reachable.status, 'ok');
     assert.deepEqual([c.layout.status, c.layout.detail], ['ok', '/opt/hello does not exist yet; the first deploy makes it']);
     assert.equal(c.platform.detail, 'linux/amd64');
     assert.equal(c['process-manager'].detail, 'systemd 252');
     assert.deepEqual([c.port.status, c.port.detail], ['ok', `${appPort} is free`]);
     assert.match(c.disk.detail, /^[\d.]+ [MG]B free under \/opt \(/, '/opt/hello does not exist yet: its nearest existing parent is measured');
-    assert.equal(c.clock.status, 'ok', 'the container shares this machine\'s clock');
+    assert.equal(c.clock.status, 'ok', "the container shares this machine's clock");
     for (const k of ['tzdata', 'ca-certificates', 'platform', 'disk']) assert.equal(c[k].status, 'ok', `${k}: ${c[k].detail}`);
     // The one warning allowed: a login shell's soft limit of 1024 (the service gets LimitNOFILE from its unit).
-    assert.ok(c['open-files'].status === 'ok' || (c['open-files'].status === 'warn' && /LimitNOFILE=65536/.test(c['open-files'].hint ?? '')), JSON.stringify(c['open-files']));
+    assert.ok(
+      c['open-files'].status === 'ok' || (c['open-files'].status === 'warn' && /LimitNOFILE=65536/.test(c['open-files'].hint ?? '')),
+      JSON.stringify(c['open-files']),
+    );
     assert.equal(code, 0);
   });
 
-  it('the CLI end to end: text output, and exit 1 when app.port is held by a process outside the host\'s view', async () => {
+  it("the CLI end to end: text output, and exit 1 when app.port is held by a process outside the host's view", async () => {
     // The container shares this machine's network: a listener here is in its /proc/net/tcp,
     // but the process is in another PID namespace, so it cannot be named from inside.
     const srv = createServer();
@@ -120,14 +180,21 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
       const { code, report } = await doctorJson(work.path, ['prod']);
       const port = byId(report.hosts[0].checks).port;
       assert.equal(port.status, 'fail');
-      assert.match(port.detail, new RegExp(`^${appPort} \\(127\\.0\\.0\\.1\\) is held by pid \\d+ \\(/usr/bin/systemd-socket-activate\\): /usr/bin/systemd-socket-activate -l 127\\.0\\.0\\.1:${appPort} /bin/cat$`));
+      assert.match(
+        port.detail,
+        new RegExp(
+          `^${appPort} \\(127\\.0\\.0\\.1\\) is held by pid \\d+ \\(/usr/bin/systemd-socket-activate\\): /usr/bin/systemd-socket-activate -l 127\\.0\\.0\\.1:${appPort} /bin/cat$`,
+        ),
+      );
       assert.equal(code, 1);
     } finally {
       await host.exec(`systemctl stop ${unit}`);
     }
     // The same program installed as the current release of this app: a warning, the deploy replaces it.
     // (In a base marked as this app's, with its layout: any other folder would fail the layout check.)
-    const release = await host.exec(`mkdir -p /opt/hello/releases/1 /opt/hello/shared/logs /opt/hello/.godeploy && echo '{"app":"hello"}' > /opt/hello/.godeploy/base.json && cp /usr/bin/systemd-socket-activate /opt/hello/releases/1/hello && systemd-run --unit ${unit}-release /opt/hello/releases/1/hello -l 127.0.0.1:${appPort} /bin/cat`);
+    const release = await host.exec(
+      `mkdir -p /opt/hello/releases/1 /opt/hello/shared/logs /opt/hello/.godeploy && echo '{"app":"hello"}' > /opt/hello/.godeploy/base.json && cp /usr/bin/systemd-socket-activate /opt/hello/releases/1/hello && systemd-run --unit ${unit}-release /opt/hello/releases/1/hello -l 127.0.0.1:${appPort} /bin/cat`,
+    );
     assert.equal(release.code, 0, release.stderr);
     try {
       const listening = `grep -qi ':${appPort.toString(16).padStart(4, '0')} 00000000:0000 0A' /proc/net/tcp`;
@@ -164,12 +231,18 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
     assert.match(readFileSync(join(work.path, 'empty_known_hosts'), 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${host.port} ssh-ed25519 AAAA`, 'm'));
 
     const again = await doctorJson(work.path, ['fresh']);
-    assert.deepEqual([byId(again.report.hosts[0].checks).reachable.status, byId(again.report.hosts[0].checks).reachable.detail], ['ok', 'host key verified, authenticated']);
+    assert.deepEqual(
+      [byId(again.report.hosts[0].checks).reachable.status, byId(again.report.hosts[0].checks).reachable.detail],
+      ['ok', 'host key verified, authenticated'],
+    );
   });
 
   it('a local environment runs the checks on this machine', async () => {
     const { code, report } = await doctorJson(work.path, ['dev']);
-    assert.deepEqual(report.hosts.map((h) => [h.host, h.address]), [['local', 'this machine']]);
+    assert.deepEqual(
+      report.hosts.map((h) => [h.host, h.address]),
+      [['local', 'this machine']],
+    );
     const c = byId(report.hosts[0].checks);
     assert.equal(c.platform.detail, 'linux/amd64');
     assert.equal(c['process-manager'].detail, 'none (processManager: none)');
@@ -184,7 +257,10 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
     assert.match(unknown.err, /no environment "staging" in godeploy\.yaml\n {2}hint: environments: prod, fresh, dev, box/);
     const docker = await doctor(work.path, ['box']);
     assert.equal(docker.code, 2);
-    assert.match(docker.err, /environments\.box\.docker\.host: npipe:\/\/\/\/\.\/pipe\/docker_engine: npipe:\/\/ engines \(Docker Desktop on Windows\) are not supported/);
+    assert.match(
+      docker.err,
+      /environments\.box\.docker\.host: npipe:\/\/\/\/\.\/pipe\/docker_engine: npipe:\/\/ engines \(Docker Desktop on Windows\) are not supported/,
+    );
     assert.equal((await doctor(work.path, [])).code, 2);
   });
 });

@@ -13,28 +13,48 @@ import { descendants, freePort, isAlive, portAccepts, processIdentity, requireTo
 
 /** /proc/PID/FILE, or '' once the process is gone. */
 function proc(pid: number, file: 'comm' | 'cmdline'): string {
-  try { return readFileSync(`/proc/${pid}/${file}`, 'utf8'); } catch { return ''; }
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** `ssh target 'echo ready; exec sleep N'`, resolved once the remote command runs. */
 async function longSession(t: SshTarget, seconds: string): Promise<{ child: ChildProcess; exit: Promise<number | null> }> {
-  const child = spawn('ssh', [...sshOptions(t), '-p', String(t.port), `${t.user}@${t.host}`, `echo ready; exec sleep ${seconds}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ssh', [...sshOptions(t), '-p', String(t.port), `${t.user}@${t.host}`, `echo ready; exec sleep ${seconds}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  child.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
-  child.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`ssh exited ${child.exitCode}`);
-    return out.includes('ready');
-  }, 30_000, () => `the ssh session to ${t.host}:${t.port} did not start: ${out}`);
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`ssh exited ${child.exitCode}`);
+      return out.includes('ready');
+    },
+    30_000,
+    () => `the ssh session to ${t.host}:${t.port} did not start: ${out}`,
+  );
   return { child, exit };
 }
 
 /** Resolves to the exit code, or fails if the client is still connected after `ms`. */
 async function exitWithin(exit: Promise<number | null>, ms: number): Promise<number | null> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`the ssh client was still connected ${ms} ms after its session was killed`)), ms); });
-  try { return await Promise.race([exit, timeout]); } finally { clearTimeout(timer); }
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the ssh client was still connected ${ms} ms after its session was killed`)), ms);
+  });
+  try {
+    return await Promise.race([exit, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // One HTTP exchange on stdin/stdout (systemd-socket-activate --inetd): skip the request, answer with the hostname.
@@ -59,7 +79,9 @@ describe('integration fixtures (real systemd-nspawn, network namespaces, supervi
       const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
     });
-    after(async () => { for (const h of hosts) await h.stop(); });
+    after(async () => {
+      for (const h of hosts) await h.stop();
+    });
 
     it('each host has its own 10.213.X.2 with sshd on port 22, verified against a bare-address known_hosts line', async () => {
       const [a, b] = hosts;
@@ -83,22 +105,30 @@ describe('integration fixtures (real systemd-nspawn, network namespaces, supervi
 
     it('both listen on the same port; from this machine each address answers with its own hostname', async () => {
       for (const h of hosts) {
-        const r = await h.exec(`cat > /usr/local/bin/whoami-http <<'EOF'\n${WHOAMI_HTTP}EOF\nchmod +x /usr/local/bin/whoami-http && `
-          + `systemd-run --unit=godeploy-probe systemd-socket-activate --accept --inetd -l 0.0.0.0:${appPort} /usr/local/bin/whoami-http`);
+        const r = await h.exec(
+          `cat > /usr/local/bin/whoami-http <<'EOF'\n${WHOAMI_HTTP}EOF\nchmod +x /usr/local/bin/whoami-http && ` +
+            `systemd-run --unit=godeploy-probe systemd-socket-activate --accept --inetd -l 0.0.0.0:${appPort} /usr/local/bin/whoami-http`,
+        );
         assert.equal(r.code, 0, r.stdout + r.stderr);
       }
       for (const h of hosts) {
         let body = '';
-        await waitFor(async () => {
-          try {
-            const res = await fetch(`http://${h.address}:${appPort}/`, { signal: AbortSignal.timeout(3000) });
-            body = await res.text();
-            return res.status === 200;
-          } catch { return false; }
-        }, 30_000, () => `http://${h.address}:${appPort}/ did not answer 200`);
+        await waitFor(
+          async () => {
+            try {
+              const res = await fetch(`http://${h.address}:${appPort}/`, { signal: AbortSignal.timeout(3000) });
+              body = await res.text();
+              return res.status === 200;
+            } catch {
+              return false;
+            }
+          },
+          30_000,
+          () => `http://${h.address}:${appPort}/ did not answer 200`,
+        );
         assert.equal(body, h.machine);
       }
-      assert.equal(await portAccepts(appPort), false, 'nothing listens on this machine\'s loopback: the hosts do not share its network');
+      assert.equal(await portAccepts(appPort), false, "nothing listens on this machine's loopback: the hosts do not share its network");
     });
 
     it('killSshSessions cuts a connection to a systemd host; its command keeps running and new connections work', async () => {
@@ -127,14 +157,21 @@ describe('integration fixtures (real systemd-nspawn, network namespaces, supervi
         assert.doesNotMatch(netns, new RegExp(`^${h.netns!.name}\\b`, 'm'));
         assert.doesNotMatch(links, new RegExp(`^\\d+: ${h.netns!.hostInterface}[@:]`, 'm'));
       }
-      assert.deepEqual(pids.filter(stillAlive).map((p) => p.pid), []);
+      assert.deepEqual(
+        pids.filter(stillAlive).map((p) => p.pid),
+        [],
+      );
     });
   });
 
   describe('killSshSessions against the plain sshd fixture', () => {
     let sshd: SshdFixture;
-    before(async () => { sshd = await startSshd(); });
-    after(async () => { await sshd?.stop(); });
+    before(async () => {
+      sshd = await startSshd();
+    });
+    after(async () => {
+      await sshd?.stop();
+    });
 
     it('with commands: cuts the connection and ends the command; the listening sshd keeps accepting', async () => {
       const { exit } = await longSession(sshd, '100');
@@ -151,14 +188,20 @@ describe('integration fixtures (real systemd-nspawn, network namespaces, supervi
 
     it('fails loudly when there is no session to kill', async () => {
       // The previous test's last connection may still be closing: wait until sshd has no session child.
-      await waitFor(async () => descendants(sshd.pid).length === 0, 10_000, () => `sshd ${sshd.pid} still has sessions: ${descendants(sshd.pid).join(', ')}`);
+      await waitFor(
+        async () => descendants(sshd.pid).length === 0,
+        10_000,
+        () => `sshd ${sshd.pid} still has sessions: ${descendants(sshd.pid).join(', ')}`,
+      );
       await assert.rejects(killSshSessions(sshd, { waitMs: 300 }), /no ssh session to 127\.0\.0\.1:\d+ to kill/);
     });
   });
 
   describe('a supervisord driven through conf.d and supervisorctl', () => {
     let sup: SupervisorHost | undefined;
-    after(async () => { await sup?.stop(); });
+    after(async () => {
+      await sup?.stop();
+    });
 
     it('reread + update starts a program; stop() ends supervisord and every process its programs started', async () => {
       await requireTool('setsid', 'setsid (util-linux)');
@@ -172,8 +215,11 @@ describe('integration fixtures (real systemd-nspawn, network namespaces, supervi
       writeFileSync(join(s.confDir, 'leaky.conf'), `[program:leaky]\ncommand=/bin/sh -c "setsid sleep ${tag} & exec sleep 1002"\nstartsecs=1\n`);
       assert.match(await s.ctl(['reread']), /leaky: available\nsleeper: available|sleeper: available\nleaky: available/);
       assert.match(await s.ctl(['update']), /sleeper: added process group/);
-      await waitFor(async () => /^sleeper\s+RUNNING\s/m.test(await s.ctl(['status'])) && /^leaky\s+RUNNING\s/m.test(await s.ctl(['status'])),
-        20_000, () => 'sleeper and leaky did not reach RUNNING');
+      await waitFor(
+        async () => /^sleeper\s+RUNNING\s/m.test(await s.ctl(['status'])) && /^leaky\s+RUNNING\s/m.test(await s.ctl(['status'])),
+        20_000,
+        () => 'sleeper and leaky did not reach RUNNING',
+      );
       const sleeper = Number(await s.ctl(['pid', 'sleeper']));
       assert.equal(proc(sleeper, 'cmdline'), 'sleep\u00001000\u0000');
       const orphan = Number((await runOk('pgrep', ['-f', `^sleep ${tag}$`])).stdout.trim());

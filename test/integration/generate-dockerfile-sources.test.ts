@@ -50,11 +50,15 @@ async function runHealthy(tag: string, port: number, env: string[] = []): Promis
   await dockerOk(['run', '--detach', '--name', name, '--network', 'host', ...env.flatMap((e) => ['--env', e]), tag]);
   let body = '';
   try {
-    await waitFor(async () => {
-      const r = await httpGet(port, '/healthz').catch(() => undefined);
-      body = r?.body ?? '';
-      return r?.status === 200;
-    }, 20_000, () => `${tag} did not answer 200 on http://127.0.0.1:${port}/healthz`);
+    await waitFor(
+      async () => {
+        const r = await httpGet(port, '/healthz').catch(() => undefined);
+        body = r?.body ?? '';
+        return r?.status === 200;
+      },
+      20_000,
+      () => `${tag} did not answer 200 on http://127.0.0.1:${port}/healthz`,
+    );
   } catch (e) {
     const logs = await docker(['logs', name]);
     throw new Error(`${(e as Error).message}; its log:\n${logs.stdout}${logs.stderr}`);
@@ -106,7 +110,7 @@ describe('generated Dockerfile: vendored modules, go.work members, arguments (re
     assert.equal((await runHealthy(tag, port, [`PORT=${port}`])).body, 'ok from lib\n');
   });
 
-  it('the same workspace through the deploy\'s build context (only go.work and the members travel) and the Engine API', async () => {
+  it("the same workspace through the deploy's build context (only go.work and the members travel) and the Engine API", async () => {
     const { moduleDir, model } = await copyWithDockerfile('workspace-gen', 'api', `app: {}\n${SCRATCH}`);
     writeFileSync(join(moduleDir, '..', 'unrelated.bin'), Buffer.alloc(4 << 20));
     const context = dockerBuildContextOf(moduleDir, model.source);
@@ -125,14 +129,22 @@ describe('generated Dockerfile: vendored modules, go.work members, arguments (re
     assert.equal((await runHealthy(tag, port, [`PORT=${port}`])).body, 'ok from lib\n');
   });
 
-  it('arguments and a port flag: the image\'s Cmd and the running process\'s argv are exactly the configured ones', async () => {
+  it("arguments and a port flag: the image's Cmd and the running process's argv are exactly the configured ones", async () => {
     const port = await freePort();
-    const { moduleDir } = await copyWithDockerfile('argv', '.', `app:\n  port: ${port}\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n${SCRATCH}`);
+    const { moduleDir } = await copyWithDockerfile(
+      'argv',
+      '.',
+      `app:\n  port: ${port}\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n${SCRATCH}`,
+    );
     const tag = `godeploy-it/gen-args:${id}`;
     images.push(tag);
     await dockerOk(['build', '--force-rm', '--tag', tag, '--build-arg', `GO_IMAGE=${builder}`, moduleDir]);
     const expected = [`--listen=127.0.0.1:${port}`, ...TRICKY_ARGV];
-    const config = JSON.parse(await dockerOk(['image', 'inspect', '--format', '{{json .Config}}', tag])) as { Cmd: string[]; Entrypoint: string[]; Env: string[] };
+    const config = JSON.parse(await dockerOk(['image', 'inspect', '--format', '{{json .Config}}', tag])) as {
+      Cmd: string[];
+      Entrypoint: string[];
+      Env: string[];
+    };
     assert.deepEqual(config.Entrypoint, ['/app/argv']);
     assert.deepEqual(config.Cmd, expected);
     assert.ok(!config.Env.some((e) => e.startsWith('PORT=')), config.Env.join(' '));

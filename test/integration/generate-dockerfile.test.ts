@@ -23,7 +23,8 @@ const containers: string[] = [];
 
 // main.version is unused in the fixture (so the linker drops it and -X has nothing to set):
 // copies of the module get this file, which serves it.
-const VERSION_GO = 'package main\n\nimport (\n\t"fmt"\n\t"net/http"\n)\n\nfunc init() {\n' +
+const VERSION_GO =
+  'package main\n\nimport (\n\t"fmt"\n\t"net/http"\n)\n\nfunc init() {\n' +
   '\thttp.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, version) })\n}\n';
 
 function moduleCopy(name: string): string {
@@ -74,8 +75,11 @@ async function runHealthy(tag: string, version: string): Promise<{ name: string;
   const name = `godeploy-it-gen-${id}-${containers.length}`;
   containers.push(name);
   await dockerOk(['run', '--detach', '--name', name, '--network', 'host', '--env', `PORT=${port}`, tag]);
-  await waitFor(async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200, 20_000,
-    () => `${tag} did not answer 200 on http://127.0.0.1:${port}/healthz`);
+  await waitFor(
+    async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200,
+    20_000,
+    () => `${tag} did not answer 200 on http://127.0.0.1:${port}/healthz`,
+  );
   assert.deepEqual(await httpGet(port, '/healthz'), { status: 200, body: 'ok\n' });
   assert.deepEqual(await httpGet(port, '/version'), { status: 200, body: version }, 'the version stamped with -X main.version');
   return { name, port };
@@ -98,7 +102,8 @@ async function buildInfo(container: string): Promise<string> {
   return (await runOk('go', ['version', '-m', out], { env: goEnv() })).stdout;
 }
 
-const report = (what: string, r: { seconds: number; size: number }) => process.stderr.write(`      (${what}: built in ${r.seconds.toFixed(1)} s, ${(r.size / 1e6).toFixed(1)} MB)\n`);
+const report = (what: string, r: { seconds: number; size: number }) =>
+  process.stderr.write(`      (${what}: built in ${r.seconds.toFixed(1)} s, ${(r.size / 1e6).toFixed(1)} MB)\n`);
 
 describe('generated Dockerfile on a real Docker Engine', () => {
   let engine: DockerEngine;
@@ -119,16 +124,31 @@ describe('generated Dockerfile on a real Docker Engine', () => {
     const args = ['--build-arg', `GO_IMAGE=${builder}`, '--build-arg', 'VERSION=1.2.3-it.legacy', '--build-arg', 'REVISION=0123abc'];
     // The build stage on its own first (the full build reuses its layers): it shows what the context held.
     report('build stage (legacy builder)', await build(dir, `godeploy-it/gen-build:${id}`, [...args, '--target', 'build']));
-    const src = await dockerOk(['run', '--rm', '--network', 'host', `godeploy-it/gen-build:${id}`, 'sh', '-c', 'cd /src && find . -path ./.git -prune -o -print | sort']);
-    assert.deepEqual(src.trim().split('\n'), ['.', './.dockerignore', './Dockerfile', './dist', './go.mod', './main.go', './version.go'], 'the .dockerignore dropped .git, .env, node_modules and dist/');
+    const src = await dockerOk([
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      `godeploy-it/gen-build:${id}`,
+      'sh',
+      '-c',
+      'cd /src && find . -path ./.git -prune -o -print | sort',
+    ]);
+    assert.deepEqual(
+      src.trim().split('\n'),
+      ['.', './.dockerignore', './Dockerfile', './dist', './go.mod', './main.go', './version.go'],
+      'the .dockerignore dropped .git, .env, node_modules and dist/',
+    );
     const r = await build(dir, `godeploy-it/gen-legacy:${id}`, args);
     report('scratch, legacy builder', r);
 
     const config = await imageConfig(`godeploy-it/gen-legacy:${id}`);
     assert.equal(config.User, '65532:65532');
     assert.deepEqual(config.Labels, {
-      'org.opencontainers.image.title': 'hello', 'org.opencontainers.image.version': '1.2.3-it.legacy',
-      'org.opencontainers.image.revision': '0123abc', 'org.opencontainers.image.source': 'https://example.com/hello',
+      'org.opencontainers.image.title': 'hello',
+      'org.opencontainers.image.version': '1.2.3-it.legacy',
+      'org.opencontainers.image.revision': '0123abc',
+      'org.opencontainers.image.source': 'https://example.com/hello',
     });
     assert.ok(config.Env.includes('PORT=8081'), config.Env.join(' '));
     assert.deepEqual(Object.keys(config.ExposedPorts), ['8081/tcp']);
@@ -152,7 +172,25 @@ describe('generated Dockerfile on a real Docker Engine', () => {
     const tag = `godeploy-it/gen-buildkit:${id}`;
     const started = Date.now();
     // The engine has no bridge network (--bridge=none): BuildKit's RUN steps need the host's.
-    await runOk(cli, ['build', '--no-cache', '--network', 'host', '--progress', 'plain', '--build-arg', `GO_IMAGE=${builder}`, '--build-arg', 'VERSION=2.0.0-it.buildkit', '--tag', tag, dir], { env, timeoutMs: 600_000 });
+    await runOk(
+      cli,
+      [
+        'build',
+        '--no-cache',
+        '--network',
+        'host',
+        '--progress',
+        'plain',
+        '--build-arg',
+        `GO_IMAGE=${builder}`,
+        '--build-arg',
+        'VERSION=2.0.0-it.buildkit',
+        '--tag',
+        tag,
+        dir,
+      ],
+      { env, timeoutMs: 600_000 },
+    );
     images.push(tag);
     report('scratch, BuildKit', { seconds: (Date.now() - started) / 1000, size: Number(await dockerOk(['image', 'inspect', '--format', '{{.Size}}', tag])) });
     const { name } = await runHealthy(tag, '2.0.0-it.buildkit');
@@ -168,7 +206,10 @@ describe('generated Dockerfile on a real Docker Engine', () => {
     await buildStatic(moduleCopy('from-binary-src'), bin, { goos: 'linux', goarch: 'amd64', ldflags: '-s -w -X main.version=3.1.4-it.bin' });
     chmodSync(bin, 0o755);
     const dockerfile = readFileSync(join(dir, 'Dockerfile'), 'utf8');
-    assert.deepEqual(dockerfile.split('\n').filter((l) => l.startsWith('FROM ')), ['FROM scratch']);
+    assert.deepEqual(
+      dockerfile.split('\n').filter((l) => l.startsWith('FROM ')),
+      ['FROM scratch'],
+    );
     const r = await build(dir, `godeploy-it/gen-binary:${id}`, ['--build-arg', 'VERSION=3.1.4-it.bin']);
     report('--from-binary scratch', r);
     assert.ok(r.size < 16e6, `image is ${r.size} bytes: a scratch image of one binary is smaller`);

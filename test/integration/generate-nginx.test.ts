@@ -24,12 +24,31 @@ const onPort = (m: GenerateModel, port: number): string => renderNginxSite({ ...
 
 let certs: Promise<{ crt: string; key: string }> | undefined;
 /** A throwaway self-signed ECDSA certificate for localhost / 127.0.0.1. */
-const throwawayCert = (): Promise<{ crt: string; key: string }> => (certs ??= (async () => {
-  const crt = join(work.path, 'site.crt'), key = join(work.path, 'site.key');
-  await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', crt]);
-  return { crt, key };
-})());
+const throwawayCert = (): Promise<{ crt: string; key: string }> =>
+  (certs ??= (async () => {
+    const crt = join(work.path, 'site.crt'),
+      key = join(work.path, 'site.key');
+    await runOk('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+    ]);
+    return { crt, key };
+  })());
 
 async function expectValid(text: string): Promise<void> {
   const r = await nginxTest(text);
@@ -42,29 +61,46 @@ function httpsGet(port: number, path: string): Promise<{ status: number; headers
   return new Promise((ok, fail) => {
     const req = httpsRequest({ host: '127.0.0.1', port, path, rejectUnauthorized: false, agent: false, timeout: 5000 }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body, protocol: (res.socket as import('node:tls').TLSSocket).getProtocol?.() ?? null }));
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => (body += d))
+        .on('end', () =>
+          ok({ status: res.statusCode ?? 0, headers: res.headers, body, protocol: (res.socket as import('node:tls').TLSSocket).getProtocol?.() ?? null }),
+        );
     });
-    req.on('error', fail).on('timeout', () => req.destroy(new Error('timeout'))).end();
+    req
+      .on('error', fail)
+      .on('timeout', () => req.destroy(new Error('timeout')))
+      .end();
   });
 }
 
 describe('generated nginx site: nginx -t on the real nginx', () => {
   it('accepts the plain site, and the one with several upstreams, least_conn and trusted proxies', async () => {
     await expectValid(await render(''));
-    await expectValid(await render('app: {name: shop.api}\nnginx:\n  balance: least_conn\n  clientMaxBodySize: 1.5G\n  realIpFrom: [10.0.0.0/8, "fd00::/8"]\n  upstreams:\n    - {address: "127.0.0.1:9001", weight: 5}\n    - {address: "[::1]:9002", backup: true}\n'));
+    await expectValid(
+      await render(
+        'app: {name: shop.api}\nnginx:\n  balance: least_conn\n  clientMaxBodySize: 1.5G\n  realIpFrom: [10.0.0.0/8, "fd00::/8"]\n  upstreams:\n    - {address: "127.0.0.1:9001", weight: 5}\n    - {address: "[::1]:9002", backup: true}\n',
+      ),
+    );
   });
 
   it('accepts two generated sites side by side in one nginx (distinct map variables and TLS cache zones)', async () => {
     const { crt, key } = await throwawayCert();
     const a = await modelFor('single', `app: {name: shop}\nnginx: {listen: 8080, tls: {certificate: ${crt}, certificateKey: ${key}, listen: 8443}}\n`);
-    const b = await modelFor('single', `app: {name: blog}\nnginx: {listen: 8081, upstreams: [{address: "127.0.0.1:9003"}], tls: {certificate: ${crt}, certificateKey: ${key}, listen: 8444}}\n`);
+    const b = await modelFor(
+      'single',
+      `app: {name: blog}\nnginx: {listen: 8081, upstreams: [{address: "127.0.0.1:9003"}], tls: {certificate: ${crt}, certificateKey: ${key}, listen: 8444}}\n`,
+    );
     await expectValid(renderNginxSite(a) + renderNginxSite(b));
   });
 
   it('accepts TLS with explicit certificate paths, and the certbot form with the paths overridden', async () => {
     const { crt, key } = await throwawayCert();
     await expectValid(await render(`nginx:\n  serverName: localhost\n  tls: {certificate: ${crt}, certificateKey: ${key}, hsts: false}\n`));
-    const certbot = await render(`nginx:\n  serverName: localhost\n  realIpFrom: [127.0.0.1]\n  tls: {certbot: true, certificate: ${crt}, certificateKey: ${key}}\n`);
+    const certbot = await render(
+      `nginx:\n  serverName: localhost\n  realIpFrom: [127.0.0.1]\n  tls: {certbot: true, certificate: ${crt}, certificateKey: ${key}}\n`,
+    );
     assert.match(certbot, /acme-challenge/);
     await expectValid(certbot);
   });
@@ -85,18 +121,29 @@ describe('generated nginx site: a real nginx in front of real backends', () => {
   let nginx: NginxFixture | undefined;
   let svc: Daemon | undefined;
   let echo: Server | undefined;
-  afterEach(async () => { await nginx?.stop(); nginx = undefined; });
-  after(async () => { await svc?.stop(); echo?.close(); });
+  afterEach(async () => {
+    await nginx?.stop();
+    nginx = undefined;
+  });
+  after(async () => {
+    await svc?.stop();
+    echo?.close();
+  });
 
   let goPort: Promise<number> | undefined;
   /** The single fixture module, built statically and started once on a free loopback port. */
-  const goService = (): Promise<number> => (goPort ??= (async () => {
-    const bin = (await buildStatic(SINGLE, join(work.path, 'hello'))).outFile;
-    const port = await freePort();
-    svc = startDaemon(bin, [], { env: { PORT: String(port) } });
-    await waitFor(async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200, 20_000, () => `the Go service did not answer on ${port}`);
-    return port;
-  })());
+  const goService = (): Promise<number> =>
+    (goPort ??= (async () => {
+      const bin = (await buildStatic(SINGLE, join(work.path, 'hello'))).outFile;
+      const port = await freePort();
+      svc = startDaemon(bin, [], { env: { PORT: String(port) } });
+      await waitFor(
+        async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200,
+        20_000,
+        () => `the Go service did not answer on ${port}`,
+      );
+      return port;
+    })());
 
   it('proxies to the Go service, hides dotfiles but not /.well-known, and sends the security headers', async () => {
     const m = await model(`nginx:\n  upstreams: [{address: "127.0.0.1:${await goService()}"}]\n`);
@@ -142,10 +189,16 @@ describe('generated nginx site: a real nginx in front of real backends', () => {
     await seen();
     assert.equal(new Set(sockets).size, 1, `three requests should reuse one upstream connection, used ports: ${sockets.join(', ')}`);
     const upgraded = await new Promise<IncomingHttpHeaders>((ok, fail) => {
-      const req = request({ host: '127.0.0.1', port: (nginx as NginxFixture).port, path: '/ws', headers: { Connection: 'Upgrade', Upgrade: 'websocket' }, timeout: 5000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => ok(JSON.parse(body)));
-      });
+      const req = request(
+        { host: '127.0.0.1', port: (nginx as NginxFixture).port, path: '/ws', headers: { Connection: 'Upgrade', Upgrade: 'websocket' }, timeout: 5000 },
+        (res) => {
+          let body = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (d: string) => (body += d))
+            .on('end', () => ok(JSON.parse(body)));
+        },
+      );
       req.on('error', fail).end();
     });
     assert.equal(upgraded.connection, 'upgrade');
@@ -155,7 +208,9 @@ describe('generated nginx site: a real nginx in front of real backends', () => {
   it('serves HTTPS (TLS 1.3, HTTP/2 by ALPN, HSTS) and redirects HTTP with 301, keeping the ACME path on HTTP', async () => {
     const { crt, key } = await throwawayCert();
     const tlsPort = await freePort();
-    const m = await model(`nginx:\n  upstreams: [{address: "127.0.0.1:${await goService()}"}]\n  tls: {certbot: true, certificate: ${crt}, certificateKey: ${key}, listen: ${tlsPort}}\n`);
+    const m = await model(
+      `nginx:\n  upstreams: [{address: "127.0.0.1:${await goService()}"}]\n  tls: {certbot: true, certificate: ${crt}, certificateKey: ${key}, listen: ${tlsPort}}\n`,
+    );
     nginx = await startNginx((port) => onPort(m, port));
     const res = await httpsGet(tlsPort, '/healthz');
     assert.equal(res.status, 200);
@@ -163,14 +218,20 @@ describe('generated nginx site: a real nginx in front of real backends', () => {
     assert.equal(res.protocol, 'TLSv1.3');
     assert.equal(res.headers['strict-transport-security'], 'max-age=63072000');
     const alpn = await new Promise<string | false>((ok, fail) => {
-      const s = connect({ host: '127.0.0.1', port: tlsPort, ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false }, () => { ok(s.alpnProtocol ?? false); s.end(); });
+      const s = connect({ host: '127.0.0.1', port: tlsPort, ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false }, () => {
+        ok(s.alpnProtocol ?? false);
+        s.end();
+      });
       s.on('error', fail);
     });
     assert.equal(alpn, 'h2');
     const redirect = await fetch(`http://127.0.0.1:${nginx.port}/healthz?x=1`, { redirect: 'manual', signal: AbortSignal.timeout(5000) });
     assert.equal(redirect.status, 301);
     assert.equal(redirect.headers.get('location'), `https://127.0.0.1:${tlsPort}/healthz?x=1`);
-    const acme = await fetch(`http://127.0.0.1:${nginx.port}/.well-known/acme-challenge/token-${process.pid}`, { redirect: 'manual', signal: AbortSignal.timeout(5000) });
+    const acme = await fetch(`http://127.0.0.1:${nginx.port}/.well-known/acme-challenge/token-${process.pid}`, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(5000),
+    });
     assert.equal(acme.status, 404, 'the ACME path is answered on HTTP from the webroot, not redirected');
   });
 });

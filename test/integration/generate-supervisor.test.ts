@@ -38,12 +38,21 @@ describe('generated supervisor program in a real supervisord', () => {
   }
 
   const yaml = (name: string, appPort: number, env: Record<string, string> = {}): string =>
-    `app:\n  name: ${name}\n  port: ${appPort}\n  env:\n${Object.entries(env).map(([k, v]) => `    ${k}: '${v.replace(/'/g, "''")}'\n`).join('') || '    {}\n'}` +
+    `app:\n  name: ${name}\n  port: ${appPort}\n  env:\n${
+      Object.entries(env)
+        .map(([k, v]) => `    ${k}: '${v.replace(/'/g, "''")}'\n`)
+        .join('') || '    {}\n'
+    }` +
     `environments:\n  it:\n    type: local\n    path: ${join(work.path, name)}\nsupervisor:\n  user: nobody\n  logDir: ${join(work.path, 'logs')}\n  stopTimeout: 3s\n`;
 
   const status = (name: string): Promise<string> => (sup as SupervisordFixture).ctl(['status', name]);
   const environOf = (pid: string): Record<string, string> =>
-    Object.fromEntries(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+    Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
+    );
 
   before(async () => {
     // mkdtemp makes the folder 0700: nobody must be able to reach the binary.
@@ -67,16 +76,32 @@ describe('generated supervisor program in a real supervisord', () => {
     const argvYaml = yaml('argv', argvPort).replace('app:\n', () => `app:\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n`);
     model.argv = await modelFor('argv', argvYaml, { environment: 'it' });
     layOut(model.argv, (await buildStatic(ARGV, join(work.path, 'argv-build'))).outFile, '');
-    const programs = [renderSupervisorProgram(model.hello), renderSupervisorProgram(model.clash).replace('autostart=true', 'autostart=false'), renderSupervisorProgram(model.noenv), renderSupervisorProgram(model.argv)];
+    const programs = [
+      renderSupervisorProgram(model.hello),
+      renderSupervisorProgram(model.clash).replace('autostart=true', 'autostart=false'),
+      renderSupervisorProgram(model.noenv),
+      renderSupervisorProgram(model.argv),
+    ];
     sup = await startSupervisord(programs.join('\n'));
   });
-  after(async () => { await sup?.stop(); work.remove(); });
+  after(async () => {
+    await sup?.stop();
+    work.remove();
+  });
 
   it('runs the Go binary (exec, not a shell) as nobody and it answers on its health path', async () => {
-    await waitFor(async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200, 20_000, () => `nothing answered on ${port}`);
+    await waitFor(
+      async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200,
+      20_000,
+      () => `nothing answered on ${port}`,
+    );
     assert.deepEqual(await httpGet(port, '/healthz'), { status: 200, body: 'ok\n' });
     let last = '';
-    await waitFor(async () => /RUNNING/.test((last = await status('hello'))), 20_000, () => `hello never became RUNNING: ${last}`);
+    await waitFor(
+      async () => /RUNNING/.test((last = await status('hello'))),
+      20_000,
+      () => `hello never became RUNNING: ${last}`,
+    );
     assert.match(await status('hello'), /^hello\s+RUNNING\s+pid \d+, uptime /);
     const pid = (await (sup as SupervisordFixture).ctl(['pid', 'hello'])).trim();
     assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'hello', 'the shell must exec the binary');
@@ -97,13 +122,21 @@ describe('generated supervisor program in a real supervisord', () => {
 
   it('arguments and a port flag reach the process exactly (/proc/PID/cmdline)', async () => {
     const port = model.argv.app.port;
-    await waitFor(async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200, 20_000, () => `argv did not answer on ${port}`);
+    await waitFor(
+      async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200,
+      20_000,
+      () => `argv did not answer on ${port}`,
+    );
     const pid = (await (sup as SupervisordFixture).ctl(['pid', 'argv'])).trim();
-    assert.deepEqual(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1), [model.argv.paths.binary, `--listen=127.0.0.1:${port}`, ...TRICKY_ARGV]);
+    assert.deepEqual(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1), [
+      model.argv.paths.binary,
+      `--listen=127.0.0.1:${port}`,
+      ...TRICKY_ARGV,
+    ]);
     assert.equal(environOf(pid).PORT, undefined, 'the port goes only by flag');
   });
 
-  it('writes the program\'s output to the configured log files', async () => {
+  it("writes the program's output to the configured log files", async () => {
     const logs = join(work.path, 'logs');
     for (const f of ['hello.out.log', 'hello.err.log', 'noenv.err.log']) assert.ok(existsSync(join(logs, f)), `${f} missing`);
     const start = await (sup as SupervisordFixture).ctl(['start', 'clash']);
@@ -118,7 +151,11 @@ describe('generated supervisor program in a real supervisord', () => {
   it('does not run without its env file, and says why in its stderr log', async () => {
     const noenvPort = model.noenv.app.port;
     const log = join(work.path, 'logs', 'noenv.err.log');
-    await waitFor(async () => /cannot open|can't open/i.test(readFileSync(log, 'utf8')), 20_000, () => `noenv.err.log: ${readFileSync(log, 'utf8')}`);
+    await waitFor(
+      async () => /cannot open|can't open/i.test(readFileSync(log, 'utf8')),
+      20_000,
+      () => `noenv.err.log: ${readFileSync(log, 'utf8')}`,
+    );
     assert.ok(readFileSync(log, 'utf8').includes(model.noenv.paths.envFile), readFileSync(log, 'utf8'));
     assert.doesNotMatch(await status('noenv'), /RUNNING/);
     assert.equal(await portAccepts(noenvPort), false);

@@ -34,7 +34,14 @@ describe('generated systemd unit: systemd-analyze', () => {
   for (const variant of Object.keys(VARIANTS)) {
     it(`${variant}: verify prints nothing but the note about the not yet deployed binary`, async () => {
       const r = await verifyUnit('app.service', await unitOf(variant));
-      const binary = variant === 'notify' ? '/opt/notify/current/notify' : variant === 'port80' ? '/opt/web/current/web' : variant === 'args' ? '/opt/argv/current/argv' : '/opt/hello/current/hello';
+      const binary =
+        variant === 'notify'
+          ? '/opt/notify/current/notify'
+          : variant === 'port80'
+            ? '/opt/web/current/web'
+            : variant === 'args'
+              ? '/opt/argv/current/argv'
+              : '/opt/hello/current/hello';
       const expected = `app.service: Command ${binary} is not executable: No such file or directory`;
       assert.deepEqual(r.lines, [expected], `systemd-analyze verify said:\n${r.lines.join('\n')}`);
     });
@@ -70,9 +77,16 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
   let host: SystemdHost;
   const bins: Record<string, Promise<string>> = {};
   const binary = (fixture: string): Promise<string> =>
-    (bins[fixture] ??= buildStatic(join(MODULES, fixture), join(work.path, fixture)).then((r) => { chmodSync(r.outFile, 0o755); return r.outFile; }));
-  before(async () => { [host] = await Promise.all([startSystemdHost(), binary('single'), binary('notify'), binary('argv')]); });
-  after(async () => { await host?.stop(); });
+    (bins[fixture] ??= buildStatic(join(MODULES, fixture), join(work.path, fixture)).then((r) => {
+      chmodSync(r.outFile, 0o755);
+      return r.outFile;
+    }));
+  before(async () => {
+    [host] = await Promise.all([startSystemdHost(), binary('single'), binary('notify'), binary('argv')]);
+  });
+  after(async () => {
+    await host?.stop();
+  });
 
   const sh = async (cmd: string): Promise<string> => {
     const r = await host.exec(cmd);
@@ -80,9 +94,19 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
     return r.stdout;
   };
   const show = async (unit: string): Promise<Record<string, string>> =>
-    Object.fromEntries((await sh(`systemctl show ${unit} -p ActiveState -p SubState -p Type -p MainPID -p Result`)).trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    Object.fromEntries(
+      (await sh(`systemctl show ${unit} -p ActiveState -p SubState -p Type -p MainPID -p Result`))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
   const environOf = async (pid: string): Promise<Record<string, string>> =>
-    Object.fromEntries((await sh(`cat /proc/${pid}/environ`)).split('\0').filter(Boolean).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+    Object.fromEntries(
+      (await sh(`cat /proc/${pid}/environ`))
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
+    );
 
   /** Lays out <base>/releases/r1/<name>, current -> releases/r1, the 0600 env file, and installs the unit (or the blue-green template unit). */
   async function deploy(m: GenerateModel, fixture: string, envFile: string, portTemplate = false): Promise<string> {
@@ -101,7 +125,11 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
   }
 
   async function healthy(port: number): Promise<void> {
-    await waitFor(async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200, 20_000, () => `nothing answered 200 on 127.0.0.1:${port}/healthz`);
+    await waitFor(
+      async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200,
+      20_000,
+      () => `nothing answered 200 on 127.0.0.1:${port}/healthz`,
+    );
   }
 
   it('Type=simple: starts hardened as a dynamic user, answers /healthz, gets the env file and escaped values', async () => {
@@ -133,7 +161,8 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
   it('the syscall filter blocks setrlimit; EPERM (not SIGSYS) keeps Go alive when it raises RLIMIT_NOFILE', async () => {
     const port = await freePort();
     const unit = await deploy(await modelFor('single', `app:\n  name: rlimit\n  port: ${port}\n`), 'single', '');
-    const dropIn = (text: string): Promise<string> => sh(`mkdir -p /etc/systemd/system/${unit}.d && printf '${text}' > /etc/systemd/system/${unit}.d/test.conf && systemctl daemon-reload`);
+    const dropIn = (text: string): Promise<string> =>
+      sh(`mkdir -p /etc/systemd/system/${unit}.d && printf '${text}' > /etc/systemd/system/${unit}.d/test.conf && systemctl daemon-reload`);
     // Soft < hard: Go >= 1.19 calls setrlimit at start-up to raise the soft limit.
     await dropIn('[Service]\\nLimitNOFILE=1024:4096\\n');
     await sh(`systemctl start ${unit}`);
@@ -145,20 +174,34 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
     // Control: without SystemCallErrorNumber=EPERM the same filter kills the Go binary at start.
     await dropIn('[Service]\\nLimitNOFILE=1024:4096\\nSystemCallErrorNumber=\\nRestart=no\\n');
     await host.exec(`systemctl start ${unit}`);
-    await waitFor(async () => (await show(unit)).ActiveState === 'failed', 20_000, () => `${unit} did not fail without EPERM`);
+    await waitFor(
+      async () => (await show(unit)).ActiveState === 'failed',
+      20_000,
+      () => `${unit} did not fail without EPERM`,
+    );
     assert.equal((await show(unit)).Result, 'signal');
     assert.match(await sh(`systemctl show ${unit} -p ExecMainStatus --value`), /^31\n$/, 'killed by SIGSYS (31)');
   });
 
   it('Type=notify: start waits for READY=1, which needs AF_UNIX', async () => {
     const port = await freePort();
-    const unit = await deploy(await modelFor('notify', `app:\n  name: notify\n  port: ${port}\n  healthCheck:\n    timeout: 6s\n`), 'notify', "GREETING='notify env'\n");
+    const unit = await deploy(
+      await modelFor('notify', `app:\n  name: notify\n  port: ${port}\n  healthCheck:\n    timeout: 6s\n`),
+      'notify',
+      "GREETING='notify env'\n",
+    );
     // Without AF_UNIX the app cannot notify: it listens, but the unit stays "activating" and times out.
-    await sh(`mkdir -p /etc/systemd/system/${unit}.d && printf '[Service]\\nRestrictAddressFamilies=\\nRestrictAddressFamilies=AF_INET AF_INET6\\nRestart=no\\n' > /etc/systemd/system/${unit}.d/test.conf && systemctl daemon-reload`);
+    await sh(
+      `mkdir -p /etc/systemd/system/${unit}.d && printf '[Service]\\nRestrictAddressFamilies=\\nRestrictAddressFamilies=AF_INET AF_INET6\\nRestart=no\\n' > /etc/systemd/system/${unit}.d/test.conf && systemctl daemon-reload`,
+    );
     await sh(`systemctl start --no-block ${unit}`);
     await healthy(port);
     assert.deepEqual([(await show(unit)).ActiveState, (await show(unit)).Type], ['activating', 'notify']);
-    await waitFor(async () => (await show(unit)).ActiveState === 'failed', 20_000, () => `${unit} did not time out`);
+    await waitFor(
+      async () => (await show(unit)).ActiveState === 'failed',
+      20_000,
+      () => `${unit} did not time out`,
+    );
     assert.equal((await show(unit)).Result, 'timeout');
     // As generated: `systemctl start` returns only once READY=1 arrived, so it already answers.
     await sh(`rm -r /etc/systemd/system/${unit}.d && systemctl daemon-reload && systemctl reset-failed ${unit}`);

@@ -37,7 +37,11 @@ function shape(packages: GoPackage[], origins: GoPackage['origin'][] = ['module'
   for (const p of packages.filter((x) => origins.includes(x.origin))) out[p.importPath] = { name: p.name, goFiles: p.goFiles, cgoFiles: p.cgoFiles };
   return out;
 }
-const mains = (packages: GoPackage[]) => packages.filter((p) => p.origin === 'module' && p.name === 'main').map((p) => p.importPath).sort();
+const mains = (packages: GoPackage[]) =>
+  packages
+    .filter((p) => p.origin === 'module' && p.name === 'main')
+    .map((p) => p.importPath)
+    .sort();
 
 /** Every go.mod folder under the fixtures, as a path relative to the fixtures folder. */
 function fixtureModuleDirs(dir = fixtureModules): string[] {
@@ -83,7 +87,14 @@ async function agree(fileDir: string, listDir: string): Promise<void> {
     assert.deepEqual(mains(files.packages), mains(fromGo), `mains for ${label(c)}`);
     // Workspace and vendor packages that go list reached: the file evaluator has the same files for them.
     const reachedLocal = fromGo.filter((p) => p.origin === 'workspace' || p.origin === 'vendor');
-    assert.deepEqual(shape(files.packages.filter((p) => reachedLocal.some((r) => r.importPath === p.importPath)), ['workspace', 'vendor']), shape(reachedLocal, ['workspace', 'vendor']), `workspace/vendor packages for ${label(c)}`);
+    assert.deepEqual(
+      shape(
+        files.packages.filter((p) => reachedLocal.some((r) => r.importPath === p.importPath)),
+        ['workspace', 'vendor'],
+      ),
+      shape(reachedLocal, ['workspace', 'vendor']),
+      `workspace/vendor packages for ${label(c)}`,
+    );
   }
 }
 
@@ -107,7 +118,8 @@ describe('packages per target: go list and the file evaluator agree', function (
 
   it('every fixture module', async () => {
     const dirs = fixtureModuleDirs();
-    for (const must of ['constraints', 'vendored', 'workreplace/api', 'workreplace/lib', 'single', 'multi', 'cgo']) assert.ok(dirs.includes(must), `fixture ${must} is found`);
+    for (const must of ['constraints', 'vendored', 'workreplace/api', 'workreplace/lib', 'single', 'multi', 'cgo'])
+      assert.ok(dirs.includes(must), `fixture ${must} is found`);
     for (const rel of dirs) {
       const dir = join(fixtureModules, rel);
       const listDir = needsScratch(dir) ? await scratchCopyForGo119(dir) : dir;
@@ -143,7 +155,10 @@ describe('packages per target: what the corpus truth says', function () {
     const project = await unpackCorpus('node_exporter');
     const cache = new PackageScanCache();
     const onLinux = await loadModulePackages(project, linux(), { cache });
-    assert.deepEqual(onLinux.packages.flatMap((p) => p.cgoFiles), []);
+    assert.deepEqual(
+      onLinux.packages.flatMap((p) => p.cgoFiles),
+      [],
+    );
     const onDarwin = await loadModulePackages(project, ctx('darwin/amd64', true), { cache });
     const cgo = onDarwin.packages.flatMap((p) => p.cgoFiles.map((f) => `${p.rel}/${f}:${p.cgoLines[f]}`));
     assert.ok(cgo.includes('collector/cpu_darwin.go:48'), `cgo files for darwin: ${cgo.join(', ')}`);
@@ -153,7 +168,13 @@ describe('packages per target: what the corpus truth says', function () {
     const scratch = await scratchCopyForGo119(project);
     const listed = await packagesFor(scratch, ctx('darwin/amd64', true));
     assert.equal(listed.via, 'go list');
-    assert.deepEqual(listed.packages.filter((p) => p.origin === 'module').flatMap((p) => p.cgoFiles.map((f) => `${p.rel}/${f}:${p.cgoLines[f]}`)).sort(), cgo.sort());
+    assert.deepEqual(
+      listed.packages
+        .filter((p) => p.origin === 'module')
+        .flatMap((p) => p.cgoFiles.map((f) => `${p.rel}/${f}:${p.cgoLines[f]}`))
+        .sort(),
+      cgo.sort(),
+    );
   });
 
   it('litestream: ./cmd/litestream-vfs is excluded by its build tag, with the reason', async () => {
@@ -171,19 +192,28 @@ describe('packages per target: what the corpus truth says', function () {
     const files = await loadModulePackages(project, linux());
     const server = importGraph('github.com/benbjohnson/litestream/cmd/litestream', files.packages);
     assert.equal(server.packages[0].pkg.importPath, 'github.com/benbjohnson/litestream/cmd/litestream');
-    assert.deepEqual(server.packages.flatMap((p) => p.pkg.cgoFiles), []);
+    assert.deepEqual(
+      server.packages.flatMap((p) => p.pkg.cgoFiles),
+      [],
+    );
     const ext = server.external.map((e) => e.importPath);
     assert.ok(ext.includes('modernc.org/sqlite'), ext.join(' '));
     assert.ok(!ext.some((e) => e.startsWith('github.com/mattn/go-sqlite3')), 'mattn/go-sqlite3 is not in the server graph');
     const sqlite = server.external.find((e) => e.importPath === 'modernc.org/sqlite');
     assert.equal(sqlite?.chain[0], 'github.com/benbjohnson/litestream/cmd/litestream', 'a chain from the main');
     const tester = importGraph('github.com/benbjohnson/litestream/cmd/litestream-test', files.packages);
-    assert.ok(tester.external.some((e) => e.importPath === 'github.com/mattn/go-sqlite3'), 'litestream-test imports mattn/go-sqlite3');
+    assert.ok(
+      tester.external.some((e) => e.importPath === 'github.com/mattn/go-sqlite3'),
+      'litestream-test imports mattn/go-sqlite3',
+    );
     // go list's graph of the same main has the same module packages.
     const listed = await packagesFor(await scratchCopyForGo119(project), linux());
     assert.equal(listed.via, 'go list');
     const viaGo = importGraph('github.com/benbjohnson/litestream/cmd/litestream', listed.packages);
-    assert.deepEqual(viaGo.packages.map((p) => p.pkg.importPath), server.packages.map((p) => p.pkg.importPath));
+    assert.deepEqual(
+      viaGo.packages.map((p) => p.pkg.importPath),
+      server.packages.map((p) => p.pkg.importPath),
+    );
     assert.equal(server.packages.length, 11, 'truth.json: 11 module packages');
   });
 });
@@ -200,16 +230,22 @@ describe('packages per target: vendor/, go.work with a replace, and falling back
     assert.equal(answer.via, 'go list', answer.fallbackReason);
     assert.match(answer.command ?? '', /go list -e -json/);
     const graph = importGraph('example.com/vendored/cmd/server', answer.packages);
-    assert.deepEqual(graph.packages.map((p) => [p.pkg.importPath, p.pkg.origin, p.pkg.rel]), [
-      ['example.com/vendored/cmd/server', 'module', 'cmd/server'],
-      ['example.com/tinydep', 'vendor', 'vendor/example.com/tinydep'],
-      ['example.com/tinydep/sub', 'vendor', 'vendor/example.com/tinydep/sub'],
-    ]);
+    assert.deepEqual(
+      graph.packages.map((p) => [p.pkg.importPath, p.pkg.origin, p.pkg.rel]),
+      [
+        ['example.com/vendored/cmd/server', 'module', 'cmd/server'],
+        ['example.com/tinydep', 'vendor', 'vendor/example.com/tinydep'],
+        ['example.com/tinydep/sub', 'vendor', 'vendor/example.com/tinydep/sub'],
+      ],
+    );
     assert.deepEqual(graph.packages[2].chain, ['example.com/vendored/cmd/server', 'example.com/tinydep', 'example.com/tinydep/sub']);
     assert.deepEqual(graph.packages[1].pkg.cgoFiles, ['dep_darwin.go']);
     const files = await loadModulePackages(dir, ctx('linux/amd64', true));
     const onLinux = importGraph('example.com/vendored/cmd/server', files.packages);
-    assert.deepEqual(onLinux.packages.flatMap((p) => p.pkg.cgoFiles), []);
+    assert.deepEqual(
+      onLinux.packages.flatMap((p) => p.pkg.cgoFiles),
+      [],
+    );
     assert.deepEqual(onLinux.external, []);
   });
 
@@ -218,10 +254,13 @@ describe('packages per target: vendor/, go.work with a replace, and falling back
       const answer = await packagesFor(join(fixtureModules, 'workreplace', 'api'), ctx('linux/amd64', false), { go });
       assert.equal(answer.via, go ? 'go list' : 'files');
       const graph = importGraph('example.com/wr/api/cmd/api', answer.packages);
-      assert.deepEqual(graph.packages.map((p) => [p.pkg.importPath, p.pkg.origin, p.pkg.rel, p.pkg.goFiles]), [
-        ['example.com/wr/api/cmd/api', 'module', 'cmd/api', ['main.go']],
-        ['example.com/wr/lib/store', 'workspace', '../lib/store', ['store.go']],
-      ]);
+      assert.deepEqual(
+        graph.packages.map((p) => [p.pkg.importPath, p.pkg.origin, p.pkg.rel, p.pkg.goFiles]),
+        [
+          ['example.com/wr/api/cmd/api', 'module', 'cmd/api', ['main.go']],
+          ['example.com/wr/lib/store', 'workspace', '../lib/store', ['store.go']],
+        ],
+      );
     }
     const layout = await moduleLayout(join(fixtureModules, 'workreplace', 'api'));
     assert.equal(layout.work?.file, resolve(fixtureModules, 'workreplace', 'go.work'));
@@ -257,7 +296,10 @@ describe('packages per target: vendor/, go.work with a replace, and falling back
     assert.ok(Date.now() - started < 5000);
     const stop = new AbortController();
     stop.abort();
-    await assert.rejects(loadModulePackages(await unpackCorpus('node_exporter'), ctx('linux/amd64', false), { signal: stop.signal }), /package loading was cancelled/);
+    await assert.rejects(
+      loadModulePackages(await unpackCorpus('node_exporter'), ctx('linux/amd64', false), { signal: stop.signal }),
+      /package loading was cancelled/,
+    );
     await assert.rejects(loadModulePackages(join(fixtureModules, 'work'), ctx('linux/amd64', false)), /no go\.mod in .*work/);
   });
 

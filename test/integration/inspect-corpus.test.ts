@@ -56,7 +56,10 @@ describe('inspection of real Go projects (../shared/go-corpus) against truth.jso
       it('the mains Go builds for linux/amd64, and none of the paths that must not be', () => {
         assert.deepEqual([...r.mains].sort(), [...truth.mains].sort());
         for (const not of truth.notMains) assert.ok(!r.mains.includes(not), `${not} is listed as a main`);
-        assert.deepEqual(r.mainPackages.map((m) => m.path), r.mains);
+        assert.deepEqual(
+          r.mainPackages.map((m) => m.path),
+          r.mains,
+        );
       });
 
       it('the server main is the one deployed, with its arguments and binary name', () => {
@@ -74,7 +77,13 @@ describe('inspection of real Go projects (../shared/go-corpus) against truth.jso
         for (const m of r.mainPackages) {
           for (const reason of m.cgoReasons.filter((c) => c.file.endsWith('.go'))) {
             const file = join(dir, reason.file);
-            const verdict = evaluateFile(file.split('/').pop()!, readGoHeader(readFileSync(file, 'utf8')), { goos: 'linux', goarch: 'amd64', cgoEnabled: true, tags: [], goMinor: 19 });
+            const verdict = evaluateFile(file.split('/').pop()!, readGoHeader(readFileSync(file, 'utf8')), {
+              goos: 'linux',
+              goarch: 'amd64',
+              cgoEnabled: true,
+              tags: [],
+              goMinor: 19,
+            });
             assert.ok(verdict.included, `${m.path}: cgo from ${reason.file}, which Go does not compile for linux/amd64`);
           }
         }
@@ -84,7 +93,8 @@ describe('inspection of real Go projects (../shared/go-corpus) against truth.jso
         assert.equal(server?.port.port ?? null, truth.port);
         for (const p of truth.notPort) assert.notEqual(server?.port.port, p, `port ${p} is not a listen port`);
         const envs = (server?.port.settings ?? []).filter((s) => s.kind === 'env').map((s) => (s as { name: string }).name);
-        if (truth.readsPortEnv) assert.ok(envs.includes(truth.readsPortEnv), `the port variable ${truth.readsPortEnv} is not among ${JSON.stringify(server?.port.settings)}`);
+        if (truth.readsPortEnv)
+          assert.ok(envs.includes(truth.readsPortEnv), `the port variable ${truth.readsPortEnv} is not among ${JSON.stringify(server?.port.settings)}`);
         else assert.deepEqual(envs, [], 'the program reads no port variable');
       });
 

@@ -38,21 +38,43 @@ async function startJumpHost(dir: string, name: string, authorizedKeys: string, 
   const port = await freePort();
   const config = join(dir, `${name}_sshd_config`);
   const logFile = join(dir, `${name}_sshd.log`);
-  writeFileSync(config, [
-    'ListenAddress 127.0.0.1', `Port ${port}`, `HostKey ${hostKey.privateKey}`, `AuthorizedKeysFile ${authorizedKeys}`,
-    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PubkeyAuthentication yes', 'PermitRootLogin prohibit-password',
-    'StrictModes no', 'UsePAM no', `PidFile ${join(dir, `${name}_sshd.pid`)}`, 'LogLevel DEBUG1', ...extra, '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'ListenAddress 127.0.0.1',
+      `Port ${port}`,
+      `HostKey ${hostKey.privateKey}`,
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'PermitRootLogin prohibit-password',
+      'StrictModes no',
+      'UsePAM no',
+      `PidFile ${join(dir, `${name}_sshd.pid`)}`,
+      'LogLevel DEBUG1',
+      ...extra,
+      '',
+    ].join('\n'),
+  );
   if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const d: Daemon = startDaemon('/usr/sbin/sshd', ['-D', '-E', logFile, '-f', config]);
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  await waitFor(async () => {
-    if (d.exited()) throw new Error(`sshd ${name} exited: ${d.output()}${tail(log())}`);
-    return portAccepts(port);
-  }, 15_000, () => `jump sshd ${name} did not listen on 127.0.0.1:${port}: ${tail(log())}`);
+  await waitFor(
+    async () => {
+      if (d.exited()) throw new Error(`sshd ${name} exited: ${d.output()}${tail(log())}`);
+      return portAccepts(port);
+    },
+    15_000,
+    () => `jump sshd ${name} did not listen on 127.0.0.1:${port}: ${tail(log())}`,
+  );
   return {
-    name, port, knownHostsLine: knownHostsLine('127.0.0.1', port, readText(hostKey.publicKey)), fingerprint: hostKey.fingerprint,
-    pid: d.child.pid ?? 0, log,
+    name,
+    port,
+    knownHostsLine: knownHostsLine('127.0.0.1', port, readText(hostKey.publicKey)),
+    fingerprint: hostKey.fingerprint,
+    pid: d.child.pid ?? 0,
+    log,
     forwards: () => [...log().matchAll(/server_request_direct_tcpip: originator \S+ port \d+, target (\S+ port \d+)/g)].map((m) => m[1]),
     stop: () => d.stop('SIGTERM', 5000),
   };
@@ -60,7 +82,11 @@ async function startJumpHost(dir: string, name: string, authorizedKeys: string, 
 
 async function rejectsWith(p: Promise<unknown>, check: (e: GoDeployError) => void): Promise<void> {
   let caught: unknown;
-  try { await p; } catch (e) { caught = e; }
+  try {
+    await p;
+  } catch (e) {
+    caught = e;
+  }
   assert.ok(caught instanceof GoDeployError, `expected a GoDeployError, got ${caught instanceof Error ? caught.stack : String(caught)}`);
   check(caught);
 }
@@ -91,7 +117,14 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
   };
   const khWithout = (name: string, ...drop: string[]): string => {
     const file = join(work.path, name);
-    writeFileSync(file, readText(knownHosts).split('\n').filter((l) => l && !drop.some((d) => l.startsWith(d))).map((l) => `${l}\n`).join(''));
+    writeFileSync(
+      file,
+      readText(knownHosts)
+        .split('\n')
+        .filter((l) => l && !drop.some((d) => l.startsWith(d)))
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
     return file;
   };
 
@@ -103,20 +136,42 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
     noForward = await startJumpHost(work.path, 'nofwd', jumpKey.publicKey, ['AllowTcpForwarding no']);
     sshConfig = join(work.path, 'ssh_config');
     const jump = (alias: string, port: number, more: string[] = []): string[] => [
-      `Host ${alias}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${me}`, `  IdentityFile ${jumpKey.privateKey}`, '  IdentitiesOnly yes', ...more,
+      `Host ${alias}`,
+      '  HostName 127.0.0.1',
+      `  Port ${port}`,
+      `  User ${me}`,
+      `  IdentityFile ${jumpKey.privateKey}`,
+      '  IdentitiesOnly yes',
+      ...more,
     ];
     const tgt = (alias: string, proxyJump: string): string[] => [
-      `Host ${alias}`, `  HostName ${target.host}`, '  User root', `  IdentityFile ${target.identityFile}`, '  IdentitiesOnly yes', `  ProxyJump ${proxyJump}`,
+      `Host ${alias}`,
+      `  HostName ${target.host}`,
+      '  User root',
+      `  IdentityFile ${target.identityFile}`,
+      '  IdentitiesOnly yes',
+      `  ProxyJump ${proxyJump}`,
     ];
-    writeFileSync(sshConfig, [
-      ...jump('j1', j1.port), ...jump('j2', j2.port), ...jump('nofwd', noForward.port),
-      // A jump host with a jump of its own: OpenSSH goes through j1 first.
-      ...jump('j2-via-j1', j2.port, ['  ProxyJump j1']),
-      ...tgt('target', 'j1'), ...tgt('target2', 'j1,j2'), ...tgt('target-uri', `${me}@127.0.0.1:${j1.port}`),
-      ...tgt('target3', 'j2-via-j1'), ...tgt('target-nofwd', 'nofwd'),
-      // For the user@host:port form: the hop "127.0.0.1" takes its key from here.
-      'Host 127.0.0.1', `  IdentityFile ${jumpKey.privateKey}`, '  IdentitiesOnly yes', '',
-    ].join('\n'));
+    writeFileSync(
+      sshConfig,
+      [
+        ...jump('j1', j1.port),
+        ...jump('j2', j2.port),
+        ...jump('nofwd', noForward.port),
+        // A jump host with a jump of its own: OpenSSH goes through j1 first.
+        ...jump('j2-via-j1', j2.port, ['  ProxyJump j1']),
+        ...tgt('target', 'j1'),
+        ...tgt('target2', 'j1,j2'),
+        ...tgt('target-uri', `${me}@127.0.0.1:${j1.port}`),
+        ...tgt('target3', 'j2-via-j1'),
+        ...tgt('target-nofwd', 'nofwd'),
+        // For the user@host:port form: the hop "127.0.0.1" takes its key from here.
+        'Host 127.0.0.1',
+        `  IdentityFile ${jumpKey.privateKey}`,
+        '  IdentitiesOnly yes',
+        '',
+      ].join('\n'),
+    );
     knownHosts = join(work.path, 'known_hosts');
     writeFileSync(knownHosts, j1.knownHostsLine + j2.knownHostsLine + noForward.knownHostsLine + readText(target.knownHostsFile));
   });
@@ -148,7 +203,11 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       // The jump's sshd serves the connection in a child process: it goes away with the target's close.
       assert.ok(descendants(j1.pid).length > 0, 'the jump connection is open');
       c.close();
-      await waitFor(async () => descendants(j1.pid).length === 0, 10_000, () => `the connection to j1 stayed open after close(): ${descendants(j1.pid).join(', ')}`);
+      await waitFor(
+        async () => descendants(j1.pid).length === 0,
+        10_000,
+        () => `the connection to j1 stayed open after close(): ${descendants(j1.pid).join(', ')}`,
+      );
     });
 
     it('goes through two jump hosts (ProxyJump j1,j2): j1 opens the channel to j2, j2 the one to the target', async () => {
@@ -162,10 +221,14 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       await c.upload(data, '/root/through-two-jumps', { mode: 0o640 });
       assert.equal((await c.exec(['sha256sum', '/root/through-two-jumps'])).stdout.split(' ')[0], createHash('sha256').update(data).digest('hex'));
       c.close();
-      await waitFor(async () => descendants(j1.pid).length === 0 && descendants(j2.pid).length === 0, 10_000, () => 'jump connections stayed open after close()');
+      await waitFor(
+        async () => descendants(j1.pid).length === 0 && descendants(j2.pid).length === 0,
+        10_000,
+        () => 'jump connections stayed open after close()',
+      );
     });
 
-    it('takes the user@host:port form, and a jump host\'s own ProxyJump (j1 before j2-via-j1)', async () => {
+    it("takes the user@host:port form, and a jump host's own ProxyJump (j1 before j2-via-j1)", async () => {
       const b1 = j1.forwards().length;
       const c = await open('target-uri');
       assert.equal(await targetHostname(c), target.machine);
@@ -187,7 +250,12 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       const accepted = (j1.log().match(/Accepted publickey/g) ?? []).length;
       const before = readText(kh);
       await rejectsWith(open('target', { knownHostsFile: kh }), (e) => {
-        assert.ok(e.message.startsWith(`could not reach target through jump j1 (${me}@127.0.0.1:${j1.port}; ProxyJump j1): the host key of 127.0.0.1:${j1.port} is not known`), e.message);
+        assert.ok(
+          e.message.startsWith(
+            `could not reach target through jump j1 (${me}@127.0.0.1:${j1.port}; ProxyJump j1): the host key of 127.0.0.1:${j1.port} is not known`,
+          ),
+          e.message,
+        );
         assert.ok(e.message.includes(j1.fingerprint), e.message);
         assert.match(e.hint ?? '', /--accept-new-host-key/);
       });
@@ -205,7 +273,12 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       const kh = khWithout('kh-j2-changed', `[127.0.0.1]:${j2.port} `);
       writeFileSync(kh, readText(kh) + knownHostsLine('127.0.0.1', j2.port, readText(impostor.publicKey)));
       await rejectsWith(open('target2', { knownHostsFile: kh, acceptNewHostKey: true }), (e) => {
-        assert.ok(e.message.startsWith(`could not reach target2 through jump j2 (${me}@127.0.0.1:${j2.port}; ProxyJump j1,j2): the host key of 127.0.0.1:${j2.port} has CHANGED`), e.message);
+        assert.ok(
+          e.message.startsWith(
+            `could not reach target2 through jump j2 (${me}@127.0.0.1:${j2.port}; ProxyJump j1,j2): the host key of 127.0.0.1:${j2.port} has CHANGED`,
+          ),
+          e.message,
+        );
       });
       const noTarget = khWithout('kh-no-target', `${target.host} `);
       await rejectsWith(open('target2', { knownHostsFile: noTarget }), (e) => {
@@ -215,14 +288,29 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
 
     it('names the jump that cannot forward, and the one that cannot reach the next hop', async () => {
       await rejectsWith(open('target-nofwd'), (e) => {
-        assert.match(e.message, new RegExp(`^could not reach target-nofwd \\(root@${target.host.replace(/\./g, '\\.')}:22\\) through jump nofwd \\(${me}@127\\.0\\.0\\.1:${noForward.port}; ProxyJump nofwd\\): jump nofwd could not open a connection to ${target.host.replace(/\./g, '\\.')}:22: administratively prohibited`), e.message);
+        assert.match(
+          e.message,
+          new RegExp(
+            `^could not reach target-nofwd \\(root@${target.host.replace(/\./g, '\\.')}:22\\) through jump nofwd \\(${me}@127\\.0\\.0\\.1:${noForward.port}; ProxyJump nofwd\\): jump nofwd could not open a connection to ${target.host.replace(/\./g, '\\.')}:22: administratively prohibited`,
+          ),
+          e.message,
+        );
         assert.match(e.hint ?? '', /AllowTcpForwarding/);
       });
-      await waitFor(async () => descendants(noForward.pid).length === 0, 10_000, () => 'the connection to the jump stayed open after the failure');
+      await waitFor(
+        async () => descendants(noForward.pid).length === 0,
+        10_000,
+        () => 'the connection to the jump stayed open after the failure',
+      );
       const closed = await freePort();
       const host: ResolvedHost = { ...(await resolveHost({ host: 'target' }, { configFile: sshConfig })), proxyJump: `j1,${me}@127.0.0.1:${closed}` };
       await rejectsWith(connect(host, opts()), (e) => {
-        assert.ok(e.message.startsWith(`could not reach target through jump 127.0.0.1 (${me}@127.0.0.1:${closed}; ProxyJump j1,${me}@127.0.0.1:${closed}): jump j1 could not open a connection to 127.0.0.1:${closed}: connection failed (refused or unreachable from the jump host)`), e.message);
+        assert.ok(
+          e.message.startsWith(
+            `could not reach target through jump 127.0.0.1 (${me}@127.0.0.1:${closed}; ProxyJump j1,${me}@127.0.0.1:${closed}): jump j1 could not open a connection to 127.0.0.1:${closed}: connection failed (refused or unreachable from the jump host)`,
+          ),
+          e.message,
+        );
         assert.match(e.hint ?? '', /reachable from j1/);
       });
     });
@@ -232,16 +320,47 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       cpSync(join(fixtureModules, 'single'), dir, { recursive: true });
       copyFileSync(sshConfig, join(dir, 'ssh_config'));
       copyFileSync(knownHosts, join(dir, 'known_hosts'));
-      writeFileSync(join(dir, 'godeploy.yaml'), [
-        'app:', '  name: hello', `  port: ${await freePort()}`, 'environments:',
-        '  prod:', '    type: ssh', '    sshConfigFile: ssh_config', '    knownHostsFile: known_hosts', '    compression: true', '    path: /opt/hello',
-        '    hosts:', '      - host: target2',
-        '  fresh:', '    type: ssh', '    sshConfigFile: ssh_config', '    knownHostsFile: empty_known_hosts', '    hosts:', '      - host: target', '',
-      ].join('\n'));
+      writeFileSync(
+        join(dir, 'godeploy.yaml'),
+        [
+          'app:',
+          '  name: hello',
+          `  port: ${await freePort()}`,
+          'environments:',
+          '  prod:',
+          '    type: ssh',
+          '    sshConfigFile: ssh_config',
+          '    knownHostsFile: known_hosts',
+          '    compression: true',
+          '    path: /opt/hello',
+          '    hosts:',
+          '      - host: target2',
+          '  fresh:',
+          '    type: ssh',
+          '    sshConfigFile: ssh_config',
+          '    knownHostsFile: empty_known_hosts',
+          '    hosts:',
+          '      - host: target',
+          '',
+        ].join('\n'),
+      );
       writeFileSync(join(dir, 'empty_known_hosts'), '');
       let out = '';
       let err = '';
-      const io: CliIO = { out: (t) => { out += `${t}\n`; }, err: (t) => { err += `${t}\n`; }, json: (v) => { out += JSON.stringify(v); }, progress: () => undefined, cwd: dir, env: process.env };
+      const io: CliIO = {
+        out: (t) => {
+          out += `${t}\n`;
+        },
+        err: (t) => {
+          err += `${t}\n`;
+        },
+        json: (v) => {
+          out += JSON.stringify(v);
+        },
+        progress: () => undefined,
+        cwd: dir,
+        env: process.env,
+      };
       const [b1, b2] = [j1.forwards().length, j2.forwards().length];
       const code = await main(['-C', dir, 'doctor', 'prod', '--json'], io);
       const report = JSON.parse(out) as { hosts: { host: string; address: string; checks: { id: string; status: string; detail: string }[] }[] };
@@ -260,14 +379,28 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       await main(['-C', dir, 'doctor', 'fresh', '--json', '--accept-new-host-key'], io);
       const fresh = (JSON.parse(out) as typeof report).hosts[0].checks[0];
       assert.equal(fresh.status, 'ok', JSON.stringify(fresh));
-      assert.match(fresh.detail, new RegExp(`^new host key jump 127\\.0\\.0\\.1:${j1.port} ssh-ed25519 ${j1.fingerprint.replace(/[+/]/g, '\\$&')}, ssh-ed25519 SHA256:\\S+ recorded in `), fresh.detail);
+      assert.match(
+        fresh.detail,
+        new RegExp(
+          `^new host key jump 127\\.0\\.0\\.1:${j1.port} ssh-ed25519 ${j1.fingerprint.replace(/[+/]/g, '\\$&')}, ssh-ed25519 SHA256:\\S+ recorded in `,
+        ),
+        fresh.detail,
+      );
       const recorded = readText(join(dir, 'empty_known_hosts'));
       assert.ok(recorded.includes(j1.knownHostsLine.trim()) && recorded.includes(`${target.host} ssh-ed25519 `), recorded);
     });
   });
 
   describe('compression', () => {
-    const direct = (): ResolvedHost => ({ alias: target.host, hostname: target.host, port: 22, user: 'root', identityFiles: [target.identityFile], identitiesOnly: true, userKnownHostsFiles: [] });
+    const direct = (): ResolvedHost => ({
+      alias: target.host,
+      hostname: target.host,
+      port: 22,
+      user: 'root',
+      identityFiles: [target.identityFile],
+      identitiesOnly: true,
+      userKnownHostsFiles: [],
+    });
 
     it('negotiates zlib@openssh.com both ways when asked, and exec + upload + sha256 still agree', async () => {
       const c = await connect(direct(), opts({ compression: true }));
@@ -294,7 +427,7 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       c.close();
     });
 
-    it('compresses the target\'s connection through a jump host too', async () => {
+    it("compresses the target's connection through a jump host too", async () => {
       const c = await open('target2', { compression: true });
       assert.equal(c.negotiated?.()?.cs.compress, 'zlib@openssh.com');
       assert.equal(await targetHostname(c), target.machine);
@@ -306,7 +439,15 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
     const PASS = 'correct horse battery';
     let enc = '';
     let savedEnv: string | undefined;
-    const encHost = (): ResolvedHost => ({ alias: target.host, hostname: target.host, port: 22, user: 'root', identityFiles: [enc], identitiesOnly: true, userKnownHostsFiles: [] });
+    const encHost = (): ResolvedHost => ({
+      alias: target.host,
+      hostname: target.host,
+      port: 22,
+      user: 'root',
+      identityFiles: [enc],
+      identitiesOnly: true,
+      userKnownHostsFiles: [],
+    });
     before(async () => {
       enc = join(work.path, 'enc_ed25519');
       copyFileSync(target.identityFile, enc);
@@ -315,16 +456,25 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       savedEnv = process.env.GODEPLOY_SSH_PASSPHRASE;
       delete process.env.GODEPLOY_SSH_PASSPHRASE;
     });
-    after(() => { if (savedEnv !== undefined) process.env.GODEPLOY_SSH_PASSPHRASE = savedEnv; });
+    after(() => {
+      if (savedEnv !== undefined) process.env.GODEPLOY_SSH_PASSPHRASE = savedEnv;
+    });
 
     const asker = (answers: (string | undefined)[]) => {
       const calls: [string, number][] = [];
       const accepted: string[] = [];
       return {
-        calls, accepted,
+        calls,
+        accepted,
         options: {
-          askPassphrase: async (file: string, attempt: number) => { calls.push([file, attempt]); await new Promise((r) => setTimeout(r, 50)); return answers[calls.length - 1]; },
-          onPassphraseAccepted: (file: string) => { accepted.push(file); },
+          askPassphrase: async (file: string, attempt: number) => {
+            calls.push([file, attempt]);
+            await new Promise((r) => setTimeout(r, 50));
+            return answers[calls.length - 1];
+          },
+          onPassphraseAccepted: (file: string) => {
+            accepted.push(file);
+          },
         },
       };
     };
@@ -342,7 +492,10 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       const a = asker(['wrong-pass-1', PASS]);
       const c = await connect(encHost(), opts(a.options));
       c.close();
-      assert.deepEqual(a.calls, [[enc, 1], [enc, 2]]);
+      assert.deepEqual(a.calls, [
+        [enc, 1],
+        [enc, 2],
+      ]);
     });
 
     it('fails naming the key file after three wrong answers, never showing them', async () => {
@@ -351,12 +504,18 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
         assert.equal(e.message, `the passphrase for ${enc} was wrong 3 times; not connecting`);
         assert.ok(!/wrong-pass/.test(`${e.message}${e.hint}`), 'no passphrase in the error');
       });
-      assert.deepEqual(a.calls, [[enc, 1], [enc, 2], [enc, 3]]);
+      assert.deepEqual(a.calls, [
+        [enc, 1],
+        [enc, 2],
+        [enc, 3],
+      ]);
     });
 
     it('skips the key when no passphrase is entered, and says so', async () => {
       const a = asker([undefined]);
-      await rejectsWith(connect(encHost(), opts(a.options)), (e) => assert.ok(e.message.includes(`skipped: ${enc} (encrypted; no passphrase entered)`), e.message));
+      await rejectsWith(connect(encHost(), opts(a.options)), (e) =>
+        assert.ok(e.message.includes(`skipped: ${enc} (encrypted; no passphrase entered)`), e.message),
+      );
       assert.equal(a.calls.length, 1);
     });
 
@@ -372,7 +531,11 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
       const agent = startDaemon('ssh-agent', ['-D', '-a', sock]);
       const savedSock = process.env.SSH_AUTH_SOCK;
       try {
-        await waitFor(async () => existsSync(sock), 10_000, () => `ssh-agent did not start: ${agent.output()}`);
+        await waitFor(
+          async () => existsSync(sock),
+          10_000,
+          () => `ssh-agent did not start: ${agent.output()}`,
+        );
         await runOk('ssh-add', ['-q', target.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
         process.env.SSH_AUTH_SOCK = sock;
         const c = await connect({ ...encHost(), identitiesOnly: false }, opts(a.options));
@@ -384,13 +547,14 @@ describe('ProxyJump, compression and encrypted keys (loopback jump hosts, a syst
         (await connect({ ...encHost(), identitiesOnly: false }, opts(a2.options))).close();
         assert.deepEqual(a2.calls, [[enc, 1]]);
       } finally {
-        if (savedSock === undefined) delete process.env.SSH_AUTH_SOCK; else process.env.SSH_AUTH_SOCK = savedSock;
+        if (savedSock === undefined) delete process.env.SSH_AUTH_SOCK;
+        else process.env.SSH_AUTH_SOCK = savedSock;
         await agent.stop();
       }
       assert.deepEqual(a.calls, [], 'never asked');
     });
 
-    it('asks for a jump host\'s encrypted key too', async () => {
+    it("asks for a jump host's encrypted key too", async () => {
       const encJump = join(work.path, 'enc_jump');
       copyFileSync(jumpKey.privateKey, encJump);
       chmodSync(encJump, 0o600);

@@ -14,14 +14,54 @@ import { generateKey, SshdFixture, sshExec, startSshd } from './fixtures/sshd';
 import { Daemon, freePort, httpGet, portAccepts, readText, runOk, startDaemon, tempDir, waitFor } from './fixtures/util';
 
 const NASTY: string[] = [
-  'plain', 'with space', '', "it's", '"double"', "both ' and \"", '$HOME', '${HOME}', '`id`', '$(id)', '$((1+1))',
-  '!', '!!', 'a!b', '*', '?', '[a-z]', '{a,b}', '~', '~/x', '-n', '--', 'a\nb', '\n', '\ttab', 'back\\slash', '\\', "'",
-  'x=1', 'a;b', 'a|b', 'a&b', '<in', '#comment', 'é ü 日本', '\r', "'$x'\"$(y)\"`z`\\", '%s', 'trailing\\',
+  'plain',
+  'with space',
+  '',
+  "it's",
+  '"double"',
+  'both \' and "',
+  '$HOME',
+  '${HOME}',
+  '`id`',
+  '$(id)',
+  '$((1+1))',
+  '!',
+  '!!',
+  'a!b',
+  '*',
+  '?',
+  '[a-z]',
+  '{a,b}',
+  '~',
+  '~/x',
+  '-n',
+  '--',
+  'a\nb',
+  '\n',
+  '\ttab',
+  'back\\slash',
+  '\\',
+  "'",
+  'x=1',
+  'a;b',
+  'a|b',
+  'a&b',
+  '<in',
+  '#comment',
+  'é ü 日本',
+  '\r',
+  '\'$x\'"$(y)"`z`\\',
+  '%s',
+  'trailing\\',
 ];
 
 async function rejectsWith(p: Promise<unknown>, check: (e: GoDeployError) => void): Promise<void> {
   let caught: unknown;
-  try { await p; } catch (e) { caught = e; }
+  try {
+    await p;
+  } catch (e) {
+    caught = e;
+  }
   assert.ok(caught instanceof GoDeployError, `expected a GoDeployError, got ${caught instanceof Error ? caught.stack : String(caught)}`);
   check(caught);
 }
@@ -36,12 +76,26 @@ describe('remote access over ssh2 (real sshd)', function () {
 
   before(async () => {
     sshd = await startSshd();
-    host = { alias: sshd.host, hostname: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [sshd.identityFile], identitiesOnly: true, userKnownHostsFiles: [] };
+    host = {
+      alias: sshd.host,
+      hostname: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      identityFiles: [sshd.identityFile],
+      identitiesOnly: true,
+      userKnownHostsFiles: [],
+    };
   });
-  after(async () => { conn?.close(); await sshd?.stop(); work.remove(); });
+  after(async () => {
+    conn?.close();
+    await sshd?.stop();
+    work.remove();
+  });
 
   describe('an open connection', () => {
-    before(async () => { conn = await connect(host, opts()); });
+    before(async () => {
+      conn = await connect(host, opts());
+    });
 
     it('runs commands with a verified host key', async () => {
       const r = await conn!.exec(['id', '-un']);
@@ -75,11 +129,17 @@ describe('remote access over ssh2 (real sshd)', function () {
       const started = Date.now();
       setTimeout(() => src.cancel(), 300);
       const pidFile = join(work.path, 'sleep.pid');
-      await rejectsWith(conn!.exec(['sh', '-c', 'echo $$ > "$1"; exec sleep 30', 'sh', pidFile], { token: src.token }), (e) => assert.match(e.message, /cancelled/));
+      await rejectsWith(conn!.exec(['sh', '-c', 'echo $$ > "$1"; exec sleep 30', 'sh', pidFile], { token: src.token }), (e) =>
+        assert.match(e.message, /cancelled/),
+      );
       assert.ok(Date.now() - started < 5_000);
       assert.equal((await conn!.exec(['echo', 'still usable'])).stdout, 'still usable\n');
       // sshd may ignore the KILL request: end the command we started, by its pid.
-      try { process.kill(Number(readText(pidFile).trim()), 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(Number(readText(pidFile).trim()), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     });
 
     it('uploads buffers and files over SFTP with the exact mode, also over an existing 0644 file', async () => {
@@ -89,7 +149,9 @@ describe('remote access over ssh2 (real sshd)', function () {
       assert.equal(readFileSync(env, 'utf8'), 'TOKEN=s3cr3t\n');
       writeFileSync(env, 'old contents that are longer than the new ones\n');
       chmodSync(env, 0o644);
-      await rejectsWith(conn!.upload(join(work.path, 'no-such-local-file'), env, { mode: 0o600 }), (e) => assert.match(e.message, /could not read .*no-such-local-file/));
+      await rejectsWith(conn!.upload(join(work.path, 'no-such-local-file'), env, { mode: 0o600 }), (e) =>
+        assert.match(e.message, /could not read .*no-such-local-file/),
+      );
       assert.equal((await conn!.exec(['stat', '-c', '%a', env])).stdout, '644\n'); // untouched by the failed upload
       await conn!.upload(Buffer.from('SECRET=2\n'), env, { mode: 0o600 });
       assert.equal((await conn!.exec(['stat', '-c', '%a', env])).stdout, '600\n');
@@ -106,7 +168,9 @@ describe('remote access over ssh2 (real sshd)', function () {
     });
 
     it('names the remote path when an upload fails', async () => {
-      await rejectsWith(conn!.upload(Buffer.from('x'), '/nonexistent-dir/file', { mode: 0o600 }), (e) => assert.match(e.message, /127\.0\.0\.1:\d+:\/nonexistent-dir\/file/));
+      await rejectsWith(conn!.upload(Buffer.from('x'), '/nonexistent-dir/file', { mode: 0o600 }), (e) =>
+        assert.match(e.message, /127\.0\.0\.1:\d+:\/nonexistent-dir\/file/),
+      );
     });
 
     it('forwards a local port to a server on the host', async () => {
@@ -114,7 +178,11 @@ describe('remote access over ssh2 (real sshd)', function () {
       let web: Daemon | undefined;
       try {
         web = startDaemon(process.execPath, ['-e', `require('http').createServer((q, s) => s.end('tunnel ok ' + q.url)).listen(${port}, '127.0.0.1')`]);
-        await waitFor(() => portAccepts(port), 10_000, () => `test web server did not start: ${web?.output()}`);
+        await waitFor(
+          () => portAccepts(port),
+          10_000,
+          () => `test web server did not start: ${web?.output()}`,
+        );
         const fwd = await conn!.forwardLocal(port);
         assert.notEqual(fwd.localPort, port);
         for (const path of ['/a', '/b']) assert.deepEqual(await httpGet(fwd.localPort, path), { status: 200, body: `tunnel ok ${path}` });
@@ -158,8 +226,30 @@ describe('remote access over ssh2 (real sshd)', function () {
     it('asks onUnknownHostKey with the fingerprint: no refuses, yes records', async () => {
       const kh = join(work.path, 'kh-ask');
       const seen: string[] = [];
-      await rejectsWith(connect(host, opts({ knownHostsFile: kh, onUnknownHostKey: async (fp) => { seen.push(fp); return false; } })), (e) => assert.match(e.message, /not accepted/));
-      const c = await connect(host, opts({ knownHostsFile: kh, onUnknownHostKey: async (fp) => { seen.push(fp); await new Promise((r) => setTimeout(r, 200)); return true; } }));
+      await rejectsWith(
+        connect(
+          host,
+          opts({
+            knownHostsFile: kh,
+            onUnknownHostKey: async (fp) => {
+              seen.push(fp);
+              return false;
+            },
+          }),
+        ),
+        (e) => assert.match(e.message, /not accepted/),
+      );
+      const c = await connect(
+        host,
+        opts({
+          knownHostsFile: kh,
+          onUnknownHostKey: async (fp) => {
+            seen.push(fp);
+            await new Promise((r) => setTimeout(r, 200));
+            return true;
+          },
+        }),
+      );
       c.close();
       assert.deepEqual(seen, [sshd.hostKeyFingerprint, sshd.hostKeyFingerprint]);
       assert.ok(readText(kh).startsWith(`[127.0.0.1]:${sshd.port} ssh-ed25519 `));
@@ -187,11 +277,15 @@ describe('remote access over ssh2 (real sshd)', function () {
     });
 
     it('times out on a port that never speaks SSH', async () => {
-      const silent: Server = createServer(() => { /* accept and say nothing */ });
+      const silent: Server = createServer(() => {
+        /* accept and say nothing */
+      });
       await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
       const port = (silent.address() as { port: number }).port;
       try {
-        await rejectsWith(connect({ ...host, port }, opts({ timeoutMs: 1000 })), (e) => assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}: timed out`)));
+        await rejectsWith(connect({ ...host, port }, opts({ timeoutMs: 1000 })), (e) =>
+          assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}: timed out`)),
+        );
       } finally {
         silent.close();
       }
@@ -216,7 +310,9 @@ describe('remote access over ssh2 (real sshd)', function () {
       const saved = process.env.GODEPLOY_SSH_PASSPHRASE;
       delete process.env.GODEPLOY_SSH_PASSPHRASE;
       try {
-        await rejectsWith(connect(encHost, opts()), (e) => assert.ok(e.message.includes(`${enc} (encrypted; no passphrase given: set GODEPLOY_SSH_PASSPHRASE)`), e.message));
+        await rejectsWith(connect(encHost, opts()), (e) =>
+          assert.ok(e.message.includes(`${enc} (encrypted; no passphrase given: set GODEPLOY_SSH_PASSPHRASE)`), e.message),
+        );
         await rejectsWith(connect(encHost, opts({ passphrase: 'not-the-passphrase-xyz' })), (e) => {
           assert.match(e.message, /does not decrypt/);
           assert.ok(!`${e.message}${e.hint}`.includes('not-the-passphrase-xyz'), 'the passphrase must never be shown');
@@ -227,7 +323,8 @@ describe('remote access over ssh2 (real sshd)', function () {
         const c2 = await connect(encHost, opts());
         c2.close();
       } finally {
-        if (saved === undefined) delete process.env.GODEPLOY_SSH_PASSPHRASE; else process.env.GODEPLOY_SSH_PASSPHRASE = saved;
+        if (saved === undefined) delete process.env.GODEPLOY_SSH_PASSPHRASE;
+        else process.env.GODEPLOY_SSH_PASSPHRASE = saved;
       }
     });
   });
@@ -235,9 +332,21 @@ describe('remote access over ssh2 (real sshd)', function () {
   describe('resolving hosts with ssh -G', () => {
     it('applies an ssh_config alias and connects through it', async () => {
       const cfg = join(work.path, 'ssh_config');
-      writeFileSync(cfg, `Host testbox\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n  IdentityFile ${sshd.identityFile}\n  IdentitiesOnly yes\n`);
+      writeFileSync(
+        cfg,
+        `Host testbox\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n  IdentityFile ${sshd.identityFile}\n  IdentitiesOnly yes\n`,
+      );
       const r = await resolveHost({ host: 'testbox' }, { configFile: cfg });
-      assert.deepEqual(r, { alias: 'testbox', hostname: '127.0.0.1', port: sshd.port, user: sshd.user, identityFiles: [sshd.identityFile], identitiesOnly: true, proxyJump: undefined, userKnownHostsFiles: r.userKnownHostsFiles });
+      assert.deepEqual(r, {
+        alias: 'testbox',
+        hostname: '127.0.0.1',
+        port: sshd.port,
+        user: sshd.user,
+        identityFiles: [sshd.identityFile],
+        identitiesOnly: true,
+        proxyJump: undefined,
+        userKnownHostsFiles: r.userKnownHostsFiles,
+      });
       const c = await connect(r, opts());
       assert.equal((await c.exec(['echo', 'via alias'])).stdout, 'via alias\n');
       c.close();
@@ -245,7 +354,10 @@ describe('remote access over ssh2 (real sshd)', function () {
 
     it('lets godeploy.yaml values win and expands ~ in identity files', async () => {
       const cfg = join(work.path, 'ssh_config2');
-      writeFileSync(cfg, 'Host box\n  HostName 10.9.8.7\n  Port 2222\n  User fromconfig\n  IdentityFile ~/.ssh/deploy_key\n  IdentityFile "/etc/with space"\n  ProxyJump bastion\n  UserKnownHostsFile ~/.ssh/kh1 /tmp/kh2\n');
+      writeFileSync(
+        cfg,
+        'Host box\n  HostName 10.9.8.7\n  Port 2222\n  User fromconfig\n  IdentityFile ~/.ssh/deploy_key\n  IdentityFile "/etc/with space"\n  ProxyJump bastion\n  UserKnownHostsFile ~/.ssh/kh1 /tmp/kh2\n',
+      );
       const fromConfig = await resolveHost({ host: 'box' }, { configFile: cfg });
       assert.equal(fromConfig.hostname, '10.9.8.7');
       assert.equal(fromConfig.port, 2222);

@@ -7,8 +7,14 @@ import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 export const CHROMIUM = process.env.GODEPLOY_CHROMIUM || '/usr/bin/chromium';
 
 const chromiumArgs = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
 ];
 
 export interface HeadlessBrowser {
@@ -25,7 +31,11 @@ export async function openInChromium(url: string, viewport = { width: 1400, heig
   try {
     // A persistent context gives Chromium its own fresh --user-data-dir.
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, args: chromiumArgs, viewport, chromiumSandbox: false,
+      executablePath: CHROMIUM,
+      headless: true,
+      args: chromiumArgs,
+      viewport,
+      chromiumSandbox: false,
     });
     browser = context.browser();
   } catch (err) {
@@ -33,9 +43,11 @@ export async function openInChromium(url: string, viewport = { width: 1400, heig
     throw new Error(`could not start ${CHROMIUM}: ${(err as Error).message}`);
   }
   const ctx = context;
-  const page = ctx.pages()[0] ?? await ctx.newPage();
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   await page.goto(url, { waitUntil: 'domcontentloaded' });
   return {

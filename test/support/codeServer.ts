@@ -79,15 +79,39 @@ export async function startCodeServer(opts: { env?: Record<string, string>; sett
   const logFile = join(root, 'code-server.log');
   const port = await freePort();
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
-    '--config', join(root, 'config.yaml'), '--ignore-last-opened'],
-  { cwd: root, detached: true, stdio: ['ignore', out, out], // EXTENSIONS_GALLERY={} turns the extension gallery (open-vsx.org) off: tests talk to loopback only.
-  env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...opts.env } });
+  const child = spawn(
+    process.execPath,
+    [
+      entry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--config',
+      join(root, 'config.yaml'),
+      '--ignore-last-opened',
+    ],
+    {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', out, out], // EXTENSIONS_GALLERY={} turns the extension gallery (open-vsx.org) off: tests talk to loopback only.
+      env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...opts.env },
+    },
+  );
   closeSync(out);
   const baseUrl = `http://127.0.0.1:${port}`;
   const cs: CodeServer = {
-    port, baseUrl, userDataDir, logFile,
+    port,
+    baseUrl,
+    userDataDir,
+    logFile,
     url(folder, dev) {
       const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${resolve(p)}`;
       const payload: [string, string][] = [['extensionDevelopmentPath', remote(dev.extensionDevelopmentPath)]];
@@ -114,7 +138,9 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
     try {
       const res = await fetch(`${baseUrl}/healthz`);
       if (res.ok) return;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`code-server did not answer on ${baseUrl}/healthz within ${timeoutMs / 1000}s`);
@@ -124,7 +150,13 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
 export async function stopProcessGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
   const pid = child.pid;
   if (pid === undefined) return;
-  const signal = (s: NodeJS.Signals) => { try { process.kill(-pid, s); } catch { /* group already gone */ } };
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, s);
+    } catch {
+      /* group already gone */
+    }
+  };
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     signal('SIGTERM');
@@ -136,7 +168,11 @@ export async function stopProcessGroup(child: ChildProcess, graceMs = 5000): Pro
 }
 
 function tail(file: string, lines: number): string {
-  try { return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return '(no log)'; }
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 function walk(dir: string): string[] {
@@ -150,7 +186,9 @@ function walk(dir: string): string[] {
 function describeLogs(logFile: string, userDataDir: string, lines: number): string {
   const parts = [`--- code-server output (last ${lines} lines of ${logFile}) ---`, tail(logFile, lines)];
   for (const file of walk(join(userDataDir, 'logs')).filter((f) => f.endsWith('.log'))) {
-    const errors = readFileSync(file, 'utf8').split('\n').filter((l) => /\[error\]|Error:|Activating extension .* failed/i.test(l));
+    const errors = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /\[error\]|Error:|Activating extension .* failed/i.test(l));
     if (errors.length) parts.push(`--- errors in ${file} ---`, ...errors.slice(-lines));
   }
   return parts.join('\n');

@@ -63,11 +63,23 @@ export async function findInPalette(page: E2eSession['page'], title: string): Pr
   const command = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
   const deadline = Date.now() + UI_TIMEOUT;
   for (;;) {
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 450 } }).catch(() => undefined);
+    await page
+      .locator('.monaco-workbench')
+      .click({ position: { x: 700, y: 450 } })
+      .catch(() => undefined);
     await page.keyboard.press('F1');
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await input.pressSequentially(title.replace(/…$/, ''));
-    if (await command.first().waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) return;
+    if (
+      await command
+        .first()
+        .waitFor({ state: 'visible', timeout: 3_000 })
+        .then(
+          () => true,
+          () => false,
+        )
+    )
+      return;
     if (Date.now() > deadline) throw new Error(`the palette never listed "${title}"`);
     await page.keyboard.press('Escape');
   }

@@ -15,5 +15,9 @@ export function expectGolden(name: string, actual: string): void {
     return;
   }
   assert.ok(existsSync(file), `golden file test/golden/${name} is missing; run with UPDATE_GOLDEN=1 to create it, then review it`);
-  assert.equal(actual, readFileSync(file, 'utf8'), `output differs from test/golden/${name}; if the change is intended, run with UPDATE_GOLDEN=1 and review the diff`);
+  assert.equal(
+    actual,
+    readFileSync(file, 'utf8'),
+    `output differs from test/golden/${name}; if the change is intended, run with UPDATE_GOLDEN=1 and review the diff`,
+  );
 }

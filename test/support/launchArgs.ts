@@ -5,7 +5,18 @@
  * command separator) and non-ASCII letters. `argv` is what the program must receive.
  */
 export const TRICKY_ARGV: readonly string[] = [
-  'serve', 'two words', 'say "hi"', "it's", '$HOME and ${USER}', '100%', '%n %i', 'back\\slash', '', 'a ;b #c', ';', 'ünïcode',
+  'serve',
+  'two words',
+  'say "hi"',
+  "it's",
+  '$HOME and ${USER}',
+  '100%',
+  '%n %i',
+  'back\\slash',
+  '',
+  'a ;b #c',
+  ';',
+  'ünïcode',
 ];
 
 /** The port flag the tests use: the program (fixtures/modules/argv) listens on the flag's address. */

@@ -16,7 +16,8 @@ export async function mainFiles(moduleDir: string, main = '.'): Promise<SourceFi
   if (!pkg) throw new Error(`no main package ${main} in ${moduleDir}`);
   const files: SourceFile[] = [];
   for (const { pkg: p } of importGraph(pkg.importPath, found.packages).packages) {
-    for (const f of p.goFiles) files.push({ rel: p.rel ? `${p.rel}/${f}` : f, text: await fs.readFile(path.join(p.dir, f), 'utf8'), importPath: p.importPath, packageName: p.name });
+    for (const f of p.goFiles)
+      files.push({ rel: p.rel ? `${p.rel}/${f}` : f, text: await fs.readFile(path.join(p.dir, f), 'utf8'), importPath: p.importPath, packageName: p.name });
   }
   return files;
 }

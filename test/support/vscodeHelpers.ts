@@ -44,7 +44,9 @@ export function godeployDiagnostics(uri: vscode.Uri, severity?: vscode.Diagnosti
 
 export function describeDiagnostics(diagnostics: readonly vscode.Diagnostic[]): string {
   if (!diagnostics.length) return '(none)';
-  return diagnostics.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} [${vscode.DiagnosticSeverity[d.severity]}] ${d.message.split('\n')[0]}`).join('; ');
+  return diagnostics
+    .map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} [${vscode.DiagnosticSeverity[d.severity]}] ${d.message.split('\n')[0]}`)
+    .join('; ');
 }
 
 export async function exists(uri: vscode.Uri): Promise<boolean> {

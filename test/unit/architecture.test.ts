@@ -14,8 +14,13 @@ describe('architecture rules', () => {
   it('no file under src/core imports vscode (static import, require or dynamic import)', () => {
     const files = sources(path.join(repoRoot, 'src', 'core'));
     assert.ok(files.length > 10, 'found the core sources');
-    const offenders = files.filter((f) => /(from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\))/.test(readFileSync(f, 'utf8')));
-    assert.deepEqual(offenders.map((f) => path.relative(repoRoot, f)), []);
+    const offenders = files.filter((f) =>
+      /(from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\))/.test(readFileSync(f, 'utf8')),
+    );
+    assert.deepEqual(
+      offenders.map((f) => path.relative(repoRoot, f)),
+      [],
+    );
   });
 
   it('the rule check itself catches an offending file', () => {
@@ -27,9 +32,15 @@ describe('architecture rules', () => {
   it('src/cli does not import vscode either, and nothing in the extension uses console.log', () => {
     const cli = sources(path.join(repoRoot, 'src', 'cli')).filter((f) => /['"]vscode['"]/.test(readFileSync(f, 'utf8')));
     assert.deepEqual(cli, []);
-    const logs = [...sources(path.join(repoRoot, 'src', 'vscode')), path.join(repoRoot, 'src', 'extension.ts'), ...sources(path.join(repoRoot, 'src', 'core'))]
-      .filter((f) => /console\.(log|info|debug)\(/.test(readFileSync(f, 'utf8')));
-    assert.deepEqual(logs.map((f) => path.relative(repoRoot, f)), []);
+    const logs = [
+      ...sources(path.join(repoRoot, 'src', 'vscode')),
+      path.join(repoRoot, 'src', 'extension.ts'),
+      ...sources(path.join(repoRoot, 'src', 'core')),
+    ].filter((f) => /console\.(log|info|debug)\(/.test(readFileSync(f, 'utf8')));
+    assert.deepEqual(
+      logs.map((f) => path.relative(repoRoot, f)),
+      [],
+    );
   });
 
   it('every command factory is contributed in package.json, and every contributed command has a factory', () => {
@@ -47,9 +58,20 @@ describe('architecture rules', () => {
     const nls = JSON.parse(readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8')) as Record<string, string>;
     const used = [...manifest.matchAll(/"%([^%"]+)%"/g)].map((m) => m[1]);
     assert.ok(used.length > 50, `only ${used.length} placeholders`);
-    assert.deepEqual(used.filter((k) => typeof nls[k] !== 'string'), [], 'placeholders without a string');
-    assert.deepEqual(Object.keys(nls).filter((k) => !used.includes(k)), [], 'strings nobody uses');
+    assert.deepEqual(
+      used.filter((k) => typeof nls[k] !== 'string'),
+      [],
+      'placeholders without a string',
+    );
+    assert.deepEqual(
+      Object.keys(nls).filter((k) => !used.includes(k)),
+      [],
+      'strings nobody uses',
+    );
     const pkg = JSON.parse(manifest) as { contributes: { commands: { title: string }[] } };
-    assert.ok(pkg.contributes.commands.every((c) => /^%command\.[A-Za-z]+%$/.test(c.title)), 'every command title comes from package.nls.json');
+    assert.ok(
+      pkg.contributes.commands.every((c) => /^%command\.[A-Za-z]+%$/.test(c.title)),
+      'every command title comes from package.nls.json',
+    );
   });
 });

@@ -10,8 +10,13 @@ import { sourceFingerprint, STAGING_PREFIX, type FingerprintInputs } from '../..
 describe('build: source fingerprint', () => {
   let dir: string;
   const inputs = (over: Partial<FingerprintInputs> = {}): FingerprintInputs => ({
-    moduleDir: dir, goVersion: 'go1.19.8', args: ['build', '-trimpath', '-ldflags=-s -w', '-o', 'out', '.'],
-    env: { GOOS: 'linux', GOARCH: 'amd64', CGO_ENABLED: '0', GOCACHE: '/a', GOENV: join(dir, 'no-go-env') }, cgo: false, inWorkspace: false, ...over,
+    moduleDir: dir,
+    goVersion: 'go1.19.8',
+    args: ['build', '-trimpath', '-ldflags=-s -w', '-o', 'out', '.'],
+    env: { GOOS: 'linux', GOARCH: 'amd64', CGO_ENABLED: '0', GOCACHE: '/a', GOENV: join(dir, 'no-go-env') },
+    cgo: false,
+    inWorkspace: false,
+    ...over,
   });
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'godeploy-fp-'));
@@ -22,7 +27,7 @@ describe('build: source fingerprint', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is stable for the same inputs, and ignores dist/, a build\'s staging folder, .git/, caches and mtimes', async () => {
+  it("is stable for the same inputs, and ignores dist/, a build's staging folder, .git/, caches and mtimes", async () => {
     const a = await sourceFingerprint(inputs());
     assert.match(a ?? '', /^[0-9a-f]{64}$/);
     mkdirSync(join(dir, 'dist', 'deploy'), { recursive: true });

@@ -15,13 +15,19 @@ describe('build targets', () => {
 
   it('rejects malformed targets and variants with an example', () => {
     assert.throws(() => parseTarget('linux'), /invalid target "linux"[\s\S]*/);
-    assert.throws(() => parseTarget('linux/arm/9'), (e: Error & { hint?: string }) => /"9" is not a GOARM value/.test(e.message) && /linux\/arm\/7/.test(e.hint ?? ''));
+    assert.throws(
+      () => parseTarget('linux/arm/9'),
+      (e: Error & { hint?: string }) => /"9" is not a GOARM value/.test(e.message) && /linux\/arm\/7/.test(e.hint ?? ''),
+    );
     assert.throws(() => parseTarget('linux/386/sse2'), /386 has no variants/);
   });
 
   it('checks platforms against the toolchain list, and GOARM64 against the Go version', () => {
     const list = ['linux/amd64', 'linux/arm64', 'windows/amd64'];
-    assert.throws(() => checkTargets([parseTarget('linux/sparc')], list, 19, 'go1.19.8'), (e: Error & { hint?: string }) => /go1\.19\.8 cannot build linux\/sparc/.test(e.message) && /amd64, arm64/.test(e.hint ?? ''));
+    assert.throws(
+      () => checkTargets([parseTarget('linux/sparc')], list, 19, 'go1.19.8'),
+      (e: Error & { hint?: string }) => /go1\.19\.8 cannot build linux\/sparc/.test(e.message) && /amd64, arm64/.test(e.hint ?? ''),
+    );
     assert.throws(() => checkTargets([parseTarget('linux/arm64/v8.2')], list, 19, 'go1.19.8'), /GOARM64 needs Go 1\.23/);
     checkTargets([parseTarget('linux/arm64/v8.2')], list, 23, 'go1.23.0');
   });
@@ -32,7 +38,10 @@ describe('build targets', () => {
   });
 
   it('fills ldflags placeholders and checks the toolchain against go.mod', () => {
-    assert.equal(fillLdflags('-X main.v={{.Version}} -X main.c={{ .Commit }} -X main.d={{.Date}}', { version: 'v1', commit: 'abc', date: '2026-01-01T00:00:00Z' }), '-X main.v=v1 -X main.c=abc -X main.d=2026-01-01T00:00:00Z');
+    assert.equal(
+      fillLdflags('-X main.v={{.Version}} -X main.c={{ .Commit }} -X main.d={{.Date}}', { version: 'v1', commit: 'abc', date: '2026-01-01T00:00:00Z' }),
+      '-X main.v=v1 -X main.c=abc -X main.d=2026-01-01T00:00:00Z',
+    );
     const tc = { go: 'go', version: 'go1.19.8', minor: 19, targets: [], goToolchainSetting: '' };
     assert.throws(() => checkGoVersion(tc, '1.21', {}), /go\.mod asks for go 1\.21, but the installed toolchain is go1\.19\.8/);
     checkGoVersion(tc, '1.19', {});
@@ -42,15 +51,21 @@ describe('build targets', () => {
     const old = { go: 'go', version: 'go1.19.8', minor: 19, targets: [], goToolchainSetting: '' };
     // Go 1.19 cannot switch toolchains: GOTOOLCHAIN=auto changes nothing, and the hint says to install Go.
     for (const env of [{}, { GOTOOLCHAIN: 'auto' }]) {
-      assert.throws(() => checkGoVersion(old, '1.22', env), (e: Error & { hint?: string; exitCode?: number }) => {
-        assert.match(e.hint ?? '', /^install Go 1\.22 or newer/);
-        assert.doesNotMatch(e.hint ?? '', /set GOTOOLCHAIN/);
-        assert.equal(e.exitCode, 2);
-        return true;
-      });
+      assert.throws(
+        () => checkGoVersion(old, '1.22', env),
+        (e: Error & { hint?: string; exitCode?: number }) => {
+          assert.match(e.hint ?? '', /^install Go 1\.22 or newer/);
+          assert.doesNotMatch(e.hint ?? '', /set GOTOOLCHAIN/);
+          assert.equal(e.exitCode, 2);
+          return true;
+        },
+      );
     }
     const switching = { go: 'go', version: 'go1.21.0', minor: 21, targets: [], goToolchainSetting: 'local' };
-    assert.throws(() => checkGoVersion(switching, '1.22', {}), (e: Error & { hint?: string }) => /set GOTOOLCHAIN=auto .*\(GOTOOLCHAIN is local now\)/.test(e.hint ?? ''));
+    assert.throws(
+      () => checkGoVersion(switching, '1.22', {}),
+      (e: Error & { hint?: string }) => /set GOTOOLCHAIN=auto .*\(GOTOOLCHAIN is local now\)/.test(e.hint ?? ''),
+    );
     checkGoVersion(switching, '1.22', { GOTOOLCHAIN: 'auto' });
     checkGoVersion({ ...switching, goToolchainSetting: 'auto' }, '1.22', {});
     assert.throws(() => checkGoVersion({ ...switching, goToolchainSetting: 'auto' }, '1.22', { GOTOOLCHAIN: 'local' }), /asks for go 1\.22/);
@@ -64,9 +79,12 @@ describe('build targets', () => {
     });
   });
 
-  it('rewrites the compiler\'s relative paths to absolute ones for problem matchers', () => {
+  it("rewrites the compiler's relative paths to absolute ones for problem matchers", () => {
     const out = '# example.com/x\n./main.go:12:2: undefined: foo\ncmd/api/x.go:3:1: syntax error\n/abs/y.go:1:1: already absolute\nnote: not a location\n';
-    assert.equal(absoluteCompilerPaths(out, '/m'), '# example.com/x\n/m/main.go:12:2: undefined: foo\n/m/cmd/api/x.go:3:1: syntax error\n/abs/y.go:1:1: already absolute\nnote: not a location\n');
+    assert.equal(
+      absoluteCompilerPaths(out, '/m'),
+      '# example.com/x\n/m/main.go:12:2: undefined: foo\n/m/cmd/api/x.go:3:1: syntax error\n/abs/y.go:1:1: already absolute\nnote: not a location\n',
+    );
   });
 });
 
@@ -87,13 +105,16 @@ describe('the bounded build pool', () => {
   it('the first failure aborts the others and starts nothing new', async () => {
     const started: number[] = [];
     const aborted: number[] = [];
-    await assert.rejects(runPool([1, 2, 3, 4], 2, async (n, signal) => {
-      started.push(n);
-      if (n === 1) throw new Error('boom');
-      await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
-      aborted.push(n);
-      return n;
-    }), /boom/);
+    await assert.rejects(
+      runPool([1, 2, 3, 4], 2, async (n, signal) => {
+        started.push(n);
+        if (n === 1) throw new Error('boom');
+        await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+        aborted.push(n);
+        return n;
+      }),
+      /boom/,
+    );
     assert.deepEqual(started, [1, 2]);
     assert.deepEqual(aborted, [2]);
   });
@@ -101,6 +122,14 @@ describe('the bounded build pool', () => {
   it('cancellation aborts running work', async () => {
     const source = new CancellationSource();
     setTimeout(() => source.cancel(), 20);
-    await assert.rejects(runPool([1, 2], 2, (_n, signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })), source.token), /cancelled/);
+    await assert.rejects(
+      runPool(
+        [1, 2],
+        2,
+        (_n, signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+        source.token,
+      ),
+      /cancelled/,
+    );
   });
 });

@@ -11,7 +11,14 @@ import { fixtureModules } from '../support/paths';
 async function godeploy(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CliIO = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), json: (v) => (out += `${JSON.stringify(v)}\n`), progress: () => undefined, cwd, env: { ...process.env } };
+  const io: CliIO = {
+    out: (t) => (out += `${t}\n`),
+    err: (t) => (err += `${t}\n`),
+    json: (v) => (out += `${JSON.stringify(v)}\n`),
+    progress: () => undefined,
+    cwd,
+    env: { ...process.env },
+  };
   const code = await main(['-C', cwd, ...args], io);
   return { code, out, err };
 }
@@ -43,7 +50,10 @@ describe('environment names are own keys of environments:', () => {
   }
 
   it('generate --env toString and the engine find such a name when the file defines it', async () => {
-    writeFileSync(path.join(work, 'godeploy.yaml'), 'app:\n  name: hello\nenvironments:\n  toString:\n    type: ssh\n    path: /srv/tostring\n    hosts: [{ host: a.example }]\n');
+    writeFileSync(
+      path.join(work, 'godeploy.yaml'),
+      'app:\n  name: hello\nenvironments:\n  toString:\n    type: ssh\n    path: /srv/tostring\n    hosts: [{ host: a.example }]\n',
+    );
     const r = await godeploy(['generate', 'systemd', '--env', 'toString', '--stdout'], work);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^ExecStart=\/srv\/tostring\/current\/hello$/m);

@@ -18,7 +18,11 @@ const config = 'app:\n  name: hello\n  port: 8081\nenvironments:\n  dev:\n    ty
 
 /** The built CLI run as user nobody (the tests run as root, who reads a mode-000 file). */
 function godeployAsNobody(cwd: string, args: string[]): { code: number | null; stderr: string; stdout: string } {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, builtCli, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, builtCli, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: '/nonexistent' },
+  });
   return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
@@ -145,7 +149,11 @@ describe('fileError and describeFailure', () => {
       assert.ok(e.hint && e.hint.length > 10, `${code} has a hint`);
       assert.equal(e.exitCode, action === 'read' ? 2 : 1, code);
     }
-    assert.equal((fileError(errno('EISDIR'), 'write', '/m/godeploy.yaml', 'config') as GoDeployError).exitCode, 2, 'the config path is a folder: a config problem');
+    assert.equal(
+      (fileError(errno('EISDIR'), 'write', '/m/godeploy.yaml', 'config') as GoDeployError).exitCode,
+      2,
+      'the config path is a folder: a config problem',
+    );
     assert.equal((fileError(errno('EACCES'), 'write', '/m/dist/x') as GoDeployError).exitCode, 1);
   });
 
@@ -160,13 +168,23 @@ describe('fileError and describeFailure', () => {
     const bug = new TypeError('cannot read properties of undefined');
     const plain = describeFailure(bug, false);
     assert.equal(plain.exitCode, 1);
-    assert.equal(plain.text, 'godeploy: internal error: TypeError: cannot read properties of undefined\n  hint: this is a bug in Go Deploy; run again with --verbose for the stack, and please report it');
+    assert.equal(
+      plain.text,
+      'godeploy: internal error: TypeError: cannot read properties of undefined\n  hint: this is a bug in Go Deploy; run again with --verbose for the stack, and please report it',
+    );
     assert.match(describeFailure(bug, true).text, /^\s+at /m);
   });
 
   it('--json\'s failure line says the same: an internal error, and the guard\'s "stopped before it finished"', () => {
     const bug = new TypeError('cannot read properties of undefined');
-    assert.deepEqual(describeFailure(bug, true).json, { error: { message: 'internal error: TypeError: cannot read properties of undefined', hint: 'this is a bug in Go Deploy; run again with --verbose for the stack, and please report it', location: null, exitCode: 1 } });
+    assert.deepEqual(describeFailure(bug, true).json, {
+      error: {
+        message: 'internal error: TypeError: cannot read properties of undefined',
+        hint: 'this is a bug in Go Deploy; run again with --verbose for the stack, and please report it',
+        location: null,
+        exitCode: 1,
+      },
+    });
     const unsettled = jsonFailureFromText(UNSETTLED_MESSAGE, 1).error;
     assert.match(unsettled.message, /^internal error: the operation stopped before it finished/);
     assert.match(unsettled.hint ?? '', /^check the hosts with `godeploy status ENV`/);

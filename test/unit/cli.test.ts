@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import { godeploy } from '../support/cli';
 import { fixtureModules } from '../support/paths';
 
-
 describe('godeploy CLI', () => {
   let work: string;
   beforeEach(() => {
@@ -15,11 +14,17 @@ describe('godeploy CLI', () => {
   afterEach(() => rmSync(work, { recursive: true, force: true }));
 
   it('validate prints one FILE:LINE:COL line per problem and exits 2', () => {
-    writeFileSync(path.join(work, 'godeploy.yaml'), 'app:\n  port: "eighty"\n  healthCheck:\n    timeout: 30s: 40s\nenvironments:\n  dev:\n    type: locall\n  staging:\n    type: ssh\n');
+    writeFileSync(
+      path.join(work, 'godeploy.yaml'),
+      'app:\n  port: "eighty"\n  healthCheck:\n    timeout: 30s: 40s\nenvironments:\n  dev:\n    type: locall\n  staging:\n    type: ssh\n',
+    );
     const r = godeploy(['validate'], work);
     assert.equal(r.code, 2);
     const located = r.stderr.split('\n').filter((l) => /^godeploy\.yaml:\d+:\d+: error: /.test(l));
-    assert.deepEqual(located.map((l) => l.split(': error')[0]), ['godeploy.yaml:2:9', 'godeploy.yaml:4:14', 'godeploy.yaml:7:11', 'godeploy.yaml:8:3']);
+    assert.deepEqual(
+      located.map((l) => l.split(': error')[0]),
+      ['godeploy.yaml:2:9', 'godeploy.yaml:4:14', 'godeploy.yaml:7:11', 'godeploy.yaml:8:3'],
+    );
     assert.equal(r.stdout, '');
   });
 
@@ -37,7 +42,11 @@ describe('godeploy CLI', () => {
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already exists[\s\S]*--force/);
     assert.match(readFileSync(file, 'utf8'), /^# mine/);
-    assert.deepEqual(readdirSync(work).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
+    assert.deepEqual(
+      readdirSync(work).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temporary file left behind',
+    );
 
     assert.equal(godeploy(['init', '--force'], work).code, 0);
     assert.equal(readFileSync(file, 'utf8'), written);
@@ -76,7 +85,15 @@ describe('godeploy CLI', () => {
     const inspect = (dir: string) => {
       const r = godeploy(['inspect', path.join(fixtureModules, dir), '--json'], work);
       assert.equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout) as { module: string; goVersion: string; mains: string[]; cgo: boolean; port: number; embed: boolean; work: { use: string[] } | null };
+      return JSON.parse(r.stdout) as {
+        module: string;
+        goVersion: string;
+        mains: string[];
+        cgo: boolean;
+        port: number;
+        embed: boolean;
+        work: { use: string[] } | null;
+      };
     };
     assert.deepEqual(inspect('multi').mains, ['./cmd/api', './cmd/worker']);
     const cgo = inspect('cgo');

@@ -40,9 +40,11 @@ describe('config validation of a large file', function () {
     assert.equal(Object.keys(config?.app.env ?? {}).length, 52_000);
   });
 
-  it('duplicate keys are still found, in every mapping, without the parser\'s quadratic check', () => {
+  it("duplicate keys are still found, in every mapping, without the parser's quadratic check", () => {
     const text = 'app:\n  name: x\n  env:\n    A: "1"\n    B: "2"\n    A: "3"\n  name: y\nenvironments:\n  dev: {type: local, type: ssh}\n';
-    const dups = validateConfigText('godeploy.yaml', text).diagnostics.filter((d) => /unique/.test(d.message)).map((d) => `${d.line}:${d.col}`);
+    const dups = validateConfigText('godeploy.yaml', text)
+      .diagnostics.filter((d) => /unique/.test(d.message))
+      .map((d) => `${d.line}:${d.col}`);
     assert.deepEqual(dups, ['6:5', '7:3', '9:22']);
   });
 });

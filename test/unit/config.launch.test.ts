@@ -24,7 +24,7 @@ describe('godeploy.yaml: how the service is started (args, portEnv, portFlag, he
     assert.deepEqual(diagnosticsOf(text), []);
   });
 
-  it('${secret:…} in app.args or an environment\'s args is an error at that item, with the app.env hint, reported once', () => {
+  it("${secret:…} in app.args or an environment's args is an error at that item, with the app.env hint, reported once", () => {
     const text = [
       'app:',
       '  args:',
@@ -52,7 +52,10 @@ describe('godeploy.yaml: how the service is started (args, portEnv, portFlag, he
   it('arguments are strings: a number or a map item is a typed error', () => {
     const errors = errorsOf('app:\n  args: [serve, 8080, {a: b}]\n');
     assert.equal(errors.length, 2, errors.map((d) => d.message).join('\n'));
-    assert.ok(errors.every((d) => d.path.startsWith('app.args[')), errors.map((d) => d.path).join(', '));
+    assert.ok(
+      errors.every((d) => d.path.startsWith('app.args[')),
+      errors.map((d) => d.path).join(', '),
+    );
   });
 
   it('a line break in an argument is refused at its line', () => {
@@ -60,7 +63,7 @@ describe('godeploy.yaml: how the service is started (args, portEnv, portFlag, he
     assert.match(e.message, /^app\.args\[0\] holds a line break/);
   });
 
-  it('the variable named by portEnv in app.env or an environment\'s env is an error, like PORT by default', () => {
+  it("the variable named by portEnv in app.env or an environment's env is an error, like PORT by default", () => {
     const text = [
       'app:',
       '  portEnv: LISTEN_PORT',
@@ -80,7 +83,7 @@ describe('godeploy.yaml: how the service is started (args, portEnv, portFlag, he
     assert.match(errors[0].hint ?? '', /set app\.port instead, and remove LISTEN_PORT here/);
   });
 
-  it('with only a port flag, PORT in app.env is the user\'s own variable', () => {
+  it("with only a port flag, PORT in app.env is the user's own variable", () => {
     assert.deepEqual(errorsOf('app:\n  portFlag: -port\n  env:\n    PORT: "80"\n'), []);
     assert.equal(errorsOf('app:\n  env:\n    PORT: "80"\n').length, 1);
   });
@@ -91,7 +94,7 @@ describe('godeploy.yaml: how the service is started (args, portEnv, portFlag, he
     assert.equal(errorsOf('app:\n  portEnv: "1PORT"\n').length, 1);
   });
 
-  it('healthCheck keys its type never reads are warnings; an environment inherits app\'s type', () => {
+  it("healthCheck keys its type never reads are warnings; an environment inherits app's type", () => {
     const text = [
       'app:',
       '  healthCheck:',
@@ -111,7 +114,10 @@ describe('godeploy.yaml: how the service is started (args, portEnv, portFlag, he
       '',
     ].join('\n');
     const d = diagnosticsOf(text);
-    assert.deepEqual(d.map((x) => `${x.severity} ${x.path}`), ['warning app.healthCheck.path', 'warning app.healthCheck.for', 'warning environments.dev.healthCheck.path']);
+    assert.deepEqual(
+      d.map((x) => `${x.severity} ${x.path}`),
+      ['warning app.healthCheck.path', 'warning app.healthCheck.for', 'warning environments.dev.healthCheck.path'],
+    );
     assert.match(d[0].message, /ignored: the health check type is tcp/);
     assert.equal(errorsOf('app:\n  healthCheck:\n    type: grpc\n').length, 1);
   });

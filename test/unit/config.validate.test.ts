@@ -27,12 +27,15 @@ describe('godeploy.yaml validation', () => {
       '',
     ].join('\n');
     const errors = errorsOf(text);
-    assert.deepEqual(errors.map(formatDiagnostic).map((l) => l.split('\n')[0]), [
-      'godeploy.yaml:3:9: error: app.port: expected an integer, got the string "eighty"',
-      'godeploy.yaml:6:14: error: YAML syntax: Nested mappings are not allowed in compact mappings',
-      'godeploy.yaml:9:11: error: environments.dev.type: unknown environment type "locall"; expected one of local, ssh, docker',
-      'godeploy.yaml:10:3: error: environments.staging: missing required key "hosts"',
-    ]);
+    assert.deepEqual(
+      errors.map(formatDiagnostic).map((l) => l.split('\n')[0]),
+      [
+        'godeploy.yaml:3:9: error: app.port: expected an integer, got the string "eighty"',
+        'godeploy.yaml:6:14: error: YAML syntax: Nested mappings are not allowed in compact mappings',
+        'godeploy.yaml:9:11: error: environments.dev.type: unknown environment type "locall"; expected one of local, ssh, docker',
+        'godeploy.yaml:10:3: error: environments.staging: missing required key "hosts"',
+      ],
+    );
     assert.match(errors[2].hint ?? '', /did you mean "local"/);
     assert.match(errors[0].hint ?? '', /whole number from 1 to 65535/);
   });
@@ -82,11 +85,16 @@ environments:
 
   it('a key that is a list is an unknown key, with no Node warning printed past the report', async () => {
     const warnings: string[] = [];
-    const onWarning = (w: Error): void => { warnings.push(w.message); };
+    const onWarning = (w: Error): void => {
+      warnings.push(w.message);
+    };
     process.on('warning', onWarning);
     try {
       const errors = errorsOf('app:\n  name: x\n  port: 8080\n? [a, b]\n: c\n');
-      assert.deepEqual(errors.map((d) => d.message), ['the file: unknown key "[ a, b ]"']);
+      assert.deepEqual(
+        errors.map((d) => d.message),
+        ['the file: unknown key "[ a, b ]"'],
+      );
       await new Promise((r) => setImmediate(r)); // process warnings are emitted on a later tick
     } finally {
       process.removeListener('warning', onWarning);
@@ -95,7 +103,10 @@ environments:
   });
 
   it('reports duplicate keys and tab indentation as syntax errors, without cascades', () => {
-    assert.deepEqual(errorsOf('app:\n  name: x\n  name: y\n').map((d) => [at(d), d.message]), [['3:3', 'YAML syntax: Map keys must be unique']]);
+    assert.deepEqual(
+      errorsOf('app:\n  name: x\n  name: y\n').map((d) => [at(d), d.message]),
+      [['3:3', 'YAML syntax: Map keys must be unique']],
+    );
     const tabs = errorsOf('app:\n\tname: x\n');
     assert.equal(tabs.length, 1);
     assert.equal(at(tabs[0]), '2:1');
@@ -108,41 +119,61 @@ environments:
   });
 
   it('allows secrets only in env maps, and rejects malformed references', () => {
-    const errors = errorsOf('app:\n  env:\n    OK: ${secret:TOKEN}\n    BAD: ${vault:x}\nenvironments:\n  p:\n    type: ssh\n    hosts: [{ host: a }]\n    path: "${secret:P}"\n');
-    assert.deepEqual(errors.map((d) => [at(d), d.message.split(':')[0]]), [
-      ['4:10', 'unknown reference ${vault'],
-      ['9:11', '${secret'],
-    ]);
+    const errors = errorsOf(
+      'app:\n  env:\n    OK: ${secret:TOKEN}\n    BAD: ${vault:x}\nenvironments:\n  p:\n    type: ssh\n    hosts: [{ host: a }]\n    path: "${secret:P}"\n',
+    );
+    assert.deepEqual(
+      errors.map((d) => [at(d), d.message.split(':')[0]]),
+      [
+        ['4:10', 'unknown reference ${vault'],
+        ['9:11', '${secret'],
+      ],
+    );
   });
 
   it('allows secrets in docker.registryUser/registryPassword (they go into the API auth header), not in docker.host; a literal password is refused without being echoed', () => {
-    const ok = errorsOf('app:\n  name: x\nenvironments:\n  d:\n    type: docker\n    docker:\n      registry: r.example.com/team\n      registryUser: ${secret:REG_USER}\n      registryPassword: ${secret:REG_PW}\n');
+    const ok = errorsOf(
+      'app:\n  name: x\nenvironments:\n  d:\n    type: docker\n    docker:\n      registry: r.example.com/team\n      registryUser: ${secret:REG_USER}\n      registryPassword: ${secret:REG_PW}\n',
+    );
     assert.deepEqual(ok, []);
-    const bad = errorsOf('app:\n  name: x\nenvironments:\n  d:\n    type: docker\n    docker:\n      host: "ssh://${secret:U}@h"\n      registry: r.example.com\n      registryUser: me\n      registryPassword: s3cret-Pa55\n');
+    const bad = errorsOf(
+      'app:\n  name: x\nenvironments:\n  d:\n    type: docker\n    docker:\n      host: "ssh://${secret:U}@h"\n      registry: r.example.com\n      registryUser: me\n      registryPassword: s3cret-Pa55\n',
+    );
     assert.deepEqual(bad.map(at), ['7:13', '10:25']);
     assert.match(bad[1].message, /registryPassword: invalid value \(not shown: it may be a secret\)$/);
     assert.ok(!bad.some((d) => `${d.message} ${d.hint}`.includes('s3cret-Pa55')));
   });
 
   it('rejects out-of-range ports, bad durations, bad targets and shell characters in hosts', () => {
-    const errors = errorsOf('app:\n  port: 70000\n  healthCheck: { timeout: soon }\nbuild:\n  targets: [linux-amd64]\nenvironments:\n  p:\n    type: ssh\n    hosts: [{ host: "a;rm -rf /" }]\n');
+    const errors = errorsOf(
+      'app:\n  port: 70000\n  healthCheck: { timeout: soon }\nbuild:\n  targets: [linux-amd64]\nenvironments:\n  p:\n    type: ssh\n    hosts: [{ host: "a;rm -rf /" }]\n',
+    );
     assert.deepEqual(errors.map(at), ['2:9', '3:27', '5:13', '9:21']);
     assert.match(errors[0].message, /70000 is out of range; expected 1 to 65535/);
     assert.match(errors[1].hint ?? '', /duration/);
     assert.match(errors[2].hint ?? '', /GOOS\/GOARCH/);
   });
 
-  it('base paths: spaces, $ and parentheses are accepted; what the process manager cannot run is an error on the path\'s line', () => {
-    const env = (name: string, pm: string, p: string) => `  ${name}:\n    type: ssh\n    hosts: [{ host: a }]\n${pm ? `    processManager: ${pm}\n` : ''}    path: ${JSON.stringify(p)}\n`;
+  it("base paths: spaces, $ and parentheses are accepted; what the process manager cannot run is an error on the path's line", () => {
+    const env = (name: string, pm: string, p: string) =>
+      `  ${name}:\n    type: ssh\n    hosts: [{ host: a }]\n${pm ? `    processManager: ${pm}\n` : ''}    path: ${JSON.stringify(p)}\n`;
     const text = (...envs: string[]) => `app: {}\nenvironments:\n${envs.join('')}`;
-    assert.deepEqual(errorsOf(text(env('a', '', '/srv/my app/$(x) `y` (z)'), env('b', 'none', `/srv/it's "q" \\ b`), env('c', 'supervisor', `/srv/it's "q"`))), []);
-    const errors = errorsOf(text(env('quote', '', `/srv/it's`), env('slash', 'systemd', '/srv/a\\b'), env('comment', 'supervisor', '/srv/a #b'), env('line', 'none', '/srv/a\nb')));
-    assert.deepEqual(errors.map((d) => `${at(d)} ${d.message}`), [
-      '6:11 environments.quote.path holds a quote, which systemd cannot take in a path',
-      '11:11 environments.slash.path holds a backslash, which systemd cannot take in a path',
-      '16:11 environments.comment.path holds a space followed by ";" or "#", which supervisor cannot take in a path',
-      '21:11 environments.line.path holds a line break (\\n) at character 7',
-    ]);
+    assert.deepEqual(
+      errorsOf(text(env('a', '', '/srv/my app/$(x) `y` (z)'), env('b', 'none', `/srv/it's "q" \\ b`), env('c', 'supervisor', `/srv/it's "q"`))),
+      [],
+    );
+    const errors = errorsOf(
+      text(env('quote', '', `/srv/it's`), env('slash', 'systemd', '/srv/a\\b'), env('comment', 'supervisor', '/srv/a #b'), env('line', 'none', '/srv/a\nb')),
+    );
+    assert.deepEqual(
+      errors.map((d) => `${at(d)} ${d.message}`),
+      [
+        '6:11 environments.quote.path holds a quote, which systemd cannot take in a path',
+        '11:11 environments.slash.path holds a backslash, which systemd cannot take in a path',
+        '16:11 environments.comment.path holds a space followed by ";" or "#", which supervisor cannot take in a path',
+        '21:11 environments.line.path holds a line break (\\n) at character 7',
+      ],
+    );
     assert.match(errors[0].hint ?? '', /spaces, \$ and parentheses are fine/);
     assert.match(errors[3].hint ?? '', /on one line/);
   });

@@ -42,7 +42,7 @@ const FIELDS: Record<string, string> = {
   'kubernetes.namespace': 'shop',
   'environments.prod.path': '/opt/hello',
   'environments.prod.knownHostsFile': 'known_hosts',
-  'templates': 'templates',
+  templates: 'templates',
 };
 
 const CONTROLS: [string, string][] = [
@@ -58,7 +58,11 @@ describe('godeploy.yaml: every value stays inside its directive', () => {
   it('the harmless value of every field validates', () => {
     for (const [key, ok] of Object.entries(FIELDS)) {
       const { text } = configWith(key, ok);
-      assert.deepEqual(errorsOf(text).map((d) => d.message), [], `${key}: ${ok}\n${text}`);
+      assert.deepEqual(
+        errorsOf(text).map((d) => d.message),
+        [],
+        `${key}: ${ok}\n${text}`,
+      );
     }
   });
 
@@ -111,7 +115,10 @@ describe('godeploy.yaml: every value stays inside its directive', () => {
       assert.deepEqual(errorsOf(configWith(key, `/x/{a} "b" 'c' \\d.pem`).text), []);
       const { text, line } = configWith(key, '/x/$host.pem');
       const errors = errorsOf(text);
-      assert.deepEqual(errors.map((d) => [d.line, d.message]), [[line, `${key}: nginx reads "$" in this path as a variable: a "$" at character 4`]]);
+      assert.deepEqual(
+        errors.map((d) => [d.line, d.message]),
+        [[line, `${key}: nginx reads "$" in this path as a variable: a "$" at character 4`]],
+      );
       assert.match(errors[0].hint ?? '', /no escape for "\$"/);
     }
   });
@@ -119,7 +126,10 @@ describe('godeploy.yaml: every value stays inside its directive', () => {
   it('supervisor.logDir with " ;" or " #" is refused where it is written; env values are not (a deploy carries them in the env file)', () => {
     for (const bad of ['/var/log/a ;b', '/var/log/a #b']) {
       const { text, line } = configWith('supervisor.logDir', bad);
-      assert.deepEqual(errorsOf(text).map((d) => [d.line, d.message]), [[line, 'supervisor.logDir: supervisor cannot read this path: it holds a space followed by ";" or "#"']]);
+      assert.deepEqual(
+        errorsOf(text).map((d) => [d.line, d.message]),
+        [[line, 'supervisor.logDir: supervisor cannot read this path: it holds a space followed by ";" or "#"']],
+      );
     }
     // A deployed program reads its environment from the release's env file, which holds any
     // value; only `godeploy generate supervisor` (environment= in the program file) refuses them.
@@ -130,14 +140,48 @@ describe('godeploy.yaml: every value stays inside its directive', () => {
   it('image references hold no spaces, quotes or shell characters', () => {
     assert.deepEqual(errorsOf(configWith('docker.runtimeImage', 'registry.example.com:5000/team/run@sha256:0123abcd').text), []);
     const { text, line } = configWith('kubernetes.image', 'hello";rm');
-    assert.deepEqual(errorsOf(text).map((d) => [d.line, d.message]), [[line, 'kubernetes.image: not an image reference: a double quote at character 6']]);
+    assert.deepEqual(
+      errorsOf(text).map((d) => [d.line, d.message]),
+      [[line, 'kubernetes.image: not an image reference: a double quote at character 6']],
+    );
   });
 });
 
 describe('godeploy.yaml: the deploy base folder is never a system folder', () => {
   const REFUSED = [
-    '/', '/etc', '/etc/', '/usr', '/usr/../etc', '//etc//', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/proc/self', '/sys', '/sys/kernel',
-    '/dev', '/dev/shm', '/boot', '/var', '/var/', '/root', '/home', '/home/alice', '/home/alice/', '/tmp', '/tmp/.', '/run', '/opt/..', '~', '~/', '~/.', '~/..',
+    '/',
+    '/etc',
+    '/etc/',
+    '/usr',
+    '/usr/../etc',
+    '//etc//',
+    '/bin',
+    '/sbin',
+    '/lib',
+    '/lib32',
+    '/lib64',
+    '/libx32',
+    '/proc',
+    '/proc/self',
+    '/sys',
+    '/sys/kernel',
+    '/dev',
+    '/dev/shm',
+    '/boot',
+    '/var',
+    '/var/',
+    '/root',
+    '/home',
+    '/home/alice',
+    '/home/alice/',
+    '/tmp',
+    '/tmp/.',
+    '/run',
+    '/opt/..',
+    '~',
+    '~/',
+    '~/.',
+    '~/..',
   ];
   const ACCEPTED = ['/opt/app', '/var/lib/app', '/srv/app', '~/apps/x', '/home/alice/apps/x', '/tmp/build-1', '/root/app', '/etc-app', '/usr/local/app'];
 
@@ -149,37 +193,52 @@ describe('godeploy.yaml: the deploy base folder is never a system folder', () =>
     assert.equal(systemFolderProblem('/home/alice'), 'the home folder /home/alice itself');
   });
 
-  it('validate reports it on the path\'s line, for ssh and local environments', () => {
+  it("validate reports it on the path's line, for ssh and local environments", () => {
     for (const p of ['/etc', '/usr/../etc', '/proc/self', '~/', '/home/deploy']) {
       for (const type of ['ssh', 'local']) {
         const text = `app: {}\nenvironments:\n  prod:\n    type: ${type}\n${type === 'ssh' ? '    hosts: [{ host: a }]\n' : ''}    path: ${JSON.stringify(p)}\n`;
         const errors = errorsOf(text);
         assert.equal(errors.length, 1, `${type} ${p}: ${errors.map((d) => d.message).join('\n')}`);
         assert.equal(errors[0].line, type === 'ssh' ? 6 : 5);
-        assert.match(errors[0].message, new RegExp(`^environments\\.prod\\.path ${JSON.stringify(p).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is .*, not a folder to deploy into$`));
+        assert.match(
+          errors[0].message,
+          new RegExp(`^environments\\.prod\\.path ${JSON.stringify(p).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is .*, not a folder to deploy into$`),
+        );
         assert.match(errors[0].hint ?? '', /\/opt\/<app\.name>/);
       }
     }
-    for (const p of ACCEPTED.filter((a) => !a.startsWith('/home/alice'))) assert.deepEqual(errorsOf(`app: {}\nenvironments:\n  prod:\n    type: local\n    path: ${p}\n`), [], p);
+    for (const p of ACCEPTED.filter((a) => !a.startsWith('/home/alice')))
+      assert.deepEqual(errorsOf(`app: {}\nenvironments:\n  prod:\n    type: local\n    path: ${p}\n`), [], p);
   });
 
   it('the deploy engine refuses it too when validation was bypassed (exit 2)', () => {
     for (const p of REFUSED) {
-      assert.throws(() => assertDeployBase(p, 'environments.prod.path'), (e: unknown) => isGoDeployError(e) && e.exitCode === 2 && /does not deploy into it/.test(e.message) && /\/opt/.test(e.hint ?? ''), p);
+      assert.throws(
+        () => assertDeployBase(p, 'environments.prod.path'),
+        (e: unknown) => isGoDeployError(e) && e.exitCode === 2 && /does not deploy into it/.test(e.message) && /\/opt/.test(e.hint ?? ''),
+        p,
+      );
     }
     for (const p of ACCEPTED) assertDeployBase(p, 'environments.prod.path');
   });
 });
 
 describe('godeploy.yaml: bytes that are not UTF-8', () => {
-  const bytes = (...parts: (string | number[])[]): Uint8Array => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+  const bytes = (...parts: (string | number[])[]): Uint8Array =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 
   it('are reported at their line and column instead of becoming U+FFFD', () => {
     const errors = errorsOf(bytes('app:\n  name: hello\nenvironments:\n  prod:\n    type: local\n    path: /opt/h\u00e9', [0xff], 'llo\n'));
-    assert.deepEqual(errors.map((d) => `${d.line}:${d.col} ${d.message}`), ['6:18 the file is not UTF-8: byte 0xFF is not valid UTF-8 here']);
+    assert.deepEqual(
+      errors.map((d) => `${d.line}:${d.col} ${d.message}`),
+      ['6:18 the file is not UTF-8: byte 0xFF is not valid UTF-8 here'],
+    );
     assert.match(errors[0].hint ?? '', /save godeploy\.yaml as UTF-8/);
     // A Latin-1 "é" (0xE9 then ASCII) on the first line, after a BOM.
-    assert.deepEqual(errorsOf(bytes([0xef, 0xbb, 0xbf], 'app: {name: h', [0xe9], 'llo}\n')).map((d) => `${d.line}:${d.col}`), ['1:14']);
+    assert.deepEqual(
+      errorsOf(bytes([0xef, 0xbb, 0xbf], 'app: {name: h', [0xe9], 'llo}\n')).map((d) => `${d.line}:${d.col}`),
+      ['1:14'],
+    );
   });
 
   it('valid UTF-8 (a BOM, multi-byte characters) and text from the editor validate as before', () => {

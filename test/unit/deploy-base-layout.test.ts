@@ -69,20 +69,26 @@ describe('base folder ownership: the layout, adoption and the scripts that write
     for (const n of ['a-important.txt', '2019-report.pdf', 'zz-keep.txt', 'more1', 'more2']) writeFileSync(join(b, n), n);
     const report = parseLayout((await layout(b)).stdout);
     assert.equal(report.refusals[0].kind, 'foreign');
-    assert.match(report.refusals[0].message, /is not empty and not a Go Deploy base \(no \.godeploy\/base\.json\); it holds 2019-report\.pdf, a-important\.txt, .*, …: choose an empty folder for path, or move those entries away$/);
+    assert.match(
+      report.refusals[0].message,
+      /is not empty and not a Go Deploy base \(no \.godeploy\/base\.json\); it holds 2019-report\.pdf, a-important\.txt, .*, …: choose an empty folder for path, or move those entries away$/,
+    );
     const before = readdirSync(b).sort();
     for (const r of [await claim(b), await run(`${BASE_GUARD}\necho passed`, b)]) {
       assert.equal(r.code, 6);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /is not empty and not a Go Deploy base/);
     }
-    await assert.rejects(acquireLock(runner, b, owner), (e: Error & { hint?: string }) => /not a Go Deploy base/.test(e.message) && /choose an empty folder/.test(e.hint ?? ''));
+    await assert.rejects(
+      acquireLock(runner, b, owner),
+      (e: Error & { hint?: string }) => /not a Go Deploy base/.test(e.message) && /choose an empty folder/.test(e.hint ?? ''),
+    );
     assert.deepEqual(readdirSync(b).sort(), before, 'the lock made nothing');
     const check = layoutCheck(b, 'app').interpret(await layout(b), { startMs: 0, endMs: 0 });
     assert.equal('status' in check && check.status, 'fail');
   });
 
-  it('an earlier Go Deploy\'s deployment is adopted: current → releases/<release id> holding .sha256, or a history.jsonl', async () => {
+  it("an earlier Go Deploy's deployment is adopted: current → releases/<release id> holding .sha256, or a history.jsonl", async () => {
     release(ID1);
     symlinkSync(`releases/${ID1}`, join(b, 'current'));
     assert.equal(parseLayout((await layout(b)).stdout).state, 'legacy');
@@ -113,7 +119,10 @@ describe('base folder ownership: the layout, adoption and the scripts that write
   it('symlinks where Go Deploy writes are refused by the layout, the lock, SWITCH, RECORD and WRITE_STATE; their targets are untouched', async () => {
     await claim(b);
     release(ID1);
-    for (const [rel, target] of [['shared/app.env', join(outside, 'a.conf')], ['.godeploy/history.jsonl', join(outside, 'a.conf')]] as const) {
+    for (const [rel, target] of [
+      ['shared/app.env', join(outside, 'a.conf')],
+      ['.godeploy/history.jsonl', join(outside, 'a.conf')],
+    ] as const) {
       symlinkSync(target, join(b, rel));
       const report = parseLayout((await layout(b)).stdout);
       assert.equal(report.refusals[0]?.kind, 'symlink', rel);
@@ -138,7 +147,7 @@ describe('base folder ownership: the layout, adoption and the scripts that write
     assert.deepEqual(readdirSync(outside), ['a.conf']);
   });
 
-  it('PRUNE removes only Go Deploy\'s releases (a release id, a real folder, .sha256 or a history line), never through a symlink', async () => {
+  it("PRUNE removes only Go Deploy's releases (a release id, a real folder, .sha256 or a history line), never through a symlink", async () => {
     await claim(b);
     const ours = ['20261121T100000Z-a', '20261121T100001.000Z-b', '20261121T100002Z-c', '20261121T100003Z-d'];
     for (const id of ours) release(id);
@@ -155,7 +164,10 @@ describe('base folder ownership: the layout, adoption and the scripts that write
     mkdirSync(join(b, 'releases', `.${ID2}.partial`));
     const r = await run(scripts.PRUNE, b, '2', ours[3]);
     assert.equal(r.stdout, `pruned 20190101T120003Z-old\npruned ${ours[0]}\npruned ${ours[1]}\n`);
-    assert.deepEqual(readdirSync(join(b, 'releases')).sort(), ['.notes.partial', '20190101120001', '20190101T120001Z-foreign', '20190101T120002Z-link', ours[2], ours[3], 'a-important.txt', 'b-notes'].sort());
+    assert.deepEqual(
+      readdirSync(join(b, 'releases')).sort(),
+      ['.notes.partial', '20190101120001', '20190101T120001Z-foreign', '20190101T120002Z-link', ours[2], ours[3], 'a-important.txt', 'b-notes'].sort(),
+    );
     assert.deepEqual(readdirSync(outside), ['a.conf']);
 
     // releases/ itself a link to another folder: nothing is removed there.
@@ -183,7 +195,10 @@ describe('base folder ownership: the layout, adoption and the scripts that write
 
     rmSync(join(b, 'shared'), { recursive: true });
     const check = layoutCheck(b, 'app').interpret(await layout(b), { startMs: 0, endMs: 0 });
-    assert.ok('status' in check && check.status === 'fail' && /shared, .*shared\/logs are missing/.test(check.detail) && /godeploy deploy/.test(check.hint ?? ''), JSON.stringify(check));
+    assert.ok(
+      'status' in check && check.status === 'fail' && /shared, .*shared\/logs are missing/.test(check.detail) && /godeploy deploy/.test(check.hint ?? ''),
+      JSON.stringify(check),
+    );
     const warn = layoutCheck(b, 'app', true).interpret(await layout(b), { startMs: 0, endMs: 0 });
     assert.equal('status' in warn && warn.status, 'warn');
     assert.equal((await run(scripts.SWITCH, b, ID1, 'app.env', '')).code, 0);
@@ -192,10 +207,15 @@ describe('base folder ownership: the layout, adoption and the scripts that write
   });
 
   it('claimNotes: a refusal becomes the error naming the path with a hint; adoption and recreated parts become notes', () => {
-    assert.throws(() => claimNotes('web1', '/srv/x', { code: 6, stdout: '', stderr: '/srv/x/releases is a symlink (to /etc): Go Deploy does not write through symlinks\n' }),
-      (e: Error & { hint?: string }) => e.message === 'web1: /srv/x/releases is a symlink (to /etc): Go Deploy does not write through symlinks' && /replace the link/.test(e.hint ?? ''));
+    assert.throws(
+      () =>
+        claimNotes('web1', '/srv/x', { code: 6, stdout: '', stderr: '/srv/x/releases is a symlink (to /etc): Go Deploy does not write through symlinks\n' }),
+      (e: Error & { hint?: string }) =>
+        e.message === 'web1: /srv/x/releases is a symlink (to /etc): Go Deploy does not write through symlinks' && /replace the link/.test(e.hint ?? ''),
+    );
     assert.deepEqual(claimNotes('web1', '/srv/x', { code: 0, stdout: 'adopted legacy\nrecreated shared\nfree 1\n', stderr: '' }), [
-      'marked the deployment of an earlier Go Deploy in /srv/x as this app\'s base (.godeploy/base.json)', '/srv/x/shared was missing: made it again',
+      "marked the deployment of an earlier Go Deploy in /srv/x as this app's base (.godeploy/base.json)",
+      '/srv/x/shared was missing: made it again',
     ]);
   });
 });

@@ -23,7 +23,12 @@ function applyDelta(base: Uint8Array, literal: Uint8Array, plan: DeltaPlan): Buf
 function bytes(n: number, seed: number): Buffer {
   const out = Buffer.allocUnsafe(n);
   let s = seed | 0 || 1;
-  for (let i = 0; i < n; i++) { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; out[i] = s & 0xff; }
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = s & 0xff;
+  }
   return out;
 }
 
@@ -32,7 +37,10 @@ describe('delta upload: chunks and plans', () => {
 
   it('cuts at content-defined points: every chunk between 16 KiB and 256 KiB (the last may be shorter), covering the file', () => {
     const lengths = chunkLengths(base);
-    assert.equal(lengths.reduce((a, b) => a + b, 0), base.length);
+    assert.equal(
+      lengths.reduce((a, b) => a + b, 0),
+      base.length,
+    );
     for (const l of lengths.slice(0, -1)) assert.ok(l >= 16 * 1024 && l <= 256 * 1024, `chunk of ${l} bytes`);
     assert.ok(lengths.length > 10 && lengths.length < 200, `${lengths.length} chunks`);
     assert.deepEqual(chunkLengths(Buffer.from(base)), lengths, 'the same bytes cut the same way');
@@ -53,7 +61,10 @@ describe('delta upload: chunks and plans', () => {
     const plan = planDelta(chunkIndex(next), chunkIndex(base));
     assert.ok(plan);
     assert.equal(plan.size, next.length);
-    assert.equal(plan.pieces.reduce((a, p) => a + p.length, 0), next.length);
+    assert.equal(
+      plan.pieces.reduce((a, p) => a + p.length, 0),
+      next.length,
+    );
     assert.equal(sha(applyDelta(base, literalOf(next, plan), plan)), sha(next));
   });
 
@@ -142,7 +153,9 @@ describe('delta upload: ASSEMBLE_UPLOAD on this machine', () => {
 
 describe('delta upload: the chunk index cache', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'godeploy-chunks-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'godeploy-chunks-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps an index by sha256 and reads it back; a damaged or missing one reads as none', async () => {
@@ -168,6 +181,12 @@ describe('delta upload: the chunk index cache', () => {
       utimesSync(join(dir, `${sha(data)}.json`), t, t);
     }
     await saveChunkIndex(dir, shas[9], chunkIndex(bytes(20_000, 10)));
-    assert.deepEqual(readdirSync(dir).sort(), shas.slice(2).map((s) => `${s}.json`).sort());
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      shas
+        .slice(2)
+        .map((s) => `${s}.json`)
+        .sort(),
+    );
   });
 });

@@ -42,7 +42,9 @@ const environment = (env: Record<string, string | number | boolean> = {}): Envir
 
 describe('deploy env file (rendering through the real /bin/sh, resolution, redaction)', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'godeploy-envfile-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'godeploy-envfile-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('round-trips every awkward value byte for byte through sh, exported, with no expansion or command substitution', () => {
@@ -56,7 +58,7 @@ describe('deploy env file (rendering through the real /bin/sh, resolution, redac
       TOUCH: `$(touch ${marker})`,
       BACKTICKS: `\`id\` and \`touch ${marker2}\``,
       DOLLAR_HOME: '$HOME ${HOME} $$ $1 $@ $*',
-      BACKSLASH: 'a\\b \\\\ \\n \\\' \\',
+      BACKSLASH: "a\\b \\\\ \\n \\' \\",
       NEWLINE: 'line one\nline two\n',
       TRAILING: 'trailing space ',
       LEADING: '  leading',
@@ -85,11 +87,17 @@ describe('deploy env file (rendering through the real /bin/sh, resolution, redac
     assert.equal(existsSync(marker2), false, '`touch …` in a value ran');
   });
 
-  it('renders a header, then one KEY=… line per key in the given order (a value\'s newlines stay inside its quotes)', () => {
+  it("renders a header, then one KEY=… line per key in the given order (a value's newlines stay inside its quotes)", () => {
     const text = renderEnvFile({ B: "it's", A: '', PORT: '8080', M: 'one\ntwo' }, 'h');
     const lines = text.split('\n');
     assert.equal(lines[0], '# h');
-    assert.deepEqual(lines.slice(1).filter((l) => /^[A-Z]+=/.test(l)).map((l) => l.slice(0, l.indexOf('='))), ['B', 'A', 'PORT', 'M']);
+    assert.deepEqual(
+      lines
+        .slice(1)
+        .filter((l) => /^[A-Z]+=/.test(l))
+        .map((l) => l.slice(0, l.indexOf('='))),
+      ['B', 'A', 'PORT', 'M'],
+    );
     assert.equal(lines.length, 7, text);
     assert.equal(lines[6], '');
     assert.equal(renderEnvFile({}), '# written by Go Deploy at each deploy; mode 0600\n');
@@ -97,9 +105,16 @@ describe('deploy env file (rendering through the real /bin/sh, resolution, redac
 
   it('rejects invalid names and NUL bytes, naming the key', () => {
     for (const bad of ['BAD-NAME', '1ABC', 'A B', '', 'A=B', 'ÄPFEL', 'X;rm']) {
-      assert.throws(() => renderEnvFile({ [bad]: 'x' }), (e: unknown) => e instanceof GoDeployError && e.message === `"${bad}" is not a valid environment variable name`, bad);
+      assert.throws(
+        () => renderEnvFile({ [bad]: 'x' }),
+        (e: unknown) => e instanceof GoDeployError && e.message === `"${bad}" is not a valid environment variable name`,
+        bad,
+      );
     }
-    assert.throws(() => renderEnvFile({ OK: 'fine', TOKEN: 'ab\0cd' }), (e: unknown) => e instanceof GoDeployError && /\bTOKEN\b/.test(e.message) && /NUL/.test(e.message));
+    assert.throws(
+      () => renderEnvFile({ OK: 'fine', TOKEN: 'ab\0cd' }),
+      (e: unknown) => e instanceof GoDeployError && /\bTOKEN\b/.test(e.message) && /NUL/.test(e.message),
+    );
     assert.doesNotThrow(() => renderEnvFile({ _lower_ok: 'x', A1: 'y' }));
   });
 
@@ -107,7 +122,12 @@ describe('deploy env file (rendering through the real /bin/sh, resolution, redac
     const r = await resolveServiceEnvironment(
       config({ FROM_APP: 'app', LITERAL: 'cost: $$5, $$HOME stays', ESCAPED_REF: '$${secret:NOT_A_REF}', NUM: 42, BOOL: true }),
       'prod',
-      environment({ DB_URL: 'postgres://app:${secret:DB_PASSWORD}@db/${env:DB_NAME}', TOKEN: '${secret:API_TOKEN}', REGION: '${env:REGION}', MIXED: '$$${env:REGION}$$' }),
+      environment({
+        DB_URL: 'postgres://app:${secret:DB_PASSWORD}@db/${env:DB_NAME}',
+        TOKEN: '${secret:API_TOKEN}',
+        REGION: '${env:REGION}',
+        MIXED: '$$${env:REGION}$$',
+      }),
       9090,
       sources({ DB_NAME: 'orders', REGION: 'eu-1' }, { DB_PASSWORD: 'pa$$ w0rd', API_TOKEN: 'tok-123' }),
     );
@@ -126,42 +146,59 @@ describe('deploy env file (rendering through the real /bin/sh, resolution, redac
     });
   });
 
-  it('the environment\'s env wins over app.env', async () => {
+  it("the environment's env wins over app.env", async () => {
     const r = await resolveServiceEnvironment(config({ LEVEL: 'info', KEEP: 'k' }), 'prod', environment({ LEVEL: 'debug' }), 8080, sources({}));
     assert.deepEqual(r.values, { KEEP: 'k', LEVEL: 'debug', PORT: '8080' });
   });
 
   // The environment's entries replace app.env's before anything is resolved.
   it('an app.env reference that the environment overrides is not resolved (nor required)', async () => {
-    const r = await resolveServiceEnvironment(config({ DB_PASSWORD: '${secret:PROD_DB_PASSWORD}' }), 'dev', environment({ DB_PASSWORD: 'dev-password' }), 8080, sources({}));
+    const r = await resolveServiceEnvironment(
+      config({ DB_PASSWORD: '${secret:PROD_DB_PASSWORD}' }),
+      'dev',
+      environment({ DB_PASSWORD: 'dev-password' }),
+      8080,
+      sources({}),
+    );
     assert.deepEqual(r.values, { DB_PASSWORD: 'dev-password', PORT: '8080' });
   });
 
   it('a missing secret or variable names the config key, and the hint says where they come from', async () => {
-    const missingSecret = await resolveServiceEnvironment(config(), 'prod', environment({ DB_PASSWORD: '${secret:DB_PASSWORD}' }), 8080, sources({})).then(() => null, (e: unknown) => e);
+    const missingSecret = await resolveServiceEnvironment(config(), 'prod', environment({ DB_PASSWORD: '${secret:DB_PASSWORD}' }), 8080, sources({})).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(missingSecret instanceof GoDeployError, String(missingSecret));
     assert.equal(missingSecret.message, 'environments.prod.env.DB_PASSWORD: secret DB_PASSWORD is not set');
     assert.match(missingSecret.hint ?? '', /\$\{secret:NAME\}/);
     assert.match(missingSecret.hint ?? '', /environment/);
     assert.match(missingSecret.hint ?? '', /SecretStorage/);
 
-    const missingVar = await resolveServiceEnvironment(config({ REGION: 'x-${env:DEPLOY_REGION}' }), 'prod', environment(), 8080, sources({})).then(() => null, (e: unknown) => e);
+    const missingVar = await resolveServiceEnvironment(config({ REGION: 'x-${env:DEPLOY_REGION}' }), 'prod', environment(), 8080, sources({})).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(missingVar instanceof GoDeployError);
     assert.equal(missingVar.message, 'app.env.REGION: environment variable DEPLOY_REGION is not set');
     assert.match(missingVar.hint ?? '', /export NAME=/);
   });
 
   it('an invalid name in the config names its key path', async () => {
-    const e = await resolveServiceEnvironment(config(), 'staging', environment({ 'BAD-KEY': 'x' }), 8080, sources({})).then(() => null, (x: unknown) => x);
+    const e = await resolveServiceEnvironment(config(), 'staging', environment({ 'BAD-KEY': 'x' }), 8080, sources({})).then(
+      () => null,
+      (x: unknown) => x,
+    );
     assert.ok(e instanceof GoDeployError);
     assert.equal(e.message, 'environments.staging.env.BAD-KEY: "BAD-KEY" is not a valid environment variable name');
   });
 
   it('the redactor hides every resolved secret and ${env:} value, and nothing else', async () => {
     const r = await resolveServiceEnvironment(
-      config({ PLAIN: 'visible-plain' }), 'prod',
+      config({ PLAIN: 'visible-plain' }),
+      'prod',
       environment({ A: 'user:${secret:PW}', B: '${secret:TOKEN}', C: '${env:CI_TOKEN}', EMPTY: '${secret:EMPTY}' }),
-      8080, sources({ CI_TOKEN: 'ci-token-value' }, { PW: 'hunter2-long', TOKEN: 'tok-hunter2-long-er', EMPTY: '' }),
+      8080,
+      sources({ CI_TOKEN: 'ci-token-value' }, { PW: 'hunter2-long', TOKEN: 'tok-hunter2-long-er', EMPTY: '' }),
     );
     const text = `a=${r.values.A} b=${r.values.B} c=${r.values.C} plain=${r.values.PLAIN} port=${r.values.PORT}`;
     const red = r.redactor.redact(text);

@@ -25,12 +25,26 @@ async function freePort(): Promise<number> {
 
 describe('health gate type tcp (real sockets on loopback)', () => {
   let server: Server | undefined;
-  afterEach(() => new Promise<void>((r) => { const s = server; server = undefined; if (s) s.close(() => r()); else r(); }));
+  afterEach(
+    () =>
+      new Promise<void>((r) => {
+        const s = server;
+        server = undefined;
+        if (s) s.close(() => r());
+        else r();
+      }),
+  );
 
   it('passes once a server that never speaks HTTP accepts the connection', async () => {
     const port = await freePort();
     // Listening only after 300 ms: the first checks are refused, a later one is accepted.
-    setTimeout(() => { server = createServer((c) => { c.on('error', () => undefined); c.end('not http\n'); }); server.listen(port, '127.0.0.1'); }, 300);
+    setTimeout(() => {
+      server = createServer((c) => {
+        c.on('error', () => undefined);
+        c.end('not http\n');
+      });
+      server.listen(port, '127.0.0.1');
+    }, 300);
     const seen: string[] = [];
     const r = await waitTcp(localRunner(), { port, timeoutMs: 3000, intervalMs: 200, onAttempt: (_, last) => seen.push(last) });
     assert.equal(r.healthy, true, r.last);
@@ -48,7 +62,11 @@ describe('health gate type tcp (real sockets on loopback)', () => {
 describe('health gate type process (the watch)', () => {
   const run = (obs: Partial<ProcessObservation>[], forMs = 300, timeoutMs = 2000): ReturnType<typeof watchProcess> => {
     let i = 0;
-    return watchProcess(async () => ({ phase: 'running', pid: 10, restarts: 0, state: 'active (running)', ...obs[Math.min(i++, obs.length - 1)] }), { forMs, timeoutMs, intervalMs: 50 });
+    return watchProcess(async () => ({ phase: 'running', pid: 10, restarts: 0, state: 'active (running)', ...obs[Math.min(i++, obs.length - 1)] }), {
+      forMs,
+      timeoutMs,
+      intervalMs: 50,
+    });
   };
 
   it('passes when the same process keeps running for `for`, and looks again at the end', async () => {
@@ -79,29 +97,48 @@ describe('health gate type process (the watch)', () => {
   });
 
   it('the plan says which check gates the switch', () => {
-    assert.equal(describeGate(spec({ type: 'http', timeoutMs: 30_000, intervalMs: 1000 }), 8080), 'GET http://127.0.0.1:8080/healthz to answer 2xx (every 1000 ms, up to 30 s)');
+    assert.equal(
+      describeGate(spec({ type: 'http', timeoutMs: 30_000, intervalMs: 1000 }), 8080),
+      'GET http://127.0.0.1:8080/healthz to answer 2xx (every 1000 ms, up to 30 s)',
+    );
     assert.match(describeGate(spec({ type: 'tcp' }), 9000), /^port 9000 to accept a TCP connection \(healthCheck\.type tcp/);
-    assert.match(describeGate(spec({ type: 'process', forMs: 5000 }), 8080, 'worker.service'), /^worker\.service to stay up for 5 s \(healthCheck\.type process/);
+    assert.match(
+      describeGate(spec({ type: 'process', forMs: 5000 }), 8080, 'worker.service'),
+      /^worker\.service to stay up for 5 s \(healthCheck\.type process/,
+    );
   });
 });
 
-describe('service managers\' state read as a process observation', () => {
+describe("service managers' state read as a process observation", () => {
   it('systemd: active with its MainPID; auto-restart and failed are down with the exit status; activating (start) is starting', () => {
-    assert.deepEqual(parseSystemdObservation('ActiveState=active\nSubState=running\nMainPID=42\nNRestarts=0\nExecMainStatus=0\nExecMainCode=0\n'),
-      { phase: 'running', pid: 42, restarts: 0, exit: undefined, state: 'active (running)' });
+    assert.deepEqual(parseSystemdObservation('ActiveState=active\nSubState=running\nMainPID=42\nNRestarts=0\nExecMainStatus=0\nExecMainCode=0\n'), {
+      phase: 'running',
+      pid: 42,
+      restarts: 0,
+      exit: undefined,
+      state: 'active (running)',
+    });
     const restarting = parseSystemdObservation('ActiveState=activating\nSubState=auto-restart\nMainPID=0\nNRestarts=1\nExecMainStatus=3\nExecMainCode=1\n');
     assert.deepEqual([restarting.phase, restarting.exit, restarting.restarts], ['down', 'exited with status 3', 1]);
-    assert.equal(parseSystemdObservation('ActiveState=failed\nSubState=failed\nMainPID=0\nNRestarts=0\nExecMainStatus=9\nExecMainCode=2\n').exit, 'was killed by signal 9');
+    assert.equal(
+      parseSystemdObservation('ActiveState=failed\nSubState=failed\nMainPID=0\nNRestarts=0\nExecMainStatus=9\nExecMainCode=2\n').exit,
+      'was killed by signal 9',
+    );
     assert.equal(parseSystemdObservation('ActiveState=activating\nSubState=start\nMainPID=0\nNRestarts=0\n').phase, 'starting');
   });
 
   it('supervisor: RUNNING with its pid; BACKOFF is down, with the exit status supervisord logged', () => {
     const up = parseSupervisorObservation('worker                           RUNNING   pid 123, uptime 0:00:04\n');
     assert.deepEqual([up.phase, up.pid], ['running', 123]);
-    const down = parseSupervisorObservation('worker                           BACKOFF   Exited too quickly (process log may have details)\n2024-01-01 10:00:00,000 INFO exited: worker (exit status 3; not expected)\n');
+    const down = parseSupervisorObservation(
+      'worker                           BACKOFF   Exited too quickly (process log may have details)\n2024-01-01 10:00:00,000 INFO exited: worker (exit status 3; not expected)\n',
+    );
     assert.deepEqual([down.phase, down.exit], ['down', 'exited with status 3']);
     assert.equal(parseSupervisorObservation('worker  STARTING  \n').phase, 'starting');
-    assert.equal(parseSupervisorObservation('worker EXITED Dec 05 06:40 PM\nINFO exited: worker (terminated by SIGKILL; not expected)\n').exit, 'was killed by signal SIGKILL');
+    assert.equal(
+      parseSupervisorObservation('worker EXITED Dec 05 06:40 PM\nINFO exited: worker (terminated by SIGKILL; not expected)\n').exit,
+      'was killed by signal SIGKILL',
+    );
   });
 
   it('a local process: running, or exited with the status its launcher recorded (128+N is signal N)', () => {
@@ -114,12 +151,21 @@ describe('service managers\' state read as a process observation', () => {
 
 describe('docker specs follow the arguments, the port reach and the health type', () => {
   const input = (over: Partial<ContainerInput> = {}): ContainerInput => ({
-    app: 'api', environment: 'prod', releaseId: '20261121T101500Z-v1', version: 'v1', image: 'api:x', port: 9000, env: { A: '1' }, docker: {}, deployedBy: 'ann@laptop', ...over,
+    app: 'api',
+    environment: 'prod',
+    releaseId: '20261121T101500Z-v1',
+    version: 'v1',
+    image: 'api:x',
+    port: 9000,
+    env: { A: '1' },
+    docker: {},
+    deployedBy: 'ann@laptop',
+    ...over,
   });
   const ARGS = ['serve', 'it\'s "quoted"', 'a b', '$HOME', '100%'];
 
-  it('a container gets app.args as Cmd (after the image\'s ENTRYPOINT); the port flag goes first; Env has the port variable by portEnv', () => {
-    assert.equal(containerSpec(input()).Cmd, undefined, 'no arguments: the image\'s CMD');
+  it("a container gets app.args as Cmd (after the image's ENTRYPOINT); the port flag goes first; Env has the port variable by portEnv", () => {
+    assert.equal(containerSpec(input()).Cmd, undefined, "no arguments: the image's CMD");
     const byEnv = containerSpec(input({ args: ARGS, portEnv: 'WHOAMI_PORT_NUMBER' }));
     assert.deepEqual(byEnv.Cmd, ARGS);
     assert.deepEqual(byEnv.Env, ['A=1', 'WHOAMI_PORT_NUMBER=9000']);
@@ -134,10 +180,16 @@ describe('docker specs follow the arguments, the port reach and the health type'
     assert.deepEqual(argumentsOnPort(['serve'], { portEnv: 'PORT', portFlag: null }, 8082), ['serve']);
   });
 
-  it('a swarm service gets Args; its health check follows the type (tcp: the probe connects; process: none, the image\'s switched off)', () => {
-    const svc = (over: Partial<ServiceInput>): { TaskTemplate: { ContainerSpec: { Args?: string[]; Env: string[]; Healthcheck?: { Test: string[] } } } } => serviceSpec({
-      ...input(), healthPath: '/healthz', healthTimeoutSeconds: 10, healthIntervalMs: 1000, probe: true, ...over,
-    }) as never;
+  it("a swarm service gets Args; its health check follows the type (tcp: the probe connects; process: none, the image's switched off)", () => {
+    const svc = (over: Partial<ServiceInput>): { TaskTemplate: { ContainerSpec: { Args?: string[]; Env: string[]; Healthcheck?: { Test: string[] } } } } =>
+      serviceSpec({
+        ...input(),
+        healthPath: '/healthz',
+        healthTimeoutSeconds: 10,
+        healthIntervalMs: 1000,
+        probe: true,
+        ...over,
+      }) as never;
     assert.deepEqual(svc({ args: ARGS, portEnv: null, portFlag: '-port' }).TaskTemplate.ContainerSpec.Args, ['-port=9000', ...ARGS]);
     assert.deepEqual(svc({}).TaskTemplate.ContainerSpec.Healthcheck?.Test, ['CMD', '/godeploy-probe', 'http://127.0.0.1:9000/healthz']);
     assert.deepEqual(svc({ healthType: 'tcp' }).TaskTemplate.ContainerSpec.Healthcheck?.Test, ['CMD', '/godeploy-probe', 'tcp://127.0.0.1:9000']);

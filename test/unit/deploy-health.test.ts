@@ -8,9 +8,18 @@ import { localRunner } from '../../src/core/deploy/hostRunner';
 
 describe('health gate polling', () => {
   it('waits 10, 20, 40 ms, then 50 ms for the first 2 s, then the interval; never longer than the interval', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map((a) => pollDelay(a, 1000, a * 30)), [10, 20, 40, 50, 50, 50]);
-    assert.deepEqual([1, 5, 40].map((a) => pollDelay(a, 1000, 2000)), [1000, 1000, 1000]);
-    assert.deepEqual([1, 2, 3, 4].map((a) => pollDelay(a, 25, 0)), [10, 20, 25, 25]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((a) => pollDelay(a, 1000, a * 30)),
+      [10, 20, 40, 50, 50, 50],
+    );
+    assert.deepEqual(
+      [1, 5, 40].map((a) => pollDelay(a, 1000, 2000)),
+      [1000, 1000, 1000],
+    );
+    assert.deepEqual(
+      [1, 2, 3, 4].map((a) => pollDelay(a, 25, 0)),
+      [10, 20, 25, 25],
+    );
     assert.equal(pollDelay(3, 5000, 1999), 40);
   });
 
@@ -31,7 +40,10 @@ describe('health gate polling', () => {
     it('passes on the fourth check within a 2 s timeout, which checks every 1 s interval could not', async () => {
       const seen: string[] = [];
       const h = await waitHealthy(localRunner(), { port, path: '/healthz', timeoutMs: 2000, intervalMs: 1000, onAttempt: (_, last) => seen.push(last) });
-      assert.deepEqual([h.healthy, h.attempts, h.last, seen], [true, 4, '200 OK', ['503 Service Unavailable', '503 Service Unavailable', '503 Service Unavailable']]);
+      assert.deepEqual(
+        [h.healthy, h.attempts, h.last, seen],
+        [true, 4, '200 OK', ['503 Service Unavailable', '503 Service Unavailable', '503 Service Unavailable']],
+      );
     });
   });
 });

@@ -22,17 +22,40 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
   let model: GenerateModel;
 
   before(async () => {
-    model = await modelFor('deployapp', [
-      'app:', '  name: deployapp', '  port: 8181', '  env:', '    GREETING: hello', '    API_TOKEN: ${secret:API_TOKEN}',
-      'environments:', '  prod:', '    type: local', '    path: /srv/deployapp', '    env:', '      CI_TOKEN: ${env:CI_TOKEN}', '      LEVEL: debug', '',
-    ].join('\n'), { environment: 'prod' });
+    model = await modelFor(
+      'deployapp',
+      [
+        'app:',
+        '  name: deployapp',
+        '  port: 8181',
+        '  env:',
+        '    GREETING: hello',
+        '    API_TOKEN: ${secret:API_TOKEN}',
+        'environments:',
+        '  prod:',
+        '    type: local',
+        '    path: /srv/deployapp',
+        '    env:',
+        '      CI_TOKEN: ${env:CI_TOKEN}',
+        '      LEVEL: debug',
+        '',
+      ].join('\n'),
+      { environment: 'prod' },
+    );
     // As if a resolved secret had reached the model (it must not reach the plan even then).
     model.env.LEAKED = SECRET;
     model.env.LEAKED_TOO = SECRET_FROM_ENV;
   });
 
   const input = (manager: ServiceManager, over: Partial<HostPlanInput> = {}): HostPlanInput => ({
-    model, base: BASE, releaseId: ID, manager, keepReleases: 4, hooks: { preDeploy: [], postDeploy: [] }, artifact: { sha256: SHA, size: 4_616_192 }, ...over,
+    model,
+    base: BASE,
+    releaseId: ID,
+    manager,
+    keepReleases: 4,
+    hooks: { preDeploy: [], postDeploy: [] },
+    artifact: { sha256: SHA, size: 4_616_192 },
+    ...over,
   });
   const systemd = (): ServiceManager => systemdManager(model, `[Unit]\nDescription=deployapp\n# ${'x'.repeat(10)}\n`);
   const ids = (p: HostPlan): string[] => p.steps.map((s) => s.id);
@@ -63,15 +86,33 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
         assert.match(id, RELEASE_ID, id);
         assert.ok(!id.includes('/'), id);
       }
-      for (const bad of ['', 'v1', '20261121T101500Z', '20261121T101500Z-', '20261121T101500Z-a/b', '20261121T101500Z-a b', '2026-11-21T10:15:00Z-v1', '20261121T101500-v1', `x20261121T101500Z-v1`, '20261121T101500Z-v1\n']) {
+      for (const bad of [
+        '',
+        'v1',
+        '20261121T101500Z',
+        '20261121T101500Z-',
+        '20261121T101500Z-a/b',
+        '20261121T101500Z-a b',
+        '2026-11-21T10:15:00Z-v1',
+        '20261121T101500-v1',
+        `x20261121T101500Z-v1`,
+        '20261121T101500Z-v1\n',
+      ]) {
         assert.doesNotMatch(bad, RELEASE_ID, JSON.stringify(bad));
       }
     });
 
     it('sort by time whatever the version', () => {
       const times = [
-        Date.UTC(2025, 11, 31, 23, 59, 59), Date.UTC(2026, 0, 1, 0, 0, 0), Date.UTC(2026, 0, 1, 0, 0, 1), Date.UTC(2026, 0, 1, 0, 1, 0),
-        Date.UTC(2026, 0, 1, 1, 0, 0), Date.UTC(2026, 0, 10, 0, 0, 0), Date.UTC(2026, 9, 1, 0, 0, 0), Date.UTC(2026, 10, 21, 10, 15, 0), Date.UTC(2027, 0, 1, 0, 0, 0),
+        Date.UTC(2025, 11, 31, 23, 59, 59),
+        Date.UTC(2026, 0, 1, 0, 0, 0),
+        Date.UTC(2026, 0, 1, 0, 0, 1),
+        Date.UTC(2026, 0, 1, 0, 1, 0),
+        Date.UTC(2026, 0, 1, 1, 0, 0),
+        Date.UTC(2026, 0, 10, 0, 0, 0),
+        Date.UTC(2026, 9, 1, 0, 0, 0),
+        Date.UTC(2026, 10, 21, 10, 15, 0),
+        Date.UTC(2027, 0, 1, 0, 0, 0),
       ];
       const versions = ['zzz', 'v9.9.9', 'aaa', '0', 'v1.0.0', '~weird~', 'Z', '', 'v10'];
       const chronological = times.map((t, i) => releaseId(new Date(t), versions[i]));
@@ -83,12 +124,57 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
 
   describe('planHost', () => {
     it('step order: service only with a definition, hooks only when configured', () => {
-      assert.deepEqual(ids(planHost(input(processManager(model)))), ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'switch', 'restart', 'health', 'finish']);
-      assert.deepEqual(ids(planHost(input(systemd()))), ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'service', 'switch', 'restart', 'health', 'finish']);
-      assert.deepEqual(ids(planHost(input(supervisorManager(model, '[program:deployapp]\n'), { hooks: { preDeploy: [HOOK_PRE], postDeploy: [] } }))),
-        ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'service', 'pre-deploy', 'switch', 'restart', 'health', 'finish']);
+      assert.deepEqual(ids(planHost(input(processManager(model)))), [
+        'preflight',
+        'lock',
+        'prepare',
+        'binary',
+        'env-file',
+        'switch',
+        'restart',
+        'health',
+        'finish',
+      ]);
+      assert.deepEqual(ids(planHost(input(systemd()))), [
+        'preflight',
+        'lock',
+        'prepare',
+        'binary',
+        'env-file',
+        'service',
+        'switch',
+        'restart',
+        'health',
+        'finish',
+      ]);
+      assert.deepEqual(ids(planHost(input(supervisorManager(model, '[program:deployapp]\n'), { hooks: { preDeploy: [HOOK_PRE], postDeploy: [] } }))), [
+        'preflight',
+        'lock',
+        'prepare',
+        'binary',
+        'env-file',
+        'service',
+        'pre-deploy',
+        'switch',
+        'restart',
+        'health',
+        'finish',
+      ]);
       const full = planHost(input(systemd(), { hooks: { preDeploy: [HOOK_PRE, 'true'], postDeploy: [HOOK_POST] } }));
-      assert.deepEqual(ids(full), ['preflight', 'lock', 'prepare', 'binary', 'env-file', 'service', 'pre-deploy', 'switch', 'restart', 'health', 'post-deploy', 'finish']);
+      assert.deepEqual(ids(full), [
+        'preflight',
+        'lock',
+        'prepare',
+        'binary',
+        'env-file',
+        'service',
+        'pre-deploy',
+        'switch',
+        'restart',
+        'health',
+        'post-deploy',
+        'finish',
+      ]);
       assert.equal(full.steps.find((s) => s.id === 'pre-deploy')!.commands.length, 2, 'one command per hook');
       assert.equal(full.steps.find((s) => s.id === 'post-deploy')!.commands.length, 1);
       assert.equal(full.envFileName, 'deployapp.env');
@@ -102,10 +188,44 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       assert.equal(binary.commands.length, 2);
       const unit = '/etc/systemd/system/deployapp.service';
       assert.deepEqual(binary.commands[0], ['sh', '-c', scripts.placeThenComplete(scripts.VERIFY_UPLOAD), 'sh', BASE, ID, 'deployapp', SHA, unit]);
-      assert.deepEqual(binary.commands[1], ['sh', '-c', scripts.placeThenComplete(scripts.ASSEMBLE_UPLOAD), 'sh', BASE, ID, 'deployapp', SHA, unit, '<live release>', '<b|l offset length per piece>']);
-      assert.deepEqual(binary.files!.map((f) => [f.path, f.mode]), [[`${BASE}/releases/.${ID}.partial/.deployapp.literal`, 0o600], [`${BASE}/releases/.${ID}.partial/.deployapp.upload`, 0o755]]);
-      assert.deepEqual(deltaAssembleCommand(p, '20261120T090000.000Z-v1', ['b', '0', '4096', 'l', '0', '10']),
-        ['sh', '-c', scripts.placeThenComplete(scripts.ASSEMBLE_UPLOAD), 'sh', BASE, ID, 'deployapp', SHA, unit, '20261120T090000.000Z-v1', 'b', '0', '4096', 'l', '0', '10']);
+      assert.deepEqual(binary.commands[1], [
+        'sh',
+        '-c',
+        scripts.placeThenComplete(scripts.ASSEMBLE_UPLOAD),
+        'sh',
+        BASE,
+        ID,
+        'deployapp',
+        SHA,
+        unit,
+        '<live release>',
+        '<b|l offset length per piece>',
+      ]);
+      assert.deepEqual(
+        binary.files!.map((f) => [f.path, f.mode]),
+        [
+          [`${BASE}/releases/.${ID}.partial/.deployapp.literal`, 0o600],
+          [`${BASE}/releases/.${ID}.partial/.deployapp.upload`, 0o755],
+        ],
+      );
+      assert.deepEqual(deltaAssembleCommand(p, '20261120T090000.000Z-v1', ['b', '0', '4096', 'l', '0', '10']), [
+        'sh',
+        '-c',
+        scripts.placeThenComplete(scripts.ASSEMBLE_UPLOAD),
+        'sh',
+        BASE,
+        ID,
+        'deployapp',
+        SHA,
+        unit,
+        '20261120T090000.000Z-v1',
+        'b',
+        '0',
+        '4096',
+        'l',
+        '0',
+        '10',
+      ]);
       assert.equal(planHost(input(systemd())).steps.find((s) => s.id === 'binary')!.commands.length, 1, 'no delta command without delta');
     });
 
@@ -121,9 +241,20 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       assert.deepEqual(cmd('post-deploy'), ['sh', '-c', scripts.HOOK, 'sh', BASE, ID, `${BASE}/releases/${ID}/deployapp.env`, HOOK_POST]);
       assert.deepEqual(cmd('finish'), ['sh', '-c', scripts.FINISH_DEPLOY, 'sh', BASE, ID, '<json line>', '4', '<owner.json>', ID, '<previous>']);
       const files = p.steps.flatMap((s) => s.files ?? []);
-      assert.deepEqual(files.map((f) => [f.path, f.mode]), [[`${BASE}/releases/.${ID}.partial/.deployapp.upload`, 0o755], [`${BASE}/releases/.${ID}.partial/deployapp.env`, 0o600]]);
+      assert.deepEqual(
+        files.map((f) => [f.path, f.mode]),
+        [
+          [`${BASE}/releases/.${ID}.partial/.deployapp.upload`, 0o755],
+          [`${BASE}/releases/.${ID}.partial/deployapp.env`, 0o600],
+        ],
+      );
       // A supervisor program owns its env file.
-      assert.deepEqual(planHost(input(supervisorManager(model, 'x'))).steps.find((s) => s.id === 'switch')!.commands[0].slice(4), [BASE, ID, 'deployapp.env', model.supervisor.user]);
+      assert.deepEqual(
+        planHost(input(supervisorManager(model, 'x')))
+          .steps.find((s) => s.id === 'switch')!
+          .commands[0].slice(4),
+        [BASE, ID, 'deployapp.env', model.supervisor.user],
+      );
     });
 
     it('every command is an argv; no script text contains the base path, release id, name, sha or hook text', () => {
@@ -147,7 +278,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       }
     });
 
-    it('no secret value appears in the steps or the description, even when the model\'s env holds one', () => {
+    it("no secret value appears in the steps or the description, even when the model's env holds one", () => {
       for (const manager of [processManager(model), systemd(), supervisorManager(model, '[program:deployapp]\n')]) {
         for (const artifact of [null, { sha256: SHA, size: 1 }]) {
           const p = planHost(input(manager, { artifact, hooks: { preDeploy: ['echo "$API_TOKEN" | wc -c'], postDeploy: ['test -n "$CI_TOKEN"'] } }));
@@ -172,12 +303,35 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       const lines = text.split('\n');
       assert.equal(lines[0], `local: release ${ID} into /srv/deployapp (process)`);
       const numbered = lines.filter((l) => /^ {2}[ \d]\d\. /.test(l));
-      assert.deepEqual(numbered.map((l) => l.trim()), p.steps.map((s, i) => `${i + 1}. ${s.title}`));
+      assert.deepEqual(
+        numbered.map((l) => l.trim()),
+        p.steps.map((s, i) => `${i + 1}. ${s.title}`),
+      );
       assert.equal(numbered.length, 11);
-      assert.ok(lines.includes(`      $ sh -c '# create the partial release folder, then link an earlier identical executable into it …(script, ${scripts.OPEN_RELEASE.split('\n').length} lines)' sh /srv/deployapp ${ID} deployapp ${SHA}`), text);
-      assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/deployapp.env (mode 0600): KEY="value" lines: API_TOKEN, CI_TOKEN, GREETING, LEAKED, LEAKED_TOO, LEVEL, PORT (values not shown)`), text);
-      assert.ok(lines.includes(`      write /srv/deployapp/releases/.${ID}.partial/.deployapp.upload (mode 0755): the whole executable (by SFTP), only when no earlier release has the same sha256`), text);
-      assert.ok(lines.includes("      (an earlier release with the same sha256 is linked instead of uploading; the check also completes the release (the env-file step's script), once the env file has landed)"), text);
+      assert.ok(
+        lines.includes(
+          `      $ sh -c '# create the partial release folder, then link an earlier identical executable into it …(script, ${scripts.OPEN_RELEASE.split('\n').length} lines)' sh /srv/deployapp ${ID} deployapp ${SHA}`,
+        ),
+        text,
+      );
+      assert.ok(
+        lines.includes(
+          `      write /srv/deployapp/releases/.${ID}.partial/deployapp.env (mode 0600): KEY="value" lines: API_TOKEN, CI_TOKEN, GREETING, LEAKED, LEAKED_TOO, LEVEL, PORT (values not shown)`,
+        ),
+        text,
+      );
+      assert.ok(
+        lines.includes(
+          `      write /srv/deployapp/releases/.${ID}.partial/.deployapp.upload (mode 0755): the whole executable (by SFTP), only when no earlier release has the same sha256`,
+        ),
+        text,
+      );
+      assert.ok(
+        lines.includes(
+          "      (an earlier release with the same sha256 is linked instead of uploading; the check also completes the release (the env-file step's script), once the env file has landed)",
+        ),
+        text,
+      );
       assert.match(text, /\n {6}\$ sh -c 'cd "\$1\/releases\/\$2" && set -a && \. "\$3" && set \+a && eval "\$4"' sh \/srv\/deployapp /);
       // Every step's commands are listed under it.
       const shown: number[] = [];
@@ -185,7 +339,10 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
         if (/^ {2}[ \d]\d\. /.test(l)) shown.push(0);
         else if (l.startsWith('      $ ')) shown[shown.length - 1]++;
       }
-      assert.deepEqual(shown, p.steps.map((s) => s.commands.length));
+      assert.deepEqual(
+        shown,
+        p.steps.map((s) => s.commands.length),
+      );
     });
 
     it('single-line commands are shown shell-quoted: sh reads back exactly the argv (odd base path, hook text)', () => {
@@ -198,7 +355,10 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       };
       for (const id of ['pre-deploy', 'post-deploy']) {
         const argv = p.steps.find((s) => s.id === id)!.commands[0];
-        const back = execFileSync('/bin/sh', ['-c', `printf '%s\\0' ${shownOf(id)}`]).toString('utf8').split('\0').slice(0, -1);
+        const back = execFileSync('/bin/sh', ['-c', `printf '%s\\0' ${shownOf(id)}`])
+          .toString('utf8')
+          .split('\0')
+          .slice(0, -1);
         assert.deepEqual(back, argv, `${id}: ${shownOf(id)}`);
       }
     });

@@ -4,7 +4,20 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localRunner, type HostRunResult } from '../../src/core/deploy/hostRunner';
@@ -27,7 +40,10 @@ const ID1 = '20261121T100000Z-v1';
 const ID2 = '20261121T110000Z-v2';
 const ID3 = '20261121T120000Z-v3';
 
-for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base path with spaces, quotes and $', sub: `my base 'q' "d" $HOME x` }]) {
+for (const variant of [
+  { label: 'plain base path', sub: 'base' },
+  { label: 'base path with spaces, quotes and $', sub: `my base 'q' "d" $HOME x` },
+]) {
   describe(`release scripts on this machine (${variant.label})`, () => {
     let root: string;
     let b: string;
@@ -119,7 +135,7 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
       assert.equal(existsSync(join(partial(ID1), 'gone')), false);
     });
 
-    it('COMPLETE_RELEASE completes the release and reads, in the same run, the installed definition\'s sha256 and what current points at', async () => {
+    it("COMPLETE_RELEASE completes the release and reads, in the same run, the installed definition's sha256 and what current points at", async () => {
       const def = join(root, 'unit dir', 'app.service');
       await ok(scripts.PREPARE, b, ID1);
       assert.equal((await ok(scripts.COMPLETE_RELEASE, b, ID1, def)).stdout, 'definition none\ncurrent \n');
@@ -150,7 +166,7 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
       assert.deepEqual([taken.code, taken.stdout, taken.stderr], [3, '', `release ${ID2} already exists\n`]);
     });
 
-    it('LIVE_STATE names the live release, its executable\'s sha256, and whether env file and definition match', async () => {
+    it("LIVE_STATE names the live release, its executable's sha256, and whether env file and definition match", async () => {
       assert.equal((await ok(LIVE_STATE, b, 'app', 'app.env', sha('x'))).stdout, 'free \nnone\n', 'no base folder yet: free space unknown');
       makeRelease(ID1, 'exe-1', 'A=1\n');
       makeRelease(ID2, 'exe-2', 'A=1\n');
@@ -232,9 +248,17 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
       await ok(scripts.SWITCH, b, ID1, 'app.env', '');
       const stopFile = join(root, 'stop-reader');
       // Reads current/app in a tight loop until told to stop; prints every failed read.
-      const reader = spawn('sh', ['-c', 'n=0; while [ ! -e "$2" ]; do cat "$1/current/app" >/dev/null 2>&1 || echo "MISSING $n"; n=$((n+1)); done; echo "reads $n"', 'sh', b, stopFile]);
+      const reader = spawn('sh', [
+        '-c',
+        'n=0; while [ ! -e "$2" ]; do cat "$1/current/app" >/dev/null 2>&1 || echo "MISSING $n"; n=$((n+1)); done; echo "reads $n"',
+        'sh',
+        b,
+        stopFile,
+      ]);
       let out = '';
-      reader.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      reader.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
       const exited = new Promise<void>((r) => reader.on('close', () => r()));
       for (let i = 0; i < 40; i++) await ok(scripts.SWITCH, b, i % 2 ? ID1 : ID2, 'app.env', '');
       writeFileSync(stopFile, '');
@@ -267,7 +291,7 @@ for (const variant of [{ label: 'plain base path', sub: 'base' }, { label: 'base
       assert.deepEqual(readdirSync(join(b, 'releases')), [all[5]]);
     });
 
-    it('HOOK runs in the release folder with the release\'s env file exported; values are never evaluated', async () => {
+    it("HOOK runs in the release folder with the release's env file exported; values are never evaluated", async () => {
       const marker = join(root, 'substitution-ran');
       const env = renderEnvFile({ GREETING: `hello "world" it's $(touch ${marker}) \`touch ${marker}\``, PORT: '8123' });
       const d = makeRelease(ID1, 'exe', env);

@@ -11,13 +11,26 @@ import type { DockerRelease } from '../../src/core/docker/dockerReleases';
 import { engineAddress } from '../../src/core/docker/engine';
 import { GoDeployError } from '../../src/core/errors';
 
-const plan: DockerBlueGreen = { ports: [8081, 8082], include: '/etc/nginx/godeploy/api.upstream.conf', site: { path: '/etc/nginx/sites-available/api.conf', enabledLink: '/etc/nginx/sites-enabled/api.conf', content: '' } };
+const plan: DockerBlueGreen = {
+  ports: [8081, 8082],
+  include: '/etc/nginx/godeploy/api.upstream.conf',
+  site: { path: '/etc/nginx/sites-available/api.conf', enabledLink: '/etc/nginx/sites-enabled/api.conf', content: '' },
+};
 const release = (id: string, port: number | undefined, live: boolean): DockerRelease => ({
-  id, version: 'v', container: `api-${id}`, containerId: id, state: live ? 'running' : 'exited', imageId: 'sha256:x', image: `api:${id}`, live, restart: 'unless-stopped', port,
+  id,
+  version: 'v',
+  container: `api-${id}`,
+  containerId: id,
+  state: live ? 'running' : 'exited',
+  imageId: 'sha256:x',
+  image: `api:${id}`,
+  live,
+  restart: 'unless-stopped',
+  port,
 });
 
 describe('docker blue-green', () => {
-  it('nginx\'s include names the live port; the new release goes on the other one', () => {
+  it("nginx's include names the live port; the new release goes on the other one", () => {
     assert.equal(upstreamPort(`${upstreamServer(8082)}\n`), 8082);
     assert.equal(upstreamPort(''), null);
     const a = release('1', 8081, false);
@@ -35,17 +48,39 @@ describe('docker blue-green', () => {
   });
 
   it('a blue-green container publishes its port on 127.0.0.1 only (nginx is the way in) and is labelled with it', () => {
-    const s = containerSpec({ app: 'api', environment: 'prod', releaseId: 'r1', version: 'v', image: 'api:r1', port: 8082, loopbackOnly: true, env: {}, docker: {}, deployedBy: 'ann@laptop' });
+    const s = containerSpec({
+      app: 'api',
+      environment: 'prod',
+      releaseId: 'r1',
+      version: 'v',
+      image: 'api:r1',
+      port: 8082,
+      loopbackOnly: true,
+      env: {},
+      docker: {},
+      deployedBy: 'ann@laptop',
+    });
     assert.deepEqual(s.HostConfig.PortBindings, { '8082/tcp': [{ HostIp: '127.0.0.1', HostPort: '8082' }] });
     assert.ok(s.Env.includes('PORT=8082'));
     assert.equal(s.Labels['godeploy.port'], '8082');
   });
 
   it('refused with exit 2 and what to do: blue-green with swarm, and with a tcp:// engine (no way onto its host to switch nginx)', () => {
-    const env = (docker: Record<string, unknown>): LoadedEnvironment => ({ name: 'prod', env: { type: 'docker', strategy: 'blue-green', docker } } as unknown as LoadedEnvironment);
-    assert.throws(() => refuseUnsupported(env({ mode: 'swarm' })), (e: GoDeployError) => e.exitCode === 2 && /^environments\.prod\.strategy: blue-green cannot be used with docker\.mode: swarm$/.test(e.message) && /Swarm already starts each new task/.test(e.hint ?? ''));
+    const env = (docker: Record<string, unknown>): LoadedEnvironment =>
+      ({ name: 'prod', env: { type: 'docker', strategy: 'blue-green', docker } }) as unknown as LoadedEnvironment;
+    assert.throws(
+      () => refuseUnsupported(env({ mode: 'swarm' })),
+      (e: GoDeployError) =>
+        e.exitCode === 2 &&
+        /^environments\.prod\.strategy: blue-green cannot be used with docker\.mode: swarm$/.test(e.message) &&
+        /Swarm already starts each new task/.test(e.hint ?? ''),
+    );
     const tcp = engineAddress('tcp://10.0.0.5:2376', {});
-    assert.throws(() => refuseUnsupported(env({ host: tcp.url }), tcp), (e: GoDeployError) => e.exitCode === 2 && /a tcp:\/\/ engine gives Go Deploy no way onto that host/.test(e.message) && /ssh:\/\/user@host/.test(e.hint ?? ''));
+    assert.throws(
+      () => refuseUnsupported(env({ host: tcp.url }), tcp),
+      (e: GoDeployError) =>
+        e.exitCode === 2 && /a tcp:\/\/ engine gives Go Deploy no way onto that host/.test(e.message) && /ssh:\/\/user@host/.test(e.hint ?? ''),
+    );
     for (const url of ['unix:///var/run/docker.sock', 'ssh://deploy@web1']) {
       assert.doesNotThrow(() => refuseUnsupported(env({ host: url }), engineAddress(url, {})));
     }

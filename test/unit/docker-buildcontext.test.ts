@@ -21,12 +21,22 @@ describe('docker build context of a workspace member', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it('is the workspace root, with go.work and the member folders only; the Dockerfile is the module\'s', async () => {
+  it("is the workspace root, with go.work and the member folders only; the Dockerfile is the module's", async () => {
     const source = buildSourceOf(await inspectModule(join(root, 'api')));
     const ctx = dockerBuildContextOf(join(root, 'api'), source);
     assert.deepEqual({ ...ctx, dir: ctx.dir === root }, { dir: true, dockerfile: 'api/Dockerfile', only: ['go.work', 'go.work.sum', 'api', 'lib', 'tools'] });
     assert.deepEqual(await contextEntries(ctx.dir, ctx.dockerfile, ctx.only), [
-      'api', 'api/Dockerfile', 'api/go.mod', 'api/main.go', 'go.work', 'lib', 'lib/go.mod', 'lib/lib.go', 'tools', 'tools/go.mod', 'tools/tools.go',
+      'api',
+      'api/Dockerfile',
+      'api/go.mod',
+      'api/main.go',
+      'go.work',
+      'lib',
+      'lib/go.mod',
+      'lib/lib.go',
+      'tools',
+      'tools/go.mod',
+      'tools/tools.go',
     ]);
   });
 

@@ -15,8 +15,16 @@ import { serviceSpec, type ServiceInput } from '../../src/core/docker/swarmServi
 import { GoDeployError } from '../../src/core/errors';
 
 const input = (over: Partial<ContainerInput> = {}): ContainerInput => ({
-  app: 'api', environment: 'prod', releaseId: '20261121T101500Z-v1.2.3', version: 'v1.2.3', image: 'api:20261121T101500Z-v1.2.3',
-  port: 8080, env: { DATABASE_URL: 'postgres://x', PORT: 'ignored' }, docker: {}, deployedBy: 'ann@laptop', ...over,
+  app: 'api',
+  environment: 'prod',
+  releaseId: '20261121T101500Z-v1.2.3',
+  version: 'v1.2.3',
+  image: 'api:20261121T101500Z-v1.2.3',
+  port: 8080,
+  env: { DATABASE_URL: 'postgres://x', PORT: 'ignored' },
+  docker: {},
+  deployedBy: 'ann@laptop',
+  ...over,
 });
 
 describe('docker container of a release', () => {
@@ -27,11 +35,21 @@ describe('docker container of a release', () => {
     assert.deepEqual(s.ExposedPorts, { '8080/tcp': {} });
     assert.deepEqual(s.HostConfig.PortBindings, { '8080/tcp': [{ HostIp: '', HostPort: '8080' }] });
     assert.equal(s.HostConfig.NetworkMode, 'bridge');
-    assert.deepEqual(s.Labels, { 'godeploy.app': 'api', 'godeploy.environment': 'prod', 'godeploy.release': '20261121T101500Z-v1.2.3', 'godeploy.version': 'v1.2.3', 'godeploy.deployed-by': 'ann@laptop', 'godeploy.port': '8080' });
+    assert.deepEqual(s.Labels, {
+      'godeploy.app': 'api',
+      'godeploy.environment': 'prod',
+      'godeploy.release': '20261121T101500Z-v1.2.3',
+      'godeploy.version': 'v1.2.3',
+      'godeploy.deployed-by': 'ann@laptop',
+      'godeploy.port': '8080',
+    });
     assert.deepEqual(s.HostConfig.RestartPolicy, { Name: 'unless-stopped' });
     assert.deepEqual(s.HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
     assert.equal(s.HostConfig.Memory, undefined);
-    assert.deepEqual([s.HostConfig.CapDrop, s.HostConfig.CapAdd, s.HostConfig.SecurityOpt, s.HostConfig.ReadonlyRootfs], [['ALL'], undefined, ['no-new-privileges'], true]);
+    assert.deepEqual(
+      [s.HostConfig.CapDrop, s.HostConfig.CapAdd, s.HostConfig.SecurityOpt, s.HostConfig.ReadonlyRootfs],
+      [['ALL'], undefined, ['no-new-privileges'], true],
+    );
   });
 
   it('host networking publishes nothing; memory sets the limit and GOMEMLIMIT at 90%; a port below 1024 gets NET_BIND_SERVICE only', () => {
@@ -50,8 +68,14 @@ describe('docker container of a release', () => {
 
   it('memory sizes: K/M/G/T as powers of 1024; unreadable or below 6M is a config error naming docker.memory', () => {
     assert.equal(memoryBytes('1.5G'), 1.5 * 1024 ** 3);
-    assert.throws(() => memoryBytes('lots'), (e: GoDeployError) => e.exitCode === 2 && /^docker\.memory: cannot read the size "lots"$/.test(e.message));
-    assert.throws(() => memoryBytes('4M'), (e: GoDeployError) => /below the engine's minimum of 6M/.test(e.message));
+    assert.throws(
+      () => memoryBytes('lots'),
+      (e: GoDeployError) => e.exitCode === 2 && /^docker\.memory: cannot read the size "lots"$/.test(e.message),
+    );
+    assert.throws(
+      () => memoryBytes('4M'),
+      (e: GoDeployError) => /below the engine's minimum of 6M/.test(e.message),
+    );
   });
 
   it('--dry-run shows the env by name only', () => {
@@ -70,19 +94,48 @@ describe('docker container of a release', () => {
   });
 
   it('pruning removes the oldest stopped releases beyond keepReleases, never the running one', () => {
-    const r = (id: string, live = false): DockerRelease => ({ id, version: '', container: `api-${id}`, containerId: id, state: live ? 'running' : 'exited', imageId: '', image: '', live, restart: 'unless-stopped' });
+    const r = (id: string, live = false): DockerRelease => ({
+      id,
+      version: '',
+      container: `api-${id}`,
+      containerId: id,
+      state: live ? 'running' : 'exited',
+      imageId: '',
+      image: '',
+      live,
+      restart: 'unless-stopped',
+    });
     assert.deepEqual(releasesToPrune([r('1'), r('2'), r('3', true)], 5), []);
-    assert.deepEqual(releasesToPrune([r('1'), r('2'), r('3'), r('4', true)], 2).map((x) => x.id), ['1', '2']);
+    assert.deepEqual(
+      releasesToPrune([r('1'), r('2'), r('3'), r('4', true)], 2).map((x) => x.id),
+      ['1', '2'],
+    );
     // After a rollback the live one is old: the newer stopped ones are what is kept.
-    assert.deepEqual(releasesToPrune([r('1', true), r('2'), r('3')], 2).map((x) => x.id), ['2']);
+    assert.deepEqual(
+      releasesToPrune([r('1', true), r('2'), r('3')], 2).map((x) => x.id),
+      ['2'],
+    );
   });
 });
 
 describe('swarm service of a release', () => {
-  const svc = (over: Partial<ServiceInput> = {}): Record<string, any> => serviceSpec({
-    app: 'api', environment: 'prod', releaseId: '20261121T101500Z-v1', version: 'v1', image: 'api:20261121T101500Z-v1', port: 8080, healthPath: '/healthz',
-    healthTimeoutSeconds: 30, healthIntervalMs: 1000, env: { A: '1' }, docker: { mode: 'swarm' }, deployedBy: 'ann@laptop', probe: true, ...over,
-  });
+  const svc = (over: Partial<ServiceInput> = {}): Record<string, any> =>
+    serviceSpec({
+      app: 'api',
+      environment: 'prod',
+      releaseId: '20261121T101500Z-v1',
+      version: 'v1',
+      image: 'api:20261121T101500Z-v1',
+      port: 8080,
+      healthPath: '/healthz',
+      healthTimeoutSeconds: 30,
+      healthIntervalMs: 1000,
+      env: { A: '1' },
+      docker: { mode: 'swarm' },
+      deployedBy: 'ann@laptop',
+      probe: true,
+      ...over,
+    });
 
   it('replicas, a start-first rolling update that rolls back on failure, the probe as health check, app.port through the routing mesh', () => {
     const s = svc();
@@ -111,7 +164,13 @@ describe('docker image transfer', () => {
   it('the layers a target already has are the longest chain prefix it holds in any image; a gap ends it', () => {
     const img = ['sha256:a', 'sha256:b', 'sha256:c'];
     assert.equal(sharedPrefix(img, []), 0);
-    assert.equal(sharedPrefix(img, [['sha256:a', 'sha256:x'], ['sha256:a', 'sha256:b', 'sha256:y']]), 2);
+    assert.equal(
+      sharedPrefix(img, [
+        ['sha256:a', 'sha256:x'],
+        ['sha256:a', 'sha256:b', 'sha256:y'],
+      ]),
+      2,
+    );
     assert.equal(sharedPrefix(img, [['sha256:b', 'sha256:c']]), 0, 'a layer is only usable at the same place in the chain');
     assert.equal(sharedPrefix(img, [img, ['sha256:a']]), 3);
   });
@@ -123,12 +182,43 @@ describe('docker build context (.dockerignore)', () => {
 
   it('honours .dockerignore like docker build: folders, globs, ** and ! exceptions; the Dockerfile and .dockerignore always go', async () => {
     const d = dir.path;
-    for (const f of ['go.mod', 'main.go', 'Dockerfile', 'notes.md', 'README.md', 'internal/x.go', 'internal/x_test.go', 'dist/api_linux_amd64', 'dist/api_darwin_arm64', '.git/HEAD', 'secrets/key.pem', 'deep/a/b/c.log']) {
+    for (const f of [
+      'go.mod',
+      'main.go',
+      'Dockerfile',
+      'notes.md',
+      'README.md',
+      'internal/x.go',
+      'internal/x_test.go',
+      'dist/api_linux_amd64',
+      'dist/api_darwin_arm64',
+      '.git/HEAD',
+      'secrets/key.pem',
+      'deep/a/b/c.log',
+    ]) {
       mkdirSync(join(d, f, '..'), { recursive: true });
       writeFileSync(join(d, f), f);
     }
     symlinkSync('main.go', join(d, 'link.go'));
-    writeFileSync(join(d, '.dockerignore'), ['# comment', '.git', 'secrets/', '*.md', '!README.md', '**/*_test.go', '**/*.log', 'dist', '!dist/api_linux_*', 'Dockerfile', '.dockerignore', ''].join('\n'));
-    assert.deepEqual(await contextEntries(d), ['.dockerignore', 'Dockerfile', 'README.md', 'deep', 'deep/a', 'deep/a/b', 'dist/api_linux_amd64', 'go.mod', 'internal', 'internal/x.go', 'link.go', 'main.go']);
+    writeFileSync(
+      join(d, '.dockerignore'),
+      ['# comment', '.git', 'secrets/', '*.md', '!README.md', '**/*_test.go', '**/*.log', 'dist', '!dist/api_linux_*', 'Dockerfile', '.dockerignore', ''].join(
+        '\n',
+      ),
+    );
+    assert.deepEqual(await contextEntries(d), [
+      '.dockerignore',
+      'Dockerfile',
+      'README.md',
+      'deep',
+      'deep/a',
+      'deep/a/b',
+      'dist/api_linux_amd64',
+      'go.mod',
+      'internal',
+      'internal/x.go',
+      'link.go',
+      'main.go',
+    ]);
   });
 });

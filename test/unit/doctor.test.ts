@@ -29,9 +29,16 @@ const TCP6 = `  sl  local_address                         remote_address        
 describe('godeploy doctor checks (pure)', () => {
   it('lists the same checks for every process manager, with the right command for each', () => {
     const ids = ['platform', 'disk', 'layout', 'port', 'process-manager', 'open-files', 'tzdata', 'ca-certificates', 'clock'];
-    assert.deepEqual(doctorChecks(inputs).map((c) => c.id), ids);
+    assert.deepEqual(
+      doctorChecks(inputs).map((c) => c.id),
+      ids,
+    );
     assert.deepEqual(check('process-manager').argv, ['systemctl', '--version']);
-    assert.deepEqual(check('process-manager', { processManager: 'supervisor' }).argv, ['sh', '-c', 'supervisorctl version 2>/dev/null || supervisord --version']);
+    assert.deepEqual(check('process-manager', { processManager: 'supervisor' }).argv, [
+      'sh',
+      '-c',
+      'supervisorctl version 2>/dev/null || supervisord --version',
+    ]);
     assert.equal(check('process-manager', { processManager: 'none' }).argv, null);
     assert.deepEqual(outcome(check('process-manager', { processManager: 'none' }).interpret(ok(''), timing)).status, 'ok');
     assert.deepEqual(check('disk').argv, ['sh', '-c', DISK_SCRIPT, 'sh', '/opt/hello'], 'the path is a positional argument, never part of the script');
@@ -63,7 +70,10 @@ describe('godeploy doctor checks (pure)', () => {
 
   it('platform: detail GOOS/GOARCH; warns when build.targets leaves the host out', () => {
     assert.deepEqual(outcome(check('platform').interpret(ok('Linux x86_64\n'), timing)), { status: 'ok', detail: 'linux/amd64' });
-    assert.deepEqual(outcome(check('platform', { targets: ['linux/amd64', 'linux/arm64'] }).interpret(ok('Linux aarch64\n'), timing)), { status: 'ok', detail: 'linux/arm64' });
+    assert.deepEqual(outcome(check('platform', { targets: ['linux/amd64', 'linux/arm64'] }).interpret(ok('Linux aarch64\n'), timing)), {
+      status: 'ok',
+      detail: 'linux/arm64',
+    });
     const w = outcome(check('platform', { targets: ['linux/amd64'] }).interpret(ok('Linux armv7l\n'), timing));
     assert.equal(w.status, 'warn');
     assert.match(w.detail, /^linux\/arm\/7, not in build\.targets \(linux\/amd64\)$/);
@@ -73,7 +83,8 @@ describe('godeploy doctor checks (pure)', () => {
   });
 
   it('disk: reads df -Pk; fails under 100 MB, warns under 1 GB', () => {
-    const df = (availKb: number) => ok(`/opt\nFilesystem     1024-blocks     Used Available Capacity Mounted on\n/dev/mapper/vg-root  102687672 29346484 ${availKb}      29% /\n`);
+    const df = (availKb: number) =>
+      ok(`/opt\nFilesystem     1024-blocks     Used Available Capacity Mounted on\n/dev/mapper/vg-root  102687672 29346484 ${availKb}      29% /\n`);
     assert.deepEqual(outcome(check('disk').interpret(df(68082424), timing)), { status: 'ok', detail: '64.9 GB free under /opt (/)' });
     const warn = outcome(check('disk').interpret(df(512 * 1024), timing));
     assert.equal(warn.status, 'warn');
@@ -89,7 +100,10 @@ describe('godeploy doctor checks (pure)', () => {
     assert.deepEqual(listenSockets(TCP + TCP6, 8081), [{ address: '[::]', port: 8081, uid: 1000, inode: '5555' }]);
     assert.deepEqual(listenSockets(TCP + TCP6, 8082), [], 'TIME_WAIT (06) is not a listener');
     assert.deepEqual(listenSockets(TCP + TCP6, 50000), [], 'ESTABLISHED (01) is not a listener');
-    assert.deepEqual(listenSockets(TCP, 22).map((s) => s.address), ['0.0.0.0']);
+    assert.deepEqual(
+      listenSockets(TCP, 22).map((s) => s.address),
+      ['0.0.0.0'],
+    );
   });
 
   it('port: free is ok; held asks who holds it, then names the process or says why it cannot', () => {
@@ -104,7 +118,9 @@ describe('godeploy doctor checks (pure)', () => {
     assert.equal(release.status, 'warn');
     assert.match(release.detail, /held by pid 77 \(\/opt\/hello\/releases\/20240101\/hello\), the current release/);
     // /proc/PID/exe is resolved: a base reached through a symlink is recognised by its resolved path.
-    const linked = outcome(next.interpret(ok('uid=0\nbase=/data/hello\npid=77\texe=/data/hello/releases/20240101/hello\tcmd=/opt/hello/current/hello\n'), timing));
+    const linked = outcome(
+      next.interpret(ok('uid=0\nbase=/data/hello\npid=77\texe=/data/hello/releases/20240101/hello\tcmd=/opt/hello/current/hello\n'), timing),
+    );
     assert.equal(linked.status, 'warn');
     const outside = outcome(next.interpret(ok('uid=0\n'), timing));
     assert.equal(outside.status, 'fail');
@@ -120,7 +136,10 @@ describe('godeploy doctor checks (pure)', () => {
     const none = outcome(check('process-manager').interpret({ code: 127, stdout: '', stderr: 'sh: 1: systemctl: not found\n' }, timing));
     assert.equal(none.status, 'fail');
     assert.match(none.hint!, /processManager is systemd/);
-    assert.deepEqual(outcome(check('process-manager', { processManager: 'supervisor' }).interpret(ok('4.2.5\n'), timing)), { status: 'ok', detail: 'supervisor 4.2.5' });
+    assert.deepEqual(outcome(check('process-manager', { processManager: 'supervisor' }).interpret(ok('4.2.5\n'), timing)), {
+      status: 'ok',
+      detail: 'supervisor 4.2.5',
+    });
     assert.equal(outcome(check('process-manager', { processManager: 'supervisor' }).interpret({ code: 127, stdout: '', stderr: '' }, timing)).status, 'fail');
   });
 
@@ -156,14 +175,27 @@ describe('godeploy doctor checks (pure)', () => {
 
   it('runs the checks with a runner, follow-ups included; a throwing runner fails that check only', async () => {
     const seen: string[][] = [];
-    const answers: Record<string, string> = { uname: 'Linux x86_64\n', date: `${Math.floor(Date.now() / 1000)}\n`, systemctl: 'systemd 252 (252.30)\n', test: '' };
+    const answers: Record<string, string> = {
+      uname: 'Linux x86_64\n',
+      date: `${Math.floor(Date.now() / 1000)}\n`,
+      systemctl: 'systemd 252 (252.30)\n',
+      test: '',
+    };
     const runner: HostRunner = {
       describe: 'fake',
       local: false,
-      upload: async () => { throw new Error('not used'); },
-      spawn: async () => { throw new Error('not used'); },
-      mkdir: async () => { throw new Error('not used'); },
-      reach: async () => { throw new Error('not used'); },
+      upload: async () => {
+        throw new Error('not used');
+      },
+      spawn: async () => {
+        throw new Error('not used');
+      },
+      mkdir: async () => {
+        throw new Error('not used');
+      },
+      reach: async () => {
+        throw new Error('not used');
+      },
       exec: async (argv) => {
         seen.push(argv);
         if (argv[0] === 'sh' && argv[2] === DISK_SCRIPT) throw new Error('connection lost');
@@ -175,7 +207,10 @@ describe('godeploy doctor checks (pure)', () => {
       },
     };
     const r = await runChecks(runner, doctorChecks(inputs));
-    assert.deepEqual(r.map((c) => `${c.id} ${c.status}`), ['platform ok', 'disk fail', 'layout ok', 'port fail', 'process-manager ok', 'open-files warn', 'tzdata ok', 'ca-certificates ok', 'clock ok']);
+    assert.deepEqual(
+      r.map((c) => `${c.id} ${c.status}`),
+      ['platform ok', 'disk fail', 'layout ok', 'port fail', 'process-manager ok', 'open-files warn', 'tzdata ok', 'ca-certificates ok', 'clock ok'],
+    );
     assert.equal(r[1].detail, 'connection lost');
     assert.match(r[3].detail, /held by pid 9 \(\/usr\/sbin\/nginx\): nginx: master/);
     assert.equal(seen.length, 10, 'nine checks, one follow-up');

@@ -5,7 +5,7 @@ import { resolveModelArgs, serviceArguments } from '../../src/core/generate/args
 import { renderSystemdUnit } from '../../src/core/generate/systemd';
 import { modelFor } from '../support/models';
 
-describe('the service\'s arguments in the model: ${env:…} read like env values', () => {
+describe("the service's arguments in the model: ${env:…} read like env values", () => {
   const yaml = [
     'app:',
     '  name: argv',
@@ -31,11 +31,13 @@ describe('the service\'s arguments in the model: ${env:…} read like env values
 
   it('a variable that is not set names the argument and the variable', async () => {
     const model = await modelFor('argv', yaml);
-    await assert.rejects(resolveModelArgs(model, environmentSources({})), (e: unknown) =>
-      isGoDeployError(e) && /^app\.args\[1\]: environment variable APP_CONFIG is not set$/.test(e.message) && /export NAME/.test(e.hint ?? ''));
+    await assert.rejects(
+      resolveModelArgs(model, environmentSources({})),
+      (e: unknown) => isGoDeployError(e) && /^app\.args\[1\]: environment variable APP_CONFIG is not set$/.test(e.message) && /export NAME/.test(e.hint ?? ''),
+    );
   });
 
-  it('an environment\'s args replace app.args; without references the model needs no resolving', async () => {
+  it("an environment's args replace app.args; without references the model needs no resolving", async () => {
     const model = await modelFor('argv', yaml, { environment: 'plain' });
     assert.deepEqual([model.app.args, model.app.argsPending, model.app.argsFrom], [['worker', '$1'], false, 'environments.plain.args']);
     assert.equal(await resolveModelArgs(model, environmentSources({})), model);
@@ -43,12 +45,18 @@ describe('the service\'s arguments in the model: ${env:…} read like env values
 
   it('a generator refuses a model whose references were never read, rather than writing them literally', async () => {
     const model = await modelFor('argv', yaml);
-    assert.throws(() => renderSystemdUnit(model), (e: unknown) => isGoDeployError(e) && /app\.args refer to \$\{env:…\} variables that were not read yet/.test(e.message));
+    assert.throws(
+      () => renderSystemdUnit(model),
+      (e: unknown) => isGoDeployError(e) && /app\.args refer to \$\{env:…\} variables that were not read yet/.test(e.message),
+    );
   });
 
   it('${secret:…} in a model built without validation is refused, never resolved into argv', async () => {
     const model = await modelFor('argv', 'app:\n  name: argv\n');
     const hostile = { ...model, app: { ...model.app, args: ['--token=${secret:TOKEN}'], argsPending: true } };
-    await assert.rejects(resolveModelArgs(hostile, { env: () => 'x', secret: () => 'leaked' }), (e: unknown) => isGoDeployError(e) && /argv is visible to every user/.test(e.message));
+    await assert.rejects(
+      resolveModelArgs(hostile, { env: () => 'x', secret: () => 'leaked' }),
+      (e: unknown) => isGoDeployError(e) && /argv is visible to every user/.test(e.message),
+    );
   });
 });

@@ -16,13 +16,22 @@ import { modelFor } from '../support/models';
 
 type Outcome = 'refused' | 'escaped';
 /** Per field: its harmless value and which hostile kinds validate refuses (the others must come out escaped). */
-interface Field { base: string; refused: string[]; environment?: string }
+interface Field {
+  base: string;
+  refused: string[];
+  environment?: string;
+}
 
 const ALL = Object.keys(hostileValues(''));
 const CONTROL = ['newline', 'crlf'];
 
 describe('hostile values: Dockerfile (parsed with dockerfile-ast)', () => {
-  const config = { app: { name: 'hello', healthCheck: { path: '/healthz' } }, docker: { runtime: 'alpine' }, build: { ldflags: '-s -w' }, environments: { prod: { type: 'docker' } } };
+  const config = {
+    app: { name: 'hello', healthCheck: { path: '/healthz' } },
+    docker: { runtime: 'alpine' },
+    build: { ldflags: '-s -w' },
+    environments: { prod: { type: 'docker' } },
+  };
   const FIELDS: Record<string, Field> = {
     // URL path characters ($ ' ( ) ; = &) pass and are escaped; the rest is not a URL path.
     'app.healthCheck.path': { base: '/healthz', refused: ALL.filter((k) => k !== 'dollar' && k !== 'shell') },
@@ -33,7 +42,9 @@ describe('hostile values: Dockerfile (parsed with dockerfile-ast)', () => {
   };
   const parse = (text: string) => DockerfileParser.parse(text).getInstructions();
   let baseline: string[];
-  before(async () => { baseline = parse(renderDockerfile(await modelFor('single', stringifyConfig(config)))).map((i) => i.getKeyword()); });
+  before(async () => {
+    baseline = parse(renderDockerfile(await modelFor('single', stringifyConfig(config)))).map((i) => i.getKeyword());
+  });
 
   for (const [key, field] of Object.entries(FIELDS)) {
     it(`${key}: every hostile value is refused at its line or stays one argument`, async () => {
@@ -49,19 +60,29 @@ describe('hostile values: Dockerfile (parsed with dockerfile-ast)', () => {
         outcomes[kind] = 'escaped';
         const text = renderDockerfile(v.model);
         const instructions = parse(text);
-        assert.deepEqual(instructions.map((i) => i.getKeyword()), baseline, `${kind}: the instructions changed:\n${text}`);
+        assert.deepEqual(
+          instructions.map((i) => i.getKeyword()),
+          baseline,
+          `${kind}: the instructions changed:\n${text}`,
+        );
         if (key.endsWith('healthCheck.path')) {
           const check = instructions.find((i) => i.getKeyword() === 'HEALTHCHECK')!;
           const words = JSON.parse(check.getArgumentsContent()!.replace(/^CMD /, '')) as string[];
           assert.deepEqual(words.slice(-2), ['healthcheck', value], text);
           // What the check runs: the path arrives as $1 of the script, never parsed by the shell.
-          const url = spawnSync('sh', ['-c', words[2].replace('wget -q -O /dev/null', 'printf %s'), ...words.slice(3)], { env: { PORT: '8081' }, encoding: 'utf8' }).stdout;
+          const url = spawnSync('sh', ['-c', words[2].replace('wget -q -O /dev/null', 'printf %s'), ...words.slice(3)], {
+            env: { PORT: '8081' },
+            encoding: 'utf8',
+          }).stdout;
           assert.equal(url, `http://127.0.0.1:8081${value}`);
         } else if (key === 'build.ldflags') {
           assert.equal(goBuildArgument(instructions, '-ldflags='), `-ldflags=${value}`, text);
         }
       }
-      assert.deepEqual(Object.keys(outcomes).filter((k) => outcomes[k] === 'refused'), field.refused);
+      assert.deepEqual(
+        Object.keys(outcomes).filter((k) => outcomes[k] === 'refused'),
+        field.refused,
+      );
     });
   }
 
@@ -86,9 +107,16 @@ function stringifyConfig(config: object): string {
 }
 
 describe('hostile values: Kubernetes manifests (parsed as YAML 1.1 and 1.2)', () => {
-  const config = { app: { name: 'hello', healthCheck: { path: '/healthz' }, env: { NOTE: 'x' } }, kubernetes: { image: 'hello:1', ingress: { host: 'a.example', className: 'nginx' } } };
+  const config = {
+    app: { name: 'hello', healthCheck: { path: '/healthz' }, env: { NOTE: 'x' } },
+    kubernetes: { image: 'hello:1', ingress: { host: 'a.example', className: 'nginx' } },
+  };
   const FIELDS: Record<string, Field & { read(objs: any[]): unknown }> = {
-    'app.healthCheck.path': { base: '/healthz', refused: ALL.filter((k) => k !== 'dollar' && k !== 'shell'), read: (o) => deployment(o).containers[0].readinessProbe.httpGet.path },
+    'app.healthCheck.path': {
+      base: '/healthz',
+      refused: ALL.filter((k) => k !== 'dollar' && k !== 'shell'),
+      read: (o) => deployment(o).containers[0].readinessProbe.httpGet.path,
+    },
     'kubernetes.ingress.className': { base: 'nginx', refused: CONTROL, read: (o) => o.find((x) => x.kind === 'Ingress').spec.ingressClassName },
     'app.env.NOTE': { base: 'x', refused: [], read: (o) => deployment(o).containers[0].env.find((e: { name: string }) => e.name === 'NOTE').value },
     'kubernetes.image': { base: 'hello:1', refused: ALL, read: (o) => deployment(o).containers[0].image },
@@ -109,9 +137,15 @@ describe('hostile values: Kubernetes manifests (parsed as YAML 1.1 and 1.2)', ()
         const text = renderKubernetesManifests(v.model);
         for (const version of ['1.1', '1.2'] as const) {
           const docs = parseAllDocuments(text, { version });
-          assert.deepEqual(docs.flatMap((d) => d.errors), []);
+          assert.deepEqual(
+            docs.flatMap((d) => d.errors),
+            [],
+          );
           const objs = docs.map((d) => d.toJS());
-          assert.deepEqual(objs.map((o) => o.kind), ['Deployment', 'Service', 'Ingress']);
+          assert.deepEqual(
+            objs.map((o) => o.kind),
+            ['Deployment', 'Service', 'Ingress'],
+          );
           assert.equal(field.read(objs), value, `${kind} (YAML ${version}):\n${text}`);
         }
       }
@@ -131,8 +165,14 @@ describe('hostile values: generators refuse a line break in a model built withou
   const edits: Record<string, (m: any, bad: string) => any> = {
     'app.healthPath': (m, bad) => ({ ...m, app: { ...m.app, healthPath: `/healthz${bad}` } }),
     'build.ldflags': (m, bad) => ({ ...m, build: { ...m.build, ldflags: `-s${bad}` } }),
-    'paths.base': (m, bad) => ({ ...m, paths: { ...m.paths, base: `/opt/x${bad}`, binary: `/opt/x${bad}/current/hello`, envFile: `/opt/x${bad}/shared/hello.env` } }),
-    'nginx.tls.certificate': (m, bad) => ({ ...m, nginx: { ...m.nginx, tls: { certificate: `/c.pem${bad}`, certificateKey: '/k.pem', certbot: false, listen: 443, hsts: true } } }),
+    'paths.base': (m, bad) => ({
+      ...m,
+      paths: { ...m.paths, base: `/opt/x${bad}`, binary: `/opt/x${bad}/current/hello`, envFile: `/opt/x${bad}/shared/hello.env` },
+    }),
+    'nginx.tls.certificate': (m, bad) => ({
+      ...m,
+      nginx: { ...m.nginx, tls: { certificate: `/c.pem${bad}`, certificateKey: '/k.pem', certbot: false, listen: 443, hsts: true } },
+    }),
     'supervisor.logDir': (m, bad) => ({ ...m, supervisor: { ...m.supervisor, logDir: `/var/log/x${bad}` } }),
   };
 
@@ -142,14 +182,18 @@ describe('hostile values: generators refuse a line break in a model built withou
       assert.doesNotThrow(() => render(model), file);
       for (const [field, edit] of Object.entries(edits)) {
         for (const bad of ['\nRUN touch /tmp/pwned', '\r', '\0']) {
-          assert.throws(() => render(edit(model, bad)), (e: unknown) => isGoDeployError(e) && e.exitCode === 2
-            && e.message.startsWith(`cannot write the ${file}: ${field} `) && /godeploy validate/.test(e.hint ?? ''), `${file} ${field} ${JSON.stringify(bad)}`);
+          assert.throws(
+            () => render(edit(model, bad)),
+            (e: unknown) =>
+              isGoDeployError(e) && e.exitCode === 2 && e.message.startsWith(`cannot write the ${file}: ${field} `) && /godeploy validate/.test(e.hint ?? ''),
+            `${file} ${field} ${JSON.stringify(bad)}`,
+          );
         }
       }
     }
   });
 
-  it('env values are each target\'s own business: escaped in systemd and Kubernetes, refused by supervisor', async () => {
+  it("env values are each target's own business: escaped in systemd and Kubernetes, refused by supervisor", async () => {
     const model = await modelFor('single', 'app: {name: hello, env: {PEM: "a\\nb"}}\n');
     assert.match(renderSystemdUnit(model), /^Environment="PEM=a\\nb"$/m);
     assert.match(renderKubernetesManifests(model), /value: "a\\nb"/);

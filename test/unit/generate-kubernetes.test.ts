@@ -29,10 +29,11 @@ const DNS1035 = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 async function manifests(config: string, golden: string): Promise<{ text: string; objs: K8s[]; byKind: (kind: string) => K8s }> {
   const text = renderKubernetesManifests(await modelFor('single', /^app:/m.test(config) ? config : `app: {}\n${config}`));
   expectGolden(`k8s/${golden}.yaml`, text);
-  const parse = (version: '1.1' | '1.2'): K8s[] => parseAllDocuments(text, { version }).map((d) => {
-    assert.deepEqual(d.errors, [], `${golden}: YAML ${version} errors`);
-    return d.toJS() as K8s;
-  });
+  const parse = (version: '1.1' | '1.2'): K8s[] =>
+    parseAllDocuments(text, { version }).map((d) => {
+      assert.deepEqual(d.errors, [], `${golden}: YAML ${version} errors`);
+      return d.toJS() as K8s;
+    });
   const objs = parse('1.2');
   // kubectl reads YAML 1.1: the same objects, so no "yes"/"on"/"0123" turns into a bool or number there.
   assert.deepEqual(parse('1.1'), objs);
@@ -57,11 +58,16 @@ const envOf = (dep: K8s): { name: string; value?: string; valueFrom?: unknown }[
 
 describe('Kubernetes manifests generator', () => {
   let modelSync: Awaited<ReturnType<typeof modelFor>>;
-  before(async () => { modelSync = await modelFor('single', 'app: {}\n'); });
+  before(async () => {
+    modelSync = await modelFor('single', 'app: {}\n');
+  });
 
   it('default: a hardened Deployment with probes and resources, and a ClusterIP Service', async () => {
     const { text, objs, byKind } = await manifests('app: {}\n', 'default');
-    assert.deepEqual(objs.map((o) => `${o.apiVersion} ${o.kind}`), ['apps/v1 Deployment', 'v1 Service']);
+    assert.deepEqual(
+      objs.map((o) => `${o.apiVersion} ${o.kind}`),
+      ['apps/v1 Deployment', 'v1 Service'],
+    );
     assert.ok(objs.every((o) => o.metadata.namespace === undefined));
     const dep = byKind('Deployment');
     assert.equal(dep.spec.replicas, 2);
@@ -73,20 +79,38 @@ describe('Kubernetes manifests generator', () => {
     assert.equal(c.image, 'hello:latest');
     assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8081, protocol: 'TCP' }]);
     assert.deepEqual(c.securityContext, {
-      allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65532, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
     for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.deepEqual(c[p].httpGet, { path: '/healthz', port: 'http' }, p);
     assert.equal(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold, 30, 'startup allows the 30 s health timeout');
     assert.deepEqual(c.resources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
-    assert.deepEqual(envOf(dep), [{ name: 'PORT', value: '8081' }, { name: 'GOMEMLIMIT', value: '230MiB' }]);
+    assert.deepEqual(envOf(dep), [
+      { name: 'PORT', value: '8081' },
+      { name: 'GOMEMLIMIT', value: '230MiB' },
+    ]);
     assert.deepEqual(c.volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }]);
-    assert.deepEqual(byKind('Service').spec, { type: 'ClusterIP', selector: { 'app.kubernetes.io/name': 'hello' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] });
+    assert.deepEqual(byKind('Service').spec, {
+      type: 'ClusterIP',
+      selector: { 'app.kubernetes.io/name': 'hello' },
+      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+    });
     assert.doesNotMatch(text, /Secret|secretKeyRef/);
   });
 
   it('namespace, Ingress with class and TLS: every object in the namespace, the Ingress routes to the Service port', async () => {
-    const { objs, byKind } = await manifests('kubernetes:\n  namespace: shop\n  image: registry.example.com:5000/shop/api:1.4.2\n  ingress: {host: api.example.com, className: nginx, tlsSecret: api-example-com-tls}\n', 'namespace-ingress-tls');
-    assert.deepEqual(objs.map((o) => o.kind), ['Deployment', 'Service', 'Ingress']);
+    const { objs, byKind } = await manifests(
+      'kubernetes:\n  namespace: shop\n  image: registry.example.com:5000/shop/api:1.4.2\n  ingress: {host: api.example.com, className: nginx, tlsSecret: api-example-com-tls}\n',
+      'namespace-ingress-tls',
+    );
+    assert.deepEqual(
+      objs.map((o) => o.kind),
+      ['Deployment', 'Service', 'Ingress'],
+    );
     for (const o of objs) assert.equal(o.metadata.namespace, 'shop', o.kind);
     assert.equal(byKind('Deployment').spec.template.spec.containers[0].image, 'registry.example.com:5000/shop/api:1.4.2');
     const ing = byKind('Ingress');
@@ -106,14 +130,19 @@ describe('Kubernetes manifests generator', () => {
     const hpa = byKind('HorizontalPodAutoscaler');
     assert.equal(hpa.apiVersion, 'autoscaling/v2');
     assert.deepEqual(hpa.spec, {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hello' }, minReplicas: 3, maxReplicas: 12,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hello' },
+      minReplicas: 3,
+      maxReplicas: 12,
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 65 } } }],
     });
     assert.equal('replicas' in byKind('Deployment').spec, false);
   });
 
   it('requests and limits, with GOMEMLIMIT at 90% of the memory limit', async () => {
-    const { byKind } = await manifests('app:\n  healthCheck: {path: /ready, timeout: 1m}\nkubernetes:\n  requests: {cpu: 250m, memory: 512Mi}\n  limits: {cpu: "1", memory: 1Gi}\n', 'resources');
+    const { byKind } = await manifests(
+      'app:\n  healthCheck: {path: /ready, timeout: 1m}\nkubernetes:\n  requests: {cpu: 250m, memory: 512Mi}\n  limits: {cpu: "1", memory: 1Gi}\n',
+      'resources',
+    );
     const c = byKind('Deployment').spec.template.spec.containers[0];
     assert.deepEqual(c.resources, { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi', cpu: '1' } });
     assert.deepEqual(envOf(byKind('Deployment'))[1], { name: 'GOMEMLIMIT', value: '921MiB' });
@@ -122,14 +151,20 @@ describe('Kubernetes manifests generator', () => {
   });
 
   it('plain env values stay strings; runtime names come from the Secret <name>-env, documented in a comment', async () => {
-    const config = 'app:\n  env:\n    FEATURE: "yes"\n    ZIP: "0123"\n    SWITCH: "on"\n    QUOTE: "a: b # c"\n    PRICE: $$5\n    DATABASE_URL: ${secret:db_url}\n    API_TOKEN: ${env:API_TOKEN}\n';
+    const config =
+      'app:\n  env:\n    FEATURE: "yes"\n    ZIP: "0123"\n    SWITCH: "on"\n    QUOTE: "a: b # c"\n    PRICE: $$5\n    DATABASE_URL: ${secret:db_url}\n    API_TOKEN: ${env:API_TOKEN}\n';
     const { text, byKind } = await manifests(config, 'runtime-env');
     const secret = (key: string): object => ({ name: key, valueFrom: { secretKeyRef: { name: 'hello-env', key } } });
     assert.deepEqual(envOf(byKind('Deployment')), [
-      { name: 'PORT', value: '8081' }, { name: 'GOMEMLIMIT', value: '230MiB' },
-      { name: 'FEATURE', value: 'yes' }, { name: 'PRICE', value: '$5' }, { name: 'QUOTE', value: 'a: b # c' },
-      { name: 'SWITCH', value: 'on' }, { name: 'ZIP', value: '0123' },
-      secret('API_TOKEN'), secret('DATABASE_URL'),
+      { name: 'PORT', value: '8081' },
+      { name: 'GOMEMLIMIT', value: '230MiB' },
+      { name: 'FEATURE', value: 'yes' },
+      { name: 'PRICE', value: '$5' },
+      { name: 'QUOTE', value: 'a: b # c' },
+      { name: 'SWITCH', value: 'on' },
+      { name: 'ZIP', value: '0123' },
+      secret('API_TOKEN'),
+      secret('DATABASE_URL'),
     ]);
     assert.equal(byKind('Deployment').spec.template.spec.containers[0].ports[0].containerPort, 8081);
     assert.match(text, /^# API_TOKEN, DATABASE_URL come from the Secret hello-env/m);
@@ -148,11 +183,41 @@ describe('Kubernetes manifests generator', () => {
   it('the schema check is not vacuous: broken manifests are rejected', async () => {
     const good = (): K8s[] => parseAllDocuments(renderKubernetesManifests(modelSync)).map((d) => d.toJS() as K8s);
     const breakages: [string, (objs: K8s[]) => void, RegExp][] = [
-      ['port as a string', (o) => { o[0].spec.template.spec.containers[0].ports[0].containerPort = '8081'; }, /containerPort must be integer/],
-      ['no pod template', (o) => { delete o[0].spec.template; }, /spec must have required property template/],
-      ['bad memory quantity', (o) => { o[0].spec.template.spec.containers[0].resources.limits.memory = 'lots'; }, /memory must match format "quantity"/],
-      ['service port out of type', (o) => { o[1].spec.ports[0].port = 'eighty'; }, /port must be integer/],
-      ['replicas not a number', (o) => { o[0].spec.replicas = 'two'; }, /replicas must be integer/],
+      [
+        'port as a string',
+        (o) => {
+          o[0].spec.template.spec.containers[0].ports[0].containerPort = '8081';
+        },
+        /containerPort must be integer/,
+      ],
+      [
+        'no pod template',
+        (o) => {
+          delete o[0].spec.template;
+        },
+        /spec must have required property template/,
+      ],
+      [
+        'bad memory quantity',
+        (o) => {
+          o[0].spec.template.spec.containers[0].resources.limits.memory = 'lots';
+        },
+        /memory must match format "quantity"/,
+      ],
+      [
+        'service port out of type',
+        (o) => {
+          o[1].spec.ports[0].port = 'eighty';
+        },
+        /port must be integer/,
+      ],
+      [
+        'replicas not a number',
+        (o) => {
+          o[0].spec.replicas = 'two';
+        },
+        /replicas must be integer/,
+      ],
     ];
     for (const [what, breakIt, message] of breakages) {
       const objs = good();
@@ -163,11 +228,11 @@ describe('Kubernetes manifests generator', () => {
     assert.doesNotMatch('Bad_Name', DNS1035);
   });
 
-  it('args: the port flag and every argument after the image\'s ENTRYPOINT, $ kept literal; no PORT when the port goes by flag', async () => {
+  it("args: the port flag and every argument after the image's ENTRYPOINT, $ kept literal; no PORT when the port goes by flag", async () => {
     const { byKind } = await manifests(`app:\n  port: 9000\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs([...TRICKY_ARGV, '$(HOME)'])}\n`, 'args');
     const container = byKind('Deployment').spec.template.spec.containers[0];
     assert.deepEqual(container.args.map(kubernetesExpand), ['--listen=127.0.0.1:9000', ...TRICKY_ARGV, '$(HOME)']);
-    assert.equal(container.command, undefined, 'the image\'s ENTRYPOINT runs');
+    assert.equal(container.command, undefined, "the image's ENTRYPOINT runs");
     assert.ok(!envOf(byKind('Deployment')).some((e) => e.name === 'PORT'));
   });
 
@@ -194,9 +259,16 @@ describe('Kubernetes manifests generator', () => {
 function kubernetesExpand(arg: string): string {
   let out = '';
   for (let i = 0; i < arg.length; i++) {
-    if (arg[i] !== '$' || i + 1 >= arg.length) { out += arg[i]; continue; }
+    if (arg[i] !== '$' || i + 1 >= arg.length) {
+      out += arg[i];
+      continue;
+    }
     const next = arg[i + 1];
-    if (next === '$') { out += '$'; i++; continue; }
+    if (next === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
     if (next === '(') {
       const close = arg.indexOf(')', i + 2);
       if (close > 0) throw new Error(`${arg}: $(${arg.slice(i + 2, close)}) would be expanded`);

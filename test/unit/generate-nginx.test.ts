@@ -25,14 +25,31 @@ describe('nginx site generator', () => {
     const server = serverBlock(text, /listen 80;/);
     assert.equal(text.match(/^server \{/gm)?.length, 1);
     for (const line of [
-      'server_name _;', 'server_tokens off;', 'client_max_body_size 10M;', 'gzip on;', 'proxy_pass http://hello;', 'proxy_http_version 1.1;',
-      'proxy_set_header Connection $godeploy_hello_connection;', 'proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Host $host;',
-      'proxy_set_header X-Real-IP $remote_addr;', 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;', 'proxy_set_header X-Forwarded-Proto $scheme;',
+      'server_name _;',
+      'server_tokens off;',
+      'client_max_body_size 10M;',
+      'gzip on;',
+      'proxy_pass http://hello;',
+      'proxy_http_version 1.1;',
+      'proxy_set_header Connection $godeploy_hello_connection;',
+      'proxy_set_header Upgrade $http_upgrade;',
+      'proxy_set_header Host $host;',
+      'proxy_set_header X-Real-IP $remote_addr;',
+      'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      'proxy_set_header X-Forwarded-Proto $scheme;',
       'proxy_set_header Forwarded "$godeploy_hello_forwarded_for;proto=$scheme;host=\\"$host\\"";',
-      'proxy_connect_timeout 5s;', 'proxy_send_timeout 60s;', 'proxy_read_timeout 60s;',
-      'add_header X-Content-Type-Options "nosniff" always;', 'add_header X-Frame-Options "SAMEORIGIN" always;',
-      'add_header Referrer-Policy "strict-origin-when-cross-origin" always;', 'location ~ /\\.(?!well-known(?:/|$)) {',
-    ]) assert.ok(server.split('\n').some((l) => l.trim() === line), `missing "${line}" in:\n${server}`);
+      'proxy_connect_timeout 5s;',
+      'proxy_send_timeout 60s;',
+      'proxy_read_timeout 60s;',
+      'add_header X-Content-Type-Options "nosniff" always;',
+      'add_header X-Frame-Options "SAMEORIGIN" always;',
+      'add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
+      'location ~ /\\.(?!well-known(?:/|$)) {',
+    ])
+      assert.ok(
+        server.split('\n').some((l) => l.trim() === line),
+        `missing "${line}" in:\n${server}`,
+      );
     assert.match(server, /gzip_types [^;]*application\/json[^;]*;/);
     assert.doesNotMatch(server, /gzip_types [^;]*text\/html/, 'text/html is always compressed; listing it makes nginx warn');
     assert.doesNotMatch(text, /ssl|Strict-Transport-Security|set_real_ip_from|acme-challenge/);
@@ -42,17 +59,30 @@ describe('nginx site generator', () => {
   });
 
   it('TLS with explicit paths: Mozilla intermediate, redirect keeping the port, no HSTS when turned off', async () => {
-    const text = await site('nginx:\n  serverName: api.example.com\n  listen: 8080\n  tls:\n    certificate: /etc/ssl/api.crt\n    certificateKey: /etc/ssl/private/api.key\n    listen: 8443\n    hsts: false\n');
+    const text = await site(
+      'nginx:\n  serverName: api.example.com\n  listen: 8080\n  tls:\n    certificate: /etc/ssl/api.crt\n    certificateKey: /etc/ssl/private/api.key\n    listen: 8443\n    hsts: false\n',
+    );
     expectGolden('nginx/tls-paths.conf', text);
     const http = serverBlock(text, /listen 8080;/);
     assert.match(http, /location \/ \{\n {8}return 301 https:\/\/\$host:8443\$request_uri;\n {4}\}/);
     assert.doesNotMatch(http, /proxy_pass|acme-challenge/);
     const https = serverBlock(text, /listen 8443 ssl http2;/);
     for (const line of [
-      'server_name api.example.com;', 'ssl_certificate /etc/ssl/api.crt;', 'ssl_certificate_key /etc/ssl/private/api.key;', 'ssl_protocols TLSv1.2 TLSv1.3;',
-      `ssl_ciphers ${MOZILLA_INTERMEDIATE_CIPHERS};`, 'ssl_prefer_server_ciphers off;', 'ssl_session_cache shared:godeploy_hello_tls:10m;',
-      'ssl_session_timeout 1d;', 'ssl_session_tickets off;', 'proxy_pass http://hello;',
-    ]) assert.ok(https.split('\n').some((l) => l.trim() === line), `missing "${line}" in:\n${https}`);
+      'server_name api.example.com;',
+      'ssl_certificate /etc/ssl/api.crt;',
+      'ssl_certificate_key /etc/ssl/private/api.key;',
+      'ssl_protocols TLSv1.2 TLSv1.3;',
+      `ssl_ciphers ${MOZILLA_INTERMEDIATE_CIPHERS};`,
+      'ssl_prefer_server_ciphers off;',
+      'ssl_session_cache shared:godeploy_hello_tls:10m;',
+      'ssl_session_timeout 1d;',
+      'ssl_session_tickets off;',
+      'proxy_pass http://hello;',
+    ])
+      assert.ok(
+        https.split('\n').some((l) => l.trim() === line),
+        `missing "${line}" in:\n${https}`,
+      );
     assert.ok(MOZILLA_INTERMEDIATE_CIPHERS.startsWith('ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:'));
     assert.doesNotMatch(text, /Strict-Transport-Security|TLSv1\.1|TLSv1 /);
   });
@@ -92,17 +122,33 @@ describe('nginx site generator', () => {
     expectGolden('nginx/real-ip.conf', text);
     for (const listen of [/listen 80;/, /listen 443 ssl/]) {
       const block = serverBlock(text, listen);
-      assert.match(block, / {4}set_real_ip_from 10\.0\.0\.0\/8;\n {4}set_real_ip_from 2001:db8::\/32;\n {4}real_ip_header X-Forwarded-For;\n {4}real_ip_recursive on;/);
+      assert.match(
+        block,
+        / {4}set_real_ip_from 10\.0\.0\.0\/8;\n {4}set_real_ip_from 2001:db8::\/32;\n {4}real_ip_header X-Forwarded-For;\n {4}real_ip_recursive on;/,
+      );
     }
   });
 
   it('several upstreams with weights and a backup, least_conn, and a body size nginx can read', async () => {
-    const text = await site([
-      'app: {name: shop.api}', 'nginx:', '  listen: 8080', '  balance: least_conn', '  clientMaxBodySize: 1.5G', '  upstreams:',
-      '    - {address: "10.0.0.1:8081", weight: 3}', '    - {address: "10.0.0.2:8081"}', '    - {address: "[fd00::3]:8081", backup: true}', '',
-    ].join('\n'));
+    const text = await site(
+      [
+        'app: {name: shop.api}',
+        'nginx:',
+        '  listen: 8080',
+        '  balance: least_conn',
+        '  clientMaxBodySize: 1.5G',
+        '  upstreams:',
+        '    - {address: "10.0.0.1:8081", weight: 3}',
+        '    - {address: "10.0.0.2:8081"}',
+        '    - {address: "[fd00::3]:8081", backup: true}',
+        '',
+      ].join('\n'),
+    );
     expectGolden('nginx/upstreams-least-conn.conf', text);
-    assert.match(text, /^upstream shop\.api \{\n {4}least_conn;\n {4}server 10\.0\.0\.1:8081 weight=3;\n {4}server 10\.0\.0\.2:8081;\n {4}server \[fd00::3\]:8081 backup;\n/m);
+    assert.match(
+      text,
+      /^upstream shop\.api \{\n {4}least_conn;\n {4}server 10\.0\.0\.1:8081 weight=3;\n {4}server 10\.0\.0\.2:8081;\n {4}server \[fd00::3\]:8081 backup;\n/m,
+    );
     assert.match(text, /client_max_body_size 1536M;/);
     // Names with '.' become valid nginx variable names.
     assert.match(text, /map \$http_upgrade \$godeploy_shop_api_connection \{/);
@@ -110,9 +156,28 @@ describe('nginx site generator', () => {
   });
 
   it('helpers: version cut-over, nginx sizes, identifiers', () => {
-    const cases: [string, boolean][] = [['1.22', false], ['1.25', false], ['1.25.0', false], ['1.25.1', true], ['1.25.10', true], ['1.26', true], ['1.3', false], ['2.0', true], ['0.9.9', false]];
+    const cases: [string, boolean][] = [
+      ['1.22', false],
+      ['1.25', false],
+      ['1.25.0', false],
+      ['1.25.1', true],
+      ['1.25.10', true],
+      ['1.26', true],
+      ['1.3', false],
+      ['2.0', true],
+      ['0.9.9', false],
+    ];
     for (const [v, want] of cases) assert.equal(supportsHttp2Directive(v), want, v);
-    const sizes: [string, string][] = [['10M', '10M'], ['0', '0'], ['512K', '512K'], ['1.5G', '1536M'], ['2T', '2048G'], ['0.5K', '512'], ['1.25M', '1280K'], ['2.0M', '2M']];
+    const sizes: [string, string][] = [
+      ['10M', '10M'],
+      ['0', '0'],
+      ['512K', '512K'],
+      ['1.5G', '1536M'],
+      ['2T', '2048G'],
+      ['0.5K', '512'],
+      ['1.25M', '1280K'],
+      ['2.0M', '2M'],
+    ];
     for (const [input, want] of sizes) assert.equal(nginxSize(input), want, input);
     assert.throws(() => nginxSize('10MB'), /cannot read the size/);
     assert.equal(nginxIdent('my-app.v2_x'), 'my_app_v2_x');

@@ -23,7 +23,10 @@ describe('generate supervisor program', () => {
     const conf = renderSupervisorProgram(await modelFor('single', 'app:\n  name: hello\n'), { instancePorts: [8081, 8082] });
     expectGolden('supervisor/blue-green.conf', conf);
     const sections = conf.split(/^(?=\[program:)/m).slice(1);
-    assert.deepEqual(sections.map((x) => /^\[program:(.+)\]$/m.exec(x)?.[1]), ['hello-8081', 'hello-8082']);
+    assert.deepEqual(
+      sections.map((x) => /^\[program:(.+)\]$/m.exec(x)?.[1]),
+      ['hello-8081', 'hello-8082'],
+    );
     for (const [i, port] of [8081, 8082].entries()) {
       const k = keys(sections[i]);
       assert.equal(k.environment, `PORT="${port}"`);
@@ -57,7 +60,9 @@ describe('generate supervisor program', () => {
   });
 
   it('user, logDir and stopTimeout from the config', async () => {
-    const conf = renderSupervisorProgram(await modelFor('single', 'app:\n  name: hello\nsupervisor:\n  user: www-data\n  logDir: /var/log/hello\n  stopTimeout: 40s\n'));
+    const conf = renderSupervisorProgram(
+      await modelFor('single', 'app:\n  name: hello\nsupervisor:\n  user: www-data\n  logDir: /var/log/hello\n  stopTimeout: 40s\n'),
+    );
     expectGolden('supervisor/user-logdir.conf', conf);
     const k = keys(conf);
     assert.equal(k.user, 'www-data');
@@ -69,7 +74,9 @@ describe('generate supervisor program', () => {
 
   it('tricky env values: quoted for supervisor, % doubled, a value with " goes in single quotes', async () => {
     const yaml = [
-      'app:', '  name: hello', '  env:',
+      'app:',
+      '  name: hello',
+      '  env:',
       `    GREETING: 'hello "world", 100% $HOME'`,
       `    APOS: "it's a \\\\ backslash"`,
       '    COMMA: "a,b=c"',
@@ -78,7 +85,10 @@ describe('generate supervisor program', () => {
     ].join('\n');
     const conf = renderSupervisorProgram(await modelFor('single', yaml));
     expectGolden('supervisor/env-escaping.conf', conf);
-    assert.equal(keys(conf).environment, String.raw`PORT="8081",APOS="it's a \ backslash",COMMA="a,b=c",EMPTY="",GREETING='hello "world", 100%% $HOME',SEMI="no-space;here#ok"`);
+    assert.equal(
+      keys(conf).environment,
+      String.raw`PORT="8081",APOS="it's a \ backslash",COMMA="a,b=c",EMPTY="",GREETING='hello "world", 100%% $HOME',SEMI="no-space;here#ok"`,
+    );
   });
 
   it('refuses values supervisor cannot carry, naming the variable', async () => {
@@ -90,19 +100,36 @@ describe('generate supervisor program', () => {
     };
     for (const [what, line] of Object.entries(cases)) {
       const m = await modelFor('single', `app:\n  name: hello\n  env:\n    ${line}\n`);
-      assert.throws(() => renderSupervisorProgram(m), (e: unknown) => {
-        assert.ok(isGoDeployError(e), `${what}: not a GoDeployError: ${String(e)}`);
-        assert.match(e.message, /the value of BAD holds .* supervisor's environment= cannot carry/);
-        return true;
-      }, what);
+      assert.throws(
+        () => renderSupervisorProgram(m),
+        (e: unknown) => {
+          assert.ok(isGoDeployError(e), `${what}: not a GoDeployError: ${String(e)}`);
+          assert.match(e.message, /the value of BAD holds .* supervisor's environment= cannot carry/);
+          return true;
+        },
+        what,
+      );
     }
   });
 
   it('environment override (--env): its path and supervisor keys; secrets stay out', async () => {
     const yaml = [
-      'app:', '  name: hello', '  env:', '    LOG_LEVEL: info',
-      'environments:', '  prod:', '    type: ssh', '    hosts:', '      - host: 127.0.0.1', '    path: /srv/hello-prod', '    processManager: supervisor',
-      '    env:', '      LOG_LEVEL: warn', '      DB_PASSWORD: ${secret:DB_PASSWORD}', '    supervisor:', '      user: deploy',
+      'app:',
+      '  name: hello',
+      '  env:',
+      '    LOG_LEVEL: info',
+      'environments:',
+      '  prod:',
+      '    type: ssh',
+      '    hosts:',
+      '      - host: 127.0.0.1',
+      '    path: /srv/hello-prod',
+      '    processManager: supervisor',
+      '    env:',
+      '      LOG_LEVEL: warn',
+      '      DB_PASSWORD: ${secret:DB_PASSWORD}',
+      '    supervisor:',
+      '      user: deploy',
     ].join('\n');
     const conf = renderSupervisorProgram(await modelFor('single', yaml, { environment: 'prod' }));
     expectGolden('supervisor/env-prod.conf', conf);
@@ -116,7 +143,7 @@ describe('generate supervisor program', () => {
     assert.doesNotMatch(conf, /DB_PASSWORD/);
   });
 
-  it('a ~/ path becomes supervisord\'s %(ENV_HOME)s', async () => {
+  it("a ~/ path becomes supervisord's %(ENV_HOME)s", async () => {
     const yaml = 'app:\n  name: hello\nenvironments:\n  dev:\n    type: local\n    path: ~/apps/hello\n';
     const k = keys(renderSupervisorProgram(await modelFor('single', yaml, { environment: 'dev' })));
     assert.equal(k.directory, '%(ENV_HOME)s/apps/hello/current');
@@ -144,7 +171,7 @@ function supervisorArgv(conf: string): Record<string, string[]> {
   return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input: conf, encoding: 'utf8' })) as Record<string, string[]>;
 }
 
-describe('generate supervisor program: the service\'s arguments and port', () => {
+describe("generate supervisor program: the service's arguments and port", () => {
   const SCRIPT = ['/bin/sh', '-c', 'set -a && . "$1" && shift && exec "$@"', 'argv', '/opt/argv/shared/argv.env', '/opt/argv/current/argv'];
   const yaml = `app:\n  name: argv\n  port: 9000\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n`;
 
@@ -163,7 +190,9 @@ describe('generate supervisor program: the service\'s arguments and port', () =>
   });
 
   it('portEnv names the variable in environment=', async () => {
-    const conf = renderSupervisorProgram(await modelFor('argv', 'app:\n  name: argv\n  port: 9000\n  portEnv: LISTEN_PORT\n  env:\n    PORT: "1"\n'), { instancePorts: [9001] });
+    const conf = renderSupervisorProgram(await modelFor('argv', 'app:\n  name: argv\n  port: 9000\n  portEnv: LISTEN_PORT\n  env:\n    PORT: "1"\n'), {
+      instancePorts: [9001],
+    });
     assert.equal(keys(conf).environment, 'LISTEN_PORT="9001",PORT="1"');
   });
 
@@ -171,7 +200,15 @@ describe('generate supervisor program: the service\'s arguments and port', () =>
     assert.equal(argumentWord('--x=1'), '--x=1');
     assert.equal(argumentWord(';'), '""\\;""');
     assert.equal(argumentWord('a\u00a0#b'), '"a\u00a0"\\#"b"');
-    assert.deepEqual(supervisorArgv(`[program:p]\ncommand=x ${argumentWord(';')} ${argumentWord('a\u00a0#b')} ${argumentWord('a;b#c')}\n`).p, ['x', ';', 'a\u00a0#b', 'a;b#c']);
-    assert.throws(() => argumentWord('a\nb'), (e: unknown) => isGoDeployError(e) && /line break/.test(e.message));
+    assert.deepEqual(supervisorArgv(`[program:p]\ncommand=x ${argumentWord(';')} ${argumentWord('a\u00a0#b')} ${argumentWord('a;b#c')}\n`).p, [
+      'x',
+      ';',
+      'a\u00a0#b',
+      'a;b#c',
+    ]);
+    assert.throws(
+      () => argumentWord('a\nb'),
+      (e: unknown) => isGoDeployError(e) && /line break/.test(e.message),
+    );
   });
 });

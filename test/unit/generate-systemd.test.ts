@@ -6,7 +6,10 @@ import { modelFor } from '../support/models';
 
 /** The value of every `key=` line in the unit, in order. */
 function values(unit: string, key: string): string[] {
-  return unit.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
+  return unit
+    .split('\n')
+    .filter((l) => l.startsWith(`${key}=`))
+    .map((l) => l.slice(key.length + 1));
 }
 
 /** The one value of `key=`; fails when it is missing or repeated. */
@@ -26,7 +29,22 @@ function sectionOf(unit: string, key: string): string | undefined {
   return undefined;
 }
 
-const HARDENING = ['NoNewPrivileges', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectControlGroups', 'RestrictNamespaces', 'RestrictRealtime', 'LockPersonality', 'MemoryDenyWriteExecute', 'SystemCallArchitectures', 'RestrictAddressFamilies'];
+const HARDENING = [
+  'NoNewPrivileges',
+  'ProtectSystem',
+  'ProtectHome',
+  'PrivateTmp',
+  'PrivateDevices',
+  'ProtectKernelTunables',
+  'ProtectKernelModules',
+  'ProtectControlGroups',
+  'RestrictNamespaces',
+  'RestrictRealtime',
+  'LockPersonality',
+  'MemoryDenyWriteExecute',
+  'SystemCallArchitectures',
+  'RestrictAddressFamilies',
+];
 
 describe('generate systemd unit', () => {
   it('default (single fixture): simple service at <base>/current with the env file, hardened', async () => {
@@ -96,7 +114,9 @@ describe('generate systemd unit', () => {
 
   it('env values with spaces, quotes, $, %, backslashes and line breaks are escaped for systemd', async () => {
     const yaml = [
-      'app:', '  name: hello', '  env:',
+      'app:',
+      '  name: hello',
+      '  env:',
       `    GREETING: 'hello "world", it''s 100% $HOME'`,
       `    WINDOWS: 'C:\\temp\\new'`,
       '    MULTI: "line1\\nline2\\ttab"',
@@ -143,9 +163,18 @@ describe('generate systemd unit', () => {
     assert.match(unit, /# Written for systemd 240/);
     // Every directive the full unit writes that 240 lacks, and only those, are gone.
     const full = renderSystemdUnit(await modelFor('single', 'app:\n  name: hello\n'));
-    const keys = (u: string): string[] => u.split('\n').filter((l) => /^[A-Z]\w+=/.test(l)).map((l) => l.split('=')[0]);
+    const keys = (u: string): string[] =>
+      u
+        .split('\n')
+        .filter((l) => /^[A-Z]\w+=/.test(l))
+        .map((l) => l.split('=')[0]);
     const dropped = keys(full).filter((k) => !keys(unit).includes(k));
-    assert.deepEqual(dropped.sort(), Object.keys(systemdDirectiveSince).filter((k) => systemdDirectiveSince[k] > 240 && keys(full).includes(k)).sort());
+    assert.deepEqual(
+      dropped.sort(),
+      Object.keys(systemdDirectiveSince)
+        .filter((k) => systemdDirectiveSince[k] > 240 && keys(full).includes(k))
+        .sort(),
+    );
   });
 
   it('very old systemd (230): ProtectSystem=full, no DynamicUser, deny-list syscall filter', async () => {
@@ -160,9 +189,22 @@ describe('generate systemd unit', () => {
 
   it('environment override (--env): its path, env and systemd keys, and the regenerate command names it', async () => {
     const yaml = [
-      'app:', '  name: hello', '  env:', '    LOG_LEVEL: info', '    SHARED: base',
-      'environments:', '  prod:', '    type: ssh', '    hosts:', '      - host: 127.0.0.1', '    path: /srv/hello-prod',
-      '    env:', '      LOG_LEVEL: warn', '      DB_PASSWORD: ${secret:DB_PASSWORD}', '    systemd:', '      user: hello',
+      'app:',
+      '  name: hello',
+      '  env:',
+      '    LOG_LEVEL: info',
+      '    SHARED: base',
+      'environments:',
+      '  prod:',
+      '    type: ssh',
+      '    hosts:',
+      '      - host: 127.0.0.1',
+      '    path: /srv/hello-prod',
+      '    env:',
+      '      LOG_LEVEL: warn',
+      '      DB_PASSWORD: ${secret:DB_PASSWORD}',
+      '    systemd:',
+      '      user: hello',
     ].join('\n');
     const unit = renderSystemdUnit(await modelFor('single', yaml, { environment: 'prod' }));
     expectGolden('systemd/env-prod.service', unit);
@@ -180,13 +222,16 @@ describe('generate systemd unit', () => {
   });
 });
 
-describe('generate systemd unit: the service\'s arguments and port', () => {
+describe("generate systemd unit: the service's arguments and port", () => {
   const yaml = (extra = ''): string => `app:\n  name: argv\n  port: 9000\n  portFlag: "${LISTEN_FLAG}"\n  args: ${yamlArgs(TRICKY_ARGV)}\n${extra}`;
 
-  it('ExecStart carries the port flag, then every argument escaped by systemd\'s rules; no PORT when the port goes by flag', async () => {
+  it("ExecStart carries the port flag, then every argument escaped by systemd's rules; no PORT when the port goes by flag", async () => {
     const unit = renderSystemdUnit(await modelFor('argv', yaml()));
     expectGolden('systemd/args.service', unit);
-    assert.equal(value(unit, 'ExecStart'), '/opt/argv/current/argv --listen=127.0.0.1:9000 serve "two words" "say \\"hi\\"" "it\'s" "$$HOME and $${USER}" "100%%" "%%n %%i" "back\\\\slash" "" "a ;b #c" ";" "ünïcode"');
+    assert.equal(
+      value(unit, 'ExecStart'),
+      '/opt/argv/current/argv --listen=127.0.0.1:9000 serve "two words" "say \\"hi\\"" "it\'s" "$$HOME and $${USER}" "100%%" "%%n %%i" "back\\\\slash" "" "a ;b #c" ";" "ünïcode"',
+    );
     assert.deepEqual(values(unit, 'Environment'), []);
   });
 
@@ -210,8 +255,12 @@ describe('generate systemd unit: the service\'s arguments and port', () => {
     assert.deepEqual(values(envOnly, 'Environment'), ['LISTEN_PORT=9000']);
   });
 
-  it('an environment\'s args replace app.args', async () => {
-    const unit = renderSystemdUnit(await modelFor('argv', yaml('environments:\n  prod:\n    type: ssh\n    hosts: [{ host: a.example.com }]\n    args: [worker, --queue=emails]\n'), { environment: 'prod' }));
+  it("an environment's args replace app.args", async () => {
+    const unit = renderSystemdUnit(
+      await modelFor('argv', yaml('environments:\n  prod:\n    type: ssh\n    hosts: [{ host: a.example.com }]\n    args: [worker, --queue=emails]\n'), {
+        environment: 'prod',
+      }),
+    );
     assert.equal(value(unit, 'ExecStart'), '/opt/argv/current/argv --listen=127.0.0.1:9000 worker --queue=emails');
   });
 

@@ -5,10 +5,12 @@ import * as path from 'node:path';
 import { godeploy } from '../support/cli';
 import { fixtureModules } from '../support/paths';
 
-
 /** Every file under dir, relative, sorted: to prove that nothing else was written. */
 function tree(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 describe('godeploy generate', () => {
@@ -23,7 +25,17 @@ describe('godeploy generate', () => {
   it('all writes every file to its place, and a second run changes nothing', () => {
     const first = godeploy(['generate', 'all'], work);
     assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual(tree(work), ['.dockerignore', 'Dockerfile', 'deploy/k8s/hello.yaml', 'deploy/nginx/hello.conf', 'deploy/supervisor/hello.conf', 'deploy/systemd/hello.service', 'go.mod', 'godeploy.yaml', 'main.go']);
+    assert.deepEqual(tree(work), [
+      '.dockerignore',
+      'Dockerfile',
+      'deploy/k8s/hello.yaml',
+      'deploy/nginx/hello.conf',
+      'deploy/supervisor/hello.conf',
+      'deploy/systemd/hello.service',
+      'go.mod',
+      'godeploy.yaml',
+      'main.go',
+    ]);
     const again = godeploy(['generate', 'all'], work);
     assert.equal(again.code, 0);
     assert.equal(again.stdout.split('\n').filter((l) => l.startsWith('unchanged')).length, 6);
@@ -59,7 +71,10 @@ describe('godeploy generate', () => {
   });
 
   it('bad input: unknown kind, unknown runtime, unknown environment, several mains without app.main', () => {
-    assert.match(godeploy(['generate', 'helm'], work).stderr, /unknown kind "helm"[\s\S]*kinds: dockerfile, dockerignore, systemd, nginx, supervisor, k8s, all/);
+    assert.match(
+      godeploy(['generate', 'helm'], work).stderr,
+      /unknown kind "helm"[\s\S]*kinds: dockerfile, dockerignore, systemd, nginx, supervisor, k8s, all/,
+    );
     const rt = godeploy(['generate', 'dockerfile', '--runtime', 'ubuntu'], work);
     assert.equal(rt.code, 2);
     assert.match(rt.stderr, /unknown runtime "ubuntu"[\s\S]*distroless, scratch, alpine/);
@@ -71,7 +86,10 @@ describe('godeploy generate', () => {
       const r = godeploy(['generate', 'systemd'], multi);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /godeploy\.yaml:1:1: error: app\.main is not set and example\.com\/shop has 2 main packages: \.\/cmd\/api, \.\/cmd\/worker/);
-      assert.deepEqual(tree(multi).filter((f) => f.startsWith('deploy')), []);
+      assert.deepEqual(
+        tree(multi).filter((f) => f.startsWith('deploy')),
+        [],
+      );
     } finally {
       rmSync(multi, { recursive: true, force: true });
     }
@@ -100,7 +118,11 @@ describe('godeploy generate', () => {
     assert.match(broken.stderr, /tpl\/nginx\.conf\.hbs:5:1: template syntax error: the file ends inside an open block/);
     writeFileSync(path.join(work, 'tpl', 'nginx.conf.hbs'), 'listen {{nginx.lisen}};\n');
     assert.match(godeploy(['generate', 'nginx'], work).stderr, /tpl\/nginx\.conf\.hbs:1:10: unknown field "lisen" in the template/);
-    assert.deepEqual(tree(work).filter((f) => !f.startsWith('tpl/')), ['go.mod', 'godeploy.yaml', 'main.go'], 'nothing written');
+    assert.deepEqual(
+      tree(work).filter((f) => !f.startsWith('tpl/')),
+      ['go.mod', 'godeploy.yaml', 'main.go'],
+      'nothing written',
+    );
   });
 
   it('${env:NAME} in app.args is read from the environment the command runs in; an unset one is named, nothing written', () => {
@@ -140,6 +162,9 @@ describe('godeploy validate checks the templates folder', () => {
     const r = godeploy(['validate'], work);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /tpl\/Dockerfile\.hbs:4:1: error: template syntax error: the file ends inside an open block/);
-    assert.match(r.stderr, /tpl\/systemd\.hbs:1:1: warning: systemd\.hbs is not a template Go Deploy uses\n {2}hint: template names: Dockerfile\.hbs, dockerignore\.hbs, systemd\.service\.hbs/);
+    assert.match(
+      r.stderr,
+      /tpl\/systemd\.hbs:1:1: warning: systemd\.hbs is not a template Go Deploy uses\n {2}hint: template names: Dockerfile\.hbs, dockerignore\.hbs, systemd\.service\.hbs/,
+    );
   });
 });

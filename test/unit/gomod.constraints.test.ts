@@ -99,7 +99,8 @@ describe('Go build constraints: //go:build and // +build lines', () => {
 
   it('the unix tag holds for the Unix GOOS values only', () => {
     const f = '//go:build unix\n\npackage x\n';
-    for (const t of ['linux/amd64', 'darwin/arm64', 'freebsd/amd64', 'android/arm64', 'illumos/amd64', 'aix/ppc64', 'ios/arm64', 'solaris/amd64']) assert.equal(judge('f.go', f, ctx(t)), true, t);
+    for (const t of ['linux/amd64', 'darwin/arm64', 'freebsd/amd64', 'android/arm64', 'illumos/amd64', 'aix/ppc64', 'ios/arm64', 'solaris/amd64'])
+      assert.equal(judge('f.go', f, ctx(t)), true, t);
     for (const t of ['windows/amd64', 'plan9/amd64', 'js/wasm', 'wasip1/wasm']) assert.notEqual(judge('f.go', f, ctx(t)), true, t);
   });
 
@@ -174,7 +175,10 @@ describe('Go build constraints: //go:build and // +build lines', () => {
 });
 
 describe('build expression parser (go/build/constraint)', () => {
-  const has = (...tags: string[]) => (t: string) => tags.includes(t);
+  const has =
+    (...tags: string[]) =>
+    (t: string) =>
+      tags.includes(t);
   it('precedence: && binds tighter than ||', () => {
     assert.equal(evalExpr(parseGoBuildExpr('a || b && c'), has('a')), true);
     assert.equal(evalExpr(parseGoBuildExpr('(a || b) && c'), has('a')), false);
@@ -207,9 +211,18 @@ describe('build expression parser (go/build/constraint)', () => {
 
 describe('Go file headers', () => {
   it('reads the package, imports with lines, aliases, groups, semicolons and comments', () => {
-    const h = readGoHeader('// c\n/* p */ package main // x\n\nimport (\n\tstd "net/http"\n\t. "fmt"; _ "embed"\n\t/* c */ "C"\n)\nimport `os`\nimport "x/y"\n\nfunc main() { import_ := 1 }\n');
+    const h = readGoHeader(
+      '// c\n/* p */ package main // x\n\nimport (\n\tstd "net/http"\n\t. "fmt"; _ "embed"\n\t/* c */ "C"\n)\nimport `os`\nimport "x/y"\n\nfunc main() { import_ := 1 }\n',
+    );
     assert.equal(h.packageName, 'main');
-    assert.deepEqual(h.imports, [{ path: 'net/http', line: 5 }, { path: 'fmt', line: 6 }, { path: 'embed', line: 6 }, { path: 'C', line: 7 }, { path: 'os', line: 9 }, { path: 'x/y', line: 10 }]);
+    assert.deepEqual(h.imports, [
+      { path: 'net/http', line: 5 },
+      { path: 'fmt', line: 6 },
+      { path: 'embed', line: 6 },
+      { path: 'C', line: 7 },
+      { path: 'os', line: 9 },
+      { path: 'x/y', line: 10 },
+    ]);
     assert.equal(h.cgoLine, 7);
     assert.equal(h.syntaxError, undefined);
   });
@@ -226,15 +239,23 @@ describe('Go file headers', () => {
 describe('go list output and vendor/modules.txt', () => {
   it('splits concatenated JSON objects, braces in strings included', () => {
     const parts = splitJsonStream('{"a": "}{\\"", "b": {"c": 1}}\n{"d": []}\n');
-    assert.deepEqual(parts.map((p) => JSON.parse(p) as unknown), [{ a: '}{"', b: { c: 1 } }, { d: [] }]);
+    assert.deepEqual(
+      parts.map((p) => JSON.parse(p) as unknown),
+      [{ a: '}{"', b: { c: 1 } }, { d: [] }],
+    );
     assert.throws(() => splitJsonStream('{"a": 1'), /ends inside an object/);
     assert.throws(() => splitJsonStream('go: error\n{"a":1}'), /unexpected/);
   });
   it('vendor/modules.txt: packages per module, ## markers skipped', () => {
-    assert.deepEqual(parseVendorModules('# example.com/a v1.0.0\n## explicit; go 1.19\nexample.com/a\nexample.com/a/b\n# example.com/c v0.1.0 => ../c\n## explicit\nexample.com/c\n'), [
-      { importPath: 'example.com/a', module: 'example.com/a' },
-      { importPath: 'example.com/a/b', module: 'example.com/a' },
-      { importPath: 'example.com/c', module: 'example.com/c' },
-    ]);
+    assert.deepEqual(
+      parseVendorModules(
+        '# example.com/a v1.0.0\n## explicit; go 1.19\nexample.com/a\nexample.com/a/b\n# example.com/c v0.1.0 => ../c\n## explicit\nexample.com/c\n',
+      ),
+      [
+        { importPath: 'example.com/a', module: 'example.com/a' },
+        { importPath: 'example.com/a/b', module: 'example.com/a' },
+        { importPath: 'example.com/c', module: 'example.com/c' },
+      ],
+    );
   });
 });

@@ -66,7 +66,9 @@ describe('health routes from the syntax tree (pattern fixtures)', function () {
     const r = await analyze(pattern('two-listeners'));
     assert.equal(r.port.port, 8080, 'the listener in a goroutine is the side one');
     assert.equal(r.health.path, null);
-    assert.deepEqual(r.health.rejected, [{ file: 'main.go', line: 12, reason: '/healthz: served by another listener (main.go:16), not the one on the reported port' }]);
+    assert.deepEqual(r.health.rejected, [
+      { file: 'main.go', line: 12, reason: '/healthz: served by another listener (main.go:16), not the one on the reported port' },
+    ]);
     assert.equal(r.health.fallback?.path, '/');
   });
 
@@ -96,7 +98,10 @@ func h(w http.ResponseWriter, r *http.Request) {
 }
 func main() { http.HandleFunc("/healthz", h); http.ListenAndServe(":1", nil) }`);
     assert.equal(bad.health.path, null);
-    assert.deepEqual(bad.health.rejected.map((f) => f.reason), ['/healthz: h answers 503']);
+    assert.deepEqual(
+      bad.health.rejected.map((f) => f.reason),
+      ['/healthz: h answers 503'],
+    );
   });
 
   it('gin and echo groups, with the router identified by its import path under an alias', async () => {
@@ -124,7 +129,10 @@ func main() {
 }`);
     assert.equal(echo.port.port, 1323);
     assert.equal(echo.health.path, '/internal/ping');
-    assert.deepEqual(echo.health.rejected.map((f) => f.reason), ['/status: func literal answers 500']);
+    assert.deepEqual(
+      echo.health.rejected.map((f) => f.reason),
+      ['/status: func literal answers 500'],
+    );
   });
 
   it('gin Run() without an address: $PORT, else :8080 (gin`s own rule)', async () => {

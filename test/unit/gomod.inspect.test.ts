@@ -50,7 +50,13 @@ describe('Go module inspection', () => {
     const r = await mod('work/api');
     assert.equal(r.module, 'example.com/work/api');
     assert.deepEqual({ ...r.work, members: undefined }, { file: '../go.work', goVersion: '1.19', use: ['./api', './lib'], members: undefined });
-    assert.deepEqual(r.work?.members?.map((m) => [m.dir, m.module, m.mains]), [['.', 'example.com/work/api', ['.']], ['../lib', 'example.com/work/lib', []]]);
+    assert.deepEqual(
+      r.work?.members?.map((m) => [m.dir, m.module, m.mains]),
+      [
+        ['.', 'example.com/work/api', ['.']],
+        ['../lib', 'example.com/work/lib', []],
+      ],
+    );
     assert.equal(r.healthPath, '/health');
   });
 
@@ -65,18 +71,33 @@ describe('Go module inspection', () => {
 
 describe('go.mod, go.work and Go source reading', () => {
   it('parses directives and require blocks with line numbers, ignoring comments', () => {
-    const m = parseModFile('// header\nmodule "example.com/x" // the module\n\ngo 1.22\ntoolchain go1.22.3\nrequire (\n\tgithub.com/a/b v1.0.0 // indirect\n\tgithub.com/c/d v2.0.0\n)\nrequire github.com/e/f v0.1.0\n');
+    const m = parseModFile(
+      '// header\nmodule "example.com/x" // the module\n\ngo 1.22\ntoolchain go1.22.3\nrequire (\n\tgithub.com/a/b v1.0.0 // indirect\n\tgithub.com/c/d v2.0.0\n)\nrequire github.com/e/f v0.1.0\n',
+    );
     assert.equal(m.module, 'example.com/x');
     assert.equal(m.go, '1.22');
     assert.equal(m.toolchain, 'go1.22.3');
-    assert.deepEqual(m.requires.map((r) => [r.path, r.line]), [['github.com/a/b', 7], ['github.com/c/d', 8], ['github.com/e/f', 10]]);
+    assert.deepEqual(
+      m.requires.map((r) => [r.path, r.line]),
+      [
+        ['github.com/a/b', 7],
+        ['github.com/c/d', 8],
+        ['github.com/e/f', 10],
+      ],
+    );
     assert.deepEqual(parseWorkFile('go 1.22\nuse ./a\nuse (\n ./b // x\n)\n').use, ['./a', './b']);
   });
 
   it('reads package and imports, never from comments or strings', () => {
-    const f = readGoFile('/* package nope */\n// import "C"\npackage main\n\nimport (\n\tstdhttp "net/http"\n\t_ "embed"\n)\nimport "C"\n\nvar s = `import "os"`\n');
+    const f = readGoFile(
+      '/* package nope */\n// import "C"\npackage main\n\nimport (\n\tstdhttp "net/http"\n\t_ "embed"\n)\nimport "C"\n\nvar s = `import "os"`\n',
+    );
     assert.equal(f.packageName, 'main');
-    assert.deepEqual(f.imports, [{ path: 'net/http', line: 6 }, { path: 'embed', line: 7 }, { path: 'C', line: 9 }]);
+    assert.deepEqual(f.imports, [
+      { path: 'net/http', line: 6 },
+      { path: 'embed', line: 7 },
+      { path: 'C', line: 9 },
+    ]);
     assert.equal(f.ignored, false);
   });
 

@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { appNameFor, goBinaryName, isMajorVersionElement, mainImportPath } from '../../src/core/gomod/names';
 
-describe('program names by Go\'s rule', () => {
+describe("program names by Go's rule", () => {
   it('a major version suffix names the binary after the element before it', () => {
     assert.equal(goBinaryName('example.com/server/v3'), 'server');
     assert.equal(goBinaryName('example.com/server/v2'), 'server');
@@ -17,7 +17,7 @@ describe('program names by Go\'s rule', () => {
     assert.equal(goBinaryName('hello'), 'hello');
   });
 
-  it('v0, v1, v05, v2x and gopkg.in\'s .vN are no version elements: they stay the name', () => {
+  it("v0, v1, v05, v2x and gopkg.in's .vN are no version elements: they stay the name", () => {
     for (const elem of ['v0', 'v1', 'v05', 'v01', 'v2x', 'v', 'V2', 'version2']) {
       assert.equal(isMajorVersionElement(elem), false, elem);
       assert.equal(goBinaryName(`example.com/tool/${elem}`), elem);
@@ -42,7 +42,7 @@ describe('program names by Go\'s rule', () => {
     assert.equal(mainImportPath('example.com/ws/api', '../worker'), 'example.com/ws/worker');
   });
 
-  it('appNameFor: Go\'s name made a safe service name', () => {
+  it("appNameFor: Go's name made a safe service name", () => {
     assert.equal(appNameFor('example.com/server/v3'), 'server');
     assert.equal(appNameFor(mainImportPath('example.com/server/v3', '.')), 'server');
     assert.equal(appNameFor(mainImportPath('github.com/mccutchen/go-httpbin/v2', './cmd/go-httpbin')), 'go-httpbin');

@@ -98,7 +98,12 @@ describe('serving and ports from the syntax tree (pattern fixtures)', function (
       ...files,
       { rel: 'main_test.go', text: listens(1111), importPath: files[0].importPath, packageName: 'main' },
       { rel: 'vendor/example.com/lib/lib.go', text: listens(2222).replace('package main', 'package lib'), importPath: 'example.com/lib', packageName: 'lib' },
-      { rel: 'unused.go', text: 'package main\nimport "net/http"\nfunc neverCalled() { http.ListenAndServe(":3333", nil) }\n', importPath: files[0].importPath, packageName: 'main' },
+      {
+        rel: 'unused.go',
+        text: 'package main\nimport "net/http"\nfunc neverCalled() { http.ListenAndServe(":3333", nil) }\n',
+        importPath: files[0].importPath,
+        packageName: 'main',
+      },
     ]);
     assert.equal(r.port.port, 8090);
     assert.deepEqual(r.serve.evidence.map(at), ['main.go:20']);
@@ -313,7 +318,13 @@ describe('serving and ports on the corpus (truth.json)', function () {
     assert.equal(r.port.port, t.port);
     assert.ok(!t.notPort.includes(r.port.port as number));
     assert.deepEqual(r.port.settings, []);
-    assert.ok(r.serve.evidence.every((e) => e.file.startsWith('cmd/litestream/')), 'the unix control socket in server.go is not a network listener');
-    assert.ok(r.serve.evidence.every((e) => /not known before run time/.test(e.reason)), JSON.stringify(r.serve.evidence));
+    assert.ok(
+      r.serve.evidence.every((e) => e.file.startsWith('cmd/litestream/')),
+      'the unix control socket in server.go is not a network listener',
+    );
+    assert.ok(
+      r.serve.evidence.every((e) => /not known before run time/.test(e.reason)),
+      JSON.stringify(r.serve.evidence),
+    );
   });
 });

@@ -5,7 +5,19 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localRunner } from '../../src/core/deploy/hostRunner';
 import {
-  acquireLock, acquireLockThen, describeHolder, formatAge, isoSeconds, lockedError, lockStatus, parseOwner, pidAlive, releaseLock, serializeOwner, staleReason, type LockOwner,
+  acquireLock,
+  acquireLockThen,
+  describeHolder,
+  formatAge,
+  isoSeconds,
+  lockedError,
+  lockStatus,
+  parseOwner,
+  pidAlive,
+  releaseLock,
+  serializeOwner,
+  staleReason,
+  type LockOwner,
 } from '../../src/core/deploy/lock';
 import { parseReleaseList } from '../../src/core/deploy/releases';
 import { formatBytes } from '../../src/core/format';
@@ -29,7 +41,14 @@ describe('deploy lock (pure, and on this machine)', () => {
     assert.equal(parseOwner('[]'), null);
     assert.equal(parseOwner(JSON.stringify({ ...owner, pid: '12' })), null);
     assert.equal(parseOwner(JSON.stringify({ ...owner, since: 'yesterday' })), null);
-    assert.deepEqual(parseOwner(JSON.stringify({ user: 'a', host: 'h', since: owner.since, pid: 1 })), { user: 'a', host: 'h', since: owner.since, pid: 1, version: '', operation: '' });
+    assert.deepEqual(parseOwner(JSON.stringify({ user: 'a', host: 'h', since: owner.since, pid: 1 })), {
+      user: 'a',
+      host: 'h',
+      since: owner.since,
+      pid: 1,
+      version: '',
+      operation: '',
+    });
     assert.equal(isoSeconds(new Date(Date.UTC(2026, 10, 21, 10, 15, 0, 123))), '2026-11-21T10:15:00Z');
   });
 
@@ -51,13 +70,23 @@ describe('deploy lock (pure, and on this machine)', () => {
   it('the messages: who holds it, and the exact command that releases it (--force when it does not look stale)', () => {
     assert.equal(describeHolder(owner), 'locked by alice@laptop since 2026-11-21T10:15:00Z (version v1.2.3, operation deploy)');
     assert.equal(describeHolder(null), 'locked (owner.json missing or unreadable)');
-    const stale = lockedError({ state: 'held', owner, ageSeconds: 4000, stale: true, staleReason: 'held for 1h 6m, longer than 30m 0s' }, 'root@web1:22', 'prod');
+    const stale = lockedError(
+      { state: 'held', owner, ageSeconds: 4000, stale: true, staleReason: 'held for 1h 6m, longer than 30m 0s' },
+      'root@web1:22',
+      'prod',
+    );
     assert.ok(stale instanceof GoDeployError);
     assert.equal(stale.exitCode, 1);
-    assert.equal(stale.format(), 'root@web1:22: locked by alice@laptop since 2026-11-21T10:15:00Z (version v1.2.3, operation deploy)\n'
-      + '  hint: the lock looks stale (held for 1h 6m, longer than 30m 0s): if no deploy is running there, release it with `godeploy lock release prod`');
+    assert.equal(
+      stale.format(),
+      'root@web1:22: locked by alice@laptop since 2026-11-21T10:15:00Z (version v1.2.3, operation deploy)\n' +
+        '  hint: the lock looks stale (held for 1h 6m, longer than 30m 0s): if no deploy is running there, release it with `godeploy lock release prod`',
+    );
     const fresh = lockedError({ state: 'held', owner, ageSeconds: 75, stale: false, staleReason: null }, 'root@web1:22', 'prod');
-    assert.equal(fresh.hint, 'another operation is running (held for 1m 15s): wait for it to finish; if you are sure none is, release it with `godeploy lock release prod --force`');
+    assert.equal(
+      fresh.hint,
+      'another operation is running (held for 1m 15s): wait for it to finish; if you are sure none is, release it with `godeploy lock release prod --force`',
+    );
   });
 
   it('acquire, status, release with a local runner; a second acquire names the holder; paths with spaces and quotes', async () => {
@@ -84,12 +113,16 @@ describe('deploy lock (pure, and on this machine)', () => {
       assert.equal(await releaseLock(runner, base), false);
       // A lock whose process is gone is stale, and the error's hint says how to release it.
       const dead = await acquireLock(runner, base, { ...info, pid: deadPid() });
-      await assert.rejects(acquireLock(runner, base, info, { environment: 'dev' }), (e: GoDeployError) => /is gone\): if no deploy is running there, release it with `godeploy lock release dev`/.test(e.hint ?? ''));
+      await assert.rejects(acquireLock(runner, base, info, { environment: 'dev' }), (e: GoDeployError) =>
+        /is gone\): if no deploy is running there, release it with `godeploy lock release dev`/.test(e.hint ?? ''),
+      );
       // A deploy (onTakeOver given) takes it over and says what it took over.
       const notices: string[] = [];
       const mineNow = await acquireLock(runner, base, info, { environment: 'dev', onTakeOver: (t) => notices.push(t) });
       assert.deepEqual(parseOwner(readFileSync(join(base, '.godeploy', 'lock', 'owner.json'), 'utf8')), mineNow);
-      assert.deepEqual(notices, [`took over a stale deploy lock: locked by alice@${hostname()} since ${dead.since} (version v1, operation deploy); process ${dead.pid} on this machine (${hostname()}) is gone`]);
+      assert.deepEqual(notices, [
+        `took over a stale deploy lock: locked by alice@${hostname()} since ${dead.since} (version v1, operation deploy); process ${dead.pid} on this machine (${hostname()}) is gone`,
+      ]);
       // A live holder is never taken over, onTakeOver or not.
       await assert.rejects(acquireLock(runner, base, { ...info, user: 'bob' }, { environment: 'dev', onTakeOver: (t) => notices.push(t) }), /locked by alice@/);
       assert.equal(notices.length, 1);
@@ -123,10 +156,17 @@ describe('deploy lock (pure, and on this machine)', () => {
     assert.deepEqual(parseReleaseList('none\n'), { exists: false, releases: [], currentTarget: null });
     const [a, b, c] = ['20261121T100000Z-a', '20261121T100001.000Z-b', '20261121T100002Z-c'];
     // A folder not named by a release id (someone else's) is not one of the releases.
-    const l = parseReleaseList(`exists\ncurrent\treleases/${b}\t/o/releases/${b}\nrelease\t${c}\t/o/releases/${c}\t-\t0\nrelease\t${a}\t/o/releases/${a}\t12\t1\nrelease\t${b}\t/o/releases/${b}\t1500000\t1\nrelease\t20190101120001\t/o/releases/20190101120001\t-\t0\n`);
+    const l = parseReleaseList(
+      `exists\ncurrent\treleases/${b}\t/o/releases/${b}\nrelease\t${c}\t/o/releases/${c}\t-\t0\nrelease\t${a}\t/o/releases/${a}\t12\t1\nrelease\t${b}\t/o/releases/${b}\t1500000\t1\nrelease\t20190101120001\t/o/releases/20190101120001\t-\t0\n`,
+    );
     assert.deepEqual(l, {
-      exists: true, currentTarget: `releases/${b}`,
-      releases: [{ id: a, current: false, binarySize: 12, wentLive: true }, { id: b, current: true, binarySize: 1500000, wentLive: true }, { id: c, current: false, binarySize: null, wentLive: false }],
+      exists: true,
+      currentTarget: `releases/${b}`,
+      releases: [
+        { id: a, current: false, binarySize: 12, wentLive: true },
+        { id: b, current: true, binarySize: 1500000, wentLive: true },
+        { id: c, current: false, binarySize: null, wentLive: false },
+      ],
     });
     assert.deepEqual([formatBytes(900), formatBytes(1500000), formatBytes(2_300_000_000)], ['900 B', '1.5 MB', '2.3 GB']);
   });

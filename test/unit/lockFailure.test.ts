@@ -8,12 +8,15 @@ describe('recognizing a deploy that failed on a held lock', () => {
   const owner = { user: 'carol', host: 'laptop', since: '2026-11-21T10:15:00Z', version: 'v2.0.0', pid: 4242, operation: 'deploy' };
   const held = { state: 'held' as const, owner, ageSeconds: 61, stale: false, staleReason: null };
 
-  it('the engine\'s lock errors (ssh host, docker engine, unreadable owner.json) are lock failures; others are not', () => {
+  it("the engine's lock errors (ssh host, docker engine, unreadable owner.json) are lock failures; others are not", () => {
     assert.ok(isLockedError(lockedError(held, 'root@127.0.0.1:2222', 'prod').message));
     assert.ok(isLockedError(lockedError(held, 'ssh://root@web1:22 (container godeploy-lock-api)', 'prod').message));
     assert.ok(isLockedError(lockedError({ ...held, owner: null }, 'root@web1:22').message));
     assert.ok(!isLockedError(`web1: preflight failed: port: 8080 is taken`));
-    assert.ok(!isLockedError(`web1: not releasing the deploy lock: ${describeHolder(owner)}, not dave@laptop (pid 1) since 2026-11-21T10:00:00Z`), 'a lock lost at the end is not one to release');
+    assert.ok(
+      !isLockedError(`web1: not releasing the deploy lock: ${describeHolder(owner)}, not dave@laptop (pid 1) since 2026-11-21T10:00:00Z`),
+      'a lock lost at the end is not one to release',
+    );
   });
 
   it('lockedHost: the first failed host with a lock failure, only in a failed, not cancelled result', () => {

@@ -45,16 +45,36 @@ describe('log lines', () => {
   });
 
   it('journald JSON entries become short-iso lines with their cursor; binary messages are decoded', () => {
-    const e = journalLine('web1', JSON.stringify({ __CURSOR: 's=1;i=2', __REALTIME_TIMESTAMP: '1795348800123456', MESSAGE: 'started', _PID: '42', SYSLOG_IDENTIFIER: 'api' }));
+    const e = journalLine(
+      'web1',
+      JSON.stringify({ __CURSOR: 's=1;i=2', __REALTIME_TIMESTAMP: '1795348800123456', MESSAGE: 'started', _PID: '42', SYSLOG_IDENTIFIER: 'api' }),
+    );
     assert.deepEqual(e, { line: { host: 'web1', time: new Date(1795348800123).toISOString(), text: 'api[42]: started' }, cursor: 's=1;i=2' });
     assert.equal(journalLine('web1', JSON.stringify({ MESSAGE: [104, 105], __CURSOR: 'c' }))?.line.text, 'hi');
     assert.equal(journalLine('web1', ''), null);
     // syslog priorities: 0-3 are errors, 4 a warning, 5-7 ordinary lines.
     const level = (p: string): string | undefined => journalLine('web1', JSON.stringify({ MESSAGE: 'm', PRIORITY: p }))?.line.level;
     assert.deepEqual(['0', '3', '4', '5', '6', '7'].map(level), ['error', 'error', 'warning', undefined, undefined, undefined]);
-    assert.deepEqual(journalctlArgv(['api.service'], { lines: 5, follow: true }), ['journalctl', '--unit', 'api.service', '--output', 'json', '--output-fields', 'MESSAGE,_PID,SYSLOG_IDENTIFIER,PRIORITY', '--no-pager', '--lines', '5', '--follow']);
+    assert.deepEqual(journalctlArgv(['api.service'], { lines: 5, follow: true }), [
+      'journalctl',
+      '--unit',
+      'api.service',
+      '--output',
+      'json',
+      '--output-fields',
+      'MESSAGE,_PID,SYSLOG_IDENTIFIER,PRIORITY',
+      '--no-pager',
+      '--lines',
+      '5',
+      '--follow',
+    ]);
     // A resume asks for what came after the cursor, all of it.
-    assert.deepEqual(journalctlArgv(['api.service'], { lines: 5, since: 100, follow: true }, 's=1').slice(-4), ['--after-cursor', 's=1', '--no-tail', '--follow']);
+    assert.deepEqual(journalctlArgv(['api.service'], { lines: 5, since: 100, follow: true }, 's=1').slice(-4), [
+      '--after-cursor',
+      's=1',
+      '--no-tail',
+      '--follow',
+    ]);
   });
 
   it('Docker timestamps (RFC 3339 with up to 9 digits) order by nanosecond', () => {
@@ -70,24 +90,68 @@ describe('log lines', () => {
 describe('log sources per environment', () => {
   const env = (e: Record<string, unknown>): LoadedEnvironment => {
     const config = { app: { name: 'api', port: 8080 }, environments: { prod: e } } as never;
-    const model = buildGenerateModel(config, { dir: '/src/api', module: 'example.com/api', goVersion: '1.19', toolchain: null, mains: ['.'], cgo: false, cgoReasons: [], port: null, portSource: null, readsPortEnv: true, sdNotify: null, embed: false, embedFiles: [], healthPath: null, work: null, targets: ['linux/amd64'], via: 'files', viaReason: null, mainPackages: [], main: '.', vendored: false, localReplaces: [] } as never, { environment: 'prod' });
+    const model = buildGenerateModel(
+      config,
+      {
+        dir: '/src/api',
+        module: 'example.com/api',
+        goVersion: '1.19',
+        toolchain: null,
+        mains: ['.'],
+        cgo: false,
+        cgoReasons: [],
+        port: null,
+        portSource: null,
+        readsPortEnv: true,
+        sdNotify: null,
+        embed: false,
+        embedFiles: [],
+        healthPath: null,
+        work: null,
+        targets: ['linux/amd64'],
+        via: 'files',
+        viaReason: null,
+        mainPackages: [],
+        main: '.',
+        vendored: false,
+        localReplaces: [],
+      } as never,
+      { environment: 'prod' },
+    );
     return { name: 'prod', env: e, config, model, moduleDir: '/src/api', inspection: {} } as unknown as LoadedEnvironment;
   };
-  it('systemd: the unit\'s journal per host (both instances for blue-green); supervisor: the program files; local: its log file; docker: the engine', () => {
+  it("systemd: the unit's journal per host (both instances for blue-green); supervisor: the program files; local: its log file; docker: the engine", () => {
     const hosts = [{ host: 'web1' }, { host: 'web2' }];
-    assert.deepEqual(logSources(env({ type: 'ssh', hosts })), [{ host: 'web1', kind: 'journal', units: ['api.service'] }, { host: 'web2', kind: 'journal', units: ['api.service'] }]);
-    assert.deepEqual(logSources(env({ type: 'ssh', hosts: [hosts[0]], strategy: 'blue-green' })), [{ host: 'web1', kind: 'journal', units: ['api@*.service'] }]);
+    assert.deepEqual(logSources(env({ type: 'ssh', hosts })), [
+      { host: 'web1', kind: 'journal', units: ['api.service'] },
+      { host: 'web2', kind: 'journal', units: ['api.service'] },
+    ]);
+    assert.deepEqual(logSources(env({ type: 'ssh', hosts: [hosts[0]], strategy: 'blue-green' })), [
+      { host: 'web1', kind: 'journal', units: ['api@*.service'] },
+    ]);
     const sup = logSources(env({ type: 'ssh', hosts: [hosts[0]], processManager: 'supervisor', path: '/opt/api' }));
-    assert.deepEqual(sup.map((s) => s.kind === 'file' && s.file), ['/opt/api/shared/logs/api.out.log', '/opt/api/shared/logs/api.err.log']);
+    assert.deepEqual(
+      sup.map((s) => s.kind === 'file' && s.file),
+      ['/opt/api/shared/logs/api.out.log', '/opt/api/shared/logs/api.err.log'],
+    );
     assert.deepEqual(logSources(env({ type: 'local', path: '/srv/api' })), [{ host: 'local', kind: 'file', file: '/srv/api/shared/logs/api.log' }]);
     assert.equal(logSources(env({ type: 'docker' }))[0].kind, 'docker');
   });
 
   it('limited to some hosts, only theirs; a host the environment does not have is a usage error naming the ones it has', () => {
     const e = env({ type: 'ssh', hosts: [{ host: 'web1' }, { host: 'web2' }] });
-    assert.deepEqual(logSources(e, ['web2']).map((s) => s.host), ['web2']);
-    assert.deepEqual(logSources(env({ type: 'local', path: '/srv/api' }), ['local']).map((s) => s.host), ['local']);
-    assert.throws(() => logSources(e, ['web3']), (err: GoDeployError) => err.exitCode === 2 && err.message === 'logs: prod has no host "web3"' && err.hint === 'its hosts: web1, web2');
+    assert.deepEqual(
+      logSources(e, ['web2']).map((s) => s.host),
+      ['web2'],
+    );
+    assert.deepEqual(
+      logSources(env({ type: 'local', path: '/srv/api' }), ['local']).map((s) => s.host),
+      ['local'],
+    );
+    assert.throws(
+      () => logSources(e, ['web3']),
+      (err: GoDeployError) => err.exitCode === 2 && err.message === 'logs: prod has no host "web3"' && err.hint === 'its hosts: web1, web2',
+    );
   });
 });
 
@@ -116,14 +180,31 @@ describe('the file tail script (sh, tail, stat for real)', () => {
   const runTail = (file: string, lines: number, offset = '', inode = ''): { out: string; err: string } => {
     const r = { out: '', err: '' };
     try {
-      r.out = execFileSync('sh', ['-c', `${TAIL_FILE}`, 'sh', file, String(lines), offset, inode, '0'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      r.out = execFileSync('sh', ['-c', `${TAIL_FILE}`, 'sh', file, String(lines), offset, inode, '0'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       throw new Error(String((e as { stderr?: string }).stderr));
     }
     return r;
   };
-  const startOf = (file: string, lines: number, offset = '', inode = ''): string => execFileSync('sh', ['-c', `{ ${TAIL_FILE}
-} 2>&1 >/dev/null`, 'sh', file, String(lines), offset, inode, '0'], { encoding: 'utf8' }).trim();
+  const startOf = (file: string, lines: number, offset = '', inode = ''): string =>
+    execFileSync(
+      'sh',
+      [
+        '-c',
+        `{ ${TAIL_FILE}
+} 2>&1 >/dev/null`,
+        'sh',
+        file,
+        String(lines),
+        offset,
+        inode,
+        '0',
+      ],
+      { encoding: 'utf8' },
+    ).trim();
 
   it('the last N lines start at the right byte; a resume reads from the offset; a replaced file starts over (and says so)', () => {
     const f = join(dir, 'app.log');
@@ -144,7 +225,10 @@ describe('the file tail script (sh, tail, stat for real)', () => {
   it('counts its position from the bytes received, whichever stream speaks first', () => {
     const s = fileSource('web1', '/var/log/app.log', { lines: 10, follow: true });
     s.argv();
-    assert.deepEqual(s.stdout(Buffer.from('x\ny\n')).map((l) => l.text), ['x', 'y']);
+    assert.deepEqual(
+      s.stdout(Buffer.from('x\ny\n')).map((l) => l.text),
+      ['x', 'y'],
+    );
     assert.deepEqual(s.stderr('godeploy-start 77 100'), []);
     assert.equal(s.resumePoint(), 'at byte 104 of /var/log/app.log');
     const again = s.argv();

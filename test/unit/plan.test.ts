@@ -79,7 +79,14 @@ describe('loadConfig', () => {
       assert.ok(e instanceof ConfigError);
       assert.equal(e.exitCode, 2);
       assert.equal(e.message, `2 problems in ${file}`);
-      assert.deepEqual(e.format().split('\n').filter((l) => !l.startsWith(' ')).map((l) => l.split(': error')[0]), [`${file}:2:9`, `${file}:3:3`]);
+      assert.deepEqual(
+        e
+          .format()
+          .split('\n')
+          .filter((l) => !l.startsWith(' '))
+          .map((l) => l.split(': error')[0]),
+        [`${file}:2:9`, `${file}:3:3`],
+      );
       return true;
     });
   });

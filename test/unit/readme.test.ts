@@ -16,7 +16,7 @@ describe('README', () => {
     assert.equal(section, renderConfigReference());
   });
 
-  it('has the extension\'s commands and settings generated from package.json (run `npm run docs` if this fails)', () => {
+  it("has the extension's commands and settings generated from package.json (run `npm run docs` if this fails)", () => {
     const start = readme.indexOf('<!-- extension-reference:start');
     const end = readme.indexOf('<!-- extension-reference:end -->');
     assert.ok(start >= 0 && end > start, 'markers present');
@@ -28,7 +28,14 @@ describe('README', () => {
 
   it('the reference names every key the validator knows, including nested ones', () => {
     const ref = renderConfigReference();
-    for (const key of ['app.port', 'app.healthCheck.path', 'build.targets', 'environments.<name>.type', 'environments.<name>.hosts[].identityFile', 'environments.<name>.docker.host']) {
+    for (const key of [
+      'app.port',
+      'app.healthCheck.path',
+      'build.targets',
+      'environments.<name>.type',
+      'environments.<name>.hosts[].identityFile',
+      'environments.<name>.docker.host',
+    ]) {
       assert.ok(ref.includes(`\`${key}\``), key);
     }
   });

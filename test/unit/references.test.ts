@@ -6,7 +6,10 @@ describe('${env:…} and ${secret:…} references', () => {
 
   it('finds references and malformed ones', () => {
     const r = scanReferences('a ${env:A} $${literal} ${secret:B} ${nope} ${env:1X} ${env:OPEN');
-    assert.deepEqual(r.references.map((x) => `${x.kind}:${x.name}`), ['env:A', 'secret:B']);
+    assert.deepEqual(
+      r.references.map((x) => `${x.kind}:${x.name}`),
+      ['env:A', 'secret:B'],
+    );
     assert.equal(r.problems.length, 3);
   });
 

@@ -19,7 +19,15 @@ describe('agentSocket', () => {
 });
 
 describe('planAuth', () => {
-  const host: ResolvedHost = { alias: 'h', hostname: 'h', port: 22, user: 'deploy', identityFiles: ['/nonexistent/id_ed25519'], identitiesOnly: false, userKnownHostsFiles: [] };
+  const host: ResolvedHost = {
+    alias: 'h',
+    hostname: 'h',
+    port: 22,
+    user: 'deploy',
+    identityFiles: ['/nonexistent/id_ed25519'],
+    identitiesOnly: false,
+    userKnownHostsFiles: [],
+  };
   const offered = async (plan: ReturnType<typeof planAuth>): Promise<unknown[]> => {
     const out: unknown[] = [];
     for (;;) {

@@ -8,9 +8,16 @@ describe('parseProxyJump', () => {
     assert.deepEqual(parseProxyJump('bastion'), [{ host: 'bastion' }]);
     assert.deepEqual(parseProxyJump('j1,j2'), [{ host: 'j1' }, { host: 'j2' }]);
     assert.deepEqual(parseProxyJump('root@127.0.0.1:2222'), [{ host: '127.0.0.1', user: 'root', port: 2222 }]);
-    assert.deepEqual(parseProxyJump('ops@j1, j2:2200 ,ssh://me@j3:22'), [{ host: 'j1', user: 'ops' }, { host: 'j2', port: 2200 }, { host: 'j3', user: 'me', port: 22 }]);
+    assert.deepEqual(parseProxyJump('ops@j1, j2:2200 ,ssh://me@j3:22'), [
+      { host: 'j1', user: 'ops' },
+      { host: 'j2', port: 2200 },
+      { host: 'j3', user: 'me', port: 22 },
+    ]);
     assert.deepEqual(parseProxyJump('ssh://j4'), [{ host: 'j4' }]);
-    assert.deepEqual(parseProxyJump('[::1]:2222,deploy@[fe80::1]'), [{ host: '::1', port: 2222 }, { host: 'fe80::1', user: 'deploy' }]);
+    assert.deepEqual(parseProxyJump('[::1]:2222,deploy@[fe80::1]'), [
+      { host: '::1', port: 2222 },
+      { host: 'fe80::1', user: 'deploy' },
+    ]);
     assert.deepEqual(parseProxyJump('a@b@host'), [{ host: 'host', user: 'a@b' }], 'the user is everything before the last @, as in OpenSSH');
   });
 
@@ -21,7 +28,11 @@ describe('parseProxyJump', () => {
 
   it('refuses hops that are not host names, naming them', () => {
     for (const bad of ['-oProxyCommand=id', 'j1,,j2', 'host:0', 'host:99999', 'host:x', '@host', 'a b']) {
-      assert.throws(() => parseProxyJump(bad), (e: unknown) => e instanceof GoDeployError && /invalid ProxyJump hop/.test(e.message), bad);
+      assert.throws(
+        () => parseProxyJump(bad),
+        (e: unknown) => e instanceof GoDeployError && /invalid ProxyJump hop/.test(e.message),
+        bad,
+      );
     }
   });
 });

@@ -3,19 +3,24 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import {
-  appendKnownHost, fingerprintSha256, hostKeyName, keyTypeOf, lookup, matchHostPatterns, parseKnownHosts,
-} from '../../src/core/remote/knownHosts';
+import { appendKnownHost, fingerprintSha256, hostKeyName, keyTypeOf, lookup, matchHostPatterns, parseKnownHosts } from '../../src/core/remote/knownHosts';
 import { requireProgram } from '../support/programs';
 
-interface Key { type: string; blob: Buffer; line: string; fingerprint: string }
+interface Key {
+  type: string;
+  blob: Buffer;
+  line: string;
+  fingerprint: string;
+}
 
 function keygen(dir: string, name: string, type = 'ed25519'): Key {
   const file = path.join(dir, name);
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', name, '-f', file]);
   const line = readFileSync(`${file}.pub`, 'utf8').trim();
   const [t, b64] = line.split(' ');
-  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`]).toString().split(/\s+/)[1];
+  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`])
+    .toString()
+    .split(/\s+/)[1];
   return { type: t, blob: Buffer.from(b64, 'base64'), line: `${t} ${b64}`, fingerprint };
 }
 
@@ -33,7 +38,11 @@ describe('known_hosts', function () {
     rsa = keygen(dir, 'r', 'rsa');
   });
   after(() => dir && rmSync(dir, { recursive: true, force: true }));
-  const write = (name: string, text: string): string => { const f = path.join(dir, name); writeFileSync(f, text); return f; };
+  const write = (name: string, text: string): string => {
+    const f = path.join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
 
   it('fingerprints exactly as ssh-keygen -l prints them, and reads the key type from the blob', () => {
     assert.equal(fingerprintSha256(a.blob), a.fingerprint);
@@ -93,7 +102,13 @@ describe('known_hosts', function () {
     execFileSync('ssh-keygen', ['-q', '-H', '-f', f], { stdio: 'pipe' });
     const text = readFileSync(f, 'utf8');
     assert.ok(!text.includes('web.example') && !text.includes('10.0.0.7'), text);
-    assert.ok(text.split('\n').filter(Boolean).every((l) => l.startsWith('|1|')), text);
+    assert.ok(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('|1|')),
+      text,
+    );
     assert.deepEqual(lookup(f, 'web.example', 22, a.type, a.blob), { status: 'known' });
     assert.deepEqual(lookup(f, '10.0.0.7', 2200, b.type, b.blob), { status: 'known' });
     assert.deepEqual(lookup(f, '10.0.0.7', 22, b.type, b.blob), { status: 'unknown' });

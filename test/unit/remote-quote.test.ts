@@ -6,10 +6,53 @@ import { requireProgram } from '../support/programs';
 
 /** Arguments that break naive quoting; each must come back byte-for-byte. */
 const NASTY: string[] = [
-  'plain', 'with space', '', ' ', "it's", '"double"', "both ' and \"", '$HOME', '${HOME}', '`id`', '$(id)', '$((1+1))',
-  '!', '!!', 'a!b', '*', '?', '[a-z]', '{a,b}', '~', '~root', '~/x', '-n', '-e', '--', 'a\nb', '\n', '\t', 'tab\there',
-  'back\\slash', '\\', "'", "''", '\\\'', 'x=1', 'a;b', 'a|b', 'a&b', 'a>b', '<in', '#comment', 'é ü 日本', '\r', '\x01\x7f',
-  "'$x'\"$(y)\"`z`\\", '%s', 'trailing\\',
+  'plain',
+  'with space',
+  '',
+  ' ',
+  "it's",
+  '"double"',
+  'both \' and "',
+  '$HOME',
+  '${HOME}',
+  '`id`',
+  '$(id)',
+  '$((1+1))',
+  '!',
+  '!!',
+  'a!b',
+  '*',
+  '?',
+  '[a-z]',
+  '{a,b}',
+  '~',
+  '~root',
+  '~/x',
+  '-n',
+  '-e',
+  '--',
+  'a\nb',
+  '\n',
+  '\t',
+  'tab\there',
+  'back\\slash',
+  '\\',
+  "'",
+  "''",
+  "\\'",
+  'x=1',
+  'a;b',
+  'a|b',
+  'a&b',
+  'a>b',
+  '<in',
+  '#comment',
+  'é ü 日本',
+  '\r',
+  '\x01\x7f',
+  '\'$x\'"$(y)"`z`\\',
+  '%s',
+  'trailing\\',
 ];
 
 function roundTrip(shell: string, args: string[]): string[] {
@@ -43,7 +86,10 @@ describe('shellQuote', () => {
   });
 
   it('refuses NUL bytes with a GoDeployError', () => {
-    assert.throws(() => shellQuote(['echo', 'a\0b']), (e: unknown) => e instanceof GoDeployError && /NUL/.test(e.message));
+    assert.throws(
+      () => shellQuote(['echo', 'a\0b']),
+      (e: unknown) => e instanceof GoDeployError && /NUL/.test(e.message),
+    );
   });
 
   it('refuses an empty argv', () => {

@@ -14,7 +14,11 @@ const extensionDevelopmentPath = REPO_ROOT;
 const extensionTestsPath = resolve(__dirname, 'suite', 'index');
 
 function readJson(file: string): SuiteResults | undefined {
-  try { return JSON.parse(readFileSync(file, 'utf8')) as SuiteResults; } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SuiteResults;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Prints the lines the suite appends to "<results>.log" as they arrive. */
@@ -48,8 +52,10 @@ async function viaCodeServer(workspace: string, resultsFile: string): Promise<{ 
       await new Promise((r) => setTimeout(r, 250));
     }
     printProgress();
-    const problem = results ? undefined
-      : exitedAt !== undefined ? 'the extension host exited before the suites reported results (see the logs above)'
+    const problem = results
+      ? undefined
+      : exitedAt !== undefined
+        ? 'the extension host exited before the suites reported results (see the logs above)'
         : `no results after ${TIMEOUT_MS / 1000}s (the suites did not finish)`;
     if (problem || results!.failed > 0) {
       console.log(server.diagnostics());
@@ -70,10 +76,21 @@ async function viaDesktop(executable: string, workspace: string, resultsFile: st
   const profile = mkdtempSync(join(tmpdir(), 'godeploy-vscode-desktop-'));
   try {
     await runTests({
-      vscodeExecutablePath: executable, extensionDevelopmentPath, extensionTestsPath,
+      vscodeExecutablePath: executable,
+      extensionDevelopmentPath,
+      extensionTestsPath,
       extensionTestsEnv: { GODEPLOY_VSCODE_RESULTS: resultsFile },
-      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes',
-        '--user-data-dir', join(profile, 'user-data'), '--extensions-dir', join(profile, 'extensions')],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--skip-welcome',
+        '--skip-release-notes',
+        '--user-data-dir',
+        join(profile, 'user-data'),
+        '--extensions-dir',
+        join(profile, 'extensions'),
+      ],
     });
   } catch (err) {
     const results = readJson(resultsFile);
@@ -112,10 +129,16 @@ async function main(): Promise<number> {
   return r.failed > 0 || r.pending > 0 || r.passed === 0 || outcome.problem ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(err);
-  if (process.env.GODEPLOY_TIER_RESULT) {
-    writeFileSync(process.env.GODEPLOY_TIER_RESULT, JSON.stringify({ passed: 0, failed: 1, pending: 0, failures: [`vscode tier: ${(err as Error).message}`] }));
-  }
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    if (process.env.GODEPLOY_TIER_RESULT) {
+      writeFileSync(
+        process.env.GODEPLOY_TIER_RESULT,
+        JSON.stringify({ passed: 0, failed: 1, pending: 0, failures: [`vscode tier: ${(err as Error).message}`] }),
+      );
+    }
+    process.exit(1);
+  },
+);

@@ -24,7 +24,13 @@ export function durationChart(rows: HistoryRow[]): SVGElement {
   chart.append(svg('text', { x: 0, y: height - pad.bottom }, '0 s'));
   rows.forEach((r, i) => {
     const h = Math.max(1, (r.durationMs / max) * plotHeight);
-    const bar = svg('rect', { class: `bar${r.result === 'live' ? '' : ' failed'}`, x: pad.left + i * slot + slot * 0.15, y: height - pad.bottom - h, width: Math.max(2, slot * 0.7), height: h });
+    const bar = svg('rect', {
+      class: `bar${r.result === 'live' ? '' : ' failed'}`,
+      x: pad.left + i * slot + slot * 0.15,
+      y: height - pad.bottom - h,
+      width: Math.max(2, slot * 0.7),
+      height: h,
+    });
     bar.append(svg('title', {}, `${r.release} on ${r.host}: ${(r.durationMs / 1000).toFixed(1)} s, ${r.result}`));
     chart.append(bar);
   });

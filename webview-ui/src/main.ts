@@ -18,7 +18,11 @@ import type { DashboardAction, DashboardPersisted, DashboardState, FromDashboard
 import { durationChart } from './chart';
 import { el } from './dom';
 
-interface VsCodeApi { postMessage(m: FromDashboard): void; setState(s: DashboardPersisted): void; getState(): DashboardPersisted | undefined }
+interface VsCodeApi {
+  postMessage(m: FromDashboard): void;
+  setState(s: DashboardPersisted): void;
+  getState(): DashboardPersisted | undefined;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
@@ -69,37 +73,68 @@ window.addEventListener('message', (event: MessageEvent<ToDashboard>) => {
   }
 });
 
-const uptime = (s: number | null): string => (s === null ? '—' : s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`);
+const uptime = (s: number | null): string =>
+  s === null ? '—' : s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 function hostsTable(hosts: HostRow[]): HTMLElement {
-  return el('vscode-table', { zebra: '', bordered: '', 'resizable': '', 'aria-label': 'hosts' }, [
-    el('vscode-table-header', { slot: 'header' }, ['Host', 'Live release', 'Version', 'Health', 'Service', 'Uptime'].map((t) => el('vscode-table-header-cell', {}, [t]))),
-    el('vscode-table-body', { slot: 'body' }, hosts.map((h) => el('vscode-table-row', { 'data-host': h.host }, [
-      el('vscode-table-cell', {}, [h.host, el('div', { class: 'muted' }, [h.address])]),
-      el('vscode-table-cell', {}, [h.live ?? (h.reachable ? 'none' : '—')]),
-      el('vscode-table-cell', {}, [h.version ?? '—']),
-      el('vscode-table-cell', {}, [h.reachable ? el('span', { class: h.healthy ? 'ok' : 'bad' }, [h.healthy ? `healthy (${h.health})` : `not healthy (${h.health})`]) : el('span', { class: 'bad' }, [`unreachable: ${h.error ?? ''}`])]),
-      el('vscode-table-cell', {}, [h.service]),
-      el('vscode-table-cell', {}, [uptime(h.uptimeSeconds)]),
-    ]))),
+  return el('vscode-table', { zebra: '', bordered: '', resizable: '', 'aria-label': 'hosts' }, [
+    el(
+      'vscode-table-header',
+      { slot: 'header' },
+      ['Host', 'Live release', 'Version', 'Health', 'Service', 'Uptime'].map((t) => el('vscode-table-header-cell', {}, [t])),
+    ),
+    el(
+      'vscode-table-body',
+      { slot: 'body' },
+      hosts.map((h) =>
+        el('vscode-table-row', { 'data-host': h.host }, [
+          el('vscode-table-cell', {}, [h.host, el('div', { class: 'muted' }, [h.address])]),
+          el('vscode-table-cell', {}, [h.live ?? (h.reachable ? 'none' : '—')]),
+          el('vscode-table-cell', {}, [h.version ?? '—']),
+          el('vscode-table-cell', {}, [
+            h.reachable
+              ? el('span', { class: h.healthy ? 'ok' : 'bad' }, [h.healthy ? `healthy (${h.health})` : `not healthy (${h.health})`])
+              : el('span', { class: 'bad' }, [`unreachable: ${h.error ?? ''}`]),
+          ]),
+          el('vscode-table-cell', {}, [h.service]),
+          el('vscode-table-cell', {}, [uptime(h.uptimeSeconds)]),
+        ]),
+      ),
+    ),
   ]);
 }
 
 function historyTable(history: HistoryRow[]): HTMLElement {
   if (!history.length) return el('p', { class: 'muted' }, ['No deploys recorded yet (docker environments keep no history file).']);
   return el('vscode-table', { zebra: '', bordered: '', 'aria-label': 'deploy history' }, [
-    el('vscode-table-header', { slot: 'header' }, ['Finished', 'Host', 'Release', 'Version', 'Result', 'By', 'Duration', 'Steps'].map((t) => el('vscode-table-header-cell', {}, [t]))),
-    el('vscode-table-body', { slot: 'body' }, history.slice(0, 50).map((r) => el('vscode-table-row', { 'data-release': r.release }, [
-      el('vscode-table-cell', {}, [new Date(r.finishedAt).toLocaleString()]),
-      el('vscode-table-cell', {}, [r.host]),
-      el('vscode-table-cell', {}, [r.release]),
-      el('vscode-table-cell', {}, [r.version || '—']),
-      el('vscode-table-cell', {}, [el('vscode-badge', { variant: r.result === 'live' || r.result === 'rollback' ? 'counter' : 'default' }, [r.rolledBack ? `${r.result} ↩` : r.result])]),
-      el('vscode-table-cell', {}, [r.by]),
-      el('vscode-table-cell', {}, [seconds(r.durationMs)]),
-      el('vscode-table-cell', { class: 'muted' }, [r.steps.map(([s, ms]) => `${s} ${seconds(ms)}`).join(' · ')]),
-    ]))),
+    el(
+      'vscode-table-header',
+      { slot: 'header' },
+      ['Finished', 'Host', 'Release', 'Version', 'Result', 'By', 'Duration', 'Steps'].map((t) => el('vscode-table-header-cell', {}, [t])),
+    ),
+    el(
+      'vscode-table-body',
+      { slot: 'body' },
+      history
+        .slice(0, 50)
+        .map((r) =>
+          el('vscode-table-row', { 'data-release': r.release }, [
+            el('vscode-table-cell', {}, [new Date(r.finishedAt).toLocaleString()]),
+            el('vscode-table-cell', {}, [r.host]),
+            el('vscode-table-cell', {}, [r.release]),
+            el('vscode-table-cell', {}, [r.version || '—']),
+            el('vscode-table-cell', {}, [
+              el('vscode-badge', { variant: r.result === 'live' || r.result === 'rollback' ? 'counter' : 'default' }, [
+                r.rolledBack ? `${r.result} ↩` : r.result,
+              ]),
+            ]),
+            el('vscode-table-cell', {}, [r.by]),
+            el('vscode-table-cell', {}, [seconds(r.durationMs)]),
+            el('vscode-table-cell', { class: 'muted' }, [r.steps.map(([s, ms]) => `${s} ${seconds(ms)}`).join(' · ')]),
+          ]),
+        ),
+    ),
   ]);
 }
 
@@ -127,10 +162,13 @@ function actions(s: DashboardState): HTMLElement {
     return b;
   };
   return el('header', {}, [
-    el('h1', {}, [s.environment]), el('span', { class: 'muted' }, [s.type]),
+    el('h1', {}, [s.environment]),
+    el('span', { class: 'muted' }, [s.type]),
     button('Deploy', 'deploy'),
-    select, button('Rollback', 'rollback', true, () => select.value || undefined),
-    button('Tail Logs', 'tailLogs', true), button('Refresh', 'refresh', true),
+    select,
+    button('Rollback', 'rollback', true, () => select.value || undefined),
+    button('Tail Logs', 'tailLogs', true),
+    button('Refresh', 'refresh', true),
     ...(s.loading ? [el('vscode-progress-ring', { 'aria-label': 'reading the hosts' })] : []),
     status,
   ]);
@@ -139,12 +177,18 @@ function actions(s: DashboardState): HTMLElement {
 function render(): void {
   if (!state) return;
   app.removeAttribute('aria-busy');
-  const deploys = state.history.filter((h) => !h.result.startsWith('rollback')).slice(0, 30).reverse();
+  const deploys = state.history
+    .filter((h) => !h.result.startsWith('rollback'))
+    .slice(0, 30)
+    .reverse();
   app.replaceChildren(
     actions(state),
-    el('h2', {}, ['Hosts']), hostsTable(state.hosts),
-    el('h2', {}, ['Deploy durations']), deploys.length ? durationChart(deploys) : el('p', { class: 'muted' }, ['No deploys yet.']),
-    el('h2', {}, ['History']), historyTable(state.history),
+    el('h2', {}, ['Hosts']),
+    hostsTable(state.hosts),
+    el('h2', {}, ['Deploy durations']),
+    deploys.length ? durationChart(deploys) : el('p', { class: 'muted' }, ['No deploys yet.']),
+    el('h2', {}, ['History']),
+    historyTable(state.history),
     el('p', { class: 'muted' }, [`Read ${new Date(state.updatedAt).toLocaleTimeString()}.`]),
   );
   const theme = document.body.classList.contains('vscode-dark') ? 'dark' : document.body.classList.contains('vscode-high-contrast') ? 'high-contrast' : 'light';

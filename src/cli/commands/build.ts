@@ -46,7 +46,9 @@ export async function runBuildCommand(io: CliIO, g: GlobalOptions, args: string[
     const width = Math.max(...result.artifacts.map((a) => a.target.length));
     const fileWidth = Math.max(...result.artifacts.map((a) => rel(a.path).length));
     for (const a of result.artifacts) {
-      io.out(`${a.target.padEnd(width)}  ${rel(a.path).padEnd(fileWidth)}  ${formatBytes(a.size).padStart(8)}  ${a.binary.static ? 'static' : 'dynamic'}  sha256:${a.sha256.slice(0, 16)}  ${(a.durationMs / 1000).toFixed(1)}s`);
+      io.out(
+        `${a.target.padEnd(width)}  ${rel(a.path).padEnd(fileWidth)}  ${formatBytes(a.size).padStart(8)}  ${a.binary.static ? 'static' : 'dynamic'}  sha256:${a.sha256.slice(0, 16)}  ${(a.durationMs / 1000).toFixed(1)}s`,
+      );
     }
     io.out(`${result.version} (${result.goVersion}): ${rel(result.checksumsFile)}, ${rel(result.manifestFile)}`);
     return 0;

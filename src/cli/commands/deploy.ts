@@ -38,7 +38,10 @@ function seconds(ms: number | undefined): string {
 export function eventPrinter(io: CliIO): (e: DeployEvent) => void {
   return (e) => {
     const who = e.host === '*' ? '' : `[${e.host}] `;
-    if (e.state === 'start') { io.progress(`${who}${e.step}: ${e.message}`); return; }
+    if (e.state === 'start') {
+      io.progress(`${who}${e.step}: ${e.message}`);
+      return;
+    }
     const mark = e.state === 'fail' ? 'FAIL ' : e.state === 'skip' ? 'skip ' : '';
     const lines = e.message.split('\n');
     io.out(`${who}${e.step}: ${mark}${lines[0]}${seconds(e.ms)}`);
@@ -49,17 +52,30 @@ export function eventPrinter(io: CliIO): (e: DeployEvent) => void {
 export function printSummary(io: CliIO, r: DeployResult, verb: string): void {
   if (r.alreadyLive) {
     for (const h of r.hosts) io.out(`${h.host} (${h.address}): live on ${h.previous} (unchanged)`);
-    io.out(`${verb} to ${r.environment}: nothing to do, every host already runs this build with this environment (--force redeploys) (${(r.durationMs / 1000).toFixed(1)} s)`);
+    io.out(
+      `${verb} to ${r.environment}: nothing to do, every host already runs this build with this environment (--force redeploys) (${(r.durationMs / 1000).toFixed(1)} s)`,
+    );
     return;
   }
   for (const h of r.hosts) {
-    const what = { live: `live on ${r.releaseId}`, 'rolled-back': `rolled back${h.previous ? ` to ${h.previous}` : ''}`, failed: 'FAILED', unchanged: 'unchanged' }[h.result];
-    io.out(`${h.host} (${h.address}): ${what}${h.error && h.result !== 'live' ? `: ${h.error}` : ''}${h.hint && h.result !== 'live' ? `\n  hint: ${h.hint}` : ''}`);
+    const what = {
+      live: `live on ${r.releaseId}`,
+      'rolled-back': `rolled back${h.previous ? ` to ${h.previous}` : ''}`,
+      failed: 'FAILED',
+      unchanged: 'unchanged',
+    }[h.result];
+    io.out(
+      `${h.host} (${h.address}): ${what}${h.error && h.result !== 'live' ? `: ${h.error}` : ''}${h.hint && h.result !== 'live' ? `\n  hint: ${h.hint}` : ''}`,
+    );
   }
   for (const w of r.warnings) io.out(`warning: ${w}`);
   const live = switchedHosts(r);
   const where = live.length ? `live on ${r.releaseId}: ${live.join(', ')}` : `no host switched to ${r.releaseId}`;
-  io.out(r.ok ? `${verb} ${r.releaseId} to ${r.environment}: done in ${(r.durationMs / 1000).toFixed(1)} s; ${where}` : `${verb} ${r.releaseId} to ${r.environment}: ${r.cancelled ? 'cancelled' : 'FAILED'} after ${(r.durationMs / 1000).toFixed(1)} s; ${where}`);
+  io.out(
+    r.ok
+      ? `${verb} ${r.releaseId} to ${r.environment}: done in ${(r.durationMs / 1000).toFixed(1)} s; ${where}`
+      : `${verb} ${r.releaseId} to ${r.environment}: ${r.cancelled ? 'cancelled' : 'FAILED'} after ${(r.durationMs / 1000).toFixed(1)} s; ${where}`,
+  );
 }
 
 /** The hosts that run the new release now (switched, gated and not taken back). */
@@ -67,17 +83,30 @@ export function switchedHosts(r: DeployResult): string[] {
   return r.hosts.filter((h) => h.result === 'live').map((h) => h.host);
 }
 
-export async function runDeploy(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; dryRun: boolean; force?: boolean; acceptNewHostKey: boolean }): Promise<number> {
+export async function runDeploy(
+  io: CliIO,
+  g: GlobalOptions,
+  args: string[],
+  flags: { json: boolean; dryRun: boolean; force?: boolean; acceptNewHostKey: boolean },
+): Promise<number> {
   const [envName, ...extra] = args;
   if (!envName) throw usageError('deploy: which environment?', 'godeploy deploy ENV (see `godeploy deploy --help`)');
   if (extra.length) throw usageError(`deploy: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
   const cancel = new CancellationSource();
-  const stopListening = cancelOnSignals(io, cancel, { first: 'cancelling (before the switch nothing changes; a switched host finishes its health gate and is rolled back, and the locks are released)…' });
+  const stopListening = cancelOnSignals(io, cancel, {
+    first: 'cancelling (before the switch nothing changes; a switched host finishes its health gate and is rolled back, and the locks are released)…',
+  });
   try {
     const r = await deploy({
-      configFile: await resolveConfigPath(g), environment: envName, dryRun: flags.dryRun, force: flags.force,
-      sources: environmentSources(io.env), hosts: { acceptNewHostKey: flags.acceptNewHostKey }, token: cancel.token,
-      emit: flags.json ? undefined : eventPrinter(io), buildEnv: io.env,
+      configFile: await resolveConfigPath(g),
+      environment: envName,
+      dryRun: flags.dryRun,
+      force: flags.force,
+      sources: environmentSources(io.env),
+      hosts: { acceptNewHostKey: flags.acceptNewHostKey },
+      token: cancel.token,
+      emit: flags.json ? undefined : eventPrinter(io),
+      buildEnv: io.env,
     });
     if (flags.json) {
       io.json({ ...r, switchedHosts: switchedHosts(r) });

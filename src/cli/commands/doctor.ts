@@ -52,7 +52,14 @@ function printReports(io: CliIO, envName: string, hosts: HostReport[], json: boo
   const all = hosts.flatMap((h) => h.checks);
   const failures = all.filter((c) => c.status === 'fail').length;
   if (json) {
-    io.json({ environment: envName, hosts: hosts.map((h) => ({ host: h.host, address: h.address, checks: h.checks.map((c) => ({ id: c.id, status: c.status, detail: c.detail, hint: c.hint ?? null })) })) });
+    io.json({
+      environment: envName,
+      hosts: hosts.map((h) => ({
+        host: h.host,
+        address: h.address,
+        checks: h.checks.map((c) => ({ id: c.id, status: c.status, detail: c.detail, hint: c.hint ?? null })),
+      })),
+    });
   } else {
     io.out(formatDoctorReport(hosts));
     const warnings = all.filter((c) => c.status === 'warn').length;
@@ -61,4 +68,3 @@ function printReports(io: CliIO, envName: string, hosts: HostReport[], json: boo
   }
   return failures ? 1 : 0;
 }
-

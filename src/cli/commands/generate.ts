@@ -41,7 +41,10 @@ export async function runGenerate(io: CliIO, g: GlobalOptions, args: string[], f
   }
   const { moduleDir, inspection, config } = await loadProject(await resolveConfigPath(g));
   // ${env:NAME} in the arguments is read from this command's environment, as a deploy reads it.
-  const model = await resolveModelArgs(buildGenerateModel(config, inspection, { environment: flags.env, runtime: flags.runtime as RuntimeKind | undefined }), environmentSources(io.env));
+  const model = await resolveModelArgs(
+    buildGenerateModel(config, inspection, { environment: flags.env, runtime: flags.runtime as RuntimeKind | undefined }),
+    environmentSources(io.env),
+  );
   const outDir = flags.out ? path.resolve(g.dir, flags.out) : moduleDir;
   const templatesDir = config.templates ? path.resolve(moduleDir, config.templates) : undefined;
   const files = await renderFiles(kinds, model, outDir, { templatesDir, dockerfile: { fromBinary: flags.fromBinary } });
@@ -59,9 +62,12 @@ export async function runGenerate(io: CliIO, g: GlobalOptions, args: string[], f
   }
   await executePlan(plan, new LocalRunner());
   if (flags.json) {
-    io.json({ files: compared.map((f) => ({ kind: f.kind, path: f.path, state: f.state === 'changed' ? 'replaced' : f.state === 'new' ? 'written' : 'unchanged' })) });
+    io.json({
+      files: compared.map((f) => ({ kind: f.kind, path: f.path, state: f.state === 'changed' ? 'replaced' : f.state === 'new' ? 'written' : 'unchanged' })),
+    });
   } else {
-    for (const f of compared) io.out(`${f.state === 'new' ? 'wrote    ' : f.state === 'changed' ? 'replaced ' : 'unchanged'} ${path.relative(io.cwd, f.path) || f.path}`);
+    for (const f of compared)
+      io.out(`${f.state === 'new' ? 'wrote    ' : f.state === 'changed' ? 'replaced ' : 'unchanged'} ${path.relative(io.cwd, f.path) || f.path}`);
   }
   return 0;
 }

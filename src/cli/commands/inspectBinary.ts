@@ -12,10 +12,26 @@ export const inspectBinaryHelp = `godeploy inspect-binary FILE [--json]
   Reads the file only; needs no Go toolchain and never runs the program.`;
 
 /** Build settings worth a line of their own in the human output. */
-const NOTABLE = ['-trimpath', '-ldflags', '-tags', '-buildmode', 'CGO_ENABLED', 'GOARM', 'GOAMD64', 'GO386', 'GOMIPS', 'GOMIPS64', 'GOPPC64', 'vcs.revision', 'vcs.modified', 'vcs.time'];
+const NOTABLE = [
+  '-trimpath',
+  '-ldflags',
+  '-tags',
+  '-buildmode',
+  'CGO_ENABLED',
+  'GOARM',
+  'GOAMD64',
+  'GO386',
+  'GOMIPS',
+  'GOMIPS64',
+  'GOPPC64',
+  'vcs.revision',
+  'vcs.modified',
+  'vcs.time',
+];
 
 export async function runInspectBinary(io: CliIO, g: GlobalOptions, args: string[], json: boolean): Promise<number> {
-  if (args.length !== 1) throw usageError(args.length ? 'inspect-binary takes one FILE' : 'inspect-binary needs a FILE', 'godeploy inspect-binary FILE [--json]');
+  if (args.length !== 1)
+    throw usageError(args.length ? 'inspect-binary takes one FILE' : 'inspect-binary needs a FILE', 'godeploy inspect-binary FILE [--json]');
   const file = path.resolve(g.dir, args[0]);
   const info = await inspectBinary(file);
   if (json) {
@@ -45,7 +61,9 @@ export function formatBinaryInfo(file: string, b: BinaryInfo): string {
     if (bi.path) lines.push(`path      ${bi.path}`);
     if (bi.main) lines.push(`module    ${bi.main.path} ${bi.main.version}${bi.main.replace ? ` => ${bi.main.replace.path} ${bi.main.replace.version}` : ''}`);
     lines.push(`deps      ${bi.deps.length === 0 ? 'none' : `${bi.deps.length} module${bi.deps.length === 1 ? '' : 's'}`}`);
-    const notable = NOTABLE.filter((k) => k in bi.settings).map((k) => `${k}=${/[\s"]/.test(bi.settings[k]) ? JSON.stringify(bi.settings[k]) : bi.settings[k]}`);
+    const notable = NOTABLE.filter((k) => k in bi.settings).map(
+      (k) => `${k}=${/[\s"]/.test(bi.settings[k]) ? JSON.stringify(bi.settings[k]) : bi.settings[k]}`,
+    );
     if (notable.length) lines.push(`settings  ${notable.join(' ')}`);
   }
   return lines.join('\n');

@@ -1,6 +1,15 @@
 import { CancellationSource } from '../../core/cancellation';
 import { describeHeldLock, onEnvironmentLocks, type LockPlace } from '../../core/deploy/environmentLocks';
-import { deployEnvironmentOf, forEachHost, loadDeployEnvironment, loadEnvironment, type ConnectedHost, type DeployEnvironment, type HostOutcome, type LoadedEnvironment } from '../../core/deploy/hosts';
+import {
+  deployEnvironmentOf,
+  forEachHost,
+  loadDeployEnvironment,
+  loadEnvironment,
+  type ConnectedHost,
+  type DeployEnvironment,
+  type HostOutcome,
+  type LoadedEnvironment,
+} from '../../core/deploy/hosts';
 import type { LockStatus } from '../../core/deploy/lock';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
@@ -29,36 +38,69 @@ async function cancelledByCtrlC<T>(fn: (token: CancellationSource['token']) => P
 }
 
 /** Runs `fn` on every host of environment `envName`, with Ctrl-C cancelling the connections. */
-export async function onEnvironmentHosts<T>(g: GlobalOptions, envName: string | undefined, command: string, acceptNewHostKey: boolean, fn: (host: ConnectedHost, base: string, d: DeployEnvironment) => Promise<T>, loaded?: LoadedEnvironment): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
+export async function onEnvironmentHosts<T>(
+  g: GlobalOptions,
+  envName: string | undefined,
+  command: string,
+  acceptNewHostKey: boolean,
+  fn: (host: ConnectedHost, base: string, d: DeployEnvironment) => Promise<T>,
+  loaded?: LoadedEnvironment,
+): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
   const d = loaded ? deployEnvironmentOf(loaded, command) : await loadDeployEnvironment(await resolveConfigPath(g), envName, command);
   return { base: d.base, outcomes: await cancelledByCtrlC((token) => forEachHost(d, { acceptNewHostKey, token }, (h) => fn(h, d.base, d))) };
 }
 
 /** Runs `fn` on the lock of every host (ssh, local) or of the engine (docker) of `envName`, with Ctrl-C cancelling the connections. */
-async function onLocks<T>(g: GlobalOptions, envName: string | undefined, command: string, acceptNewHostKey: boolean, fn: (lock: LockPlace) => Promise<T>): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
+async function onLocks<T>(
+  g: GlobalOptions,
+  envName: string | undefined,
+  command: string,
+  acceptNewHostKey: boolean,
+  fn: (lock: LockPlace) => Promise<T>,
+): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
   const loaded = await loadEnvironment(await resolveConfigPath(g), envName, command);
   return cancelledByCtrlC((token) => onEnvironmentLocks(loaded, command, { acceptNewHostKey, token }, fn));
 }
 
-const statusJson = (s: LockStatus) => (s.state === 'free'
-  ? { state: 'free', owner: null, ageSeconds: null, stale: null, staleReason: null }
-  : { state: 'held', owner: s.owner, ageSeconds: s.ageSeconds, stale: s.stale, staleReason: s.staleReason });
+const statusJson = (s: LockStatus) =>
+  s.state === 'free'
+    ? { state: 'free', owner: null, ageSeconds: null, stale: null, staleReason: null }
+    : { state: 'held', owner: s.owner, ageSeconds: s.ageSeconds, stale: s.stale, staleReason: s.staleReason };
 
-export async function runLock(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; force: boolean; acceptNewHostKey: boolean }): Promise<number> {
+export async function runLock(
+  io: CliIO,
+  g: GlobalOptions,
+  args: string[],
+  flags: { json: boolean; force: boolean; acceptNewHostKey: boolean },
+): Promise<number> {
   const [sub, envName, ...extra] = args;
-  if (sub !== 'status' && sub !== 'release') throw usageError(sub ? `lock: unknown subcommand "${sub}"` : 'lock: status or release?', 'godeploy lock status ENV, or godeploy lock release ENV [--force]');
+  if (sub !== 'status' && sub !== 'release')
+    throw usageError(
+      sub ? `lock: unknown subcommand "${sub}"` : 'lock: status or release?',
+      'godeploy lock status ENV, or godeploy lock release ENV [--force]',
+    );
   if (extra.length) throw usageError(`lock ${sub}: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
   if (sub === 'status' && flags.force) throw usageError('lock status does not take --force', 'see `godeploy lock --help`');
   return sub === 'status' ? lockStatusCommand(io, g, envName, flags) : lockReleaseCommand(io, g, envName, flags);
 }
 
-async function lockStatusCommand(io: CliIO, g: GlobalOptions, envName: string | undefined, flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
+async function lockStatusCommand(
+  io: CliIO,
+  g: GlobalOptions,
+  envName: string | undefined,
+  flags: { json: boolean; acceptNewHostKey: boolean },
+): Promise<number> {
   const { base, outcomes } = await onLocks(g, envName, 'lock status', flags.acceptNewHostKey, (l) => l.status());
   const failed = outcomes.filter((o) => !o.ok).length;
   if (flags.json) {
     io.json({
-      environment: envName, base,
-      hosts: outcomes.map((o) => ({ host: o.alias, address: o.address, ...(o.ok ? { ...statusJson(o.value), error: null } : { state: 'error', error: o.error }) })),
+      environment: envName,
+      base,
+      hosts: outcomes.map((o) => ({
+        host: o.alias,
+        address: o.address,
+        ...(o.ok ? { ...statusJson(o.value), error: null } : { state: 'error', error: o.error }),
+      })),
     });
     return failed ? 1 : 0;
   }
@@ -70,31 +112,45 @@ async function lockStatusCommand(io: CliIO, g: GlobalOptions, envName: string | 
       io.out(`${head}: free`);
     } else {
       io.out(`${head}: ${describeHeldLock(o.value)}`);
-      io.out(o.value.stale ? `  stale: ${o.value.staleReason}\n  hint: if no deploy is running there, release it with \`godeploy lock release ${envName}\`` : '  not stale: an operation may be running');
+      io.out(
+        o.value.stale
+          ? `  stale: ${o.value.staleReason}\n  hint: if no deploy is running there, release it with \`godeploy lock release ${envName}\``
+          : '  not stale: an operation may be running',
+      );
     }
   }
   return failed ? 1 : 0;
 }
 
-type ReleaseResult = { result: 'free' } | { result: 'released'; was: LockStatus & { state: 'held' } } | { result: 'refused'; status: LockStatus & { state: 'held' } };
+type ReleaseResult =
+  { result: 'free' } | { result: 'released'; was: LockStatus & { state: 'held' } } | { result: 'refused'; status: LockStatus & { state: 'held' } };
 
-async function lockReleaseCommand(io: CliIO, g: GlobalOptions, envName: string | undefined, flags: { json: boolean; force: boolean; acceptNewHostKey: boolean }): Promise<number> {
+async function lockReleaseCommand(
+  io: CliIO,
+  g: GlobalOptions,
+  envName: string | undefined,
+  flags: { json: boolean; force: boolean; acceptNewHostKey: boolean },
+): Promise<number> {
   const { base, outcomes } = await onLocks(g, envName, 'lock release', flags.acceptNewHostKey, async (l): Promise<ReleaseResult> => {
     const s = await l.status();
     if (s.state === 'free') return { result: 'free' };
     if (!flags.force && !s.stale) return { result: 'refused', status: s };
     // Not forced: only the holder read above (a new holder that took it meanwhile is kept).
-    const released = await l.release(flags.force ? undefined : s.owner ?? undefined);
+    const released = await l.release(flags.force ? undefined : (s.owner ?? undefined));
     return released ? { result: 'released', was: s } : { result: 'free' };
   });
   const failed = outcomes.filter((o) => !o.ok || o.value.result === 'refused').length;
   if (flags.json) {
     io.json({
-      environment: envName, base,
+      environment: envName,
+      base,
       hosts: outcomes.map((o) => ({
-        host: o.alias, address: o.address,
-        ...(!o.ok ? { result: 'error', lock: null, error: o.error }
-          : o.value.result === 'free' ? { result: 'free', lock: null, error: null }
+        host: o.alias,
+        address: o.address,
+        ...(!o.ok
+          ? { result: 'error', lock: null, error: o.error }
+          : o.value.result === 'free'
+            ? { result: 'free', lock: null, error: null }
             : { result: o.value.result, lock: statusJson(o.value.result === 'released' ? o.value.was : o.value.status), error: null }),
       })),
     });
@@ -104,8 +160,12 @@ async function lockReleaseCommand(io: CliIO, g: GlobalOptions, envName: string |
     const head = `${o.alias} (${o.address})`;
     if (!o.ok) io.out(`${head}: FAIL ${o.error}${o.hint ? `\n  hint: ${o.hint}` : ''}`);
     else if (o.value.result === 'free') io.out(`${head}: already free`);
-    else if (o.value.result === 'released') io.out(`${head}: released (was ${describeHeldLock(o.value.was)}${o.value.was.stale ? `; stale: ${o.value.was.staleReason}` : ''})`);
-    else io.out(`${head}: FAIL not released: ${describeHeldLock(o.value.status)}, and it is not stale\n  hint: wait for it to finish, or release it anyway with \`godeploy lock release ${envName} --force\``);
+    else if (o.value.result === 'released')
+      io.out(`${head}: released (was ${describeHeldLock(o.value.was)}${o.value.was.stale ? `; stale: ${o.value.was.staleReason}` : ''})`);
+    else
+      io.out(
+        `${head}: FAIL not released: ${describeHeldLock(o.value.status)}, and it is not stale\n  hint: wait for it to finish, or release it anyway with \`godeploy lock release ${envName} --force\``,
+      );
   }
   return failed ? 1 : 0;
 }

@@ -24,19 +24,32 @@ export const logsHelp = `godeploy logs ENV [-f] [-n N] [--since D] [--grep RE] [
   Exit 0 when every source was read (or following was stopped), 1 when one failed, 2 for
   usage errors.`;
 
-export async function runLogs(io: CliIO, g: GlobalOptions, args: string[], flags: { follow: boolean; lines?: string; since?: string; grep?: string; host?: string[]; json: boolean; dryRun: boolean; acceptNewHostKey: boolean }): Promise<number> {
+export async function runLogs(
+  io: CliIO,
+  g: GlobalOptions,
+  args: string[],
+  flags: { follow: boolean; lines?: string; since?: string; grep?: string; host?: string[]; json: boolean; dryRun: boolean; acceptNewHostKey: boolean },
+): Promise<number> {
   const [envName, ...extra] = args;
   if (!envName) throw usageError('logs: which environment?', 'godeploy logs ENV [-f] [-n N]');
   if (extra.length) throw usageError(`logs: unexpected argument ${JSON.stringify(extra[0])}`, 'see `godeploy logs --help`');
   const lines = flags.lines === undefined ? 50 : Number(flags.lines);
-  if (!Number.isInteger(lines) || lines < 0) throw usageError(`logs: -n ${JSON.stringify(flags.lines)} is not a number of lines`, 'give a whole number, such as -n 100');
+  if (!Number.isInteger(lines) || lines < 0)
+    throw usageError(`logs: -n ${JSON.stringify(flags.lines)} is not a number of lines`, 'give a whole number, such as -n 100');
   const since = flags.since === undefined ? undefined : parseSince(flags.since);
-  if (flags.since !== undefined && since === undefined) throw usageError(`logs: --since ${JSON.stringify(flags.since)} is neither a duration nor a date`, 'write 90s, 10m, 2h, 1d, or a date such as 2026-11-21T08:00:00Z');
+  if (flags.since !== undefined && since === undefined)
+    throw usageError(
+      `logs: --since ${JSON.stringify(flags.since)} is neither a duration nor a date`,
+      'write 90s, 10m, 2h, 1d, or a date such as 2026-11-21T08:00:00Z',
+    );
   let grep: RegExp | undefined;
   try {
     grep = flags.grep === undefined ? undefined : new RegExp(flags.grep);
   } catch (e) {
-    throw usageError(`logs: --grep ${JSON.stringify(flags.grep)} is not a regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, 'escape special characters with \\, or use a plain word');
+    throw usageError(
+      `logs: --grep ${JSON.stringify(flags.grep)} is not a regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`,
+      'escape special characters with \\, or use a plain word',
+    );
   }
   const cancel = new CancellationSource();
   const onSigint = (): void => cancel.cancel();
@@ -45,12 +58,27 @@ export async function runLogs(io: CliIO, g: GlobalOptions, args: string[], flags
   let width = 0;
   try {
     const r = await tailLogs({
-      configFile: await resolveConfigPath(g), environment: envName, lines, since, follow: flags.follow, grep, only: flags.host, dryRun: flags.dryRun,
-      hosts: { acceptNewHostKey: flags.acceptNewHostKey }, token: cancel.token, env: io.env,
-      onPlan: (plan) => { if (flags.dryRun) io.out(plan); },
+      configFile: await resolveConfigPath(g),
+      environment: envName,
+      lines,
+      since,
+      follow: flags.follow,
+      grep,
+      only: flags.host,
+      dryRun: flags.dryRun,
+      hosts: { acceptNewHostKey: flags.acceptNewHostKey },
+      token: cancel.token,
+      env: io.env,
+      onPlan: (plan) => {
+        if (flags.dryRun) io.out(plan);
+      },
       onLines: (batch) => {
         if (flags.json) {
-          io.out(batch.map((l) => JSON.stringify({ host: l.host, time: l.time ?? null, text: l.text, notice: l.notice === true, level: l.level ?? null })).join('\n'));
+          io.out(
+            batch
+              .map((l) => JSON.stringify({ host: l.host, time: l.time ?? null, text: l.text, notice: l.notice === true, level: l.level ?? null }))
+              .join('\n'),
+          );
           return;
         }
         width = Math.max(width, ...batch.map((l) => l.host.length));

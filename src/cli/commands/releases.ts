@@ -19,19 +19,45 @@ export async function runReleases(io: CliIO, g: GlobalOptions, args: string[], f
   const loaded = await loadEnvironment(await resolveConfigPath(g), envName, 'releases');
   if (loaded.env.type === 'docker') {
     const { address, outcome } = await dockerReleases(loaded, { acceptNewHostKey: flags.acceptNewHostKey });
-    if (flags.json) io.json({ environment: envName, engine: address, hosts: [outcome.ok ? { host: outcome.alias, address, releases: outcome.value, error: null } : { host: outcome.alias, address, releases: [], error: outcome.error }] });
+    if (flags.json)
+      io.json({
+        environment: envName,
+        engine: address,
+        hosts: [
+          outcome.ok
+            ? { host: outcome.alias, address, releases: outcome.value, error: null }
+            : { host: outcome.alias, address, releases: [], error: outcome.error },
+        ],
+      });
     else for (const line of formatDockerReleases(loaded, outcome)) io.out(line);
     return outcome.ok ? 0 : 1;
   }
-  const { base, outcomes } = await onEnvironmentHosts(g, envName, 'releases', flags.acceptNewHostKey, (h, b, d) => listReleases(h.runner, b, d.model.app.name), loaded);
+  const { base, outcomes } = await onEnvironmentHosts(
+    g,
+    envName,
+    'releases',
+    flags.acceptNewHostKey,
+    (h, b, d) => listReleases(h.runner, b, d.model.app.name),
+    loaded,
+  );
   const failed = outcomes.filter((o) => !o.ok).length;
   if (flags.json) {
     io.json({
-      environment: envName, base,
-      hosts: outcomes.map((o) => ({ host: o.alias, address: o.address, ...(o.ok ? { ...o.value, error: null } : { exists: null, releases: [], currentTarget: null, error: o.error }) })),
+      environment: envName,
+      base,
+      hosts: outcomes.map((o) => ({
+        host: o.alias,
+        address: o.address,
+        ...(o.ok ? { ...o.value, error: null } : { exists: null, releases: [], currentTarget: null, error: o.error }),
+      })),
     });
     return failed ? 1 : 0;
   }
-  for (const line of formatReleaseListing(base, outcomes.map((o) => ({ ...o, head: `${o.alias} (${o.address})` })), 'oldest-first')) io.out(line);
+  for (const line of formatReleaseListing(
+    base,
+    outcomes.map((o) => ({ ...o, head: `${o.alias} (${o.address})` })),
+    'oldest-first',
+  ))
+    io.out(line);
   return failed ? 1 : 0;
 }

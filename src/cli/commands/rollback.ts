@@ -16,7 +16,12 @@ export const rollbackHelp = `godeploy rollback ENV [--to RELEASE] [--json] [--ac
   environment as they went live) and stops the running one, behind the same gate.
   Exit 0 when every host serves the target release, 1 otherwise, 2 for usage errors.`;
 
-export async function runRollback(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; to?: string; acceptNewHostKey: boolean }): Promise<number> {
+export async function runRollback(
+  io: CliIO,
+  g: GlobalOptions,
+  args: string[],
+  flags: { json: boolean; to?: string; acceptNewHostKey: boolean },
+): Promise<number> {
   const [envName, ...extra] = args;
   if (!envName) throw usageError('rollback: which environment?', 'godeploy rollback ENV [--to RELEASE]');
   if (extra.length) throw usageError(`rollback: unexpected argument ${JSON.stringify(extra[0])}`, 'name the release with --to RELEASE');
@@ -24,15 +29,27 @@ export async function runRollback(io: CliIO, g: GlobalOptions, args: string[], f
   const stopListening = cancelOnSignals(io, cancel, { first: 'cancelling (a host already switched back finishes its health gate; the locks are released)…' });
   try {
     const r = await rollback({
-      configFile: await resolveConfigPath(g), environment: envName, to: flags.to,
-      hosts: { acceptNewHostKey: flags.acceptNewHostKey }, token: cancel.token, emit: flags.json ? undefined : eventPrinter(io), sources: environmentSources(io.env),
+      configFile: await resolveConfigPath(g),
+      environment: envName,
+      to: flags.to,
+      hosts: { acceptNewHostKey: flags.acceptNewHostKey },
+      token: cancel.token,
+      emit: flags.json ? undefined : eventPrinter(io),
+      sources: environmentSources(io.env),
     });
     if (flags.json) {
       io.json(r);
     } else {
       for (const h of r.hosts) {
-        const what = { live: `live on ${r.targets[h.host]}`, 'rolled-back': `stayed on ${h.previous ?? 'its release'}`, failed: 'FAILED', unchanged: 'unchanged' }[h.result];
-        io.out(`${h.host} (${h.address}): ${what}${h.error && h.result !== 'live' ? `: ${h.error}` : ''}${h.hint && h.result !== 'live' ? `\n  hint: ${h.hint}` : ''}`);
+        const what = {
+          live: `live on ${r.targets[h.host]}`,
+          'rolled-back': `stayed on ${h.previous ?? 'its release'}`,
+          failed: 'FAILED',
+          unchanged: 'unchanged',
+        }[h.result];
+        io.out(
+          `${h.host} (${h.address}): ${what}${h.error && h.result !== 'live' ? `: ${h.error}` : ''}${h.hint && h.result !== 'live' ? `\n  hint: ${h.hint}` : ''}`,
+        );
       }
       io.out(`rollback ${r.environment}: ${r.ok ? 'done' : r.cancelled ? 'cancelled' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(1)} s`);
     }

@@ -17,15 +17,26 @@ export async function runStatus(io: CliIO, g: GlobalOptions, args: string[], fla
   const s = await environmentStatus({ configFile: await resolveConfigPath(g), environment: envName, acceptNewHostKey: flags.acceptNewHostKey });
   const good = s.hosts.every((h) => h.ok && h.value.service.running && h.value.health.healthy);
   if (flags.json) {
-    io.json({ environment: s.environment, base: s.base, hosts: s.hosts.map((h) => (h.ok ? { host: h.alias, address: h.address, ...h.value, error: null } : { host: h.alias, address: h.address, error: h.error })) });
+    io.json({
+      environment: s.environment,
+      base: s.base,
+      hosts: s.hosts.map((h) =>
+        h.ok ? { host: h.alias, address: h.address, ...h.value, error: null } : { host: h.alias, address: h.address, error: h.error },
+      ),
+    });
     return good ? 0 : 1;
   }
   for (const h of s.hosts) {
-    if (!h.ok) { io.out(`${h.alias} (${h.address}): FAIL ${h.error}${h.hint ? `\n  hint: ${h.hint}` : ''}`); continue; }
+    if (!h.ok) {
+      io.out(`${h.alias} (${h.address}): FAIL ${h.error}${h.hint ? `\n  hint: ${h.hint}` : ''}`);
+      continue;
+    }
     const v = h.value;
     io.out(`${h.alias} (${h.address})`);
     io.out(`  live     ${v.live ?? 'none'}${v.version ? ` (version ${v.version})` : ''}, ${v.releases} release${v.releases === 1 ? '' : 's'} on the host`);
-    io.out(`  service  ${v.service.state}${v.service.pid ? `, pid ${v.service.pid}` : ''}${v.service.uptimeSeconds !== null ? `, up ${formatAge(v.service.uptimeSeconds)}` : ''}`);
+    io.out(
+      `  service  ${v.service.state}${v.service.pid ? `, pid ${v.service.pid}` : ''}${v.service.uptimeSeconds !== null ? `, up ${formatAge(v.service.uptimeSeconds)}` : ''}`,
+    );
     if (v.image) io.out(`  image    ${v.image}`);
     io.out(`  health   ${v.health.healthy ? 'healthy' : 'UNHEALTHY'} (${v.health.answer})`);
   }

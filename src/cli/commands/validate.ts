@@ -23,7 +23,11 @@ export async function runValidate(io: CliIO, g: GlobalOptions, json: boolean): P
   if (result.config?.templates) {
     const at = result.document.diagnosticAt(['templates'], 'value', 'error', '');
     const dir = path.resolve(path.dirname(file), result.config.templates);
-    const found = await checkTemplates(dir, Object.values(generators).map((g) => g.templateName), at);
+    const found = await checkTemplates(
+      dir,
+      Object.values(generators).map((g) => g.templateName),
+      at,
+    );
     result.diagnostics.push(...found.map((d) => ({ ...d, file: path.relative(io.cwd, d.file) || d.file })));
     result.diagnostics.sort(compareDiagnostics);
   }

@@ -5,7 +5,12 @@ import type { CancellationTokenLike } from '../cancellation';
  * cancellation) aborts the shared signal, so running work can stop its processes, and no
  * new item starts; once everything has settled the first error is thrown.
  */
-export async function runPool<T, R>(items: readonly T[], limit: number, work: (item: T, signal: AbortSignal) => Promise<R>, token?: CancellationTokenLike): Promise<R[]> {
+export async function runPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, signal: AbortSignal) => Promise<R>,
+  token?: CancellationTokenLike,
+): Promise<R[]> {
   const abort = new AbortController();
   const sub = token?.onCancellationRequested(() => abort.abort(new Error('cancelled')));
   const results: R[] = new Array(items.length);

@@ -17,7 +17,21 @@ const SKIP_DIRS = new Set(['dist', '.git', '.hg', '.svn', 'node_modules', '.gode
 /** The folders a build stages its binaries in (beside the output folder, possibly in the module) start with this. */
 export const STAGING_PREFIX = '.godeploy-staging-';
 /** Environment variables that do not change the output (caches, module download settings). */
-const NEUTRAL_ENV = new Set(['GOPATH', 'GOCACHE', 'GOMODCACHE', 'GOPROXY', 'GOSUMDB', 'GONOSUMDB', 'GONOPROXY', 'GOPRIVATE', 'GOINSECURE', 'GOTELEMETRY', 'GOTELEMETRYDIR', 'GOTMPDIR', 'GOENV']);
+const NEUTRAL_ENV = new Set([
+  'GOPATH',
+  'GOCACHE',
+  'GOMODCACHE',
+  'GOPROXY',
+  'GOSUMDB',
+  'GONOSUMDB',
+  'GONOPROXY',
+  'GOPRIVATE',
+  'GOINSECURE',
+  'GOTELEMETRY',
+  'GOTELEMETRYDIR',
+  'GOTMPDIR',
+  'GOENV',
+]);
 
 export interface FingerprintInputs {
   moduleDir: string;
@@ -38,8 +52,17 @@ export interface FingerprintInputs {
   cacheFile?: string;
 }
 
-interface CachedHash { size: number; ino: number; mtimeMs: number; ctimeMs: number; sha256: string }
-interface HashCache { writtenAtMs: number; files: Record<string, CachedHash> }
+interface CachedHash {
+  size: number;
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  sha256: string;
+}
+interface HashCache {
+  writtenAtMs: number;
+  files: Record<string, CachedHash>;
+}
 
 /** A file whose timestamps are this close to the cache's writing may have changed again within the same tick. */
 const RACY_MS = 2000;
@@ -60,10 +83,16 @@ export async function sourceFingerprint(i: FingerprintInputs): Promise<string | 
   const gomod = await fs.readFile(path.join(i.moduleDir, 'go.mod'), 'utf8').catch(() => null);
   if (gomod === null || /=>\s*(\.{1,2}[\\/]|\/|[A-Za-z]:[\\/])/.test(gomod)) return null;
   const h = createHash('sha256');
-  const part = (s: string): void => { h.update(s); h.update('\0'); };
+  const part = (s: string): void => {
+    h.update(s);
+    h.update('\0');
+  };
   part(i.goVersion);
   for (const a of i.args) part(a);
-  for (const k of Object.keys(i.env).filter((k) => (/^(GO|CGO_)/.test(k) || k === 'CC' || k === 'CXX') && !NEUTRAL_ENV.has(k)).sort()) part(`${k}=${i.env[k]}`);
+  for (const k of Object.keys(i.env)
+    .filter((k) => (/^(GO|CGO_)/.test(k) || k === 'CC' || k === 'CXX') && !NEUTRAL_ENV.has(k))
+    .sort())
+    part(`${k}=${i.env[k]}`);
   const goenv = i.env.GOENV ?? path.join(process.env.XDG_CONFIG_HOME ?? path.join(homedir(), '.config'), 'go', 'env');
   part(await fs.readFile(goenv, 'utf8').catch(() => ''));
   const cache = await readCache(i.cacheFile);
@@ -79,9 +108,12 @@ export async function sourceFingerprint(i: FingerprintInputs): Promise<string | 
     const key = { size: st.size, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
     const c = cache.files[file];
     const settled = Math.max(st.mtimeMs, st.ctimeMs) < cache.writtenAtMs - RACY_MS;
-    const sha256 = c && settled && c.size === key.size && c.ino === key.ino && c.mtimeMs === key.mtimeMs && c.ctimeMs === key.ctimeMs
-      ? c.sha256
-      : createHash('sha256').update(await fs.readFile(full)).digest('hex');
+    const sha256 =
+      c && settled && c.size === key.size && c.ino === key.ino && c.mtimeMs === key.mtimeMs && c.ctimeMs === key.ctimeMs
+        ? c.sha256
+        : createHash('sha256')
+            .update(await fs.readFile(full))
+            .digest('hex');
     next[file] = { ...key, sha256 };
     part(sha256);
   }
@@ -96,7 +128,7 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const p = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(STAGING_PREFIX)) out.push(...await listFiles(root, p));
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(STAGING_PREFIX)) out.push(...(await listFiles(root, p)));
     } else if (e.isFile() || e.isSymbolicLink()) {
       out.push(p);
     }

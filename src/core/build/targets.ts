@@ -17,7 +17,11 @@ export function parseTarget(id: string): BuildTarget {
   const [goos, goarch, variant] = parts;
   if (variant !== undefined) {
     const v = variants[goarch];
-    if (!v) throw usageError(`target "${id}": ${goarch} has no variants`, `variants exist for ${Object.keys(variants).join(', ')} (for example ${variants.arm.example})`);
+    if (!v)
+      throw usageError(
+        `target "${id}": ${goarch} has no variants`,
+        `variants exist for ${Object.keys(variants).join(', ')} (for example ${variants.arm.example})`,
+      );
     if (!v.values.test(variant)) throw usageError(`target "${id}": "${variant}" is not a ${v.env} value`, `for example ${v.example}`);
   }
   return { goos, goarch, variant: variant ?? null, id };
@@ -28,10 +32,17 @@ export function checkTargets(targets: readonly BuildTarget[], supported: readonl
   for (const t of targets) {
     if (!supported.includes(`${t.goos}/${t.goarch}`)) {
       const sameOs = supported.filter((s) => s.startsWith(`${t.goos}/`)).map((s) => s.split('/')[1]);
-      throw usageError(`${goVersion} cannot build ${t.goos}/${t.goarch}`, sameOs.length ? `${t.goos} architectures it knows: ${sameOs.join(', ')}` : `\`go tool dist list\` shows every platform it knows`);
+      throw usageError(
+        `${goVersion} cannot build ${t.goos}/${t.goarch}`,
+        sameOs.length ? `${t.goos} architectures it knows: ${sameOs.join(', ')}` : `\`go tool dist list\` shows every platform it knows`,
+      );
     }
     const v = t.variant ? variants[t.goarch] : undefined;
-    if (v?.sinceGo && goMinor < v.sinceGo) throw usageError(`target "${t.id}": ${v.env} needs Go 1.${v.sinceGo} or newer; the toolchain is ${goVersion}`, `build ${t.goos}/${t.goarch} without a variant, or install a newer Go`);
+    if (v?.sinceGo && goMinor < v.sinceGo)
+      throw usageError(
+        `target "${t.id}": ${v.env} needs Go 1.${v.sinceGo} or newer; the toolchain is ${goVersion}`,
+        `build ${t.goos}/${t.goarch} without a variant, or install a newer Go`,
+      );
   }
 }
 

@@ -18,9 +18,11 @@ function run(go: string, args: string[]): Promise<string> {
     execFile(go, args, { timeout: 60_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
         const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-        reject(new GoDeployError(missing ? `the Go toolchain (${go}) was not found` : `\`${go} ${args.join(' ')}\` failed: ${stderr.trim() || err.message}`, {
-          hint: missing ? 'install Go (Debian/Ubuntu: apt install golang-go) and make sure `go` is on PATH' : undefined,
-        }));
+        reject(
+          new GoDeployError(missing ? `the Go toolchain (${go}) was not found` : `\`${go} ${args.join(' ')}\` failed: ${stderr.trim() || err.message}`, {
+            hint: missing ? 'install Go (Debian/Ubuntu: apt install golang-go) and make sure `go` is on PATH' : undefined,
+          }),
+        );
       } else resolve(stdout);
     });
   });
@@ -34,7 +36,16 @@ export function goToolchain(go = 'go'): Promise<GoToolchain> {
   if (!p) {
     p = Promise.all([run(go, ['env', 'GOVERSION', 'GOTOOLCHAIN']), run(go, ['tool', 'dist', 'list'])]).then(([v, list]) => {
       const [version, setting = ''] = v.split('\n').map((l) => l.trim());
-      return { go, version, minor: Number(/^go1\.(\d+)/.exec(version)?.[1] ?? 0), targets: list.split('\n').map((l) => l.trim()).filter(Boolean), goToolchainSetting: setting };
+      return {
+        go,
+        version,
+        minor: Number(/^go1\.(\d+)/.exec(version)?.[1] ?? 0),
+        targets: list
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+        goToolchainSetting: setting,
+      };
     });
     p.catch(() => cache.delete(go));
     cache.set(go, p);
@@ -50,7 +61,12 @@ const SWITCHING_MINOR = 21;
  * newer one (Go 1.21+, with GOTOOLCHAIN other than "local": from the environment, else go's
  * own setting). The hint fits the installed Go: GOTOOLCHAIN=auto only from Go 1.21 on.
  */
-export function checkGoVersion(toolchain: GoToolchain, required: string | null, env: NodeJS.ProcessEnv = process.env, where: { toolchainLine?: string | null; location?: SourceLocation } = {}): void {
+export function checkGoVersion(
+  toolchain: GoToolchain,
+  required: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+  where: { toolchainLine?: string | null; location?: SourceLocation } = {},
+): void {
   if (!required) return;
   const want = /^(\d+)\.(\d+)/.exec(required);
   if (!want || Number(want[1]) !== 1 || Number(want[2]) <= toolchain.minor) return;

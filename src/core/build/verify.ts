@@ -12,9 +12,12 @@ export function verifyArtifact(t: BuildTarget, b: BinaryInfo, cgo: boolean): voi
   if (t.variant && b.buildInfo && b.buildInfo.settings[variantSetting[t.goarch]] !== t.variant) {
     problems.push(`it was built with ${variantSetting[t.goarch]}=${b.buildInfo.settings[variantSetting[t.goarch]] ?? '(unset)'}, not ${t.variant}`);
   }
-  if (!cgo && b.format === 'elf' && !b.static) problems.push(`it is dynamically linked (${[b.interpreter, ...b.libraries].filter(Boolean).join(', ')}) although it needs no cgo`);
+  if (!cgo && b.format === 'elf' && !b.static)
+    problems.push(`it is dynamically linked (${[b.interpreter, ...b.libraries].filter(Boolean).join(', ')}) although it needs no cgo`);
   if (!b.goVersion) problems.push('it carries no Go build information');
   if (problems.length) {
-    throw new GoDeployError(`the binary built for ${t.id} is not what was asked for: ${problems.join('; ')}`, { hint: 'check CC/CGO settings and GOFLAGS in your environment; nothing was written to the output folder' });
+    throw new GoDeployError(`the binary built for ${t.id} is not what was asked for: ${problems.join('; ')}`, {
+      hint: 'check CC/CGO settings and GOFLAGS in your environment; nothing was written to the output folder',
+    });
   }
 }

@@ -16,10 +16,7 @@ function git(args: string[], cwd: string): Promise<string | undefined> {
 
 /** Version, commit and date for ldflags; outside a git checkout: dev/none and SOURCE_DATE_EPOCH (or the epoch). */
 export async function versionInfo(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<VersionInfo> {
-  const [version, head] = await Promise.all([
-    git(['describe', '--tags', '--always', '--dirty'], dir),
-    git(['log', '-1', '--format=%H %cI'], dir),
-  ]);
+  const [version, head] = await Promise.all([git(['describe', '--tags', '--always', '--dirty'], dir), git(['log', '-1', '--format=%H %cI'], dir)]);
   const [commit, date] = head?.split(' ') ?? [];
   const epoch = Number(env.SOURCE_DATE_EPOCH);
   const fallbackDate = new Date(Number.isFinite(epoch) ? epoch * 1000 : 0).toISOString().replace(/\.000Z$/, 'Z');
@@ -28,5 +25,8 @@ export async function versionInfo(dir: string, env: NodeJS.ProcessEnv = process.
 
 /** Fills {{.Version}}, {{.Commit}} and {{.Date}} in ldflags. */
 export function fillLdflags(ldflags: string, info: VersionInfo): string {
-  return ldflags.replace(/\{\{\s*\.Version\s*\}\}/g, info.version).replace(/\{\{\s*\.Commit\s*\}\}/g, info.commit).replace(/\{\{\s*\.Date\s*\}\}/g, info.date);
+  return ldflags
+    .replace(/\{\{\s*\.Version\s*\}\}/g, info.version)
+    .replace(/\{\{\s*\.Commit\s*\}\}/g, info.commit)
+    .replace(/\{\{\s*\.Date\s*\}\}/g, info.date);
 }

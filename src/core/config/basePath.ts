@@ -3,8 +3,31 @@ import { usageError } from '../errors';
 
 /** Folders of the operating system itself: a deploy writes releases/, shared/, current and .godeploy/ into its base. */
 const systemFolders: ReadonlySet<string> = new Set([
-  '/', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot', '/var', '/root', '/home', '/tmp', '/run',
-  '/opt', '/srv', '/mnt', '/media', '/var/lib', '/var/tmp', '/usr/local', '/usr/bin', '/usr/lib', '/usr/sbin',
+  '/',
+  '/etc',
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/boot',
+  '/var',
+  '/root',
+  '/home',
+  '/tmp',
+  '/run',
+  '/opt',
+  '/srv',
+  '/mnt',
+  '/media',
+  '/var/lib',
+  '/var/tmp',
+  '/usr/local',
+  '/usr/bin',
+  '/usr/lib',
+  '/usr/sbin',
 ]);
 
 /** Kernel file systems: nothing under them is a folder to deploy into. */
@@ -30,7 +53,8 @@ export function systemFolderProblem(base: string): string | undefined {
   return undefined;
 }
 
-export const systemFolderHint = 'give the service a folder of its own, for example /opt/<app.name>, /srv/<app.name> or ~/apps/<app.name>: a deploy creates releases/, shared/, current and .godeploy/ in it';
+export const systemFolderHint =
+  'give the service a folder of its own, for example /opt/<app.name>, /srv/<app.name> or ~/apps/<app.name>: a deploy creates releases/, shared/, current and .godeploy/ in it';
 
 /** The deploy engine's own guard: refuses a system folder as the base even when validation was bypassed. */
 export function assertDeployBase(base: string, where: string): void {

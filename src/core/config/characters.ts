@@ -13,10 +13,25 @@ export interface FoundCharacter {
 /** How a character is named in messages: "a line break (\n)", "the control character U+0001". */
 export function describeCharacter(ch: string): string {
   const named: Record<string, string> = {
-    '\n': 'a line break (\\n)', '\r': 'a carriage return (\\r)', '\t': 'a tab', '\0': 'a NUL character', '\x7f': 'a DEL character (U+007F)',
-    ' ': 'a space', ';': 'a ";"', '{': 'a "{"', '}': 'a "}"', '"': 'a double quote', "'": 'a single quote', '$': 'a "$"', '#': 'a "#"', '`': 'a backtick', '\\': 'a backslash',
+    '\n': 'a line break (\\n)',
+    '\r': 'a carriage return (\\r)',
+    '\t': 'a tab',
+    '\0': 'a NUL character',
+    '\x7f': 'a DEL character (U+007F)',
+    ' ': 'a space',
+    ';': 'a ";"',
+    '{': 'a "{"',
+    '}': 'a "}"',
+    '"': 'a double quote',
+    "'": 'a single quote',
+    $: 'a "$"',
+    '#': 'a "#"',
+    '`': 'a backtick',
+    '\\': 'a backslash',
   };
-  return named[ch] ?? (/[\x00-\x1f\x80-\x9f]/.test(ch) ? `the control character U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : `a "${ch}"`);
+  return (
+    named[ch] ?? (/[\x00-\x1f\x80-\x9f]/.test(ch) ? `the control character U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : `a "${ch}"`)
+  );
 }
 
 /** The first character of `value` matching `pattern` (a one-character class), if any. */

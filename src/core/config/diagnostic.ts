@@ -36,5 +36,8 @@ export function capDiagnostics(sorted: ConfigDiagnostic[], max = maxDiagnosticsP
   const rest = sorted.slice(max);
   const errors = rest.filter((d) => d.severity === 'error').length;
   const more = `… and ${rest.length} more problem${rest.length === 1 ? '' : 's'} (${errors} error${errors === 1 ? '' : 's'}) from line ${rest[0].line} on, not listed`;
-  return [...sorted.slice(0, max), { ...rest[0], severity: errors ? 'error' : 'warning', path: '', message: more, hint: 'fix the problems above and validate again' }];
+  return [
+    ...sorted.slice(0, max),
+    { ...rest[0], severity: errors ? 'error' : 'warning', path: '', message: more, hint: 'fix the problems above and validate again' },
+  ];
 }

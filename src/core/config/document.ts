@@ -41,8 +41,14 @@ export class ConfigDocument {
         }
         const first = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
         // The parser reports an unterminated quote where the file ends; point at where it opened.
-        const start = e.code === 'MISSING_CHAR' && /quote/.test(first) ? this.unclosedQuoteBefore(e.pos[0]) ?? e.pos[0] : e.pos[0];
-        out.push({ ...this.span(start, start === e.pos[0] ? e.pos[1] : start + 1), severity, path: '', message: `YAML syntax: ${first}`, hint: syntaxHint(first) });
+        const start = e.code === 'MISSING_CHAR' && /quote/.test(first) ? (this.unclosedQuoteBefore(e.pos[0]) ?? e.pos[0]) : e.pos[0];
+        out.push({
+          ...this.span(start, start === e.pos[0] ? e.pos[1] : start + 1),
+          severity,
+          path: '',
+          message: `YAML syntax: ${first}`,
+          hint: syntaxHint(first),
+        });
       }
     };
     add('error', this.doc.errors);
@@ -54,7 +60,9 @@ export class ConfigDocument {
   private severalDocuments(start: number): ConfigDiagnostic {
     const at = this.span(start, start + 3);
     return {
-      ...at, severity: 'error', path: '',
+      ...at,
+      severity: 'error',
+      path: '',
       message: `${basename(this.file)} holds several YAML documents (a second one starts at line ${at.line}); use one`,
       hint: 'remove the `---` line and what follows it, or merge the documents into one',
     };

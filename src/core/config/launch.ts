@@ -20,7 +20,12 @@ export function portReach(app: Pick<AppConfig, 'portEnv' | 'portFlag'>): PortRea
 /** `-port` → `-port=8080`; `--listen=:{port}` → `--listen=:8080`. `port` may be a placeholder (`%i`). */
 export function portFlagArgument(flag: string, port: string): string {
   const eq = flag.indexOf('=');
-  return eq < 0 ? `${flag}=${port}` : `${flag.slice(0, eq + 1)}${flag.slice(eq + 1).split('{port}').join(port)}`;
+  return eq < 0
+    ? `${flag}=${port}`
+    : `${flag.slice(0, eq + 1)}${flag
+        .slice(eq + 1)
+        .split('{port}')
+        .join(port)}`;
 }
 
 /** The service's arguments as configured (an environment's `args` replaces app.args); ${env:…} not yet expanded. */
@@ -34,7 +39,11 @@ export function argsSource(environment: Pick<EnvironmentConfig, 'args'> | undefi
 }
 
 /** Everything after the executable: the port flag (when the port goes by flag) first, then the arguments. */
-export function launchArguments(app: Pick<AppConfig, 'args' | 'portEnv' | 'portFlag'>, environment: Pick<EnvironmentConfig, 'args'> | undefined, port: string): string[] {
+export function launchArguments(
+  app: Pick<AppConfig, 'args' | 'portEnv' | 'portFlag'>,
+  environment: Pick<EnvironmentConfig, 'args'> | undefined,
+  port: string,
+): string[] {
   return launchArgumentsOf(portReach(app), configuredArgs(app, environment), port);
 }
 

@@ -31,15 +31,29 @@ export function validateConfigText(file: string, content: string | Uint8Array, i
   const document = ConfigDocument.parse(file, text);
   const diagnostics = document.syntaxDiagnostics();
   if (invalid) {
-    diagnostics.push({ file, line: invalid.line, col: invalid.col, endLine: invalid.line, endCol: invalid.col + 1, severity: 'error', path: '',
+    diagnostics.push({
+      file,
+      line: invalid.line,
+      col: invalid.col,
+      endLine: invalid.line,
+      endCol: invalid.col + 1,
+      severity: 'error',
+      path: '',
       message: `the file is not UTF-8: byte 0x${invalid.byte.toString(16).toUpperCase().padStart(2, '0')} is not valid UTF-8 here`,
-      hint: 'save godeploy.yaml as UTF-8 (for a Latin-1 file: iconv -f latin1 -t utf-8); every value is written into generated files as is' });
+      hint: 'save godeploy.yaml as UTF-8 (for a Latin-1 file: iconv -f latin1 -t utf-8); every value is written into generated files as is',
+    });
   }
   const data = document.toData();
   if (document.dataError !== undefined) {
-    if (!hasErrors(diagnostics)) diagnostics.push(document.diagnosticAt([], 'value', 'error', `cannot read the file: ${document.dataError}`, 'remove the aliases (*name) that expand to too much data'));
+    if (!hasErrors(diagnostics))
+      diagnostics.push(
+        document.diagnosticAt([], 'value', 'error', `cannot read the file: ${document.dataError}`, 'remove the aliases (*name) that expand to too much data'),
+      );
   } else if (data === undefined || data === null) {
-    if (!hasErrors(diagnostics)) diagnostics.push(document.diagnosticAt([], 'value', 'error', 'the file is empty', 'add an app: section (run `godeploy init` to write one from the module)'));
+    if (!hasErrors(diagnostics))
+      diagnostics.push(
+        document.diagnosticAt([], 'value', 'error', 'the file is empty', 'add an app: section (run `godeploy init` to write one from the module)'),
+      );
   } else {
     // One message per problem: a value the parser could not read is reported as the syntax
     // error it is (a key left empty by a broken line below it included), and where the
@@ -70,19 +84,49 @@ function moduleDiagnostics(document: ConfigDocument, data: unknown, inspection: 
     if (!mains.includes(normalized)) {
       const other = otherMemberMain(inspection, main);
       if (other) {
-        return [document.diagnosticAt(['app', 'main'], 'value', 'error', `app.main: ${JSON.stringify(main)} is in the workspace module ${other.member.module ?? other.member.dir} (${other.member.dir}), not in ${inspection.module}`,
-          `a godeploy.yaml deploys a main of the module it sits beside: put one in ${other.member.dir} (\`godeploy -C ${other.member.dir} init\` from this folder)`)];
+        return [
+          document.diagnosticAt(
+            ['app', 'main'],
+            'value',
+            'error',
+            `app.main: ${JSON.stringify(main)} is in the workspace module ${other.member.module ?? other.member.dir} (${other.member.dir}), not in ${inspection.module}`,
+            `a godeploy.yaml deploys a main of the module it sits beside: put one in ${other.member.dir} (\`godeploy -C ${other.member.dir} init\` from this folder)`,
+          ),
+        ];
       }
-      return [document.diagnosticAt(['app', 'main'], 'value', 'error', `app.main: ${JSON.stringify(main)} is not a main package of ${inspection.module}`,
-        mains.length ? `main packages: ${mains.join(', ')}` : 'the module has no main package (no non-test file with `package main`)')];
+      return [
+        document.diagnosticAt(
+          ['app', 'main'],
+          'value',
+          'error',
+          `app.main: ${JSON.stringify(main)} is not a main package of ${inspection.module}`,
+          mains.length ? `main packages: ${mains.join(', ')}` : 'the module has no main package (no non-test file with `package main`)',
+        ),
+      ];
     }
     return [];
   }
   if (mains.length > 1) {
-    return [document.diagnosticAt(['app'], 'key', 'error', `app.main is not set and ${inspection.module} has ${mains.length} main packages: ${mains.join(', ')}`, `set app.main to one of them, for example: main: ${mains[0]}`)];
+    return [
+      document.diagnosticAt(
+        ['app'],
+        'key',
+        'error',
+        `app.main is not set and ${inspection.module} has ${mains.length} main packages: ${mains.join(', ')}`,
+        `set app.main to one of them, for example: main: ${mains[0]}`,
+      ),
+    ];
   }
   if (mains.length === 0) {
-    return [document.diagnosticAt(['app'], 'key', 'error', `${inspection.module} has no main package to deploy`, 'add a package main with a func main(), or set app.main to it')];
+    return [
+      document.diagnosticAt(
+        ['app'],
+        'key',
+        'error',
+        `${inspection.module} has no main package to deploy`,
+        'add a package main with a func main(), or set app.main to it',
+      ),
+    ];
   }
   return [];
 }
@@ -111,7 +155,8 @@ export async function readConfigFile(file: string): Promise<Uint8Array> {
   try {
     return await fs.readFile(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw usageError(`${file} does not exist`, 'run `godeploy init` next to go.mod to write one, or pass --config FILE');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw usageError(`${file} does not exist`, 'run `godeploy init` next to go.mod to write one, or pass --config FILE');
     throw fileError(e, 'read', file, 'config');
   }
 }

@@ -30,7 +30,10 @@ export function renderConfigReference(): string {
   const rows: string[] = ['| Key | Type | Required | Description |', '| --- | --- | --- | --- |'];
   const walk = (node: SchemaNode, path: string, required: boolean) => {
     const n = deref(node);
-    if (path) rows.push(`| \`${path}\` | ${typeOf(n)} | ${required ? 'yes' : ''} | ${escape(n.description ?? '')}${n['x-expected'] && !n.enum ? ` Expected: ${escape(n['x-expected'])}.` : ''} |`);
+    if (path)
+      rows.push(
+        `| \`${path}\` | ${typeOf(n)} | ${required ? 'yes' : ''} | ${escape(n.description ?? '')}${n['x-expected'] && !n.enum ? ` Expected: ${escape(n['x-expected'])}.` : ''} |`,
+      );
     for (const [key, child] of Object.entries(n.properties ?? {})) walk(child, path ? `${path}.${key}` : key, (n.required ?? []).includes(key));
     if (n.items && deref(n.items).properties) walk(n.items, `${path}[]`, false);
     if (typeof n.additionalProperties === 'object' && deref(n.additionalProperties).properties) walk(n.additionalProperties, `${path}.<name>`, false);
@@ -43,7 +46,8 @@ function typeOf(n: SchemaNode): string {
   if (n.enum) return n.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
   const t = [n.type ?? 'object'].flat();
   if (t.includes('array')) return `list of ${n.items ? typeOf(deref(n.items)) : 'values'}`;
-  if (t.includes('object') && typeof n.additionalProperties === 'object' && !deref(n.additionalProperties).properties) return `map of ${typeOf(deref(n.additionalProperties))}`;
+  if (t.includes('object') && typeof n.additionalProperties === 'object' && !deref(n.additionalProperties).properties)
+    return `map of ${typeOf(deref(n.additionalProperties))}`;
   const range = n.minimum !== undefined ? ` (${n.minimum}–${n.maximum})` : '';
   return t.map((x) => (x === 'object' ? 'mapping' : x)).join(' \\| ') + range;
 }

@@ -84,25 +84,48 @@ function toDiagnostic(document: ConfigDocument, e: ErrorObject): ConfigDiagnosti
     }
     case 'propertyNames': {
       const name = (e.params as { propertyName: string }).propertyName;
-      return document.diagnosticAt([...path, name], 'key', 'error', `${where}: invalid name "${name}"`, 'names use letters, digits, "_" and "-"; environment variables start with a letter or "_"');
+      return document.diagnosticAt(
+        [...path, name],
+        'key',
+        'error',
+        `${where}: invalid name "${name}"`,
+        'names use letters, digits, "_" and "-"; environment variables start with a letter or "_"',
+      );
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
       const value = String(e.data);
       const guess = closest(value, allowed);
       const what = path[path.length - 1] === 'type' && path[0] === 'environments' ? 'environment type' : 'value';
-      return document.diagnosticAt(path, 'value', 'error', `${where}: unknown ${what} "${value}"; expected one of ${allowed.join(', ')}`,
-        guess ? `did you mean "${guess}"?` : undefined);
+      return document.diagnosticAt(
+        path,
+        'value',
+        'error',
+        `${where}: unknown ${what} "${value}"; expected one of ${allowed.join(', ')}`,
+        guess ? `did you mean "${guess}"?` : undefined,
+      );
     }
     case 'const':
       return undefined;
     case 'type': {
       const expected = [(e.params as { type: string | string[] }).type].flat().join(' or ');
-      return document.diagnosticAt(path, 'value', 'error', `${where}: expected ${article(expected)}, got ${describe(e.data)}`, parent?.['x-expected'] ? `expected ${parent['x-expected']}` : typeHint(expected, e.data));
+      return document.diagnosticAt(
+        path,
+        'value',
+        'error',
+        `${where}: expected ${article(expected)}, got ${describe(e.data)}`,
+        parent?.['x-expected'] ? `expected ${parent['x-expected']}` : typeHint(expected, e.data),
+      );
     }
     case 'pattern':
       // A value that may be a password is never echoed (it would land in CI logs).
-      return document.diagnosticAt(path, 'value', 'error', `${where}: invalid value${parent?.['x-secret'] ? ' (not shown: it may be a secret)' : ` ${JSON.stringify(e.data)}`}`, parent?.['x-expected'] ? `expected ${parent['x-expected']}` : `must match ${String((e.params as { pattern: string }).pattern)}`);
+      return document.diagnosticAt(
+        path,
+        'value',
+        'error',
+        `${where}: invalid value${parent?.['x-secret'] ? ' (not shown: it may be a secret)' : ` ${JSON.stringify(e.data)}`}`,
+        parent?.['x-expected'] ? `expected ${parent['x-expected']}` : `must match ${String((e.params as { pattern: string }).pattern)}`,
+      );
     case 'minimum':
     case 'maximum': {
       const s = e.parentSchema as { minimum?: number; maximum?: number };
@@ -173,8 +196,18 @@ function describe(value: unknown): string {
 }
 
 function article(type: string): string {
-  const names: Record<string, string> = { integer: 'an integer', object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
-  return type.split(' or ').map((t) => names[t] ?? t).join(' or ');
+  const names: Record<string, string> = {
+    integer: 'an integer',
+    object: 'a mapping',
+    array: 'a list',
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+  };
+  return type
+    .split(' or ')
+    .map((t) => names[t] ?? t)
+    .join(' or ');
 }
 
 function typeHint(expected: string, data: unknown): string | undefined {

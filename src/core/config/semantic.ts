@@ -23,17 +23,32 @@ export function semanticDiagnostics(document: ConfigDocument, data: unknown): Co
   }
   launchDiagnostics(document, config as Record<string, any>, out);
   checkNginx(document, (config as Record<string, unknown>).nginx, ['nginx'], out);
-  for (const [name, raw] of Object.entries(environments)) if (isObject(raw)) checkNginx(document, raw.nginx, ['environments', name, 'nginx'], out, (config as Record<string, any>).nginx);
+  for (const [name, raw] of Object.entries(environments))
+    if (isObject(raw)) checkNginx(document, raw.nginx, ['environments', name, 'nginx'], out, (config as Record<string, any>).nginx);
   const scaling = isObject((config as Record<string, any>).kubernetes) ? (config as Record<string, any>).kubernetes.autoscaling : undefined;
   if (isObject(scaling) && typeof scaling.minReplicas === 'number' && typeof scaling.maxReplicas === 'number' && scaling.maxReplicas < scaling.minReplicas) {
-    out.push(document.diagnosticAt(['kubernetes', 'autoscaling', 'maxReplicas'], 'value', 'error', `kubernetes.autoscaling.maxReplicas (${scaling.maxReplicas}) is below minReplicas (${scaling.minReplicas})`));
+    out.push(
+      document.diagnosticAt(
+        ['kubernetes', 'autoscaling', 'maxReplicas'],
+        'value',
+        'error',
+        `kubernetes.autoscaling.maxReplicas (${scaling.maxReplicas}) is below minReplicas (${scaling.minReplicas})`,
+      ),
+    );
   }
   const health = isObject(config.app) ? config.app.healthCheck : undefined;
   if (isObject(health) && typeof health.timeout === 'string' && typeof health.interval === 'string') {
     const timeout = parseDuration(health.timeout);
     const interval = parseDuration(health.interval);
     if (timeout !== undefined && interval !== undefined && interval > timeout) {
-      out.push(document.diagnosticAt(['app', 'healthCheck', 'interval'], 'value', 'warning', `app.healthCheck.interval (${health.interval}) is longer than the timeout (${health.timeout}); the check would run once`));
+      out.push(
+        document.diagnosticAt(
+          ['app', 'healthCheck', 'interval'],
+          'value',
+          'warning',
+          `app.healthCheck.interval (${health.interval}) is longer than the timeout (${health.timeout}); the check would run once`,
+        ),
+      );
     }
   }
   return out;
@@ -42,7 +57,8 @@ export function semanticDiagnostics(document: ConfigDocument, data: unknown): Co
 function checkEnvironment(document: ConfigDocument, name: string, env: Partial<EnvironmentConfig>, out: ConfigDiagnostic[]): void {
   const at = (...rest: PathSegment[]): PathSegment[] => ['environments', name, ...rest];
   const ignored = (key: keyof EnvironmentConfig, why: string) => {
-    if (env[key] !== undefined) out.push(document.diagnosticAt(at(key), 'key', 'warning', `environments.${name}.${key} is ignored: ${why}`, `remove it, or change the type`));
+    if (env[key] !== undefined)
+      out.push(document.diagnosticAt(at(key), 'key', 'warning', `environments.${name}.${key} is ignored: ${why}`, `remove it, or change the type`));
   };
   if (env.type === 'local') {
     ignored('hosts', 'a local environment runs on this machine');
@@ -62,7 +78,15 @@ function checkEnvironment(document: ConfigDocument, name: string, env: Partial<E
       const key = `${h.user ?? ''}@${h.host}:${h.port ?? ''}`;
       const first = seen.get(key);
       if (first !== undefined) {
-        out.push(document.diagnosticAt(at('hosts', i), 'value', 'error', `environments.${name}.hosts[${i}] repeats hosts[${first}] (${h.host})`, 'each host may appear once per environment'));
+        out.push(
+          document.diagnosticAt(
+            at('hosts', i),
+            'value',
+            'error',
+            `environments.${name}.hosts[${i}] repeats hosts[${first}] (${h.host})`,
+            'each host may appear once per environment',
+          ),
+        );
       } else {
         seen.set(key, i);
       }
@@ -87,14 +111,31 @@ function checkBasePath(document: ConfigDocument, name: string, env: Partial<Envi
   if (typeof env.path !== 'string' || (env.type !== 'ssh' && env.type !== 'local')) return;
   const system = systemFolderProblem(env.path);
   if (system) {
-    out.push(document.diagnosticAt(['environments', name, 'path'], 'value', 'error', `environments.${name}.path ${JSON.stringify(env.path)} is ${system}, not a folder to deploy into`, systemFolderHint));
+    out.push(
+      document.diagnosticAt(
+        ['environments', name, 'path'],
+        'value',
+        'error',
+        `environments.${name}.path ${JSON.stringify(env.path)} is ${system}, not a folder to deploy into`,
+        systemFolderHint,
+      ),
+    );
     return;
   }
-  const manager = env.type === 'local' ? 'none' : env.processManager ?? 'systemd';
+  const manager = env.type === 'local' ? 'none' : (env.processManager ?? 'systemd');
   const problem = manager === 'systemd' ? executablePathProblem(env.path) : manager === 'supervisor' ? supervisorValueProblem(env.path) : undefined;
   if (!problem) return;
-  out.push(document.diagnosticAt(['environments', name, 'path'], 'value', 'error', `environments.${name}.path holds ${problem}, which ${manager} cannot take in a path`,
-    manager === 'systemd' ? 'choose a path without quotes or backslashes (spaces, $ and parentheses are fine), or use processManager: supervisor or none' : 'choose a path without " ;" or " #"'));
+  out.push(
+    document.diagnosticAt(
+      ['environments', name, 'path'],
+      'value',
+      'error',
+      `environments.${name}.path holds ${problem}, which ${manager} cannot take in a path`,
+      manager === 'systemd'
+        ? 'choose a path without quotes or backslashes (spaces, $ and parentheses are fine), or use processManager: supervisor or none'
+        : 'choose a path without " ;" or " #"',
+    ),
+  );
 }
 
 /** certbot's paths are named after the server: it needs a real server name. */
@@ -102,7 +143,15 @@ function checkNginx(document: ConfigDocument, nginx: unknown, path: PathSegment[
   if (!isObject(nginx) || !isObject(nginx.tls) || nginx.tls.certbot !== true) return;
   const serverName = nginx.serverName ?? base?.serverName;
   if ((serverName === undefined || serverName === '_') && (nginx.tls.certificate === undefined || nginx.tls.certificateKey === undefined)) {
-    out.push(document.diagnosticAt([...path, 'tls', 'certbot'], 'key', 'error', `${path.join('.')}.tls.certbot needs ${path.join('.')}.serverName`, 'certbot keeps certificates under /etc/letsencrypt/live/<serverName>/; set serverName to the site\'s domain'));
+    out.push(
+      document.diagnosticAt(
+        [...path, 'tls', 'certbot'],
+        'key',
+        'error',
+        `${path.join('.')}.tls.certbot needs ${path.join('.')}.serverName`,
+        "certbot keeps certificates under /etc/letsencrypt/live/<serverName>/; set serverName to the site's domain",
+      ),
+    );
   }
 }
 
@@ -113,12 +162,21 @@ function checkReferences(document: ConfigDocument, value: unknown, path: PathSeg
     for (const p of problems) out.push(document.diagnosticAt(path, 'value', 'error', p.message));
     const inEnvMap = path.length >= 2 && path[path.length - 2] === 'env';
     // Registry credentials go to the engine in the API's auth header, never into a command or a file.
-    const registryCredential = path.length === 4 && path[0] === 'environments' && path[2] === 'docker' && (path[3] === 'registryUser' || path[3] === 'registryPassword');
+    const registryCredential =
+      path.length === 4 && path[0] === 'environments' && path[2] === 'docker' && (path[3] === 'registryUser' || path[3] === 'registryPassword');
     // Arguments have a rule of their own (launchRules.ts), with its own hint.
     if (isArgumentPath(path)) return;
     for (const r of references) {
       if (r.kind === 'secret' && !inEnvMap && !registryCredential) {
-        out.push(document.diagnosticAt(path, 'value', 'error', `${r.raw} is only allowed in env maps (app.env or environments.NAME.env) and in docker.registryUser/registryPassword`, 'secrets reach the service through its 0600 env file; they must not appear in hosts, paths or commands'));
+        out.push(
+          document.diagnosticAt(
+            path,
+            'value',
+            'error',
+            `${r.raw} is only allowed in env maps (app.env or environments.NAME.env) and in docker.registryUser/registryPassword`,
+            'secrets reach the service through its 0600 env file; they must not appear in hosts, paths or commands',
+          ),
+        );
       }
     }
     return;

@@ -9,12 +9,17 @@ import { formatPath, type ConfigDocument, type PathSegment } from './document';
  */
 export function valueDiagnostics(document: ConfigDocument, data: unknown): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
-  const refuse = (path: PathSegment[], problem: string, hint: string) => out.push(document.diagnosticAt(path, 'value', 'error', `${formatPath(path)} holds ${problem}`, hint));
+  const refuse = (path: PathSegment[], problem: string, hint: string) =>
+    out.push(document.diagnosticAt(path, 'value', 'error', `${formatPath(path)} holds ${problem}`, hint));
   walkStrings(data, [], (value, path) => {
     if (isFreeText(path)) return;
     const control = controlCharacterIn(value);
     if (control) {
-      refuse(path, `${control.name} at character ${control.index + 1}`, 'this value is written into a generated file or a URL on one line: remove the character (a line break here would start a directive of its own)');
+      refuse(
+        path,
+        `${control.name} at character ${control.index + 1}`,
+        'this value is written into a generated file or a URL on one line: remove the character (a line break here would start a directive of its own)',
+      );
       return;
     }
     const rule = ruleFor(path);

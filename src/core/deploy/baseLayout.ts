@@ -121,7 +121,8 @@ const HINTS: Record<LayoutKind, string> = {
   symlink: 'replace the link with a folder or file of its own (move the link away); Go Deploy never writes through a symlink inside its base',
   notlink: 'move it away: Go Deploy keeps a symlink named current there and does not replace what it did not make',
   otherapp: 'give each app a path of its own: the releases of one would be pruned by the other',
-  foreign: 'choose an empty folder (or one that does not exist yet) for path in godeploy.yaml, or move those entries away; Go Deploy adopts only a folder that is empty or already its own',
+  foreign:
+    'choose an empty folder (or one that does not exist yet) for path in godeploy.yaml, or move those entries away; Go Deploy adopts only a folder that is empty or already its own',
 };
 
 export interface LayoutReport {
@@ -150,8 +151,15 @@ export function layoutHint(kind: LayoutKind): string {
 
 /** The error for a script that exited REFUSED_EXIT: its first line of stderr, with the hint that fits. */
 export function refusedError(where: string, stderr: string): GoDeployError {
-  const message = stderr.trim().split('\n')[0] || 'refused to write into a folder that is not Go Deploy\'s';
-  const kind: LayoutKind = /is a symlink/.test(message) ? 'symlink' : /not the symlink/.test(message) ? 'notlink'
-    : /not a folder$/.test(message) ? 'notdir' : /is the base of the app/.test(message) ? 'otherapp' : 'foreign';
+  const message = stderr.trim().split('\n')[0] || "refused to write into a folder that is not Go Deploy's";
+  const kind: LayoutKind = /is a symlink/.test(message)
+    ? 'symlink'
+    : /not the symlink/.test(message)
+      ? 'notlink'
+      : /not a folder$/.test(message)
+        ? 'notdir'
+        : /is the base of the app/.test(message)
+          ? 'otherapp'
+          : 'foreign';
   return new GoDeployError(`${where}: ${message}`, { hint: layoutHint(kind), exitCode: 1 });
 }

@@ -13,7 +13,16 @@ import { NO_LINK } from './baseLayout';
 import type { ProcessObservation } from './healthGate';
 import { parseSupervisorObservation, parseSystemdObservation, supervisorWatchArgv, systemdWatchArgv } from './processWatch';
 import { shArgv as sh } from './releaseScripts';
-import { journalArgv, releaseJournalArgv, parseSupervisorStatus, parseSystemctlShow, supervisorControl, tailFiles, type ServiceDefinition, type ServiceManager } from './serviceManager';
+import {
+  journalArgv,
+  releaseJournalArgv,
+  parseSupervisorStatus,
+  parseSystemctlShow,
+  supervisorControl,
+  tailFiles,
+  type ServiceDefinition,
+  type ServiceManager,
+} from './serviceManager';
 
 /** How the instance on a port is driven (argv builders; a port may be a placeholder in a plan). */
 export interface Instances {
@@ -184,16 +193,26 @@ export function blueGreenService(model: GenerateModel, base: string, instances: 
   const clean = { ...model, env: {} };
   const programs = model.blueGreen!.ports.map((p) => supervisorInstanceName(name, p));
   const { ctl, confDir } = supervisorControl(model);
-  const definition: ServiceDefinition = instances.kind === 'systemd'
-    ? { path: `/etc/systemd/system/${name}@.service`, content: renderSystemdUnit(clean, { portTemplate: true }), reload: [['systemctl', 'daemon-reload']] }
-    : { path: `${confDir}/${name}.conf`, content: renderSupervisorProgram(clean, { instancePorts: model.blueGreen!.ports }), reload: [ctl('reread'), ctl('update', ...programs)] };
+  const definition: ServiceDefinition =
+    instances.kind === 'systemd'
+      ? { path: `/etc/systemd/system/${name}@.service`, content: renderSystemdUnit(clean, { portTemplate: true }), reload: [['systemctl', 'daemon-reload']] }
+      : {
+          path: `${confDir}/${name}.conf`,
+          content: renderSupervisorProgram(clean, { instancePorts: model.blueGreen!.ports }),
+          reload: [ctl('reread'), ctl('update', ...programs)],
+        };
   // $1 state file, then the argv of the operation with @PORT@ where the live port goes.
-  const onActive = (argv: string[]): string[] => sh(
-    'p=$(cat "$1" 2>/dev/null) || { echo "no live instance ($1 is missing)" >&2; exit 3; }; shift; n=$#; while [ $n -gt 0 ]; do a=$1; shift; case "$a" in *@PORT@*) a="${a%%@PORT@*}$p${a#*@PORT@}";; esac; set -- "$@" "$a"; n=$((n-1)); done; exec "$@"',
-    activePortFile(base), ...argv);
+  const onActive = (argv: string[]): string[] =>
+    sh(
+      'p=$(cat "$1" 2>/dev/null) || { echo "no live instance ($1 is missing)" >&2; exit 3; }; shift; n=$#; while [ $n -gt 0 ]; do a=$1; shift; case "$a" in *@PORT@*) a="${a%%@PORT@*}$p${a#*@PORT@}";; esac; set -- "$@" "$a"; n=$((n-1)); done; exec "$@"',
+      activePortFile(base),
+      ...argv,
+    );
   if (instances.kind === 'systemd') {
     return {
-      kind: 'systemd', name: `${name}@<live port>`, definition,
+      kind: 'systemd',
+      name: `${name}@<live port>`,
+      definition,
       restart: onActive(instances.start('@PORT@')),
       stop: onActive(['systemctl', 'stop', instances.name('@PORT@')]),
       state: onActive(['systemctl', 'show', instances.name('@PORT@'), '--property=ActiveState,SubState,MainPID']),
@@ -205,14 +224,20 @@ export function blueGreenService(model: GenerateModel, base: string, instances: 
     };
   }
   return {
-    kind: 'supervisor', name: `supervisor program ${supervisorInstanceName(name, '<live port>')}`, definition,
+    kind: 'supervisor',
+    name: `supervisor program ${supervisorInstanceName(name, '<live port>')}`,
+    definition,
     restart: onActive(instances.start('@PORT@')),
     stop: onActive(instances.stop('@PORT@')),
     state: onActive(ctl('status', supervisorInstanceName(name, '@PORT@'))),
     parseState: parseSupervisorStatus,
     observe: onActive(instances.observe('@PORT@')),
     parseObservation: instances.parseObservation,
-    logs: (lines) => tailFiles(lines, programs.flatMap((p) => programLogFiles(model, p))),
+    logs: (lines) =>
+      tailFiles(
+        lines,
+        programs.flatMap((p) => programLogFiles(model, p)),
+      ),
     envFileOwner: model.supervisor.user,
   };
 }

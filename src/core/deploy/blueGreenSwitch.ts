@@ -37,7 +37,6 @@ export interface ActivateResult {
   since?: number;
 }
 
-
 export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPlan, target: string): Promise<ActivateResult> {
   const b = plan.blueGreen!;
   const { base, envFileName } = plan;
@@ -54,36 +53,63 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
   const idle = active === b.ports[0] ? b.ports[1] : b.ports[0];
   let since: number | undefined;
   try {
-    const sw = await h.step('switch', `switch to ${target}`, () => must(sh(scripts.SWITCH, base, target, envFileName, plan.manager.envFileOwner ?? ''), 'switching current'));
+    const sw = await h.step('switch', `switch to ${target}`, () =>
+      must(sh(scripts.SWITCH, base, target, envFileName, plan.manager.envFileOwner ?? ''), 'switching current'),
+    );
     since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
     await h.step('restart', `start ${unit(idle)}`, () => must(ins.start(idle), `starting ${unit(idle)}`));
-    const health = await h.step('health', `health gate on port ${idle}`, async () => {
-      const r = await runHostGate({
-        runner: h.runner(), spec: plan.gate, port: idle, what: unit(idle), showPort: true,
-        observe: ins.observe(idle), parseObservation: ins.parseObservation, exec: (argv) => h.exec(argv),
-      });
-      if (!r.healthy) throw new GoDeployError(`${h.alias}: ${r.failure}`);
-      return r;
-    }, (r) => gatePassed(plan.gate, idle, r));
-    const oldWorkers = await h.step('nginx', `nginx to port ${idle}`, async () => {
-      await h.upload(Buffer.from(b.site.content), `${b.site.path}.godeploy-tmp`, 0o644);
-      const flip = await must(bg.flipNginxArgv(b, idle), 'nginx -t / reload');
-      return bg.workersBeforeReload(flip.stdout);
-    }, () => `nginx sends ${b.include.split('/').pop()} to 127.0.0.1:${idle}, reloaded`);
-    await h.step('retire', active ? `retire ${unit(active)}` : 'first instance', async () => {
-      const drained = await h.exec(sh(bg.DRAIN, ...oldWorkers));
-      if (/timeout/.test(drained.stdout)) h.info('retire', 'nginx\'s old workers were still busy after 30 s; stopping the old instance anyway');
-      if (active) await h.exec(ins.stop(active));
-      const keep = ins.keep(idle);
-      if (keep) await h.exec(keep);
-      await must(sh(bg.WRITE_STATE, b.stateFile, String(idle)), 'recording the live instance');
-    }, () => (active ? `${unit(active)} stopped after the old nginx workers finished; ${unit(idle)} is live` : `${unit(idle)} is live`));
+    const health = await h.step(
+      'health',
+      `health gate on port ${idle}`,
+      async () => {
+        const r = await runHostGate({
+          runner: h.runner(),
+          spec: plan.gate,
+          port: idle,
+          what: unit(idle),
+          showPort: true,
+          observe: ins.observe(idle),
+          parseObservation: ins.parseObservation,
+          exec: (argv) => h.exec(argv),
+        });
+        if (!r.healthy) throw new GoDeployError(`${h.alias}: ${r.failure}`);
+        return r;
+      },
+      (r) => gatePassed(plan.gate, idle, r),
+    );
+    const oldWorkers = await h.step(
+      'nginx',
+      `nginx to port ${idle}`,
+      async () => {
+        await h.upload(Buffer.from(b.site.content), `${b.site.path}.godeploy-tmp`, 0o644);
+        const flip = await must(bg.flipNginxArgv(b, idle), 'nginx -t / reload');
+        return bg.workersBeforeReload(flip.stdout);
+      },
+      () => `nginx sends ${b.include.split('/').pop()} to 127.0.0.1:${idle}, reloaded`,
+    );
+    await h.step(
+      'retire',
+      active ? `retire ${unit(active)}` : 'first instance',
+      async () => {
+        const drained = await h.exec(sh(bg.DRAIN, ...oldWorkers));
+        if (/timeout/.test(drained.stdout)) h.info('retire', "nginx's old workers were still busy after 30 s; stopping the old instance anyway");
+        if (active) await h.exec(ins.stop(active));
+        const keep = ins.keep(idle);
+        if (keep) await h.exec(keep);
+        await must(sh(bg.WRITE_STATE, b.stateFile, String(idle)), 'recording the live instance');
+      },
+      () => (active ? `${unit(active)} stopped after the old nginx workers finished; ${unit(idle)} is live` : `${unit(idle)} is live`),
+    );
     return { ok: true, health, was, since };
   } catch (e) {
-    const logs = await h.exec(ins.logs(idle, 50, since))
-      .then((r) => h.redact(r.stdout.trim()), () => '');
+    const logs = await h.exec(ins.logs(idle, 50, since)).then(
+      (r) => h.redact(r.stdout.trim()),
+      () => '',
+    );
     await h.exec(ins.stop(idle)).catch(() => undefined);
-    const back = await h.exec(was ? sh(scripts.SWITCH, base, was, envFileName, plan.manager.envFileOwner ?? '') : sh(scripts.UNSWITCH, base)).catch(() => undefined);
+    const back = await h
+      .exec(was ? sh(scripts.SWITCH, base, was, envFileName, plan.manager.envFileOwner ?? '') : sh(scripts.UNSWITCH, base))
+      .catch(() => undefined);
     return { ok: false, error: h.redact((e as Error).message), logs, restored: back?.code === 0, was, since };
   }
 }

@@ -53,7 +53,16 @@ export async function runChecksBatched(runner: HostRunner, checks: DoctorCheck[]
     if (!pending.length) break;
     const startMs = Date.now();
     const token = `@@godeploy-${randomBytes(12).toString('hex')}`;
-    const r = await runner.exec(['sh', '-c', batchScript(token, pending.map((p) => p.s))]).catch(() => undefined);
+    const r = await runner
+      .exec([
+        'sh',
+        '-c',
+        batchScript(
+          token,
+          pending.map((p) => p.s),
+        ),
+      ])
+      .catch(() => undefined);
     const endMs = Date.now();
     const results = r && r.code === 0 ? parseBatch(r.stdout, token, pending.length) : null;
     if (!results) return runChecks(runner, checks);
@@ -61,7 +70,8 @@ export async function runChecksBatched(runner: HostRunner, checks: DoctorCheck[]
     pending.forEach(({ s, i }, k) => {
       try {
         const o = s.interpret(s.argv ? results[k] : { code: 0, stdout: '', stderr: '' }, { startMs, endMs });
-        if ('argv' in o) next[i] = o; else outcomes[i] = o;
+        if ('argv' in o) next[i] = o;
+        else outcomes[i] = o;
       } catch (e) {
         outcomes[i] = { status: 'fail', detail: e instanceof Error ? e.message : String(e) };
       }

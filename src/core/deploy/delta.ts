@@ -18,7 +18,9 @@ const GEAR = ((): Int32Array => {
   const t = new Int32Array(256);
   let s = 0x9e3779b9 | 0;
   for (let i = 0; i < 256; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     t[i] = s;
   }
   return t;
@@ -32,7 +34,11 @@ export interface ChunkIndex {
 }
 
 /** A piece of the new file: `length` bytes at `offset` of the live executable ('base') or of the literal bytes sent. */
-export interface DeltaPiece { from: 'base' | 'literal'; offset: number; length: number }
+export interface DeltaPiece {
+  from: 'base' | 'literal';
+  offset: number;
+  length: number;
+}
 
 export interface DeltaPlan {
   pieces: DeltaPiece[];
@@ -55,7 +61,10 @@ export function chunkLengths(bytes: Uint8Array): number[] {
     for (; i < end && i < firstCandidate; i++) h = ((h << 1) + GEAR[bytes[i]]) | 0;
     for (; i < end; i++) {
       h = ((h << 1) + GEAR[bytes[i]]) | 0;
-      if ((h & CUT_MASK) === 0) { cut = i + 1; break; }
+      if ((h & CUT_MASK) === 0) {
+        cut = i + 1;
+        break;
+      }
     }
     lengths.push(cut - start);
     start = cut;
@@ -68,7 +77,12 @@ export function chunkIndex(bytes: Uint8Array): ChunkIndex {
   const hashes: string[] = [];
   let offset = 0;
   for (const l of lengths) {
-    hashes.push(createHash('sha256').update(bytes.subarray(offset, offset + l)).digest('hex').slice(0, 32));
+    hashes.push(
+      createHash('sha256')
+        .update(bytes.subarray(offset, offset + l))
+        .digest('hex')
+        .slice(0, 32),
+    );
     offset += l;
   }
   return { size: bytes.length, lengths, hashes };
@@ -94,7 +108,8 @@ export function planDelta(next: ChunkIndex, base: ChunkIndex): DeltaPlan | null 
   next.lengths.forEach((length, i) => {
     const at = where.get(next.hashes[i]);
     const piece: DeltaPiece = at === undefined ? { from: 'literal', offset: literalOffset, length } : { from: 'base', offset: at, length };
-    if (at === undefined) literalOffset += length; else matched += length;
+    if (at === undefined) literalOffset += length;
+    else matched += length;
     const last = pieces[pieces.length - 1];
     if (last && last.from === piece.from && last.offset + last.length === piece.offset) last.length += length;
     else pieces.push(piece);

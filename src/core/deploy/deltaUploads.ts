@@ -24,12 +24,20 @@ export class DeltaUploads {
    * @param bytesOf reads an executable (shared with the whole uploads)
    * @param enabled false: nothing is planned (deltaUpload: false); indexes are still kept
    */
-  constructor(private readonly dir: string, private readonly bytesOf: (a: BuiltArtifact) => Promise<Buffer>, private readonly enabled: boolean) {}
+  constructor(
+    private readonly dir: string,
+    private readonly bytesOf: (a: BuiltArtifact) => Promise<Buffer>,
+    private readonly enabled: boolean,
+  ) {}
 
   /** Keeps the chunk index of `a` for later deploys, in the background (see settled()). */
   remember(a: BuiltArtifact): void {
     if (a.size > MAX_DELTA_SIZE) return;
-    this.saves.push(this.indexed(a).then(({ index }) => saveChunkIndex(this.dir, a.sha256, index)).catch(() => undefined));
+    this.saves.push(
+      this.indexed(a)
+        .then(({ index }) => saveChunkIndex(this.dir, a.sha256, index))
+        .catch(() => undefined),
+    );
   }
 
   /** The delta for a host running `live`, started now; undefined when there can be none. */

@@ -46,7 +46,10 @@ export const chunkIndexDir = (d: BuildEnvironment): string => path.join(outDirOf
 export class DeployBuilds {
   private readonly builds = new Map<string, Promise<BuildResult>>();
 
-  constructor(private readonly d: BuildEnvironment, private readonly o: DeployBuildOptions) {}
+  constructor(
+    private readonly d: BuildEnvironment,
+    private readonly o: DeployBuildOptions,
+  ) {}
 
   /** Builds `targets` (once per set; an early build of the same set is reused). */
   build(targets: string[]): Promise<BuildResult> {
@@ -68,8 +71,16 @@ export class DeployBuilds {
     const b0 = Date.now();
     try {
       const built = await runBuild({
-        moduleDir: d.moduleDir, config: d.config, inspection: d.inspection, targets,
-        outDir: outDirOf(d), linkDir: path.join(outDirOf(d), '.link'), token: o.token, onOutput: o.onOutput, env: o.env, versionInfo: o.versionInfo,
+        moduleDir: d.moduleDir,
+        config: d.config,
+        inspection: d.inspection,
+        targets,
+        outDir: outDirOf(d),
+        linkDir: path.join(outDirOf(d), '.link'),
+        token: o.token,
+        onOutput: o.onOutput,
+        env: o.env,
+        versionInfo: o.versionInfo,
       });
       o.emit({ host: '*', step: 'build', state: 'done', message: built.artifacts.map((a) => `${a.target} ${a.file}`).join(', '), ms: Date.now() - b0 });
       return built;

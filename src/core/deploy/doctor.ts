@@ -8,13 +8,17 @@ export type { CheckOutcome, CheckStatus, DoctorCheck, DoctorInputs } from './doc
 
 function processManagerCheck(pm: DoctorInputs['processManager']): DoctorCheck {
   const missing = (what: string): CheckOutcome => ({
-    status: 'fail', detail: `${what} not found`,
+    status: 'fail',
+    detail: `${what} not found`,
     hint: `this environment's processManager is ${pm}: install it on the host, or set processManager in godeploy.yaml`,
   });
-  if (pm === 'none') return { id: 'process-manager', title: 'process manager', argv: null, interpret: () => ({ status: 'ok', detail: 'none (processManager: none)' }) };
+  if (pm === 'none')
+    return { id: 'process-manager', title: 'process manager', argv: null, interpret: () => ({ status: 'ok', detail: 'none (processManager: none)' }) };
   if (pm === 'systemd') {
     return {
-      id: 'process-manager', title: 'process manager', argv: ['systemctl', '--version'],
+      id: 'process-manager',
+      title: 'process manager',
+      argv: ['systemctl', '--version'],
       interpret: (r) => {
         const m = /^systemd (\d+)/.exec(r.stdout);
         return r.code === 0 && m ? { status: 'ok', detail: `systemd ${m[1]}` } : missing('systemctl');
@@ -22,7 +26,9 @@ function processManagerCheck(pm: DoctorInputs['processManager']): DoctorCheck {
     };
   }
   return {
-    id: 'process-manager', title: 'process manager', argv: ['sh', '-c', 'supervisorctl version 2>/dev/null || supervisord --version'],
+    id: 'process-manager',
+    title: 'process manager',
+    argv: ['sh', '-c', 'supervisorctl version 2>/dev/null || supervisord --version'],
     interpret: (r) => {
       const v = r.stdout.trim().split('\n')[0];
       return r.code === 0 && v ? { status: 'ok', detail: `supervisor ${v}` } : missing('supervisorctl/supervisord');
@@ -37,7 +43,9 @@ function openFilesCheck(pm: DoctorInputs['processManager'], limitNOFILE: number)
     none: 'raise it (ulimit -n, /etc/security/limits.conf) for whatever starts the app',
   };
   return {
-    id: 'open-files', title: 'open files', argv: ['sh', '-c', 'ulimit -n'],
+    id: 'open-files',
+    title: 'open files',
+    argv: ['sh', '-c', 'ulimit -n'],
     interpret: (r) => {
       const v = r.stdout.trim();
       if (r.code !== 0 || !/^(\d+|unlimited)$/.test(v)) return { status: 'warn', detail: `could not read ulimit -n: ${(r.stderr || v).trim()}` };
@@ -48,7 +56,9 @@ function openFilesCheck(pm: DoctorInputs['processManager'], limitNOFILE: number)
 
 function fileCheck(id: string, title: string, file: string, why: string): DoctorCheck {
   return {
-    id, title, argv: ['test', '-e', file],
+    id,
+    title,
+    argv: ['test', '-e', file],
     interpret: (r) => (r.code === 0 ? { status: 'ok', detail: file } : { status: 'warn', detail: `${file} is missing`, hint: why }),
   };
 }
@@ -63,7 +73,9 @@ export function clockSkew(remote: string, t: { startMs: number; endMs: number })
 
 function clockCheck(): DoctorCheck {
   return {
-    id: 'clock', title: 'clock', argv: ['date', '+%s'],
+    id: 'clock',
+    title: 'clock',
+    argv: ['date', '+%s'],
     interpret: (r, t) => {
       if (r.code !== 0 || !/^\d+(\.\d+)?$/.test(r.stdout.trim())) return failed('date', r.stdout, r.stderr);
       const { skew, uncertainty } = clockSkew(r.stdout, t);
@@ -75,7 +87,10 @@ function clockCheck(): DoctorCheck {
   };
 }
 
-const failed = (what: string, stdout: string, stderr: string): CheckOutcome => ({ status: 'fail', detail: `${what} failed: ${(stderr || stdout).trim().split('\n')[0] || 'no output'}` });
+const failed = (what: string, stdout: string, stderr: string): CheckOutcome => ({
+  status: 'fail',
+  detail: `${what} failed: ${(stderr || stdout).trim().split('\n')[0] || 'no output'}`,
+});
 
 /** The checks run on every host (after `reachable`), in order. */
 export function doctorChecks(inputs: DoctorInputs): DoctorCheck[] {
@@ -92,8 +107,15 @@ export function doctorChecks(inputs: DoctorInputs): DoctorCheck[] {
   ];
 }
 
-export interface CheckReport extends CheckOutcome { id: string; title: string }
-export interface HostReport { host: string; address: string; checks: CheckReport[] }
+export interface CheckReport extends CheckOutcome {
+  id: string;
+  title: string;
+}
+export interface HostReport {
+  host: string;
+  address: string;
+  checks: CheckReport[];
+}
 
 /** Runs every check with `runner`, one after the other; a check that throws fails, the rest still run. */
 export async function runChecks(runner: HostRunner, checks: DoctorCheck[]): Promise<CheckReport[]> {
@@ -128,8 +150,15 @@ export async function doctorRemoteHost(target: HostTarget, checks: DoctorCheck[]
 export function doctorHostReport(o: HostOutcome<CheckReport[]>): HostReport {
   if (!o.ok) return { host: o.alias, address: o.address, checks: [{ id: 'reachable', title: 'reachable', status: 'fail', detail: o.error, hint: o.hint }] };
   const reachable: CheckReport = {
-    id: 'reachable', title: 'reachable', status: 'ok',
-    detail: o.address === 'this machine' ? 'this machine (type local)' : o.newHostKey ? `new host key ${o.newHostKey} recorded in ${o.knownHostsFile}` : 'host key verified, authenticated',
+    id: 'reachable',
+    title: 'reachable',
+    status: 'ok',
+    detail:
+      o.address === 'this machine'
+        ? 'this machine (type local)'
+        : o.newHostKey
+          ? `new host key ${o.newHostKey} recorded in ${o.knownHostsFile}`
+          : 'host key verified, authenticated',
   };
   return { host: o.alias, address: o.address, checks: [reachable, ...o.value] };
 }
@@ -138,8 +167,15 @@ export function doctorHostReport(o: HostOutcome<CheckReport[]>): HostReport {
 export function formatDoctorReport(hosts: HostReport[]): string {
   const width = Math.max(0, ...hosts.flatMap((h) => h.checks.map((c) => c.title.length)));
   const label = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
-  return hosts.map((h) => [
-    `${h.host} (${h.address})`,
-    ...h.checks.flatMap((c) => [`  ${label[c.status]} ${c.title.padEnd(width)}  ${c.detail}`, ...(c.hint ? [`${' '.repeat(width + 9)}hint: ${c.hint}`] : [])]),
-  ].join('\n')).join('\n\n');
+  return hosts
+    .map((h) =>
+      [
+        `${h.host} (${h.address})`,
+        ...h.checks.flatMap((c) => [
+          `  ${label[c.status]} ${c.title.padEnd(width)}  ${c.detail}`,
+          ...(c.hint ? [`${' '.repeat(width + 9)}hint: ${c.hint}`] : []),
+        ]),
+      ].join('\n'),
+    )
+    .join('\n\n');
 }

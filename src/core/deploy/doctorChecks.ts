@@ -4,16 +4,26 @@ import { BASE_MARKER, LAYOUT, layoutHint, parseLayout } from './baseLayout';
 import type { HostRunResult } from './hostRunner';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
-export interface CheckOutcome { status: CheckStatus; detail: string; hint?: string }
+export interface CheckOutcome {
+  status: CheckStatus;
+  detail: string;
+  hint?: string;
+}
 /** Local wall-clock times (ms) around the command, for the clock check. */
-export interface RunTiming { startMs: number; endMs: number }
+export interface RunTiming {
+  startMs: number;
+  endMs: number;
+}
 /** One command and its reading; a reading may ask for a follow-up command (the port's owner). */
 export interface CheckStep {
   /** null: nothing to run on the host (the outcome follows from the configuration). */
   argv: string[] | null;
   interpret(r: HostRunResult, timing: RunTiming): CheckOutcome | CheckStep;
 }
-export interface DoctorCheck extends CheckStep { id: string; title: string }
+export interface DoctorCheck extends CheckStep {
+  id: string;
+  title: string;
+}
 
 export interface DoctorInputs {
   port: number;
@@ -28,12 +38,29 @@ export interface DoctorInputs {
   repairLayout?: boolean;
 }
 
-export interface GoPlatform { goos: string; goarch: string; variant: string | null; id: string }
+export interface GoPlatform {
+  goos: string;
+  goarch: string;
+  variant: string | null;
+  id: string;
+}
 
 const osMap: Record<string, string> = { Linux: 'linux', Darwin: 'darwin', FreeBSD: 'freebsd', OpenBSD: 'openbsd', NetBSD: 'netbsd' };
 const archMap: Record<string, string> = {
-  x86_64: 'amd64', amd64: 'amd64', aarch64: 'arm64', arm64: 'arm64', i386: '386', i486: '386', i586: '386', i686: '386',
-  ppc64le: 'ppc64le', ppc64: 'ppc64', s390x: 's390x', riscv64: 'riscv64', loongarch64: 'loong64', mips64: 'mips64',
+  x86_64: 'amd64',
+  amd64: 'amd64',
+  aarch64: 'arm64',
+  arm64: 'arm64',
+  i386: '386',
+  i486: '386',
+  i586: '386',
+  i686: '386',
+  ppc64le: 'ppc64le',
+  ppc64: 'ppc64',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loongarch64: 'loong64',
+  mips64: 'mips64',
 };
 
 /** `uname -s` and `uname -m` to Go's GOOS/GOARCH (and GOARM for 32-bit ARM); null when Go has no such port. */
@@ -57,17 +84,21 @@ export function targetRunsOn(target: string, p: GoPlatform): boolean {
 }
 
 const failed = (what: string, r: HostRunResult): CheckOutcome => ({
-  status: 'fail', detail: `${what} failed (exit ${r.code ?? 'signal'}): ${(r.stderr || r.stdout).trim().split('\n')[0] || 'no output'}`,
+  status: 'fail',
+  detail: `${what} failed (exit ${r.code ?? 'signal'}): ${(r.stderr || r.stdout).trim().split('\n')[0] || 'no output'}`,
 });
 
 export function platformCheck(targets: string[]): DoctorCheck {
   return {
-    id: 'platform', title: 'platform', argv: ['uname', '-s', '-m'],
+    id: 'platform',
+    title: 'platform',
+    argv: ['uname', '-s', '-m'],
     interpret: (r) => {
       if (r.code !== 0) return failed('uname', r);
       const [kernel = '', machine = ''] = r.stdout.trim().split(/\s+/);
       const p = goPlatform(kernel, machine);
-      if (!p) return { status: 'warn', detail: `${kernel} ${machine}: not a platform Go Deploy knows`, hint: 'check `go tool dist list` for a matching GOOS/GOARCH' };
+      if (!p)
+        return { status: 'warn', detail: `${kernel} ${machine}: not a platform Go Deploy knows`, hint: 'check `go tool dist list` for a matching GOOS/GOARCH' };
       if (targets.length && !targets.some((t) => targetRunsOn(t, p))) {
         return { status: 'warn', detail: `${p.id}, not in build.targets (${targets.join(', ')})`, hint: `add ${p.id} to build.targets in godeploy.yaml` };
       }
@@ -85,7 +116,9 @@ export function formatMB(mb: number): string {
 
 export function diskCheck(base: string): DoctorCheck {
   return {
-    id: 'disk', title: 'disk', argv: ['sh', '-c', DISK_SCRIPT, 'sh', base],
+    id: 'disk',
+    title: 'disk',
+    argv: ['sh', '-c', DISK_SCRIPT, 'sh', base],
     interpret: (r) => {
       if (r.code !== 0) return failed('df', r);
       const lines = r.stdout.trim().split('\n');
@@ -100,11 +133,20 @@ export function diskCheck(base: string): DoctorCheck {
   };
 }
 
-export interface ListenSocket { address: string; port: number; uid: number; inode: string }
+export interface ListenSocket {
+  address: string;
+  port: number;
+  uid: number;
+  inode: string;
+}
 
 function hexAddress(hex: string): string {
   const bytes = (h: string) => h.match(/../g)!.reverse().join('');
-  if (hex.length === 8) return bytes(hex).match(/../g)!.map((b) => parseInt(b, 16)).join('.');
+  if (hex.length === 8)
+    return bytes(hex)
+      .match(/../g)!
+      .map((b) => parseInt(b, 16))
+      .join('.');
   const words = (hex.match(/.{8}/g) ?? []).map(bytes).join('');
   if (/^0+$/.test(words)) return '[::]';
   if (/^0{31}1$/.test(words)) return '[::1]';
@@ -140,25 +182,46 @@ export const OWNER_SCRIPT = [
   '[ -z "$other" ] || echo "base=$(readlink -f "$b" 2>/dev/null)"',
 ].join('\n');
 
-export interface PortOwner { pid: number; exe: string; cmd: string }
+export interface PortOwner {
+  pid: number;
+  exe: string;
+  cmd: string;
+}
 
 export function interpretOwners(port: number, base: string, sockets: ListenSocket[], r: HostRunResult): CheckOutcome {
   const uid = Number(/^uid=(\d+)/m.exec(r.stdout)?.[1] ?? -1);
-  const owners: PortOwner[] = [...new Map([...r.stdout.matchAll(/^pid=(\d+)\texe=([^\t]*)\tcmd=(.*)$/gm)]
-    .map((m) => [m[1], { pid: Number(m[1]), exe: m[2], cmd: m[3].trim() }] as const)).values()];
+  const owners: PortOwner[] = [
+    ...new Map(
+      [...r.stdout.matchAll(/^pid=(\d+)\texe=([^\t]*)\tcmd=(.*)$/gm)].map((m) => [m[1], { pid: Number(m[1]), exe: m[2], cmd: m[3].trim() }] as const),
+    ).values(),
+  ];
   const on = `${port} (${sockets.map((s) => s.address).join(', ')})`;
   if (!owners.length) {
     const hint = 'stop it, or give this environment another app.port';
-    if (uid !== 0) return { status: 'fail', detail: `${on} is held by a process of another user (socket uid ${sockets[0].uid})`, hint: `connect as root to name it; ${hint}` };
-    return { status: 'fail', detail: `${on} is held by a process outside the host's view (socket uid ${sockets[0].uid}; another container or network namespace sharing this network)`, hint };
+    if (uid !== 0)
+      return {
+        status: 'fail',
+        detail: `${on} is held by a process of another user (socket uid ${sockets[0].uid})`,
+        hint: `connect as root to name it; ${hint}`,
+      };
+    return {
+      status: 'fail',
+      detail: `${on} is held by a process outside the host's view (socket uid ${sockets[0].uid}; another container or network namespace sharing this network)`,
+      hint,
+    };
   }
   const o = owners[0];
   const more = owners.length > 1 ? ` and ${owners.length - 1} more` : '';
   const what = `pid ${o.pid} (${o.exe || o.cmd || 'unknown'})${more}`;
   // /proc/PID/exe is a resolved path: compare with the base as written and as resolved.
   const roots = [base, /^base=(.+)$/m.exec(r.stdout)?.[1] ?? base].map((b) => b.replace(/\/+$/, ''));
-  if (owners.every((x) => roots.some((root) => x.exe.startsWith(`${root}/`)))) return { status: 'warn', detail: `${on} is held by ${what}, the current release`, hint: 'the deploy replaces it' };
-  return { status: 'fail', detail: `${on} is held by ${what}${o.cmd && o.exe ? `: ${o.cmd}` : ''}`, hint: 'stop that process, or give this environment another app.port' };
+  if (owners.every((x) => roots.some((root) => x.exe.startsWith(`${root}/`))))
+    return { status: 'warn', detail: `${on} is held by ${what}, the current release`, hint: 'the deploy replaces it' };
+  return {
+    status: 'fail',
+    detail: `${on} is held by ${what}${o.cmd && o.exe ? `: ${o.cmd}` : ''}`,
+    hint: 'stop that process, or give this environment another app.port',
+  };
 }
 
 const OWNERS_MARK = '@@owners';
@@ -183,10 +246,13 @@ exit 0`;
 export function portCheck(port: number, base: string): DoctorCheck {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
   return {
-    id: 'port', title: 'port', argv: ['sh', '-c', PORT_SCRIPT, 'sh', base, hex],
+    id: 'port',
+    title: 'port',
+    argv: ['sh', '-c', PORT_SCRIPT, 'sh', base, hex],
     interpret: (r) => {
       const [listing, owners] = r.stdout.split(`\n${OWNERS_MARK}\n`);
-      if (!/local_address/.test(listing)) return { status: 'warn', detail: `could not read /proc/net/tcp: ${(r.stderr || 'no output').trim()}`, hint: `check by hand that ${port} is free` };
+      if (!/local_address/.test(listing))
+        return { status: 'warn', detail: `could not read /proc/net/tcp: ${(r.stderr || 'no output').trim()}`, hint: `check by hand that ${port} is free` };
       const sockets = listenSockets(listing, port);
       if (!sockets.length) return { status: 'ok', detail: `${port} is free` };
       if (owners !== undefined) return interpretOwners(port, base, sockets, { ...r, stdout: owners });
@@ -207,7 +273,9 @@ layout "$1" "$2"`;
  */
 export function layoutCheck(base: string, appName = '', repair = false): DoctorCheck {
   return {
-    id: 'layout', title: 'base folder', argv: ['sh', '-c', LAYOUT_SCRIPT, 'sh', base, appName],
+    id: 'layout',
+    title: 'base folder',
+    argv: ['sh', '-c', LAYOUT_SCRIPT, 'sh', base, appName],
     interpret: (r) => {
       const report = parseLayout(r.stdout);
       if (r.code !== 0 || (!report.state && !report.refusals.length)) return failed('reading the base folder', r);
@@ -220,7 +288,11 @@ export function layoutCheck(base: string, appName = '', repair = false): DoctorC
         const what = `${report.missing.map((p) => `${base}/${p}`).join(', ')} ${report.missing.length === 1 ? 'is' : 'are'} missing`;
         return repair
           ? { status: 'warn', detail: `${what}; this deploy makes ${report.missing.length === 1 ? 'it' : 'them'} again` }
-          : { status: 'fail', detail: what, hint: 'the service\'s env file and logs live there: `godeploy deploy ENV` (or `godeploy rollback ENV`) makes the layout again' };
+          : {
+              status: 'fail',
+              detail: what,
+              hint: "the service's env file and logs live there: `godeploy deploy ENV` (or `godeploy rollback ENV`) makes the layout again",
+            };
       }
       const detail = {
         marked: `${base} is Go Deploy's (${BASE_MARKER})`,

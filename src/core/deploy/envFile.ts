@@ -21,7 +21,13 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Resolves the environment of `envName`'s service; a missing variable or secret names the key. */
 /** `port` null: the service gets its port elsewhere (blue-green instances: from their unit, PORT=%i or the flag). */
-export async function resolveServiceEnvironment(config: GoDeployConfig, envName: string, env: EnvironmentConfig, port: number | null, sources: ReferenceSources): Promise<ResolvedEnvironment> {
+export async function resolveServiceEnvironment(
+  config: GoDeployConfig,
+  envName: string,
+  env: EnvironmentConfig,
+  port: number | null,
+  sources: ReferenceSources,
+): Promise<ResolvedEnvironment> {
   const redactor = new Redactor();
   // The environment's entries replace app.env's before anything is resolved, so a secret
   // that an environment overrides is never required.
@@ -44,7 +50,7 @@ export async function resolveServiceEnvironment(config: GoDeployConfig, envName:
       values[key] = r.value;
     } catch (e) {
       throw new GoDeployError((e as Error).message, {
-        hint: 'the CLI reads ${env:NAME} and ${secret:NAME} from its environment (export NAME=… or your CI\'s secret store); the editor keeps secrets in its SecretStorage',
+        hint: "the CLI reads ${env:NAME} and ${secret:NAME} from its environment (export NAME=… or your CI's secret store); the editor keeps secrets in its SecretStorage",
       });
     }
   }

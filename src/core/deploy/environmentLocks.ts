@@ -27,24 +27,39 @@ export const describeHeldLock = (s: HeldLock): string => `${describeHolder(s.own
  * cancellation). `base` names where the locks are. Never rejects for a host's sake: a host
  * that cannot be reached, or where `fn` fails, is a failed outcome.
  */
-export async function onEnvironmentLocks<T>(loaded: LoadedEnvironment, command: string, options: OpenHostOptions, fn: (lock: LockPlace) => Promise<T>): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
+export async function onEnvironmentLocks<T>(
+  loaded: LoadedEnvironment,
+  command: string,
+  options: OpenHostOptions,
+  fn: (lock: LockPlace) => Promise<T>,
+): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
   if (loaded.env.type === 'docker') {
     const app = loaded.model.app.name;
-    const outcome = await onEnvironmentEngine(loaded, options, (engine) => fn({ alias: ENGINE_ALIAS, status: () => dockerLockStatus(engine, app), release: (o) => releaseDockerLock(engine, app, o) }));
+    const outcome = await onEnvironmentEngine(loaded, options, (engine) =>
+      fn({ alias: ENGINE_ALIAS, status: () => dockerLockStatus(engine, app), release: (o) => releaseDockerLock(engine, app, o) }),
+    );
     return { base: `container ${lockContainerName(app)}`, outcomes: [outcome] };
   }
   const d = deployEnvironmentOf(loaded, command);
   const opened = await openHosts(d, options);
   try {
-    const outcomes = await Promise.all(opened.map(async (o): Promise<HostOutcome<T>> => {
-      if (!o.ok) return hostFailure(o.alias, o.address, 'connect', o.error);
-      const { runner, address } = o.host;
-      try {
-        return { alias: o.alias, address, ok: true, newHostKey: o.newHostKey, value: await fn({ alias: o.alias, status: () => lockStatus(runner, d.base), release: (owner) => releaseLock(runner, d.base, owner) }) };
-      } catch (e) {
-        return hostFailure(o.alias, address, 'run', e);
-      }
-    }));
+    const outcomes = await Promise.all(
+      opened.map(async (o): Promise<HostOutcome<T>> => {
+        if (!o.ok) return hostFailure(o.alias, o.address, 'connect', o.error);
+        const { runner, address } = o.host;
+        try {
+          return {
+            alias: o.alias,
+            address,
+            ok: true,
+            newHostKey: o.newHostKey,
+            value: await fn({ alias: o.alias, status: () => lockStatus(runner, d.base), release: (owner) => releaseLock(runner, d.base, owner) }),
+          };
+        } catch (e) {
+          return hostFailure(o.alias, address, 'run', e);
+        }
+      }),
+    );
     return { base: d.base, outcomes };
   } finally {
     for (const o of opened) if (o.ok) o.close();

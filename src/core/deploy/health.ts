@@ -37,15 +37,24 @@ function get(host: string, port: number, path: string, timeoutMs: number): Promi
       resolve({ ok: code >= 200 && code < 300, text: `${code} ${res.statusMessage ?? ''}`.trim() });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, text: e.code === 'ECONNRESET' || e.code === 'ECONNREFUSED' ? 'connection refused' : e.message }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve({ ok: false, text: e.code === 'ECONNRESET' || e.code === 'ECONNREFUSED' ? 'connection refused' : e.message }),
+    );
     req.end();
   });
 }
 
-const sleep = (ms: number, token?: CancellationTokenLike): Promise<void> => new Promise((resolve) => {
-  const t = setTimeout(() => { sub?.dispose(); resolve(); }, ms);
-  const sub = token?.onCancellationRequested(() => { clearTimeout(t); resolve(); });
-});
+const sleep = (ms: number, token?: CancellationTokenLike): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(() => {
+      sub?.dispose();
+      resolve();
+    }, ms);
+    const sub = token?.onCancellationRequested(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 
 /**
  * The wait after failed attempt `attempt` (1-based), `elapsedMs` into the gate: 10, 20, 40,
@@ -116,10 +125,28 @@ export function connectFailure(e: unknown): string {
 export function connectLocal(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<{ close(): void }> {
   return new Promise((resolve, reject) => {
     const sock = netConnect({ host, port });
-    const t = setTimeout(() => { sock.destroy(); reject(new Error(`no connection within ${timeoutMs} ms`)); }, timeoutMs);
+    const t = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no connection within ${timeoutMs} ms`));
+    }, timeoutMs);
     // Closed gently: what the server says is read and dropped, then FIN (an unread greeting would make it a reset).
-    sock.once('connect', () => { clearTimeout(t); resolve({ close: () => { sock.on('error', () => undefined).resume().end(); setTimeout(() => sock.destroy(), 1000).unref(); } }); });
-    sock.once('error', (e) => { clearTimeout(t); sock.destroy(); reject(e); });
+    sock.once('connect', () => {
+      clearTimeout(t);
+      resolve({
+        close: () => {
+          sock
+            .on('error', () => undefined)
+            .resume()
+            .end();
+          setTimeout(() => sock.destroy(), 1000).unref();
+        },
+      });
+    });
+    sock.once('error', (e) => {
+      clearTimeout(t);
+      sock.destroy();
+      reject(e);
+    });
   });
 }
 
@@ -127,11 +154,19 @@ export function connectLocal(port: number, host = '127.0.0.1', timeoutMs = 5000)
 export async function tcpAttempt(runner: Pick<HostRunner, 'reach' | 'connectTcp'>, port: number, timeoutMs: number): Promise<{ ok: boolean; text: string }> {
   try {
     let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs); });
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
       if (runner.connectTcp) {
         const opening = runner.connectTcp(port);
-        const c = await Promise.race([opening, limit]).catch((e) => { opening.then((x) => x.close(), () => undefined); throw e; });
+        const c = await Promise.race([opening, limit]).catch((e) => {
+          opening.then(
+            (x) => x.close(),
+            () => undefined,
+          );
+          throw e;
+        });
         c.close();
       } else {
         const f = await runner.reach(port);

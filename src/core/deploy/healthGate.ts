@@ -36,18 +36,24 @@ const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
 /** What the gate waits for, for a plan: "GET http://127.0.0.1:8080/healthz to answer 2xx", "port 9000 to accept a TCP connection", "the process to stay up for 5 s". */
 export function describeGate(spec: GateSpec, port: number | string, what = 'the process'): string {
   switch (spec.type) {
-    case 'tcp': return `port ${port} to accept a TCP connection (healthCheck.type tcp; every ${spec.intervalMs} ms, up to ${seconds(spec.timeoutMs)})`;
-    case 'process': return `${what} to stay up for ${seconds(spec.forMs)} (healthCheck.type process: running, same pid, not restarted; up to ${seconds(spec.timeoutMs)} to start)`;
-    default: return `GET http://127.0.0.1:${port}${spec.path} to answer 2xx (every ${spec.intervalMs} ms, up to ${seconds(spec.timeoutMs)})`;
+    case 'tcp':
+      return `port ${port} to accept a TCP connection (healthCheck.type tcp; every ${spec.intervalMs} ms, up to ${seconds(spec.timeoutMs)})`;
+    case 'process':
+      return `${what} to stay up for ${seconds(spec.forMs)} (healthCheck.type process: running, same pid, not restarted; up to ${seconds(spec.timeoutMs)} to start)`;
+    default:
+      return `GET http://127.0.0.1:${port}${spec.path} to answer 2xx (every ${spec.intervalMs} ms, up to ${seconds(spec.timeoutMs)})`;
   }
 }
 
 /** The one sentence a failed gate is reported with (no host prefix). */
 export function gateFailure(spec: GateSpec, port: number | string, r: Pick<HealthResult, 'last' | 'attempts'>, what = 'the process', showPort = false): string {
   switch (spec.type) {
-    case 'tcp': return `port ${port} did not accept a connection within ${seconds(spec.timeoutMs)}: ${r.last}`;
-    case 'process': return `${what} ${r.last}`;
-    default: return `${spec.path}${showPort ? ` on port ${port}` : ''} did not answer 2xx within ${seconds(spec.timeoutMs)} (last: ${r.last}, ${r.attempts} attempts)`;
+    case 'tcp':
+      return `port ${port} did not accept a connection within ${seconds(spec.timeoutMs)}: ${r.last}`;
+    case 'process':
+      return `${what} ${r.last}`;
+    default:
+      return `${spec.path}${showPort ? ` on port ${port}` : ''} did not answer 2xx within ${seconds(spec.timeoutMs)} (last: ${r.last}, ${r.attempts} attempts)`;
   }
 }
 
@@ -88,10 +94,17 @@ export interface WatchOptions {
   onAttempt?: (attempt: number, last: string) => void;
 }
 
-const sleep = (ms: number, token?: CancellationTokenLike): Promise<void> => new Promise((resolve) => {
-  const t = setTimeout(() => { sub?.dispose(); resolve(); }, ms);
-  const sub = token?.onCancellationRequested(() => { clearTimeout(t); resolve(); });
-});
+const sleep = (ms: number, token?: CancellationTokenLike): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(() => {
+      sub?.dispose();
+      resolve();
+    }, ms);
+    const sub = token?.onCancellationRequested(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 
 /**
  * type process: from the restart on, the process must be up (running, or still starting)
@@ -123,7 +136,10 @@ export async function watchProcess(observe: () => Promise<ProcessObservation>, o
         return result(false, `was restarted${after}: pid ${first.pid} ended${ob.exit ? ` (${ob.exit.replace(/^was /, '')})` : ''}, pid ${ob.pid} runs now`);
       }
       if (first.restarts !== null && ob.restarts !== null && ob.restarts !== first.restarts) {
-        return result(false, `was restarted ${ob.restarts - first.restarts} time${ob.restarts - first.restarts === 1 ? '' : 's'}${after}${ob.exit ? `; its last run ${ob.exit}` : ''}`);
+        return result(
+          false,
+          `was restarted ${ob.restarts - first.restarts} time${ob.restarts - first.restarts === 1 ? '' : 's'}${after}${ob.exit ? `; its last run ${ob.exit}` : ''}`,
+        );
       }
       if (o.forMs <= 0) return result(true, `running (pid ${ob.pid ?? '?'})`);
       if (elapsed >= o.forMs) return result(true, `running (pid ${ob.pid ?? '?'}) for ${seconds(elapsed)}, not restarted`);

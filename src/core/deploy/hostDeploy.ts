@@ -19,7 +19,13 @@ import { interpretOwnedRelease, serializeOwner, type LockOwner } from './lock';
 import * as scripts from './releaseScripts';
 
 export type DeployEventState = 'start' | 'done' | 'skip' | 'fail' | 'info';
-export interface DeployEvent { host: string; step: StepId | 'rollback' | 'logs' | 'build' | 'connect' | 'image' | 'transfer' | 'push' | 'pull' | 'container'; state: DeployEventState; message: string; ms?: number }
+export interface DeployEvent {
+  host: string;
+  step: StepId | 'rollback' | 'logs' | 'build' | 'connect' | 'image' | 'transfer' | 'push' | 'pull' | 'container';
+  state: DeployEventState;
+  message: string;
+  ms?: number;
+}
 
 export interface DeployHost {
   alias: string;
@@ -44,10 +50,20 @@ export interface HostDeployContext {
 }
 
 /** A delta upload: the pieces that make the new executable from release `baseRelease`'s and the literal bytes. */
-export interface HostDelta { baseRelease: string; plan: DeltaPlan; literal: Buffer }
+export interface HostDelta {
+  baseRelease: string;
+  plan: DeltaPlan;
+  literal: Buffer;
+}
 
-export interface GateOutcome { healthy: boolean; health?: HealthResult; error?: string; logs?: string; rolledBackTo?: string | null; rollbackHealthy?: boolean }
-
+export interface GateOutcome {
+  healthy: boolean;
+  health?: HealthResult;
+  error?: string;
+  logs?: string;
+  rolledBackTo?: string | null;
+  rollbackHealthy?: boolean;
+}
 
 export class HostDeployment {
   /** The release current pointed at before the switch ('' for a first deploy). */
@@ -65,9 +81,15 @@ export class HostDeployment {
   /** What current pointed at when the release was completed (under the lock, so still true at the switch). */
   private currentBefore: string | undefined;
 
-  constructor(readonly host: DeployHost, readonly plan: HostPlan, private readonly ctx: HostDeployContext) {}
+  constructor(
+    readonly host: DeployHost,
+    readonly plan: HostPlan,
+    private readonly ctx: HostDeployContext,
+  ) {}
 
-  private get runner(): HostRunner { return this.host.runner; }
+  private get runner(): HostRunner {
+    return this.host.runner;
+  }
 
   private async step<T>(id: StepId, message: string, fn: () => Promise<T>, done?: (v: T) => string): Promise<T> {
     const t0 = Date.now();
@@ -112,7 +134,11 @@ export class HostDeployment {
       created = true;
       this.checkCancel();
       // The env file travels while the executable is looked for and uploaded.
-      envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, { mode: 0o600, token: this.ctx.token, label: `the env file ${this.plan.envFileName}` });
+      envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, {
+        mode: 0o600,
+        token: this.ctx.token,
+        label: `the env file ${this.plan.envFileName}`,
+      });
       envUpload.catch(() => undefined);
       // The check of a sent executable also completes the release (one round trip): its output.
       let completedWithCheck: string | undefined;
@@ -125,53 +151,74 @@ export class HostDeployment {
         completedWithCheck = r.stdout;
         return null;
       };
-      await this.step('binary', `place ${name}`, async () => {
-        if (reusedFrom) { this.binarySource = 'reused'; return `linked from release ${reusedFrom} (same sha256, nothing uploaded)`; }
-        const size = artifact?.size ?? 0;
-        if (freeKb !== null && freeKb * 1024 < size + 1024 * 1024) {
-          throw this.diskFull(freeKb * 1024, size);
-        }
-        const delta = await this.placeDelta(placeAndComplete);
-        if (delta) return delta;
-        const tmp = `${base}/releases/.${id}.partial/.${name}.upload`;
-        try {
-          const source = typeof this.ctx.artifact === 'string' ? this.ctx.artifact : await this.ctx.artifact();
-          await this.runner.upload(source, tmp, { mode: 0o755, token: this.ctx.token, label: 'the executable' });
-        } catch (e) {
-          if (/no space|ENOSPC|failure/i.test((e as Error).message)) {
-            // Measured once the partial upload is gone: it filled the disk (df would say 0).
-            const free = await this.freeBytes([tmp, `${base}/releases/.${id}.partial/.${name}.literal`]);
-            if (free !== null && free < size + 1024 * 1024) throw this.diskFull(free, size);
+      await this.step(
+        'binary',
+        `place ${name}`,
+        async () => {
+          if (reusedFrom) {
+            this.binarySource = 'reused';
+            return `linked from release ${reusedFrom} (same sha256, nothing uploaded)`;
           }
-          throw e;
-        }
-        const failed = await placeAndComplete(this.cmd('binary', 0));
-        if (failed) throw new GoDeployError(`${this.host.alias}: checking the uploaded executable failed (exit ${failed.code ?? 'signal'}): ${this.ctx.redact(firstLine(failed))}`);
-        this.binarySource = 'uploaded';
-        this.binaryBytesSent = size;
-        return `uploaded ${formatBytes(size)}, sha256 checked on the host`;
-      }, (v) => v);
+          const size = artifact?.size ?? 0;
+          if (freeKb !== null && freeKb * 1024 < size + 1024 * 1024) {
+            throw this.diskFull(freeKb * 1024, size);
+          }
+          const delta = await this.placeDelta(placeAndComplete);
+          if (delta) return delta;
+          const tmp = `${base}/releases/.${id}.partial/.${name}.upload`;
+          try {
+            const source = typeof this.ctx.artifact === 'string' ? this.ctx.artifact : await this.ctx.artifact();
+            await this.runner.upload(source, tmp, { mode: 0o755, token: this.ctx.token, label: 'the executable' });
+          } catch (e) {
+            if (/no space|ENOSPC|failure/i.test((e as Error).message)) {
+              // Measured once the partial upload is gone: it filled the disk (df would say 0).
+              const free = await this.freeBytes([tmp, `${base}/releases/.${id}.partial/.${name}.literal`]);
+              if (free !== null && free < size + 1024 * 1024) throw this.diskFull(free, size);
+            }
+            throw e;
+          }
+          const failed = await placeAndComplete(this.cmd('binary', 0));
+          if (failed)
+            throw new GoDeployError(
+              `${this.host.alias}: checking the uploaded executable failed (exit ${failed.code ?? 'signal'}): ${this.ctx.redact(firstLine(failed))}`,
+            );
+          this.binarySource = 'uploaded';
+          this.binaryBytesSent = size;
+          return `uploaded ${formatBytes(size)}, sha256 checked on the host`;
+        },
+        (v) => v,
+      );
       this.checkCancel();
-      const completed = await this.step('env-file', `write ${this.plan.envFileName}`, async () => {
-        if (completedWithCheck !== undefined) return completedWithCheck;
-        await envUpload;
-        return (await this.run(this.cmd('env-file'), 'completing the release folder')).stdout;
-      }, () => `wrote ${this.plan.envFileName} (mode 0600); release ${id} complete`);
+      const completed = await this.step(
+        'env-file',
+        `write ${this.plan.envFileName}`,
+        async () => {
+          if (completedWithCheck !== undefined) return completedWithCheck;
+          await envUpload;
+          return (await this.run(this.cmd('env-file'), 'completing the release folder')).stdout;
+        },
+        () => `wrote ${this.plan.envFileName} (mode 0600); release ${id} complete`,
+      );
       // Read with the release's completion: what current points at (the way back) and the
       // installed definition's sha256.
       this.currentBefore = /^current (.*)$/m.exec(completed)?.[1];
       if (this.plan.manager.definition) {
         const def = this.plan.manager.definition;
-        await this.step('service', `install ${def.path}`, async () => {
-          const { createHash } = await import('node:crypto');
-          const want = createHash('sha256').update(def.content).digest('hex');
-          const have = /^definition (.+)$/m.exec(completed)?.[1] ?? 'none';
-          if (have === want) return 'unchanged';
-          await this.runner.upload(Buffer.from(def.content), `${def.path}.godeploy-tmp`, { mode: 0o644, token: this.ctx.token });
-          await this.run(this.cmd('service', 0), `installing ${def.path}`);
-          for (const argv of def.reload) await this.run(argv, argv.join(' '));
-          return have === 'none' ? 'installed' : 'updated';
-        }, (v) => `${def.path} ${v}`);
+        await this.step(
+          'service',
+          `install ${def.path}`,
+          async () => {
+            const { createHash } = await import('node:crypto');
+            const want = createHash('sha256').update(def.content).digest('hex');
+            const have = /^definition (.+)$/m.exec(completed)?.[1] ?? 'none';
+            if (have === want) return 'unchanged';
+            await this.runner.upload(Buffer.from(def.content), `${def.path}.godeploy-tmp`, { mode: 0o644, token: this.ctx.token });
+            await this.run(this.cmd('service', 0), `installing ${def.path}`);
+            for (const argv of def.reload) await this.run(argv, argv.join(' '));
+            return have === 'none' ? 'installed' : 'updated';
+          },
+          (v) => `${def.path} ${v}`,
+        );
       }
       if (this.plan.hooks.preDeploy.length) {
         this.checkCancel();
@@ -180,7 +227,11 @@ export class HostDeployment {
             const r = await this.runner.exec(this.cmd('pre-deploy', i));
             const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
             if (output) this.ctx.emit({ host: this.host.alias, step: 'pre-deploy', state: 'info', message: output });
-            if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: hooks.preDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the live release was not touched`, { exitCode: 1 });
+            if (r.code !== 0)
+              throw new GoDeployError(
+                `${this.host.alias}: hooks.preDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the live release was not touched`,
+                { exitCode: 1 },
+              );
           }
         });
       }
@@ -202,15 +253,21 @@ export class HostDeployment {
     if (!delta) return null;
     const { base, releaseId: id, name } = this.plan;
     const literal = `${base}/releases/.${id}.partial/.${name}.literal`;
-    await this.runner.upload(delta.literal, literal, { mode: 0o600, token: this.ctx.token, label: 'the executable\'s changed bytes' });
+    await this.runner.upload(delta.literal, literal, { mode: 0o600, token: this.ctx.token, label: "the executable's changed bytes" });
     const r = await placeAndComplete(deltaAssembleCommand(this.plan, delta.baseRelease, pieceArgs(delta.plan)));
     if (!r) {
       this.binarySource = 'delta';
       this.binaryBytesSent = delta.plan.literalBytes;
       return `uploaded ${formatBytes(delta.plan.literalBytes)} of ${formatBytes(delta.plan.size)} (the rest from release ${delta.baseRelease}'s executable), sha256 checked on the host`;
     }
-    const why = r.code === 4 ? 'the assembled file had the wrong sha256' : `assembling it failed (${this.ctx.redact(firstLine(r)) || `exit ${r.code ?? 'signal'}`})`;
-    this.ctx.emit({ host: this.host.alias, step: 'binary', state: 'info', message: `delta against release ${delta.baseRelease}: ${why}; uploading the whole executable` });
+    const why =
+      r.code === 4 ? 'the assembled file had the wrong sha256' : `assembling it failed (${this.ctx.redact(firstLine(r)) || `exit ${r.code ?? 'signal'}`})`;
+    this.ctx.emit({
+      host: this.host.alias,
+      step: 'binary',
+      state: 'info',
+      message: `delta against release ${delta.baseRelease}: ${why}; uploading the whole executable`,
+    });
     return null;
   }
 
@@ -237,15 +294,26 @@ export class HostDeployment {
   }
 
   private diskFull(freeBytes: number, size: number): GoDeployError {
-    return new GoDeployError(`${this.host.alias} (${this.host.address}): not enough disk space for the release: ${formatBytes(freeBytes)} free in ${this.plan.base}/releases, the executable needs ${formatBytes(size)}`, {
-      hint: `free space on the host (old releases: lower keepReleases), or set path to a larger filesystem; the live release keeps serving`, exitCode: 1,
-    });
+    return new GoDeployError(
+      `${this.host.alias} (${this.host.address}): not enough disk space for the release: ${formatBytes(freeBytes)} free in ${this.plan.base}/releases, the executable needs ${formatBytes(size)}`,
+      {
+        hint: `free space on the host (old releases: lower keepReleases), or set path to a larger filesystem; the live release keeps serving`,
+        exitCode: 1,
+      },
+    );
   }
 
   /** Free space where releases go, as `df` reports it, after removing `leftovers` (this deploy's partial files). */
   private async freeBytes(leftovers: string[] = []): Promise<number | null> {
     try {
-      const r = await this.runner.exec(['sh', '-c', `d=$1; shift; rm -f -- "$@"; df -Pk -- "$d" | ${scripts.DF_AVAILABLE_AWK}`, 'sh', `${this.plan.base}/releases`, ...leftovers]);
+      const r = await this.runner.exec([
+        'sh',
+        '-c',
+        `d=$1; shift; rm -f -- "$@"; df -Pk -- "$d" | ${scripts.DF_AVAILABLE_AWK}`,
+        'sh',
+        `${this.plan.base}/releases`,
+        ...leftovers,
+      ]);
       const kb = Number(r.stdout.trim());
       return r.code === 0 && Number.isFinite(kb) ? kb * 1024 : null;
     } catch {
@@ -285,8 +353,14 @@ export class HostDeployment {
   private gate(startedAt?: number): Promise<HealthResult> {
     const { model, manager, gate } = this.plan;
     return runHostGate({
-      runner: this.host.runner, spec: gate, port: model.app.port, what: manager.name, startedAt,
-      observe: manager.observe, parseObservation: manager.parseObservation, exec: (argv) => this.withReconnect((r) => r.exec(argv)),
+      runner: this.host.runner,
+      spec: gate,
+      port: model.app.port,
+      what: manager.name,
+      startedAt,
+      observe: manager.observe,
+      parseObservation: manager.parseObservation,
+      exec: (argv) => this.withReconnect((r) => r.exec(argv)),
     });
   }
 
@@ -295,7 +369,8 @@ export class HostDeployment {
     if (this.plan.blueGreen) return this.blueGreenSwitchAndGate();
     // What is live now, read first: if the connection drops during the switch, nobody knows
     // whether the rename happened, and the way back must still be known.
-    const before = this.currentBefore ?? (await this.run(['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', this.plan.base], 'reading current')).stdout;
+    const before =
+      this.currentBefore ?? (await this.run(['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', this.plan.base], 'reading current')).stdout;
     this.previous = before.trim().replace(/^releases\//, '');
     let error: string | undefined;
     let restarting = false;
@@ -309,7 +384,10 @@ export class HostDeployment {
       await this.step('restart', `restart ${this.plan.manager.name}`, async () => {
         const r = await this.runner.exec(this.cmd('restart'));
         this.logOffsets = logOffsetsOf(r.stdout);
-        if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: restarting ${this.plan.manager.name} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+        if (r.code !== 0)
+          throw new GoDeployError(
+            `${this.host.alias}: restarting ${this.plan.manager.name} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`,
+          );
         // Started: a process gate's window begins now (a failed start counts from the restart's beginning).
         restartedAt = Date.now();
         return r;
@@ -323,12 +401,25 @@ export class HostDeployment {
     let health: HealthResult | undefined;
     if (!error) {
       const { gate } = this.plan;
-      const title = gate.type === 'process' ? `health gate: ${this.plan.manager.name} stays up for ${gate.forMs / 1000} s` : gate.type === 'tcp' ? `health gate: port ${this.plan.model.app.port} accepts a connection` : `health gate ${gate.path}`;
-      health = await this.step('health', title, async () => {
-        const h = await this.gate(restartedAt);
-        if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${h.failure}`);
-        return h;
-      }, (h) => gatePassed(gate, this.plan.model.app.port, h)).catch((e: Error) => { error = e.message; return undefined; });
+      const title =
+        gate.type === 'process'
+          ? `health gate: ${this.plan.manager.name} stays up for ${gate.forMs / 1000} s`
+          : gate.type === 'tcp'
+            ? `health gate: port ${this.plan.model.app.port} accepts a connection`
+            : `health gate ${gate.path}`;
+      health = await this.step(
+        'health',
+        title,
+        async () => {
+          const h = await this.gate(restartedAt);
+          if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${h.failure}`);
+          return h;
+        },
+        (h) => gatePassed(gate, this.plan.model.app.port, h),
+      ).catch((e: Error) => {
+        error = e.message;
+        return undefined;
+      });
     }
     if (!error) return { healthy: true, health };
     const logs = await this.failedLogs();
@@ -351,18 +442,45 @@ export class HostDeployment {
     const to = this.previous || null;
     const t0 = Date.now();
     if (this.plan.blueGreen) {
-      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'start', message: `${why}: ${to ? `bringing ${to} back on the idle instance` : 'no earlier release'}` });
-      const r = to ? await this.blueGreenActivate(to, false) : await this.blueGreenStopAll().then(() => ({ ok: true, error: undefined }), (e: Error) => ({ ok: false, error: e.message }));
+      this.ctx.emit({
+        host: this.host.alias,
+        step: 'rollback',
+        state: 'start',
+        message: `${why}: ${to ? `bringing ${to} back on the idle instance` : 'no earlier release'}`,
+      });
+      const r = to
+        ? await this.blueGreenActivate(to, false)
+        : await this.blueGreenStopAll().then(
+            () => ({ ok: true, error: undefined }),
+            (e: Error) => ({ ok: false, error: e.message }),
+          );
       if (r.ok) this.switched = false;
-      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: r.ok ? 'done' : 'fail', message: r.ok ? (to ? `${to} is live again and healthy` : 'stopped; no current release') : this.ctx.redact(r.error ?? 'failed'), ms: Date.now() - t0 });
+      this.ctx.emit({
+        host: this.host.alias,
+        step: 'rollback',
+        state: r.ok ? 'done' : 'fail',
+        message: r.ok ? (to ? `${to} is live again and healthy` : 'stopped; no current release') : this.ctx.redact(r.error ?? 'failed'),
+        ms: Date.now() - t0,
+      });
       return { to, healthy: r.ok };
     }
-    this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'start', message: to ? `${why}: switching back to ${to}` : `${why}: no earlier release, stopping ${this.plan.manager.name}` });
+    this.ctx.emit({
+      host: this.host.alias,
+      step: 'rollback',
+      state: 'start',
+      message: to ? `${why}: switching back to ${to}` : `${why}: no earlier release, stopping ${this.plan.manager.name}`,
+    });
     try {
       await this.switchTo(to);
       this.switched = false;
       const healthy = to ? (await this.gate()).healthy : true;
-      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: healthy ? 'done' : 'fail', message: to ? `${to} is live again${healthy ? ' and healthy' : ', but NOT healthy'}` : 'stopped; no current release', ms: Date.now() - t0 });
+      this.ctx.emit({
+        host: this.host.alias,
+        step: 'rollback',
+        state: healthy ? 'done' : 'fail',
+        message: to ? `${to} is live again${healthy ? ' and healthy' : ', but NOT healthy'}` : 'stopped; no current release',
+        ms: Date.now() - t0,
+      });
       return { to, healthy };
     } catch (e) {
       this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'fail', message: this.ctx.redact((e as Error).message), ms: Date.now() - t0 });
@@ -418,23 +536,36 @@ export class HostDeployment {
           const r = await this.runner.exec(this.cmd('post-deploy', i));
           const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
           if (output) this.ctx.emit({ host: this.host.alias, step: 'post-deploy', state: 'info', message: output });
-          if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: hooks.postDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the new release stays live`);
+          if (r.code !== 0)
+            throw new GoDeployError(`${this.host.alias}: hooks.postDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the new release stays live`);
         }
       }).catch((e: Error) => problems.push(e.message));
     }
     const { base, releaseId: id, keepReleases } = this.plan;
     const keep = [id, ...(this.previous ? [this.previous] : [])];
-    const out = await this.step('finish', `record the release, keep ${keepReleases} releases`, async () => {
-      const r = await this.withReconnect((x) => x.exec(scripts.shArgv(scripts.FINISH_DEPLOY, base, id, record('live'), String(keepReleases), lockOwner ? serializeOwner(lockOwner) : '', ...keep)));
-      if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: finishing the release failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
-      return r.stdout.split('\n');
-    }, (lines) => {
-      const pruned = lines.flatMap((l) => /^pruned (.+)$/.exec(l)?.[1] ?? []);
-      return `${lines.includes('recorded') ? 'recorded in history.jsonl' : 'NOT recorded in history.jsonl'}; ${pruned.length ? `removed ${pruned.join(', ')}` : 'nothing to prune'}`;
-    }).catch((e: Error) => { problems.push(e.message); return undefined; });
+    const out = await this.step(
+      'finish',
+      `record the release, keep ${keepReleases} releases`,
+      async () => {
+        const r = await this.withReconnect((x) =>
+          x.exec(scripts.shArgv(scripts.FINISH_DEPLOY, base, id, record('live'), String(keepReleases), lockOwner ? serializeOwner(lockOwner) : '', ...keep)),
+        );
+        if (r.code !== 0)
+          throw new GoDeployError(`${this.host.alias}: finishing the release failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+        return r.stdout.split('\n');
+      },
+      (lines) => {
+        const pruned = lines.flatMap((l) => /^pruned (.+)$/.exec(l)?.[1] ?? []);
+        return `${lines.includes('recorded') ? 'recorded in history.jsonl' : 'NOT recorded in history.jsonl'}; ${pruned.length ? `removed ${pruned.join(', ')}` : 'nothing to prune'}`;
+      },
+    ).catch((e: Error) => {
+      problems.push(e.message);
+      return undefined;
+    });
     if (!out) return { problems, unlocked: false };
     const recorded = out.find((l) => /^(recorded|not recorded)/.test(l));
-    if (recorded !== 'recorded') problems.push(`${this.host.alias}: could not append to the history log: ${recorded?.replace(/^not recorded: ?/, '') || 'no output'}`);
+    if (recorded !== 'recorded')
+      problems.push(`${this.host.alias}: could not append to the history log: ${recorded?.replace(/^not recorded: ?/, '') || 'no output'}`);
     const u = out.indexOf('unlock');
     if (!lockOwner || u < 0) return { problems, unlocked: false };
     try {

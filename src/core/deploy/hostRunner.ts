@@ -13,7 +13,11 @@ import { connectLocal } from './health';
 /** A running command whose output streams (a log follower). */
 export type HostProcess = RemoteProcess;
 
-export interface HostRunResult { code: number | null; stdout: string; stderr: string }
+export interface HostRunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The line of a failed command's output that says why: the last of stderr (else stdout). */
 export const lastOutputLine = (r: HostRunResult): string => (r.stderr || r.stdout).trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output';
@@ -74,18 +78,20 @@ export function localRunner(options: { timeoutMs?: number } = {}): HostRunner {
   return {
     describe: 'this machine',
     local: true,
-    exec: (argv, opts) => new Promise<HostRunResult>((resolve) => {
-      const [cmd, ...args] = argv;
-      const child = execFile(cmd, args, { timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        sub?.dispose();
-        if (!err) return resolve({ code: 0, stdout: String(stdout), stderr: String(stderr) });
-        const e = err as NodeJS.ErrnoException & { code?: number | string };
-        if (e.code === 'ENOENT') return resolve({ code: 127, stdout: '', stderr: `${cmd}: command not found\n` });
-        resolve({ code: typeof e.code === 'number' ? e.code : null, stdout: String(stdout), stderr: String(stderr) || e.message });
-      });
-      const sub = opts?.token?.onCancellationRequested(() => child.kill('SIGTERM'));
-      if (opts?.stdin !== undefined) child.stdin?.end(opts.stdin); else child.stdin?.end();
-    }),
+    exec: (argv, opts) =>
+      new Promise<HostRunResult>((resolve) => {
+        const [cmd, ...args] = argv;
+        const child = execFile(cmd, args, { timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+          sub?.dispose();
+          if (!err) return resolve({ code: 0, stdout: String(stdout), stderr: String(stderr) });
+          const e = err as NodeJS.ErrnoException & { code?: number | string };
+          if (e.code === 'ENOENT') return resolve({ code: 127, stdout: '', stderr: `${cmd}: command not found\n` });
+          resolve({ code: typeof e.code === 'number' ? e.code : null, stdout: String(stdout), stderr: String(stderr) || e.message });
+        });
+        const sub = opts?.token?.onCancellationRequested(() => child.kill('SIGTERM'));
+        if (opts?.stdin !== undefined) child.stdin?.end(opts.stdin);
+        else child.stdin?.end();
+      }),
     spawn: async (argv) => {
       const [cmd, ...args] = argv;
       const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -93,22 +99,36 @@ export function localRunner(options: { timeoutMs?: number } = {}): HostRunner {
         child.on('error', (e: NodeJS.ErrnoException) => done({ code: e.code === 'ENOENT' ? 127 : null }));
         child.on('close', (code, signal) => done({ code, ...(signal ? { signal } : {}) }));
       });
-      return { stdout: child.stdout, stderr: child.stderr, exit, kill: () => { child.stdin.destroy(); child.kill('SIGTERM'); } };
+      return {
+        stdout: child.stdout,
+        stderr: child.stderr,
+        exit,
+        kill: () => {
+          child.stdin.destroy();
+          child.kill('SIGTERM');
+        },
+      };
     },
     upload: async (source, path, opts) => {
       if (opts.token?.isCancellationRequested) throw new GoDeployError(`copy to ${path} cancelled`);
       // Created with the mode (and fchmod'd in case the file existed) before the content.
-      const out = await fs.open(path, 'w', opts.mode).catch((e: Error) => { throw new GoDeployError(`could not create ${path}: ${e.message}`, { cause: e }); });
+      const out = await fs.open(path, 'w', opts.mode).catch((e: Error) => {
+        throw new GoDeployError(`could not create ${path}: ${e.message}`, { cause: e });
+      });
       try {
         await out.chmod(opts.mode);
         const data = typeof source === 'string' ? await fs.readFile(source) : source;
-        await out.writeFile(data).catch((e: Error) => { throw new GoDeployError(`could not write ${path}: ${e.message}`, { cause: e }); });
+        await out.writeFile(data).catch((e: Error) => {
+          throw new GoDeployError(`could not write ${path}: ${e.message}`, { cause: e });
+        });
       } finally {
         await out.close();
       }
     },
     mkdir: async (path, mode) => {
-      await fs.mkdir(path, { mode }).catch((e: Error) => { throw new GoDeployError(`could not create ${path}: ${e.message}`, { cause: e }); });
+      await fs.mkdir(path, { mode }).catch((e: Error) => {
+        throw new GoDeployError(`could not create ${path}: ${e.message}`, { cause: e });
+      });
     },
     reach: async (port) => ({ port, close: async () => undefined }),
     connectTcp: (port) => connectLocal(port),

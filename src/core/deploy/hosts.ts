@@ -40,15 +40,21 @@ export async function loadEnvironment(configFile: { file: string; exists: boolea
 }
 
 /** godeploy.yaml's environment `envName`, for `command` (named in the errors): ssh or local, with hosts. */
-export async function loadDeployEnvironment(configFile: { file: string; exists: boolean }, envName: string | undefined, command: string): Promise<DeployEnvironment> {
+export async function loadDeployEnvironment(
+  configFile: { file: string; exists: boolean },
+  envName: string | undefined,
+  command: string,
+): Promise<DeployEnvironment> {
   return deployEnvironmentOf(await loadEnvironment(configFile, envName, command), command);
 }
 
 /** A loaded ssh or local environment with its base folder; a docker one is refused for `command`. */
 export function deployEnvironmentOf(loaded: LoadedEnvironment, command: string): DeployEnvironment {
   const { name: envName, env, config, inspection, model, moduleDir } = loaded;
-  if (env.type === 'docker') throw usageError(`${command} works on the hosts of an ssh or local environment; "${envName}" is a docker environment`, 'use an ssh or local environment');
-  if (env.type === 'ssh' && !env.hosts?.length) throw usageError(`environment "${envName}" has no hosts`, `add hosts to environments.${envName} in godeploy.yaml`);
+  if (env.type === 'docker')
+    throw usageError(`${command} works on the hosts of an ssh or local environment; "${envName}" is a docker environment`, 'use an ssh or local environment');
+  if (env.type === 'ssh' && !env.hosts?.length)
+    throw usageError(`environment "${envName}" has no hosts`, `add hosts to environments.${envName} in godeploy.yaml`);
   const base = env.type === 'local' ? expandHome(model.paths.base, moduleDir) : model.paths.base;
   for (const p of new Set([model.paths.base, base])) assertDeployBase(p, `environments.${envName}.path ${JSON.stringify(p)}`);
   return { name: envName, env, config, inspection, model, moduleDir, base };
@@ -64,7 +70,10 @@ export function sshConfigFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>)
   return d.env.sshConfigFile ? expandHome(d.env.sshConfigFile, d.moduleDir) : undefined;
 }
 
-export interface HostTarget { alias: string; resolve(): Promise<ResolvedHost> }
+export interface HostTarget {
+  alias: string;
+  resolve(): Promise<ResolvedHost>;
+}
 export interface RemoteHostOptions {
   knownHostsFile: string;
   acceptNewHostKey: boolean;
@@ -77,7 +86,12 @@ export interface RemoteHostOptions {
 }
 
 /** A host `fn` runs on: its alias from godeploy.yaml, user@hostname:port (or "this machine"), a new host key it recorded. */
-export interface ConnectedHost { alias: string; address: string; runner: HostRunner; newHostKey?: string }
+export interface ConnectedHost {
+  alias: string;
+  address: string;
+  runner: HostRunner;
+  newHostKey?: string;
+}
 
 /** What happened on one host: `fn`'s value, or the error of connecting (stage connect) or of `fn` (stage run). */
 export type HostOutcome<T> =
@@ -86,7 +100,13 @@ export type HostOutcome<T> =
 
 /** The outcome of a host (or engine) where connecting or the work failed. */
 export const hostFailure = (alias: string, address: string, stage: 'connect' | 'run', e: unknown): HostOutcome<never> => ({
-  alias, address, ok: false, stage, error: e instanceof Error ? e.message : String(e), hint: e instanceof GoDeployError ? e.hint : undefined, cause: e,
+  alias,
+  address,
+  ok: false,
+  stage,
+  error: e instanceof Error ? e.message : String(e),
+  hint: e instanceof GoDeployError ? e.hint : undefined,
+  cause: e,
 });
 
 /** Connects to one host over ssh (an unknown key refused unless accepted), runs `fn`, closes. Never rejects. */
@@ -98,17 +118,33 @@ export async function withRemoteHost<T>(target: HostTarget, options: RemoteHostO
     host = await target.resolve();
     const resolvedHost = host;
     conn = await connect(host, {
-      knownHostsFile: options.knownHostsFile, token: options.token, timeoutMs: options.timeoutMs,
-      sshConfigFile: options.sshConfigFile, compression: options.compression, askPassphrase: options.askPassphrase,
+      knownHostsFile: options.knownHostsFile,
+      token: options.token,
+      timeoutMs: options.timeoutMs,
+      sshConfigFile: options.sshConfigFile,
+      compression: options.compression,
+      askPassphrase: options.askPassphrase,
       // Without the flag connect() refuses an unknown key itself, naming the fingerprint.
-      onUnknownHostKey: options.acceptNewHostKey ? async (fingerprint, info) => { recorded = recordedKeys(recorded, resolvedHost, fingerprint, info); return true; } : undefined,
+      onUnknownHostKey: options.acceptNewHostKey
+        ? async (fingerprint, info) => {
+            recorded = recordedKeys(recorded, resolvedHost, fingerprint, info);
+            return true;
+          }
+        : undefined,
     });
   } catch (e) {
     return hostFailure(target.alias, host ? `${host.user}@${host.hostname}:${host.port}` : target.alias, 'connect', e);
   }
   const runner = remoteRunner(conn);
   try {
-    return { alias: target.alias, address: runner.describe, ok: true, value: await fn({ alias: target.alias, address: runner.describe, runner, newHostKey: recorded }), newHostKey: recorded, knownHostsFile: options.knownHostsFile };
+    return {
+      alias: target.alias,
+      address: runner.describe,
+      ok: true,
+      value: await fn({ alias: target.alias, address: runner.describe, runner, newHostKey: recorded }),
+      newHostKey: recorded,
+      knownHostsFile: options.knownHostsFile,
+    };
   } catch (e) {
     return hostFailure(target.alias, runner.describe, 'run', e);
   } finally {
@@ -117,7 +153,11 @@ export async function withRemoteHost<T>(target: HostTarget, options: RemoteHostO
 }
 
 /** Runs `fn` on every host of an ssh environment in parallel (type local: once, on this machine, alias "local"). Never rejects. */
-export async function forEachHost<T>(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>, options: { acceptNewHostKey: boolean; token?: CancellationTokenLike; timeoutMs?: number }, fn: (host: ConnectedHost) => Promise<T>): Promise<HostOutcome<T>[]> {
+export async function forEachHost<T>(
+  d: Pick<DeployEnvironment, 'env' | 'moduleDir'>,
+  options: { acceptNewHostKey: boolean; token?: CancellationTokenLike; timeoutMs?: number },
+  fn: (host: ConnectedHost) => Promise<T>,
+): Promise<HostOutcome<T>[]> {
   if (d.env.type === 'local') {
     const runner = localRunner();
     try {
@@ -128,9 +168,20 @@ export async function forEachHost<T>(d: Pick<DeployEnvironment, 'env' | 'moduleD
   }
   const knownHostsFile = knownHostsFileOf(d);
   const sshConfigFile = sshConfigFileOf(d);
-  return Promise.all((d.env.hosts ?? []).map((h) => withRemoteHost(
-    { alias: h.host, resolve: () => resolveHost(h, { baseDir: d.moduleDir, configFile: sshConfigFile }) },
-    { knownHostsFile, sshConfigFile, compression: d.env.compression === true, acceptNewHostKey: options.acceptNewHostKey, token: options.token, timeoutMs: options.timeoutMs },
-    fn,
-  )));
+  return Promise.all(
+    (d.env.hosts ?? []).map((h) =>
+      withRemoteHost(
+        { alias: h.host, resolve: () => resolveHost(h, { baseDir: d.moduleDir, configFile: sshConfigFile }) },
+        {
+          knownHostsFile,
+          sshConfigFile,
+          compression: d.env.compression === true,
+          acceptNewHostKey: options.acceptNewHostKey,
+          token: options.token,
+          timeoutMs: options.timeoutMs,
+        },
+        fn,
+      ),
+    ),
+  );
 }

@@ -59,8 +59,12 @@ export function parseOwner(text: string): LockOwner | null {
   const str = (k: string) => typeof o[k] === 'string';
   if (!str('user') || !str('host') || !str('since') || !Number.isFinite(Date.parse(o.since as string)) || !Number.isInteger(o.pid)) return null;
   return {
-    user: o.user as string, host: o.host as string, since: o.since as string, pid: o.pid as number,
-    version: typeof o.version === 'string' ? o.version : '', operation: typeof o.operation === 'string' ? o.operation : '',
+    user: o.user as string,
+    host: o.host as string,
+    since: o.since as string,
+    pid: o.pid as number,
+    version: typeof o.version === 'string' ? o.version : '',
+    operation: typeof o.operation === 'string' ? o.operation : '',
   };
 }
 
@@ -86,7 +90,11 @@ export function formatAge(seconds: number): string {
 }
 
 /** Why a held lock looks abandoned, or null when it looks alive. */
-export function staleReason(owner: LockOwner | null, ageSeconds: number, ctx: Pick<StaleContext, 'thisHost' | 'pidAlive' | 'staleAfterSeconds'>): string | null {
+export function staleReason(
+  owner: LockOwner | null,
+  ageSeconds: number,
+  ctx: Pick<StaleContext, 'thisHost' | 'pidAlive' | 'staleAfterSeconds'>,
+): string | null {
   if (owner && owner.host === ctx.thisHost && !ctx.pidAlive(owner.pid)) return `process ${owner.pid} on this machine (${owner.host}) is gone`;
   if (ageSeconds > ctx.staleAfterSeconds) return `held for ${formatAge(ageSeconds)}, longer than ${formatAge(ctx.staleAfterSeconds)}`;
   return null;
@@ -178,9 +186,13 @@ export function interpretOwnedRelease(describe: string, lines: string[], expecte
   if (lines[0] === 'released') return true;
   if (lines[0] === 'free') return false;
   const o = parseOwner(lines.slice(2).join('\n').trim());
-  throw new GoDeployError(`${describe}: not releasing the deploy lock: ${describeHolder(o)}, not ${expectedOwner.user}@${expectedOwner.host} (pid ${expectedOwner.pid}) since ${expectedOwner.since}`, {
-    hint: 'someone else took it meanwhile; see `godeploy lock status ENV`', exitCode: 1,
-  });
+  throw new GoDeployError(
+    `${describe}: not releasing the deploy lock: ${describeHolder(o)}, not ${expectedOwner.user}@${expectedOwner.host} (pid ${expectedOwner.pid}) since ${expectedOwner.since}`,
+    {
+      hint: 'someone else took it meanwhile; see `godeploy lock status ENV`',
+      exitCode: 1,
+    },
+  );
 }
 
 function parseHeld(lines: string[], now: Date, ctx: StaleContext): Extract<LockStatus, { state: 'held' }> {
@@ -189,7 +201,9 @@ function parseHeld(lines: string[], now: Date, ctx: StaleContext): Extract<LockS
   // owner.since is this machine's clock (the holder wrote it); the folder's mtime is the host's.
   const ageSeconds = owner
     ? Math.max(0, (now.getTime() - Date.parse(owner.since)) / 1000)
-    : Number.isFinite(mtime) && Number.isFinite(hostNow) ? Math.max(0, hostNow - mtime) : 0;
+    : Number.isFinite(mtime) && Number.isFinite(hostNow)
+      ? Math.max(0, hostNow - mtime)
+      : 0;
   const reason = staleReason(owner, ageSeconds, ctx);
   return { state: 'held', owner, ageSeconds: Math.floor(ageSeconds), stale: reason !== null, staleReason: reason };
 }
@@ -226,14 +240,23 @@ export interface AcquireOptions {
 }
 
 /** A script run right after the lock is taken, in the same round trip: its text and positional arguments. */
-export interface AfterLock { script: string; args: string[] }
+export interface AfterLock {
+  script: string;
+  args: string[];
+}
 
 /**
  * acquireLock, then (only when the lock was taken) `then` in the same round trip; returns
  * the owner and `then`'s result. A failing `then` does not give the lock back: the caller
  * holds it either way and releases it as always.
  */
-export async function acquireLockThen(runner: HostRunner, base: string, info: LockInfo, options: AcquireOptions = {}, then?: AfterLock): Promise<{ owner: LockOwner; then?: HostRunResult }> {
+export async function acquireLockThen(
+  runner: HostRunner,
+  base: string,
+  info: LockInfo,
+  options: AcquireOptions = {},
+  then?: AfterLock,
+): Promise<{ owner: LockOwner; then?: HostRunResult }> {
   const now = options.now ?? new Date();
   const owner: LockOwner = { ...info, since: isoSeconds(now) };
   const token = `@@godeploy-${randomBytes(12).toString('hex')}`;
@@ -273,7 +296,15 @@ export async function acquireLockThen(runner: HostRunner, base: string, info: Lo
  * the answer was lost with the connection (not refused), the script may still have taken it on
  * the host, and the caller's way out releases it while owner.json is still exactly this owner.
  */
-export async function acquireLockRecorded<K>(owners: Map<K, LockOwner>, key: K, runner: HostRunner, base: string, info: LockInfo, options: AcquireOptions = {}, then?: AfterLock): Promise<{ owner: LockOwner; then?: HostRunResult }> {
+export async function acquireLockRecorded<K>(
+  owners: Map<K, LockOwner>,
+  key: K,
+  runner: HostRunner,
+  base: string,
+  info: LockInfo,
+  options: AcquireOptions = {},
+  then?: AfterLock,
+): Promise<{ owner: LockOwner; then?: HostRunResult }> {
   const now = options.now ?? new Date();
   try {
     const locked = await acquireLockThen(runner, base, info, { ...options, now }, then);

@@ -12,7 +12,12 @@ export const SYSTEMD_WATCH_PROPERTIES = 'ActiveState,SubState,MainPID,NRestarts,
 export const systemdWatchArgv = (unit: string): string[] => ['systemctl', 'show', unit, `--property=${SYSTEMD_WATCH_PROPERTIES}`];
 
 function keyValues(out: string): Record<string, string> {
-  return Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+  );
 }
 
 /** systemd's ExecMainCode (CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3) and ExecMainStatus in words. */
@@ -64,7 +69,13 @@ export function parseProcessObservation(out: string): ProcessObservation {
   if (state === 'running') return { phase: 'running', pid, restarts: null, state: 'running' };
   if (state === 'exited') {
     const status = Number(n);
-    return { phase: 'down', pid, restarts: null, exit: status > 128 ? exitWords(null, status - 128) : exitWords(Number.isFinite(status) ? status : null), state: 'exited' };
+    return {
+      phase: 'down',
+      pid,
+      restarts: null,
+      exit: status > 128 ? exitWords(null, status - 128) : exitWords(Number.isFinite(status) ? status : null),
+      state: 'exited',
+    };
   }
   return { phase: 'down', pid: null, restarts: null, state: state || 'stopped' };
 }

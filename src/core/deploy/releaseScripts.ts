@@ -229,4 +229,5 @@ prune "$b" "$keep" "$@"
 
 // $1 base, $2 id: removes a release that did not go live (unfinished, or complete but
 // never switched to, or switched back from); never the one current points at.
-export const DISCARD_RELEASE = '[ ! -L "$1/releases" ] || exit 6; rm -rf "$1/releases/.$2.partial"; c=$(readlink "$1/current" 2>/dev/null); [ "$c" = "releases/$2" ] || rm -rf "$1/releases/$2"';
+export const DISCARD_RELEASE =
+  '[ ! -L "$1/releases" ] || exit 6; rm -rf "$1/releases/.$2.partial"; c=$(readlink "$1/current" 2>/dev/null); [ "$c" = "releases/$2" ] || rm -rf "$1/releases/$2"';

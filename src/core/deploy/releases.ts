@@ -67,7 +67,9 @@ export async function listReleases(runner: HostRunner, base: string, binaryName:
   const r = await runner.exec(['sh', '-c', LIST_SCRIPT, 'sh', base, binaryName]);
   const first = r.stdout.split('\n')[0];
   if (r.code !== 0 || !/^(none|exists)$/.test(first)) {
-    throw new GoDeployError(`${runner.describe}: listing ${base}/releases failed (exit ${r.code ?? 'signal'}): ${(r.stderr || r.stdout).trim().split('\n')[0] || 'no output'}`);
+    throw new GoDeployError(
+      `${runner.describe}: listing ${base}/releases failed (exit ${r.code ?? 'signal'}): ${(r.stderr || r.stdout).trim().split('\n')[0] || 'no output'}`,
+    );
   }
   return parseReleaseList(r.stdout);
 }
@@ -94,7 +96,9 @@ export function formatReleaseListing(base: string, hosts: HostReleases[], order:
     out.push(`${o.head}: ${l.releases.length} release${l.releases.length === 1 ? '' : 's'} in ${base}/releases`);
     const width = Math.max(...l.releases.map((r) => r.id.length));
     for (const r of order === 'newest-first' ? [...l.releases].reverse() : l.releases) {
-      out.push(`  ${r.current ? '*' : ' '} ${r.id.padEnd(width)}  ${r.binarySize === null ? 'no executable' : formatBytes(r.binarySize)}${r.current ? '  (live)' : ''}`);
+      out.push(
+        `  ${r.current ? '*' : ' '} ${r.id.padEnd(width)}  ${r.binarySize === null ? 'no executable' : formatBytes(r.binarySize)}${r.current ? '  (live)' : ''}`,
+      );
     }
     if (l.currentTarget && !l.releases.some((r) => r.current)) out.push(`  current -> ${l.currentTarget} (not one of these releases)`);
     if (!l.currentTarget) out.push('  no current release (no current symlink)');

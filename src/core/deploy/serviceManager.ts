@@ -54,11 +54,20 @@ export interface ServiceManager {
   envFileOwner: string | null;
 }
 
-
 /** `systemctl show --property=ActiveState,SubState,MainPID` output as a ServiceState. */
 export function parseSystemctlShow(out: string): ServiceState {
-  const kv = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  return { state: kv.ActiveState ? `${kv.ActiveState} (${kv.SubState ?? '?'})` : 'unknown', running: kv.ActiveState === 'active', uptimeSeconds: null, pid: Number(kv.MainPID) || null };
+  const kv = Object.fromEntries(
+    out
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return {
+    state: kv.ActiveState ? `${kv.ActiveState} (${kv.SubState ?? '?'})` : 'unknown',
+    running: kv.ActiveState === 'active',
+    uptimeSeconds: null,
+    pid: Number(kv.MainPID) || null,
+  };
 }
 
 /** The last `lines` journal lines of `unit` (a pattern such as name@* works), since a host epoch second. */
@@ -84,10 +93,15 @@ export function releaseJournalArgv(unit: string, lines: number, since?: number):
 export function systemdManager(model: GenerateModel, unitText: string): ServiceManager {
   const unit = `${model.app.name}.service`;
   return {
-    kind: 'systemd', name: unit,
+    kind: 'systemd',
+    name: unit,
     definition: {
-      path: `/etc/systemd/system/${unit}`, content: unitText,
-      reload: [['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--quiet', unit]],
+      path: `/etc/systemd/system/${unit}`,
+      content: unitText,
+      reload: [
+        ['systemctl', 'daemon-reload'],
+        ['systemctl', 'enable', '--quiet', unit],
+      ],
     },
     // A deploy is a deliberate start: clear the unit's start rate limit (StartLimitBurst)
     // first, or a few deploys and rollbacks in a row would be refused.
@@ -117,8 +131,11 @@ export function tailFiles(lines: number, files: string[]): string[] {
 
 /** Like tailFiles, each file read from its byte offset (where a run's lines begin). */
 export function tailFilesFrom(lines: number, files: string[], offsets: number[]): string[] {
-  return sh('n=$1; shift; while [ $# -ge 2 ]; do [ -f "$1" ] && { echo "==> $1 <=="; tail -c "+$(($2 + 1))" "$1" | tail -n "$n"; }; shift 2; done; true',
-    String(lines), ...files.flatMap((f, i) => [f, String(offsets[i] ?? 0)]));
+  return sh(
+    'n=$1; shift; while [ $# -ge 2 ]; do [ -f "$1" ] && { echo "==> $1 <=="; tail -c "+$(($2 + 1))" "$1" | tail -n "$n"; }; shift 2; done; true',
+    String(lines),
+    ...files.flatMap((f, i) => [f, String(offsets[i] ?? 0)]),
+  );
 }
 
 // $1 supervisord.conf, $2 program, then its log files. A restart in three parts, so that the
@@ -139,7 +156,8 @@ export function supervisorManager(model: GenerateModel, programText: string): Se
   const { ctl, confDir } = supervisorControl(model);
   const logs = programLogFiles(model, name);
   return {
-    kind: 'supervisor', name: `supervisor program ${name}`,
+    kind: 'supervisor',
+    name: `supervisor program ${name}`,
     definition: { path: `${confDir}/${name}.conf`, content: programText, reload: [ctl('reread'), ctl('update', name)] },
     // `start` reports a spawn error with a non-zero exit; the health gate decides anyway.
     restart: sh(SUPERVISOR_RESTART, model.supervisor.configFile, name, ...logs),
@@ -148,7 +166,7 @@ export function supervisorManager(model: GenerateModel, programText: string): Se
     parseState: parseSupervisorStatus,
     observe: supervisorWatchArgv(model.supervisor.configFile, name),
     parseObservation: parseSupervisorObservation,
-    logs: (lines, _since, offsets) => offsets ? tailFilesFrom(lines, logs, offsets) : tailFiles(lines, logs),
+    logs: (lines, _since, offsets) => (offsets ? tailFilesFrom(lines, logs, offsets) : tailFiles(lines, logs)),
     envFileOwner: model.supervisor.user,
   };
 }
@@ -229,19 +247,26 @@ export function processManager(model: GenerateModel): ServiceManager {
   const pid = `${base}/shared/${name}.pid`;
   const args = [base, model.paths.envFile, `${base}/current/${name}`, log, pid, String(model.systemd.stopTimeoutSeconds)];
   return {
-    kind: 'process', name: `process ${name}`,
+    kind: 'process',
+    name: `process ${name}`,
     definition: null,
     restart: sh(`${PROCESS_FILES}\n${stopThen(PROCESS_STOP)}\n${PROCESS_RESTART}`, ...args, ...serviceArguments(model, String(model.app.port))),
     stop: sh(PROCESS_STOP, ...args),
     state: sh(PROCESS_STATE, pid),
     parseState: (out) => {
       const [state, p, up] = out.trim().split(/\s+/);
-      return { state: state === 'running' ? 'running' : 'stopped', running: state === 'running', pid: state === 'running' && p ? Number(p) : null, uptimeSeconds: state === 'running' && up && /^\d+$/.test(up) ? Number(up) : null };
+      return {
+        state: state === 'running' ? 'running' : 'stopped',
+        running: state === 'running',
+        pid: state === 'running' && p ? Number(p) : null,
+        uptimeSeconds: state === 'running' && up && /^\d+$/.test(up) ? Number(up) : null,
+      };
     },
     observe: sh(PROCESS_STATE, pid),
     parseObservation: parseProcessObservation,
     // From the offset the restart printed: the old process's lines (its shutdown included) are before it.
-    logs: (lines, _since, offsets) => offsets ? sh('tail -c "+$(($2 + 1))" "$3" | tail -n "$1"', String(lines), String(offsets[0]), log) : ['tail', '-n', String(lines), log],
+    logs: (lines, _since, offsets) =>
+      offsets ? sh('tail -c "+$(($2 + 1))" "$3" | tail -n "$1"', String(lines), String(offsets[0]), log) : ['tail', '-n', String(lines), log],
     envFileOwner: null,
   };
 }

@@ -55,7 +55,12 @@ export function parseHistory(text: string): HistoryEntry[] {
   });
 }
 
-export interface StatusReport { environment: string; type: EnvironmentType; base: string; hosts: HostOutcome<HostStatus>[] }
+export interface StatusReport {
+  environment: string;
+  type: EnvironmentType;
+  base: string;
+  hosts: HostOutcome<HostStatus>[];
+}
 
 export interface StatusRequest {
   configFile: { file: string; exists: boolean };
@@ -71,31 +76,47 @@ export interface StatusRequest {
 
 export async function environmentStatus(req: StatusRequest): Promise<StatusReport> {
   const loaded = await loadEnvironment(req.configFile, req.environment, 'status');
-  if (loaded.env.type === 'docker') return { environment: loaded.name, type: 'docker', ...(await dockerStatus(loaded, { acceptNewHostKey: req.acceptNewHostKey, token: req.token })) };
+  if (loaded.env.type === 'docker')
+    return { environment: loaded.name, type: 'docker', ...(await dockerStatus(loaded, { acceptNewHostKey: req.acceptNewHostKey, token: req.token })) };
   const d = deployEnvironmentOf(loaded, 'status');
   const only = req.host === undefined ? d : { ...d, env: { ...d.env, hosts: (d.env.hosts ?? []).filter((h) => h.host === req.host) } };
   const manager = await serviceManagerFor(d);
-  const hosts = await forEachHost(only, { acceptNewHostKey: req.acceptNewHostKey ?? false, token: req.token, timeoutMs: req.timeoutMs }, async (h): Promise<HostStatus> => {
-    const [list, state, history] = await Promise.all([
-      listReleases(h.runner, d.base, d.model.app.name), h.runner.exec(manager.state),
-      h.runner.exec(['tail', '-n', String(HISTORY_ENTRIES), `${d.base}/.godeploy/history.jsonl`]),
-    ]);
-    const live = list.releases.find((r) => r.current)?.id ?? null;
-    const service = manager.parseState(state.stdout);
-    if (service.uptimeSeconds === null && manager.kind === 'systemd' && service.pid) {
-      const up = await h.runner.exec(['ps', '-o', 'etimes=', '-p', String(service.pid)]);
-      if (up.code === 0 && /^\s*\d+\s*$/.test(up.stdout)) service.uptimeSeconds = Number(up.stdout.trim());
-    }
-    // Blue-green: the live instance's port, as recorded by the last switch.
-    const active = d.model.blueGreen ? Number((await h.runner.exec(['cat', activePortFile(d.base)])).stdout.trim()) || null : null;
-    const health = await runHostGate({
-      runner: h.runner, spec: gateSpecOf(d.model), port: active ?? d.model.app.port, what: manager.name,
-      observe: manager.observe, parseObservation: manager.parseObservation, once: true,
-    });
-    return {
-      live, version: live ? releaseVersion(live) : null, releases: list.releases.length, service, health: { healthy: health.healthy, answer: health.last },
-      releaseList: list.releases.map((r) => ({ id: r.id, live: r.current })), history: history.code === 0 ? parseHistory(history.stdout) : [],
-    };
-  });
+  const hosts = await forEachHost(
+    only,
+    { acceptNewHostKey: req.acceptNewHostKey ?? false, token: req.token, timeoutMs: req.timeoutMs },
+    async (h): Promise<HostStatus> => {
+      const [list, state, history] = await Promise.all([
+        listReleases(h.runner, d.base, d.model.app.name),
+        h.runner.exec(manager.state),
+        h.runner.exec(['tail', '-n', String(HISTORY_ENTRIES), `${d.base}/.godeploy/history.jsonl`]),
+      ]);
+      const live = list.releases.find((r) => r.current)?.id ?? null;
+      const service = manager.parseState(state.stdout);
+      if (service.uptimeSeconds === null && manager.kind === 'systemd' && service.pid) {
+        const up = await h.runner.exec(['ps', '-o', 'etimes=', '-p', String(service.pid)]);
+        if (up.code === 0 && /^\s*\d+\s*$/.test(up.stdout)) service.uptimeSeconds = Number(up.stdout.trim());
+      }
+      // Blue-green: the live instance's port, as recorded by the last switch.
+      const active = d.model.blueGreen ? Number((await h.runner.exec(['cat', activePortFile(d.base)])).stdout.trim()) || null : null;
+      const health = await runHostGate({
+        runner: h.runner,
+        spec: gateSpecOf(d.model),
+        port: active ?? d.model.app.port,
+        what: manager.name,
+        observe: manager.observe,
+        parseObservation: manager.parseObservation,
+        once: true,
+      });
+      return {
+        live,
+        version: live ? releaseVersion(live) : null,
+        releases: list.releases.length,
+        service,
+        health: { healthy: health.healthy, answer: health.last },
+        releaseList: list.releases.map((r) => ({ id: r.id, live: r.current })),
+        history: history.code === 0 ? parseHistory(history.stdout) : [],
+      };
+    },
+  );
   return { environment: d.name, type: d.env.type, base: d.base, hosts };
 }

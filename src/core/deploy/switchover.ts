@@ -25,9 +25,14 @@ export interface HostDeployResult {
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) { const i = next++; out[i] = await fn(items[i]); }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
   return out;
 }
 
@@ -49,7 +54,12 @@ export interface SwitchoverOptions {
 }
 
 /** Switches `hosts` (each with its prepared run); returns whether all are live, else everything switched is back. */
-export async function switchover(hosts: DeployHost[], runs: Map<DeployHost, HostDeployment>, outcome: Map<DeployHost, HostDeployResult>, o: SwitchoverOptions): Promise<{ ok: boolean; cancelled: boolean }> {
+export async function switchover(
+  hosts: DeployHost[],
+  runs: Map<DeployHost, HostDeployment>,
+  outcome: Map<DeployHost, HostDeployResult>,
+  o: SwitchoverOptions,
+): Promise<{ ok: boolean; cancelled: boolean }> {
   const switched: DeployHost[] = [];
   let failedGate = false;
   for (const batch of batchesOf(hosts, o.batch)) {
@@ -58,7 +68,10 @@ export async function switchover(hosts: DeployHost[], runs: Map<DeployHost, Host
       const g = await run.switchAndGate().catch((e: Error) => ({ healthy: false, error: e.message, logs: undefined, rollbackHealthy: false }));
       const r = outcome.get(h)!;
       r.previous = run.previous || null;
-      if (g.healthy) { switched.push(h); return true; }
+      if (g.healthy) {
+        switched.push(h);
+        return true;
+      }
       r.result = g.rollbackHealthy === false && run.switched ? 'failed' : 'rolled-back';
       r.error = o.redact(g.error ?? 'health gate failed');
       r.logs = g.logs;
@@ -66,37 +79,44 @@ export async function switchover(hosts: DeployHost[], runs: Map<DeployHost, Host
       await run.writeHistory(o.history(run, 'rolled-back')).catch(() => undefined);
       return false;
     });
-    if (gates.some((ok) => !ok)) { failedGate = true; break; }
+    if (gates.some((ok) => !ok)) {
+      failedGate = true;
+      break;
+    }
     if (o.token?.isCancellationRequested) break;
   }
   const cancelled = !failedGate && (o.token?.isCancellationRequested ?? false);
   if (!failedGate && !cancelled) return { ok: true, cancelled: false };
   const why = failedGate ? 'another host failed its health gate' : 'cancelled';
-  await Promise.all(switched.map(async (h) => {
-    const run = runs.get(h)!;
-    const back = await run.revert(why);
-    const r = outcome.get(h)!;
-    r.result = back.healthy ? 'rolled-back' : 'failed';
-    r.error ??= why;
-    await run.writeHistory(o.history(run, 'rolled-back')).catch(() => undefined);
-  }));
+  await Promise.all(
+    switched.map(async (h) => {
+      const run = runs.get(h)!;
+      const back = await run.revert(why);
+      const r = outcome.get(h)!;
+      r.result = back.healthy ? 'rolled-back' : 'failed';
+      r.error ??= why;
+      await run.writeHistory(o.history(run, 'rolled-back')).catch(() => undefined);
+    }),
+  );
   return { ok: false, cancelled };
 }
 
 /** Releases each lock this operation took, reconnecting once if the connection dropped. */
 export async function releaseLocks(owners: Map<DeployHost, LockOwner>, base: string, emit: (e: DeployEvent) => void): Promise<void> {
-  await Promise.all([...owners].map(async ([h, owner]) => {
-    try {
+  await Promise.all(
+    [...owners].map(async ([h, owner]) => {
       try {
-        await releaseLock(h.runner, base, owner);
+        try {
+          await releaseLock(h.runner, base, owner);
+        } catch (e) {
+          if (!h.reconnect) throw e;
+          h.runner = await h.reconnect();
+          await releaseLock(h.runner, base, owner);
+        }
+        emit({ host: h.alias, step: 'unlock', state: 'done', message: 'lock released' });
       } catch (e) {
-        if (!h.reconnect) throw e;
-        h.runner = await h.reconnect();
-        await releaseLock(h.runner, base, owner);
+        emit({ host: h.alias, step: 'unlock', state: 'fail', message: `could not release the deploy lock: ${(e as Error).message}` });
       }
-      emit({ host: h.alias, step: 'unlock', state: 'done', message: 'lock released' });
-    } catch (e) {
-      emit({ host: h.alias, step: 'unlock', state: 'fail', message: `could not release the deploy lock: ${(e as Error).message}` });
-    }
-  }));
+    }),
+  );
 }

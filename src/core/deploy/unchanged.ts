@@ -73,7 +73,10 @@ ${LIVE_STATE}`;
  * the deploy lock is taken, in the same round trip).
  */
 export function liveStateScript(c: LiveCheck): { script: string; args: string[] } {
-  return { script: CLAIM_THEN_LIVE_STATE, args: [c.base, c.name, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])] };
+  return {
+    script: CLAIM_THEN_LIVE_STATE,
+    args: [c.base, c.name, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])],
+  };
 }
 
 /**
@@ -86,14 +89,15 @@ export function claimNotes(where: string, base: string, r: HostRunResult | undef
   if (r.code === REFUSED_EXIT) throw refusedError(where, r.stderr);
   const notes: string[] = [];
   const adopted = /^adopted (absent|empty|legacy)$/m.exec(r.stdout)?.[1];
-  if (adopted) notes.push(`${adopted === 'legacy' ? 'marked the deployment of an earlier Go Deploy in' : 'adopted'} ${base} as this app's base (${BASE_MARKER})`);
+  if (adopted)
+    notes.push(`${adopted === 'legacy' ? 'marked the deployment of an earlier Go Deploy in' : 'adopted'} ${base} as this app's base (${BASE_MARKER})`);
   for (const m of r.stdout.matchAll(/^recreated (.+)$/gm)) notes.push(`${base}/${m[1]} was missing: made it again`);
   return notes;
 }
 
 /** The state from LIVE_STATE's result `r`, with the health check when everything but the executable matches. */
 export async function readLiveState(runner: HostRunner, c: LiveCheck, r: HostRunResult): Promise<LiveState> {
-  const id = r.code === 0 ? /^live (.+)$/m.exec(r.stdout)?.[1] ?? null : null;
+  const id = r.code === 0 ? (/^live (.+)$/m.exec(r.stdout)?.[1] ?? null) : null;
   const binary = /^binary ([0-9a-f]{64})$/m.exec(r.stdout)?.[1] ?? null;
   const releases = r.code === 0 ? [...r.stdout.matchAll(/^release (\S+) ([0-9a-f]{64}|-)$/gm)].map((m) => ({ id: m[1], sha256: m[2] })) : [];
   const free = Number(/^free (\d+)$/m.exec(r.stdout)?.[1] ?? NaN);
@@ -102,7 +106,15 @@ export async function readLiveState(runner: HostRunner, c: LiveCheck, r: HostRun
   const port = typeof c.port === 'number' ? c.port : Number((await runner.exec(['cat', c.port.file])).stdout.trim());
   if (!port) return { ...known, restSameAndHealthy: false };
   const h = c.gate
-    ? await runHostGate({ runner, spec: c.gate.spec, port, what: c.gate.manager.name, observe: c.gate.manager.observe, parseObservation: c.gate.manager.parseObservation, once: true })
+    ? await runHostGate({
+        runner,
+        spec: c.gate.spec,
+        port,
+        what: c.gate.manager.name,
+        observe: c.gate.manager.observe,
+        parseObservation: c.gate.manager.parseObservation,
+        once: true,
+      })
     : await waitHealthy(runner, { port, path: c.healthPath, timeoutMs: 0, intervalMs: 1000 });
   return { ...known, restSameAndHealthy: h.healthy };
 }

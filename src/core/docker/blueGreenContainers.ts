@@ -37,7 +37,9 @@ export async function checkNginx(runner: HostRunner): Promise<string> {
   const said = `${r.stderr}${r.stdout}`.trim();
   if (r.code === 0) return said.replace(/^nginx version:\s*/, '');
   if (r.code === 127) {
-    throw new GoDeployError(`strategy: blue-green sends traffic through nginx on the engine's host (${runner.describe}), and nginx is not installed there`, { hint: 'install nginx on that host (apt install nginx), or use strategy: restart' });
+    throw new GoDeployError(`strategy: blue-green sends traffic through nginx on the engine's host (${runner.describe}), and nginx is not installed there`, {
+      hint: 'install nginx on that host (apt install nginx), or use strategy: restart',
+    });
   }
   throw new GoDeployError(`nginx -v on ${runner.describe} failed (exit ${r.code ?? 'signal'}): ${lastOutputLine(r)}`);
 }
@@ -77,7 +79,13 @@ export async function switchOnIdlePort(i: BlueGreenSwitchInput): Promise<Replace
     return fail(startFailure(e, to.container));
   }
   timings.switch = Date.now() - s0;
-  emit({ host, step: 'switch', state: 'done', message: `${to.container} started on port ${port}; nginx still sends traffic to ${from ? from.container : 'nothing yet'}`, ms: timings.switch });
+  emit({
+    host,
+    step: 'switch',
+    state: 'done',
+    message: `${to.container} started on port ${port}; nginx still sends traffic to ${from ? from.container : 'nothing yet'}`,
+    ms: timings.switch,
+  });
 
   const h0 = Date.now();
   emit({ host, step: 'health', state: 'start', message: `waiting for ${to.container} to answer on port ${port}` });
@@ -85,11 +93,25 @@ export async function switchOnIdlePort(i: BlueGreenSwitchInput): Promise<Replace
   timings.health = Date.now() - h0;
   if (!health.healthy || i.token?.isCancellationRequested) {
     const cancelled = health.healthy;
-    const why = cancelled ? 'cancelled before nginx was switched' : health.failure ?? `not healthy on port ${port} within the timeout (last: ${health.last})`;
+    const why = cancelled ? 'cancelled before nginx was switched' : (health.failure ?? `not healthy on port ${port} within the timeout (last: ${health.last})`);
     emit({ host, step: 'health', state: 'fail', message: why, ms: timings.health });
-    return fail(new GoDeployError(`${to.container}${health.failure ? ':' : ''} ${why}`, { hint: `nginx was not touched${from ? `: ${from.container} kept serving` : ''}; ${cancelled ? '' : 'its last log lines are shown above (logs in --json)'}`.replace(/; $/, '') }), cancelled);
+    return fail(
+      new GoDeployError(`${to.container}${health.failure ? ':' : ''} ${why}`, {
+        hint: `nginx was not touched${from ? `: ${from.container} kept serving` : ''}; ${cancelled ? '' : 'its last log lines are shown above (logs in --json)'}`.replace(
+          /; $/,
+          '',
+        ),
+      }),
+      cancelled,
+    );
   }
-  emit({ host, step: 'health', state: 'done', message: `healthy (${health.last}, ${health.attempts} attempt${health.attempts === 1 ? '' : 's'})`, ms: timings.health });
+  emit({
+    host,
+    step: 'health',
+    state: 'done',
+    message: `healthy (${health.last}, ${health.attempts} attempt${health.attempts === 1 ? '' : 's'})`,
+    ms: timings.health,
+  });
 
   const n0 = Date.now();
   emit({ host, step: 'nginx', state: 'start', message: `nginx to port ${port} (${plan.include})` });
@@ -98,7 +120,9 @@ export async function switchOnIdlePort(i: BlueGreenSwitchInput): Promise<Replace
     await runner.upload(Buffer.from(plan.site.content), `${plan.site.path}.godeploy-tmp`, { mode: 0o644 });
     const flip = await runner.exec(bg.flipNginxArgv(plan, port));
     if (flip.code !== 0) {
-      throw new GoDeployError(`nginx -t / reload on ${runner.describe} failed (exit ${flip.code ?? 'signal'}): ${i.redact(lastOutputLine(flip))}`, { hint: `nginx kept its previous configuration${from ? ` and ${from.container} serves` : ''}; fix the site (godeploy generate nginx shows it) and deploy again` });
+      throw new GoDeployError(`nginx -t / reload on ${runner.describe} failed (exit ${flip.code ?? 'signal'}): ${i.redact(lastOutputLine(flip))}`, {
+        hint: `nginx kept its previous configuration${from ? ` and ${from.container} serves` : ''}; fix the site (godeploy generate nginx shows it) and deploy again`,
+      });
     }
     workers = bg.workersBeforeReload(flip.stdout);
   } catch (e) {
@@ -111,10 +135,20 @@ export async function switchOnIdlePort(i: BlueGreenSwitchInput): Promise<Replace
   // Past the reload the new release serves: the rest cannot take it back.
   const r0 = Date.now();
   const drained = await runner.exec(sh(bg.DRAIN, ...workers)).catch(() => undefined);
-  if (drained && /timeout/.test(drained.stdout)) emit({ host, step: 'retire', state: 'info', message: 'nginx\'s old workers were still busy after 30 s; stopping the old container anyway' });
-  if (from) await stopRelease(engine, from.containerId).catch((e: Error) => emit({ host, step: 'retire', state: 'fail', message: `${from.container} could not be stopped: ${e.message}` }));
+  if (drained && /timeout/.test(drained.stdout))
+    emit({ host, step: 'retire', state: 'info', message: "nginx's old workers were still busy after 30 s; stopping the old container anyway" });
+  if (from)
+    await stopRelease(engine, from.containerId).catch((e: Error) =>
+      emit({ host, step: 'retire', state: 'fail', message: `${from.container} could not be stopped: ${e.message}` }),
+    );
   timings.retire = Date.now() - r0;
-  emit({ host, step: 'retire', state: 'done', message: from ? `${from.container} stopped after nginx's old workers finished; ${to.container} is live` : `${to.container} is live`, ms: timings.retire });
+  emit({
+    host,
+    step: 'retire',
+    state: 'done',
+    message: from ? `${from.container} stopped after nginx's old workers finished; ${to.container} is live` : `${to.container} is live`,
+    ms: timings.retire,
+  });
   return { ok: true, cancelled: false, restored: false, timings };
 
   async function fail(e: GoDeployError, cancelled = false): Promise<ReplaceOutcome> {
@@ -135,7 +169,10 @@ interface ContainerInspect {
 const KEPT_HOST_CONFIG = ['NetworkMode', 'RestartPolicy', 'LogConfig', 'Memory', 'CapDrop', 'CapAdd', 'SecurityOpt', 'ReadonlyRootfs', 'Tmpfs'];
 
 /** How the port reaches the service (launch.ts portReach): the variable and the flag. */
-export interface PortReachInput { portEnv: string | null; portFlag: string | null }
+export interface PortReachInput {
+  portEnv: string | null;
+  portFlag: string | null;
+}
 
 /** A container's arguments with the port flag (the first argument, as containerSpec put it) given `port`. */
 export function argumentsOnPort(cmd: readonly string[], reach: PortReachInput, port: number): string[] {
@@ -149,14 +186,22 @@ export function argumentsOnPort(cmd: readonly string[], reach: PortReachInput, p
  * label and the published port changed. The new container exists before the old one is
  * removed, then takes its name.
  */
-export async function recreateOnPort(engine: Engine, r: DockerRelease, port: number, reach: PortReachInput = { portEnv: 'PORT', portFlag: null }): Promise<DockerRelease> {
+export async function recreateOnPort(
+  engine: Engine,
+  r: DockerRelease,
+  port: number,
+  reach: PortReachInput = { portEnv: 'PORT', portFlag: null },
+): Promise<DockerRelease> {
   const old = engine.docker.getContainer(r.containerId);
   const info = (await old.inspect()) as unknown as ContainerInspect;
   const bridge = info.HostConfig.NetworkMode !== 'host';
   const key = `${port}/tcp`;
   const hostConfig = Object.fromEntries(KEPT_HOST_CONFIG.filter((k) => info.HostConfig[k] !== undefined).map((k) => [k, info.HostConfig[k]]));
   const capAdd = [...new Set([...(info.HostConfig.CapAdd ?? []), ...(port < 1024 ? ['NET_BIND_SERVICE'] : [])])];
-  const env = reach.portEnv === null ? [...(info.Config.Env ?? [])] : [...(info.Config.Env ?? []).filter((x) => !x.startsWith(`${reach.portEnv}=`)), `${reach.portEnv}=${port}`];
+  const env =
+    reach.portEnv === null
+      ? [...(info.Config.Env ?? [])]
+      : [...(info.Config.Env ?? []).filter((x) => !x.startsWith(`${reach.portEnv}=`)), `${reach.portEnv}=${port}`];
   const cmd = info.Config.Cmd ?? [];
   const created = await engine.docker.createContainer({
     name: `${r.container}-port${port}`,

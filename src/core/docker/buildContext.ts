@@ -60,7 +60,10 @@ export async function contextEntries(dir: string, dockerfile = 'Dockerfile', onl
  * Streams the context of `dir`; `dockerfileText`, when given, is sent as the Dockerfile instead
  * of the file; `only` limits it to those paths (see contextEntries).
  */
-export async function buildContext(dir: string, options: { dockerfile?: string; dockerfileText?: string; only?: readonly string[] } = {}): Promise<BuildContext> {
+export async function buildContext(
+  dir: string,
+  options: { dockerfile?: string; dockerfileText?: string; only?: readonly string[] } = {},
+): Promise<BuildContext> {
   const dockerfile = options.dockerfile ?? 'Dockerfile';
   const names = (await contextEntries(dir, dockerfile, options.only)).filter((n) => !(options.dockerfileText !== undefined && n === dockerfile));
   const stream = pack();
@@ -91,13 +94,19 @@ type Header = Parameters<Pack['entry']>[0];
 function addEntry(stream: Pack, header: Header, content?: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const cb = (e?: Error | null) => (e ? reject(e) : resolve());
-    if (content) stream.entry(header, content, cb); else stream.entry(header, cb);
+    if (content) stream.entry(header, content, cb);
+    else stream.entry(header, cb);
   });
 }
 
 function addFile(stream: Pack, header: Header, file: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const entry = stream.entry(header, (e) => (e ? reject(e) : resolve()));
-    createReadStream(file).on('error', (e) => { entry.destroy(e); reject(e); }).pipe(entry);
+    createReadStream(file)
+      .on('error', (e) => {
+        entry.destroy(e);
+        reject(e);
+      })
+      .pipe(entry);
   });
 }

@@ -26,10 +26,25 @@ const PROBE_DOCKERFILE = `FROM scratch\nCOPY ${PROBE_NAME} /${PROBE_NAME}\nENTRY
  */
 export async function ensureProbeImage(engine: Engine, platform: string, workDir: string, env?: NodeJS.ProcessEnv): Promise<string> {
   const tag = probeImageTag();
-  if (await engine.docker.getImage(tag).inspect().then(() => true, () => false)) return tag;
+  if (
+    await engine.docker
+      .getImage(tag)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return tag;
   await fs.mkdir(workDir, { recursive: true });
   const file = await buildProbe(platform, path.resolve(workDir), env);
-  await buildBinaryImage(engine, { dockerfile: PROBE_DOCKERFILE, binaryFile: file, binaryName: PROBE_NAME, tags: [tag], labels: { 'org.opencontainers.image.title': PROBE_NAME } });
+  await buildBinaryImage(engine, {
+    dockerfile: PROBE_DOCKERFILE,
+    binaryFile: file,
+    binaryName: PROBE_NAME,
+    tags: [tag],
+    labels: { 'org.opencontainers.image.title': PROBE_NAME },
+  });
   return tag;
 }
 
@@ -43,9 +58,14 @@ export async function probeImageFor(engine: Engine, e: { moduleDir: string; name
 /** Where the probe is built for an environment. */
 export const probeDir = (e: { moduleDir: string; name: string }): string => path.join(e.moduleDir, 'dist', 'deploy', e.name, '.probe');
 
-interface Inspected { Id: string; RestartCount?: number; State?: { Status?: string; Running?: boolean; Restarting?: boolean; Pid?: number; ExitCode?: number; OOMKilled?: boolean; Error?: string } }
+interface Inspected {
+  Id: string;
+  RestartCount?: number;
+  State?: { Status?: string; Running?: boolean; Restarting?: boolean; Pid?: number; ExitCode?: number; OOMKilled?: boolean; Error?: string };
+}
 
-const inspect = async (engine: Engine, container: string): Promise<Inspected> => (await engine.docker.getContainer(container).inspect()) as unknown as Inspected;
+const inspect = async (engine: Engine, container: string): Promise<Inspected> =>
+  (await engine.docker.getContainer(container).inspect()) as unknown as Inspected;
 
 /** How a stopped container ended: "exited with status 3", "was killed by the kernel (out of memory)". */
 function ended(i: Inspected): string {
@@ -70,19 +90,29 @@ export async function observeContainer(engine: Engine, container: string): Promi
 /** The exit code of the container's last "die" event since epoch second `since`, if it died. */
 export async function lastExitCode(engine: Engine, container: string, since: number): Promise<number | undefined> {
   // `until` now, to the millisecond: a later one would keep the stream open until then.
-  const stream = (await engine.docker.getEvents({ since, until: (Date.now() / 1000).toFixed(3) as unknown as number, filters: { container: [container], type: ['container'], event: ['die'] } })) as unknown as NodeJS.ReadableStream;
+  const stream = (await engine.docker.getEvents({
+    since,
+    until: (Date.now() / 1000).toFixed(3) as unknown as number,
+    filters: { container: [container], type: ['container'], event: ['die'] },
+  })) as unknown as NodeJS.ReadableStream;
   let text = '';
   for await (const chunk of stream) text += chunk.toString();
-  const codes = text.split('\n').filter(Boolean).map((l) => Number((JSON.parse(l) as { Actor?: { Attributes?: { exitCode?: string } } }).Actor?.Attributes?.exitCode));
+  const codes = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Number((JSON.parse(l) as { Actor?: { Attributes?: { exitCode?: string } } }).Actor?.Attributes?.exitCode));
   return codes.filter((c) => Number.isFinite(c)).pop();
 }
 
 /** One TCP connect to 127.0.0.1:`port` inside `container`'s network, by the probe image in a container that joins it. */
 export async function tcpInsideContainer(engine: Engine, probeImage: string, container: string, port: number): Promise<{ ok: boolean; text: string }> {
   const target = await inspect(engine, container);
-  if (!target.State?.Running) return { ok: false, text: `the container is not running (${target.State?.Restarting ? 'restarting after it ' : ''}${ended(target)})` };
+  if (!target.State?.Running)
+    return { ok: false, text: `the container is not running (${target.State?.Restarting ? 'restarting after it ' : ''}${ended(target)})` };
   const probe = await engine.docker.createContainer({
-    Image: probeImage, Cmd: [`tcp://127.0.0.1:${port}`], Labels: { 'godeploy.probe': container },
+    Image: probeImage,
+    Cmd: [`tcp://127.0.0.1:${port}`],
+    Labels: { 'godeploy.probe': container },
     HostConfig: { NetworkMode: `container:${target.Id}`, LogConfig: { Type: 'json-file', Config: {} } },
   });
   try {

@@ -72,8 +72,9 @@ export const containerName = (app: string, releaseId: string): string => `${app}
 export function memoryBytes(size: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMGT])?$/.exec(size);
   if (!m) throw usageError(`docker.memory: cannot read the size ${JSON.stringify(size)}`, 'use a size such as 512M or 2G');
-  const bytes = Math.floor(Number(m[1]) * 1024 ** (' KMGT'.indexOf(m[2] ?? ' ')));
-  if (bytes < 6 * 1024 * 1024) throw usageError(`docker.memory: ${size} is below the engine's minimum of 6M`, 'give the container at least 6M (a Go service wants tens of megabytes)');
+  const bytes = Math.floor(Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2] ?? ' '));
+  if (bytes < 6 * 1024 * 1024)
+    throw usageError(`docker.memory: ${size} is below the engine's minimum of 6M`, 'give the container at least 6M (a Go service wants tens of megabytes)');
   return bytes;
 }
 
@@ -89,7 +90,9 @@ export function containerSpec(input: ContainerInput): ContainerSpec {
     name: containerName(input.app, input.releaseId),
     Image: input.image,
     ...(cmd.length ? { Cmd: cmd } : {}),
-    Env: Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`),
+    Env: Object.entries(env)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}=${v}`),
     Labels: {
       [LABEL.app]: input.app,
       [LABEL.environment]: input.environment,
@@ -131,10 +134,16 @@ export function describeContainer(spec: ContainerSpec): string[] {
   const h = spec.HostConfig;
   const lines = [
     `container ${spec.name} from ${spec.Image}`,
-    h.NetworkMode === 'host' ? '  network: host' : `  network: bridge, publish ${Object.keys(spec.ExposedPorts ?? {}).map((p) => `${h.PortBindings?.[p]?.[0]?.HostIp ? `${h.PortBindings[p][0].HostIp}:` : ''}${h.PortBindings?.[p]?.[0]?.HostPort}:${p}`).join(', ')}`,
+    h.NetworkMode === 'host'
+      ? '  network: host'
+      : `  network: bridge, publish ${Object.keys(spec.ExposedPorts ?? {})
+          .map((p) => `${h.PortBindings?.[p]?.[0]?.HostIp ? `${h.PortBindings[p][0].HostIp}:` : ''}${h.PortBindings?.[p]?.[0]?.HostPort}:${p}`)
+          .join(', ')}`,
     `  restart: ${h.RestartPolicy.Name}${h.RestartPolicy.MaximumRetryCount ? `:${h.RestartPolicy.MaximumRetryCount}` : ''}; logs: json-file max-size ${h.LogConfig.Config['max-size']}, max-file ${h.LogConfig.Config['max-file']}`,
     `  memory: ${h.Memory ? `${Math.round(h.Memory / 1024 / 1024)} MiB` : 'no limit'}; cap-drop ALL${h.CapAdd ? ` (cap-add ${h.CapAdd.join(', ')})` : ''}, no-new-privileges, read-only root, /tmp tmpfs`,
-    `  labels: ${Object.entries(spec.Labels).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    `  labels: ${Object.entries(spec.Labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
     `  env: ${spec.Env.map((e) => e.slice(0, e.indexOf('='))).join(' ')}`,
     ...(spec.Cmd ? [`  args: ${spec.Cmd.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`] : []),
   ];

@@ -59,18 +59,51 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   const id = makeReleaseId(req.now ?? new Date(), info.version);
   const blueGreen = e.model.blueGreen ? dockerBlueGreen(e.model, await blueGreenSite(e)) : undefined;
   const launch = { args: app.args, portEnv: app.portEnv, portFlag: app.portFlag };
-  const specFor = (image: string, env: Record<string, string>, port = blueGreen?.ports[0] ?? app.port): ContainerSpec => containerSpec({
-    app: app.name, environment: e.name, releaseId: id, version: info.version, image, port, loopbackOnly: blueGreen !== undefined, env, docker, deployedBy: `${user}@${hostname()}`, ...launch,
-  });
-  const plan = describeDockerPlan(withArgs, info.version, id, specFor(`${app.name}:${id}`, resolved?.values ?? Object.fromEntries(Object.keys({ ...e.config.app.env, ...e.env.env }).map((k) => [k, '']))), address.url, blueGreen);
+  const specFor = (image: string, env: Record<string, string>, port = blueGreen?.ports[0] ?? app.port): ContainerSpec =>
+    containerSpec({
+      app: app.name,
+      environment: e.name,
+      releaseId: id,
+      version: info.version,
+      image,
+      port,
+      loopbackOnly: blueGreen !== undefined,
+      env,
+      docker,
+      deployedBy: `${user}@${hostname()}`,
+      ...launch,
+    });
+  const plan = describeDockerPlan(
+    withArgs,
+    info.version,
+    id,
+    specFor(`${app.name}:${id}`, resolved?.values ?? Object.fromEntries(Object.keys({ ...e.config.app.env, ...e.env.env }).map((k) => [k, '']))),
+    address.url,
+    blueGreen,
+  );
   const outcome: HostDeployResult = { host: HOST, address: address.url, result: 'unchanged', timings: {} };
   const result = (ok: boolean, extra: Partial<DeployResult> = {}): DeployResult => ({
-    environment: e.name, releaseId: id, version: info.version, ok, cancelled: false, dryRun: false, alreadyLive: false, plan, hosts: [outcome], warnings: [], durationMs: Date.now() - t0, ...extra,
+    environment: e.name,
+    releaseId: id,
+    version: info.version,
+    ok,
+    cancelled: false,
+    dryRun: false,
+    alreadyLive: false,
+    plan,
+    hosts: [outcome],
+    warnings: [],
+    durationMs: Date.now() - t0,
+    ...extra,
   });
   req.onPlan?.(plan);
   if (req.dryRun) return result(true, { dryRun: true });
 
-  const failWith = (err: unknown, step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'transfer' | 'push' | 'container' | 'switch', extra: Partial<DeployResult> = {}): DeployResult => {
+  const failWith = (
+    err: unknown,
+    step: 'connect' | 'preflight' | 'lock' | 'build' | 'image' | 'transfer' | 'push' | 'container' | 'switch',
+    extra: Partial<DeployResult> = {},
+  ): DeployResult => {
     outcome.result = 'failed';
     outcome.error = redact((err as Error).message);
     outcome.hint = err instanceof GoDeployError ? err.hint : undefined;
@@ -83,20 +116,36 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   const buildCancel = new CancellationSource();
   const cancelSub = req.token?.onCancellationRequested(() => buildCancel.cancel());
   let buildSettled = false;
-  const builds = new DeployBuilds(e, { token: buildCancel.token, onOutput: req.onBuildOutput, env: req.buildEnv, versionInfo: info, emit: (ev) => { if (!buildSettled) emit(ev); } });
+  const builds = new DeployBuilds(e, {
+    token: buildCancel.token,
+    onOutput: req.onBuildOutput,
+    env: req.buildEnv,
+    versionInfo: info,
+    emit: (ev) => {
+      if (!buildSettled) emit(ev);
+    },
+  });
   emit({ host: HOST, step: 'connect', state: 'start', message: `connecting to ${address.url}` });
   let engine: Engine;
   const c0 = Date.now();
   try {
     engine = await openEnvironmentEngine(e, {
-      ...req.hosts, token: req.token, env: req.buildEnv,
+      ...req.hosts,
+      token: req.token,
+      env: req.buildEnv,
       onNewHostKey: (key) => emit({ host: HOST, step: 'connect', state: 'info', message: `new host key ${key} recorded` }),
     });
   } catch (err) {
     cancelSub?.dispose();
     return failWith(err, 'connect');
   }
-  emit({ host: HOST, step: 'connect', state: 'done', message: `Docker Engine ${engine.version.Version} (API ${engine.version.ApiVersion})`, ms: Date.now() - c0 });
+  emit({
+    host: HOST,
+    step: 'connect',
+    state: 'done',
+    message: `Docker Engine ${engine.version.Version} (API ${engine.version.ApiVersion})`,
+    ms: Date.now() - c0,
+  });
   // Connections made again after one was lost (undoing a switch, releasing the lock); closed at the end.
   const reconnections: Engine[] = [];
   const latest = (): Engine => reconnections.at(-1) ?? engine;
@@ -133,7 +182,13 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       } catch (err) {
         return failWith(err, 'preflight');
       }
-      if (nodes > 1 && !docker.registry) return failWith(new GoDeployError(`the swarm has ${nodes} nodes, and each needs the image`, { hint: 'set docker.registry: the manager pushes the image there and every node pulls it' }), 'preflight');
+      if (nodes > 1 && !docker.registry)
+        return failWith(
+          new GoDeployError(`the swarm has ${nodes} nodes, and each needs the image`, {
+            hint: 'set docker.registry: the manager pushes the image there and every node pulls it',
+          }),
+          'preflight',
+        );
       emit({ host: HOST, step: 'preflight', state: 'done', message: `swarm manager, ${nodes} node${nodes === 1 ? '' : 's'}`, ms: Date.now() - p0 });
     } else if (blueGreen) {
       try {
@@ -148,7 +203,12 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     }
     const l0 = Date.now();
     try {
-      owner = await acquireDockerLock(engine, app.name, { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' }, { environment: e.name, onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }) });
+      owner = await acquireDockerLock(
+        engine,
+        app.name,
+        { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' },
+        { environment: e.name, onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }) },
+      );
     } catch (err) {
       return failWith(err, 'lock');
     }
@@ -170,7 +230,12 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       }
       const port = await portReport(engine, { address, name: app.name, port: idle });
       if (port.status === 'fail') return failWith(new GoDeployError(`preflight: the idle blue-green port: ${port.detail}`, { hint: port.hint }), 'preflight');
-      emit({ host: HOST, step: 'preflight', state: 'done', message: `nginx sends traffic to ${nginxPort ? `port ${nginxPort}${live ? ` (${live.container})` : ' (no running release)'}` : 'no port yet'}; the new release goes on port ${idle}` });
+      emit({
+        host: HOST,
+        step: 'preflight',
+        state: 'done',
+        message: `nginx sends traffic to ${nginxPort ? `port ${nginxPort}${live ? ` (${live.container})` : ' (no running release)'}` : 'no port yet'}; the new release goes on port ${idle}`,
+      });
     }
     const service = swarm ? await inspectService(engine, serviceName(app.name, e.name)) : undefined;
     outcome.previous = (swarm ? service?.Spec.Labels?.[LABEL.release] : live?.id) ?? null;
@@ -193,24 +258,55 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     builder = await buildingEngine(engine, req.buildEnv);
     let imageId: string;
     try {
-      imageId = await buildReleaseImage(builder ?? engine, { e: withArgs, artifact, probe: probeFile, tags, labels, info, emit, onBuildOutput: req.onBuildOutput });
+      imageId = await buildReleaseImage(builder ?? engine, {
+        e: withArgs,
+        artifact,
+        probe: probeFile,
+        tags,
+        labels,
+        info,
+        emit,
+        onBuildOutput: req.onBuildOutput,
+      });
     } catch (err) {
       return failWith(err, 'image');
     }
     outcome.timings.image = Date.now() - i0;
-    emit({ host: HOST, step: 'image', state: 'done', message: `${tags.join(', ')} (${imageId.slice(7, 19)})${builder ? ` on ${builder.address.url}` : ''}`, ms: outcome.timings.image });
+    emit({
+      host: HOST,
+      step: 'image',
+      state: 'done',
+      message: `${tags.join(', ')} (${imageId.slice(7, 19)})${builder ? ` on ${builder.address.url}` : ''}`,
+      ms: outcome.timings.image,
+    });
 
     const spec = specFor(`${app.name}:${id}`, resolved!.values, idle);
     // The new release tag goes again when nothing will run this image.
-    const untagRelease = (): Promise<void> => (builder ?? engine).docker.getImage(`${app.name}:${id}`).remove({ noprune: true }).then(() => undefined, () => undefined);
+    const untagRelease = (): Promise<void> =>
+      (builder ?? engine).docker
+        .getImage(`${app.name}:${id}`)
+        .remove({ noprune: true })
+        .then(
+          () => undefined,
+          () => undefined,
+        );
     // Nothing changed: the service, or the running release container, runs this image with this environment.
-    const unchanged = !req.force && (swarm
-      ? service !== undefined && (await serviceRuns(engine, service, imageId, spec.Env, spec.Cmd ?? []))
-      : live !== undefined && live.imageId === imageId && (!blueGreen || (live.port !== undefined && live.port === nginxPort))
-        && (await sameEnvironment(engine, live.containerId, specFor(spec.Image, resolved!.values, live.port ?? idle))));
+    const unchanged =
+      !req.force &&
+      (swarm
+        ? service !== undefined && (await serviceRuns(engine, service, imageId, spec.Env, spec.Cmd ?? []))
+        : live !== undefined &&
+          live.imageId === imageId &&
+          (!blueGreen || (live.port !== undefined && live.port === nginxPort)) &&
+          (await sameEnvironment(engine, live.containerId, specFor(spec.Image, resolved!.values, live.port ?? idle))));
     if (unchanged) {
       await untagRelease();
-      emit({ host: HOST, step: 'switch', state: 'skip', message: `${outcome.previous} already runs this image with this environment: nothing to ${swarm ? 'update' : 'replace'}` });
+      emit({
+        host: HOST,
+        step: 'switch',
+        state: 'skip',
+        message: `${outcome.previous} already runs this image with this environment: nothing to ${swarm ? 'update' : 'replace'}`,
+      });
       return result(true, { alreadyLive: true });
     }
     if (req.token?.isCancellationRequested) {
@@ -241,26 +337,64 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     if (swarm) {
       const image = docker.registry ? registryRef(docker.registry, app.name, id) : `${app.name}:${id}`;
       const svcSpec = serviceSpec({
-        app: app.name, environment: e.name, releaseId: id, version: info.version, image, port: app.port, healthPath: app.healthPath, healthType: app.healthType, healthForMs: app.healthForMs,
-        healthTimeoutSeconds: app.healthTimeoutSeconds, healthIntervalMs: app.healthIntervalMs, env: resolved!.values, docker, deployedBy: `${user}@${hostname()}`, probe: probeFile !== undefined, ...launch,
+        app: app.name,
+        environment: e.name,
+        releaseId: id,
+        version: info.version,
+        image,
+        port: app.port,
+        healthPath: app.healthPath,
+        healthType: app.healthType,
+        healthForMs: app.healthForMs,
+        healthTimeoutSeconds: app.healthTimeoutSeconds,
+        healthIntervalMs: app.healthIntervalMs,
+        env: resolved!.values,
+        docker,
+        deployedBy: `${user}@${hostname()}`,
+        probe: probeFile !== undefined,
+        ...launch,
       });
       const s0 = Date.now();
       const replicas = docker.replicas ?? 2;
       const rolled = await rolloutService(engine, svcSpec, service, {
-        emit, redact, token: req.token, auth: registryAuth,
+        emit,
+        redact,
+        token: req.token,
+        auth: registryAuth,
         timeoutMs: rolloutTimeoutMs(app, replicas),
       });
       outcome.timings.switch = Date.now() - s0;
       if (rolled.logs) emit({ host: HOST, step: 'logs', state: 'info', message: `last log lines of the failed task:\n${rolled.logs}` });
       if (!rolled.ok) {
-        Object.assign(outcome, { result: rolled.rolledBack && service ? 'rolled-back' : 'failed', error: redact(rolled.error ?? 'the rollout failed'), logs: rolled.logs, hint: rolled.cancelled ? undefined : rolled.rolledBack ? 'the previous release serves again; see the failed task\'s log lines' : 'see `godeploy status ENV` and the task log lines' });
+        Object.assign(outcome, {
+          result: rolled.rolledBack && service ? 'rolled-back' : 'failed',
+          error: redact(rolled.error ?? 'the rollout failed'),
+          logs: rolled.logs,
+          hint: rolled.cancelled
+            ? undefined
+            : rolled.rolledBack
+              ? "the previous release serves again; see the failed task's log lines"
+              : 'see `godeploy status ENV` and the task log lines',
+        });
         emit({ host: HOST, step: 'health', state: 'fail', message: outcome.error! });
         return result(false, { cancelled: rolled.cancelled === true });
       }
-      emit({ host: HOST, step: 'switch', state: 'done', message: `${serviceName(app.name, e.name)}: ${replicas} task${replicas === 1 ? '' : 's'} of ${id} running and healthy`, ms: outcome.timings.switch });
+      emit({
+        host: HOST,
+        step: 'switch',
+        state: 'done',
+        message: `${serviceName(app.name, e.name)}: ${replicas} task${replicas === 1 ? '' : 's'} of ${id} running and healthy`,
+        ms: outcome.timings.switch,
+      });
       outcome.result = 'live';
       await pruneReleaseImages(engine, app.name, e.env.keepReleases ?? 5).catch((err: Error) =>
-        emit({ host: HOST, step: 'retire', state: 'fail', message: `old release images were not removed (${redact(err.message)}); the next deploy removes them` }));
+        emit({
+          host: HOST,
+          step: 'retire',
+          state: 'fail',
+          message: `old release images were not removed (${redact(err.message)}); the next deploy removes them`,
+        }),
+      );
       return result(true);
     }
 
@@ -274,21 +408,28 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     emit({ host: HOST, step: 'container', state: 'done', message: `${spec.name} created`, ms: Date.now() - k0 });
 
     const to = { id, containerId: created.id, container: spec.name, restart: spec.HostConfig.RestartPolicy.Name };
-    const gate = (container = to.container, through: Engine = engine): Promise<HealthResult> => containerGate({ engine: through, spec: gateSpec, port: idle, probeImage: probeTag, token: req.token }, container);
+    const gate = (container = to.container, through: Engine = engine): Promise<HealthResult> =>
+      containerGate({ engine: through, spec: gateSpec, port: idle, probeImage: probeTag, token: req.token }, container);
     const common = { engine, from: live, to, toIsNew: true, emit, redact, token: req.token, host: HOST, gate, reconnect };
     let replaced;
     try {
-      replaced = blueGreen
-        ? await switchOnIdlePort({ ...common, runner: engineHost(engine)!, plan: blueGreen, port: idle })
-        : await replaceContainer(common);
+      replaced = blueGreen ? await switchOnIdlePort({ ...common, runner: engineHost(engine)!, plan: blueGreen, port: idle }) : await replaceContainer(common);
     } catch (err) {
       return failWith(err, 'switch');
     }
     Object.assign(outcome.timings, replaced.timings);
     if (!replaced.ok) {
       // Blue-green: nothing was switched (failed); restart: the old release was stopped and started again (rolled-back).
-      Object.assign(outcome, { result: live && !blueGreen ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed', error: replaced.error, hint: replaced.hint, logs: replaced.logs });
-      await engine.docker.getImage(`${app.name}:${id}`).remove().catch(() => undefined);
+      Object.assign(outcome, {
+        result: live && !blueGreen ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed',
+        error: replaced.error,
+        hint: replaced.hint,
+        logs: replaced.logs,
+      });
+      await engine.docker
+        .getImage(`${app.name}:${id}`)
+        .remove()
+        .catch(() => undefined);
       return result(false, { cancelled: replaced.cancelled });
     }
     outcome.result = 'live';
@@ -300,9 +441,21 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       const after = await listDockerReleases(engine, app.name, e.name);
       const prune = releasesToPrune(after, e.env.keepReleases ?? 5);
       for (const r of prune) await removeRelease(engine, app.name, r);
-      emit({ host: HOST, step: 'retire', state: 'done', message: prune.length ? `removed ${prune.map((r) => r.container).join(', ')}` : `${after.length} release${after.length === 1 ? '' : 's'} kept`, ms: Date.now() - r0 });
+      emit({
+        host: HOST,
+        step: 'retire',
+        state: 'done',
+        message: prune.length ? `removed ${prune.map((r) => r.container).join(', ')}` : `${after.length} release${after.length === 1 ? '' : 's'} kept`,
+        ms: Date.now() - r0,
+      });
     } catch (err) {
-      emit({ host: HOST, step: 'retire', state: 'fail', message: `old releases were not removed (${redact((err as Error).message)}); the next deploy removes them`, ms: Date.now() - r0 });
+      emit({
+        host: HOST,
+        step: 'retire',
+        state: 'fail',
+        message: `old releases were not removed (${redact((err as Error).message)}); the next deploy removes them`,
+        ms: Date.now() - r0,
+      });
     }
     return result(true);
   } finally {
@@ -343,7 +496,13 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
 /** Whether the service already runs image `imageId` with exactly `env` and `args`. */
 async function serviceRuns(engine: Engine, service: ServiceInfo, imageId: string, env: string[], args: string[]): Promise<boolean> {
   const c = service.Spec.TaskTemplate?.ContainerSpec as { Image?: string; Env?: string[]; Args?: string[] } | undefined;
-  const id = await engine.docker.getImage(c?.Image ?? '').inspect().then((i) => (i as { Id: string }).Id, () => undefined);
+  const id = await engine.docker
+    .getImage(c?.Image ?? '')
+    .inspect()
+    .then(
+      (i) => (i as { Id: string }).Id,
+      () => undefined,
+    );
   const have = [...(c?.Env ?? [])].sort();
   return id === imageId && have.length === env.length && [...env].sort().every((x, i) => x === have[i]) && sameList(c?.Args ?? [], args);
 }
@@ -351,6 +510,13 @@ async function serviceRuns(engine: Engine, service: ServiceInfo, imageId: string
 /** Swarm: the release images beyond the newest `keep` go (an image a task still uses is kept by the engine). */
 async function pruneReleaseImages(engine: Engine, app: string, keep: number): Promise<void> {
   const images = (await engine.docker.listImages({ filters: { reference: [app] } })) as { RepoTags?: string[] }[];
-  const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${app}:`) && RELEASE_ID.test(t.slice(app.length + 1))).sort();
-  for (const t of tags.slice(0, Math.max(0, tags.length - keep))) await engine.docker.getImage(t).remove({ noprune: false }).catch(() => undefined);
+  const tags = images
+    .flatMap((i) => i.RepoTags ?? [])
+    .filter((t) => t.startsWith(`${app}:`) && RELEASE_ID.test(t.slice(app.length + 1)))
+    .sort();
+  for (const t of tags.slice(0, Math.max(0, tags.length - keep)))
+    await engine.docker
+      .getImage(t)
+      .remove({ noprune: false })
+      .catch(() => undefined);
 }

@@ -6,7 +6,19 @@
 // image is an empty one (no layers) that the lock builds on the engine the first time.
 import { pack } from 'tar-stream';
 import { GoDeployError } from '../errors';
-import { defaultStaleContext, isoSeconds, lockedError, parseOwner, serializeOwner, staleReason, takeOverNotice, type LockInfo, type LockOwner, type LockStatus, type StaleContext } from '../deploy/lock';
+import {
+  defaultStaleContext,
+  isoSeconds,
+  lockedError,
+  parseOwner,
+  serializeOwner,
+  staleReason,
+  takeOverNotice,
+  type LockInfo,
+  type LockOwner,
+  type LockStatus,
+  type StaleContext,
+} from '../deploy/lock';
 import type { Engine } from './engine';
 
 export const LOCK_IMAGE = 'godeploy/lock:1';
@@ -14,7 +26,10 @@ const OWNER_LABEL = 'godeploy.lock-owner';
 
 export const lockContainerName = (app: string): string => `godeploy-lock-${app}`;
 
-interface EngineError { statusCode?: number; message?: string }
+interface EngineError {
+  statusCode?: number;
+  message?: string;
+}
 const status = (e: unknown): number | undefined => (e as EngineError)?.statusCode;
 
 async function ensureLockImage(engine: Engine): Promise<void> {
@@ -28,7 +43,9 @@ async function ensureLockImage(engine: Engine): Promise<void> {
   context.entry({ name: 'Dockerfile' }, 'FROM scratch\nLABEL org.opencontainers.image.title="godeploy deploy lock"\nCMD ["/godeploy-lock"]\n');
   context.finalize();
   const stream = await engine.docker.buildImage(context, { t: LOCK_IMAGE, rm: true, forcerm: true });
-  const messages = await new Promise<{ error?: string }[]>((resolve, reject) => engine.docker.modem.followProgress(stream, (err: Error | null, all: { error?: string }[]) => (err ? reject(err) : resolve(all))));
+  const messages = await new Promise<{ error?: string }[]>((resolve, reject) =>
+    engine.docker.modem.followProgress(stream, (err: Error | null, all: { error?: string }[]) => (err ? reject(err) : resolve(all))),
+  );
   const failed = messages.find((m) => m.error);
   if (failed) throw new GoDeployError(`${engine.address.url}: could not make the lock image ${LOCK_IMAGE}: ${failed.error}`);
 }
@@ -50,11 +67,21 @@ export async function dockerLockStatus(engine: Engine, app: string, ctx: StaleCo
 }
 
 /** Takes the lock for `info`, or throws "locked by …" (exit 1) as the ssh targets do. */
-export async function acquireDockerLock(engine: Engine, app: string, info: LockInfo, options: { environment?: string; now?: Date; onTakeOver?: (description: string) => void } = {}): Promise<LockOwner> {
+export async function acquireDockerLock(
+  engine: Engine,
+  app: string,
+  info: LockInfo,
+  options: { environment?: string; now?: Date; onTakeOver?: (description: string) => void } = {},
+): Promise<LockOwner> {
   const owner: LockOwner = { ...info, since: isoSeconds(options.now ?? new Date()) };
   await ensureLockImage(engine);
   try {
-    await engine.docker.createContainer({ name: lockContainerName(app), Image: LOCK_IMAGE, Labels: { [OWNER_LABEL]: serializeOwner(owner) }, HostConfig: { NetworkMode: 'none' } });
+    await engine.docker.createContainer({
+      name: lockContainerName(app),
+      Image: LOCK_IMAGE,
+      Labels: { [OWNER_LABEL]: serializeOwner(owner) },
+      HostConfig: { NetworkMode: 'none' },
+    });
     return owner;
   } catch (e) {
     if (status(e) !== 409) throw new GoDeployError(`${engine.address.url}: could not take the deploy lock: ${(e as Error).message}`, { cause: e });
@@ -63,7 +90,10 @@ export async function acquireDockerLock(engine: Engine, app: string, info: LockI
   if (held.state === 'free') return acquireDockerLock(engine, app, info, options);
   if (held.stale && held.owner && options.onTakeOver) {
     // A stale holder's container goes only while it still names that holder.
-    const removed = await releaseDockerLock(engine, app, held.owner).then(() => true, () => false);
+    const removed = await releaseDockerLock(engine, app, held.owner).then(
+      () => true,
+      () => false,
+    );
     if (removed) {
       const owner = await acquireDockerLock(engine, app, info, { ...options, onTakeOver: undefined });
       options.onTakeOver(takeOverNotice(held));
@@ -82,7 +112,8 @@ export async function releaseDockerLock(engine: Engine, app: string, expectedOwn
   if (expectedOwner) {
     const s = await dockerLockStatus(engine, app);
     if (s.state === 'free') return false;
-    if (!s.owner || serializeOwner(s.owner) !== serializeOwner(expectedOwner)) throw lockedError(s, `${engine.address.url} (container ${lockContainerName(app)})`);
+    if (!s.owner || serializeOwner(s.owner) !== serializeOwner(expectedOwner))
+      throw lockedError(s, `${engine.address.url} (container ${lockContainerName(app)})`);
   }
   try {
     await container.remove({ force: true });

@@ -26,13 +26,23 @@ export interface DockerRelease {
   port?: number;
 }
 
-interface ContainerSummary { Id: string; Names?: string[]; Image?: string; ImageID?: string; State?: string; Labels?: Record<string, string> }
+interface ContainerSummary {
+  Id: string;
+  Names?: string[];
+  Image?: string;
+  ImageID?: string;
+  State?: string;
+  Labels?: Record<string, string>;
+}
 
 export const RESTART_LABEL = 'godeploy.restart';
 
 /** This app's release containers in `environment`, oldest first. */
 export async function listDockerReleases(engine: Engine, app: string, environment: string): Promise<DockerRelease[]> {
-  const all = (await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL.app}=${app}`, `${LABEL.environment}=${environment}`] } })) as ContainerSummary[];
+  const all = (await engine.docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL.app}=${app}`, `${LABEL.environment}=${environment}`] },
+  })) as ContainerSummary[];
   return all
     .filter((c) => c.Labels?.[LABEL.release])
     .map((c) => ({
@@ -63,10 +73,13 @@ export function releasesToPrune(releases: DockerRelease[], keep: number): Docker
 /** Removes a release's container and its release tag (the image goes once nothing else uses it). */
 export async function removeRelease(engine: Engine, app: string, r: Pick<DockerRelease, 'containerId' | 'id'>): Promise<void> {
   await engine.docker.getContainer(r.containerId).remove({ force: true }).catch(ignoreMissing);
-  await engine.docker.getImage(`${app}:${r.id}`).remove().catch((e: { statusCode?: number }) => {
-    // 404: already gone; 409: another container (a newer release of the same build) uses it.
-    if (e?.statusCode !== 404 && e?.statusCode !== 409) throw e;
-  });
+  await engine.docker
+    .getImage(`${app}:${r.id}`)
+    .remove()
+    .catch((e: { statusCode?: number }) => {
+      // 404: already gone; 409: another container (a newer release of the same build) uses it.
+      if (e?.statusCode !== 404 && e?.statusCode !== 409) throw e;
+    });
 }
 
 export function ignoreMissing(e: { statusCode?: number }): void {

@@ -36,7 +36,14 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
   refuseUnsupported(e, address);
   const outcome: HostDeployResult = { host: HOST, address: address.url, result: 'unchanged', timings: {} };
   const targets: Record<string, string> = {};
-  const done = (ok: boolean, cancelled = false): RollbackResult => ({ environment: e.name, ok, cancelled, targets, hosts: [outcome], durationMs: Date.now() - t0 });
+  const done = (ok: boolean, cancelled = false): RollbackResult => ({
+    environment: e.name,
+    ok,
+    cancelled,
+    targets,
+    hosts: [outcome],
+    durationMs: Date.now() - t0,
+  });
   const failed = (err: unknown, step: 'connect' | 'lock'): RollbackResult => {
     Object.assign(outcome, { result: 'failed', error: redact((err as Error).message), hint: err instanceof GoDeployError ? err.hint : undefined });
     emit({ host: HOST, step, state: 'fail', message: outcome.error! });
@@ -58,7 +65,12 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
   let owner: LockOwner | undefined;
   try {
     try {
-      owner = await acquireDockerLock(engine, app.name, { user: req.user ?? userInfo().username, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' }, { environment: e.name, onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }) });
+      owner = await acquireDockerLock(
+        engine,
+        app.name,
+        { user: req.user ?? userInfo().username, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' },
+        { environment: e.name, onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }) },
+      );
     } catch (err) {
       return failed(err, 'lock');
     }
@@ -66,13 +78,22 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
       const name = serviceName(app.name, e.name);
       const svc = await inspectService(engine, name);
       if (!svc) return failed(new GoDeployError(`there is no service ${name} on the engine: nothing to roll back`), 'lock');
-      if (req.to) return failed(new GoDeployError(`rollback --to: Swarm keeps only the service's previous spec`, { hint: `run \`godeploy rollback ${e.name}\` without --to, or deploy that release again` }), 'lock');
+      if (req.to)
+        return failed(
+          new GoDeployError(`rollback --to: Swarm keeps only the service's previous spec`, {
+            hint: `run \`godeploy rollback ${e.name}\` without --to, or deploy that release again`,
+          }),
+          'lock',
+        );
       if (!svc.PreviousSpec) return failed(new GoDeployError(`${name} has no previous spec: it was never updated`), 'lock');
       outcome.previous = svc.Spec.Labels?.[LABEL.release] ?? null;
       targets[HOST] = svc.PreviousSpec.Labels?.[LABEL.release] ?? 'the previous spec';
       const replicas = Number(svc.Spec.Mode?.Replicated?.Replicas ?? 1);
       const rolled = await rolloutService(engine, svc.Spec, svc, {
-        emit, redact, token: req.token, rollback: true,
+        emit,
+        redact,
+        token: req.token,
+        rollback: true,
         timeoutMs: rolloutTimeoutMs(app, replicas),
       });
       if (!rolled.ok) {
@@ -95,15 +116,28 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
       if (!target) return failed(new GoDeployError(`no release ${req.to} on the engine (${address.url})`, { hint: `releases there: ${list}` }), 'lock');
       if (target === live) return failed(new GoDeployError(`${req.to} is already live`), 'lock');
     } else {
-      if (!live) return failed(new GoDeployError(`no ${app.name} container is running in ${e.name}: there is nothing to roll back from`, { hint: `start one with \`godeploy rollback ${e.name} --to RELEASE\` (releases: ${list})` }), 'lock');
+      if (!live)
+        return failed(
+          new GoDeployError(`no ${app.name} container is running in ${e.name}: there is nothing to roll back from`, {
+            hint: `start one with \`godeploy rollback ${e.name} --to RELEASE\` (releases: ${list})`,
+          }),
+          'lock',
+        );
       target = [...releases].reverse().find((r) => r.id < live.id);
-      if (!target) return failed(new GoDeployError(`no release before ${live.id} is kept on the engine; there is nothing to roll back to`, { hint: 'name one with --to (see `godeploy releases ENV`)' }), 'lock');
+      if (!target)
+        return failed(
+          new GoDeployError(`no release before ${live.id} is kept on the engine; there is nothing to roll back to`, {
+            hint: 'name one with --to (see `godeploy releases ENV`)',
+          }),
+          'lock',
+        );
     }
     targets[HOST] = target.id;
     if (req.token?.isCancellationRequested) return done(false, true);
     const spec = gateSpecOf(e.model);
     const probeImage = spec.type === 'tcp' ? await probeImageFor(engine, e).catch(() => undefined) : undefined;
-    const gate = (container: string = target!.container, through: Engine = engine): Promise<HealthResult> => containerGate({ engine: through, spec, port: picked.idle, probeImage, token: req.token }, container);
+    const gate = (container: string = target!.container, through: Engine = engine): Promise<HealthResult> =>
+      containerGate({ engine: through, spec, port: picked.idle, probeImage, token: req.token }, container);
     let replaced;
     if (blueGreen) {
       // Only the live release runs beside the one coming back.
@@ -116,13 +150,31 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
         }
         emit({ host: HOST, step: 'container', state: 'done', message: `${target.container} re-created on port ${picked.idle} (it was kept on the live port)` });
       }
-      replaced = await switchOnIdlePort({ engine, runner: runner!, plan: blueGreen, port: picked.idle, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST, gate });
+      replaced = await switchOnIdlePort({
+        engine,
+        runner: runner!,
+        plan: blueGreen,
+        port: picked.idle,
+        from: live,
+        to: target,
+        toIsNew: false,
+        emit,
+        redact,
+        token: req.token,
+        host: HOST,
+        gate,
+      });
     } else {
       replaced = await replaceContainer({ engine, from: live, to: target, toIsNew: false, emit, redact, token: req.token, host: HOST, gate, reconnect });
     }
     Object.assign(outcome.timings, replaced.timings);
     if (!replaced.ok) {
-      Object.assign(outcome, { result: live && !blueGreen ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed', error: replaced.error, hint: replaced.hint, logs: replaced.logs });
+      Object.assign(outcome, {
+        result: live && !blueGreen ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed',
+        error: replaced.error,
+        hint: replaced.hint,
+        logs: replaced.logs,
+      });
       return done(false, replaced.cancelled);
     }
     outcome.result = 'live';

@@ -13,8 +13,13 @@ import { inspectService } from './swarmRollout';
 import { serviceName } from './swarmService';
 import { onEnvironmentEngine, type EngineOpenOptions } from './environmentEngine';
 
-export async function dockerReleases(e: LoadedEnvironment, options: EngineOpenOptions = {}): Promise<{ address: string; outcome: HostOutcome<DockerRelease[]> }> {
-  const outcome = await onEnvironmentEngine(e, options, (engine) => (e.env.docker?.mode === 'swarm' ? swarmReleases(engine, e) : listDockerReleases(engine, e.model.app.name, e.name)));
+export async function dockerReleases(
+  e: LoadedEnvironment,
+  options: EngineOpenOptions = {},
+): Promise<{ address: string; outcome: HostOutcome<DockerRelease[]> }> {
+  const outcome = await onEnvironmentEngine(e, options, (engine) =>
+    e.env.docker?.mode === 'swarm' ? swarmReleases(engine, e) : listDockerReleases(engine, e.model.app.name, e.name),
+  );
   return { address: outcome.address, outcome };
 }
 
@@ -45,7 +50,10 @@ async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<Ho
   const service: HostStatus['service'] = { state: 'no container running', running: false, uptimeSeconds: null, pid: null };
   let image: string | undefined;
   if (live) {
-    const info = (await engine.docker.getContainer(live.containerId).inspect()) as { State?: { Status?: string; Running?: boolean; Pid?: number; StartedAt?: string }; Config?: { Image?: string } };
+    const info = (await engine.docker.getContainer(live.containerId).inspect()) as {
+      State?: { Status?: string; Running?: boolean; Pid?: number; StartedAt?: string };
+      Config?: { Image?: string };
+    };
     const started = Date.parse(info.State?.StartedAt ?? '');
     service.state = info.State?.Status ?? 'unknown';
     service.running = info.State?.Running === true;
@@ -56,11 +64,31 @@ async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<Ho
   // Where the live release listens: app.port, or its blue-green port.
   const spec = gateSpecOf(e.model);
   // tcp: from inside the container when the engine has the probe image (a deploy put it there); never built for a status.
-  const probeImage = spec.type === 'tcp' && (await engine.docker.getImage(probeImageTag()).inspect().then(() => true, () => false)) ? probeImageTag() : undefined;
+  const probeImage =
+    spec.type === 'tcp' &&
+    (await engine.docker
+      .getImage(probeImageTag())
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      ))
+      ? probeImageTag()
+      : undefined;
   const health = live
     ? await containerGate({ engine, spec, port: live.port ?? app.port, probeImage, once: true }, live.containerId)
-    : spec.type === 'process' ? { healthy: false, last: 'no container running' } : await waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
-  return { live: live?.id ?? null, version: live?.version ?? null, releases: releases.length, service, health: { healthy: health.healthy, answer: health.last }, image, releaseList: releases.map((r) => ({ id: r.id, live: r.live })) };
+    : spec.type === 'process'
+      ? { healthy: false, last: 'no container running' }
+      : await waitHealthy(engine, { port: app.port, path: app.healthPath, timeoutMs: 0, intervalMs: 1000 });
+  return {
+    live: live?.id ?? null,
+    version: live?.version ?? null,
+    releases: releases.length,
+    service,
+    health: { healthy: health.healthy, answer: health.last },
+    image,
+    releaseList: releases.map((r) => ({ id: r.id, live: r.live })),
+  };
 }
 
 /** Swarm: the service's spec (live) and its previous spec, as the releases rollback can reach. */
@@ -68,8 +96,15 @@ async function swarmReleases(engine: Engine, e: LoadedEnvironment): Promise<Dock
   const svc = await inspectService(engine, serviceName(e.model.app.name, e.name));
   if (!svc) return [];
   const release = (spec: Record<string, any>, live: boolean): DockerRelease => ({
-    id: spec.Labels?.[LABEL.release] ?? '?', version: spec.Labels?.[LABEL.version] ?? '', container: svc.Spec.Name, containerId: svc.ID,
-    state: live ? 'service' : 'previous', imageId: '', image: spec.TaskTemplate?.ContainerSpec?.Image ?? '', live, restart: '',
+    id: spec.Labels?.[LABEL.release] ?? '?',
+    version: spec.Labels?.[LABEL.version] ?? '',
+    container: svc.Spec.Name,
+    containerId: svc.ID,
+    state: live ? 'service' : 'previous',
+    imageId: '',
+    image: spec.TaskTemplate?.ContainerSpec?.Image ?? '',
+    live,
+    restart: '',
   });
   return [...(svc.PreviousSpec ? [release(svc.PreviousSpec, false)] : []), release(svc.Spec, true)];
 }
@@ -78,17 +113,29 @@ async function swarmReleases(engine: Engine, e: LoadedEnvironment): Promise<Dock
 async function swarmStatus(engine: Engine, e: LoadedEnvironment): Promise<HostStatus> {
   const name = serviceName(e.model.app.name, e.name);
   const svc = await inspectService(engine, name);
-  if (!svc) return { live: null, version: null, releases: 0, service: { state: `no service ${name}`, running: false, uptimeSeconds: null, pid: null }, health: { healthy: false, answer: 'no service' } };
+  if (!svc)
+    return {
+      live: null,
+      version: null,
+      releases: 0,
+      service: { state: `no service ${name}`, running: false, uptimeSeconds: null, pid: null },
+      health: { healthy: false, answer: 'no service' },
+    };
   const wanted = Number(svc.Spec.Mode?.Replicated?.Replicas ?? 1);
   const tasks = (await engine.docker.listTasks({ filters: { service: [name], 'desired-state': ['running'] } })) as { Status?: { State?: string } }[];
   const running = tasks.filter((t) => t.Status?.State === 'running').length;
   const update = svc.UpdateStatus?.State ? `, update ${svc.UpdateStatus.State}` : '';
   return {
-    live: svc.Spec.Labels?.[LABEL.release] ?? null, version: svc.Spec.Labels?.[LABEL.version] ?? null, releases: svc.PreviousSpec ? 2 : 1,
+    live: svc.Spec.Labels?.[LABEL.release] ?? null,
+    version: svc.Spec.Labels?.[LABEL.version] ?? null,
+    releases: svc.PreviousSpec ? 2 : 1,
     service: { state: `service ${name}: ${running}/${wanted} tasks running${update}`, running: running >= wanted, uptimeSeconds: null, pid: null },
     // With a health check a task only counts as running once it is healthy.
     health: { healthy: running >= wanted, answer: `${running}/${wanted} tasks healthy` },
     image: svc.Spec.TaskTemplate?.ContainerSpec?.Image,
-    releaseList: [...(svc.PreviousSpec?.Labels?.[LABEL.release] ? [{ id: svc.PreviousSpec.Labels[LABEL.release], live: false }] : []), ...(svc.Spec.Labels?.[LABEL.release] ? [{ id: svc.Spec.Labels[LABEL.release], live: true }] : [])],
+    releaseList: [
+      ...(svc.PreviousSpec?.Labels?.[LABEL.release] ? [{ id: svc.PreviousSpec.Labels[LABEL.release], live: false }] : []),
+      ...(svc.Spec.Labels?.[LABEL.release] ? [{ id: svc.Spec.Labels[LABEL.release], live: true }] : []),
+    ],
   };
 }

@@ -27,7 +27,13 @@ export interface DockerDoctorInput {
 /** The doctor of a docker environment: its engine (docker.host, else DOCKER_HOST, else the local socket), for app.name and app.port. */
 export function doctorDockerEnvironment(e: LoadedEnvironment, options: EngineOpenOptions = {}): Promise<HostReport> {
   const address = environmentEngineAddress(e, options.env ?? process.env);
-  return doctorDockerEngine({ address, open: () => openEnvironmentEngine(e, options), name: e.model.app.name, port: e.model.app.port, targets: e.config.build?.targets ?? [] });
+  return doctorDockerEngine({
+    address,
+    open: () => openEnvironmentEngine(e, options),
+    name: e.model.app.name,
+    port: e.model.app.port,
+    targets: e.config.build?.targets ?? [],
+  });
 }
 
 export async function doctorDockerEngine(input: DockerDoctorInput): Promise<HostReport> {
@@ -53,11 +59,12 @@ export async function doctorDockerEngine(input: DockerDoctorInput): Promise<Host
 }
 
 function platformReport(info: { OSType?: string; Architecture?: string }, targets: string[]): CheckReport {
-  const kernel = info.OSType === 'linux' ? 'Linux' : info.OSType ?? '';
+  const kernel = info.OSType === 'linux' ? 'Linux' : (info.OSType ?? '');
   const p = goPlatform(kernel, info.Architecture ?? '');
   const base = { id: 'platform', title: 'platform' };
   if (!p) return { ...base, status: 'warn', detail: `${info.OSType ?? '?'} ${info.Architecture ?? '?'}: not a platform Go Deploy knows` };
-  if (targets.length && !targets.some((t) => targetRunsOn(t, p))) return { ...base, status: 'warn', detail: `${p.id}, not in build.targets (${targets.join(', ')})`, hint: `add ${p.id} to build.targets in godeploy.yaml` };
+  if (targets.length && !targets.some((t) => targetRunsOn(t, p)))
+    return { ...base, status: 'warn', detail: `${p.id}, not in build.targets (${targets.join(', ')})`, hint: `add ${p.id} to build.targets in godeploy.yaml` };
   return { ...base, status: 'ok', detail: p.id };
 }
 
@@ -69,16 +76,33 @@ async function diskReport(engine: Engine, root: string | undefined): Promise<Che
     const kb = Number(r.stdout.trim().split('\n').pop()?.split(/\s+/)[3]);
     if (r.code === 0 && Number.isFinite(kb)) return freeSpace(base, kb / 1024, root);
   }
-  if (engine.address.kind !== 'unix' || !root) return { ...base, status: 'warn', detail: `free space under the engine's data folder (${root ?? 'unknown'}) is not visible from here`, hint: 'check it on the engine\'s host (df -h)' };
+  if (engine.address.kind !== 'unix' || !root)
+    return {
+      ...base,
+      status: 'warn',
+      detail: `free space under the engine's data folder (${root ?? 'unknown'}) is not visible from here`,
+      hint: "check it on the engine's host (df -h)",
+    };
   try {
     const s = await fs.statfs(root);
     return freeSpace(base, (s.bavail * s.bsize) / (1024 * 1024), root);
   } catch (e) {
-    return { ...base, status: 'warn', detail: `could not read the free space under ${root}: ${(e as Error).message}`, hint: 'the engine may run in a VM; check it there' };
+    return {
+      ...base,
+      status: 'warn',
+      detail: `could not read the free space under ${root}: ${(e as Error).message}`,
+      hint: 'the engine may run in a VM; check it there',
+    };
   }
 }
 
-interface ContainerSummary { Names?: string[]; Image?: string; Labels?: Record<string, string>; Ports?: { PublicPort?: number }[]; HostConfig?: { NetworkMode?: string } }
+interface ContainerSummary {
+  Names?: string[];
+  Image?: string;
+  Labels?: Record<string, string>;
+  Ports?: { PublicPort?: number }[];
+  HostConfig?: { NetworkMode?: string };
+}
 
 /** Who holds app.port on the engine: fail when it is anything but this app's running release. */
 export async function portReport(engine: Engine, input: Pick<DockerDoctorInput, 'address' | 'name' | 'port'>): Promise<CheckReport> {
@@ -88,24 +112,43 @@ export async function portReport(engine: Engine, input: Pick<DockerDoctorInput, 
   const ours = (c: ContainerSummary): boolean => c.Labels?.['godeploy.app'] === input.name && c.Labels?.['godeploy.release'] !== undefined;
   // A host-network release holds the port it is labelled with (blue-green releases take turns on two).
   const listensOn = (c: ContainerSummary): boolean => [undefined, String(input.port)].includes(c.Labels?.['godeploy.port']);
-  const holders = running.filter((c) => (c.Ports ?? []).some((p) => p.PublicPort === input.port) || (ours(c) && c.HostConfig?.NetworkMode === 'host' && listensOn(c)));
+  const holders = running.filter(
+    (c) => (c.Ports ?? []).some((p) => p.PublicPort === input.port) || (ours(c) && c.HostConfig?.NetworkMode === 'host' && listensOn(c)),
+  );
   const named = (c: ContainerSummary): string => `container ${(c.Names?.[0] ?? '?').replace(/^\//, '')} (${c.Image ?? '?'})`;
-  if (holders.length && holders.every(ours)) return { ...base, status: 'warn', detail: `${input.port} is held by ${named(holders[0])}, the current release`, hint: 'the deploy replaces it' };
+  if (holders.length && holders.every(ours))
+    return { ...base, status: 'warn', detail: `${input.port} is held by ${named(holders[0])}, the current release`, hint: 'the deploy replaces it' };
   const other = holders.find((c) => !ours(c));
-  if (other) return { ...base, status: 'fail', detail: `${input.port} is held by ${named(other)}`, hint: 'stop that container, or give this environment another app.port' };
-  if (input.address.kind === 'tcp') return { ...base, status: 'ok', detail: `${input.port}: no container publishes it (processes on the engine's host are not visible from here)` };
+  if (other)
+    return {
+      ...base,
+      status: 'fail',
+      detail: `${input.port} is held by ${named(other)}`,
+      hint: 'stop that container, or give this environment another app.port',
+    };
+  if (input.address.kind === 'tcp')
+    return { ...base, status: 'ok', detail: `${input.port}: no container publishes it (processes on the engine's host are not visible from here)` };
   // An engine on this machine or over ssh: anything else listening on its host (a host-network container's process, say).
   const [r] = await runChecks(engine.runner ?? localRunner(), [portCheck(input.port, '/nonexistent')]);
   const pid = /\bpid (\d+)\b/.exec(r.detail)?.[1];
   const container = pid ? await hostNetworkContainerOf(engine, running, Number(pid)) : undefined;
-  if (container) return { ...base, status: 'fail', detail: `${input.port} is held by ${named(container)} (host network, pid ${pid})`, hint: 'stop that container, or give this environment another app.port' };
+  if (container)
+    return {
+      ...base,
+      status: 'fail',
+      detail: `${input.port} is held by ${named(container)} (host network, pid ${pid})`,
+      hint: 'stop that container, or give this environment another app.port',
+    };
   return { ...base, status: r.status, detail: r.detail, hint: r.hint };
 }
 
 /** The host-network container whose main process is `pid`, if any. */
 async function hostNetworkContainerOf(engine: Engine, running: (ContainerSummary & { Id?: string })[], pid: number): Promise<ContainerSummary | undefined> {
   for (const c of running.filter((x) => x.HostConfig?.NetworkMode === 'host' && x.Id)) {
-    const info = (await engine.docker.getContainer(c.Id!).inspect().catch(() => undefined)) as { State?: { Pid?: number } } | undefined;
+    const info = (await engine.docker
+      .getContainer(c.Id!)
+      .inspect()
+      .catch(() => undefined)) as { State?: { Pid?: number } } | undefined;
     if (info?.State?.Pid === pid) return c;
   }
   return undefined;
@@ -113,7 +156,8 @@ async function hostNetworkContainerOf(engine: Engine, running: (ContainerSummary
 
 function freeSpace(base: { id: string; title: string }, mb: number, root: string): CheckReport {
   const where = `${formatMB(mb)} free under ${root}`;
-  if (mb < 100) return { ...base, status: 'fail', detail: where, hint: 'images and containers need room: free at least 1 GB (docker system prune removes unused ones)' };
+  if (mb < 100)
+    return { ...base, status: 'fail', detail: where, hint: 'images and containers need room: free at least 1 GB (docker system prune removes unused ones)' };
   if (mb < 1024) return { ...base, status: 'warn', detail: where, hint: 'less than 1 GB free; images and logs will fill it' };
   return { ...base, status: 'ok', detail: where };
 }

@@ -41,13 +41,31 @@ export function engineAddress(configured: string | undefined, env: NodeJS.Proces
   }
   if (scheme === 'ssh') {
     const s = /^(?:([^@/\s]+)@)?(\[[^\]]+\]|[^:/\s]+)(?::(\d+))?(\/[^\s]*)?$/.exec(m![2]);
-    if (s) return { url, kind: 'ssh', user: s[1], host: s[2].replace(/^\[|\]$/g, ''), port: s[3] ? Number(s[3]) : undefined, socketPath: s[4] && s[4] !== '/' ? s[4] : '/var/run/docker.sock', from };
-    throw new GoDeployError(`${from}: ${JSON.stringify(url)} is not an ssh engine address`, { hint: 'write ssh://USER@HOST[:PORT][/path/to/docker.sock]', exitCode: 2 });
+    if (s)
+      return {
+        url,
+        kind: 'ssh',
+        user: s[1],
+        host: s[2].replace(/^\[|\]$/g, ''),
+        port: s[3] ? Number(s[3]) : undefined,
+        socketPath: s[4] && s[4] !== '/' ? s[4] : '/var/run/docker.sock',
+        from,
+      };
+    throw new GoDeployError(`${from}: ${JSON.stringify(url)} is not an ssh engine address`, {
+      hint: 'write ssh://USER@HOST[:PORT][/path/to/docker.sock]',
+      exitCode: 2,
+    });
   }
   if (scheme === 'npipe') {
-    throw new GoDeployError(`${from}: ${url}: npipe:// engines (Docker Desktop on Windows) are not supported`, { hint: 'use unix://, tcp:// or ssh://', exitCode: 2 });
+    throw new GoDeployError(`${from}: ${url}: npipe:// engines (Docker Desktop on Windows) are not supported`, {
+      hint: 'use unix://, tcp:// or ssh://',
+      exitCode: 2,
+    });
   }
-  throw new GoDeployError(`${from}: ${JSON.stringify(url)} is not an engine address`, { hint: 'write unix:///path/to/docker.sock or tcp://HOST:PORT', exitCode: 2 });
+  throw new GoDeployError(`${from}: ${JSON.stringify(url)} is not an engine address`, {
+    hint: 'write unix:///path/to/docker.sock or tcp://HOST:PORT',
+    exitCode: 2,
+  });
 }
 
 export interface Engine {
@@ -64,10 +82,16 @@ export interface Engine {
 }
 
 /** The ssh connection an ssh:// engine is reached through. */
-export interface EngineTunnel { runner: HostRunner; close(): void }
+export interface EngineTunnel {
+  runner: HostRunner;
+  close(): void;
+}
 
 /** Connects and asks /version; a failure is a GoDeployError naming the address (exit 1). */
-export async function openEngine(address: EngineAddress, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; tunnel?: EngineTunnel } = {}): Promise<Engine> {
+export async function openEngine(
+  address: EngineAddress,
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; tunnel?: EngineTunnel } = {},
+): Promise<Engine> {
   const env = options.env ?? process.env;
   const timeout = options.timeoutMs ?? 10_000;
   // Loaded on first use: dockerode (with its gRPC for BuildKit) costs every CLI start ~60 ms otherwise.
@@ -76,18 +100,26 @@ export async function openEngine(address: EngineAddress, options: { timeoutMs?: 
   // first request, which tells whether the engine is there at all, has one.
   const tunnel = options.tunnel;
   if (address.kind === 'ssh' && !tunnel?.runner.openUnixSocket) throw new Error(`${address.url}: an ssh engine needs an ssh connection to tunnel through`);
-  const docker = address.kind === 'unix'
-    ? new Dockerode({ socketPath: address.socketPath })
-    : address.kind === 'ssh'
-      // docker-modem hands `agent` to http.request (its typings leave it out).
-      ? new Dockerode({ protocol: 'http', host: 'docker', port: 80, agent: tunnelAgent(tunnel!.runner, address.socketPath!) } as Docker.DockerOptions)
-      : new Dockerode({ host: address.host, port: address.port, ...tlsOptions(env) });
+  const docker =
+    address.kind === 'unix'
+      ? new Dockerode({ socketPath: address.socketPath })
+      : address.kind === 'ssh'
+        ? // docker-modem hands `agent` to http.request (its typings leave it out).
+          new Dockerode({ protocol: 'http', host: 'docker', port: 80, agent: tunnelAgent(tunnel!.runner, address.socketPath!) } as Docker.DockerOptions)
+        : new Dockerode({ host: address.host, port: address.port, ...tlsOptions(env) });
   const reach = tunnel ? tunnel.runner.reach : engineReach(address).reach;
   try {
     // dockerode passes abortSignal on (its typings do not say so for version()).
     const version = docker.version.bind(docker) as unknown as (o: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>;
     const v = await version({ abortSignal: AbortSignal.timeout(timeout) });
-    return { docker, address, version: { Version: v.Version, ApiVersion: v.ApiVersion, Os: v.Os, Arch: v.Arch }, runner: tunnel?.runner, reach, close: () => tunnel?.close() };
+    return {
+      docker,
+      address,
+      version: { Version: v.Version, ApiVersion: v.ApiVersion, Os: v.Os, Arch: v.Arch },
+      runner: tunnel?.runner,
+      reach,
+      close: () => tunnel?.close(),
+    };
   } catch (e) {
     tunnel?.close();
     throw engineError(address, e);
@@ -99,7 +131,10 @@ function tunnelAgent(runner: HostRunner, socketPath: string): Agent {
   const agent = new Agent({ keepAlive: false });
   // Node's Agent takes the socket from the callback when createConnection returns nothing.
   (agent as unknown as { createConnection: (o: unknown, cb: (err: Error | null, s?: unknown) => void) => undefined }).createConnection = (_o, cb) => {
-    runner.openUnixSocket!(socketPath).then((s) => cb(null, s), (e: Error) => cb(e));
+    runner.openUnixSocket!(socketPath).then(
+      (s) => cb(null, s),
+      (e: Error) => cb(e),
+    );
     return undefined;
   };
   return agent;
@@ -108,12 +143,19 @@ function tunnelAgent(runner: HostRunner, socketPath: string): Agent {
 function tlsOptions(env: NodeJS.ProcessEnv): { protocol?: 'https'; ca?: Buffer; cert?: Buffer; key?: Buffer } {
   if (!env.DOCKER_TLS_VERIFY) return {};
   const dir = env.DOCKER_CERT_PATH;
-  if (!dir) throw new GoDeployError('DOCKER_TLS_VERIFY is set but DOCKER_CERT_PATH is not', { hint: 'point DOCKER_CERT_PATH at the folder with ca.pem, cert.pem and key.pem', exitCode: 2 });
+  if (!dir)
+    throw new GoDeployError('DOCKER_TLS_VERIFY is set but DOCKER_CERT_PATH is not', {
+      hint: 'point DOCKER_CERT_PATH at the folder with ca.pem, cert.pem and key.pem',
+      exitCode: 2,
+    });
   const read = (f: string): Buffer => {
     try {
       return readFileSync(path.join(dir, f));
     } catch (e) {
-      throw new GoDeployError(`cannot read ${path.join(dir, f)} (DOCKER_CERT_PATH): ${(e as Error).message}`, { hint: 'DOCKER_CERT_PATH needs ca.pem, cert.pem and key.pem', exitCode: 2 });
+      throw new GoDeployError(`cannot read ${path.join(dir, f)} (DOCKER_CERT_PATH): ${(e as Error).message}`, {
+        hint: 'DOCKER_CERT_PATH needs ca.pem, cert.pem and key.pem',
+        exitCode: 2,
+      });
     }
   };
   return { protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
@@ -127,17 +169,29 @@ export function engineError(address: EngineAddress, e: unknown): GoDeployError {
   const start = address.kind === 'unix' ? 'start the engine (systemctl start docker, or dockerd)' : 'check that the engine listens there';
   if (err?.name === 'AbortError' || err?.name === 'TimeoutError') err.code = 'ETIMEDOUT';
   if (/HTTP request to an HTTPS server/i.test(err?.message ?? '')) {
-    return new GoDeployError(`${at} wants TLS, and no client certificate was given`, { hint: 'set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the folder with ca.pem, cert.pem and key.pem (as for the docker CLI)', cause: e });
+    return new GoDeployError(`${at} wants TLS, and no client certificate was given`, {
+      hint: 'set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the folder with ca.pem, cert.pem and key.pem (as for the docker CLI)',
+      cause: e,
+    });
   }
   if (address.kind === 'tcp' && /SSL|TLS|CERT|certificate|EPROTO/i.test(`${err?.code ?? ''} ${err?.message ?? ''}`)) {
-    return new GoDeployError(`the TLS handshake with ${at} failed: ${err?.message ?? String(e)}`, { hint: 'check that the certificates in DOCKER_CERT_PATH are signed by the engine\'s CA and that its certificate names this address', cause: e });
+    return new GoDeployError(`the TLS handshake with ${at} failed: ${err?.message ?? String(e)}`, {
+      hint: "check that the certificates in DOCKER_CERT_PATH are signed by the engine's CA and that its certificate names this address",
+      cause: e,
+    });
   }
   switch (err?.code) {
     case 'ENOENT':
-      return new GoDeployError(`${at} is not running: ${address.socketPath} does not exist`, { hint: `${start}, or set docker.host to the engine you use`, cause: e });
+      return new GoDeployError(`${at} is not running: ${address.socketPath} does not exist`, {
+        hint: `${start}, or set docker.host to the engine you use`,
+        cause: e,
+      });
     case 'EACCES':
     case 'EPERM':
-      return new GoDeployError(`permission denied on ${address.socketPath} (${at})`, { hint: 'add your user to the docker group and log in again, or use a rootless engine', cause: e });
+      return new GoDeployError(`permission denied on ${address.socketPath} (${at})`, {
+        hint: 'add your user to the docker group and log in again, or use a rootless engine',
+        cause: e,
+      });
     case 'ECONNREFUSED':
       return new GoDeployError(`${at} refused the connection`, { hint: `${start}, or set docker.host to the engine you use`, cause: e });
     case 'ETIMEDOUT':
@@ -150,7 +204,7 @@ export function engineError(address: EngineAddress, e: unknown): GoDeployError {
 
 /** Where a container's port (published, or on the host's network) is reached from this machine: the engine's host. */
 function engineReach(address: EngineAddress): Pick<HostRunner, 'reach'> {
-  const host = address.kind === 'tcp' ? address.host ?? '127.0.0.1' : '127.0.0.1';
+  const host = address.kind === 'tcp' ? (address.host ?? '127.0.0.1') : '127.0.0.1';
   return { reach: async (port) => ({ host, port, close: async () => undefined }) };
 }
 

@@ -21,7 +21,10 @@ export interface EngineOpenOptions extends OpenHostOptions {
 export async function openEnvironmentEngine(e: Pick<LoadedEnvironment, 'name' | 'env' | 'moduleDir'>, options: EngineOpenOptions = {}): Promise<Engine> {
   const address = environmentEngineAddress(e, options.env ?? process.env);
   if (address.kind !== 'ssh') return openEngine(address, { env: options.env });
-  const [opened] = await openHosts({ env: { ...e.env, type: 'ssh', hosts: [{ host: address.host!, port: address.port, user: address.user }] }, moduleDir: e.moduleDir }, options);
+  const [opened] = await openHosts(
+    { env: { ...e.env, type: 'ssh', hosts: [{ host: address.host!, port: address.port, user: address.user }] }, moduleDir: e.moduleDir },
+    options,
+  );
   if (!opened.ok) {
     throw new GoDeployError(`the Docker engine at ${address.url} (${address.from}): ${opened.error.message}`, { hint: opened.error.hint, cause: opened.error });
   }
@@ -34,7 +37,11 @@ export async function openEnvironmentEngine(e: Pick<LoadedEnvironment, 'name' | 
  * engine's sake: not reaching it (stage connect) or `fn` failing (stage run) is the outcome,
  * as forEachHost reports a host.
  */
-export async function onEnvironmentEngine<T>(e: Pick<LoadedEnvironment, 'name' | 'env' | 'moduleDir'>, options: EngineOpenOptions, fn: (engine: Engine) => Promise<T>): Promise<HostOutcome<T>> {
+export async function onEnvironmentEngine<T>(
+  e: Pick<LoadedEnvironment, 'name' | 'env' | 'moduleDir'>,
+  options: EngineOpenOptions,
+  fn: (engine: Engine) => Promise<T>,
+): Promise<HostOutcome<T>> {
   const address = environmentEngineAddress(e, options.env ?? process.env).url;
   let engine: Engine;
   try {

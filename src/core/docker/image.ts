@@ -20,7 +20,12 @@ export interface BinaryImageInput {
   extraFiles?: { name: string; file: string }[];
 }
 
-interface BuildMessage { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }
+interface BuildMessage {
+  stream?: string;
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
 
 /** Builds and tags the image; returns its id (sha256:…). */
 export async function buildBinaryImage(engine: Engine, input: BinaryImageInput, onOutput?: (line: string) => void): Promise<string> {
@@ -50,26 +55,51 @@ export interface ImageBuildOptions {
 }
 
 /** Builds the tar `context` (Dockerfile at its root, or at `dockerfile`), tags the result; returns the image id. */
-export async function buildImage(engine: Engine, context: NodeJS.ReadableStream, options: ImageBuildOptions, onOutput?: (line: string) => void): Promise<string> {
+export async function buildImage(
+  engine: Engine,
+  context: NodeJS.ReadableStream,
+  options: ImageBuildOptions,
+  onOutput?: (line: string) => void,
+): Promise<string> {
   const [first, ...more] = options.tags;
   if (!first) throw new Error('buildImage needs a tag');
-  const stream = await engine.docker.buildImage(context, { t: first, labels: options.labels ?? {}, buildargs: options.buildargs ?? {}, rm: true, forcerm: true, ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}) });
+  const stream = await engine.docker.buildImage(context, {
+    t: first,
+    labels: options.labels ?? {},
+    buildargs: options.buildargs ?? {},
+    rm: true,
+    forcerm: true,
+    ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
+  });
   const steps: string[] = [];
   let output: string[] = [];
   const messages = await new Promise<BuildMessage[]>((resolve, reject) => {
-    engine.docker.modem.followProgress(stream, (err: Error | null, all: BuildMessage[]) => (err ? reject(err) : resolve(all)), (m: BuildMessage) => {
-      for (const line of (m.stream ?? '').split('\n').map((l) => l.trimEnd()).filter(Boolean)) {
-        if (/^Step \d+\/\d+ : /.test(line)) { steps.push(line); output = []; } else output.push(line);
-        onOutput?.(line);
-      }
-    });
+    engine.docker.modem.followProgress(
+      stream,
+      (err: Error | null, all: BuildMessage[]) => (err ? reject(err) : resolve(all)),
+      (m: BuildMessage) => {
+        for (const line of (m.stream ?? '')
+          .split('\n')
+          .map((l) => l.trimEnd())
+          .filter(Boolean)) {
+          if (/^Step \d+\/\d+ : /.test(line)) {
+            steps.push(line);
+            output = [];
+          } else output.push(line);
+          onOutput?.(line);
+        }
+      },
+    );
   });
   const failed = messages.find((m) => m.error);
   if (failed) {
     const step = steps[steps.length - 1] ?? 'the build';
-    throw new GoDeployError(`building ${first} failed at ${step}: ${failed.errorDetail?.message ?? failed.error}${output.length ? `\n${output.slice(-20).join('\n')}` : ''}`, {
-      hint: 'fix the Dockerfile or the step\'s input; the image was not tagged and no container changed',
-    });
+    throw new GoDeployError(
+      `building ${first} failed at ${step}: ${failed.errorDetail?.message ?? failed.error}${output.length ? `\n${output.slice(-20).join('\n')}` : ''}`,
+      {
+        hint: "fix the Dockerfile or the step's input; the image was not tagged and no container changed",
+      },
+    );
   }
   const image = engine.docker.getImage(first);
   const inspected = (await image.inspect()) as { Id: string };

@@ -74,15 +74,29 @@ export async function buildProbe(platform: string, outDir: string, env: NodeJS.P
   const [goos, goarch] = platform.split('/');
   const digest = createHash('sha256').update(PROBE_SOURCE).digest('hex').slice(0, 12);
   const out = path.join(outDir, `${PROBE_NAME}-${digest}_${goos}_${goarch}`);
-  if (await fs.stat(out).then((s) => s.size > 0, () => false)) return out;
+  if (
+    await fs.stat(out).then(
+      (s) => s.size > 0,
+      () => false,
+    )
+  )
+    return out;
   const src = path.join(outDir, `.${PROBE_NAME}-src-${digest}`);
   await fs.mkdir(src, { recursive: true });
   await fs.writeFile(path.join(src, 'go.mod'), 'module godeploy.dev/probe\n\ngo 1.18\n');
   await fs.writeFile(path.join(src, 'main.go'), PROBE_SOURCE);
   const tmp = `${out}.tmp-${process.pid}`;
-  const r = await goBuild('go', ['build', '-trimpath', '-ldflags=-s -w -buildid=', '-o', tmp, '.'], src,
-    { ...env, CGO_ENABLED: '0', GOOS: goos, GOARCH: goarch, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOWORK: 'off' }, new AbortController().signal);
-  if (r.code !== 0) throw new GoDeployError(`building ${PROBE_NAME} for ${platform} failed: ${r.output.trim()}`, { hint: 'the health probe is built with your Go toolchain; check that `go build` works here' });
+  const r = await goBuild(
+    'go',
+    ['build', '-trimpath', '-ldflags=-s -w -buildid=', '-o', tmp, '.'],
+    src,
+    { ...env, CGO_ENABLED: '0', GOOS: goos, GOARCH: goarch, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOWORK: 'off' },
+    new AbortController().signal,
+  );
+  if (r.code !== 0)
+    throw new GoDeployError(`building ${PROBE_NAME} for ${platform} failed: ${r.output.trim()}`, {
+      hint: 'the health probe is built with your Go toolchain; check that `go build` works here',
+    });
   await fs.rename(tmp, out);
   return out;
 }

@@ -9,7 +9,11 @@ import { GoDeployError, usageError } from '../errors';
 import type { Engine } from './engine';
 import { splitImageRef } from './image';
 
-export interface RegistryAuth { username: string; password: string; serveraddress: string }
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
 
 /** `registry` as written ("registry.example.com:5000/team"), without a trailing slash. */
 export const registryPrefix = (registry: string): string => registry.replace(/\/+$/, '');
@@ -20,11 +24,20 @@ export const registryHost = (registry: string): string => registryPrefix(registr
 /** <registry>/<app>:<tag>. */
 export const registryRef = (registry: string, app: string, tag: string): string => `${registryPrefix(registry)}/${app}:${tag}`;
 
-interface ProgressMessage { status?: string; error?: string; errorDetail?: { message?: string }; progressDetail?: { current?: number; total?: number } }
+interface ProgressMessage {
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  progressDetail?: { current?: number; total?: number };
+}
 
 async function follow(engine: Engine, stream: NodeJS.ReadableStream, onStatus?: (m: ProgressMessage) => void): Promise<ProgressMessage[]> {
   return new Promise((resolve, reject) => {
-    engine.docker.modem.followProgress(stream, (err: Error | null, all: ProgressMessage[]) => (err ? reject(err) : resolve(all)), (m: ProgressMessage) => onStatus?.(m));
+    engine.docker.modem.followProgress(
+      stream,
+      (err: Error | null, all: ProgressMessage[]) => (err ? reject(err) : resolve(all)),
+      (m: ProgressMessage) => onStatus?.(m),
+    );
   });
 }
 
@@ -67,14 +80,24 @@ export async function pullImage(engine: Engine, ref: string, auth?: RegistryAuth
  * The credentials for `docker.registry`, resolved from their references; the password (and
  * the user when it came from a reference) joins `redactor`. Undefined without registryUser.
  */
-export async function registryCredentials(envName: string, docker: DockerConfig, sources: ReferenceSources, redactor: Redactor): Promise<RegistryAuth | undefined> {
+export async function registryCredentials(
+  envName: string,
+  docker: DockerConfig,
+  sources: ReferenceSources,
+  redactor: Redactor,
+): Promise<RegistryAuth | undefined> {
   const where = `environments.${envName}.docker`;
   if (!docker.registry) {
-    if (docker.registryUser || docker.registryPassword) throw usageError(`${where}.registryUser/registryPassword are set but ${where}.registry is not`, 'name the registry (host[:port][/path]) or remove the credentials');
+    if (docker.registryUser || docker.registryPassword)
+      throw usageError(
+        `${where}.registryUser/registryPassword are set but ${where}.registry is not`,
+        'name the registry (host[:port][/path]) or remove the credentials',
+      );
     return undefined;
   }
   if (!docker.registryUser && !docker.registryPassword) return undefined;
-  if (!docker.registryUser || !docker.registryPassword) throw usageError(`${where}: registryUser and registryPassword go together`, 'set both, the password as ${secret:NAME}');
+  if (!docker.registryUser || !docker.registryPassword)
+    throw usageError(`${where}: registryUser and registryPassword go together`, 'set both, the password as ${secret:NAME}');
   try {
     const user = await resolveReferences(docker.registryUser, sources, `${where}.registryUser`);
     const password = await resolveReferences(docker.registryPassword, sources, `${where}.registryPassword`);
@@ -82,6 +105,8 @@ export async function registryCredentials(envName: string, docker: DockerConfig,
     if (user.value !== docker.registryUser && user.value.length >= 3) redactor.add(user.value);
     return { username: user.value, password: password.value, serveraddress: registryHost(docker.registry) };
   } catch (e) {
-    throw new GoDeployError((e as Error).message, { hint: 'the CLI reads ${env:NAME} and ${secret:NAME} from its environment (export NAME=… or your CI\'s secret store); the editor keeps secrets in its SecretStorage' });
+    throw new GoDeployError((e as Error).message, {
+      hint: "the CLI reads ${env:NAME} and ${secret:NAME} from its environment (export NAME=… or your CI's secret store); the editor keeps secrets in its SecretStorage",
+    });
   }
 }

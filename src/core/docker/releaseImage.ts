@@ -35,7 +35,10 @@ export async function buildingEngine(target: Engine, env: NodeJS.ProcessEnv = pr
     // The same engine reached two ways (DOCKER_HOST pointing at the target): build there. Engines
     // on one machine may share an ID (/etc/docker/key.json); their data folders differ.
     const [here, there] = (await Promise.all([local.docker.info(), target.docker.info()])) as { ID?: string; DockerRootDir?: string }[];
-    if (here.ID === there.ID && here.DockerRootDir === there.DockerRootDir) { local.close(); return undefined; }
+    if (here.ID === there.ID && here.DockerRootDir === there.DockerRootDir) {
+      local.close();
+      return undefined;
+    }
     return local;
   } catch {
     local?.close();
@@ -79,7 +82,12 @@ export async function buildReleaseImage(engine: Engine, i: ReleaseImageInput): P
   // A go.work workspace or replaced modules: the context is the folder above that holds them (buildSource.ts).
   const context = dockerBuildContextOf(e.moduleDir, e.model.source);
   const ctx = await buildContext(context.dir, { dockerfile: context.dockerfile, only: context.only });
-  emit({ host: HOST, step: 'image', state: 'start', message: `docker build of ${path.relative(process.cwd(), dockerfile) || dockerfile} into ${tags[0]}${where}${context.dir === e.moduleDir ? '' : ` (context ${path.relative(process.cwd(), context.dir) || context.dir})`}` });
+  emit({
+    host: HOST,
+    step: 'image',
+    state: 'start',
+    message: `docker build of ${path.relative(process.cwd(), dockerfile) || dockerfile} into ${tags[0]}${where}${context.dir === e.moduleDir ? '' : ` (context ${path.relative(process.cwd(), context.dir) || context.dir})`}`,
+  });
   const buildargs = { VERSION: i.info.version, REVISION: i.info.commit, BUILD_DATE: i.info.date };
   const id = await buildImage(engine, ctx.stream, { tags, labels: i.labels, buildargs, dockerfile: context.dockerfile }, onLine);
   await ctx.done;
@@ -94,9 +102,17 @@ export async function shipImage(builder: Engine, target: Engine, tags: string[],
   const r = await transferImage(builder, target, tags[0], tags.slice(1), (sent, total) => {
     if (sent - reported < 4 * 1024 * 1024) return;
     reported = sent;
-    emit({ host: HOST, step: 'transfer', state: 'start', message: `sending ${tags[0]}: ${formatBytes(sent)}${total ? ` of about ${formatBytes(total)}` : ''}` });
+    emit({
+      host: HOST,
+      step: 'transfer',
+      state: 'start',
+      message: `sending ${tags[0]}: ${formatBytes(sent)}${total ? ` of about ${formatBytes(total)}` : ''}`,
+    });
   });
-  await builder.docker.getImage(tags[0]).remove({ noprune: true }).catch(() => undefined);
+  await builder.docker
+    .getImage(tags[0])
+    .remove({ noprune: true })
+    .catch(() => undefined);
   const what = r.present
     ? 'the engine already had this image: tagged only'
     : `${formatBytes(r.bytesSent)} sent${r.layersSkipped ? `; ${r.layersSkipped} of ${r.layers} layers were already there` : ''}`;
@@ -109,23 +125,44 @@ export async function shipImage(builder: Engine, target: Engine, tags: string[],
  * target (when it is another engine) pulls it, then names it with the local `tags` the
  * releases are known by. The registry names are left on neither engine's release list.
  */
-export async function shipThroughRegistry(source: Engine, target: Engine | undefined, tags: string[], registryTags: string[], auth: RegistryAuth | undefined, emit: (e: DeployEvent) => void): Promise<void> {
+export async function shipThroughRegistry(
+  source: Engine,
+  target: Engine | undefined,
+  tags: string[],
+  registryTags: string[],
+  auth: RegistryAuth | undefined,
+  emit: (e: DeployEvent) => void,
+): Promise<void> {
   const id = ((await source.docker.getImage(tags[0]).inspect()) as { Id: string }).Id;
   const p0 = Date.now();
   for (const ref of registryTags) {
     await tagImage(source, id, ref);
     emit({ host: HOST, step: 'push', state: 'start', message: `pushing ${ref}` });
-    await pushImage(source, ref, auth, (m) => { if (m.status && /^(Pushed|Layer already exists)$/.test(m.status)) emit({ host: HOST, step: 'push', state: 'start', message: `${ref}: ${m.status.toLowerCase()}` }); });
+    await pushImage(source, ref, auth, (m) => {
+      if (m.status && /^(Pushed|Layer already exists)$/.test(m.status))
+        emit({ host: HOST, step: 'push', state: 'start', message: `${ref}: ${m.status.toLowerCase()}` });
+    });
   }
-  for (const ref of registryTags) await source.docker.getImage(ref).remove({ noprune: true }).catch(() => undefined);
+  for (const ref of registryTags)
+    await source.docker
+      .getImage(ref)
+      .remove({ noprune: true })
+      .catch(() => undefined);
   emit({ host: HOST, step: 'push', state: 'done', message: registryTags.join(', '), ms: Date.now() - p0 });
   if (!target) return;
   const q0 = Date.now();
   emit({ host: HOST, step: 'pull', state: 'start', message: `pulling ${registryTags[0]} on ${target.address.url}` });
   await pullImage(target, registryTags[0], auth);
   for (const t of tags) await tagImage(target, id, t);
-  for (const ref of registryTags) await target.docker.getImage(ref).remove({ noprune: true }).catch(() => undefined);
-  await source.docker.getImage(tags[0]).remove({ noprune: true }).catch(() => undefined);
+  for (const ref of registryTags)
+    await target.docker
+      .getImage(ref)
+      .remove({ noprune: true })
+      .catch(() => undefined);
+  await source.docker
+    .getImage(tags[0])
+    .remove({ noprune: true })
+    .catch(() => undefined);
   emit({ host: HOST, step: 'pull', state: 'done', message: `${registryTags[0]} pulled, tagged ${tags.join(', ')}`, ms: Date.now() - q0 });
 }
 

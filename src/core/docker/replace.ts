@@ -46,7 +46,8 @@ export interface ReplaceOutcome {
 }
 
 /** The Engine API's RestartPolicy for a policy name. */
-export const restartPolicy = (name: string): { Name: string; MaximumRetryCount?: number } => (name === 'on-failure' ? { Name: name, MaximumRetryCount: 5 } : { Name: name });
+export const restartPolicy = (name: string): { Name: string; MaximumRetryCount?: number } =>
+  name === 'on-failure' ? { Name: name, MaximumRetryCount: 5 } : { Name: name };
 
 export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome> {
   const { engine, from, to, emit, host } = i;
@@ -75,13 +76,25 @@ export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome>
   const health = await i.gate(to.container);
   timings.health = Date.now() - h0;
   if (health.healthy && !i.token?.isCancellationRequested) {
-    emit({ host, step: 'health', state: 'done', message: `healthy (${health.last}, ${health.attempts} attempt${health.attempts === 1 ? '' : 's'})`, ms: timings.health });
+    emit({
+      host,
+      step: 'health',
+      state: 'done',
+      message: `healthy (${health.last}, ${health.attempts} attempt${health.attempts === 1 ? '' : 's'})`,
+      ms: timings.health,
+    });
     return { ok: true, cancelled: false, restored: false, timings };
   }
   const cancelled = health.healthy;
-  const why = cancelled ? 'cancelled after the switch' : health.failure ?? `not healthy within the timeout (last: ${health.last})`;
+  const why = cancelled ? 'cancelled after the switch' : (health.failure ?? `not healthy within the timeout (last: ${health.last})`);
   emit({ host, step: 'health', state: 'fail', message: why, ms: timings.health });
-  return fail(new GoDeployError(`${to.container}${health.failure ? ':' : ''} ${why}`, { hint: cancelled ? 'the old release was started again' : 'its last log lines are shown above (logs in --json); the old release was started again' }), cancelled, undefined);
+  return fail(
+    new GoDeployError(`${to.container}${health.failure ? ':' : ''} ${why}`, {
+      hint: cancelled ? 'the old release was started again' : 'its last log lines are shown above (logs in --json); the old release was started again',
+    }),
+    cancelled,
+    undefined,
+  );
 
   async function fail(e: GoDeployError, wasCancelled: boolean | undefined, ms: number | undefined): Promise<ReplaceOutcome> {
     if (ms !== undefined) emit({ host, step: 'switch', state: 'fail', message: i.redact(e.message), ms });
@@ -94,7 +107,12 @@ export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome>
       } catch (err) {
         if (!i.reconnect || reconnected || answeredByEngine(err)) throw err;
         reconnected = true;
-        emit({ host, step: 'rollback', state: 'info', message: `the connection to the engine failed while ${what} (${(err as Error).message}); connecting again to undo the switch` });
+        emit({
+          host,
+          step: 'rollback',
+          state: 'info',
+          message: `the connection to the engine failed while ${what} (${(err as Error).message}); connecting again to undo the switch`,
+        });
         eng = await i.reconnect();
         return fn(eng);
       }
@@ -116,13 +134,22 @@ export async function replaceContainer(i: ReplaceInput): Promise<ReplaceOutcome>
       try {
         await onEngine(`starting ${from.container} again`, async (en) => {
           await en.docker.getContainer(from.containerId).update({ RestartPolicy: restartPolicy(from.restart) });
-          await en.docker.getContainer(from.containerId).start().catch((x: { statusCode?: number }) => {
-            if (x?.statusCode !== 304) throw x; // 304: already running
-          });
+          await en.docker
+            .getContainer(from.containerId)
+            .start()
+            .catch((x: { statusCode?: number }) => {
+              if (x?.statusCode !== 304) throw x; // 304: already running
+            });
         });
         const back = await i.gate(from.container, eng);
         restored = back.healthy;
-        emit({ host, step: 'rollback', state: back.healthy ? 'done' : 'fail', message: back.healthy ? `${from.container} serves again` : `${from.container} started but is not healthy (${back.failure ?? `last: ${back.last}`})`, ms: Date.now() - r0 });
+        emit({
+          host,
+          step: 'rollback',
+          state: back.healthy ? 'done' : 'fail',
+          message: back.healthy ? `${from.container} serves again` : `${from.container} started but is not healthy (${back.failure ?? `last: ${back.last}`})`,
+          ms: Date.now() - r0,
+        });
       } catch (err) {
         problems.push(`${from.container} did not start again: ${(err as Error).message}`);
         emit({ host, step: 'rollback', state: 'fail', message: `${from.container} did not start: ${(err as Error).message}`, ms: Date.now() - r0 });
@@ -153,7 +180,9 @@ export async function stopRelease(engine: Engine, containerId: string): Promise<
 export function startFailure(e: unknown, name: string): GoDeployError {
   const msg = (e as { json?: { message?: string }; message?: string })?.json?.message ?? (e as Error)?.message ?? String(e);
   if (/port is already allocated|address already in use/i.test(msg)) {
-    return new GoDeployError(`${name} could not start: ${msg}`, { hint: 'something else holds app.port on the engine\'s host: stop it (godeploy doctor ENV names it), or give this environment another app.port' });
+    return new GoDeployError(`${name} could not start: ${msg}`, {
+      hint: "something else holds app.port on the engine's host: stop it (godeploy doctor ENV names it), or give this environment another app.port",
+    });
   }
   return new GoDeployError(`${name} could not start: ${msg}`);
 }

@@ -14,8 +14,19 @@ import { taskWatchMs } from './swarmService';
 
 const HOST = 'engine';
 
-interface Task { ID: string; CreatedAt?: string; Status?: { State?: string; Err?: string; Message?: string; ContainerStatus?: { ContainerID?: string } }; Spec?: { ContainerSpec?: { Image?: string } } }
-export interface ServiceInfo { ID: string; Version: { Index: number }; Spec: Record<string, any>; PreviousSpec?: Record<string, any>; UpdateStatus?: { State?: string; Message?: string; StartedAt?: string } }
+interface Task {
+  ID: string;
+  CreatedAt?: string;
+  Status?: { State?: string; Err?: string; Message?: string; ContainerStatus?: { ContainerID?: string } };
+  Spec?: { ContainerSpec?: { Image?: string } };
+}
+export interface ServiceInfo {
+  ID: string;
+  Version: { Index: number };
+  Spec: Record<string, any>;
+  PreviousSpec?: Record<string, any>;
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string };
+}
 
 export interface RolloutOutcome {
   ok: boolean;
@@ -28,10 +39,16 @@ export interface RolloutOutcome {
 }
 
 export async function inspectService(engine: Engine, name: string): Promise<ServiceInfo | undefined> {
-  return engine.docker.getService(name).inspect().then((s) => s as ServiceInfo, (e: { statusCode?: number }) => {
-    if (e?.statusCode === 404) return undefined;
-    throw e;
-  });
+  return engine.docker
+    .getService(name)
+    .inspect()
+    .then(
+      (s) => s as ServiceInfo,
+      (e: { statusCode?: number }) => {
+        if (e?.statusCode === 404) return undefined;
+        throw e;
+      },
+    );
 }
 
 /** How long a rollout of `replicas` tasks may take: each task watched in turn, one more for the start, and a minute of slack. */
@@ -40,7 +57,12 @@ export function rolloutTimeoutMs(health: { healthTimeoutSeconds: number; healthI
 }
 
 /** Creates or updates the service and waits for Swarm's verdict. */
-export async function rolloutService(engine: Engine, spec: Record<string, any>, existing: ServiceInfo | undefined, o: { timeoutMs: number; emit(e: DeployEvent): void; redact(t: string): string; token?: CancellationTokenLike; auth?: RegistryAuth; rollback?: boolean }): Promise<RolloutOutcome> {
+export async function rolloutService(
+  engine: Engine,
+  spec: Record<string, any>,
+  existing: ServiceInfo | undefined,
+  o: { timeoutMs: number; emit(e: DeployEvent): void; redact(t: string): string; token?: CancellationTokenLike; auth?: RegistryAuth; rollback?: boolean },
+): Promise<RolloutOutcome> {
   const name = spec.Name as string;
   const since = Date.now();
   const replicas = Number(spec.Mode?.Replicated?.Replicas ?? 1);
@@ -60,20 +82,31 @@ export async function rolloutService(engine: Engine, spec: Record<string, any>, 
     if (o.token?.isCancellationRequested && !o.rollback && !cancelling) {
       // Cancel: a new service goes away; an update is handed back to the previous spec, and followed until it is.
       if (!existing) {
-        await engine.docker.getService(svc.ID).remove().catch(() => undefined);
+        await engine.docker
+          .getService(svc.ID)
+          .remove()
+          .catch(() => undefined);
         return { ok: false, rolledBack: true, cancelled: true, error: `cancelled: the new service ${name} was removed` };
       }
       cancelling = true;
       cancelledStatus = svc.UpdateStatus?.StartedAt;
       o.emit({ host: HOST, step: 'rollback', state: 'start', message: `cancelled: asking Swarm for the previous spec of ${name}` });
-      await engine.docker.getService(svc.ID).update({ _query: { version: svc.Version.Index, rollback: 'previous' }, _body: svc.Spec } as never).catch(() => undefined);
+      await engine.docker
+        .getService(svc.ID)
+        .update({ _query: { version: svc.Version.Index, rollback: 'previous' }, _body: svc.Spec } as never)
+        .catch(() => undefined);
       continue;
     }
     if (cancelling) {
       // The rollback this cancel asked for, not a status left from before it.
       const st = svc.UpdateStatus?.StartedAt !== cancelledStatus ? svc.UpdateStatus?.State : undefined;
       if (st === 'rollback_completed' || st === 'rollback_paused' || Date.now() - since > o.timeoutMs) {
-        return { ok: false, rolledBack: st === 'rollback_completed', cancelled: true, error: `cancelled: ${name} ${st === 'rollback_completed' ? 'is back on its previous spec' : `rollback ${st ?? 'did not finish'}`}` };
+        return {
+          ok: false,
+          rolledBack: st === 'rollback_completed',
+          cancelled: true,
+          error: `cancelled: ${name} ${st === 'rollback_completed' ? 'is back on its previous spec' : `rollback ${st ?? 'did not finish'}`}`,
+        };
       }
       continue;
     }
@@ -83,19 +116,36 @@ export async function rolloutService(engine: Engine, spec: Record<string, any>, 
     const fresh = !existing || (svc.UpdateStatus?.StartedAt !== undefined && svc.UpdateStatus.StartedAt !== existing.UpdateStatus?.StartedAt);
     const state = fresh ? svc.UpdateStatus?.State : undefined;
     const line = `${state ?? (existing ? 'updating' : 'starting')}: ${running}/${replicas} tasks running${svc.UpdateStatus?.Message ? ` (${svc.UpdateStatus.Message})` : ''}`;
-    if (line !== last) { o.emit({ host: HOST, step: 'switch', state: 'start', message: line }); last = line; }
+    if (line !== last) {
+      o.emit({ host: HOST, step: 'switch', state: 'start', message: line });
+      last = line;
+    }
     const failed = () => newestFailure(engine, tasks, since, o.redact);
     if (existing && (state === 'completed' || (o.rollback && state === 'rollback_completed')) && running >= replicas) return { ok: true, rolledBack: false };
     if (!existing && running >= replicas) return { ok: true, rolledBack: false };
     if (existing && !o.rollback && state === 'rollback_completed') {
-      return { ok: false, rolledBack: true, error: `Swarm rolled the update of ${name} back: ${svc.UpdateStatus?.Message ?? 'a new task failed'}`, logs: await failed() };
+      return {
+        ok: false,
+        rolledBack: true,
+        error: `Swarm rolled the update of ${name} back: ${svc.UpdateStatus?.Message ?? 'a new task failed'}`,
+        logs: await failed(),
+      };
     }
-    if (state === 'paused' || state === 'rollback_paused') return { ok: false, rolledBack: false, error: `the rollout of ${name} is ${state}: ${svc.UpdateStatus?.Message ?? ''}`.trim(), logs: await failed() };
+    if (state === 'paused' || state === 'rollback_paused')
+      return { ok: false, rolledBack: false, error: `the rollout of ${name} is ${state}: ${svc.UpdateStatus?.Message ?? ''}`.trim(), logs: await failed() };
     if (Date.now() - since > o.timeoutMs) {
       const logs = await failed();
       if (!existing) {
-        await engine.docker.getService(svc.ID).remove().catch(() => undefined);
-        return { ok: false, rolledBack: true, error: `${name}: ${running}/${replicas} tasks running and healthy after ${Math.round(o.timeoutMs / 1000)} s; the new service was removed`, logs };
+        await engine.docker
+          .getService(svc.ID)
+          .remove()
+          .catch(() => undefined);
+        return {
+          ok: false,
+          rolledBack: true,
+          error: `${name}: ${running}/${replicas} tasks running and healthy after ${Math.round(o.timeoutMs / 1000)} s; the new service was removed`,
+          logs,
+        };
       }
       return { ok: false, rolledBack: false, error: `${name}: the rollout did not finish within ${Math.round(o.timeoutMs / 1000)} s (${line})`, logs };
     }
@@ -105,7 +155,12 @@ export async function rolloutService(engine: Engine, spec: Record<string, any>, 
 /** The last 50 log lines of the newest task that failed since `since`, if any. */
 async function newestFailure(engine: Engine, tasks: Task[], since: number, redact: (t: string) => string): Promise<string | undefined> {
   const failed = tasks
-    .filter((t) => ['failed', 'rejected', 'shutdown', 'complete'].includes(t.Status?.State ?? '') && Date.parse(t.CreatedAt ?? '') >= since - 1000 && t.Status?.ContainerStatus?.ContainerID)
+    .filter(
+      (t) =>
+        ['failed', 'rejected', 'shutdown', 'complete'].includes(t.Status?.State ?? '') &&
+        Date.parse(t.CreatedAt ?? '') >= since - 1000 &&
+        t.Status?.ContainerStatus?.ContainerID,
+    )
     .sort((a, b) => Date.parse(b.CreatedAt ?? '') - Date.parse(a.CreatedAt ?? ''));
   for (const t of failed) {
     const logs = await containerLogTail(engine, t.Status!.ContainerStatus!.ContainerID!).catch(() => '');

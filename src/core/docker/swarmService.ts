@@ -51,7 +51,13 @@ export function serviceSpec(i: ServiceInput): Record<string, unknown> {
   const args = containerArguments(i);
   const check = healthcheck(i, Math.max(1000, i.healthIntervalMs) * NS);
   if (docker.memory && env.GOMEMLIMIT === undefined) env.GOMEMLIMIT = ninetyPercent(docker.memory, 'binary');
-  const labels = { [LABEL.app]: i.app, [LABEL.environment]: i.environment, [LABEL.release]: i.releaseId, [LABEL.version]: i.version, [LABEL.deployedBy]: i.deployedBy };
+  const labels = {
+    [LABEL.app]: i.app,
+    [LABEL.environment]: i.environment,
+    [LABEL.release]: i.releaseId,
+    [LABEL.version]: i.version,
+    [LABEL.deployedBy]: i.deployedBy,
+  };
   const monitorNs = taskWatchMs(i) * NS;
   const update = { Parallelism: 1, Delay: 0, Monitor: monitorNs, MaxFailureRatio: 0, Order: 'start-first' };
   return {
@@ -61,7 +67,9 @@ export function serviceSpec(i: ServiceInput): Record<string, unknown> {
       ContainerSpec: {
         Image: i.image,
         ...(args.length ? { Args: args } : {}),
-        Env: Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`),
+        Env: Object.entries(env)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, v]) => `${k}=${v}`),
         Labels: labels,
         ReadOnly: true,
         Mounts: [{ Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: 64 * 1024 * 1024 } }],
@@ -77,8 +85,9 @@ export function serviceSpec(i: ServiceInput): Record<string, unknown> {
     UpdateConfig: { ...update, FailureAction: 'rollback' },
     RollbackConfig: { ...update, FailureAction: 'pause' },
     // Without a published port no virtual IP is needed: DNS round-robin on the overlay network.
-    EndpointSpec: docker.publish === false
-      ? { Mode: 'dnsrr' }
-      : { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: i.port, PublishedPort: i.port, PublishMode: 'ingress' }] },
+    EndpointSpec:
+      docker.publish === false
+        ? { Mode: 'dnsrr' }
+        : { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: i.port, PublishedPort: i.port, PublishMode: 'ingress' }] },
   };
 }

@@ -26,7 +26,11 @@ export interface TransferResult {
   layersSkipped: number;
 }
 
-interface ImageInfo { Id: string; RootFS?: { Layers?: string[] }; Size?: number }
+interface ImageInfo {
+  Id: string;
+  RootFS?: { Layers?: string[] };
+  Size?: number;
+}
 
 /** How many of `layers`' first layers the target holds as a chain (from images of `repository` there). */
 export function sharedPrefix(layers: string[], targetChains: string[][]): number {
@@ -43,10 +47,22 @@ export function sharedPrefix(layers: string[], targetChains: string[][]): number
  * Moves `ref` (repo:tag) from `from` to `to` and tags it there with `ref` and `extraTags`.
  * `onProgress` gets the bytes sent so far and the image's size.
  */
-export async function transferImage(from: Engine, to: Engine, ref: string, extraTags: string[] = [], onProgress?: (sent: number, total: number) => void): Promise<TransferResult> {
+export async function transferImage(
+  from: Engine,
+  to: Engine,
+  ref: string,
+  extraTags: string[] = [],
+  onProgress?: (sent: number, total: number) => void,
+): Promise<TransferResult> {
   const source = (await from.docker.getImage(ref).inspect()) as ImageInfo;
   const layers = source.RootFS?.Layers ?? [];
-  const present = await to.docker.getImage(source.Id).inspect().then(() => true, () => false);
+  const present = await to.docker
+    .getImage(source.Id)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
   if (present) {
     await tagAll(to, source.Id, [ref, ...extraTags]);
     return { present: true, bytesSent: 0, layers: layers.length, layersSkipped: layers.length };
@@ -58,14 +74,20 @@ export async function transferImage(from: Engine, to: Engine, ref: string, extra
   let sent = 0;
   const total = source.Size ?? 0;
   const counted = new PassThrough();
-  counted.on('data', (c: Buffer) => { sent += c.length; onProgress?.(sent, total); });
+  counted.on('data', (c: Buffer) => {
+    sent += c.length;
+    onProgress?.(sent, total);
+  });
   if (shared === 0) {
     saved.pipe(counted);
   } else {
     // A layer whose content also comes again later in the image (an empty COPY, say) must travel.
     const later = new Set(layers.slice(shared));
     const skip = new Set(layers.slice(0, shared).filter((d) => !later.has(d)));
-    void filteredTar(saved, skip).then((t) => t.pipe(counted), (e: Error) => counted.destroy(e));
+    void filteredTar(saved, skip).then(
+      (t) => t.pipe(counted),
+      (e: Error) => counted.destroy(e),
+    );
   }
   try {
     await load(to, counted);
@@ -84,7 +106,17 @@ export async function transferImage(from: Engine, to: Engine, ref: string, extra
 async function targetChains(engine: Engine, repository: string): Promise<string[][]> {
   const images = (await engine.docker.listImages({ filters: { reference: [repository] } })) as { Id: string; Created?: number }[];
   const newest = images.sort((a, b) => (b.Created ?? 0) - (a.Created ?? 0)).slice(0, 20);
-  const infos = await Promise.all(newest.map((i) => engine.docker.getImage(i.Id).inspect().then((x) => x as ImageInfo, () => undefined)));
+  const infos = await Promise.all(
+    newest.map((i) =>
+      engine.docker
+        .getImage(i.Id)
+        .inspect()
+        .then(
+          (x) => x as ImageInfo,
+          () => undefined,
+        ),
+    ),
+  );
   return infos.map((i) => i?.RootFS?.Layers ?? []).filter((l) => l.length);
 }
 
@@ -98,7 +130,10 @@ async function load(engine: Engine, tar: Readable): Promise<void> {
     engine.docker.modem.followProgress(out, (err: Error | null, all: { error?: string }[]) => (err ? reject(err) : resolve(all)));
   });
   const failed = messages.find((m) => m.error);
-  if (failed) throw new GoDeployError(`${engine.address.url}: loading the image failed: ${failed.errorDetail?.message ?? failed.error}`, { hint: 'check the free space on the engine\'s host (godeploy doctor ENV)' });
+  if (failed)
+    throw new GoDeployError(`${engine.address.url}: loading the image failed: ${failed.errorDetail?.message ?? failed.error}`, {
+      hint: "check the free space on the engine's host (godeploy doctor ENV)",
+    });
 }
 
 /**
@@ -112,20 +147,31 @@ async function filteredTar(saved: NodeJS.ReadableStream, skip: Set<string>): Pro
   try {
     const ex = extract();
     ex.on('entry', (header, stream, next) => {
-      if (header.type !== 'file') { entries.push({ header }); stream.resume(); stream.on('end', next); return; }
+      if (header.type !== 'file') {
+        entries.push({ header });
+        stream.resume();
+        stream.on('end', next);
+        return;
+      }
       if (!header.name.endsWith('/layer.tar')) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => { entries.push({ header, body: Buffer.concat(chunks) }); next(); });
+        stream.on('end', () => {
+          entries.push({ header, body: Buffer.concat(chunks) });
+          next();
+        });
         return;
       }
       const file = path.join(dir, `${entries.length}.tar`);
       const hash = createHash('sha256');
       stream.on('data', (c: Buffer) => hash.update(c));
-      pipeline(stream, createWriteStream(file)).then(() => {
-        entries.push({ header, file, skipped: skip.has(`sha256:${hash.digest('hex')}`) });
-        next();
-      }, (e: Error) => next(e));
+      pipeline(stream, createWriteStream(file)).then(
+        () => {
+          entries.push({ header, file, skipped: skip.has(`sha256:${hash.digest('hex')}`) });
+          next();
+        },
+        (e: Error) => next(e),
+      );
     });
     await pipeline(saved, ex);
   } catch (e) {
@@ -146,6 +192,8 @@ async function filteredTar(saved: NodeJS.ReadableStream, skip: Set<string>): Pro
       }
     }
     out.finalize();
-  })().catch((err: Error) => out.destroy(err)).finally(() => void fs.rm(dir, { recursive: true, force: true }));
+  })()
+    .catch((err: Error) => out.destroy(err))
+    .finally(() => void fs.rm(dir, { recursive: true, force: true }));
   return out;
 }

@@ -42,7 +42,14 @@ export async function makeFolder(dir: string): Promise<void> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     let missing = dir;
-    while (path.dirname(missing) !== missing && !(await fs.stat(path.dirname(missing)).then(() => true, () => false))) missing = path.dirname(missing);
+    while (
+      path.dirname(missing) !== missing &&
+      !(await fs.stat(path.dirname(missing)).then(
+        () => true,
+        () => false,
+      ))
+    )
+      missing = path.dirname(missing);
     await fs.mkdir(missing);
     throw e;
   }
@@ -57,7 +64,10 @@ function describe(code: string, action: 'read' | 'write', file: string): { messa
         ? { message: `cannot read ${file}: permission denied`, hint: `make it readable for user ${whoami()} (chmod, or run as its owner)` }
         : { message: `cannot write ${file}: permission denied`, hint: `make ${folder} writable for user ${whoami()}, or write somewhere else (--out DIR)` };
     case 'EISDIR':
-      return { message: `${file} is a folder, not a file`, hint: action === 'read' ? 'rename or remove that folder, or pass the file with --config FILE' : 'rename or remove that folder, or write somewhere else' };
+      return {
+        message: `${file} is a folder, not a file`,
+        hint: action === 'read' ? 'rename or remove that folder, or pass the file with --config FILE' : 'rename or remove that folder, or write somewhere else',
+      };
     case 'ENOTDIR':
       return { message: `cannot ${action} ${file}: a part of that path is a file, not a folder`, hint: 'check the path (-C DIR, --config FILE or --out DIR)' };
     case 'ENOENT':
@@ -66,9 +76,15 @@ function describe(code: string, action: 'read' | 'write', file: string): { messa
         : { message: `cannot write ${file}: its folder does not exist`, hint: `create ${folder} first, or write somewhere else` };
     case 'ENOSPC':
     case 'EDQUOT':
-      return { message: `cannot write ${file}: no space left on the device${code === 'EDQUOT' ? ' (disk quota exceeded)' : ''}`, hint: `free some space where ${folder} is (df -h ${folder}) and run again; files being replaced were left as they were` };
+      return {
+        message: `cannot write ${file}: no space left on the device${code === 'EDQUOT' ? ' (disk quota exceeded)' : ''}`,
+        hint: `free some space where ${folder} is (df -h ${folder}) and run again; files being replaced were left as they were`,
+      };
     case 'EROFS':
-      return { message: `cannot write ${file}: the file system is read-only`, hint: 'write somewhere else (--out DIR), or remount that file system read-write' };
+      return {
+        message: `cannot write ${file}: the file system is read-only`,
+        hint: 'write somewhere else (--out DIR), or remount that file system read-write',
+      };
     case 'ELOOP':
       return { message: `cannot ${action} ${file}: too many symbolic links (a link that points to itself?)`, hint: 'fix or remove the symbolic link' };
     case 'ENAMETOOLONG':

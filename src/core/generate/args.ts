@@ -17,7 +17,10 @@ export async function resolveModelArgs(model: GenerateModel, sources: ReferenceS
   for (const [i, raw] of model.app.args.entries()) {
     const where = `${model.app.argsFrom}[${i}]`;
     if (scanReferences(raw).references.some((r) => r.kind === 'secret')) {
-      throw new GoDeployError(`${where}: \${secret:…} cannot be an argument: argv is visible to every user of the host`, { hint: 'put the secret in app.env and read it in the program', exitCode: 2 });
+      throw new GoDeployError(`${where}: \${secret:…} cannot be an argument: argv is visible to every user of the host`, {
+        hint: 'put the secret in app.env and read it in the program',
+        exitCode: 2,
+      });
     }
     try {
       const r = await resolveReferences(raw, sources, where);

@@ -65,7 +65,9 @@ export function buildSourceOf(inspection: Pick<ModuleInspection, 'dir' | 'work' 
 export function dockerBuildContextOf(moduleDir: string, source: BuildSource): { dir: string; dockerfile: string; only?: string[] } {
   if (!source.context) return { dir: moduleDir, dockerfile: 'Dockerfile' };
   const c = source.context;
-  const only = c.modules.includes('.') ? undefined : [...(c.workspace === null ? [] : ['go.work', 'go.work.sum'].map((f) => inFolder(c.workspace as string, f))), ...c.modules];
+  const only = c.modules.includes('.')
+    ? undefined
+    : [...(c.workspace === null ? [] : ['go.work', 'go.work.sum'].map((f) => inFolder(c.workspace as string, f))), ...c.modules];
   return { dir: path.resolve(moduleDir, c.root), dockerfile: `${c.module}/Dockerfile`, only };
 }
 

@@ -21,9 +21,10 @@ export function contextComment(model: GenerateModel, buildkit: boolean): string[
       `#     --build-arg REVISION=$(git rev-parse HEAD) -t ${app.name} .`,
     );
   } else {
-    const what = c.workspace !== null
-      ? `the go.work workspace${c.workspace === '.' ? '' : ` in ${c.workspace}`} (go build uses it; every module it lists must be there)`
-      : 'the folder holding this module and the modules its go.mod replaces';
+    const what =
+      c.workspace !== null
+        ? `the go.work workspace${c.workspace === '.' ? '' : ` in ${c.workspace}`} (go build uses it; every module it lists must be there)`
+        : 'the folder holding this module and the modules its go.mod replaces';
     lines.push(
       `# The build context is ${c.root}, ${what}:`,
       `# the build reads ${c.modules.join(', ')}${c.workspace !== null ? ' and go.work' : ''}. Build it from the module folder`,
@@ -32,7 +33,8 @@ export function contextComment(model: GenerateModel, buildkit: boolean): string[
       `#     --build-arg REVISION=$(git rev-parse HEAD) -t ${app.name} ${c.root}`,
     );
   }
-  for (const r of source.absoluteReplaces) lines.push(`# go.mod replaces ${r}: no build context holds an absolute folder, so this build fails until it is relative.`);
+  for (const r of source.absoluteReplaces)
+    lines.push(`# go.mod replaces ${r}: no build context holds an absolute folder, so this build fails until it is relative.`);
   return lines;
 }
 
@@ -41,11 +43,7 @@ export function sourceSteps(model: GenerateModel, buildkit: boolean): string[] {
   const { source } = model;
   const download = buildkit ? `RUN --mount=type=cache,target=${GOMODCACHE} go mod download` : 'RUN go mod download';
   if (source.vendored) {
-    return [
-      'WORKDIR /src',
-      '# vendor/ holds the dependencies (vendor/modules.txt): the build reads them (-mod=vendor) and downloads nothing.',
-      'COPY . .',
-    ];
+    return ['WORKDIR /src', '# vendor/ holds the dependencies (vendor/modules.txt): the build reads them (-mod=vendor) and downloads nothing.', 'COPY . .'];
   }
   const c = source.context;
   if (!c) {

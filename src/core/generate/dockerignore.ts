@@ -14,10 +14,7 @@ export function renderDockerignore(model: GenerateModel): string {
     '# vendor/, *.go and the files the code embeds, which the build needs.',
   ];
   if (model.app.embed) {
-    lines.push(
-      '# This module embeds files (//go:embed): if any live under dist/ or match a pattern below,',
-      '# add a "!path" line for them at the end.',
-    );
+    lines.push('# This module embeds files (//go:embed): if any live under dist/ or match a pattern below,', '# add a "!path" line for them at the end.');
   }
   lines.push(
     '',
@@ -30,13 +27,13 @@ export function renderDockerignore(model: GenerateModel): string {
     'dist/*',
     `!dist/${name}_linux_*`,
     '',
-    '# Other tools\' dependencies and editor folders',
+    "# Other tools' dependencies and editor folders",
     '**/node_modules',
     '.vscode',
     '.idea',
     '**/*.swp',
     '',
-    '# Local environment files and Go Deploy\'s local state (may hold secrets)',
+    "# Local environment files and Go Deploy's local state (may hold secrets)",
     '**/.env',
     '**/.env.*',
     '**/*.env',

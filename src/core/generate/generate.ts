@@ -30,7 +30,12 @@ export interface ComparedFile extends GeneratedFile {
 }
 
 /** Renders the files of the given kinds: built-in generators, or the user's templates where present. */
-export async function renderFiles(kinds: readonly GeneratorKind[], model: GenerateModel, outDir: string, options: RenderOptions & { templatesDir?: string } = {}): Promise<GeneratedFile[]> {
+export async function renderFiles(
+  kinds: readonly GeneratorKind[],
+  model: GenerateModel,
+  outDir: string,
+  options: RenderOptions & { templatesDir?: string } = {},
+): Promise<GeneratedFile[]> {
   const files: GeneratedFile[] = [];
   for (const kind of kinds) {
     const g = generators[kind];
@@ -71,10 +76,13 @@ export function diffOf(file: ComparedFile): string {
 export function planGenerate(files: readonly ComparedFile[], options: { force?: boolean } = {}): Plan {
   const changed = files.filter((f) => f.state === 'changed');
   if (changed.length && !options.force) {
-    throw new GoDeployError(`${changed.map((f) => f.relativePath).join(', ')} ${changed.length === 1 ? 'exists and differs' : 'exist and differ'} from what Go Deploy would write:\n${changed.map(diffOf).join('\n')}`, {
-      exitCode: ExitCode.failed,
-      hint: 'nothing was written; review the diff, then pass --force to replace, or --stdout to print the generated text',
-    });
+    throw new GoDeployError(
+      `${changed.map((f) => f.relativePath).join(', ')} ${changed.length === 1 ? 'exists and differs' : 'exist and differ'} from what Go Deploy would write:\n${changed.map(diffOf).join('\n')}`,
+      {
+        exitCode: ExitCode.failed,
+        hint: 'nothing was written; review the diff, then pass --force to replace, or --stdout to print the generated text',
+      },
+    );
   }
   return {
     title: `generate ${files.map((f) => f.relativePath).join(', ')}`,

@@ -26,12 +26,48 @@ export interface Generator {
 }
 
 export const generators: Readonly<Record<GeneratorKind, Generator>> = {
-  dockerfile: { kind: 'dockerfile', title: 'Dockerfile', outputPath: () => 'Dockerfile', templateName: 'Dockerfile.hbs', render: (m, o) => renderDockerfile(m, o.dockerfile) },
-  dockerignore: { kind: 'dockerignore', title: '.dockerignore', outputPath: () => '.dockerignore', templateName: 'dockerignore.hbs', render: (m) => renderDockerignore(m) },
-  systemd: { kind: 'systemd', title: 'systemd unit', outputPath: (m) => `deploy/systemd/${m.app.name}.service`, templateName: 'systemd.service.hbs', render: (m) => renderSystemdUnit(m) },
-  nginx: { kind: 'nginx', title: 'nginx site', outputPath: (m) => `deploy/nginx/${m.app.name}.conf`, templateName: 'nginx.conf.hbs', render: (m) => renderNginxSite(m) },
-  supervisor: { kind: 'supervisor', title: 'supervisor program', outputPath: (m) => `deploy/supervisor/${m.app.name}.conf`, templateName: 'supervisor.conf.hbs', render: (m) => renderSupervisorProgram(m) },
-  k8s: { kind: 'k8s', title: 'Kubernetes manifests', outputPath: (m) => `deploy/k8s/${m.app.name}.yaml`, templateName: 'k8s.yaml.hbs', render: (m) => renderKubernetesManifests(m) },
+  dockerfile: {
+    kind: 'dockerfile',
+    title: 'Dockerfile',
+    outputPath: () => 'Dockerfile',
+    templateName: 'Dockerfile.hbs',
+    render: (m, o) => renderDockerfile(m, o.dockerfile),
+  },
+  dockerignore: {
+    kind: 'dockerignore',
+    title: '.dockerignore',
+    outputPath: () => '.dockerignore',
+    templateName: 'dockerignore.hbs',
+    render: (m) => renderDockerignore(m),
+  },
+  systemd: {
+    kind: 'systemd',
+    title: 'systemd unit',
+    outputPath: (m) => `deploy/systemd/${m.app.name}.service`,
+    templateName: 'systemd.service.hbs',
+    render: (m) => renderSystemdUnit(m),
+  },
+  nginx: {
+    kind: 'nginx',
+    title: 'nginx site',
+    outputPath: (m) => `deploy/nginx/${m.app.name}.conf`,
+    templateName: 'nginx.conf.hbs',
+    render: (m) => renderNginxSite(m),
+  },
+  supervisor: {
+    kind: 'supervisor',
+    title: 'supervisor program',
+    outputPath: (m) => `deploy/supervisor/${m.app.name}.conf`,
+    templateName: 'supervisor.conf.hbs',
+    render: (m) => renderSupervisorProgram(m),
+  },
+  k8s: {
+    kind: 'k8s',
+    title: 'Kubernetes manifests',
+    outputPath: (m) => `deploy/k8s/${m.app.name}.yaml`,
+    templateName: 'k8s.yaml.hbs',
+    render: (m) => renderKubernetesManifests(m),
+  },
 };
 
 /** `all` expands to every kind, in a stable order. */

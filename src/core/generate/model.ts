@@ -1,5 +1,14 @@
 import { argsSource, configuredArgs, portReach } from '../config/launch';
-import type { EnvironmentConfig, GoDeployConfig, HealthCheckType, KubernetesConfig, NginxConfig, RuntimeKind, SupervisorConfig, SystemdConfig } from '../config/model';
+import type {
+  EnvironmentConfig,
+  GoDeployConfig,
+  HealthCheckType,
+  KubernetesConfig,
+  NginxConfig,
+  RuntimeKind,
+  SupervisorConfig,
+  SystemdConfig,
+} from '../config/model';
 import { embeddedDefaultEnvironment, environmentNamed } from '../config/model';
 import { scanReferences } from '../config/references';
 import { parseDuration } from '../config/semantic';
@@ -72,7 +81,15 @@ export interface GenerateModel {
     logDir: string;
   };
   docker: { runtime: RuntimeKind; buildkit: boolean; builderImage: string; runtimeImage: string | null };
-  systemd: { user: string | null; memoryMax: string | null; goMemLimit: string | null; goMaxProcs: number | null; limitNOFILE: number; stopTimeoutSeconds: number; version: number | null };
+  systemd: {
+    user: string | null;
+    memoryMax: string | null;
+    goMemLimit: string | null;
+    goMaxProcs: number | null;
+    limitNOFILE: number;
+    stopTimeoutSeconds: number;
+    version: number | null;
+  };
   nginx: {
     serverName: string;
     listen: number;
@@ -151,7 +168,10 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       healthTimeoutSeconds: seconds(env?.healthCheck?.timeout ?? config.app.healthCheck?.timeout, 30),
       healthIntervalMs: parseDuration(env?.healthCheck?.interval ?? config.app.healthCheck?.interval ?? '1s') ?? 1000,
       // A workspace builds with go.work's go line when it is the newer one.
-      goVersion: newerMinor(goMinor(inspection.goVersion), source.context?.workspace != null && inspection.work?.goVersion ? goMinor(inspection.work.goVersion) : null),
+      goVersion: newerMinor(
+        goMinor(inspection.goVersion),
+        source.context?.workspace != null && inspection.work?.goVersion ? goMinor(inspection.work.goVersion) : null,
+      ),
       cgo: inspection.cgo,
       cgoReasons: inspection.cgoReasons.map((r) => `${r.file}:${r.line} ${r.reason}`),
       embed: inspection.embed,
@@ -198,7 +218,12 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       clientMaxBodySize: nginx.clientMaxBodySize ?? '10M',
     },
     blueGreen: env?.strategy === 'blue-green' ? { ports: env.blueGreen?.ports ?? [port + 1, port + 2] } : null,
-    supervisor: { user: supervisor.user ?? name, logDir, stopTimeoutSeconds: seconds(supervisor.stopTimeout, 10), configFile: supervisor.configFile ?? '/etc/supervisor/supervisord.conf' },
+    supervisor: {
+      user: supervisor.user ?? name,
+      logDir,
+      stopTimeoutSeconds: seconds(supervisor.stopTimeout, 10),
+      configFile: supervisor.configFile ?? '/etc/supervisor/supervisord.conf',
+    },
     kubernetes: {
       image: k8s.image ?? `${name}:latest`,
       namespace: k8s.namespace ?? null,
@@ -207,9 +232,7 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       limits: { cpu: k8s.limits?.cpu ?? null, memory: k8sMemory },
       goMemLimit: ninetyPercent(k8sMemory, 'kubernetes'),
       ingress: k8s.ingress ? { host: k8s.ingress.host, className: k8s.ingress.className ?? null, tlsSecret: k8s.ingress.tlsSecret ?? null } : null,
-      autoscaling: k8s.autoscaling
-        ? autoscalingOf(k8s)
-        : null,
+      autoscaling: k8s.autoscaling ? autoscalingOf(k8s) : null,
     },
   };
 }
@@ -218,8 +241,12 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
 export function resolveMain(config: GoDeployConfig, inspection: ModuleInspection): string {
   if (config.app.main) return config.app.main.replace(/\/+$/, '') || '.';
   if (inspection.mains.length === 1) return inspection.mains[0];
-  if (inspection.mains.length === 0) throw usageError(`${inspection.module} has no main package to deploy`, 'add a package main with a func main(), or set app.main');
-  throw usageError(`${inspection.module} has ${inspection.mains.length} main packages: ${inspection.mains.join(', ')}`, `set app.main in godeploy.yaml to one of them, for example: main: ${inspection.mains[0]}`);
+  if (inspection.mains.length === 0)
+    throw usageError(`${inspection.module} has no main package to deploy`, 'add a package main with a func main(), or set app.main');
+  throw usageError(
+    `${inspection.module} has ${inspection.mains.length} main packages: ${inspection.mains.join(', ')}`,
+    `set app.main in godeploy.yaml to one of them, for example: main: ${inspection.mains[0]}`,
+  );
 }
 
 function pickImageKeys(d: EnvironmentConfig['docker']) {

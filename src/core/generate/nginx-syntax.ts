@@ -32,7 +32,11 @@ export function nginxSize(size: string): string {
   if (m[2] === undefined && m[3] !== 'T') return `${m[1]}${m[3] ?? ''}`;
   const unit: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
   const bytes = Math.floor(Number(`${m[1]}.${m[2] ?? '0'}`) * unit[m[3] ?? '']);
-  for (const [suffix, factor] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+  for (const [suffix, factor] of [
+    ['G', 1024 ** 3],
+    ['M', 1024 ** 2],
+    ['K', 1024],
+  ] as const) {
     if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${suffix}`;
   }
   return String(bytes);

@@ -7,13 +7,30 @@ type Tls = NonNullable<Nginx['tls']>;
 
 /** Mozilla "intermediate" (TLS 1.2 + 1.3) cipher list; TLS 1.3 suites are OpenSSL's defaults. */
 export const MOZILLA_INTERMEDIATE_CIPHERS = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305', 'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
 const GZIP_TYPES = [
-  'text/plain', 'text/css', 'text/javascript', 'text/xml', 'text/csv', 'application/javascript', 'application/json',
-  'application/problem+json', 'application/xml', 'application/rss+xml', 'application/atom+xml', 'image/svg+xml',
+  'text/plain',
+  'text/css',
+  'text/javascript',
+  'text/xml',
+  'text/csv',
+  'application/javascript',
+  'application/json',
+  'application/problem+json',
+  'application/xml',
+  'application/rss+xml',
+  'application/atom+xml',
+  'image/svg+xml',
 ];
 
 /**
@@ -104,7 +121,14 @@ function httpRedirectServer(n: Nginx, tls: Tls): string[] {
       '    }',
     );
   }
-  lines.push('', `    # ${tls.certbot ? 'Everything else moves' : 'Every request moves'} to HTTPS.`, '    location / {', `        return 301 ${target};`, '    }', '}');
+  lines.push(
+    '',
+    `    # ${tls.certbot ? 'Everything else moves' : 'Every request moves'} to HTTPS.`,
+    '    location / {',
+    `        return 301 ${target};`,
+    '    }',
+    '}',
+  );
   return lines;
 }
 

@@ -16,10 +16,13 @@ export function assertOneLineValues(model: GenerateModel, file: string): void {
     if (typeof value === 'string') {
       const found = controlCharacterIn(value);
       if (found) {
-        throw new GoDeployError(`cannot write the ${file}: ${formatPath(path)} ${JSON.stringify(value)} holds ${found.name}, which would break out of its line`, {
-          exitCode: ExitCode.usage,
-          hint: 'run `godeploy validate`: it points at the value in godeploy.yaml',
-        });
+        throw new GoDeployError(
+          `cannot write the ${file}: ${formatPath(path)} ${JSON.stringify(value)} holds ${found.name}, which would break out of its line`,
+          {
+            exitCode: ExitCode.usage,
+            hint: 'run `godeploy validate`: it points at the value in godeploy.yaml',
+          },
+        );
       }
     } else if (Array.isArray(value)) {
       value.forEach((v, i) => visit(v, [...path, i]));

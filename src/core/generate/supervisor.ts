@@ -102,7 +102,11 @@ function environmentValue(name: string, value: string): string {
  */
 function confPath(p: string, key: string, expansions: 1 | 2 = 1): string {
   const problem = supervisorValueProblem(p);
-  if (problem) throw usageError(`the ${key} ${JSON.stringify(p)} holds ${problem}, which supervisor cannot read`, 'run `godeploy validate`: it points at the value in godeploy.yaml');
+  if (problem)
+    throw usageError(
+      `the ${key} ${JSON.stringify(p)} holds ${problem}, which supervisor cannot read`,
+      'run `godeploy validate`: it points at the value in godeploy.yaml',
+    );
   const percent = expansions === 2 ? '%%%%' : '%%';
   return p.startsWith('~/') ? `%(ENV_HOME)s/${p.slice(2).replace(/%/g, percent)}` : p.replace(/%/g, percent);
 }
@@ -121,7 +125,11 @@ function commandWord(p: string): string {
  */
 export function argumentWord(arg: string): string {
   const problem = /[\r\n]/.test(arg) ? 'a line break' : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(arg) ? 'a control character' : undefined;
-  if (problem) throw usageError(`the argument ${JSON.stringify(arg)} holds ${problem}, which supervisor's command= cannot carry`, 'run `godeploy validate`: it points at the value in godeploy.yaml');
+  if (problem)
+    throw usageError(
+      `the argument ${JSON.stringify(arg)} holds ${problem}, which supervisor's command= cannot carry`,
+      'run `godeploy validate`: it points at the value in godeploy.yaml',
+    );
   if (/^[A-Za-z0-9_@+=:,./-]+$/.test(arg)) return arg;
   let s = '"';
   let previous = '';

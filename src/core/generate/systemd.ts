@@ -178,7 +178,11 @@ function unitPath(p: string): string {
  */
 function execPath(p: string): string {
   const problem = executablePathProblem(p);
-  if (problem) throw usageError(`the path ${JSON.stringify(p)} holds ${problem}, which systemd refuses in ExecStart=`, 'choose a base path without quotes or backslashes (spaces and $ are fine), or use processManager: supervisor or none');
+  if (problem)
+    throw usageError(
+      `the path ${JSON.stringify(p)} holds ${problem}, which systemd refuses in ExecStart=`,
+      'choose a base path without quotes or backslashes (spaces and $ are fine), or use processManager: supervisor or none',
+    );
   const s = unitPath(p);
   return /\s/.test(s) ? `"${s}"` : s;
 }

@@ -54,7 +54,11 @@ function templateError(file: string, source: string, e: Error & { lineNumber?: n
       message = `template syntax error: ${what[got] ?? `unexpected ${got.toLowerCase().replace(/_/g, ' ') || 'input'}`}`;
     }
   }
-  return new GoDeployError(message, { location, exitCode: ExitCode.usage, hint: 'fix the template (Handlebars syntax; fields are those of the generator model, plus `builtin`); nothing was written' });
+  return new GoDeployError(message, {
+    location,
+    exitCode: ExitCode.usage,
+    hint: 'fix the template (Handlebars syntax; fields are those of the generator model, plus `builtin`); nothing was written',
+  });
 }
 
 /**
@@ -92,13 +96,33 @@ export async function checkTemplates(dir: string, known: readonly string[], conf
   try {
     names = await fs.readdir(dir);
   } catch {
-    return [{ ...configLocation, endLine: configLocation.line, endCol: configLocation.col + 1, severity: 'error', path: 'templates', message: `templates: folder ${dir} does not exist`, hint: 'create it, or remove the templates key' }];
+    return [
+      {
+        ...configLocation,
+        endLine: configLocation.line,
+        endCol: configLocation.col + 1,
+        severity: 'error',
+        path: 'templates',
+        message: `templates: folder ${dir} does not exist`,
+        hint: 'create it, or remove the templates key',
+      },
+    ];
   }
   const out: ConfigDiagnostic[] = [];
   for (const name of names.filter((n) => n.endsWith('.hbs')).sort()) {
     const file = path.join(dir, name);
     if (!known.includes(name)) {
-      out.push({ file, line: 1, col: 1, endLine: 1, endCol: 1, severity: 'warning', path: '', message: `${name} is not a template Go Deploy uses`, hint: `template names: ${known.join(', ')}` });
+      out.push({
+        file,
+        line: 1,
+        col: 1,
+        endLine: 1,
+        endCol: 1,
+        severity: 'warning',
+        path: '',
+        message: `${name} is not a template Go Deploy uses`,
+        hint: `template names: ${known.join(', ')}`,
+      });
       continue;
     }
     const source = await fs.readFile(file, 'utf8');

@@ -27,7 +27,13 @@ export interface MainSourceFacts {
 }
 
 /** Packages that implement sd_notify. */
-const sdNotifyPackages = ['github.com/coreos/go-systemd/daemon', 'github.com/coreos/go-systemd/v22/daemon', 'github.com/okzk/sdnotify', 'github.com/iguanesolutions/go-systemd/v5/notify', 'github.com/mdlayher/sdnotify'];
+const sdNotifyPackages = [
+  'github.com/coreos/go-systemd/daemon',
+  'github.com/coreos/go-systemd/v22/daemon',
+  'github.com/okzk/sdnotify',
+  'github.com/iguanesolutions/go-systemd/v5/notify',
+  'github.com/mdlayher/sdnotify',
+];
 
 export interface AnalyzeOptions {
   /** go.mod's go directive ("1.22", "1.25.0"): net/http's method and wildcard patterns ("GET /health") exist from 1.22. Default: they do. */

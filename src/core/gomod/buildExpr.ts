@@ -94,7 +94,10 @@ function isValidTag(word: string): boolean {
 
 /** bytes.TrimSpace / strings.TrimSpace: Unicode white space, but not a BOM (JavaScript's trim() also removes U+FEFF). */
 export function goTrim(s: string): string {
-  return s.replace(/^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g, '');
+  return s.replace(
+    /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g,
+    '',
+  );
 }
 
 class ExprParser {
@@ -133,7 +136,8 @@ class ExprParser {
       try {
         x = this.or();
       } catch (e) {
-        if (e instanceof ConstraintSyntaxError && e.message === 'unexpected end of expression') throw new ConstraintSyntaxError(e.offset, 'missing close paren');
+        if (e instanceof ConstraintSyntaxError && e.message === 'unexpected end of expression')
+          throw new ConstraintSyntaxError(e.offset, 'missing close paren');
         throw e;
       }
       if ((this.tok as string) !== ')') throw new ConstraintSyntaxError(pos, 'missing close paren');

@@ -9,11 +9,67 @@ import type { GoFileHeader } from './goHeader';
 import type { BuildContext } from './types';
 
 /** go/build knownOS (syslist.go): past, present and future GOOS values used for file-name matching. */
-const knownOSBase = ['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos'];
+const knownOSBase = [
+  'aix',
+  'android',
+  'darwin',
+  'dragonfly',
+  'freebsd',
+  'hurd',
+  'illumos',
+  'ios',
+  'js',
+  'linux',
+  'nacl',
+  'netbsd',
+  'openbsd',
+  'plan9',
+  'solaris',
+  'windows',
+  'zos',
+];
 /** go/build unixOS: the GOOS values the `unix` tag matches (not used for file names). */
-export const unixOS: ReadonlySet<string> = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'linux', 'netbsd', 'openbsd', 'solaris']);
+export const unixOS: ReadonlySet<string> = new Set([
+  'aix',
+  'android',
+  'darwin',
+  'dragonfly',
+  'freebsd',
+  'hurd',
+  'illumos',
+  'ios',
+  'linux',
+  'netbsd',
+  'openbsd',
+  'solaris',
+]);
 /** go/build knownArch. */
-export const knownArch: ReadonlySet<string> = new Set(['386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'mips64p32', 'mips64p32le', 'ppc', 'ppc64', 'ppc64le', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm']);
+export const knownArch: ReadonlySet<string> = new Set([
+  '386',
+  'amd64',
+  'amd64p32',
+  'arm',
+  'armbe',
+  'arm64',
+  'arm64be',
+  'loong64',
+  'mips',
+  'mipsle',
+  'mips64',
+  'mips64le',
+  'mips64p32',
+  'mips64p32le',
+  'ppc',
+  'ppc64',
+  'ppc64le',
+  'riscv',
+  'riscv64',
+  's390',
+  's390x',
+  'sparc',
+  'sparc64',
+  'wasm',
+]);
 
 const knownOSCache = new Map<number, ReadonlySet<string>>();
 /** knownOS for a toolchain: Go 1.21 added wasip1 (so `x_wasip1.go` is a constrained name from then on). */
@@ -41,7 +97,17 @@ export function toolTags(ctx: Pick<BuildContext, 'goarch' | 'goMinor'>): string[
   const regabiFrom: Record<string, number> = { amd64: 17, arm64: 18, ppc64: 18, ppc64le: 18, riscv64: 19 };
   if (regabiFrom[ctx.goarch] !== undefined && ctx.goMinor >= regabiFrom[ctx.goarch]) tags.push('goexperiment.regabiwrappers', 'goexperiment.regabiargs');
   if (ctx.goMinor >= 21) {
-    const levels: Record<string, string[]> = { amd64: ['amd64.v1'], arm: ['arm.5', 'arm.6', 'arm.7'], '386': ['386.sse2'], mips: ['mips.hardfloat'], mipsle: ['mipsle.hardfloat'], mips64: ['mips64.hardfloat'], mips64le: ['mips64le.hardfloat'], ppc64: ['ppc64.power8'], ppc64le: ['ppc64le.power8'] };
+    const levels: Record<string, string[]> = {
+      amd64: ['amd64.v1'],
+      arm: ['arm.5', 'arm.6', 'arm.7'],
+      '386': ['386.sse2'],
+      mips: ['mips.hardfloat'],
+      mipsle: ['mipsle.hardfloat'],
+      mips64: ['mips64.hardfloat'],
+      mips64le: ['mips64le.hardfloat'],
+      ppc64: ['ppc64.power8'],
+      ppc64le: ['ppc64le.power8'],
+    };
     tags.push(...(levels[ctx.goarch] ?? []));
   }
   return tags;
@@ -111,9 +177,15 @@ export function evaluateFile(name: string, header: GoFileHeader, ctx: BuildConte
   if (!byName.ok) return { included: false, reason: `excluded by its name: ${byName.suffix}` };
   const byLines = evaluateConstraintLines(header, ctx);
   if (byLines) return byLines;
-  if (header.packageName === undefined) return { included: false, reason: `cannot read the package clause: ${header.syntaxError ?? 'missing'}`, invalid: header.syntaxError ?? 'no package clause' };
+  if (header.packageName === undefined)
+    return {
+      included: false,
+      reason: `cannot read the package clause: ${header.syntaxError ?? 'missing'}`,
+      invalid: header.syntaxError ?? 'no package clause',
+    };
   if (header.packageName === 'documentation') return { included: false, reason: 'package documentation (ignored by go build)' };
-  if (header.cgoLine !== undefined && !ctx.cgoEnabled) return { included: false, reason: `imports "C" at line ${header.cgoLine} and cgo is off (CGO_ENABLED=0)` };
+  if (header.cgoLine !== undefined && !ctx.cgoEnabled)
+    return { included: false, reason: `imports "C" at line ${header.cgoLine} and cgo is off (CGO_ENABLED=0)` };
   return { included: true, cgo: header.cgoLine !== undefined, invalid: header.syntaxError };
 }
 

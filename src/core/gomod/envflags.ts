@@ -64,7 +64,13 @@ export function flagRegistration(p: Program, call: GoNode): FlagReg | null {
     else dashes = fileImports.includes('flag') && !fileImports.some((i) => i.startsWith('github.com/spf13/')) ? '-' : '--';
   }
   const target = isVar ? a[0] : null;
-  return { name: dashes + name, defaultNode: a[a.length - 2], target: target && p.text(target).startsWith('&') ? child(target, 'operand') ?? null : null, envs: [], node: call };
+  return {
+    name: dashes + name,
+    defaultNode: a[a.length - 2],
+    target: target && p.text(target).startsWith('&') ? (child(target, 'operand') ?? null) : null,
+    envs: [],
+    node: call,
+  };
 }
 
 /** kingpin: app.Flag("name", "help").Short('p').Envar("X").Default("v").String() (or .StringVar(&v)). */
@@ -73,7 +79,7 @@ function kingpinFlag(p: Program, call: GoNode): FlagReg | null {
   if (!outer || !flagValue.test(p.text(outer))) return null;
   let defaultNode: GoNode | null = null;
   const envs: string[] = [];
-  for (let c: GoNode | undefined = child(child(call, 'function') as GoNode, 'operand'); c?.type === 'call_expression'; ) {
+  for (let c: GoNode | undefined = child(child(call, 'function') as GoNode, 'operand'); c?.type === 'call_expression';) {
     const fn = child(c, 'function');
     if (fn?.type !== 'selector_expression') return null;
     const method = p.text(child(fn, 'field') as GoNode);
@@ -86,7 +92,7 @@ function kingpinFlag(p: Program, call: GoNode): FlagReg | null {
     if (method === 'Flag') {
       const name = a[0] ? stringOf(p, a[0]) : null;
       if (name === null || a.length !== 2) return null;
-      const target = p.text(outer).endsWith('Var') && args(call)[0] ? child(args(call)[0], 'operand') ?? null : null;
+      const target = p.text(outer).endsWith('Var') && args(call)[0] ? (child(args(call)[0], 'operand') ?? null) : null;
       return { name: `--${name}`, defaultNode, target, envs: envs.reverse(), node: call };
     }
     c = child(fn, 'operand');
@@ -132,7 +138,7 @@ export class EnvReads {
     if (decl) {
       const w = this.wrapper(decl, depth);
       const k = w ? key(w.key) : null;
-      return w && k ? { key: k, fallback: w.fallback === null ? null : a[w.fallback] ?? null } : null;
+      return w && k ? { key: k, fallback: w.fallback === null ? null : (a[w.fallback] ?? null) } : null;
     }
     if (fn.type === 'identifier' && this.isEnvFunc(fn, depth + 1)) {
       const k = key(0);
@@ -171,10 +177,13 @@ export class EnvReads {
     const b = this.p.lookup(e);
     if (b?.kind !== 'param' || !b.fn || b.fn.type === 'func_literal') return false;
     const sites = callSites(this.p, b.fn);
-    return sites.length > 0 && sites.every((s) => {
-      const arg = args(s)[b.index as number];
-      return arg !== undefined && this.isEnvFunc(arg, depth + 1);
-    });
+    return (
+      sites.length > 0 &&
+      sites.every((s) => {
+        const arg = args(s)[b.index as number];
+        return arg !== undefined && this.isEnvFunc(arg, depth + 1);
+      })
+    );
   }
 
   /** A function whose parameter `key` names the variable it reads (and whose `fallback` is returned when unset). */
@@ -191,7 +200,7 @@ export class EnvReads {
       if (enclosingFunc(c) !== decl) continue;
       const fn = child(c, 'function');
       if (!fn) continue;
-      const inner = this.isOsLookup(fn) ? 0 : this.funcDecl(fn) ? this.wrapper(this.funcDecl(fn) as GoNode, depth + 1)?.key ?? -1 : -1;
+      const inner = this.isOsLookup(fn) ? 0 : this.funcDecl(fn) ? (this.wrapper(this.funcDecl(fn) as GoNode, depth + 1)?.key ?? -1) : -1;
       const k = inner >= 0 ? paramIndex(args(c)[inner]) : -1;
       if (k >= 0) {
         found = { key: k, fallback: null };
@@ -200,7 +209,9 @@ export class EnvReads {
     }
     if (found) {
       // the fallback: another parameter that is returned or passed on
-      const used = descendants(child(decl, 'body') ?? decl, 'identifier').map(paramIndex).filter((i) => i >= 0 && i !== found?.key);
+      const used = descendants(child(decl, 'body') ?? decl, 'identifier')
+        .map(paramIndex)
+        .filter((i) => i >= 0 && i !== found?.key);
       found.fallback = used.length && list.length > 1 ? used[0] : null;
     }
     this.wrappers.set(decl, found);

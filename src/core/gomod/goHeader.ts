@@ -32,7 +32,17 @@ export interface GoFileHeader {
 export function readGoHeader(text: string, wholeFile = true): GoFileHeader {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const constraints = constraintLines(text);
-  const h: GoFileHeader = { packageName: undefined, packageLine: 0, imports: [], goBuild: constraints.goBuild, plusBuild: constraints.plusBuild, multipleGoBuild: constraints.multiple, cgoLine: undefined, syntaxError: undefined, complete: true };
+  const h: GoFileHeader = {
+    packageName: undefined,
+    packageLine: 0,
+    imports: [],
+    goBuild: constraints.goBuild,
+    plusBuild: constraints.plusBuild,
+    multipleGoBuild: constraints.multiple,
+    cgoLine: undefined,
+    syntaxError: undefined,
+    complete: true,
+  };
   const r = new ImportReader(text);
   try {
     r.keyword('package');
@@ -222,7 +232,9 @@ function countNewlines(s: string, from: number, to: number): number {
 function unquote(body: string): string {
   if (!body.includes('\\')) return body;
   try {
-    return JSON.parse(`"${body.replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1').replace(/\\U([0-9a-fA-F]{8})/g, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))}"`) as string;
+    return JSON.parse(
+      `"${body.replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1').replace(/\\U([0-9a-fA-F]{8})/g, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))}"`,
+    ) as string;
   } catch {
     return body;
   }

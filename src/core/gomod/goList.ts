@@ -42,7 +42,21 @@ export interface GoListOptions {
 
 export type GoListResult = { ok: true; packages: GoListPackage[]; command: string } | { ok: false; reason: string; command: string };
 
-const fields = ['Dir', 'ImportPath', 'Name', 'Standard', 'GoFiles', 'CgoFiles', 'IgnoredGoFiles', 'InvalidGoFiles', 'Imports', 'Module', 'Error', 'DepsErrors', 'Incomplete'];
+const fields = [
+  'Dir',
+  'ImportPath',
+  'Name',
+  'Standard',
+  'GoFiles',
+  'CgoFiles',
+  'IgnoredGoFiles',
+  'InvalidGoFiles',
+  'Imports',
+  'Module',
+  'Error',
+  'DepsErrors',
+  'Incomplete',
+];
 
 /** Runs go list for ctx in layout.moduleDir. Never throws for go's own failures: see GoListResult. */
 export async function goList(layout: ModuleLayout, ctx: BuildContext, options: GoListOptions = {}): Promise<GoListResult> {
@@ -69,7 +83,16 @@ export async function goList(layout: ModuleLayout, ctx: BuildContext, options: G
 
 /** The environment for go list: the target, offline, no toolchain switch, no writes to go.mod/go.sum. */
 export function goListEnv(layout: ModuleLayout, ctx: BuildContext, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, GOOS: ctx.goos, GOARCH: ctx.goarch, CGO_ENABLED: ctx.cgoEnabled ? '1' : '0', GOPROXY: 'off', GOTOOLCHAIN: 'local', GO111MODULE: 'on', GOFLAGS: layout.vendor ? '-mod=vendor' : '-mod=readonly' };
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    GOOS: ctx.goos,
+    GOARCH: ctx.goarch,
+    CGO_ENABLED: ctx.cgoEnabled ? '1' : '0',
+    GOPROXY: 'off',
+    GOTOOLCHAIN: 'local',
+    GO111MODULE: 'on',
+    GOFLAGS: layout.vendor ? '-mod=vendor' : '-mod=readonly',
+  };
   delete env.GOWORK;
   if (layout.work) env.GOWORK = layout.work.file;
   else env.GOWORK = 'off';
@@ -160,7 +183,9 @@ function runGo(go: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, 
       signal?.removeEventListener('abort', onAbort);
       resolve(r);
     };
-    child.on('error', (e: NodeJS.ErrnoException) => done({ code: null, stdout: '', stderr: '', error: e.code === 'ENOENT' ? `the Go toolchain (${go}) was not found` : e.message }));
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      done({ code: null, stdout: '', stderr: '', error: e.code === 'ENOENT' ? `the Go toolchain (${go}) was not found` : e.message }),
+    );
     child.on('close', (code) => done({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), error: stoppedFor }));
   });
 }

@@ -16,12 +16,17 @@ export interface Verdict {
   readsPath: boolean;
 }
 
-const statusNames = 'Continue 100 SwitchingProtocols 101 Processing 102 EarlyHints 103 OK 200 Created 201 Accepted 202 NonAuthoritativeInfo 203 NoContent 204 ResetContent 205 PartialContent 206 MultiStatus 207 AlreadyReported 208 IMUsed 226 MultipleChoices 300 MovedPermanently 301 Found 302 SeeOther 303 NotModified 304 UseProxy 305 TemporaryRedirect 307 PermanentRedirect 308 BadRequest 400 Unauthorized 401 PaymentRequired 402 Forbidden 403 NotFound 404 MethodNotAllowed 405 NotAcceptable 406 ProxyAuthRequired 407 RequestTimeout 408 Conflict 409 Gone 410 LengthRequired 411 PreconditionFailed 412 RequestEntityTooLarge 413 RequestURITooLong 414 UnsupportedMediaType 415 RequestedRangeNotSatisfiable 416 ExpectationFailed 417 Teapot 418 MisdirectedRequest 421 UnprocessableEntity 422 Locked 423 FailedDependency 424 TooEarly 425 UpgradeRequired 426 PreconditionRequired 428 TooManyRequests 429 RequestHeaderFieldsTooLarge 431 UnavailableForLegalReasons 451 InternalServerError 500 NotImplemented 501 BadGateway 502 ServiceUnavailable 503 GatewayTimeout 504 HTTPVersionNotSupported 505 VariantAlsoNegotiates 506 InsufficientStorage 507 LoopDetected 508 NotExtended 510 NetworkAuthenticationRequired 511';
+const statusNames =
+  'Continue 100 SwitchingProtocols 101 Processing 102 EarlyHints 103 OK 200 Created 201 Accepted 202 NonAuthoritativeInfo 203 NoContent 204 ResetContent 205 PartialContent 206 MultiStatus 207 AlreadyReported 208 IMUsed 226 MultipleChoices 300 MovedPermanently 301 Found 302 SeeOther 303 NotModified 304 UseProxy 305 TemporaryRedirect 307 PermanentRedirect 308 BadRequest 400 Unauthorized 401 PaymentRequired 402 Forbidden 403 NotFound 404 MethodNotAllowed 405 NotAcceptable 406 ProxyAuthRequired 407 RequestTimeout 408 Conflict 409 Gone 410 LengthRequired 411 PreconditionFailed 412 RequestEntityTooLarge 413 RequestURITooLong 414 UnsupportedMediaType 415 RequestedRangeNotSatisfiable 416 ExpectationFailed 417 Teapot 418 MisdirectedRequest 421 UnprocessableEntity 422 Locked 423 FailedDependency 424 TooEarly 425 UpgradeRequired 426 PreconditionRequired 428 TooManyRequests 429 RequestHeaderFieldsTooLarge 431 UnavailableForLegalReasons 451 InternalServerError 500 NotImplemented 501 BadGateway 502 ServiceUnavailable 503 GatewayTimeout 504 HTTPVersionNotSupported 505 VariantAlsoNegotiates 506 InsufficientStorage 507 LoopDetected 508 NotExtended 510 NetworkAuthenticationRequired 511';
 const statuses = new Map<string, number>();
 for (let i = 0, t = statusNames.split(' '); i < t.length; i += 2) statuses.set(`Status${t[i]}`, Number(t[i + 1]));
 
 /** Response methods of a handler's writer or context (net/http, gin, echo, fiber); the status is their first argument when it looks like one. */
-const responds = new Set('WriteHeader Write WriteString JSON String HTML XML Data Status NoContent Redirect SendString Send SendStatus AbortWithStatus AbortWithStatusJSON AbortWithError IndentedJSON PureJSON SecureJSON AsciiJSON JSONP YAML TOML ProtoBuf File FileAttachment Render Blob Stream Attachment Inline SendFile Download JSONPretty JSONBlob HTMLBlob XMLPretty XMLBlob SendStream Sendf'.split(' '));
+const responds = new Set(
+  'WriteHeader Write WriteString JSON String HTML XML Data Status NoContent Redirect SendString Send SendStatus AbortWithStatus AbortWithStatusJSON AbortWithError IndentedJSON PureJSON SecureJSON AsciiJSON JSONP YAML TOML ProtoBuf File FileAttachment Render Blob Stream Attachment Inline SendFile Download JSONPretty JSONBlob HTMLBlob XMLPretty XMLBlob SendStream Sendf'.split(
+    ' ',
+  ),
+);
 
 type Item = { kind: 'reject'; reason: string } | { kind: 'fn'; node: GoNode } | { kind: 'ok'; reason: string };
 
@@ -61,7 +66,12 @@ export class Handlers {
         return this.items(e.children[e.children.length - 1], depth + 1);
       case 'composite_literal': {
         const t = typeOf(p, e);
-        const m = t ? p.pkgs.get(t.pkg)?.methods.get('ServeHTTP')?.find((x) => x.recv === t.name) : undefined;
+        const m = t
+          ? p.pkgs
+              .get(t.pkg)
+              ?.methods.get('ServeHTTP')
+              ?.find((x) => x.recv === t.name)
+          : undefined;
         return m ? [{ kind: 'fn', node: m.node }] : [];
       }
       case 'identifier': {
@@ -80,7 +90,9 @@ export class Handlers {
           return decl ? [{ kind: 'fn', node: decl }] : [];
         }
         const t = typeOf(p, operand);
-        const methods = [...p.pkgs.values()].flatMap((pkg) => (pkg.methods.get(name) ?? []).filter((m) => !t || (pkg.importPath === t.pkg && m.recv === t.name)));
+        const methods = [...p.pkgs.values()].flatMap((pkg) =>
+          (pkg.methods.get(name) ?? []).filter((m) => !t || (pkg.importPath === t.pkg && m.recv === t.name)),
+        );
         return methods.map((m) => ({ kind: 'fn', node: m.node }));
       }
       case 'call_expression':
@@ -100,7 +112,8 @@ export class Handlers {
     if (imported === 'net/http') {
       if (name === 'NotFoundHandler') return [{ kind: 'reject', reason: 'registered with http.NotFoundHandler()' }];
       if (name === 'RedirectHandler') return [{ kind: 'reject', reason: `redirects (http.RedirectHandler, ${a[1] ? p.text(a[1]) : '3xx'})` }];
-      if (name === 'HandlerFunc' || name === 'AllowQuerySemicolons' || name === 'TimeoutHandler' || name === 'MaxBytesHandler') return a[0] ? this.items(a[0], depth + 1) : [];
+      if (name === 'HandlerFunc' || name === 'AllowQuerySemicolons' || name === 'TimeoutHandler' || name === 'MaxBytesHandler')
+        return a[0] ? this.items(a[0], depth + 1) : [];
       if (name === 'StripPrefix') return a[1] ? this.items(a[1], depth + 1) : [];
       if (name === 'FileServer' || name === 'FileServerFS') return [{ kind: 'ok', reason: 'serves files (http.FileServer)' }];
       return [];
@@ -117,12 +130,22 @@ export class Handlers {
       else return [{ kind: 'ok', reason: `${imported}.${name}() (a library handler)` }];
     } else {
       const t = typeOf(p, child(fn, 'operand'));
-      decls = [...p.pkgs.values()].flatMap((pkg) => (pkg.methods.get(name) ?? []).filter((m) => !t || (pkg.importPath === t.pkg && m.recv === t.name)).map((m) => m.node));
+      decls = [...p.pkgs.values()].flatMap((pkg) =>
+        (pkg.methods.get(name) ?? []).filter((m) => !t || (pkg.importPath === t.pkg && m.recv === t.name)).map((m) => m.node),
+      );
       if (!decls.length) return [{ kind: 'ok', reason: `${p.text(fn)}() (a library handler)` }];
     }
-    const wrapped = a.flatMap((x) => (x.type === 'func_literal' || x.type === 'identifier' || x.type === 'selector_expression' ? this.items(x, depth + 1).filter((i) => i.kind !== 'fn' || isHandlerFunc(p, i.node)) : []));
+    const wrapped = a.flatMap((x) =>
+      x.type === 'func_literal' || x.type === 'identifier' || x.type === 'selector_expression'
+        ? this.items(x, depth + 1).filter((i) => i.kind !== 'fn' || isHandlerFunc(p, i.node))
+        : [],
+    );
     if (wrapped.length) return wrapped;
-    return decls.flatMap((d) => descendants(child(d, 'body') ?? d, 'return_statement').flatMap((r) => (r.children[0]?.children[0] ? this.items(r.children[0].children[0], depth + 1) : [])));
+    return decls.flatMap((d) =>
+      descendants(child(d, 'body') ?? d, 'return_statement').flatMap((r) =>
+        r.children[0]?.children[0] ? this.items(r.children[0].children[0], depth + 1) : [],
+      ),
+    );
   }
 
   /** Walks the handler's top-level statements: the first unconditional response decides; a conditional 2xx (or unknown) response before it means 2xx is possible. */
@@ -133,7 +156,10 @@ export class Handlers {
     const body = child(fn, 'body');
     const src = body ? p.text(body) : '';
     const request = list[1]?.name ? p.text(list[1].name) : null;
-    const readsPath = (request !== null && new RegExp(`\\b${request}\\.(URL\\.(Raw)?Path|RequestURI|PathValue)\\b`).test(src)) || /\b(mux\.Vars|chi\.URLParam|URLParam)\(/.test(src) || (writer !== null && new RegExp(`\\b${writer}\\.(Param|Params|Path)\\(`).test(src));
+    const readsPath =
+      (request !== null && new RegExp(`\\b${request}\\.(URL\\.(Raw)?Path|RequestURI|PathValue)\\b`).test(src)) ||
+      /\b(mux\.Vars|chi\.URLParam|URLParam)\(/.test(src) ||
+      (writer !== null && new RegExp(`\\b${writer}\\.(Param|Params|Path)\\(`).test(src));
     const name = child(fn, 'name') ? p.text(child(fn, 'name') as GoNode) : 'func literal';
     if (!writer || !body) return { ok: true, reason: `${name} can answer 2xx`, readsPath };
     let mayBe2xx = false;
@@ -168,7 +194,9 @@ export class Handlers {
       const name = fn.type === 'selector_expression' ? p.text(child(fn, 'field') as GoNode) : p.text(fn);
       if (onWriter) {
         if (!responds.has(name)) continue;
-        out.push(name === 'Write' || name === 'WriteString' || name === 'Send' || name === 'SendString' || name === 'Render' ? 200 : this.status(a[0]) ?? null);
+        out.push(
+          name === 'Write' || name === 'WriteString' || name === 'Send' || name === 'SendString' || name === 'Render' ? 200 : (this.status(a[0]) ?? null),
+        );
         continue;
       }
       if (!a.some(isWriter)) continue;

@@ -41,7 +41,11 @@ export function healthFacts(p: Program, values: Values, calls: ServeCall[], port
   const handlers = new Handlers(p, values);
   const finder = new Routes(p, values, enhancedPatterns);
   const routes = finder.find();
-  const listeners = new Listeners(new Served(p), finder, calls.filter((c) => c.kind === 'http'));
+  const listeners = new Listeners(
+    new Served(p),
+    finder,
+    calls.filter((c) => c.kind === 'http'),
+  );
   const candidates: { path: string; rank: number; route: Route; reason: string }[] = [];
   const rejected: Finding[] = [];
   let fallback: HealthAnalysis['fallback'] = null;
@@ -70,7 +74,8 @@ export function healthFacts(p: Program, values: Values, calls: ServeCall[], port
         continue;
       }
       if (!isRoot) candidates.push({ path, rank: r as number, route, reason: `${route.pattern} handled by ${v.reason}` });
-      else if (portCall) fallback ??= { path, source: p.finding(route.node, `${route.pattern} handled by ${v.reason} (the root page, for when no health route exists)`) };
+      else if (portCall)
+        fallback ??= { path, source: p.finding(route.node, `${route.pattern} handled by ${v.reason} (the root page, for when no health route exists)`) };
     }
   }
   candidates.sort((a, b) => a.rank - b.rank || a.path.split('/').length - b.path.split('/').length || a.route.node.start - b.route.node.start);
@@ -111,7 +116,8 @@ class Listeners {
     const base = receiver ? this.served.origins(receiver) : new Set<Origin>(['default']);
     const out = new Set(base);
     if (depth > 4) return out;
-    for (const m of this.routes.mounts) if (intersects(this.served.origins(m.handler), base)) for (const o of this.routerOrigins(m.receiver, depth + 1)) out.add(o);
+    for (const m of this.routes.mounts)
+      if (intersects(this.served.origins(m.handler), base)) for (const o of this.routerOrigins(m.receiver, depth + 1)) out.add(o);
     return out;
   }
 }

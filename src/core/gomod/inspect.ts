@@ -98,7 +98,10 @@ export async function findModuleDir(start: string): Promise<string> {
   const work = path.join(path.resolve(start), 'go.work');
   if (await exists(work)) {
     const use = parseWorkFile(await fs.readFile(work, 'utf8')).use;
-    throw usageError(`${path.resolve(start)} holds a go.work workspace, not a module`, `run in one of its modules: ${use.join(', ') || '(go.work lists none)'}`);
+    throw usageError(
+      `${path.resolve(start)} holds a go.work workspace, not a module`,
+      `run in one of its modules: ${use.join(', ') || '(go.work lists none)'}`,
+    );
   }
   throw usageError(`no go.mod in ${path.resolve(start)} or any parent folder`, 'run in a Go module (a folder with go.mod), or pass its folder');
 }
@@ -109,11 +112,15 @@ export async function inspectModule(start: string, options: InspectOptions = {})
   const modFile = path.join(dir, 'go.mod');
   const mod = parseModFile(await withFileErrors('read', modFile, () => fs.readFile(modFile, 'utf8'), 'config'));
   if (!mod.module) {
-    throw new GoDeployError(`${modFile} has no module directive`, { hint: 'the first line of go.mod is `module <path>`', exitCode: 2, location: { file: modFile, line: 1, col: 1 } });
+    throw new GoDeployError(`${modFile} has no module directive`, {
+      hint: 'the first line of go.mod is `module <path>`',
+      exitCode: 2,
+      location: { file: modFile, line: 1, col: 1 },
+    });
   }
   const targets = options.targets?.length ? [...new Set(options.targets)] : ['linux/amd64'];
   const go = options.go === undefined ? await goCommand() : options.go;
-  const goMinor = go ? (await goToolchain(go).catch(() => undefined))?.minor ?? moduleMinor(mod) : moduleMinor(mod);
+  const goMinor = go ? ((await goToolchain(go).catch(() => undefined))?.minor ?? moduleMinor(mod)) : moduleMinor(mod);
   const cache = new PackageScanCache();
   const answers: { target: string; answer: PackagesAnswer }[] = [];
   const contexts = targets.map((target): BuildContext => {
@@ -164,7 +171,17 @@ export function focusMain(inspection: ModuleInspection, main?: string): ModuleIn
   const wanted = main ? normalizeMain(main) : undefined;
   const chosenPath = wanted && inspection.mains.includes(wanted) ? wanted : defaultMainOf(inspection);
   const chosen = inspection.mainPackages.find((m) => m.path === chosenPath);
-  const none = { cgo: false, cgoReasons: [], port: null, portSource: null, readsPortEnv: false, sdNotify: null, embed: false, embedFiles: [], healthPath: null };
+  const none = {
+    cgo: false,
+    cgoReasons: [],
+    port: null,
+    portSource: null,
+    readsPortEnv: false,
+    sdNotify: null,
+    embed: false,
+    embedFiles: [],
+    healthPath: null,
+  };
   return {
     ...inspection,
     main: chosen ? chosen.path : null,
@@ -185,7 +202,13 @@ export function focusMain(inspection: ModuleInspection, main?: string): ModuleIn
 }
 
 /** One main's facts: cgo per target over its import graph, the rest from its source (first target). */
-async function inspectMain(dir: string, mod: ModFile, m: LoadedPackage, answers: { target: string; answer: PackagesAnswer }[], texts: Map<string, Promise<string>>): Promise<MainPackageInspection> {
+async function inspectMain(
+  dir: string,
+  mod: ModFile,
+  m: LoadedPackage,
+  answers: { target: string; answer: PackagesAnswer }[],
+  texts: Map<string, Promise<string>>,
+): Promise<MainPackageInspection> {
   const cgoReasons: Finding[] = [];
   let graph: ImportGraph<LoadedPackage> | undefined;
   for (const { target, answer } of answers) {
@@ -202,14 +225,22 @@ async function inspectMain(dir: string, mod: ModFile, m: LoadedPackage, answers:
       const dep = ext.origin === 'dependency' ? listed.get(ext.importPath) : undefined;
       if (dep?.cgoFiles.length && !cgoReasons.some((r) => r.reason.startsWith(`${ext.importPath} `))) {
         const req = mod.requires.find((r) => ext.importPath === r.path || ext.importPath.startsWith(`${r.path}/`));
-        cgoReasons.push({ file: 'go.mod', line: req?.line ?? 1, reason: `${ext.importPath} has cgo files (${dep.cgoFiles.slice(0, 3).join(', ')}) for ${target}; ${ext.chain.at(-2) ?? m.importPath} imports it` });
+        cgoReasons.push({
+          file: 'go.mod',
+          line: req?.line ?? 1,
+          reason: `${ext.importPath} has cgo files (${dep.cgoFiles.slice(0, 3).join(', ')}) for ${target}; ${ext.chain.at(-2) ?? m.importPath} imports it`,
+        });
         continue;
       }
       if (dep) continue;
       const needs = cgoModules.find((c) => ext.importPath === c || ext.importPath.startsWith(`${c}/`));
       const req = needs ? mod.requires.find((r) => r.path === needs) : undefined;
       if (needs && !cgoReasons.some((r) => r.reason.includes(needs))) {
-        cgoReasons.push({ file: 'go.mod', line: req?.line ?? 1, reason: `${needs} needs cgo; ${ext.chain.length > 1 ? `${ext.chain.at(-2)} imports ${ext.importPath}` : `imports ${ext.importPath}`}` });
+        cgoReasons.push({
+          file: 'go.mod',
+          line: req?.line ?? 1,
+          reason: `${needs} needs cgo; ${ext.chain.length > 1 ? `${ext.chain.at(-2)} imports ${ext.importPath}` : `imports ${ext.importPath}`}`,
+        });
       }
     }
   }
@@ -257,12 +288,20 @@ function moduleMinor(mod: ModFile): number {
 let goOnPath: Promise<string | null> | undefined;
 /** `go` when a Go toolchain answers on PATH, else null (asked once per process). */
 function goCommand(): Promise<string | null> {
-  goOnPath ??= goToolchain('go').then(() => 'go', () => null);
+  goOnPath ??= goToolchain('go').then(
+    () => 'go',
+    () => null,
+  );
   return goOnPath;
 }
 
-
-async function findWork(moduleDir: string, self: ModFile, answer: PackagesAnswer, ctx: BuildContext, cache: PackageScanCache): Promise<ModuleInspection['work']> {
+async function findWork(
+  moduleDir: string,
+  self: ModFile,
+  answer: PackagesAnswer,
+  ctx: BuildContext,
+  cache: PackageScanCache,
+): Promise<ModuleInspection['work']> {
   let dir = moduleDir;
   for (;;) {
     const file = path.join(dir, 'go.work');
@@ -273,9 +312,20 @@ async function findWork(moduleDir: string, self: ModFile, answer: PackagesAnswer
         const memberDir = path.resolve(dir, use);
         const memberMod = memberDir === moduleDir ? self : await fs.readFile(path.join(memberDir, 'go.mod'), 'utf8').then(parseModFile, () => undefined);
         // Another member's mains: its own packages, read from its files (go list here lists only what this module imports).
-        const mains = memberDir === moduleDir
-          ? answer.packages.filter((p) => p.origin === 'module' && p.name === 'main').map((p) => relMain(memberDir, p)).sort(compare)
-          : await packagesFor(memberDir, ctx, { go: null, cache }).then((a) => a.packages.filter((p) => p.origin === 'module' && p.name === 'main').map((p) => relMain(memberDir, p)).sort(compare), () => []);
+        const mains =
+          memberDir === moduleDir
+            ? answer.packages
+                .filter((p) => p.origin === 'module' && p.name === 'main')
+                .map((p) => relMain(memberDir, p))
+                .sort(compare)
+            : await packagesFor(memberDir, ctx, { go: null, cache }).then(
+                (a) =>
+                  a.packages
+                    .filter((p) => p.origin === 'module' && p.name === 'main')
+                    .map((p) => relMain(memberDir, p))
+                    .sort(compare),
+                () => [],
+              );
         members.push({
           use,
           dir: toSlash(path.relative(moduleDir, memberDir)) || '.',

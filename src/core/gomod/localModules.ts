@@ -44,7 +44,12 @@ export async function moduleLayout(moduleDir: string): Promise<ModuleLayout> {
   const modText = await readIfExists(modPath);
   if (modText === undefined) throw usageError(`no go.mod in ${moduleDir}`, 'run in a Go module (a folder with go.mod), or pass its folder');
   const mod = parseModFile(modText);
-  if (!mod.module) throw new GoDeployError(`${modPath} has no module directive`, { hint: 'the first line of go.mod is `module <path>`', exitCode: 2, location: { file: modPath, line: 1, col: 1 } });
+  if (!mod.module)
+    throw new GoDeployError(`${modPath} has no module directive`, {
+      hint: 'the first line of go.mod is `module <path>`',
+      exitCode: 2,
+      location: { file: modPath, line: 1, col: 1 },
+    });
   const locals: LocalModule[] = [{ dir: moduleDir, path: mod.module, origin: 'module', via: 'main' }];
   const work = await findWork(moduleDir);
   const replaceSources = [{ dir: moduleDir, replaces: mod.replaces }];

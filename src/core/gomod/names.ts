@@ -54,6 +54,9 @@ export function mainImportPath(module: string, main: string): string {
  * 63 characters, "app" when nothing is left.
  */
 export function appNameFor(moduleOrImportPath: string): string {
-  const name = goBinaryName(moduleOrImportPath).toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '');
+  const name = goBinaryName(moduleOrImportPath)
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    .replace(/^[^a-z0-9]+/, '');
   return (name || 'app').slice(0, 63);
 }

@@ -68,14 +68,30 @@ export async function loadModulePackages(moduleDir: string, ctx: BuildContext, o
       const dir = await cache.folder(path.join(layout.vendor.dir, ...p.importPath.split('/')), options.signal);
       if (dir) vendorDirs.push({ ...dir, rel: p.importPath });
     }
-    const found = await evaluateDirs(vendorDirs, { dir: layout.vendor.dir, path: '', origin: 'module', via: 'main' }, layout, ctx, cache, options.signal, 'vendor');
+    const found = await evaluateDirs(
+      vendorDirs,
+      { dir: layout.vendor.dir, path: '', origin: 'module', via: 'main' },
+      layout,
+      ctx,
+      cache,
+      options.signal,
+      'vendor',
+    );
     result.packages.push(...found.packages);
     result.skipped.push(...found.skipped);
   }
   return result;
 }
 
-async function evaluateDirs(dirs: SourceDir[], local: LocalModule, layout: ModuleLayout, ctx: BuildContext, cache: PackageScanCache, signal: AbortSignal | undefined, origin: GoPackage['origin'] = local.origin): Promise<{ packages: LoadedPackage[]; skipped: SkippedFolder[] }> {
+async function evaluateDirs(
+  dirs: SourceDir[],
+  local: LocalModule,
+  layout: ModuleLayout,
+  ctx: BuildContext,
+  cache: PackageScanCache,
+  signal: AbortSignal | undefined,
+  origin: GoPackage['origin'] = local.origin,
+): Promise<{ packages: LoadedPackage[]; skipped: SkippedFolder[] }> {
   const packages: LoadedPackage[] = [];
   const skipped: SkippedFolder[] = [];
   const evaluated = await Promise.all(
@@ -87,7 +103,19 @@ async function evaluateDirs(dirs: SourceDir[], local: LocalModule, layout: Modul
   for (const { d, headers } of evaluated) {
     const importPath = origin === 'vendor' ? d.rel : d.rel ? `${local.path}/${d.rel}` : local.path;
     const rel = toSlash(path.relative(layout.moduleDir, d.dir));
-    const pkg: LoadedPackage = { importPath, dir: d.dir, rel, name: '', goFiles: [], cgoFiles: [], imports: [], origin, excluded: [], cgoLines: {}, errors: [] };
+    const pkg: LoadedPackage = {
+      importPath,
+      dir: d.dir,
+      rel,
+      name: '',
+      goFiles: [],
+      cgoFiles: [],
+      imports: [],
+      origin,
+      excluded: [],
+      cgoLines: {},
+      errors: [],
+    };
     const imports = new Set<string>();
     let firstFile = '';
     d.files.forEach((file, i) => {

@@ -35,7 +35,13 @@ export interface PackagesForOptions {
 export async function packagesFor(moduleDir: string, ctx: BuildContext, options: PackagesForOptions = {}): Promise<PackagesAnswer> {
   const cache = options.cache ?? new PackageScanCache();
   const files = await loadModulePackages(moduleDir, ctx, { cache, signal: options.signal });
-  const fromFiles = (fallbackReason: string): PackagesAnswer => ({ via: 'files', fallbackReason, layout: files.layout, packages: files.packages, skipped: files.skipped });
+  const fromFiles = (fallbackReason: string): PackagesAnswer => ({
+    via: 'files',
+    fallbackReason,
+    layout: files.layout,
+    packages: files.packages,
+    skipped: files.skipped,
+  });
   if (options.go === null) return fromFiles('go list was not asked (files only)');
   const go = options.go ?? 'go';
   let goMinor: number;
@@ -68,7 +74,14 @@ function rank(p: LoadedPackage): number {
 }
 
 /** Reasons for go list's IgnoredGoFiles and the import "C" lines of its CgoFiles, from the file headers. */
-async function evidenceFor(dir: string, ignored: string[], cgoFiles: string[], ctx: BuildContext, cache: PackageScanCache, signal?: AbortSignal): Promise<Pick<LoadedPackage, 'excluded' | 'cgoLines'>> {
+async function evidenceFor(
+  dir: string,
+  ignored: string[],
+  cgoFiles: string[],
+  ctx: BuildContext,
+  cache: PackageScanCache,
+  signal?: AbortSignal,
+): Promise<Pick<LoadedPackage, 'excluded' | 'cgoLines'>> {
   const excluded: LoadedPackage['excluded'] = [];
   const cgoLines: Record<string, number> = {};
   for (const file of ignored) {

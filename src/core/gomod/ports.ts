@@ -51,9 +51,22 @@ export function portFacts(calls: ServeCall[]): PortFacts {
 export function choosePort(calls: ServeCall[]): { facts: PortFacts; call: ServeCall | null } {
   const http = calls.some((c) => c.kind === 'http');
   const candidates = calls.map((c, i) => ({ c, i, a: c.addr ? listenAddress(c.addr) : null }));
-  candidates.sort((x, y) => Number(y.a?.port != null) - Number(x.a?.port != null) || Number(y.c.kind === 'http' || !http) - Number(x.c.kind === 'http' || !http) || Number(x.c.background) - Number(y.c.background) || x.i - y.i);
+  candidates.sort(
+    (x, y) =>
+      Number(y.a?.port != null) - Number(x.a?.port != null) ||
+      Number(y.c.kind === 'http' || !http) - Number(x.c.kind === 'http' || !http) ||
+      Number(x.c.background) - Number(y.c.background) ||
+      x.i - y.i,
+  );
   const best = candidates[0];
   if (!best) return { facts: { port: null, source: null, settings: [] }, call: null };
   if (!best.a || best.a.port === null) return { facts: { port: null, source: best.c.evidence, settings: best.a?.settings ?? [] }, call: null };
-  return { facts: { port: best.a.port, source: best.a.source ?? best.c.evidence, settings: best.a.settings.length || best.a.changedBy ? best.a.settings : [{ kind: 'fixed' }] }, call: best.c };
+  return {
+    facts: {
+      port: best.a.port,
+      source: best.a.source ?? best.c.evidence,
+      settings: best.a.settings.length || best.a.changedBy ? best.a.settings : [{ kind: 'fixed' }],
+    },
+    call: best.c,
+  };
 }

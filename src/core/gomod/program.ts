@@ -66,7 +66,20 @@ export class Program {
     this.files.push(f);
     this.fileOf.set(f.root, f);
     let pkg = this.pkgs.get(f.importPath);
-    if (!pkg) this.pkgs.set(f.importPath, (pkg = { importPath: f.importPath, name: f.packageName, files: [], funcs: new Map(), methods: new Map(), vars: new Map(), types: new Map(), methodsOf: new Map() }));
+    if (!pkg)
+      this.pkgs.set(
+        f.importPath,
+        (pkg = {
+          importPath: f.importPath,
+          name: f.packageName,
+          files: [],
+          funcs: new Map(),
+          methods: new Map(),
+          vars: new Map(),
+          types: new Map(),
+          methodsOf: new Map(),
+        }),
+      );
     pkg.files.push(f);
     for (const d of f.root.children) {
       const name = child(d, 'name');
@@ -79,8 +92,11 @@ export class Program {
         const recvName = recv ? text(f.text, recv) : '';
         pkg.methodsOf.set(recvName, [...(pkg.methodsOf.get(recvName) ?? []), d]);
       }
-      if (d.type === 'var_declaration' || d.type === 'const_declaration') for (const spec of descendants(d, ['var_spec', 'const_spec'])) for (const n of childrenOf(spec, 'name')) pkg.vars.set(text(f.text, n), n);
-      if (d.type === 'type_declaration') for (const spec of descendants(d, ['type_spec', 'type_alias'])) if (child(spec, 'name')) pkg.types.set(text(f.text, child(spec, 'name') as GoNode), spec);
+      if (d.type === 'var_declaration' || d.type === 'const_declaration')
+        for (const spec of descendants(d, ['var_spec', 'const_spec'])) for (const n of childrenOf(spec, 'name')) pkg.vars.set(text(f.text, n), n);
+      if (d.type === 'type_declaration')
+        for (const spec of descendants(d, ['type_spec', 'type_alias']))
+          if (child(spec, 'name')) pkg.types.set(text(f.text, child(spec, 'name') as GoNode), spec);
     }
     this.indexWrites(f);
   }
@@ -103,7 +119,8 @@ export class Program {
           else this.calls.set(key, [n]);
         }
         // &x passed to a call: a flag registration (or any setter) may write x
-        for (const a of args(n)) if (a.type === 'unary_expression' && text(f.text, a).startsWith('&') && child(a, 'operand')) add(child(a, 'operand') as GoNode, n, 0, 'pointer');
+        for (const a of args(n))
+          if (a.type === 'unary_expression' && text(f.text, a).startsWith('&') && child(a, 'operand')) add(child(a, 'operand') as GoNode, n, 0, 'pointer');
         continue;
       }
       if (n.type === 'keyed_element') {
@@ -112,7 +129,7 @@ export class Program {
         if (key?.type === 'identifier' && value && n.parent?.parent?.type === 'composite_literal') add(key, value, 0, 'assign', `f:${text(f.text, key)}`);
         continue;
       }
-      const left = n.type === 'var_spec' || n.type === 'const_spec' ? childrenOf(n, 'name') : child(n, 'left')?.children ?? [];
+      const left = n.type === 'var_spec' || n.type === 'const_spec' ? childrenOf(n, 'name') : (child(n, 'left')?.children ?? []);
       const right = (n.type === 'var_spec' || n.type === 'const_spec' ? child(n, 'value') : child(n, 'right'))?.children ?? [];
       const kind = n.type === 'assignment_statement' ? 'assign' : 'decl';
       if (n.type === 'assignment_statement' && text(f.text, child(n, 'operator') ?? n) !== '=') continue;
@@ -204,7 +221,9 @@ export class Program {
     };
     for (const pkg of this.pkgs.values()) {
       if (pkg.name === 'main') visit(pkg.funcs.get('main'));
-      for (const f of pkg.files) for (const d of f.root.children) if (d.type === 'var_declaration' || (d.type === 'function_declaration' && text(f.text, child(d, 'name') ?? d) === 'init')) visit(d);
+      for (const f of pkg.files)
+        for (const d of f.root.children)
+          if (d.type === 'var_declaration' || (d.type === 'function_declaration' && text(f.text, child(d, 'name') ?? d) === 'init')) visit(d);
     }
     while (work.length) {
       const body = work.pop() as GoNode;
@@ -217,7 +236,12 @@ export class Program {
         }
         const name = text(f.text, n);
         if (n.type === 'identifier') visit(pkg.funcs.get(name));
-        const qualifier = n.parent?.type === 'selector_expression' && n.field === 'field' ? child(n.parent, 'operand') : n.parent?.type === 'qualified_type' ? child(n.parent, 'package') : undefined;
+        const qualifier =
+          n.parent?.type === 'selector_expression' && n.field === 'field'
+            ? child(n.parent, 'operand')
+            : n.parent?.type === 'qualified_type'
+              ? child(n.parent, 'package')
+              : undefined;
         const other = qualifier ? this.pkgs.get(f.imports.get(text(f.text, qualifier)) ?? '') : undefined;
         if (n.type === 'type_identifier') {
           // a type used in running code: its methods may be called through an interface

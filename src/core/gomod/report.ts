@@ -15,7 +15,11 @@ export function formatInspection(r: ModuleInspection): string {
   ];
   if (r.work) {
     lines.push(`go.work    ${r.work.file}: ${r.work.use.join(', ')}`);
-    for (const m of r.work.members ?? []) if (m.dir !== '.') lines.push(`  member   ${m.dir} (${m.module ?? 'no go.mod'}): mains ${m.mains.join(', ') || '(none)'}${m.mains.length ? `; deploy them from there: godeploy -C ${m.dir} init` : ''}`);
+    for (const m of r.work.members ?? [])
+      if (m.dir !== '.')
+        lines.push(
+          `  member   ${m.dir} (${m.module ?? 'no go.mod'}): mains ${m.mains.join(', ') || '(none)'}${m.mains.length ? `; deploy them from there: godeploy -C ${m.dir} init` : ''}`,
+        );
   }
   if (r.mainPackages.length === 0) lines.push(`mains      ${r.mains.length ? r.mains.join(', ') : '(none)'}`);
   for (const m of r.mainPackages) lines.push('', ...formatMain(m, m.path === r.main));
@@ -24,7 +28,9 @@ export function formatInspection(r: ModuleInspection): string {
 
 /** One main's facts with their evidence. */
 export function formatMain(m: MainPackageInspection, chosen: boolean): string[] {
-  const settings = m.port.settings.filter((s) => s.kind !== 'fixed').map((s) => (s.kind === 'flag' ? `flag ${s.name}${s.address ? ' (an address)' : ''}` : `env ${s.name}`));
+  const settings = m.port.settings
+    .filter((s) => s.kind !== 'fixed')
+    .map((s) => (s.kind === 'flag' ? `flag ${s.name}${s.address ? ' (an address)' : ''}` : `env ${s.name}`));
   const fixed = m.port.port !== null && settings.length === 0 ? '; fixed in the code' : '';
   const serve = m.serve.kind === 'none' ? 'does not listen' : `${m.serve.kind === 'http' ? 'HTTP' : 'TCP (not HTTP)'}: ${m.serve.evidence.map(at).join('; ')}`;
   const lines = [

@@ -41,10 +41,27 @@ const families: Record<string, Record<string, Registration>> = {
     Mount: { method: null, path: 0, handler: 1, subtree: true },
   },
   'github.com/gorilla/mux': mux,
-  'github.com/gin-gonic/gin': { ...Object.fromEntries(verbs.map((v) => [v, { method: v, path: 0, handler: 'last' }])), Any: { method: null, path: 0, handler: 'last' }, Handle: { method: 'arg', path: 1, handler: 'last' } },
-  'github.com/labstack/echo': { ...Object.fromEntries(verbs.map((v) => [v, { method: v, path: 0, handler: 1 }])), Any: { method: null, path: 0, handler: 1 }, Add: { method: 'arg', path: 1, handler: 2 } },
-  'github.com/gofiber/fiber': { ...Object.fromEntries(verbs.map((v) => [title(v), { method: v, path: 0, handler: 'last' }])), All: { method: null, path: 0, handler: 'last' }, Add: { method: 'arg', path: 1, handler: 'last' } },
-  'github.com/julienschmidt/httprouter': { ...Object.fromEntries(verbs.map((v) => [v, { method: v, path: 0, handler: 1 }])), Handle: { method: 'arg', path: 1, handler: 2 }, Handler: { method: 'arg', path: 1, handler: 2 }, HandlerFunc: { method: 'arg', path: 1, handler: 2 } },
+  'github.com/gin-gonic/gin': {
+    ...Object.fromEntries(verbs.map((v) => [v, { method: v, path: 0, handler: 'last' }])),
+    Any: { method: null, path: 0, handler: 'last' },
+    Handle: { method: 'arg', path: 1, handler: 'last' },
+  },
+  'github.com/labstack/echo': {
+    ...Object.fromEntries(verbs.map((v) => [v, { method: v, path: 0, handler: 1 }])),
+    Any: { method: null, path: 0, handler: 1 },
+    Add: { method: 'arg', path: 1, handler: 2 },
+  },
+  'github.com/gofiber/fiber': {
+    ...Object.fromEntries(verbs.map((v) => [title(v), { method: v, path: 0, handler: 'last' }])),
+    All: { method: null, path: 0, handler: 'last' },
+    Add: { method: 'arg', path: 1, handler: 'last' },
+  },
+  'github.com/julienschmidt/httprouter': {
+    ...Object.fromEntries(verbs.map((v) => [v, { method: v, path: 0, handler: 1 }])),
+    Handle: { method: 'arg', path: 1, handler: 2 },
+    Handler: { method: 'arg', path: 1, handler: 2 },
+    HandlerFunc: { method: 'arg', path: 1, handler: 2 },
+  },
 };
 const routerFamilies = Object.keys(families).filter((f) => f !== 'net/http');
 const allNames = new Set(Object.values(families).flatMap((f) => Object.keys(f)));
@@ -78,7 +95,12 @@ export class Routes {
         // gorilla: r.Path("/x").Handler(h) / r.PathPrefix("/x").Handler(h)
         const pathCall = operand.type === 'call_expression' ? child(child(operand, 'function') ?? operand, 'field') : undefined;
         if ((name === 'Handler' || name === 'HandlerFunc') && pathCall && /^Path(Prefix)?$/.test(p.text(pathCall))) {
-          candidates.push({ call, fam: 'github.com/gorilla/mux', reg: { method: null, path: -1, handler: 0, subtree: p.text(pathCall) === 'PathPrefix' }, receiver: child(child(operand, 'function') as GoNode, 'operand') ?? null });
+          candidates.push({
+            call,
+            fam: 'github.com/gorilla/mux',
+            reg: { method: null, path: -1, handler: 0, subtree: p.text(pathCall) === 'PathPrefix' },
+            receiver: child(child(operand, 'function') as GoNode, 'operand') ?? null,
+          });
           continue;
         }
         const fam = this.familyOf(operand, call);
@@ -119,7 +141,11 @@ export class Routes {
     else {
       // mux.Handle("/api/", http.StripPrefix("/api", inner)): inner's routes are under /api
       const strip = handler.type === 'call_expression' ? child(handler, 'function') : undefined;
-      if (strip?.type === 'selector_expression' && this.p.importOf(child(strip, 'operand')) === 'net/http' && this.p.text(child(strip, 'field') as GoNode) === 'StripPrefix') {
+      if (
+        strip?.type === 'selector_expression' &&
+        this.p.importOf(child(strip, 'operand')) === 'net/http' &&
+        this.p.text(child(strip, 'field') as GoNode) === 'StripPrefix'
+      ) {
         const prefix = this.str(args(handler)[0]);
         if (prefix !== null && args(handler)[1]) this.mounts.push({ receiver, prefix, handler: args(handler)[1] });
       }
@@ -151,14 +177,23 @@ export class Routes {
     if (chained && this.p.text(child(call.parent as GoNode, 'field') as GoNode) === 'Methods') methods = args(chained).map((x) => this.str(x) ?? '?');
     const prefixes = receiver ? this.prefixesOf(receiver, 0) : [''];
     const handler = a[typeof reg.handler === 'number' ? reg.handler : a.length - 1] ?? null;
-    return { node: call, methods, paths: [...new Set(prefixes.map((x) => join(x, pattern as string)))], subtree, handler, pattern: methods ? `${methods.join(',')} ${pattern}` : pattern, receiver };
+    return {
+      node: call,
+      methods,
+      paths: [...new Set(prefixes.map((x) => join(x, pattern as string)))],
+      subtree,
+      handler,
+      pattern: methods ? `${methods.join(',')} ${pattern}` : pattern,
+      receiver,
+    };
   }
 
   /** The path prefixes a router expression can carry (Group, Route, Subrouter, Mount, StripPrefix mounts). */
   prefixesOf(e: GoNode, depth: number): string[] {
     const p = this.p;
     if (depth > 8) return [''];
-    const under = (receiver: GoNode | undefined, prefix: string | null) => (receiver && prefix !== null ? this.prefixesOf(receiver, depth + 1).map((x) => join(x, prefix)) : ['']);
+    const under = (receiver: GoNode | undefined, prefix: string | null) =>
+      receiver && prefix !== null ? this.prefixesOf(receiver, depth + 1).map((x) => join(x, prefix)) : [''];
     if (e.type === 'parenthesized_expression' || e.type === 'unary_expression') return this.prefixesOf(e.children[e.children.length - 1], depth + 1);
     if (e.type === 'call_expression') {
       const fn = child(e, 'function');
@@ -169,7 +204,8 @@ export class Routes {
         if (name === 'Group' || name === 'Route') return a[0] && this.str(a[0]) !== null ? under(operand, this.str(a[0])) : this.prefixesOf(operand, depth + 1);
         if (name === 'Subrouter' && operand.type === 'call_expression') {
           const inner = child(operand, 'function');
-          if (inner?.type === 'selector_expression' && p.text(child(inner, 'field') as GoNode) === 'PathPrefix') return under(child(inner, 'operand'), this.str(args(operand)[0]));
+          if (inner?.type === 'selector_expression' && p.text(child(inner, 'field') as GoNode) === 'PathPrefix')
+            return under(child(inner, 'operand'), this.str(args(operand)[0]));
           return this.prefixesOf(operand, depth + 1);
         }
         if (['With', 'Host', 'Methods', 'Schemes', 'Use'].includes(name)) return this.prefixesOf(operand, depth + 1);
@@ -191,17 +227,28 @@ export class Routes {
         }
         return [''];
       }
-      if (b.kind === 'param' && b.fn) return union(callSites(p, b.fn).map((c) => (args(c)[b.index as number] ? this.prefixesOf(args(c)[b.index as number], depth + 1) : [''])));
+      if (b.kind === 'param' && b.fn)
+        return union(callSites(p, b.fn).map((c) => (args(c)[b.index as number] ? this.prefixesOf(args(c)[b.index as number], depth + 1) : [''])));
       const fromWrites = p.writesTo(e).filter((w) => w.value && w.kind !== 'pointer' && w.index === 0);
       const viaMounts = this.mountedAs(e, depth);
       // a router a function builds and returns is mounted where the function is called
       const fnDecl = enclosingFunc(b.decl);
-      const returned = fnDecl && fnDecl.type !== 'func_literal' && descendants(child(fnDecl, 'body') ?? fnDecl, 'return_statement').some((r) => r.children[0]?.children.some((x) => x.type === 'identifier' && p.lookup(x)?.decl === b.decl));
+      const returned =
+        fnDecl &&
+        fnDecl.type !== 'func_literal' &&
+        descendants(child(fnDecl, 'body') ?? fnDecl, 'return_statement').some((r) =>
+          r.children[0]?.children.some((x) => x.type === 'identifier' && p.lookup(x)?.decl === b.decl),
+        );
       if (returned) viaMounts.push(...this.mountsOfFunction(fnDecl, depth).filter((x) => x !== ''));
       return union([...fromWrites.map((w) => this.prefixesOf(w.value as GoNode, depth + 1)), ...(viaMounts.length ? [viaMounts] : [])]);
     }
     if (e.type === 'selector_expression' && !p.importOf(child(e, 'operand'))) {
-      return union(p.writesTo(e).filter((w) => w.value && w.kind !== 'pointer').map((w) => this.prefixesOf(w.value as GoNode, depth + 1)));
+      return union(
+        p
+          .writesTo(e)
+          .filter((w) => w.value && w.kind !== 'pointer')
+          .map((w) => this.prefixesOf(w.value as GoNode, depth + 1)),
+      );
     }
     return [''];
   }
@@ -219,7 +266,12 @@ export class Routes {
     for (const m of this.mounts) {
       if (m.handler.type !== 'call_expression') continue;
       const f = child(m.handler, 'function');
-      const target = f?.type === 'identifier' ? this.p.lookup(f)?.decl : f?.type === 'selector_expression' ? this.p.pkgs.get(this.p.importOf(child(f, 'operand')) ?? '')?.funcs.get(this.p.text(child(f, 'field') as GoNode)) : undefined;
+      const target =
+        f?.type === 'identifier'
+          ? this.p.lookup(f)?.decl
+          : f?.type === 'selector_expression'
+            ? this.p.pkgs.get(this.p.importOf(child(f, 'operand')) ?? '')?.funcs.get(this.p.text(child(f, 'field') as GoNode))
+            : undefined;
       if (target === decl) out.push(this.outer(m.receiver, depth).map((x) => join(x, m.prefix)));
     }
     return out.length ? union(out) : [''];
@@ -233,7 +285,8 @@ export class Routes {
   private mountedAs(e: GoNode, depth: number): string[] {
     const b = this.p.lookup(e);
     const out: string[][] = [];
-    for (const m of this.mounts) if (m.handler.type === 'identifier' && this.p.lookup(m.handler)?.decl === b?.decl) out.push(this.outer(m.receiver, depth).map((x) => join(x, m.prefix)));
+    for (const m of this.mounts)
+      if (m.handler.type === 'identifier' && this.p.lookup(m.handler)?.decl === b?.decl) out.push(this.outer(m.receiver, depth).map((x) => join(x, m.prefix)));
     return out.length ? union(out) : [];
   }
 }

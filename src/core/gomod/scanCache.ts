@@ -145,7 +145,9 @@ export class PackageScanCache {
     }
     this.fileCount += files.length;
     if (this.fileCount > this.maxFiles) {
-      throw new GoDeployError(`more than ${this.maxFiles} Go files under ${dir}`, { hint: 'inspect a module folder (the one with go.mod), not a folder above many modules' });
+      throw new GoDeployError(`more than ${this.maxFiles} Go files under ${dir}`, {
+        hint: 'inspect a module folder (the one with go.mod), not a folder above many modules',
+      });
     }
     files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return { source: files.length ? { dir, rel, files } : undefined, subdirs, hasGoMod };

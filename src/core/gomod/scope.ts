@@ -32,7 +32,8 @@ export function declaredIn(src: string, scope: GoNode, from: GoNode, ident: GoNo
     const list = params(scope);
     const i = list.findIndex((p) => is(p.name ?? undefined));
     if (i >= 0) return { decl: list[i].name as GoNode, kind: 'param', fn: scope, index: i };
-    for (const p of [...(child(scope, 'receiver')?.children ?? []), ...(child(scope, 'result')?.children ?? [])]) for (const n of childrenOf(p, 'name')) if (is(n)) return { decl: n, kind: 'var' };
+    for (const p of [...(child(scope, 'receiver')?.children ?? []), ...(child(scope, 'result')?.children ?? [])])
+      for (const n of childrenOf(p, 'name')) if (is(n)) return { decl: n, kind: 'var' };
     return null;
   }
   // Statements that declare names for the rest of this scope: earlier statements of a block, or a
@@ -41,7 +42,11 @@ export function declaredIn(src: string, scope: GoNode, from: GoNode, ident: GoNo
   let candidates: GoNode[] = [];
   if (scope.type === 'statement_list') candidates = scope.children.filter((s) => s.end <= ident.start || s === from);
   else if (['if_statement', 'expression_switch_statement', 'type_switch_statement'].includes(scope.type)) candidates = childrenOf(scope, 'initializer');
-  else if (scope.type === 'for_statement') candidates = [...scope.children.filter((c) => c.type === 'range_clause'), ...scope.children.filter((c) => c.type === 'for_clause').flatMap((c) => childrenOf(c, 'initializer'))];
+  else if (scope.type === 'for_statement')
+    candidates = [
+      ...scope.children.filter((c) => c.type === 'range_clause'),
+      ...scope.children.filter((c) => c.type === 'for_clause').flatMap((c) => childrenOf(c, 'initializer')),
+    ];
   else if (scope.type === 'communication_case') candidates = childrenOf(scope, 'communication');
   if (scope.type === 'type_switch_statement') for (const a of childrenOf(scope, 'alias')) if (is(a)) return { decl: a, kind: 'var' };
   let found: Binding | null = null;
@@ -52,7 +57,8 @@ export function declaredIn(src: string, scope: GoNode, from: GoNode, ident: GoNo
       if (s.type === 'range_clause' && !/:=/.test(src.slice(s.start, s.end))) continue;
       for (const n of child(s, 'left')?.children ?? []) if (binds(n)) found ??= { decl: n, kind: 'var' };
     } else if (s.type === 'var_declaration' || s.type === 'const_declaration') {
-      for (const spec of descendants(s, ['var_spec', 'const_spec'])) for (const n of childrenOf(spec, 'name')) if (binds(n)) found ??= { decl: n, kind: s.type === 'const_declaration' ? 'const' : 'var' };
+      for (const spec of descendants(s, ['var_spec', 'const_spec']))
+        for (const n of childrenOf(spec, 'name')) if (binds(n)) found ??= { decl: n, kind: s.type === 'const_declaration' ? 'const' : 'var' };
     }
   }
   return found;

@@ -77,12 +77,23 @@ export function findServeCalls(p: Program, values: Values): ServeCall[] {
       } else {
         recvType = typeOf(p, operand);
         // a struct of the program that embeds *http.Server or *gin.Engine has their methods
-        const own = recvType && p.pkgs.get(recvType.pkg)?.methods.get(name)?.some((m) => m.recv === recvType?.name);
-        if (recvType && p.pkgs.has(recvType.pkg) && !own) recvType = embeddedTypes(p, recvType).find((t) => methods[`${t.pkg}.${t.name}`]?.calls[name] !== undefined) ?? recvType;
+        const own =
+          recvType &&
+          p.pkgs
+            .get(recvType.pkg)
+            ?.methods.get(name)
+            ?.some((m) => m.recv === recvType?.name);
+        if (recvType && p.pkgs.has(recvType.pkg) && !own)
+          recvType = embeddedTypes(p, recvType).find((t) => methods[`${t.pkg}.${t.name}`]?.calls[name] !== undefined) ?? recvType;
         const known = recvType ? methods[`${recvType.pkg}.${recvType.name}`] : undefined;
         how = known?.calls[name];
         if (known && how !== undefined) [kind, what] = [known.kind, `(*${recvType?.pkg.split('/').pop()}.${recvType?.name}).${name}`];
-        else if (!recvType && f.imports.size && [...f.imports.values()].includes('net/http') && ((name === 'ListenAndServe' && a.length === 0) || (name === 'ListenAndServeTLS' && a.length === 2))) {
+        else if (
+          !recvType &&
+          f.imports.size &&
+          [...f.imports.values()].includes('net/http') &&
+          ((name === 'ListenAndServe' && a.length === 0) || (name === 'ListenAndServeTLS' && a.length === 2))
+        ) {
           [kind, what, how] = ['http', `(*http.Server).${name}`, -1];
           recvType = { pkg: 'net/http', name: 'Server' };
         }
@@ -104,16 +115,37 @@ export function findServeCalls(p: Program, values: Values): ServeCall[] {
         if (imported === 'net/http') handler = a[name === 'ListenAndServeTLS' ? 3 : 1] ?? null;
         else if (how === -1 || (how === 'l' && recvType?.pkg === 'net/http')) handler = serverHandler(p, name === 'StartServer' ? a[0] : operand);
         else if (!imported) handler = operand ?? null;
-        else handler = a.map((x) => (typeOf(p, x)?.pkg === 'net/http' && typeOf(p, x)?.name === 'Server' ? serverHandler(p, x) : null)).find((h) => h !== null) ?? null;
+        else
+          handler =
+            a.map((x) => (typeOf(p, x)?.pkg === 'net/http' && typeOf(p, x)?.name === 'Server' ? serverHandler(p, x) : null)).find((h) => h !== null) ?? null;
       }
       const shown = how === 'l' || how === -1 || how === undefined ? '' : a[how] ? p.text(a[how]) : '';
-      found.push({ node: call, kind, what, addr, handler, background: inGoroutine(call), evidence: p.finding(call, `${what}${addr ? ` on ${addr.why}` : shown ? ` on ${shown}, not known before run time` : ', address not known before run time'}`) });
+      found.push({
+        node: call,
+        kind,
+        what,
+        addr,
+        handler,
+        background: inGoroutine(call),
+        evidence: p.finding(
+          call,
+          `${what}${addr ? ` on ${addr.why}` : shown ? ` on ${shown}, not known before run time` : ', address not known before run time'}`,
+        ),
+      });
     }
   }
   for (const l of listens) {
     if (consumed.has(l)) continue;
     const addr = values.eval(args(l)[1]);
-    found.push({ node: l, kind: 'tcp', what: p.text(child(l, 'function') as GoNode), addr, handler: null, background: inGoroutine(l), evidence: p.finding(l, `${p.text(child(l, 'function') as GoNode)} on ${addr?.why ?? 'an address not followed'}`) });
+    found.push({
+      node: l,
+      kind: 'tcp',
+      what: p.text(child(l, 'function') as GoNode),
+      addr,
+      handler: null,
+      background: inGoroutine(l),
+      evidence: p.finding(l, `${p.text(child(l, 'function') as GoNode)} on ${addr?.why ?? 'an address not followed'}`),
+    });
   }
   return found;
 }
@@ -162,7 +194,8 @@ function listenerOf(p: Program, e: GoNode | undefined, depth = 0): GoNode | null
   const imported = fn?.type === 'selector_expression' ? p.importOf(child(fn, 'operand')) : null;
   const name = fn?.type === 'selector_expression' ? p.text(child(fn, 'field') as GoNode) : fn ? p.text(fn) : '';
   if (imported && listenFuncs[family(imported)]?.has(name)) return e;
-  const decl = fn?.type === 'identifier' ? (p.lookup(fn)?.kind === 'func' ? p.lookup(fn)?.decl : undefined) : imported ? p.pkgs.get(imported)?.funcs.get(name) : undefined;
+  const decl =
+    fn?.type === 'identifier' ? (p.lookup(fn)?.kind === 'func' ? p.lookup(fn)?.decl : undefined) : imported ? p.pkgs.get(imported)?.funcs.get(name) : undefined;
   if (decl) {
     for (const r of descendants(child(decl, 'body') ?? decl, 'return_statement')) {
       const l = listenerOf(p, r.children[0]?.children[0], depth + 1);
@@ -197,7 +230,9 @@ function serverHandler(p: Program, recv: GoNode | undefined): GoNode | 'default'
     const h = descendants(child(lit, 'body') ?? lit, 'keyed_element').find((k) => k.parent?.parent === lit && p.text(child(k, 'key') ?? k) === 'Handler');
     if (h) return child(h, 'value')?.children[0] ?? null;
   }
-  const assigned = p.fieldWrites('Handler').find((w) => w.target.type === 'selector_expression' && w.value && recv && p.text(child(w.target, 'operand') as GoNode) === p.text(recv));
+  const assigned = p
+    .fieldWrites('Handler')
+    .find((w) => w.target.type === 'selector_expression' && w.value && recv && p.text(child(w.target, 'operand') as GoNode) === p.text(recv));
   if (assigned?.value) return assigned.value;
   return literals.length ? 'default' : null;
 }
@@ -214,18 +249,29 @@ function serverLiterals(p: Program, recv: GoNode): GoNode[] {
 function compositesOf(p: Program, e: GoNode, depth: number): GoNode[] {
   if (depth > 6) return [];
   if (e.type === 'composite_literal') return [e];
-  if (e.type === 'unary_expression' || e.type === 'parenthesized_expression') return e.children.flatMap((c) => (c.field === 'operator' ? [] : compositesOf(p, c, depth + 1)));
+  if (e.type === 'unary_expression' || e.type === 'parenthesized_expression')
+    return e.children.flatMap((c) => (c.field === 'operator' ? [] : compositesOf(p, c, depth + 1)));
   if (e.type === 'identifier') {
     const b = p.lookup(e);
-    if (b?.kind === 'param' && b.fn && b.fn.type !== 'func_literal') return callSites(p, b.fn).flatMap((c) => (args(c)[b.index as number] ? compositesOf(p, args(c)[b.index as number], depth + 1) : []));
+    if (b?.kind === 'param' && b.fn && b.fn.type !== 'func_literal')
+      return callSites(p, b.fn).flatMap((c) => (args(c)[b.index as number] ? compositesOf(p, args(c)[b.index as number], depth + 1) : []));
     return p.writesTo(e).flatMap((w) => (w.value && w.kind !== 'pointer' && w.index === 0 ? compositesOf(p, w.value, depth + 1) : []));
   }
   if (e.type === 'call_expression') {
     // a function of the program that makes the server: what it returns
     const fn = child(e, 'function');
     const b = fn?.type === 'identifier' ? p.lookup(fn) : null;
-    const decl = b?.kind === 'func' ? b.decl : fn?.type === 'selector_expression' ? p.pkgs.get(p.importOf(child(fn, 'operand')) ?? '')?.funcs.get(p.text(child(fn, 'field') as GoNode)) : undefined;
-    return decl ? descendants(child(decl, 'body') ?? decl, 'return_statement').flatMap((r) => (r.children[0]?.children[0] ? compositesOf(p, r.children[0].children[0], depth + 1) : [])) : [];
+    const decl =
+      b?.kind === 'func'
+        ? b.decl
+        : fn?.type === 'selector_expression'
+          ? p.pkgs.get(p.importOf(child(fn, 'operand')) ?? '')?.funcs.get(p.text(child(fn, 'field') as GoNode))
+          : undefined;
+    return decl
+      ? descendants(child(decl, 'body') ?? decl, 'return_statement').flatMap((r) =>
+          r.children[0]?.children[0] ? compositesOf(p, r.children[0].children[0], depth + 1) : [],
+        )
+      : [];
   }
   if (e.type === 'selector_expression' && !p.importOf(child(e, 'operand'))) {
     // a struct field holding the server (s.httpServer): what any write to that field stores

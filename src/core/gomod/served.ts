@@ -66,8 +66,18 @@ export class Served {
           const fn = owner ? child(owner, 'function') : undefined;
           return fn?.type === 'selector_expression' ? this.origins(child(fn, 'operand'), depth + 1) : new Set();
         }
-        if (b.kind === 'param' && b.fn) return this.all(callSites(p, b.fn).map((c) => args(c)[b.index as number]), depth);
-        return this.all(p.writesTo(e).filter((w) => w.kind !== 'pointer' && w.index === 0).map((w) => w.value ?? undefined), depth);
+        if (b.kind === 'param' && b.fn)
+          return this.all(
+            callSites(p, b.fn).map((c) => args(c)[b.index as number]),
+            depth,
+          );
+        return this.all(
+          p
+            .writesTo(e)
+            .filter((w) => w.kind !== 'pointer' && w.index === 0)
+            .map((w) => w.value ?? undefined),
+          depth,
+        );
       }
       case 'selector_expression': {
         const operand = child(e, 'operand');
@@ -75,7 +85,13 @@ export class Served {
         if (p.importOf(operand) === 'net/http' && field === 'DefaultServeMux') return new Set(['default']);
         if (field === 'ServeHTTP') return this.origins(operand, depth + 1);
         if (p.importOf(operand)) return new Set();
-        return this.all(p.writesTo(e).filter((w) => w.kind !== 'pointer' && w.index === 0).map((w) => w.value ?? undefined), depth);
+        return this.all(
+          p
+            .writesTo(e)
+            .filter((w) => w.kind !== 'pointer' && w.index === 0)
+            .map((w) => w.value ?? undefined),
+          depth,
+        );
       }
       case 'call_expression':
         return this.call(e, depth);
@@ -109,7 +125,9 @@ export class Served {
 
   private methods(operand: GoNode | undefined, name: string): GoNode[] {
     const t = typeOf(this.p, operand);
-    return [...this.p.pkgs.values()].flatMap((pkg) => (pkg.methods.get(name) ?? []).filter((m) => !t || (pkg.importPath === t.pkg && m.recv === t.name)).map((m) => m.node));
+    return [...this.p.pkgs.values()].flatMap((pkg) =>
+      (pkg.methods.get(name) ?? []).filter((m) => !t || (pkg.importPath === t.pkg && m.recv === t.name)).map((m) => m.node),
+    );
   }
 }
 

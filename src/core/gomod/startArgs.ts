@@ -62,7 +62,7 @@ function commandLiterals(f: ParsedFile): Subcommand[] {
     for (const kv of descendants(child(lit, 'body') ?? lit, 'keyed_element', (n) => n.type !== 'composite_literal' || n === lit)) {
       const [key, value] = kv.children.filter((c) => c.type !== ':' && c.type !== 'comment');
       const k = key ? text(f.text, key).trim() : '';
-      const v = value ? stringValue(f.text, value.children[0] ?? value) ?? stringValue(f.text, value) : null;
+      const v = value ? (stringValue(f.text, value.children[0] ?? value) ?? stringValue(f.text, value)) : null;
       if ((k === 'Use' || k === 'Name') && v) name = v.split(/\s+/)[0];
     }
     if (name && /^[a-z][a-z0-9-]*$/.test(name)) out.push({ name, body: lit, file: f, at: lit });

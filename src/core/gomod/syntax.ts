@@ -69,10 +69,13 @@ async function load(): Promise<Loaded> {
     await ts.Parser.init({ locateFile: (file: string) => (file.endsWith('.wasm') ? wasmFile('tree-sitter.wasm') : file) });
     language = await ts.Language.load(wasmFile('tree-sitter-go.wasm'));
   } catch (e) {
-    throw new GoDeployError(`the Go parser could not be loaded (tree-sitter.wasm and tree-sitter-go.wasm, looked for in ${__dirname} and node_modules): ${(e as Error).message}`, {
-      hint: 'the installation is incomplete: reinstall Go Deploy (from a source checkout: npm install, then node scripts/build.mjs)',
-      cause: e,
-    });
+    throw new GoDeployError(
+      `the Go parser could not be loaded (tree-sitter.wasm and tree-sitter-go.wasm, looked for in ${__dirname} and node_modules): ${(e as Error).message}`,
+      {
+        hint: 'the installation is incomplete: reinstall Go Deploy (from a source checkout: npm install, then node scripts/build.mjs)',
+        cause: e,
+      },
+    );
   }
   const parser = new ts.Parser();
   parser.setLanguage(language);

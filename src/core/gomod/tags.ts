@@ -8,7 +8,14 @@ import { family, fieldDecl, type TypeRef } from './gotypes';
 import { child, stringValue } from './syntax';
 import type { Val, Values } from './values';
 
-const libraries = ['github.com/caarlos0/env', 'github.com/kelseyhightower/envconfig', 'github.com/sethvargo/go-envconfig', 'github.com/ilyakaznacheev/cleanenv', 'github.com/alecthomas/kong', 'github.com/jessevdk/go-flags'];
+const libraries = [
+  'github.com/caarlos0/env',
+  'github.com/kelseyhightower/envconfig',
+  'github.com/sethvargo/go-envconfig',
+  'github.com/ilyakaznacheev/cleanenv',
+  'github.com/alecthomas/kong',
+  'github.com/jessevdk/go-flags',
+];
 
 /** Go's reflect.StructTag.Lookup over a whole tag. */
 export function parseTag(tag: string): Map<string, string> {
@@ -27,7 +34,7 @@ export function tagValue(values: Values, owner: TypeRef | null, field: string): 
   if (!decl || !tagNode) return null;
   const tag = parseTag(stringValue(p.file(tagNode).text, tagNode) ?? '');
   const settings: PortSetting[] = [];
-  const flag = tag.get('long') ?? (libs.includes('github.com/alecthomas/kong') && !tag.has('arg') ? tag.get('name') ?? kebab(field) : undefined);
+  const flag = tag.get('long') ?? (libs.includes('github.com/alecthomas/kong') && !tag.has('arg') ? (tag.get('name') ?? kebab(field)) : undefined);
   if (flag) settings.push({ kind: 'flag', name: `--${flag}`, address: false });
   const [envName, ...options] = (tag.get('env') ?? tag.get('envconfig') ?? '').split(',').map((s) => s.trim());
   if (envName) settings.push({ kind: 'env', name: envName });

@@ -32,7 +32,9 @@ export function urfaveValue(values: Values, call: GoNode, depth: number): Val | 
       if (!pkg || family(f.imports.get(p.text(pkg)) ?? '') !== urfave || !/Flag$/.test(p.text(child(type as GoNode, 'name') as GoNode))) continue;
       const field = (key: string) => (child(lit, 'body')?.children ?? []).find((k) => k.type === 'keyed_element' && p.text(child(k, 'key') ?? k) === key);
       const value = (key: string) => child(field(key) ?? lit, 'value')?.children[0];
-      const names = [value('Name'), ...(value('Aliases')?.type === 'composite_literal' ? descendants(value('Aliases') as GoNode, 'literal_element') : [])].map((n) => (n ? values.eval(n, depth)?.str : undefined));
+      const names = [value('Name'), ...(value('Aliases')?.type === 'composite_literal' ? descendants(value('Aliases') as GoNode, 'literal_element') : [])].map(
+        (n) => (n ? values.eval(n, depth)?.str : undefined),
+      );
       if (!names.includes(name)) continue;
       const settings: PortSetting[] = [{ kind: 'flag', name: `--${name}`, address: false }];
       const envs = value('EnvVars') ?? value('Sources');
@@ -41,7 +43,13 @@ export function urfaveValue(values: Values, call: GoNode, depth: number): Val | 
         if (env) settings.push({ kind: 'env', name: env });
       }
       const v1 = value('EnvVar') ? values.eval(value('EnvVar'), depth)?.str : undefined;
-      for (const env of v1 ? v1.split(',').map((s) => s.trim()).filter(Boolean) : []) settings.push({ kind: 'env', name: env });
+      for (const env of v1
+        ? v1
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [])
+        settings.push({ kind: 'env', name: env });
       const d = value('Value') ? values.eval(value('Value'), depth) : null;
       return { ...(d ?? { source: null }), settings, why: `flag --${name}${d ? ` (default ${d.why})` : ''}` };
     }

@@ -127,16 +127,25 @@ export class Values {
     const writes = p.writesTo(e).filter((w) => sameType(owner, this.ownerOf(w)));
     const fromWrites = this.merge(writes, depth);
     const fromTag = tagValue(this, owner, p.text(field));
-    const v = fromWrites && fromTag ? combine([fromTag, fromWrites]) : fromWrites ?? fromTag;
+    const v = fromWrites && fromTag ? combine([fromTag, fromWrites]) : (fromWrites ?? fromTag);
     // the struct is handed to a decoder (json/yaml Unmarshal, a config loader): the field may change at run time
-    const whole = operand?.type === 'identifier' && !fromTag ? p.writesTo(operand).find((w) => w.kind === 'pointer' && w.value && !flagRegistration(p, w.value)) : undefined;
+    const whole =
+      operand?.type === 'identifier' && !fromTag
+        ? p.writesTo(operand).find((w) => w.kind === 'pointer' && w.value && !flagRegistration(p, w.value))
+        : undefined;
     const changedBy = whole?.value ? p.text(child(whole.value, 'function') ?? whole.value) : undefined;
     return v && changedBy ? { ...v, changedBy: v.changedBy ?? changedBy } : v;
   }
 
   /** Every write to a field of one struct type (`srv.Addr = …`, `http.Server{Addr: …}`). */
   fieldOf(owner: TypeRef, field: string, depth = 0): Val | null {
-    return this.merge(this.p.fieldWrites(field).filter((w) => { const o = this.ownerOf(w); return o !== null && o.pkg === owner.pkg && o.name === owner.name; }), depth);
+    return this.merge(
+      this.p.fieldWrites(field).filter((w) => {
+        const o = this.ownerOf(w);
+        return o !== null && o.pkg === owner.pkg && o.name === owner.name;
+      }),
+      depth,
+    );
   }
 
   /** The struct type a field write belongs to, when known. */
@@ -165,7 +174,11 @@ export class Values {
 
   flag(reg: FlagReg, depth: number): Val {
     const d = reg.defaultNode ? this.eval(reg.defaultNode, depth) : null;
-    const settings: PortSetting[] = [{ kind: 'flag', name: reg.name, address: false }, ...reg.envs.map((name): PortSetting => ({ kind: 'env', name })), ...(d?.settings ?? [])];
+    const settings: PortSetting[] = [
+      { kind: 'flag', name: reg.name, address: false },
+      ...reg.envs.map((name): PortSetting => ({ kind: 'env', name })),
+      ...(d?.settings ?? []),
+    ];
     return { ...(d ?? { source: null }), settings, why: `flag ${reg.name}${d ? ` (default ${d.why})` : ''}` };
   }
 
@@ -181,7 +194,11 @@ export class Values {
     const env = this.env.read(e);
     if (env) {
       const d = env.fallback ? this.eval(env.fallback, depth) : null;
-      return { ...(d ?? { source: null }), settings: [{ kind: 'env', name: env.key }, ...(d?.settings ?? [])], why: `env ${env.key}${d ? ` (default ${d.why})` : ''}` };
+      return {
+        ...(d ?? { source: null }),
+        settings: [{ kind: 'env', name: env.key }, ...(d?.settings ?? [])],
+        why: `env ${env.key}${d ? ` (default ${d.why})` : ''}`,
+      };
     }
     if (fn.type === 'identifier') {
       const name = p.text(fn);
@@ -202,7 +219,9 @@ export class Values {
       return this.libraryAddress(e, `${imported}.${name}`);
     }
     const recv = typeOf(p, operand);
-    const methods = [...p.pkgs.values()].flatMap((pkg) => (pkg.methods.get(name) ?? []).filter((m) => !recv || (pkg.importPath === recv.pkg && m.recv === recv.name)));
+    const methods = [...p.pkgs.values()].flatMap((pkg) =>
+      (pkg.methods.get(name) ?? []).filter((m) => !recv || (pkg.importPath === recv.pkg && m.recv === recv.name)),
+    );
     return methods.length === 1 ? this.returns(methods[0].node, depth) : null;
   }
 
@@ -232,7 +251,13 @@ export class Values {
     const h = this.eval(host, depth);
     const pv = this.eval(port, depth);
     const known = h?.str !== undefined && (pv?.str !== undefined || pv?.num !== undefined);
-    return { ...(known ? { str: `${h?.str}:${pv?.str ?? pv?.num}` } : {}), port: pv ?? undefined, settings: [], source: null, why: `net.JoinHostPort(${this.p.text(host ?? e)}, ${pv?.why ?? '?'})` };
+    return {
+      ...(known ? { str: `${h?.str}:${pv?.str ?? pv?.num}` } : {}),
+      port: pv ?? undefined,
+      settings: [],
+      source: null,
+      why: `net.JoinHostPort(${this.p.text(host ?? e)}, ${pv?.why ?? '?'})`,
+    };
   }
 
   private sprintf(e: GoNode, depth: number): Val | null {
@@ -264,7 +289,7 @@ export class Values {
     if (colon < 0) return whole === undefined ? null : { str: whole, settings: [], source: vals[vals.length - 1]?.source ?? null, why: JSON.stringify(whole) };
     const after = (vals[colon]?.str as string).split(':').pop() as string;
     const pv = after ? vals[colon] : vals[colon + 1];
-    const why = parts.map((n, i) => (i === colon + 1 && !after ? pv?.why ?? this.p.text(n) : this.p.text(n))).join(' + ');
+    const why = parts.map((n, i) => (i === colon + 1 && !after ? (pv?.why ?? this.p.text(n)) : this.p.text(n))).join(' + ');
     return { ...(whole !== undefined ? { str: whole } : {}), port: pv ?? undefined, settings: [], source: null, why };
   }
 }

@@ -18,7 +18,9 @@ export function isViperGet(p: Program, call: GoNode): boolean {
   const fn = child(call, 'function');
   if (fn?.type !== 'selector_expression' || !getters.test(p.text(child(fn, 'field') as GoNode))) return false;
   const imported = p.importOf(child(fn, 'operand'));
-  return imported !== null ? family(imported) === 'github.com/spf13/viper' : p.files.some((f) => f.importList.some((i) => family(i.path) === 'github.com/spf13/viper'));
+  return imported !== null
+    ? family(imported) === 'github.com/spf13/viper'
+    : p.files.some((f) => f.importList.some((i) => family(i.path) === 'github.com/spf13/viper'));
 }
 
 export function viperValue(values: Values, call: GoNode, depth: number): Val | null {
@@ -43,7 +45,9 @@ export function viperValue(values: Values, call: GoNode, depth: number): Val | n
   if (flagVal) settings.push(...flagVal.settings.filter((s) => s.kind === 'flag'));
   const bound = calls('BindEnv').filter((c) => keyOf(c) === key.toLowerCase());
   for (const c of bound) {
-    const names = args(c).slice(1).map((a) => values.eval(a, depth)?.str);
+    const names = args(c)
+      .slice(1)
+      .map((a) => values.eval(a, depth)?.str);
     for (const n of names.length ? names : [envKey(values, key, depth)]) if (n) settings.push({ kind: 'env', name: n });
   }
   if (!bound.length && calls('AutomaticEnv').length) settings.push({ kind: 'env', name: envKey(values, key, depth) });
@@ -80,7 +84,8 @@ function envKey(values: Values, key: string, depth: number): string {
     const r = args(c)[0];
     if (r?.type !== 'call_expression' || !isViperCall(p, c)) continue;
     const pairs = args(r).map((a) => values.eval(a, depth)?.str);
-    for (let i = 0; i + 1 < pairs.length; i += 2) if (pairs[i] !== undefined && pairs[i + 1] !== undefined) name = name.split(pairs[i] as string).join(pairs[i + 1]);
+    for (let i = 0; i + 1 < pairs.length; i += 2)
+      if (pairs[i] !== undefined && pairs[i + 1] !== undefined) name = name.split(pairs[i] as string).join(pairs[i + 1]);
   }
   return name.toUpperCase();
 }

@@ -29,7 +29,8 @@ export function otherMemberMain(inspection: Pick<MainsOfModule, 'work'>, request
 /** One line of evidence for a main: how it serves, its port and health, or that it does not serve. */
 export function describeMain(m: MainPackageInspection): string {
   const serve = m.serve.evidence[0];
-  const how = m.serve.kind === 'none' ? 'does not listen' : `${m.serve.kind === 'http' ? 'serves HTTP' : 'listens'}${serve ? ` (${serve.file}:${serve.line})` : ''}`;
+  const how =
+    m.serve.kind === 'none' ? 'does not listen' : `${m.serve.kind === 'http' ? 'serves HTTP' : 'listens'}${serve ? ` (${serve.file}:${serve.line})` : ''}`;
   const port = m.port.port !== null ? `, port ${m.port.port}` : '';
   const health = m.health.path ? `, health ${m.health.path}` : '';
   const args = m.startArgs ? `, runs as \`${[m.binaryName, ...m.startArgs.args].join(' ')}\`` : '';
@@ -69,10 +70,17 @@ export function chooseMain(inspection: MainsOfModule, requested?: string): strin
       const other = otherMemberMain(inspection, requested);
       if (other) {
         const known = other.member.mains.includes(other.main);
-        throw usageError(`${requested} is in the workspace module ${other.member.module ?? other.member.dir} (${other.member.dir}), not in ${inspection.module}`,
-          known ? `a godeploy.yaml deploys a main of the module it sits beside: from this module's folder run \`godeploy -C ${other.member.dir} init --main ${other.main}\`` : `its main packages: ${other.member.mains.join(', ') || '(none)'}; from this module's folder run \`godeploy -C ${other.member.dir} init\``);
+        throw usageError(
+          `${requested} is in the workspace module ${other.member.module ?? other.member.dir} (${other.member.dir}), not in ${inspection.module}`,
+          known
+            ? `a godeploy.yaml deploys a main of the module it sits beside: from this module's folder run \`godeploy -C ${other.member.dir} init --main ${other.main}\``
+            : `its main packages: ${other.member.mains.join(', ') || '(none)'}; from this module's folder run \`godeploy -C ${other.member.dir} init\``,
+        );
       }
-      throw usageError(`${requested} is not a main package of ${inspection.module}`, all.length ? `main packages: ${all.join(', ')}` : 'the module has no main package');
+      throw usageError(
+        `${requested} is not a main package of ${inspection.module}`,
+        all.length ? `main packages: ${all.join(', ')}` : 'the module has no main package',
+      );
     }
     return wanted;
   }
@@ -80,11 +88,17 @@ export function chooseMain(inspection: MainsOfModule, requested?: string): strin
   const serving = servingMains(inspection);
   if (serving.length === 1) return serving[0].path;
   if (serving.length > 1) {
-    throw usageError(`${serving.length} main packages of ${inspection.module} serve:\n${serving.map((m) => `  ${describeMain(m)}`).join('\n')}`, `choose one with --main, for example: godeploy init --main ${serving[0].path}`);
+    throw usageError(
+      `${serving.length} main packages of ${inspection.module} serve:\n${serving.map((m) => `  ${describeMain(m)}`).join('\n')}`,
+      `choose one with --main, for example: godeploy init --main ${serving[0].path}`,
+    );
   }
   if (all.length === 1) return all[0];
   const moduleName = inspection.mainPackages.find((m) => m.path === '.')?.binaryName ?? inspection.module.split('/').pop();
   const named = inspection.mainPackages.find((m) => m.binaryName === moduleName);
   if (named) return named.path;
-  throw usageError(`none of the ${all.length} main packages of ${inspection.module} listens on a port:\n${inspection.mainPackages.map((m) => `  ${describeMain(m)}`).join('\n')}`, `choose the one to deploy with --main, for example: godeploy init --main ${all[0]}`);
+  throw usageError(
+    `none of the ${all.length} main packages of ${inspection.module} listens on a port:\n${inspection.mainPackages.map((m) => `  ${describeMain(m)}`).join('\n')}`,
+    `choose the one to deploy with --main, for example: godeploy init --main ${all[0]}`,
+  );
 }

@@ -9,6 +9,15 @@ export function planInit(inspection: ModuleInspection, options: InitChoices & { 
   const file = path.join(inspection.dir, configFileName);
   return {
     title: `initialize Go Deploy for ${inspection.module}`,
-    steps: [{ kind: 'write-file', description: `write ${configFileName} from the module's inspection`, path: file, content: renderInitialConfig(inspection, options), mode: 0o644, overwrite: options.force === true }],
+    steps: [
+      {
+        kind: 'write-file',
+        description: `write ${configFileName} from the module's inspection`,
+        path: file,
+        content: renderInitialConfig(inspection, options),
+        mode: 0o644,
+        overwrite: options.force === true,
+      },
+    ],
   };
 }

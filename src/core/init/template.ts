@@ -15,7 +15,9 @@ export function renderInitialConfig(inspection: ModuleInspection, choices: InitC
   const main = chooseMain(inspection, choices.main);
   const facts = inspection.mainPackages.find((m) => m.path === main);
   const name = facts ? appNameOf(facts.binaryName) : defaultAppName(inspection, main);
-  const others = inspection.mainPackages.length ? inspection.mainPackages.filter((m) => m.path !== main).map((m) => m.path) : inspection.mains.filter((m) => m !== main);
+  const others = inspection.mainPackages.length
+    ? inspection.mainPackages.filter((m) => m.path !== main).map((m) => m.path)
+    : inspection.mains.filter((m) => m !== main);
   const app = facts ? appLines(facts) : fallbackAppLines(inspection);
   const lines = [
     `# Go Deploy configuration for ${inspection.module}`,
@@ -29,7 +31,12 @@ export function renderInitialConfig(inspection: ModuleInspection, choices: InitC
     commented('  env: {}', 'for every environment; values may use ${env:NAME} or ${secret:NAME}'),
     '',
     'build:',
-    (facts?.cgo ?? inspection.cgo) ? commented('  targets: [linux/amd64]', `this main uses cgo (${cgoWhere(facts?.cgoReasons ?? inspection.cgoReasons)}): cross-compiling needs a C cross compiler`) : '  targets: [linux/amd64]',
+    (facts?.cgo ?? inspection.cgo)
+      ? commented(
+          '  targets: [linux/amd64]',
+          `this main uses cgo (${cgoWhere(facts?.cgoReasons ?? inspection.cgoReasons)}): cross-compiling needs a C cross compiler`,
+        )
+      : '  targets: [linux/amd64]',
     '  ldflags: "-s -w -X main.version={{.Version}}"',
     '',
     'environments:',
@@ -52,7 +59,13 @@ export function renderInitialConfig(inspection: ModuleInspection, choices: InitC
 /** args, port and how it reaches the program, and the health check, each with where it was found. */
 function appLines(m: MainPackageInspection): string[] {
   const out: string[] = [];
-  if (m.startArgs) out.push(commented(`  args: [${m.startArgs.args.map(scalar).join(', ')}]`, `it runs as \`${[m.binaryName, ...m.startArgs.args].join(' ')}\` (${at(m.startArgs.source)})`));
+  if (m.startArgs)
+    out.push(
+      commented(
+        `  args: [${m.startArgs.args.map(scalar).join(', ')}]`,
+        `it runs as \`${[m.binaryName, ...m.startArgs.args].join(' ')}\` (${at(m.startArgs.source)})`,
+      ),
+    );
   const setting = m.port.settings.find((s) => s.kind !== 'fixed');
   // A listener whose address only a config file gives (no default, no flag, no variable) may not exist.
   const listens = m.serve.kind !== 'none' && (m.port.port !== null || setting !== undefined);
@@ -64,8 +77,10 @@ function appLines(m: MainPackageInspection): string[] {
     out.push(commented('  # port: 8080', `it listens only where its configuration says (${at(m.serve.evidence[0])})`));
   }
   if (listens) {
-    if (setting?.kind === 'flag') out.push(commented(`  portFlag: ${scalar(setting.address ? `${setting.name}=:{port}` : setting.name)}`, 'the port reaches it as this flag'));
-    else if (setting?.kind === 'env' && setting.name !== 'PORT') out.push(commented(`  portEnv: ${scalar(setting.name)}`, 'the port reaches it as this environment variable'));
+    if (setting?.kind === 'flag')
+      out.push(commented(`  portFlag: ${scalar(setting.address ? `${setting.name}=:{port}` : setting.name)}`, 'the port reaches it as this flag'));
+    else if (setting?.kind === 'env' && setting.name !== 'PORT')
+      out.push(commented(`  portEnv: ${scalar(setting.name)}`, 'the port reaches it as this environment variable'));
     else if (setting?.kind === 'env') out.push(commented('  # portEnv: PORT', 'it reads PORT, the default'));
     else out.push(commented('  # portEnv: PORT', 'no port flag or variable was found: it may not be configurable'));
   }
@@ -73,7 +88,9 @@ function appLines(m: MainPackageInspection): string[] {
   if (m.health.path) {
     out.push(commented(`    path: ${scalar(m.health.path)}`, `found at ${at(m.health.source)}`));
   } else if (listens) {
-    out.push(commented('    type: tcp', `no HTTP route that answers 2xx was found${m.health.rejected[0] ? ` (${m.health.rejected[0].reason})` : ''}: a connect check`));
+    out.push(
+      commented('    type: tcp', `no HTTP route that answers 2xx was found${m.health.rejected[0] ? ` (${m.health.rejected[0].reason})` : ''}: a connect check`),
+    );
   } else {
     out.push(commented('    type: process', `it listens on no port${m.serve.kind !== 'none' ? ' by default' : ''}: healthy when it stays up for \`for\``));
     out.push('    for: 5s');
@@ -85,9 +102,15 @@ function appLines(m: MainPackageInspection): string[] {
 /** The lines written when per-main facts are missing (an inspection from an older engine). */
 function fallbackAppLines(inspection: ModuleInspection): string[] {
   return [
-    commented(`  port: ${inspection.port ?? 8080}`, inspection.portSource ? `found at ${at(inspection.portSource)}` : 'no listen address was found in the code; 8080 assumed'),
+    commented(
+      `  port: ${inspection.port ?? 8080}`,
+      inspection.portSource ? `found at ${at(inspection.portSource)}` : 'no listen address was found in the code; 8080 assumed',
+    ),
     '  healthCheck:',
-    commented(`    path: ${scalar(inspection.healthPath ?? '/healthz')}`, inspection.healthPath ? 'found in the code' : 'assumed: the service should answer GET /healthz with 2xx'),
+    commented(
+      `    path: ${scalar(inspection.healthPath ?? '/healthz')}`,
+      inspection.healthPath ? 'found in the code' : 'assumed: the service should answer GET /healthz with 2xx',
+    ),
     '    timeout: 30s',
   ];
 }
@@ -102,7 +125,10 @@ function cgoWhere(reasons: Finding[]): string {
 
 /** An app name from a binary name: lower case, only the characters unit and container names allow. */
 function appNameOf(binary: string): string {
-  const name = binary.toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '');
+  const name = binary
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    .replace(/^[^a-z0-9]+/, '');
   return (name || 'app').slice(0, 63);
 }
 

@@ -24,7 +24,11 @@ export interface DockerLogOptions {
   pollMs?: number;
 }
 
-interface Target { id: string; name: string; kind: 'container' | 'service' }
+interface Target {
+  id: string;
+  name: string;
+  kind: 'container' | 'service';
+}
 
 /** "2026-11-21T21:56:36.123456789Z rest" → the timestamp as sortable nanoseconds, and the rest. */
 export function splitTimestamp(line: string): { ns: bigint; time: string; text: string } | undefined {
@@ -40,11 +44,20 @@ async function targets(engine: Engine, e: LoadedEnvironment): Promise<Target[]> 
     const found = (await engine.docker.listServices({ filters: { name: [name] } })) as { ID: string; Spec?: { Name?: string } }[];
     return found.filter((s) => s.Spec?.Name === name).map((s) => ({ id: s.ID, name, kind: 'service' }));
   }
-  const running = (await engine.docker.listContainers({ filters: { label: [`${LABEL.app}=${e.model.app.name}`, `${LABEL.environment}=${e.name}`], status: ['running'] } })) as { Id: string; Names?: string[]; Labels?: Record<string, string> }[];
-  return running.filter((c) => c.Labels?.[LABEL.release]).map((c) => ({ id: c.Id, name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''), kind: 'container' }));
+  const running = (await engine.docker.listContainers({
+    filters: { label: [`${LABEL.app}=${e.model.app.name}`, `${LABEL.environment}=${e.name}`], status: ['running'] },
+  })) as { Id: string; Names?: string[]; Labels?: Record<string, string> }[];
+  return running
+    .filter((c) => c.Labels?.[LABEL.release])
+    .map((c) => ({ id: c.Id, name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''), kind: 'container' }));
 }
 
-export async function followDockerLogs(e: LoadedEnvironment, open: () => Promise<Engine>, queue: LineQueue, o: DockerLogOptions): Promise<{ ok: boolean; error?: string }> {
+export async function followDockerLogs(
+  e: LoadedEnvironment,
+  open: () => Promise<Engine>,
+  queue: LineQueue,
+  o: DockerLogOptions,
+): Promise<{ ok: boolean; error?: string }> {
   const [first, longest] = o.retryMs ?? [1000, 30_000];
   const host = 'engine';
   const last = new Map<string, bigint>();
@@ -56,37 +69,51 @@ export async function followDockerLogs(e: LoadedEnvironment, open: () => Promise
   let firstList = true;
   const notice = (text: string, who = host): void => queue.push([{ host: who, text, notice: true }]);
 
-  const follow = (engine: Engine, t: Target, fromStart: boolean): Promise<void> => (async () => {
-    const after = last.get(t.id);
-    const since = after !== undefined ? Number(after / 1_000_000_000n) : o.since;
-    const opts = {
-      follow: o.follow, stdout: true, stderr: true, timestamps: true,
-      ...(since !== undefined ? { since } : {}),
-      ...(after === undefined ? { tail: fromStart ? 'all' : String(o.lines) } : {}),
-    };
-    const api = t.kind === 'service' ? engine.docker.getService(t.id) : engine.docker.getContainer(t.id);
-    const got = (await (api.logs as (o: unknown) => Promise<unknown>)(opts)) as Readable | Buffer;
-    const raw: Readable = Buffer.isBuffer(got) ? Readable.from([got], { objectMode: false }) : got;
-    const out = new PassThrough();
-    const split = new LineSplitter();
-    const take = (lines: string[]): LogLine[] => lines.flatMap((l) => {
-      const ts = splitTimestamp(l);
-      if (!ts) return l ? [{ host: t.name, text: l }] : [];
-      const seen = last.get(t.id);
-      if (seen !== undefined && ts.ns <= seen) return [];
-      last.set(t.id, ts.ns);
-      return [{ host: t.name, time: ts.time, text: ts.text }];
-    });
-    out.on('data', (d: Buffer) => queue.push(take(split.push(d))));
-    engine.docker.modem.demuxStream(raw, out, out);
-    const release = queue.control({ pause: () => raw.pause(), resume: () => raw.resume() });
-    const sub = o.token.onCancellationRequested(() => raw.destroy());
-    await new Promise<void>((resolve) => { raw.on('end', resolve); raw.on('close', resolve); raw.on('error', () => resolve()); });
-    sub.dispose();
-    release();
-    queue.push(take(split.end()));
-  })().catch((err: Error) => { if (!o.token.isCancellationRequested) notice(`${t.name}: ${err.message}`, t.name); })
-    .finally(() => { streams.delete(t.id); });
+  const follow = (engine: Engine, t: Target, fromStart: boolean): Promise<void> =>
+    (async () => {
+      const after = last.get(t.id);
+      const since = after !== undefined ? Number(after / 1_000_000_000n) : o.since;
+      const opts = {
+        follow: o.follow,
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        ...(since !== undefined ? { since } : {}),
+        ...(after === undefined ? { tail: fromStart ? 'all' : String(o.lines) } : {}),
+      };
+      const api = t.kind === 'service' ? engine.docker.getService(t.id) : engine.docker.getContainer(t.id);
+      const got = (await (api.logs as (o: unknown) => Promise<unknown>)(opts)) as Readable | Buffer;
+      const raw: Readable = Buffer.isBuffer(got) ? Readable.from([got], { objectMode: false }) : got;
+      const out = new PassThrough();
+      const split = new LineSplitter();
+      const take = (lines: string[]): LogLine[] =>
+        lines.flatMap((l) => {
+          const ts = splitTimestamp(l);
+          if (!ts) return l ? [{ host: t.name, text: l }] : [];
+          const seen = last.get(t.id);
+          if (seen !== undefined && ts.ns <= seen) return [];
+          last.set(t.id, ts.ns);
+          return [{ host: t.name, time: ts.time, text: ts.text }];
+        });
+      out.on('data', (d: Buffer) => queue.push(take(split.push(d))));
+      engine.docker.modem.demuxStream(raw, out, out);
+      const release = queue.control({ pause: () => raw.pause(), resume: () => raw.resume() });
+      const sub = o.token.onCancellationRequested(() => raw.destroy());
+      await new Promise<void>((resolve) => {
+        raw.on('end', resolve);
+        raw.on('close', resolve);
+        raw.on('error', () => resolve());
+      });
+      sub.dispose();
+      release();
+      queue.push(take(split.end()));
+    })()
+      .catch((err: Error) => {
+        if (!o.token.isCancellationRequested) notice(`${t.name}: ${err.message}`, t.name);
+      })
+      .finally(() => {
+        streams.delete(t.id);
+      });
 
   while (!o.token.isCancellationRequested) {
     let list: Target[];
@@ -97,7 +124,10 @@ export async function followDockerLogs(e: LoadedEnvironment, open: () => Promise
       engine?.close();
       engine = undefined;
       if (!o.follow) return { ok: false, error: (err as Error).message };
-      if (!lostAt) { lostAt = new Date().toISOString(); notice(`cannot reach the engine: ${(err as Error).message}; retrying in ${Math.round(wait / 1000)} s`); }
+      if (!lostAt) {
+        lostAt = new Date().toISOString();
+        notice(`cannot reach the engine: ${(err as Error).message}; retrying in ${Math.round(wait / 1000)} s`);
+      }
       if (await sleep(wait, o.token)) break;
       wait = Math.min(wait * 2, longest);
       continue;
@@ -107,7 +137,8 @@ export async function followDockerLogs(e: LoadedEnvironment, open: () => Promise
       lostAt = undefined;
     }
     wait = first;
-    if (firstList && !list.length) notice(`no running ${e.model.app.name} ${e.env.docker?.mode === 'swarm' ? 'service' : 'container'} in ${e.name}${o.follow ? ': waiting for one' : ''}`);
+    if (firstList && !list.length)
+      notice(`no running ${e.model.app.name} ${e.env.docker?.mode === 'swarm' ? 'service' : 'container'} in ${e.name}${o.follow ? ': waiting for one' : ''}`);
     for (const t of list) {
       if (streams.has(t.id)) continue;
       // A container that appears while following is shown from its first line.

@@ -53,8 +53,13 @@ export function fileSource(host: string, file: string, o: { lines: number; follo
     },
     stderr: (line) => {
       const start = /^godeploy-start (\S*) (\d+)$/.exec(line);
-      if (start) { inode = start[1]; base = Number(start[2]); return []; }
-      if (line === 'godeploy-replaced') return [{ host, notice: true, text: `${file} was replaced or truncated meanwhile: reading the new one from its start` }];
+      if (start) {
+        inode = start[1];
+        base = Number(start[2]);
+        return [];
+      }
+      if (line === 'godeploy-replaced')
+        return [{ host, notice: true, text: `${file} was replaced or truncated meanwhile: reading the new one from its start` }];
       // tail -F: a new file under the name (rotation), or this one cut short: counted from its top.
       if (/has been replaced|file truncated|has appeared/.test(line)) {
         base = 0;

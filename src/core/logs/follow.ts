@@ -14,7 +14,8 @@ import type { LineQueue } from './lineQueue';
  * A command started over ssh without a terminal keeps running after the channel closes
  * (journalctl -f writes only when a line comes); the channel's stdin ending is the sign.
  */
-export const FOLLOW_UNTIL_EOF = 'exec 3<&0; "$@" </dev/null & p=$!; (cat <&3 >/dev/null; kill $p 2>/dev/null) & w=$!; wait $p; c=$?; kill $w 2>/dev/null; exit $c';
+export const FOLLOW_UNTIL_EOF =
+  'exec 3<&0; "$@" </dev/null & p=$!; (cat <&3 >/dev/null; kill $p 2>/dev/null) & w=$!; wait $p; c=$?; kill $w 2>/dev/null; exit $c';
 
 /** A source read by running a command on a host (journalctl, tail). */
 export interface CommandSource {
@@ -63,7 +64,10 @@ export async function followCommand(source: CommandSource, hosts: RunnerSource, 
     } catch (e) {
       if (!o.follow) return { ok: false, error: (e as Error).message };
       if (runner) hosts.lost(runner);
-      if (!lostAt) { lostAt = new Date().toISOString(); notice(`cannot reach ${source.host}: ${(e as Error).message}; retrying in ${Math.round(wait / 1000)} s`); }
+      if (!lostAt) {
+        lostAt = new Date().toISOString();
+        notice(`cannot reach ${source.host}: ${(e as Error).message}; retrying in ${Math.round(wait / 1000)} s`);
+      }
       if (await sleep(wait, o.token)) break;
       wait = Math.min(wait * 2, longest);
       continue;
@@ -75,13 +79,17 @@ export async function followCommand(source: CommandSource, hosts: RunnerSource, 
     }
     const stderr: string[] = [];
     let errRest = '';
-    proc.stdout.on('data', (d: Buffer) => { wait = first; queue.push(source.stdout(d)); });
+    proc.stdout.on('data', (d: Buffer) => {
+      wait = first;
+      queue.push(source.stdout(d));
+    });
     proc.stderr.on('data', (d: Buffer) => {
       const parts = (errRest + d.toString('utf8')).split('\n');
       errRest = parts.pop() ?? '';
       for (const l of parts) {
         const known = source.stderr(l);
-        if (known.length) queue.push(known); else if (l.trim()) stderr.push(l);
+        if (known.length) queue.push(known);
+        else if (l.trim()) stderr.push(l);
       }
     });
     const release = queue.control({ pause: () => proc.stdout.pause(), resume: () => proc.stdout.resume() });
@@ -91,7 +99,10 @@ export async function followCommand(source: CommandSource, hosts: RunnerSource, 
     release();
     queue.push(source.end());
     if (o.token.isCancellationRequested) break;
-    const said = [...stderr, errRest].filter((l) => l.trim()).slice(-3).join(' / ');
+    const said = [...stderr, errRest]
+      .filter((l) => l.trim())
+      .slice(-3)
+      .join(' / ');
     if (exit.code !== null && exit.code !== 0) {
       const error = `${source.what} on ${source.host} failed (exit ${exit.code})${said ? `: ${said}` : ''}`;
       notice(error);
@@ -112,7 +123,14 @@ export async function followCommand(source: CommandSource, hosts: RunnerSource, 
 export function sleep(ms: number, token: CancellationTokenLike): Promise<boolean> {
   if (token.isCancellationRequested) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const t = setTimeout(() => { sub.dispose(); resolve(false); }, ms);
-    const sub = token.onCancellationRequested(() => { clearTimeout(t); sub.dispose(); resolve(true); });
+    const t = setTimeout(() => {
+      sub.dispose();
+      resolve(false);
+    }, ms);
+    const sub = token.onCancellationRequested(() => {
+      clearTimeout(t);
+      sub.dispose();
+      resolve(true);
+    });
   });
 }

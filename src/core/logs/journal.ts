@@ -16,14 +16,27 @@ export interface JournalOptions {
 /** journalctl's argv: the last `lines` entries (or those after `cursor`), as JSON, following or not. */
 export function journalctlArgv(units: string[], o: JournalOptions, cursor?: string): string[] {
   const argv = [
-    'journalctl', ...units.flatMap((u) => ['--unit', u]), '--output', 'json', '--output-fields', 'MESSAGE,_PID,SYSLOG_IDENTIFIER,PRIORITY', '--no-pager',
+    'journalctl',
+    ...units.flatMap((u) => ['--unit', u]),
+    '--output',
+    'json',
+    '--output-fields',
+    'MESSAGE,_PID,SYSLOG_IDENTIFIER,PRIORITY',
+    '--no-pager',
     ...(cursor ? ['--after-cursor', cursor, '--no-tail'] : ['--lines', String(o.lines), ...(o.since !== undefined ? ['--since', `@${o.since}`] : [])]),
     ...(o.follow ? ['--follow'] : []),
   ];
   return argv;
 }
 
-interface JournalEntry { __CURSOR?: string; __REALTIME_TIMESTAMP?: string; MESSAGE?: string | number[] | null; _PID?: string; SYSLOG_IDENTIFIER?: string; PRIORITY?: string }
+interface JournalEntry {
+  __CURSOR?: string;
+  __REALTIME_TIMESTAMP?: string;
+  MESSAGE?: string | number[] | null;
+  _PID?: string;
+  SYSLOG_IDENTIFIER?: string;
+  PRIORITY?: string;
+}
 
 /** syslog priorities: 0 emerg … 3 err are errors, 4 is a warning; notice, info and debug are ordinary lines. */
 function levelOf(priority: string | undefined): LogLine['level'] {
@@ -40,23 +53,27 @@ export function journalLine(host: string, json: string): { line: LogLine; cursor
     return json.trim() ? { line: { host, text: json } } : null;
   }
   const us = Number(e.__REALTIME_TIMESTAMP);
-  const message = Array.isArray(e.MESSAGE) ? Buffer.from(e.MESSAGE).toString('utf8') : e.MESSAGE ?? '';
+  const message = Array.isArray(e.MESSAGE) ? Buffer.from(e.MESSAGE).toString('utf8') : (e.MESSAGE ?? '');
   const who = e.SYSLOG_IDENTIFIER ? `${e.SYSLOG_IDENTIFIER}${e._PID ? `[${e._PID}]` : ''}: ` : '';
   const level = levelOf(e.PRIORITY);
-  return { line: { host, time: Number.isFinite(us) ? new Date(us / 1000).toISOString() : undefined, text: `${who}${message}`, ...(level ? { level } : {}) }, cursor: e.__CURSOR };
+  return {
+    line: { host, time: Number.isFinite(us) ? new Date(us / 1000).toISOString() : undefined, text: `${who}${message}`, ...(level ? { level } : {}) },
+    cursor: e.__CURSOR,
+  };
 }
 
 export function journalSource(host: string, units: string[], o: JournalOptions): CommandSource {
   let cursor: string | undefined;
   let lastTime: string | undefined;
   let split = new LineSplitter();
-  const parse = (raw: string[]): LogLine[] => raw.flatMap((l) => {
-    const r = journalLine(host, l);
-    if (!r) return [];
-    if (r.cursor) cursor = r.cursor;
-    if (r.line.time) lastTime = r.line.time;
-    return [r.line];
-  });
+  const parse = (raw: string[]): LogLine[] =>
+    raw.flatMap((l) => {
+      const r = journalLine(host, l);
+      if (!r) return [];
+      if (r.cursor) cursor = r.cursor;
+      if (r.line.time) lastTime = r.line.time;
+      return [r.line];
+    });
   return {
     host,
     what: `the journal of ${units.join(', ')}`,
@@ -66,9 +83,10 @@ export function journalSource(host: string, units: string[], o: JournalOptions):
       return o.follow ? shArgv(FOLLOW_UNTIL_EOF, ...argv) : argv;
     },
     stdout: (chunk) => parse(split.push(chunk)),
-    stderr: (line) => (/insufficient permissions/i.test(line)
-      ? [{ host, notice: true, text: `${line.trim()}: the ssh user needs to be in the systemd-journal (or adm) group to read ${units.join(', ')}'s journal` }]
-      : []),
+    stderr: (line) =>
+      /insufficient permissions/i.test(line)
+        ? [{ host, notice: true, text: `${line.trim()}: the ssh user needs to be in the systemd-journal (or adm) group to read ${units.join(', ')}'s journal` }]
+        : [],
     end: () => parse(split.end()),
     resumePoint: () => (cursor ? `after ${lastTime ?? 'the last entry shown'}` : undefined),
   };

@@ -4,7 +4,10 @@
 // channel's window and holds the command on the host back, until the batches catch up.
 import type { LogLine } from './logLine';
 
-export interface FlowControl { pause(): void; resume(): void }
+export interface FlowControl {
+  pause(): void;
+  resume(): void;
+}
 
 export interface LineQueueOptions {
   /** How often batches are handed over. */
@@ -23,7 +26,10 @@ export class LineQueue {
   /** The most text ever queued at once (the benchmark reports it). */
   peak = 0;
 
-  constructor(private readonly sink: (lines: LogLine[]) => void, options: LineQueueOptions = {}) {
+  constructor(
+    private readonly sink: (lines: LogLine[]) => void,
+    options: LineQueueOptions = {},
+  ) {
     this.highWater = options.highWater ?? 4 * 1024 * 1024;
     this.timer = setInterval(() => this.flush(), options.flushMs ?? 50);
   }
@@ -43,7 +49,9 @@ export class LineQueue {
   control(flow: FlowControl): () => void {
     this.flows.add(flow);
     if (this.paused) flow.pause();
-    return () => { this.flows.delete(flow); };
+    return () => {
+      this.flows.delete(flow);
+    };
   }
 
   flush(): void {

@@ -44,12 +44,14 @@ export interface LogsRequest extends LogOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface LogsResult { ok: boolean; plan: string; errors: string[] }
+export interface LogsResult {
+  ok: boolean;
+  plan: string;
+  errors: string[];
+}
 
 export type LogSourcePlan =
-  | { host: string; kind: 'journal'; units: string[] }
-  | { host: string; kind: 'file'; file: string }
-  | { host: string; kind: 'docker'; what: string };
+  { host: string; kind: 'journal'; units: string[] } | { host: string; kind: 'file'; file: string } | { host: string; kind: 'docker'; what: string };
 
 /** What each host of the environment is read from (only the hosts in `only`, when given). */
 export function logSources(e: LoadedEnvironment, only?: string[]): LogSourcePlan[] {
@@ -59,7 +61,16 @@ export function logSources(e: LoadedEnvironment, only?: string[]): LogSourcePlan
   const { model, env } = e;
   const app = model.app.name;
   if (env.type === 'docker') {
-    return [{ host: 'engine', kind: 'docker', what: env.docker?.mode === 'swarm' ? `service ${app}-${e.name}` : `each running ${app} release container (godeploy.app=${app}, godeploy.environment=${e.name})` }];
+    return [
+      {
+        host: 'engine',
+        kind: 'docker',
+        what:
+          env.docker?.mode === 'swarm'
+            ? `service ${app}-${e.name}`
+            : `each running ${app} release container (godeploy.app=${app}, godeploy.environment=${e.name})`,
+      },
+    ];
   }
   const d = deployEnvironmentOf(e, 'logs');
   if (env.type === 'local') return [{ host: 'local', kind: 'file', file: `${d.base}/shared/logs/${app}.log` }];
@@ -79,11 +90,21 @@ function commandSource(s: LogSourcePlan, o: LogOptions): CommandSource {
 
 /** The plan as --dry-run prints it: per host, the command (or the API) it is read with. */
 export function describeLogPlan(e: LoadedEnvironment, sources: LogSourcePlan[], o: LogOptions): string {
-  const how = [`the last ${o.lines} lines`, o.since !== undefined ? `since ${new Date(o.since * 1000).toISOString()}` : '', o.follow ? 'then following (reconnecting with backoff, resuming where the last line left off)' : '', o.grep ? `only lines matching /${o.grep.source}/` : ''].filter(Boolean).join(', ');
-  const lines = sources.map((s) => (s.kind === 'docker'
-    ? `  ${s.host} (${environmentEngineAddress(e).url}): ${s.what}, through the Engine API with timestamps`
-    : `  ${s.host}: ${shellQuote(commandSource(s, { ...o, follow: false }).argv()).slice(0, 400)}`));
-  const files = sources.some((s) => s.kind === 'file') && o.since !== undefined ? ['  (log files have no timestamps: --since applies to journald and Docker only)'] : [];
+  const how = [
+    `the last ${o.lines} lines`,
+    o.since !== undefined ? `since ${new Date(o.since * 1000).toISOString()}` : '',
+    o.follow ? 'then following (reconnecting with backoff, resuming where the last line left off)' : '',
+    o.grep ? `only lines matching /${o.grep.source}/` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const lines = sources.map((s) =>
+    s.kind === 'docker'
+      ? `  ${s.host} (${environmentEngineAddress(e).url}): ${s.what}, through the Engine API with timestamps`
+      : `  ${s.host}: ${shellQuote(commandSource(s, { ...o, follow: false }).argv()).slice(0, 400)}`,
+  );
+  const files =
+    sources.some((s) => s.kind === 'file') && o.since !== undefined ? ['  (log files have no timestamps: --since applies to journald and Docker only)'] : [];
   return [`logs of ${e.model.app.name} in ${e.name}: ${how}`, ...lines, ...files].join('\n');
 }
 
@@ -93,11 +114,17 @@ function hostConnection(e: LoadedEnvironment, host: string, options: OpenHostOpt
   let open: { runner: HostRunner; close(): void } | undefined;
   const d = { env: { ...e.env, hosts: (e.env.hosts ?? []).filter((h) => h.host === host) }, moduleDir: e.moduleDir };
   return {
-    runner: () => (opening ??= openHosts(d, options).then(([o]) => {
-      if (!o.ok) throw o.error;
-      open = { runner: o.host.runner, close: o.close };
-      return o.host.runner;
-    }).catch((err: unknown) => { opening = undefined; throw err; })),
+    runner: () =>
+      (opening ??= openHosts(d, options)
+        .then(([o]) => {
+          if (!o.ok) throw o.error;
+          open = { runner: o.host.runner, close: o.close };
+          return o.host.runner;
+        })
+        .catch((err: unknown) => {
+          opening = undefined;
+          throw err;
+        })),
     // Several sources share the connection: only the first to see it fail drops it.
     lost: (runner) => {
       if (open?.runner !== runner) return;
@@ -126,7 +153,10 @@ export async function tailLogs(req: LogsRequest): Promise<LogsResult> {
   const errors: string[] = [];
   try {
     if (e.env.type === 'docker') {
-      const r = await followDockerLogs(e, () => openEnvironmentEngine(e, { ...req.hosts, token: req.token, env: req.env }), queue, { ...req, retryMs: req.retryMs });
+      const r = await followDockerLogs(e, () => openEnvironmentEngine(e, { ...req.hosts, token: req.token, env: req.env }), queue, {
+        ...req,
+        retryMs: req.retryMs,
+      });
       if (!r.ok && r.error) errors.push(r.error);
     } else {
       const local = e.env.type === 'local';
@@ -134,12 +164,16 @@ export async function tailLogs(req: LogsRequest): Promise<LogsResult> {
       const connectionOf = (host: string): RunnerSource => {
         let c = connections.get(host);
         if (!c) {
-          c = local ? { runner: async () => localRunner(), lost: () => undefined, close: () => undefined } : hostConnection(e, host, { ...req.hosts, token: req.token });
+          c = local
+            ? { runner: async () => localRunner(), lost: () => undefined, close: () => undefined }
+            : hostConnection(e, host, { ...req.hosts, token: req.token });
           connections.set(host, c);
         }
         return c;
       };
-      const results = await Promise.all(sources.map((s) => followCommand(commandSource(s, req), connectionOf(s.host), queue, { follow: req.follow, token: req.token, retryMs: req.retryMs })));
+      const results = await Promise.all(
+        sources.map((s) => followCommand(commandSource(s, req), connectionOf(s.host), queue, { follow: req.follow, token: req.token, retryMs: req.retryMs })),
+      );
       for (const r of results) if (!r.ok && r.error) errors.push(r.error);
       for (const c of connections.values()) c.close();
     }

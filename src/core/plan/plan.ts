@@ -35,7 +35,9 @@ export function describePlan(plan: Plan): string {
   plan.steps.forEach((step, i) => {
     lines.push(`  ${i + 1}. ${step.description}`);
     if (step.kind === 'write-file') {
-      lines.push(`     write ${step.path} (${Buffer.byteLength(step.content)} bytes, mode ${step.mode.toString(8).padStart(4, '0')}${step.overwrite ? ', replacing any existing file' : ', refusing to replace an existing file'})`);
+      lines.push(
+        `     write ${step.path} (${Buffer.byteLength(step.content)} bytes, mode ${step.mode.toString(8).padStart(4, '0')}${step.overwrite ? ', replacing any existing file' : ', refusing to replace an existing file'})`,
+      );
     } else {
       lines.push(`     run ${step.argv.map(displayArg).join(' ')}${step.cwd ? ` in ${step.cwd}` : ''}`);
     }

@@ -67,7 +67,12 @@ function runProcess(step: ExecStep, ctx: RunContext): Promise<void> {
     child.on('close', (code, signal) => {
       sub?.dispose();
       if (code === 0) resolve();
-      else reject(new GoDeployError(`${step.description}: ${step.argv[0]} ${signal ? `was stopped by ${signal}` : `exited with ${code}`}`, { hint: tail.join('').trim().split('\n').slice(-10).join('\n') || undefined }));
+      else
+        reject(
+          new GoDeployError(`${step.description}: ${step.argv[0]} ${signal ? `was stopped by ${signal}` : `exited with ${code}`}`, {
+            hint: tail.join('').trim().split('\n').slice(-10).join('\n') || undefined,
+          }),
+        );
     });
   });
 }

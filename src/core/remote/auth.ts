@@ -84,16 +84,30 @@ export function planAuth(host: ResolvedHost, options: AuthOptions = {}): AuthPla
 
   /** The key in `file` for the server, or undefined after noting why not (fatal when the passphrase was wrong too often). */
   const openIdentity = async (file: string): Promise<ParsedKey | undefined> => {
-    if (!existsSync(file)) { plan.skipped.push(`${file} (not found)`); return undefined; }
+    if (!existsSync(file)) {
+      plan.skipped.push(`${file} (not found)`);
+      return undefined;
+    }
     let data: Buffer;
-    try { data = readFileSync(file); } catch (e) { plan.skipped.push(`${file} (unreadable: ${(e as NodeJS.ErrnoException).code ?? 'error'})`); return undefined; }
+    try {
+      data = readFileSync(file);
+    } catch (e) {
+      plan.skipped.push(`${file} (unreadable: ${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
     let parsed = utils.parseKey(data, secret);
     if (parsed instanceof Error && looksEncrypted(parsed) && options.askPassphrase) {
       for (let attempt = 1; attempt <= PASSPHRASE_ATTEMPTS; attempt++) {
         const answer = await whileAsking(() => options.askPassphrase!(file, attempt));
-        if (answer === undefined) { plan.skipped.push(`${file} (encrypted; no passphrase entered)`); return undefined; }
+        if (answer === undefined) {
+          plan.skipped.push(`${file} (encrypted; no passphrase entered)`);
+          return undefined;
+        }
         parsed = utils.parseKey(data, answer);
-        if (!(parsed instanceof Error)) { options.onPassphraseAccepted?.(file, answer); break; }
+        if (!(parsed instanceof Error)) {
+          options.onPassphraseAccepted?.(file, answer);
+          break;
+        }
         if (!looksEncrypted(parsed)) break;
         if (attempt === PASSPHRASE_ATTEMPTS) {
           plan.fatal = new GoDeployError(`the passphrase for ${file} was wrong ${PASSPHRASE_ATTEMPTS} times; not connecting`, {
@@ -104,13 +118,18 @@ export function planAuth(host: ResolvedHost, options: AuthOptions = {}): AuthPla
       }
     }
     if (parsed instanceof Error) {
-      plan.skipped.push(looksEncrypted(parsed)
-        ? `${file} (encrypted; ${secret === undefined ? 'no passphrase given: set GODEPLOY_SSH_PASSPHRASE' : 'the passphrase does not decrypt it'})`
-        : `${file} (not a private key ssh2 can read)`);
+      plan.skipped.push(
+        looksEncrypted(parsed)
+          ? `${file} (encrypted; ${secret === undefined ? 'no passphrase given: set GODEPLOY_SSH_PASSPHRASE' : 'the passphrase does not decrypt it'})`
+          : `${file} (not a private key ssh2 can read)`,
+      );
       return undefined;
     }
     const key = privateKeyOf(parsed);
-    if (!key.isPrivateKey()) { plan.skipped.push(`${file} (a public key, not a private key)`); return undefined; }
+    if (!key.isPrivateKey()) {
+      plan.skipped.push(`${file} (a public key, not a private key)`);
+      return undefined;
+    }
     return key;
   };
 
@@ -126,14 +145,17 @@ export function planAuth(host: ResolvedHost, options: AuthOptions = {}): AuthPla
 
   plan.handler = (_left, _partial, callback) => {
     const stop = callback as unknown as (a: false) => void;
-    nextMethod().then((m) => {
-      if (!m) return stop(false);
-      plan.tried.push(m.label);
-      callback(m.method);
-    }, (e: unknown) => {
-      plan.fatal = new GoDeployError(`could not prepare authentication: ${(e as Error).message}`, { cause: e });
-      stop(false);
-    });
+    nextMethod().then(
+      (m) => {
+        if (!m) return stop(false);
+        plan.tried.push(m.label);
+        callback(m.method);
+      },
+      (e: unknown) => {
+        plan.fatal = new GoDeployError(`could not prepare authentication: ${(e as Error).message}`, { cause: e });
+        stop(false);
+      },
+    );
   };
   return plan;
 }

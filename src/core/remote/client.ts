@@ -36,7 +36,10 @@ export interface ConnectOptions {
 }
 
 /** An authenticated client and what the last key exchange agreed on. */
-export interface OpenedClient { client: Client; negotiated(): NegotiatedAlgorithms | undefined }
+export interface OpenedClient {
+  client: Client;
+  negotiated(): NegotiatedAlgorithms | undefined;
+}
 
 function hostKeyError(name: string, entryName: string, r: Exclude<KnownHostStatus, { status: 'known' | 'unknown' }>): GoDeployError {
   const where = `${r.file}:${r.line}`;
@@ -53,11 +56,23 @@ function hostKeyError(name: string, entryName: string, r: Exclude<KnownHostStatu
 function networkError(e: NodeJS.ErrnoException & { level?: string }, name: string): GoDeployError {
   switch (e.code) {
     case 'ECONNREFUSED':
-      return new GoDeployError(`could not connect to ${name}: connection refused`, { hint: 'check that sshd runs on the host and the port is right (port in godeploy.yaml, or Port in ~/.ssh/config)', cause: e });
-    case 'ENOTFOUND': case 'EAI_AGAIN':
-      return new GoDeployError(`could not connect to ${name}: host name not found`, { hint: 'check the host name in godeploy.yaml (or HostName in ~/.ssh/config)', cause: e });
-    case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH':
-      return new GoDeployError(`could not connect to ${name}: ${e.code === 'ETIMEDOUT' ? 'timed out' : 'host unreachable'}`, { hint: 'check the network path and firewall to the host', cause: e });
+      return new GoDeployError(`could not connect to ${name}: connection refused`, {
+        hint: 'check that sshd runs on the host and the port is right (port in godeploy.yaml, or Port in ~/.ssh/config)',
+        cause: e,
+      });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new GoDeployError(`could not connect to ${name}: host name not found`, {
+        hint: 'check the host name in godeploy.yaml (or HostName in ~/.ssh/config)',
+        cause: e,
+      });
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new GoDeployError(`could not connect to ${name}: ${e.code === 'ETIMEDOUT' ? 'timed out' : 'host unreachable'}`, {
+        hint: 'check the network path and firewall to the host',
+        cause: e,
+      });
     default:
       return new GoDeployError(`ssh connection to ${name} failed: ${e.message}`, { cause: e });
   }
@@ -78,32 +93,53 @@ export function openClient(host: ResolvedHost, options: ConnectOptions, sock?: D
   const timeoutMs = options.timeoutMs ?? 20_000;
   const client = new Client();
   let negotiated: NegotiatedAlgorithms | undefined;
-  client.on('handshake', (n: NegotiatedAlgorithms) => { negotiated = n; });
+  client.on('handshake', (n: NegotiatedAlgorithms) => {
+    negotiated = n;
+  });
 
   return new Promise<OpenedClient>((resolve, reject) => {
     let settled = false;
     let failure: GoDeployError | undefined;
     let timer: NodeJS.Timeout | undefined;
     const armTimer = (): void => {
-      timer = setTimeout(() => fail(new GoDeployError(`could not connect to ${name}: timed out after ${Math.round(timeoutMs / 1000)} s`, {
-        hint: 'check that the host is up and that sshd listens on that port (a firewall may drop the packets)',
-      })), timeoutMs);
+      timer = setTimeout(
+        () =>
+          fail(
+            new GoDeployError(`could not connect to ${name}: timed out after ${Math.round(timeoutMs / 1000)} s`, {
+              hint: 'check that the host is up and that sshd listens on that port (a firewall may drop the packets)',
+            }),
+          ),
+        timeoutMs,
+      );
     };
     /** Time the user spends answering does not count against the timeout. */
     const whileAsking = async <T>(ask: () => Promise<T>): Promise<T> => {
       clearTimeout(timer);
-      try { return await ask(); } finally { if (!settled) armTimer(); }
+      try {
+        return await ask();
+      } finally {
+        if (!settled) armTimer();
+      }
     };
     const auth = planAuth(host, {
-      passphrase: options.passphrase, askPassphrase: options.askPassphrase, onPassphraseAccepted: options.onPassphraseAccepted, whileAsking,
+      passphrase: options.passphrase,
+      askPassphrase: options.askPassphrase,
+      onPassphraseAccepted: options.onPassphraseAccepted,
+      whileAsking,
     });
     const cancel = token?.onCancellationRequested(() => fail(new GoDeployError('cancelled')));
-    const done = (): void => { settled = true; clearTimeout(timer); cancel?.dispose(); };
+    const done = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      cancel?.dispose();
+    };
     function fail(e: GoDeployError): void {
       if (settled) return;
       done();
       client.removeAllListeners('ready');
-      client.on('error', () => { /* after failure */ });
+      client.on('error', () => {
+        /* after failure */
+      });
       client.destroy();
       sock?.destroy();
       reject(e);
@@ -113,7 +149,10 @@ export function openClient(host: ResolvedHost, options: ConnectOptions, sock?: D
       const keyType = keyTypeOf(key);
       const r = lookup(options.knownHostsFile, host.hostname, host.port, keyType, key);
       if (r.status === 'known') return true;
-      if (r.status === 'changed' || r.status === 'revoked') { failure = hostKeyError(name, hostKeyName(host.hostname, host.port), r); return false; }
+      if (r.status === 'changed' || r.status === 'revoked') {
+        failure = hostKeyError(name, hostKeyName(host.hostname, host.port), r);
+        return false;
+      }
       const fingerprint = fingerprintSha256(key);
       let accept = false;
       if (options.onUnknownHostKey) {
@@ -127,7 +166,9 @@ export function openClient(host: ResolvedHost, options: ConnectOptions, sock?: D
         });
       }
       if (accept) {
-        try { appendKnownHost(options.knownHostsFile, host.hostname, host.port, keyType, key); } catch (e) {
+        try {
+          appendKnownHost(options.knownHostsFile, host.hostname, host.port, keyType, key);
+        } catch (e) {
           failure = new GoDeployError(`could not record the host key of ${name} in ${options.knownHostsFile}: ${(e as Error).message}`, { cause: e });
           return false;
         }
@@ -147,9 +188,14 @@ export function openClient(host: ResolvedHost, options: ConnectOptions, sock?: D
       if (auth.fatal) return fail(auth.fatal);
       if (e.level === 'client-authentication') {
         const tried = auth.tried.length ? auth.tried.join(', ') : 'nothing (no identity file or ssh-agent available)';
-        return fail(new GoDeployError(`authentication as ${host.user} on ${name} failed; tried: ${tried}${auth.skipped.length ? `; skipped: ${auth.skipped.join(', ')}` : ''}`, {
-          hint: `add the public key to ~${host.user}/.ssh/authorized_keys on the host, or set identityFile for this host in godeploy.yaml (or IdentityFile in ~/.ssh/config)`,
-        }));
+        return fail(
+          new GoDeployError(
+            `authentication as ${host.user} on ${name} failed; tried: ${tried}${auth.skipped.length ? `; skipped: ${auth.skipped.join(', ')}` : ''}`,
+            {
+              hint: `add the public key to ~${host.user}/.ssh/authorized_keys on the host, or set identityFile for this host in godeploy.yaml (or IdentityFile in ~/.ssh/config)`,
+            },
+          ),
+        );
       }
       fail(networkError(e, name));
     });
@@ -163,7 +209,10 @@ export function openClient(host: ResolvedHost, options: ConnectOptions, sock?: D
       keepaliveInterval: 15_000,
       ...(options.compression ? { algorithms: { compress: [...COMPRESSION] } } : {}),
       hostVerifier: (key: Buffer, callback: (ok: boolean) => void) => {
-        verify(key).then(callback, (e: unknown) => { failure = new GoDeployError(`host key check for ${name} failed: ${(e as Error).message}`); callback(false); });
+        verify(key).then(callback, (e: unknown) => {
+          failure = new GoDeployError(`host key check for ${name} failed: ${(e as Error).message}`);
+          callback(false);
+        });
       },
       authHandler: auth.handler,
     });

@@ -9,7 +9,11 @@ import { openClient, type ConnectOptions, type OpenedClient } from './client';
 import { resolveHost, type ResolvedHost } from './sshConfig';
 
 /** One hop of a ProxyJump value: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
-export interface JumpSpec { host: string; user?: string; port?: number }
+export interface JumpSpec {
+  host: string;
+  user?: string;
+  port?: number;
+}
 
 /** More hops than this (counting jumps of jumps) is a loop in ssh_config, most likely. */
 const MAX_HOPS = 10;
@@ -23,17 +27,25 @@ export function parseProxyJump(value: string): JumpSpec[] {
   if (!v || v === 'none') return [];
   return v.split(',').map((raw) => {
     const part = raw.trim();
-    const bad = (why: string): GoDeployError => new GoDeployError(`invalid ProxyJump hop ${JSON.stringify(part)} in ${JSON.stringify(value)}: ${why}`, {
-      hint: 'ProxyJump takes [user@]host[:port] or ssh://[user@]host[:port], comma-separated',
-    });
+    const bad = (why: string): GoDeployError =>
+      new GoDeployError(`invalid ProxyJump hop ${JSON.stringify(part)} in ${JSON.stringify(value)}: ${why}`, {
+        hint: 'ProxyJump takes [user@]host[:port] or ssh://[user@]host[:port], comma-separated',
+      });
     let rest = part.startsWith('ssh://') ? part.slice('ssh://'.length).replace(/\/$/, '') : part;
     let user: string | undefined;
     const at = rest.lastIndexOf('@');
-    if (at >= 0) { user = rest.slice(0, at); rest = rest.slice(at + 1); if (!user) throw bad('empty user name'); }
+    if (at >= 0) {
+      user = rest.slice(0, at);
+      rest = rest.slice(at + 1);
+      if (!user) throw bad('empty user name');
+    }
     let host = rest;
     let portText: string | undefined;
     const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(rest);
-    if (bracket) { host = bracket[1]; portText = bracket[2]; } else if (rest.indexOf(':') >= 0 && rest.indexOf(':') === rest.lastIndexOf(':')) {
+    if (bracket) {
+      host = bracket[1];
+      portText = bracket[2];
+    } else if (rest.indexOf(':') >= 0 && rest.indexOf(':') === rest.lastIndexOf(':')) {
       [host, portText] = rest.split(':');
     }
     if (!host) throw bad('no host name');
@@ -79,17 +91,33 @@ const OPEN_FAILURE: Record<number, string> = {
 };
 
 /** A direct-tcpip channel from `client` (a jump host) to host:port, as `ssh -W` opens it. */
-function forwardThrough(client: Client, jumpName: string, host: string, port: number, timeoutMs: number, token?: CancellationTokenLike): Promise<ClientChannel> {
+function forwardThrough(
+  client: Client,
+  jumpName: string,
+  host: string,
+  port: number,
+  timeoutMs: number,
+  token?: CancellationTokenLike,
+): Promise<ClientChannel> {
   return new Promise<ClientChannel>((resolve, reject) => {
     let done = false;
     const finish = (e: GoDeployError | undefined, ch?: ClientChannel): void => {
-      if (done) { ch?.close(); return; }
+      if (done) {
+        ch?.close();
+        return;
+      }
       done = true;
       clearTimeout(timer);
       sub?.dispose();
-      if (e) { ch?.close(); reject(e); } else resolve(ch!);
+      if (e) {
+        ch?.close();
+        reject(e);
+      } else resolve(ch!);
     };
-    const timer = setTimeout(() => finish(new GoDeployError(`${jumpName} did not open a connection to ${host}:${port} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new GoDeployError(`${jumpName} did not open a connection to ${host}:${port} within ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
     const sub = token?.onCancellationRequested(() => finish(new GoDeployError('cancelled')));
     try {
       // The originator is informational for sshd (it logs it); OpenSSH's `ssh -W` sends 127.0.0.1:0 too.
@@ -97,12 +125,15 @@ function forwardThrough(client: Client, jumpName: string, host: string, port: nu
         if (err) {
           const reason = (err as Error & { reason?: number }).reason;
           const why = OPEN_FAILURE[reason ?? 0] ?? err.message.replace(/^\(SSH\) Channel open failure: /, '');
-          return finish(new GoDeployError(`${jumpName} could not open a connection to ${host}:${port}: ${why}`, {
-            hint: reason === 1
-              ? `the jump host's sshd does not allow TCP forwarding to it (AllowTcpForwarding, PermitOpen or DisableForwarding in its sshd_config)`
-              : `check that ${host}:${port} is reachable from ${jumpName.replace(/^jump /, '')}`,
-            cause: err,
-          }));
+          return finish(
+            new GoDeployError(`${jumpName} could not open a connection to ${host}:${port}: ${why}`, {
+              hint:
+                reason === 1
+                  ? `the jump host's sshd does not allow TCP forwarding to it (AllowTcpForwarding, PermitOpen or DisableForwarding in its sshd_config)`
+                  : `check that ${host}:${port} is reachable from ${jumpName.replace(/^jump /, '')}`,
+              cause: err,
+            }),
+          );
         }
         finish(undefined, ch);
       });
@@ -119,11 +150,16 @@ const addressOf = (h: ResolvedHost): string => `${h.user}@${h.hostname}:${h.port
  * function that closes the jump connections (the caller ties it to the target's close). A
  * failure on the way names the hop: "could not reach web1 through jump bastion (root@…)".
  */
-export async function openThroughJumps(host: ResolvedHost, options: ConnectOptions): Promise<{ target: OpenedClient; jumps: ResolvedHost[]; closeJumps(): void }> {
+export async function openThroughJumps(
+  host: ResolvedHost,
+  options: ConnectOptions,
+): Promise<{ target: OpenedClient; jumps: ResolvedHost[]; closeJumps(): void }> {
   const spec = host.proxyJump ?? '';
   const timeoutMs = options.timeoutMs ?? 20_000;
   const clients: Client[] = [];
-  const closeJumps = (): void => { for (const c of clients.splice(0).reverse()) c.end(); };
+  const closeJumps = (): void => {
+    for (const c of clients.splice(0).reverse()) c.end();
+  };
   const hopError = (hop: ResolvedHost, e: unknown): GoDeployError => {
     const inner = e instanceof Error ? e.message : String(e);
     return new GoDeployError(`could not reach ${host.alias} through jump ${hop.alias} (${addressOf(hop)}; ProxyJump ${spec}): ${inner}`, {
@@ -143,7 +179,9 @@ export async function openThroughJumps(host: ResolvedHost, options: ConnectOptio
     let prev: { client: Client; hop: ResolvedHost } | undefined;
     for (const hop of jumps) {
       try {
-        const sock: Duplex | undefined = prev ? await forwardThrough(prev.client, `jump ${prev.hop.alias}`, hop.hostname, hop.port, timeoutMs, options.token) : undefined;
+        const sock: Duplex | undefined = prev
+          ? await forwardThrough(prev.client, `jump ${prev.hop.alias}`, hop.hostname, hop.port, timeoutMs, options.token)
+          : undefined;
         const opened = await openClient(hop, hopOptions, sock);
         // A jump connection that drops later closes the channels over it, so the target sees its close.
         opened.client.on('error', () => undefined);
@@ -160,9 +198,13 @@ export async function openThroughJumps(host: ResolvedHost, options: ConnectOptio
       sock = await forwardThrough(last.client, `jump ${last.hop.alias}`, host.hostname, host.port, timeoutMs, options.token);
     } catch (e) {
       if (options.token?.isCancellationRequested) throw new GoDeployError('cancelled');
-      throw new GoDeployError(`could not reach ${host.alias} (${addressOf(host)}) through jump ${last.hop.alias} (${addressOf(last.hop)}; ProxyJump ${spec}): ${(e as Error).message}`, {
-        hint: (e as GoDeployError).hint, cause: e,
-      });
+      throw new GoDeployError(
+        `could not reach ${host.alias} (${addressOf(host)}) through jump ${last.hop.alias} (${addressOf(last.hop)}; ProxyJump ${spec}): ${(e as Error).message}`,
+        {
+          hint: (e as GoDeployError).hint,
+          cause: e,
+        },
+      );
     }
     // The target's own host key, authentication and errors: named by its hostname:port, as without a jump.
     const target = await openClient(host, options, sock);

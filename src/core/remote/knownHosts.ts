@@ -32,7 +32,10 @@ export function hostKeyName(host: string, port: number): string {
 
 /** OpenSSH `match_pattern`: `*` any run, `?` one character. */
 export function matchPattern(text: string, pattern: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 's').test(text);
 }
 
@@ -59,7 +62,13 @@ export function matchHashed(name: string, entry: string): boolean {
   return createHmac('sha1', salt).update(name).digest().equals(want);
 }
 
-export interface KnownHostEntry { line: number; marker?: '@revoked' | '@cert-authority'; hosts: string; keyType: string; key: Buffer }
+export interface KnownHostEntry {
+  line: number;
+  marker?: '@revoked' | '@cert-authority';
+  hosts: string;
+  keyType: string;
+  key: Buffer;
+}
 
 /** Parses the file; comments, blank and malformed lines are skipped (as OpenSSH does). */
 export function parseKnownHosts(text: string): KnownHostEntry[] {

@@ -18,7 +18,12 @@ export interface ExecOptions {
   token?: CancellationTokenLike;
 }
 
-export interface ExecResult { code: number | null; signal?: string; stdout: string; stderr: string }
+export interface ExecResult {
+  code: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
 
 export interface UploadOptions {
   mode: number;
@@ -74,7 +79,11 @@ const WINDOW_NEAR = 4;
 const WINDOW_FAR = 8;
 const FAR_RTT_MS = 10;
 
-export function openSession(client: Client, host: ResolvedHost, extra: { negotiated?: () => NegotiatedAlgorithms | undefined; via?: string[] } = {}): RemoteConnection {
+export function openSession(
+  client: Client,
+  host: ResolvedHost,
+  extra: { negotiated?: () => NegotiatedAlgorithms | undefined; via?: string[] } = {},
+): RemoteConnection {
   const name = `${host.hostname}:${host.port}`;
   let closed = false;
   let lost: Error | undefined;
@@ -86,89 +95,147 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     closed = true;
     for (const w of [...waits]) w();
   };
-  client.on('error', (e: Error) => { lost = e; gone(); });
+  client.on('error', (e: Error) => {
+    lost = e;
+    gone();
+  });
   client.on('end', gone);
   client.on('close', gone);
   const forwards = new Set<() => Promise<void>>();
   let sftpP: Promise<SFTPWrapper> | undefined;
 
-  const closedError = (doing: string): GoDeployError => new GoDeployError(`connection to ${name} closed while ${doing}${lost ? ` (${lost.message})` : ''}`, {
-    hint: 'the host or the network dropped the ssh connection; nothing after this point ran',
-  });
+  const closedError = (doing: string): GoDeployError =>
+    new GoDeployError(`connection to ${name} closed while ${doing}${lost ? ` (${lost.message})` : ''}`, {
+      hint: 'the host or the network dropped the ssh connection; nothing after this point ran',
+    });
   const ensureOpen = (): void => {
     if (closed) throw new GoDeployError(`the ssh connection to ${name} is closed${lost ? `: ${lost.message}` : ''}`);
   };
   /** A promise that also rejects (with `doing()`) when the connection closes before it settles. */
-  const untilClosed = <T>(doing: () => string, body: (resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> => new Promise<T>((resolve, reject) => {
-    if (closed) { reject(closedError(doing())); return; }
-    const onGone = (): void => { waits.delete(onGone); reject(closedError(doing())); };
-    waits.add(onGone);
-    const settle = <A>(f: (a: A) => void) => (a: A): void => { waits.delete(onGone); f(a); };
-    try {
-      body(settle(resolve), settle(reject));
-    } catch (e) {
-      settle(reject)(e);
-    }
-  });
-  const sftp = (): Promise<SFTPWrapper> => (sftpP ??= untilClosed<SFTPWrapper>(() => 'starting SFTP', (res, rej) => client.sftp((e, s) => (e ? rej(e) : res(s))))
-    .catch((e: Error) => {
+  const untilClosed = <T>(doing: () => string, body: (resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (closed) {
+        reject(closedError(doing()));
+        return;
+      }
+      const onGone = (): void => {
+        waits.delete(onGone);
+        reject(closedError(doing()));
+      };
+      waits.add(onGone);
+      const settle =
+        <A>(f: (a: A) => void) =>
+        (a: A): void => {
+          waits.delete(onGone);
+          f(a);
+        };
+      try {
+        body(settle(resolve), settle(reject));
+      } catch (e) {
+        settle(reject)(e);
+      }
+    });
+  const sftp = (): Promise<SFTPWrapper> =>
+    (sftpP ??= untilClosed<SFTPWrapper>(
+      () => 'starting SFTP',
+      (res, rej) => client.sftp((e, s) => (e ? rej(e) : res(s))),
+    ).catch((e: Error) => {
       sftpP = undefined;
       if (e instanceof GoDeployError) throw e;
-      throw new GoDeployError(`could not start SFTP on ${name}: ${e.message}`, { hint: 'the host\'s sshd needs an sftp Subsystem', cause: e });
+      throw new GoDeployError(`could not start SFTP on ${name}: ${e.message}`, { hint: "the host's sshd needs an sftp Subsystem", cause: e });
     }));
 
   const exec = async (argv: string[], opts: ExecOptions = {}): Promise<ExecResult> => {
     const command = shellQuote(argv);
     ensureOpen();
     if (opts.token?.isCancellationRequested) throw new GoDeployError('cancelled');
-    return untilClosed<ExecResult>(() => `running ${commandSummary(argv)}`, (resolve, reject) => {
-      client.exec(command, (err, stream) => {
-        if (err) return reject(new GoDeployError(`could not run ${argv[0]} on ${name}: ${err.message}`, { cause: err }));
-        const out: Buffer[] = [];
-        const errOut: Buffer[] = [];
-        let code: number | null = null;
-        let signal: string | undefined;
-        let cancelled = false;
-        stream.on('data', (d: Buffer) => out.push(d));
-        stream.stderr.on('data', (d: Buffer) => errOut.push(d));
-        stream.on('exit', (c: number | null, s?: string) => { if (typeof c === 'number') code = c; else signal = s ?? undefined; });
-        // Cancelling asks sshd to KILL the command and closes the channel, then rejects at
-        // once: sshd may ignore the signal request, so the command can run on to its end.
-        const sub = opts.token?.onCancellationRequested(() => {
-          cancelled = true;
-          try { stream.signal('KILL'); } catch { /* channel gone */ }
-          stream.close();
-          reject(new GoDeployError(`${argv[0]} on ${name} cancelled`));
+    return untilClosed<ExecResult>(
+      () => `running ${commandSummary(argv)}`,
+      (resolve, reject) => {
+        client.exec(command, (err, stream) => {
+          if (err) return reject(new GoDeployError(`could not run ${argv[0]} on ${name}: ${err.message}`, { cause: err }));
+          const out: Buffer[] = [];
+          const errOut: Buffer[] = [];
+          let code: number | null = null;
+          let signal: string | undefined;
+          let cancelled = false;
+          stream.on('data', (d: Buffer) => out.push(d));
+          stream.stderr.on('data', (d: Buffer) => errOut.push(d));
+          stream.on('exit', (c: number | null, s?: string) => {
+            if (typeof c === 'number') code = c;
+            else signal = s ?? undefined;
+          });
+          // Cancelling asks sshd to KILL the command and closes the channel, then rejects at
+          // once: sshd may ignore the signal request, so the command can run on to its end.
+          const sub = opts.token?.onCancellationRequested(() => {
+            cancelled = true;
+            try {
+              stream.signal('KILL');
+            } catch {
+              /* channel gone */
+            }
+            stream.close();
+            reject(new GoDeployError(`${argv[0]} on ${name} cancelled`));
+          });
+          stream.on('close', () => {
+            sub?.dispose();
+            if (cancelled) return;
+            resolve({ code, ...(signal ? { signal } : {}), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+          });
+          if (opts.stdin !== undefined) stream.end(opts.stdin);
+          else stream.end();
         });
-        stream.on('close', () => {
-          sub?.dispose();
-          if (cancelled) return;
-          resolve({ code, ...(signal ? { signal } : {}), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
-        });
-        if (opts.stdin !== undefined) stream.end(opts.stdin); else stream.end();
-      });
-    });
+      },
+    );
   };
 
-  const spawn = (argv: string[]): Promise<RemoteProcess> => untilClosed<RemoteProcess>(() => `starting ${commandSummary(argv)}`, (resolve, reject) => {
-    client.exec(shellQuote(argv), (err, stream) => {
-      if (err) return reject(new GoDeployError(`could not run ${argv[0]} on ${name}: ${err.message}`, { cause: err }));
-      let code: number | null = null;
-      let signal: string | undefined;
-      stream.on('exit', (c: number | null, s?: string) => { if (typeof c === 'number') code = c; else signal = s ?? undefined; });
-      const exit = new Promise<{ code: number | null; signal?: string }>((done) => {
-        const onGone = (): void => { waits.delete(onGone); done({ code: null }); };
-        waits.add(onGone);
-        stream.on('close', () => { waits.delete(onGone); done({ code, ...(signal ? { signal } : {}) }); });
-      });
-      resolve({ stdout: stream, stderr: stream.stderr, exit, kill: () => { try { stream.close(); } catch { /* gone */ } } });
-    });
-  });
+  const spawn = (argv: string[]): Promise<RemoteProcess> =>
+    untilClosed<RemoteProcess>(
+      () => `starting ${commandSummary(argv)}`,
+      (resolve, reject) => {
+        client.exec(shellQuote(argv), (err, stream) => {
+          if (err) return reject(new GoDeployError(`could not run ${argv[0]} on ${name}: ${err.message}`, { cause: err }));
+          let code: number | null = null;
+          let signal: string | undefined;
+          stream.on('exit', (c: number | null, s?: string) => {
+            if (typeof c === 'number') code = c;
+            else signal = s ?? undefined;
+          });
+          const exit = new Promise<{ code: number | null; signal?: string }>((done) => {
+            const onGone = (): void => {
+              waits.delete(onGone);
+              done({ code: null });
+            };
+            waits.add(onGone);
+            stream.on('close', () => {
+              waits.delete(onGone);
+              done({ code, ...(signal ? { signal } : {}) });
+            });
+          });
+          resolve({
+            stdout: stream,
+            stderr: stream.stderr,
+            exit,
+            kill: () => {
+              try {
+                stream.close();
+              } catch {
+                /* gone */
+              }
+            },
+          });
+        });
+      },
+    );
 
   const mkdir = async (remotePath: string, mode: number): Promise<void> => {
     ensureOpen();
     const s = await sftp();
-    await untilClosed<void>(() => `creating ${remotePath}`, (res, rej) => s.mkdir(remotePath, { mode }, (e) => (e ? rej(new GoDeployError(`could not create ${name}:${remotePath}: ${e.message}`, { cause: e })) : res())));
+    await untilClosed<void>(
+      () => `creating ${remotePath}`,
+      (res, rej) =>
+        s.mkdir(remotePath, { mode }, (e) => (e ? rej(new GoDeployError(`could not create ${name}:${remotePath}: ${e.message}`, { cause: e })) : res())),
+    );
   };
 
   const upload = async (source: string | Buffer, remotePath: string, opts: UploadOptions): Promise<void> => {
@@ -178,7 +245,12 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     let sent = 0;
     const doing = (): string => `uploading ${opts.label ?? remotePath} (${formatBytes(sent)} of ${formatBytes(size)} sent)`;
     const sftpErr = (what: string, e: Error): GoDeployError => new GoDeployError(`could not ${what} ${where}: ${e.message}`, { cause: e });
-    const local = typeof source === 'string' ? await openLocal(source, 'r').catch((e: Error) => { throw new GoDeployError(`could not read ${source}: ${e.message}`, { cause: e }); }) : undefined;
+    const local =
+      typeof source === 'string'
+        ? await openLocal(source, 'r').catch((e: Error) => {
+            throw new GoDeployError(`could not read ${source}: ${e.message}`, { cause: e });
+          })
+        : undefined;
     try {
       size = local ? (await stat(source as string)).size : (source as Buffer).length;
       const read = async (pos: number, len: number): Promise<Buffer> => {
@@ -189,7 +261,9 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
         return buf;
       };
       const s = await sftp();
-      const handle = await untilClosed<Buffer>(doing, (res, rej) => s.open(remotePath, 'w', { mode: opts.mode }, (e, h) => (e ? rej(sftpErr('create', e)) : res(h))));
+      const handle = await untilClosed<Buffer>(doing, (res, rej) =>
+        s.open(remotePath, 'w', { mode: opts.mode }, (e, h) => (e ? rej(sftpErr('create', e)) : res(h))),
+      );
       try {
         // Before any content: an existing file keeps its old mode through open(), so set it now.
         const rtt0 = performance.now();
@@ -201,9 +275,20 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
           const len = Math.min(CHUNK, size - pos);
           const buf = await read(pos, len);
           const at = pos;
-          const p = untilClosed<void>(doing, (res, rej) => s.write(handle, buf, 0, len, at, (e) => { if (e) rej(sftpErr('write', e)); else { sent += len; res(); } }));
+          const p = untilClosed<void>(doing, (res, rej) =>
+            s.write(handle, buf, 0, len, at, (e) => {
+              if (e) rej(sftpErr('write', e));
+              else {
+                sent += len;
+                res();
+              }
+            }),
+          );
           inflight.add(p);
-          p.then(() => inflight.delete(p), () => undefined);
+          p.then(
+            () => inflight.delete(p),
+            () => undefined,
+          );
           pos += len;
           if (inflight.size >= window) await Promise.race(inflight);
         }
@@ -225,10 +310,17 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
       sock.on('error', () => sock.destroy());
-      if (closed) { sock.destroy(); return; }
+      if (closed) {
+        sock.destroy();
+        return;
+      }
       try {
         client.forwardOut('127.0.0.1', sock.remotePort ?? 0, '127.0.0.1', remotePort, (err, stream) => {
-          if (err || sock.destroyed) { stream?.close(); sock.destroy(); return; }
+          if (err || sock.destroyed) {
+            stream?.close();
+            sock.destroy();
+            return;
+          }
           stream.on('error', () => sock.destroy());
           stream.on('close', () => sock.destroy());
           sock.on('close', () => stream.close());
@@ -239,7 +331,10 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
         sock.destroy();
       }
     });
-    await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(0, '127.0.0.1', () => res()); });
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(0, '127.0.0.1', () => res());
+    });
     const addr = server.address();
     const localPort = typeof addr === 'object' && addr ? addr.port : 0;
     const close = (): Promise<void> => {
@@ -251,30 +346,40 @@ export function openSession(client: Client, host: ResolvedHost, extra: { negotia
     return { localPort, close };
   };
 
-  const openUnixSocket = (socketPath: string): Promise<Duplex> => untilClosed<Duplex>(() => `opening ${socketPath}`, (resolve, reject) => {
-    try {
-      client.openssh_forwardOutStreamLocal(socketPath, (err, stream) => {
-        if (err) {
-          reject(new GoDeployError(`${host.user}@${host.hostname}:${host.port}: could not open ${socketPath} through ssh: ${err.message}`, {
-            hint: 'the socket must exist and be writable by the ssh user (for Docker: a member of the docker group), and sshd must allow it (AllowStreamLocalForwarding yes, the default)',
-            cause: err,
-          }));
-          return;
+  const openUnixSocket = (socketPath: string): Promise<Duplex> =>
+    untilClosed<Duplex>(
+      () => `opening ${socketPath}`,
+      (resolve, reject) => {
+        try {
+          client.openssh_forwardOutStreamLocal(socketPath, (err, stream) => {
+            if (err) {
+              reject(
+                new GoDeployError(`${host.user}@${host.hostname}:${host.port}: could not open ${socketPath} through ssh: ${err.message}`, {
+                  hint: 'the socket must exist and be writable by the ssh user (for Docker: a member of the docker group), and sshd must allow it (AllowStreamLocalForwarding yes, the default)',
+                  cause: err,
+                }),
+              );
+              return;
+            }
+            resolve(stream);
+          });
+        } catch (e) {
+          reject(e);
         }
-        resolve(stream);
-      });
-    } catch (e) {
-      reject(e);
-    }
-  });
+      },
+    );
 
-  const openTcp = (port: number): Promise<Duplex> => untilClosed<Duplex>(() => `connecting to 127.0.0.1:${port}`, (resolve, reject) => {
-    try {
-      client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, stream) => (err ? reject(err) : resolve(stream)));
-    } catch (e) {
-      reject(e);
-    }
-  });
+  const openTcp = (port: number): Promise<Duplex> =>
+    untilClosed<Duplex>(
+      () => `connecting to 127.0.0.1:${port}`,
+      (resolve, reject) => {
+        try {
+          client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, stream) => (err ? reject(err) : resolve(stream)));
+        } catch (e) {
+          reject(e);
+        }
+      },
+    );
 
   return {
     host,

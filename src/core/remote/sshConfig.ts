@@ -76,8 +76,13 @@ export async function resolveHost(entry: HostConfig, options: { configFile?: str
       });
     }
     return {
-      alias, hostname: alias, port: entry.port ?? 22, user: entry.user ?? userInfo().username,
-      identityFiles: explicitIdentity ?? [], identitiesOnly: false, userKnownHostsFiles: [join(homedir(), '.ssh', 'known_hosts')],
+      alias,
+      hostname: alias,
+      port: entry.port ?? 22,
+      user: entry.user ?? userInfo().username,
+      identityFiles: explicitIdentity ?? [],
+      identitiesOnly: false,
+      userKnownHostsFiles: [join(homedir(), '.ssh', 'known_hosts')],
     };
   }
   const g = parseSshG(r.stdout);
@@ -92,6 +97,9 @@ export async function resolveHost(entry: HostConfig, options: { configFile?: str
     identityFiles: explicitIdentity ?? (g.get('identityfile') ?? []).map((p) => expandHome(p)),
     identitiesOnly: one('identitiesonly') === 'yes',
     proxyJump: proxyJump && proxyJump !== 'none' ? proxyJump : undefined,
-    userKnownHostsFiles: (one('userknownhostsfile') ?? '').split(/\s+/).filter(Boolean).map((p) => expandHome(p)),
+    userKnownHostsFiles: (one('userknownhostsfile') ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((p) => expandHome(p)),
   };
 }

@@ -33,7 +33,13 @@ async function pickTargets(ctx: GoDeployContext, configured: string[] | undefine
   const all = pickerTargets(available, selected);
   const picked = await vscode.window.showQuickPick(
     all.map((t) => ({ label: t, picked: selected.includes(t), description: variantNote(t) })),
-    { title: 'Go Deploy: cross-compile for which targets?', placeHolder: 'Check the targets to build (GOOS/GOARCH[/variant])', canPickMany: true, ignoreFocusOut: true, matchOnDescription: true },
+    {
+      title: 'Go Deploy: cross-compile for which targets?',
+      placeHolder: 'Check the targets to build (GOOS/GOARCH[/variant])',
+      canPickMany: true,
+      ignoreFocusOut: true,
+      matchOnDescription: true,
+    },
   );
   return picked?.map((p) => p.label);
 }
@@ -52,7 +58,12 @@ function progressLine(states: Map<string, TargetProgress['state']>): string {
   return [`${done}/${states.size} done`, ...busy, ...failed].join(' · ');
 }
 
-async function build(ctx: GoDeployContext, folder: vscode.Uri, { config, inspection }: { config: GoDeployConfig; inspection: ModuleInspection }, targets: string[]): Promise<BuildResult | undefined> {
+async function build(
+  ctx: GoDeployContext,
+  folder: vscode.Uri,
+  { config, inspection }: { config: GoDeployConfig; inspection: ModuleInspection },
+  targets: string[],
+): Promise<BuildResult | undefined> {
   const engine = loadEngine();
   ctx.log.info(`cross-compiling ${vscode.workspace.asRelativePath(folder)} for ${targets.join(', ')}`);
   return vscode.window.withProgress(
@@ -74,7 +85,14 @@ async function build(ctx: GoDeployContext, folder: vscode.Uri, { config, inspect
             const finished = p.state === 'done' || p.state === 'failed' || p.state === 'cancelled';
             progress.report({ message: progressLine(states), increment: finished && before !== p.state ? 100 / targets.length : undefined });
           },
-          onOutput: (target, text) => ctx.log.block(text.replace(/\n$/, '').split('\n').map((l) => `[${target}] ${l}`).join('\n')),
+          onOutput: (target, text) =>
+            ctx.log.block(
+              text
+                .replace(/\n$/, '')
+                .split('\n')
+                .map((l) => `[${target}] ${l}`)
+                .join('\n'),
+            ),
         });
       } catch (e) {
         if (token.isCancellationRequested) {
@@ -94,16 +112,22 @@ function report(ctx: GoDeployContext, result: BuildResult): void {
   ctx.log.info(`  checksums: ${result.checksumsFile}`);
   const where = vscode.workspace.asRelativePath(result.outDir);
   // Not awaited: the command settles now; the notification waits for the user.
-  void vscode.window.showInformationMessage(`Go Deploy: built ${result.artifacts.length} target(s) into ${where} (version ${result.version}).`, 'Reveal in Explorer', 'Show Log').then((choice) => {
-    if (choice === 'Show Log') ctx.log.show(false);
-    if (choice !== 'Reveal in Explorer') return;
-    // A file inside dist/, so the explorer expands the folder and the OS file manager opens it.
-    const sums = vscode.Uri.file(result.checksumsFile);
-    const inWorkspace = vscode.workspace.getWorkspaceFolder(sums) !== undefined;
-    // On the web (code-server) or remotely there is no local file manager to reveal in.
-    const command = inWorkspace && (vscode.env.uiKind === vscode.UIKind.Web || vscode.env.remoteName) ? 'revealInExplorer' : 'revealFileInOS';
-    void vscode.commands.executeCommand(command, sums);
-  });
+  void vscode.window
+    .showInformationMessage(
+      `Go Deploy: built ${result.artifacts.length} target(s) into ${where} (version ${result.version}).`,
+      'Reveal in Explorer',
+      'Show Log',
+    )
+    .then((choice) => {
+      if (choice === 'Show Log') ctx.log.show(false);
+      if (choice !== 'Reveal in Explorer') return;
+      // A file inside dist/, so the explorer expands the folder and the OS file manager opens it.
+      const sums = vscode.Uri.file(result.checksumsFile);
+      const inWorkspace = vscode.workspace.getWorkspaceFolder(sums) !== undefined;
+      // On the web (code-server) or remotely there is no local file manager to reveal in.
+      const command = inWorkspace && (vscode.env.uiKind === vscode.UIKind.Web || vscode.env.remoteName) ? 'revealInExplorer' : 'revealFileInOS';
+      void vscode.commands.executeCommand(command, sums);
+    });
 }
 
 /**

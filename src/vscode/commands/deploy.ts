@@ -25,16 +25,26 @@ function announce(ctx: GoDeployContext, r: DeployResult, t: EnvironmentTarget): 
   const module = t.folder;
   if (r.ok) {
     const warn = r.warnings.length ? ` with ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '';
-    void vscode.window.showInformationMessage(`Go Deploy: ${r.releaseId} is live on ${r.environment} (${r.hosts.length} host${r.hosts.length === 1 ? '' : 's'}, ${(r.durationMs / 1000).toFixed(1)} s)${warn}.`, 'Show Log').then((choice) => {
-      if (choice) ctx.log.show(false);
-    });
+    void vscode.window
+      .showInformationMessage(
+        `Go Deploy: ${r.releaseId} is live on ${r.environment} (${r.hosts.length} host${r.hosts.length === 1 ? '' : 's'}, ${(r.durationMs / 1000).toFixed(1)} s)${warn}.`,
+        'Show Log',
+      )
+      .then((choice) => {
+        if (choice) ctx.log.show(false);
+      });
     return;
   }
   if (r.cancelled) {
     const back = r.hosts.some((h) => h.result === 'rolled-back');
-    void vscode.window.showInformationMessage(`Go Deploy: deploy to ${r.environment} cancelled; ${back ? 'the switched hosts were rolled back' : 'nothing live changed'}.`, 'Show Log').then((choice) => {
-      if (choice) ctx.log.show(false);
-    });
+    void vscode.window
+      .showInformationMessage(
+        `Go Deploy: deploy to ${r.environment} cancelled; ${back ? 'the switched hosts were rolled back' : 'nothing live changed'}.`,
+        'Show Log',
+      )
+      .then((choice) => {
+        if (choice) ctx.log.show(false);
+      });
     return;
   }
   const failed = r.hosts.find((h) => h.result !== 'live' && h.error) ?? r.hosts.find((h) => h.result !== 'live');
@@ -73,7 +83,13 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
   const where = { module: t.folder.fsPath, configFile: t.configFile };
   ctx.log.info(`deploy ${name} to ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)})`);
   // The plan is logged first (no secret values in it): what will run, host by host.
-  const logPlan = (plan: string): void => ctx.log.block(plan.split('\n').map((l) => `  ${l}`).join('\n'));
+  const logPlan = (plan: string): void =>
+    ctx.log.block(
+      plan
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
   if (args.dryRun) {
     const planned = await engine.deploy({ ...request, dryRun: true, onPlan: logPlan });
     ctx.log.show(true);
@@ -88,9 +104,21 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
       progress.report({ message: 'starting…' });
       try {
         return await engine.deploy({
-          ...request, token, emit: steps.onEvent,
-          onPlan: (plan) => { logPlan(plan); steps.expectedSteps = countPlannedSteps(plan); },
-          onBuildOutput: (target, text) => ctx.log.block(text.replace(/\n$/, '').split('\n').map((l) => `[build ${target}] ${l}`).join('\n')),
+          ...request,
+          token,
+          emit: steps.onEvent,
+          onPlan: (plan) => {
+            logPlan(plan);
+            steps.expectedSteps = countPlannedSteps(plan);
+          },
+          onBuildOutput: (target, text) =>
+            ctx.log.block(
+              text
+                .replace(/\n$/, '')
+                .split('\n')
+                .map((l) => `[build ${target}] ${l}`)
+                .join('\n'),
+            ),
         });
       } catch (e) {
         if (!token.isCancellationRequested) throw e;

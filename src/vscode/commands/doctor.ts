@@ -13,7 +13,6 @@ export interface DoctorResult {
   warnings: number;
 }
 
-
 /**
  * Go Deploy: Run Doctor: the preflight checks of `godeploy doctor` on every host of an
  * environment, in parallel; the report goes to the Go Deploy log.
@@ -48,8 +47,11 @@ async function runDoctor(deps: CommandDeps, arg: unknown): Promise<DoctorResult 
   const hosts: HostReport[] = runs.map((r) => {
     if (!r.ok) return { host: r.host, address: r.address, checks: [{ id: 'reachable', title: 'reachable', status: 'fail', detail: r.error, hint: r.hint }] };
     const reachable: CheckReport = {
-      id: 'reachable', title: 'reachable', status: 'ok',
-      detail: d.env.type === 'local' ? 'this machine (type local)' : r.newHostKey ? `new host key ${r.newHostKey} recorded` : 'host key verified, authenticated',
+      id: 'reachable',
+      title: 'reachable',
+      status: 'ok',
+      detail:
+        d.env.type === 'local' ? 'this machine (type local)' : r.newHostKey ? `new host key ${r.newHostKey} recorded` : 'host key verified, authenticated',
     };
     return { host: r.host, address: r.address, checks: [reachable, ...r.value] };
   });
@@ -67,7 +69,9 @@ function reportDoctor({ ctx }: CommandDeps, environment: string, configFile: str
   (failures ? ctx.log.warn.bind(ctx.log) : ctx.log.info.bind(ctx.log))(summary);
   ctx.log.show(true);
   const show = failures ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-  void show(`Go Deploy: ${summary}.`, 'Show Log').then((c) => { if (c) ctx.log.show(false); });
+  void show(`Go Deploy: ${summary}.`, 'Show Log').then((c) => {
+    if (c) ctx.log.show(false);
+  });
   return { environment, hosts, failures, warnings };
 }
 

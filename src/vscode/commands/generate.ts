@@ -46,7 +46,9 @@ async function generate(deps: CommandDeps, kind: GeneratorKind | 'all', arg: unk
   const model = await engine.resolveModelArgs(engine.buildGenerateModel(config, inspection), { env: (name) => process.env[name], secret: () => undefined });
   const setting = vscode.workspace.getConfiguration('godeploy', folder).get<string>('templates');
   const templates = config.templates ?? (setting || undefined);
-  const files = await engine.renderFiles(engine.expandKind(kind) ?? [], model, folder.fsPath, { templatesDir: templates ? path.resolve(folder.fsPath, templates) : undefined });
+  const files = await engine.renderFiles(engine.expandKind(kind) ?? [], model, folder.fsPath, {
+    templatesDir: templates ? path.resolve(folder.fsPath, templates) : undefined,
+  });
   const compared = await engine.compareWithDisk(files);
   const fresh = compared.filter((f) => f.state === 'new');
   const plan = engine.planGenerate(fresh);
@@ -59,7 +61,13 @@ async function generate(deps: CommandDeps, kind: GeneratorKind | 'all', arg: unk
     pending.push((await deps.previews.show(f)).toString());
   }
   const unchanged = compared.filter((f) => f.state === 'unchanged').map((f) => f.path);
-  const summary = [fresh.length && `wrote ${fresh.map((f) => f.relativePath).join(', ')}`, unchanged.length && `${unchanged.length} up to date`, pending.length && `${pending.length} to review (Write or Discard in the diff's title bar)`].filter(Boolean).join('; ');
+  const summary = [
+    fresh.length && `wrote ${fresh.map((f) => f.relativePath).join(', ')}`,
+    unchanged.length && `${unchanged.length} up to date`,
+    pending.length && `${pending.length} to review (Write or Discard in the diff's title bar)`,
+  ]
+    .filter(Boolean)
+    .join('; ');
   void vscode.window.showInformationMessage(`Go Deploy: ${summary}.`);
   return { written: fresh.map((f) => f.path), unchanged, pending };
 }
@@ -88,23 +96,27 @@ export const acceptGeneratedCommand: CommandFactory = {
   id: 'godeploy.acceptGenerated',
   title: 'Write Generated File',
   runsCode: false,
-  create: ({ ctx, previews }) => async (arg?: unknown) => {
-    const uri = previews.resolve(arg);
-    if (!uri) return undefined;
-    const written = await previews.accept(uri);
-    ctx.log.info(`replaced ${written}`);
-    await vscode.window.showTextDocument(vscode.Uri.file(written), { preview: false });
-    return written;
-  },
+  create:
+    ({ ctx, previews }) =>
+    async (arg?: unknown) => {
+      const uri = previews.resolve(arg);
+      if (!uri) return undefined;
+      const written = await previews.accept(uri);
+      ctx.log.info(`replaced ${written}`);
+      await vscode.window.showTextDocument(vscode.Uri.file(written), { preview: false });
+      return written;
+    },
 };
 
 export const discardGeneratedCommand: CommandFactory = {
   id: 'godeploy.discardGenerated',
   title: 'Discard Generated File',
   runsCode: false,
-  create: ({ previews }) => async (arg?: unknown) => {
-    const uri = previews.resolve(arg);
-    if (uri) await previews.discard(uri);
-    return uri?.toString();
-  },
+  create:
+    ({ previews }) =>
+    async (arg?: unknown) => {
+      const uri = previews.resolve(arg);
+      if (uri) await previews.discard(uri);
+      return uri?.toString();
+    },
 };

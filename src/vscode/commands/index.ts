@@ -13,7 +13,14 @@ import { selectEnvironmentCommand } from './selectEnvironment';
 import { rollbackCommand } from './rollback';
 import { deleteSecretCommand, setSecretCommand } from './secrets';
 import { showLogCommand } from './showLog';
-import { checkHealthCommand, copyHostCommand, editEnvironmentCommand, openSshTerminalCommand, refreshEnvironmentsCommand, switchReleaseCommand } from './treeActions';
+import {
+  checkHealthCommand,
+  copyHostCommand,
+  editEnvironmentCommand,
+  openSshTerminalCommand,
+  refreshEnvironmentsCommand,
+  switchReleaseCommand,
+} from './treeActions';
 import { validateConfigCommand } from './validateConfig';
 
 /** Every command of the extension; package.json contributes the same ids (a test checks both agree). */

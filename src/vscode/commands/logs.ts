@@ -40,7 +40,10 @@ async function tailLogs(deps: CommandDeps, arg: unknown): Promise<TailState | un
   const lines = a.lines ?? settings.get<number>('lines', 50);
   const sinceText = a.since ?? settings.get<string>('since', '');
   const since = sinceText ? engine.parseSince(sinceText) : undefined;
-  if (sinceText && since === undefined) throw new engine.GoDeployError(`"${sinceText}" is neither a duration nor a date`, { hint: 'write 90s, 10m, 2h, 1d, or a date such as 2026-11-21T08:00:00Z (setting godeploy.logs.since)' });
+  if (sinceText && since === undefined)
+    throw new engine.GoDeployError(`"${sinceText}" is neither a duration nor a date`, {
+      hint: 'write 90s, 10m, 2h, 1d, or a date such as 2026-11-21T08:00:00Z (setting godeploy.logs.since)',
+    });
   let grep: RegExp | undefined;
   try {
     grep = a.grep ? new RegExp(a.grep) : undefined;
@@ -54,7 +57,7 @@ async function tailLogs(deps: CommandDeps, arg: unknown): Promise<TailState | un
 function namedTail(arg: unknown, running: TailTarget[]): TailTarget | undefined {
   if (typeof arg !== 'object' || arg === null) return undefined;
   const n = arg as { kind?: string; name?: string; environment?: string; configFile?: string };
-  const environment = n.kind === 'environment' ? n.name : n.environment ?? n.name;
+  const environment = n.kind === 'environment' ? n.name : (n.environment ?? n.name);
   const host = hostOf(arg);
   return running.find((r) => r.environment === environment && r.host === host && (n.configFile === undefined || n.configFile === r.configFile));
 }
@@ -66,10 +69,18 @@ async function stopTailing(deps: CommandDeps, arg: unknown): Promise<boolean> {
   let target = namedTail(arg, running);
   if (!target && arg === undefined) {
     if (!running.length) {
-      void vscode.window.showInformationMessage('Go Deploy: no environment\'s logs are being tailed.');
+      void vscode.window.showInformationMessage("Go Deploy: no environment's logs are being tailed.");
       return false;
     }
-    target = running.length === 1 ? running[0] : (await vscode.window.showQuickPick(running.map((r) => ({ label: tailLabel(r), description: vscode.workspace.asRelativePath(r.configFile), r })), { title: 'Go Deploy: stop tailing which logs?' }))?.r;
+    target =
+      running.length === 1
+        ? running[0]
+        : (
+            await vscode.window.showQuickPick(
+              running.map((r) => ({ label: tailLabel(r), description: vscode.workspace.asRelativePath(r.configFile), r })),
+              { title: 'Go Deploy: stop tailing which logs?' },
+            )
+          )?.r;
   }
   if (!target) return false;
   return tails.stop(target);

@@ -51,7 +51,10 @@ export function registerCommands(deps: CommandDeps, factories: readonly CommandF
           showError(deps.ctx, `${f.title} failed`, e);
           return undefined;
         } finally {
-          if (f.changesHosts) { deps.environments.refreshStatus(); deps.dashboards.refreshAll(); }
+          if (f.changesHosts) {
+            deps.environments.refreshStatus();
+            deps.dashboards.refreshAll();
+          }
         }
       }),
     );

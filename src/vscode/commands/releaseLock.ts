@@ -48,11 +48,20 @@ async function confirmRelease(host: string, s: HeldLock): Promise<boolean> {
     `It is ${loadEngine().describeHeldLock(s)}${o ? `, process ${o.pid}` : ''}.`,
     s.stale ? `It looks stale: ${s.staleReason}.` : 'It does not look stale: an operation may still be running.',
   ].join('\n');
-  const choice = await vscode.window.showWarningMessage(`Release the deploy lock ${who} on ${host}? Only do this if no deploy is running there.`, { modal: true, detail }, RELEASE);
+  const choice = await vscode.window.showWarningMessage(
+    `Release the deploy lock ${who} on ${host}? Only do this if no deploy is running there.`,
+    { modal: true, detail },
+    RELEASE,
+  );
   return choice === RELEASE;
 }
 
-const failed = (o: Extract<HostOutcome<unknown>, { ok: false }>): ReleasedLock => ({ host: o.alias, address: o.address, state: 'error', error: `${o.error}${o.hint ? ` (${o.hint})` : ''}` });
+const failed = (o: Extract<HostOutcome<unknown>, { ok: false }>): ReleasedLock => ({
+  host: o.alias,
+  address: o.address,
+  state: 'error',
+  error: `${o.error}${o.hint ? ` (${o.hint})` : ''}`,
+});
 
 /** The lock of every host of the environment: logged, confirmed one by one, released. */
 async function runReleaseLock(deps: CommandDeps, arg: unknown): Promise<ReleaseLockResult | undefined> {
@@ -63,10 +72,10 @@ async function runReleaseLock(deps: CommandDeps, arg: unknown): Promise<ReleaseL
   const engine = loadEngine();
   const loaded = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'release lock');
   const options = hostOptions(ctx, knownHostsFile(t), args.acceptNewHostKey);
-  const onLocks = <T>(title: string, fn: (lock: LockPlace) => Promise<T>) => vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-    (_p, token) => engine.onEnvironmentLocks<T>(loaded, 'release lock', { ...options, token }, fn),
-  );
+  const onLocks = <T>(title: string, fn: (lock: LockPlace) => Promise<T>) =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) =>
+      engine.onEnvironmentLocks<T>(loaded, 'release lock', { ...options, token }, fn),
+    );
 
   const read = await onLocks<LockStatus>(`Go Deploy: reading the deploy lock of ${t.environment}…`, (l) => l.status());
   ctx.log.info(`deploy lock of ${t.environment} (${read.base}):`);
@@ -83,14 +92,16 @@ async function runReleaseLock(deps: CommandDeps, arg: unknown): Promise<ReleaseL
     } else {
       held.set(o.alias, o.value);
       hosts.set(o.alias, { host: o.alias, address: o.address, state: 'kept', holder: engine.describeHeldLock(o.value), stale: o.value.stale });
-      ctx.log.info(`${head}: ${engine.describeHeldLock(o.value)}; ${o.value.stale ? `stale: ${o.value.staleReason}` : 'not stale: an operation may be running'}`);
+      ctx.log.info(
+        `${head}: ${engine.describeHeldLock(o.value)}; ${o.value.stale ? `stale: ${o.value.staleReason}` : 'not stale: an operation may be running'}`,
+      );
     }
   }
 
   // Asked host by host; each release is of the holder the user saw (another one that took it meanwhile is kept).
   const confirmed = new Map<string, HeldLock>();
   for (const [host, s] of held) {
-    if (args.confirm || await confirmRelease(host, s)) confirmed.set(host, s);
+    if (args.confirm || (await confirmRelease(host, s))) confirmed.set(host, s);
     else ctx.log.info(`  ${host}: kept (not confirmed)`);
   }
   if (confirmed.size) {
@@ -111,24 +122,40 @@ async function runReleaseLock(deps: CommandDeps, arg: unknown): Promise<ReleaseL
     }
   }
 
-  const result: ReleaseLockResult = { module: t.folder.fsPath, configFile: t.configFile, environment: t.environment, base: read.base, hosts: [...hosts.values()] };
+  const result: ReleaseLockResult = {
+    module: t.folder.fsPath,
+    configFile: t.configFile,
+    environment: t.environment,
+    base: read.base,
+    hosts: [...hosts.values()],
+  };
   announce(ctx, result, args.again);
   return result;
 }
 
 /** The outcome in a notification; after a release, "Deploy Again" / "Rollback Again" when asked for. */
 function announce(ctx: GoDeployContext, r: ReleaseLockResult, again: ReleaseLockArgs['again']): void {
-  const names = (state: ReleasedLock['state']): string => r.hosts.filter((h) => h.state === state).map((h) => h.host).join(', ');
-  const showLog = (choice: string | undefined): void => { if (choice === 'Show Log') ctx.log.show(false); };
+  const names = (state: ReleasedLock['state']): string =>
+    r.hosts
+      .filter((h) => h.state === state)
+      .map((h) => h.host)
+      .join(', ');
+  const showLog = (choice: string | undefined): void => {
+    if (choice === 'Show Log') ctx.log.show(false);
+  };
   if (names('error')) {
     const also = names('released') ? `; released on ${names('released')}` : '';
-    void vscode.window.showErrorMessage(`Go Deploy: the deploy lock of ${r.environment} was not read or not released on ${names('error')}${also}: see the log.`, 'Show Log').then(showLog);
+    void vscode.window
+      .showErrorMessage(`Go Deploy: the deploy lock of ${r.environment} was not read or not released on ${names('error')}${also}: see the log.`, 'Show Log')
+      .then(showLog);
   } else if (names('released')) {
     const label = again === 'deploy' ? 'Deploy Again' : again === 'rollback' ? 'Rollback Again' : undefined;
-    void vscode.window.showInformationMessage(`Go Deploy: released the deploy lock of ${r.environment} on ${names('released')}.`, ...(label ? [label] : []), 'Show Log').then((choice) => {
-      showLog(choice);
-      if (choice && choice === label) void vscode.commands.executeCommand(`godeploy.${again}`, { module: r.module, environment: r.environment });
-    });
+    void vscode.window
+      .showInformationMessage(`Go Deploy: released the deploy lock of ${r.environment} on ${names('released')}.`, ...(label ? [label] : []), 'Show Log')
+      .then((choice) => {
+        showLog(choice);
+        if (choice && choice === label) void vscode.commands.executeCommand(`godeploy.${again}`, { module: r.module, environment: r.environment });
+      });
   } else if (names('kept')) {
     void vscode.window.showInformationMessage(`Go Deploy: the deploy lock of ${r.environment} on ${names('kept')} is kept.`);
   } else {

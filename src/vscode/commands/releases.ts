@@ -17,7 +17,13 @@ export interface ShowReleasesResult {
 
 /** The releases on every host, as `godeploy releases ENV` prints them but newest first. */
 export function formatReleases(base: string, runs: HostRun<ReleaseList>[]): string {
-  return loadEngine().formatReleaseListing(base, runs.map((o) => ({ ...o, head: `${o.host} (${o.address})` })), 'newest-first').join('\n');
+  return loadEngine()
+    .formatReleaseListing(
+      base,
+      runs.map((o) => ({ ...o, head: `${o.host} (${o.address})` })),
+      'newest-first',
+    )
+    .join('\n');
 }
 
 /** Go Deploy: Show Releases: the releases on every host of an environment, in the Go Deploy log. */
@@ -28,12 +34,20 @@ async function showReleases(deps: CommandDeps, arg: unknown): Promise<ShowReleas
   const engine = loadEngine();
   const loaded = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'releases');
   if (loaded.env.type === 'docker') {
-    const { address, outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Go Deploy: reading the releases of ${t.environment}…` }, () => engine.dockerReleases(loaded, hostOptions(ctx, knownHostsFile(t), isEnvironmentArgs(arg) ? arg.acceptNewHostKey : undefined)));
+    const { address, outcome } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Go Deploy: reading the releases of ${t.environment}…` },
+      () => engine.dockerReleases(loaded, hostOptions(ctx, knownHostsFile(t), isEnvironmentArgs(arg) ? arg.acceptNewHostKey : undefined)),
+    );
     ctx.log.info(`releases of ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)}):`);
     ctx.log.block(engine.formatDockerReleases(loaded, outcome).join('\n'));
     ctx.log.show(true);
-    if (!outcome.ok) void vscode.window.showWarningMessage(`Go Deploy: could not read the releases of ${t.environment}: ${outcome.error}`, 'Show Log').then((c) => { if (c) ctx.log.show(false); });
-    const run: HostRun<DockerRelease[]> = outcome.ok ? { host: outcome.alias, address, ok: true, value: outcome.value } : { host: outcome.alias, address, ok: false, error: outcome.error };
+    if (!outcome.ok)
+      void vscode.window.showWarningMessage(`Go Deploy: could not read the releases of ${t.environment}: ${outcome.error}`, 'Show Log').then((c) => {
+        if (c) ctx.log.show(false);
+      });
+    const run: HostRun<DockerRelease[]> = outcome.ok
+      ? { host: outcome.alias, address, ok: true, value: outcome.value }
+      : { host: outcome.alias, address, ok: false, error: outcome.error };
     return { environment: t.environment, base: address, hosts: [], containers: run };
   }
   const d = engine.deployEnvironmentOf(loaded, 'releases');
@@ -47,7 +61,14 @@ async function showReleases(deps: CommandDeps, arg: unknown): Promise<ShowReleas
   ctx.log.show(true);
   const failed = hosts.filter((h) => !h.ok);
   if (failed.length) {
-    void vscode.window.showWarningMessage(`Go Deploy: could not read the releases of ${failed.map((h) => h.host).join(', ')}: ${failed[0].ok ? '' : failed[0].error}`, 'Show Log').then((c) => { if (c) ctx.log.show(false); });
+    void vscode.window
+      .showWarningMessage(
+        `Go Deploy: could not read the releases of ${failed.map((h) => h.host).join(', ')}: ${failed[0].ok ? '' : failed[0].error}`,
+        'Show Log',
+      )
+      .then((c) => {
+        if (c) ctx.log.show(false);
+      });
   }
   return { environment: t.environment, base: d.base, hosts };
 }

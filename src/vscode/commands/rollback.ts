@@ -23,20 +23,30 @@ export interface RollbackCommandResult extends RollbackResult {
 const PREVIOUS = 'previous';
 
 /** The releases of every host, for the picker; hosts that cannot be read are logged and left out. */
-async function readReleases(ctx: GoDeployContext, t: EnvironmentTarget, acceptNewHostKey: boolean | undefined): Promise<Map<string, { hosts: number; live: number }> | undefined> {
+async function readReleases(
+  ctx: GoDeployContext,
+  t: EnvironmentTarget,
+  acceptNewHostKey: boolean | undefined,
+): Promise<Map<string, { hosts: number; live: number }> | undefined> {
   const engine = loadEngine();
   const loaded = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'rollback');
   const title = `Go Deploy: reading the releases of ${t.environment}…`;
   if (loaded.env.type === 'docker') {
     // One engine: its release containers, the running one live.
-    const { outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => engine.dockerReleases(loaded, hostOptions(ctx, knownHostsFile(t), acceptNewHostKey)));
-    if (!outcome.ok) { ctx.log.warn(`${outcome.alias} (${outcome.address}): cannot read the releases: ${outcome.error}`); return undefined; }
+    const { outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
+      engine.dockerReleases(loaded, hostOptions(ctx, knownHostsFile(t), acceptNewHostKey)),
+    );
+    if (!outcome.ok) {
+      ctx.log.warn(`${outcome.alias} (${outcome.address}): cannot read the releases: ${outcome.error}`);
+      return undefined;
+    }
     return new Map(outcome.value.map((r) => [r.id, { hosts: 1, live: r.live ? 1 : 0 }]));
   }
   const d = engine.deployEnvironmentOf(loaded, 'rollback');
-  const runs = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-    (_p, token) => onEnvironmentHosts<ReleaseList>(d, hostOptions(ctx, knownHostsFile(t), acceptNewHostKey), token, (h) => engine.listReleases(h.runner, d.base, d.model.app.name)),
+  const runs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) =>
+    onEnvironmentHosts<ReleaseList>(d, hostOptions(ctx, knownHostsFile(t), acceptNewHostKey), token, (h) =>
+      engine.listReleases(h.runner, d.base, d.model.app.name),
+    ),
   );
   const ids = new Map<string, { hosts: number; live: number }>();
   for (const r of runs) {
@@ -59,9 +69,15 @@ async function pickTarget(ctx: GoDeployContext, t: EnvironmentTarget, acceptNewH
   const releases = await readReleases(ctx, t, acceptNewHostKey);
   const live = [...(releases ?? new Map()).entries()].filter(([, e]) => e.live > 0).map(([id]) => id);
   const items: (vscode.QuickPickItem & { to: string })[] = [
-    { label: '$(history) Previous release', description: live.length ? `the release before ${live.join(', ')}` : 'the release before the live one, on each host', to: PREVIOUS },
+    {
+      label: '$(history) Previous release',
+      description: live.length ? `the release before ${live.join(', ')}` : 'the release before the live one, on each host',
+      to: PREVIOUS,
+    },
   ];
-  const candidates = [...(releases ?? new Map<string, { hosts: number; live: number }>()).entries()].filter(([, e]) => e.live === 0).sort(([a], [b]) => (a < b ? 1 : -1));
+  const candidates = [...(releases ?? new Map<string, { hosts: number; live: number }>()).entries()]
+    .filter(([, e]) => e.live === 0)
+    .sort(([a], [b]) => (a < b ? 1 : -1));
   for (const [id, e] of candidates) items.push({ label: id, description: e.hosts > 1 ? `on ${e.hosts} hosts` : undefined, to: id });
   const picked = await vscode.window.showQuickPick(items, {
     title: `Go Deploy: roll ${t.environment} back to which release?`,
@@ -81,7 +97,7 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
   const t = await resolveEnvironment(ctx, arg, 'rolling back', 'roll back');
   if (!t) return undefined;
   const args: RollbackArgs = isEnvironmentArgs(arg) ? arg : {};
-  const picked = args.to ?? await pickTarget(ctx, t, args.acceptNewHostKey);
+  const picked = args.to ?? (await pickTarget(ctx, t, args.acceptNewHostKey));
   if (!picked) return undefined;
   const to = picked === PREVIOUS ? undefined : picked;
   const engine = loadEngine();
@@ -95,8 +111,12 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
       steps.onStep = status.step;
       try {
         return await engine.rollback({
-          configFile: { file: t.configFile, exists: true }, environment: t.environment, to,
-          hosts: hostOptions(ctx, knownHostsFile(t), args.acceptNewHostKey), token, emit: steps.onEvent,
+          configFile: { file: t.configFile, exists: true },
+          environment: t.environment,
+          to,
+          hosts: hostOptions(ctx, knownHostsFile(t), args.acceptNewHostKey),
+          token,
+          emit: steps.onEvent,
         });
       } finally {
         status.end();
@@ -109,7 +129,9 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
   const targets = [...new Set(Object.values(result.targets))].join(', ') || 'the previous release';
   if (result.ok) {
     ctx.log.info(`rollback ${result.environment}: done in ${seconds} s`);
-    void vscode.window.showInformationMessage(`Go Deploy: ${result.environment} is back on ${targets} (${seconds} s).`, 'Show Log').then((c) => { if (c) ctx.log.show(false); });
+    void vscode.window.showInformationMessage(`Go Deploy: ${result.environment} is back on ${targets} (${seconds} s).`, 'Show Log').then((c) => {
+      if (c) ctx.log.show(false);
+    });
   } else {
     ctx.log.error(`rollback ${result.environment}: ${result.cancelled ? 'cancelled' : 'FAILED'} after ${seconds} s`);
     const failed = result.hosts.find((h) => h.result !== 'live' && h.error);
@@ -117,7 +139,10 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
       ? `Go Deploy: rollback of ${result.environment} cancelled; every host serves what it served before.`
       : `Go Deploy: rollback of ${result.environment} failed${failed ? `: ${failed.host}: ${failed.error}` : ''}`;
     if (lockedHost(result)) showLockedFailure(ctx, message, { module: t.folder.fsPath, environment: result.environment }, 'rollback');
-    else void (result.cancelled ? vscode.window.showInformationMessage(message, 'Show Log') : vscode.window.showErrorMessage(message, 'Show Log')).then((c) => { if (c) ctx.log.show(false); });
+    else
+      void (result.cancelled ? vscode.window.showInformationMessage(message, 'Show Log') : vscode.window.showErrorMessage(message, 'Show Log')).then((c) => {
+        if (c) ctx.log.show(false);
+      });
   }
   return { ...result, module: t.folder.fsPath, configFile: t.configFile };
 }

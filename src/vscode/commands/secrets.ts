@@ -14,7 +14,9 @@ function secretArgs(arg: unknown): SecretArgs {
 
 async function askName(title: string): Promise<string | undefined> {
   return vscode.window.showInputBox({
-    title, prompt: 'The NAME of ${secret:NAME} in godeploy.yaml', ignoreFocusOut: true,
+    title,
+    prompt: 'The NAME of ${secret:NAME} in godeploy.yaml',
+    ignoreFocusOut: true,
     validateInput: (v) => (SECRET_NAME.test(v) ? undefined : 'letters, digits and "_", not starting with a digit'),
   });
 }
@@ -22,9 +24,9 @@ async function askName(title: string): Promise<string | undefined> {
 /** Go Deploy: Set Secret…: stores the value of ${secret:NAME} in VS Code's SecretStorage. Returns `{ name }`. */
 async function setSecret({ ctx }: CommandDeps, arg: unknown): Promise<{ name: string } | undefined> {
   const a = secretArgs(arg);
-  const name = a.name ?? await askName('Go Deploy: set which secret?');
+  const name = a.name ?? (await askName('Go Deploy: set which secret?'));
   if (!name) return undefined;
-  const value = a.value ?? await askSecretValue(name);
+  const value = a.value ?? (await askSecretValue(name));
   if (value === undefined) return undefined;
   await storeSecret(ctx, name, value);
   ctx.log.info(`secret ${name} stored in the secret storage`);

@@ -16,21 +16,30 @@ async function selectEnvironment(deps: CommandDeps, arg: unknown): Promise<Activ
     for (const [name, env] of Object.entries(config?.environments ?? (config ? engine.embeddedDefaultEnvironment : {}))) {
       const hosts = env.hosts?.length ?? 0;
       items.push({
-        label: name, description: `${env.type}${env.type === 'ssh' ? ` · ${hosts} host${hosts === 1 ? '' : 's'}` : ''}`, detail: files.length > 1 ? vscode.workspace.asRelativePath(f) : undefined,
+        label: name,
+        description: `${env.type}${env.type === 'ssh' ? ` · ${hosts} host${hosts === 1 ? '' : 's'}` : ''}`,
+        detail: files.length > 1 ? vscode.workspace.asRelativePath(f) : undefined,
         a: { configFile: f.fsPath, environment: name, type: env.type, hosts },
       });
     }
   }
   const wanted = arg as { module?: string; environment?: string } | undefined;
-  let picked = wanted?.environment !== undefined ? items.find((i) => i.a.environment === wanted.environment && (!wanted.module || i.a.configFile.startsWith(wanted.module))) : undefined;
-  if (!picked && wanted?.environment !== undefined) throw new engine.GoDeployError(`no environment "${wanted.environment}" in the workspace's godeploy.yaml files`);
+  let picked =
+    wanted?.environment !== undefined
+      ? items.find((i) => i.a.environment === wanted.environment && (!wanted.module || i.a.configFile.startsWith(wanted.module)))
+      : undefined;
+  if (!picked && wanted?.environment !== undefined)
+    throw new engine.GoDeployError(`no environment "${wanted.environment}" in the workspace's godeploy.yaml files`);
   if (!picked) {
     if (!items.length) {
       void vscode.window.showInformationMessage('Go Deploy: no godeploy.yaml with environments in this workspace; run Go Deploy: Initialize.');
       return undefined;
     }
     const active = deps.statusBar.active;
-    picked = await vscode.window.showQuickPick(items.map((i) => ({ ...i, picked: i.a.configFile === active?.configFile && i.a.environment === active.environment })), { title: 'Go Deploy: active environment', placeHolder: active ? `now: ${active.environment}` : 'the environment commands start from' });
+    picked = await vscode.window.showQuickPick(
+      items.map((i) => ({ ...i, picked: i.a.configFile === active?.configFile && i.a.environment === active.environment })),
+      { title: 'Go Deploy: active environment', placeHolder: active ? `now: ${active.environment}` : 'the environment commands start from' },
+    );
   }
   if (!picked) return undefined;
   await deps.statusBar.setActive(picked.a);

@@ -13,10 +13,15 @@ export const showLogCommand: CommandFactory = {
   id: 'godeploy.showLog',
   title: 'Show Log',
   runsCode: false,
-  create: ({ ctx }) => async (): Promise<ShowLogResult> => {
-    ctx.log.show(true);
-    const file = vscode.Uri.joinPath(ctx.extension.logUri, 'Go Deploy.log');
-    const exists = await vscode.workspace.fs.stat(file).then(() => true, () => false);
-    return { text: ctx.log.text(), file: exists ? file.fsPath : undefined };
-  },
+  create:
+    ({ ctx }) =>
+    async (): Promise<ShowLogResult> => {
+      ctx.log.show(true);
+      const file = vscode.Uri.joinPath(ctx.extension.logUri, 'Go Deploy.log');
+      const exists = await vscode.workspace.fs.stat(file).then(
+        () => true,
+        () => false,
+      );
+      return { text: ctx.log.text(), file: exists ? file.fsPath : undefined };
+    },
 };

@@ -11,7 +11,10 @@ const isHostNode = (arg: unknown): arg is HostNode => typeof arg === 'object' &&
 const isReleaseNode = (arg: unknown): arg is ReleaseNode => typeof arg === 'object' && arg !== null && (arg as ReleaseNode).kind === 'release';
 
 function needNode<T>(arg: unknown, is: (a: unknown) => a is T, what: string): T {
-  if (!is(arg)) throw new (loadEngine().GoDeployError)(`${what} works on a node of the Go Deploy view`, { hint: 'right-click a host (or release) under an environment in the Go Deploy view' });
+  if (!is(arg))
+    throw new (loadEngine().GoDeployError)(`${what} works on a node of the Go Deploy view`, {
+      hint: 'right-click a host (or release) under an environment in the Go Deploy view',
+    });
   return arg;
 }
 
@@ -26,14 +29,22 @@ async function resolvedHost(node: HostNode) {
   return { resolved, sshConfigFile, knownHosts: engine.knownHostsFileOf(loaded) };
 }
 
-export interface CheckHealthResult { host: string; outcome: HostOutcome<HostStatus> }
+export interface CheckHealthResult {
+  host: string;
+  outcome: HostOutcome<HostStatus>;
+}
 
 /** Check Health: the host's status now (service, health, live release), in a message and the view. */
 async function checkHealth(deps: CommandDeps, arg: unknown): Promise<CheckHealthResult> {
   const node = needNode(arg, isHostNode, 'Check Health');
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Go Deploy: checking ${node.alias}…` }, () => loadEngine().environmentStatus({
-    configFile: { file: node.configFile, exists: true }, environment: node.environment, host: node.type === 'ssh' ? node.alias : undefined, timeoutMs: 10_000,
-  }));
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Go Deploy: checking ${node.alias}…` }, () =>
+    loadEngine().environmentStatus({
+      configFile: { file: node.configFile, exists: true },
+      environment: node.environment,
+      host: node.type === 'ssh' ? node.alias : undefined,
+      timeoutMs: 10_000,
+    }),
+  );
   deps.environments.refreshStatus();
   const outcome = report.hosts[0];
   if (!outcome) throw new (loadEngine().GoDeployError)(`${node.alias} is not a host of ${node.environment} any more`);
@@ -49,10 +60,14 @@ async function checkHealth(deps: CommandDeps, arg: unknown): Promise<CheckHealth
 }
 
 /** The OpenSSH client's argv for the host, with what Go Deploy connects with (port, user, keys, jump, known_hosts). */
-export function sshArgv(r: { hostname: string; port: number; user: string; identityFiles: string[]; identitiesOnly: boolean; proxyJump?: string }, o: { sshConfigFile?: string; knownHosts?: string }): string[] {
+export function sshArgv(
+  r: { hostname: string; port: number; user: string; identityFiles: string[]; identitiesOnly: boolean; proxyJump?: string },
+  o: { sshConfigFile?: string; knownHosts?: string },
+): string[] {
   return [
     ...(o.sshConfigFile ? ['-F', o.sshConfigFile] : []),
-    '-p', String(r.port),
+    '-p',
+    String(r.port),
     ...r.identityFiles.flatMap((f) => ['-i', f]),
     ...(r.identitiesOnly ? ['-o', 'IdentitiesOnly=yes'] : []),
     ...(r.proxyJump ? ['-J', r.proxyJump] : []),
@@ -98,7 +113,7 @@ async function switchRelease(_deps: CommandDeps, arg: unknown): Promise<unknown>
 
 /** Edit in godeploy.yaml: opens the file with the environment's key selected. */
 async function editEnvironment(_deps: CommandDeps, arg: unknown): Promise<{ line: number }> {
-  const node = isEnvironmentNode(arg) ? arg : isHostNode(arg) ? { configFile: arg.configFile, name: arg.environment } as EnvironmentNode : undefined;
+  const node = isEnvironmentNode(arg) ? arg : isHostNode(arg) ? ({ configFile: arg.configFile, name: arg.environment } as EnvironmentNode) : undefined;
   if (!node) throw new (loadEngine().GoDeployError)('Edit in godeploy.yaml works on an environment of the Go Deploy view');
   const doc = await vscode.workspace.openTextDocument(node.configFile);
   const at = loadEngine().locateInConfig(node.configFile, doc.getText(), ['environments', node.name, ...(isHostNode(arg) ? ['hosts'] : [])]);
@@ -142,5 +157,8 @@ export const refreshEnvironmentsCommand: CommandFactory = {
   id: 'godeploy.refreshEnvironments',
   title: 'Refresh',
   runsCode: false,
-  create: (deps) => async () => { deps.environments.refresh(); deps.environments.refreshStatus(); },
+  create: (deps) => async () => {
+    deps.environments.refresh();
+    deps.environments.refreshStatus();
+  },
 };

@@ -38,7 +38,11 @@ export class OperationProgress {
   /** Also told each step as it starts (the status bar). */
   onStep?: (text: string) => void;
 
-  constructor(private readonly ctx: GoDeployContext, private readonly progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken) {
+  constructor(
+    private readonly ctx: GoDeployContext,
+    private readonly progress: vscode.Progress<{ message?: string; increment?: number }>,
+    token: vscode.CancellationToken,
+  ) {
     token.onCancellationRequested(() => {
       this.cancelRequested = true;
       const what = this.switched
@@ -77,6 +81,8 @@ export function countPlannedSteps(plan: string): number {
 
 /** One line per host, as the CLI's summary. */
 export function hostSummary(h: HostDeployResult, live: string): string {
-  const what = { live: `live on ${live}`, 'rolled-back': `rolled back${h.previous ? ` to ${h.previous}` : ''}`, failed: 'FAILED', unchanged: 'unchanged' }[h.result];
+  const what = { live: `live on ${live}`, 'rolled-back': `rolled back${h.previous ? ` to ${h.previous}` : ''}`, failed: 'FAILED', unchanged: 'unchanged' }[
+    h.result
+  ];
   return `${h.host} (${h.address}): ${what}${h.error && h.result !== 'live' ? `: ${h.error}` : ''}${h.hint && h.result !== 'live' ? `\n  hint: ${h.hint}` : ''}`;
 }

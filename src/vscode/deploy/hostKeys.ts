@@ -59,52 +59,56 @@ export function passphrasePrompts(ctx: GoDeployContext): Pick<OpenHostOptions, '
     return p;
   };
   return {
-    askPassphrase: (keyFile, attempt) => oneAtATime(async () => {
-      const known = good.get(keyFile);
-      if (known !== undefined) return known;
-      if (attempt === 1) {
-        // Another host of this command may be checking an answer right now: reuse it before asking again.
-        const pending = typed.get(keyFile) ?? (storedWrong.has(keyFile) ? undefined : fromStorage.get(keyFile));
-        if (pending !== undefined) return pending;
-        if (!fromStorage.has(keyFile)) {
-          const stored = await storedKeyPassphrase(ctx, keyFile);
-          if (stored !== undefined) {
-            fromStorage.set(keyFile, stored);
-            ctx.log.info(`using the passphrase of ${keyFile} kept in the secret storage`);
-            return stored;
+    askPassphrase: (keyFile, attempt) =>
+      oneAtATime(async () => {
+        const known = good.get(keyFile);
+        if (known !== undefined) return known;
+        if (attempt === 1) {
+          // Another host of this command may be checking an answer right now: reuse it before asking again.
+          const pending = typed.get(keyFile) ?? (storedWrong.has(keyFile) ? undefined : fromStorage.get(keyFile));
+          if (pending !== undefined) return pending;
+          if (!fromStorage.has(keyFile)) {
+            const stored = await storedKeyPassphrase(ctx, keyFile);
+            if (stored !== undefined) {
+              fromStorage.set(keyFile, stored);
+              ctx.log.info(`using the passphrase of ${keyFile} kept in the secret storage`);
+              return stored;
+            }
+          }
+        } else {
+          typed.delete(keyFile);
+          // The stored passphrase is handed out first: asked again means it did not decrypt the key.
+          const stored = fromStorage.get(keyFile);
+          if (stored !== undefined && !storedWrong.has(keyFile)) {
+            storedWrong.add(keyFile);
+            if ((await storedKeyPassphrase(ctx, keyFile)) === stored) await forgetKeyPassphrase(ctx, keyFile);
+            ctx.log.warn(`the passphrase of ${keyFile} kept in the secret storage does not decrypt it: forgotten`);
           }
         }
-      } else {
-        typed.delete(keyFile);
-        // The stored passphrase is handed out first: asked again means it did not decrypt the key.
-        const stored = fromStorage.get(keyFile);
-        if (stored !== undefined && !storedWrong.has(keyFile)) {
-          storedWrong.add(keyFile);
-          if ((await storedKeyPassphrase(ctx, keyFile)) === stored) await forgetKeyPassphrase(ctx, keyFile);
-          ctx.log.warn(`the passphrase of ${keyFile} kept in the secret storage does not decrypt it: forgotten`);
+        ctx.log.info(`the SSH key ${keyFile} is encrypted: asking for its passphrase${attempt > 1 ? ` (attempt ${attempt} of ${ATTEMPTS})` : ''}`);
+        const answer = await askKeyPassphrase(keyFile, attempt, ATTEMPTS);
+        if (answer === undefined) {
+          ctx.log.info(`no passphrase entered for ${keyFile}: not using that key`);
+          return undefined;
         }
-      }
-      ctx.log.info(`the SSH key ${keyFile} is encrypted: asking for its passphrase${attempt > 1 ? ` (attempt ${attempt} of ${ATTEMPTS})` : ''}`);
-      const answer = await askKeyPassphrase(keyFile, attempt, ATTEMPTS);
-      if (answer === undefined) {
-        ctx.log.info(`no passphrase entered for ${keyFile}: not using that key`);
-        return undefined;
-      }
-      ctx.log.redact(answer);
-      typed.set(keyFile, answer);
-      return answer;
-    }),
+        ctx.log.redact(answer);
+        typed.set(keyFile, answer);
+        return answer;
+      }),
     onPassphraseAccepted: (keyFile, passphrase) => {
       good.set(keyFile, passphrase);
       typed.delete(keyFile);
       if (fromStorage.get(keyFile) === passphrase || offered.has(keyFile)) return;
       offered.add(keyFile);
       // Not awaited: the connection goes on while the offer waits for an answer.
-      void vscode.window.showInformationMessage(`Go Deploy: keep the passphrase of ${keyFile} in VS Code's secret storage?`, KEEP, NOT_NOW).then(async (choice) => {
-        if (choice !== KEEP) return;
-        await storeKeyPassphrase(ctx, keyFile, passphrase);
-        ctx.log.info(`passphrase of ${keyFile} kept in the secret storage`);
-      }, () => undefined);
+      void vscode.window.showInformationMessage(`Go Deploy: keep the passphrase of ${keyFile} in VS Code's secret storage?`, KEEP, NOT_NOW).then(
+        async (choice) => {
+          if (choice !== KEEP) return;
+          await storeKeyPassphrase(ctx, keyFile, passphrase);
+          ctx.log.info(`passphrase of ${keyFile} kept in the secret storage`);
+        },
+        () => undefined,
+      );
     },
   };
 }

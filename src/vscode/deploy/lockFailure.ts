@@ -3,7 +3,11 @@
 // Release Lock…. No vscode here: unit-tested on its own.
 
 /** A host of a DeployResult or RollbackResult, as far as this needs it. */
-export interface HostFailureLike { host: string; result: string; error?: string }
+export interface HostFailureLike {
+  host: string;
+  result: string;
+  error?: string;
+}
 
 /** "…: locked by USER@HOST since …", or "…: locked (owner.json missing or unreadable)"; not the lock lost at the end ("not releasing …"). */
 export const isLockedError = (error: string): boolean => /(^|: )locked (by |\(owner\.json)/.test(error) && !/not releasing the deploy lock/.test(error);

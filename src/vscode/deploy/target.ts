@@ -33,7 +33,13 @@ export function isEnvironmentNode(arg: unknown): arg is EnvironmentNode {
 /** Any node of the environments view below an environment (a host, a release, the Logs leaf). */
 export function isEnvironmentChildNode(arg: unknown): arg is HostNode | ReleaseNode | LogsNode {
   const n = arg as HostNode;
-  return typeof arg === 'object' && arg !== null && ['host', 'release', 'logs'].includes(n.kind) && typeof n.configFile === 'string' && typeof n.environment === 'string';
+  return (
+    typeof arg === 'object' &&
+    arg !== null &&
+    ['host', 'release', 'logs'].includes(n.kind) &&
+    typeof n.configFile === 'string' &&
+    typeof n.environment === 'string'
+  );
 }
 
 export function isEnvironmentArgs(arg: unknown): arg is EnvironmentArgs {
@@ -85,7 +91,13 @@ export function describeEnvironment(env: EnvironmentConfig): string {
  * environment, the one last used from this workspace first). Undefined when the user
  * cancels or something is missing (already told).
  */
-export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, purpose: string, verb: string, types: readonly EnvironmentConfig['type'][] = ['local', 'ssh', 'docker']): Promise<EnvironmentTarget | undefined> {
+export async function resolveEnvironment(
+  ctx: GoDeployContext,
+  arg: unknown,
+  purpose: string,
+  verb: string,
+  types: readonly EnvironmentConfig['type'][] = ['local', 'ssh', 'docker'],
+): Promise<EnvironmentTarget | undefined> {
   const loaded = await loadModuleConfig(moduleOf(arg), purpose);
   if (!loaded) return undefined;
   const environments = loaded.config.environments ?? loadEngine().embeddedDefaultEnvironment;
@@ -101,14 +113,21 @@ export async function resolveEnvironment(ctx: GoDeployContext, arg: unknown, pur
     const ordered = [...usable].sort(([a], [b]) => (a === last ? -1 : b === last ? 1 : 0));
     const picked = await vscode.window.showQuickPick(
       ordered.map(([n, e]) => ({ label: n, description: describeEnvironment(e), detail: n === last ? 'last used' : undefined, name: n })),
-      { title: `Go Deploy: ${verb} ${loaded.config.app.name ?? path.basename(loaded.folder.fsPath)} — which environment?`, placeHolder: `environments of ${where}`, ignoreFocusOut: true, matchOnDescription: true },
+      {
+        title: `Go Deploy: ${verb} ${loaded.config.app.name ?? path.basename(loaded.folder.fsPath)} — which environment?`,
+        placeHolder: `environments of ${where}`,
+        ignoreFocusOut: true,
+        matchOnDescription: true,
+      },
     );
     if (!picked) return undefined;
     name = picked.name;
   }
   const env = loadEngine().environmentNamed(loaded.config, name);
   if (!env) {
-    throw new (loadEngine().GoDeployError)(`${where} has no environment "${name}"`, { hint: `environments: ${Object.keys(environments).join(', ') || '(none)'}` });
+    throw new (loadEngine().GoDeployError)(`${where} has no environment "${name}"`, {
+      hint: `environments: ${Object.keys(environments).join(', ') || '(none)'}`,
+    });
   }
   await rememberEnvironment(ctx, loaded.configFile, name);
   return { ...loaded, environment: name, env };

@@ -9,7 +9,7 @@ import type { LogLine } from '../../core/index';
 export const channelEntry = (l: LogLine): string => `[${l.host}] ${l.time ? `${l.time} ` : ''}${l.text}`;
 
 export type ChannelLevel = 'info' | 'warning' | 'error';
-const levelOf = (l: LogLine): ChannelLevel => (l.notice ? 'warning' : l.level ?? 'info');
+const levelOf = (l: LogLine): ChannelLevel => (l.notice ? 'warning' : (l.level ?? 'info'));
 
 /**
  * Up to this many lines in a batch (batches leave every 50 ms: 1,000 lines a second), each line

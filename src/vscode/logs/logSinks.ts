@@ -21,7 +21,9 @@ export function logChannelSink(channel: vscode.LogOutputChannel): LogSink {
   const write = { info: (t: string) => channel.info(t), warning: (t: string) => channel.warn(t), error: (t: string) => channel.error(t) };
   return {
     show: () => channel.show(true),
-    lines: (batch) => { for (const r of channelWrites(batch)) write[r.level](r.text); },
+    lines: (batch) => {
+      for (const r of channelWrites(batch)) write[r.level](r.text);
+    },
     note: (text) => channel.info(`-- ${text} --`),
   };
 }
@@ -37,11 +39,17 @@ export function terminalSink(name: string, onClose: () => void): LogSink & vscod
   const close = new vscode.EventEmitter<number | void>();
   const buffered: string[] = [];
   let open = false;
-  const emit = (s: string): void => { if (open) write.fire(s); else buffered.push(s); };
+  const emit = (s: string): void => {
+    if (open) write.fire(s);
+    else buffered.push(s);
+  };
   const pty: vscode.Pseudoterminal = {
     onDidWrite: write.event,
     onDidClose: close.event,
-    open: () => { open = true; for (const s of buffered.splice(0)) write.fire(s); },
+    open: () => {
+      open = true;
+      for (const s of buffered.splice(0)) write.fire(s);
+    },
     close: () => onClose(),
   };
   const terminal = vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon('output') });
@@ -58,6 +66,9 @@ export function terminalSink(name: string, onClose: () => void): LogSink & vscod
     show: () => terminal.show(true),
     lines: (batch, width) => emit(`${batch.map((l) => line(l, width)).join('\r\n')}\r\n`),
     note: (text) => emit(`${YELLOW}-- ${text} --${RESET}\r\n`),
-    dispose: () => { write.dispose(); close.dispose(); },
+    dispose: () => {
+      write.dispose();
+      close.dispose();
+    },
   };
 }

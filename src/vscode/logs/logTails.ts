@@ -81,14 +81,17 @@ export class LogTails implements vscode.Disposable {
     }
     const cancel = new vscode.CancellationTokenSource();
     const name = channelName(target);
-    const toTerminal = vscode.workspace.getConfiguration('godeploy.logs', vscode.Uri.file(target.configFile)).get<string>('output', 'outputChannel') === 'terminal';
+    const toTerminal =
+      vscode.workspace.getConfiguration('godeploy.logs', vscode.Uri.file(target.configFile)).get<string>('output', 'outputChannel') === 'terminal';
     const terminal = toTerminal ? terminalSink(name, () => cancel.cancel()) : undefined;
     const sink = terminal ?? logChannelSink(this.channel(key, name));
     sink.show();
     const tail: Tail = { target, cancel, sink, done: Promise.resolve(), received: 0, kept: [], width: 0 };
     const engine = loadEngine();
     const what = target.host ? `${target.host} of ${target.environment}` : `every host of ${target.environment}`;
-    sink.note(`following ${what} (${vscode.workspace.asRelativePath(target.configFile)}): the last ${o.lines} lines, then new ones${o.grep ? `, matching /${o.grep.source}/` : ''}`);
+    sink.note(
+      `following ${what} (${vscode.workspace.asRelativePath(target.configFile)}): the last ${o.lines} lines, then new ones${o.grep ? `, matching /${o.grep.source}/` : ''}`,
+    );
     const onLines = (batch: LogLine[]): void => {
       tail.width = Math.max(tail.width, ...batch.map((l) => l.host.length));
       sink.lines(batch, tail.width);
@@ -97,23 +100,40 @@ export class LogTails implements vscode.Disposable {
       if (tail.kept.length > KEPT_LINES) tail.kept.splice(0, tail.kept.length - KEPT_LINES);
     };
     const label = tailLabel(target);
-    tail.done = engine.tailLogs({
-      configFile: { file: target.configFile, exists: true }, environment: target.environment, only: target.host ? [target.host] : undefined,
-      lines: o.lines, since: o.since, grep: o.grep, follow: true, hosts: { ...o.hosts, token: cancel.token }, token: cancel.token, onLines,
-    }).then((r) => {
-      for (const e of r.errors) sink.note(e);
-      if (!r.ok) void vscode.window.showWarningMessage(`Go Deploy: tailing ${label} stopped: ${r.errors[0]}`, 'Show Logs').then((c) => { if (c) sink.show(); });
-    }, (e: Error) => {
-      sink.note(`tailing failed: ${e.message}`);
-      this.ctx.log.error(`tailing ${label}: ${e.message}`);
-      void vscode.window.showErrorMessage(`Go Deploy: tailing ${label} failed: ${e.message}`);
-    }).finally(() => {
-      cancel.dispose();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-      sink.note(`stopped following ${what}`);
-      terminal?.dispose();
-      this.announce();
-    });
+    tail.done = engine
+      .tailLogs({
+        configFile: { file: target.configFile, exists: true },
+        environment: target.environment,
+        only: target.host ? [target.host] : undefined,
+        lines: o.lines,
+        since: o.since,
+        grep: o.grep,
+        follow: true,
+        hosts: { ...o.hosts, token: cancel.token },
+        token: cancel.token,
+        onLines,
+      })
+      .then(
+        (r) => {
+          for (const e of r.errors) sink.note(e);
+          if (!r.ok)
+            void vscode.window.showWarningMessage(`Go Deploy: tailing ${label} stopped: ${r.errors[0]}`, 'Show Logs').then((c) => {
+              if (c) sink.show();
+            });
+        },
+        (e: Error) => {
+          sink.note(`tailing failed: ${e.message}`);
+          this.ctx.log.error(`tailing ${label}: ${e.message}`);
+          void vscode.window.showErrorMessage(`Go Deploy: tailing ${label} failed: ${e.message}`);
+        },
+      )
+      .finally(() => {
+        cancel.dispose();
+        if (this.tails.get(key) === tail) this.tails.delete(key);
+        sink.note(`stopped following ${what}`);
+        terminal?.dispose();
+        this.announce();
+      });
     this.tails.set(key, tail);
     this.ctx.log.info(`tailing the logs of ${label} into "${name}"`);
     this.announce();

@@ -19,7 +19,12 @@ export interface GoDeployTaskDefinition extends vscode.TaskDefinition {
 }
 
 function isDefinition(d: vscode.TaskDefinition): d is GoDeployTaskDefinition {
-  return d.type === TASK_TYPE && d.task === 'build' && (d.targets === undefined || isTargetList(d.targets)) && (d.module === undefined || typeof d.module === 'string');
+  return (
+    d.type === TASK_TYPE &&
+    d.task === 'build' &&
+    (d.targets === undefined || isTargetList(d.targets)) &&
+    (d.module === undefined || typeof d.module === 'string')
+  );
 }
 
 /** `node dist/cli.js build --target …` in the module folder: the same engine as the CLI. */
@@ -74,7 +79,9 @@ export class BuildTaskProvider implements vscode.TaskProvider {
   private create(definition: GoDeployTaskDefinition, folder: vscode.WorkspaceFolder, name?: string): vscode.Task {
     const moduleDir = definition.module ? path.resolve(folder.uri.fsPath, definition.module) : folder.uri.fsPath;
     const label = name ?? (definition.module ? `build ${definition.module}` : 'build');
-    const task = new vscode.Task(definition, folder, label, TASK_TYPE, buildExecution(this.ctx.extension.extensionPath, moduleDir, definition.targets), [PROBLEM_MATCHER]);
+    const task = new vscode.Task(definition, folder, label, TASK_TYPE, buildExecution(this.ctx.extension.extensionPath, moduleDir, definition.targets), [
+      PROBLEM_MATCHER,
+    ]);
     task.group = vscode.TaskGroup.Build;
     task.detail = `godeploy build${definition.targets?.length ? ` ${definition.targets.map((t) => `--target ${t}`).join(' ')}` : ''} in ${definition.module ?? '.'}`;
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, clear: true };

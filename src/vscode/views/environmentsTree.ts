@@ -8,7 +8,19 @@ import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
 import type { LogTails } from '../logs/logTails';
 import { hostKey, HostStatusPoller } from './hostStatus';
-import { environmentItem, hostItem, logsItem, moduleItem, releaseItem, type EnvironmentNode, type HostNode, type LogsNode, type ModuleNode, type ReleaseNode, type TreeNode } from './treeNodes';
+import {
+  environmentItem,
+  hostItem,
+  logsItem,
+  moduleItem,
+  releaseItem,
+  type EnvironmentNode,
+  type HostNode,
+  type LogsNode,
+  type ModuleNode,
+  type ReleaseNode,
+  type TreeNode,
+} from './treeNodes';
 
 export type { EnvironmentNode, HostNode, ReleaseNode, TreeNode } from './treeNodes';
 
@@ -22,12 +34,22 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
   /** The environment the status bar shows as active: configFile + name. */
   private active: { configFile: string; environment: string } | undefined;
 
-  constructor(private readonly ctx: GoDeployContext, private readonly tails: LogTails) {
+  constructor(
+    private readonly ctx: GoDeployContext,
+    private readonly tails: LogTails,
+  ) {
     this.hosts = new HostStatusPoller(ctx);
-    this.disposables.push(this.hosts, tails.onDidChange(() => this.refresh()));
+    this.disposables.push(
+      this.hosts,
+      tails.onDidChange(() => this.refresh()),
+    );
     this.disposables.push(this.hosts.onDidChange((n) => this.changed.fire(this.hostNodes.get(hostKey(n)) ?? undefined)));
     const watcher = vscode.workspace.createFileSystemWatcher('**/godeploy.yaml');
-    const onConfig = (): void => { this.hosts.forgetAll(); this.refresh(); this.hosts.refresh(); };
+    const onConfig = (): void => {
+      this.hosts.forgetAll();
+      this.refresh();
+      this.hosts.refresh();
+    };
     this.disposables.push(watcher, watcher.onDidCreate(onConfig), watcher.onDidChange(onConfig), watcher.onDidDelete(onConfig));
   }
 
@@ -57,27 +79,45 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     if (node.kind === 'host') {
       const state = this.hosts.state(node);
       const last = state.phase === 'unknown' ? undefined : state.last;
-      const list = last?.ok ? last.value.releaseList ?? [] : [];
+      const list = last?.ok ? (last.value.releaseList ?? []) : [];
       const logs: LogsNode = { kind: 'logs', configFile: node.configFile, environment: node.environment, host: node.alias };
-      return [...[...list].reverse().map((r): ReleaseNode => ({ kind: 'release', configFile: node.configFile, environment: node.environment, type: node.type, host: node.alias, id: r.id, live: r.live })), logs];
+      return [
+        ...[...list]
+          .reverse()
+          .map((r): ReleaseNode => ({
+            kind: 'release',
+            configFile: node.configFile,
+            environment: node.environment,
+            type: node.type,
+            host: node.alias,
+            id: r.id,
+            live: r.live,
+          })),
+        logs,
+      ];
     }
     return [];
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
     switch (node.kind) {
-      case 'module': return moduleItem(node);
-      case 'environment': return environmentItem(node, {
-        tailing: this.tails.isTailing({ configFile: node.configFile, environment: node.name }),
-        active: this.active?.configFile === node.configFile && this.active.environment === node.name,
-        multiRoot: false,
-      });
-      case 'host': return hostItem(node, this.hosts.state(node));
-      case 'release': return releaseItem(node);
-      case 'logs': return logsItem(node, {
-        tailing: this.tails.isTailing({ configFile: node.configFile, environment: node.environment, host: node.host }),
-        inEnvironmentTail: this.tails.isTailing({ configFile: node.configFile, environment: node.environment }),
-      });
+      case 'module':
+        return moduleItem(node);
+      case 'environment':
+        return environmentItem(node, {
+          tailing: this.tails.isTailing({ configFile: node.configFile, environment: node.name }),
+          active: this.active?.configFile === node.configFile && this.active.environment === node.name,
+          multiRoot: false,
+        });
+      case 'host':
+        return hostItem(node, this.hosts.state(node));
+      case 'release':
+        return releaseItem(node);
+      case 'logs':
+        return logsItem(node, {
+          tailing: this.tails.isTailing({ configFile: node.configFile, environment: node.environment, host: node.host }),
+          inEnvironmentTail: this.tails.isTailing({ configFile: node.configFile, environment: node.environment }),
+        });
     }
   }
 
@@ -107,7 +147,11 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     await vscode.commands.executeCommand('setContext', 'godeploy.configHasErrors', broken);
     if (!config) return []; // the errors are in the Problems panel; the welcome view says so
     const nodes = Object.entries(config.environments ?? embeddedDefaultEnvironment).map(([name, env]): EnvironmentNode => ({
-      kind: 'environment', configFile, name, type: env.type, hosts: env.hosts?.length ?? 0,
+      kind: 'environment',
+      configFile,
+      name,
+      type: env.type,
+      hosts: env.hosts?.length ?? 0,
       aliases: hostNamesOf(env),
     }));
     this.ctx.log.trace(`environments view: ${nodes.length} environment(s) in ${vscode.workspace.asRelativePath(configFile)}`);

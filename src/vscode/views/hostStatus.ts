@@ -79,7 +79,11 @@ export class HostStatusPoller implements vscode.Disposable {
     if (!node || this.inFlight.has(key)) return;
     this.inFlight.add(key);
     const before = this.states.get(key);
-    this.states.set(key, { phase: 'checking', last: before?.phase === 'unknown' ? undefined : before?.last, at: before?.phase === 'known' ? before.at : undefined });
+    this.states.set(key, {
+      phase: 'checking',
+      last: before?.phase === 'unknown' ? undefined : before?.last,
+      at: before?.phase === 'known' ? before.at : undefined,
+    });
     this.changed.fire(node);
     const timeoutMs = vscode.workspace.getConfiguration('godeploy.environments').get<number>('hostTimeoutSeconds', 10) * 1000;
     const cancel = new vscode.CancellationTokenSource();
@@ -91,9 +95,33 @@ export class HostStatusPoller implements vscode.Disposable {
       }, timeoutMs);
     });
     try {
-      const asked = loadEngine().environmentStatus({ configFile: { file: node.configFile, exists: true }, environment: node.environment, host: node.type === 'ssh' ? node.alias : undefined, timeoutMs, token: cancel.token })
-        .then((r) => r.hosts[0] ?? { alias: node.alias, address: node.alias, ok: false as const, stage: 'run' as const, error: 'not in the environment any more', cause: undefined });
-      const outcome = await Promise.race([asked, timedOut]).catch((e: Error): HostOutcome<HostStatus> => ({ alias: node.alias, address: node.alias, ok: false, stage: 'run', error: e.message, cause: e }));
+      const asked = loadEngine()
+        .environmentStatus({
+          configFile: { file: node.configFile, exists: true },
+          environment: node.environment,
+          host: node.type === 'ssh' ? node.alias : undefined,
+          timeoutMs,
+          token: cancel.token,
+        })
+        .then(
+          (r) =>
+            r.hosts[0] ?? {
+              alias: node.alias,
+              address: node.alias,
+              ok: false as const,
+              stage: 'run' as const,
+              error: 'not in the environment any more',
+              cause: undefined,
+            },
+        );
+      const outcome = await Promise.race([asked, timedOut]).catch((e: Error): HostOutcome<HostStatus> => ({
+        alias: node.alias,
+        address: node.alias,
+        ok: false,
+        stage: 'run',
+        error: e.message,
+        cause: e,
+      }));
       this.states.set(key, { phase: 'known', last: outcome, at: Date.now() });
       if (!outcome.ok) this.ctx.log.trace(`environments view: ${node.environment}/${node.alias}: ${outcome.error}`);
     } finally {

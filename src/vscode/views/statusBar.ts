@@ -7,7 +7,12 @@ import { loadEngine } from '../engine';
 
 export const ACTIVE_ENVIRONMENT_KEY = 'godeploy.activeEnvironment';
 
-export interface ActiveEnvironment { configFile: string; environment: string; type: string; hosts: number }
+export interface ActiveEnvironment {
+  configFile: string;
+  environment: string;
+  type: string;
+  hosts: number;
+}
 
 export interface OperationStatus {
   step(text: string): void;
@@ -56,8 +61,18 @@ export class StatusBar implements vscode.Disposable {
     this.operation = op;
     this.render();
     return {
-      step: (text) => { if (this.operation === op) { op.step = text; this.render(); } },
-      end: () => { if (this.operation === op) { this.operation = undefined; this.render(); } },
+      step: (text) => {
+        if (this.operation === op) {
+          op.step = text;
+          this.render();
+        }
+      },
+      end: () => {
+        if (this.operation === op) {
+          this.operation = undefined;
+          this.render();
+        }
+      },
     };
   }
 
@@ -77,7 +92,9 @@ export class StatusBar implements vscode.Disposable {
     }
     const a = this.active;
     this.item.text = a ? `$(rocket) ${a.environment}` : '$(rocket) Go Deploy';
-    this.item.tooltip = a ? `Active environment: ${a.environment} (${a.type}${a.type === 'ssh' ? `, ${a.hosts} host${a.hosts === 1 ? '' : 's'}` : ''}) in ${vscode.workspace.asRelativePath(a.configFile)}. Click to switch.` : 'Go Deploy: pick the active environment';
+    this.item.tooltip = a
+      ? `Active environment: ${a.environment} (${a.type}${a.type === 'ssh' ? `, ${a.hosts} host${a.hosts === 1 ? '' : 's'}` : ''}) in ${vscode.workspace.asRelativePath(a.configFile)}. Click to switch.`
+      : 'Go Deploy: pick the active environment';
     this.item.command = 'godeploy.selectEnvironment';
     this.item.show();
   }

@@ -5,23 +5,61 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostOutcome, HostStatus } from '../../core/index';
 
-export interface ModuleNode { kind: 'module'; configFile: string; name: string }
-export interface EnvironmentNode { kind: 'environment'; configFile: string; name: string; type: string; hosts: number; /** What is below it: the ssh hosts' aliases, else "engine" or "local". */ aliases: string[] }
-export interface HostNode { kind: 'host'; configFile: string; environment: string; type: string; alias: string }
-export interface ReleaseNode { kind: 'release'; configFile: string; environment: string; type: string; host: string; id: string; live: boolean }
-export interface LogsNode { kind: 'logs'; configFile: string; environment: string; /** The host (alias, "engine" or "local") whose logs it follows. */ host: string }
+export interface ModuleNode {
+  kind: 'module';
+  configFile: string;
+  name: string;
+}
+export interface EnvironmentNode {
+  kind: 'environment';
+  configFile: string;
+  name: string;
+  type: string;
+  hosts: number;
+  /** What is below it: the ssh hosts' aliases, else "engine" or "local". */ aliases: string[];
+}
+export interface HostNode {
+  kind: 'host';
+  configFile: string;
+  environment: string;
+  type: string;
+  alias: string;
+}
+export interface ReleaseNode {
+  kind: 'release';
+  configFile: string;
+  environment: string;
+  type: string;
+  host: string;
+  id: string;
+  live: boolean;
+}
+export interface LogsNode {
+  kind: 'logs';
+  configFile: string;
+  environment: string;
+  /** The host (alias, "engine" or "local") whose logs it follows. */ host: string;
+}
 export type TreeNode = ModuleNode | EnvironmentNode | HostNode | ReleaseNode | LogsNode;
 
 /** What the view knows of a host: nothing yet, being asked, or the last answer (and when). */
-export type HostState = { phase: 'unknown' } | { phase: 'checking'; last?: HostOutcome<HostStatus>; at?: number } | { phase: 'known'; last: HostOutcome<HostStatus>; at: number };
+export type HostState =
+  { phase: 'unknown' } | { phase: 'checking'; last?: HostOutcome<HostStatus>; at?: number } | { phase: 'known'; last: HostOutcome<HostStatus>; at: number };
 
 const typeIcons: Record<string, string> = { local: 'vm', ssh: 'remote', docker: 'package' };
 
 export function environmentItem(node: EnvironmentNode, o: { tailing: boolean; active: boolean; multiRoot: boolean }): vscode.TreeItem {
   const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `env:${node.configFile}:${node.name}`;
-  item.description = [node.type === 'ssh' ? `ssh · ${node.hosts} host${node.hosts === 1 ? '' : 's'}` : node.type, o.multiRoot ? path.basename(path.dirname(node.configFile)) : '', o.active ? 'active' : '', o.tailing ? 'tailing logs' : ''].filter(Boolean).join(' · ');
-  item.iconPath = new vscode.ThemeIcon(o.active ? 'star-full' : typeIcons[node.type] ?? 'circle-outline');
+  item.description = [
+    node.type === 'ssh' ? `ssh · ${node.hosts} host${node.hosts === 1 ? '' : 's'}` : node.type,
+    o.multiRoot ? path.basename(path.dirname(node.configFile)) : '',
+    o.active ? 'active' : '',
+    o.tailing ? 'tailing logs' : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  item.iconPath = new vscode.ThemeIcon(o.active ? 'star-full' : (typeIcons[node.type] ?? 'circle-outline'));
   item.contextValue = `environment.${node.type}${o.tailing ? '.tailing' : ''}`;
   item.tooltip = `${node.name} (${node.type}) in ${vscode.workspace.asRelativePath(node.configFile)}${o.active ? '\nthe active environment (status bar)' : ''}`;
   return item;
@@ -29,9 +67,24 @@ export function environmentItem(node: EnvironmentNode, o: { tailing: boolean; ac
 
 const ago = (iso: string): string => {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : s < 172800 ? `${Math.round(s / 3600)} h ago` : `${Math.round(s / 86400)} days ago`;
+  return s < 90
+    ? `${s} s ago`
+    : s < 5400
+      ? `${Math.round(s / 60)} min ago`
+      : s < 172800
+        ? `${Math.round(s / 3600)} h ago`
+        : `${Math.round(s / 86400)} days ago`;
 };
-const duration = (s: number | null): string => (s === null ? 'unknown' : s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`);
+const duration = (s: number | null): string =>
+  s === null
+    ? 'unknown'
+    : s < 120
+      ? `${s} s`
+      : s < 7200
+        ? `${Math.round(s / 60)} min`
+        : s < 172800
+          ? `${Math.round(s / 3600)} h`
+          : `${Math.round(s / 86400)} days`;
 
 /** running and healthy, running but unhealthy, not running, or unknown (not reached / not asked yet). */
 export function hostHealth(state: HostState): 'running' | 'unhealthy' | 'failed' | 'unknown' {
@@ -46,8 +99,18 @@ export function hostItem(node: HostNode, state: HostState): vscode.TreeItem {
   item.id = `host:${node.configFile}:${node.environment}:${node.alias}`;
   const last = state.phase === 'unknown' ? undefined : state.last;
   const health = hostHealth(state);
-  const icons = { running: ['pass-filled', 'testing.iconPassed'], unhealthy: ['warning', 'list.warningForeground'], failed: ['error', 'testing.iconFailed'], unknown: ['question', undefined] } as const;
-  const [icon, color] = state.phase === 'checking' && !last ? ['sync~spin', undefined] as const : last && !last.ok ? ['debug-disconnect', 'list.errorForeground'] as const : icons[health];
+  const icons = {
+    running: ['pass-filled', 'testing.iconPassed'],
+    unhealthy: ['warning', 'list.warningForeground'],
+    failed: ['error', 'testing.iconFailed'],
+    unknown: ['question', undefined],
+  } as const;
+  const [icon, color] =
+    state.phase === 'checking' && !last
+      ? (['sync~spin', undefined] as const)
+      : last && !last.ok
+        ? (['debug-disconnect', 'list.errorForeground'] as const)
+        : icons[health];
   item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
   item.contextValue = `host.${node.type}`;
   if (!last) {
@@ -64,13 +127,15 @@ export function hostItem(node: HostNode, state: HostState): vscode.TreeItem {
   item.description = v.live ? `${v.live}${v.version ? ` · ${v.version}` : ''}` : 'nothing deployed';
   const deployed = [...(v.history ?? [])].reverse().find((h) => h.release === v.live);
   const lines = [
-    `**${node.alias}** (${last.address})`, '',
+    `**${node.alias}** (${last.address})`,
+    '',
     `- live: ${v.live ?? 'none'}${v.version ? ` (${v.version})` : ''}`,
     `- service: ${v.service.state}${v.service.running ? `, up ${duration(v.service.uptimeSeconds)}` : ''}`,
     `- health: ${v.health.healthy ? 'healthy' : 'NOT healthy'} (${v.health.answer})`,
     ...(v.image ? [`- image: ${v.image}`] : []),
     ...(deployed ? [`- deployed ${ago(deployed.finishedAt)} by ${deployed.by} (${deployed.result})`] : []),
-    '', `_checked ${state.phase === 'known' ? ago(new Date(state.at).toISOString()) : 'just now'}_`,
+    '',
+    `_checked ${state.phase === 'known' ? ago(new Date(state.at).toISOString()) : 'just now'}_`,
   ];
   item.tooltip = new vscode.MarkdownString(lines.join('\n'));
   return item;

@@ -29,7 +29,13 @@ class Dashboard {
   readonly snapshot: DashboardSnapshot;
   private loading: Promise<void> | undefined;
 
-  constructor(readonly panel: vscode.WebviewPanel, readonly target: DashboardPersisted, private readonly ctx: GoDeployContext, extensionUri: vscode.Uri, onDispose: () => void) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly target: DashboardPersisted,
+    private readonly ctx: GoDeployContext,
+    extensionUri: vscode.Uri,
+    onDispose: () => void,
+  ) {
     this.snapshot = { environment: target.environment, ready: false, cspViolations: [] };
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
@@ -44,14 +50,28 @@ class Dashboard {
     this.loading ??= (async () => {
       if (this.snapshot.state) void this.post({ type: 'state', state: { ...this.snapshot.state, loading: true } });
       try {
-        const report = await loadEngine().environmentStatus({ configFile: { file: this.target.configFile, exists: true }, environment: this.target.environment, timeoutMs: 10_000 });
+        const report = await loadEngine().environmentStatus({
+          configFile: { file: this.target.configFile, exists: true },
+          environment: this.target.environment,
+          timeoutMs: 10_000,
+        });
         this.snapshot.state = dashboardState(this.target.configFile, report);
       } catch (e) {
         this.ctx.log.error(`dashboard ${this.target.environment}: ${(e as Error).message}`);
-        this.snapshot.state = { environment: this.target.environment, configFile: this.target.configFile, type: '?', hosts: [], history: [], updatedAt: new Date().toISOString(), loading: false };
+        this.snapshot.state = {
+          environment: this.target.environment,
+          configFile: this.target.configFile,
+          type: '?',
+          hosts: [],
+          history: [],
+          updatedAt: new Date().toISOString(),
+          loading: false,
+        };
       }
       await this.post({ type: 'state', state: this.snapshot.state });
-    })().finally(() => { this.loading = undefined; });
+    })().finally(() => {
+      this.loading = undefined;
+    });
     return this.loading;
   }
 
@@ -97,7 +117,13 @@ class Dashboard {
 
 function dashboardHtml(webview: vscode.Webview, script: vscode.Uri, target: DashboardPersisted): string {
   const nonce = randomBytes(16).toString('base64');
-  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`].join('; ');
+  const csp = [
+    `default-src 'none'`,
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${webview.cspSource}`,
+    `font-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+  ].join('; ');
   const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!DOCTYPE html>
 <html lang="en">
@@ -123,7 +149,10 @@ export class DashboardPanels implements vscode.Disposable {
     this.registration = vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: unknown) => {
         const s = state as Partial<DashboardPersisted> | undefined;
-        if (typeof s?.configFile !== 'string' || typeof s.environment !== 'string') { panel.dispose(); return; }
+        if (typeof s?.configFile !== 'string' || typeof s.environment !== 'string') {
+          panel.dispose();
+          return;
+        }
         this.adopt(panel, { configFile: s.configFile, environment: s.environment });
       },
     });
@@ -137,7 +166,11 @@ export class DashboardPanels implements vscode.Disposable {
       existing.panel.reveal();
       return existing.snapshot;
     }
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, `Go Deploy: ${target.environment}`, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [] });
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, `Go Deploy: ${target.environment}`, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [],
+    });
     return this.adopt(panel, target).snapshot;
   }
 
@@ -153,7 +186,9 @@ export class DashboardPanels implements vscode.Disposable {
 
   private adopt(panel: vscode.WebviewPanel, target: DashboardPersisted): Dashboard {
     const key = `${target.configFile}\n${target.environment}`;
-    const d = new Dashboard(panel, target, this.ctx, this.ctx.extension.extensionUri, () => { if (this.open.get(key) === d) this.open.delete(key); });
+    const d = new Dashboard(panel, target, this.ctx, this.ctx.extension.extensionUri, () => {
+      if (this.open.get(key) === d) this.open.delete(key);
+    });
     this.open.set(key, d);
     return d;
   }

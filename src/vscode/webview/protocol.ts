@@ -52,9 +52,10 @@ export type FromDashboard =
   /** The page's securitypolicyviolation events: the extension logs them. */
   | { type: 'cspViolation'; detail: string };
 
-export type ToDashboard =
-  | { type: 'state'; state: DashboardState }
-  | { type: 'reply'; id: number; ok: boolean; message: string };
+export type ToDashboard = { type: 'state'; state: DashboardState } | { type: 'reply'; id: number; ok: boolean; message: string };
 
 /** What the page keeps across a reload (vscode.setState) and the serializer restores from. */
-export interface DashboardPersisted { configFile: string; environment: string }
+export interface DashboardPersisted {
+  configFile: string;
+  environment: string;
+}

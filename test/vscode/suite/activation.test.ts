@@ -6,7 +6,13 @@ import { EXTENSION_ID, waitFor } from '../../support/vscodeHelpers';
 describe('activation', () => {
   it(`activates ${EXTENSION_ID} on a workspace with go.mod (workspaceContains:**/go.mod)`, async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is not loaded; loaded: ${vscode.extensions.all.map((e) => e.id).filter((id) => !id.startsWith('vscode.')).join(', ')}`);
+    assert.ok(
+      ext,
+      `extension ${EXTENSION_ID} is not loaded; loaded: ${vscode.extensions.all
+        .map((e) => e.id)
+        .filter((id) => !id.startsWith('vscode.'))
+        .join(', ')}`,
+    );
     // Nobody calls activate(): the activation event alone must do it.
     await waitFor(`${EXTENSION_ID} to become active`, () => ext.isActive, 20_000);
   });
@@ -24,7 +30,13 @@ describe('activation', () => {
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
       contributes?: { views?: Record<string, { id: string }[]>; viewsContainers?: { activitybar?: { id: string }[] } };
     };
-    assert.ok(pkg.contributes?.viewsContainers?.activitybar?.some((c) => c.id === 'godeploy'), 'no activity-bar container godeploy');
-    assert.ok(pkg.contributes?.views?.godeploy?.some((v) => v.id === 'godeploy.environments'), 'no view godeploy.environments');
+    assert.ok(
+      pkg.contributes?.viewsContainers?.activitybar?.some((c) => c.id === 'godeploy'),
+      'no activity-bar container godeploy',
+    );
+    assert.ok(
+      pkg.contributes?.views?.godeploy?.some((v) => v.id === 'godeploy.environments'),
+      'no view godeploy.environments',
+    );
   });
 });

@@ -6,7 +6,19 @@ import * as assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { cleanUp, configUri, describeDiagnostics, EXTENSION_ID, exists, godeployDiagnostics, readText, waitFor, withTimeout, workspaceRoot, writeText } from '../../support/vscodeHelpers';
+import {
+  cleanUp,
+  configUri,
+  describeDiagnostics,
+  EXTENSION_ID,
+  exists,
+  godeployDiagnostics,
+  readText,
+  waitFor,
+  withTimeout,
+  workspaceRoot,
+  writeText,
+} from '../../support/vscodeHelpers';
 
 const BUILD_MS = 240_000;
 const dist = () => vscode.Uri.joinPath(workspaceRoot(), 'dist');
@@ -14,7 +26,11 @@ const sub = () => vscode.Uri.joinPath(workspaceRoot(), 'sub');
 const tasksJson = () => vscode.Uri.joinPath(workspaceRoot(), '.vscode');
 const brokenMain = () => vscode.Uri.joinPath(workspaceRoot(), 'sub', 'broken', 'main.go');
 
-interface Definition extends vscode.TaskDefinition { task?: string; module?: string; targets?: string[] }
+interface Definition extends vscode.TaskDefinition {
+  task?: string;
+  module?: string;
+  targets?: string[];
+}
 
 /** Runs a task and resolves with its process's exit code. */
 async function run(task: vscode.Task): Promise<number | undefined> {
@@ -22,7 +38,11 @@ async function run(task: vscode.Task): Promise<number | undefined> {
   const listener = vscode.tasks.onDidEndTaskProcess((e) => ended.push(e));
   try {
     const execution = await vscode.tasks.executeTask(task);
-    const end = await waitFor(`the end of the task "${task.name}"`, () => ended.find((e) => e.execution === execution || e.execution.task.name === task.name), BUILD_MS);
+    const end = await waitFor(
+      `the end of the task "${task.name}"`,
+      () => ended.find((e) => e.execution === execution || e.execution.task.name === task.name),
+      BUILD_MS,
+    );
     return end.exitCode;
   } finally {
     listener.dispose();
@@ -71,12 +91,17 @@ describe('Go Deploy build tasks', function () {
     const sums = await readText(vscode.Uri.joinPath(dist(), 'SHA256SUMS'));
     assert.match(sums, /^[0-9a-f]{64} [ *]?hello_.+_linux_amd64$/m, `SHA256SUMS:\n${sums}`);
     const files = (await vscode.workspace.fs.readDirectory(dist())).map(([name]) => name);
-    assert.ok(files.some((f) => /^hello_.+_linux_amd64$/.test(f)), `dist/ holds ${files.join(', ')}`);
+    assert.ok(
+      files.some((f) => /^hello_.+_linux_amd64$/.test(f)),
+      `dist/ holds ${files.join(', ')}`,
+    );
   });
 
   it('offers a task per module: a module in a subfolder gets one with "module"', async () => {
     cpSync(path.join(extensionPath(), 'test', 'fixtures', 'modules', 'broken'), path.join(sub().fsPath, 'broken'), { recursive: true });
-    const task = await waitFor('a build task for sub/broken', async () => (await godeployTasks()).find((t) => (t.definition as Definition).module === 'sub/broken'));
+    const task = await waitFor('a build task for sub/broken', async () =>
+      (await godeployTasks()).find((t) => (t.definition as Definition).module === 'sub/broken'),
+    );
     assert.ok(task.execution instanceof vscode.ProcessExecution);
     assert.equal(task.execution.options?.cwd, path.join(workspaceRoot().fsPath, 'sub', 'broken'));
   });
@@ -85,19 +110,33 @@ describe('Go Deploy build tasks', function () {
     cpSync(path.join(extensionPath(), 'test', 'fixtures', 'modules', 'broken'), path.join(sub().fsPath, 'broken'), { recursive: true });
     const label = 'build the broken module';
     const definition = { type: 'godeploy', task: 'build', module: 'sub/broken', targets: ['linux/amd64'] };
-    await writeText(vscode.Uri.joinPath(tasksJson(), 'tasks.json'), JSON.stringify({ version: '2.0.0', tasks: [{ ...definition, label, problemMatcher: ['$godeploy-go'] }] }, null, 2));
+    await writeText(
+      vscode.Uri.joinPath(tasksJson(), 'tasks.json'),
+      JSON.stringify({ version: '2.0.0', tasks: [{ ...definition, label, problemMatcher: ['$godeploy-go'] }] }, null, 2),
+    );
     // resolveTask fills the execution of the task written in tasks.json.
-    const task = await waitFor('the tasks.json task, resolved', async () => (await godeployTasks()).find((t) => t.name === label && t.execution instanceof vscode.ProcessExecution), 20_000);
+    const task = await waitFor(
+      'the tasks.json task, resolved',
+      async () => (await godeployTasks()).find((t) => t.name === label && t.execution instanceof vscode.ProcessExecution),
+      20_000,
+    );
     const execution = task.execution as vscode.ProcessExecution;
     assert.deepEqual(execution.args.slice(1), ['build', '--target', 'linux/amd64']);
     assert.equal(execution.options?.cwd, path.join(workspaceRoot().fsPath, 'sub', 'broken'));
 
     assert.equal(await run(task), 1);
-    const diagnostics = await waitFor('the compile error in the Problems panel', () => {
-      const found = vscode.languages.getDiagnostics(brokenMain()).filter((d) => d.source === 'godeploy');
-      return found.length ? found : undefined;
-    }, 20_000).catch((e: Error) => {
-      const all = vscode.languages.getDiagnostics().filter(([, ds]) => ds.length).map(([u, ds]) => `${u.fsPath}: ${describeDiagnostics(ds)}`);
+    const diagnostics = await waitFor(
+      'the compile error in the Problems panel',
+      () => {
+        const found = vscode.languages.getDiagnostics(brokenMain()).filter((d) => d.source === 'godeploy');
+        return found.length ? found : undefined;
+      },
+      20_000,
+    ).catch((e: Error) => {
+      const all = vscode.languages
+        .getDiagnostics()
+        .filter(([, ds]) => ds.length)
+        .map(([u, ds]) => `${u.fsPath}: ${describeDiagnostics(ds)}`);
       throw new Error(`${e.message}; diagnostics now: ${all.join(' | ') || '(none)'}`);
     });
     const d = diagnostics[0];
@@ -106,7 +145,11 @@ describe('Go Deploy build tasks', function () {
     assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
     assert.match(d.message, /greeting/);
     assert.equal(await exists(vscode.Uri.joinPath(workspaceRoot(), 'main.go')), true);
-    assert.equal(vscode.languages.getDiagnostics(vscode.Uri.joinPath(workspaceRoot(), 'main.go')).filter((x) => x.source === 'godeploy').length, 0, 'the error landed on the root module\'s main.go');
+    assert.equal(
+      vscode.languages.getDiagnostics(vscode.Uri.joinPath(workspaceRoot(), 'main.go')).filter((x) => x.source === 'godeploy').length,
+      0,
+      "the error landed on the root module's main.go",
+    );
   });
 });
 

@@ -28,7 +28,11 @@ describe('Go Deploy: Cross-Compile', function () {
   afterEach(async () => cleanUp(dist(), configUri()));
 
   it('with { targets }, builds both into dist/, lists them in SHA256SUMS and returns what is on disk', async () => {
-    const r = await withTimeout('godeploy.crossCompile', vscode.commands.executeCommand<BuildResult | undefined>('godeploy.crossCompile', { targets: ['linux/amd64', 'windows/amd64'] }), BUILD_MS);
+    const r = await withTimeout(
+      'godeploy.crossCompile',
+      vscode.commands.executeCommand<BuildResult | undefined>('godeploy.crossCompile', { targets: ['linux/amd64', 'windows/amd64'] }),
+      BUILD_MS,
+    );
     assert.ok(r, 'the command returned no result (it failed: see the Go Deploy log)');
     assert.equal(path.resolve(r.outDir), dist().fsPath);
     assert.deepEqual(r.artifacts.map((a) => a.target).sort(), ['linux/amd64', 'windows/amd64']);
@@ -48,8 +52,15 @@ describe('Go Deploy: Cross-Compile', function () {
   });
 
   it('preselects the last choice in the picker: accepting it as is builds those targets again', async () => {
-    const first = await withTimeout('godeploy.crossCompile', vscode.commands.executeCommand<BuildResult | undefined>('godeploy.crossCompile', { targets: ['linux/amd64'] }), BUILD_MS);
-    assert.deepEqual(first?.artifacts.map((a) => a.target), ['linux/amd64']);
+    const first = await withTimeout(
+      'godeploy.crossCompile',
+      vscode.commands.executeCommand<BuildResult | undefined>('godeploy.crossCompile', { targets: ['linux/amd64'] }),
+      BUILD_MS,
+    );
+    assert.deepEqual(
+      first?.artifacts.map((a) => a.target),
+      ['linux/amd64'],
+    );
     await cleanUp(dist());
 
     // No argument: the multi-select picker opens with the remembered targets checked
@@ -66,11 +77,17 @@ describe('Go Deploy: Cross-Compile', function () {
       if (await exists(dist())) break;
     }
     const second = await withTimeout('godeploy.crossCompile from the picker', running, BUILD_MS);
-    assert.deepEqual(second?.artifacts.map((a) => a.target), ['linux/amd64'], 'the picker did not preselect the remembered choice');
+    assert.deepEqual(
+      second?.artifacts.map((a) => a.target),
+      ['linux/amd64'],
+      'the picker did not preselect the remembered choice',
+    );
   });
 
   it('is contributed in the palette and in the explorer menu of Go modules', () => {
-    const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { commands: { command: string; title: string; category: string }[]; menus: Record<string, { command?: string }[]> } };
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
+      contributes: { commands: { command: string; title: string; category: string }[]; menus: Record<string, { command?: string }[]> };
+    };
     const cmd = pkg.contributes.commands.find((c) => c.command === 'godeploy.crossCompile');
     assert.equal(cmd?.category, 'Go Deploy');
     assert.equal(localized(cmd?.title), 'Cross-Compile…');

@@ -29,7 +29,12 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Info { build: string; exe: string; pid: number; env: Record<string, string> }
+interface Info {
+  build: string;
+  exe: string;
+  pid: number;
+  env: Record<string, string>;
+}
 
 async function info(port: number, envName?: string): Promise<Info> {
   const res = await fetch(`http://127.0.0.1:${port}/info${envName ? `?env=${envName}` : ''}`);
@@ -45,11 +50,19 @@ async function stopService(base: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   let exe = '';
-  try { exe = readlinkSync(`/proc/${pid}/exe`); } catch { return; }
+  try {
+    exe = readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return;
+  }
   if (!exe.startsWith(path.join(base, 'releases'))) return;
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 50; i++) {
-    try { process.kill(pid, 0); } catch { return; }
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
     await sleep(100);
   }
   process.kill(pid, 'SIGKILL');
@@ -111,12 +124,19 @@ describe('Go Deploy: Deploy / Rollback / Show Releases / Run Doctor on a local e
   });
 
   it('deploys with an explicit environment: the new release serves, current points at it, the secret reaches the service but not the log', async () => {
-    first = await withTimeout('godeploy.deploy', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { module: moduleDir, environment: 'local' }), OP_MS);
+    first = await withTimeout(
+      'godeploy.deploy',
+      vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { module: moduleDir, environment: 'local' }),
+      OP_MS,
+    );
     assert.ok(first, 'the command returned no result (it failed: see the Go Deploy log)');
     assert.equal(first.ok, true, `deploy failed: ${JSON.stringify(first.hosts)}`);
     assert.equal(first.cancelled, false);
     assert.equal(first.environment, 'local');
-    assert.deepEqual(first.hosts.map((h) => [h.host, h.result]), [['local', 'live']]);
+    assert.deepEqual(
+      first.hosts.map((h) => [h.host, h.result]),
+      [['local', 'live']],
+    );
     assert.equal(path.resolve(first.module), moduleDir);
 
     assert.equal(readlinkSync(path.join(base, 'current')), `releases/${first.releaseId}`);
@@ -135,17 +155,22 @@ describe('Go Deploy: Deploy / Rollback / Show Releases / Run Doctor on a local e
 
   it('deploys again from the explorer (environment picked, the last one first), then Rollback goes back to the first release', async () => {
     assert.ok(first?.ok, 'needs the first deploy');
-    writeFileSync(path.join(moduleDir, 'main.go'), readFileSync(path.join(moduleDir, 'main.go'), 'utf8').replace('const build = "build-0"', 'const build = "build-1"'));
+    writeFileSync(
+      path.join(moduleDir, 'main.go'),
+      readFileSync(path.join(moduleDir, 'main.go'), 'utf8').replace('const build = "build-0"', 'const build = "build-1"'),
+    );
     await sleep(1100); // release ids are per second
     const releases = () => (existsSync(path.join(base, 'releases')) ? readdirSync(path.join(base, 'releases')).length : 0);
     const before = releases();
     // As the explorer calls it: with the go.mod's Uri. The environment picker opens with
     // `local` (used last) on top although `staging` comes first in godeploy.yaml; accept it.
     let settled = false;
-    const running = vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', vscode.Uri.file(path.join(moduleDir, 'go.mod'))).then((r) => {
-      settled = true;
-      return r;
-    });
+    const running = vscode.commands
+      .executeCommand<DeployCommandResult | undefined>('godeploy.deploy', vscode.Uri.file(path.join(moduleDir, 'go.mod')))
+      .then((r) => {
+        settled = true;
+        return r;
+      });
     const deadline = Date.now() + 30_000;
     while (!settled && releases() === before && Date.now() < deadline) {
       await sleep(500);
@@ -159,7 +184,11 @@ describe('Go Deploy: Deploy / Rollback / Show Releases / Run Doctor on a local e
     assert.equal(readlinkSync(path.join(base, 'current')), `releases/${second.releaseId}`);
     assert.equal((await info(port)).build, 'build-1');
 
-    const back = await withTimeout('godeploy.rollback', vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.rollback', { module: moduleDir, environment: 'local', to: 'previous' }), OP_MS);
+    const back = await withTimeout(
+      'godeploy.rollback',
+      vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.rollback', { module: moduleDir, environment: 'local', to: 'previous' }),
+      OP_MS,
+    );
     assert.ok(back, 'rollback returned no result');
     assert.equal(back.ok, true, `rollback failed: ${JSON.stringify(back.hosts)}`);
     assert.deepEqual(back.targets, { local: first.releaseId });
@@ -174,7 +203,11 @@ describe('Go Deploy: Deploy / Rollback / Show Releases / Run Doctor on a local e
     assert.ok(first?.ok && second?.ok, 'needs the earlier deploys');
     writeFileSync(configFile, config(port, base, '      DEPLOYAPP_FAIL_HEALTH: "1"\n'));
     await sleep(1100);
-    const failed = await withTimeout('godeploy.deploy (failing health)', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { module: moduleDir, environment: 'local' }), OP_MS);
+    const failed = await withTimeout(
+      'godeploy.deploy (failing health)',
+      vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { module: moduleDir, environment: 'local' }),
+      OP_MS,
+    );
     assert.ok(failed, 'the failing deploy returned no result');
     assert.equal(failed.ok, false);
     assert.equal(failed.cancelled, false);
@@ -191,7 +224,11 @@ describe('Go Deploy: Deploy / Rollback / Show Releases / Run Doctor on a local e
   it('with dryRun, returns the plan (no secret in it) and changes nothing', async () => {
     assert.ok(first?.ok, 'needs the first deploy');
     const releasesBefore = readdirSync(path.join(base, 'releases')).sort();
-    const planned = await withTimeout('godeploy.deploy (dry run)', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { module: moduleDir, environment: 'local', dryRun: true }), OP_MS);
+    const planned = await withTimeout(
+      'godeploy.deploy (dry run)',
+      vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { module: moduleDir, environment: 'local', dryRun: true }),
+      OP_MS,
+    );
     assert.ok(planned?.dryRun, 'not a dry run');
     assert.equal(planned.ok, true);
     assert.deepEqual(planned.hosts, []);
@@ -203,19 +240,36 @@ describe('Go Deploy: Deploy / Rollback / Show Releases / Run Doctor on a local e
 
   it('Show Releases lists the releases with the live one marked; Run Doctor checks this machine', async () => {
     assert.ok(first?.ok, 'needs the first deploy');
-    const listed = await withTimeout('godeploy.showReleases', vscode.commands.executeCommand<ShowReleasesResult | undefined>('godeploy.showReleases', { module: moduleDir, environment: 'local' }), OP_MS);
+    const listed = await withTimeout(
+      'godeploy.showReleases',
+      vscode.commands.executeCommand<ShowReleasesResult | undefined>('godeploy.showReleases', { module: moduleDir, environment: 'local' }),
+      OP_MS,
+    );
     assert.ok(listed);
     assert.equal(listed.base, base);
     const host = listed.hosts[0];
     assert.ok(host.ok, JSON.stringify(host));
     const ids = host.value.releases.map((r) => r.id);
     assert.ok(ids.includes(first.releaseId) && ids.includes(second!.releaseId), ids.join(', '));
-    assert.deepEqual(host.value.releases.filter((r) => r.current).map((r) => r.id), [first.releaseId]);
+    assert.deepEqual(
+      host.value.releases.filter((r) => r.current).map((r) => r.id),
+      [first.releaseId],
+    );
 
-    const doctor = await withTimeout('godeploy.runDoctor', vscode.commands.executeCommand<DoctorResult | undefined>('godeploy.runDoctor', { module: moduleDir, environment: 'local' }), OP_MS);
+    const doctor = await withTimeout(
+      'godeploy.runDoctor',
+      vscode.commands.executeCommand<DoctorResult | undefined>('godeploy.runDoctor', { module: moduleDir, environment: 'local' }),
+      OP_MS,
+    );
     assert.ok(doctor);
     assert.equal(doctor.hosts.length, 1);
-    assert.deepEqual(doctor.hosts[0].checks.slice(0, 2).map((c) => [c.id, c.status]), [['reachable', 'ok'], ['platform', 'ok']]);
+    assert.deepEqual(
+      doctor.hosts[0].checks.slice(0, 2).map((c) => [c.id, c.status]),
+      [
+        ['reachable', 'ok'],
+        ['platform', 'ok'],
+      ],
+    );
     assert.equal(doctor.failures, 0, JSON.stringify(doctor.hosts[0].checks.filter((c) => c.status === 'fail')));
     const log = await vscode.commands.executeCommand<ShowLogResult>('godeploy.showLog');
     assert.match(log.text, new RegExp(`\\* ${first.releaseId}.*\\(live\\)`));
@@ -223,7 +277,9 @@ describe('Go Deploy: Deploy / Rollback / Show Releases / Run Doctor on a local e
   });
 
   it('is contributed: palette titles, the explorer menu and the environments view', () => {
-    const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { commands: { command: string; title: string }[]; menus: Record<string, { command?: string; when?: string }[]> } };
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
+      contributes: { commands: { command: string; title: string }[]; menus: Record<string, { command?: string; when?: string }[]> };
+    };
     const title = (id: string) => localized(pkg.contributes.commands.find((c) => c.command === id)?.title);
     assert.equal(title('godeploy.deploy'), 'Deploy…');
     assert.equal(title('godeploy.rollback'), 'Rollback…');

@@ -44,10 +44,23 @@ describe('Go Deploy: Deploy / Rollback on a docker environment (a real Docker En
     port = await freePort();
     moduleDir = path.join(workspaceRoot().fsPath, 'deployapp-docker-deploy');
     cpSync(path.join(fixtureModules, 'deployapp'), moduleDir, { recursive: true });
-    writeFileSync(path.join(moduleDir, 'godeploy.yaml'), [
-      'app:', `  name: ${APP}`, `  port: ${port}`, 'docker:', '  runtime: scratch', 'environments:', `  ${ENV}:`, '    type: docker',
-      '    docker:', `      host: unix://${engine.socketPath}`, '      network: host', '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(moduleDir, 'godeploy.yaml'),
+      [
+        'app:',
+        `  name: ${APP}`,
+        `  port: ${port}`,
+        'docker:',
+        '  runtime: scratch',
+        'environments:',
+        `  ${ENV}:`,
+        '    type: docker',
+        '    docker:',
+        `      host: unix://${engine.socketPath}`,
+        '      network: host',
+        '',
+      ].join('\n'),
+    );
   });
   after(async function () {
     this.timeout(60_000);
@@ -61,10 +74,12 @@ describe('Go Deploy: Deploy / Rollback on a docker environment (a real Docker En
   it('Deploy with the environment picked: the release container answers; the log shows the image and the health gate', async () => {
     // As from the explorer or the palette with the module known: the environment picker opens; accept it.
     let settled = false;
-    const running = vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', vscode.Uri.file(path.join(moduleDir, 'go.mod'))).then((r) => {
-      settled = true;
-      return r;
-    });
+    const running = vscode.commands
+      .executeCommand<DeployCommandResult | undefined>('godeploy.deploy', vscode.Uri.file(path.join(moduleDir, 'go.mod')))
+      .then((r) => {
+        settled = true;
+        return r;
+      });
     const deadline = Date.now() + 30_000;
     let accepted = false;
     while (!settled && !accepted && Date.now() < deadline) {
@@ -78,13 +93,23 @@ describe('Go Deploy: Deploy / Rollback on a docker environment (a real Docker En
     assert.ok(first, 'the deploy returned no result');
     assert.equal(first.environment, ENV);
     assert.equal(first.ok, true, JSON.stringify(first.hosts));
-    assert.deepEqual(first.hosts.map((h) => [h.host, h.address, h.result]), [['engine', `unix://${engine!.socketPath}`, 'live']]);
-    const inspect = JSON.parse((await docker(['inspect', `${APP}-${first.releaseId}`])).stdout) as { State: { Running: boolean }; Config: { Labels: Record<string, string> } }[];
+    assert.deepEqual(
+      first.hosts.map((h) => [h.host, h.address, h.result]),
+      [['engine', `unix://${engine!.socketPath}`, 'live']],
+    );
+    const inspect = JSON.parse((await docker(['inspect', `${APP}-${first.releaseId}`])).stdout) as {
+      State: { Running: boolean };
+      Config: { Labels: Record<string, string> };
+    }[];
     assert.equal(inspect[0].State.Running, true);
     assert.equal(inspect[0].Config.Labels['godeploy.release'], first.releaseId);
     assert.equal(await build(), 'build-0');
     const log = await vscode.commands.executeCommand<ShowLogResult>('godeploy.showLog');
-    assert.match(log.text, new RegExp(`\\[engine\\] image: ${APP}:${first.releaseId.replace(/\./g, '\\.')}, ${APP}:\\S+ \\([0-9a-f]{12}\\)`), log.text.slice(-3000));
+    assert.match(
+      log.text,
+      new RegExp(`\\[engine\\] image: ${APP}:${first.releaseId.replace(/\./g, '\\.')}, ${APP}:\\S+ \\([0-9a-f]{12}\\)`),
+      log.text.slice(-3000),
+    );
     assert.match(log.text, /\[engine\] health: healthy/);
     assert.match(log.text, /\d+\. switch: stop the running vsdockerapp container/, 'the plan was not logged');
   });
@@ -93,15 +118,33 @@ describe('Go Deploy: Deploy / Rollback on a docker environment (a real Docker En
     assert.ok(first?.ok, 'needs the first deploy');
     const main = path.join(moduleDir, 'main.go');
     writeFileSync(main, readFileSync(main, 'utf8').replace('const build = "build-0"', 'const build = "build-1"'));
-    const second = await withTimeout('godeploy.deploy', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { module: moduleDir, environment: ENV }), 180_000);
+    const second = await withTimeout(
+      'godeploy.deploy',
+      vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { module: moduleDir, environment: ENV }),
+      180_000,
+    );
     assert.equal(second?.ok, true, JSON.stringify(second?.hosts));
     assert.equal(await build(), 'build-1');
 
-    const listed = await withTimeout('godeploy.showReleases', vscode.commands.executeCommand<ShowReleasesResult | undefined>('godeploy.showReleases', { module: moduleDir, environment: ENV }), 60_000);
+    const listed = await withTimeout(
+      'godeploy.showReleases',
+      vscode.commands.executeCommand<ShowReleasesResult | undefined>('godeploy.showReleases', { module: moduleDir, environment: ENV }),
+      60_000,
+    );
     assert.ok(listed?.containers?.ok, JSON.stringify(listed));
-    assert.deepEqual(listed.containers.value.map((r) => [r.id, r.live]), [[first.releaseId, false], [second!.releaseId, true]]);
+    assert.deepEqual(
+      listed.containers.value.map((r) => [r.id, r.live]),
+      [
+        [first.releaseId, false],
+        [second!.releaseId, true],
+      ],
+    );
 
-    const back = await withTimeout('godeploy.rollback', vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.rollback', { module: moduleDir, environment: ENV, to: 'previous' }), 120_000);
+    const back = await withTimeout(
+      'godeploy.rollback',
+      vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.rollback', { module: moduleDir, environment: ENV, to: 'previous' }),
+      120_000,
+    );
     assert.equal(back?.ok, true, JSON.stringify(back?.hosts));
     assert.deepEqual(back.targets, { engine: first.releaseId });
     assert.equal(await build(), 'build-0');

@@ -29,7 +29,11 @@ import { EXTENSION_ID, waitFor, withTimeout, workspaceRoot } from '../../support
 const OP_MS = 240_000;
 const SECRET_NAME = 'GODEPLOY_VSCODE_SSH_GREETING';
 
-interface Info { build: string; exe: string; env: Record<string, string> }
+interface Info {
+  build: string;
+  exe: string;
+  env: Record<string, string>;
+}
 
 describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd host)', function () {
   this.timeout(OP_MS + 60_000);
@@ -59,12 +63,27 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     cpSync(path.join(fixtureModules, 'deployapp'), moduleDir, { recursive: true });
     // An empty known_hosts: the first connection meets an unknown host key.
     writeFileSync(path.join(moduleDir, 'known_hosts'), '');
-    writeFileSync(path.join(moduleDir, 'godeploy.yaml'), [
-      'app:', '  name: deployapp', `  port: ${port}`, '  healthCheck:', '    timeout: 20s', '    interval: 250ms',
-      'environments:', '  remote:', '    type: ssh', '    knownHostsFile: known_hosts', '    path: /opt/deployapp',
-      '    hosts:', `      - host: 127.0.0.1\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`,
-      '    env:', `      GREETING: \${secret:${SECRET_NAME}}`, '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(moduleDir, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        '  healthCheck:',
+        '    timeout: 20s',
+        '    interval: 250ms',
+        'environments:',
+        '  remote:',
+        '    type: ssh',
+        '    knownHostsFile: known_hosts',
+        '    path: /opt/deployapp',
+        '    hosts:',
+        `      - host: 127.0.0.1\n        port: ${host.port}\n        user: root\n        identityFile: ${host.identityFile}`,
+        '    env:',
+        `      GREETING: \${secret:${SECRET_NAME}}`,
+        '',
+      ].join('\n'),
+    );
     await vscode.commands.executeCommand('godeploy.setSecret', { name: SECRET_NAME, value: secret });
   });
 
@@ -78,11 +97,22 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
   let first: DeployCommandResult | undefined;
 
   it('deploys over ssh (a new host key accepted as with --accept-new-host-key): systemd runs the release, the secret reaches it, not the log', async () => {
-    first = await withTimeout('godeploy.deploy (ssh)', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { ...args(), acceptNewHostKey: true }), OP_MS);
+    first = await withTimeout(
+      'godeploy.deploy (ssh)',
+      vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', { ...args(), acceptNewHostKey: true }),
+      OP_MS,
+    );
     assert.ok(first, 'the command returned no result (it failed: see the Go Deploy log)');
     assert.equal(first.ok, true, `deploy failed: ${JSON.stringify(first.hosts)}`);
-    assert.deepEqual(first.hosts.map((h) => [h.host, h.result]), [['127.0.0.1', 'live']]);
-    assert.match(readFileSync(path.join(moduleDir, 'known_hosts'), 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${host!.port} ssh-ed25519 `, 'm'), 'the host key was not recorded');
+    assert.deepEqual(
+      first.hosts.map((h) => [h.host, h.result]),
+      [['127.0.0.1', 'live']],
+    );
+    assert.match(
+      readFileSync(path.join(moduleDir, 'known_hosts'), 'utf8'),
+      new RegExp(`^\\[127\\.0\\.0\\.1\\]:${host!.port} ssh-ed25519 `, 'm'),
+      'the host key was not recorded',
+    );
 
     assert.equal(await remote('readlink /opt/deployapp/current'), `releases/${first.releaseId}`);
     assert.equal(await remote('systemctl is-active deployapp.service'), 'active');
@@ -106,17 +136,36 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     const statusBar = vscode.extensions.getExtension<GoDeployApi>(EXTENSION_ID)!.exports.statusBar;
     const shown = new Set<string>();
     let deploying = true;
-    const sampling = (async () => { while (deploying) { const s = statusBar.shown; if (s.text.startsWith('$(sync~spin)')) shown.add(`${s.text} -> ${s.command}`); await new Promise((r) => setTimeout(r, 20)); } })();
-    const second = await withTimeout('second godeploy.deploy (ssh)', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', args()), OP_MS).finally(() => { deploying = false; });
+    const sampling = (async () => {
+      while (deploying) {
+        const s = statusBar.shown;
+        if (s.text.startsWith('$(sync~spin)')) shown.add(`${s.text} -> ${s.command}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const second = await withTimeout(
+      'second godeploy.deploy (ssh)',
+      vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', args()),
+      OP_MS,
+    ).finally(() => {
+      deploying = false;
+    });
     await sampling;
     assert.ok(second?.ok, `second deploy failed: ${JSON.stringify(second?.hosts)}`);
     const steps = [...shown];
-    assert.ok(steps.some((t) => /^\$\(sync~spin\) remote: deploying · .*health.* -> godeploy\.showLog$/.test(t)), steps.join('\n'));
+    assert.ok(
+      steps.some((t) => /^\$\(sync~spin\) remote: deploying · .*health.* -> godeploy\.showLog$/.test(t)),
+      steps.join('\n'),
+    );
     assert.ok(steps.length >= 3, `the step changes as the deploy goes: ${steps.join('\n')}`);
     assert.deepEqual(statusBar.shown, { text: '$(rocket) remote', command: 'godeploy.selectEnvironment' }, 'after the deploy: the active environment again');
     assert.equal((await info()).build, 'build-1');
 
-    const back = await withTimeout('godeploy.rollback (ssh)', vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.rollback', { ...args(), to: 'previous' }), OP_MS);
+    const back = await withTimeout(
+      'godeploy.rollback (ssh)',
+      vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.rollback', { ...args(), to: 'previous' }),
+      OP_MS,
+    );
     assert.ok(back?.ok, `rollback failed: ${JSON.stringify(back?.hosts)}`);
     assert.deepEqual(back.targets, { '127.0.0.1': first.releaseId });
     assert.equal(await remote('readlink /opt/deployapp/current'), `releases/${first.releaseId}`);
@@ -124,15 +173,27 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     assert.equal(served.build, 'build-0');
     assert.equal(served.env.GREETING, secret);
 
-    const listed = await withTimeout('godeploy.showReleases (ssh)', vscode.commands.executeCommand<ShowReleasesResult | undefined>('godeploy.showReleases', args()), OP_MS);
+    const listed = await withTimeout(
+      'godeploy.showReleases (ssh)',
+      vscode.commands.executeCommand<ShowReleasesResult | undefined>('godeploy.showReleases', args()),
+      OP_MS,
+    );
     const h = listed?.hosts[0];
     assert.ok(h?.ok, JSON.stringify(h));
-    assert.deepEqual(h.value.releases.map((r) => [r.id, r.current]), [[first.releaseId, true], [second.releaseId, false]]);
+    assert.deepEqual(
+      h.value.releases.map((r) => [r.id, r.current]),
+      [
+        [first.releaseId, true],
+        [second.releaseId, false],
+      ],
+    );
   });
 
-  it('Tail Logs follows the host\'s journal into its output channel, comes back after the host cuts the connection (every line once), and Stop Tailing ends it', async () => {
+  it("Tail Logs follows the host's journal into its output channel, comes back after the host cuts the connection (every line once), and Stop Tailing ends it", async () => {
     assert.ok(first?.ok, 'needs the first deploy');
-    const say = async (line: string, n = 1): Promise<void> => { assert.equal((await fetch(`http://127.0.0.1:${port}/log?line=${encodeURIComponent(line)}&n=${n}`)).status, 200); };
+    const say = async (line: string, n = 1): Promise<void> => {
+      assert.equal((await fetch(`http://127.0.0.1:${port}/log?line=${encodeURIComponent(line)}&n=${n}`)).status, 200);
+    };
     const tail = (): Thenable<TailState> => vscode.commands.executeCommand<TailState>('godeploy.tailLogs', { ...args(), lines: 0 });
     const waitFor = async (re: RegExp, what: string): Promise<string[]> => {
       for (let i = 0; i < 150; i++) {
@@ -163,7 +224,11 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
       assert.equal((await tail()).lines.filter((x) => x.endsWith(`: ${l}`)).length, 1, `"${l}" not exactly once:\n${lines.join('\n')}`);
     }
     assert.equal(await vscode.commands.executeCommand('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') }), true);
-    assert.equal(await vscode.commands.executeCommand('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') }), false, 'a stopped tail is not tailing');
+    assert.equal(
+      await vscode.commands.executeCommand('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') }),
+      false,
+      'a stopped tail is not tailing',
+    );
   });
 
   it('the Environments view shows the host with its live release and state, its releases (live marked), and its actions run the right operation', async () => {
@@ -181,14 +246,21 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     assert.ok(env, JSON.stringify(envs));
     assert.match(String(tree.getTreeItem(env).description), /^ssh · 1 host/);
     const children = await tree.getChildren(env);
-    assert.deepEqual(children.map((c) => c.kind), ['host']);
+    assert.deepEqual(
+      children.map((c) => c.kind),
+      ['host'],
+    );
     const hostNode = children[0] as Extract<TreeNode, { kind: 'host' }>;
     assert.equal(hostNode.alias, '127.0.0.1');
     // Expanding the environment asks the host; its item fills in.
-    const item = await waitFor('the host\'s live release in the view', () => {
-      const it = tree.getTreeItem(hostNode);
-      return String(it.description ?? '').startsWith(first!.releaseId) && it;
-    }, 30_000);
+    const item = await waitFor(
+      "the host's live release in the view",
+      () => {
+        const it = tree.getTreeItem(hostNode);
+        return String(it.description ?? '').startsWith(first!.releaseId) && it;
+      },
+      30_000,
+    );
     assert.equal((item.iconPath as vscode.ThemeIcon).id, 'pass-filled', 'running and healthy');
     assert.equal(item.contextValue, 'host.ssh');
     assert.match((item.tooltip as vscode.MarkdownString).value, /- health: healthy \(200 OK\)[\s\S]*- deployed .* ago by .*\(rollback\)/);
@@ -208,7 +280,10 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     assert.equal(await vscode.env.clipboard.readText(), `root@127.0.0.1:${sshPort}`);
     const term = await vscode.commands.executeCommand<{ name: string; args: string[] }>('godeploy.openSshTerminal', hostNode);
     assert.deepEqual(term.args.slice(-1), ['root@127.0.0.1']);
-    assert.ok(term.args.includes('-p') && term.args.includes(String(sshPort)) && term.args.some((a) => a.startsWith('UserKnownHostsFile=')), term.args.join(' '));
+    assert.ok(
+      term.args.includes('-p') && term.args.includes(String(sshPort)) && term.args.some((a) => a.startsWith('UserKnownHostsFile=')),
+      term.args.join(' '),
+    );
     assert.ok(vscode.window.terminals.some((t) => t.name === 'ssh 127.0.0.1'));
     // The host's Logs leaf follows that host alone, in a channel of its own, and shows it is tailing exactly while it does.
     const logsLeaf = below.at(-1) as Extract<TreeNode, { kind: 'logs' }>;
@@ -217,18 +292,26 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     const started = await hostTail();
     assert.deepEqual([started.tailing, started.host, started.channel], [true, '127.0.0.1', 'Go Deploy Logs: remote (127.0.0.1)']);
     assert.deepEqual([tree.getTreeItem(logsLeaf).contextValue, tree.getTreeItem(logsLeaf).description], ['logs.tailing', 'tailing']);
-    assert.doesNotMatch(String(tree.getTreeItem(env).description), /tailing/, 'the environment\'s own tail is not running');
-    await waitFor('a line in the host\'s tail', async () => {
-      await fetch(`http://127.0.0.1:${port}/log?line=from-the-host-leaf`);
-      return (await hostTail()).lines.some((l) => /^127\.0\.0\.1 \| \S+Z deployapp\[\d+\]: from-the-host-leaf$/.test(l));
-    }, 30_000);
+    assert.doesNotMatch(String(tree.getTreeItem(env).description), /tailing/, "the environment's own tail is not running");
+    await waitFor(
+      "a line in the host's tail",
+      async () => {
+        await fetch(`http://127.0.0.1:${port}/log?line=from-the-host-leaf`);
+        return (await hostTail()).lines.some((l) => /^127\.0\.0\.1 \| \S+Z deployapp\[\d+\]: from-the-host-leaf$/.test(l));
+      },
+      30_000,
+    );
     assert.equal(await vscode.commands.executeCommand('godeploy.stopTailing', logsLeaf), true);
     assert.equal(tree.getTreeItem(logsLeaf).contextValue, 'logs');
     const edited = await vscode.commands.executeCommand<{ line: number }>('godeploy.editEnvironment', env);
     assert.equal(vscode.window.activeTextEditor?.document.lineAt(edited.line - 1).text.trim(), 'remote:');
 
     const other = releases.find((r) => r.kind === 'release' && !r.live) as Extract<TreeNode, { kind: 'release' }>;
-    const switched = await withTimeout('Switch to This Release', vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.switchRelease', other), OP_MS);
+    const switched = await withTimeout(
+      'Switch to This Release',
+      vscode.commands.executeCommand<RollbackCommandResult | undefined>('godeploy.switchRelease', other),
+      OP_MS,
+    );
     assert.ok(switched?.ok, JSON.stringify(switched?.hosts));
     assert.equal(await remote('readlink /opt/deployapp/current'), `releases/${other.id}`);
     // After the operation the view asks the host again.
@@ -242,10 +325,14 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
   it('Open Dashboard: the page loads under its CSP (ready handshake), shows the host and the deploy history read from the host, and reports no CSP violation', async () => {
     assert.ok(first?.ok, 'needs the deploys above');
     const open = (): Thenable<DashboardSnapshot> => vscode.commands.executeCommand<DashboardSnapshot>('godeploy.openDashboard', args());
-    const shown = await waitFor('the dashboard to render the host and its history', async () => {
-      const s = await open();
-      return s.ready && s.rendered && s.rendered.hosts === 1 && s.rendered.history >= 3 && s;
-    }, 60_000);
+    const shown = await waitFor(
+      'the dashboard to render the host and its history',
+      async () => {
+        const s = await open();
+        return s.ready && s.rendered && s.rendered.hosts === 1 && s.rendered.history >= 3 && s;
+      },
+      60_000,
+    );
     const state = shown.state!;
     assert.equal(state.environment, 'remote');
     const h = state.hosts[0];
@@ -253,7 +340,10 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     assert.equal(h.live, await remote('readlink /opt/deployapp/current').then((l) => l.replace('releases/', '')));
     assert.ok(h.healthy, JSON.stringify(h));
     // Two deploys and two rollbacks so far (the second one by Switch to This Release), newest first.
-    assert.deepEqual(state.history.slice(0, 4).map((r) => r.result), ['rollback', 'rollback', 'live', 'live']);
+    assert.deepEqual(
+      state.history.slice(0, 4).map((r) => r.result),
+      ['rollback', 'rollback', 'live', 'live'],
+    );
     const deploy = state.history.find((r) => r.result === 'live')!;
     assert.ok(deploy.durationMs > 0 && deploy.steps.some(([step]) => step === 'health'), JSON.stringify(deploy));
     assert.ok(state.history.filter((r) => r.result === 'rollback').every((r) => r.rolledBack));
@@ -268,12 +358,22 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
       const tail = (): Thenable<TailState> => vscode.commands.executeCommand<TailState>('godeploy.tailLogs', { ...args(), lines: 0 });
       assert.equal((await tail()).tailing, true);
       const terminal = await waitFor('the logs terminal', () => vscode.window.terminals.find((t) => t.name === 'Go Deploy Logs: remote'));
-      await waitFor('a line in the terminal tail', async () => {
-        await fetch(`http://127.0.0.1:${port}/log?line=to-the-terminal`);
-        return (await tail()).lines.some((l) => l.endsWith(': to-the-terminal'));
-      }, 30_000);
+      await waitFor(
+        'a line in the terminal tail',
+        async () => {
+          await fetch(`http://127.0.0.1:${port}/log?line=to-the-terminal`);
+          return (await tail()).lines.some((l) => l.endsWith(': to-the-terminal'));
+        },
+        30_000,
+      );
       terminal.dispose();
-      await waitFor('the tail to stop with its terminal', async () => !(await vscode.commands.executeCommand<boolean>('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') })) && vscode.window.terminals.every((t) => t.name !== 'Go Deploy Logs: remote'), 15_000);
+      await waitFor(
+        'the tail to stop with its terminal',
+        async () =>
+          !(await vscode.commands.executeCommand<boolean>('godeploy.stopTailing', { name: 'remote', configFile: path.join(moduleDir, 'godeploy.yaml') })) &&
+          vscode.window.terminals.every((t) => t.name !== 'Go Deploy Logs: remote'),
+        15_000,
+      );
     } finally {
       await settings.update('output', undefined, vscode.ConfigurationTarget.Workspace);
     }
@@ -281,7 +381,9 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
   it('a host that never answers shows as unreachable after the time limit, and does not hold back the host that answers', async () => {
     // A TCP server on another loopback address that accepts and never speaks: ssh waits on it.
     const sockets: net.Socket[] = [];
-    const silent = net.createServer((socket) => { sockets.push(socket); });
+    const silent = net.createServer((socket) => {
+      sockets.push(socket);
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.2', resolve));
     const silentPort = (silent.address() as net.AddressInfo).port;
     const settings = vscode.workspace.getConfiguration('godeploy.environments');
@@ -289,24 +391,50 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     const configFile = path.join(moduleDir, 'godeploy.yaml');
     const original = readFileSync(configFile, 'utf8');
     try {
-      writeFileSync(configFile, `${original.trimEnd()}\n${[
-        '  pair:', '    type: ssh', '    knownHostsFile: known_hosts', '    path: /opt/deployapp', '    hosts:',
-        `      - host: 127.0.0.1\n        port: ${host!.port}\n        user: root\n        identityFile: ${host!.identityFile}`,
-        `      - host: 127.0.0.2\n        port: ${silentPort}\n        user: root\n        identityFile: ${host!.identityFile}`, '',
-      ].join('\n')}`);
+      writeFileSync(
+        configFile,
+        `${original.trimEnd()}\n${[
+          '  pair:',
+          '    type: ssh',
+          '    knownHostsFile: known_hosts',
+          '    path: /opt/deployapp',
+          '    hosts:',
+          `      - host: 127.0.0.1\n        port: ${host!.port}\n        user: root\n        identityFile: ${host!.identityFile}`,
+          `      - host: 127.0.0.2\n        port: ${silentPort}\n        user: root\n        identityFile: ${host!.identityFile}`,
+          '',
+        ].join('\n')}`,
+      );
       const tree = vscode.extensions.getExtension<GoDeployApi>(EXTENSION_ID)!.exports.environments;
-      const env = await waitFor('the new environment in the view', async () => {
-        const top = await tree.getChildren();
-        const mod = top.find((n) => n.kind === 'module' && n.configFile === configFile);
-        const envs = mod ? await tree.getChildren(mod) : top;
-        return envs.find((n) => n.kind === 'environment' && n.configFile === configFile && n.name === 'pair');
-      }, 30_000);
-      const [answering, dead] = await tree.getChildren(env) as Extract<TreeNode, { kind: 'host' }>[];
+      const env = await waitFor(
+        'the new environment in the view',
+        async () => {
+          const top = await tree.getChildren();
+          const mod = top.find((n) => n.kind === 'module' && n.configFile === configFile);
+          const envs = mod ? await tree.getChildren(mod) : top;
+          return envs.find((n) => n.kind === 'environment' && n.configFile === configFile && n.name === 'pair');
+        },
+        30_000,
+      );
+      const [answering, dead] = (await tree.getChildren(env)) as Extract<TreeNode, { kind: 'host' }>[];
       assert.deepEqual([answering.alias, dead.alias], ['127.0.0.1', '127.0.0.2']);
       // (Asked again each time, as the view does after the config watcher's refresh.)
-      await waitFor('the answering host\'s live release', async () => { await tree.getChildren(env); return /^\d{8}T/.test(String(tree.getTreeItem(answering).description ?? '')); }, 30_000);
+      await waitFor(
+        "the answering host's live release",
+        async () => {
+          await tree.getChildren(env);
+          return /^\d{8}T/.test(String(tree.getTreeItem(answering).description ?? ''));
+        },
+        30_000,
+      );
       assert.equal(tree.getTreeItem(dead).description, 'checking…', 'the silent host is still being waited for, and did not hold the other back');
-      const gaveUp = await waitFor('the silent host to be given up on', () => { const it = tree.getTreeItem(dead); return it.description === 'unreachable' && it; }, 30_000);
+      const gaveUp = await waitFor(
+        'the silent host to be given up on',
+        () => {
+          const it = tree.getTreeItem(dead);
+          return it.description === 'unreachable' && it;
+        },
+        30_000,
+      );
       assert.match((gaveUp.tooltip as vscode.MarkdownString).value, /no answer within 8 s/);
       assert.equal((gaveUp.iconPath as vscode.ThemeIcon).id, 'debug-disconnect');
       assert.ok(sockets.length > 0, 'the view did try the silent host');
@@ -320,22 +448,37 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
 
   it('deploy locks: a stale one is taken over (logged); one held elsewhere fails the deploy until Release Deploy Lock removes it', async () => {
     assert.ok(first?.ok, 'needs the first deploy');
-    const plantLock = (o: Omit<LockOwner, 'since'>) => remote(`mkdir -p /opt/deployapp/.godeploy/lock && printf '%s\\n' '${serializeOwner({ ...o, since: isoSeconds(new Date()) })}' > /opt/deployapp/.godeploy/lock/owner.json`);
-    const deploy = () => withTimeout('godeploy.deploy (lock)', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', args()), OP_MS);
+    const plantLock = (o: Omit<LockOwner, 'since'>) =>
+      remote(
+        `mkdir -p /opt/deployapp/.godeploy/lock && printf '%s\\n' '${serializeOwner({ ...o, since: isoSeconds(new Date()) })}' > /opt/deployapp/.godeploy/lock/owner.json`,
+      );
+    const deploy = () =>
+      withTimeout('godeploy.deploy (lock)', vscode.commands.executeCommand<DeployCommandResult | undefined>('godeploy.deploy', args()), OP_MS);
     // Its process on this machine is gone: stale, and the deploy takes it over.
     const deadPid = spawnSync('true').pid!;
     await plantLock({ user: 'dave', host: hostname(), version: 'v0', pid: deadPid, operation: 'deploy' });
     const took = await deploy();
     assert.ok(took?.ok, `deploy over a stale lock failed: ${JSON.stringify(took?.hosts)}`);
     const log = await vscode.commands.executeCommand<ShowLogResult>('godeploy.showLog');
-    assert.match(log.text, new RegExp(`\\[127\\.0\\.0\\.1\\] lock: took over a stale deploy lock: locked by dave@.*; process ${deadPid} on this machine .* is gone`));
+    assert.match(
+      log.text,
+      new RegExp(`\\[127\\.0\\.0\\.1\\] lock: took over a stale deploy lock: locked by dave@.*; process ${deadPid} on this machine .* is gone`),
+    );
     // Held by another machine, just now: not stale, the deploy is refused naming the holder.
     await plantLock({ user: 'carol', host: 'elsewhere.example', version: 'v9', pid: 1, operation: 'deploy' });
     const refused = await deploy();
     assert.equal(refused?.ok, false);
     assert.match(refused.hosts[0].error ?? '', /locked by carol@elsewhere\.example since /);
-    const released = await withTimeout('godeploy.releaseLock', vscode.commands.executeCommand<ReleaseLockResult | undefined>('godeploy.releaseLock', { ...args(), confirm: true }), OP_MS);
-    assert.deepEqual(released?.hosts.map((h) => [h.host, h.state, h.stale]), [['127.0.0.1', 'released', false]], JSON.stringify(released));
+    const released = await withTimeout(
+      'godeploy.releaseLock',
+      vscode.commands.executeCommand<ReleaseLockResult | undefined>('godeploy.releaseLock', { ...args(), confirm: true }),
+      OP_MS,
+    );
+    assert.deepEqual(
+      released?.hosts.map((h) => [h.host, h.state, h.stale]),
+      [['127.0.0.1', 'released', false]],
+      JSON.stringify(released),
+    );
     assert.match(released.hosts[0].holder ?? '', /^locked by carol@elsewhere\.example since .*\(version v9, operation deploy\), held \d+s$/);
     assert.equal((await host!.exec('test -e /opt/deployapp/.godeploy/lock')).code, 1, 'the lock folder is gone');
     const again = await deploy();

@@ -64,32 +64,44 @@ describe('godeploy.yaml diagnostics', () => {
     await vscode.window.showTextDocument(doc);
 
     const errorLines = () => new Set(godeployDiagnostics(uri, vscode.DiagnosticSeverity.Error).map((d) => d.range.start.line + 1));
-    await waitFor(`errors on lines ${expected.map((e) => e.line).join(', ')}`, () => expected.every((e) => errorLines().has(e.line)))
-      .catch((err: Error) => { throw new Error(`${err.message}; got ${describeDiagnostics(godeployDiagnostics(uri))}`); });
+    await waitFor(`errors on lines ${expected.map((e) => e.line).join(', ')}`, () => expected.every((e) => errorLines().has(e.line))).catch((err: Error) => {
+      throw new Error(`${err.message}; got ${describeDiagnostics(godeployDiagnostics(uri))}`);
+    });
 
     const errors = godeployDiagnostics(uri, vscode.DiagnosticSeverity.Error);
     for (const e of expected) {
       const here = errors.filter((d) => d.range.start.line === e.line - 1);
       assert.ok(here.length, `no error for the ${e.what} on line ${e.line}`);
       if (e.col !== undefined) {
-        assert.ok(here.some((d) => d.range.start.character === e.col - 1),
-          `the ${e.what} error on line ${e.line} does not start at column ${e.col}: ${describeDiagnostics(here)}`);
+        assert.ok(
+          here.some((d) => d.range.start.character === e.col - 1),
+          `the ${e.what} error on line ${e.line} does not start at column ${e.col}: ${describeDiagnostics(here)}`,
+        );
       }
     }
     const unexpected = errors.filter((d) => !expected.some((e) => e.line === d.range.start.line + 1));
-    assert.deepEqual(unexpected.map((d) => d.range.start.line + 1), [], `errors on unexpected lines: ${describeDiagnostics(unexpected)}`);
+    assert.deepEqual(
+      unexpected.map((d) => d.range.start.line + 1),
+      [],
+      `errors on unexpected lines: ${describeDiagnostics(unexpected)}`,
+    );
 
     // Fix it in the editor (a change, not a save): the errors go away.
     const edit = new vscode.WorkspaceEdit();
     edit.replace(uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), fixed);
     assert.ok(await vscode.workspace.applyEdit(edit), 'the WorkspaceEdit was not applied');
-    await waitFor('the errors to clear after the fix', () => godeployDiagnostics(uri, vscode.DiagnosticSeverity.Error).length === 0)
-      .catch((err: Error) => { throw new Error(`${err.message}; still ${describeDiagnostics(godeployDiagnostics(uri))}`); });
+    await waitFor('the errors to clear after the fix', () => godeployDiagnostics(uri, vscode.DiagnosticSeverity.Error).length === 0).catch((err: Error) => {
+      throw new Error(`${err.message}; still ${describeDiagnostics(godeployDiagnostics(uri))}`);
+    });
 
     // Saving keeps it clean.
     assert.ok(await doc.save(), 'saving the fixed file failed');
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(godeployDiagnostics(uri, vscode.DiagnosticSeverity.Error).length, 0, `errors came back after saving: ${describeDiagnostics(godeployDiagnostics(uri))}`);
+    assert.equal(
+      godeployDiagnostics(uri, vscode.DiagnosticSeverity.Error).length,
+      0,
+      `errors came back after saving: ${describeDiagnostics(godeployDiagnostics(uri))}`,
+    );
   });
 
   it('updates diagnostics when a valid open file is broken by an edit', async () => {
@@ -98,9 +110,16 @@ describe('godeploy.yaml diagnostics', () => {
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(godeployDiagnostics(uri, vscode.DiagnosticSeverity.Error).length, 0, `a valid file has errors: ${describeDiagnostics(godeployDiagnostics(uri))}`);
+    assert.equal(
+      godeployDiagnostics(uri, vscode.DiagnosticSeverity.Error).length,
+      0,
+      `a valid file has errors: ${describeDiagnostics(godeployDiagnostics(uri))}`,
+    );
 
-    const portLine = doc.getText().split('\n').findIndex((l) => l.startsWith('  port:'));
+    const portLine = doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.startsWith('  port:'));
     const edit = new vscode.WorkspaceEdit();
     edit.replace(uri, doc.lineAt(portLine).range, '  port: "eighty"');
     assert.ok(await vscode.workspace.applyEdit(edit));
@@ -118,15 +137,23 @@ describe('godeploy.yaml diagnostics', () => {
     const extensionPath = vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '';
     let cliOutput = '';
     try {
-      execFileSync(process.execPath, [path.join(extensionPath, 'dist', 'cli.js'), 'validate', '--json'], { cwd: path.dirname(uri.fsPath), encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+      execFileSync(process.execPath, [path.join(extensionPath, 'dist', 'cli.js'), 'validate', '--json'], {
+        cwd: path.dirname(uri.fsPath),
+        encoding: 'utf8',
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      });
     } catch (e) {
       cliOutput = String((e as { stdout?: string }).stdout ?? '');
     }
     const cli = (JSON.parse(cliOutput) as { diagnostics: { line: number; col: number; message: string }[] }).diagnostics;
     assert.ok(cli.length >= expected.length, `the CLI found ${cli.length} problems`);
     const wanted = cli.map((d) => `${d.line}:${d.col} ${d.message}`).sort();
-    const shown = () => godeployDiagnostics(uri).map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message.split('\n')[0]}`).sort();
-    await waitFor('the editor to show what the CLI printed', () => JSON.stringify(shown()) === JSON.stringify(wanted))
-      .catch(() => assert.deepEqual(shown(), wanted));
+    const shown = () =>
+      godeployDiagnostics(uri)
+        .map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message.split('\n')[0]}`)
+        .sort();
+    await waitFor('the editor to show what the CLI printed', () => JSON.stringify(shown()) === JSON.stringify(wanted)).catch(() =>
+      assert.deepEqual(shown(), wanted),
+    );
   });
 });

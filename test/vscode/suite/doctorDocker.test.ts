@@ -25,9 +25,20 @@ describe('Go Deploy: Run Doctor on a docker environment (a real Docker Engine)',
     port = await freePort();
     moduleDir = path.join(workspaceRoot().fsPath, 'deployapp-docker');
     cpSync(path.join(fixtureModules, 'deployapp'), moduleDir, { recursive: true });
-    writeFileSync(path.join(moduleDir, 'godeploy.yaml'), [
-      'app:', '  name: deployapp', `  port: ${port}`, 'environments:', '  box:', '    type: docker', '    docker:', `      host: unix://${engine.socketPath}`, '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(moduleDir, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: deployapp',
+        `  port: ${port}`,
+        'environments:',
+        '  box:',
+        '    type: docker',
+        '    docker:',
+        `      host: unix://${engine.socketPath}`,
+        '',
+      ].join('\n'),
+    );
   });
   after(async function () {
     this.timeout(60_000);
@@ -36,11 +47,18 @@ describe('Go Deploy: Run Doctor on a docker environment (a real Docker Engine)',
   });
 
   it('reports the engine (version, platform, disk, port) in its result and the log', async () => {
-    const r = await withTimeout('godeploy.runDoctor', vscode.commands.executeCommand<DoctorResult | undefined>('godeploy.runDoctor', { module: moduleDir, environment: 'box' }), 60_000);
+    const r = await withTimeout(
+      'godeploy.runDoctor',
+      vscode.commands.executeCommand<DoctorResult | undefined>('godeploy.runDoctor', { module: moduleDir, environment: 'box' }),
+      60_000,
+    );
     assert.ok(r);
     assert.equal(r.hosts.length, 1);
     assert.equal(r.hosts[0].address, `unix://${engine!.socketPath}`);
-    assert.deepEqual(r.hosts[0].checks.map((c) => c.id), ['reachable', 'platform', 'disk', 'port']);
+    assert.deepEqual(
+      r.hosts[0].checks.map((c) => c.id),
+      ['reachable', 'platform', 'disk', 'port'],
+    );
     assert.equal(r.failures, 0, JSON.stringify(r.hosts[0].checks));
     assert.match(r.hosts[0].checks[0].detail, new RegExp(`^Docker Engine ${engine!.version.replace(/[.+]/g, '\\$&')} \\(API \\d+\\.\\d+\\)$`));
     assert.equal(r.hosts[0].checks[3].detail, `${port} is free`);

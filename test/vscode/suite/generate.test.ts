@@ -6,7 +6,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { cleanUp, configUri, EXTENSION_ID, exists, readText, waitFor, withTimeout, workspaceRoot, writeText } from '../../support/vscodeHelpers';
 
-interface GenerateResult { written: string[]; unchanged: string[]; pending: string[] }
+interface GenerateResult {
+  written: string[];
+  unchanged: string[];
+  pending: string[];
+}
 
 const dockerfile = () => vscode.Uri.joinPath(workspaceRoot(), 'Dockerfile');
 const goMod = () => vscode.Uri.joinPath(workspaceRoot(), 'go.mod');
@@ -14,7 +18,11 @@ const goMod = () => vscode.Uri.joinPath(workspaceRoot(), 'go.mod');
 /** What the CLI generates for the same workspace: the editor must write exactly this. */
 function cliOutput(kind: string): string {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
-  return execFileSync(process.execPath, [path.join(ext?.extensionPath ?? '', 'dist', 'cli.js'), 'generate', kind, '--stdout'], { cwd: workspaceRoot().fsPath, encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } }).replace(/\n$/, '');
+  return execFileSync(process.execPath, [path.join(ext?.extensionPath ?? '', 'dist', 'cli.js'), 'generate', kind, '--stdout'], {
+    cwd: workspaceRoot().fsPath,
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  }).replace(/\n$/, '');
 }
 
 function activeDiff(): vscode.TabInputTextDiff | undefined {
@@ -53,7 +61,12 @@ describe('Go Deploy: Generate', () => {
     const written = await withTimeout('godeploy.acceptGenerated', vscode.commands.executeCommand<string>('godeploy.acceptGenerated'));
     assert.equal(written, dockerfile().fsPath);
     assert.equal((await readText(dockerfile())).replace(/\n$/, ''), cliOutput('dockerfile'));
-    assert.ok(!vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === 'godeploy-generated'), 'the diff is still open');
+    assert.ok(
+      !vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .some((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === 'godeploy-generated'),
+      'the diff is still open',
+    );
   });
 
   it('Discard closes the diff and leaves the file as it was', async () => {
@@ -68,7 +81,10 @@ describe('Go Deploy: Generate', () => {
     await writeText(dockerfile(), 'FROM scratch\n# v1\n');
     const r = await vscode.commands.executeCommand<GenerateResult>('godeploy.generateDockerfile');
     await writeText(dockerfile(), 'FROM scratch\n# v2, edited meanwhile\n');
-    const written = await withTimeout('godeploy.acceptGenerated', vscode.commands.executeCommand<string | undefined>('godeploy.acceptGenerated', vscode.Uri.parse(r.pending[0])));
+    const written = await withTimeout(
+      'godeploy.acceptGenerated',
+      vscode.commands.executeCommand<string | undefined>('godeploy.acceptGenerated', vscode.Uri.parse(r.pending[0])),
+    );
     assert.equal(written, undefined);
     assert.equal(await readText(dockerfile()), 'FROM scratch\n# v2, edited meanwhile\n');
   });
@@ -76,18 +92,35 @@ describe('Go Deploy: Generate', () => {
   it('All writes every kind into the module, each matching the CLI', async () => {
     const r = await withTimeout('godeploy.generateAll', vscode.commands.executeCommand<GenerateResult>('godeploy.generateAll'));
     const rel = r.written.map((f) => path.relative(workspaceRoot().fsPath, f)).sort();
-    assert.deepEqual(rel, ['.dockerignore', 'Dockerfile', 'deploy/k8s/hello.yaml', 'deploy/nginx/hello.conf', 'deploy/supervisor/hello.conf', 'deploy/systemd/hello.service']);
+    assert.deepEqual(rel, [
+      '.dockerignore',
+      'Dockerfile',
+      'deploy/k8s/hello.yaml',
+      'deploy/nginx/hello.conf',
+      'deploy/supervisor/hello.conf',
+      'deploy/systemd/hello.service',
+    ]);
     assert.equal((await readText(vscode.Uri.joinPath(workspaceRoot(), 'deploy/systemd/hello.service'))).replace(/\n$/, ''), cliOutput('systemd'));
     await cleanUp(vscode.Uri.joinPath(workspaceRoot(), '.dockerignore'));
   });
 
   it('is offered in the explorer context menu of go.mod and of module folders', () => {
-    const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { menus: Record<string, { command?: string; submenu?: string; when?: string }[]> } };
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
+      contributes: { menus: Record<string, { command?: string; submenu?: string; when?: string }[]> };
+    };
     const entry = pkg.contributes.menus['explorer/context'].find((m) => m.submenu === 'godeploy.explorer');
     assert.match(entry?.when ?? '', /resourceFilename == go\.mod/);
     assert.match(entry?.when ?? '', /resourcePath in godeploy\.moduleFolders/);
     const inSubmenu = pkg.contributes.menus['godeploy.explorer'].map((m) => m.command);
-    for (const id of ['godeploy.generateDockerfile', 'godeploy.generateSystemd', 'godeploy.generateNginx', 'godeploy.generateSupervisor', 'godeploy.generateKubernetes', 'godeploy.generateAll']) assert.ok(inSubmenu.includes(id), id);
+    for (const id of [
+      'godeploy.generateDockerfile',
+      'godeploy.generateSystemd',
+      'godeploy.generateNginx',
+      'godeploy.generateSupervisor',
+      'godeploy.generateKubernetes',
+      'godeploy.generateAll',
+    ])
+      assert.ok(inSubmenu.includes(id), id);
   });
 
   it('without godeploy.yaml, says so instead of failing obscurely', async () => {

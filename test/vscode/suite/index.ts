@@ -17,12 +17,16 @@ export interface SuiteResults {
 
 export function run(): Promise<void> {
   const resultsFile = process.env.GODEPLOY_VSCODE_RESULTS;
-  const progress = (line: string) => { if (resultsFile) appendFileSync(`${resultsFile}.log`, `${line}\n`); };
+  const progress = (line: string) => {
+    if (resultsFile) appendFileSync(`${resultsFile}.log`, `${line}\n`);
+  };
   const results: SuiteResults = { passed: 0, failed: 0, pending: 0, failures: [], tests: [] };
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec', forbidOnly: true, forbidPending: true });
   // GODEPLOY_VSCODE_SUITES=a,b runs only those suite files (for a developer's quick run; CI runs all).
   const only = process.env.GODEPLOY_VSCODE_SUITES?.split(',').filter(Boolean);
-  const files = readdirSync(__dirname).filter((f) => f.endsWith('.test.js') && (!only || only.some((o) => f.startsWith(`${o}.`)))).sort();
+  const files = readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js') && (!only || only.some((o) => f.startsWith(`${o}.`))))
+    .sort();
   for (const f of files) mocha.addFile(join(__dirname, f));
   progress(`running ${files.length} suite file(s) in VS Code ${vscode.version}`);
 
@@ -66,5 +70,8 @@ export function run(): Promise<void> {
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => `      ${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n');
 }

@@ -1,7 +1,18 @@
 // Go Deploy: Initialize writes a valid godeploy.yaml next to go.mod, opens it, and never overwrites.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { cleanUp, configUri, describeDiagnostics, EXTENSION_ID, exists, godeployDiagnostics, readText, waitFor, withTimeout, writeText } from '../../support/vscodeHelpers';
+import {
+  cleanUp,
+  configUri,
+  describeDiagnostics,
+  EXTENSION_ID,
+  exists,
+  godeployDiagnostics,
+  readText,
+  waitFor,
+  withTimeout,
+  writeText,
+} from '../../support/vscodeHelpers';
 
 describe('godeploy.initialize', () => {
   before(async () => {
@@ -30,12 +41,23 @@ describe('godeploy.initialize', () => {
 
     // The editor shows what is on disk, and Problems has no Go Deploy error for it. (Polled:
     // right after a delete and re-create VS Code may briefly hand out the old document text.)
-    await waitFor('the editor to show the written file with no godeploy errors', () =>
-      vscode.window.activeTextEditor?.document.getText() === text && godeployDiagnostics(target, vscode.DiagnosticSeverity.Error).length === 0, 5_000)
-      .catch((err: Error) => { throw new Error(`${err.message}; Problems: ${describeDiagnostics(godeployDiagnostics(target))}`); });
-    const validated = await withTimeout('godeploy.validateConfig', vscode.commands.executeCommand<{ file: string; diagnostics: { severity: string; message: string }[] }>('godeploy.validateConfig'));
+    await waitFor(
+      'the editor to show the written file with no godeploy errors',
+      () => vscode.window.activeTextEditor?.document.getText() === text && godeployDiagnostics(target, vscode.DiagnosticSeverity.Error).length === 0,
+      5_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; Problems: ${describeDiagnostics(godeployDiagnostics(target))}`);
+    });
+    const validated = await withTimeout(
+      'godeploy.validateConfig',
+      vscode.commands.executeCommand<{ file: string; diagnostics: { severity: string; message: string }[] }>('godeploy.validateConfig'),
+    );
     assert.equal(validated?.file, target.fsPath);
-    assert.deepEqual(validated.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [], 'validateConfig found errors in the generated file');
+    assert.deepEqual(
+      validated.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+      [],
+      'validateConfig found errors in the generated file',
+    );
   });
 
   it('leaves an existing godeploy.yaml untouched and returns undefined', async () => {

@@ -11,8 +11,10 @@ import { EXTENSION_ID, withTimeout } from '../../support/vscodeHelpers';
 
 const files: Record<string, string> = {
   'go.mod': 'module example.com/shop\n\ngo 1.19\n',
-  'cmd/api/main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {})\n\t_ = http.ListenAndServe(":8080", nil)\n}\n',
-  'cmd/admin/main.go': 'package main\n\nimport (\n\t"net"\n\t"net/http"\n)\n\nfunc main() {\n\tl, _ := net.Listen("tcp", ":9090")\n\t_ = http.Serve(l, nil)\n}\n',
+  'cmd/api/main.go':
+    'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {})\n\t_ = http.ListenAndServe(":8080", nil)\n}\n',
+  'cmd/admin/main.go':
+    'package main\n\nimport (\n\t"net"\n\t"net/http"\n)\n\nfunc main() {\n\tl, _ := net.Listen("tcp", ":9090")\n\t_ = http.Serve(l, nil)\n}\n',
   'cmd/migrate/main.go': 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("migrated") }\n',
 };
 
@@ -34,8 +36,15 @@ describe('godeploy.initialize with several serving mains', () => {
 
   it('offers exactly the serving mains, each with its evidence', async () => {
     const serving = servingMains(await inspectModule(dir));
-    assert.deepEqual(serving.map((m) => m.path), ['./cmd/admin', './cmd/api'], 'the migrate tool does not serve');
-    assert.match(describeMain(serving[0]), /^\.\/cmd\/admin: listens \(cmd\/admin\/main\.go:9\), port 9090$|^\.\/cmd\/admin: serves HTTP \(cmd\/admin\/main\.go:\d+\), port 9090$/);
+    assert.deepEqual(
+      serving.map((m) => m.path),
+      ['./cmd/admin', './cmd/api'],
+      'the migrate tool does not serve',
+    );
+    assert.match(
+      describeMain(serving[0]),
+      /^\.\/cmd\/admin: listens \(cmd\/admin\/main\.go:9\), port 9090$|^\.\/cmd\/admin: serves HTTP \(cmd\/admin\/main\.go:\d+\), port 9090$/,
+    );
     assert.match(describeMain(serving[1]), /^\.\/cmd\/api: serves HTTP \(cmd\/api\/main\.go:7\), port 8080, health \/healthz$/);
   });
 

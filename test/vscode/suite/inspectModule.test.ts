@@ -11,7 +11,13 @@ interface Inspection {
   port?: number;
   embed: boolean;
   main: string | null;
-  mainPackages: { path: string; binaryName: string; serve: { kind: string; evidence: { file: string; line: number }[] }; port: { port: number | null; settings: { kind: string; name?: string }[] }; health: { path: string | null } }[];
+  mainPackages: {
+    path: string;
+    binaryName: string;
+    serve: { kind: string; evidence: { file: string; line: number }[] };
+    port: { port: number | null; settings: { kind: string; name?: string }[] };
+    health: { path: string | null };
+  }[];
 }
 
 describe('godeploy.inspectModule', () => {
@@ -34,7 +40,7 @@ describe('godeploy.inspectModule', () => {
     assert.equal(r.embed, false);
   });
 
-  it('shows each main\'s facts: how it serves, its port and how the port reaches it, its health path', async () => {
+  it("shows each main's facts: how it serves, its port and how the port reaches it, its health path", async () => {
     const r = await withTimeout('godeploy.inspectModule', vscode.commands.executeCommand<Inspection | undefined>('godeploy.inspectModule'));
     assert.equal(r?.main, '.');
     const [m] = r?.mainPackages ?? [];

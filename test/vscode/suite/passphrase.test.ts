@@ -35,7 +35,11 @@ describe('Go Deploy: an encrypted SSH key in the editor (passphrase prompt and S
   let keep = KEEP;
 
   const doctor = async (): Promise<DoctorResult['hosts'][number]['checks'][number]> => {
-    const r = await withTimeout('godeploy.runDoctor', vscode.commands.executeCommand<DoctorResult | undefined>('godeploy.runDoctor', { module: moduleDir, environment: 'remote' }), OP_MS);
+    const r = await withTimeout(
+      'godeploy.runDoctor',
+      vscode.commands.executeCommand<DoctorResult | undefined>('godeploy.runDoctor', { module: moduleDir, environment: 'remote' }),
+      OP_MS,
+    );
     assert.ok(r, 'the command returned no result (see the Go Deploy log)');
     assert.equal(r.hosts.length, 1);
     return r.hosts[0].checks[0];
@@ -55,14 +59,33 @@ describe('Go Deploy: an encrypted SSH key in the editor (passphrase prompt and S
     copyFileSync(sshd.knownHostsFile, path.join(moduleDir, 'known_hosts'));
     // Only the encrypted key: no ssh-agent the extension host may have inherited.
     writeFileSync(path.join(moduleDir, 'ssh_config'), 'Host *\n  IdentitiesOnly yes\n');
-    writeFileSync(path.join(moduleDir, 'godeploy.yaml'), [
-      'app:', '  name: hello', `  port: ${await freePort()}`, 'environments:', '  remote:', '    type: ssh',
-      '    knownHostsFile: known_hosts', '    sshConfigFile: ssh_config', `    path: ${path.join(moduleDir, 'base')}`, '    processManager: none',
-      '    hosts:', `      - host: 127.0.0.1\n        port: ${sshd.port}\n        user: ${sshd.user}\n        identityFile: ${keyFile}`, '',
-    ].join('\n'));
-    win.showInputBox = async (...args: unknown[]) => { prompts.push(args[0] as vscode.InputBoxOptions); return answer; };
+    writeFileSync(
+      path.join(moduleDir, 'godeploy.yaml'),
+      [
+        'app:',
+        '  name: hello',
+        `  port: ${await freePort()}`,
+        'environments:',
+        '  remote:',
+        '    type: ssh',
+        '    knownHostsFile: known_hosts',
+        '    sshConfigFile: ssh_config',
+        `    path: ${path.join(moduleDir, 'base')}`,
+        '    processManager: none',
+        '    hosts:',
+        `      - host: 127.0.0.1\n        port: ${sshd.port}\n        user: ${sshd.user}\n        identityFile: ${keyFile}`,
+        '',
+      ].join('\n'),
+    );
+    win.showInputBox = async (...args: unknown[]) => {
+      prompts.push(args[0] as vscode.InputBoxOptions);
+      return answer;
+    };
     win.showInformationMessage = async (...args: unknown[]) => {
-      if (typeof args[0] === 'string' && args[0].includes('keep the passphrase')) { offers.push(args[0]); return keep; }
+      if (typeof args[0] === 'string' && args[0].includes('keep the passphrase')) {
+        offers.push(args[0]);
+        return keep;
+      }
       return original.showInformationMessage.apply(vscode.window, args);
     };
   });
@@ -75,7 +98,10 @@ describe('Go Deploy: an encrypted SSH key in the editor (passphrase prompt and S
     await sshd?.stop();
   });
 
-  beforeEach(() => { prompts = []; offers = []; });
+  beforeEach(() => {
+    prompts = [];
+    offers = [];
+  });
 
   it('asks once in a password box, connects, and keeps the passphrase when the user says so', async () => {
     answer = pass1;

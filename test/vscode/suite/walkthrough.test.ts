@@ -6,15 +6,25 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, localized } from '../../support/vscodeHelpers';
 
-interface Step { id: string; description: string; completionEvents: string[]; media: { markdown: string } }
+interface Step {
+  id: string;
+  description: string;
+  completionEvents: string[];
+  media: { markdown: string };
+}
 
 describe('Get started with Go Deploy (walkthrough)', () => {
   it('has its six steps, each with a button for a registered command that completes the step, and a page', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     await ext.activate();
-    const walkthrough = (ext.packageJSON as { contributes: { walkthroughs: { id: string; steps: Step[] }[] } }).contributes.walkthroughs.find((w) => w.id === 'getStarted');
+    const walkthrough = (ext.packageJSON as { contributes: { walkthroughs: { id: string; steps: Step[] }[] } }).contributes.walkthroughs.find(
+      (w) => w.id === 'getStarted',
+    );
     assert.ok(walkthrough, 'no walkthrough getStarted');
-    assert.deepEqual(walkthrough.steps.map((s) => s.id), ['initialize', 'generate', 'crossCompile', 'deploy', 'sshHost', 'tailLogs']);
+    assert.deepEqual(
+      walkthrough.steps.map((s) => s.id),
+      ['initialize', 'generate', 'crossCompile', 'deploy', 'sshHost', 'tailLogs'],
+    );
     const registered = await vscode.commands.getCommands(true);
     for (const s of walkthrough.steps) {
       const button = /\(command:(godeploy\.[A-Za-z]+)\)/.exec(localized(s.description) ?? '')?.[1];
@@ -23,5 +33,4 @@ describe('Get started with Go Deploy (walkthrough)', () => {
       assert.ok(existsSync(path.join(ext.extensionPath, s.media.markdown)), `${s.id}: ${s.media.markdown} is missing`);
     }
   });
-
 });

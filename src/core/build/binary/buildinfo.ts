@@ -6,7 +6,8 @@ export const BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 const HEADER_SIZE = 32;
 const ALIGN = 16;
 const SCAN_LIMIT = 64 * 1024;
-const FLAG_BIG_ENDIAN = 1, FLAG_INLINE = 2;
+const FLAG_BIG_ENDIAN = 1,
+  FLAG_INLINE = 2;
 
 export interface RawBuildInfo {
   version: string;
@@ -32,8 +33,10 @@ function findHeader(src: ByteSource, h: ParsedHeaders): number | null {
 /** A uvarint-length-prefixed string at file offset `off`. */
 function inlineString(src: ByteSource, off: number, what: string): { value: Buffer; next: number } {
   const head = src.read(off, Math.min(10, src.size - off), what);
-  let len = 0, mul = 1, i = 0;
-  for (;; i++) {
+  let len = 0,
+    mul = 1,
+    i = 0;
+  for (; ; i++) {
     if (i >= head.length) throw new FormatError(`${what}: its length prefix is cut off`);
     const b = head[i];
     len += (b & 0x7f) * mul;
@@ -49,7 +52,8 @@ function pointerString(src: ByteSource, h: ParsedHeaders, addr: number, ptrSize:
   const hdrOff = vaddrToOffset(h.segments, addr, 2 * ptrSize);
   if (hdrOff === null) throw new FormatError(`${what}: address 0x${addr.toString(16)} is not in the file`);
   const hdr = new View(src.read(hdrOff, 2 * ptrSize, what), le, what);
-  const dataAddr = hdr.word(0, ptrSize === 8), dataLen = hdr.word(ptrSize, ptrSize === 8);
+  const dataAddr = hdr.word(0, ptrSize === 8),
+    dataLen = hdr.word(ptrSize, ptrSize === 8);
   if (dataLen === 0) return Buffer.alloc(0);
   const dataOff = vaddrToOffset(h.segments, dataAddr, dataLen);
   if (dataOff === null) throw new FormatError(`${what}: ${dataLen} bytes at 0x${dataAddr.toString(16)} are not in the file`);
@@ -61,7 +65,8 @@ export function readRawBuildInfo(src: ByteSource, h: ParsedHeaders): RawBuildInf
   const offset = findHeader(src, h);
   if (offset === null) return null;
   const head = src.read(offset, HEADER_SIZE, 'Go build info header');
-  const ptrSize = head[14], flags = head[15];
+  const ptrSize = head[14],
+    flags = head[15];
   let version: string, mod: Buffer;
   if (flags & FLAG_INLINE) {
     const v = inlineString(src, offset + HEADER_SIZE, 'Go build info version');

@@ -2,10 +2,19 @@
 // dependencies, symbol table and where the Go build info lives.
 import { FormatError, View, vaddrToOffset, type ByteSource, type ParsedHeaders, type Segment } from './reader';
 
-const PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_NOTE = 4;
-const PF_X = 1, PF_W = 2;
-const SHT_SYMTAB = 2, SHT_NOTE = 7, SHT_NOBITS = 8;
-const DT_NULL = 0, DT_NEEDED = 1, DT_STRTAB = 5, DT_STRSZ = 10;
+const PT_LOAD = 1,
+  PT_DYNAMIC = 2,
+  PT_INTERP = 3,
+  PT_NOTE = 4;
+const PF_X = 1,
+  PF_W = 2;
+const SHT_SYMTAB = 2,
+  SHT_NOTE = 7,
+  SHT_NOBITS = 8;
+const DT_NULL = 0,
+  DT_NEEDED = 1,
+  DT_STRTAB = 5,
+  DT_STRSZ = 10;
 
 const OSABI: Record<number, string> = { 2: 'netbsd', 3: 'linux', 6: 'solaris', 9: 'freebsd', 12: 'openbsd' };
 const NOTE_OS: Record<string, string> = { OpenBSD: 'openbsd', NetBSD: 'netbsd', FreeBSD: 'freebsd', DragonFly: 'dragonfly', Android: 'android' };
@@ -14,18 +23,30 @@ const GNU_ABI_OS: Record<number, string> = { 0: 'linux', 2: 'solaris', 3: 'freeb
 /** GOARCH for an ELF e_machine, class and byte order. */
 export function elfArch(machine: number, is64: boolean, le: boolean): string {
   switch (machine) {
-    case 62: return 'amd64';
-    case 3: return '386';
-    case 183: return 'arm64';
-    case 40: return 'arm';
-    case 243: return is64 ? 'riscv64' : 'unknown';
-    case 21: return le ? 'ppc64le' : 'ppc64';
-    case 22: return is64 ? 's390x' : 'unknown';
-    case 8: return is64 ? (le ? 'mips64le' : 'mips64') : le ? 'mipsle' : 'mips';
-    case 10: return 'mipsle';
-    case 258: return is64 ? 'loong64' : 'unknown';
-    case 43: return 'sparc64';
-    default: return 'unknown';
+    case 62:
+      return 'amd64';
+    case 3:
+      return '386';
+    case 183:
+      return 'arm64';
+    case 40:
+      return 'arm';
+    case 243:
+      return is64 ? 'riscv64' : 'unknown';
+    case 21:
+      return le ? 'ppc64le' : 'ppc64';
+    case 22:
+      return is64 ? 's390x' : 'unknown';
+    case 8:
+      return is64 ? (le ? 'mips64le' : 'mips64') : le ? 'mipsle' : 'mips';
+    case 10:
+      return 'mipsle';
+    case 258:
+      return is64 ? 'loong64' : 'unknown';
+    case 43:
+      return 'sparc64';
+    default:
+      return 'unknown';
   }
 }
 
@@ -39,16 +60,23 @@ function osFromInterpreter(interp: string): string | null {
   return null;
 }
 
-interface Note { name: string; type: number; desc: Buffer }
+interface Note {
+  name: string;
+  type: number;
+  desc: Buffer;
+}
 
 function parseNotes(buf: Buffer, le: boolean, align: number, out: Note[]): void {
   const v = new View(buf, le, 'ELF note');
   const pad = (n: number): number => (n + align - 1) & ~(align - 1);
   let off = 0;
   while (off + 12 <= buf.length && out.length < 256) {
-    const namesz = v.u32(off), descsz = v.u32(off + 4), type = v.u32(off + 8);
+    const namesz = v.u32(off),
+      descsz = v.u32(off + 4),
+      type = v.u32(off + 8);
     if (namesz > buf.length || descsz > buf.length) throw new FormatError(`ELF note at ${off} runs past its segment`);
-    const nameOff = off + 12, descOff = pad(nameOff + namesz);
+    const nameOff = off + 12,
+      descOff = pad(nameOff + namesz);
     if (descOff + descsz > buf.length) throw new FormatError(`ELF note at ${off} runs past its segment`);
     out.push({ name: buf.toString('latin1', nameOff, nameOff + namesz).replace(/\0+$/, ''), type, desc: buf.subarray(descOff, descOff + descsz) });
     off = descOff + pad(descsz);
@@ -57,16 +85,22 @@ function parseNotes(buf: Buffer, le: boolean, align: number, out: Note[]): void 
 
 export function parseElf(src: ByteSource): ParsedHeaders {
   const ident = src.read(0, 16, 'ELF identification');
-  const cls = ident[4], data = ident[5];
+  const cls = ident[4],
+    data = ident[5];
   if (cls !== 1 && cls !== 2) throw new FormatError(`ELF class ${cls} is neither 32-bit (1) nor 64-bit (2)`);
   if (data !== 1 && data !== 2) throw new FormatError(`ELF data encoding ${data} is neither little (1) nor big endian (2)`);
-  const is64 = cls === 2, le = data === 1;
+  const is64 = cls === 2,
+    le = data === 1;
   const h = new View(src.read(0, is64 ? 64 : 52, 'ELF header'), le, 'ELF header');
   const machine = h.u16(18);
-  const phoff = h.word(is64 ? 32 : 28, is64), shoff = h.word(is64 ? 40 : 32, is64);
+  const phoff = h.word(is64 ? 32 : 28, is64),
+    shoff = h.word(is64 ? 40 : 32, is64);
   const at = is64 ? 54 : 42;
-  const phentsize = h.u16(at), phnum = h.u16(at + 2), shentsize = h.u16(at + 4);
-  let shnum = h.u16(at + 6), shstrndx = h.u16(at + 8);
+  const phentsize = h.u16(at),
+    phnum = h.u16(at + 2),
+    shentsize = h.u16(at + 4);
+  let shnum = h.u16(at + 6),
+    shstrndx = h.u16(at + 8);
 
   // Program headers.
   const phMin = is64 ? 56 : 32;
@@ -81,8 +115,10 @@ export function parseElf(src: ByteSource): ParsedHeaders {
     const b = i * phentsize;
     const type = ph.u32(b);
     const flags = is64 ? ph.u32(b + 4) : ph.u32(b + 24);
-    const off = is64 ? ph.u64(b + 8) : ph.u32(b + 4), vaddr = is64 ? ph.u64(b + 16) : ph.u32(b + 8);
-    const filesz = is64 ? ph.u64(b + 32) : ph.u32(b + 16), align = is64 ? ph.u64(b + 48) : ph.u32(b + 28);
+    const off = is64 ? ph.u64(b + 8) : ph.u32(b + 4),
+      vaddr = is64 ? ph.u64(b + 16) : ph.u32(b + 8);
+    const filesz = is64 ? ph.u64(b + 32) : ph.u32(b + 16),
+      align = is64 ? ph.u64(b + 48) : ph.u32(b + 28);
     if (type === PT_LOAD) {
       segments.push({ vaddr, off, size: filesz });
       if (!dataSegment && (flags & (PF_X | PF_W)) === PF_W) dataSegment = { off, size: filesz };
@@ -101,9 +137,11 @@ export function parseElf(src: ByteSource): ParsedHeaders {
     const entSize = is64 ? 16 : 8;
     const d = new View(src.read(dynamic.off, dynamic.size - (dynamic.size % entSize), 'ELF dynamic section'), le, 'ELF dynamic section');
     const needed: number[] = [];
-    let strtab = -1, strsz = -1;
+    let strtab = -1,
+      strsz = -1;
     for (let e = 0; e + entSize <= d.buf.length; e += entSize) {
-      const tag = d.word(e, is64), val = d.word(e + entSize / 2, is64);
+      const tag = d.word(e, is64),
+        val = d.word(e + entSize / 2, is64);
       if (tag === DT_NULL) break;
       if (tag === DT_NEEDED) needed.push(val);
       else if (tag === DT_STRTAB) strtab = val;

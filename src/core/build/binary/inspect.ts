@@ -32,17 +32,24 @@ function parseHeaders(src: ByteSource): ParsedHeaders {
   if (head.length >= 4 && head.toString('latin1') === '\x7fELF') return parseElf(src);
   if (head.length >= 4 && MACHO_MAGICS[head.readUInt32BE(0)]) return parseMachO(src);
   if (head.length >= 4 && head.readUInt32BE(0) === 0xcafebabe) {
-    throw new FormatError('this is a universal (fat) Mach-O file or a Java class file', 'extract one architecture first: lipo -thin ARCH -output FILE.ARCH FILE');
+    throw new FormatError(
+      'this is a universal (fat) Mach-O file or a Java class file',
+      'extract one architecture first: lipo -thin ARCH -output FILE.ARCH FILE',
+    );
   }
   if (head.length >= 2 && head.toString('latin1', 0, 2) === 'MZ') return parsePe(src);
   if (head.toString('latin1', 0, 2) === '#!') throw new FormatError('this is a script (#!), not a compiled program', NOT_PROGRAM_HINT);
-  throw new FormatError(`not an ELF, Mach-O or PE program (it starts with ${[...head].map((b) => b.toString(16).padStart(2, '0')).join(' ')})`, NOT_PROGRAM_HINT);
+  throw new FormatError(
+    `not an ELF, Mach-O or PE program (it starts with ${[...head].map((b) => b.toString(16).padStart(2, '0')).join(' ')})`,
+    NOT_PROGRAM_HINT,
+  );
 }
 
 /** The headers' os/arch against the build info's GOOS/GOARCH: refined or a FormatError. */
 function crossCheck(h: ParsedHeaders, bi: GoBuildInfo | null): { os: string; arch: string } {
   let { os, arch } = h;
-  const goos = bi?.settings.GOOS, goarch = bi?.settings.GOARCH;
+  const goos = bi?.settings.GOOS,
+    goarch = bi?.settings.GOARCH;
   if (goarch && goarch !== arch) {
     if (arch !== 'unknown') throw new FormatError(`the ${FORMAT_NAME[h.format]} headers say ${arch} but the embedded Go build info says GOARCH=${goarch}`);
     arch = goarch;

@@ -2,8 +2,13 @@
 // loads, its symbol table and the __go_buildinfo section.
 import { FormatError, View, type ByteSource, type ParsedHeaders, type Segment } from './reader';
 
-const LC_SEGMENT = 0x1, LC_SYMTAB = 0x2, LC_DYSYMTAB = 0xb, LC_SEGMENT_64 = 0x19;
-const LC_VERSION_MIN_MACOSX = 0x24, LC_VERSION_MIN_IPHONEOS = 0x25, LC_BUILD_VERSION = 0x32;
+const LC_SEGMENT = 0x1,
+  LC_SYMTAB = 0x2,
+  LC_DYSYMTAB = 0xb,
+  LC_SEGMENT_64 = 0x19;
+const LC_VERSION_MIN_MACOSX = 0x24,
+  LC_VERSION_MIN_IPHONEOS = 0x25,
+  LC_BUILD_VERSION = 0x32;
 const DYLIB_COMMANDS = new Set([0xc, 0x20, 0x80000018, 0x8000001f, 0x80000023]); // LC_LOAD_DYLIB, LAZY, WEAK, REEXPORT, UPWARD
 const PLATFORM_OS: Record<number, string> = { 1: 'darwin', 2: 'ios', 6: 'ios', 7: 'ios' }; // macOS, iOS, Mac Catalyst, iOS simulator
 
@@ -18,12 +23,18 @@ export const MACHO_MAGICS: Record<number, { is64: boolean; le: boolean }> = {
 /** GOARCH for a Mach-O cputype. */
 export function machoArch(cputype: number): string {
   switch (cputype) {
-    case 0x01000007: return 'amd64';
-    case 0x7: return '386';
-    case 0x0100000c: return 'arm64';
-    case 0xc: return 'arm';
-    case 0x01000012: return 'ppc64';
-    default: return 'unknown';
+    case 0x01000007:
+      return 'amd64';
+    case 0x7:
+      return '386';
+    case 0x0100000c:
+      return 'arm64';
+    case 0xc:
+      return 'arm';
+    case 0x01000012:
+      return 'ppc64';
+    default:
+      return 'unknown';
   }
 }
 
@@ -34,7 +45,9 @@ export function parseMachO(src: ByteSource): ParsedHeaders {
   const { is64, le } = kind;
   const hsize = is64 ? 32 : 28;
   const h = new View(src.read(0, hsize, 'Mach-O header'), le, 'Mach-O header');
-  const cputype = h.u32(4), ncmds = h.u32(16), sizeofcmds = h.u32(20);
+  const cputype = h.u32(4),
+    ncmds = h.u32(16),
+    sizeofcmds = h.u32(20);
   const cmds = new View(src.read(hsize, sizeofcmds, 'Mach-O load commands'), le, 'Mach-O load commands');
 
   const segments: Segment[] = [];
@@ -46,13 +59,16 @@ export function parseMachO(src: ByteSource): ParsedHeaders {
   let os = 'darwin';
   let off = 0;
   for (let i = 0; i < ncmds; i++) {
-    const cmd = cmds.u32(off), size = cmds.u32(off + 4);
+    const cmd = cmds.u32(off),
+      size = cmds.u32(off + 4);
     if (size < 8 || off + size > cmds.buf.length) throw new FormatError(`Mach-O load command ${i} (0x${cmd.toString(16)}) has a bad size ${size}`);
     const c = new View(cmds.buf.subarray(off, off + size), le, `Mach-O load command ${i}`);
     if (cmd === LC_SEGMENT || cmd === LC_SEGMENT_64) {
       const w = (o: number): number => c.word(o, is64);
       const segname = c.fixedStr(8, 16);
-      const vmaddr = w(24), fileoff = w(is64 ? 40 : 32), filesize = w(is64 ? 48 : 36);
+      const vmaddr = w(24),
+        fileoff = w(is64 ? 40 : 32),
+        filesize = w(is64 ? 48 : 36);
       const nsects = c.u32(is64 ? 64 : 48);
       if (filesize > 0) segments.push({ vaddr: vmaddr, off: fileoff, size: filesize });
       const secSize = is64 ? 80 : 68;

@@ -18,7 +18,7 @@ export function goUnquote(s: string): string | null {
   if (q !== '"' || s[s.length - 1] !== '"') return null;
   const bytes: number[] = [];
   const body = s.slice(1, -1);
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const c = body[i];
     if (c === '"' || c === '\n') return null;
     if (c !== '\\') {

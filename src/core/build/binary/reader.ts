@@ -6,7 +6,10 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 /** What is wrong with the file's contents; inspect.ts adds the file name. */
 export class FormatError extends Error {
   /** Overrides inspect.ts's default hint (that the file may be truncated or damaged). */
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'FormatError';
   }
@@ -25,7 +28,8 @@ export const MAX_READ = 64 * 1024 * 1024;
 function checkRange(size: number, off: number, len: number, what: string): void {
   if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off < 0 || len < 0) throw new FormatError(`${what}: bad offset ${off} or length ${len}`);
   if (len > MAX_READ) throw new FormatError(`${what}: implausible size ${len} bytes`);
-  if (off + len > size) throw new FormatError(`${what} at offset ${off} (${len} bytes) is past the end of the file (${size} bytes): the file is truncated or damaged`);
+  if (off + len > size)
+    throw new FormatError(`${what} at offset ${off} (${len} bytes) is past the end of the file (${size} bytes): the file is truncated or damaged`);
 }
 
 export function bufferSource(buf: Buffer): ByteSource {
@@ -64,7 +68,11 @@ export function openFileSource(file: string): ByteSource & { close(): void } {
 
 /** Typed, bounds-checked reads from a Buffer in one byte order. */
 export class View {
-  constructor(readonly buf: Buffer, readonly le: boolean, readonly what: string) {}
+  constructor(
+    readonly buf: Buffer,
+    readonly le: boolean,
+    readonly what: string,
+  ) {}
 
   private need(off: number, n: number): void {
     if (!Number.isSafeInteger(off) || off < 0 || off + n > this.buf.length) {
