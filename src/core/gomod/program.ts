@@ -4,11 +4,13 @@
  * write to a variable or field, call sites by name, and the functions reachable from main.
  * Vendored packages are left out: a library's own listen calls and routes are not the program's.
  */
+import type { Binding } from './binding';
 import type { Finding } from './types';
 import { declaredIn, enclosingFunc, params } from './scope';
 import { args, child, childrenOf, descendants, parseFile, text, type GoNode, type ParsedFile, type SourceFile } from './syntax';
 
 export { enclosingFunc, params };
+export type { Binding };
 
 export interface Pkg {
   importPath: string;
@@ -24,16 +26,6 @@ export interface Pkg {
   types: Map<string, GoNode>;
   /** Methods by receiver type name. */
   methodsOf: Map<string, GoNode[]>;
-}
-
-/** What an identifier refers to: the identifier that declares it, and how. */
-export interface Binding {
-  decl: GoNode;
-  kind: 'var' | 'const' | 'param' | 'func' | 'import';
-  /** For params: the function (declaration or literal) and the parameter's position. */
-  fn?: GoNode;
-  index?: number;
-  importPath?: string;
 }
 
 /** An assignment, declaration or flag registration that sets a variable or field. */

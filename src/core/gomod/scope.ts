@@ -3,7 +3,7 @@
  * function (parameters, results, receivers, := and var/const in enclosing blocks, if/for/switch
  * initializers, range and select clauses).
  */
-import type { Binding } from './program';
+import type { Binding } from './binding';
 import { child, childrenOf, descendants, text, type GoNode } from './syntax';
 
 /** The enclosing function declaration or literal of a node. */

@@ -6,7 +6,7 @@
 import type { PortSetting } from './types';
 import { family, fieldDecl, type TypeRef } from './gotypes';
 import { child, stringValue } from './syntax';
-import type { Val, Values } from './values';
+import type { Evaluator, Val } from './val';
 
 const libraries = [
   'github.com/caarlos0/env',
@@ -24,7 +24,7 @@ export function parseTag(tag: string): Map<string, string> {
   return out;
 }
 
-export function tagValue(values: Values, owner: TypeRef | null, field: string): Val | null {
+export function tagValue(values: Evaluator, owner: TypeRef | null, field: string): Val | null {
   const p = values.p;
   const used = new Set([...p.files].flatMap((f) => f.importList.map((i) => family(i.path))));
   const libs = libraries.filter((l) => used.has(l));

@@ -7,7 +7,7 @@ import type { PortSetting } from './types';
 import { family } from './gotypes';
 import type { Program } from './program';
 import { args, child, descendants, type GoNode } from './syntax';
-import type { Val, Values } from './values';
+import type { Evaluator, Val } from './val';
 
 const readers = new Set(['String', 'Int', 'Int64', 'Uint', 'Uint64', 'Value', 'Generic']);
 const urfave = 'github.com/urfave/cli';
@@ -20,7 +20,7 @@ export function isUrfaveRead(p: Program, call: GoNode): boolean {
   return p.files.some((f) => f.importList.some((i) => family(i.path) === urfave));
 }
 
-export function urfaveValue(values: Values, call: GoNode, depth: number): Val | null {
+export function urfaveValue(values: Evaluator, call: GoNode, depth: number): Val | null {
   const p = values.p;
   const name = values.eval(args(call)[0], depth)?.str;
   if (name === undefined) return null;

@@ -4,29 +4,17 @@
  * and through struct fields), flag defaults, environment lookups, string concatenation,
  * fmt.Sprintf, net.JoinHostPort and strconv conversions, and the returns of functions in the graph.
  */
-import type { Finding, PortSetting } from './types';
+import type { PortSetting } from './types';
 import { EnvReads, callSites, flagRegistration, type FlagReg } from './envflags';
 import { typeOf, type TypeRef } from './gotypes';
 import { enclosingFunc, type Program, type Write } from './program';
 import { args, child, descendants, intValue, stringValue, type GoNode } from './syntax';
 import { tagValue } from './tags';
 import { isUrfaveRead, urfaveValue } from './urfave';
+import type { Evaluator, Val } from './val';
 import { isViperGet, viperValue } from './viper';
 
-export interface Val {
-  str?: string;
-  num?: number;
-  /** The value is a host:port address whose port part is this. */
-  port?: Val;
-  /** How the value can be set from outside, best first (flags are marked `address` by the caller). */
-  settings: PortSetting[];
-  /** Where the default value is written. */
-  source: Finding | null;
-  /** How the value was found, for reasons. */
-  why: string;
-  /** A call that may overwrite the value at run time without a known flag or variable (yaml.Unmarshal(data, &cfg)). */
-  changedBy?: string;
-}
+export type { Val };
 
 const conversions = new Set(['int', 'int32', 'int64', 'uint', 'uint16', 'uint32', 'uint64', 'string']);
 const passThrough: Record<string, Set<string>> = {
@@ -36,7 +24,7 @@ const passThrough: Record<string, Set<string>> = {
   net: new Set(['ResolveTCPAddr']),
 };
 
-export class Values {
+export class Values implements Evaluator {
   readonly env: EnvReads;
   private readonly active = new Set<GoNode>();
   private readonly memo = new Map<GoNode, Val | null>();

@@ -8,7 +8,7 @@ import { flagRegistration } from './envflags';
 import { family } from './gotypes';
 import type { Program } from './program';
 import { args, child, type GoNode } from './syntax';
-import type { Val, Values } from './values';
+import type { Evaluator, Val } from './val';
 
 const getters = /^Get(String|Int|Int32|Int64|Uint|Uint16|Uint32|Uint64)?$/;
 const flagMethods = ['String', 'Int', 'Int32', 'Int64', 'Uint', 'Uint16', 'Uint32', 'Uint64'].flatMap((t) => [t, `${t}P`, `${t}Var`, `${t}VarP`]);
@@ -23,7 +23,7 @@ export function isViperGet(p: Program, call: GoNode): boolean {
     : p.files.some((f) => f.importList.some((i) => family(i.path) === 'github.com/spf13/viper'));
 }
 
-export function viperValue(values: Values, call: GoNode, depth: number): Val | null {
+export function viperValue(values: Evaluator, call: GoNode, depth: number): Val | null {
   const p = values.p;
   const key = values.eval(args(call)[0], depth)?.str;
   if (key === undefined) return null;
@@ -75,7 +75,7 @@ function registration(p: Program, name: string) {
 }
 
 /** AutomaticEnv's variable for a key: SetEnvPrefix's prefix + "_", upper-cased, SetEnvKeyReplacer's replacements applied. */
-function envKey(values: Values, key: string, depth: number): string {
+function envKey(values: Evaluator, key: string, depth: number): string {
   const p = values.p;
   const prefixCall = p.callsNamed('SetEnvPrefix').find((c) => p.isReachable(c) && isViperCall(p, c));
   const prefix = prefixCall ? values.eval(args(prefixCall)[0], depth)?.str : undefined;
