@@ -25,5 +25,5 @@ cat <<MSG
 
 Open the same workspace in VS Code with the extension loaded from this checkout:
   code --extensionDevelopmentPath="$PWD" "$PWD/examples/hello"
-(or, on a machine without a desktop, code-server; see "Tests" in README.md)
+(or, on a machine without a desktop, code-server; see "Tests" in CONTRIBUTING.md)
 MSG

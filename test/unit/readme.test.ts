@@ -1,29 +1,40 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { renderConfigReference } from '../../src/core/config/reference';
 import { renderExtensionReference } from '../../src/docs/extensionReference';
 import { repoRoot } from '../support/paths';
 
-describe('README', () => {
-  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
 
-  it('has the configuration reference generated from the schema (run `npm run docs` if this fails)', () => {
-    const start = readme.indexOf('<!-- config-reference:start');
-    const end = readme.indexOf('<!-- config-reference:end -->');
-    assert.ok(start >= 0 && end > start, 'markers present');
-    const section = readme.slice(readme.indexOf('\n', start) + 1, end).trim();
-    assert.equal(section, renderConfigReference());
+/** The text between `<!-- NAME:start … -->` and `<!-- NAME:end -->` in `text`. */
+function generatedPart(text: string, name: string): string {
+  const start = text.indexOf(`<!-- ${name}:start`);
+  const end = text.indexOf(`<!-- ${name}:end -->`);
+  assert.ok(start >= 0 && end > start, `markers of ${name} present`);
+  return text.slice(text.indexOf('\n', start) + 1, end).trim();
+}
+
+describe('README and docs', () => {
+  const readme = read('README.md');
+
+  it('docs/configuration.md has the configuration reference generated from the schema (run `npm run docs` if this fails)', () => {
+    assert.equal(generatedPart(read('docs/configuration.md'), 'config-reference'), renderConfigReference());
   });
 
-  it("has the extension's commands and settings generated from package.json (run `npm run docs` if this fails)", () => {
-    const start = readme.indexOf('<!-- extension-reference:start');
-    const end = readme.indexOf('<!-- extension-reference:end -->');
-    assert.ok(start >= 0 && end > start, 'markers present');
-    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-    const nls = JSON.parse(readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8'));
-    assert.equal(readme.slice(readme.indexOf('\n', start) + 1, end).trim(), renderExtensionReference(manifest, nls));
-    for (const id of ['godeploy.deploy', 'godeploy.tailLogs', 'godeploy.logs.lines']) assert.ok(readme.includes(`\`${id}\``), id);
+  it("docs/editor.md has the extension's commands and settings generated from package.json (run `npm run docs` if this fails)", () => {
+    const editor = read('docs/editor.md');
+    const manifest = JSON.parse(read('package.json'));
+    const nls = JSON.parse(read('package.nls.json'));
+    assert.equal(generatedPart(editor, 'extension-reference'), renderExtensionReference(manifest, nls));
+    for (const id of ['godeploy.deploy', 'godeploy.tailLogs', 'godeploy.logs.lines']) assert.ok(editor.includes(`\`${id}\``), id);
+  });
+
+  it('docs/cli.md has the place for the generated CLI reference, and every generated part is up to date (scripts/docs.mjs --check)', () => {
+    generatedPart(read('docs/cli.md'), 'cli-reference');
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'docs.mjs'), '--check'], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(r.status, 0, `docs.mjs --check: ${r.stderr}${r.stdout}`);
   });
 
   it('the reference names every key the validator knows, including nested ones', () => {
@@ -40,8 +51,26 @@ describe('README', () => {
     }
   });
 
-  it('the test command the README gives is the one CI runs', () => {
+  it('the test command the README and CONTRIBUTING.md give is the one CI runs', () => {
     assert.match(readme, /npm test/);
-    assert.match(readFileSync(path.join(repoRoot, '.ci', 'run'), 'utf8'), /npm test/);
+    assert.match(read('CONTRIBUTING.md'), /npm ci && npm run build && npm test/);
+    assert.match(read(path.join('.ci', 'run')), /npm test/);
+  });
+
+  it('the README is short and tells a newcomer how to install, how to deploy the example and where the config reference is', () => {
+    assert.ok(readme.split('\n').length <= 100, `README.md has ${readme.split('\n').length} lines; the details belong in docs/`);
+    for (const step of [
+      'npm ci',
+      'npm run build',
+      'dist/cli.js',
+      '-C examples/hello deploy dev',
+      'scripts/example.sh',
+      '(docs/configuration.md)',
+      '(docs/getting-started.md)',
+    ])
+      assert.ok(readme.includes(step), step);
+    const example = read(path.join('examples', 'hello', 'godeploy.yaml'));
+    assert.match(example, /^ {2}dev:\n {4}type: local/m, 'the example deploys to dev, this machine');
+    assert.match(example, /port: 8080/, 'the README says the example needs port 8080');
   });
 });
