@@ -15,6 +15,13 @@ const watchless = { bundle: true, platform: 'node', target: 'node20', format: 'c
 const production = process.argv.includes('--production');
 const minify = production || !process.argv.includes('--dev');
 
+// The config's TypeScript types are generated from its JSON schema (scripts/config-types.mjs):
+// written here when the schema changed; in CI a committed file that differs fails the build.
+try {
+  execFileSync(process.execPath, ['scripts/config-types.mjs', ...(process.env.CI ? ['--check'] : [])], { stdio: 'inherit' });
+} catch {
+  process.exit(1);
+}
 rmSync('dist', { recursive: true, force: true });
 await Promise.all([
   // The extension entry stays small: the engine (yaml, ajv, core) is a separate bundle

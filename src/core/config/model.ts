@@ -1,179 +1,71 @@
-/** The typed shape of godeploy.yaml, as the schema allows it (before defaults). */
+/**
+ * The typed shape of godeploy.yaml, as the schema allows it (before defaults). The types are
+ * generated from schemas/godeploy.schema.json into configTypes.ts (scripts/config-types.mjs);
+ * here they get the names the rest of the code uses.
+ */
+import type {
+  DockerEnvironmentConfig,
+  DockerImageConfig,
+  EnvMap,
+  EnvironmentConfig as TypedEnvironmentConfig,
+  GoDeployConfig as SchemaConfig,
+  HealthCheckConfig,
+  KubernetesConfig,
+  LocalEnvironmentConfig,
+  NginxConfig,
+  SshEnvironmentConfig,
+} from './configTypes';
 
-export type EnvValue = string | number | boolean;
-export type EnvMap = Record<string, EnvValue>;
+export type {
+  DockerConfig,
+  DockerEnvironmentConfig,
+  DockerImageConfig,
+  EnvMap,
+  HealthCheckConfig,
+  HostConfig,
+  KubernetesConfig,
+  LocalEnvironmentConfig,
+  NginxConfig,
+  SshEnvironmentConfig,
+  SupervisorConfig,
+  SystemdConfig,
+} from './configTypes';
 
-export type HealthCheckType = 'http' | 'tcp' | 'process';
+export type EnvValue = EnvMap[string];
+
+export type HealthCheckType = NonNullable<HealthCheckConfig['type']>;
 export const healthCheckTypes: readonly HealthCheckType[] = ['http', 'tcp', 'process'];
 
-export interface HealthCheckConfig {
-  /** http (default): GET path answers 2xx; tcp: the port accepts a connection; process: the process stays up for `for`. */
-  type?: HealthCheckType;
-  path?: string;
-  /** type process: how long the process must stay up (default 5s). */
-  for?: string;
-  timeout?: string;
-  interval?: string;
-}
+export type AppConfig = SchemaConfig['app'];
+export type BuildConfig = NonNullable<SchemaConfig['build']>;
 
-export interface AppConfig {
-  name?: string;
-  main?: string;
-  /** Arguments after the executable; an environment's `args` replaces them. */
-  args?: string[];
-  port?: number;
-  /** Environment variable the port reaches the service as (default PORT, unless portFlag is set). */
-  portEnv?: string;
-  /** Flag the port reaches the service as: `-port` (→ -port=8080) or `--listen=:{port}`. */
-  portFlag?: string;
-  healthCheck?: HealthCheckConfig;
-  env?: EnvMap;
-}
-
-export interface BuildConfig {
-  targets?: string[];
-  ldflags?: string;
-  tags?: string[];
-  /** C compiler per target id, for cgo modules. */
-  cc?: Record<string, string>;
-}
-
-export interface HostConfig {
-  host: string;
-  port?: number;
-  user?: string;
-  identityFile?: string;
-}
-
-export type EnvironmentType = 'local' | 'ssh' | 'docker';
+export type EnvironmentType = TypedEnvironmentConfig['type'];
 export const environmentTypes: readonly EnvironmentType[] = ['local', 'ssh', 'docker'];
 
-export type RuntimeKind = 'distroless' | 'scratch' | 'alpine';
+export type RuntimeKind = NonNullable<DockerImageConfig['runtime']>;
 export const runtimeKinds: readonly RuntimeKind[] = ['distroless', 'scratch', 'alpine'];
 
-/** How images are built: top-level `docker:` and the image keys of an environment's `docker:`. */
-export interface DockerImageConfig {
-  runtime?: RuntimeKind;
-  buildkit?: boolean;
-  builderImage?: string;
-  runtimeImage?: string;
-}
+export type NginxUpstreamConfig = NonNullable<NginxConfig['upstreams']>[number];
+export type KubernetesResources = NonNullable<KubernetesConfig['requests']>;
+export type HooksConfig = NonNullable<SshEnvironmentConfig['hooks']>;
+export type RolloutConfig = NonNullable<SshEnvironmentConfig['rollout']>;
+export type BlueGreenConfig = NonNullable<SshEnvironmentConfig['blueGreen']>;
 
-export interface SystemdConfig {
-  user?: string;
-  memoryMax?: string;
-  goMaxProcs?: number;
-  limitNOFILE?: number;
-  stopTimeout?: string;
-  version?: number;
-}
+/** An environment, by its type: each member has only the keys its type takes. */
+export type { TypedEnvironmentConfig };
 
-export interface NginxUpstreamConfig {
-  address: string;
-  weight?: number;
-  backup?: boolean;
-}
+/**
+ * Every key any environment type takes, each optional: for data not yet known to be valid
+ * (the semantic rules), or a reader that looks at a key whatever the type.
+ */
+export type AnyEnvironmentConfig = { type: EnvironmentType } & Partial<
+  Omit<SshEnvironmentConfig, 'type'> & Omit<LocalEnvironmentConfig, 'type'> & Omit<DockerEnvironmentConfig, 'type'>
+>;
 
-export interface NginxConfig {
-  serverName?: string;
-  listen?: number;
-  version?: string;
-  tls?: { certificate?: string; certificateKey?: string; certbot?: boolean; listen?: number; hsts?: boolean };
-  realIpFrom?: string[];
-  balance?: 'round-robin' | 'least_conn';
-  upstreams?: NginxUpstreamConfig[];
-  clientMaxBodySize?: string;
-}
+/** An environment. For now the flat shape (every key of every type); TypedEnvironmentConfig is the union by type. */
+export type EnvironmentConfig = AnyEnvironmentConfig;
 
-export interface SupervisorConfig {
-  user?: string;
-  logDir?: string;
-  stopTimeout?: string;
-  configFile?: string;
-}
-
-export interface KubernetesResources {
-  cpu?: string;
-  memory?: string;
-}
-
-export interface KubernetesConfig {
-  image?: string;
-  namespace?: string;
-  replicas?: number;
-  requests?: KubernetesResources;
-  limits?: KubernetesResources;
-  ingress?: { host: string; className?: string; tlsSecret?: string };
-  autoscaling?: { minReplicas?: number; maxReplicas?: number; targetCPU?: number };
-}
-
-export interface DockerConfig extends DockerImageConfig {
-  host?: string;
-  network?: 'bridge' | 'host';
-  mode?: 'container' | 'swarm';
-  /** swarm: tasks of the service (default 2), publish app.port through the routing mesh (default true), an overlay network to join. */
-  replicas?: number;
-  publish?: boolean;
-  overlayNetwork?: string;
-  registry?: string;
-  /** Credentials for the registry: the user (literal or reference) and a ${secret:…}/${env:…} reference. */
-  registryUser?: string;
-  registryPassword?: string;
-  build?: 'binary' | 'dockerfile';
-  /** Memory limit of the container (512M, 2G); GOMEMLIMIT is 90% of it. */
-  memory?: string;
-  restart?: 'unless-stopped' | 'always' | 'on-failure' | 'no';
-  /** json-file log rotation: max-size (10m) and max-file (3). */
-  logMaxSize?: string;
-  logMaxFiles?: number;
-}
-
-export interface HooksConfig {
-  preDeploy?: string[];
-  postDeploy?: string[];
-}
-
-export interface RolloutConfig {
-  parallel?: number;
-  batch?: number;
-}
-
-export interface EnvironmentConfig {
-  type: EnvironmentType;
-  hosts?: HostConfig[];
-  knownHostsFile?: string;
-  /** ssh_config file read by `ssh -G -F` for this environment's hosts (and their ProxyJump hops), relative to godeploy.yaml. */
-  sshConfigFile?: string;
-  /** Negotiate zlib compression on the SSH connections (slow links). */
-  compression?: boolean;
-  /** Send only the chunks of a new executable that the live one lacks (default true). */
-  deltaUpload?: boolean;
-  path?: string;
-  processManager?: 'systemd' | 'supervisor' | 'none';
-  keepReleases?: number;
-  strategy?: 'restart' | 'blue-green';
-  blueGreen?: { ports?: [number, number] };
-  rollout?: RolloutConfig;
-  hooks?: HooksConfig;
-  healthCheck?: HealthCheckConfig;
-  env?: EnvMap;
-  /** Replaces app.args in this environment. */
-  args?: string[];
-  docker?: DockerConfig;
-  systemd?: SystemdConfig;
-  nginx?: NginxConfig;
-  supervisor?: SupervisorConfig;
-}
-
-export interface GoDeployConfig {
-  app: AppConfig;
-  build?: BuildConfig;
-  templates?: string;
-  docker?: DockerImageConfig;
-  systemd?: SystemdConfig;
-  nginx?: NginxConfig;
-  supervisor?: SupervisorConfig;
-  kubernetes?: KubernetesConfig;
+export interface GoDeployConfig extends Omit<SchemaConfig, 'environments'> {
   environments?: Record<string, EnvironmentConfig>;
 }
 

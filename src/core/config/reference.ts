@@ -4,8 +4,10 @@ interface SchemaNode {
   description?: string;
   type?: string | string[];
   enum?: unknown[];
-  properties?: Record<string, SchemaNode>;
+  properties?: Record<string, SchemaNode | boolean>;
   additionalProperties?: SchemaNode | boolean;
+  oneOf?: SchemaNode[];
+  const?: unknown;
   items?: SchemaNode;
   required?: string[];
   minimum?: number;
@@ -14,7 +16,7 @@ interface SchemaNode {
   'x-expected'?: string;
 }
 
-const definitions = (configSchema as { definitions: Record<string, SchemaNode> }).definitions;
+const definitions = (configSchema as unknown as { definitions: Record<string, SchemaNode> }).definitions;
 
 function deref(node: SchemaNode): SchemaNode {
   if (!node.$ref) return node;
@@ -34,12 +36,37 @@ export function renderConfigReference(): string {
       rows.push(
         `| \`${path}\` | ${typeOf(n)} | ${required ? 'yes' : ''} | ${escape(n.description ?? '')}${n['x-expected'] && !n.enum ? ` Expected: ${escape(n['x-expected'])}.` : ''} |`,
       );
-    for (const [key, child] of Object.entries(n.properties ?? {})) walk(child, path ? `${path}.${key}` : key, (n.required ?? []).includes(key));
+    const only = typesByKey(n);
+    for (const [key, child] of Object.entries(n.properties ?? {})) {
+      if (typeof child !== 'object') continue;
+      const types = only.get(key);
+      const note = types ? ` Applies to type${types.length > 1 ? 's' : ''} ${types.join(' and ')}.` : '';
+      walk(
+        note ? { ...child, description: `${deref(child).description ?? ''}${note}`.trim() } : child,
+        path ? `${path}.${key}` : key,
+        (n.required ?? []).includes(key),
+      );
+    }
     if (n.items && deref(n.items).properties) walk(n.items, `${path}[]`, false);
     if (typeof n.additionalProperties === 'object' && deref(n.additionalProperties).properties) walk(n.additionalProperties, `${path}.<name>`, false);
   };
   walk(configSchema as SchemaNode, '', false);
   return rows.join('\n');
+}
+
+/**
+ * A union by type (an environment: `oneOf` the type definitions, each naming the keys of its type):
+ * the keys that only some of the types take, with those types.
+ */
+function typesByKey(n: SchemaNode): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const members = (n.oneOf ?? []).map(deref);
+  const typeOfMember = (m: SchemaNode) => (typeof m.properties?.type === 'object' ? String(m.properties.type.const) : '?');
+  for (const key of Object.keys(n.properties ?? {})) {
+    const types = members.filter((m) => m.properties?.[key] !== undefined).map(typeOfMember);
+    if (types.length < members.length) out.set(key, types);
+  }
+  return out;
 }
 
 function typeOf(n: SchemaNode): string {

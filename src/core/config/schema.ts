@@ -10,7 +10,8 @@ let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    // discriminator: an environment is checked against the definition of its type only (oneOf by `type`).
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true, discriminator: true });
     ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
     ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
     compiled = ajv.compile(schema);
@@ -66,14 +67,23 @@ function toDiagnostic(document: ConfigDocument, e: ErrorObject): ConfigDiagnosti
   const where = formatPath(path) || 'the file';
   const parent = e.parentSchema as { 'x-expected'?: string; 'x-secret'?: boolean; properties?: Record<string, unknown>; enum?: unknown[] } | undefined;
   switch (e.keyword) {
-    case 'if':
-      return undefined; // the failing `then` branch reports the actual problem
+    case 'discriminator':
+      return undefined; // a type that is missing or unknown: `required` or the union's `enum` reports it
     case 'required': {
       const missing = (e.params as { missingProperty: string }).missingProperty;
       return document.diagnosticAt(path, 'key', 'error', `${where}: missing required key "${missing}"`, requiredHint(path, missing));
     }
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      const misplaced = otherTypesTaking(parent, extra);
+      if (misplaced)
+        return document.diagnosticAt(
+          [...path, extra],
+          'key',
+          'warning',
+          `${where}.${extra} is ignored: ${extra} applies to type${misplaced.types.length > 1 ? 's' : ''} ${misplaced.types.join(' and ')}, not ${misplaced.type}`,
+          `remove it, or change the type to ${misplaced.types.join(' or ')}`,
+        );
       const known = knownKeys(parent);
       // The hint (a nearest-key search) is made only when read: a file of 52,000 unknown keys
       // shows 200 of them.
@@ -142,6 +152,43 @@ function toDiagnostic(document: ConfigDocument, e: ErrorObject): ConfigDiagnosti
     default:
       return document.diagnosticAt(path, 'value', 'error', `${where}: ${e.message ?? 'invalid value'}`);
   }
+}
+
+interface UnionMember {
+  /** The member's type (its discriminator's const). */
+  type: string;
+  /** The key each type takes: the union's keys, and for each the types that take it. */
+  typesTaking: Map<string, string[]>;
+}
+
+let unionMembers: WeakMap<object, UnionMember> | undefined;
+
+/**
+ * A key that a member of a union by type (an environment of type local, …) does not take, but
+ * other types do: the member's type and those types. Undefined for a key no type knows.
+ */
+function otherTypesTaking(parent: object | undefined, key: string): { type: string; types: string[] } | undefined {
+  if (!parent) return undefined;
+  unionMembers ??= findUnionMembers();
+  const member = unionMembers.get(parent);
+  const types = member?.typesTaking.get(key);
+  return member && types?.length ? { type: member.type, types } : undefined;
+}
+
+type SchemaObject = { properties?: Record<string, unknown>; oneOf?: { $ref?: string }[]; discriminator?: { propertyName: string } };
+
+function findUnionMembers(): WeakMap<object, UnionMember> {
+  const out = new WeakMap<object, UnionMember>();
+  const definitions = (schema as unknown as { definitions: Record<string, SchemaObject> }).definitions;
+  for (const union of Object.values(definitions)) {
+    if (!union.discriminator || !union.oneOf) continue;
+    const tag = union.discriminator.propertyName;
+    const members = union.oneOf.map((m) => definitions[(m.$ref ?? '').replace('#/definitions/', '')]).filter((m) => m !== undefined);
+    const typeOf = (m: SchemaObject) => String((m.properties?.[tag] as { const?: unknown } | undefined)?.const);
+    const typesTaking = new Map(Object.keys(union.properties ?? {}).map((k) => [k, members.filter((m) => m.properties?.[k] !== undefined).map(typeOf)]));
+    for (const m of members) out.set(m, { type: typeOf(m), typesTaking });
+  }
+  return out;
 }
 
 const knownKeysOf = new WeakMap<object, { keys: string[]; text: string }>();

@@ -3,7 +3,7 @@ import { supervisorValueProblem } from './characters';
 import type { ConfigDiagnostic } from './diagnostic';
 import type { ConfigDocument, PathSegment } from './document';
 import { isArgumentPath, launchDiagnostics } from './launchRules';
-import type { EnvironmentConfig, GoDeployConfig } from './model';
+import type { AnyEnvironmentConfig, GoDeployConfig } from './model';
 import { scanReferences } from './references';
 import { valueDiagnostics } from './valueRules';
 
@@ -19,7 +19,7 @@ export function semanticDiagnostics(document: ConfigDocument, data: unknown): Co
   const config = data as Partial<GoDeployConfig>;
   const environments = isObject(config.environments) ? (config.environments as Record<string, unknown>) : {};
   for (const [name, raw] of Object.entries(environments)) {
-    if (isObject(raw)) checkEnvironment(document, name, raw as Partial<EnvironmentConfig>, out);
+    if (isObject(raw)) checkEnvironment(document, name, raw as Partial<AnyEnvironmentConfig>, out);
   }
   launchDiagnostics(document, config as Record<string, any>, out);
   checkNginx(document, (config as Record<string, unknown>).nginx, ['nginx'], out);
@@ -54,22 +54,9 @@ export function semanticDiagnostics(document: ConfigDocument, data: unknown): Co
   return out;
 }
 
-function checkEnvironment(document: ConfigDocument, name: string, env: Partial<EnvironmentConfig>, out: ConfigDiagnostic[]): void {
+// A key of another type (hosts in a local environment) is reported by the schema: each type's definition names its keys.
+function checkEnvironment(document: ConfigDocument, name: string, env: Partial<AnyEnvironmentConfig>, out: ConfigDiagnostic[]): void {
   const at = (...rest: PathSegment[]): PathSegment[] => ['environments', name, ...rest];
-  const ignored = (key: keyof EnvironmentConfig, why: string) => {
-    if (env[key] !== undefined)
-      out.push(document.diagnosticAt(at(key), 'key', 'warning', `environments.${name}.${key} is ignored: ${why}`, `remove it, or change the type`));
-  };
-  if (env.type === 'local') {
-    ignored('hosts', 'a local environment runs on this machine');
-    ignored('knownHostsFile', 'a local environment uses no SSH');
-    ignored('docker', 'docker settings apply to type docker');
-  } else if (env.type === 'docker') {
-    ignored('hosts', 'a docker environment is reached through docker.host');
-    ignored('processManager', 'the Docker Engine manages the container');
-  } else if (env.type === 'ssh') {
-    ignored('docker', 'docker settings apply to type docker');
-  }
   checkBasePath(document, name, env, out);
   if (Array.isArray(env.hosts)) {
     const seen = new Map<string, number>();
@@ -107,7 +94,7 @@ export function executablePathProblem(p: string): string | undefined {
  * creates releases/, shared/, current and .godeploy/ in it) that the process manager can
  * run the service from.
  */
-function checkBasePath(document: ConfigDocument, name: string, env: Partial<EnvironmentConfig>, out: ConfigDiagnostic[]): void {
+function checkBasePath(document: ConfigDocument, name: string, env: Partial<AnyEnvironmentConfig>, out: ConfigDiagnostic[]): void {
   if (typeof env.path !== 'string' || (env.type !== 'ssh' && env.type !== 'local')) return;
   const system = systemFolderProblem(env.path);
   if (system) {
