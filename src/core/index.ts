@@ -25,10 +25,12 @@ export { inspectBinary } from './build/binary/inspect';
 export * from './project';
 export * from './format';
 // Deploy, rollback, releases and doctor, for the editor (the CLI imports the modules directly).
-export { deploy, type DeployRequest, type DeployResult, type HostDeployResult, type HostResultKind } from './deploy/deploy';
-export { rollback, type RollbackRequest, type RollbackResult } from './deploy/rollback';
-export { formatReleaseListing, listReleases, type HostReleases, type ReleaseInfo, type ReleaseList } from './deploy/releases';
-export { openHosts, type OpenedHost, type OpenHostOptions } from './deploy/connectHosts';
+export { deploy, type HostDeployResult, type HostResultKind } from './targets/hosts/deploy';
+export { type DeployRequest, type DeployResult } from './environment/types';
+export { rollback } from './targets/hosts/rollback';
+export { type RollbackRequest, type RollbackResult } from './environment/types';
+export { formatReleaseListing, listReleases, type HostReleases, type ReleaseInfo, type ReleaseList } from './targets/hosts/releases';
+export { openHosts, type OpenedHost, type OpenHostOptions } from './remote/openHosts';
 export {
   deployEnvironmentOf,
   knownHostsFileOf,
@@ -37,17 +39,26 @@ export {
   sshConfigFileOf,
   type DeployEnvironment,
   type LoadedEnvironment,
-} from './deploy/hosts';
-export { doctorChecks, formatDoctorReport, runChecks, type CheckReport, type HostReport } from './deploy/doctor';
-export { doctorDockerEnvironment } from './docker/doctor';
-export { dockerReleases, formatDockerReleases } from './docker/dockerStatus';
-export { describeHeldLock, onEnvironmentLocks, type HeldLock, type LockPlace } from './deploy/environmentLocks';
-export type { LockOwner, LockStatus } from './deploy/lock';
-export type { DockerRelease } from './docker/dockerReleases';
-export type { DeployEvent, DeployEventState, DeployHost } from './deploy/hostDeploy';
+} from './environment/load';
+export { doctorChecks } from './targets/hosts/doctor';
+export { formatDoctorReport, runChecks, type CheckReport, type HostReport } from './release/doctorReport';
+export { doctorDockerEnvironment } from './targets/docker/doctor';
+export { dockerReleases, formatDockerReleases } from './targets/docker/dockerStatus';
+export { onEnvironmentLocks } from './operations/locks';
+export { describeHeldLock, type HeldLock, type LockPlace } from './release/lockOwner';
+export type { LockOwner, LockStatus } from './release/lockOwner';
+export type { DockerRelease } from './targets/docker/dockerReleases';
+export type { DeployEvent, DeployEventState } from './environment/types';
+export type { DeployHost } from './remote/openHosts';
 export { tailLogs, logSources, type LogsRequest, type LogsResult } from './logs/logs';
 export { formatLogLine, parseSince, type LogLine } from './logs/logLine';
-export { environmentStatus, type HistoryEntry, type HostStatus, type StatusReport, type StatusRequest } from './deploy/status';
-export type { HostOutcome } from './deploy/hosts';
+export { environmentStatus } from './targets/hosts/status';
+export { type HistoryEntry, type HostStatus, type StatusReport, type StatusRequest } from './environment/types';
+export type { HostOutcome } from './environment/types';
 export { locateInConfig } from './config/document';
 export { resolveHost, type ResolvedHost } from './remote/sshConfig';
+// The rest of what the CLI uses (src/cli imports core only through this file).
+export { checkTemplates } from './generate/templates';
+export { fileError } from './fs/fileErrors';
+export type { BinaryInfo } from './build/binary/types';
+export { formatAge } from './release/lockOwner';

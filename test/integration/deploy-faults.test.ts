@@ -6,8 +6,8 @@
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deploy } from '../../src/core/deploy/deploy';
-import type { DeployEvent } from '../../src/core/deploy/hostDeploy';
+import { deploy } from '../../src/core/targets/hosts/deploy';
+import type { DeployEvent } from '../../src/core/environment/types';
 import { repoRoot } from '../support/paths';
 import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { goEnv } from './fixtures/go';

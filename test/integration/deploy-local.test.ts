@@ -11,8 +11,8 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, re
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { environmentSources } from '../../src/core/config/references';
-import { deploy } from '../../src/core/deploy/deploy';
-import { RELEASE_ID, releaseId } from '../../src/core/deploy/releaseScripts';
+import { deploy } from '../../src/core/targets/hosts/deploy';
+import { RELEASE_ID, releaseId } from '../../src/core/release/releaseId';
 import { fixtureModules, repoRoot } from '../support/paths';
 import { runCli, type CliRun } from './fixtures/cli';
 import { startFollowingCli } from './fixtures/followingCli';

@@ -5,9 +5,9 @@
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadEnvironment } from '../../src/core/deploy/hosts';
-import { engineAddress, openEngine } from '../../src/core/docker/engine';
-import { buildBinaryImage } from '../../src/core/docker/image';
+import { loadEnvironment } from '../../src/core/environment/load';
+import { engineAddress, openEngine } from '../../src/core/targets/docker/engine';
+import { buildBinaryImage } from '../../src/core/targets/docker/image';
 import { renderDockerfile } from '../../src/core/generate/dockerfile';
 import { copyDeployapp } from './fixtures/deployApp';
 import { docker, type DockerEngine, ensureDockerEngine } from './fixtures/docker';

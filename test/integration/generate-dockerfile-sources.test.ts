@@ -6,9 +6,9 @@
 import * as assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildContext } from '../../src/core/docker/buildContext';
-import { engineAddress, openEngine } from '../../src/core/docker/engine';
-import { buildImage } from '../../src/core/docker/image';
+import { buildContext } from '../../src/core/targets/docker/buildContext';
+import { engineAddress, openEngine } from '../../src/core/targets/docker/engine';
+import { buildImage } from '../../src/core/targets/docker/image';
 import { dockerBuildContextOf } from '../../src/core/generate/buildSource';
 import { renderDockerfile } from '../../src/core/generate/dockerfile';
 import { renderDockerignore } from '../../src/core/generate/dockerignore';

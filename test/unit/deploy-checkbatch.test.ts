@@ -2,10 +2,11 @@
 // machine's real shell, including the port's owner (found in the same run) and odd output bytes.
 import { strict as assert } from 'node:assert';
 import { createServer, type Server } from 'node:net';
-import { runChecksBatched } from '../../src/core/deploy/checkBatch';
-import { doctorChecks, runChecks } from '../../src/core/deploy/doctor';
-import type { DoctorCheck } from '../../src/core/deploy/doctorChecks';
-import { localRunner, type HostRunner } from '../../src/core/deploy/hostRunner';
+import { runChecksBatched } from '../../src/core/targets/hosts/checkBatch';
+import { doctorChecks } from '../../src/core/targets/hosts/doctor';
+import { runChecks } from '../../src/core/release/doctorReport';
+import type { DoctorCheck } from '../../src/core/release/checks';
+import { localRunner, type HostRunner } from '../../src/core/remote/hostRunner';
 
 describe('batched preflight checks', () => {
   let server: Server;

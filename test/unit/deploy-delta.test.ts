@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chunkIndex, chunkLengths, literalOf, pieceArgs, planDelta, type DeltaPlan } from '../../src/core/deploy/delta';
-import { loadChunkIndex, saveChunkIndex } from '../../src/core/deploy/deltaCache';
-import { localRunner } from '../../src/core/deploy/hostRunner';
-import { ASSEMBLE_UPLOAD, placeThenComplete } from '../../src/core/deploy/releaseScripts';
+import { chunkIndex, chunkLengths, literalOf, pieceArgs, planDelta, type DeltaPlan } from '../../src/core/targets/hosts/delta';
+import { loadChunkIndex, saveChunkIndex } from '../../src/core/targets/hosts/deltaCache';
+import { localRunner } from '../../src/core/remote/hostRunner';
+import { ASSEMBLE_UPLOAD, placeThenComplete } from '../../src/core/targets/hosts/releaseScripts';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnvironmentConfig, GoDeployConfig } from '../../src/core/config/model';
 import type { ReferenceSources } from '../../src/core/config/references';
-import { renderEnvFile, resolveServiceEnvironment } from '../../src/core/deploy/envFile';
+import { renderEnvFile, resolveServiceEnvironment } from '../../src/core/release/envFile';
 import { GoDeployError } from '../../src/core/errors';
 
 /** `sh -c 'set -a; . FILE; set +a; printf %s "$NAME"'`, as raw bytes. */

@@ -6,8 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DF_AVAILABLE_AWK, PREPARE } from '../../src/core/deploy/releaseScripts';
-import { LIVE_STATE } from '../../src/core/deploy/unchanged';
+import { DF_AVAILABLE_AWK, PREPARE } from '../../src/core/targets/hosts/releaseScripts';
+import { LIVE_STATE } from '../../src/core/targets/hosts/unchanged';
 
 const availableOf = (dfOutput: string): string => execFileSync('sh', ['-c', DF_AVAILABLE_AWK], { input: dfOutput, encoding: 'utf8' }).trim();
 

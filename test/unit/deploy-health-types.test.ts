@@ -5,13 +5,13 @@
 import { strict as assert } from 'node:assert';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { waitTcp } from '../../src/core/deploy/health';
-import { describeGate, gateFailure, watchProcess, type GateSpec, type ProcessObservation } from '../../src/core/deploy/healthGate';
-import { localRunner } from '../../src/core/deploy/hostRunner';
-import { parseProcessObservation, parseSupervisorObservation, parseSystemdObservation } from '../../src/core/deploy/processWatch';
-import { argumentsOnPort } from '../../src/core/docker/blueGreenContainers';
-import { containerSpec, type ContainerInput } from '../../src/core/docker/containerSpec';
-import { serviceSpec, taskWatchMs, type ServiceInput } from '../../src/core/docker/swarmService';
+import { waitTcp } from '../../src/core/release/health';
+import { describeGate, gateFailure, watchProcess, type GateSpec, type ProcessObservation } from '../../src/core/release/healthGate';
+import { localRunner } from '../../src/core/remote/hostRunner';
+import { parseProcessObservation, parseSupervisorObservation, parseSystemdObservation } from '../../src/core/targets/hosts/processWatch';
+import { argumentsOnPort } from '../../src/core/targets/docker/blueGreenContainers';
+import { containerSpec, type ContainerInput } from '../../src/core/targets/docker/containerSpec';
+import { serviceSpec, taskWatchMs, type ServiceInput } from '../../src/core/targets/docker/swarmService';
 
 const spec = (over: Partial<GateSpec> = {}): GateSpec => ({ type: 'tcp', path: '/healthz', timeoutMs: 1500, intervalMs: 100, forMs: 600, ...over });
 

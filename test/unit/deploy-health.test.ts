@@ -3,8 +3,8 @@
 import { strict as assert } from 'node:assert';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pollDelay, waitHealthy } from '../../src/core/deploy/health';
-import { localRunner } from '../../src/core/deploy/hostRunner';
+import { pollDelay, waitHealthy } from '../../src/core/release/health';
+import { localRunner } from '../../src/core/remote/hostRunner';
 
 describe('health gate polling', () => {
   it('waits 10, 20, 40 ms, then 50 ms for the first 2 s, then the interval; never longer than the interval', () => {

@@ -3,10 +3,10 @@
 // never shows a secret value.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { deltaAssembleCommand, describeHostPlan, planHost, type HostPlan, type HostPlanInput } from '../../src/core/deploy/deployPlan';
-import * as scripts from '../../src/core/deploy/releaseScripts';
-import { RELEASE_ID, releaseId } from '../../src/core/deploy/releaseScripts';
-import { processManager, supervisorManager, systemdManager, type ServiceManager } from '../../src/core/deploy/serviceManager';
+import { deltaAssembleCommand, describeHostPlan, planHost, type HostPlan, type HostPlanInput } from '../../src/core/targets/hosts/deployPlan';
+import * as scripts from '../../src/core/targets/hosts/releaseScripts';
+import { RELEASE_ID, releaseId } from '../../src/core/release/releaseId';
+import { processManager, supervisorManager, systemdManager, type ServiceManager } from '../../src/core/targets/hosts/serviceManager';
 import type { GenerateModel } from '../../src/core/generate/model';
 import { modelFor } from '../support/models';
 

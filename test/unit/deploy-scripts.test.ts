@@ -20,12 +20,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { localRunner, type HostRunResult } from '../../src/core/deploy/hostRunner';
-import * as scripts from '../../src/core/deploy/releaseScripts';
-import { renderEnvFile } from '../../src/core/deploy/envFile';
-import { acquireLock, parseOwner, serializeOwner } from '../../src/core/deploy/lock';
-import { LIVE_STATE } from '../../src/core/deploy/unchanged';
-import { CLAIM_BASE } from '../../src/core/deploy/baseLayout';
+import { localRunner, type HostRunResult } from '../../src/core/remote/hostRunner';
+import * as scripts from '../../src/core/targets/hosts/releaseScripts';
+import { renderEnvFile } from '../../src/core/release/envFile';
+import { acquireLock } from '../../src/core/targets/hosts/lock';
+import { parseOwner, serializeOwner } from '../../src/core/release/lockOwner';
+import { LIVE_STATE } from '../../src/core/targets/hosts/unchanged';
+import { CLAIM_BASE } from '../../src/core/targets/hosts/baseLayout';
 
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const runner = localRunner({ timeoutMs: 30_000 });

@@ -1,7 +1,7 @@
 // The service managers as data: what each prints for its state and how parseState reads it
 // (systemctl show, supervisorctl status, the detached process's state script).
 import { strict as assert } from 'node:assert';
-import { processManager, supervisorManager, systemdManager, type ServiceManager } from '../../src/core/deploy/serviceManager';
+import { processManager, supervisorManager, systemdManager, type ServiceManager } from '../../src/core/targets/hosts/serviceManager';
 import type { GenerateModel } from '../../src/core/generate/model';
 import { modelFor } from '../support/models';
 

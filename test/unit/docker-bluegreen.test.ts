@@ -2,13 +2,13 @@
 // nginx's include and the running containers), how it is published, and the combinations
 // that are refused before anything is touched.
 import { strict as assert } from 'node:assert';
-import { upstreamPort, upstreamServer } from '../../src/core/deploy/blueGreen';
-import type { LoadedEnvironment } from '../../src/core/deploy/hosts';
-import { pickIdlePort, type DockerBlueGreen } from '../../src/core/docker/blueGreenContainers';
-import { containerSpec } from '../../src/core/docker/containerSpec';
-import { refuseUnsupported } from '../../src/core/docker/dockerPlan';
-import type { DockerRelease } from '../../src/core/docker/dockerReleases';
-import { engineAddress } from '../../src/core/docker/engine';
+import { upstreamPort, upstreamServer } from '../../src/core/release/nginxSwitch';
+import type { LoadedEnvironment } from '../../src/core/environment/load';
+import { pickIdlePort, type DockerBlueGreen } from '../../src/core/targets/docker/blueGreenContainers';
+import { containerSpec } from '../../src/core/targets/docker/containerSpec';
+import { refuseUnsupported } from '../../src/core/targets/docker/dockerPlan';
+import type { DockerRelease } from '../../src/core/targets/docker/dockerReleases';
+import { engineAddress } from '../../src/core/targets/docker/engine';
 import { GoDeployError } from '../../src/core/errors';
 
 const plan: DockerBlueGreen = {

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contextEntries } from '../../src/core/docker/buildContext';
+import { contextEntries } from '../../src/core/targets/docker/buildContext';
 import { buildSourceOf, dockerBuildContextOf } from '../../src/core/generate/buildSource';
 import { inspectModule } from '../../src/core/gomod/inspect';
 import { fixtureModules } from '../support/paths';

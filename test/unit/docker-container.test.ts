@@ -6,12 +6,12 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contextEntries } from '../../src/core/docker/buildContext';
-import { containerSpec, describeContainer, memoryBytes, type ContainerInput } from '../../src/core/docker/containerSpec';
-import { imageTag } from '../../src/core/docker/dockerPlan';
-import { releasesToPrune, type DockerRelease } from '../../src/core/docker/dockerReleases';
-import { sharedPrefix } from '../../src/core/docker/transfer';
-import { serviceSpec, type ServiceInput } from '../../src/core/docker/swarmService';
+import { contextEntries } from '../../src/core/targets/docker/buildContext';
+import { containerSpec, describeContainer, memoryBytes, type ContainerInput } from '../../src/core/targets/docker/containerSpec';
+import { imageTag } from '../../src/core/targets/docker/dockerPlan';
+import { releasesToPrune, type DockerRelease } from '../../src/core/targets/docker/dockerReleases';
+import { sharedPrefix } from '../../src/core/targets/docker/transfer';
+import { serviceSpec, type ServiceInput } from '../../src/core/targets/docker/swarmService';
 import { GoDeployError } from '../../src/core/errors';
 
 const input = (over: Partial<ContainerInput> = {}): ContainerInput => ({

@@ -2,7 +2,7 @@
 // and the message for each way of failing to reach it (the integration tier causes the
 // permission denied for real by running the CLI as nobody; here every mapping is checked).
 import { strict as assert } from 'node:assert';
-import { DEFAULT_ENGINE, engineAddress, engineError } from '../../src/core/docker/engine';
+import { DEFAULT_ENGINE, engineAddress, engineError } from '../../src/core/targets/docker/engine';
 import { GoDeployError } from '../../src/core/errors';
 
 describe('docker engine address and errors', () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { clockSkew, doctorChecks, formatDoctorReport, runChecks, type DoctorCheck, type DoctorInputs } from '../../src/core/deploy/doctor';
-import { DISK_SCRIPT, goPlatform, listenSockets, OWNER_SCRIPT, targetRunsOn, type CheckOutcome, type CheckStep } from '../../src/core/deploy/doctorChecks';
-import type { HostRunner, HostRunResult } from '../../src/core/deploy/hostRunner';
+import { clockSkew, doctorChecks, type DoctorCheck, type DoctorInputs } from '../../src/core/targets/hosts/doctor';
+import { formatDoctorReport, runChecks } from '../../src/core/release/doctorReport';
+import { DISK_SCRIPT, goPlatform, listenSockets, OWNER_SCRIPT, targetRunsOn, type CheckOutcome, type CheckStep } from '../../src/core/release/checks';
+import type { HostRunner, HostRunResult } from '../../src/core/remote/hostRunner';
 
 const inputs: DoctorInputs = { port: 8080, basePath: '/opt/hello', processManager: 'systemd', targets: [], limitNOFILE: 65536 };
 const ok = (stdout: string): HostRunResult => ({ code: 0, stdout, stderr: '' });

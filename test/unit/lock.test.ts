@@ -3,23 +3,20 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { localRunner } from '../../src/core/deploy/hostRunner';
+import { localRunner } from '../../src/core/remote/hostRunner';
+import { acquireLock, acquireLockThen, lockStatus, releaseLock } from '../../src/core/targets/hosts/lock';
 import {
-  acquireLock,
-  acquireLockThen,
   describeHolder,
   formatAge,
   isoSeconds,
   lockedError,
-  lockStatus,
   parseOwner,
   pidAlive,
-  releaseLock,
   serializeOwner,
   staleReason,
   type LockOwner,
-} from '../../src/core/deploy/lock';
-import { parseReleaseList } from '../../src/core/deploy/releases';
+} from '../../src/core/release/lockOwner';
+import { parseReleaseList } from '../../src/core/targets/hosts/releases';
 import { formatBytes } from '../../src/core/format';
 import { GoDeployError } from '../../src/core/errors';
 

@@ -1,7 +1,7 @@
 // A deploy or rollback that failed on a held deploy lock offers Release Lock…: recognizing it
 // in the result (the engine's "HOST: locked by USER@HOST since …" on a failed host).
 import { strict as assert } from 'node:assert';
-import { describeHolder, lockedError } from '../../src/core/deploy/lock';
+import { describeHolder, lockedError } from '../../src/core/release/lockOwner';
 import { isLockedError, lockedHost } from '../../src/vscode/deploy/lockFailure';
 
 describe('recognizing a deploy that failed on a held lock', () => {

@@ -111,3 +111,6 @@ export class Redactor {
 export function environmentSources(env: NodeJS.ProcessEnv): ReferenceSources {
   return { env: (name) => env[name], secret: (name) => env[name] };
 }
+
+/** Sources that leave every reference as written: for plans and status, which start nothing. */
+export const referencesAsWritten: ReferenceSources = { env: (n) => `\${env:${n}}`, secret: (n) => `\${secret:${n}}` };

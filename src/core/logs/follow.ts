@@ -5,7 +5,7 @@
 // marking the gap. A command that fails on its own (journalctl refused, say) is reported,
 // not retried in a loop.
 import type { CancellationTokenLike } from '../cancellation';
-import type { HostProcess, HostRunner } from '../deploy/hostRunner';
+import type { HostProcess, HostRunner } from '../remote/hostRunner';
 import type { LogLine } from './logLine';
 import type { LineQueue } from './lineQueue';
 

@@ -4,19 +4,19 @@
 // environments through the Engine API. Lines reach `onLines` in batches, prefixed with their
 // host, filtered by --grep; a host that cannot be reached is retried while following.
 import type { CancellationTokenLike } from '../cancellation';
-import { openHosts, type OpenHostOptions } from '../deploy/connectHosts';
-import { localRunner, type HostRunner } from '../deploy/hostRunner';
-import { deployEnvironmentOf, loadEnvironment, type LoadedEnvironment } from '../deploy/hosts';
-import { environmentEngineAddress } from '../docker/engine';
+import { openHosts, type OpenHostOptions } from '../remote/openHosts';
+import { localRunner, type HostRunner } from '../remote/hostRunner';
+import { deployEnvironmentOf, loadEnvironment, type LoadedEnvironment } from '../environment/load';
+import { environmentEngineAddress } from '../targets/docker/engine';
 import { hostNamesOf } from '../config/model';
 import { usageError } from '../errors';
-import { openEnvironmentEngine } from '../docker/environmentEngine';
+import { openEnvironmentEngine } from '../targets/docker/environmentEngine';
 import { programLogFiles, supervisorInstanceName } from '../generate/supervisor';
 import { shellQuote } from '../remote/quote';
-import { followDockerLogs } from './dockerLogs';
-import { fileSource } from './fileTail';
+import { followDockerLogs } from '../targets/docker/dockerLogs';
+import { fileSource } from '../targets/hosts/fileTail';
 import { followCommand, type CommandSource, type RunnerSource } from './follow';
-import { journalSource } from './journal';
+import { journalSource } from '../targets/hosts/journal';
 import { LineQueue, type LineQueueOptions } from './lineQueue';
 import type { LogLine } from './logLine';
 

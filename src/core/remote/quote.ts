@@ -23,3 +23,6 @@ export function shellQuote(args: readonly string[]): string {
   }
   return quote(args as string[]);
 }
+
+/** argv running one of these scripts: `sh -c SCRIPT sh ARGS…` ($1… are ARGS). */
+export const shArgv = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];

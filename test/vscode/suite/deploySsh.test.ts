@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isoSeconds, serializeOwner, type LockOwner } from '../../../src/core/deploy/lock';
+import { isoSeconds, serializeOwner, type LockOwner } from '../../../src/core/release/lockOwner';
 import type { DeployCommandResult } from '../../../src/vscode/commands/deploy';
 import type { ShowReleasesResult } from '../../../src/vscode/commands/releases';
 import type { ReleaseLockResult } from '../../../src/vscode/commands/releaseLock';

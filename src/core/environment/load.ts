@@ -1,0 +1,65 @@
+// Loading an environment of godeploy.yaml with the module it deploys.
+import { homedir } from 'node:os';
+import * as path from 'node:path';
+import { type EnvironmentConfig, type GoDeployConfig, embeddedDefaultEnvironment, environmentNamed } from '../config/model';
+import { type ModuleInspection } from '../gomod/inspect';
+import { type GenerateModel, buildGenerateModel } from '../generate/model';
+import { loadProject } from '../project';
+import { usageError } from '../errors';
+import { expandHome } from '../remote/sshConfig';
+import { assertDeployBase } from '../config/basePath';
+
+export interface DeployEnvironment {
+  name: string;
+  env: EnvironmentConfig;
+  config: GoDeployConfig;
+  inspection: ModuleInspection;
+  model: GenerateModel;
+  /** The folder of godeploy.yaml: relative paths in it (identityFile, knownHostsFile) start here. */
+  moduleDir: string;
+  /** The base folder on the hosts (releases/, current, shared/, .godeploy/); for `type: local`, with ~ expanded on this machine. */
+  base: string;
+}
+
+/** An environment of godeploy.yaml, of any type, with the module it deploys. */
+export type LoadedEnvironment = Omit<DeployEnvironment, 'base'>;
+
+/** godeploy.yaml's environment `envName` of any type, for `command` (named in the errors). */
+export async function loadEnvironment(configFile: { file: string; exists: boolean }, envName: string | undefined, command: string): Promise<LoadedEnvironment> {
+  const { moduleDir, inspection, config } = await loadProject(configFile);
+  const environments = config.environments ?? embeddedDefaultEnvironment;
+  if (!envName) throw usageError(`${command}: which environment?`, `environments: ${Object.keys(environments).join(', ') || '(none)'}`);
+  const model = buildGenerateModel(config, inspection, { environment: envName });
+  return { name: envName, env: environmentNamed(config, envName)!, config, inspection, model, moduleDir };
+}
+
+/** godeploy.yaml's environment `envName`, for `command` (named in the errors): ssh or local, with hosts. */
+export async function loadDeployEnvironment(
+  configFile: { file: string; exists: boolean },
+  envName: string | undefined,
+  command: string,
+): Promise<DeployEnvironment> {
+  return deployEnvironmentOf(await loadEnvironment(configFile, envName, command), command);
+}
+
+/** A loaded ssh or local environment with its base folder; a docker one is refused for `command`. */
+export function deployEnvironmentOf(loaded: LoadedEnvironment, command: string): DeployEnvironment {
+  const { name: envName, env, config, inspection, model, moduleDir } = loaded;
+  if (env.type === 'docker')
+    throw usageError(`${command} works on the hosts of an ssh or local environment; "${envName}" is a docker environment`, 'use an ssh or local environment');
+  if (env.type === 'ssh' && !env.hosts?.length)
+    throw usageError(`environment "${envName}" has no hosts`, `add hosts to environments.${envName} in godeploy.yaml`);
+  const base = env.type === 'local' ? expandHome(model.paths.base, moduleDir) : model.paths.base;
+  for (const p of new Set([model.paths.base, base])) assertDeployBase(p, `environments.${envName}.path ${JSON.stringify(p)}`);
+  return { name: envName, env, config, inspection, model, moduleDir, base };
+}
+
+/** The environment's knownHostsFile (relative to godeploy.yaml), else ~/.ssh/known_hosts. */
+export function knownHostsFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string {
+  return d.env.knownHostsFile ? expandHome(d.env.knownHostsFile, d.moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
+}
+
+/** The environment's sshConfigFile (relative to godeploy.yaml), for `ssh -G -F`; undefined: OpenSSH's own ~/.ssh/config. */
+export function sshConfigFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string | undefined {
+  return d.env.sshConfigFile ? expandHome(d.env.sshConfigFile, d.moduleDir) : undefined;
+}

@@ -1,0 +1,175 @@
+// The requests, results and events every target shares (ssh/local hosts, docker engines):
+// what the CLI and the editor pass to core/operations and get back.
+import { type ReferenceSources } from '../config/references';
+import { type OpenHostOptions } from '../remote/openHosts';
+import { type CancellationTokenLike } from '../cancellation';
+import { type EnvironmentType } from '../config/model';
+import { GoDeployError } from '../errors';
+
+export interface DeployRequest {
+  configFile: { file: string; exists: boolean };
+  environment: string;
+  dryRun?: boolean;
+  /** Deploy even when every host already runs this build with this environment (a new release, a restart). */
+  force?: boolean;
+  /** Where ${env:…} and ${secret:…} come from (the CLI: its environment; the editor: SecretStorage too). */
+  sources: ReferenceSources;
+  hosts?: Omit<OpenHostOptions, 'token'>;
+  token?: CancellationTokenLike;
+  emit?: (e: DeployEvent) => void;
+  /** The plan as --dry-run prints it, once it is made and before any host is touched. */
+  onPlan?: (plan: string) => void;
+  onBuildOutput?: (target: string, text: string) => void;
+  /** For the lock and the history: who deploys. Default: this machine's user. */
+  user?: string;
+  now?: Date;
+  buildEnv?: NodeJS.ProcessEnv;
+}
+
+export interface DeployResult {
+  environment: string;
+  releaseId: string;
+  version: string;
+  ok: boolean;
+  cancelled: boolean;
+  dryRun: boolean;
+  /** Every host already ran this build with this environment, healthy: nothing was changed. */
+  alreadyLive: boolean;
+  /** The plan as --dry-run prints it. */
+  plan: string;
+  hosts: HostDeployResult[];
+  /** Reported but not fatal (a failing postDeploy hook). */
+  warnings: string[];
+  durationMs: number;
+}
+
+export type HostResultKind = 'live' | 'rolled-back' | 'failed' | 'unchanged';
+
+export interface HostDeployResult {
+  host: string;
+  address: string;
+  /** live: the new release serves; rolled-back: it was switched to and taken back; failed: stopped before the switch (or could not be taken back); unchanged: not touched. */
+  result: HostResultKind;
+  error?: string;
+  hint?: string;
+  /** The failed release's last log lines. */
+  logs?: string;
+  previous?: string | null;
+  binary?: 'uploaded' | 'delta' | 'reused' | null;
+  /** Bytes of the executable sent to the host (all of it, a delta's literal bytes, or 0 when reused). */
+  binaryBytesSent?: number;
+  timings: Record<string, number>;
+}
+
+export type DeployEventState = 'start' | 'done' | 'skip' | 'fail' | 'info';
+
+export interface DeployEvent {
+  host: string;
+  step: StepId | 'rollback' | 'logs' | 'build' | 'connect' | 'image' | 'transfer' | 'push' | 'pull' | 'container';
+  state: DeployEventState;
+  message: string;
+  ms?: number;
+}
+
+export interface RollbackRequest {
+  configFile: { file: string; exists: boolean };
+  environment: string;
+  /** A release id; default: the one before the live release on each host. */
+  to?: string;
+  hosts?: Omit<OpenHostOptions, 'token'>;
+  token?: CancellationTokenLike;
+  emit?: (e: DeployEvent) => void;
+  user?: string;
+  /** For hiding secret values in the log lines shown; what cannot be resolved is not needed. */
+  sources?: ReferenceSources;
+}
+
+export interface RollbackResult {
+  environment: string;
+  ok: boolean;
+  cancelled: boolean;
+  /** Per host: the release it was switched to (or tried to). */
+  targets: Record<string, string>;
+  hosts: HostDeployResult[];
+  durationMs: number;
+}
+
+export interface HostStatus {
+  live: string | null;
+  version: string | null;
+  releases: number;
+  service: { state: string; running: boolean; uptimeSeconds: number | null; pid: number | null };
+  health: { healthy: boolean; answer: string };
+  /** Docker: the live container's image (reference and short id). */
+  image?: string;
+  /** The releases kept there, oldest first, the live one marked. */
+  releaseList?: { id: string; live: boolean }[];
+  /** The last entries of the host's history.jsonl, oldest first (none for docker environments). */
+  history?: HistoryEntry[];
+}
+
+/** A line of <base>/.godeploy/history.jsonl: a deploy or a rollback on that host. */
+export interface HistoryEntry {
+  release: string;
+  version?: string;
+  /** live, rolled-back, failed (deploys); rollback, rollback-failed. */
+  result: string;
+  by: string;
+  startedAt: string;
+  finishedAt: string;
+  previous?: string | null;
+  /** Milliseconds per step. */
+  steps?: Record<string, number>;
+}
+
+export interface StatusReport {
+  environment: string;
+  type: EnvironmentType;
+  base: string;
+  hosts: HostOutcome<HostStatus>[];
+}
+
+export interface StatusRequest {
+  configFile: { file: string; exists: boolean };
+  environment: string;
+  acceptNewHostKey?: boolean;
+  token?: CancellationTokenLike;
+  sources?: ReferenceSources;
+  /** Only this host (its alias in godeploy.yaml): the editor asks each host on its own. */
+  host?: string;
+  /** How long connecting may take. */
+  timeoutMs?: number;
+}
+
+/** What happened on one host: `fn`'s value, or the error of connecting (stage connect) or of `fn` (stage run). */
+export type HostOutcome<T> =
+  | { alias: string; address: string; ok: true; value: T; newHostKey?: string; knownHostsFile?: string }
+  | { alias: string; address: string; ok: false; stage: 'connect' | 'run'; error: string; hint?: string; cause: unknown };
+
+/** The outcome of a host (or engine) where connecting or the work failed. */
+export const hostFailure = (alias: string, address: string, stage: 'connect' | 'run', e: unknown): HostOutcome<never> => ({
+  alias,
+  address,
+  ok: false,
+  stage,
+  error: e instanceof Error ? e.message : String(e),
+  hint: e instanceof GoDeployError ? e.hint : undefined,
+  cause: e,
+});
+
+export type StepId =
+  | 'preflight'
+  | 'lock'
+  | 'prepare'
+  | 'binary'
+  | 'env-file'
+  | 'service'
+  | 'pre-deploy'
+  | 'switch'
+  | 'restart'
+  | 'health'
+  | 'nginx'
+  | 'retire'
+  | 'post-deploy'
+  | 'finish'
+  | 'unlock';

@@ -1,0 +1,416 @@
+// `godeploy deploy ENV`: plan, then run it over the environment's hosts. Before any switch
+// every host is checked, locked and given the complete new release; then hosts switch in
+// batches (rollout.batch, default all) behind their health gates; a failing host rolls
+// itself back and the rollout takes back every host it already switched. Locks are
+// released on every way out, through a fresh connection if the old one dropped.
+import { readFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import * as path from 'node:path';
+import type { Redactor, ReferenceSources } from '../../config/references';
+import { resolveModelArgs } from '../../generate/args';
+import { hostTarget } from '../../build/targets';
+import type { BuiltArtifact } from '../../build/types';
+import { versionInfo } from '../../build/version';
+import { GoDeployError } from '../../errors';
+import { renderFiles } from '../../generate/generate';
+import { blueGreenPlan, blueGreenService, supervisorInstances, systemdInstances, type BlueGreenPlan, type Instances } from './blueGreen';
+import { blueGreenSite } from '../../release/nginxSwitch';
+import { chunkIndexDir, DeployBuilds, expectedTargets } from '../../release/deployBuild';
+import { DeltaUploads } from './deltaUploads';
+import { claimNotes, liveStateScript, liveWithBinary, readLiveState, type LiveCheck, type LiveState } from './unchanged';
+import { openHosts } from '../../remote/openHosts';
+import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
+import { runChecksBatched } from './checkBatch';
+import { doctorChecks } from './doctor';
+import { goPlatform, portCheck, targetRunsOn } from '../../release/checks';
+import { renderEnvFile, resolveServiceEnvironment } from '../../release/envFile';
+import { gateSpecOf } from '../../release/healthGate';
+import { HostDeployment } from './hostDeploy';
+import { type DeployHost } from '../../remote/openHosts';
+import { deployEnvironmentOf, loadEnvironment, type DeployEnvironment } from '../../environment/load';
+import { deployDocker } from '../docker/dockerDeploy';
+import { acquireLockRecorded } from './lock';
+import { type LockOwner } from '../../release/lockOwner';
+import { releaseId as makeReleaseId, releaseVersion } from '../../release/releaseId';
+import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
+import { releaseLocks, switchover } from './switchover';
+import { mapLimit } from '../../release/batches';
+import { type HostDeployResult, type HostResultKind } from '../../environment/types';
+import { DeployRequest, DeployResult } from '../../environment/types';
+import { referencesAsWritten } from '../../config/references';
+
+export type { HostDeployResult, HostResultKind } from '../../environment/types';
+
+/**
+ * The service manager of the environment, with its definition rendered (user templates
+ * honoured) and the service's arguments (app.args, the port flag) in its start command or
+ * definition, their ${env:…} read from `sources` (default: left as written).
+ */
+export async function serviceManagerFor(d: DeployEnvironment, sources: ReferenceSources = referencesAsWritten, redactor?: Redactor): Promise<ServiceManager> {
+  const model = await resolveModelArgs(d.model, sources, redactor);
+  const pm = d.env.type === 'local' ? 'none' : (d.env.processManager ?? 'systemd');
+  if (pm === 'none')
+    return processManager({
+      ...model,
+      paths: {
+        ...model.paths,
+        base: d.base,
+        envFile: `${d.base}/shared/${model.app.name}.env`,
+        binary: `${d.base}/current/${model.app.name}`,
+        logDir: `${d.base}/shared/logs`,
+      },
+    });
+  // Every variable reaches a deployed service through its release's env file, so that a
+  // rollback brings back the old values too: the installed definition carries none itself.
+  if (model.blueGreen) return blueGreenService(model, d.base, blueGreenInstances(d));
+  const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
+  const [file] = await renderFiles([pm], { ...model, env: {} }, d.moduleDir, { templatesDir });
+  return pm === 'systemd' ? systemdManager(model, file.content) : supervisorManager(model, file.content);
+}
+
+function blueGreenInstances(d: DeployEnvironment): Instances {
+  return (d.env.processManager ?? 'systemd') === 'supervisor' ? supervisorInstances(d.model) : systemdInstances(d.model.app.name);
+}
+
+/** strategy blue-green: the instances' ports and the nginx site (user templates honoured). */
+export async function blueGreenFor(d: DeployEnvironment): Promise<BlueGreenPlan | undefined> {
+  if (!d.model.blueGreen) return undefined;
+  return blueGreenPlan(d.model, d.base, await blueGreenSite(d), blueGreenInstances(d));
+}
+
+export function hookList(d: DeployEnvironment): { preDeploy: string[]; postDeploy: string[] } {
+  return { preDeploy: d.env.hooks?.preDeploy ?? [], postDeploy: d.env.hooks?.postDeploy ?? [] };
+}
+
+export async function deploy(req: DeployRequest): Promise<DeployResult> {
+  const t0 = Date.now();
+  const emit = req.emit ?? (() => undefined);
+  // git describe etc. runs while the config and the module are read (the folder of godeploy.yaml is the module's).
+  const infoP = versionInfo(path.dirname(req.configFile.file), req.buildEnv);
+  infoP.catch(() => undefined);
+  const loaded = await loadEnvironment(req.configFile, req.environment, 'deploy');
+  if (loaded.env.type === 'docker') {
+    return deployDocker(req, loaded, path.dirname(req.configFile.file) === loaded.moduleDir ? await infoP : await versionInfo(loaded.moduleDir, req.buildEnv));
+  }
+  const d = deployEnvironmentOf(loaded, 'deploy');
+  if (d.model.blueGreen && (d.env.type !== 'ssh' || (d.env.processManager ?? 'systemd') === 'none')) {
+    throw new GoDeployError(
+      `environments.${d.name}.strategy: blue-green needs an ssh environment with processManager systemd or supervisor (two instances behind nginx)`,
+      { hint: 'use strategy: restart here, or deploy to systemd or supervisor hosts', exitCode: 2 },
+    );
+  }
+  // A dry run needs no secrets: it shows names, never values.
+  const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(d.config, d.name, d.env, d.model.blueGreen ? null : d.model.app.port, req.sources);
+  const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
+  const envFileText = resolved ? renderEnvFile(resolved.values, `${d.model.app.name} ${d.name}: written by Go Deploy at each deploy; mode 0600`) : '';
+  const manager = await serviceManagerFor(d, req.dryRun ? referencesAsWritten : req.sources, resolved?.redactor);
+  const info = path.dirname(req.configFile.file) === d.moduleDir ? await infoP : await versionInfo(d.moduleDir, req.buildEnv);
+  const id = makeReleaseId(req.now ?? new Date(), info.version);
+  const keepReleases = d.env.keepReleases ?? 5;
+  const hooks = hookList(d);
+  const blueGreen = await blueGreenFor(d);
+  const deltaUpload = d.env.type !== 'local' && d.env.deltaUpload !== false;
+  const planFor = (artifact: { sha256: string; size: number } | null): HostPlan =>
+    planHost({
+      model: d.model,
+      base: d.base,
+      releaseId: id,
+      manager,
+      keepReleases,
+      hooks,
+      artifact,
+      local: d.env.type === 'local',
+      delta: deltaUpload,
+      blueGreen,
+    });
+  const aliases = d.env.type === 'local' ? ['local'] : (d.env.hosts ?? []).map((h) => h.host);
+  const rollout = d.env.rollout ?? {};
+  const planText = [
+    `deploy ${d.model.app.name} ${info.version} to ${d.name} (${aliases.length} host${aliases.length === 1 ? '' : 's'}${rollout.batch ? `, rolling batches of ${rollout.batch}` : ''}${rollout.parallel ? `, at most ${rollout.parallel} at once` : ''})`,
+    `build: go build for each host's platform (uname -s -m${d.config.build?.targets ? `, matched against build.targets ${d.config.build.targets.join(', ')}` : ''})`,
+    ...aliases.map((a) => describeHostPlan(a, planFor(null))),
+  ].join('\n');
+  const result = (ok: boolean, hosts: HostDeployResult[], extra: Partial<DeployResult> = {}): DeployResult => ({
+    environment: d.name,
+    releaseId: id,
+    version: info.version,
+    ok,
+    cancelled: false,
+    dryRun: false,
+    alreadyLive: false,
+    plan: planText,
+    hosts,
+    warnings: [],
+    durationMs: Date.now() - t0,
+    ...extra,
+  });
+  req.onPlan?.(planText);
+  if (req.dryRun) return result(true, [], { dryRun: true });
+
+  const user = req.user ?? userInfo().username;
+  const builds = new DeployBuilds(d, { token: req.token, onOutput: req.onBuildOutput, env: req.buildEnv, versionInfo: info, emit });
+  // What runs on each host now: read right after its lock is taken, in the same round trip.
+  const liveCheck: LiveCheck = {
+    base: d.base,
+    name: d.model.app.name,
+    envFileName: `${d.model.app.name}.env`,
+    envFileText,
+    files: [...(manager.definition ? [manager.definition] : []), ...(blueGreen ? [{ path: blueGreen.site.path, content: blueGreen.site.content }] : [])],
+    healthPath: d.model.app.healthPath,
+    port: blueGreen ? { file: blueGreen.stateFile } : d.model.app.port,
+    gate: { spec: gateSpecOf(d.model), manager },
+  };
+  const stateReads = new Map<DeployHost, Promise<LiveState | undefined>>();
+  const early = expectedTargets(d);
+  if (early) void builds.build(early);
+  emit({ host: '*', step: 'connect', state: 'start', message: `connecting to ${aliases.join(', ')}` });
+  const opened = await openHosts(d, { ...req.hosts, token: req.token });
+  const closeAll = (): void => {
+    for (const o of opened) if (o.ok) o.close();
+  };
+  const unreachable = opened.filter((o) => !o.ok);
+  if (unreachable.length) {
+    closeAll();
+    const hostsOut = opened.map((o): HostDeployResult =>
+      o.ok
+        ? { host: o.alias, address: o.host.address, result: 'unchanged', timings: {} }
+        : { host: o.alias, address: o.address, result: 'failed', error: o.error.message, hint: o.error.hint, timings: {} },
+    );
+    for (const o of unreachable) if (!o.ok) emit({ host: o.alias, step: 'connect', state: 'fail', message: o.error.message });
+    return result(false, hostsOut);
+  }
+  const hosts = opened.map((o) => (o as Extract<typeof o, { ok: true }>).host);
+  for (const o of opened) if (o.ok && o.newHostKey) emit({ host: o.alias, step: 'connect', state: 'info', message: `new host key ${o.newHostKey} recorded` });
+
+  const owners = new Map<DeployHost, LockOwner>();
+  let deltas: DeltaUploads | undefined;
+  const outcome = new Map<DeployHost, HostDeployResult>(hosts.map((h) => [h, { host: h.alias, address: h.address, result: 'unchanged', timings: {} }]));
+  const fail = (h: DeployHost, e: unknown, result: HostResultKind = 'failed'): void => {
+    const r = outcome.get(h)!;
+    r.result = result;
+    r.error ??= redact((e as Error).message);
+    r.hint ??= e instanceof GoDeployError ? e.hint : undefined;
+  };
+  try {
+    // Platforms, then build and (in parallel) preflight + lock on every host.
+    const targets = new Map<DeployHost, string>();
+    await Promise.all(
+      hosts.map(async (h) => {
+        if (h.runner.local) {
+          targets.set(h, hostTarget());
+          return;
+        }
+        const r = await h.runner.exec(['uname', '-s', '-m']);
+        const [kernel, machine] = r.stdout.trim().split(/\s+/);
+        const p = r.code === 0 ? goPlatform(kernel, machine) : null;
+        if (!p) throw new GoDeployError(`${h.alias}: cannot tell the host's platform from uname (${r.stdout.trim() || r.stderr.trim()})`);
+        const configured = (d.config.build?.targets ?? []).find((t) => targetRunsOn(t, p));
+        targets.set(h, configured ?? p.id);
+      }),
+    );
+    const needed = [...new Set(targets.values())];
+    const buildP = builds.build(needed);
+    const stage = new Map<DeployHost, 'preflight' | 'lock'>();
+    const checks = await Promise.allSettled(
+      hosts.map(async (h) => {
+        const p0 = Date.now();
+        emit({ host: h.alias, step: 'preflight', state: 'start', message: 'preflight checks' });
+        const inputs = {
+          port: d.model.app.port,
+          basePath: d.base,
+          processManager: manager.kind === 'process' ? ('none' as const) : manager.kind,
+          targets: [targets.get(h)!],
+          limitNOFILE: d.model.systemd.limitNOFILE,
+          appName: d.model.app.name,
+          repairLayout: true,
+        };
+        // Blue-green: the instances' two ports instead of app.port (one is the live release's).
+        const report = await runChecksBatched(
+          h.runner,
+          d.model.blueGreen
+            ? [...doctorChecks({ ...inputs, port: d.model.blueGreen.ports[0] }), portCheck(d.model.blueGreen.ports[1], d.base)]
+            : doctorChecks(inputs),
+        );
+        // The port held by the live release is what a deploy expects, not worth a warning.
+        // Nor is the login shell's open-files limit when systemd gives the unit its own.
+        const expected = (x: { id: string; detail: string }): boolean =>
+          (x.id === 'port' && /the current release/.test(x.detail)) || (x.id === 'open-files' && manager.kind === 'systemd');
+        for (const c of report.filter((x) => x.status === 'warn' && !expected(x)))
+          emit({ host: h.alias, step: 'preflight', state: 'info', message: `warning: ${c.title}: ${c.detail}` });
+        const failed = report.filter((c) => c.status === 'fail');
+        if (failed.length) {
+          throw new GoDeployError(`${h.alias}: preflight failed: ${failed.map((c) => `${c.title}: ${c.detail}`).join('; ')}`, {
+            hint: failed.find((c) => c.hint)?.hint ?? 'run `godeploy doctor ENV` for details',
+            exitCode: 1,
+          });
+        }
+        outcome.get(h)!.timings.preflight = Date.now() - p0;
+        emit({ host: h.alias, step: 'preflight', state: 'done', message: 'preflight ok', ms: Date.now() - p0 });
+        const l0 = Date.now();
+        stage.set(h, 'lock');
+        const onTakeOver = (what: string): void => emit({ host: h.alias, step: 'lock', state: 'info', message: what });
+        const lockInfo = { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' };
+        const locked = await acquireLockRecorded(owners, h, h.runner, d.base, lockInfo, { environment: d.name, onTakeOver }, liveStateScript(liveCheck));
+        for (const note of claimNotes(h.alias, d.base, locked.then)) emit({ host: h.alias, step: 'lock', state: 'info', message: note });
+        const read = locked.then ? readLiveState(h.runner, liveCheck, locked.then).catch(() => undefined) : Promise.resolve(undefined);
+        stateReads.set(h, read);
+        outcome.get(h)!.timings.lock = Date.now() - l0;
+        // The upload's SFTP subsystem starts while go still builds.
+        h.runner.prepareUploads?.();
+        emit({ host: h.alias, step: 'lock', state: 'done', message: 'lock taken', ms: Date.now() - l0 });
+      }),
+    );
+    checks.forEach((c, i) => {
+      if (c.status === 'rejected') {
+        fail(hosts[i], c.reason);
+        emit({ host: hosts[i].alias, step: stage.get(hosts[i]) ?? 'preflight', state: 'fail', message: redact((c.reason as Error).message) });
+      }
+    });
+    // What runs on each host now, read while go builds: any build's sha256 compares with it.
+    const states = checks.every((c) => c.status === 'fulfilled') ? Promise.all(hosts.map((h) => stateReads.get(h))) : Promise.resolve(undefined);
+    const built = await buildP;
+    if (checks.some((c) => c.status === 'rejected')) return result(false, [...outcome.values()]);
+    const artifactFor = (h: DeployHost): BuiltArtifact => built.artifacts.find((a) => a.target === targets.get(h))!;
+    const now = await states;
+
+    // Nothing changed anywhere (same executable, env file and definition, live and healthy): done.
+    if (!req.force) {
+      const live = hosts.map((h, i) => liveWithBinary(now?.[i], artifactFor(h).sha256));
+      if (live.every((x) => x !== null)) {
+        hosts.forEach((h, i) => {
+          Object.assign(outcome.get(h)!, { result: 'unchanged', previous: live[i] });
+          emit({
+            host: h.alias,
+            step: 'switch',
+            state: 'skip',
+            message: `${live[i]} is live with this executable, env file and service definition, and healthy: nothing to switch`,
+          });
+        });
+        return result(true, [...outcome.values()], { alreadyLive: true });
+      }
+    }
+
+    // Phase A: every host gets the complete release; nothing live changes.
+    const runs = new Map<DeployHost, HostDeployment>();
+    const sharedBytes = sharedReader();
+    deltas = new DeltaUploads(
+      chunkIndexDir(d),
+      (a) => {
+        const r = sharedBytes(a);
+        return typeof r === 'string' ? readFile(r) : r();
+      },
+      deltaUpload,
+    );
+    for (const [i, h] of hosts.entries()) {
+      const a = artifactFor(h);
+      runs.set(
+        h,
+        new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), {
+          artifact: sharedBytes(a),
+          envFileText,
+          emit,
+          redact,
+          token: req.token,
+          delta: deltas.forHost(a, now?.[i]),
+          hostState: now?.[i],
+        }),
+      );
+    }
+    const limit = rollout.parallel ?? hosts.length;
+    const prepared = await mapLimit(hosts, limit, (h) =>
+      runs
+        .get(h)!
+        .prepare()
+        .then(
+          () => true,
+          (e) => {
+            fail(h, e);
+            return false;
+          },
+        ),
+    );
+    // Kept for the next deploy's deltas (indexed now, while the hosts switch, if no delta needed it yet).
+    for (const a of built.artifacts) deltas.remember(a);
+    if (prepared.some((ok) => !ok)) {
+      // Hosts that completed their release drop it again: nothing was switched anywhere.
+      await Promise.all(hosts.filter((_, i) => prepared[i]).map((h) => runs.get(h)!.discard()));
+      const cancelled = req.token?.isCancellationRequested ?? false;
+      return finishResult(false, cancelled);
+    }
+    if (req.token?.isCancellationRequested) {
+      await Promise.all(hosts.map((h) => runs.get(h)!.discard()));
+      for (const h of hosts) fail(h, new GoDeployError('cancelled before the switch; nothing changed'), 'unchanged');
+      return finishResult(false, true);
+    }
+
+    // Phase B: switch batch by batch behind the health gates.
+    const history = (run: HostDeployment, res: string): string => historyLine(run, res, user, info.commit);
+    const sw = await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact, history });
+    if (!sw.ok) {
+      // The release that did not go live is removed everywhere (history.jsonl keeps the record).
+      await Promise.all(hosts.map((h) => runs.get(h)!.discard()));
+      return finishResult(false, sw.cancelled);
+    }
+
+    // Phase C: hooks, then history, pruning and the lock's release in one round trip.
+    const warnings: string[] = [];
+    await Promise.all(
+      hosts.map(async (h) => {
+        const run = runs.get(h)!;
+        const r = outcome.get(h)!;
+        r.result = 'live';
+        const done = await run.finish((res) => history(run, res), owners.get(h));
+        warnings.push(...done.problems);
+        if (done.unlocked) owners.delete(h);
+      }),
+    );
+    return finishResult(true, false, warnings);
+
+    function finishResult(ok: boolean, wasCancelled: boolean, warnings: string[] = []): DeployResult {
+      for (const [h, run] of runs) {
+        const r = outcome.get(h)!;
+        Object.assign(r.timings, run.timings);
+        r.binary = run.binarySource;
+        r.binaryBytesSent = run.binaryBytesSent;
+        r.previous ??= run.previous || null;
+      }
+      return result(ok, [...outcome.values()], { cancelled: wasCancelled, warnings });
+    }
+  } finally {
+    await releaseLocks(owners, d.base, emit);
+    closeAll();
+    await deltas?.settled();
+  }
+}
+
+/**
+ * The executable's bytes, read once per deploy and shared by the hosts that receive it
+ * (up to 64 MB; a bigger file streams from disk to each host).
+ */
+function sharedReader(): (a: BuiltArtifact) => string | (() => Promise<Buffer>) {
+  const bytes = new Map<string, Promise<Buffer>>();
+  return (a) => {
+    if (a.size > 64 * 1024 * 1024) return a.path;
+    return () => {
+      let p = bytes.get(a.path);
+      if (!p) bytes.set(a.path, (p = readFile(a.path)));
+      return p;
+    };
+  };
+}
+
+/** One line of <base>/.godeploy/history.jsonl. */
+export function historyLine(run: HostDeployment, result: string, user: string, commit: string): string {
+  return JSON.stringify({
+    release: run.plan.releaseId,
+    version: releaseVersion(run.plan.releaseId),
+    commit,
+    result,
+    by: `${user}@${hostname()}`,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    previous: run.previous || null,
+    binary: run.binarySource,
+    steps: run.timings,
+  });
+}

@@ -1,0 +1,226 @@
+// A deploy as data: for each host, the steps with the exact commands and files they run,
+// built before anything happens. `godeploy deploy --dry-run` prints it; the executor
+// (hostDeploy.ts) runs the same commands. Secrets never enter the plan: the env file is
+// listed by name and size, its values are supplied at run time.
+import type { GenerateModel } from '../../generate/model';
+import * as scripts from './releaseScripts';
+import { shArgv as sh } from '../../remote/quote';
+import * as bg from './blueGreen';
+import * as nginx from '../../release/nginxSwitch';
+import type { BlueGreenPlan } from './blueGreen';
+import type { ServiceManager } from './serviceManager';
+import { describeGate, gateSpecOf, type GateSpec } from '../../release/healthGate';
+import { StepId } from '../../environment/types';
+
+export interface PlannedStep {
+  id: StepId;
+  title: string;
+  /** Commands run on the host, in order (some only when the step needs them; see `note`). */
+  commands: string[][];
+  /** Files written on the host. */
+  files?: { path: string; mode: number; what: string }[];
+  note?: string;
+}
+
+export interface HostPlanInput {
+  model: GenerateModel;
+  /** <path> on the host, ~ expanded for local. */
+  base: string;
+  releaseId: string;
+  manager: ServiceManager;
+  keepReleases: number;
+  hooks: { preDeploy: string[]; postDeploy: string[] };
+  /** The executable to send: its file name on the host, its sha256 and size. */
+  artifact: { sha256: string; size: number } | null;
+  /** This machine (type local): files are copied, no ssh. */
+  local?: boolean;
+  /** A delta upload may replace the whole one (ssh, deltaUpload not false). */
+  delta?: boolean;
+  /** strategy blue-green: the instances, nginx's include and site. */
+  blueGreen?: BlueGreenPlan;
+  /** What gates the switch; default: the model's healthCheck (type, path, timeout, interval, for). */
+  gate?: GateSpec;
+}
+
+export interface HostPlan extends HostPlanInput {
+  gate: GateSpec;
+  name: string;
+  /** releases/<id>/<name>.env: this release's copy of the env file. */
+  releaseEnvFile: string;
+  envFileName: string;
+  steps: PlannedStep[];
+}
+
+export function planHost(input: HostPlanInput): HostPlan {
+  const { model, base, releaseId: id, manager } = input;
+  const name = model.app.name;
+  const gate = input.gate ?? gateSpecOf(model);
+  const envFileName = `${name}.env`;
+  const rel = `${base}/releases/${id}`;
+  const partial = `${base}/releases/.${id}.partial`;
+  const sha = input.artifact?.sha256 ?? '<sha256 of the build>';
+  const steps: PlannedStep[] = [
+    { id: 'preflight', title: 'preflight checks (platform, disk, port, process manager, …)', commands: [], note: 'the checks of `godeploy doctor`' },
+    { id: 'lock', title: `take the deploy lock ${base}/.godeploy/lock`, commands: [], note: 'mkdir, atomic; owner.json says who, when, which version' },
+    {
+      id: 'prepare',
+      title: `create ${partial}, and link ${name} there from an earlier release with the same sha256 if there is one`,
+      commands: [sh(scripts.OPEN_RELEASE, base, id, name, sha)],
+      note: 'when the state read with the lock shows no release with this sha256, the folder is created by SFTP instead (no process on the host)',
+    },
+    {
+      id: 'binary',
+      title: `place ${name}${input.artifact ? ` (sha256 ${sha.slice(0, 12)}…, ${input.artifact.size} bytes)` : ''}`,
+      commands: input.delta
+        ? [placeCommand(input, scripts.VERIFY_UPLOAD, []), deltaAssembleCommand(input, '<live release>', ['<b|l offset length per piece>'])]
+        : [placeCommand(input, scripts.VERIFY_UPLOAD, [])],
+      files: [
+        ...(input.delta
+          ? [
+              {
+                path: `${partial}/.${name}.literal`,
+                mode: 0o600,
+                what: "delta upload (deltaUpload): only the chunks of the executable that the live release's executable lacks, when this machine built that one (by SFTP)",
+              },
+            ]
+          : []),
+        {
+          path: `${partial}/.${name}.upload`,
+          mode: 0o755,
+          what: `the whole executable (${input.local ? 'copied' : 'by SFTP'})${input.delta ? ', when there is no delta or its result has the wrong sha256' : ''}, only when no earlier release has the same sha256`,
+        },
+      ],
+      note: input.delta
+        ? "an earlier release with the same sha256 is linked instead of uploading; a delta is assembled with dd by the second command and checked like a whole upload (the first command checks a whole upload); either also completes the release (the env-file step's script), once the env file has landed"
+        : "an earlier release with the same sha256 is linked instead of uploading; the check also completes the release (the env-file step's script), once the env file has landed",
+    },
+    {
+      id: 'env-file',
+      title: `write the release's env file ${envFileName} (mode 0600), then complete the release`,
+      commands: [sh(scripts.COMPLETE_RELEASE, base, id, manager.definition?.path ?? '')],
+      note: 'run here only when the executable was linked from an earlier release; else with the check of the place step',
+      files: [
+        {
+          path: `${partial}/${envFileName}`,
+          mode: 0o600,
+          what: `KEY="value" lines: ${[...new Set([...Object.keys(model.env), ...model.runtimeEnvNames, ...(model.app.portEnv === null || input.blueGreen ? [] : [model.app.portEnv])])].sort().join(', ')} (values not shown)`,
+        },
+      ],
+    },
+  ];
+  if (manager.definition) {
+    steps.push({
+      id: 'service',
+      title: `install ${manager.definition.path} if it changed`,
+      commands: [sh(scripts.INSTALL_FILE, `${manager.definition.path}.godeploy-tmp`, manager.definition.path), ...manager.definition.reload],
+      files: [{ path: `${manager.definition.path}.godeploy-tmp`, mode: 0o644, what: `the ${manager.kind} definition` }],
+      note: 'skipped when the installed file has the same sha256 (read when the release is completed)',
+    });
+  }
+  if (input.hooks.preDeploy.length) {
+    steps.push({
+      id: 'pre-deploy',
+      title: 'run hooks.preDeploy in the new release',
+      commands: input.hooks.preDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)),
+    });
+  }
+  const b = input.blueGreen;
+  if (b) {
+    const [p1, p2] = b.ports;
+    const idle = '<idle port>';
+    steps.push(
+      {
+        id: 'switch',
+        title: `point ${base}/current at releases/${id} (symlink renamed over current); the live instance keeps running its release`,
+        commands: [sh(bg.READ_STATE, base, b.stateFile), sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')],
+      },
+      { id: 'restart', title: `start ${b.instances.name(idle)} (the one of ${p1}/${p2} not named in ${b.stateFile})`, commands: [b.instances.start(idle)] },
+      {
+        id: 'health',
+        title: `wait for ${describeGate(gate, idle, b.instances.name(idle))}`,
+        commands: gate.type === 'process' ? [b.instances.observe(idle)] : [],
+        note: 'on failure: stop it and point current back; nginx and the live instance were never touched',
+      },
+      {
+        id: 'nginx',
+        title: `send nginx to 127.0.0.1:${idle} (${b.include}), nginx -t, reload`,
+        commands: [nginx.flipNginxArgv(b, idle)],
+        files: [{ path: `${b.site.path}.godeploy-tmp`, mode: 0o644, what: 'the nginx site (upstream from the include)' }],
+      },
+      {
+        id: 'retire',
+        title: 'let the old nginx workers finish, then stop the old instance',
+        commands: [sh(nginx.DRAIN), b.instances.stop('<old port>'), sh(bg.WRITE_STATE, b.stateFile, idle)],
+      },
+    );
+  } else {
+    steps.push(
+      {
+        id: 'switch',
+        title: `point ${base}/current at releases/${id} (symlink renamed over current)`,
+        commands: [sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')],
+      },
+      { id: 'restart', title: `restart ${manager.name}`, commands: [manager.restart] },
+      {
+        id: 'health',
+        title: `wait for ${describeGate(gate, model.app.port, manager.name)}`,
+        commands: gate.type === 'process' ? [manager.observe] : [],
+        note: `${gate.type === 'process' ? `read from ${manager.kind === 'process' ? 'its pid file' : manager.kind === 'systemd' ? 'systemctl show' : 'supervisorctl status'}` : input.local ? 'on this machine' : gate.type === 'tcp' ? 'connected from the host (an ssh direct-tcpip channel)' : 'as seen from the host, through an ssh port forward'}; on failure: switch back, restart, show the last 50 log lines`,
+      },
+    );
+  }
+  if (input.hooks.postDeploy.length) {
+    steps.push({
+      id: 'post-deploy',
+      title: 'run hooks.postDeploy in the new release',
+      commands: input.hooks.postDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)),
+    });
+  }
+  steps.push({
+    id: 'finish',
+    title: `mark the release live, append to ${base}/.godeploy/history.jsonl, keep the newest ${input.keepReleases} releases (never the live or previous one), release the deploy lock`,
+    commands: [sh(scripts.FINISH_DEPLOY, base, id, '<json line>', String(input.keepReleases), '<owner.json>', id, '<previous>')],
+    note: 'one script, one round trip',
+  });
+  return { ...input, gate, name, envFileName, releaseEnvFile: `${rel}/${envFileName}`, steps };
+}
+
+function displayArg(a: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./<>-]+$/.test(a)) return a;
+  if (a.includes('\n')) return `'${a.split('\n')[0]} …(script, ${a.split('\n').length} lines)'`;
+  return `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The plan as `--dry-run` prints it: per host, numbered steps with their commands and files. */
+export function describeHostPlan(hostLabel: string, plan: HostPlan): string {
+  const out = [`${hostLabel}: release ${plan.releaseId} into ${plan.base} (${plan.manager.kind})`];
+  plan.steps.forEach((s, i) => {
+    out.push(`  ${String(i + 1).padStart(2)}. ${s.title}`);
+    for (const c of s.commands) out.push(`      $ ${c.map(displayArg).join(' ')}`);
+    for (const f of s.files ?? []) out.push(`      write ${f.path} (mode ${f.mode.toString(8).padStart(4, '0')}): ${f.what}`);
+    if (s.note) out.push(`      (${s.note})`);
+  });
+  return out.join('\n');
+}
+
+/** `place` (VERIFY_UPLOAD, ASSEMBLE_UPLOAD) with its extra arguments, then COMPLETE_RELEASE: one round trip. */
+function placeCommand(input: Pick<HostPlanInput, 'base' | 'releaseId' | 'model' | 'artifact' | 'manager'>, place: string, extra: string[]): string[] {
+  return sh(
+    scripts.placeThenComplete(place),
+    input.base,
+    input.releaseId,
+    input.model.app.name,
+    input.artifact?.sha256 ?? '<sha256 of the build>',
+    input.manager.definition?.path ?? '',
+    ...extra,
+  );
+}
+
+/** ASSEMBLE_UPLOAD (then COMPLETE_RELEASE) for a delta against the executable of release `baseRelease`. */
+export function deltaAssembleCommand(
+  input: Pick<HostPlanInput, 'base' | 'releaseId' | 'model' | 'artifact' | 'manager'>,
+  baseRelease: string,
+  pieceArgs: string[],
+): string[] {
+  return placeCommand(input, scripts.ASSEMBLE_UPLOAD, [baseRelease, ...pieceArgs]);
+}

@@ -1,0 +1,580 @@
+// One host's part of a deploy, in three phases the rollout (rollout.ts) sequences across
+// hosts: prepare (everything before the switch: a failure there changes nothing live),
+// switchAndGate (switch, restart, health gate; a failed gate switches this host back), and
+// finish (post-deploy hooks, history, pruning). revert() takes a switched host back when
+// another host failed.
+import type { CancellationTokenLike } from '../../cancellation';
+import { GoDeployError } from '../../errors';
+import { formatBytes } from '../../format';
+import type { HostPlan } from './deployPlan';
+import type { StepId } from '../../environment/types';
+import type { HealthResult } from '../../release/health';
+import { gatePassed } from '../../release/healthGate';
+import { runHostGate } from './hostGate';
+import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from '../../remote/hostRunner';
+import { pieceArgs, type DeltaPlan } from './delta';
+import type { LiveState } from './unchanged';
+import { deltaAssembleCommand } from './deployPlan';
+import { activateOnIdleInstance, stopAllInstances, type ActivateResult, type InstanceSwitchHost } from './blueGreenSwitch';
+import { interpretOwnedRelease } from './lock';
+import { serializeOwner, type LockOwner } from '../../release/lockOwner';
+import * as scripts from './releaseScripts';
+import { DeployEvent } from '../../environment/types';
+import { DeployHost } from '../../remote/openHosts';
+import { shArgv } from '../../remote/quote';
+
+export interface HostDeployContext {
+  /** The executable built for this host: its path, or its bytes when several hosts share them. */
+  artifact: string | (() => Promise<string | Buffer>);
+  /** The env file's text (secret: never logged, uploaded with mode 0600). */
+  envFileText: string;
+  emit(e: DeployEvent): void;
+  redact(text: string): string;
+  token?: CancellationTokenLike;
+  /** What the host held when its lock was taken (releases and their executables, free space), if it was read. */
+  hostState?: Pick<LiveState, 'releases' | 'freeKb'>;
+  /** What to send instead of the whole executable, when the live release's executable holds most of it. */
+  delta?: () => Promise<HostDelta | null>;
+}
+
+/** A delta upload: the pieces that make the new executable from release `baseRelease`'s and the literal bytes. */
+export interface HostDelta {
+  baseRelease: string;
+  plan: DeltaPlan;
+  literal: Buffer;
+}
+
+export interface GateOutcome {
+  healthy: boolean;
+  health?: HealthResult;
+  error?: string;
+  logs?: string;
+  rolledBackTo?: string | null;
+  rollbackHealthy?: boolean;
+}
+
+export class HostDeployment {
+  /** The release current pointed at before the switch ('' for a first deploy). */
+  previous: string | null = null;
+  switched = false;
+  /** Host epoch second of the switch, for the new release's logs. */
+  since: number | undefined;
+  /** Where the new release's lines begin in its log files, when the restart printed it (`log-offset N…`). */
+  private logOffsets: number[] | undefined;
+  readonly timings: Partial<Record<StepId, number>> = {};
+  readonly startedAt = new Date();
+  binarySource: 'uploaded' | 'delta' | 'reused' | null = null;
+  /** Bytes of the executable sent (see binarySource). */
+  binaryBytesSent = 0;
+  /** What current pointed at when the release was completed (under the lock, so still true at the switch). */
+  private currentBefore: string | undefined;
+
+  constructor(
+    readonly host: DeployHost,
+    readonly plan: HostPlan,
+    private readonly ctx: HostDeployContext,
+  ) {}
+
+  private get runner(): HostRunner {
+    return this.host.runner;
+  }
+
+  private async step<T>(id: StepId, message: string, fn: () => Promise<T>, done?: (v: T) => string): Promise<T> {
+    const t0 = Date.now();
+    this.ctx.emit({ host: this.host.alias, step: id, state: 'start', message });
+    try {
+      const v = await fn();
+      const ms = Date.now() - t0;
+      this.timings[id] = ms;
+      this.ctx.emit({ host: this.host.alias, step: id, state: 'done', message: done ? done(v) : message, ms });
+      return v;
+    } catch (e) {
+      this.timings[id] = Date.now() - t0;
+      this.ctx.emit({ host: this.host.alias, step: id, state: 'fail', message: this.ctx.redact((e as Error).message), ms: Date.now() - t0 });
+      throw e;
+    }
+  }
+
+  private async run(argv: string[], what: string): Promise<HostRunResult> {
+    const r = await this.runner.exec(argv);
+    if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: ${what} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+    return r;
+  }
+
+  private cmd(id: StepId, i = 0): string[] {
+    const s = this.plan.steps.find((x) => x.id === id);
+    if (!s?.commands[i]) throw new Error(`plan has no command ${i} for step ${id}`);
+    return s.commands[i];
+  }
+
+  private checkCancel(): void {
+    if (this.ctx.token?.isCancellationRequested) throw new GoDeployError('deploy cancelled before the switch; nothing changed on the hosts', { exitCode: 1 });
+  }
+
+  /** Everything before the switch; on failure or cancel the unfinished release is removed. */
+  async prepare(): Promise<void> {
+    const { base, releaseId: id, name, artifact } = this.plan;
+    let created = false;
+    let envUpload: Promise<void> | undefined;
+    try {
+      this.checkCancel();
+      const { freeKb, reusedFrom } = await this.step('prepare', `create release ${id}`, () => this.openRelease());
+      created = true;
+      this.checkCancel();
+      // The env file travels while the executable is looked for and uploaded.
+      envUpload = this.runner.upload(Buffer.from(this.ctx.envFileText), `${base}/releases/.${id}.partial/${this.plan.envFileName}`, {
+        mode: 0o600,
+        token: this.ctx.token,
+        label: `the env file ${this.plan.envFileName}`,
+      });
+      envUpload.catch(() => undefined);
+      // The check of a sent executable also completes the release (one round trip): its output.
+      let completedWithCheck: string | undefined;
+      /** Runs a place-then-complete command once the env file has landed; null when placing failed (its result then). */
+      const placeAndComplete = async (argv: string[]): Promise<HostRunResult | null> => {
+        await envUpload;
+        const r = await this.runner.exec(argv);
+        if (r.code === 7) throw new GoDeployError(`${this.host.alias}: completing the release folder failed (exit 7): ${this.ctx.redact(firstLine(r))}`);
+        if (r.code !== 0) return r;
+        completedWithCheck = r.stdout;
+        return null;
+      };
+      await this.step(
+        'binary',
+        `place ${name}`,
+        async () => {
+          if (reusedFrom) {
+            this.binarySource = 'reused';
+            return `linked from release ${reusedFrom} (same sha256, nothing uploaded)`;
+          }
+          const size = artifact?.size ?? 0;
+          if (freeKb !== null && freeKb * 1024 < size + 1024 * 1024) {
+            throw this.diskFull(freeKb * 1024, size);
+          }
+          const delta = await this.placeDelta(placeAndComplete);
+          if (delta) return delta;
+          const tmp = `${base}/releases/.${id}.partial/.${name}.upload`;
+          try {
+            const source = typeof this.ctx.artifact === 'string' ? this.ctx.artifact : await this.ctx.artifact();
+            await this.runner.upload(source, tmp, { mode: 0o755, token: this.ctx.token, label: 'the executable' });
+          } catch (e) {
+            if (/no space|ENOSPC|failure/i.test((e as Error).message)) {
+              // Measured once the partial upload is gone: it filled the disk (df would say 0).
+              const free = await this.freeBytes([tmp, `${base}/releases/.${id}.partial/.${name}.literal`]);
+              if (free !== null && free < size + 1024 * 1024) throw this.diskFull(free, size);
+            }
+            throw e;
+          }
+          const failed = await placeAndComplete(this.cmd('binary', 0));
+          if (failed)
+            throw new GoDeployError(
+              `${this.host.alias}: checking the uploaded executable failed (exit ${failed.code ?? 'signal'}): ${this.ctx.redact(firstLine(failed))}`,
+            );
+          this.binarySource = 'uploaded';
+          this.binaryBytesSent = size;
+          return `uploaded ${formatBytes(size)}, sha256 checked on the host`;
+        },
+        (v) => v,
+      );
+      this.checkCancel();
+      const completed = await this.step(
+        'env-file',
+        `write ${this.plan.envFileName}`,
+        async () => {
+          if (completedWithCheck !== undefined) return completedWithCheck;
+          await envUpload;
+          return (await this.run(this.cmd('env-file'), 'completing the release folder')).stdout;
+        },
+        () => `wrote ${this.plan.envFileName} (mode 0600); release ${id} complete`,
+      );
+      // Read with the release's completion: what current points at (the way back) and the
+      // installed definition's sha256.
+      this.currentBefore = /^current (.*)$/m.exec(completed)?.[1];
+      if (this.plan.manager.definition) {
+        const def = this.plan.manager.definition;
+        await this.step(
+          'service',
+          `install ${def.path}`,
+          async () => {
+            const { createHash } = await import('node:crypto');
+            const want = createHash('sha256').update(def.content).digest('hex');
+            const have = /^definition (.+)$/m.exec(completed)?.[1] ?? 'none';
+            if (have === want) return 'unchanged';
+            await this.runner.upload(Buffer.from(def.content), `${def.path}.godeploy-tmp`, { mode: 0o644, token: this.ctx.token });
+            await this.run(this.cmd('service', 0), `installing ${def.path}`);
+            for (const argv of def.reload) await this.run(argv, argv.join(' '));
+            return have === 'none' ? 'installed' : 'updated';
+          },
+          (v) => `${def.path} ${v}`,
+        );
+      }
+      if (this.plan.hooks.preDeploy.length) {
+        this.checkCancel();
+        await this.step('pre-deploy', 'hooks.preDeploy', async () => {
+          for (const [i, c] of this.plan.hooks.preDeploy.entries()) {
+            const r = await this.runner.exec(this.cmd('pre-deploy', i));
+            const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
+            if (output) this.ctx.emit({ host: this.host.alias, step: 'pre-deploy', state: 'info', message: output });
+            if (r.code !== 0)
+              throw new GoDeployError(
+                `${this.host.alias}: hooks.preDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the live release was not touched`,
+                { exitCode: 1 },
+              );
+          }
+        });
+      }
+    } catch (e) {
+      // An env upload still on its way must land (or fail) before its folder is removed.
+      await envUpload?.catch(() => undefined);
+      if (created) await this.discard();
+      throw e;
+    }
+  }
+
+  /**
+   * Sends only what the live release's executable lacks and has the host assemble and check
+   * it. Returns the step's message, or null to upload the whole file (no delta, or it failed:
+   * then nothing of it is left on the host).
+   */
+  private async placeDelta(placeAndComplete: (argv: string[]) => Promise<HostRunResult | null>): Promise<string | null> {
+    const delta = await this.ctx.delta?.().catch(() => null);
+    if (!delta) return null;
+    const { base, releaseId: id, name } = this.plan;
+    const literal = `${base}/releases/.${id}.partial/.${name}.literal`;
+    await this.runner.upload(delta.literal, literal, { mode: 0o600, token: this.ctx.token, label: "the executable's changed bytes" });
+    const r = await placeAndComplete(deltaAssembleCommand(this.plan, delta.baseRelease, pieceArgs(delta.plan)));
+    if (!r) {
+      this.binarySource = 'delta';
+      this.binaryBytesSent = delta.plan.literalBytes;
+      return `uploaded ${formatBytes(delta.plan.literalBytes)} of ${formatBytes(delta.plan.size)} (the rest from release ${delta.baseRelease}'s executable), sha256 checked on the host`;
+    }
+    const why =
+      r.code === 4 ? 'the assembled file had the wrong sha256' : `assembling it failed (${this.ctx.redact(firstLine(r)) || `exit ${r.code ?? 'signal'}`})`;
+    this.ctx.emit({
+      host: this.host.alias,
+      step: 'binary',
+      state: 'info',
+      message: `delta against release ${delta.baseRelease}: ${why}; uploading the whole executable`,
+    });
+    return null;
+  }
+
+  /**
+   * Creates the partial release folder: the free space where releases go (kB, null when
+   * unknown), and the release whose identical executable was linked into it, if any. When
+   * the state read with the lock shows no release with this executable, the folder is made
+   * by SFTP (no process on the host); otherwise, or when that fails, by OPEN_RELEASE.
+   */
+  private async openRelease(): Promise<{ freeKb: number | null; reusedFrom: string | null }> {
+    const { base, releaseId: id, artifact } = this.plan;
+    const known = this.ctx.hostState;
+    if (known && known.freeKb !== null && artifact && !known.releases.some((r) => r.sha256 === artifact.sha256 || r.id === id)) {
+      try {
+        await this.runner.mkdir(`${base}/releases/.${id}.partial`, 0o755);
+        return { freeKb: known.freeKb, reusedFrom: null };
+      } catch {
+        // A first deploy (no releases/ yet) or a leftover folder: the script handles both.
+      }
+    }
+    const out = (await this.run(this.cmd('prepare'), 'creating the release folder')).stdout;
+    const free = Number(/^free (\d+)$/m.exec(out)?.[1] ?? NaN);
+    return { freeKb: Number.isFinite(free) ? free : null, reusedFrom: /^reused (.+)$/m.exec(out)?.[1] ?? null };
+  }
+
+  private diskFull(freeBytes: number, size: number): GoDeployError {
+    return new GoDeployError(
+      `${this.host.alias} (${this.host.address}): not enough disk space for the release: ${formatBytes(freeBytes)} free in ${this.plan.base}/releases, the executable needs ${formatBytes(size)}`,
+      {
+        hint: `free space on the host (old releases: lower keepReleases), or set path to a larger filesystem; the live release keeps serving`,
+        exitCode: 1,
+      },
+    );
+  }
+
+  /** Free space where releases go, as `df` reports it, after removing `leftovers` (this deploy's partial files). */
+  private async freeBytes(leftovers: string[] = []): Promise<number | null> {
+    try {
+      const r = await this.runner.exec([
+        'sh',
+        '-c',
+        `d=$1; shift; rm -f -- "$@"; df -Pk -- "$d" | ${scripts.DF_AVAILABLE_AWK}`,
+        'sh',
+        `${this.plan.base}/releases`,
+        ...leftovers,
+      ]);
+      const kb = Number(r.stdout.trim());
+      return r.code === 0 && Number.isFinite(kb) ? kb * 1024 : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Removes this deploy's release unless it is live (history.jsonl keeps the record). Never rejects. */
+  async discard(): Promise<void> {
+    await this.withReconnect((r) => r.exec(['sh', '-c', scripts.DISCARD_RELEASE, 'sh', this.plan.base, this.plan.releaseId])).catch(() => undefined);
+  }
+
+  /** Runs `fn`; when the connection was lost, once more on a fresh one. */
+  async withReconnect<T>(fn: (r: HostRunner) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.host.runner);
+    } catch (e) {
+      if (!this.host.reconnect) throw e;
+      this.host.runner = await this.host.reconnect();
+      return fn(this.host.runner);
+    }
+  }
+
+  private async switchTo(id: string | null): Promise<void> {
+    const { base, envFileName, manager } = this.plan;
+    if (id) {
+      await this.withReconnect((r) => r.exec(['sh', '-c', scripts.SWITCH, 'sh', base, id, envFileName, manager.envFileOwner ?? ''])).then((r) => {
+        if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: switching back to ${id} failed: ${firstLine(r)}`);
+      });
+      await this.withReconnect((r) => r.exec(manager.restart));
+    } else {
+      await this.withReconnect((r) => r.exec(manager.stop));
+      await this.withReconnect((r) => r.exec(['sh', '-c', scripts.UNSWITCH, 'sh', base]));
+    }
+  }
+
+  private gate(startedAt?: number): Promise<HealthResult> {
+    const { model, manager, gate } = this.plan;
+    return runHostGate({
+      runner: this.host.runner,
+      spec: gate,
+      port: model.app.port,
+      what: manager.name,
+      startedAt,
+      observe: manager.observe,
+      parseObservation: manager.parseObservation,
+      exec: (argv) => this.withReconnect((r) => r.exec(argv)),
+    });
+  }
+
+  /** Switch, restart, health gate. Not cancellable: a cancel now is handled after the gate. */
+  async switchAndGate(): Promise<GateOutcome> {
+    if (this.plan.blueGreen) return this.blueGreenSwitchAndGate();
+    // What is live now, read first: if the connection drops during the switch, nobody knows
+    // whether the rename happened, and the way back must still be known.
+    const before =
+      this.currentBefore ?? (await this.run(['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', this.plan.base], 'reading current')).stdout;
+    this.previous = before.trim().replace(/^releases\//, '');
+    let error: string | undefined;
+    let restarting = false;
+    let restartedAt: number | undefined;
+    try {
+      this.switched = true;
+      const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(this.cmd('switch'), 'switching current'));
+      this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
+      restarting = true;
+      restartedAt = Date.now();
+      await this.step('restart', `restart ${this.plan.manager.name}`, async () => {
+        const r = await this.runner.exec(this.cmd('restart'));
+        this.logOffsets = logOffsetsOf(r.stdout);
+        if (r.code !== 0)
+          throw new GoDeployError(
+            `${this.host.alias}: restarting ${this.plan.manager.name} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`,
+          );
+        // Started: a process gate's window begins now (a failed start counts from the restart's beginning).
+        restartedAt = Date.now();
+        return r;
+      });
+    } catch (e) {
+      // A process gate still looks: a start the manager calls failed (supervisor's "spawn
+      // error": it exited within startsecs) is a process that did not stay up, and the gate
+      // says how it ended.
+      if (!(restarting && this.plan.gate.type === 'process')) error = (e as Error).message;
+    }
+    let health: HealthResult | undefined;
+    if (!error) {
+      const { gate } = this.plan;
+      const title =
+        gate.type === 'process'
+          ? `health gate: ${this.plan.manager.name} stays up for ${gate.forMs / 1000} s`
+          : gate.type === 'tcp'
+            ? `health gate: port ${this.plan.model.app.port} accepts a connection`
+            : `health gate ${gate.path}`;
+      health = await this.step(
+        'health',
+        title,
+        async () => {
+          const h = await this.gate(restartedAt);
+          if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${h.failure}`);
+          return h;
+        },
+        (h) => gatePassed(gate, this.plan.model.app.port, h),
+      ).catch((e: Error) => {
+        error = e.message;
+        return undefined;
+      });
+    }
+    if (!error) return { healthy: true, health };
+    const logs = await this.failedLogs();
+    const back = await this.revert('failed health gate');
+    return { healthy: false, error, logs, rolledBackTo: back.to, rollbackHealthy: back.healthy };
+  }
+
+  /** The last 50 log lines of the release that failed (since the switch where the manager can filter). */
+  async failedLogs(): Promise<string> {
+    try {
+      const r = await this.withReconnect((x) => x.exec(this.plan.manager.logs(50, this.since, this.logOffsets)));
+      return this.ctx.redact(`${r.stdout}${r.code === 0 ? '' : r.stderr}`.trim());
+    } catch (e) {
+      return `(could not read the logs: ${(e as Error).message})`;
+    }
+  }
+
+  /** Back to the release before this deploy (or no release at all after a failed first deploy), gated again. */
+  async revert(why: string): Promise<{ to: string | null; healthy: boolean }> {
+    const to = this.previous || null;
+    const t0 = Date.now();
+    if (this.plan.blueGreen) {
+      this.ctx.emit({
+        host: this.host.alias,
+        step: 'rollback',
+        state: 'start',
+        message: `${why}: ${to ? `bringing ${to} back on the idle instance` : 'no earlier release'}`,
+      });
+      const r = to
+        ? await this.blueGreenActivate(to, false)
+        : await this.blueGreenStopAll().then(
+            () => ({ ok: true, error: undefined }),
+            (e: Error) => ({ ok: false, error: e.message }),
+          );
+      if (r.ok) this.switched = false;
+      this.ctx.emit({
+        host: this.host.alias,
+        step: 'rollback',
+        state: r.ok ? 'done' : 'fail',
+        message: r.ok ? (to ? `${to} is live again and healthy` : 'stopped; no current release') : this.ctx.redact(r.error ?? 'failed'),
+        ms: Date.now() - t0,
+      });
+      return { to, healthy: r.ok };
+    }
+    this.ctx.emit({
+      host: this.host.alias,
+      step: 'rollback',
+      state: 'start',
+      message: to ? `${why}: switching back to ${to}` : `${why}: no earlier release, stopping ${this.plan.manager.name}`,
+    });
+    try {
+      await this.switchTo(to);
+      this.switched = false;
+      const healthy = to ? (await this.gate()).healthy : true;
+      this.ctx.emit({
+        host: this.host.alias,
+        step: 'rollback',
+        state: healthy ? 'done' : 'fail',
+        message: to ? `${to} is live again${healthy ? ' and healthy' : ', but NOT healthy'}` : 'stopped; no current release',
+        ms: Date.now() - t0,
+      });
+      return { to, healthy };
+    } catch (e) {
+      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'fail', message: this.ctx.redact((e as Error).message), ms: Date.now() - t0 });
+      return { to, healthy: false };
+    }
+  }
+
+  private async blueGreenSwitchAndGate(): Promise<GateOutcome> {
+    const r = await this.blueGreenActivate(this.plan.releaseId, true);
+    if (r.ok) return { healthy: true, health: r.health };
+    // The live instance and nginx were not touched (or were put back): nothing to revert.
+    this.switched = false;
+    return { healthy: false, error: r.error, logs: r.logs, rolledBackTo: this.previous || null, rollbackHealthy: r.restored };
+  }
+
+  /** The view of this host the blue-green switch works through (reconnecting, with step events). */
+  private instances(steps: boolean): InstanceSwitchHost {
+    return {
+      alias: this.host.alias,
+      runner: () => this.host.runner,
+      exec: (argv) => this.withReconnect((r) => r.exec(argv)),
+      upload: (data, path, mode) => this.withReconnect((r) => r.upload(data, path, { mode })),
+      step: (id, message, fn, done) => (steps ? this.step(id, message, fn, done) : fn()),
+      info: (step, message) => this.ctx.emit({ host: this.host.alias, step, state: 'info', message }),
+      redact: (t) => this.ctx.redact(t),
+    };
+  }
+
+  private async blueGreenActivate(target: string, steps: boolean): Promise<ActivateResult> {
+    this.switched = true;
+    const r = await activateOnIdleInstance(this.instances(steps), this.plan, target);
+    if (steps && r.was !== undefined) this.previous = r.was;
+    this.since = r.since ?? this.since;
+    this.switched = r.ok || !r.restored;
+    return r;
+  }
+
+  private async blueGreenStopAll(): Promise<void> {
+    await stopAllInstances(this.instances(false), this.plan);
+  }
+
+  /**
+   * After every host passed: post-deploy hooks (a failure is reported, not rolled back), then
+   * one script marks the release live, records it, prunes and (given the lock's owner.json
+   * text) releases the lock. Returns the problems, and unlocked: true when the lock needs no
+   * further release (released here, or held by someone else, which is reported).
+   */
+  async finish(record: (result: string) => string, lockOwner?: LockOwner): Promise<{ problems: string[]; unlocked: boolean }> {
+    const problems: string[] = [];
+    if (this.plan.hooks.postDeploy.length) {
+      await this.step('post-deploy', 'hooks.postDeploy', async () => {
+        for (const [i, c] of this.plan.hooks.postDeploy.entries()) {
+          const r = await this.runner.exec(this.cmd('post-deploy', i));
+          const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
+          if (output) this.ctx.emit({ host: this.host.alias, step: 'post-deploy', state: 'info', message: output });
+          if (r.code !== 0)
+            throw new GoDeployError(`${this.host.alias}: hooks.postDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the new release stays live`);
+        }
+      }).catch((e: Error) => problems.push(e.message));
+    }
+    const { base, releaseId: id, keepReleases } = this.plan;
+    const keep = [id, ...(this.previous ? [this.previous] : [])];
+    const out = await this.step(
+      'finish',
+      `record the release, keep ${keepReleases} releases`,
+      async () => {
+        const r = await this.withReconnect((x) =>
+          x.exec(shArgv(scripts.FINISH_DEPLOY, base, id, record('live'), String(keepReleases), lockOwner ? serializeOwner(lockOwner) : '', ...keep)),
+        );
+        if (r.code !== 0)
+          throw new GoDeployError(`${this.host.alias}: finishing the release failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+        return r.stdout.split('\n');
+      },
+      (lines) => {
+        const pruned = lines.flatMap((l) => /^pruned (.+)$/.exec(l)?.[1] ?? []);
+        return `${lines.includes('recorded') ? 'recorded in history.jsonl' : 'NOT recorded in history.jsonl'}; ${pruned.length ? `removed ${pruned.join(', ')}` : 'nothing to prune'}`;
+      },
+    ).catch((e: Error) => {
+      problems.push(e.message);
+      return undefined;
+    });
+    if (!out) return { problems, unlocked: false };
+    const recorded = out.find((l) => /^(recorded|not recorded)/.test(l));
+    if (recorded !== 'recorded')
+      problems.push(`${this.host.alias}: could not append to the history log: ${recorded?.replace(/^not recorded: ?/, '') || 'no output'}`);
+    const u = out.indexOf('unlock');
+    if (!lockOwner || u < 0) return { problems, unlocked: false };
+    try {
+      interpretOwnedRelease(this.runner.describe, out.slice(u + 1), lockOwner);
+      this.ctx.emit({ host: this.host.alias, step: 'unlock', state: 'done', message: 'lock released' });
+    } catch (e) {
+      this.ctx.emit({ host: this.host.alias, step: 'unlock', state: 'fail', message: `could not release the deploy lock: ${(e as Error).message}` });
+    }
+    return { problems, unlocked: true };
+  }
+
+  async writeHistory(line: string): Promise<void> {
+    await this.withReconnect(async (r) => {
+      const x = await r.exec(['sh', '-c', scripts.RECORD, 'sh', this.plan.base, line]);
+      if (x.code !== 0) throw new GoDeployError(`${this.host.alias}: could not append to the history log: ${firstLine(x)}`);
+    });
+  }
+}
+
+/** The byte offsets a restart printed as `log-offset N…`: where the started release's lines begin in each log file. */
+function logOffsetsOf(stdout: string): number[] | undefined {
+  const m = /^log-offset((?:[ \t]+\d+)+)[ \t]*$/m.exec(stdout);
+  return m ? m[1].trim().split(/\s+/).map(Number) : undefined;
+}

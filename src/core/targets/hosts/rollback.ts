@@ -1,0 +1,151 @@
+// `godeploy rollback ENV [--to RELEASE]`: every host switches to the release before the
+// live one (or the named one) behind the same health gate and batches as a deploy; a host
+// that fails its gate goes back to what was live, and so do the hosts already switched.
+import { hostname, userInfo } from 'node:os';
+import { GoDeployError, usageError } from '../../errors';
+import { openHosts } from '../../remote/openHosts';
+import { planHost } from './deployPlan';
+import { blueGreenFor, hookList, serviceManagerFor } from './deploy';
+import { HostDeployment } from './hostDeploy';
+import { type DeployHost } from '../../remote/openHosts';
+import { deployEnvironmentOf, loadEnvironment, type LoadedEnvironment } from '../../environment/load';
+import { rollbackDocker } from '../docker/dockerRollback';
+import { acquireLockRecorded } from './lock';
+import { type LockOwner } from '../../release/lockOwner';
+import { RELEASE_ID } from '../../release/releaseId';
+import { listReleases } from './releases';
+import { releaseLocks, switchover } from './switchover';
+import { type HostDeployResult } from '../../environment/types';
+import type { ReferenceSources } from '../../config/references';
+import { resolveServiceEnvironment } from '../../release/envFile';
+import { RollbackRequest, RollbackResult } from '../../environment/types';
+
+/** Hides the secret values this machine can resolve (a missing one is simply not known). */
+async function bestEffortRedactor(
+  d: Pick<LoadedEnvironment, 'config' | 'name' | 'env'>,
+  sources: ReferenceSources | undefined,
+): Promise<(t: string) => string> {
+  if (!sources) return (t) => t;
+  const soft: ReferenceSources = { env: async (n) => (await sources.env(n)) ?? '', secret: async (n) => (await sources.secret(n)) ?? '' };
+  const r = await resolveServiceEnvironment(d.config, d.name, d.env, null, soft).catch(() => undefined);
+  return (t) => r?.redactor.redact(t) ?? t;
+}
+
+export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
+  const t0 = Date.now();
+  const emit = req.emit ?? (() => undefined);
+  if (req.to !== undefined && !RELEASE_ID.test(req.to))
+    throw usageError(`rollback --to: "${req.to}" is not a release id`, 'release ids look like 20261121T101500Z-v1.2.3; see `godeploy releases ENV`');
+  const loaded = await loadEnvironment(req.configFile, req.environment, 'rollback');
+  if (loaded.env.type === 'docker') return rollbackDocker(req, loaded, await bestEffortRedactor(loaded, req.sources));
+  const d = deployEnvironmentOf(loaded, 'rollback');
+  const manager = await serviceManagerFor(d, req.sources);
+  const blueGreen = await blueGreenFor(d);
+  const user = req.user ?? userInfo().username;
+  const redact = await bestEffortRedactor(d, req.sources);
+  const opened = await openHosts(d, { ...req.hosts, token: req.token });
+  const hosts = opened.filter((o) => o.ok).map((o) => (o as Extract<typeof o, { ok: true }>).host);
+  const outcome = new Map<DeployHost, HostDeployResult>(hosts.map((h) => [h, { host: h.alias, address: h.address, result: 'unchanged', timings: {} }]));
+  const targets: Record<string, string> = {};
+  const done = (ok: boolean, cancelled = false): RollbackResult => ({
+    environment: d.name,
+    ok,
+    cancelled,
+    targets,
+    hosts: [
+      ...outcome.values(),
+      ...opened.flatMap((o): HostDeployResult[] =>
+        o.ok ? [] : [{ host: o.alias, address: o.address, result: 'failed', error: o.error.message, hint: o.error.hint, timings: {} }],
+      ),
+    ],
+    durationMs: Date.now() - t0,
+  });
+  const owners = new Map<DeployHost, LockOwner>();
+  try {
+    if (hosts.length < opened.length) return done(false);
+    const runs = new Map<DeployHost, HostDeployment>();
+    const problems = await Promise.allSettled(
+      hosts.map(async (h) => {
+        const lockInfo = { user, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' };
+        await acquireLockRecorded(owners, h, h.runner, d.base, lockInfo, {
+          environment: d.name,
+          onTakeOver: (what) => emit({ host: h.alias, step: 'lock', state: 'info', message: what }),
+        });
+        const list = await listReleases(h.runner, d.base, d.model.app.name);
+        const live = list.releases.findIndex((r) => r.current);
+        const usable = list.releases.filter((r) => r.binarySize !== null);
+        let target: string | undefined;
+        if (req.to) {
+          if (!usable.some((r) => r.id === req.to))
+            throw new GoDeployError(`${h.alias}: no release ${req.to} in ${d.base}/releases`, {
+              hint: `releases there: ${usable.map((r) => r.id).join(', ') || 'none'}`,
+              exitCode: 1,
+            });
+          if (list.releases[live]?.id === req.to) throw new GoDeployError(`${h.alias}: ${req.to} is already live`, { exitCode: 1 });
+          target = req.to;
+        } else {
+          if (live < 0) throw new GoDeployError(`${h.alias}: no live release to roll back from (${d.base}/current is missing)`, { exitCode: 1 });
+          // The newest older release that once went live (not one an interrupted deploy left).
+          target = [...usable].reverse().find((r) => r.id < list.releases[live].id && r.wentLive)?.id;
+          if (!target)
+            throw new GoDeployError(`${h.alias}: no release before ${list.releases[live].id} ever went live; there is nothing to roll back to`, {
+              hint: 'name one with --to (see `godeploy releases ENV`)',
+              exitCode: 1,
+            });
+        }
+        targets[h.alias] = target;
+        const plan = planHost({
+          model: d.model,
+          base: d.base,
+          releaseId: target,
+          manager,
+          keepReleases: d.env.keepReleases ?? 5,
+          hooks: hookList(d),
+          artifact: null,
+          local: d.env.type === 'local',
+          blueGreen,
+        });
+        runs.set(h, new HostDeployment(h, plan, { artifact: '', envFileText: '', emit, redact, token: req.token }));
+      }),
+    );
+    problems.forEach((p, i) => {
+      if (p.status === 'rejected') {
+        const r = outcome.get(hosts[i])!;
+        r.result = 'failed';
+        r.error = (p.reason as Error).message;
+        r.hint = p.reason instanceof GoDeployError ? p.reason.hint : undefined;
+        emit({ host: hosts[i].alias, step: 'lock', state: 'fail', message: r.error });
+      }
+    });
+    if (problems.some((p) => p.status === 'rejected')) return done(false);
+    if (req.token?.isCancellationRequested) return done(false, true);
+    const history = (run: HostDeployment, res: string): string =>
+      JSON.stringify({
+        release: run.plan.releaseId,
+        result: res === 'live' ? 'rollback' : 'rollback-failed',
+        by: `${user}@${hostname()}`,
+        startedAt: run.startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        previous: run.previous || null,
+        steps: run.timings,
+      });
+    const rollout = d.env.rollout ?? {};
+    const sw = await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact, history });
+    if (sw.ok) {
+      await Promise.all(
+        hosts.map(async (h) => {
+          outcome.get(h)!.result = 'live';
+          await runs
+            .get(h)!
+            .writeHistory(history(runs.get(h)!, 'live'))
+            .catch(() => undefined);
+        }),
+      );
+    }
+    for (const [h, run] of runs) Object.assign(outcome.get(h)!.timings, run.timings);
+    return done(sw.ok, sw.cancelled);
+  } finally {
+    await releaseLocks(owners, d.base, emit);
+    for (const o of opened) if (o.ok) o.close();
+  }
+}

@@ -1,0 +1,74 @@
+// `godeploy status ENV`: per host, the live release and version, the service's state and
+// uptime, and one health check through the same port forward the deploy uses.
+import { activePortFile } from './blueGreen';
+import { gateSpecOf } from '../../release/healthGate';
+import { runHostGate } from './hostGate';
+import { forEachHost } from '../../remote/hostAccess';
+import { deployEnvironmentOf, loadEnvironment } from '../../environment/load';
+import { dockerStatus } from '../docker/dockerStatus';
+import { serviceManagerFor } from './deploy';
+import { listReleases } from './releases';
+import { releaseVersion } from '../../release/releaseId';
+import { HostStatus, HistoryEntry, StatusReport, StatusRequest } from '../../environment/types';
+
+/** How many history entries status reads per host. */
+export const HISTORY_ENTRIES = 50;
+
+/** history.jsonl's lines as entries; a line that is not one is skipped. */
+export function parseHistory(text: string): HistoryEntry[] {
+  return text.split('\n').flatMap((l) => {
+    try {
+      const e = JSON.parse(l) as HistoryEntry;
+      return typeof e === 'object' && e && typeof e.release === 'string' && typeof e.finishedAt === 'string' ? [e] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+export async function environmentStatus(req: StatusRequest): Promise<StatusReport> {
+  const loaded = await loadEnvironment(req.configFile, req.environment, 'status');
+  if (loaded.env.type === 'docker')
+    return { environment: loaded.name, type: 'docker', ...(await dockerStatus(loaded, { acceptNewHostKey: req.acceptNewHostKey, token: req.token })) };
+  const d = deployEnvironmentOf(loaded, 'status');
+  const only = req.host === undefined ? d : { ...d, env: { ...d.env, hosts: (d.env.hosts ?? []).filter((h) => h.host === req.host) } };
+  const manager = await serviceManagerFor(d);
+  const hosts = await forEachHost(
+    only,
+    { acceptNewHostKey: req.acceptNewHostKey ?? false, token: req.token, timeoutMs: req.timeoutMs },
+    async (h): Promise<HostStatus> => {
+      const [list, state, history] = await Promise.all([
+        listReleases(h.runner, d.base, d.model.app.name),
+        h.runner.exec(manager.state),
+        h.runner.exec(['tail', '-n', String(HISTORY_ENTRIES), `${d.base}/.godeploy/history.jsonl`]),
+      ]);
+      const live = list.releases.find((r) => r.current)?.id ?? null;
+      const service = manager.parseState(state.stdout);
+      if (service.uptimeSeconds === null && manager.kind === 'systemd' && service.pid) {
+        const up = await h.runner.exec(['ps', '-o', 'etimes=', '-p', String(service.pid)]);
+        if (up.code === 0 && /^\s*\d+\s*$/.test(up.stdout)) service.uptimeSeconds = Number(up.stdout.trim());
+      }
+      // Blue-green: the live instance's port, as recorded by the last switch.
+      const active = d.model.blueGreen ? Number((await h.runner.exec(['cat', activePortFile(d.base)])).stdout.trim()) || null : null;
+      const health = await runHostGate({
+        runner: h.runner,
+        spec: gateSpecOf(d.model),
+        port: active ?? d.model.app.port,
+        what: manager.name,
+        observe: manager.observe,
+        parseObservation: manager.parseObservation,
+        once: true,
+      });
+      return {
+        live,
+        version: live ? releaseVersion(live) : null,
+        releases: list.releases.length,
+        service,
+        health: { healthy: health.healthy, answer: health.last },
+        releaseList: list.releases.map((r) => ({ id: r.id, live: r.current })),
+        history: history.code === 0 ? parseHistory(history.stdout) : [],
+      };
+    },
+  );
+  return { environment: d.name, type: d.env.type, base: d.base, hosts };
+}
