@@ -1,8 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { locateConfigFile } from '../core/config/load';
-import { usageError } from '../core/errors';
-import { fileError } from '../core/fs/fileErrors';
+import { fileError, locateConfigFile, usageError } from '../core';
 import type { CliIO } from './io';
 
 /** Options every command understands. */

@@ -1,6 +1,4 @@
-import type { ConfigDiagnostic } from '../core/config/diagnostic';
-import { ConfigError } from '../core/config/load';
-import { GoDeployError, type SourceLocation } from '../core/errors';
+import { type ConfigDiagnostic, ConfigError, GoDeployError, type SourceLocation } from '../core';
 
 /** The global flag that shows stacks; read from argv directly, so a usage error can honour it too. */
 export const verboseFlag = '--verbose';

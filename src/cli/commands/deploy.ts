@@ -1,34 +1,42 @@
-import { CancellationSource } from '../../core/cancellation';
-import { environmentSources } from '../../core/config/references';
-import { deploy, type DeployResult } from '../../core/deploy/deploy';
-import type { DeployEvent } from '../../core/deploy/hostDeploy';
-import { usageError } from '../../core/errors';
+import { deploy, type DeployEvent, type DeployResult, environmentSources, usageError } from '../../core';
 import type { CliIO } from '../io';
-import { cancelOnSignals } from '../signals';
+import { withCancellation } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
+import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
 
-export const deployHelp = `godeploy deploy ENV [--dry-run] [--force] [--json] [--accept-new-host-key]
-  Builds the module for each host's platform and deploys it to every host of environment
-  ENV: preflight checks, the deploy lock, the executable uploaded into a new release folder
-  (or linked from an earlier release with the same sha256), the env file (mode 0600), the
-  systemd unit or supervisor program when it changed, hooks.preDeploy, then the atomic
-  switch of <path>/current, a restart and the health gate. A host whose gate fails is
-  switched back and its last 50 log lines are shown; the other hosts are taken back too.
-  rollout.batch deploys in rolling batches; rollout.parallel limits hosts at once. A failing
-  hooks.postDeploy command is reported and makes the exit 1, but the release stays live.
-  --dry-run prints the plan (every command and file, no secret values) and touches nothing.
-  When every host's live release already runs this executable with this env file and
-  service definition and is healthy, nothing is switched or restarted (exit 0); --force
-  deploys anyway.
-  Ctrl-C before the switch stops cleanly; after it, the health gate finishes and the hosts
-  are rolled back. \${env:NAME} and \${secret:NAME} are read from this environment.
-  A docker environment (type: docker) deploys to its engine (docker.host, else DOCKER_HOST,
-  else the local socket): the image packed from the cross-compiled binary (docker.build:
-  binary) or built from the module's Dockerfile (dockerfile), tagged <app>:<version> and
-  <app>:<release>; the container <app>-<release> replaces the running one behind the health
-  gate (a failure removes it and starts the old one again); the lock is the container
-  godeploy-lock-<app> on the engine; older releases stay as stopped containers.
-  Exit 0 when every host is live on the new release, 1 otherwise, 2 for usage/config errors.`;
+export const deployCommand = defineCommand({
+  name: 'deploy',
+  positionals: 'ENV',
+  summary: 'build, upload, switch behind the health gate, roll back on failure',
+  options: [
+    { name: 'dry-run', type: 'boolean', description: 'print the plan (every command and file, no secret values) and touch nothing' },
+    { name: 'force', type: 'boolean', description: 'deploy even when every host already runs this build, healthy, with this environment' },
+    { ...jsonOption, description: 'print the result (every host with its outcome, and switchedHosts) as JSON instead of progress lines' },
+    acceptNewHostKeyOption,
+  ],
+  help: `Builds the module for each host's platform and deploys it to every host of environment
+ENV: preflight checks, the deploy lock, the executable uploaded into a new release folder
+(or linked from an earlier release with the same sha256), the env file (mode 0600), the
+systemd unit or supervisor program when it changed, hooks.preDeploy, then the atomic
+switch of <path>/current, a restart and the health gate. A host whose gate fails is
+switched back and its last 50 log lines are shown; the other hosts are taken back too.
+rollout.batch deploys in rolling batches; rollout.parallel limits hosts at once. A failing
+hooks.postDeploy command is reported and makes the exit 1, but the release stays live.
+--dry-run prints the plan (every command and file, no secret values) and touches nothing.
+When every host's live release already runs this executable with this env file and
+service definition and is healthy, nothing is switched or restarted (exit 0); --force
+deploys anyway.
+Ctrl-C before the switch stops cleanly; after it, the health gate finishes and the hosts
+are rolled back. \${env:NAME} and \${secret:NAME} are read from this environment.
+A docker environment (type: docker) deploys to its engine (docker.host, else DOCKER_HOST,
+else the local socket): the image packed from the cross-compiled binary (docker.build:
+binary) or built from the module's Dockerfile (dockerfile), tagged <app>:<version> and
+<app>:<release>; the container <app>-<release> replaces the running one behind the health
+gate (a failure removes it and starts the old one again); the lock is the container
+godeploy-lock-<app> on the engine; older releases stay as stopped containers.
+Exit 0 when every host is live on the new release, 1 otherwise, 2 for usage/config errors.`,
+  run: (io, g, args, o) => runDeploy(io, g, args, { json: o.json, dryRun: o['dry-run'], force: o.force, acceptNewHostKey: o['accept-new-host-key'] }),
+});
 
 function seconds(ms: number | undefined): string {
   return ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`;
@@ -92,11 +100,8 @@ export async function runDeploy(
   const [envName, ...extra] = args;
   if (!envName) throw usageError('deploy: which environment?', 'godeploy deploy ENV (see `godeploy deploy --help`)');
   if (extra.length) throw usageError(`deploy: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
-  const cancel = new CancellationSource();
-  const stopListening = cancelOnSignals(io, cancel, {
-    first: 'cancelling (before the switch nothing changes; a switched host finishes its health gate and is rolled back, and the locks are released)…',
-  });
-  try {
+  const first = 'cancelling (before the switch nothing changes; a switched host finishes its health gate and is rolled back, and the locks are released)…';
+  return withCancellation(io, { first }, async (token) => {
     const r = await deploy({
       configFile: await resolveConfigPath(g),
       environment: envName,
@@ -104,7 +109,7 @@ export async function runDeploy(
       force: flags.force,
       sources: environmentSources(io.env),
       hosts: { acceptNewHostKey: flags.acceptNewHostKey },
-      token: cancel.token,
+      token,
       emit: flags.json ? undefined : eventPrinter(io),
       buildEnv: io.env,
     });
@@ -117,7 +122,5 @@ export async function runDeploy(
     }
     // A failing postDeploy hook leaves the release live but fails the command (CI must see it).
     return r.ok && !r.warnings.length ? 0 : 1;
-  } finally {
-    stopListening();
-  }
+  });
 }

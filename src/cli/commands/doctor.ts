@@ -1,22 +1,31 @@
 import { CancellationSource } from '../../core/cancellation';
-import { doctorChecks, doctorHostReport, formatDoctorReport, runChecks, type HostReport } from '../../core/deploy/doctor';
-import { deployEnvironmentOf, forEachHost, loadEnvironment } from '../../core/deploy/hosts';
-import { doctorDockerEnvironment } from '../../core/docker/doctor';
+import { doctorChecks } from '../../core/targets/hosts/doctor';
+import { doctorHostReport, formatDoctorReport, runChecks, type HostReport } from '../../core/release/doctorReport';
+import { forEachHost } from '../../core/remote/hostAccess';
+import { deployEnvironmentOf, loadEnvironment } from '../../core/environment/load';
+import { doctorDockerEnvironment } from '../../core/targets/docker/doctor';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
+import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
 import { cancelOnSignals } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
-export const doctorHelp = `godeploy doctor ENV [--json] [--accept-new-host-key]
-  Preflight checks on every host of environment ENV, in parallel (type local: this machine):
-  reachable (host key verified, authentication), platform (uname → GOOS/GOARCH, against
-  build.targets), disk (free space under the base path), port (app.port free, or who holds
-  it), process manager (systemd/supervisor), open files (ulimit -n), tzdata, CA
-  certificates, clock skew. For a docker environment: the engine (docker.host, else
-  DOCKER_HOST, else the local socket) reachable and its version, its platform, free space
-  under its data folder, and who holds app.port. An unknown host key is refused unless --accept-new-host-key,
-  which records it in the environment's knownHostsFile. Exit 0 when no check failed
-  (warnings allowed), 1 when one did, 2 for usage or config errors.`;
+export const doctorCommand = defineCommand({
+  name: 'doctor',
+  positionals: 'ENV',
+  summary: 'preflight checks on every host of an environment',
+  options: [{ ...jsonOption, description: "print every host's checks (id, status, detail, hint) as JSON" }, acceptNewHostKeyOption],
+  help: `Preflight checks on every host of environment ENV, in parallel (type local: this machine):
+reachable (host key verified, authentication), platform (uname → GOOS/GOARCH, against
+build.targets), disk (free space under the base path), port (app.port free, or who holds
+it), process manager (systemd/supervisor), open files (ulimit -n), tzdata, CA
+certificates, clock skew. For a docker environment: the engine (docker.host, else
+DOCKER_HOST, else the local socket) reachable and its version, its platform, free space
+under its data folder, and who holds app.port. An unknown host key is refused unless --accept-new-host-key,
+which records it in the environment's knownHostsFile. Exit 0 when no check failed
+(warnings allowed), 1 when one did, 2 for usage or config errors.`,
+  run: (io, g, args, o) => runDoctor(io, g, args, { json: o.json, acceptNewHostKey: o['accept-new-host-key'] }),
+});
 
 export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;

@@ -1,23 +1,67 @@
-import { loadProject } from '../../core/project';
+import {
+  buildGenerateModel,
+  compareWithDisk,
+  describePlan,
+  environmentSources,
+  executePlan,
+  expandKind,
+  generatorKinds,
+  loadProject,
+  LocalRunner,
+  planGenerate,
+  renderFiles,
+  resolveModelArgs,
+  type RuntimeKind,
+  runtimeKinds,
+  usageError,
+} from '../../core';
 import * as path from 'node:path';
-import { runtimeKinds, type RuntimeKind } from '../../core/config/model';
-import { usageError } from '../../core/errors';
-import { environmentSources } from '../../core/config/references';
-import { compareWithDisk, planGenerate, renderFiles, resolveModelArgs } from '../../core/generate/generate';
-import { expandKind, generatorKinds } from '../../core/generate/kinds';
-import { buildGenerateModel } from '../../core/generate/model';
-import { describePlan } from '../../core/plan/plan';
-import { executePlan, LocalRunner } from '../../core/plan/runner';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
+import { defineCommand, jsonOption } from '../spec';
 
-export const generateHelp = `godeploy generate KIND [--env NAME] [--out DIR] [--stdout] [--force] [--dry-run] [--runtime R] [--from-binary FILE]
-  KIND: ${generatorKinds.join(', ')} or all.
-  Writes deployment files from godeploy.yaml and the module's inspection (into the module's
-  folder, or --out DIR). A file that exists and differs is never replaced without --force:
-  the command prints its diff and writes nothing. --stdout prints instead of writing.
-  Dockerfile options: --runtime distroless|scratch|alpine, --from-binary FILE (pack an
-  already cross-compiled binary, path relative to the build context, with no build stage).`;
+export const generateCommand = defineCommand({
+  name: 'generate',
+  positionals: 'KIND',
+  summary: 'write Dockerfile, .dockerignore, systemd, nginx,\nsupervisor or k8s files (KIND all: every one)',
+  options: [
+    {
+      name: 'env',
+      type: 'string',
+      value: 'NAME',
+      description: 'the files are for environment NAME: its path, env and docker/systemd/nginx/supervisor keys apply',
+    },
+    { name: 'out', type: 'string', value: 'DIR', description: "write into DIR instead of the module's folder" },
+    { name: 'stdout', type: 'boolean', description: 'print the files instead of writing them' },
+    { name: 'force', type: 'boolean', description: 'replace a file that exists and differs (without it, its diff is printed and nothing is written)' },
+    { name: 'dry-run', type: 'boolean', description: 'print what would be written, and write nothing' },
+    { name: 'runtime', type: 'string', value: 'R', description: `the Dockerfile's runtime image: ${runtimeKinds.join(', ')} (wins over the config)` },
+    {
+      name: 'from-binary',
+      type: 'string',
+      value: 'FILE',
+      description: 'a Dockerfile that packs this already cross-compiled binary (path relative to the build context), with no build stage',
+    },
+    { ...jsonOption, description: 'print each file and whether it was written, replaced or unchanged, as JSON' },
+  ],
+  help: `KIND: ${generatorKinds.join(', ')} or all.
+Writes deployment files from godeploy.yaml and the module's inspection (into the module's
+folder, or --out DIR). A file that exists and differs is never replaced without --force:
+the command prints its diff and writes nothing. --stdout prints instead of writing.
+Dockerfile options: --runtime distroless|scratch|alpine, --from-binary FILE (pack an
+already cross-compiled binary, path relative to the build context, with no build stage).`,
+  run: (io, g, args, o) =>
+    runGenerate(io, g, args, {
+      env: o.env,
+      out: o.out,
+      stdout: o.stdout,
+      force: o.force,
+      dryRun: o['dry-run'],
+      runtime: o.runtime,
+      fromBinary: o['from-binary'],
+      json: o.json,
+    }),
+});
 
 export interface GenerateFlags {
   env?: string;

@@ -1,13 +1,24 @@
-import { inspectModule } from '../../core/gomod/inspect';
-import { planInit } from '../../core/init/plan';
-import { describePlan } from '../../core/plan/plan';
-import { executePlan, LocalRunner } from '../../core/plan/runner';
+import { describePlan, executePlan, inspectModule, LocalRunner, planInit } from '../../core';
 import type { CliIO } from '../io';
-import type { GlobalOptions } from '../context';
+import { requireNoExtraArgs, type GlobalOptions } from '../context';
+import { defineCommand } from '../spec';
 
-export const initHelp = `godeploy init [--force] [--main PKG] [--dry-run]
-  Writes a commented godeploy.yaml next to go.mod from the module's inspection.
-  Never replaces an existing file unless --force is given.`;
+export const initCommand = defineCommand({
+  name: 'init',
+  positionals: '',
+  summary: 'write a commented godeploy.yaml from the module',
+  options: [
+    { name: 'force', type: 'boolean', description: 'replace an existing godeploy.yaml' },
+    { name: 'main', type: 'string', value: 'PKG', description: 'the main package to deploy (default: the one that serves)' },
+    { name: 'dry-run', type: 'boolean', description: 'print what would be written, and write nothing' },
+  ],
+  help: `Writes a commented godeploy.yaml next to go.mod from the module's inspection.
+Never replaces an existing file unless --force is given.`,
+  run: (io, g, args, o) => {
+    requireNoExtraArgs('init', args);
+    return runInit(io, g, { force: o.force, main: o.main, dryRun: o['dry-run'] });
+  },
+});
 
 export async function runInit(io: CliIO, g: GlobalOptions, opts: { force: boolean; main?: string; dryRun: boolean }): Promise<number> {
   const inspection = await inspectModule(g.dir);

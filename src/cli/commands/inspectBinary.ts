@@ -1,15 +1,20 @@
 import * as path from 'node:path';
-import { inspectBinary } from '../../core/build/binary/inspect';
-import type { BinaryInfo } from '../../core/build/binary/types';
-import { usageError } from '../../core/errors';
+import { type BinaryInfo, inspectBinary, usageError } from '../../core';
 import type { CliIO } from '../io';
 import type { GlobalOptions } from '../context';
+import { defineCommand, jsonOption } from '../spec';
 
-export const inspectBinaryHelp = `godeploy inspect-binary FILE [--json]
-  Reports what a compiled program is: format (ELF, Mach-O, PE), GOOS/GOARCH, static or
-  dynamically linked (interpreter and libraries), stripped or not, and for Go programs the
-  Go version, main module and build settings the linker embedded (like \`go version -m\`).
-  Reads the file only; needs no Go toolchain and never runs the program.`;
+export const inspectBinaryCommand = defineCommand({
+  name: 'inspect-binary',
+  positionals: 'FILE',
+  summary: 'a compiled program: os/arch, linking, Go build info',
+  options: [{ ...jsonOption, description: "print the file's facts as JSON" }],
+  help: `Reports what a compiled program is: format (ELF, Mach-O, PE), GOOS/GOARCH, static or
+dynamically linked (interpreter and libraries), stripped or not, and for Go programs the
+Go version, main module and build settings the linker embedded (like \`go version -m\`).
+Reads the file only; needs no Go toolchain and never runs the program.`,
+  run: (io, g, args, o) => runInspectBinary(io, g, args, o.json),
+});
 
 /** Build settings worth a line of their own in the human output. */
 const NOTABLE = [

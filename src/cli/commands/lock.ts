@@ -1,29 +1,37 @@
 import { CancellationSource } from '../../core/cancellation';
-import { describeHeldLock, onEnvironmentLocks, type LockPlace } from '../../core/deploy/environmentLocks';
-import {
-  deployEnvironmentOf,
-  forEachHost,
-  loadDeployEnvironment,
-  loadEnvironment,
-  type ConnectedHost,
-  type DeployEnvironment,
-  type HostOutcome,
-  type LoadedEnvironment,
-} from '../../core/deploy/hosts';
-import type { LockStatus } from '../../core/deploy/lock';
+import { onEnvironmentLocks } from '../../core/operations/locks';
+import { describeHeldLock, type LockPlace } from '../../core/release/lockOwner';
+import { forEachHost, type ConnectedHost } from '../../core/remote/hostAccess';
+import { deployEnvironmentOf, loadDeployEnvironment, loadEnvironment, type DeployEnvironment, type LoadedEnvironment } from '../../core/environment/load';
+import { type HostOutcome } from '../../core/environment/types';
+import type { LockStatus } from '../../core/release/lockOwner';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
+import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
-export const lockHelp = `godeploy lock status ENV [--json] [--accept-new-host-key]
-godeploy lock release ENV [--force] [--json] [--accept-new-host-key]
-  The deploy lock of every host of environment ENV (<base>/.godeploy/lock), in parallel.
-  status: free, or who holds it (user@machine, since, version, operation), for how long,
-  and whether it looks stale (held longer than 30 minutes, or its process on this machine
-  is gone). Exit 0, or 1 when a host could not be read.
-  release: removes a stale lock; a lock that is not stale is refused (naming its holder)
-  unless --force. Exit 0 when every host's lock is released or already free, 1 otherwise.
-  A docker environment keeps its lock on the engine: the container godeploy-lock-<app>.`;
+export const lockCommand = defineCommand({
+  name: 'lock',
+  positionals: 'status|release ENV',
+  forms: [
+    { positionals: 'status ENV', options: ['json', 'accept-new-host-key'] },
+    { positionals: 'release ENV', options: ['force', 'json', 'accept-new-host-key'] },
+  ],
+  summary: 'the deploy lock on every host: who holds it, release it',
+  options: [
+    { name: 'force', type: 'boolean', description: 'release: remove the lock even when it is not stale' },
+    { ...jsonOption, description: "print every host's lock (or what release did to it) as JSON" },
+    acceptNewHostKeyOption,
+  ],
+  help: `The deploy lock of every host of environment ENV (<base>/.godeploy/lock), in parallel.
+status: free, or who holds it (user@machine, since, version, operation), for how long,
+and whether it looks stale (held longer than 30 minutes, or its process on this machine
+is gone). Exit 0, or 1 when a host could not be read.
+release: removes a stale lock; a lock that is not stale is refused (naming its holder)
+unless --force. Exit 0 when every host's lock is released or already free, 1 otherwise.
+A docker environment keeps its lock on the engine: the container godeploy-lock-<app>.`,
+  run: (io, g, args, o) => runLock(io, g, args, { json: o.json, force: o.force, acceptNewHostKey: o['accept-new-host-key'] }),
+});
 
 /** Runs `fn` with a token that Ctrl-C cancels (the connections it opens). */
 async function cancelledByCtrlC<T>(fn: (token: CancellationSource['token']) => Promise<T>): Promise<T> {

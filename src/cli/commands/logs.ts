@@ -1,28 +1,57 @@
-import { CancellationSource } from '../../core/cancellation';
-import { usageError } from '../../core/errors';
-import { formatLogLine, parseSince } from '../../core/logs/logLine';
-import { tailLogs } from '../../core/logs/logs';
+import { formatLogLine, parseSince, tailLogs, usageError } from '../../core';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
+import { withCancellation } from '../signals';
+import { acceptNewHostKeyOption, defineCommand } from '../spec';
 
-export const logsHelp = `godeploy logs ENV [-f] [-n N] [--since D] [--grep RE] [--host H]... [--json] [--dry-run] [--accept-new-host-key]
-  Shows the service's log from every host of environment ENV at once, each line prefixed
-  with its host: systemd units through journald (journalctl), supervisor programs and
-  \`type: local\` services through their log files, docker environments through the Engine
-  API (every running release container, or the swarm service).
-  -n N          past lines per source first (default 50)
-  --since D     only lines since D: 90s, 10m, 2h, 1d, or a date/time (journald and Docker;
-                log files have no timestamps)
-  -f, --follow  keep following until Ctrl-C; a dropped connection is retried with backoff
-                and resumes after the last line shown (a notice line marks the gap)
-  --grep RE     only lines matching the regular expression (JavaScript syntax)
-  --host H      only host H (an ssh host's alias in godeploy.yaml); repeat for several
-  --json        one JSON object per line: {"host","time","text","notice","level"};
-                level is "error" or "warning" where journald's priority says so, else null;
-                a source that could not be read ends the stream with {"error":{…}}
-  --dry-run     print what would be read where, and read nothing
-  Exit 0 when every source was read (or following was stopped), 1 when one failed, 2 for
-  usage errors.`;
+export const logsCommand = defineCommand({
+  name: 'logs',
+  positionals: 'ENV',
+  summary: "the service's log from every host, prefixed with the host",
+  options: [
+    {
+      name: 'follow',
+      short: 'f',
+      type: 'boolean',
+      description:
+        'keep following until Ctrl-C; a dropped connection is retried with backoff and resumes after the last line shown (a notice line marks the gap)',
+    },
+    { name: 'lines', short: 'n', type: 'string', value: 'N', description: 'past lines per source first (default 50)' },
+    {
+      name: 'since',
+      type: 'string',
+      value: 'D',
+      description: 'only lines since D: 90s, 10m, 2h, 1d, or a date/time (journald and Docker; log files have no timestamps)',
+    },
+    { name: 'grep', type: 'string', value: 'RE', description: 'only lines matching the regular expression (JavaScript syntax)' },
+    { name: 'host', type: 'string', multiple: true, value: 'H', description: "only host H (an ssh host's alias in godeploy.yaml); repeat for several" },
+    {
+      name: 'json',
+      type: 'boolean',
+      description:
+        'one JSON object per line: {"host","time","text","notice","level"}; level is "error" or "warning" where journald\'s priority says so, else null; a source that could not be read ends the stream with {"error":{…}}',
+    },
+    { name: 'dry-run', type: 'boolean', description: 'print what would be read where, and read nothing' },
+    acceptNewHostKeyOption,
+  ],
+  help: `Shows the service's log from every host of environment ENV at once, each line prefixed
+with its host: systemd units through journald (journalctl), supervisor programs and
+\`type: local\` services through their log files, docker environments through the Engine
+API (every running release container, or the swarm service).
+Exit 0 when every source was read (or following was stopped), 1 when one failed, 2 for
+usage errors.`,
+  run: (io, g, args, o) =>
+    runLogs(io, g, args, {
+      follow: o.follow,
+      lines: o.lines,
+      since: o.since,
+      grep: o.grep,
+      host: o.host,
+      json: o.json,
+      dryRun: o['dry-run'],
+      acceptNewHostKey: o['accept-new-host-key'],
+    }),
+});
 
 export async function runLogs(
   io: CliIO,
@@ -51,12 +80,9 @@ export async function runLogs(
       'escape special characters with \\, or use a plain word',
     );
   }
-  const cancel = new CancellationSource();
-  const onSigint = (): void => cancel.cancel();
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
   let width = 0;
-  try {
+  // Ctrl-C is how following ends: quietly, exit 0; a second one ends the process.
+  return withCancellation(io, { repeatEnds: true }, async (token) => {
     const r = await tailLogs({
       configFile: await resolveConfigPath(g),
       environment: envName,
@@ -67,7 +93,7 @@ export async function runLogs(
       only: flags.host,
       dryRun: flags.dryRun,
       hosts: { acceptNewHostKey: flags.acceptNewHostKey },
-      token: cancel.token,
+      token,
       env: io.env,
       onPlan: (plan) => {
         if (flags.dryRun) io.out(plan);
@@ -89,8 +115,5 @@ export async function runLogs(
     // With --json the failure ends the stream as one more line, the CLI's JSON failure.
     if (flags.json && r.errors.length) io.out(JSON.stringify({ error: { message: `logs: ${r.errors.join('; ')}`, hint: null, location: null, exitCode: 1 } }));
     return r.ok ? 0 : 1;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigint);
-  }
+  });
 }

@@ -1,17 +1,24 @@
-import { formatReleaseListing, listReleases } from '../../core/deploy/releases';
+import { formatReleaseListing, listReleases } from '../../core/targets/hosts/releases';
 import { usageError } from '../../core/errors';
 import type { CliIO } from '../io';
+import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
 import { resolveConfigPath, type GlobalOptions } from '../context';
-import { loadEnvironment } from '../../core/deploy/hosts';
-import { dockerReleases, formatDockerReleases } from '../../core/docker/dockerStatus';
+import { loadEnvironment } from '../../core/environment/load';
+import { dockerReleases, formatDockerReleases } from '../../core/targets/docker/dockerStatus';
 import { onEnvironmentHosts } from './lock';
 
-export const releasesHelp = `godeploy releases ENV [--json] [--accept-new-host-key]
-  The releases on every host of environment ENV, in parallel: <base>/releases/<id>, sorted
-  by id, the one <base>/current points to marked live, with the size of each release's
-  executable. "no releases yet" when <base>/releases does not exist. Exit 0, or 1 when a
-  host could not be read. A docker environment: the app's release containers on its
-  engine (<app>-<release>), the running one live, the others stopped for a rollback.`;
+export const releasesCommand = defineCommand({
+  name: 'releases',
+  positionals: 'ENV',
+  summary: 'the releases on every host, the live one marked',
+  options: [{ ...jsonOption, description: "print every host's releases (or its error) as JSON" }, acceptNewHostKeyOption],
+  help: `The releases on every host of environment ENV, in parallel: <base>/releases/<id>, sorted
+by id, the one <base>/current points to marked live, with the size of each release's
+executable. "no releases yet" when <base>/releases does not exist. Exit 0, or 1 when a
+host could not be read. A docker environment: the app's release containers on its
+engine (<app>-<release>), the running one live, the others stopped for a rollback.`,
+  run: (io, g, args, o) => runReleases(io, g, args, { json: o.json, acceptNewHostKey: o['accept-new-host-key'] }),
+});
 
 export async function runReleases(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;

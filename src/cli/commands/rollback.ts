@@ -1,20 +1,33 @@
-import { CancellationSource } from '../../core/cancellation';
-import { environmentSources } from '../../core/config/references';
-import { rollback } from '../../core/deploy/rollback';
-import { usageError } from '../../core/errors';
+import { environmentSources, rollback, usageError } from '../../core';
 import type { CliIO } from '../io';
-import { cancelOnSignals } from '../signals';
+import { withCancellation } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
+import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
 import { eventPrinter } from './deploy';
 
-export const rollbackHelp = `godeploy rollback ENV [--to RELEASE] [--json] [--accept-new-host-key]
-  Switches every host of environment ENV back to the release before the live one (or to
-  RELEASE, an id from \`godeploy releases ENV\`), with that release's env file, behind the
-  same health gate and rollout batches as a deploy. A host that fails the gate goes back to
-  what was live, and so do the hosts already switched. Takes the deploy lock.
-  A docker environment starts the release's kept container again (its image and
-  environment as they went live) and stops the running one, behind the same gate.
-  Exit 0 when every host serves the target release, 1 otherwise, 2 for usage errors.`;
+export const rollbackCommand = defineCommand({
+  name: 'rollback',
+  positionals: 'ENV',
+  summary: 'back to the previous (or named) release, health-gated',
+  options: [
+    {
+      name: 'to',
+      type: 'string',
+      value: 'RELEASE',
+      description: 'go back to RELEASE, an id from `godeploy releases ENV` (default: the release before the live one)',
+    },
+    { ...jsonOption, description: 'print the result (every host with its outcome) as JSON instead of progress lines' },
+    acceptNewHostKeyOption,
+  ],
+  help: `Switches every host of environment ENV back to the release before the live one (or to
+RELEASE, an id from \`godeploy releases ENV\`), with that release's env file, behind the
+same health gate and rollout batches as a deploy. A host that fails the gate goes back to
+what was live, and so do the hosts already switched. Takes the deploy lock.
+A docker environment starts the release's kept container again (its image and
+environment as they went live) and stops the running one, behind the same gate.
+Exit 0 when every host serves the target release, 1 otherwise, 2 for usage errors.`,
+  run: (io, g, args, o) => runRollback(io, g, args, { json: o.json, to: o.to, acceptNewHostKey: o['accept-new-host-key'] }),
+});
 
 export async function runRollback(
   io: CliIO,
@@ -25,15 +38,14 @@ export async function runRollback(
   const [envName, ...extra] = args;
   if (!envName) throw usageError('rollback: which environment?', 'godeploy rollback ENV [--to RELEASE]');
   if (extra.length) throw usageError(`rollback: unexpected argument ${JSON.stringify(extra[0])}`, 'name the release with --to RELEASE');
-  const cancel = new CancellationSource();
-  const stopListening = cancelOnSignals(io, cancel, { first: 'cancelling (a host already switched back finishes its health gate; the locks are released)…' });
-  try {
+  const first = 'cancelling (a host already switched back finishes its health gate; the locks are released)…';
+  return withCancellation(io, { first }, async (token) => {
     const r = await rollback({
       configFile: await resolveConfigPath(g),
       environment: envName,
       to: flags.to,
       hosts: { acceptNewHostKey: flags.acceptNewHostKey },
-      token: cancel.token,
+      token,
       emit: flags.json ? undefined : eventPrinter(io),
       sources: environmentSources(io.env),
     });
@@ -54,7 +66,5 @@ export async function runRollback(
       io.out(`rollback ${r.environment}: ${r.ok ? 'done' : r.cancelled ? 'cancelled' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(1)} s`);
     }
     return r.ok ? 0 : 1;
-  } finally {
-    stopListening();
-  }
+  });
 }

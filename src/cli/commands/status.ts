@@ -1,14 +1,19 @@
-import { environmentStatus } from '../../core/deploy/status';
-import { formatAge } from '../../core/deploy/lock';
-import { usageError } from '../../core/errors';
+import { environmentStatus, formatAge, usageError } from '../../core';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
+import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
 
-export const statusHelp = `godeploy status ENV [--json] [--accept-new-host-key]
-  Per host of environment ENV, in parallel: the live release and its version, the number of
-  releases, the service's state, pid and uptime, and one health check of the live release
-  (through an ssh port forward). A docker environment: its engine, the running release
-  container's state, pid, uptime and image. Exit 0 when every host is running and healthy, 1 otherwise.`;
+export const statusCommand = defineCommand({
+  name: 'status',
+  positionals: 'ENV',
+  summary: 'live release, service state, uptime and health per host',
+  options: [{ ...jsonOption, description: "print every host's status (or its error) as JSON" }, acceptNewHostKeyOption],
+  help: `Per host of environment ENV, in parallel: the live release and its version, the number of
+releases, the service's state, pid and uptime, and one health check of the live release
+(through an ssh port forward). A docker environment: its engine, the running release
+container's state, pid, uptime and image. Exit 0 when every host is running and healthy, 1 otherwise.`,
+  run: (io, g, args, o) => runStatus(io, g, args, { json: o.json, acceptNewHostKey: o['accept-new-host-key'] }),
+});
 
 export async function runStatus(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;

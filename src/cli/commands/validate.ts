@@ -1,17 +1,33 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { compareDiagnostics, formatDiagnostic, hasErrors } from '../../core/config/diagnostic';
-import { readConfigFile, validateConfigText } from '../../core/config/load';
-import { usageError } from '../../core/errors';
-import { generators } from '../../core/generate/kinds';
-import { checkTemplates } from '../../core/generate/templates';
-import { inspectModule, type ModuleInspection } from '../../core/gomod/inspect';
+import {
+  checkTemplates,
+  compareDiagnostics,
+  formatDiagnostic,
+  generators,
+  hasErrors,
+  inspectModule,
+  type ModuleInspection,
+  readConfigFile,
+  usageError,
+  validateConfigText,
+} from '../../core';
 import type { CliIO } from '../io';
-import { resolveConfigPath, type GlobalOptions } from '../context';
+import { requireNoExtraArgs, resolveConfigPath, type GlobalOptions } from '../context';
+import { defineCommand, jsonOption } from '../spec';
 
-export const validateHelp = `godeploy validate [--json]
-  Checks godeploy.yaml: YAML syntax, the schema, semantic rules and the module's main package.
-  Prints one FILE:LINE:COL message per problem; exits 2 if there is any error.`;
+export const validateCommand = defineCommand({
+  name: 'validate',
+  positionals: '',
+  summary: 'check godeploy.yaml; FILE:LINE:COL per problem',
+  options: [{ ...jsonOption, description: 'print {"file","valid","diagnostics"} as JSON, every problem with its place' }],
+  help: `Checks godeploy.yaml: YAML syntax, the schema, semantic rules and the module's main package.
+Prints one FILE:LINE:COL message per problem; exits 2 if there is any error.`,
+  run: (io, g, args, o) => {
+    requireNoExtraArgs('validate', args);
+    return runValidate(io, g, o.json);
+  },
+});
 
 export async function runValidate(io: CliIO, g: GlobalOptions, json: boolean): Promise<number> {
   const { file, exists } = await resolveConfigPath(g);
