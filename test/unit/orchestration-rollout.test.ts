@@ -302,11 +302,10 @@ describe('orchestration: a deploy over fake ssh hosts (lock, prepare, switch in 
     });
   });
 
-  // Found by orchestration-faults.test.ts: HostDeployment.switchTo (hostDeploy.ts) ignores the
-  // exit status of the restart that brings the previous release back, and of the stop and the
-  // removal of current after a failed first deploy (where no gate looks either). These fail
-  // until it checks them.
-  describe('known bug: switching back ignores the exit status of restart, stop and unswitch', () => {
+  // Found by orchestration-faults.test.ts: HostDeployment.switchTo (hostDeploy.ts) used to ignore
+  // the exit status of the restart that brings the previous release back, and of the stop and the
+  // removal of current after a failed first deploy (where no gate looks either).
+  describe('switching back counts the exit status of restart, stop and unswitch', () => {
     it('a switched host whose restart fails on the way back is not reported rolled-back while the new release still runs', async () => {
       const w = world(2);
       w.hosts.get('web2')!.unhealthy.add(NEW_ID);
@@ -318,6 +317,7 @@ describe('orchestration: a deploy over fake ssh hosts (lock, prepare, switch in 
       assert.equal(web1.current, OLD_ID);
       assert.equal(web1.running, NEW_ID, 'the failed restart left the new release running');
       assert.equal(resultOf(r, 'web1').result, 'failed', `web1 runs ${web1.running} but is reported ${resultOf(r, 'web1').result}`);
+      assert.match(resultOf(r, 'web1').error ?? '', /restarting .* failed \(exit \d+\)/);
     });
 
     it('a first deploy whose stop fails on the way back is not reported rolled-back while the failed release still runs', async () => {
@@ -330,6 +330,7 @@ describe('orchestration: a deploy over fake ssh hosts (lock, prepare, switch in 
       assert.equal(web1.current, null);
       assert.equal(web1.running, NEW_ID, 'the failed stop left the new release running');
       assert.equal(resultOf(r, 'web1').result, 'failed', `web1 runs ${web1.running} but is reported ${resultOf(r, 'web1').result}`);
+      assert.match(resultOf(r, 'web1').error ?? '', /stopping .* failed \(exit \d+\)/);
     });
 
     it('a first deploy whose current cannot be removed on the way back is not reported rolled-back while current still names it', async () => {
@@ -341,6 +342,7 @@ describe('orchestration: a deploy over fake ssh hosts (lock, prepare, switch in 
       const web1 = w.hosts.get('web1')!;
       assert.equal(web1.current, NEW_ID, 'the failed unswitch left current on the failed release');
       assert.equal(resultOf(r, 'web1').result, 'failed', `web1's current is ${web1.current} but it is reported ${resultOf(r, 'web1').result}`);
+      assert.match(resultOf(r, 'web1').error ?? '', /removing .*current failed \(exit \d+\)/);
     });
   });
 

@@ -51,6 +51,8 @@ export interface GateOutcome {
   logs?: string;
   rolledBackTo?: string | null;
   rollbackHealthy?: boolean;
+  /** Why switching back failed (a command's exit, or the gate after it). */
+  rollbackError?: string;
 }
 
 export class HostDeployment {
@@ -325,17 +327,28 @@ export class HostDeployment {
     }
   }
 
+  /** Points current back at `id` and restarts it, or (null) stops the service and removes current; any failure throws. */
   private async switchTo(id: string | null): Promise<void> {
     const { base, envFileName, manager } = this.plan;
     if (id) {
-      await this.withReconnect((r) => r.exec(['sh', '-c', scripts.SWITCH, 'sh', base, id, envFileName, manager.envFileOwner ?? ''])).then((r) => {
-        if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: switching back to ${id} failed: ${firstLine(r)}`);
-      });
-      await this.withReconnect((r) => r.exec(manager.restart));
+      await this.runChecked(['sh', '-c', scripts.SWITCH, 'sh', base, id, envFileName, manager.envFileOwner ?? ''], `switching back to ${id}`);
+      await this.runChecked(manager.restart, `restarting ${manager.name} on ${id}`);
     } else {
-      await this.withReconnect((r) => r.exec(manager.stop));
-      await this.withReconnect((r) => r.exec(['sh', '-c', scripts.UNSWITCH, 'sh', base]));
+      // current goes even when the stop failed: it must not name a release that never went live.
+      const stopped = await this.runChecked(manager.stop, `stopping ${manager.name}`).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      await this.runChecked(['sh', '-c', scripts.UNSWITCH, 'sh', base], `removing ${base}/current`);
+      if (stopped) throw stopped;
     }
+  }
+
+  /** Runs `argv` (reconnecting once); a non-zero exit throws, naming `what`, the exit code and the output's last line (redacted). */
+  private async runChecked(argv: string[], what: string): Promise<HostRunResult> {
+    const r = await this.withReconnect((x) => x.exec(argv));
+    if (r.code !== 0) throw new GoDeployError(`${this.host.alias}: ${what} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+    return r;
   }
 
   private gate(startedAt?: number): Promise<HealthResult> {
@@ -412,7 +425,7 @@ export class HostDeployment {
     if (!error) return { healthy: true, health };
     const logs = await this.failedLogs();
     const back = await this.revert('failed health gate');
-    return { healthy: false, error, logs, rolledBackTo: back.to, rollbackHealthy: back.healthy };
+    return { healthy: false, error, logs, rolledBackTo: back.to, rollbackHealthy: back.healthy, rollbackError: back.error };
   }
 
   /** The last 50 log lines of the release that failed (since the switch where the manager can filter). */
@@ -426,7 +439,7 @@ export class HostDeployment {
   }
 
   /** Back to the release before this deploy (or no release at all after a failed first deploy), gated again. */
-  async revert(why: string): Promise<{ to: string | null; healthy: boolean }> {
+  async revert(why: string): Promise<{ to: string | null; healthy: boolean; error?: string }> {
     const to = this.previous || null;
     const t0 = Date.now();
     if (this.plan.blueGreen) {
@@ -450,7 +463,7 @@ export class HostDeployment {
         message: r.ok ? (to ? `${to} is live again and healthy` : 'stopped; no current release') : this.ctx.redact(r.error ?? 'failed'),
         ms: Date.now() - t0,
       });
-      return { to, healthy: r.ok };
+      return { to, healthy: r.ok, error: r.ok ? undefined : this.ctx.redact(r.error ?? 'switching back failed') };
     }
     this.ctx.emit({
       host: this.host.alias,
@@ -469,10 +482,11 @@ export class HostDeployment {
         message: to ? `${to} is live again${healthy ? ' and healthy' : ', but NOT healthy'}` : 'stopped; no current release',
         ms: Date.now() - t0,
       });
-      return { to, healthy };
+      return { to, healthy, error: healthy ? undefined : `${this.host.alias}: ${to} is live again, but NOT healthy` };
     } catch (e) {
-      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'fail', message: this.ctx.redact((e as Error).message), ms: Date.now() - t0 });
-      return { to, healthy: false };
+      const error = this.ctx.redact((e as Error).message);
+      this.ctx.emit({ host: this.host.alias, step: 'rollback', state: 'fail', message: error, ms: Date.now() - t0 });
+      return { to, healthy: false, error };
     }
   }
 

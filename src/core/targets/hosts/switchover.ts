@@ -40,7 +40,7 @@ export async function switchover(
         return true;
       }
       r.result = g.rollbackHealthy === false && run.switched ? 'failed' : 'rolled-back';
-      r.error = o.redact(g.error ?? 'health gate failed');
+      r.error = o.redact([g.error ?? 'health gate failed', ...('rollbackError' in g && g.rollbackError ? [g.rollbackError] : [])].join('; '));
       r.logs = g.logs;
       if (g.logs) o.emit({ host: h.alias, step: 'logs', state: 'info', message: `last log lines of ${run.plan.releaseId}:\n${g.logs}` });
       await run.writeHistory(o.history(run, 'rolled-back')).catch(() => undefined);
@@ -61,7 +61,7 @@ export async function switchover(
       const back = await run.revert(why);
       const r = outcome.get(h)!;
       r.result = back.healthy ? 'rolled-back' : 'failed';
-      r.error ??= why;
+      r.error ??= back.error ? `${why}; ${back.error}` : why;
       await run.writeHistory(o.history(run, 'rolled-back')).catch(() => undefined);
     }),
   );
