@@ -17,7 +17,7 @@ import { cpus } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { environmentSources } from '../src/core/config/references';
-import { deploy } from '../src/core/targets/hosts/deploy';
+import { deploy } from '../src/core/operations/index';
 import { type DeployResult } from '../src/core/environment/types';
 import type { DeployEvent } from '../src/core/environment/types';
 import { releaseId } from '../src/core/release/releaseId';

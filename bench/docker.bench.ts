@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { environmentSources } from '../src/core/config/references';
-import { deploy } from '../src/core/targets/hosts/deploy';
+import { deploy } from '../src/core/operations/index';
 import { loadEnvironment } from '../src/core/environment/load';
 import { engineAddress, openEngine } from '../src/core/targets/docker/engine';
 import { openEnvironmentEngine } from '../src/core/targets/docker/environmentEngine';

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CancellationSource } from '../src/core/cancellation';
 import { channelWrites } from '../src/vscode/logs/channelEntries';
-import { tailLogs } from '../src/core/logs/logs';
+import { tailLogs } from '../src/core/operations/index';
 import { sshOptions, startSshd } from '../test/integration/fixtures/sshd';
 import { tempDir } from '../test/integration/fixtures/util';
 import type { BenchResult } from './harness';

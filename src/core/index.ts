@@ -24,35 +24,28 @@ export * from './build/types';
 export { inspectBinary } from './build/binary/inspect';
 export * from './project';
 export * from './format';
-// Deploy, rollback, releases and doctor, for the editor (the CLI imports the modules directly).
-export { deploy, type HostDeployResult, type HostResultKind } from './targets/hosts/deploy';
+// Operations on environments (deploy, rollback, status, releases, doctor, locks, logs): core/operations picks the target.
+export { deploy, rollback, environmentStatus, environmentReleases, environmentDoctor, onEnvironmentLocks, logSources, tailLogs, targetOf } from './operations';
+export type { HostDeployResult, HostResultKind, HostAccess, ReleaseSummary, ReleasesReport } from './environment/types';
 export { type DeployRequest, type DeployResult } from './environment/types';
-export { rollback } from './targets/hosts/rollback';
 export { type RollbackRequest, type RollbackResult } from './environment/types';
-export { formatReleaseListing, listReleases, type HostReleases, type ReleaseInfo, type ReleaseList } from './targets/hosts/releases';
-export { openHosts, type OpenedHost, type OpenHostOptions } from './remote/openHosts';
 export {
-  deployEnvironmentOf,
+  environmentKindLabel,
+  describeEnvironment,
   knownHostsFileOf,
-  loadDeployEnvironment,
   loadEnvironment,
   sshConfigFileOf,
   type DeployEnvironment,
   type LoadedEnvironment,
 } from './environment/load';
-export { doctorChecks } from './targets/hosts/doctor';
-export { formatDoctorReport, runChecks, type CheckReport, type HostReport } from './release/doctorReport';
-export { doctorDockerEnvironment } from './targets/docker/doctor';
-export { dockerReleases, formatDockerReleases } from './targets/docker/dockerStatus';
-export { onEnvironmentLocks } from './operations/locks';
-export { describeHeldLock, type HeldLock, type LockPlace } from './release/lockOwner';
+export { formatDoctorReport, type CheckReport, type HostReport } from './release/doctorReport';
+export { describeHeldLock, releaseIfAllowed, type HeldLock, type LockPlace, type LockReleaseResult } from './release/lockOwner';
 export type { LockOwner, LockStatus } from './release/lockOwner';
-export type { DockerRelease } from './targets/docker/dockerReleases';
 export type { DeployEvent, DeployEventState } from './environment/types';
-export type { DeployHost } from './remote/openHosts';
-export { tailLogs, logSources, type LogsRequest, type LogsResult } from './logs/logs';
+export type { DeployHost, OpenHostOptions } from './remote/openHosts';
+export { describeLogPlan } from './operations';
+export { type LogsRequest, type LogsResult, type LogSourcePlan } from './logs/logs';
 export { formatLogLine, parseSince, type LogLine } from './logs/logLine';
-export { environmentStatus } from './targets/hosts/status';
 export { type HistoryEntry, type HostStatus, type StatusReport, type StatusRequest } from './environment/types';
 export type { HostOutcome } from './environment/types';
 export { locateInConfig } from './config/document';

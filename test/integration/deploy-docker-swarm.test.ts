@@ -9,7 +9,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancellationSource } from '../../src/core/cancellation';
 import { environmentSources } from '../../src/core/config/references';
-import { deploy } from '../../src/core/targets/hosts/deploy';
+import { deploy } from '../../src/core/operations/index';
 import { fixtureModules } from '../support/paths';
 import { runCli, type CliRun } from './fixtures/cli';
 import { setDeployappBuild } from './fixtures/deployApp';

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deploy } from '../../src/core/targets/hosts/deploy';
+import { deploy } from '../../src/core/operations/index';
 import type { DeployEvent } from '../../src/core/environment/types';
 import { repoRoot } from '../support/paths';
 import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';

@@ -11,7 +11,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, re
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { environmentSources } from '../../src/core/config/references';
-import { deploy } from '../../src/core/targets/hosts/deploy';
+import { deploy } from '../../src/core/operations/index';
 import { RELEASE_ID, releaseId } from '../../src/core/release/releaseId';
 import { fixtureModules, repoRoot } from '../support/paths';
 import { runCli, type CliRun } from './fixtures/cli';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../support/paths';
 
@@ -73,5 +73,127 @@ describe('architecture rules', () => {
       pkg.contributes.commands.every((c) => /^%command\.[A-Za-z]+%$/.test(c.title)),
       'every command title comes from package.nls.json',
     );
+  });
+
+  describe('targets and the dispatcher', () => {
+    const srcDir = path.join(repoRoot, 'src');
+    const rel = (f: string) => path.relative(srcDir, f).split(path.sep).join('/');
+    /** Every relative import of every source file (type-only ones too), as paths under src/. */
+    function importGraph(): Map<string, string[]> {
+      const graph = new Map<string, string[]>();
+      for (const f of sources(srcDir).filter((x) => x.endsWith('.ts'))) {
+        const text = readFileSync(f, 'utf8');
+        const deps: string[] = [];
+        for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
+          const base = path.resolve(path.dirname(f), m[1] ?? m[2]);
+          const target = [`${base}.ts`, path.join(base, 'index.ts')].find((c) => existsSync(c));
+          if (target) deps.push(rel(target));
+        }
+        graph.set(rel(f), deps);
+      }
+      return graph;
+    }
+    /** The strongly connected components with more than one file (Tarjan). */
+    function cycles(graph: Map<string, string[]>): string[][] {
+      let next = 0;
+      const index = new Map<string, number>();
+      const low = new Map<string, number>();
+      const stack: string[] = [];
+      const onStack = new Set<string>();
+      const found: string[][] = [];
+      const visit = (v: string): void => {
+        index.set(v, next);
+        low.set(v, next++);
+        stack.push(v);
+        onStack.add(v);
+        for (const w of graph.get(v) ?? []) {
+          if (!index.has(w)) {
+            visit(w);
+            low.set(v, Math.min(low.get(v)!, low.get(w)!));
+          } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+        }
+        if (low.get(v) === index.get(v)) {
+          const c: string[] = [];
+          let w: string;
+          do {
+            w = stack.pop()!;
+            onStack.delete(w);
+            c.push(w);
+          } while (w !== v);
+          if (c.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(c.sort());
+        }
+      };
+      for (const v of graph.keys()) if (!index.has(v)) visit(v);
+      return found;
+    }
+
+    it('no import cycles anywhere in src (type-only imports count too)', () => {
+      const graph = importGraph();
+      assert.ok(graph.size > 200, `read ${graph.size} files`);
+      assert.deepEqual(cycles(graph), []);
+    });
+
+    it('the cycle check finds a cycle when there is one', () => {
+      const g = new Map([
+        ['a.ts', ['b.ts']],
+        ['b.ts', ['c.ts']],
+        ['c.ts', ['a.ts']],
+        ['d.ts', ['a.ts']],
+      ]);
+      assert.deepEqual(cycles(g), [['a.ts', 'b.ts', 'c.ts']]);
+    });
+
+    it('a target never imports another target, and nothing but core/operations imports a target', () => {
+      const graph = importGraph();
+      const kinds = readdirSync(path.join(srcDir, 'core', 'targets'), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+      assert.deepEqual(kinds.sort(), ['docker', 'hosts']);
+      const offenders: string[] = [];
+      for (const [file, deps] of graph) {
+        const own = /^core\/targets\/([^/]+)\//.exec(file)?.[1];
+        for (const d of deps) {
+          const kind = /^core\/targets\/([^/]+)\//.exec(d)?.[1];
+          if (!kind) continue;
+          if (own ? own !== kind : !file.startsWith('core/operations/')) offenders.push(`${file} -> ${d}`);
+        }
+      }
+      assert.deepEqual(offenders, []);
+    });
+
+    it('every target folder has an index.ts exporting a Target, and the dispatcher lists each one', () => {
+      const dispatcher = readFileSync(path.join(srcDir, 'core', 'operations', 'index.ts'), 'utf8');
+      for (const kind of ['docker', 'hosts']) {
+        const index = readFileSync(path.join(srcDir, 'core', 'targets', kind, 'index.ts'), 'utf8');
+        const name = /export const (\w+): Target = /.exec(index)?.[1];
+        assert.ok(name, `targets/${kind}/index.ts exports a Target`);
+        assert.match(dispatcher, new RegExp(`import \\{ ${name} \\} from '\\.\\./targets/${kind}'`));
+        assert.match(dispatcher, new RegExp(`:\\s*${name},`), `the dispatcher's table names ${name}`);
+      }
+    });
+
+    const typeTest = (kinds: string) => new RegExp(`\\.type\\s*[!=]==?\\s*['"](${kinds})['"]|case\\s+['"](${kinds})['"]`);
+    it("only core/operations picks between targets: nothing else compares an environment's type with 'docker' (config validation and the environment model aside)", () => {
+      const pattern = typeTest('docker');
+      const allowed = /^core\/(operations|config|environment)\//;
+      const offenders = sources(srcDir)
+        .filter((f) => f.endsWith('.ts') && !allowed.test(rel(f)))
+        .filter((f) => pattern.test(readFileSync(f, 'utf8')))
+        .map(rel);
+      assert.deepEqual(offenders, []);
+      assert.match(`if (env.type === 'docker')`, pattern);
+      assert.match(`case 'docker':`, pattern);
+    });
+
+    it("the CLI's and the editor's commands never branch on an environment's type: they call core/operations", () => {
+      const pattern = typeTest('docker|ssh|local');
+      const files = [
+        ...sources(path.join(srcDir, 'cli')),
+        ...sources(path.join(srcDir, 'vscode', 'commands')),
+        ...sources(path.join(srcDir, 'vscode', 'deploy')),
+      ].filter((f) => f.endsWith('.ts'));
+      assert.ok(files.length > 30);
+      assert.deepEqual(files.filter((f) => pattern.test(readFileSync(f, 'utf8'))).map(rel), []);
+    });
   });
 });

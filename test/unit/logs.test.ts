@@ -12,7 +12,7 @@ import { fileSource, TAIL_FILE } from '../../src/core/targets/hosts/fileTail';
 import { journalctlArgv, journalLine } from '../../src/core/targets/hosts/journal';
 import { LineQueue } from '../../src/core/logs/lineQueue';
 import { formatLogLine, LineSplitter, MAX_LINE, parseSince, type LogLine } from '../../src/core/logs/logLine';
-import { logSources } from '../../src/core/logs/logs';
+import { logSources } from '../../src/core/operations/index';
 import { GoDeployError } from '../../src/core/errors';
 import { buildGenerateModel } from '../../src/core/generate/model';
 

@@ -1,13 +1,7 @@
-import { CancellationSource } from '../../core/cancellation';
-import { doctorChecks } from '../../core/targets/hosts/doctor';
-import { doctorHostReport, formatDoctorReport, runChecks, type HostReport } from '../../core/release/doctorReport';
-import { forEachHost } from '../../core/remote/hostAccess';
-import { deployEnvironmentOf, loadEnvironment } from '../../core/environment/load';
-import { doctorDockerEnvironment } from '../../core/targets/docker/doctor';
-import { usageError } from '../../core/errors';
+import { environmentDoctor, formatDoctorReport, usageError, type HostReport } from '../../core';
 import type { CliIO } from '../io';
 import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
-import { cancelOnSignals } from '../signals';
+import { withCancellation } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
 export const doctorCommand = defineCommand({
@@ -30,29 +24,10 @@ which records it in the environment's knownHostsFile. Exit 0 when no check faile
 export async function runDoctor(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;
   if (extra.length) throw usageError(`doctor: unexpected argument ${JSON.stringify(extra[0])}`, 'check one environment at a time');
-  const loaded = await loadEnvironment(await resolveConfigPath(g), envName, 'doctor');
-  if (loaded.env.type === 'docker') {
-    return printReports(io, envName!, [await doctorDockerEnvironment(loaded, { acceptNewHostKey: flags.acceptNewHostKey, env: io.env })], flags.json);
-  }
-  const d = deployEnvironmentOf(loaded, 'doctor');
-  const { env, model, config } = d;
-  const checks = doctorChecks({
-    port: model.app.port,
-    basePath: d.base,
-    processManager: env.processManager ?? (env.type === 'ssh' ? 'systemd' : 'none'),
-    targets: config.build?.targets ?? [],
-    limitNOFILE: model.systemd.limitNOFILE,
-    appName: model.app.name,
-  });
-
-  const cancel = new CancellationSource();
-  const stopListening = cancelOnSignals(io, cancel, { first: 'cancelling the checks…' });
-  let hosts: HostReport[];
-  try {
-    hosts = (await forEachHost(d, { acceptNewHostKey: flags.acceptNewHostKey, token: cancel.token }, (h) => runChecks(h.runner, checks))).map(doctorHostReport);
-  } finally {
-    stopListening();
-  }
+  const configFile = await resolveConfigPath(g);
+  const { hosts } = await withCancellation(io, { first: 'cancelling the checks…' }, (token) =>
+    environmentDoctor({ configFile, environment: envName, access: { acceptNewHostKey: flags.acceptNewHostKey, token, env: io.env } }),
+  );
   return printReports(io, envName!, hosts, flags.json);
 }
 

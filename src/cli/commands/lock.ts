@@ -1,13 +1,17 @@
-import { CancellationSource } from '../../core/cancellation';
-import { onEnvironmentLocks } from '../../core/operations/locks';
-import { describeHeldLock, type LockPlace } from '../../core/release/lockOwner';
-import { forEachHost, type ConnectedHost } from '../../core/remote/hostAccess';
-import { deployEnvironmentOf, loadDeployEnvironment, loadEnvironment, type DeployEnvironment, type LoadedEnvironment } from '../../core/environment/load';
-import { type HostOutcome } from '../../core/environment/types';
-import type { LockStatus } from '../../core/release/lockOwner';
-import { usageError } from '../../core/errors';
+import {
+  describeHeldLock,
+  loadEnvironment,
+  onEnvironmentLocks,
+  releaseIfAllowed,
+  usageError,
+  type HostOutcome,
+  type LockPlace,
+  type LockReleaseResult,
+  type LockStatus,
+} from '../../core';
 import type { CliIO } from '../io';
 import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
+import { withCancellation } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 
 export const lockCommand = defineCommand({
@@ -33,33 +37,9 @@ A docker environment keeps its lock on the engine: the container godeploy-lock-<
   run: (io, g, args, o) => runLock(io, g, args, { json: o.json, force: o.force, acceptNewHostKey: o['accept-new-host-key'] }),
 });
 
-/** Runs `fn` with a token that Ctrl-C cancels (the connections it opens). */
-async function cancelledByCtrlC<T>(fn: (token: CancellationSource['token']) => Promise<T>): Promise<T> {
-  const cancel = new CancellationSource();
-  const onSigint = () => cancel.cancel();
-  process.once('SIGINT', onSigint);
-  try {
-    return await fn(cancel.token);
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
-}
-
-/** Runs `fn` on every host of environment `envName`, with Ctrl-C cancelling the connections. */
-export async function onEnvironmentHosts<T>(
-  g: GlobalOptions,
-  envName: string | undefined,
-  command: string,
-  acceptNewHostKey: boolean,
-  fn: (host: ConnectedHost, base: string, d: DeployEnvironment) => Promise<T>,
-  loaded?: LoadedEnvironment,
-): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
-  const d = loaded ? deployEnvironmentOf(loaded, command) : await loadDeployEnvironment(await resolveConfigPath(g), envName, command);
-  return { base: d.base, outcomes: await cancelledByCtrlC((token) => forEachHost(d, { acceptNewHostKey, token }, (h) => fn(h, d.base, d))) };
-}
-
-/** Runs `fn` on the lock of every host (ssh, local) or of the engine (docker) of `envName`, with Ctrl-C cancelling the connections. */
+/** Runs `fn` on the lock of every host (ssh, local) or of the engine (docker) of `envName`; a signal cancels the connections. */
 async function onLocks<T>(
+  io: CliIO,
   g: GlobalOptions,
   envName: string | undefined,
   command: string,
@@ -67,7 +47,7 @@ async function onLocks<T>(
   fn: (lock: LockPlace) => Promise<T>,
 ): Promise<{ base: string; outcomes: HostOutcome<T>[] }> {
   const loaded = await loadEnvironment(await resolveConfigPath(g), envName, command);
-  return cancelledByCtrlC((token) => onEnvironmentLocks(loaded, command, { acceptNewHostKey, token }, fn));
+  return withCancellation(io, {}, (token) => onEnvironmentLocks(loaded, command, { acceptNewHostKey, token, env: io.env }, fn));
 }
 
 const statusJson = (s: LockStatus) =>
@@ -98,7 +78,7 @@ async function lockStatusCommand(
   envName: string | undefined,
   flags: { json: boolean; acceptNewHostKey: boolean },
 ): Promise<number> {
-  const { base, outcomes } = await onLocks(g, envName, 'lock status', flags.acceptNewHostKey, (l) => l.status());
+  const { base, outcomes } = await onLocks(io, g, envName, 'lock status', flags.acceptNewHostKey, (l) => l.status());
   const failed = outcomes.filter((o) => !o.ok).length;
   if (flags.json) {
     io.json({
@@ -130,23 +110,15 @@ async function lockStatusCommand(
   return failed ? 1 : 0;
 }
 
-type ReleaseResult =
-  { result: 'free' } | { result: 'released'; was: LockStatus & { state: 'held' } } | { result: 'refused'; status: LockStatus & { state: 'held' } };
-
 async function lockReleaseCommand(
   io: CliIO,
   g: GlobalOptions,
   envName: string | undefined,
   flags: { json: boolean; force: boolean; acceptNewHostKey: boolean },
 ): Promise<number> {
-  const { base, outcomes } = await onLocks(g, envName, 'lock release', flags.acceptNewHostKey, async (l): Promise<ReleaseResult> => {
-    const s = await l.status();
-    if (s.state === 'free') return { result: 'free' };
-    if (!flags.force && !s.stale) return { result: 'refused', status: s };
-    // Not forced: only the holder read above (a new holder that took it meanwhile is kept).
-    const released = await l.release(flags.force ? undefined : (s.owner ?? undefined));
-    return released ? { result: 'released', was: s } : { result: 'free' };
-  });
+  const { base, outcomes } = await onLocks(io, g, envName, 'lock release', flags.acceptNewHostKey, (l): Promise<LockReleaseResult> =>
+    releaseIfAllowed(l, flags.force),
+  );
   const failed = outcomes.filter((o) => !o.ok || o.value.result === 'refused').length;
   if (flags.json) {
     io.json({

@@ -1,11 +1,8 @@
-import { formatReleaseListing, listReleases } from '../../core/targets/hosts/releases';
-import { usageError } from '../../core/errors';
+import { environmentReleases, usageError } from '../../core';
 import type { CliIO } from '../io';
 import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
+import { withCancellation } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
-import { loadEnvironment } from '../../core/environment/load';
-import { dockerReleases, formatDockerReleases } from '../../core/targets/docker/dockerStatus';
-import { onEnvironmentHosts } from './lock';
 
 export const releasesCommand = defineCommand({
   name: 'releases',
@@ -23,48 +20,11 @@ engine (<app>-<release>), the running one live, the others stopped for a rollbac
 export async function runReleases(io: CliIO, g: GlobalOptions, args: string[], flags: { json: boolean; acceptNewHostKey: boolean }): Promise<number> {
   const [envName, ...extra] = args;
   if (extra.length) throw usageError(`releases: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
-  const loaded = await loadEnvironment(await resolveConfigPath(g), envName, 'releases');
-  if (loaded.env.type === 'docker') {
-    const { address, outcome } = await dockerReleases(loaded, { acceptNewHostKey: flags.acceptNewHostKey });
-    if (flags.json)
-      io.json({
-        environment: envName,
-        engine: address,
-        hosts: [
-          outcome.ok
-            ? { host: outcome.alias, address, releases: outcome.value, error: null }
-            : { host: outcome.alias, address, releases: [], error: outcome.error },
-        ],
-      });
-    else for (const line of formatDockerReleases(loaded, outcome)) io.out(line);
-    return outcome.ok ? 0 : 1;
-  }
-  const { base, outcomes } = await onEnvironmentHosts(
-    g,
-    envName,
-    'releases',
-    flags.acceptNewHostKey,
-    (h, b, d) => listReleases(h.runner, b, d.model.app.name),
-    loaded,
+  const configFile = await resolveConfigPath(g);
+  const report = await withCancellation(io, {}, (token) =>
+    environmentReleases({ configFile, environment: envName, access: { acceptNewHostKey: flags.acceptNewHostKey, token, env: io.env } }),
   );
-  const failed = outcomes.filter((o) => !o.ok).length;
-  if (flags.json) {
-    io.json({
-      environment: envName,
-      base,
-      hosts: outcomes.map((o) => ({
-        host: o.alias,
-        address: o.address,
-        ...(o.ok ? { ...o.value, error: null } : { exists: null, releases: [], currentTarget: null, error: o.error }),
-      })),
-    });
-    return failed ? 1 : 0;
-  }
-  for (const line of formatReleaseListing(
-    base,
-    outcomes.map((o) => ({ ...o, head: `${o.alias} (${o.address})` })),
-    'oldest-first',
-  ))
-    io.out(line);
-  return failed ? 1 : 0;
+  if (flags.json) io.json(report.json());
+  else for (const line of report.lines('oldest-first')) io.out(line);
+  return report.hosts.some((o) => !o.ok) ? 1 : 0;
 }

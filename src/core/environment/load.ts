@@ -63,3 +63,18 @@ export function knownHostsFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>
 export function sshConfigFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string | undefined {
   return d.env.sshConfigFile ? expandHome(d.env.sshConfigFile, d.moduleDir) : undefined;
 }
+
+/** "ssh · 2 hosts", "local", "docker": an environment's kind as the editor's pickers show it. */
+export function environmentKindLabel(env: Pick<EnvironmentConfig, 'type' | 'hosts'>): string {
+  const hosts = env.hosts?.length ?? 0;
+  return env.type === 'ssh' ? `ssh · ${hosts} host${hosts === 1 ? '' : 's'}` : env.type;
+}
+
+/** "ssh · web1, web2", "ssh · 5 hosts", "local · ~/svc", "docker": an environment in a quick pick. */
+export function describeEnvironment(env: Pick<EnvironmentConfig, 'type' | 'hosts' | 'path'>): string {
+  if (env.type === 'ssh') {
+    const hosts = env.hosts?.map((h) => h.host) ?? [];
+    return `ssh · ${hosts.length <= 3 ? hosts.join(', ') : `${hosts.length} hosts`}`;
+  }
+  return env.type === 'local' ? `local · ${env.path ?? 'this machine'}` : env.type;
+}

@@ -173,3 +173,33 @@ export type StepId =
   | 'post-deploy'
   | 'finish'
   | 'unlock';
+
+/** How an operation reaches the hosts (or the engine): host keys, passphrases, cancellation, a connect timeout. */
+export interface HostAccess extends OpenHostOptions {
+  /** How long connecting may take. */
+  timeoutMs?: number;
+  /** The environment variables the engine address is read from (DOCKER_HOST); default: this process's. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A release as every target lists it: its id, whether it is live, whether rollback may return to it. */
+export interface ReleaseSummary {
+  id: string;
+  live: boolean;
+  /** Complete (its executable or image is there): a release rollback may return to. */
+  complete: boolean;
+}
+
+/** The releases of an environment: per host (or the engine), with the target's own text and JSON. */
+export interface ReleasesReport {
+  environment: string;
+  /** The hosts' base folder, or the engine's address. */
+  base: string;
+  /** "host" for ssh and local environments, "engine" for docker ones. */
+  noun: 'host' | 'engine';
+  hosts: HostOutcome<ReleaseSummary[]>[];
+  /** As `godeploy releases` prints it (the editor shows newest first). */
+  lines(order: 'oldest-first' | 'newest-first'): string[];
+  /** As `godeploy releases --json` prints it. */
+  json(): unknown;
+}

@@ -9,6 +9,7 @@ import { portReach } from '../config/launch';
 import type { EnvironmentConfig, GoDeployConfig } from '../config/model';
 import { Redactor, resolveReferences, scanReferences, type ReferenceSources } from '../config/references';
 import { GoDeployError } from '../errors';
+import { type LoadedEnvironment } from '../environment/load';
 
 export interface ResolvedEnvironment {
   /** Sorted by name; the port variable included. */
@@ -69,4 +70,15 @@ export function renderEnvFile(values: Record<string, string>, header = 'written 
     lines.push(`${k}="${v.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Hides the secret values this machine can resolve (a missing one is simply not known). */
+export async function bestEffortRedactor(
+  d: Pick<LoadedEnvironment, 'config' | 'name' | 'env'>,
+  sources: ReferenceSources | undefined,
+): Promise<(t: string) => string> {
+  if (!sources) return (t) => t;
+  const soft: ReferenceSources = { env: async (n) => (await sources.env(n)) ?? '', secret: async (n) => (await sources.secret(n)) ?? '' };
+  const r = await resolveServiceEnvironment(d.config, d.name, d.env, null, soft).catch(() => undefined);
+  return (t) => r?.redactor.redact(t) ?? t;
 }

@@ -135,3 +135,19 @@ export type HeldLock = Extract<LockStatus, { state: 'held' }>;
 
 /** "locked by USER@HOST since … (version V, operation O), held 3m 12s". */
 export const describeHeldLock = (s: HeldLock): string => `${describeHolder(s.owner)}, held ${formatAge(s.ageSeconds)}`;
+
+/** What `godeploy lock release` did to one lock. */
+export type LockReleaseResult = { result: 'free' } | { result: 'released'; was: HeldLock } | { result: 'refused'; status: HeldLock };
+
+/**
+ * The release policy: a free lock stays free; a stale one is released; one that is not
+ * stale is refused unless `force`. Not forced, only the holder read first is released (a
+ * new holder that took it meanwhile is kept).
+ */
+export async function releaseIfAllowed(lock: LockPlace, force: boolean): Promise<LockReleaseResult> {
+  const s = await lock.status();
+  if (s.state === 'free') return { result: 'free' };
+  if (!force && !s.stale) return { result: 'refused', status: s };
+  const released = await lock.release(force ? undefined : (s.owner ?? undefined));
+  return released ? { result: 'released', was: s } : { result: 'free' };
+}

@@ -1,13 +1,13 @@
-// The hosts of an environment, for every command that works on them (doctor, lock,
-// releases, later deploy): load the environment from godeploy.yaml, then connect to each
-// host (host key verified, or recorded when accepted) and run a function on it, in parallel.
+// Running work on the hosts of an environment: on one host (withRemoteHost), or on every
+// host of an ssh or local environment in parallel through the connections a deploy opens
+// (onOpenedHosts), closing them after. Neither rejects for a host's sake.
 import type { CancellationTokenLike } from '../cancellation';
 import { connect, type ConnectOptions } from './connection';
-import { resolveHost, type ResolvedHost } from './sshConfig';
-import { recordedKeys } from './openHosts';
-import { type HostRunner, localRunner, remoteRunner } from './hostRunner';
+import { type ResolvedHost } from './sshConfig';
+import { openHosts, recordedKeys, type DeployHost, type OpenHostOptions } from './openHosts';
+import { type HostRunner, remoteRunner } from './hostRunner';
 import { HostOutcome, hostFailure } from '../environment/types';
-import { DeployEnvironment, knownHostsFileOf, sshConfigFileOf } from '../environment/load';
+import { DeployEnvironment, knownHostsFileOf } from '../environment/load';
 
 export interface HostTarget {
   alias: string;
@@ -75,36 +75,30 @@ export async function withRemoteHost<T>(target: HostTarget, options: RemoteHostO
   }
 }
 
-/** Runs `fn` on every host of an ssh environment in parallel (type local: once, on this machine, alias "local"). Never rejects. */
-export async function forEachHost<T>(
+/**
+ * Runs `fn` on every host of an ssh or local environment in parallel, through the
+ * connections a deploy opens (`options`: host keys asked about or accepted, passphrases,
+ * cancellation), then closes them. Never rejects for a host's sake.
+ */
+export async function onOpenedHosts<T>(
   d: Pick<DeployEnvironment, 'env' | 'moduleDir'>,
-  options: { acceptNewHostKey: boolean; token?: CancellationTokenLike; timeoutMs?: number },
-  fn: (host: ConnectedHost) => Promise<T>,
+  options: OpenHostOptions,
+  fn: (host: DeployHost) => Promise<T>,
 ): Promise<HostOutcome<T>[]> {
-  if (d.env.type === 'local') {
-    const runner = localRunner();
-    try {
-      return [{ alias: 'local', address: runner.describe, ok: true, value: await fn({ alias: 'local', address: runner.describe, runner }) }];
-    } catch (e) {
-      return [hostFailure('local', runner.describe, 'run', e)];
-    }
+  const opened = await openHosts(d, options);
+  const knownHostsFile = d.env.type === 'local' ? undefined : knownHostsFileOf(d);
+  try {
+    return await Promise.all(
+      opened.map(async (o): Promise<HostOutcome<T>> => {
+        if (!o.ok) return hostFailure(o.alias, o.address, 'connect', o.error);
+        try {
+          return { alias: o.alias, address: o.host.address, ok: true, value: await fn(o.host), newHostKey: o.newHostKey, knownHostsFile };
+        } catch (e) {
+          return hostFailure(o.alias, o.host.address, 'run', e);
+        }
+      }),
+    );
+  } finally {
+    for (const o of opened) if (o.ok) o.close();
   }
-  const knownHostsFile = knownHostsFileOf(d);
-  const sshConfigFile = sshConfigFileOf(d);
-  return Promise.all(
-    (d.env.hosts ?? []).map((h) =>
-      withRemoteHost(
-        { alias: h.host, resolve: () => resolveHost(h, { baseDir: d.moduleDir, configFile: sshConfigFile }) },
-        {
-          knownHostsFile,
-          sshConfigFile,
-          compression: d.env.compression === true,
-          acceptNewHostKey: options.acceptNewHostKey,
-          token: options.token,
-          timeoutMs: options.timeoutMs,
-        },
-        fn,
-      ),
-    ),
-  );
 }

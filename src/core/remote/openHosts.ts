@@ -10,6 +10,8 @@ import { knownHostsFileOf, sshConfigFileOf, type DeployEnvironment } from '../en
 import { type HostRunner } from './hostRunner';
 
 export interface OpenHostOptions {
+  /** How long connecting to each host may take (default 20 s). */
+  timeoutMs?: number;
   acceptNewHostKey?: boolean;
   onUnknownHostKey?: ConnectOptions['onUnknownHostKey'];
   passphrase?: string;
@@ -48,6 +50,7 @@ export async function openHosts(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>,
     passphrase: options.passphrase,
     askPassphrase: options.askPassphrase,
     onPassphraseAccepted: options.onPassphraseAccepted,
+    timeoutMs: options.timeoutMs,
   } satisfies ConnectOptions;
   return Promise.all(
     (d.env.hosts ?? []).map(async (h): Promise<OpenedHost> => {

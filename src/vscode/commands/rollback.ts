@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
-import type { ReleaseList, RollbackResult } from '../../core/index';
+import type { RollbackResult } from '../../core/index';
 import type { GoDeployContext } from '../context';
 import { hostSummary, OperationProgress } from '../deploy/events';
 import { hostOptions } from '../deploy/hostKeys';
-import { onEnvironmentHosts } from '../deploy/hosts';
 import { lockedHost } from '../deploy/lockFailure';
 import { isEnvironmentArgs, knownHostsFile, resolveEnvironment, type EnvironmentArgs, type EnvironmentTarget } from '../deploy/target';
 import { loadEngine } from '../engine';
@@ -28,40 +27,28 @@ async function readReleases(
   t: EnvironmentTarget,
   acceptNewHostKey: boolean | undefined,
 ): Promise<Map<string, { hosts: number; live: number }> | undefined> {
-  const engine = loadEngine();
-  const loaded = await engine.loadEnvironment({ file: t.configFile, exists: true }, t.environment, 'rollback');
   const title = `Go Deploy: reading the releases of ${t.environment}…`;
-  if (loaded.env.type === 'docker') {
-    // One engine: its release containers, the running one live.
-    const { outcome } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
-      engine.dockerReleases(loaded, hostOptions(ctx, knownHostsFile(t), acceptNewHostKey)),
-    );
-    if (!outcome.ok) {
-      ctx.log.warn(`${outcome.alias} (${outcome.address}): cannot read the releases: ${outcome.error}`);
-      return undefined;
-    }
-    return new Map(outcome.value.map((r) => [r.id, { hosts: 1, live: r.live ? 1 : 0 }]));
-  }
-  const d = engine.deployEnvironmentOf(loaded, 'rollback');
-  const runs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) =>
-    onEnvironmentHosts<ReleaseList>(d, hostOptions(ctx, knownHostsFile(t), acceptNewHostKey), token, (h) =>
-      engine.listReleases(h.runner, d.base, d.model.app.name),
-    ),
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) =>
+    loadEngine().environmentReleases({
+      configFile: { file: t.configFile, exists: true },
+      environment: t.environment,
+      access: { ...hostOptions(ctx, knownHostsFile(t), acceptNewHostKey), token },
+    }),
   );
   const ids = new Map<string, { hosts: number; live: number }>();
-  for (const r of runs) {
+  for (const r of report.hosts) {
     if (!r.ok) {
-      ctx.log.warn(`${r.host} (${r.address}): cannot read the releases: ${r.error}`);
+      ctx.log.warn(`${r.alias} (${r.address}): cannot read the releases: ${r.error}`);
       continue;
     }
-    for (const rel of r.value.releases.filter((x) => x.binarySize !== null)) {
+    for (const rel of r.value.filter((x) => x.complete)) {
       const e = ids.get(rel.id) ?? { hosts: 0, live: 0 };
       e.hosts++;
-      if (rel.current) e.live++;
+      if (rel.live) e.live++;
       ids.set(rel.id, e);
     }
   }
-  return runs.some((r) => r.ok) ? ids : undefined;
+  return report.hosts.some((r) => r.ok) ? ids : undefined;
 }
 
 /** "Previous release" first, then every release not live anywhere, newest first. Undefined when cancelled. */

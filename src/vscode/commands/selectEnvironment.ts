@@ -17,7 +17,7 @@ async function selectEnvironment(deps: CommandDeps, arg: unknown): Promise<Activ
       const hosts = env.hosts?.length ?? 0;
       items.push({
         label: name,
-        description: `${env.type}${env.type === 'ssh' ? ` · ${hosts} host${hosts === 1 ? '' : 's'}` : ''}`,
+        description: loadEngine().environmentKindLabel(env),
         detail: files.length > 1 ? vscode.workspace.asRelativePath(f) : undefined,
         a: { configFile: f.fsPath, environment: name, type: env.type, hosts },
       });

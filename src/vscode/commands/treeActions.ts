@@ -41,7 +41,7 @@ async function checkHealth(deps: CommandDeps, arg: unknown): Promise<CheckHealth
     loadEngine().environmentStatus({
       configFile: { file: node.configFile, exists: true },
       environment: node.environment,
-      host: node.type === 'ssh' ? node.alias : undefined,
+      host: node.ssh ? node.alias : undefined,
       timeoutMs: 10_000,
     }),
   );
@@ -79,7 +79,7 @@ export function sshArgv(
 /** Open SSH Terminal: a terminal running the user's OpenSSH client to the host. */
 async function openSshTerminal(_deps: CommandDeps, arg: unknown): Promise<{ name: string; args: string[] }> {
   const node = needNode(arg, isHostNode, 'Open SSH Terminal');
-  if (node.type !== 'ssh') throw new (loadEngine().GoDeployError)(`${node.alias} is not an ssh host`);
+  if (!node.ssh) throw new (loadEngine().GoDeployError)(`${node.alias} is not an ssh host`);
   const { resolved, sshConfigFile, knownHosts } = await resolvedHost(node);
   const args = sshArgv(resolved, { sshConfigFile, knownHosts });
   const name = `ssh ${node.alias}`;
@@ -92,7 +92,7 @@ async function openSshTerminal(_deps: CommandDeps, arg: unknown): Promise<{ name
 async function copyHost(_deps: CommandDeps, arg: unknown): Promise<string> {
   const node = needNode(arg, isHostNode, 'Copy Host');
   let text = node.alias;
-  if (node.type === 'ssh') {
+  if (node.ssh) {
     const { resolved } = await resolvedHost(node);
     text = `${resolved.user}@${resolved.hostname}${resolved.port === 22 ? '' : `:${resolved.port}`}`;
   }

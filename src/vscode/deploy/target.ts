@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnvironmentConfig } from '../../core/index';
@@ -71,17 +70,7 @@ export async function rememberEnvironment(ctx: GoDeployContext, configFile: stri
 
 /** The known_hosts file the engine checks host keys against (shown when asking to trust one). */
 export function knownHostsFile(t: EnvironmentTarget): string {
-  const f = t.env.knownHostsFile;
-  if (!f) return path.join(homedir(), '.ssh', 'known_hosts');
-  return path.resolve(t.folder.fsPath, f === '~' || f.startsWith('~/') ? path.join(homedir(), f.slice(1)) : f);
-}
-
-export function describeEnvironment(env: EnvironmentConfig): string {
-  if (env.type === 'ssh') {
-    const hosts = env.hosts?.map((h) => h.host) ?? [];
-    return `ssh · ${hosts.length <= 3 ? hosts.join(', ') : `${hosts.length} hosts`}`;
-  }
-  return env.type === 'local' ? `local · ${env.path ?? 'this machine'}` : env.type;
+  return loadEngine().knownHostsFileOf({ env: t.env, moduleDir: t.folder.fsPath });
 }
 
 /**
@@ -112,7 +101,7 @@ export async function resolveEnvironment(
     const last = lastEnvironment(ctx, loaded.configFile);
     const ordered = [...usable].sort(([a], [b]) => (a === last ? -1 : b === last ? 1 : 0));
     const picked = await vscode.window.showQuickPick(
-      ordered.map(([n, e]) => ({ label: n, description: describeEnvironment(e), detail: n === last ? 'last used' : undefined, name: n })),
+      ordered.map(([n, e]) => ({ label: n, description: loadEngine().describeEnvironment(e), detail: n === last ? 'last used' : undefined, name: n })),
       {
         title: `Go Deploy: ${verb} ${loaded.config.app.name ?? path.basename(loaded.folder.fsPath)} — which environment?`,
         placeHolder: `environments of ${where}`,

@@ -82,17 +82,15 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
       const list = last?.ok ? (last.value.releaseList ?? []) : [];
       const logs: LogsNode = { kind: 'logs', configFile: node.configFile, environment: node.environment, host: node.alias };
       return [
-        ...[...list]
-          .reverse()
-          .map((r): ReleaseNode => ({
-            kind: 'release',
-            configFile: node.configFile,
-            environment: node.environment,
-            type: node.type,
-            host: node.alias,
-            id: r.id,
-            live: r.live,
-          })),
+        ...[...list].reverse().map((r): ReleaseNode => ({
+          kind: 'release',
+          configFile: node.configFile,
+          environment: node.environment,
+          type: node.type,
+          host: node.alias,
+          id: r.id,
+          live: r.live,
+        })),
         logs,
       ];
     }
@@ -161,7 +159,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
   /** The environment's hosts, from the config as read when the environment node was made. */
   private hostsOf(env: EnvironmentNode): HostNode[] {
     return env.aliases.map((alias) => {
-      const n: HostNode = { kind: 'host', configFile: env.configFile, environment: env.name, type: env.type, alias };
+      const n: HostNode = { kind: 'host', configFile: env.configFile, environment: env.name, type: env.type, alias, ssh: env.type === 'ssh' };
       this.hostNodes.set(hostKey(n), n);
       return n;
     });

@@ -99,7 +99,7 @@ export class HostStatusPoller implements vscode.Disposable {
         .environmentStatus({
           configFile: { file: node.configFile, exists: true },
           environment: node.environment,
-          host: node.type === 'ssh' ? node.alias : undefined,
+          host: node.ssh ? node.alias : undefined,
           timeoutMs,
           token: cancel.token,
         })

@@ -24,6 +24,8 @@ export interface HostNode {
   environment: string;
   type: string;
   alias: string;
+  /** Reached over ssh (an ssh environment's host), not this machine or a docker engine. */
+  ssh: boolean;
 }
 export interface ReleaseNode {
   kind: 'release';

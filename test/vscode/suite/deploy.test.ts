@@ -249,10 +249,10 @@ describe('Go Deploy: Deploy / Rollback / Show Releases / Run Doctor on a local e
     assert.equal(listed.base, base);
     const host = listed.hosts[0];
     assert.ok(host.ok, JSON.stringify(host));
-    const ids = host.value.releases.map((r) => r.id);
+    const ids = host.value.map((r) => r.id);
     assert.ok(ids.includes(first.releaseId) && ids.includes(second!.releaseId), ids.join(', '));
     assert.deepEqual(
-      host.value.releases.filter((r) => r.current).map((r) => r.id),
+      host.value.filter((r) => r.live).map((r) => r.id),
       [first.releaseId],
     );
 

@@ -131,9 +131,11 @@ describe('Go Deploy: Deploy / Rollback on a docker environment (a real Docker En
       vscode.commands.executeCommand<ShowReleasesResult | undefined>('godeploy.showReleases', { module: moduleDir, environment: ENV }),
       60_000,
     );
-    assert.ok(listed?.containers?.ok, JSON.stringify(listed));
+    const engineReleases = listed?.hosts[0];
+    assert.ok(engineReleases?.ok, JSON.stringify(listed));
+    assert.equal(engineReleases.host, 'engine');
     assert.deepEqual(
-      listed.containers.value.map((r) => [r.id, r.live]),
+      engineReleases.value.map((r) => [r.id, r.live]),
       [
         [first.releaseId, false],
         [second!.releaseId, true],

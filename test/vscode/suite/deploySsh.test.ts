@@ -181,7 +181,7 @@ describe('Go Deploy: Deploy / Rollback on an ssh environment (a real systemd hos
     const h = listed?.hosts[0];
     assert.ok(h?.ok, JSON.stringify(h));
     assert.deepEqual(
-      h.value.releases.map((r) => [r.id, r.current]),
+      h.value.map((r) => [r.id, r.live]),
       [
         [first.releaseId, true],
         [second.releaseId, false],

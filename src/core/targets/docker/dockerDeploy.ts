@@ -12,7 +12,7 @@ import type { VersionInfo } from '../../build/version';
 import { CancellationSource } from '../../cancellation';
 import { DeployBuilds } from '../../release/deployBuild';
 import { goPlatform } from '../../release/checks';
-import type { HostDeployResult } from '../hosts/deploy';
+import type { HostDeployResult } from '../../environment/types';
 import type { DeployRequest, DeployResult } from '../../environment/types';
 import { resolveServiceEnvironment } from '../../release/envFile';
 import { blueGreenSite } from '../../release/nginxSwitch';

@@ -10,7 +10,6 @@ import type { Redactor, ReferenceSources } from '../../config/references';
 import { resolveModelArgs } from '../../generate/args';
 import { hostTarget } from '../../build/targets';
 import type { BuiltArtifact } from '../../build/types';
-import { versionInfo } from '../../build/version';
 import { GoDeployError } from '../../errors';
 import { renderFiles } from '../../generate/generate';
 import { blueGreenPlan, blueGreenService, supervisorInstances, systemdInstances, type BlueGreenPlan, type Instances } from './blueGreen';
@@ -27,8 +26,7 @@ import { renderEnvFile, resolveServiceEnvironment } from '../../release/envFile'
 import { gateSpecOf } from '../../release/healthGate';
 import { HostDeployment } from './hostDeploy';
 import { type DeployHost } from '../../remote/openHosts';
-import { deployEnvironmentOf, loadEnvironment, type DeployEnvironment } from '../../environment/load';
-import { deployDocker } from '../docker/dockerDeploy';
+import { deployEnvironmentOf, type DeployEnvironment } from '../../environment/load';
 import { acquireLockRecorded } from './lock';
 import { type LockOwner } from '../../release/lockOwner';
 import { releaseId as makeReleaseId, releaseVersion } from '../../release/releaseId';
@@ -38,8 +36,8 @@ import { mapLimit } from '../../release/batches';
 import { type HostDeployResult, type HostResultKind } from '../../environment/types';
 import { DeployRequest, DeployResult } from '../../environment/types';
 import { referencesAsWritten } from '../../config/references';
-
-export type { HostDeployResult, HostResultKind } from '../../environment/types';
+import { type LoadedEnvironment } from '../../environment/load';
+import { type DeployRun } from '../target';
 
 /**
  * The service manager of the environment, with its definition rendered (user templates
@@ -82,16 +80,10 @@ export function hookList(d: DeployEnvironment): { preDeploy: string[]; postDeplo
   return { preDeploy: d.env.hooks?.preDeploy ?? [], postDeploy: d.env.hooks?.postDeploy ?? [] };
 }
 
-export async function deploy(req: DeployRequest): Promise<DeployResult> {
-  const t0 = Date.now();
+/** A deploy to the hosts of an ssh or local environment (see the top of this file). */
+export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironment, run: DeployRun): Promise<DeployResult> {
+  const t0 = run.startedAt;
   const emit = req.emit ?? (() => undefined);
-  // git describe etc. runs while the config and the module are read (the folder of godeploy.yaml is the module's).
-  const infoP = versionInfo(path.dirname(req.configFile.file), req.buildEnv);
-  infoP.catch(() => undefined);
-  const loaded = await loadEnvironment(req.configFile, req.environment, 'deploy');
-  if (loaded.env.type === 'docker') {
-    return deployDocker(req, loaded, path.dirname(req.configFile.file) === loaded.moduleDir ? await infoP : await versionInfo(loaded.moduleDir, req.buildEnv));
-  }
   const d = deployEnvironmentOf(loaded, 'deploy');
   if (d.model.blueGreen && (d.env.type !== 'ssh' || (d.env.processManager ?? 'systemd') === 'none')) {
     throw new GoDeployError(
@@ -104,7 +96,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
   const envFileText = resolved ? renderEnvFile(resolved.values, `${d.model.app.name} ${d.name}: written by Go Deploy at each deploy; mode 0600`) : '';
   const manager = await serviceManagerFor(d, req.dryRun ? referencesAsWritten : req.sources, resolved?.redactor);
-  const info = path.dirname(req.configFile.file) === d.moduleDir ? await infoP : await versionInfo(d.moduleDir, req.buildEnv);
+  const info = await run.versionInfo();
   const id = makeReleaseId(req.now ?? new Date(), info.version);
   const keepReleases = d.env.keepReleases ?? 5;
   const hooks = hookList(d);

@@ -2,8 +2,6 @@
 // checks are data (doctorChecks); this file lists them for an environment and runs them.
 import { type CheckOutcome, type DoctorCheck, type DoctorInputs, diskCheck, platformCheck, portCheck } from '../../release/checks';
 import { layoutCheck } from './layoutCheck';
-import { type HostTarget, type RemoteHostOptions, withRemoteHost } from '../../remote/hostAccess';
-import { HostReport, runChecks, doctorHostReport } from '../../release/doctorReport';
 
 export type { CheckOutcome, CheckStatus, DoctorCheck, DoctorInputs } from '../../release/checks';
 
@@ -106,11 +104,4 @@ export function doctorChecks(inputs: DoctorInputs): DoctorCheck[] {
     fileCheck('ca-certificates', 'CA certificates', '/etc/ssl/certs/ca-certificates.crt', 'install ca-certificates: Go programs need them for HTTPS'),
     clockCheck(),
   ];
-}
-
-export type { HostTarget as DoctorHostTarget } from '../../remote/hostAccess';
-
-/** One host over ssh: `reachable` (host key + authentication) first; when it fails, the other checks are skipped. */
-export async function doctorRemoteHost(target: HostTarget, checks: DoctorCheck[], options: RemoteHostOptions): Promise<HostReport> {
-  return doctorHostReport(await withRemoteHost(target, options, (h) => runChecks(h.runner, checks)));
 }

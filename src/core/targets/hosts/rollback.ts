@@ -2,42 +2,25 @@
 // live one (or the named one) behind the same health gate and batches as a deploy; a host
 // that fails its gate goes back to what was live, and so do the hosts already switched.
 import { hostname, userInfo } from 'node:os';
-import { GoDeployError, usageError } from '../../errors';
+import { GoDeployError } from '../../errors';
 import { openHosts } from '../../remote/openHosts';
 import { planHost } from './deployPlan';
 import { blueGreenFor, hookList, serviceManagerFor } from './deploy';
 import { HostDeployment } from './hostDeploy';
 import { type DeployHost } from '../../remote/openHosts';
-import { deployEnvironmentOf, loadEnvironment, type LoadedEnvironment } from '../../environment/load';
-import { rollbackDocker } from '../docker/dockerRollback';
+import { deployEnvironmentOf, type LoadedEnvironment } from '../../environment/load';
 import { acquireLockRecorded } from './lock';
 import { type LockOwner } from '../../release/lockOwner';
-import { RELEASE_ID } from '../../release/releaseId';
 import { listReleases } from './releases';
 import { releaseLocks, switchover } from './switchover';
 import { type HostDeployResult } from '../../environment/types';
-import type { ReferenceSources } from '../../config/references';
-import { resolveServiceEnvironment } from '../../release/envFile';
 import { RollbackRequest, RollbackResult } from '../../environment/types';
+import { bestEffortRedactor } from '../../release/envFile';
 
-/** Hides the secret values this machine can resolve (a missing one is simply not known). */
-async function bestEffortRedactor(
-  d: Pick<LoadedEnvironment, 'config' | 'name' | 'env'>,
-  sources: ReferenceSources | undefined,
-): Promise<(t: string) => string> {
-  if (!sources) return (t) => t;
-  const soft: ReferenceSources = { env: async (n) => (await sources.env(n)) ?? '', secret: async (n) => (await sources.secret(n)) ?? '' };
-  const r = await resolveServiceEnvironment(d.config, d.name, d.env, null, soft).catch(() => undefined);
-  return (t) => r?.redactor.redact(t) ?? t;
-}
-
-export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
-  const t0 = Date.now();
+/** A rollback on the hosts of an ssh or local environment (see the top of this file). */
+export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironment, startedAt: number): Promise<RollbackResult> {
+  const t0 = startedAt;
   const emit = req.emit ?? (() => undefined);
-  if (req.to !== undefined && !RELEASE_ID.test(req.to))
-    throw usageError(`rollback --to: "${req.to}" is not a release id`, 'release ids look like 20261121T101500Z-v1.2.3; see `godeploy releases ENV`');
-  const loaded = await loadEnvironment(req.configFile, req.environment, 'rollback');
-  if (loaded.env.type === 'docker') return rollbackDocker(req, loaded, await bestEffortRedactor(loaded, req.sources));
   const d = deployEnvironmentOf(loaded, 'rollback');
   const manager = await serviceManagerFor(d, req.sources);
   const blueGreen = await blueGreenFor(d);

@@ -3,13 +3,13 @@
 import { activePortFile } from './blueGreen';
 import { gateSpecOf } from '../../release/healthGate';
 import { runHostGate } from './hostGate';
-import { forEachHost } from '../../remote/hostAccess';
-import { deployEnvironmentOf, loadEnvironment } from '../../environment/load';
-import { dockerStatus } from '../docker/dockerStatus';
+import { onOpenedHosts } from '../../remote/hostAccess';
+import { deployEnvironmentOf } from '../../environment/load';
 import { serviceManagerFor } from './deploy';
 import { listReleases } from './releases';
 import { releaseVersion } from '../../release/releaseId';
 import { HostStatus, HistoryEntry, StatusReport, StatusRequest } from '../../environment/types';
+import { type LoadedEnvironment } from '../../environment/load';
 
 /** How many history entries status reads per host. */
 export const HISTORY_ENTRIES = 50;
@@ -26,14 +26,12 @@ export function parseHistory(text: string): HistoryEntry[] {
   });
 }
 
-export async function environmentStatus(req: StatusRequest): Promise<StatusReport> {
-  const loaded = await loadEnvironment(req.configFile, req.environment, 'status');
-  if (loaded.env.type === 'docker')
-    return { environment: loaded.name, type: 'docker', ...(await dockerStatus(loaded, { acceptNewHostKey: req.acceptNewHostKey, token: req.token })) };
+/** Status of the hosts of an ssh or local environment. */
+export async function hostsStatus(req: StatusRequest, loaded: LoadedEnvironment): Promise<StatusReport> {
   const d = deployEnvironmentOf(loaded, 'status');
   const only = req.host === undefined ? d : { ...d, env: { ...d.env, hosts: (d.env.hosts ?? []).filter((h) => h.host === req.host) } };
   const manager = await serviceManagerFor(d);
-  const hosts = await forEachHost(
+  const hosts = await onOpenedHosts(
     only,
     { acceptNewHostKey: req.acceptNewHostKey ?? false, token: req.token, timeoutMs: req.timeoutMs },
     async (h): Promise<HostStatus> => {

@@ -1,0 +1,71 @@
+// The ssh and local target: releases in <base>/releases on each host, a `current` symlink,
+// the service under systemd, supervisor or a pid file; everything over ssh (or on this
+// machine for type local).
+import { deployEnvironmentOf, type LoadedEnvironment } from '../../environment/load';
+import type { HostAccess, ReleasesReport } from '../../environment/types';
+import { doctorHostReport, runChecks } from '../../release/doctorReport';
+import { onOpenedHosts } from '../../remote/hostAccess';
+import { selectedHosts } from '../../logs/logs';
+import type { Target } from '../target';
+import { deployToHosts } from './deploy';
+import { doctorChecks } from './doctor';
+import { lockStatus, releaseLock } from './lock';
+import { describeHostLogSource, followHostLogs, hostLogSources } from './logs';
+import { formatReleaseListing, listReleases } from './releases';
+import { rollbackHosts } from './rollback';
+import { hostsStatus } from './status';
+
+async function hostsReleases(e: LoadedEnvironment, access: HostAccess): Promise<ReleasesReport> {
+  const d = deployEnvironmentOf(e, 'releases');
+  const outcomes = await onOpenedHosts(d, access, (h) => listReleases(h.runner, d.base, d.model.app.name));
+  return {
+    environment: e.name,
+    base: d.base,
+    noun: 'host',
+    hosts: outcomes.map((o) => (o.ok ? { ...o, value: o.value.releases.map((r) => ({ id: r.id, live: r.current, complete: r.binarySize !== null })) } : o)),
+    lines: (order) =>
+      formatReleaseListing(
+        d.base,
+        outcomes.map((o) => ({ ...o, head: `${o.alias} (${o.address})` })),
+        order,
+      ),
+    json: () => ({
+      environment: e.name,
+      base: d.base,
+      hosts: outcomes.map((o) => ({
+        host: o.alias,
+        address: o.address,
+        ...(o.ok ? { ...o.value, error: null } : { exists: null, releases: [], currentTarget: null, error: o.error }),
+      })),
+    }),
+  };
+}
+
+export const hostsTarget: Target = {
+  deploy: deployToHosts,
+  rollback: rollbackHosts,
+  status: hostsStatus,
+  releases: hostsReleases,
+  async doctor(e, access) {
+    const d = deployEnvironmentOf(e, 'doctor');
+    const checks = doctorChecks({
+      port: d.model.app.port,
+      basePath: d.base,
+      processManager: d.env.type === 'local' ? 'none' : (d.env.processManager ?? 'systemd'),
+      targets: d.config.build?.targets ?? [],
+      limitNOFILE: d.model.systemd.limitNOFILE,
+      appName: d.model.app.name,
+    });
+    return (await onOpenedHosts(d, access, (h) => runChecks(h.runner, checks))).map(doctorHostReport);
+  },
+  async locks(e, command, access, fn) {
+    const d = deployEnvironmentOf(e, command);
+    const outcomes = await onOpenedHosts(d, access, (h) =>
+      fn({ alias: h.alias, status: () => lockStatus(h.runner, d.base), release: (owner) => releaseLock(h.runner, d.base, owner) }),
+    );
+    return { base: d.base, outcomes };
+  },
+  logSources: (e, only) => hostLogSources(e, selectedHosts(e, only)),
+  describeLogSource: (_e, s, req) => describeHostLogSource(s, req),
+  followLogs: followHostLogs,
+};
