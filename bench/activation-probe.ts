@@ -3,7 +3,7 @@
  * module (there is no editor here; the stand-in accepts every call) and reports how
  * long require + activate() took and which modules were loaded by then.
  */
-import Module = require('node:module');
+import Module from 'node:module';
 import { performance } from 'node:perf_hooks';
 
 const bundle = process.argv[2];

@@ -22,6 +22,7 @@ function activation(bundle: string): { ms: number; loaded: string[] } {
         .filter((l) => /Error|^\s+at /.test(l))
         .slice(0, 6)
         .join('\n')}`,
+      { cause: e },
     );
   }
 }

@@ -86,7 +86,7 @@ export class ConfigDiagnostics implements vscode.Disposable {
 
   /** The module next to the config (cached until Go files change); none without go.mod. */
   private inspect(dir: string): Promise<ModuleInspection | undefined> {
-    let p = this.inspections.get(dir);
+    const p = this.inspections.get(dir);
     if (!p) {
       const { inspectModule } = loadEngine();
       const found = Promise.resolve(vscode.workspace.fs.stat(vscode.Uri.file(path.join(dir, 'go.mod')))).then(

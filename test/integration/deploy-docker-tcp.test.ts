@@ -82,11 +82,11 @@ describe('deploy to a docker engine over tcp:// with TLS (a second real dockerd)
     await makeDockerTls(other);
     const foreign = await runCli(dir, ['doctor', 'tcp'], goEnv({ DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: other }));
     assert.equal(foreign.code, 1, foreign.out);
-    assert.match(foreign.out, /FAIL reachable  the TLS handshake with the Docker engine at tcp:\/\/\S+ \(environments\.tcp\.docker\.host\) failed: /);
+    assert.match(foreign.out, /FAIL reachable {2}the TLS handshake with the Docker engine at tcp:\/\/\S+ \(environments\.tcp\.docker\.host\) failed: /);
     assert.match(foreign.out, /hint: check that the certificates in DOCKER_CERT_PATH are signed by the engine's CA/);
     const missing = await runCli(dir, ['doctor', 'tcp'], goEnv({ DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: join(work.path, 'nowhere') }));
     assert.equal(missing.code, 1, missing.out + missing.err);
-    assert.match(missing.out, /FAIL reachable  cannot read \S+nowhere\/ca\.pem \(DOCKER_CERT_PATH\): /);
+    assert.match(missing.out, /FAIL reachable {2}cannot read \S+nowhere\/ca\.pem \(DOCKER_CERT_PATH\): /);
     assert.match(missing.out, /hint: DOCKER_CERT_PATH needs ca\.pem, cert\.pem and key\.pem/);
   });
 });

@@ -61,7 +61,7 @@ async function runHealthy(tag: string, port: number, env: string[] = []): Promis
     );
   } catch (e) {
     const logs = await docker(['logs', name]);
-    throw new Error(`${(e as Error).message}; its log:\n${logs.stdout}${logs.stderr}`);
+    throw new Error(`${(e as Error).message}; its log:\n${logs.stdout}${logs.stderr}`, { cause: e });
   }
   return { name, body };
 }

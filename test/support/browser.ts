@@ -40,7 +40,7 @@ export async function openInChromium(url: string, viewport = { width: 1400, heig
     browser = context.browser();
   } catch (err) {
     rmSync(profile, { recursive: true, force: true });
-    throw new Error(`could not start ${CHROMIUM}: ${(err as Error).message}`);
+    throw new Error(`could not start ${CHROMIUM}: ${(err as Error).message}`, { cause: err });
   }
   const ctx = context;
   const page = ctx.pages()[0] ?? (await ctx.newPage());

@@ -126,7 +126,7 @@ export async function startCodeServer(opts: { env?: Record<string, string>; sett
   } catch (err) {
     const logs = cs.diagnostics();
     await cs.stop();
-    throw new Error(`${(err as Error).message}\n${logs}`);
+    throw new Error(`${(err as Error).message}\n${logs}`, { cause: err });
   }
   return cs;
 }

@@ -384,7 +384,7 @@ describe('binary inspection: headers and build info', () => {
         'deps      2 modules',
       ])
         assert.ok(text.includes(line), `${line}\n---\n${text}`);
-      assert.match(text, /^settings  -trimpath=true -ldflags="-s -w -X \\"main.version=1.0\\"" CGO_ENABLED=0 vcs.revision=0123456789abcdef$/m);
+      assert.match(text, /^settings {2}-trimpath=true -ldflags="-s -w -X \\"main.version=1.0\\"" CGO_ENABLED=0 vcs.revision=0123456789abcdef$/m);
       assert.equal(await runInspectBinary(io, { dir }, ['svc'], true), 0);
       const j = jsons[0] as BinaryInfo & { file: string };
       assert.equal(j.file, path.join(dir, 'svc'));
@@ -402,7 +402,7 @@ describe('binary inspection: headers and build info', () => {
           goVersion: null,
           buildInfo: null,
         }),
-        /linking   dynamic, interpreter \/lib64\/ld-linux-x86-64.so.2; needs libc.so.6\nstripped  yes \(no symbol table\)\ngo        not a Go program/,
+        /linking {3}dynamic, interpreter \/lib64\/ld-linux-x86-64.so.2; needs libc.so.6\nstripped {2}yes \(no symbol table\)\ngo {8}not a Go program/,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

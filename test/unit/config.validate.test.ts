@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { formatDiagnostic, validateConfigText, type ConfigDiagnostic } from '../../src/core/index';
 import { inspectModule } from '../../src/core/gomod/inspect';
 import { fixtureModules } from '../support/paths';
@@ -206,7 +207,7 @@ environments:
 
 describe('the sample config with every key', () => {
   it('is valid (the fuzz corpus starts from a valid file)', () => {
-    const text = require('node:fs').readFileSync(path.join(fixtureModules, '..', 'configs', 'full.yaml'), 'utf8') as string;
+    const text = readFileSync(path.join(fixtureModules, '..', 'configs', 'full.yaml'), 'utf8') as string;
     assert.deepEqual(validateConfigText('full.yaml', text).diagnostics, []);
   });
 });

@@ -7,6 +7,7 @@ const errorsOf = (text: string | Uint8Array): ConfigDiagnostic[] => validateConf
 
 /** A YAML double-quoted scalar holding `value` exactly, control characters as \xNN escapes. */
 const yamlQuoted = (value: string): string =>
+  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
   `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`;
 
 /** Sets one dotted key (every parent a mapping) in a config that is valid without it; the value sits on the returned line. */

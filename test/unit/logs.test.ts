@@ -185,7 +185,7 @@ describe('the file tail script (sh, tail, stat for real)', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {
-      throw new Error(String((e as { stderr?: string }).stderr));
+      throw new Error(String((e as { stderr?: string }).stderr), { cause: e });
     }
     return r;
   };

@@ -12,7 +12,7 @@ export function nginxIdent(name: string): string {
  * nginx has no escape for `$` (a variable): the config check refuses it in paths.
  */
 export function nginxString(value: string): string {
-  if (/^[A-Za-z0-9._\/@:+=,%~-]+$/.test(value)) return value;
+  if (/^[A-Za-z0-9._/@:+=,%~-]+$/.test(value)) return value;
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 

@@ -124,6 +124,7 @@ function commandWord(p: string): string {
  * inside quotes: such a character is written outside the quotes, escaped (`"a "\;" b"`).
  */
 export function argumentWord(arg: string): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   const problem = /[\r\n]/.test(arg) ? 'a line break' : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(arg) ? 'a control character' : undefined;
   if (problem)
     throw usageError(

@@ -20,7 +20,7 @@ export interface ListenAddress {
 export function listenAddress(v: Val): ListenAddress {
   const whole = (s: PortSetting): PortSetting => (s.kind === 'flag' ? { ...s, address: true } : s.kind === 'env' ? { ...s, address: true } : s);
   const part = v.port;
-  let port: number | null = null;
+  let port: number | null;
   let settings: PortSetting[];
   let source = v.source;
   if (part) {

@@ -75,7 +75,6 @@ export async function followCommand(source: CommandSource, hosts: RunnerSource, 
     if (lostAt) {
       const at = source.resumePoint();
       notice(`reconnected to ${source.host} (lost since ${lostAt}); ${at ? `resuming ${at}: lines written meanwhile follow` : 'starting over'}`);
-      lostAt = undefined;
     }
     const stderr: string[] = [];
     let errRest = '';

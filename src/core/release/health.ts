@@ -84,7 +84,7 @@ export interface PollOptions {
 export async function pollUntil(attempt: Attempt, o: PollOptions): Promise<HealthResult> {
   const start = Date.now();
   let attempts = 0;
-  let last = 'not checked';
+  let last: string;
   for (;;) {
     attempts++;
     const r = await attempt();

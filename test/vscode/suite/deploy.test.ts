@@ -49,7 +49,7 @@ async function stopService(base: string): Promise<void> {
   const pidFile = path.join(base, 'shared', 'deployapp.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  let exe = '';
+  let exe: string;
   try {
     exe = readlinkSync(`/proc/${pid}/exe`);
   } catch {

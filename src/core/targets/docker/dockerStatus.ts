@@ -13,6 +13,7 @@ import { LABEL } from './containerSpec';
 import { inspectService } from './swarmRollout';
 import { serviceName } from './swarmService';
 import { onEnvironmentEngine, type EngineOpenOptions } from './environmentEngine';
+import { type ServiceSpec } from './swarmService';
 
 export async function dockerReleases(
   e: LoadedEnvironment,
@@ -96,7 +97,7 @@ async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<Ho
 async function swarmReleases(engine: Engine, e: LoadedEnvironment): Promise<DockerRelease[]> {
   const svc = await inspectService(engine, serviceName(e.model.app.name, e.name));
   if (!svc) return [];
-  const release = (spec: Record<string, any>, live: boolean): DockerRelease => ({
+  const release = (spec: ServiceSpec, live: boolean): DockerRelease => ({
     id: spec.Labels?.[LABEL.release] ?? '?',
     version: spec.Labels?.[LABEL.version] ?? '',
     container: svc.Spec.Name,

@@ -11,6 +11,7 @@ import { containerLogTail } from './dockerReleases';
 import type { Engine } from './engine';
 import type { RegistryAuth } from './registry';
 import { taskWatchMs } from './swarmService';
+import { type ServiceSpec } from './swarmService';
 
 const HOST = 'engine';
 
@@ -23,8 +24,8 @@ interface Task {
 export interface ServiceInfo {
   ID: string;
   Version: { Index: number };
-  Spec: Record<string, any>;
-  PreviousSpec?: Record<string, any>;
+  Spec: ServiceSpec;
+  PreviousSpec?: ServiceSpec;
   UpdateStatus?: { State?: string; Message?: string; StartedAt?: string };
 }
 
@@ -59,7 +60,7 @@ export function rolloutTimeoutMs(health: { healthTimeoutSeconds: number; healthI
 /** Creates or updates the service and waits for Swarm's verdict. */
 export async function rolloutService(
   engine: Engine,
-  spec: Record<string, any>,
+  spec: ServiceSpec,
   existing: ServiceInfo | undefined,
   o: { timeoutMs: number; emit(e: DeployEvent): void; redact(t: string): string; token?: CancellationTokenLike; auth?: RegistryAuth; rollback?: boolean },
 ): Promise<RolloutOutcome> {

@@ -11,6 +11,14 @@ import type { HealthCheckType } from '../../config/model';
 import { containerArguments, LABEL, memoryBytes, portVariable, type ContainerInput } from './containerSpec';
 import { PROBE_NAME } from './probe';
 
+/**
+ * A swarm service's spec as the Engine API returns and takes it: read defensively (labels,
+ * task template, networks), so it stays the loose JSON it is rather than a partial copy of
+ * dockerode's types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the Engine API's JSON, read field by field
+export type ServiceSpec = Record<string, any>;
+
 export const serviceName = (app: string, environment: string): string => `${app}-${environment}`;
 
 /** A release's container input, plus what the health check and the rollout need. */
