@@ -41,7 +41,7 @@ export {
 export { formatDoctorReport, type CheckReport, type HostReport } from './release/doctorReport';
 export { describeHeldLock, releaseIfAllowed, type HeldLock, type LockPlace, type LockReleaseResult } from './release/lockOwner';
 export type { LockOwner, LockStatus } from './release/lockOwner';
-export type { DeployEvent, DeployEventState } from './environment/types';
+export type { DeployEvent, DeployEventState, DeployPlan, PlannedStep } from './environment/types';
 export type { DeployHost, OpenHostOptions } from './remote/openHosts';
 export { describeLogPlan } from './operations';
 export { type LogsRequest, type LogsResult, type LogSourcePlan } from './logs/logs';

@@ -474,8 +474,10 @@ describe('deploy to this machine (type: local) through the CLI', function () {
         assert.ok(found >= 0, `${t} not found (in order) in:\n${r.out}`);
         at = found + 1;
       }
-      // prepare 1, binary 1, env-file 1, hooks 1 + 1, switch 1, restart 1, finish 1.
-      assert.equal(lines.filter((l) => l.startsWith('      $ ')).length, 8, r.out);
+      // prepare 1, binary 1, env-file 1, hooks 1 + 1, switch 2 (readlink current when the release's completion did not say it, the switch), restart 1, finish 1.
+      assert.equal(lines.filter((l) => l.startsWith('      $ ')).length, 9, r.out);
+      // What runs only on a failure is listed too: removing the release, df, switching back, restart or stop, the log lines, the history line.
+      assert.ok(lines.filter((l) => l.startsWith('      on failure $ ')).length >= 7, r.out);
       assert.deepEqual(snapshot(app.base), baseBefore, 'the base folder changed');
       assert.deepEqual(snapshot(app.dir), dirBefore, 'the module folder changed');
       assert.equal((await app.info()).pid, pid, 'not restarted');

@@ -3,7 +3,7 @@
 // never shows a secret value.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { deltaAssembleCommand, describeHostPlan, planHost, type HostPlan, type HostPlanInput } from '../../src/core/targets/hosts/deployPlan';
+import { deltaAssembleCommand, describeHostPlan, fillCommand, planHost, type HostPlan, type HostPlanInput } from '../../src/core/targets/hosts/deployPlan';
 import * as scripts from '../../src/core/targets/hosts/releaseScripts';
 import { RELEASE_ID, releaseId } from '../../src/core/release/releaseId';
 import { processManager, supervisorManager, systemdManager, type ServiceManager } from '../../src/core/targets/hosts/serviceManager';
@@ -236,10 +236,27 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       assert.deepEqual(cmd('binary', 0), ['sh', '-c', scripts.placeThenComplete(scripts.VERIFY_UPLOAD), 'sh', BASE, ID, 'deployapp', SHA, '']);
       assert.deepEqual(cmd('env-file'), ['sh', '-c', scripts.COMPLETE_RELEASE, 'sh', BASE, ID, '']);
       assert.deepEqual(cmd('pre-deploy'), ['sh', '-c', scripts.HOOK, 'sh', BASE, ID, `${BASE}/releases/${ID}/deployapp.env`, HOOK_PRE]);
-      assert.deepEqual(cmd('switch'), ['sh', '-c', scripts.SWITCH, 'sh', BASE, ID, 'deployapp.env', '']);
+      assert.deepEqual(cmd('switch', 0), ['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', BASE]);
+      assert.deepEqual(cmd('switch', 1), ['sh', '-c', scripts.SWITCH, 'sh', BASE, ID, 'deployapp.env', '']);
       assert.deepEqual(cmd('restart'), processManager(model).restart);
       assert.deepEqual(cmd('post-deploy'), ['sh', '-c', scripts.HOOK, 'sh', BASE, ID, `${BASE}/releases/${ID}/deployapp.env`, HOOK_POST]);
       assert.deepEqual(cmd('finish'), ['sh', '-c', scripts.FINISH_DEPLOY, 'sh', BASE, ID, '<json line>', '4', '<owner.json>', ID, '<previous>']);
+      // What runs only on a failure: removing the release, df, switching back or removing current, restart or stop, the history line.
+      const onFailure = (id: string) => p.steps.find((s) => s.id === id)!.onFailure;
+      assert.deepEqual(onFailure('prepare'), [['sh', '-c', scripts.DISCARD_RELEASE, 'sh', BASE, ID]]);
+      assert.match(onFailure('binary')![0][2], /df -Pk/);
+      assert.deepEqual(onFailure('switch'), [
+        ['sh', '-c', scripts.SWITCH, 'sh', BASE, '<previous>', 'deployapp.env', ''],
+        ['sh', '-c', scripts.UNSWITCH, 'sh', BASE],
+      ]);
+      assert.deepEqual(onFailure('restart'), [processManager(model).restart, processManager(model).stop]);
+      assert.deepEqual(onFailure('finish'), [['sh', '-c', scripts.RECORD, 'sh', BASE, '<json line>']]);
+      assert.deepEqual(
+        fillCommand(cmd('finish'), { '<json line>': '{}', '<owner.json>': '', '<previous>': [] }),
+        ['sh', '-c', scripts.FINISH_DEPLOY, 'sh', BASE, ID, '{}', '4', '', ID],
+        'no previous release: nothing more to keep',
+      );
+      assert.throws(() => fillCommand(cmd('finish'), { '<json line>': '{}' }), /no value for <owner.json>/);
       const files = p.steps.flatMap((s) => s.files ?? []);
       assert.deepEqual(
         files.map((f) => [f.path, f.mode]),
@@ -252,7 +269,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       assert.deepEqual(
         planHost(input(supervisorManager(model, 'x')))
           .steps.find((s) => s.id === 'switch')!
-          .commands[0].slice(4),
+          .commands[1].slice(4),
         [BASE, ID, 'deployapp.env', model.supervisor.user],
       );
     });
@@ -328,7 +345,7 @@ describe('deploy plan (release ids, plan as data, dry-run description)', () => {
       );
       assert.ok(
         lines.includes(
-          "      (an earlier release with the same sha256 is linked instead of uploading; the check also completes the release (the env-file step's script), once the env file has landed)",
+          "      (an earlier release with the same sha256 is linked instead of uploading; the check also completes the release (the env-file step's script), once the env file has landed; df when an upload ran out of space)",
         ),
         text,
       );

@@ -17,8 +17,8 @@ export interface DeployRequest {
   hosts?: Omit<OpenHostOptions, 'token'>;
   token?: CancellationTokenLike;
   emit?: (e: DeployEvent) => void;
-  /** The plan as --dry-run prints it, once it is made and before any host is touched. */
-  onPlan?: (plan: string) => void;
+  /** The plan (as --dry-run prints it, and its steps), once it is made and before any host is touched. */
+  onPlan?: (plan: DeployPlan) => void;
   onBuildOutput?: (target: string, text: string) => void;
   /** For the lock and the history: who deploys. Default: this machine's user. */
   user?: string;
@@ -82,6 +82,33 @@ export interface RollbackRequest {
   user?: string;
   /** For hiding secret values in the log lines shown; what cannot be resolved is not needed. */
   sources?: ReferenceSources;
+  /** The rollback's steps, once the releases to go back to are known and before anything is switched. */
+  onPlan?: (plan: DeployPlan) => void;
+}
+
+/**
+ * A step of a deploy's or rollback's plan: one for each step the operation reports (a
+ * DeployEvent with this host and step), in the order it reports them on that host.
+ */
+export interface PlannedStep {
+  /** The host's alias, "engine" for a docker engine, "*" for work on this machine (connect, build). */
+  host: string;
+  id: DeployEvent['step'];
+  title: string;
+  /**
+   * The commands it may run on the host, as argv, those run only on a failure (to measure,
+   * take back or record) included; `<…>` stands for a value known only when it runs. None
+   * for Docker Engine API calls and work on this machine.
+   */
+  commands: string[][];
+  /** Reported only in some runs (said in the title): e.g. an image sent to a remote engine when this machine has one. */
+  optional?: boolean;
+}
+
+/** What an operation will do, before it does it: the text --dry-run prints, and its steps. */
+export interface DeployPlan {
+  text: string;
+  steps: PlannedStep[];
 }
 
 export interface RollbackResult {

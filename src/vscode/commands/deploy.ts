@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { DeployRequest, DeployResult } from '../../core/index';
+import type { DeployPlan, DeployRequest, DeployResult } from '../../core/index';
 import type { GoDeployContext } from '../context';
-import { countPlannedSteps, hostSummary, OperationProgress } from '../deploy/events';
+import { hostSummary, OperationProgress } from '../deploy/events';
 import { hostOptions } from '../deploy/hostKeys';
 import { lockedHost } from '../deploy/lockFailure';
 import { isEnvironmentArgs, knownHostsFile, resolveEnvironment, type EnvironmentArgs, type EnvironmentTarget } from '../deploy/target';
@@ -83,9 +83,9 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
   const where = { module: t.folder.fsPath, configFile: t.configFile };
   ctx.log.info(`deploy ${name} to ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)})`);
   // The plan is logged first (no secret values in it): what will run, host by host.
-  const logPlan = (plan: string): void =>
+  const logPlan = (plan: DeployPlan): void =>
     ctx.log.block(
-      plan
+      plan.text
         .split('\n')
         .map((l) => `  ${l}`)
         .join('\n'),
@@ -109,7 +109,7 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
           emit: steps.onEvent,
           onPlan: (plan) => {
             logPlan(plan);
-            steps.expectedSteps = countPlannedSteps(plan);
+            steps.expectedSteps = plan.steps.length;
           },
           onBuildOutput: (target, text) =>
             ctx.log.block(

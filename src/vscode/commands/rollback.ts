@@ -93,7 +93,6 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
     { location: vscode.ProgressLocation.Notification, title: `Go Deploy: rolling ${t.environment} back`, cancellable: true },
     async (progress, token) => {
       const steps = new OperationProgress(ctx, progress, token);
-      steps.expectedSteps = 4 * Math.max(1, t.env.hosts?.length ?? 1);
       const status = deps.statusBar.begin(t.environment, 'rolling back');
       steps.onStep = status.step;
       try {
@@ -104,6 +103,7 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
           hosts: hostOptions(ctx, knownHostsFile(t), args.acceptNewHostKey),
           token,
           emit: steps.onEvent,
+          onPlan: (plan) => (steps.expectedSteps = plan.steps.length),
         });
       } finally {
         status.end();

@@ -27,12 +27,13 @@ export function logEvent(ctx: GoDeployContext, e: DeployEvent): void {
  * cancellation after that says what happens (the gate finishes, then the rollback).
  */
 export class OperationProgress {
-  private finished = 0;
+  /** The steps (host and step) that reported done or skip: a step reporting twice counts once. */
+  private readonly finished = new Set<string>();
   private reported = 0;
   switched = false;
   cancelRequested = false;
 
-  /** Steps the bar is divided into: set from the plan when the engine reports it. */
+  /** Steps the bar is divided into: the plan's steps, set when the engine reports its plan. */
   expectedSteps = 1;
 
   /** Also told each step as it starts (the status bar). */
@@ -63,20 +64,15 @@ export class OperationProgress {
       return;
     }
     if (e.state === 'done' || e.state === 'skip') {
-      this.finished++;
+      this.finished.add(`${e.host}\0${e.step}`);
       // Never past 95% before the end: the last steps (record, unlock) are quick.
-      const target = Math.min(95, (this.finished / Math.max(1, this.expectedSteps)) * 100);
+      const target = Math.min(95, (this.finished.size / Math.max(1, this.expectedSteps)) * 100);
       if (target > this.reported) {
         this.progress.report({ increment: target - this.reported });
         this.reported = target;
       }
     }
   };
-}
-
-/** The numbered steps of a dry-run plan (every host), plus the build. */
-export function countPlannedSteps(plan: string): number {
-  return plan.split('\n').filter((l) => /^\s+\d+\. /.test(l)).length + 1;
 }
 
 /** One line per host, as the CLI's summary. */

@@ -91,7 +91,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     cancelled: false,
     dryRun: false,
     alreadyLive: false,
-    plan,
+    plan: plan.text,
     hosts: [outcome],
     warnings: [],
     durationMs: Date.now() - t0,
@@ -388,13 +388,16 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
         ms: outcome.timings.switch,
       });
       outcome.result = 'live';
-      await pruneReleaseImages(engine, app.name, e.env.keepReleases ?? 5).catch((err: Error) =>
-        emit({
-          host: HOST,
-          step: 'retire',
-          state: 'fail',
-          message: `old release images were not removed (${redact(err.message)}); the next deploy removes them`,
-        }),
+      const r0 = Date.now();
+      await pruneReleaseImages(engine, app.name, e.env.keepReleases ?? 5).then(
+        () => emit({ host: HOST, step: 'retire', state: 'done', message: `kept the newest ${e.env.keepReleases ?? 5} release images`, ms: Date.now() - r0 }),
+        (err: Error) =>
+          emit({
+            host: HOST,
+            step: 'retire',
+            state: 'fail',
+            message: `old release images were not removed (${redact(err.message)}); the next deploy removes them`,
+          }),
       );
       return result(true);
     }

@@ -1,7 +1,9 @@
 // What a docker deploy will do, before it does it: the plan --dry-run prints (numbered steps
 // the editor's progress counts), the image tag a version becomes, and the combinations of
 // settings refused up front (exit 2 with what to use instead).
-import { upstreamServer } from '../../release/nginxSwitch';
+import { DRAIN, flipNginxArgv, upstreamServer } from '../../release/nginxSwitch';
+import { shArgv } from '../../remote/quote';
+import type { DeployPlan, PlannedStep } from '../../environment/types';
 import { gateSpecOf } from '../../release/healthGate';
 import type { LoadedEnvironment } from '../../environment/load';
 import { usageError } from '../../errors';
@@ -11,6 +13,9 @@ import { lockContainerName } from './dockerLock';
 import type { EngineAddress } from './engine';
 import { registryRef } from './registry';
 import { serviceName } from './swarmService';
+
+/** The host of a docker deploy's events: the engine. */
+export const DOCKER_HOST = 'engine';
 
 /** An image tag from a version: [A-Za-z0-9_.-], at most 128, not starting with . or -. */
 export function imageTag(version: string): string {
@@ -44,7 +49,10 @@ export function refuseUnsupported(e: LoadedEnvironment, address?: EngineAddress)
   }
 }
 
-/** The plan as --dry-run prints it: numbered steps (the editor's progress counts them), no secret values. */
+/**
+ * The plan: its text as --dry-run prints it (numbered steps, no secret values), and the
+ * steps the deploy reports (DeployEvent.step on the engine, the build on this machine), in order.
+ */
 export function describeDockerPlan(
   e: LoadedEnvironment,
   version: string,
@@ -52,7 +60,7 @@ export function describeDockerPlan(
   spec: ContainerSpec,
   engineUrl: string,
   blueGreen?: DockerBlueGreen,
-): string {
+): DeployPlan {
   const { app } = e.model;
   const docker = e.env.docker ?? {};
   const fromBinary = (docker.build ?? 'binary') === 'binary';
@@ -107,5 +115,49 @@ export function describeDockerPlan(
             `retire: keep the newest ${e.env.keepReleases ?? 5} releases (stopped containers and their release tags); older ones removed; the lock released`,
           ]),
   ];
-  return [`deploy ${app.name} ${version} to ${e.name} (Docker Engine at ${engineUrl})`, ...steps.map((t, i) => `  ${i + 1}. ${t}`)].join('\n');
+  const text = [`deploy ${app.name} ${version} to ${e.name} (Docker Engine at ${engineUrl})`, ...steps.map((t, i) => `  ${i + 1}. ${t}`)].join('\n');
+  // The steps as the deploy reports them: the numbered lines above, split where one line says two steps.
+  const local = engineUrl.startsWith('unix://');
+  const step = (id: PlannedStep['id'], title: string, more: Partial<PlannedStep> = {}): PlannedStep => ({
+    host: id === 'build' ? '*' : DOCKER_HOST,
+    id,
+    title,
+    commands: [],
+    ...more,
+  });
+  const [, lockLine, buildLine, imageLine, ...rest] = steps.map((t) => t.replace(/^[a-z]+: /, ''));
+  const ship = docker.registry
+    ? [
+        step('push', `push ${registryRef(docker.registry, app.name, releaseId)}`),
+        ...(local ? [] : [step('pull', "pull it on the engine (when the image was built on this machine's engine)", { optional: true })]),
+      ]
+    : local
+      ? []
+      : [step('transfer', "send the image to the engine without a registry (when this machine's engine built it)", { optional: true })];
+  const nginxCommand = blueGreen ? [flipNginxArgv(blueGreen, '<idle port>')] : [];
+  const after =
+    docker.mode === 'swarm'
+      ? [step('switch', `${rest[0]}; ${rest[1]}`), step('retire', rest[2])]
+      : blueGreen
+        ? [
+            step('container', rest[0].split('\n')[0]),
+            step('switch', rest[1]),
+            step('health', rest[2]),
+            step('nginx', rest[3], { commands: nginxCommand }),
+            step('retire', rest[4], { commands: [shArgv(DRAIN, "<nginx's old workers>")] }),
+          ]
+        : [step('container', rest[0].split('\n')[0]), step('switch', rest[1]), step('health', rest[2]), step('retire', rest[3])];
+  return {
+    text,
+    steps: [
+      step('connect', `connect to the Docker Engine at ${engineUrl}`),
+      step('preflight', blueGreen ? "nginx on the engine's host, the idle port" : docker.mode === 'swarm' ? 'a swarm manager' : 'app.port'),
+      step('lock', lockLine),
+      ...(fromBinary ? [step('build', buildLine)] : []),
+      step('image', imageLine),
+      ...ship,
+      ...after,
+      step('unlock', `release the lock ${lockContainerName(app.name)}`),
+    ],
+  };
 }

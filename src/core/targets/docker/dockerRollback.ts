@@ -11,7 +11,7 @@ import type { HealthResult } from '../../release/health';
 import { gateSpecOf } from '../../release/healthGate';
 import { containerGate, probeImageFor } from './containerGate';
 import type { LockOwner } from '../../release/lockOwner';
-import type { RollbackRequest, RollbackResult } from '../../environment/types';
+import type { DeployPlan, PlannedStep, RollbackRequest, RollbackResult } from '../../environment/types';
 import type { HostDeployResult } from '../../environment/types';
 import { GoDeployError } from '../../errors';
 import { acquireDockerLock, releaseDockerLock } from './dockerLock';
@@ -19,7 +19,7 @@ import { liveRelease, listDockerReleases, type DockerRelease } from './dockerRel
 import { environmentEngineAddress, type Engine } from './engine';
 import { openEnvironmentEngine } from './environmentEngine';
 import { refuseUnsupported } from './dockerPlan';
-import { blueGreenSite } from '../../release/nginxSwitch';
+import { blueGreenSite, flipNginxArgv } from '../../release/nginxSwitch';
 import { dockerBlueGreen, engineHost, livePort, pickIdlePort, recreateOnPort, switchOnIdlePort } from './blueGreenContainers';
 import { answeredByEngine, replaceContainer, stopRelease } from './replace';
 import { LABEL } from './containerSpec';
@@ -27,6 +27,11 @@ import { inspectService, rolloutService, rolloutTimeoutMs } from './swarmRollout
 import { serviceName } from './swarmService';
 
 const HOST = 'engine';
+
+/** A rollback's plan: its heading, then its steps numbered. */
+function rollbackPlan(heading: string, steps: PlannedStep[]): DeployPlan {
+  return { text: [heading, ...steps.map((s, i) => `  ${i + 1}. ${s.title}`)].join('\n'), steps };
+}
 
 export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment, redact: (t: string) => string): Promise<RollbackResult> {
   const t0 = Date.now();
@@ -88,6 +93,11 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
       if (!svc.PreviousSpec) return failed(new GoDeployError(`${name} has no previous spec: it was never updated`), 'lock');
       outcome.previous = svc.Spec.Labels?.[LABEL.release] ?? null;
       targets[HOST] = svc.PreviousSpec.Labels?.[LABEL.release] ?? 'the previous spec';
+      req.onPlan?.(
+        rollbackPlan(`roll ${name} back to ${targets[HOST]} (Swarm's previous spec)`, [
+          { host: HOST, id: 'switch', title: `Swarm rolls ${name} back to its previous spec, one task at a time`, commands: [] },
+        ]),
+      );
       const replicas = Number(svc.Spec.Mode?.Replicated?.Replicas ?? 1);
       const rolled = await rolloutService(engine, svc.Spec, svc, {
         emit,
@@ -133,6 +143,26 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
         );
     }
     targets[HOST] = target.id;
+    req.onPlan?.(
+      rollbackPlan(`roll ${app.name} in ${e.name} back from ${live?.id ?? 'no running release'} to ${target.id} (Docker Engine at ${address.url})`, [
+        ...(blueGreen && target.port !== picked.idle
+          ? [{ host: HOST, id: 'container' as const, title: `re-create ${target.container} on port ${picked.idle}`, commands: [] }]
+          : []),
+        {
+          host: HOST,
+          id: 'switch',
+          title: blueGreen ? `start ${target.container} on port ${picked.idle}` : `stop the running container, start ${target.container}`,
+          commands: [],
+        },
+        { host: HOST, id: 'health', title: `wait for ${target.container} to answer`, commands: [] },
+        ...(blueGreen
+          ? [
+              { host: HOST, id: 'nginx' as const, title: `send nginx to port ${picked.idle}, reload`, commands: [flipNginxArgv(blueGreen, picked.idle)] },
+              { host: HOST, id: 'retire' as const, title: "stop the old container once nginx's old workers finished", commands: [] },
+            ]
+          : []),
+      ]),
+    );
     if (req.token?.isCancellationRequested) return done(false, true);
     const spec = gateSpecOf(e.model);
     const probeImage = spec.type === 'tcp' ? await probeImageFor(engine, e).catch(() => undefined) : undefined;

@@ -5,7 +5,7 @@
 import { GoDeployError } from '../../errors';
 import * as bg from './blueGreen';
 import * as nginx from '../../release/nginxSwitch';
-import type { HostPlan } from './deployPlan';
+import { fillCommand, PREVIOUS, type HostPlan } from './deployPlan';
 import type { StepId } from '../../environment/types';
 import type { HealthResult } from '../../release/health';
 import { gatePassed } from '../../release/healthGate';
@@ -41,7 +41,7 @@ export interface ActivateResult {
 
 export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPlan, target: string): Promise<ActivateResult> {
   const b = plan.blueGreen!;
-  const { base, envFileName } = plan;
+  const { base } = plan;
   const ins = b.instances;
   const unit = (p: number): string => ins.name(p);
   const must = async (argv: string[], what: string): Promise<HostRunResult> => {
@@ -56,7 +56,7 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
   let since: number | undefined;
   try {
     const sw = await h.step('switch', `switch to ${target}`, () =>
-      must(sh(scripts.SWITCH, base, target, envFileName, plan.manager.envFileOwner ?? ''), 'switching current'),
+      must(target === plan.releaseId ? plan.argv.switch : fillCommand(plan.argv.switchBack, { [PREVIOUS]: target }), 'switching current'),
     );
     since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
     await h.step('restart', `start ${unit(idle)}`, () => must(ins.start(idle), `starting ${unit(idle)}`));
@@ -109,9 +109,7 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
       () => '',
     );
     await h.exec(ins.stop(idle)).catch(() => undefined);
-    const back = await h
-      .exec(was ? sh(scripts.SWITCH, base, was, envFileName, plan.manager.envFileOwner ?? '') : sh(scripts.UNSWITCH, base))
-      .catch(() => undefined);
+    const back = await h.exec(was ? fillCommand(plan.argv.switchBack, { [PREVIOUS]: was }) : plan.argv.unswitch).catch(() => undefined);
     return { ok: false, error: h.redact((e as Error).message), logs, restored: back?.code === 0, was, since };
   }
 }

@@ -18,7 +18,7 @@ import { chunkIndexDir, DeployBuilds, expectedTargets } from '../../release/depl
 import { DeltaUploads } from './deltaUploads';
 import { claimNotes, liveStateScript, liveWithBinary, readLiveState, type LiveCheck, type LiveState } from './unchanged';
 import { openHosts } from '../../remote/openHosts';
-import { describeHostPlan, planHost, type HostPlan } from './deployPlan';
+import { describeHostPlan, planHost, plannedSteps, type HostPlan } from './deployPlan';
 import { runChecksBatched } from './checkBatch';
 import { doctorChecks } from './doctor';
 import { goPlatform, portCheck, targetRunsOn } from '../../release/checks';
@@ -34,7 +34,7 @@ import { processManager, supervisorManager, systemdManager, type ServiceManager 
 import { releaseLocks, switchover } from './switchover';
 import { mapLimit } from '../../release/batches';
 import { type HostDeployResult, type HostResultKind } from '../../environment/types';
-import { DeployRequest, DeployResult } from '../../environment/types';
+import { DeployRequest, DeployResult, type DeployPlan } from '../../environment/types';
 import { referencesAsWritten } from '../../config/references';
 import { type LoadedEnvironment } from '../../environment/load';
 import { type DeployRun } from '../target';
@@ -117,11 +117,20 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
     });
   const aliases = d.env.type === 'local' ? ['local'] : (d.env.hosts ?? []).map((h) => h.host);
   const rollout = d.env.rollout ?? {};
+  const buildTitle = `go build for each host's platform (uname -s -m${d.config.build?.targets ? `, matched against build.targets ${d.config.build.targets.join(', ')}` : ''})`;
   const planText = [
     `deploy ${d.model.app.name} ${info.version} to ${d.name} (${aliases.length} host${aliases.length === 1 ? '' : 's'}${rollout.batch ? `, rolling batches of ${rollout.batch}` : ''}${rollout.parallel ? `, at most ${rollout.parallel} at once` : ''})`,
-    `build: go build for each host's platform (uname -s -m${d.config.build?.targets ? `, matched against build.targets ${d.config.build.targets.join(', ')}` : ''})`,
+    `build: ${buildTitle}`,
     ...aliases.map((a) => describeHostPlan(a, planFor(null))),
   ].join('\n');
+  const plan: DeployPlan = {
+    text: planText,
+    steps: [
+      { host: '*', id: 'connect', title: `connect to ${aliases.join(', ')}`, commands: [] },
+      { host: '*', id: 'build', title: buildTitle, commands: [] },
+      ...aliases.flatMap((a) => plannedSteps(a, planFor(null))),
+    ],
+  };
   const result = (ok: boolean, hosts: HostDeployResult[], extra: Partial<DeployResult> = {}): DeployResult => ({
     environment: d.name,
     releaseId: id,
@@ -136,7 +145,7 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
     durationMs: Date.now() - t0,
     ...extra,
   });
-  req.onPlan?.(planText);
+  req.onPlan?.(plan);
   if (req.dryRun) return result(true, [], { dryRun: true });
 
   const user = req.user ?? userInfo().username;
@@ -155,6 +164,7 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
   const stateReads = new Map<DeployHost, Promise<LiveState | undefined>>();
   const early = expectedTargets(d);
   if (early) void builds.build(early);
+  const c0 = Date.now();
   emit({ host: '*', step: 'connect', state: 'start', message: `connecting to ${aliases.join(', ')}` });
   const opened = await openHosts(d, { ...req.hosts, token: req.token });
   const closeAll = (): void => {
@@ -173,6 +183,7 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
   }
   const hosts = opened.map((o) => (o as Extract<typeof o, { ok: true }>).host);
   for (const o of opened) if (o.ok && o.newHostKey) emit({ host: o.alias, step: 'connect', state: 'info', message: `new host key ${o.newHostKey} recorded` });
+  emit({ host: '*', step: 'connect', state: 'done', message: `connected to ${aliases.join(', ')}`, ms: Date.now() - c0 });
 
   const owners = new Map<DeployHost, LockOwner>();
   let deltas: DeltaUploads | undefined;
@@ -192,7 +203,7 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
           targets.set(h, hostTarget());
           return;
         }
-        const r = await h.runner.exec(['uname', '-s', '-m']);
+        const r = await h.runner.exec(planFor(null).argv.platform);
         const [kernel, machine] = r.stdout.trim().split(/\s+/);
         const p = r.code === 0 ? goPlatform(kernel, machine) : null;
         if (!p) throw new GoDeployError(`${h.alias}: cannot tell the host's platform from uname (${r.stdout.trim() || r.stderr.trim()})`);

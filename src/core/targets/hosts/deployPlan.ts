@@ -1,7 +1,8 @@
 // A deploy as data: for each host, the steps with the exact commands and files they run,
 // built before anything happens. `godeploy deploy --dry-run` prints it; the executor
-// (hostDeploy.ts) runs the same commands. Secrets never enter the plan: the env file is
-// listed by name and size, its values are supplied at run time.
+// (hostDeploy.ts) runs the same commands, taking them from the plan (`argv`), the values
+// only known while it runs filled in (fillCommand). Secrets never enter the plan: the env
+// file is listed by name and size, its values are supplied at run time.
 import type { GenerateModel } from '../../generate/model';
 import * as scripts from './releaseScripts';
 import { shArgv as sh } from '../../remote/quote';
@@ -10,13 +11,16 @@ import * as nginx from '../../release/nginxSwitch';
 import type { BlueGreenPlan } from './blueGreen';
 import type { ServiceManager } from './serviceManager';
 import { describeGate, gateSpecOf, type GateSpec } from '../../release/healthGate';
-import { StepId } from '../../environment/types';
+import { StepId, type PlannedStep } from '../../environment/types';
 
-export interface PlannedStep {
+/** One step of a host's plan (plannedSteps() makes the deploy's steps of it). */
+export interface HostStep {
   id: StepId;
   title: string;
   /** Commands run on the host, in order (some only when the step needs them; see `note`). */
   commands: string[][];
+  /** Commands run only when this step or a later one fails: to measure, take it back, record it. */
+  onFailure?: string[][];
   /** Files written on the host. */
   files?: { path: string; mode: number; what: string }[];
   note?: string;
@@ -42,13 +46,68 @@ export interface HostPlanInput {
   gate?: GateSpec;
 }
 
+/** Stand-ins for the values a command gets only while the deploy runs (fillCommand puts them in). */
+export const PREVIOUS = '<previous>';
+export const HISTORY_LINE = '<json line>';
+export const OWNER = '<owner.json>';
+export type Placeholder = typeof PREVIOUS | typeof HISTORY_LINE | typeof OWNER;
+
+/** `readlink current`: what is live (empty when nothing is). */
+export const READ_CURRENT = 'readlink "$1/current" 2>/dev/null || true';
+/** The free space (kB) where releases go, after removing this deploy's partial upload files ($2…). */
+export const FREE_SPACE = `d=$1; shift; rm -f -- "$@"; df -Pk -- "$d" | ${scripts.DF_AVAILABLE_AWK}`;
+
+/** The commands the runner (hostDeploy.ts) executes, by what they do; the steps list the same arrays. */
+export interface HostCommands {
+  /** uname -s -m: the host's platform (ssh hosts; this machine's is known). */
+  platform: string[];
+  openRelease: string[];
+  /** Free space after an upload that ran out of it (the partial files removed first). */
+  freeSpace: string[];
+  place: string[];
+  complete: string[];
+  /** Installs the uploaded service definition (its reload commands follow it in the service step). */
+  install?: string[];
+  preDeploy: string[][];
+  readCurrent: string[];
+  switch: string[];
+  restart: string[];
+  /** Back to <previous>: then `restart`; after a failed first deploy `stop` and `unswitch` instead. */
+  switchBack: string[];
+  stop: string[];
+  unswitch: string[];
+  /** Removes this deploy's release unless it is live. */
+  discard: string[];
+  postDeploy: string[][];
+  /** Marks the release live, records <json line>, prunes keeping it and <previous>, releases the lock given <owner.json>. */
+  finish: string[];
+  /** Appends <json line> to history.jsonl (a rolled-back release, a rollback). */
+  record: string[];
+}
+
 export interface HostPlan extends HostPlanInput {
   gate: GateSpec;
   name: string;
   /** releases/<id>/<name>.env: this release's copy of the env file. */
   releaseEnvFile: string;
   envFileName: string;
-  steps: PlannedStep[];
+  steps: HostStep[];
+  argv: HostCommands;
+}
+
+/**
+ * A planned command with its stand-ins replaced: a string value is one argument, a list
+ * any number (none for an empty list). A stand-in without a value is a bug: it throws.
+ */
+export function fillCommand(argv: string[], values: Partial<Record<Placeholder, string | string[]>>): string[] {
+  return argv.flatMap((a) => {
+    if (!/^<.*>$/.test(a) || !(a in values)) {
+      if (a === PREVIOUS || a === HISTORY_LINE || a === OWNER) throw new Error(`no value for ${a} in a planned command`);
+      return [a];
+    }
+    const v = values[a as Placeholder]!;
+    return typeof v === 'string' ? [v] : v;
+  });
 }
 
 export function planHost(input: HostPlanInput): HostPlan {
@@ -59,21 +118,46 @@ export function planHost(input: HostPlanInput): HostPlan {
   const rel = `${base}/releases/${id}`;
   const partial = `${base}/releases/.${id}.partial`;
   const sha = input.artifact?.sha256 ?? '<sha256 of the build>';
-  const steps: PlannedStep[] = [
-    { id: 'preflight', title: 'preflight checks (platform, disk, port, process manager, …)', commands: [], note: 'the checks of `godeploy doctor`' },
+  const switchArgv = sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '');
+  const argv: HostCommands = {
+    platform: ['uname', '-s', '-m'],
+    openRelease: sh(scripts.OPEN_RELEASE, base, id, name, sha),
+    freeSpace: sh(FREE_SPACE, `${base}/releases`, `${partial}/.${name}.upload`, `${partial}/.${name}.literal`),
+    place: placeCommand(input, scripts.VERIFY_UPLOAD, []),
+    complete: sh(scripts.COMPLETE_RELEASE, base, id, manager.definition?.path ?? ''),
+    install: manager.definition ? sh(scripts.INSTALL_FILE, `${manager.definition.path}.godeploy-tmp`, manager.definition.path) : undefined,
+    preDeploy: input.hooks.preDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)),
+    readCurrent: sh(READ_CURRENT, base),
+    switch: switchArgv,
+    restart: manager.restart,
+    switchBack: sh(scripts.SWITCH, base, PREVIOUS, envFileName, manager.envFileOwner ?? ''),
+    stop: manager.stop,
+    unswitch: sh(scripts.UNSWITCH, base),
+    discard: sh(scripts.DISCARD_RELEASE, base, id),
+    postDeploy: input.hooks.postDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)),
+    finish: sh(scripts.FINISH_DEPLOY, base, id, HISTORY_LINE, String(input.keepReleases), OWNER, id, PREVIOUS),
+    record: sh(scripts.RECORD, base, HISTORY_LINE),
+  };
+  const steps: HostStep[] = [
+    {
+      id: 'preflight',
+      title: 'preflight checks (platform, disk, port, process manager, …)',
+      commands: input.local ? [] : [argv.platform],
+      note: 'the checks of `godeploy doctor`',
+    },
     { id: 'lock', title: `take the deploy lock ${base}/.godeploy/lock`, commands: [], note: 'mkdir, atomic; owner.json says who, when, which version' },
     {
       id: 'prepare',
       title: `create ${partial}, and link ${name} there from an earlier release with the same sha256 if there is one`,
-      commands: [sh(scripts.OPEN_RELEASE, base, id, name, sha)],
-      note: 'when the state read with the lock shows no release with this sha256, the folder is created by SFTP instead (no process on the host)',
+      commands: [argv.openRelease],
+      onFailure: [argv.discard],
+      note: 'when the state read with the lock shows no release with this sha256, the folder is created by SFTP instead (no process on the host); the release is removed again when the deploy fails anywhere (never a live one)',
     },
     {
       id: 'binary',
       title: `place ${name}${input.artifact ? ` (sha256 ${sha.slice(0, 12)}…, ${input.artifact.size} bytes)` : ''}`,
-      commands: input.delta
-        ? [placeCommand(input, scripts.VERIFY_UPLOAD, []), deltaAssembleCommand(input, '<live release>', ['<b|l offset length per piece>'])]
-        : [placeCommand(input, scripts.VERIFY_UPLOAD, [])],
+      commands: input.delta ? [argv.place, deltaAssembleCommand(input, '<live release>', ['<b|l offset length per piece>'])] : [argv.place],
+      onFailure: [argv.freeSpace],
       files: [
         ...(input.delta
           ? [
@@ -91,13 +175,13 @@ export function planHost(input: HostPlanInput): HostPlan {
         },
       ],
       note: input.delta
-        ? "an earlier release with the same sha256 is linked instead of uploading; a delta is assembled with dd by the second command and checked like a whole upload (the first command checks a whole upload); either also completes the release (the env-file step's script), once the env file has landed"
-        : "an earlier release with the same sha256 is linked instead of uploading; the check also completes the release (the env-file step's script), once the env file has landed",
+        ? "an earlier release with the same sha256 is linked instead of uploading; a delta is assembled with dd by the second command and checked like a whole upload (the first command checks a whole upload); either also completes the release (the env-file step's script), once the env file has landed; df when an upload ran out of space"
+        : "an earlier release with the same sha256 is linked instead of uploading; the check also completes the release (the env-file step's script), once the env file has landed; df when an upload ran out of space",
     },
     {
       id: 'env-file',
       title: `write the release's env file ${envFileName} (mode 0600), then complete the release`,
-      commands: [sh(scripts.COMPLETE_RELEASE, base, id, manager.definition?.path ?? '')],
+      commands: [argv.complete],
       note: 'run here only when the executable was linked from an earlier release; else with the check of the place step',
       files: [
         {
@@ -112,7 +196,7 @@ export function planHost(input: HostPlanInput): HostPlan {
     steps.push({
       id: 'service',
       title: `install ${manager.definition.path} if it changed`,
-      commands: [sh(scripts.INSTALL_FILE, `${manager.definition.path}.godeploy-tmp`, manager.definition.path), ...manager.definition.reload],
+      commands: [argv.install!, ...manager.definition.reload],
       files: [{ path: `${manager.definition.path}.godeploy-tmp`, mode: 0o644, what: `the ${manager.kind} definition` }],
       note: 'skipped when the installed file has the same sha256 (read when the release is completed)',
     });
@@ -121,7 +205,7 @@ export function planHost(input: HostPlanInput): HostPlan {
     steps.push({
       id: 'pre-deploy',
       title: 'run hooks.preDeploy in the new release',
-      commands: input.hooks.preDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)),
+      commands: argv.preDeploy,
     });
   }
   const b = input.blueGreen;
@@ -132,7 +216,8 @@ export function planHost(input: HostPlanInput): HostPlan {
       {
         id: 'switch',
         title: `point ${base}/current at releases/${id} (symlink renamed over current); the live instance keeps running its release`,
-        commands: [sh(bg.READ_STATE, base, b.stateFile), sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')],
+        commands: [sh(bg.READ_STATE, base, b.stateFile), switchArgv],
+        onFailure: [argv.switchBack, argv.unswitch],
       },
       { id: 'restart', title: `start ${b.instances.name(idle)} (the one of ${p1}/${p2} not named in ${b.stateFile})`, commands: [b.instances.start(idle)] },
       {
@@ -158,13 +243,22 @@ export function planHost(input: HostPlanInput): HostPlan {
       {
         id: 'switch',
         title: `point ${base}/current at releases/${id} (symlink renamed over current)`,
-        commands: [sh(scripts.SWITCH, base, id, envFileName, manager.envFileOwner ?? '')],
+        commands: [argv.readCurrent, argv.switch],
+        onFailure: [argv.switchBack, argv.unswitch],
+        note: 'what is live is read first unless completing the release said it; on failure: current back to the previous release, or removed after a failed first deploy',
       },
-      { id: 'restart', title: `restart ${manager.name}`, commands: [manager.restart] },
+      {
+        id: 'restart',
+        title: `restart ${manager.name}`,
+        commands: [manager.restart],
+        onFailure: [manager.restart, manager.stop],
+        note: 'on failure: the previous release restarted, or the service stopped after a failed first deploy',
+      },
       {
         id: 'health',
         title: `wait for ${describeGate(gate, model.app.port, manager.name)}`,
         commands: gate.type === 'process' ? [manager.observe] : [],
+        onFailure: [manager.logs(50)],
         note: `${gate.type === 'process' ? `read from ${manager.kind === 'process' ? 'its pid file' : manager.kind === 'systemd' ? 'systemctl show' : 'supervisorctl status'}` : input.local ? 'on this machine' : gate.type === 'tcp' ? 'connected from the host (an ssh direct-tcpip channel)' : 'as seen from the host, through an ssh port forward'}; on failure: switch back, restart, show the last 50 log lines`,
       },
     );
@@ -173,16 +267,29 @@ export function planHost(input: HostPlanInput): HostPlan {
     steps.push({
       id: 'post-deploy',
       title: 'run hooks.postDeploy in the new release',
-      commands: input.hooks.postDeploy.map((c) => sh(scripts.HOOK, base, id, `${rel}/${envFileName}`, c)),
+      commands: argv.postDeploy,
     });
   }
   steps.push({
     id: 'finish',
     title: `mark the release live, append to ${base}/.godeploy/history.jsonl, keep the newest ${input.keepReleases} releases (never the live or previous one), release the deploy lock`,
-    commands: [sh(scripts.FINISH_DEPLOY, base, id, '<json line>', String(input.keepReleases), '<owner.json>', id, '<previous>')],
-    note: 'one script, one round trip',
+    commands: [argv.finish],
+    onFailure: [argv.record],
+    note: 'one script, one round trip; when the deploy failed, the release taken back is recorded in history.jsonl instead',
   });
-  return { ...input, gate, name, envFileName, releaseEnvFile: `${rel}/${envFileName}`, steps };
+  return { ...input, gate, name, envFileName, releaseEnvFile: `${rel}/${envFileName}`, steps, argv };
+}
+
+/**
+ * The steps a deploy reports for host `host` (DeployEvent.step, in order): the plan's, then
+ * the lock's release (with the finish script, else on the way out). Commands run only on a
+ * failure are listed with the others.
+ */
+export function plannedSteps(host: string, plan: HostPlan): PlannedStep[] {
+  return [
+    ...plan.steps.map((s): PlannedStep => ({ host, id: s.id, title: s.title, commands: [...s.commands, ...(s.onFailure ?? [])] })),
+    { host, id: 'unlock', title: `release the deploy lock ${plan.base}/.godeploy/lock`, commands: [] },
+  ];
 }
 
 function displayArg(a: string): string {
@@ -197,6 +304,7 @@ export function describeHostPlan(hostLabel: string, plan: HostPlan): string {
   plan.steps.forEach((s, i) => {
     out.push(`  ${String(i + 1).padStart(2)}. ${s.title}`);
     for (const c of s.commands) out.push(`      $ ${c.map(displayArg).join(' ')}`);
+    for (const c of s.onFailure ?? []) out.push(`      on failure $ ${c.map(displayArg).join(' ')}`);
     for (const f of s.files ?? []) out.push(`      write ${f.path} (mode ${f.mode.toString(8).padStart(4, '0')}): ${f.what}`);
     if (s.note) out.push(`      (${s.note})`);
   });

@@ -14,14 +14,12 @@ import { runHostGate } from './hostGate';
 import { lastOutputLine as firstLine, type HostRunner, type HostRunResult } from '../../remote/hostRunner';
 import { pieceArgs, type DeltaPlan } from './delta';
 import type { LiveState } from './unchanged';
-import { deltaAssembleCommand } from './deployPlan';
+import { deltaAssembleCommand, fillCommand, HISTORY_LINE, OWNER, PREVIOUS } from './deployPlan';
 import { activateOnIdleInstance, stopAllInstances, type ActivateResult, type InstanceSwitchHost } from './blueGreenSwitch';
 import { interpretOwnedRelease } from './lock';
 import { serializeOwner, type LockOwner } from '../../release/lockOwner';
-import * as scripts from './releaseScripts';
 import { DeployEvent } from '../../environment/types';
 import { DeployHost } from '../../remote/openHosts';
-import { shArgv } from '../../remote/quote';
 
 export interface HostDeployContext {
   /** The executable built for this host: its path, or its bytes when several hosts share them. */
@@ -103,12 +101,6 @@ export class HostDeployment {
     return r;
   }
 
-  private cmd(id: StepId, i = 0): string[] {
-    const s = this.plan.steps.find((x) => x.id === id);
-    if (!s?.commands[i]) throw new Error(`plan has no command ${i} for step ${id}`);
-    return s.commands[i];
-  }
-
   private checkCancel(): void {
     if (this.ctx.token?.isCancellationRequested) throw new GoDeployError('deploy cancelled before the switch; nothing changed on the hosts', { exitCode: 1 });
   }
@@ -162,12 +154,12 @@ export class HostDeployment {
           } catch (e) {
             if (/no space|ENOSPC|failure/i.test((e as Error).message)) {
               // Measured once the partial upload is gone: it filled the disk (df would say 0).
-              const free = await this.freeBytes([tmp, `${base}/releases/.${id}.partial/.${name}.literal`]);
+              const free = await this.freeBytes();
               if (free !== null && free < size + 1024 * 1024) throw this.diskFull(free, size);
             }
             throw e;
           }
-          const failed = await placeAndComplete(this.cmd('binary', 0));
+          const failed = await placeAndComplete(this.plan.argv.place);
           if (failed)
             throw new GoDeployError(
               `${this.host.alias}: checking the uploaded executable failed (exit ${failed.code ?? 'signal'}): ${this.ctx.redact(firstLine(failed))}`,
@@ -185,7 +177,7 @@ export class HostDeployment {
         async () => {
           if (completedWithCheck !== undefined) return completedWithCheck;
           await envUpload;
-          return (await this.run(this.cmd('env-file'), 'completing the release folder')).stdout;
+          return (await this.run(this.plan.argv.complete, 'completing the release folder')).stdout;
         },
         () => `wrote ${this.plan.envFileName} (mode 0600); release ${id} complete`,
       );
@@ -203,7 +195,7 @@ export class HostDeployment {
             const have = /^definition (.+)$/m.exec(completed)?.[1] ?? 'none';
             if (have === want) return 'unchanged';
             await this.runner.upload(Buffer.from(def.content), `${def.path}.godeploy-tmp`, { mode: 0o644, token: this.ctx.token });
-            await this.run(this.cmd('service', 0), `installing ${def.path}`);
+            await this.run(this.plan.argv.install!, `installing ${def.path}`);
             for (const argv of def.reload) await this.run(argv, argv.join(' '));
             return have === 'none' ? 'installed' : 'updated';
           },
@@ -214,7 +206,7 @@ export class HostDeployment {
         this.checkCancel();
         await this.step('pre-deploy', 'hooks.preDeploy', async () => {
           for (const [i, c] of this.plan.hooks.preDeploy.entries()) {
-            const r = await this.runner.exec(this.cmd('pre-deploy', i));
+            const r = await this.runner.exec(this.plan.argv.preDeploy[i]);
             const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
             if (output) this.ctx.emit({ host: this.host.alias, step: 'pre-deploy', state: 'info', message: output });
             if (r.code !== 0)
@@ -278,7 +270,7 @@ export class HostDeployment {
         // A first deploy (no releases/ yet) or a leftover folder: the script handles both.
       }
     }
-    const out = (await this.run(this.cmd('prepare'), 'creating the release folder')).stdout;
+    const out = (await this.run(this.plan.argv.openRelease, 'creating the release folder')).stdout;
     const free = Number(/^free (\d+)$/m.exec(out)?.[1] ?? NaN);
     return { freeKb: Number.isFinite(free) ? free : null, reusedFrom: /^reused (.+)$/m.exec(out)?.[1] ?? null };
   }
@@ -293,17 +285,10 @@ export class HostDeployment {
     );
   }
 
-  /** Free space where releases go, as `df` reports it, after removing `leftovers` (this deploy's partial files). */
-  private async freeBytes(leftovers: string[] = []): Promise<number | null> {
+  /** Free space where releases go, as `df` reports it, after removing this deploy's partial upload files. */
+  private async freeBytes(): Promise<number | null> {
     try {
-      const r = await this.runner.exec([
-        'sh',
-        '-c',
-        `d=$1; shift; rm -f -- "$@"; df -Pk -- "$d" | ${scripts.DF_AVAILABLE_AWK}`,
-        'sh',
-        `${this.plan.base}/releases`,
-        ...leftovers,
-      ]);
+      const r = await this.runner.exec(this.plan.argv.freeSpace);
       const kb = Number(r.stdout.trim());
       return r.code === 0 && Number.isFinite(kb) ? kb * 1024 : null;
     } catch {
@@ -313,7 +298,7 @@ export class HostDeployment {
 
   /** Removes this deploy's release unless it is live (history.jsonl keeps the record). Never rejects. */
   async discard(): Promise<void> {
-    await this.withReconnect((r) => r.exec(['sh', '-c', scripts.DISCARD_RELEASE, 'sh', this.plan.base, this.plan.releaseId])).catch(() => undefined);
+    await this.withReconnect((r) => r.exec(this.plan.argv.discard)).catch(() => undefined);
   }
 
   /** Runs `fn`; when the connection was lost, once more on a fresh one. */
@@ -329,17 +314,17 @@ export class HostDeployment {
 
   /** Points current back at `id` and restarts it, or (null) stops the service and removes current; any failure throws. */
   private async switchTo(id: string | null): Promise<void> {
-    const { base, envFileName, manager } = this.plan;
+    const { base, manager, argv } = this.plan;
     if (id) {
-      await this.runChecked(['sh', '-c', scripts.SWITCH, 'sh', base, id, envFileName, manager.envFileOwner ?? ''], `switching back to ${id}`);
-      await this.runChecked(manager.restart, `restarting ${manager.name} on ${id}`);
+      await this.runChecked(fillCommand(argv.switchBack, { [PREVIOUS]: id }), `switching back to ${id}`);
+      await this.runChecked(argv.restart, `restarting ${manager.name} on ${id}`);
     } else {
       // current goes even when the stop failed: it must not name a release that never went live.
-      const stopped = await this.runChecked(manager.stop, `stopping ${manager.name}`).then(
+      const stopped = await this.runChecked(argv.stop, `stopping ${manager.name}`).then(
         () => undefined,
         (e: Error) => e,
       );
-      await this.runChecked(['sh', '-c', scripts.UNSWITCH, 'sh', base], `removing ${base}/current`);
+      await this.runChecked(argv.unswitch, `removing ${base}/current`);
       if (stopped) throw stopped;
     }
   }
@@ -370,20 +355,19 @@ export class HostDeployment {
     if (this.plan.blueGreen) return this.blueGreenSwitchAndGate();
     // What is live now, read first: if the connection drops during the switch, nobody knows
     // whether the rename happened, and the way back must still be known.
-    const before =
-      this.currentBefore ?? (await this.run(['sh', '-c', 'readlink "$1/current" 2>/dev/null || true', 'sh', this.plan.base], 'reading current')).stdout;
+    const before = this.currentBefore ?? (await this.run(this.plan.argv.readCurrent, 'reading current')).stdout;
     this.previous = before.trim().replace(/^releases\//, '');
     let error: string | undefined;
     let restarting = false;
     let restartedAt: number | undefined;
     try {
       this.switched = true;
-      const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(this.cmd('switch'), 'switching current'));
+      const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(this.plan.argv.switch, 'switching current'));
       this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
       restarting = true;
       restartedAt = Date.now();
       await this.step('restart', `restart ${this.plan.manager.name}`, async () => {
-        const r = await this.runner.exec(this.cmd('restart'));
+        const r = await this.runner.exec(this.plan.argv.restart);
         this.logOffsets = logOffsetsOf(r.stdout);
         if (r.code !== 0)
           throw new GoDeployError(
@@ -535,7 +519,7 @@ export class HostDeployment {
     if (this.plan.hooks.postDeploy.length) {
       await this.step('post-deploy', 'hooks.postDeploy', async () => {
         for (const [i, c] of this.plan.hooks.postDeploy.entries()) {
-          const r = await this.runner.exec(this.cmd('post-deploy', i));
+          const r = await this.runner.exec(this.plan.argv.postDeploy[i]);
           const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
           if (output) this.ctx.emit({ host: this.host.alias, step: 'post-deploy', state: 'info', message: output });
           if (r.code !== 0)
@@ -543,15 +527,17 @@ export class HostDeployment {
         }
       }).catch((e: Error) => problems.push(e.message));
     }
-    const { base, releaseId: id, keepReleases } = this.plan;
-    const keep = [id, ...(this.previous ? [this.previous] : [])];
+    const { keepReleases } = this.plan;
+    const finish = fillCommand(this.plan.argv.finish, {
+      [HISTORY_LINE]: record('live'),
+      [OWNER]: lockOwner ? serializeOwner(lockOwner) : '',
+      [PREVIOUS]: this.previous ? [this.previous] : [],
+    });
     const out = await this.step(
       'finish',
       `record the release, keep ${keepReleases} releases`,
       async () => {
-        const r = await this.withReconnect((x) =>
-          x.exec(shArgv(scripts.FINISH_DEPLOY, base, id, record('live'), String(keepReleases), lockOwner ? serializeOwner(lockOwner) : '', ...keep)),
-        );
+        const r = await this.withReconnect((x) => x.exec(finish));
         if (r.code !== 0)
           throw new GoDeployError(`${this.host.alias}: finishing the release failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
         return r.stdout.split('\n');
@@ -581,7 +567,7 @@ export class HostDeployment {
 
   async writeHistory(line: string): Promise<void> {
     await this.withReconnect(async (r) => {
-      const x = await r.exec(['sh', '-c', scripts.RECORD, 'sh', this.plan.base, line]);
+      const x = await r.exec(fillCommand(this.plan.argv.record, { [HISTORY_LINE]: line }));
       if (x.code !== 0) throw new GoDeployError(`${this.host.alias}: could not append to the history log: ${firstLine(x)}`);
     });
   }

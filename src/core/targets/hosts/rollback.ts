@@ -4,7 +4,7 @@
 import { hostname, userInfo } from 'node:os';
 import { GoDeployError } from '../../errors';
 import { openHosts } from '../../remote/openHosts';
-import { planHost } from './deployPlan';
+import { planHost, plannedSteps } from './deployPlan';
 import { blueGreenFor, hookList, serviceManagerFor } from './deploy';
 import { HostDeployment } from './hostDeploy';
 import { type DeployHost } from '../../remote/openHosts';
@@ -14,7 +14,7 @@ import { type LockOwner } from '../../release/lockOwner';
 import { listReleases } from './releases';
 import { releaseLocks, switchover } from './switchover';
 import { type HostDeployResult } from '../../environment/types';
-import { RollbackRequest, RollbackResult } from '../../environment/types';
+import { RollbackRequest, RollbackResult, type DeployPlan, type PlannedStep } from '../../environment/types';
 import { bestEffortRedactor } from '../../release/envFile';
 
 /** A rollback on the hosts of an ssh or local environment (see the top of this file). */
@@ -54,6 +54,7 @@ export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironm
           environment: d.name,
           onTakeOver: (what) => emit({ host: h.alias, step: 'lock', state: 'info', message: what }),
         });
+        emit({ host: h.alias, step: 'lock', state: 'done', message: 'lock taken' });
         const list = await listReleases(h.runner, d.base, d.model.app.name);
         const live = list.releases.findIndex((r) => r.current);
         const usable = list.releases.filter((r) => r.binarySize !== null);
@@ -101,6 +102,7 @@ export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironm
       }
     });
     if (problems.some((p) => p.status === 'rejected')) return done(false);
+    req.onPlan?.(rollbackPlan(d.model.app.name, d.name, hosts, runs));
     if (req.token?.isCancellationRequested) return done(false, true);
     const history = (run: HostDeployment, res: string): string =>
       JSON.stringify({
@@ -118,10 +120,14 @@ export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironm
       await Promise.all(
         hosts.map(async (h) => {
           outcome.get(h)!.result = 'live';
+          const f0 = Date.now();
           await runs
             .get(h)!
             .writeHistory(history(runs.get(h)!, 'live'))
-            .catch(() => undefined);
+            .then(
+              () => emit({ host: h.alias, step: 'finish', state: 'done', message: 'recorded in history.jsonl', ms: Date.now() - f0 }),
+              (e: Error) => emit({ host: h.alias, step: 'finish', state: 'fail', message: redact(e.message), ms: Date.now() - f0 }),
+            );
         }),
       );
     }
@@ -131,4 +137,19 @@ export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironm
     await releaseLocks(owners, d.base, emit);
     for (const o of opened) if (o.ok) o.close();
   }
+}
+
+/** The steps on each host, from the lock (taken by then) to its release; the text says where each goes. */
+function rollbackPlan(app: string, environment: string, hosts: DeployHost[], runs: Map<DeployHost, HostDeployment>): DeployPlan {
+  const steps: PlannedStep[] = [];
+  const text = [`rollback ${app} in ${environment} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`];
+  for (const h of hosts) {
+    const plan = runs.get(h)!.plan;
+    const mine = plannedSteps(h.alias, plan).filter((s) => ['lock', 'switch', 'restart', 'health', 'nginx', 'retire', 'finish', 'unlock'].includes(s.id));
+    // A rollback records itself (record), it does not run the deploy's finish script.
+    for (const s of mine) if (s.id === 'finish') Object.assign(s, { title: `append to ${plan.base}/.godeploy/history.jsonl`, commands: [plan.argv.record] });
+    steps.push(...mine);
+    text.push(`${h.alias}: back to ${plan.releaseId} in ${plan.base}`, ...mine.map((s, i) => `  ${String(i + 1).padStart(2)}. ${s.title}`));
+  }
+  return { text: text.join('\n'), steps };
 }
