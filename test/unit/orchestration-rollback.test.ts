@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as connectHosts from '../../src/core/remote/openHosts';
-import { rollback } from '../../src/core/targets/hosts/rollback';
+import { rollback } from '../../src/core/operations';
 import type { RollbackRequest, RollbackResult } from '../../src/core/environment/types';
 import { FakeWorld, type FakeHost } from '../support/fakeHostRunner';
 import { NEW_ID, OLD_ID, OLDER_ID } from '../support/fakeRollout';
