@@ -74,7 +74,8 @@ environments:
 `;
     const r = validateConfigText('godeploy.yaml', text);
     assert.deepEqual(r.diagnostics, []);
-    assert.equal(r.config?.environments?.staging.hosts?.[0].port, 2223);
+    const staging = r.config?.environments?.staging;
+    assert.equal(staging?.type === 'ssh' ? staging.hosts[0].port : undefined, 2223);
   });
 
   it('names unknown keys with a suggestion, at the key', () => {

@@ -4,9 +4,11 @@
  * here they get the names the rest of the code uses.
  */
 import type {
+  DockerConfig,
   DockerEnvironmentConfig,
   DockerImageConfig,
   EnvMap,
+  HostConfig,
   EnvironmentConfig as TypedEnvironmentConfig,
   GoDeployConfig as SchemaConfig,
   HealthCheckConfig,
@@ -62,20 +64,48 @@ export type AnyEnvironmentConfig = { type: EnvironmentType } & Partial<
   Omit<SshEnvironmentConfig, 'type'> & Omit<LocalEnvironmentConfig, 'type'> & Omit<DockerEnvironmentConfig, 'type'>
 >;
 
-/** An environment. For now the flat shape (every key of every type); TypedEnvironmentConfig is the union by type. */
-export type EnvironmentConfig = AnyEnvironmentConfig;
+/** An environment: the union by type (SshEnvironmentConfig | LocalEnvironmentConfig | DockerEnvironmentConfig); narrow by `type` to read a key. */
+export type EnvironmentConfig = TypedEnvironmentConfig;
 
-export interface GoDeployConfig extends Omit<SchemaConfig, 'environments'> {
-  environments?: Record<string, EnvironmentConfig>;
-}
+export type GoDeployConfig = SchemaConfig;
 
 /** The environment every config has unless it names its own. */
 export const embeddedDefaultEnvironment: Readonly<Record<string, EnvironmentConfig>> = { dev: { type: 'local' } };
 
 /** The names an environment's hosts go by: its ssh hosts' aliases, else "engine" (docker) or "local". */
 export function hostNamesOf(env: EnvironmentConfig): string[] {
-  if (env.type === 'ssh') return (env.hosts ?? []).map((h) => h.host);
+  if (env.type === 'ssh') return hostsOf(env).map((h) => h.host);
   return [env.type === 'docker' ? 'engine' : 'local'];
+}
+
+/** The hosts of an ssh environment; none for the other types (a `hosts` key there is ignored, validation warns). */
+export function hostsOf(env: EnvironmentConfig): HostConfig[] {
+  return env.type === 'ssh' ? (env.hosts ?? []) : [];
+}
+
+/** An ssh environment with only its host `alias`; any other environment as it is. */
+export function withOnlyHost<E extends EnvironmentConfig>(env: E, alias: string): E {
+  return env.type === 'ssh' ? { ...env, hosts: hostsOf(env).filter((h) => h.host === alias) } : env;
+}
+
+/** What runs the service: an ssh environment's processManager (default systemd); none for local (a process of the user) and docker (the engine). */
+export function processManagerOf(env: EnvironmentConfig): 'systemd' | 'supervisor' | 'none' {
+  return env.type === 'ssh' ? (env.processManager ?? 'systemd') : 'none';
+}
+
+/** The engine settings of a docker environment. */
+export function dockerOf(env: EnvironmentConfig): DockerConfig | undefined {
+  return env.type === 'docker' ? env.docker : undefined;
+}
+
+/** How a release replaces the live one: an ssh or docker environment's strategy (default restart); a local one restarts. */
+export function strategyOf(env: EnvironmentConfig): 'restart' | 'blue-green' {
+  return (env.type === 'local' ? undefined : env.strategy) ?? 'restart';
+}
+
+/** How a deploy goes over an ssh environment's hosts (local has one, docker its own rollout). */
+export function rolloutOf(env: EnvironmentConfig): RolloutConfig {
+  return (env.type === 'ssh' ? env.rollout : undefined) ?? {};
 }
 
 /**

@@ -1,7 +1,16 @@
 // Loading an environment of godeploy.yaml with the module it deploys.
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { type EnvironmentConfig, type GoDeployConfig, embeddedDefaultEnvironment, environmentNamed } from '../config/model';
+import {
+  type DockerEnvironmentConfig,
+  type EnvironmentConfig,
+  type GoDeployConfig,
+  type LocalEnvironmentConfig,
+  type SshEnvironmentConfig,
+  embeddedDefaultEnvironment,
+  environmentNamed,
+  hostsOf,
+} from '../config/model';
 import { type ModuleInspection } from '../gomod/inspect';
 import { type GenerateModel, buildGenerateModel } from '../generate/model';
 import { loadProject } from '../project';
@@ -9,20 +18,25 @@ import { usageError } from '../errors';
 import { expandHome } from '../remote/sshConfig';
 import { assertDeployBase } from '../config/basePath';
 
-export interface DeployEnvironment {
+/** An environment of godeploy.yaml (of any type, unless E says which), with the module it deploys. */
+export interface LoadedEnvironment<E extends EnvironmentConfig = EnvironmentConfig> {
   name: string;
-  env: EnvironmentConfig;
+  env: E;
   config: GoDeployConfig;
   inspection: ModuleInspection;
   model: GenerateModel;
   /** The folder of godeploy.yaml: relative paths in it (identityFile, knownHostsFile) start here. */
   moduleDir: string;
+}
+
+/** A loaded ssh or local environment, the hosts target's. */
+export interface DeployEnvironment extends LoadedEnvironment<SshEnvironmentConfig | LocalEnvironmentConfig> {
   /** The base folder on the hosts (releases/, current, shared/, .godeploy/); for `type: local`, with ~ expanded on this machine. */
   base: string;
 }
 
-/** An environment of godeploy.yaml, of any type, with the module it deploys. */
-export type LoadedEnvironment = Omit<DeployEnvironment, 'base'>;
+/** A loaded docker environment, the docker target's. */
+export type DockerLoadedEnvironment = LoadedEnvironment<DockerEnvironmentConfig>;
 
 /** godeploy.yaml's environment `envName` of any type, for `command` (named in the errors). */
 export async function loadEnvironment(configFile: { file: string; exists: boolean }, envName: string | undefined, command: string): Promise<LoadedEnvironment> {
@@ -54,26 +68,35 @@ export function deployEnvironmentOf(loaded: LoadedEnvironment, command: string):
   return { name: envName, env, config, inspection, model, moduleDir, base };
 }
 
-/** The environment's knownHostsFile (relative to godeploy.yaml), else ~/.ssh/known_hosts. */
-export function knownHostsFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string {
-  return d.env.knownHostsFile ? expandHome(d.env.knownHostsFile, d.moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
+/** A loaded docker environment; another type is refused for `command` (core/operations sends only docker environments to the docker target). */
+export function dockerEnvironmentOf(loaded: LoadedEnvironment, command: string): DockerLoadedEnvironment {
+  const { env } = loaded;
+  if (env.type !== 'docker') throw usageError(`${command} works on a docker environment; "${loaded.name}" is of type ${env.type}`);
+  return { ...loaded, env };
+}
+
+/** The environment's knownHostsFile (relative to godeploy.yaml), else ~/.ssh/known_hosts. ssh and docker (an ssh:// engine) environments have one. */
+export function knownHostsFileOf(d: Pick<LoadedEnvironment, 'env' | 'moduleDir'>): string {
+  const file = d.env.type === 'local' ? undefined : d.env.knownHostsFile;
+  return file ? expandHome(file, d.moduleDir) : path.join(homedir(), '.ssh', 'known_hosts');
 }
 
 /** The environment's sshConfigFile (relative to godeploy.yaml), for `ssh -G -F`; undefined: OpenSSH's own ~/.ssh/config. */
-export function sshConfigFileOf(d: Pick<DeployEnvironment, 'env' | 'moduleDir'>): string | undefined {
-  return d.env.sshConfigFile ? expandHome(d.env.sshConfigFile, d.moduleDir) : undefined;
+export function sshConfigFileOf(d: Pick<LoadedEnvironment, 'env' | 'moduleDir'>): string | undefined {
+  const file = d.env.type === 'local' ? undefined : d.env.sshConfigFile;
+  return file ? expandHome(file, d.moduleDir) : undefined;
 }
 
 /** "ssh · 2 hosts", "local", "docker": an environment's kind as the editor's pickers show it. */
-export function environmentKindLabel(env: Pick<EnvironmentConfig, 'type' | 'hosts'>): string {
-  const hosts = env.hosts?.length ?? 0;
+export function environmentKindLabel(env: EnvironmentConfig): string {
+  const hosts = hostsOf(env).length;
   return env.type === 'ssh' ? `ssh · ${hosts} host${hosts === 1 ? '' : 's'}` : env.type;
 }
 
 /** "ssh · web1, web2", "ssh · 5 hosts", "local · ~/svc", "docker": an environment in a quick pick. */
-export function describeEnvironment(env: Pick<EnvironmentConfig, 'type' | 'hosts' | 'path'>): string {
+export function describeEnvironment(env: EnvironmentConfig): string {
   if (env.type === 'ssh') {
-    const hosts = env.hosts?.map((h) => h.host) ?? [];
+    const hosts = hostsOf(env).map((h) => h.host);
     return `ssh · ${hosts.length <= 3 ? hosts.join(', ') : `${hosts.length} hosts`}`;
   }
   return env.type === 'local' ? `local · ${env.path ?? 'this machine'}` : env.type;

@@ -1,5 +1,6 @@
 import { argsSource, configuredArgs, portReach } from '../config/launch';
 import type {
+  DockerConfig,
   EnvironmentConfig,
   GoDeployConfig,
   HealthCheckType,
@@ -9,7 +10,7 @@ import type {
   SupervisorConfig,
   SystemdConfig,
 } from '../config/model';
-import { embeddedDefaultEnvironment, environmentNamed } from '../config/model';
+import { dockerOf, embeddedDefaultEnvironment, environmentNamed } from '../config/model';
 import { scanReferences } from '../config/references';
 import { parseDuration } from '../config/semantic';
 import { usageError } from '../errors';
@@ -136,18 +137,22 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
   const name = config.app.name ?? defaultAppName(inspection, main);
   const port = config.app.port ?? inspection.port ?? 8080;
   // A local environment runs as the user on this machine: its releases live in the user's data folder.
-  const base = env?.path ?? (env?.type === 'local' ? `~/.local/share/godeploy/${name}` : `/opt/${name}`);
+  // Each key is read where its type takes it (a key of another type is ignored: validation warns).
+  const ssh = env?.type === 'ssh' ? env : undefined;
+  const hosts = env?.type === 'ssh' || env?.type === 'local' ? env : undefined;
+  const proxied = env && env.type !== 'local' ? env : undefined; // ssh and docker: nginx in front, blue-green
+  const base = hosts?.path ?? (env?.type === 'local' ? `~/.local/share/godeploy/${name}` : `/opt/${name}`);
   const { plain, runtime } = splitEnv({ ...(config.app.env ?? {}), ...(env?.env ?? {}) });
   const source = buildSourceOf(inspection);
   const rawArgs = configuredArgs(config.app, env);
   const argsPending = rawArgs.some((a) => scanReferences(a).references.length > 0);
   const reach = portReach(config.app);
   const health = { ...config.app.healthCheck, ...env?.healthCheck };
-  const systemd: SystemdConfig = { ...config.systemd, ...env?.systemd };
-  const nginx: NginxConfig = { ...config.nginx, ...env?.nginx };
-  const supervisor: SupervisorConfig = { ...config.supervisor, ...env?.supervisor };
+  const systemd: SystemdConfig = { ...config.systemd, ...ssh?.systemd };
+  const nginx: NginxConfig = { ...config.nginx, ...proxied?.nginx };
+  const supervisor: SupervisorConfig = { ...config.supervisor, ...ssh?.supervisor };
   const k8s: KubernetesConfig = config.kubernetes ?? {};
-  const docker = { ...config.docker, ...pickImageKeys(env?.docker) };
+  const docker = { ...config.docker, ...pickImageKeys(env && dockerOf(env)) };
   const logDir = supervisor.logDir ?? `${base}/shared/logs`;
   const k8sMemory = k8s.limits?.memory ?? '256Mi';
   const serverName = nginx.serverName ?? '_';
@@ -214,10 +219,10 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       realIpFrom: nginx.realIpFrom ?? [],
       balance: nginx.balance ?? 'round-robin',
       upstreams: (nginx.upstreams ?? [{ address: `127.0.0.1:${port}` }]).map((u) => ({ address: u.address, weight: u.weight ?? 1, backup: u.backup ?? false })),
-      upstreamInclude: env?.strategy === 'blue-green' ? `/etc/nginx/godeploy/${name}.upstream.conf` : null,
+      upstreamInclude: proxied?.strategy === 'blue-green' ? `/etc/nginx/godeploy/${name}.upstream.conf` : null,
       clientMaxBodySize: nginx.clientMaxBodySize ?? '10M',
     },
-    blueGreen: env?.strategy === 'blue-green' ? { ports: env.blueGreen?.ports ?? [port + 1, port + 2] } : null,
+    blueGreen: proxied?.strategy === 'blue-green' ? { ports: proxied.blueGreen?.ports ?? [port + 1, port + 2] } : null,
     supervisor: {
       user: supervisor.user ?? name,
       logDir,
@@ -249,7 +254,7 @@ export function resolveMain(config: GoDeployConfig, inspection: ModuleInspection
   );
 }
 
-function pickImageKeys(d: EnvironmentConfig['docker']) {
+function pickImageKeys(d: DockerConfig | undefined) {
   if (!d) return {};
   const out: Record<string, unknown> = {};
   for (const k of ['runtime', 'buildkit', 'builderImage', 'runtimeImage'] as const) if (d[k] !== undefined) out[k] = d[k];

@@ -14,7 +14,7 @@ async function selectEnvironment(deps: CommandDeps, arg: unknown): Promise<Activ
   for (const f of files.sort((x, y) => x.fsPath.localeCompare(y.fsPath))) {
     const { config } = engine.validateConfigText(f.fsPath, Buffer.from(await vscode.workspace.fs.readFile(f)).toString('utf8'));
     for (const [name, env] of Object.entries(config?.environments ?? (config ? engine.embeddedDefaultEnvironment : {}))) {
-      const hosts = env.hosts?.length ?? 0;
+      const hosts = engine.hostsOf(env).length;
       items.push({
         label: name,
         description: loadEngine().environmentKindLabel(env),

@@ -22,7 +22,7 @@ function needNode<T>(arg: unknown, is: (a: unknown) => a is T, what: string): T 
 async function resolvedHost(node: HostNode) {
   const engine = loadEngine();
   const loaded = await engine.loadEnvironment({ file: node.configFile, exists: true }, node.environment, 'ssh');
-  const entry = loaded.env.hosts?.find((h) => h.host === node.alias);
+  const entry = engine.hostsOf(loaded.env).find((h) => h.host === node.alias);
   if (!entry) throw new engine.GoDeployError(`${node.alias} is no longer a host of ${node.environment}`);
   const sshConfigFile = engine.sshConfigFileOf(loaded);
   const resolved = await engine.resolveHost(entry, { baseDir: loaded.moduleDir, configFile: sshConfigFile });

@@ -139,7 +139,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
 
   private async environmentsOf(configFile: string): Promise<EnvironmentNode[]> {
     const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(configFile))).toString('utf8');
-    const { validateConfigText, embeddedDefaultEnvironment, hostNamesOf } = loadEngine();
+    const { validateConfigText, embeddedDefaultEnvironment, hostNamesOf, hostsOf } = loadEngine();
     const { config, diagnostics } = validateConfigText(configFile, text);
     const broken = !config || diagnostics.some((d) => d.severity === 'error');
     await vscode.commands.executeCommand('setContext', 'godeploy.configHasErrors', broken);
@@ -149,7 +149,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
       configFile,
       name,
       type: env.type,
-      hosts: env.hosts?.length ?? 0,
+      hosts: hostsOf(env).length,
       aliases: hostNamesOf(env),
     }));
     this.ctx.log.trace(`environments view: ${nodes.length} environment(s) in ${vscode.workspace.asRelativePath(configFile)}`);

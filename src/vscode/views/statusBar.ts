@@ -47,7 +47,7 @@ export class StatusBar implements vscode.Disposable {
     const a = this.active;
     if (a?.configFile === configFile && a.environment === environment) return;
     const env = await environmentOf(configFile, environment);
-    if (env) await this.setActive({ configFile, environment, type: env.type, hosts: env.hosts?.length ?? 0 });
+    if (env) await this.setActive({ configFile, environment, type: env.type, hosts: loadEngine().hostsOf(env).length });
   }
 
   /** What the item shows now (its text and what a click runs). */

@@ -7,6 +7,7 @@
 // the health gate (replace.ts; with strategy blue-green, start it beside the live one and
 // switch nginx: blueGreenContainers.ts), prune old releases; the lock is released on every
 // way out. The plan and the refusals are in dockerPlan.ts.
+import { dockerOf } from '../../config/model';
 import { hostname, userInfo } from 'node:os';
 import type { VersionInfo } from '../../build/version';
 import { CancellationSource } from '../../cancellation';
@@ -45,7 +46,7 @@ const HOST = 'engine';
 export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, info: VersionInfo): Promise<DeployResult> {
   const t0 = Date.now();
   const emit = req.emit ?? (() => undefined);
-  const docker = e.env.docker ?? {};
+  const docker = dockerOf(e.env) ?? {};
   const address = environmentEngineAddress(e, req.buildEnv ?? process.env);
   refuseUnsupported(e, address);
   const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(e.config, e.name, e.env, e.model.app.port, req.sources);

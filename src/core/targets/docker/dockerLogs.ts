@@ -4,6 +4,7 @@
 // container is followed from its first line, a stopped one's stream ends. A lost engine
 // (an ssh:// tunnel that dropped) is opened again with backoff, and each container resumes
 // after the last timestamp seen, with a notice marking the gap.
+import { dockerOf } from '../../config/model';
 import { PassThrough, Readable } from 'node:stream';
 import type { CancellationTokenLike } from '../../cancellation';
 import type { LoadedEnvironment } from '../../environment/load';
@@ -39,7 +40,7 @@ export function splitTimestamp(line: string): { ns: bigint; time: string; text: 
 }
 
 async function targets(engine: Engine, e: LoadedEnvironment): Promise<Target[]> {
-  if (e.env.docker?.mode === 'swarm') {
+  if (dockerOf(e.env)?.mode === 'swarm') {
     const name = serviceName(e.model.app.name, e.name);
     const found = (await engine.docker.listServices({ filters: { name: [name] } })) as { ID: string; Spec?: { Name?: string } }[];
     return found.filter((s) => s.Spec?.Name === name).map((s) => ({ id: s.ID, name, kind: 'service' }));
@@ -138,7 +139,9 @@ export async function followDockerLogs(
     }
     wait = first;
     if (firstList && !list.length)
-      notice(`no running ${e.model.app.name} ${e.env.docker?.mode === 'swarm' ? 'service' : 'container'} in ${e.name}${o.follow ? ': waiting for one' : ''}`);
+      notice(
+        `no running ${e.model.app.name} ${dockerOf(e.env)?.mode === 'swarm' ? 'service' : 'container'} in ${e.name}${o.follow ? ': waiting for one' : ''}`,
+      );
     for (const t of list) {
       if (streams.has(t.id)) continue;
       // A container that appears while following is shown from its first line.

@@ -1,6 +1,7 @@
 // What a docker deploy will do, before it does it: the plan --dry-run prints (numbered steps
 // the editor's progress counts), the image tag a version becomes, and the combinations of
 // settings refused up front (exit 2 with what to use instead).
+import { dockerOf, strategyOf } from '../../config/model';
 import { DRAIN, flipNginxArgv, upstreamServer } from '../../release/nginxSwitch';
 import { shArgv } from '../../remote/quote';
 import type { DeployPlan, PlannedStep } from '../../environment/types';
@@ -29,19 +30,19 @@ export function imageTag(version: string): string {
 /** Checks what docker environments cannot do; exit 2 with what to do. */
 export function refuseUnsupported(e: LoadedEnvironment, address?: EngineAddress): void {
   const where = `environments.${e.name}`;
-  if (e.env.docker?.mode === 'swarm' && e.env.docker.network === 'host') {
+  if (dockerOf(e.env)?.mode === 'swarm' && dockerOf(e.env)?.network === 'host') {
     throw usageError(
       `${where}.docker.network: host cannot be used with docker.mode: swarm`,
       "a start-first rolling update runs two tasks on a node at once, and they cannot share the host's port: remove network: host (app.port is published through the routing mesh)",
     );
   }
-  if (e.env.strategy === 'blue-green' && e.env.docker?.mode === 'swarm') {
+  if (strategyOf(e.env) === 'blue-green' && dockerOf(e.env)?.mode === 'swarm') {
     throw usageError(
       `${where}.strategy: blue-green cannot be used with docker.mode: swarm`,
       'Swarm already starts each new task before it stops an old one, behind its routing mesh: remove strategy: blue-green, or use docker.mode: container',
     );
   }
-  if (e.env.strategy === 'blue-green' && address?.kind === 'tcp') {
+  if (strategyOf(e.env) === 'blue-green' && address?.kind === 'tcp') {
     throw usageError(
       `${where}.strategy: blue-green switches nginx on the engine's host, and a tcp:// engine gives Go Deploy no way onto that host`,
       'reach the same engine as ssh://user@host (the API then goes through ssh, and nginx is switched there), or use strategy: restart',
@@ -62,7 +63,7 @@ export function describeDockerPlan(
   blueGreen?: DockerBlueGreen,
 ): DeployPlan {
   const { app } = e.model;
-  const docker = e.env.docker ?? {};
+  const docker = dockerOf(e.env) ?? {};
   const fromBinary = (docker.build ?? 'binary') === 'binary';
   const [container, ...details] = describeContainer(spec);
   const [p1, p2] = blueGreen?.ports ?? [];

@@ -5,6 +5,7 @@
 // With strategy blue-green it starts on the idle port beside the live one and nginx is
 // switched to it (blueGreenContainers.ts); a release kept on the live port is first
 // re-created on the idle one, from the same image with the same environment.
+import { dockerOf } from '../../config/model';
 import { hostname, userInfo } from 'node:os';
 import type { LoadedEnvironment } from '../../environment/load';
 import type { HealthResult } from '../../release/health';
@@ -79,7 +80,7 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
     } catch (err) {
       return failed(err, 'lock');
     }
-    if (e.env.docker?.mode === 'swarm') {
+    if (dockerOf(e.env)?.mode === 'swarm') {
       const name = serviceName(app.name, e.name);
       const svc = await inspectService(engine, name);
       if (!svc) return failed(new GoDeployError(`there is no service ${name} on the engine: nothing to roll back`), 'lock');

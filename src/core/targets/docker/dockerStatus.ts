@@ -1,6 +1,7 @@
 // `godeploy status ENV` and `godeploy releases ENV` for a docker environment: the engine's
 // release containers of the app, the running one's state, pid, uptime and image, and one
 // health check of it where a deploy's gate would look.
+import { dockerOf } from '../../config/model';
 import { waitHealthy } from '../../release/health';
 import { gateSpecOf } from '../../release/healthGate';
 import { containerGate, probeImageTag } from './containerGate';
@@ -20,7 +21,7 @@ export async function dockerReleases(
   options: EngineOpenOptions = {},
 ): Promise<{ address: string; outcome: HostOutcome<DockerRelease[]> }> {
   const outcome = await onEnvironmentEngine(e, options, (engine) =>
-    e.env.docker?.mode === 'swarm' ? swarmReleases(engine, e) : listDockerReleases(engine, e.model.app.name, e.name),
+    dockerOf(e.env)?.mode === 'swarm' ? swarmReleases(engine, e) : listDockerReleases(engine, e.model.app.name, e.name),
   );
   return { address: outcome.address, outcome };
 }
@@ -32,7 +33,7 @@ export function formatDockerReleases(e: LoadedEnvironment, o: HostOutcome<Docker
   if (!o.value.length) return [`${head}: no releases yet (no ${e.model.app.name} containers labelled godeploy.environment=${e.name})`];
   const width = Math.max(...o.value.map((r) => r.id.length));
   return [
-    e.env.docker?.mode === 'swarm'
+    dockerOf(e.env)?.mode === 'swarm'
       ? `${head}: service ${o.value[0].container}: its spec and the previous one (what rollback returns to)`
       : `${head}: ${o.value.length} release${o.value.length === 1 ? '' : 's'} (containers ${e.model.app.name}-<release>)`,
     ...o.value.map((r) => `  ${r.live ? '*' : ' '} ${r.id.padEnd(width)}  ${r.state.padEnd(8)} ${r.imageId.slice(7, 19)}${r.live ? '  (live)' : ''}`),
@@ -40,7 +41,7 @@ export function formatDockerReleases(e: LoadedEnvironment, o: HostOutcome<Docker
 }
 
 export async function dockerStatus(e: LoadedEnvironment, options: EngineOpenOptions = {}): Promise<{ base: string; hosts: HostOutcome<HostStatus>[] }> {
-  const outcome = await onEnvironmentEngine(e, options, (engine) => (e.env.docker?.mode === 'swarm' ? swarmStatus(engine, e) : containerStatus(engine, e)));
+  const outcome = await onEnvironmentEngine(e, options, (engine) => (dockerOf(e.env)?.mode === 'swarm' ? swarmStatus(engine, e) : containerStatus(engine, e)));
   return { base: outcome.address, hosts: [outcome] };
 }
 

@@ -6,6 +6,7 @@
 // the http agent's connections), so neither an ssh-agent nor a docker CLI is needed here.
 // Every failure to reach the engine becomes one message that names the address and says
 // what to do.
+import { dockerOf, type EnvironmentConfig } from '../../config/model';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import * as path from 'node:path';
@@ -209,6 +210,6 @@ function engineReach(address: EngineAddress): Pick<HostRunner, 'reach'> {
 }
 
 /** The engine of a docker environment: docker.host, else DOCKER_HOST, else the local socket. */
-export function environmentEngineAddress(e: { name: string; env: { docker?: { host?: string } } }, env: NodeJS.ProcessEnv = process.env): EngineAddress {
-  return engineAddress(e.env.docker?.host, env, `environments.${e.name}.docker.host`);
+export function environmentEngineAddress(e: { name: string; env: EnvironmentConfig }, env: NodeJS.ProcessEnv = process.env): EngineAddress {
+  return engineAddress(dockerOf(e.env)?.host, env, `environments.${e.name}.docker.host`);
 }

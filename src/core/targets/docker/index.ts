@@ -1,5 +1,6 @@
 // The docker target: each release a container (or a swarm service update) on one engine —
 // this machine's, a remote one over ssh:// or tcp:// — with a lock container on the engine.
+import { dockerOf } from '../../config/model';
 import type { LoadedEnvironment } from '../../environment/load';
 import type { HostAccess, ReleasesReport } from '../../environment/types';
 import { bestEffortRedactor } from '../../release/envFile';
@@ -52,7 +53,7 @@ export const dockerTarget: Target = {
     selectedHosts(e, only);
     const app = e.model.app.name;
     const what =
-      e.env.docker?.mode === 'swarm'
+      dockerOf(e.env)?.mode === 'swarm'
         ? `service ${app}-${e.name}`
         : `each running ${app} release container (godeploy.app=${app}, godeploy.environment=${e.name})`;
     return [{ host: ENGINE_ALIAS, kind: 'docker', what }];

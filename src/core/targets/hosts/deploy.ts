@@ -3,6 +3,7 @@
 // batches (rollout.batch, default all) behind their health gates; a failing host rolls
 // itself back and the rollout takes back every host it already switched. Locks are
 // released on every way out, through a fresh connection if the old one dropped.
+import { processManagerOf, rolloutOf } from '../../config/model';
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import * as path from 'node:path';
@@ -67,7 +68,7 @@ export async function serviceManagerFor(d: DeployEnvironment, sources: Reference
 }
 
 function blueGreenInstances(d: DeployEnvironment): Instances {
-  return (d.env.processManager ?? 'systemd') === 'supervisor' ? supervisorInstances(d.model) : systemdInstances(d.model.app.name);
+  return processManagerOf(d.env) === 'supervisor' ? supervisorInstances(d.model) : systemdInstances(d.model.app.name);
 }
 
 /** strategy blue-green: the instances' ports and the nginx site (user templates honoured). */
@@ -116,7 +117,7 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
       blueGreen,
     });
   const aliases = d.env.type === 'local' ? ['local'] : (d.env.hosts ?? []).map((h) => h.host);
-  const rollout = d.env.rollout ?? {};
+  const rollout = rolloutOf(d.env);
   const buildTitle = `go build for each host's platform (uname -s -m${d.config.build?.targets ? `, matched against build.targets ${d.config.build.targets.join(', ')}` : ''})`;
   const planText = [
     `deploy ${d.model.app.name} ${info.version} to ${d.name} (${aliases.length} host${aliases.length === 1 ? '' : 's'}${rollout.batch ? `, rolling batches of ${rollout.batch}` : ''}${rollout.parallel ? `, at most ${rollout.parallel} at once` : ''})`,

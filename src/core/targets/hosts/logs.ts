@@ -1,6 +1,7 @@
 // The logs of ssh and local hosts: systemd units through journald, supervisor programs and
 // `type: local` services through their log files; one connection per host, shared by its
 // sources and opened again after it was lost.
+import { processManagerOf, withOnlyHost } from '../../config/model';
 import { deployEnvironmentOf, type LoadedEnvironment } from '../../environment/load';
 import { programLogFiles, supervisorInstanceName } from '../../generate/supervisor';
 import { followCommand, type CommandSource, type RunnerSource } from '../../logs/follow';
@@ -18,7 +19,7 @@ export function hostLogSources(e: LoadedEnvironment, hosts: string[]): LogSource
   const app = model.app.name;
   const d = deployEnvironmentOf(e, 'logs');
   if (env.type === 'local') return [{ host: 'local', kind: 'file', file: `${d.base}/shared/logs/${app}.log` }];
-  if ((env.processManager ?? 'systemd') === 'supervisor') {
+  if (processManagerOf(env) === 'supervisor') {
     const programs = model.blueGreen ? model.blueGreen.ports.map((p) => supervisorInstanceName(app, p)) : [app];
     return hosts.flatMap((host) => programs.flatMap((p) => programLogFiles(model, p)).map((file) => ({ host, kind: 'file' as const, file })));
   }
@@ -40,7 +41,7 @@ export function describeHostLogSource(s: LogSourcePlan, o: LogOptions): string {
 function hostConnection(e: LoadedEnvironment, host: string, options: OpenHostOptions): RunnerSource {
   let opening: Promise<HostRunner> | undefined;
   let open: { runner: HostRunner; close(): void } | undefined;
-  const d = { env: { ...e.env, hosts: (e.env.hosts ?? []).filter((h) => h.host === host) }, moduleDir: e.moduleDir };
+  const d = { env: withOnlyHost(deployEnvironmentOf(e, 'logs').env, host), moduleDir: e.moduleDir };
   return {
     runner: () =>
       (opening ??= openHosts(d, options)

@@ -1,6 +1,7 @@
 // `godeploy rollback ENV [--to RELEASE]`: every host switches to the release before the
 // live one (or the named one) behind the same health gate and batches as a deploy; a host
 // that fails its gate goes back to what was live, and so do the hosts already switched.
+import { rolloutOf } from '../../config/model';
 import { hostname, userInfo } from 'node:os';
 import { GoDeployError } from '../../errors';
 import { openHosts } from '../../remote/openHosts';
@@ -114,7 +115,7 @@ export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironm
         previous: run.previous || null,
         steps: run.timings,
       });
-    const rollout = d.env.rollout ?? {};
+    const rollout = rolloutOf(d.env);
     const sw = await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact, history });
     if (sw.ok) {
       await Promise.all(

@@ -1,5 +1,6 @@
 // `godeploy status ENV`: per host, the live release and version, the service's state and
 // uptime, and one health check through the same port forward the deploy uses.
+import { withOnlyHost } from '../../config/model';
 import { activePortFile } from './blueGreen';
 import { gateSpecOf } from '../../release/healthGate';
 import { runHostGate } from './hostGate';
@@ -29,7 +30,7 @@ export function parseHistory(text: string): HistoryEntry[] {
 /** Status of the hosts of an ssh or local environment. */
 export async function hostsStatus(req: StatusRequest, loaded: LoadedEnvironment): Promise<StatusReport> {
   const d = deployEnvironmentOf(loaded, 'status');
-  const only = req.host === undefined ? d : { ...d, env: { ...d.env, hosts: (d.env.hosts ?? []).filter((h) => h.host === req.host) } };
+  const only = req.host === undefined ? d : { ...d, env: withOnlyHost(d.env, req.host) };
   const manager = await serviceManagerFor(d);
   const hosts = await onOpenedHosts(
     only,
