@@ -30,6 +30,7 @@ export function describeCharacter(ch: string): string {
     '\\': 'a backslash',
   };
   return (
+    // eslint-disable-next-line no-control-regex -- naming a control character is the point
     named[ch] ?? (/[\x00-\x1f\x80-\x9f]/.test(ch) ? `the control character U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : `a "${ch}"`)
   );
 }
@@ -41,6 +42,7 @@ export function firstMatching(value: string, pattern: RegExp): FoundCharacter | 
 }
 
 /** C0 controls (line breaks and tabs included) and DEL: never part of a one-line value. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 export const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
 
 /** The first control character (line break, tab, NUL, other C0 or DEL) in `value`. */
@@ -55,6 +57,7 @@ export function controlCharacterIn(value: string): FoundCharacter | undefined {
 export function supervisorValueProblem(value: string): string | undefined {
   if (/[\r\n]/.test(value)) return 'a line break';
   if (/\s[;#]/.test(value)) return 'a space followed by ";" or "#"';
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) return 'a control character';
   return undefined;
 }

@@ -1,5 +1,6 @@
 // Rules for how the service is started (launch.ts): its arguments, the variable its port
 // reaches it by, and health settings that only mean something for one health check type.
+import { isObject, type RawObject } from './raw';
 import type { ConfigDiagnostic } from './diagnostic';
 import type { ConfigDocument, PathSegment } from './document';
 import { portReach } from './launch';
@@ -13,7 +14,7 @@ export function isArgumentPath(path: readonly PathSegment[]): boolean {
   return (n === 3 && path[0] === 'app') || (n === 4 && path[0] === 'environments');
 }
 
-export function launchDiagnostics(document: ConfigDocument, data: Record<string, any>, out: ConfigDiagnostic[]): void {
+export function launchDiagnostics(document: ConfigDocument, data: RawObject, out: ConfigDiagnostic[]): void {
   const app = isObject(data.app) ? data.app : {};
   const environments = isObject(data.environments) ? data.environments : {};
   checkArgs(document, app.args, ['app', 'args'], out);
@@ -77,8 +78,4 @@ function checkHealth(document: ConfigDocument, health: unknown, path: PathSegmen
   };
   if (type !== 'http') unused('path', `the health check type is ${type}, which sends no HTTP request`);
   if (type !== 'process') unused('for', `the health check type is ${type}; only type process waits for the process to stay up`);
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,4 +1,5 @@
 import { systemFolderHint, systemFolderProblem } from './basePath';
+import { isObject, type RawObject } from './raw';
 import { supervisorValueProblem } from './characters';
 import type { ConfigDiagnostic } from './diagnostic';
 import type { ConfigDocument, PathSegment } from './document';
@@ -21,11 +22,11 @@ export function semanticDiagnostics(document: ConfigDocument, data: unknown): Co
   for (const [name, raw] of Object.entries(environments)) {
     if (isObject(raw)) checkEnvironment(document, name, raw as Partial<AnyEnvironmentConfig>, out);
   }
-  launchDiagnostics(document, config as Record<string, any>, out);
+  launchDiagnostics(document, config as RawObject, out);
   checkNginx(document, (config as Record<string, unknown>).nginx, ['nginx'], out);
   for (const [name, raw] of Object.entries(environments))
-    if (isObject(raw)) checkNginx(document, raw.nginx, ['environments', name, 'nginx'], out, (config as Record<string, any>).nginx);
-  const scaling = isObject((config as Record<string, any>).kubernetes) ? (config as Record<string, any>).kubernetes.autoscaling : undefined;
+    if (isObject(raw)) checkNginx(document, raw.nginx, ['environments', name, 'nginx'], out, (config as RawObject).nginx);
+  const scaling = isObject((config as RawObject).kubernetes) ? (config as RawObject).kubernetes.autoscaling : undefined;
   if (isObject(scaling) && typeof scaling.minReplicas === 'number' && typeof scaling.maxReplicas === 'number' && scaling.maxReplicas < scaling.minReplicas) {
     out.push(
       document.diagnosticAt(
@@ -85,6 +86,7 @@ function checkEnvironment(document: ConfigDocument, name: string, env: Partial<A
 export function executablePathProblem(p: string): string | undefined {
   if (/['"]/.test(p)) return 'a quote';
   if (p.includes('\\')) return 'a backslash';
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   if (/[\x00-\x1f\x7f]/.test(p)) return 'a control character';
   return undefined;
 }
@@ -126,7 +128,7 @@ function checkBasePath(document: ConfigDocument, name: string, env: Partial<AnyE
 }
 
 /** certbot's paths are named after the server: it needs a real server name. */
-function checkNginx(document: ConfigDocument, nginx: unknown, path: PathSegment[], out: ConfigDiagnostic[], base?: Record<string, any>): void {
+function checkNginx(document: ConfigDocument, nginx: unknown, path: PathSegment[], out: ConfigDiagnostic[], base?: RawObject): void {
   if (!isObject(nginx) || !isObject(nginx.tls) || nginx.tls.certbot !== true) return;
   const serverName = nginx.serverName ?? base?.serverName;
   if ((serverName === undefined || serverName === '_') && (nginx.tls.certificate === undefined || nginx.tls.certificateKey === undefined)) {
@@ -184,8 +186,4 @@ export function parseDuration(text: string): number | undefined {
     rest = rest.slice(m[0].length);
   }
   return text.length ? total : undefined;
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,4 +1,5 @@
 import { controlCharacterIn, imageReferenceProblem, supervisorValueProblem, urlPathProblem } from './characters';
+import { isObject } from './raw';
 import type { ConfigDiagnostic } from './diagnostic';
 import { formatPath, type ConfigDocument, type PathSegment } from './document';
 
@@ -89,8 +90,4 @@ function walkStrings(value: unknown, path: PathSegment[], visit: (value: string,
   if (typeof value === 'string') visit(value, path);
   else if (Array.isArray(value)) value.forEach((v, i) => walkStrings(v, [...path, i], visit));
   else if (isObject(value)) for (const [k, v] of Object.entries(value)) walkStrings(v, [...path, k], visit);
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
