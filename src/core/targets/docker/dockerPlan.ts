@@ -18,6 +18,11 @@ import { serviceName } from './swarmService';
 /** The host of a docker deploy's events: the engine. */
 export const DOCKER_HOST = 'engine';
 
+/** A rollback's plan: its heading, then its steps numbered. */
+export function rollbackPlan(heading: string, steps: PlannedStep[]): DeployPlan {
+  return { text: [heading, ...steps.map((s, i) => `  ${i + 1}. ${s.title}`)].join('\n'), steps };
+}
+
 /** An image tag from a version: [A-Za-z0-9_.-], at most 128, not starting with . or -. */
 export function imageTag(version: string): string {
   const t = version

@@ -3,7 +3,7 @@
 // (blueGreenRelease.ts) or a swarm service updated (swarmRelease.ts). dockerDeploy.ts runs
 // the common frame (plan, connect, lock, image, unlock) and calls a strategy's phases in order.
 import type { DockerConfig } from '../../config/model';
-import type { DeployEvent, DeployRequest, DeployResult, HostDeployResult } from '../../environment/types';
+import type { DeployEvent, DeployRequest, DeployResult, HostDeployResult, RollbackRequest, RollbackResult } from '../../environment/types';
 import type { LoadedEnvironment } from '../../environment/load';
 import type { ContainerSpec } from './containerSpec';
 import type { Engine, EngineAddress } from './engine';
@@ -64,4 +64,22 @@ export interface ReleaseStrategy {
   verb: 'update' | 'replace';
   /** Puts the shipped image live and tidies old releases. */
   release(image: ReleaseImage): Promise<DeployResult>;
+}
+
+/** One docker rollback, connected to its engine and holding its lock: what each way of rolling back reads. */
+export interface DockerRollbackRun {
+  req: RollbackRequest;
+  e: LoadedEnvironment;
+  engine: Engine;
+  address: EngineAddress;
+  /** The engine's host's outcome, and the release it goes back to (by host). */
+  outcome: HostDeployResult;
+  targets: Record<string, string>;
+  emit(ev: DeployEvent): void;
+  redact(text: string): string;
+  /** A fresh connection to the engine (closed with the rollback). */
+  reconnect(): Promise<Engine>;
+  /** The rollback's result; `fail` marks the outcome failed and emits the failed step. */
+  done(ok: boolean, cancelled?: boolean): RollbackResult;
+  fail(err: unknown, step: 'connect' | 'lock'): RollbackResult;
 }
