@@ -9,7 +9,6 @@ import { hostname, userInfo } from 'node:os';
 import * as path from 'node:path';
 import type { Redactor, ReferenceSources } from '../../config/references';
 import { resolveModelArgs } from '../../generate/args';
-import { hostTarget } from '../../build/targets';
 import type { BuiltArtifact } from '../../build/types';
 import { GoDeployError } from '../../errors';
 import { renderFiles } from '../../generate/generate';
@@ -17,18 +16,15 @@ import { blueGreenPlan, blueGreenService, supervisorInstances, systemdInstances,
 import { blueGreenSite } from '../../release/nginxSwitch';
 import { chunkIndexDir, DeployBuilds, expectedTargets } from '../../release/deployBuild';
 import { DeltaUploads } from './deltaUploads';
-import { claimNotes, liveStateScript, liveWithBinary, readLiveState, type LiveCheck, type LiveState } from './unchanged';
+import { liveWithBinary, type LiveCheck, type LiveState } from './unchanged';
+import { hostBuildTarget, preflightAndLock, type PreflightInput } from './hostPreflight';
 import { openHosts } from '../../remote/openHosts';
 import { describeHostPlan, planHost, plannedSteps, type HostPlan } from './deployPlan';
-import { runChecksBatched } from './checkBatch';
-import { doctorChecks } from './doctor';
-import { goPlatform, portCheck, targetRunsOn } from '../../release/checks';
 import { renderEnvFile, resolveServiceEnvironment } from '../../release/envFile';
 import { gateSpecOf } from '../../release/healthGate';
 import { HostDeployment } from './hostDeploy';
 import { type DeployHost } from '../../remote/openHosts';
 import { deployEnvironmentOf, type DeployEnvironment } from '../../environment/load';
-import { acquireLockRecorded } from './lock';
 import { type LockOwner } from '../../release/lockOwner';
 import { releaseId as makeReleaseId, releaseVersion } from '../../release/releaseId';
 import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
@@ -198,72 +194,12 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
   try {
     // Platforms, then build and (in parallel) preflight + lock on every host.
     const targets = new Map<DeployHost, string>();
-    await Promise.all(
-      hosts.map(async (h) => {
-        if (h.runner.local) {
-          targets.set(h, hostTarget());
-          return;
-        }
-        const r = await h.runner.exec(planFor(null).argv.platform);
-        const [kernel, machine] = r.stdout.trim().split(/\s+/);
-        const p = r.code === 0 ? goPlatform(kernel, machine) : null;
-        if (!p) throw new GoDeployError(`${h.alias}: cannot tell the host's platform from uname (${r.stdout.trim() || r.stderr.trim()})`);
-        const configured = (d.config.build?.targets ?? []).find((t) => targetRunsOn(t, p));
-        targets.set(h, configured ?? p.id);
-      }),
-    );
+    await Promise.all(hosts.map(async (h) => targets.set(h, await hostBuildTarget(h, d, planFor(null).argv.platform))));
     const needed = [...new Set(targets.values())];
     const buildP = builds.build(needed);
     const stage = new Map<DeployHost, 'preflight' | 'lock'>();
-    const checks = await Promise.allSettled(
-      hosts.map(async (h) => {
-        const p0 = Date.now();
-        emit({ host: h.alias, step: 'preflight', state: 'start', message: 'preflight checks' });
-        const inputs = {
-          port: d.model.app.port,
-          basePath: d.base,
-          processManager: manager.kind === 'process' ? ('none' as const) : manager.kind,
-          targets: [targets.get(h)!],
-          limitNOFILE: d.model.systemd.limitNOFILE,
-          appName: d.model.app.name,
-          repairLayout: true,
-        };
-        // Blue-green: the instances' two ports instead of app.port (one is the live release's).
-        const report = await runChecksBatched(
-          h.runner,
-          d.model.blueGreen
-            ? [...doctorChecks({ ...inputs, port: d.model.blueGreen.ports[0] }), portCheck(d.model.blueGreen.ports[1], d.base)]
-            : doctorChecks(inputs),
-        );
-        // The port held by the live release is what a deploy expects, not worth a warning.
-        // Nor is the login shell's open-files limit when systemd gives the unit its own.
-        const expected = (x: { id: string; detail: string }): boolean =>
-          (x.id === 'port' && /the current release/.test(x.detail)) || (x.id === 'open-files' && manager.kind === 'systemd');
-        for (const c of report.filter((x) => x.status === 'warn' && !expected(x)))
-          emit({ host: h.alias, step: 'preflight', state: 'info', message: `warning: ${c.title}: ${c.detail}` });
-        const failed = report.filter((c) => c.status === 'fail');
-        if (failed.length) {
-          throw new GoDeployError(`${h.alias}: preflight failed: ${failed.map((c) => `${c.title}: ${c.detail}`).join('; ')}`, {
-            hint: failed.find((c) => c.hint)?.hint ?? 'run `godeploy doctor ENV` for details',
-            exitCode: 1,
-          });
-        }
-        outcome.get(h)!.timings.preflight = Date.now() - p0;
-        emit({ host: h.alias, step: 'preflight', state: 'done', message: 'preflight ok', ms: Date.now() - p0 });
-        const l0 = Date.now();
-        stage.set(h, 'lock');
-        const onTakeOver = (what: string): void => emit({ host: h.alias, step: 'lock', state: 'info', message: what });
-        const lockInfo = { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' };
-        const locked = await acquireLockRecorded(owners, h, h.runner, d.base, lockInfo, { environment: d.name, onTakeOver }, liveStateScript(liveCheck));
-        for (const note of claimNotes(h.alias, d.base, locked.then)) emit({ host: h.alias, step: 'lock', state: 'info', message: note });
-        const read = locked.then ? readLiveState(h.runner, liveCheck, locked.then).catch(() => undefined) : Promise.resolve(undefined);
-        stateReads.set(h, read);
-        outcome.get(h)!.timings.lock = Date.now() - l0;
-        // The upload's SFTP subsystem starts while go still builds.
-        h.runner.prepareUploads?.();
-        emit({ host: h.alias, step: 'lock', state: 'done', message: 'lock taken', ms: Date.now() - l0 });
-      }),
-    );
+    const preflight: PreflightInput = { d, manager, user, version: info.version, liveCheck, emit, outcome, owners, stateReads, stage };
+    const checks = await Promise.allSettled(hosts.map((h) => preflightAndLock(h, targets.get(h)!, preflight)));
     checks.forEach((c, i) => {
       if (c.status === 'rejected') {
         fail(hosts[i], c.reason);
