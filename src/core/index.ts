@@ -38,9 +38,11 @@ export {
   type DeployEnvironment,
   type LoadedEnvironment,
 } from './environment/load';
-export { formatDoctorReport, type CheckReport, type HostReport } from './release/doctorReport';
-export { describeHeldLock, releaseIfAllowed, type HeldLock, type LockPlace, type LockReleaseResult } from './release/lockOwner';
-export type { LockOwner, LockStatus } from './release/lockOwner';
+export { formatDoctorReport } from './release/doctorReport';
+export { type CheckReport, type HostReport } from './environment/types';
+export { describeHeldLock, releaseIfAllowed } from './release/lockOwner';
+export { type HeldLock, type LockPlace, type LockReleaseResult } from './environment/types';
+export type { LockOwner, LockStatus } from './environment/types';
 export type { DeployEvent, DeployEventState, DeployPlan, PlannedStep } from './environment/types';
 export type { DeployHost, OpenHostOptions } from './remote/openHosts';
 export { describeLogPlan } from './operations';

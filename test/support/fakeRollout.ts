@@ -13,7 +13,7 @@ import { HostDeployment } from '../../src/core/targets/hosts/hostDeploy';
 import { type DeployEvent } from '../../src/core/environment/types';
 import { type DeployHost } from '../../src/core/remote/openHosts';
 import { acquireLockRecorded } from '../../src/core/targets/hosts/lock';
-import { type LockOwner } from '../../src/core/release/lockOwner';
+import { type LockOwner } from '../../src/core/environment/types';
 import { systemdManager, type ServiceManager } from '../../src/core/targets/hosts/serviceManager';
 import { releaseLocks, switchover } from '../../src/core/targets/hosts/switchover';
 import { mapLimit } from '../../src/core/release/batches';

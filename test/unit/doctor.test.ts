@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { clockSkew, doctorChecks, type DoctorCheck, type DoctorInputs } from '../../src/core/targets/hosts/doctor';
 import { formatDoctorReport, runChecks } from '../../src/core/release/doctorReport';
-import { DISK_SCRIPT, goPlatform, listenSockets, OWNER_SCRIPT, targetRunsOn, type CheckOutcome, type CheckStep } from '../../src/core/release/checks';
+import { DISK_SCRIPT, goPlatform, listenSockets, OWNER_SCRIPT, targetRunsOn, type CheckStep } from '../../src/core/release/checks';
+import { type CheckOutcome } from '../../src/core/environment/types';
 import type { HostRunner, HostRunResult } from '../../src/core/remote/hostRunner';
 
 const inputs: DoctorInputs = { port: 8080, basePath: '/opt/hello', processManager: 'systemd', targets: [], limitNOFILE: 65536 };

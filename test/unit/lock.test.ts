@@ -5,17 +5,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localRunner } from '../../src/core/remote/hostRunner';
 import { acquireLock, acquireLockThen, lockStatus, releaseLock } from '../../src/core/targets/hosts/lock';
-import {
-  describeHolder,
-  formatAge,
-  isoSeconds,
-  lockedError,
-  parseOwner,
-  pidAlive,
-  serializeOwner,
-  staleReason,
-  type LockOwner,
-} from '../../src/core/release/lockOwner';
+import { describeHolder, formatAge, isoSeconds, lockedError, parseOwner, pidAlive, serializeOwner, staleReason } from '../../src/core/release/lockOwner';
+import { type LockOwner } from '../../src/core/environment/types';
 import { parseReleaseList } from '../../src/core/targets/hosts/releases';
 import { formatBytes } from '../../src/core/format';
 import { GoDeployError } from '../../src/core/errors';

@@ -1,5 +1,5 @@
-// The requests, results and events every target shares (ssh/local hosts, docker engines):
-// what the CLI and the editor pass to core/operations and get back.
+// The requests, results, events, statuses, locks and checks every target shares (ssh/local
+// hosts, docker engines): what the CLI and the editor pass to core/operations and get back.
 import { type ReferenceSources } from '../config/references';
 import { type OpenHostOptions } from '../remote/openHosts';
 import { type CancellationTokenLike } from '../cancellation';
@@ -229,4 +229,56 @@ export interface ReleasesReport {
   lines(order: 'oldest-first' | 'newest-first'): string[];
   /** As `godeploy releases --json` prints it. */
   json(): unknown;
+}
+
+export interface LockOwner {
+  user: string;
+  /** The machine the holder runs on (os.hostname() there). */
+  host: string;
+  /** UTC, ISO 8601 without milliseconds: 2026-11-21T10:15:00Z. */
+  since: string;
+  version: string;
+  pid: number;
+  /** deploy, rollback, … */
+  operation: string;
+}
+
+export type LockInfo = Omit<LockOwner, 'since'>;
+
+export type LockStatus =
+  | { state: 'free' }
+  /** owner null: the folder exists without a readable owner.json (being written, or left by a crash); the age is then the folder's. */
+  | { state: 'held'; owner: LockOwner | null; ageSeconds: number; stale: boolean; staleReason: string | null };
+
+/** Where a lock is kept: a host's lock folder, or a docker engine's lock container. */
+export interface LockPlace {
+  /** The host's alias in godeploy.yaml ("local" for this machine, "engine" for a docker engine). */
+  alias: string;
+  status(): Promise<LockStatus>;
+  /** With `expectedOwner`, only while that owner still holds it (else "locked by …"); without, whoever holds it. False when it was free. */
+  release(expectedOwner?: LockOwner): Promise<boolean>;
+}
+
+export type HeldLock = Extract<LockStatus, { state: 'held' }>;
+
+/** What `godeploy lock release` did to one lock. */
+export type LockReleaseResult = { result: 'free' } | { result: 'released'; was: HeldLock } | { result: 'refused'; status: HeldLock };
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckOutcome {
+  status: CheckStatus;
+  detail: string;
+  hint?: string;
+}
+
+export interface CheckReport extends CheckOutcome {
+  id: string;
+  title: string;
+}
+
+export interface HostReport {
+  host: string;
+  address: string;
+  checks: CheckReport[];
 }

@@ -18,8 +18,8 @@ import type {
 import { usageError } from '../errors';
 import { LineQueue } from '../logs/lineQueue';
 import { logPlanHeading, type LogOptions, type LogSourcePlan, type LogsRequest, type LogsResult } from '../logs/logs';
-import type { HostReport } from '../release/doctorReport';
-import type { LockPlace } from '../release/lockOwner';
+import type { HostReport } from '../environment/types';
+import type { LockPlace } from '../environment/types';
 import { RELEASE_ID } from '../release/releaseId';
 import { dockerTarget } from '../targets/docker';
 import { hostsTarget } from '../targets/hosts';

@@ -1,13 +1,8 @@
 // The preflight checks of `godeploy doctor` as data: what to run (argv, never a shell
 // string with values in it) and how to read the output. Pure: unit-tested without a host.
 import type { HostRunResult } from '../remote/hostRunner';
+import { CheckOutcome } from '../environment/types';
 
-export type CheckStatus = 'ok' | 'warn' | 'fail';
-export interface CheckOutcome {
-  status: CheckStatus;
-  detail: string;
-  hint?: string;
-}
 /** Local wall-clock times (ms) around the command, for the clock check. */
 export interface RunTiming {
   startMs: number;

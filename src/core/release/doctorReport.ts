@@ -1,18 +1,9 @@
 // Running doctor checks on a host and reporting them, for every target.
-import { type CheckOutcome, type DoctorCheck, type CheckStep } from './checks';
+import { type DoctorCheck, type CheckStep } from './checks';
+import { type CheckOutcome } from '../environment/types';
 import { type HostRunner } from '../remote/hostRunner';
 import { type HostOutcome } from '../environment/types';
-
-export interface CheckReport extends CheckOutcome {
-  id: string;
-  title: string;
-}
-
-export interface HostReport {
-  host: string;
-  address: string;
-  checks: CheckReport[];
-}
+import { CheckReport, HostReport } from '../environment/types';
 
 /** Runs every check with `runner`, one after the other; a check that throws fails, the rest still run. */
 export async function runChecks(runner: HostRunner, checks: DoctorCheck[]): Promise<CheckReport[]> {

@@ -2,25 +2,7 @@
 // (a host's lock folder, a docker engine's lock container).
 import { hostname } from 'node:os';
 import { GoDeployError } from '../errors';
-
-export interface LockOwner {
-  user: string;
-  /** The machine the holder runs on (os.hostname() there). */
-  host: string;
-  /** UTC, ISO 8601 without milliseconds: 2026-11-21T10:15:00Z. */
-  since: string;
-  version: string;
-  pid: number;
-  /** deploy, rollback, … */
-  operation: string;
-}
-
-export type LockInfo = Omit<LockOwner, 'since'>;
-
-export type LockStatus =
-  | { state: 'free' }
-  /** owner null: the folder exists without a readable owner.json (being written, or left by a crash); the age is then the folder's. */
-  | { state: 'held'; owner: LockOwner | null; ageSeconds: number; stale: boolean; staleReason: string | null };
+import { LockOwner, LockStatus, LockPlace, HeldLock, LockReleaseResult } from '../environment/types';
 
 /** A lock older than this looks abandoned (a deploy takes minutes). */
 export const DEFAULT_STALE_AFTER_SECONDS = 30 * 60;
@@ -122,22 +104,8 @@ export function defaultStaleContext(staleAfterSeconds = DEFAULT_STALE_AFTER_SECO
   return { thisHost: hostname(), pidAlive, now: new Date(), staleAfterSeconds };
 }
 
-/** Where a lock is kept: a host's lock folder, or a docker engine's lock container. */
-export interface LockPlace {
-  /** The host's alias in godeploy.yaml ("local" for this machine, "engine" for a docker engine). */
-  alias: string;
-  status(): Promise<LockStatus>;
-  /** With `expectedOwner`, only while that owner still holds it (else "locked by …"); without, whoever holds it. False when it was free. */
-  release(expectedOwner?: LockOwner): Promise<boolean>;
-}
-
-export type HeldLock = Extract<LockStatus, { state: 'held' }>;
-
 /** "locked by USER@HOST since … (version V, operation O), held 3m 12s". */
 export const describeHeldLock = (s: HeldLock): string => `${describeHolder(s.owner)}, held ${formatAge(s.ageSeconds)}`;
-
-/** What `godeploy lock release` did to one lock. */
-export type LockReleaseResult = { result: 'free' } | { result: 'released'; was: HeldLock } | { result: 'refused'; status: HeldLock };
 
 /**
  * The release policy: a free lock stays free; a stale one is released; one that is not

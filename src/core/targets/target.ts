@@ -16,8 +16,8 @@ import type {
 } from '../environment/types';
 import type { LogSourcePlan, LogsRequest } from '../logs/logs';
 import type { LineQueue } from '../logs/lineQueue';
-import type { HostReport } from '../release/doctorReport';
-import type { LockPlace } from '../release/lockOwner';
+import type { HostReport } from '../environment/types';
+import type { LockPlace } from '../environment/types';
 
 /** What the dispatcher has already started for a deploy: the clock and the version (git describe runs while the config loads). */
 export interface DeployRun {

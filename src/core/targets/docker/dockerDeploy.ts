@@ -22,7 +22,7 @@ import { referencesAsWritten } from '../../config/references';
 import { resolveModelArgs } from '../../generate/args';
 import { ensureProbeImage, probeDir } from './containerGate';
 import type { LoadedEnvironment } from '../../environment/load';
-import type { LockOwner } from '../../release/lockOwner';
+import type { LockOwner } from '../../environment/types';
 import { releaseId as makeReleaseId } from '../../release/releaseId';
 import { GoDeployError } from '../../errors';
 import { containerSpec, type ContainerSpec } from './containerSpec';

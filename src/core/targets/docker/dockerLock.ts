@@ -14,11 +14,9 @@ import {
   serializeOwner,
   staleReason,
   takeOverNotice,
-  type LockInfo,
-  type LockOwner,
-  type LockStatus,
   type StaleContext,
 } from '../../release/lockOwner';
+import { type LockInfo, type LockOwner, type LockStatus } from '../../environment/types';
 import type { Engine } from './engine';
 
 export const LOCK_IMAGE = 'godeploy/lock:1';

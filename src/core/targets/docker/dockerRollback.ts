@@ -5,7 +5,7 @@
 import { dockerOf } from '../../config/model';
 import { hostname, userInfo } from 'node:os';
 import type { LoadedEnvironment } from '../../environment/load';
-import type { LockOwner } from '../../release/lockOwner';
+import type { LockOwner } from '../../environment/types';
 import type { RollbackRequest, RollbackResult } from '../../environment/types';
 import type { HostDeployResult } from '../../environment/types';
 import { GoDeployError } from '../../errors';

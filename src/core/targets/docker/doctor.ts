@@ -4,7 +4,7 @@
 // engine on this machine or reached over ssh, any process (the ssh preflight's /proc lookup,
 // run here or on that host).
 import { promises as fs } from 'node:fs';
-import type { CheckReport, HostReport } from '../../release/doctorReport';
+import type { CheckReport, HostReport } from '../../environment/types';
 import { runChecks } from '../../release/doctorReport';
 import { formatMB, goPlatform, portCheck, targetRunsOn } from '../../release/checks';
 import { localRunner } from '../../remote/hostRunner';

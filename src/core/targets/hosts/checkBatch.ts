@@ -7,8 +7,10 @@
 // unexpected falls back to running the checks one by one.
 import { randomBytes } from 'node:crypto';
 import { shellQuote } from '../../remote/quote';
-import { type CheckReport, runChecks } from '../../release/doctorReport';
-import type { CheckOutcome, CheckStep, DoctorCheck } from '../../release/checks';
+import { runChecks } from '../../release/doctorReport';
+import { type CheckReport } from '../../environment/types';
+import type { CheckStep, DoctorCheck } from '../../release/checks';
+import type { CheckOutcome } from '../../environment/types';
 import type { HostRunner, HostRunResult } from '../../remote/hostRunner';
 
 // Per check: "T start\n" STDOUT "\nT end CODE\n", then when stderr is not empty: STDERR "\nT stderr\n".

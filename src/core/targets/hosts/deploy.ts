@@ -25,7 +25,7 @@ import { gateSpecOf } from '../../release/healthGate';
 import { HostDeployment } from './hostDeploy';
 import { type DeployHost } from '../../remote/openHosts';
 import { deployEnvironmentOf, type DeployEnvironment } from '../../environment/load';
-import { type LockOwner } from '../../release/lockOwner';
+import { type LockOwner } from '../../environment/types';
 import { releaseId as makeReleaseId, releaseVersion } from '../../release/releaseId';
 import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
 import { releaseLocks, switchover } from './switchover';

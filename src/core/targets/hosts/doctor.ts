@@ -1,9 +1,11 @@
 // `godeploy doctor`: preflight checks on every host of an environment, in parallel. The
 // checks are data (doctorChecks); this file lists them for an environment and runs them.
-import { type CheckOutcome, type DoctorCheck, type DoctorInputs, diskCheck, platformCheck, portCheck } from '../../release/checks';
+import { type DoctorCheck, type DoctorInputs, diskCheck, platformCheck, portCheck } from '../../release/checks';
+import { type CheckOutcome } from '../../environment/types';
 import { layoutCheck } from './layoutCheck';
 
-export type { CheckOutcome, CheckStatus, DoctorCheck, DoctorInputs } from '../../release/checks';
+export type { DoctorCheck, DoctorInputs } from '../../release/checks';
+export type { CheckOutcome, CheckStatus } from '../../environment/types';
 
 function processManagerCheck(pm: DoctorInputs['processManager']): DoctorCheck {
   const missing = (what: string): CheckOutcome => ({

@@ -17,7 +17,8 @@ import type { LiveState } from './unchanged';
 import { deltaAssembleCommand, fillCommand, HISTORY_LINE, OWNER, PREVIOUS } from './deployPlan';
 import { activateOnIdleInstance, stopAllInstances, type ActivateResult, type InstanceSwitchHost } from './blueGreenSwitch';
 import { interpretOwnedRelease } from './lock';
-import { serializeOwner, type LockOwner } from '../../release/lockOwner';
+import { serializeOwner } from '../../release/lockOwner';
+import { type LockOwner } from '../../environment/types';
 import { DeployEvent } from '../../environment/types';
 import { DeployHost } from '../../remote/openHosts';
 

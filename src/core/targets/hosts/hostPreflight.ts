@@ -8,7 +8,7 @@ import type { DeployEnvironment } from '../../environment/load';
 import type { DeployEvent, HostDeployResult } from '../../environment/types';
 import { GoDeployError } from '../../errors';
 import { goPlatform, portCheck, targetRunsOn } from '../../release/checks';
-import type { LockOwner } from '../../release/lockOwner';
+import type { LockOwner } from '../../environment/types';
 import type { DeployHost } from '../../remote/openHosts';
 import { runChecksBatched } from './checkBatch';
 import { doctorChecks } from './doctor';

@@ -6,9 +6,6 @@ import { GoDeployError } from '../../errors';
 import { BASE_GUARD, REFUSED_EXIT, refusedError } from './baseLayout';
 import type { HostRunner, HostRunResult } from '../../remote/hostRunner';
 import {
-  LockOwner,
-  LockInfo,
-  LockStatus,
   StaleContext,
   isoSeconds,
   serializeOwner,
@@ -20,6 +17,7 @@ import {
   lockedError,
   defaultStaleContext,
 } from '../../release/lockOwner';
+import { LockOwner, LockInfo, LockStatus } from '../../environment/types';
 
 // $1 base. Prints "free", or "held", then "<folder mtime> <host clock>" (epoch seconds), then owner.json.
 const STATUS_SCRIPT = `d="$1/.godeploy/lock"

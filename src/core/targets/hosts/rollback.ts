@@ -11,7 +11,7 @@ import { HostDeployment } from './hostDeploy';
 import { type DeployHost } from '../../remote/openHosts';
 import { deployEnvironmentOf, type LoadedEnvironment } from '../../environment/load';
 import { acquireLockRecorded } from './lock';
-import { type LockOwner } from '../../release/lockOwner';
+import { type LockOwner } from '../../environment/types';
 import { listReleases } from './releases';
 import { releaseLocks, switchover } from './switchover';
 import { type HostDeployResult } from '../../environment/types';

@@ -6,7 +6,7 @@ import type { HostDeployment } from './hostDeploy';
 import type { DeployEvent } from '../../environment/types';
 import type { DeployHost } from '../../remote/openHosts';
 import { releaseLock } from './lock';
-import { type LockOwner } from '../../release/lockOwner';
+import { type LockOwner } from '../../environment/types';
 import { HostDeployResult } from '../../environment/types';
 import { mapLimit, batchesOf } from '../../release/batches';
 
