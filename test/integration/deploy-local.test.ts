@@ -7,7 +7,20 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { environmentSources } from '../../src/core/config/references';
@@ -691,6 +704,29 @@ describe('deploy to this machine (type: local) through the CLI', function () {
       const rb = await app.cli(['rollback', 'dev']);
       assert.equal(rb.code, 0, rb.out + rb.err);
       assert.equal((await app.info('MARK')).env.MARK, 'p3');
+    });
+
+    it('a deploy killed between the switch and the restart: the next deploy of that build restarts it, not "unchanged"', async () => {
+      const app = await new App('killed').init();
+      app.configure({ env: { MARK: 'k' } });
+      const first = await app.deploy();
+      assert.equal(first.code, 0, first.out + first.err);
+      app.setBuild('build-1');
+      const second = await app.deploy();
+      assert.equal(second.code, 0, second.out + second.err);
+      const back = await app.cli(['rollback', 'dev']);
+      assert.equal(back.code, 0, back.out + back.err);
+      assert.equal((await app.info()).build, 'build-0');
+      // What a SIGKILL right after the switch leaves: current names build-1's release, whose
+      // gate never passed there, while build-0's process still serves.
+      rmSync(join(app.base, 'releases', second.id, '.went-live'), { force: true });
+      symlinkSync(`releases/${second.id}`, join(app.base, 'current.tmp'));
+      renameSync(join(app.base, 'current.tmp'), join(app.base, 'current'));
+      assert.equal((await app.info()).build, 'build-0');
+      const next = await app.deploy();
+      assert.equal(next.code, 0, next.out + next.err);
+      assert.match(next.out, /^\[local\] restart: /m, 'restarted, not skipped as unchanged');
+      assert.equal((await app.info()).build, 'build-1', `exit 0 must mean build-1 serves:\n${next.out}`);
     });
 
     it('a first deploy failing its health gate leaves no current, no process and a free port; --dry-run before it created nothing', async () => {

@@ -14,7 +14,7 @@ import { copyDeployapp, remoteOk } from './fixtures/deployApp';
 import { runCli, type CliRun } from './fixtures/cli';
 import { goEnv } from './fixtures/go';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
-import { freePort, isAlive, onExit, tempDir } from './fixtures/util';
+import { freePort, isAlive, onExit, tempDir, waitFor } from './fixtures/util';
 
 /** Where the cases run: this machine or the systemd host. */
 interface Target {
@@ -187,20 +187,35 @@ function ownershipCases(label: string, setup: () => Promise<Target>, opts: { pro
 
 const local = tempDir('deploy-ownership');
 const moduleDir = join(local.path, 'app');
-const killLocalServices = (): void => {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+/** The live processes running an executable under the test's folder (the deployed services). */
+const serviceProcesses = (): number[] =>
+  readdirSync('/proc').flatMap((name) => {
+    if (!/^\d+$/.test(name)) return [];
     try {
-      if (readlinkSync(`/proc/${name}/exe`).startsWith(`${local.path}/`) && isAlive(Number(name))) process.kill(Number(name), 'SIGKILL');
+      return readlinkSync(`/proc/${name}/exe`).startsWith(`${local.path}/`) && isAlive(Number(name)) ? [Number(name)] : [];
     } catch {
-      /* gone, or not ours to read */
+      return []; /* gone, or not ours to read */
+    }
+  });
+const killLocalServices = (): void => {
+  for (const pid of serviceProcesses()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
     }
   }
 };
 const removeExitHook = onExit(killLocalServices);
-after(() => {
+after(async () => {
   killLocalServices();
   removeExitHook();
+  // SIGKILL lands asynchronously: a service still writing its log would race the removal.
+  await waitFor(
+    () => Promise.resolve(!serviceProcesses().length),
+    5_000,
+    () => `processes of ${local.path} still run: ${serviceProcesses().join(', ')}`,
+  );
   local.remove();
 });
 

@@ -180,6 +180,12 @@ for (const variant of [
       const state = async (env: string, defText: string): Promise<string> => (await ok(LIVE_STATE, b, 'app', 'app.env', sha(env), def, sha(defText))).stdout;
       const head = (text: string): string => text.replace(/^free \d+\n/, 'free N\n');
       const releases = `release ${ID1} ${sha('exe-1')}\nrelease ${ID2} -\n`;
+      // A release whose deploy never passed its gate (killed between the switch and the
+      // restart): whatever else matches, the process serving may be the previous one's.
+      writeFileSync(join(b, 'shared', 'app.env'), 'A=1\n');
+      assert.equal(head(await state('A=1\n', '[Unit]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest unproven\n`);
+      rmSync(join(b, 'shared', 'app.env'));
+      writeFileSync(join(b, 'releases', ID1, '.went-live'), '');
       assert.equal(head(await state('A=1\n', '[Unit]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest changed\n`);
       writeFileSync(join(b, 'shared', 'app.env'), 'A=1\n');
       assert.equal(head(await state('A=1\n', '[Unit]\n')), `free N\n${releases}live ${ID1}\nbinary ${sha('exe-1')}\nrest same\n`);

@@ -16,6 +16,9 @@ import type { HostRunner, HostRunResult } from '../../remote/hostRunner';
 // "release <id> <sha256 or ->" for each release's executable, then "live <id>" (or "none"),
 // "binary <the live executable's sha256>" and "rest same" or "rest changed" (env file, in the
 // release and installed in shared/, and files), so that one run answers for any build's sha256. Builtins where it can (read, not cat).
+// A live release whose deploy never passed its health gate (no .went-live: the deploy was
+// killed between the switch and the gate) prints "rest unproven": the process serving may
+// still be the previous release's, so only a new deploy (restart, gate) can tell.
 export const LIVE_STATE = `echo "free $(df -Pk -- "$1/releases" 2>/dev/null | ${DF_AVAILABLE_AWK})"
 for d in "$1"/releases/*/; do [ -d "$d" ] || continue; s=-; [ -f "$d.sha256" ] && read -r s < "$d.sha256"; d=\${d%/}; echo "release \${d##*/} $s"; done
 c=$(readlink "$1/current" 2>/dev/null) || { echo none; exit 0; }
@@ -24,6 +27,7 @@ echo "live \${c#releases/}"
 s=-
 [ -x "$d/$2" ] && { read -r s < "$d/.sha256"; } 2>/dev/null
 echo "binary $s"
+[ -e "$d/.went-live" ] || { echo "rest unproven"; exit 0; }
 same() { h=$(sha256sum 2>/dev/null < "$1") && [ "\${h%% *}" = "$2" ]; }
 same "$d/$3" "$4" || { echo "rest changed"; exit 0; }
 same "$1/shared/$3" "$4" || { echo "rest changed"; exit 0; }
