@@ -43,7 +43,7 @@ import { type DeployRun } from '../target';
  */
 export async function serviceManagerFor(d: DeployEnvironment, sources: ReferenceSources = referencesAsWritten, redactor?: Redactor): Promise<ServiceManager> {
   const model = await resolveModelArgs(d.model, sources, redactor);
-  const pm = d.env.type === 'local' ? 'none' : (d.env.processManager ?? 'systemd');
+  const pm = processManagerOf(d.env);
   if (pm === 'none')
     return processManager({
       ...model,

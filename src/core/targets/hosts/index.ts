@@ -14,6 +14,7 @@ import { describeHostLogSource, followHostLogs, hostLogSources } from './logs';
 import { formatReleaseListing, listReleases } from './releases';
 import { rollbackHosts } from './rollback';
 import { hostsStatus } from './status';
+import { processManagerOf } from '../../config/model';
 
 async function hostsReleases(e: LoadedEnvironment, access: HostAccess): Promise<ReleasesReport> {
   const d = deployEnvironmentOf(e, 'releases');
@@ -51,7 +52,7 @@ export const hostsTarget: Target = {
     const checks = doctorChecks({
       port: d.model.app.port,
       basePath: d.base,
-      processManager: d.env.type === 'local' ? 'none' : (d.env.processManager ?? 'systemd'),
+      processManager: processManagerOf(d.env),
       targets: d.config.build?.targets ?? [],
       limitNOFILE: d.model.systemd.limitNOFILE,
       appName: d.model.app.name,
