@@ -79,7 +79,6 @@ export function run(): BenchResult[] {
       baseline: size('extension.js'),
       unit: 'KB vs extension.js',
     },
-    { name: 'bundle size: dist/cli.js', ratio: size('cli.js') / size('core.js'), value: size('cli.js'), baseline: size('core.js'), unit: 'KB vs core.js' },
   ];
 }
 

@@ -40,6 +40,11 @@ const names = {
   supervisor: 'SupervisorConfig',
   kubernetes: 'KubernetesConfig',
   healthCheck: 'HealthCheckConfig',
+  notify: 'NotifyConfig',
+  webhook: 'WebhookConfig',
+  process: 'ProcessConfig',
+  releaseFile: 'ReleaseFileConfig',
+  hook: 'HookConfig',
 };
 
 const byId = new Map(Object.entries(names).map(([key, name]) => [key.charAt(0).toUpperCase() + key.slice(1), name]));

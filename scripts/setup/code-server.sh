@@ -3,7 +3,12 @@
 # built from the npm registry without its install scripts (they download things).
 # Idempotent: takes seconds when already installed. Installs outside the repo so CI
 # machines keep it between runs:  ${GODEPLOY_TOOLS:-$HOME/.cache/godeploy/tools}/code-server-VERSION
+# The Debian packages it needs are installed with apt-get as root, through sudo for another
+# user; without sudo (and with --check) it only says what is missing and what to run as root.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+CHECK_ONLY=
+[[ ${1:-} == --check ]] && CHECK_ONLY=1
 
 VERSION=4.100.3
 TOOLS="${GODEPLOY_TOOLS:-$HOME/.cache/godeploy/tools}"
@@ -20,15 +25,25 @@ dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
 for tool in make g++ python3; do
   command -v "$tool" >/dev/null 2>&1 || { [ "$tool" = python3 ] && missing+=(python3) || missing+=(build-essential); }
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
+if [ -n "$CHECK_ONLY" ] || { ((EUID != 0)) && ! command -v sudo >/dev/null 2>&1; }; then
+  status=0
+  if [ ${#missing[@]} -gt 0 ]; then
     log "missing Debian packages: ${missing[*]}"
-    log "install them with: sudo apt-get install -y ${missing[*]}"
-    exit 1
+    log "as root, run: $(apt_install_command "${missing[@]}")"
+    status=1
   fi
+  if [ -f "$DEST/.complete" ] && [ -f "$ENTRY" ]; then
+    log "code-server $VERSION installed in $DEST"
+  elif [ -n "$CHECK_ONLY" ]; then
+    log "code-server $VERSION is not installed in $DEST"
+    status=1
+  fi
+  # Without packages to install, a user without sudo can install code-server for themselves.
+  if [ -n "$CHECK_ONLY" ] || [ $status -ne 0 ]; then exit $status; fi
+elif [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 # --- code-server itself ---

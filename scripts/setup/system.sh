@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system components the integration tier starts for real, then builds
 # (once, cached outside the repo) the Debian root filesystem booted as a systemd host.
-# Idempotent and fast when everything is already present. Run as root on Debian 12.
+# Idempotent and fast when everything is already present. Debian 12. All of it is root's
+# work: as another user it runs itself through sudo, or without sudo (and with --check)
+# only says what is missing and what to run as root.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+SELF=$(absolute_path "$0")
+CHECK_ONLY=
+[[ ${1:-} == --check ]] && CHECK_ONLY=1
 
 PACKAGES=(golang-go openssh-server openssh-client nginx-light supervisor docker.io docker-registry apache2-utils
-  debootstrap systemd-container iproute2 curl ca-certificates)
+  debootstrap systemd-container iproute2 curl ca-certificates zsh fish logrotate)
 CACHE_DIR="${GODEPLOY_CACHE:-$HOME/.cache/godeploy}"
 ROOTFS="$CACHE_DIR/systemd-host-bookworm"
 SUITE=bookworm
@@ -17,12 +23,35 @@ for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 
-if ((${#missing[@]})); then
-  if ((EUID != 0)); then
+# What the host image holds; a cached image built with another list is rebuilt.
+ROOTFS_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,curl,ca-certificates,nginx-light,procps,supervisor
+rootfs_ready() {
+  [[ -x $ROOTFS/lib/systemd/systemd && -f $ROOTFS/.godeploy-complete ]] && grep -qx "packages=$ROOTFS_PACKAGES" "$ROOTFS/.godeploy-complete"
+}
+
+if ((EUID != 0)) && [[ -z $CHECK_ONLY ]]; then
+  rerun_as_root "$SELF" "$@" || true # through sudo when it is installed; returns without it
+  CHECK_ONLY=1
+fi
+if [[ -n $CHECK_ONLY ]]; then
+  status=0
+  if ((${#missing[@]})); then
     log "missing Debian packages: ${missing[*]}"
-    log "run as root (e.g. sudo bash scripts/setup/system.sh) or: apt-get install -y ${missing[*]}"
-    exit 1
+    log "as root, run: $(apt_install_command "${missing[@]}")"
+    status=1
+  else
+    log "all Debian packages present"
   fi
+  if ! rootfs_ready; then
+    log "the systemd host root filesystem is not in $ROOTFS (debootstrap builds it, as root)"
+    status=1
+  fi
+  # (An explicit --check comes from setup-test-env.sh, which names its own command.)
+  ((status == 0)) || [[ ${1:-} == --check ]] || log "as root, run: bash $SELF"
+  exit "$status"
+fi
+
+if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # The tests start their own nginx/sshd/dockerd/supervisord on free loopback ports:
@@ -63,16 +92,9 @@ apt_mirror() {
   return 1
 }
 
-# What the host image holds; a cached image built with another list is rebuilt.
-ROOTFS_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,curl,ca-certificates,nginx-light,procps,supervisor
-if [[ -x $ROOTFS/lib/systemd/systemd && -f $ROOTFS/.godeploy-complete ]] && grep -qx "packages=$ROOTFS_PACKAGES" "$ROOTFS/.godeploy-complete"; then
+if rootfs_ready; then
   log "systemd host rootfs cached at $ROOTFS"
   exit 0
-fi
-
-if ((EUID != 0)); then
-  log "the systemd host rootfs ($ROOTFS) is missing and debootstrap needs root"
-  exit 1
 fi
 
 mirror=$(apt_mirror) || { log "could not find a $SUITE mirror in the apt sources"; exit 1; }

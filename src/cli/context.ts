@@ -9,6 +9,8 @@ export interface GlobalOptions {
   dir: string;
   /** --config FILE */
   config?: string;
+  /** How many of the command's arguments came before a `--`; undefined when there was none (`exec ENV -- CMD…` needs one). */
+  argsBeforeDashes?: number;
 }
 
 export async function resolveConfigPath(g: GlobalOptions): Promise<{ file: string; exists: boolean }> {

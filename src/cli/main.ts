@@ -5,10 +5,9 @@ import { runToExitCode } from './guard';
 import { processIO, type CliIO } from './io';
 import { requireFolder, resolveDir, type GlobalOptions } from './context';
 import { commandNamed, commands } from './commands';
-import { globalOptions } from './spec';
+import { globalOptions, type CommandSpec } from './spec';
 import { commandHelp, parserOptions, topLevelUsage } from './usage';
-
-declare const GODEPLOY_VERSION: string | undefined;
+import { versionLine, versionReport } from './version';
 
 /** Every option of every command, for one parser; which command takes which is in the table. */
 const optionSpec = parserOptions(commands);
@@ -38,7 +37,17 @@ export function wantsJsonErrors(argv: string[]): boolean {
   }
 }
 
-async function dispatch(argv: string[], io: CliIO): Promise<number> {
+/** A command line as the parser reads it: every option by long name, the command (if one is named) and its arguments. */
+export interface ParsedCommandLine {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  command: CommandSpec | undefined;
+  args: string[];
+  /** How many of `args` came before a `--` (undefined when there was none): `exec ENV -- CMD…`. */
+  argsBeforeDashes?: number;
+}
+
+/** Reads `argv` with the one parser: an unknown option or command is a usage error (exit 2). */
+export function parseCommandLine(argv: string[]): ParsedCommandLine {
   let parsed;
   try {
     parsed = parseArgs({
@@ -46,35 +55,50 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       allowPositionals: true,
       strict: true,
       options: optionSpec,
+      tokens: true,
     });
   } catch (e) {
     throw usageError((e as Error).message.replace(/\. To specify .*$/s, ''), 'see `godeploy --help`');
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
   const [name, ...args] = positionals;
+  const dashes = tokens.findIndex((t) => t.kind === 'option-terminator');
+  const argsBeforeDashes = dashes < 0 ? undefined : tokens.slice(0, dashes).filter((t) => t.kind === 'positional').length - 1;
+  const command = name === undefined ? undefined : commandNamed(name);
+  if (name !== undefined && !command) {
+    throw usageError(`unknown command "${name}"`, `commands: ${commands.map((c) => c.name).join(', ')}; see \`godeploy --help\``);
+  }
+  return { values, command, args, ...(argsBeforeDashes === undefined ? {} : { argsBeforeDashes: Math.max(0, argsBeforeDashes) }) };
+}
+
+/** Every option given is a global one or one of `command`'s, else a usage error naming it. */
+export function requireOwnOptions(command: CommandSpec, values: ParsedCommandLine['values']): void {
+  for (const option of Object.keys(values)) {
+    if (!globalOptions.some((o) => o.name === option) && !command.options.some((o) => o.name === option)) {
+      throw usageError(`${command.name} does not take --${option}`, `see \`godeploy ${command.name} --help\``);
+    }
+  }
+}
+
+async function dispatch(argv: string[], io: CliIO): Promise<number> {
+  const { values, command, args, argsBeforeDashes } = parseCommandLine(argv);
   if (values.version) {
-    io.out(typeof GODEPLOY_VERSION === 'string' ? GODEPLOY_VERSION : 'dev');
+    const v = versionReport();
+    if (values.json) io.json(v);
+    else io.out(versionLine(v));
     return 0;
   }
-  if (!name) {
+  if (!command) {
     io.out(topLevelUsage(commands));
     return values.help ? 0 : 2;
-  }
-  const command = commandNamed(name);
-  if (!command) {
-    throw usageError(`unknown command "${name}"`, `commands: ${commands.map((c) => c.name).join(', ')}; see \`godeploy --help\``);
   }
   if (values.help) {
     io.out(commandHelp(command));
     return 0;
   }
-  for (const option of Object.keys(values)) {
-    if (!globalOptions.some((o) => o.name === option) && !command.options.some((o) => o.name === option)) {
-      throw usageError(`${name} does not take --${option}`, `see \`godeploy ${name} --help\``);
-    }
-  }
+  requireOwnOptions(command, values);
   const C = values.C as string | undefined;
-  const g: GlobalOptions = { dir: resolveDir(io, C), config: values.config as string | undefined };
+  const g: GlobalOptions = { dir: resolveDir(io, C), config: values.config as string | undefined, argsBeforeDashes };
   if (C !== undefined) await requireFolder(g.dir, '-C');
   // A flag not given is false; a value not given stays undefined.
   const own = Object.fromEntries(
@@ -84,6 +108,9 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
 }
 
 if (require.main === module) {
+  // Set by the editor's launcher and build task to run this file with its own Electron as
+  // Node; the programs godeploy starts (go, ssh, hooks) must not inherit it.
+  delete process.env.ELECTRON_RUN_AS_NODE;
   const argv = process.argv.slice(2);
   runToExitCode(
     () => main(argv),

@@ -35,7 +35,7 @@ function optionTable(options: readonly OptionSpec[]): string[] {
   ];
 }
 
-/** Every command of `godeploy`: its usage, what it does, every option it takes; then the global options and the exit codes. */
+/** Every command of `godeploy`: its usage, what it does, every option it takes, examples; then the global options and the exit codes. */
 export function renderCliReference(): string {
   const out: string[] = [
     '# godeploy CLI reference',
@@ -63,6 +63,7 @@ export function renderCliReference(): string {
   for (const c of commands) {
     out.push('', `## godeploy ${c.name}`, '', '```text', ...usageLines(c).map((l) => `godeploy ${l}`), '```', '', prose(c.help));
     if (c.options.length) out.push('', ...optionTable(c.options));
+    if (c.examples.length) out.push('', 'Examples:', '', '```sh', ...c.examples.flatMap((e) => [`# ${e.comment}`, e.line]), '```');
   }
   return `${out.join('\n')}\n`;
 }

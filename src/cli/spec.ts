@@ -18,6 +18,22 @@ export interface OptionSpec {
   readonly value?: string;
   /** One sentence for the help and the reference (wrapped when printed). */
   readonly description: string;
+  /** What a shell completes for the value (string options only; default: nothing). */
+  readonly completes?: Completion;
+}
+
+/**
+ * What a shell completes for a value: the environment names of godeploy.yaml, a folder, a
+ * file, a command of the table, or one of a fixed list of words.
+ */
+export type Completion = 'environment' | 'directory' | 'file' | 'command' | readonly string[];
+
+/** A command line that shows the command in use, with what it does. */
+export interface CommandExample {
+  /** As typed, starting with `godeploy`. */
+  readonly line: string;
+  /** What it does, in one line. */
+  readonly comment: string;
 }
 
 /** What a handler gets for one option: a flag is true or false, a value is given or not (any of these for an option not known here). */
@@ -51,6 +67,13 @@ export interface CommandSpec<O extends readonly OptionSpec[] = readonly OptionSp
   readonly options: O;
   /** The long help, after the usage line(s); unindented, lines as they are to be printed. */
   readonly help: string;
+  /** A few real command lines, each with what it does; printed by `COMMAND --help` and in docs/cli.md. */
+  readonly examples: readonly CommandExample[];
+  /**
+   * The words a positional takes, by its name in `positionals` (KIND: dockerfile, systemd…), for
+   * shell completion. ENV, DIR, FILE, COMMAND and `a|b` need none: they complete as they say.
+   */
+  readonly choices?: Readonly<Record<string, readonly string[]>>;
   /** Runs the command: `args` are the positionals after its name; exit code. */
   run(io: CliIO, g: GlobalOptions, args: string[], values: OptionValues<O>): Promise<number>;
 }
@@ -62,11 +85,17 @@ export function defineCommand<const O extends readonly OptionSpec[]>(spec: Comma
 
 /** The options every command understands (before or after the command name). */
 export const globalOptions: readonly OptionSpec[] = [
-  { name: 'C', short: 'C', type: 'string', value: 'DIR', description: 'run as if started in DIR' },
-  { name: 'config', type: 'string', value: 'FILE', description: 'use this config (default: godeploy.yaml here or next to the nearest go.mod)' },
+  { name: 'C', short: 'C', type: 'string', value: 'DIR', completes: 'directory', description: 'run as if started in DIR' },
+  {
+    name: 'config',
+    type: 'string',
+    value: 'FILE',
+    completes: 'file',
+    description: 'use this config (default: godeploy.yaml here or next to the nearest go.mod)',
+  },
   { name: 'verbose', type: 'boolean', description: 'on an error, also print its stack (for bug reports)' },
   { name: 'help', short: 'h', type: 'boolean', description: 'show help (also: godeploy COMMAND --help)' },
-  { name: 'version', type: 'boolean', description: 'print the version' },
+  { name: 'version', type: 'boolean', description: 'print the version, the commit it was built from and the Node.js version (with --json: as JSON)' },
 ];
 
 /** Options several commands share, declared once so that they read the same everywhere. */

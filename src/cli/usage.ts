@@ -37,7 +37,11 @@ function usageOf(o: OptionSpec): string {
 
 /** The usage lines of a command, without the leading `godeploy `: one per form. */
 export function usageLines(c: CommandSpec): string[] {
-  const line = (positionals: string, options: readonly OptionSpec[]): string => [c.name, positionals, ...options.map(usageOf)].filter(Boolean).join(' ');
+  // What follows a ` -- ` in the positionals (exec's command) goes after the options: nothing after `--` is one.
+  const line = (positionals: string, options: readonly OptionSpec[]): string => {
+    const [before, after] = positionals.split(/ -- (.*)/s);
+    return [c.name, before, ...options.map(usageOf), after === undefined ? '' : `-- ${after}`].filter(Boolean).join(' ');
+  };
   if (!c.forms) return [line(c.positionals, c.options)];
   return c.forms.map((f) =>
     line(
@@ -78,11 +82,12 @@ function optionList(options: readonly OptionSpec[]): string[] {
   });
 }
 
-/** `godeploy COMMAND --help`: the usage line(s), the long help, every option the command takes. */
+/** `godeploy COMMAND --help` (and `godeploy help COMMAND`): the usage line(s), the long help, every option the command takes, the examples. */
 export function commandHelp(c: CommandSpec): string {
   const lines = usageLines(c).map((l) => `godeploy ${l}`);
   lines.push(...c.help.split('\n').map((l) => (l ? `  ${l}` : l)));
   if (c.options.length) lines.push('Options:', ...optionList(c.options));
+  if (c.examples.length) lines.push('Examples:', ...c.examples.flatMap((e) => [`  # ${e.comment}`, `  ${e.line}`]));
   return lines.join('\n');
 }
 
@@ -108,5 +113,7 @@ export function topLevelUsage(commands: readonly CommandSpec[]): string {
     ...optionList(globalOptions),
     '',
     exitCodesText,
+    '',
+    "`godeploy help COMMAND` (or `godeploy COMMAND --help`) shows a command's options and examples.",
   ].join('\n');
 }

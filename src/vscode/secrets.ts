@@ -47,15 +47,17 @@ export async function askSecretValue(name: string, why?: string): Promise<string
 /**
  * Where the engine reads references from in the editor: ${env:NAME} from the extension
  * host's environment, ${secret:NAME} from SecretStorage, asking (and storing the answer)
- * when a secret is missing. Every secret handed out is redacted from the log.
+ * when a secret is missing (unless `ask` is false: then it is not known). Every secret
+ * handed out is redacted from the log.
  */
-export function editorReferenceSources(ctx: GoDeployContext, purpose: string): ReferenceSources {
+export function editorReferenceSources(ctx: GoDeployContext, purpose: string, o: { ask?: boolean } = {}): ReferenceSources {
   const asked = new Map<string, string | undefined>();
   return {
     env: (name) => process.env[name],
     secret: async (name) => {
       let value = await ctx.extension.secrets.get(KEY_PREFIX + name);
       if (value === undefined) {
+        if (o.ask === false) return undefined;
         if (asked.has(name)) return asked.get(name);
         ctx.log.info(`secret ${name} is not in the secret storage: asking for it`);
         value = await askSecretValue(name, `godeploy.yaml uses \${secret:${name}} (${purpose})`);

@@ -13,11 +13,11 @@ import { runCli, type CliRun } from './fixtures/cli';
 import { startSecondDockerEngine } from './fixtures/docker';
 import { startDockerHost, type DockerHost } from './fixtures/dockerHost';
 import { goEnv } from './fixtures/go';
-import { argvOf, copyLaunchapp, localArgv, ODD_ARGS, oddArgsInConfig, processesUnder, writeConfig } from './fixtures/launchApp';
+import { argvOf, copyLaunchapp, localArgv, ODD_ARGS, oddArgsInConfig, writeConfig } from './fixtures/launchApp';
 import { startSshd, type SshdFixture } from './fixtures/sshd';
 import { startSupervisorHost, type SupervisorHost } from './fixtures/supervisord';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
-import { freePort, httpGet, onExit, sleep, tempDir } from './fixtures/util';
+import { freePort, httpGet, killProcessesUnder, onExit, sleep, tempDir } from './fixtures/util';
 
 /** A value only the deploying machine's environment holds, for ${env:LAUNCH_ARG}. */
 const FROM_ENV = 'from the "deploying" machine: $USER 50%';
@@ -60,15 +60,7 @@ describe('app.args and the port flag reach the running process', function () {
   describe('type local (this machine)', () => {
     const dir = join(work.path, 'local');
     const base = join(work.path, 'local-base');
-    const kill = (): void => {
-      for (const pid of processesUnder(base)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    };
+    const kill = (): void => killProcessesUnder(base);
     const removeHook = onExit(kill);
     after(() => {
       kill();

@@ -13,7 +13,7 @@ import { goEnv } from './fixtures/go';
 import { copyLaunchapp, greeting, processesUnder, writeConfig } from './fixtures/launchApp';
 import { startSecondDockerEngine } from './fixtures/docker';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
-import { freePort, isAlive, onExit, sleep, tempDir } from './fixtures/util';
+import { freePort, isAlive, killProcessesUnder, onExit, sleep, tempDir } from './fixtures/util';
 
 /** The app part of godeploy.yaml for each service of launchapp, and the gate's keys. */
 const apps = {
@@ -106,16 +106,7 @@ describe('healthCheck.type process and tcp on real deploys', function () {
 
   describe('type local (this machine)', () => {
     const bases: string[] = [];
-    const killAll = (): void => {
-      for (const b of bases)
-        for (const pid of processesUnder(b)) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-    };
+    const killAll = (): void => bases.forEach((b) => killProcessesUnder(b));
     const removeHook = onExit(killAll);
     after(() => {
       killAll();

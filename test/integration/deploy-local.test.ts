@@ -30,7 +30,7 @@ import { fixtureModules, repoRoot } from '../support/paths';
 import { runCli, type CliRun } from './fixtures/cli';
 import { startFollowingCli } from './fixtures/followingCli';
 import { goEnv } from './fixtures/go';
-import { descendants, freePort, httpGet, isAlive, onExit, portAccepts, sleep, tempDir, waitFor } from './fixtures/util';
+import { descendants, freePort, httpGet, killProcessesUnder, onExit, portAccepts, processesUnder, sleep, tempDir, waitFor } from './fixtures/util';
 
 const cliJs = join(repoRoot, 'out', 'src', 'cli', 'main.js');
 
@@ -57,19 +57,7 @@ interface HistoryLine {
   version?: string;
 }
 
-/** Processes running an executable under `base` (what a local deploy started), found in /proc. */
-function servicePids(base: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readlinkSync(`/proc/${name}/exe`).startsWith(`${base}/`) && isAlive(Number(name))) out.push(Number(name));
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
-  return out;
-}
+const servicePids = processesUnder;
 
 function killAll(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
   for (const p of pids) {
@@ -118,7 +106,7 @@ describe('deploy to this machine (type: local) through the CLI', function () {
   const work = tempDir('deploy-local');
   const bases: string[] = [];
   const killServices = (): void => {
-    for (const b of bases) killAll(servicePids(b));
+    for (const b of bases) killProcessesUnder(b);
   };
   const removeExitHook = onExit(killServices);
 

@@ -8,13 +8,13 @@
 // symlinks point at, are byte for byte and timestamp for timestamp as before.
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyDeployapp, remoteOk } from './fixtures/deployApp';
 import { runCli, type CliRun } from './fixtures/cli';
 import { goEnv } from './fixtures/go';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
-import { freePort, isAlive, onExit, tempDir, waitFor } from './fixtures/util';
+import { freePort, killProcessesUnder, onExit, tempDir } from './fixtures/util';
 
 /** Where the cases run: this machine or the systemd host. */
 interface Target {
@@ -187,35 +187,11 @@ function ownershipCases(label: string, setup: () => Promise<Target>, opts: { pro
 
 const local = tempDir('deploy-ownership');
 const moduleDir = join(local.path, 'app');
-/** The live processes running an executable under the test's folder (the deployed services). */
-const serviceProcesses = (): number[] =>
-  readdirSync('/proc').flatMap((name) => {
-    if (!/^\d+$/.test(name)) return [];
-    try {
-      return readlinkSync(`/proc/${name}/exe`).startsWith(`${local.path}/`) && isAlive(Number(name)) ? [Number(name)] : [];
-    } catch {
-      return []; /* gone, or not ours to read */
-    }
-  });
-const killLocalServices = (): void => {
-  for (const pid of serviceProcesses()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-};
+const killLocalServices = (): void => killProcessesUnder(local.path);
 const removeExitHook = onExit(killLocalServices);
-after(async () => {
+after(() => {
   killLocalServices();
   removeExitHook();
-  // SIGKILL lands asynchronously: a service still writing its log would race the removal.
-  await waitFor(
-    () => Promise.resolve(!serviceProcesses().length),
-    5_000,
-    () => `processes of ${local.path} still run: ${serviceProcesses().join(', ')}`,
-  );
   local.remove();
 });
 

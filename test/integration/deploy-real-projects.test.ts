@@ -21,9 +21,9 @@ import { parse as parseYaml } from 'yaml';
 import { corpusTruth, unpackCorpus } from '../support/corpus';
 import { fixtureModules, repoRoot } from '../support/paths';
 import { goEnv } from './fixtures/go';
-import { localArgv, processesUnder } from './fixtures/launchApp';
+import { localArgv } from './fixtures/launchApp';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
-import { freePort, onExit, portAccepts, run, tempDir } from './fixtures/util';
+import { freePort, killProcessesUnder, onExit, portAccepts, run, tempDir } from './fixtures/util';
 
 /** The newest modification time of any file under `dir`. */
 function newestMtime(dir: string): number {
@@ -149,16 +149,7 @@ describe('the first minute on real Go code: init, then deploy, through the built
   mkdirSync(home);
   const userEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => goEnv({ HOME: home, ...extra });
   const localBase = (name: string): string => join(home, '.local', 'share', 'godeploy', name);
-  const killLocal = (): void => {
-    for (const name of ['go-httpbin', 'flagport'])
-      for (const pid of processesUnder(localBase(name))) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-  };
+  const killLocal = (): void => ['go-httpbin', 'flagport'].forEach((name) => killProcessesUnder(localBase(name)));
   const removeHook = onExit(killLocal);
   // One systemd host for both projects, booting while the local deploys run.
   let hostStarting: Promise<SystemdHost> | undefined;

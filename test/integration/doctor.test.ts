@@ -133,7 +133,13 @@ describe('godeploy doctor (real systemd host and this machine)', function () {
       'tzdata',
       'ca-certificates',
       'clock',
+      // What `godeploy setup` prepares: missing before the first deploy, a warning pointing at setup.
+      'setup-folders',
+      'setup-service:hello.service',
+      'setup-enabled:hello.service',
     ]);
+    for (const k of ['setup-folders', 'setup-service:hello.service', 'setup-enabled:hello.service'])
+      assert.deepEqual([c[k].status, c[k].hint], ['warn', 'run `godeploy setup prod`'], k);
     assert.equal(c.reachable.status, 'ok');
     assert.deepEqual([c.layout.status, c.layout.detail], ['ok', '/opt/hello does not exist yet; the first deploy makes it']);
     assert.equal(c.platform.detail, 'linux/amd64');

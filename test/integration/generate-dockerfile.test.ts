@@ -161,6 +161,47 @@ describe('generated Dockerfile on a real Docker Engine', () => {
     assert.match(readFileSync(join(work.path, 'ca.crt'), 'utf8'), /^-----BEGIN CERTIFICATE-----/);
   });
 
+  it('several processes (the shop module, api + worker): one image built from source holds both executables; its default runs the api, --entrypoint /app/worker the worker with its args', async () => {
+    const dir = join(work.path, 'shop');
+    cpSync(join(fixtureModules, 'shop'), dir, { recursive: true });
+    const yaml = [
+      'app:',
+      '  name: shop',
+      '  processes:',
+      '    api: { main: ./cmd/api, port: 8080 }',
+      '    worker: { main: ./cmd/worker, args: [--queue, mail] }',
+      'docker: { runtime: scratch, buildkit: false }',
+      '',
+    ].join('\n');
+    const model = await modelFor('shop', yaml);
+    writeFileSync(join(dir, 'Dockerfile'), renderDockerfile(model));
+    writeFileSync(join(dir, '.dockerignore'), renderDockerignore(model));
+    const tag = `godeploy-it/gen-shop:${id}`;
+    report('api + worker', await build(dir, tag, ['--build-arg', `GO_IMAGE=${builder}`]));
+    const port = await freePort();
+    const api = `godeploy-it-gen-${id}-shop-api`;
+    containers.push(api);
+    await dockerOk(['run', '--detach', '--name', api, '--network', 'host', '--env', `PORT=${port}`, tag]);
+    await waitFor(
+      async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200,
+      20_000,
+      () => `${tag} did not answer 200 on http://127.0.0.1:${port}/healthz`,
+    );
+    const answer = JSON.parse((await httpGet(port, '/')).body) as { process: string; exe: string };
+    assert.deepEqual([answer.process, answer.exe], ['api', '/app/api']);
+    const worker = `godeploy-it-gen-${id}-shop-worker`;
+    containers.push(worker);
+    await dockerOk(['run', '--detach', '--name', worker, '--entrypoint', '/app/worker', '--env', 'QUEUE=mail', tag, '--queue', 'mail']);
+    let logs = '';
+    await waitFor(
+      async () => /worker started/.test((logs = (await docker(['logs', worker])).stdout)),
+      20_000,
+      () => `the worker printed nothing: ${logs}`,
+    );
+    assert.match(logs, /worker started with \["--queue" "mail"\], queue "mail"/);
+    assert.equal((await dockerOk(['inspect', '--format', '{{.State.Running}}', worker])).trim(), 'true');
+  });
+
   it('scratch, BuildKit (RUN --mount cache, cross-compiling stage): builds and serves /healthz', async () => {
     // BuildKit needs a CLI that speaks it: buildx, else the Debian docker.io 20.10 client's built-in one.
     const env = { ...process.env, DOCKER_HOST: `unix://${DOCKER_SOCKET}`, DOCKER_BUILDKIT: '1' };

@@ -4,9 +4,13 @@ import * as assert from 'node:assert/strict';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect } from 'node:tls';
+import { renderFiles } from '../../src/core/generate/generate';
 import { renderNginxSite } from '../../src/core/generate/nginx';
+import { renderCanaryInclude } from '../../src/core/release/canary/nginxCanary';
+import { renderMaintenance } from '../../src/core/release/maintenance';
 import type { GenerateModel } from '../../src/core/generate/model';
 import { modelFor } from '../support/models';
 import { buildStatic } from './fixtures/go';
@@ -233,5 +237,132 @@ describe('generated nginx site: a real nginx in front of real backends', () => {
       signal: AbortSignal.timeout(5000),
     });
     assert.equal(acme.status, 404, 'the ACME path is answered on HTTP from the webroot, not redirected');
+  });
+});
+
+describe('generated nginx site, strategy canary: nginx -t and a live split with the rendered include', () => {
+  const CANARY =
+    'app: {}\nenvironments:\n  prod:\n    type: ssh\n    hosts: [{ host: web1 }]\n    strategy: canary\n    rollout: { canary: { sticky: cookie } }\n';
+  /** The canary site with its include, JSON access log and maintenance file in a folder of the test's (the real paths are under /etc and /var/log). */
+  const canaryModel = async (dir: string): Promise<GenerateModel> => {
+    const m = await modelFor('single', CANARY, { environment: 'prod' });
+    return {
+      ...m,
+      nginx: {
+        ...m.nginx,
+        canaryInclude: join(dir, 'hello.canary.conf'),
+        accessLog: join(dir, 'hello.godeploy-access.log'),
+        maintenanceInclude: join(dir, 'hello.maintenance.conf'),
+        maintenancePage: join(dir, 'hello.maintenance.html'),
+      },
+    };
+  };
+  const include = (weight: number, canary = true): string =>
+    renderCanaryInclude({
+      app: 'hello',
+      stable: { port: 18081, release: 'R1' },
+      canary: canary ? { port: 18082, release: 'R2' } : undefined,
+      weight,
+      sticky: 'cookie',
+    });
+  let nginx: NginxFixture | undefined;
+  const backends: Server[] = [];
+  after(async () => {
+    await nginx?.stop();
+    for (const b of backends) b.close();
+  });
+
+  it('accepts the site with the include in every form (steady, 25% sticky, 0%, 100%), and with maintenance on', async () => {
+    const dir = join(work.path, 'canary-t');
+    mkdirSync(dir, { recursive: true });
+    const m = await canaryModel(dir);
+    const text = renderNginxSite(m);
+    assert.match(text, new RegExp(`^include ${m.nginx.canaryInclude};$`, 'm'));
+    assert.match(text, /proxy_pass http:\/\/\$godeploy_hello_pool;/);
+    for (const [weight, canary] of [
+      [0, false],
+      [25, true],
+      [0, true],
+      [100, true],
+    ] as const) {
+      writeFileSync(m.nginx.canaryInclude!, include(weight, canary));
+      await expectValid(text);
+    }
+    // Maintenance on: the file the site's glob matches, as `godeploy maintenance on` writes it.
+    const { conf, page } = renderMaintenance({ model: m, since: new Date(), by: 'test@here' });
+    writeFileSync(m.nginx.maintenanceInclude, conf);
+    writeFileSync(m.nginx.maintenancePage, page);
+    await expectValid(text);
+    // Without the include the site is refused, naming the file: a deploy writes it before installing the site.
+    rmSync(m.nginx.canaryInclude!);
+    const missing = await nginxTest(text);
+    assert.equal(missing.ok, false);
+    assert.ok(missing.output.includes('hello.canary.conf'), missing.output);
+  });
+
+  it('a live nginx on the generated site: split by weight, a sticky cookie per release, the JSON access log, no cookie when steady', async () => {
+    const dir = join(work.path, 'canary-live');
+    mkdirSync(dir, { recursive: true });
+    const ports: number[] = [];
+    for (const name of ['stable', 'canary']) {
+      const b = createServer((_req, res) => res.end(name));
+      await new Promise<void>((r) => b.listen(0, '127.0.0.1', r));
+      backends.push(b);
+      ports.push((b.address() as AddressInfo).port);
+    }
+    const m = await canaryModel(dir);
+    const write = (weight: number, canary = true): void =>
+      writeFileSync(
+        m.nginx.canaryInclude!,
+        renderCanaryInclude({
+          app: 'hello',
+          stable: { port: ports[0], release: 'R1' },
+          canary: canary ? { port: ports[1], release: 'R2' } : undefined,
+          weight,
+          sticky: 'cookie',
+        }),
+      );
+    write(50);
+    nginx = await startNginx((port) => onPort(m, port));
+    const get = async (cookie?: string): Promise<{ body: string; setCookie: string | null }> => {
+      const res = await fetch(`http://127.0.0.1:${(nginx as NginxFixture).port}/`, { headers: cookie ? { cookie } : {}, signal: AbortSignal.timeout(5000) });
+      return { body: await res.text(), setCookie: res.headers.get('set-cookie') };
+    };
+    const seen = new Map<string, string | null>();
+    for (let i = 0; i < 40; i++) {
+      const r = await get();
+      seen.set(r.body, r.setCookie);
+    }
+    assert.deepEqual([...seen.keys()].sort(), ['canary', 'stable'], 'both versions answer at 50%');
+    assert.equal(seen.get('stable'), 'godeploy_hello=R1; Path=/; HttpOnly; SameSite=Lax');
+    assert.equal(seen.get('canary'), 'godeploy_hello=R2; Path=/; HttpOnly; SameSite=Lax');
+    for (let i = 0; i < 10; i++) assert.equal((await get('godeploy_hello=R2')).body, 'canary', 'a client pinned to R2 stays on the canary');
+    for (let i = 0; i < 10; i++) assert.equal((await get('godeploy_hello=R1')).body, 'stable', 'a client pinned to R1 stays on the live release');
+    const log = readFileSync(m.nginx.accessLog!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { upstream: string; status: number });
+    assert.equal(log.length, 60);
+    assert.ok(
+      log.every((l) => l.status === 200 && [`127.0.0.1:${ports[0]}`, `127.0.0.1:${ports[1]}`].includes(l.upstream)),
+      JSON.stringify(log[0]),
+    );
+    // Steady (the rollout over): one server, no cookie sent, an old cookie names no pool.
+    write(0, false);
+    await nginx.stop();
+    nginx = await startNginx((port) => onPort(m, port));
+    for (let i = 0; i < 5; i++) assert.deepEqual(await get('godeploy_hello=R2'), { body: 'stable', setCookie: null });
+  });
+});
+
+describe('generated nginx site of several processes: nginx -t', () => {
+  it('the site of an api + worker proxies to the api and passes nginx -t', async () => {
+    const yaml =
+      'app:\n  name: shop\n  processes:\n    worker: { main: ./cmd/worker }\n    api: { main: ./cmd/api, port: 8080 }\nenvironments:\n  prod:\n    type: ssh\n    hosts:\n      - { host: web1, roles: [api] }\n      - { host: jobs1, roles: [worker] }\n';
+    const [site] = await renderFiles(['nginx'], await modelFor('shop', yaml, { environment: 'prod' }), work.path);
+    assert.equal(site.relativePath, 'deploy/nginx/shop.conf');
+    await expectValid(site.content);
+    assert.match(site.content, /upstream shop \{\n {4}server 127\.0\.0\.1:8080;\n/);
+    assert.doesNotMatch(site.content, /jobs1/);
   });
 });

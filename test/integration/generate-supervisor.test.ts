@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { renderFiles } from '../../src/core/generate/generate';
 import type { GenerateModel } from '../../src/core/generate/model';
 import { renderSupervisorProgram } from '../../src/core/generate/supervisor';
 import { LISTEN_FLAG, TRICKY_ARGV, yamlArgs } from '../support/launchArgs';
@@ -165,5 +166,81 @@ describe('generated supervisor program in a real supervisord', () => {
     assert.match(await (sup as SupervisordFixture).ctl(['stop', 'hello']), /hello: stopped/);
     assert.match(await status('hello'), /STOPPED/);
     assert.equal(await portAccepts(port), false);
+  });
+});
+
+describe('generated supervisor programs of several processes (api + worker) in a real supervisord', () => {
+  const SHOP = resolve(SINGLE, '..', 'shop');
+  const work = tempDir('gen-supervisor-shop');
+  let sup: SupervisordFixture | undefined;
+  let port: number;
+  let model: GenerateModel;
+
+  before(async () => {
+    chmodSync(work.path, 0o755);
+    port = await freePort();
+    const base = join(work.path, 'shop');
+    const yaml =
+      `app:\n  name: shop\n  env: { GREETING: hi }\n  processes:\n    api:\n      main: ./cmd/api\n      port: ${port}\n    worker:\n      main: ./cmd/worker\n      args: [--queue, emails]\n      env: { QUEUE: emails }\n` +
+      `environments:\n  it:\n    type: local\n    path: ${base}\nsupervisor:\n  user: nobody\n  logDir: ${join(work.path, 'logs')}\n  stopTimeout: 3s\n`;
+    model = await modelFor('shop', yaml, { environment: 'it' });
+    // One release holding both executables, an env file per process.
+    mkdirSync(join(base, 'releases', 'r1'), { recursive: true });
+    mkdirSync(join(base, 'shared'), { recursive: true });
+    mkdirSync(join(work.path, 'logs'), { recursive: true });
+    for (const exe of ['api', 'worker']) {
+      await buildStatic(join(SHOP, 'cmd', exe), join(base, 'releases', 'r1', exe));
+      writeFileSync(join(base, 'shared', `shop-${exe}.env`), '', { mode: 0o600 });
+      chownSync(join(base, 'shared', `shop-${exe}.env`), Number((await runOk('id', ['-u', 'nobody'])).stdout.trim()), 0);
+    }
+    symlinkSync('releases/r1', join(base, 'current'));
+    const files = await renderFiles(['supervisor'], model, work.path);
+    assert.deepEqual(
+      files.map((f) => f.relativePath),
+      ['deploy/supervisor/shop-api.conf', 'deploy/supervisor/shop-worker.conf'],
+    );
+    sup = await startSupervisord(files.map((f) => f.content).join('\n'));
+  });
+  after(async () => {
+    await sup?.stop();
+    work.remove();
+  });
+
+  it('runs each process as its own program: the api answers on its port, the worker runs its own executable with its args and no PORT', async () => {
+    await waitFor(
+      async () => (await httpGet(port, '/healthz').catch(() => undefined))?.status === 200,
+      20_000,
+      () => `the api did not answer on ${port}`,
+    );
+    let last = '';
+    await waitFor(
+      async () => /RUNNING/.test((last = await (sup as SupervisordFixture).ctl(['status', 'shop-worker']))),
+      20_000,
+      () => `shop-worker never became RUNNING: ${last}`,
+    );
+    const pid = (await (sup as SupervisordFixture).ctl(['pid', 'shop-worker'])).trim();
+    assert.deepEqual(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1), [
+      join(work.path, 'shop', 'current', 'worker'),
+      '--queue',
+      'emails',
+    ]);
+    const env = Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => kv.split(/=(.*)/s).slice(0, 2)),
+    );
+    assert.equal(env.PORT, undefined);
+    assert.equal(env.QUEUE, 'emails');
+    assert.equal(env.GREETING, 'hi');
+    const apiPid = (await (sup as SupervisordFixture).ctl(['pid', 'shop-api'])).trim();
+    assert.equal(readFileSync(`/proc/${apiPid}/comm`, 'utf8').trim(), 'api');
+    await waitFor(
+      async () =>
+        existsSync(join(work.path, 'logs', 'shop-worker.out.log')) &&
+        /worker started with/.test(readFileSync(join(work.path, 'logs', 'shop-worker.out.log'), 'utf8')),
+      10_000,
+      () => 'the worker wrote nothing to shop-worker.out.log',
+    );
   });
 });

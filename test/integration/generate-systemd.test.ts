@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { renderFiles } from '../../src/core/generate/generate';
 import type { GenerateModel } from '../../src/core/generate/model';
 import { renderSystemdUnit } from '../../src/core/generate/systemd';
 import { LISTEN_FLAG, TRICKY_ARGV, yamlArgs } from '../support/launchArgs';
@@ -183,6 +184,44 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
     assert.match(await sh(`systemctl show ${unit} -p ExecMainStatus --value`), /^31\n$/, 'killed by SIGSYS (31)');
   });
 
+  it('several processes: the api and the worker each run from their own unit, the worker with its own executable and args and no port', async () => {
+    const port = await freePort();
+    const yaml = `app:\n  name: shop\n  processes:\n    api:\n      main: ./cmd/api\n      port: ${port}\n    worker:\n      main: ./cmd/worker\n      args: [--queue, emails]\n      env: { QUEUE: emails }\n`;
+    const model = await modelFor('shop', yaml);
+    const base = model.paths.base;
+    await sh(`mkdir -p ${base}/releases/r1 ${base}/shared && ln -sfn releases/r1 ${base}/current`);
+    for (const exe of ['api', 'worker']) {
+      const built = (await buildStatic(join(MODULES, 'shop', 'cmd', exe), join(work.path, `shop-${exe}`))).outFile;
+      chmodSync(built, 0o755);
+      assert.equal((await scpTo(host, built, `${base}/releases/r1/${exe}`)).code, 0);
+      await sh(`: > ${base}/shared/shop-${exe}.env && chmod 0600 ${base}/shared/shop-${exe}.env`);
+    }
+    const units = await renderFiles(['systemd'], model, work.path);
+    for (const u of units) {
+      const name = u.relativePath.split('/').pop()!;
+      writeFileSync(join(work.path, name), u.content);
+      assert.equal((await scpTo(host, join(work.path, name), `/etc/systemd/system/${name}`)).code, 0);
+    }
+    await sh('systemctl daemon-reload && systemctl start shop-api.service shop-worker.service');
+    await healthy(port);
+    const api = await show('shop-api.service');
+    assert.equal((await sh(`readlink /proc/${api.MainPID}/exe`)).trim(), `${base}/releases/r1/api`);
+    assert.equal((await environOf(api.MainPID)).PORT, String(port));
+    const worker = await show('shop-worker.service');
+    assert.deepEqual([worker.ActiveState, worker.SubState], ['active', 'running']);
+    assert.deepEqual((await sh(`cat /proc/${worker.MainPID}/cmdline`)).split('\0').slice(0, -1), [`${base}/current/worker`, '--queue', 'emails']);
+    const env = await environOf(worker.MainPID);
+    assert.equal(env.PORT, undefined, 'the worker gets no port');
+    assert.equal(env.QUEUE, 'emails');
+    await waitFor(
+      async () => /worker started with \["--queue" "emails"\], queue "emails"/.test(await sh('journalctl -u shop-worker.service --no-pager -o cat')),
+      10_000,
+      () => 'the worker did not log its start',
+    );
+    await sh('systemctl stop shop-api.service shop-worker.service');
+    assert.equal(await portAccepts(port), false, 'still listening after stop');
+  });
+
   it('Type=notify: start waits for READY=1, which needs AF_UNIX', async () => {
     const port = await freePort();
     const unit = await deploy(
@@ -246,5 +285,28 @@ describe('generated systemd unit: a real Go service on systemd 252', () => {
     const t = await show(`argv@${idle}.service`);
     assert.deepEqual(await argvOf(t.MainPID), ['/opt/argv/current/argv', `--listen=127.0.0.1:${idle}`, ...TRICKY_ARGV]);
     await sh(`systemctl stop argv@${idle}.service`);
+  });
+});
+
+describe('generated systemd units of several processes (api + worker): systemd-analyze', () => {
+  const SHOP_YAML =
+    'app:\n  name: shop\n  processes:\n    api:\n      main: ./cmd/api\n      port: 8080\n      systemd: { memoryMax: 512M }\n    worker:\n      main: ./cmd/worker\n      args: [--queue, emails]\n      env: { QUEUE: emails }\n';
+
+  it('each unit verifies, with nothing but the note about its own not yet deployed executable, and keeps its exposure at most 1.5', async () => {
+    const files = await renderFiles(['systemd'], await modelFor('shop', SHOP_YAML), work.path);
+    assert.deepEqual(
+      files.map((f) => f.relativePath),
+      ['deploy/systemd/shop-api.service', 'deploy/systemd/shop-worker.service'],
+    );
+    for (const [file, executable] of [
+      [files[0], 'api'],
+      [files[1], 'worker'],
+    ] as const) {
+      const name = file.relativePath.split('/').pop()!;
+      const r = await verifyUnit(name, file.content);
+      assert.deepEqual(r.lines, [`${name}: Command /opt/shop/current/${executable} is not executable: No such file or directory`], r.lines.join('\n'));
+      const s = await securityExposure(name, file.content);
+      assert.ok(s.exposure <= 1.5, `${name}: exposure ${s.exposure}\n${s.output}`);
+    }
   });
 });

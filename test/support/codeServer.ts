@@ -1,7 +1,8 @@
 // Starts and stops a real VS Code for the vscode and e2e tiers: code-server (installed by
 // scripts/setup/code-server.sh) on a free loopback port, with fresh user-data and
-// extensions directories, plus a workspace copied from a fixture module.
-import { ChildProcess, spawn } from 'node:child_process';
+// extensions directories (into which the packaged .vsix is installed, as a user installs
+// it), plus a workspace copied from a fixture module.
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -48,9 +49,11 @@ export interface CodeServer {
   port: number;
   baseUrl: string;
   userDataDir: string;
+  /** Where its extensions are installed (fresh per server). */
+  extensionsDir: string;
   logFile: string;
-  /** URL that opens `folder` with the given development extension (and optionally test runner). */
-  url(folder: string, dev: { extensionDevelopmentPath: string; extensionTestsPath?: string }): string;
+  /** URL that opens `folder`, optionally with a development extension and test runner. */
+  url(folder: string, dev?: { extensionDevelopmentPath: string; extensionTestsPath?: string }): string;
   /** The last lines of code-server's output and error lines from its log files. */
   diagnostics(lines?: number): string;
   stop(): Promise<void>;
@@ -68,7 +71,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startCodeServer(opts: { env?: Record<string, string>; settings?: Record<string, unknown> } = {}): Promise<CodeServer> {
+export interface CodeServerOptions {
+  env?: Record<string, string>;
+  settings?: Record<string, unknown>;
+  /** .vsix files installed (`code-server --install-extension`) into the fresh extensions folder before it starts. */
+  install?: string[];
+}
+
+export async function startCodeServer(opts: CodeServerOptions = {}): Promise<CodeServer> {
   const entry = codeServerEntry();
   const root = mkdtempSync(join(tmpdir(), 'godeploy-code-server-'));
   const userDataDir = join(root, 'user-data');
@@ -76,6 +86,20 @@ export async function startCodeServer(opts: { env?: Record<string, string>; sett
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir);
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...opts.settings }, null, 2));
+  for (const vsix of opts.install ?? []) {
+    try {
+      execFileSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, EXTENSIONS_GALLERY: '{}' },
+      });
+    } catch (e) {
+      rmSync(root, { recursive: true, force: true });
+      const err = e as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`code-server --install-extension ${vsix} failed: ${err.stderr || err.stdout || err.message}`, { cause: e });
+    }
+  }
   const logFile = join(root, 'code-server.log');
   const port = await freePort();
   const out = openSync(logFile, 'a');
@@ -111,12 +135,15 @@ export async function startCodeServer(opts: { env?: Record<string, string>; sett
     port,
     baseUrl,
     userDataDir,
+    extensionsDir,
     logFile,
     url(folder, dev) {
       const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${resolve(p)}`;
+      const opened = `${baseUrl}/?folder=${encodeURIComponent(resolve(folder))}`;
+      if (!dev) return opened;
       const payload: [string, string][] = [['extensionDevelopmentPath', remote(dev.extensionDevelopmentPath)]];
       if (dev.extensionTestsPath) payload.push(['extensionTestsPath', remote(dev.extensionTestsPath)]);
-      return `${baseUrl}/?folder=${encodeURIComponent(resolve(folder))}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+      return `${opened}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     },
     diagnostics: (lines = 40) => describeLogs(logFile, userDataDir, lines),
     stop: () => stopProcessGroup(child).then(() => rmSync(root, { recursive: true, force: true, maxRetries: 3 })),

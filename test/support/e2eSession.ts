@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { HeadlessBrowser, openInChromium } from './browser';
 import { CodeServer, copyFixtureWorkspace, REPO_ROOT, startCodeServer } from './codeServer';
+import { packagedArtifacts } from './installedCli';
 
 export const SCREENSHOTS = join(REPO_ROOT, 'screenshots');
 export const UI_TIMEOUT = 60_000;
@@ -14,11 +15,16 @@ export interface E2eSession {
 
 /**
  * Mocha hooks for an e2e suite: a fresh copy of a fixture module (prepared by `prepare`),
- * code-server with the extension loaded from this checkout, and Chromium showing the
+ * code-server with the packaged .vsix installed into a fresh extensions folder (as a user
+ * installs it; nothing is loaded from this checkout), and Chromium showing the
  * workbench with the explorer listing go.mod. A failed test leaves `<name>-failure.png`
  * and the server's log; everything is stopped and removed afterwards.
  */
-export function useE2eSession(name: string, prepare: (workspace: string) => void = () => undefined): E2eSession {
+export function useE2eSession(
+  name: string,
+  prepare: (workspace: string) => void = () => undefined,
+  options: { env?: Record<string, string> } = {},
+): E2eSession {
   let workspace = '';
   let server: CodeServer | undefined;
   let browser: HeadlessBrowser | undefined;
@@ -26,8 +32,8 @@ export function useE2eSession(name: string, prepare: (workspace: string) => void
     mkdirSync(SCREENSHOTS, { recursive: true });
     workspace = copyFixtureWorkspace('single');
     prepare(workspace);
-    server = await startCodeServer();
-    browser = await openInChromium(server.url(workspace, { extensionDevelopmentPath: REPO_ROOT }));
+    server = await startCodeServer({ install: [packagedArtifacts().vsix], env: options.env });
+    browser = await openInChromium(server.url(workspace));
     await browser.page.locator('.monaco-workbench').waitFor({ timeout: UI_TIMEOUT });
     await browser.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'go.mod' }).waitFor({ timeout: UI_TIMEOUT });
   });

@@ -464,6 +464,7 @@ class FakeConnection {
       local: false,
       exec: (argv, opts) => this.exec(argv, opts),
       spawn: (argv) => this.spawn(argv),
+      interactive: () => Promise.reject(new Error('the fake hosts have no terminals')),
       upload: (source, path, opts) => this.upload(source, path, opts),
       mkdir: (path, mode) => this.op({ kind: 'mkdir', what: 'mkdir', path, mode }, () => this.host.mkdirModel(path)),
       reach: (port) =>

@@ -71,10 +71,11 @@ describe('build targets', () => {
     assert.throws(() => checkGoVersion({ ...switching, goToolchainSetting: 'auto' }, '1.22', { GOTOOLCHAIN: 'local' }), /asks for go 1\.22/);
   });
 
-  it('a missing Go toolchain is a clear error saying how to install one', async () => {
-    await assert.rejects(goToolchain('/nonexistent/bin/go'), (e: Error & { hint?: string }) => {
-      assert.equal(e.message, 'the Go toolchain (/nonexistent/bin/go) was not found');
-      assert.match(e.hint ?? '', /apt install golang-go/);
+  it('a missing Go toolchain is a clear error saying how to install one, with where to download it as its link', async () => {
+    await assert.rejects(goToolchain('/nonexistent/bin/go'), (e: Error & { hint?: string; link?: { label: string; url: string } }) => {
+      assert.equal(e.message, 'Go is not installed: /nonexistent/bin/go was not found');
+      assert.match(e.hint ?? '', /^install Go from https:\/\/go\.dev\/dl\/ \(Debian\/Ubuntu: sudo apt install golang-go\)/);
+      assert.deepEqual(e.link, { label: 'Download Go', url: 'https://go.dev/dl/' });
       return true;
     });
   });

@@ -62,4 +62,16 @@ describe('log channel entries', () => {
     // A run's later lines are not entries of their own (no timestamp of the channel's): they stay with the run when filtering.
     assert.ok(writes[0].text.split('\n')[1].startsWith('[web1] line 1'));
   });
+
+  it("with several processes the category is host/process, and a flood's runs break where the process changes", () => {
+    assert.equal(channelEntry({ host: 'web1', process: 'worker', text: 'job 42' }), '[web1/worker] job 42');
+    const batch: LogLine[] = Array.from({ length: LINES_AS_SEPARATE_ENTRIES + 2 }, (_, i) => ({
+      host: 'web1',
+      process: i % 2 ? 'api' : 'worker',
+      text: `line ${i}`,
+    }));
+    const writes = channelWrites(batch);
+    assert.equal(writes.length, batch.length);
+    assert.ok(writes.every((w, i) => w.text === `[web1/${i % 2 ? 'api' : 'worker'}] line ${i}`));
+  });
 });

@@ -8,28 +8,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { commands } from '../../src/cli/commands';
 import type { CliIO } from '../../src/cli/io';
-import { main } from '../../src/cli/main';
 import { renderCliReference } from '../../src/cli/reference';
 import { withCancellation } from '../../src/cli/signals';
 import { defineCommand, globalOptions } from '../../src/cli/spec';
 import { parserOptions } from '../../src/cli/usage';
+import { godeployInProcess } from '../support/cliInProcess';
 import { cliPath } from '../support/paths';
 
-/** Runs the CLI in-process in `cwd`, collecting what it prints. */
-async function godeploy(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = {
-    out: (t) => (out += `${t}\n`),
-    err: (t) => (err += `${t}\n`),
-    json: (v) => (out += `${JSON.stringify(v)}\n`),
-    progress: () => undefined,
-    cwd,
-    env: { ...process.env },
-  };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const godeploy = godeployInProcess;
 
 /** The long option names in a help text's "Options:" block (the lines after it that start with a dash). */
 function listedOptions(help: string): string[] {
@@ -59,7 +45,7 @@ describe('CLI command table', () => {
     for (const c of commands) {
       const line = lines.find((l) => l.startsWith(`  ${c.name} `) || l === `  ${c.name}`);
       assert.ok(line, `${c.name} is missing from godeploy --help`);
-      if (c.positionals) assert.ok(line.startsWith(`  ${c.name} ${c.positionals}`), line);
+      if (c.positionals) assert.ok(line.startsWith(`  ${c.name} ${c.positionals.split(' -- ')[0]}`), line);
       for (const o of c.options) {
         const written = o.short ? `-${o.short}` : `--${o.name}`;
         assert.ok(
@@ -145,6 +131,7 @@ describe('CLI command table', () => {
       positionals: '',
       summary: '',
       help: '',
+      examples: [],
       options: [{ name: 'out', type: 'string', description: '' }],
       run: async () => 0,
     });
@@ -153,6 +140,7 @@ describe('CLI command table', () => {
       positionals: '',
       summary: '',
       help: '',
+      examples: [],
       options: [{ name: 'out', type: 'boolean', description: '' }],
       run: async () => 0,
     });

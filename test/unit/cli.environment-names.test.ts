@@ -2,25 +2,13 @@ import { strict as assert } from 'node:assert';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/io';
 import { environmentNamed } from '../../src/core/config/model';
+import { godeployInProcess } from '../support/cliInProcess';
 import { fixtureModules } from '../support/paths';
 
-/** Runs the CLI in-process, collecting what it prints. */
-async function godeploy(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = {
-    out: (t) => (out += `${t}\n`),
-    err: (t) => (err += `${t}\n`),
-    json: (v) => (out += `${JSON.stringify(v)}\n`),
-    progress: () => undefined,
-    cwd,
-    env: { ...process.env },
-  };
-  const code = await main(['-C', cwd, ...args], io);
-  return { code, out, err };
+/** Runs the CLI in-process with -C cwd, collecting what it prints. */
+function godeploy(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+  return godeployInProcess(['-C', cwd, ...args], cwd);
 }
 
 const PROTOTYPE_NAMES = ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__', 'isPrototypeOf'];

@@ -99,9 +99,12 @@ describe('a key of another environment type', () => {
     const r = validateConfigText('godeploy.yaml', 'app: {}\nenvironments:\n  dev:\n    type: local\n    rollout: { batch: 1 }\n    hots: [a]\n');
     assert.deepEqual(
       r.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity}: ${d.message}`),
-      ['5:5 warning: environments.dev.rollout is ignored: rollout applies to type ssh, not local', '6:5 error: environments.dev: unknown key "hots"'],
+      [
+        '5:5 warning: environments.dev.rollout is ignored: rollout applies to types ssh and docker, not local',
+        '6:5 error: environments.dev: unknown key "hots"',
+      ],
     );
-    assert.equal(r.diagnostics[1].hint, 'known keys: type, path, keepReleases, env, args, hooks, healthCheck');
+    assert.equal(r.diagnostics[1].hint, 'known keys: type, path, keepReleases, env, args, hooks, healthCheck, notify');
     const valid = validateConfigText('godeploy.yaml', 'app: {}\nenvironments:\n  dev:\n    type: local\n    hosts: [{ host: a }]\n');
     assert.ok(valid.config, 'warnings do not make the config invalid');
   });

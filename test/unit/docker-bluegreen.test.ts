@@ -85,4 +85,38 @@ describe('docker blue-green', () => {
       assert.doesNotThrow(() => refuseUnsupported(env({ host: url }), engineAddress(url, {})));
     }
   });
+
+  it('strategy canary is refused the same way: swarm, several processes, a tcp:// engine (from DOCKER_HOST too, which the config rules cannot see)', () => {
+    const env = (docker: Record<string, unknown>, model?: unknown): LoadedEnvironment =>
+      ({ name: 'prod', env: { type: 'docker', strategy: 'canary', docker }, model }) as unknown as LoadedEnvironment;
+    assert.throws(
+      () => refuseUnsupported(env({ mode: 'swarm' })),
+      (e: GoDeployError) =>
+        e.exitCode === 2 &&
+        e.message === 'environments.prod.strategy: canary cannot be used with docker.mode: swarm' &&
+        /remove strategy: canary, or use docker\.mode: container/.test(e.hint ?? ''),
+    );
+    const several = {
+      app: { name: 'api' },
+      processes: [
+        { name: 'web', service: 'api-web' },
+        { name: 'worker', service: 'api-worker' },
+      ],
+    };
+    assert.throws(
+      () => refuseUnsupported(env({}, several)),
+      (e: GoDeployError) =>
+        e.exitCode === 2 && e.message === 'environments.prod.strategy: canary cannot be used with several processes (app.processes: web, worker) on docker yet',
+    );
+    const tcp = engineAddress(undefined, { DOCKER_HOST: 'tcp://10.0.0.5:2376' });
+    assert.throws(
+      () => refuseUnsupported(env({}), tcp),
+      (e: GoDeployError) =>
+        e.exitCode === 2 &&
+        e.message ===
+          "environments.prod.strategy: canary splits traffic in nginx on the engine's host, and a tcp:// engine gives Go Deploy no way onto that host" &&
+        /ssh:\/\/user@host/.test(e.hint ?? ''),
+    );
+    assert.doesNotThrow(() => refuseUnsupported(env({ host: 'ssh://deploy@web1' }), engineAddress('ssh://deploy@web1', {})));
+  });
 });

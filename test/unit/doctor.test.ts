@@ -186,6 +186,9 @@ describe('godeploy doctor checks (pure)', () => {
     const runner: HostRunner = {
       describe: 'fake',
       local: false,
+      interactive: async () => {
+        throw new Error('not used');
+      },
       upload: async () => {
         throw new Error('not used');
       },

@@ -376,6 +376,41 @@ describe('generate dockerignore', () => {
     }
   });
 
+  it('several processes: one image with every executable built once, the first process as its default', async () => {
+    const yaml = [
+      'app:',
+      '  name: shop',
+      '  processes:',
+      '    api: { main: ./cmd/api, port: 8080, args: [serve, --verbose] }',
+      '    worker: { main: ./cmd/worker, args: [--queue, mail] }',
+      '    mailer: { main: ./cmd/worker, args: [--queue, urgent] }',
+      '',
+    ].join('\n');
+    const t = await dockerfile('processes', 'shop', yaml);
+    const ins = instructions(t);
+    assert.deepEqual(
+      ins.filter((l) => l.startsWith('COPY --from=build')),
+      ['COPY --from=build /out/api /app/api', 'COPY --from=build /out/worker /app/worker'],
+      'each distinct main once',
+    );
+    assert.equal(t.match(/go build /g)?.length, 2);
+    assert.ok(ins.includes('ENTRYPOINT ["/app/api"]'));
+    assert.ok(ins.includes('CMD ["serve", "--verbose"]'));
+    assert.ok(ins.includes('EXPOSE 8080'));
+    assert.match(t, /# {3}worker: docker run --entrypoint \/app\/worker IMAGE --queue mail\n/);
+    const packed = await dockerfile('processes-from-binaries', 'shop', yaml, { fromBinaries: { api: 'api', worker: 'worker' } });
+    assert.deepEqual(
+      instructions(packed).filter((l) => l.startsWith('COPY ')),
+      ['COPY api /app/api', 'COPY worker /app/worker'],
+    );
+    await assert.rejects(
+      async () => renderDockerfile(await modelFor('shop', yaml), { fromBinary: 'dist/shop_linux_amd64' }),
+      (e: Error) => isGoDeployError(e) && /--from-binary packs one binary, and shop has several processes \(api, worker, mailer\)/.test(e.message),
+    );
+    const ignore = renderDockerignore(await modelFor('shop', yaml));
+    assert.ok(!ignored(ignore, 'dist/worker_linux_amd64') && !ignored(ignore, 'dist/api_linux_amd64'));
+  });
+
   it('embed modules get a note about their assets and keep them', async () => {
     const text = renderDockerignore(await modelFor('embed', APP));
     expectGolden('dockerignore/embed.dockerignore', text);

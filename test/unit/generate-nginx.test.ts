@@ -6,6 +6,22 @@ import { modelFor } from '../support/models';
 
 /** godeploy.yaml text; `app: {}` is added when the case does not set app keys. */
 const site = async (config: string): Promise<string> => renderNginxSite(await modelFor('single', /^app:/m.test(config) ? config : `app: {}\n${config}`));
+/** An ssh environment with strategy canary, TLS and rollout steps of its own (the steps do not show in the site). */
+const CANARY_CONFIG = [
+  'app: {}',
+  'nginx:',
+  '  serverName: shop.example.com',
+  '  tls: { certificate: /etc/ssl/shop.crt, certificateKey: /etc/ssl/private/shop.key }',
+  'environments:',
+  '  prod:',
+  '    type: ssh',
+  '    hosts: [{ host: web1 }]',
+  '    strategy: canary',
+  '    rollout:',
+  '      canary:',
+  '        steps: [{ weight: 10, pause: 2m }, { weight: 100 }]',
+  '',
+].join('\n');
 /** The lines of the `server { … }` block whose listen line matches `listen`. */
 const serverBlock = (text: string, listen: RegExp): string => {
   const block = text.split(/\n(?=server \{)/).find((b) => b.startsWith('server {') && listen.test(b));
@@ -153,6 +169,40 @@ describe('nginx site generator', () => {
     // Names with '.' become valid nginx variable names.
     assert.match(text, /map \$http_upgrade \$godeploy_shop_api_connection \{/);
     assert.match(text, /proxy_pass http:\/\/shop\.api;/);
+  });
+
+  it('every site includes its maintenance file by a glob in the app server, before the locations', async () => {
+    for (const config of ['app: {}\n', 'nginx:\n  serverName: shop.example.com\n  tls:\n    certbot: true\n']) {
+      const text = await site(config);
+      const server = serverBlock(text, /tls/.test(config) ? /listen 443 ssl/ : /listen 80;/);
+      assert.match(server, /\n {4}include \/etc\/nginx\/godeploy\/hello\.maintenance\*\.conf;\n[^]*location ~ /);
+      assert.equal(text.match(/maintenance\*\.conf/g)?.length, 1, 'only in the app server (the redirect server answers no app request)');
+    }
+  });
+
+  it('strategy canary: the upstreams from the canary include, the JSON access log, the sticky cookie, proxy_pass to the pool variable', async () => {
+    const m = await modelFor('single', CANARY_CONFIG, { environment: 'prod' });
+    const text = renderNginxSite(m);
+    expectGolden('nginx/canary.conf', text);
+    assert.doesNotMatch(text, /^upstream /m, 'the upstreams are in the include');
+    assert.match(text, /^include \/etc\/nginx\/godeploy\/hello\.canary\.conf;$/m);
+    const server = serverBlock(text, /listen 443 ssl/);
+    for (const line of [
+      'access_log /var/log/nginx/access.log;',
+      'access_log /var/log/nginx/hello.godeploy-access.log godeploy_hello_json;',
+      'add_header Set-Cookie $godeploy_hello_sticky_cookie;',
+      'include /etc/nginx/godeploy/hello.maintenance*.conf;',
+      'proxy_pass http://$godeploy_hello_pool;',
+    ])
+      assert.ok(
+        server.split('\n').some((l) => l.trim() === line),
+        `missing "${line}" in:\n${server}`,
+      );
+    assert.doesNotMatch(serverBlock(text, /listen 80;/), /access_log|Set-Cookie|maintenance/, 'the redirect server has none of it');
+    // Blue-green and restart keep their upstream block and a plain proxy_pass.
+    const bg = renderNginxSite(await modelFor('single', CANARY_CONFIG.replace('strategy: canary', 'strategy: blue-green'), { environment: 'prod' }));
+    assert.match(bg, /^upstream hello \{\n {4}# Blue-green/m);
+    assert.doesNotMatch(bg, /canary|godeploy_hello_pool|Set-Cookie|godeploy-access/);
   });
 
   it('helpers: version cut-over, nginx sizes, identifiers', () => {

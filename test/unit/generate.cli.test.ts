@@ -73,7 +73,7 @@ describe('godeploy generate', () => {
   it('bad input: unknown kind, unknown runtime, unknown environment, several mains without app.main', () => {
     assert.match(
       godeploy(['generate', 'helm'], work).stderr,
-      /unknown kind "helm"[\s\S]*kinds: dockerfile, dockerignore, systemd, nginx, supervisor, k8s, all/,
+      /unknown kind "helm"[\s\S]*kinds: dockerfile, dockerignore, systemd, nginx, supervisor, k8s, github-actions, gitlab-ci, all/,
     );
     const rt = godeploy(['generate', 'dockerfile', '--runtime', 'ubuntu'], work);
     assert.equal(rt.code, 2);

@@ -1,17 +1,37 @@
 // Runs the extension suites (./suite) inside a real VS Code and writes the tier counts to
-// $GODEPLOY_TIER_RESULT. Default route: code-server (scripts/setup/code-server.sh) opened
-// by headless Chromium. Desktop route: GODEPLOY_VSCODE_EXECUTABLE=/path/to/code runs the
-// same suites through @vscode/test-electron.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// $GODEPLOY_TIER_RESULT. The extension under test is the packaged .vsix (npm run package,
+// without rebuilding), installed into a fresh extensions folder as a user installs it, so
+// the suites prove the bundle works without node_modules or the checkout beside it. VS Code
+// runs suites only for a development extension: that is test/vscode/harness, which
+// contributes nothing. VS Code hands each extension its own \`vscode\` API object, chosen by
+// the folder of the file that requires it; so that a suite shares the installed extension's
+// (a suite may stand in for its password box), the compiled suites are copied into a folder
+// inside the installed extension, beside links to the checkout's other top-level entries
+// (fixtures, node_modules for mocha). The extension's own code never looks there. Default route: code-server (scripts/setup/code-server.sh) opened by
+// headless Chromium. Desktop route: GODEPLOY_VSCODE_EXECUTABLE=/path/to/code runs the same
+// suites through @vscode/test-electron.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openInChromium, HeadlessBrowser } from '../support/browser';
 import { CodeServer, copyFixtureWorkspace, REPO_ROOT, startCodeServer } from '../support/codeServer';
+import { packagedArtifacts } from '../support/installedCli';
 import type { SuiteResults } from './suite/index';
 
-const TIMEOUT_MS = Number(process.env.GODEPLOY_VSCODE_TIMEOUT_MS || 5 * 60_000);
-const extensionDevelopmentPath = REPO_ROOT;
-const extensionTestsPath = resolve(__dirname, 'suite', 'index');
+const TIMEOUT_MS = Number(process.env.GODEPLOY_VSCODE_TIMEOUT_MS || 12 * 60_000);
+const extensionDevelopmentPath = join(REPO_ROOT, 'test', 'vscode', 'harness');
+
+/** The suites' entry, copied (with out/) into the installed extension's folder under extensionsDir; see the top of this file. */
+function suitesInside(extensionsDir: string): string {
+  const installed = readdirSync(extensionsDir).find((name) => name.startsWith('godeploy.go-deploy-'));
+  if (!installed) throw new Error(`the .vsix is not installed in ${extensionsDir}`);
+  const root = join(extensionsDir, installed, '.test-suites');
+  mkdirSync(root);
+  cpSync(join(REPO_ROOT, 'out'), join(root, 'out'), { recursive: true });
+  for (const entry of readdirSync(REPO_ROOT)) if (entry !== 'out' && entry !== '.git') symlinkSync(join(REPO_ROOT, entry), join(root, entry));
+  return join(root, 'out', 'test', 'vscode', 'suite', 'index');
+}
 
 function readJson(file: string): SuiteResults | undefined {
   try {
@@ -33,14 +53,14 @@ function progressPrinter(resultsFile: string): () => void {
   };
 }
 
-async function viaCodeServer(workspace: string, resultsFile: string): Promise<{ results?: SuiteResults; problem?: string }> {
+async function viaCodeServer(vsix: string, workspace: string, resultsFile: string): Promise<{ results?: SuiteResults; problem?: string }> {
   let server: CodeServer | undefined;
   let browser: HeadlessBrowser | undefined;
   const printProgress = progressPrinter(resultsFile);
   try {
-    server = await startCodeServer({ env: { GODEPLOY_VSCODE_RESULTS: resultsFile } });
-    console.log(`code-server on ${server.baseUrl}, workspace ${workspace}`);
-    browser = await openInChromium(server.url(workspace, { extensionDevelopmentPath, extensionTestsPath }));
+    server = await startCodeServer({ install: [vsix], env: { GODEPLOY_VSCODE_RESULTS: resultsFile, GODEPLOY_VSCODE_CHECKOUT: REPO_ROOT } });
+    console.log(`code-server on ${server.baseUrl}, workspace ${workspace}; ${vsix} installed into ${server.extensionsDir}`);
+    browser = await openInChromium(server.url(workspace, { extensionDevelopmentPath, extensionTestsPath: suitesInside(server.extensionsDir) }));
     const deadline = Date.now() + TIMEOUT_MS;
     let results: SuiteResults | undefined;
     let exitedAt: number | undefined;
@@ -71,18 +91,19 @@ async function viaCodeServer(workspace: string, resultsFile: string): Promise<{ 
   }
 }
 
-async function viaDesktop(executable: string, workspace: string, resultsFile: string): Promise<{ results?: SuiteResults; problem?: string }> {
-  const { runTests } = await import('@vscode/test-electron');
+async function viaDesktop(executable: string, vsix: string, workspace: string, resultsFile: string): Promise<{ results?: SuiteResults; problem?: string }> {
+  const { runTests, resolveCliArgsFromVSCodeExecutablePath } = await import('@vscode/test-electron');
   const profile = mkdtempSync(join(tmpdir(), 'godeploy-vscode-desktop-'));
   try {
+    const [cli, ...cliArgs] = resolveCliArgsFromVSCodeExecutablePath(executable);
+    execFileSync(cli, [...cliArgs, '--extensions-dir', join(profile, 'extensions'), '--install-extension', vsix], { stdio: 'inherit' });
     await runTests({
       vscodeExecutablePath: executable,
       extensionDevelopmentPath,
-      extensionTestsPath,
-      extensionTestsEnv: { GODEPLOY_VSCODE_RESULTS: resultsFile },
+      extensionTestsPath: suitesInside(join(profile, 'extensions')),
+      extensionTestsEnv: { GODEPLOY_VSCODE_RESULTS: resultsFile, GODEPLOY_VSCODE_CHECKOUT: REPO_ROOT },
       launchArgs: [
         workspace,
-        '--disable-extensions',
         '--disable-workspace-trust',
         '--skip-welcome',
         '--skip-release-notes',
@@ -111,7 +132,8 @@ async function main(): Promise<number> {
   const executable = process.env.GODEPLOY_VSCODE_EXECUTABLE;
   let outcome: { results?: SuiteResults; problem?: string };
   try {
-    outcome = executable ? await viaDesktop(executable, workspace, resultsFile) : await viaCodeServer(workspace, resultsFile);
+    const { vsix } = packagedArtifacts();
+    outcome = executable ? await viaDesktop(executable, vsix, workspace, resultsFile) : await viaCodeServer(vsix, workspace, resultsFile);
   } finally {
     rmSync(workspace, { recursive: true, force: true, maxRetries: 3 });
     rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });

@@ -14,9 +14,19 @@ import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import type { DashboardAction, DashboardPersisted, DashboardState, FromDashboard, HistoryRow, HostRow, ToDashboard } from '../../src/vscode/webview/protocol';
+import type {
+  DashboardAction,
+  DashboardPersisted,
+  DashboardState,
+  FromDashboard,
+  HistoryRow,
+  HostRow,
+  RolloutPanel,
+  ToDashboard,
+} from '../../src/vscode/webview/protocol';
 import { durationChart } from './chart';
 import { el } from './dom';
+import { rolloutSection } from './rollout';
 
 interface VsCodeApi {
   postMessage(m: FromDashboard): void;
@@ -44,6 +54,18 @@ sheet.replaceSync(`
   svg .bar { fill: var(--vscode-charts-blue); }
   svg .bar.failed { fill: var(--vscode-charts-red); }
   svg .axis { stroke: var(--vscode-editorWidget-border); }
+  svg .grid { stroke: var(--vscode-editorWidget-border); stroke-dasharray: 2 4; }
+  svg.weights .line { fill: none; stroke: var(--vscode-charts-blue); stroke-width: 2; }
+  svg.weights .line.ahead { stroke: var(--vscode-descriptionForeground); stroke-dasharray: 4 4; stroke-width: 1.5; }
+  svg.weights .step { stroke: var(--vscode-editor-background); stroke-width: 1.5; }
+  svg.weights .step.passed { fill: var(--vscode-charts-green); }
+  svg.weights .step.failed { fill: var(--vscode-charts-red); }
+  svg.weights .step.promoted { fill: var(--vscode-charts-blue); }
+  svg.weights .step.current { fill: var(--vscode-charts-orange); stroke: var(--vscode-foreground); stroke-width: 2; }
+  svg.weights .step.next { fill: var(--vscode-editor-background); stroke: var(--vscode-descriptionForeground); }
+  svg.weights text.now { fill: var(--vscode-foreground); font-weight: 600; }
+  section[aria-label="canary rollout"] { border: 1px solid var(--vscode-editorWidget-border); border-radius: 4px; padding: 0 16px 12px; margin: 8px 0 16px; }
+  .rollout-actions { display: flex; gap: 8px; margin: 8px 0; }
 `);
 document.adoptedStyleSheets = [sheet];
 
@@ -62,6 +84,18 @@ function request(action: DashboardAction, release?: string): Promise<{ ok: boole
 let state: DashboardState | undefined;
 let statusText = '';
 
+// The page is rendered again when a new state arrives (before the reply): say it where the status is now.
+function say(text: string): void {
+  statusText = text;
+  const current = app.querySelector('[role="status"]');
+  if (current) current.textContent = text;
+}
+const run = (action: DashboardAction, label: string, release?: string) => async () => {
+  say(`${label}…`);
+  const r = await request(action, release);
+  say(`${label}: ${r.message}`);
+};
+
 window.addEventListener('message', (event: MessageEvent<ToDashboard>) => {
   const m = event.data;
   if (m.type === 'state') {
@@ -70,6 +104,10 @@ window.addEventListener('message', (event: MessageEvent<ToDashboard>) => {
   } else if (m.type === 'reply') {
     pending.get(m.id)?.(m);
     pending.delete(m.id);
+  } else if (m.type === 'press') {
+    const button = app.querySelector<HTMLElement>(`vscode-button[data-action="${m.action}"]`);
+    vscode.postMessage({ type: 'pressed', action: m.action, found: button !== null });
+    button?.click();
   }
 });
 
@@ -77,7 +115,13 @@ const uptime = (s: number | null): string =>
   s === null ? '—' : s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-function hostsTable(hosts: HostRow[]): HTMLElement {
+/** A host's live release; during a rollout the one the canary is compared with, and the canary with its share. */
+function liveCell(h: HostRow, rollout: RolloutPanel | undefined): (Node | string)[] {
+  if (rollout?.active && h.reachable) return [rollout.previous, el('div', { class: 'muted' }, [`canary ${rollout.release} at ${rollout.weight}%`])];
+  return [h.live ?? (h.reachable ? 'none' : '—')];
+}
+
+function hostsTable(hosts: HostRow[], rollout?: RolloutPanel): HTMLElement {
   return el('vscode-table', { zebra: '', bordered: '', resizable: '', 'aria-label': 'hosts' }, [
     el(
       'vscode-table-header',
@@ -90,7 +134,7 @@ function hostsTable(hosts: HostRow[]): HTMLElement {
       hosts.map((h) =>
         el('vscode-table-row', { 'data-host': h.host }, [
           el('vscode-table-cell', {}, [h.host, el('div', { class: 'muted' }, [h.address])]),
-          el('vscode-table-cell', {}, [h.live ?? (h.reachable ? 'none' : '—')]),
+          el('vscode-table-cell', {}, liveCell(h, rollout)),
           el('vscode-table-cell', {}, [h.version ?? '—']),
           el('vscode-table-cell', {}, [
             h.reachable
@@ -145,19 +189,8 @@ function actions(s: DashboardState): HTMLElement {
     ...releases.map((id) => el('vscode-option', { value: id }, [id])),
   ]) as HTMLElement & { value: string };
   const status = el('span', { class: 'status muted', role: 'status' }, [statusText]);
-  // The page is rendered again when a new state arrives (before the reply): say it where the status is now.
-  const say = (text: string): void => {
-    statusText = text;
-    const current = app.querySelector('[role="status"]');
-    if (current) current.textContent = text;
-  };
-  const run = (action: DashboardAction, label: string, release?: string) => async () => {
-    say(`${label}…`);
-    const r = await request(action, release);
-    say(`${label}: ${r.message}`);
-  };
   const button = (label: string, action: DashboardAction, secondary = false, release?: () => string | undefined): HTMLElement => {
-    const b = el('vscode-button', secondary ? { secondary: '' } : {}, [label]);
+    const b = el('vscode-button', { 'data-action': action, ...(secondary ? { secondary: '' } : {}) }, [label]);
     b.addEventListener('click', () => void run(action, label, release?.())());
     return b;
   };
@@ -181,10 +214,15 @@ function render(): void {
     .filter((h) => !h.result.startsWith('rollback'))
     .slice(0, 30)
     .reverse();
+  const rollout = state.rollout
+    ? rolloutSection(state.rollout, { promote: () => void run('promote', 'Promote')(), abort: () => void run('abort', 'Abort')() })
+    : undefined;
   app.replaceChildren(
     actions(state),
+    ...(rollout ? [rollout.element] : []),
+    ...(state.rolloutError ? [el('p', { class: 'bad' }, [`The rollout could not be read: ${state.rolloutError}`])] : []),
     el('h2', {}, ['Hosts']),
-    hostsTable(state.hosts),
+    hostsTable(state.hosts, state.rollout),
     el('h2', {}, ['Deploy durations']),
     deploys.length ? durationChart(deploys) : el('p', { class: 'muted' }, ['No deploys yet.']),
     el('h2', {}, ['History']),
@@ -192,7 +230,7 @@ function render(): void {
     el('p', { class: 'muted' }, [`Read ${new Date(state.updatedAt).toLocaleTimeString()}.`]),
   );
   const theme = document.body.classList.contains('vscode-dark') ? 'dark' : document.body.classList.contains('vscode-high-contrast') ? 'high-contrast' : 'light';
-  vscode.postMessage({ type: 'rendered', hosts: state.hosts.length, history: state.history.length, theme });
+  vscode.postMessage({ type: 'rendered', hosts: state.hosts.length, history: state.history.length, theme, ...(rollout ? { rollout: rollout.rendered } : {}) });
 }
 
 vscode.postMessage({ type: 'ready' });

@@ -17,7 +17,13 @@ export const buildCommand = defineCommand({
       value: 'OS/ARCH[/VARIANT]',
       description: 'build for this target (default: build.targets in godeploy.yaml, else this machine); repeat for several',
     },
-    { name: 'out', type: 'string', value: 'DIR', description: 'write the binaries, SHA256SUMS and build.json into DIR instead of dist' },
+    {
+      name: 'out',
+      type: 'string',
+      value: 'DIR',
+      completes: 'directory',
+      description: 'write the binaries, SHA256SUMS and build.json into DIR instead of dist',
+    },
     { ...jsonOption, description: 'print the build (every artifact with its checksum and verified platform) as JSON' },
   ],
   help: `Cross-compiles the main package for every target in parallel (default: build.targets in
@@ -26,6 +32,11 @@ static linking), and writes dist/<name>_<version>_<os>_<arch>[_<variant>][.exe],
 dist/SHA256SUMS (sha256sum -c format) and dist/build.json. Variants: GOARM (arm/5..7),
 GOAMD64 (amd64/v1..v4), GOARM64 (arm64/v8.0.., Go 1.23+). Reproducible: -trimpath, and
 {{.Version}}/{{.Commit}}/{{.Date}} in ldflags come from git (the date is the commit's).`,
+  examples: [
+    { line: 'godeploy build', comment: 'build.targets of godeploy.yaml (else this machine) into dist/, with SHA256SUMS' },
+    { line: 'godeploy build --target linux/amd64 --target linux/arm64', comment: 'these two platforms' },
+    { line: 'godeploy build --target linux/arm/7 --out out/pi --json', comment: 'a 32-bit Raspberry Pi build into out/pi; the result as JSON' },
+  ],
   run: (io, g, args, o) => runBuildCommand(io, g, args, { targets: o.target ?? [], out: o.out, json: o.json }),
 });
 

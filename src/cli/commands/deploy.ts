@@ -1,8 +1,9 @@
-import { deploy, type DeployEvent, type DeployResult, environmentSources, usageError } from '../../core';
+import { deploy, describeNotification, type DeployEvent, type DeployResult, environmentSources, type NotificationOutcome, usageError } from '../../core';
 import type { CliIO } from '../io';
 import { withCancellation } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
+import { rolloutEndLines, rolloutEventLine } from './rolloutText';
 
 export const deployCommand = defineCommand({
   name: 'deploy',
@@ -34,7 +35,21 @@ binary) or built from the module's Dockerfile (dockerfile), tagged <app>:<versio
 <app>:<release>; the container <app>-<release> replaces the running one behind the health
 gate (a failure removes it and starts the old one again); the lock is the container
 godeploy-lock-<app> on the engine; older releases stay as stopped containers.
+notify: webhooks are told how it ended (a line each: their HTTP status or why they
+failed, never their URL); a webhook's failure never changes the exit code.
+With strategy: canary the new release starts beside the live one and nginx sends it a
+growing share of the requests, step by step (rollout.canary), each window judged on nginx's
+JSON access log; \`canary:\` lines show each step and the figures of each judged window. A
+breach aborts: traffic back on the live release, exit 1. Ctrl-C during a step leaves the
+rollout where it is (exit 130), as does a host failing mid-rollout (exit 1): godeploy rollout
+resume|promote|abort ENV goes on from there.
 Exit 0 when every host is live on the new release, 1 otherwise, 2 for usage/config errors.`,
+  examples: [
+    { line: 'godeploy deploy dev', comment: 'build the module and deploy it to environment dev' },
+    { line: 'godeploy deploy prod --dry-run', comment: 'print every command and file the deploy would run, touching nothing' },
+    { line: 'godeploy deploy prod --json', comment: 'deploy; the outcome of every host as JSON (for CI)' },
+    { line: 'godeploy -C services/api deploy staging --force', comment: 'deploy the module in services/api, even if staging runs this build' },
+  ],
   run: (io, g, args, o) => runDeploy(io, g, args, { json: o.json, dryRun: o['dry-run'], force: o.force, acceptNewHostKey: o['accept-new-host-key'] }),
 });
 
@@ -63,6 +78,7 @@ export function printSummary(io: CliIO, r: DeployResult, verb: string): void {
     io.out(
       `${verb} to ${r.environment}: nothing to do, every host already runs this build with this environment (--force redeploys) (${(r.durationMs / 1000).toFixed(1)} s)`,
     );
+    printNotifications(io, r.notifications);
     return;
   }
   for (const h of r.hosts) {
@@ -84,6 +100,26 @@ export function printSummary(io: CliIO, r: DeployResult, verb: string): void {
       ? `${verb} ${r.releaseId} to ${r.environment}: done in ${(r.durationMs / 1000).toFixed(1)} s; ${where}`
       : `${verb} ${r.releaseId} to ${r.environment}: ${r.cancelled ? 'cancelled' : 'FAILED'} after ${(r.durationMs / 1000).toFixed(1)} s; ${where}`,
   );
+  printNotifications(io, r.notifications);
+}
+
+/** A line per webhook told (notify:): its answer, never its URL. */
+export function printNotifications(io: CliIO, notifications: NotificationOutcome[] | undefined, to: 'out' | 'err' = 'out'): void {
+  for (const n of notifications ?? []) io[to](describeNotification(n));
+}
+
+/**
+ * Runs a deploy or rollback; when it throws after the webhooks were told (a failed build,
+ * say), their lines go to stderr before the error (--json's stdout keeps only JSON).
+ */
+export async function withNotificationLines<T>(io: CliIO, run: (onNotifications: (n: NotificationOutcome[]) => void) => Promise<T>): Promise<T> {
+  let told: NotificationOutcome[] = [];
+  try {
+    return await run((n) => (told = n));
+  } catch (e) {
+    printNotifications(io, told, 'err');
+    throw e;
+  }
 }
 
 /** The hosts that run the new release now (switched, gated and not taken back). */
@@ -102,24 +138,33 @@ export async function runDeploy(
   if (extra.length) throw usageError(`deploy: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
   const first = 'cancelling (before the switch nothing changes; a switched host finishes its health gate and is rolled back, and the locks are released)…';
   return withCancellation(io, { first }, async (token) => {
-    const r = await deploy({
-      configFile: await resolveConfigPath(g),
-      environment: envName,
-      dryRun: flags.dryRun,
-      force: flags.force,
-      sources: environmentSources(io.env),
-      hosts: { acceptNewHostKey: flags.acceptNewHostKey },
-      token,
-      emit: flags.json ? undefined : eventPrinter(io),
-      buildEnv: io.env,
-    });
+    const configFile = await resolveConfigPath(g);
+    const r = await withNotificationLines(io, (onNotifications) =>
+      deploy({
+        configFile,
+        environment: envName,
+        dryRun: flags.dryRun,
+        force: flags.force,
+        sources: environmentSources(io.env),
+        hosts: { acceptNewHostKey: flags.acceptNewHostKey },
+        token,
+        emit: flags.json ? undefined : eventPrinter(io),
+        onRolloutEvent: flags.json ? undefined : (e) => io.out(rolloutEventLine(e)),
+        buildEnv: io.env,
+        onNotifications,
+      }),
+    );
     if (flags.json) {
       io.json({ ...r, switchedHosts: switchedHosts(r) });
     } else if (r.dryRun) {
       io.out(r.plan);
     } else {
       printSummary(io, r, 'deploy');
+      // strategy canary: how the rollout ended (promoted, aborted and why, or left with what to run next).
+      if (r.rollout) for (const line of rolloutEndLines(r.environment, r.rollout, token.isCancellationRequested).lines) io.out(line);
     }
+    // A canary rollout left with Ctrl-C stays where it is: 130, as a shell says for an interrupted command.
+    if (r.rollout?.outcome === 'left') return rolloutEndLines(r.environment, r.rollout, token.isCancellationRequested).exitCode;
     // A failing postDeploy hook leaves the release live but fails the command (CI must see it).
     return r.ok && !r.warnings.length ? 0 : 1;
   });

@@ -18,6 +18,10 @@ DOCKER_HOST, else the local socket) reachable and its version, its platform, fre
 under its data folder, and who holds app.port. An unknown host key is refused unless --accept-new-host-key,
 which records it in the environment's knownHostsFile. Exit 0 when no check failed
 (warnings allowed), 1 when one did, 2 for usage or config errors.`,
+  examples: [
+    { line: 'godeploy doctor staging', comment: 'check every host of staging before a first deploy' },
+    { line: 'godeploy doctor prod --json', comment: "every host's checks as JSON" },
+  ],
   run: (io, g, args, o) => runDoctor(io, g, args, { json: o.json, acceptNewHostKey: o['accept-new-host-key'] }),
 });
 

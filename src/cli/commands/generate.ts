@@ -5,6 +5,7 @@ import {
   environmentSources,
   executePlan,
   expandKind,
+  findCiRepository,
   generatorKinds,
   loadProject,
   LocalRunner,
@@ -23,23 +24,39 @@ import { defineCommand, jsonOption } from '../spec';
 export const generateCommand = defineCommand({
   name: 'generate',
   positionals: 'KIND',
-  summary: 'write Dockerfile, .dockerignore, systemd, nginx,\nsupervisor or k8s files (KIND all: every one)',
+  choices: { KIND: [...generatorKinds, 'all'] },
+  summary: 'write Dockerfile, .dockerignore, systemd, nginx,\nsupervisor or k8s files (KIND all: every one), or a\nCI pipeline (github-actions, gitlab-ci)',
   options: [
     {
       name: 'env',
       type: 'string',
       value: 'NAME',
-      description: 'the files are for environment NAME: its path, env and docker/systemd/nginx/supervisor keys apply',
+      completes: 'environment',
+      description:
+        'the files are for environment NAME: its path, env and docker/systemd/nginx/supervisor keys apply; a CI pipeline deploys to NAME (default: the first ssh environment, else the first docker one, else none)',
     },
-    { name: 'out', type: 'string', value: 'DIR', description: "write into DIR instead of the module's folder" },
+    {
+      name: 'out',
+      type: 'string',
+      value: 'DIR',
+      completes: 'directory',
+      description: "write into DIR instead of the module's folder (a CI pipeline: instead of the repository's root)",
+    },
     { name: 'stdout', type: 'boolean', description: 'print the files instead of writing them' },
     { name: 'force', type: 'boolean', description: 'replace a file that exists and differs (without it, its diff is printed and nothing is written)' },
     { name: 'dry-run', type: 'boolean', description: 'print what would be written, and write nothing' },
-    { name: 'runtime', type: 'string', value: 'R', description: `the Dockerfile's runtime image: ${runtimeKinds.join(', ')} (wins over the config)` },
+    {
+      name: 'runtime',
+      type: 'string',
+      value: 'R',
+      completes: runtimeKinds,
+      description: `the Dockerfile's runtime image: ${runtimeKinds.join(', ')} (wins over the config)`,
+    },
     {
       name: 'from-binary',
       type: 'string',
       value: 'FILE',
+      completes: 'file',
       description: 'a Dockerfile that packs this already cross-compiled binary (path relative to the build context), with no build stage',
     },
     { ...jsonOption, description: 'print each file and whether it was written, replaced or unchanged, as JSON' },
@@ -49,7 +66,26 @@ Writes deployment files from godeploy.yaml and the module's inspection (into the
 folder, or --out DIR). A file that exists and differs is never replaced without --force:
 the command prints its diff and writes nothing. --stdout prints instead of writing.
 Dockerfile options: --runtime distroless|scratch|alpine, --from-binary FILE (pack an
-already cross-compiled binary, path relative to the build context, with no build stage).`,
+already cross-compiled binary, path relative to the build context, with no build stage).
+With app.processes, systemd and supervisor write a file per process
+(deploy/systemd/APP-PROCESS.service, deploy/supervisor/APP-PROCESS.conf), k8s one file with a
+Deployment per process (a Service for those with a port), nginx one site for the first
+process with a port.
+CI pipelines (not part of all) go to the repository's root: github-actions writes
+.github/workflows/godeploy.yml, gitlab-ci writes .gitlab-ci.yml. Each runs go test,
+godeploy validate and godeploy build, then godeploy deploy ENV from the default branch
+(--env NAME, default the first ssh environment) with the SSH key and known_hosts lines
+from the CI's secret store; the comments at its top say which secrets to set.`,
+  examples: [
+    { line: 'godeploy generate dockerfile', comment: 'write a Dockerfile (multi-stage, distroless) for the module' },
+    { line: 'godeploy generate systemd --env prod --stdout', comment: 'print the systemd unit for environment prod' },
+    { line: 'godeploy generate all --dry-run', comment: 'print every file it would write, and write nothing' },
+    { line: 'godeploy generate github-actions --env prod', comment: 'a GitHub Actions workflow that tests, builds and deploys to prod' },
+    {
+      line: 'godeploy generate dockerfile --from-binary dist/app_linux_amd64 --runtime scratch --force',
+      comment: 'pack an already built binary into a scratch image, replacing the Dockerfile',
+    },
+  ],
   run: (io, g, args, o) =>
     runGenerate(io, g, args, {
       env: o.env,
@@ -84,14 +120,20 @@ export async function runGenerate(io: CliIO, g: GlobalOptions, args: string[], f
     throw usageError(`--runtime: unknown runtime "${flags.runtime}"`, `runtimes: ${runtimeKinds.join(', ')}`);
   }
   const { moduleDir, inspection, config } = await loadProject(await resolveConfigPath(g));
+  // A CI pipeline goes to the root of the repository the module is in, and runs in the module's folder there.
+  const repository = await findCiRepository(moduleDir);
   // ${env:NAME} in the arguments is read from this command's environment, as a deploy reads it.
   const model = await resolveModelArgs(
-    buildGenerateModel(config, inspection, { environment: flags.env, runtime: flags.runtime as RuntimeKind | undefined }),
+    buildGenerateModel(config, inspection, { environment: flags.env, runtime: flags.runtime as RuntimeKind | undefined, ci: { repository } }),
     environmentSources(io.env),
   );
   const outDir = flags.out ? path.resolve(g.dir, flags.out) : moduleDir;
   const templatesDir = config.templates ? path.resolve(moduleDir, config.templates) : undefined;
-  const files = await renderFiles(kinds, model, outDir, { templatesDir, dockerfile: { fromBinary: flags.fromBinary } });
+  const files = await renderFiles(kinds, model, outDir, {
+    templatesDir,
+    dockerfile: { fromBinary: flags.fromBinary },
+    repositoryDir: flags.out ? outDir : repository.root,
+  });
 
   if (flags.stdout) {
     if (files.length === 1) io.out(files[0].content);

@@ -15,6 +15,10 @@ how the port is set (a flag or an environment variable), a health path that answ
 and the arguments it runs with, each with the file:line it was found at. Packages and files are
 the ones Go compiles for linux/amd64: \`go list\` answers where the Go toolchain can (offline),
 else the build constraints are read from the files. Never runs the module's code.`,
+  examples: [
+    { line: 'godeploy inspect', comment: 'the module here: its main packages, ports, health paths, cgo' },
+    { line: 'godeploy inspect ./services/api --json', comment: "another module's facts, as JSON" },
+  ],
   run: async (io, g, args, o) => {
     if (args[0] !== undefined) await requireFolder(path.resolve(g.dir, args[0]), 'inspect');
     if (args.length > 1) requireNoExtraArgs('inspect', args.slice(1));

@@ -13,6 +13,10 @@ export const inspectBinaryCommand = defineCommand({
 dynamically linked (interpreter and libraries), stripped or not, and for Go programs the
 Go version, main module and build settings the linker embedded (like \`go version -m\`).
 Reads the file only; needs no Go toolchain and never runs the program.`,
+  examples: [
+    { line: 'godeploy inspect-binary dist/hello_v1.2.0_linux_arm64', comment: 'its platform, linking and the Go build info in it' },
+    { line: 'godeploy inspect-binary /usr/local/bin/app --json', comment: "a program's facts, as JSON" },
+  ],
   run: (io, g, args, o) => runInspectBinary(io, g, args, o.json),
 });
 

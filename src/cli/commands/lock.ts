@@ -34,6 +34,11 @@ is gone). Exit 0, or 1 when a host could not be read.
 release: removes a stale lock; a lock that is not stale is refused (naming its holder)
 unless --force. Exit 0 when every host's lock is released or already free, 1 otherwise.
 A docker environment keeps its lock on the engine: the container godeploy-lock-<app>.`,
+  examples: [
+    { line: 'godeploy lock status prod', comment: "who holds the deploy lock on prod's hosts, and since when" },
+    { line: 'godeploy lock release prod', comment: 'remove a stale lock (one a running deploy holds is refused)' },
+    { line: 'godeploy lock release prod --force', comment: 'remove it anyway, when you know no deploy is running' },
+  ],
   run: (io, g, args, o) => runLock(io, g, args, { json: o.json, force: o.force, acceptNewHostKey: o['accept-new-host-key'] }),
 });
 

@@ -1,4 +1,4 @@
-import { formatLogLine, parseSince, tailLogs, usageError } from '../../core';
+import { formatLogLine, logLineSource, parseSince, tailLogs, usageError } from '../../core';
 import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 import { withCancellation } from '../signals';
@@ -26,10 +26,16 @@ export const logsCommand = defineCommand({
     { name: 'grep', type: 'string', value: 'RE', description: 'only lines matching the regular expression (JavaScript syntax)' },
     { name: 'host', type: 'string', multiple: true, value: 'H', description: "only host H (an ssh host's alias in godeploy.yaml); repeat for several" },
     {
+      name: 'process',
+      type: 'string',
+      value: 'P',
+      description: 'only process P of the app (app.processes): its unit, supervisor program, log file or containers, on the hosts that run it',
+    },
+    {
       name: 'json',
       type: 'boolean',
       description:
-        'one JSON object per line: {"host","time","text","notice","level"}; level is "error" or "warning" where journald\'s priority says so, else null; a source that could not be read ends the stream with {"error":{…}}',
+        'one JSON object per line: {"host","process","time","text","notice","level"}; process is the app\'s process when it has several, else null; level is "error" or "warning" where journald\'s priority says so, else null; a source that could not be read ends the stream with {"error":{…}}',
     },
     { name: 'dry-run', type: 'boolean', description: 'print what would be read where, and read nothing' },
     acceptNewHostKeyOption,
@@ -40,6 +46,12 @@ with its host: systemd units through journald (journalctl), supervisor programs 
 API (every running release container, or the swarm service).
 Exit 0 when every source was read (or following was stopped), 1 when one failed, 2 for
 usage errors.`,
+  examples: [
+    { line: 'godeploy logs prod -f', comment: 'follow the log of every host of prod until Ctrl-C' },
+    { line: "godeploy logs prod -n 200 --grep 'level=error'", comment: 'the last 200 lines of each host, errors only' },
+    { line: 'godeploy logs prod --since 1h --host web1', comment: 'the last hour, from host web1 only' },
+    { line: 'godeploy logs prod -f --process worker', comment: 'follow only the worker process, on the hosts that run it' },
+  ],
   run: (io, g, args, o) =>
     runLogs(io, g, args, {
       follow: o.follow,
@@ -47,6 +59,7 @@ usage errors.`,
       since: o.since,
       grep: o.grep,
       host: o.host,
+      process: o.process,
       json: o.json,
       dryRun: o['dry-run'],
       acceptNewHostKey: o['accept-new-host-key'],
@@ -57,7 +70,17 @@ export async function runLogs(
   io: CliIO,
   g: GlobalOptions,
   args: string[],
-  flags: { follow: boolean; lines?: string; since?: string; grep?: string; host?: string[]; json: boolean; dryRun: boolean; acceptNewHostKey: boolean },
+  flags: {
+    follow: boolean;
+    lines?: string;
+    since?: string;
+    grep?: string;
+    host?: string[];
+    process?: string;
+    json: boolean;
+    dryRun: boolean;
+    acceptNewHostKey: boolean;
+  },
 ): Promise<number> {
   const [envName, ...extra] = args;
   if (!envName) throw usageError('logs: which environment?', 'godeploy logs ENV [-f] [-n N]');
@@ -91,6 +114,7 @@ export async function runLogs(
       follow: flags.follow,
       grep,
       only: flags.host,
+      process: flags.process,
       dryRun: flags.dryRun,
       hosts: { acceptNewHostKey: flags.acceptNewHostKey },
       token,
@@ -102,12 +126,21 @@ export async function runLogs(
         if (flags.json) {
           io.out(
             batch
-              .map((l) => JSON.stringify({ host: l.host, time: l.time ?? null, text: l.text, notice: l.notice === true, level: l.level ?? null }))
+              .map((l) =>
+                JSON.stringify({
+                  host: l.host,
+                  process: l.process ?? null,
+                  time: l.time ?? null,
+                  text: l.text,
+                  notice: l.notice === true,
+                  level: l.level ?? null,
+                }),
+              )
               .join('\n'),
           );
           return;
         }
-        width = Math.max(width, ...batch.map((l) => l.host.length));
+        width = Math.max(width, ...batch.map((l) => logLineSource(l).length));
         io.out(batch.map((l) => formatLogLine(l, width)).join('\n'));
       },
     });

@@ -14,6 +14,10 @@ by id, the one <base>/current points to marked live, with the size of each relea
 executable. "no releases yet" when <base>/releases does not exist. Exit 0, or 1 when a
 host could not be read. A docker environment: the app's release containers on its
 engine (<app>-<release>), the running one live, the others stopped for a rollback.`,
+  examples: [
+    { line: 'godeploy releases prod', comment: 'the releases on each host of prod, the live one marked' },
+    { line: 'godeploy releases prod --json', comment: "every host's releases as JSON" },
+  ],
   run: (io, g, args, o) => runReleases(io, g, args, { json: o.json, acceptNewHostKey: o['accept-new-host-key'] }),
 });
 

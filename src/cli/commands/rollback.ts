@@ -3,7 +3,7 @@ import type { CliIO } from '../io';
 import { withCancellation } from '../signals';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
-import { eventPrinter } from './deploy';
+import { eventPrinter, printNotifications, withNotificationLines } from './deploy';
 
 export const rollbackCommand = defineCommand({
   name: 'rollback',
@@ -25,7 +25,13 @@ same health gate and rollout batches as a deploy. A host that fails the gate goe
 what was live, and so do the hosts already switched. Takes the deploy lock.
 A docker environment starts the release's kept container again (its image and
 environment as they went live) and stops the running one, behind the same gate.
+notify: webhooks are told how it ended (a line each, never their URL); a webhook's
+failure never changes the exit code.
 Exit 0 when every host serves the target release, 1 otherwise, 2 for usage errors.`,
+  examples: [
+    { line: 'godeploy rollback prod', comment: 'back to the release before the live one' },
+    { line: 'godeploy rollback prod --to 20261121T101500Z-v1.2.3', comment: 'back to this release (ids from `godeploy releases prod`)' },
+  ],
   run: (io, g, args, o) => runRollback(io, g, args, { json: o.json, to: o.to, acceptNewHostKey: o['accept-new-host-key'] }),
 });
 
@@ -40,15 +46,19 @@ export async function runRollback(
   if (extra.length) throw usageError(`rollback: unexpected argument ${JSON.stringify(extra[0])}`, 'name the release with --to RELEASE');
   const first = 'cancelling (a host already switched back finishes its health gate; the locks are released)…';
   return withCancellation(io, { first }, async (token) => {
-    const r = await rollback({
-      configFile: await resolveConfigPath(g),
-      environment: envName,
-      to: flags.to,
-      hosts: { acceptNewHostKey: flags.acceptNewHostKey },
-      token,
-      emit: flags.json ? undefined : eventPrinter(io),
-      sources: environmentSources(io.env),
-    });
+    const configFile = await resolveConfigPath(g);
+    const r = await withNotificationLines(io, (onNotifications) =>
+      rollback({
+        configFile,
+        environment: envName,
+        to: flags.to,
+        hosts: { acceptNewHostKey: flags.acceptNewHostKey },
+        token,
+        emit: flags.json ? undefined : eventPrinter(io),
+        sources: environmentSources(io.env),
+        onNotifications,
+      }),
+    );
     if (flags.json) {
       io.json(r);
     } else {
@@ -64,6 +74,7 @@ export async function runRollback(
         );
       }
       io.out(`rollback ${r.environment}: ${r.ok ? 'done' : r.cancelled ? 'cancelled' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(1)} s`);
+      printNotifications(io, r.notifications);
     }
     return r.ok ? 0 : 1;
   });

@@ -12,6 +12,10 @@ export const statusCommand = defineCommand({
 releases, the service's state, pid and uptime, and one health check of the live release
 (through an ssh port forward). A docker environment: its engine, the running release
 container's state, pid, uptime and image. Exit 0 when every host is running and healthy, 1 otherwise.`,
+  examples: [
+    { line: 'godeploy status prod', comment: 'the live release, service state and health of every host of prod' },
+    { line: 'godeploy status prod --json', comment: 'the same as JSON; exit 1 when a host is down or unhealthy' },
+  ],
   run: (io, g, args, o) => runStatus(io, g, args, { json: o.json, acceptNewHostKey: o['accept-new-host-key'] }),
 });
 
@@ -20,7 +24,9 @@ export async function runStatus(io: CliIO, g: GlobalOptions, args: string[], fla
   if (!envName) throw usageError('status: which environment?', 'godeploy status ENV');
   if (extra.length) throw usageError(`status: unexpected argument ${JSON.stringify(extra[0])}`, 'one environment at a time');
   const s = await environmentStatus({ configFile: await resolveConfigPath(g), environment: envName, acceptNewHostKey: flags.acceptNewHostKey });
-  const good = s.hosts.every((h) => h.ok && h.value.service.running && h.value.health.healthy);
+  const good = s.hosts.every(
+    (h) => h.ok && h.value.service.running && h.value.health.healthy && (h.value.processes ?? []).every((p) => p.running && p.health?.healthy !== false),
+  );
   if (flags.json) {
     io.json({
       environment: s.environment,
@@ -44,6 +50,17 @@ export async function runStatus(io: CliIO, g: GlobalOptions, args: string[], fla
     );
     if (v.image) io.out(`  image    ${v.image}`);
     io.out(`  health   ${v.health.healthy ? 'healthy' : 'UNHEALTHY'} (${v.health.answer})`);
+    // strategy canary: a rollout in progress (or left) on the host; maintenance mode when on.
+    const r = v.rollout;
+    if (r && (r.status === 'progressing' || r.status === 'paused'))
+      io.out(`  canary   ${r.release} at ${r.weight}% (step ${r.step + 1}/${r.policy.steps.length}, ${r.status}): godeploy rollout status ${s.environment}`);
+    if (v.maintenance) io.out(`  maintenance on: nginx answers 503 (godeploy maintenance off ${s.environment})`);
+    // Several processes: one line each (service and health above are the first's).
+    if ((v.processes?.length ?? 0) > 1)
+      for (const p of v.processes!)
+        io.out(
+          `  process  ${p.name} (${p.service}): ${p.state}${p.pid ? `, pid ${p.pid}` : ''}${p.uptimeSeconds !== null ? `, up ${formatAge(p.uptimeSeconds)}` : ''}${p.health ? `, ${p.health.healthy ? 'healthy' : 'UNHEALTHY'}` : ''}${p.port ? `, port ${p.port}` : ''}`,
+        );
   }
   return good ? 0 : 1;
 }

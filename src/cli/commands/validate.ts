@@ -23,6 +23,10 @@ export const validateCommand = defineCommand({
   options: [{ ...jsonOption, description: 'print {"file","valid","diagnostics"} as JSON, every problem with its place' }],
   help: `Checks godeploy.yaml: YAML syntax, the schema, semantic rules and the module's main package.
 Prints one FILE:LINE:COL message per problem; exits 2 if there is any error.`,
+  examples: [
+    { line: 'godeploy validate', comment: 'check godeploy.yaml here (or next to the nearest go.mod)' },
+    { line: 'godeploy --config deploy/godeploy.yaml validate --json', comment: 'check another config; every problem as JSON, for CI' },
+  ],
   run: (io, g, args, o) => {
     requireNoExtraArgs('validate', args);
     return runValidate(io, g, o.json);

@@ -13,15 +13,25 @@ export interface GoToolchain {
   goToolchainSetting: string;
 }
 
+/** Where Go is downloaded from; the Go-missing error names it and the editor opens it. */
+export const goDownloadUrl = 'https://go.dev/dl/';
+
+/** The error for a machine without Go (`go` is the command that was not found): what is missing, what to install, where from. */
+export function goNotFoundError(go = 'go'): GoDeployError {
+  return new GoDeployError(go === 'go' ? 'Go is not installed: there is no `go` command on PATH' : `Go is not installed: ${go} was not found`, {
+    hint: `install Go from ${goDownloadUrl} (Debian/Ubuntu: sudo apt install golang-go), then check that \`go version\` works where Go Deploy runs`,
+    link: { label: 'Download Go', url: goDownloadUrl },
+  });
+}
+
 function run(go: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(go, args, { timeout: 60_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
-        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
         reject(
-          new GoDeployError(missing ? `the Go toolchain (${go}) was not found` : `\`${go} ${args.join(' ')}\` failed: ${stderr.trim() || err.message}`, {
-            hint: missing ? 'install Go (Debian/Ubuntu: apt install golang-go) and make sure `go` is on PATH' : undefined,
-          }),
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+            ? goNotFoundError(go)
+            : new GoDeployError(`\`${go} ${args.join(' ')}\` failed: ${stderr.trim() || err.message}`),
         );
       } else resolve(stdout);
     });
@@ -30,7 +40,7 @@ function run(go: string, args: string[]): Promise<string> {
 
 const cache = new Map<string, Promise<GoToolchain>>();
 
-/** The installed toolchain: version and `go tool dist list` (cached per go command). */
+/** The installed toolchain: version and `go tool dist list` (cached per go command); without Go, goNotFoundError (asked again next time). */
 export function goToolchain(go = 'go'): Promise<GoToolchain> {
   let p = cache.get(go);
   if (!p) {
@@ -77,7 +87,7 @@ export function checkGoVersion(
   throw new GoDeployError(`go.mod asks for go ${required}${newer}, but the installed toolchain is ${toolchain.version}`, {
     hint: canSwitch
       ? `install Go ${required} or newer, or set GOTOOLCHAIN=auto so that go fetches it (GOTOOLCHAIN is ${setting} now)`
-      : `install Go ${required} or newer (https://go.dev/dl/, or your system's package); ${toolchain.version} cannot fetch a newer Go itself (GOTOOLCHAIN came with Go 1.${SWITCHING_MINOR})`,
+      : `install Go ${required} or newer (${goDownloadUrl}, or your system's package); ${toolchain.version} cannot fetch a newer Go itself (GOTOOLCHAIN came with Go 1.${SWITCHING_MINOR})`,
     location: where.location,
     exitCode: 2,
   });

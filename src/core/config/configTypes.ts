@@ -3,12 +3,52 @@
 // model.ts gives these types the names the rest of the code uses.
 
 /**
+ * This interface was referenced by `GoDeployConfig`'s JSON-Schema
+ * via the `definition` "releaseFile".
+ */
+export type ReleaseFileConfig =
+  | string
+  | {
+      /**
+       * A path or glob relative to go.mod.
+       */
+      from: string;
+      /**
+       * Destination inside the release folder (a folder when it ends with / or the glob matches several files). Default: the same path as in the module.
+       */
+      to?: string;
+      /**
+       * Replace ${env:NAME} (and ${secret:…}) in the file's text at deploy time, with the same rules as app.env. Default false: shipped as is.
+       */
+      template?: boolean;
+    };
+/**
  * A place the service is deployed to. Its type decides which keys apply; a key of another type is reported and ignored.
  *
  * This interface was referenced by `GoDeployConfig`'s JSON-Schema
  * via the `definition` "environment".
  */
 export type EnvironmentConfig = SshEnvironmentConfig | LocalEnvironmentConfig | DockerEnvironmentConfig;
+/**
+ * This interface was referenced by `GoDeployConfig`'s JSON-Schema
+ * via the `definition` "hook".
+ */
+export type HookConfig =
+  | string
+  | {
+      /**
+       * The shell command.
+       */
+      run: string;
+      /**
+       * all (default): every host. primary: once per deploy, on the first host of the rollout, under the deploy lock (database migrations).
+       */
+      on?: 'all' | 'primary';
+      /**
+       * Run on the deploying machine, in the module's folder, instead of on the hosts: preDeploy before the build, postDeploy after the deploy.
+       */
+      local?: boolean;
+    };
 /**
  * This interface was referenced by `GoDeployConfig`'s JSON-Schema
  * via the `definition` "duration".
@@ -19,6 +59,11 @@ export type Duration = string;
  * via the `definition` "args".
  */
 export type Args = string[];
+/**
+ * This interface was referenced by `GoDeployConfig`'s JSON-Schema
+ * via the `definition` "notify".
+ */
+export type NotifyConfig = WebhookConfig[];
 
 /**
  * Go Deploy configuration. Lives next to go.mod.
@@ -41,7 +86,7 @@ export interface GoDeployConfig {
      */
     args?: Args;
     /**
-     * Port the service listens on. It reaches the service as the environment variable app.portEnv (default PORT), or as the flag app.portFlag when that is set.
+     * Port the service listens on. It reaches the service as the environment variable app.portEnv (default PORT), or as the flag app.portFlag when that is set. With app.processes it is not used: each process listens on its own port (app.processes.NAME.port), and a warning says so.
      */
     port?: number;
     /**
@@ -60,6 +105,20 @@ export interface GoDeployConfig {
      * Environment for the service in every environment.
      */
     env?: EnvMap;
+    /**
+     * Several processes deployed together as one release (an api and a worker, say): a map from a process name to its main, args, port and health check. They switch together: each is restarted and health-gated in the order written here, and a failure rolls all of them back. Without it the app is one process (app.main). Kamal calls these roles' commands; Procfile users know them as process types.
+     */
+    processes?: {
+      [k: string]: ProcessConfig;
+    };
+    /**
+     * Files shipped with every release, next to the executable (config files, templates, migrations): paths or globs relative to go.mod. Checked by sha256 on the host like the executable and reused from an earlier release when unchanged; copied into the image for docker environments. Capistrano and Deployer call files kept outside releases linked_files; these are inside each release instead, so a rollback brings the old ones back.
+     */
+    files?: ReleaseFileConfig[];
+    /**
+     * Folders that outlive releases (uploads, caches, SQLite data): relative paths kept under <path>/shared/ and linked into every release at the same relative path; created on the first deploy, never pruned or rolled back. Capistrano's linked_dirs, Deployer's shared_dirs.
+     */
+    shared?: string[];
   };
   /**
    * How the service is compiled.
@@ -91,7 +150,7 @@ export interface GoDeployConfig {
     [k: string]: EnvironmentConfig;
   };
   /**
-   * Folder (relative to godeploy.yaml) with template overrides: Dockerfile.hbs, dockerignore.hbs, systemd.service.hbs, nginx.conf.hbs, supervisor.conf.hbs, k8s.yaml.hbs (Handlebars, rendered with the same model as the built-in generators).
+   * Folder (relative to godeploy.yaml) with template overrides: Dockerfile.hbs, dockerignore.hbs, systemd.service.hbs, nginx.conf.hbs, supervisor.conf.hbs, k8s.yaml.hbs, github-actions.yml.hbs, gitlab-ci.yml.hbs (Handlebars, rendered with the same model as the built-in generators).
    */
   templates?: string;
   /**
@@ -114,6 +173,72 @@ export interface GoDeployConfig {
    * The generated Kubernetes manifests.
    */
   kubernetes?: KubernetesConfig;
+  /**
+   * Webhooks told after every deploy, rollback and failed deploy or rollback, in every environment (an environment's own notify list replaces this one): a generic JSON payload, or a Slack or Microsoft Teams message. A webhook that fails or does not answer is reported and never fails the deploy.
+   */
+  notify?: NotifyConfig;
+}
+/**
+ * One process of the app: its own main package, arguments, port and health check. It runs as its own systemd unit, supervisor program, container or swarm service named <app.name>-<process>; the others' keys (app.main, app.args, …) are the defaults of what it leaves out.
+ *
+ * This interface was referenced by `GoDeployConfig`'s JSON-Schema
+ * via the `definition` "process".
+ */
+export interface ProcessConfig {
+  /**
+   * Main package of this process, relative to go.mod. Default: app.main, else the module's only main package. Processes sharing a main share its executable in the release.
+   */
+  main?: string;
+  /**
+   * Arguments of this process, after the executable (for example [work, --queue, default]). Default: app.args (an environment's args replace app.args, not these).
+   */
+  args?: Args;
+  /**
+   * Port this process listens on. Default: none (a process without a port gets no PORT, no nginx upstream and no Kubernetes Service, and its health check must be type process). Two processes cannot share a port. The generated nginx site and Kubernetes Ingress send traffic to the first process with a port.
+   */
+  port?: number;
+  /**
+   * Environment variable this process reads its port from (default: app.portEnv, else PORT).
+   */
+  portEnv?: string;
+  /**
+   * Command-line flag this process takes its port from (as app.portFlag).
+   */
+  portFlag?: string;
+  /**
+   * How this process proves it is healthy. Default: app.healthCheck for a process with a port, else type process.
+   */
+  healthCheck?: HealthCheckConfig;
+  /**
+   * Environment of this process only, over app.env and the environment's env.
+   */
+  env?: EnvMap;
+  /**
+   * systemd unit limits of this process (over the top-level systemd keys).
+   */
+  systemd?: {
+    /**
+     * MemoryMax= of this process's unit; its GOMEMLIMIT is 90% of it.
+     */
+    memoryMax?: string;
+    /**
+     * GOMAXPROCS of this process.
+     */
+    goMaxProcs?: number;
+    /**
+     * LimitNOFILE= of this process's unit.
+     */
+    limitNOFILE?: number;
+  };
+  /**
+   * Kubernetes Deployment of this process (over the top-level kubernetes keys).
+   */
+  kubernetes?: {
+    /**
+     * Replicas of this process's Deployment (default: kubernetes.replicas).
+     */
+    replicas?: number;
+  };
 }
 /**
  * type ssh: hosts reached over SSH, where systemd, supervisor or nothing runs the service.
@@ -179,11 +304,11 @@ export interface SshEnvironmentConfig {
    */
   supervisor?: SupervisorConfig;
   /**
-   * How a release replaces the live one: restart (stop, switch, start; the default) or blue-green (two instances on two ports behind nginx; the idle one is started, checked, then nginx switches to it).
+   * How a release replaces the live one: restart (stop, switch, start; the default), blue-green (two instances on two ports behind nginx; the idle one is started, checked, then nginx switches all traffic to it) or canary (the new release starts beside the live one behind nginx and takes a growing share of real traffic in the steps of rollout.canary, judged from nginx's access log; a breach sends all traffic back and stops it).
    */
-  strategy?: 'restart' | 'blue-green';
+  strategy?: 'restart' | 'blue-green' | 'canary';
   /**
-   * Ports of the two instances with strategy blue-green.
+   * Ports of the two instances with strategy blue-green or canary.
    */
   blueGreen?: {
     /**
@@ -195,7 +320,7 @@ export interface SshEnvironmentConfig {
     ports?: [number, number];
   };
   /**
-   * How a deploy goes over the hosts of an ssh environment.
+   * How a deploy goes over the hosts of an ssh environment, and the steps of a canary release (strategy: canary).
    */
   rollout?: {
     /**
@@ -206,24 +331,79 @@ export interface SshEnvironmentConfig {
      * Rolling batches of this many hosts: each batch must pass its health gates before the next starts; a failing batch stops the rollout and rolls back the hosts already switched. Default: one batch of all hosts.
      */
     batch?: number;
+    /**
+     * strategy canary: the traffic steps, how each is judged, and stickiness. Default steps [{weight: 10, pause: 1m}, {weight: 50, pause: 1m}, {weight: 100}].
+     */
+    canary?: {
+      /**
+       * The canary's share of traffic, step by step: weights (percent) that increase and end at 100; each step before the last holds for its pause while its traffic is judged.
+       */
+      steps?: {
+        /**
+         * Percent of requests sent to the new release during this step (1 to 100).
+         */
+        weight: number;
+        /**
+         * How long the step holds before the next (required before the last step); at least analysis.window.
+         */
+        pause?: Duration;
+      }[];
+      /**
+       * How each step's traffic is judged, from the nginx site's JSON access log: per version, requests, 5xx rate and p50/p95 latency.
+       */
+      analysis?: {
+        /**
+         * How much traffic one judgement covers: a window closes once it is this long and holds minRequests canary requests. Default 30s.
+         */
+        window?: Duration;
+        /**
+         * The highest share of the canary's requests answered with a 5xx (percent, 0 to 100). Default 1%.
+         */
+        maxErrorRate?: number | string;
+        /**
+         * The highest canary p95 latency as a multiple of the live release's p95 in the same window (latencies under 5 ms count as 5 ms). Default: not judged.
+         */
+        maxP95LatencyRatio?: number;
+        /**
+         * Canary requests a window needs before it is judged. Default 50.
+         */
+        minRequests?: number;
+      };
+      /**
+       * cookie (default): a client keeps the version it was first sent to, by a cookie nginx sets; none: every request is split on its own.
+       */
+      sticky?: 'cookie' | 'none';
+      /**
+       * When a step's pause ends without a judged window and insufficientTrafficWait passes too: fail (default; the canary is aborted) or promote (the next step starts).
+       */
+      onInsufficientTraffic?: 'fail' | 'promote';
+      /**
+       * How long past a step's pause to wait for enough canary requests. Default 5m.
+       */
+      insufficientTrafficWait?: Duration;
+    };
   };
   /**
-   * Commands run on each host (with sh, in the new release's folder, with the service's environment).
+   * Commands run with sh in the new release's folder with its environment: on every host (on: all, the default), once on the first host (on: primary), or on the deploying machine in the module's folder (local: true).
    */
   hooks?: {
     /**
      * Before the switch (for example database migrations); a failing command stops the deploy and the live release keeps serving.
      */
-    preDeploy?: string[];
+    preDeploy?: HookConfig[];
     /**
      * After the new release passed its health check; a failing command is reported (exit 1) but does not roll back.
      */
-    postDeploy?: string[];
+    postDeploy?: HookConfig[];
   };
   /**
    * Overrides of app.healthCheck for this environment.
    */
   healthCheck?: HealthCheckConfig;
+  /**
+   * Webhooks of this environment: the whole list replaces the top-level notify (notify: [] sends nothing from this environment).
+   */
+  notify?: NotifyConfig;
 }
 /**
  * This interface was referenced by `GoDeployConfig`'s JSON-Schema
@@ -246,6 +426,10 @@ export interface HostConfig {
    * Private key file. Default: from ~/.ssh/config and ssh-agent.
    */
   identityFile?: string;
+  /**
+   * The processes (app.processes names) this host runs. Default: all of them. Kamal's roles.
+   */
+  roles?: string[];
 }
 /**
  * type local: this machine, the service run as a process of the user.
@@ -275,22 +459,26 @@ export interface LocalEnvironmentConfig {
    */
   args?: Args;
   /**
-   * Commands run on each host (with sh, in the new release's folder, with the service's environment).
+   * Commands run with sh in the new release's folder with its environment: on every host (on: all, the default), once on the first host (on: primary), or on the deploying machine in the module's folder (local: true).
    */
   hooks?: {
     /**
      * Before the switch (for example database migrations); a failing command stops the deploy and the live release keeps serving.
      */
-    preDeploy?: string[];
+    preDeploy?: HookConfig[];
     /**
      * After the new release passed its health check; a failing command is reported (exit 1) but does not roll back.
      */
-    postDeploy?: string[];
+    postDeploy?: HookConfig[];
   };
   /**
    * Overrides of app.healthCheck for this environment.
    */
   healthCheck?: HealthCheckConfig;
+  /**
+   * Webhooks of this environment: the whole list replaces the top-level notify (notify: [] sends nothing from this environment).
+   */
+  notify?: NotifyConfig;
 }
 /**
  * type docker: a Docker Engine (local, tcp:// or ssh://) running the service as a container or a swarm service.
@@ -336,11 +524,11 @@ export interface DockerEnvironmentConfig {
    */
   nginx?: NginxConfig;
   /**
-   * How a release replaces the live one: restart (stop, switch, start; the default) or blue-green (two instances on two ports behind nginx; the idle one is started, checked, then nginx switches to it).
+   * How a release replaces the live one: restart (stop, switch, start; the default), blue-green (two instances on two ports behind nginx; the idle one is started, checked, then nginx switches all traffic to it) or canary (the new release starts beside the live one behind nginx and takes a growing share of real traffic in the steps of rollout.canary, judged from nginx's access log; a breach sends all traffic back and stops it).
    */
-  strategy?: 'restart' | 'blue-green';
+  strategy?: 'restart' | 'blue-green' | 'canary';
   /**
-   * Ports of the two instances with strategy blue-green.
+   * Ports of the two instances with strategy blue-green or canary.
    */
   blueGreen?: {
     /**
@@ -355,6 +543,74 @@ export interface DockerEnvironmentConfig {
    * Overrides of app.healthCheck for this environment.
    */
   healthCheck?: HealthCheckConfig;
+  /**
+   * Webhooks of this environment: the whole list replaces the top-level notify (notify: [] sends nothing from this environment).
+   */
+  notify?: NotifyConfig;
+  /**
+   * How a deploy goes over the hosts of an ssh environment, and the steps of a canary release (strategy: canary).
+   */
+  rollout?: {
+    /**
+     * How many hosts are deployed at once. Default: all of them.
+     */
+    parallel?: number;
+    /**
+     * Rolling batches of this many hosts: each batch must pass its health gates before the next starts; a failing batch stops the rollout and rolls back the hosts already switched. Default: one batch of all hosts.
+     */
+    batch?: number;
+    /**
+     * strategy canary: the traffic steps, how each is judged, and stickiness. Default steps [{weight: 10, pause: 1m}, {weight: 50, pause: 1m}, {weight: 100}].
+     */
+    canary?: {
+      /**
+       * The canary's share of traffic, step by step: weights (percent) that increase and end at 100; each step before the last holds for its pause while its traffic is judged.
+       */
+      steps?: {
+        /**
+         * Percent of requests sent to the new release during this step (1 to 100).
+         */
+        weight: number;
+        /**
+         * How long the step holds before the next (required before the last step); at least analysis.window.
+         */
+        pause?: Duration;
+      }[];
+      /**
+       * How each step's traffic is judged, from the nginx site's JSON access log: per version, requests, 5xx rate and p50/p95 latency.
+       */
+      analysis?: {
+        /**
+         * How much traffic one judgement covers: a window closes once it is this long and holds minRequests canary requests. Default 30s.
+         */
+        window?: Duration;
+        /**
+         * The highest share of the canary's requests answered with a 5xx (percent, 0 to 100). Default 1%.
+         */
+        maxErrorRate?: number | string;
+        /**
+         * The highest canary p95 latency as a multiple of the live release's p95 in the same window (latencies under 5 ms count as 5 ms). Default: not judged.
+         */
+        maxP95LatencyRatio?: number;
+        /**
+         * Canary requests a window needs before it is judged. Default 50.
+         */
+        minRequests?: number;
+      };
+      /**
+       * cookie (default): a client keeps the version it was first sent to, by a cookie nginx sets; none: every request is split on its own.
+       */
+      sticky?: 'cookie' | 'none';
+      /**
+       * When a step's pause ends without a judged window and insufficientTrafficWait passes too: fail (default; the canary is aborted) or promote (the next step starts).
+       */
+      onInsufficientTraffic?: 'fail' | 'promote';
+      /**
+       * How long past a step's pause to wait for enough canary requests. Default 5m.
+       */
+      insufficientTrafficWait?: Duration;
+    };
+  };
 }
 /**
  * This interface was referenced by `GoDeployConfig`'s JSON-Schema
@@ -492,6 +748,15 @@ export interface SystemdConfig {
    * systemd version of the target; directives newer than it are left out. Default: all directives.
    */
   version?: number;
+  /**
+   * journald limits `godeploy setup` installs on each host (a drop-in /etc/systemd/journald.conf.d/<app>.conf, then journald restarts). Left alone when absent.
+   */
+  journal?: {
+    /**
+     * SystemMaxUse= of journald: how much disk the journal may take, such as 200M or 1G.
+     */
+    maxUse: string;
+  };
 }
 /**
  * This interface was referenced by `GoDeployConfig`'s JSON-Schema
@@ -656,4 +921,28 @@ export interface HealthCheckConfig {
    * type process: how long the process must stay up to count as healthy. Default 5s.
    */
   for?: Duration;
+}
+/**
+ * A webhook POSTed a JSON document (10 s timeout by default) once the deploy or rollback has ended; its answer (HTTP status, or why it failed) is printed with the result, the URL never.
+ *
+ * This interface was referenced by `GoDeployConfig`'s JSON-Schema
+ * via the `definition` "webhook".
+ */
+export interface WebhookConfig {
+  /**
+   * Where to POST: ${secret:NAME} (the editor's SecretStorage, the CLI's environment) or ${env:NAME}, resolved like env values. A literal http(s) URL works, but validate warns: webhook URLs carry their token.
+   */
+  url: string;
+  /**
+   * generic (default): {event, environment, app, release, version, who (user@machine that deployed), startedAt, finishedAt, durationMs, result (live, unchanged, rolled-back, failed or cancelled), ok, hosts [{host, address, result, release (rollbacks), error}], error, warnings}; slack: a Slack incoming-webhook message ({text, blocks}); teams: a Microsoft Teams Workflows or incoming-webhook message holding an Adaptive Card.
+   */
+  format?: 'generic' | 'slack' | 'teams';
+  /**
+   * When to send: deploy (a deploy went live or found nothing to change), rollback (a rollback went live), failure (a deploy or rollback failed or was cancelled). Default: all three.
+   */
+  on?: ('deploy' | 'rollback' | 'failure')[];
+  /**
+   * How long to wait for the webhook's answer before reporting it as failed. Default 10s.
+   */
+  timeout?: Duration;
 }

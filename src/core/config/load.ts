@@ -6,6 +6,7 @@ import type { ModuleInspection } from '../gomod/inspect';
 import { otherMemberMain } from '../init/chooseMain';
 import { capDiagnostics, compareDiagnostics, formatDiagnostic, hasErrors, type ConfigDiagnostic } from './diagnostic';
 import { ConfigDocument } from './document';
+import { moduleFilesDiagnostics } from './filesRules';
 import type { GoDeployConfig } from './model';
 import { schemaDiagnostics } from './schema';
 import { semanticDiagnostics } from './semantic';
@@ -61,7 +62,8 @@ export function validateConfigText(file: string, content: string | Uint8Array, i
     const brokenLines = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
     const cascade = (d: ConfigDiagnostic) => brokenLines.has(d.line) || (/got nothing/.test(d.message) && brokenLines.has(d.line + 1));
     const checked = [...semanticDiagnostics(document, data), ...schemaDiagnostics(document, data)];
-    if (inspection) checked.push(...moduleDiagnostics(document, data, inspection));
+    if (inspection)
+      checked.push(...moduleDiagnostics(document, data, inspection), ...moduleFilesDiagnostics(document, data, inspection.dir, inspection.module));
     const taken = new Set<string>();
     for (const d of checked) {
       const at = `${d.line}:${d.col}`;
@@ -75,9 +77,40 @@ export function validateConfigText(file: string, content: string | Uint8Array, i
 }
 
 function moduleDiagnostics(document: ConfigDocument, data: unknown, inspection: ModuleInspection): ConfigDiagnostic[] {
-  const app = (data as { app?: { main?: unknown } }).app;
+  const app = (data as { app?: { main?: unknown; processes?: unknown } }).app;
   if (typeof app !== 'object' || app === null) return [];
-  const main = app.main;
+  const processes = typeof app.processes === 'object' && app.processes !== null ? Object.entries(app.processes as Record<string, unknown>) : [];
+  if (!processes.length) return mainDiagnostics(document, ['app', 'main'], app.main, inspection);
+  // Several processes: each main is checked where it is written; app.main only when set or
+  // when a process leaves its main out (then it is the default that process takes).
+  const out: ConfigDiagnostic[] = [];
+  const mainOf = (p: unknown): unknown => (typeof p === 'object' && p !== null ? (p as { main?: unknown }).main : undefined);
+  for (const [name, p] of processes) {
+    const own = mainOf(p);
+    if (own !== undefined) out.push(...mainDiagnostics(document, ['app', 'processes', name, 'main'], own, inspection));
+  }
+  const missing = processes.find(([, p]) => mainOf(p) === undefined);
+  if (app.main !== undefined) out.push(...mainDiagnostics(document, ['app', 'main'], app.main, inspection));
+  else if (missing && inspection.mains.length !== 1)
+    out.push(
+      document.diagnosticAt(
+        ['app', 'processes', missing[0]],
+        'key',
+        'error',
+        inspection.mains.length
+          ? `app.processes.${missing[0]}.main is not set, nor app.main, and ${inspection.module} has ${inspection.mains.length} main packages: ${inspection.mains.join(', ')}`
+          : `${inspection.module} has no main package to deploy`,
+        inspection.mains.length
+          ? `set main: to one of them for ${missing[0]}, for example: main: ${inspection.mains[0]}`
+          : 'add a package main with a func main()',
+      ),
+    );
+  return out;
+}
+
+/** The checks of a main package path at `at` (app.main, app.processes.P.main) against the module's mains. */
+function mainDiagnostics(document: ConfigDocument, at: (string | number)[], main: unknown, inspection: ModuleInspection): ConfigDiagnostic[] {
+  const key = at.join('.');
   const mains = inspection.mains;
   if (typeof main === 'string') {
     const normalized = main.replace(/\/+$/, '') || '.';
@@ -86,20 +119,20 @@ function moduleDiagnostics(document: ConfigDocument, data: unknown, inspection: 
       if (other) {
         return [
           document.diagnosticAt(
-            ['app', 'main'],
+            at,
             'value',
             'error',
-            `app.main: ${JSON.stringify(main)} is in the workspace module ${other.member.module ?? other.member.dir} (${other.member.dir}), not in ${inspection.module}`,
+            `${key}: ${JSON.stringify(main)} is in the workspace module ${other.member.module ?? other.member.dir} (${other.member.dir}), not in ${inspection.module}`,
             `a godeploy.yaml deploys a main of the module it sits beside: put one in ${other.member.dir} (\`godeploy -C ${other.member.dir} init\` from this folder)`,
           ),
         ];
       }
       return [
         document.diagnosticAt(
-          ['app', 'main'],
+          at,
           'value',
           'error',
-          `app.main: ${JSON.stringify(main)} is not a main package of ${inspection.module}`,
+          `${key}: ${JSON.stringify(main)} is not a main package of ${inspection.module}`,
           mains.length ? `main packages: ${mains.join(', ')}` : 'the module has no main package (no non-test file with `package main`)',
         ),
       ];

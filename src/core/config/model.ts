@@ -17,6 +17,7 @@ import type {
   NginxConfig,
   SshEnvironmentConfig,
 } from './configTypes';
+import type { HookConfig } from './configTypes';
 
 export type {
   DockerConfig,
@@ -24,10 +25,13 @@ export type {
   DockerImageConfig,
   EnvMap,
   HealthCheckConfig,
+  HookConfig,
   HostConfig,
   KubernetesConfig,
   LocalEnvironmentConfig,
   NginxConfig,
+  ProcessConfig,
+  ReleaseFileConfig,
   SshEnvironmentConfig,
   SupervisorConfig,
   SystemdConfig,
@@ -99,11 +103,26 @@ export function dockerOf(env: EnvironmentConfig): DockerConfig | undefined {
 }
 
 /** How a release replaces the live one: an ssh or docker environment's strategy (default restart); a local one restarts. */
-export function strategyOf(env: EnvironmentConfig): 'restart' | 'blue-green' {
+export function strategyOf(env: EnvironmentConfig): 'restart' | 'blue-green' | 'canary' {
   return (env.type === 'local' ? undefined : env.strategy) ?? 'restart';
 }
 
 /** How a deploy goes over an ssh environment's hosts (local has one, docker its own rollout). */
+/** One hook with its defaults: on every host (all) or once on the primary, or on the deploying machine (local). */
+export interface Hook {
+  run: string;
+  on: 'all' | 'primary';
+  local: boolean;
+}
+
+/** hooks.preDeploy and hooks.postDeploy of an environment, each entry with its defaults (none for docker). */
+export function hooksOf(env: EnvironmentConfig): { preDeploy: Hook[]; postDeploy: Hook[] } {
+  const hooks = env.type === 'docker' ? undefined : env.hooks;
+  const norm = (h: HookConfig): Hook =>
+    typeof h === 'string' ? { run: h, on: 'all', local: false } : { run: h.run, on: h.on ?? 'all', local: h.local ?? false };
+  return { preDeploy: (hooks?.preDeploy ?? []).map(norm), postDeploy: (hooks?.postDeploy ?? []).map(norm) };
+}
+
 export function rolloutOf(env: EnvironmentConfig): RolloutConfig {
   return (env.type === 'ssh' ? env.rollout : undefined) ?? {};
 }

@@ -71,11 +71,13 @@ function typesByKey(n: SchemaNode): Map<string, string[]> {
 
 function typeOf(n: SchemaNode): string {
   if (n.enum) return n.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
+  // A value written in one of several forms (a percentage as 1 or "1%"): its forms.
+  if (!n.type && n.oneOf && !n.properties) return n.oneOf.map((m) => typeOf(deref(m))).join(' \\| ');
   const t = [n.type ?? 'object'].flat();
   if (t.includes('array')) return `list of ${n.items ? typeOf(deref(n.items)) : 'values'}`;
   if (t.includes('object') && typeof n.additionalProperties === 'object' && !deref(n.additionalProperties).properties)
     return `map of ${typeOf(deref(n.additionalProperties))}`;
-  const range = n.minimum !== undefined ? ` (${n.minimum}–${n.maximum})` : '';
+  const range = n.minimum === undefined ? '' : n.maximum === undefined ? ` (${n.minimum} or more)` : ` (${n.minimum}–${n.maximum})`;
   return t.map((x) => (x === 'object' ? 'mapping' : x)).join(' \\| ') + range;
 }
 

@@ -97,6 +97,11 @@ export class Redactor {
     return this.values.size;
   }
 
+  /** Hides what `other` hides too. */
+  addAll(other: Redactor): void {
+    for (const v of other.values) this.values.add(v);
+  }
+
   redact(text: string): string {
     if (this.values.size === 0) return text;
     // Longest first, so a secret containing another is replaced whole.

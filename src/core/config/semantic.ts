@@ -3,8 +3,15 @@ import { isObject, type RawObject } from './raw';
 import { supervisorValueProblem } from './characters';
 import type { ConfigDiagnostic } from './diagnostic';
 import type { ConfigDocument, PathSegment } from './document';
+import { canaryDiagnostics } from './canaryRules';
+import { parseDuration } from './duration';
+import { filesDiagnostics } from './filesRules';
+import { hookDiagnostics } from './hookRules';
 import { isArgumentPath, launchDiagnostics } from './launchRules';
+import { processShapeDiagnostics } from './processShapeRules';
+import { processRoleDiagnostics } from './processRules';
 import type { AnyEnvironmentConfig, GoDeployConfig } from './model';
+import { isNotifyUrlPath, notifyDiagnostics } from './notifyRules';
 import { scanReferences } from './references';
 import { valueDiagnostics } from './valueRules';
 
@@ -23,6 +30,12 @@ export function semanticDiagnostics(document: ConfigDocument, data: unknown): Co
     if (isObject(raw)) checkEnvironment(document, name, raw as Partial<AnyEnvironmentConfig>, out);
   }
   launchDiagnostics(document, config as RawObject, out);
+  processShapeDiagnostics(document, config as RawObject, out);
+  processRoleDiagnostics(document, config as RawObject, out);
+  filesDiagnostics(document, config as RawObject, out);
+  notifyDiagnostics(document, config, out);
+  hookDiagnostics(document, config as RawObject, out);
+  canaryDiagnostics(document, config as RawObject, out);
   checkNginx(document, (config as Record<string, unknown>).nginx, ['nginx'], out);
   for (const [name, raw] of Object.entries(environments))
     if (isObject(raw)) checkNginx(document, raw.nginx, ['environments', name, 'nginx'], out, (config as RawObject).nginx);
@@ -155,6 +168,8 @@ function checkReferences(document: ConfigDocument, value: unknown, path: PathSeg
       path.length === 4 && path[0] === 'environments' && path[2] === 'docker' && (path[3] === 'registryUser' || path[3] === 'registryPassword');
     // Arguments have a rule of their own (launchRules.ts), with its own hint.
     if (isArgumentPath(path)) return;
+    // A webhook URL is posted to from this machine, never written to a host: a secret belongs there.
+    if (isNotifyUrlPath(path)) return;
     for (const r of references) {
       if (r.kind === 'secret' && !inEnvMap && !registryCredential) {
         out.push(
@@ -162,7 +177,7 @@ function checkReferences(document: ConfigDocument, value: unknown, path: PathSeg
             path,
             'value',
             'error',
-            `${r.raw} is only allowed in env maps (app.env or environments.NAME.env) and in docker.registryUser/registryPassword`,
+            `${r.raw} is only allowed in env maps (app.env or environments.NAME.env), docker.registryUser/registryPassword and notify[].url`,
             'secrets reach the service through its 0600 env file; they must not appear in hosts, paths or commands',
           ),
         );
@@ -174,16 +189,4 @@ function checkReferences(document: ConfigDocument, value: unknown, path: PathSeg
   else if (isObject(value)) for (const [k, v] of Object.entries(value)) checkReferences(document, v, [...path, k], out);
 }
 
-/** Milliseconds in a duration like `1m30s`; undefined if malformed. */
-export function parseDuration(text: string): number | undefined {
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let rest = text;
-  while (rest.length) {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
-    if (!m) return undefined;
-    total += Number(m[1]) * unit[m[2]];
-    rest = rest.slice(m[0].length);
-  }
-  return text.length ? total : undefined;
-}
+export { parseDuration } from './duration';

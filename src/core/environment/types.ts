@@ -1,10 +1,12 @@
 // The requests, results, events, statuses, locks and checks every target shares (ssh/local
 // hosts, docker engines): what the CLI and the editor pass to core/operations and get back.
+import type { Figures, RolloutEvent, RolloutOutcome, RolloutState } from '../release/canary/types';
 import { type ReferenceSources } from '../config/references';
 import { type OpenHostOptions } from '../remote/openHosts';
 import { type CancellationTokenLike } from '../cancellation';
 import { type EnvironmentType } from '../config/model';
 import { GoDeployError } from '../errors';
+import type { NotificationOutcome } from '../notify/types';
 
 export interface DeployRequest {
   configFile: { file: string; exists: boolean };
@@ -24,6 +26,10 @@ export interface DeployRequest {
   user?: string;
   now?: Date;
   buildEnv?: NodeJS.ProcessEnv;
+  /** What the webhooks of notify: answered, once the deploy has ended (also when it threw). */
+  onNotifications?: (n: NotificationOutcome[]) => void;
+  /** strategy canary: the rollout's steps and figures as it goes. */
+  onRolloutEvent?: (e: RolloutEvent) => void;
 }
 
 export interface DeployResult {
@@ -41,6 +47,14 @@ export interface DeployResult {
   /** Reported but not fatal (a failing postDeploy hook). */
   warnings: string[];
   durationMs: number;
+  /** What each webhook of notify: answered (never part of ok). */
+  notifications?: NotificationOutcome[];
+  /**
+   * strategy canary: how the rollout ended. promoted: live at 100% (ok); aborted: traffic back
+   * on the previous release (not ok); left: cancelled during a step, the rollout stays where it
+   * is for `godeploy rollout promote|abort|resume` (not ok, cancelled).
+   */
+  rollout?: { outcome: RolloutOutcome['kind']; state: RolloutState; reason?: string; figures?: Figures };
 }
 
 export type HostResultKind = 'live' | 'rolled-back' | 'failed' | 'unchanged';
@@ -57,6 +71,8 @@ export interface HostDeployResult {
   previous?: string | null;
   binary?: 'uploaded' | 'delta' | 'reused' | null;
   /** Bytes of the executable sent to the host (all of it, a delta's literal bytes, or 0 when reused). */
+  /** Several processes: how each executable got into the release (an unchanged one is linked from an earlier release, not sent). */
+  executables?: Record<string, 'uploaded' | 'reused'>;
   binaryBytesSent?: number;
   timings: Record<string, number>;
 }
@@ -84,6 +100,8 @@ export interface RollbackRequest {
   sources?: ReferenceSources;
   /** The rollback's steps, once the releases to go back to are known and before anything is switched. */
   onPlan?: (plan: DeployPlan) => void;
+  /** What the webhooks of notify: answered, once the rollback has ended (also when it threw). */
+  onNotifications?: (n: NotificationOutcome[]) => void;
 }
 
 /**
@@ -119,6 +137,8 @@ export interface RollbackResult {
   targets: Record<string, string>;
   hosts: HostDeployResult[];
   durationMs: number;
+  /** What each webhook of notify: answered (never part of ok). */
+  notifications?: NotificationOutcome[];
 }
 
 export interface HostStatus {
@@ -127,12 +147,36 @@ export interface HostStatus {
   releases: number;
   service: { state: string; running: boolean; uptimeSeconds: number | null; pid: number | null };
   health: { healthy: boolean; answer: string };
+  /**
+   * Each process the host runs (its roles'), in the app's order: for an app of several
+   * processes (app.processes). `service` and `health` above are then the first process's.
+   */
+  processes?: ProcessStatus[];
   /** Docker: the live container's image (reference and short id). */
   image?: string;
   /** The releases kept there, oldest first, the live one marked. */
   releaseList?: { id: string; live: boolean }[];
   /** The last entries of the host's history.jsonl, oldest first (none for docker environments). */
   history?: HistoryEntry[];
+  /** strategy canary: the rollout state on that host, when one was started (in progress or ended). */
+  rollout?: RolloutState;
+  /** Maintenance mode is on there (nginx answers 503). */
+  maintenance?: boolean;
+}
+
+/** One process of the app on a host (a unit, program, container or swarm service named <app>-<process>). */
+export interface ProcessStatus {
+  /** The key in app.processes. */
+  name: string;
+  /** Its unit, program, container or swarm service name. */
+  service: string;
+  state: string;
+  running: boolean;
+  uptimeSeconds: number | null;
+  pid: number | null;
+  /** Its health gate's check now (null when not checked). */
+  health: { healthy: boolean; answer: string } | null;
+  port: number | null;
 }
 
 /** A line of <base>/.godeploy/history.jsonl: a deploy or a rollback on that host. */
@@ -189,9 +233,13 @@ export type StepId =
   | 'lock'
   | 'prepare'
   | 'binary'
+  | 'files'
   | 'env-file'
   | 'service'
   | 'pre-deploy'
+  /** hooks on: primary, once per deploy on the primary host. */
+  | 'pre-deploy-primary'
+  | 'post-deploy-primary'
   | 'switch'
   | 'restart'
   | 'health'
@@ -199,7 +247,9 @@ export type StepId =
   | 'retire'
   | 'post-deploy'
   | 'finish'
-  | 'unlock';
+  | 'unlock'
+  | 'stop'
+  | 'start';
 
 /** How an operation reaches the hosts (or the engine): host keys, passphrases, cancellation, a connect timeout. */
 export interface HostAccess extends OpenHostOptions {
@@ -255,6 +305,8 @@ export interface LockPlace {
   /** The host's alias in godeploy.yaml ("local" for this machine, "engine" for a docker engine). */
   alias: string;
   status(): Promise<LockStatus>;
+  /** Takes the lock for `info`, or throws "locked by …" naming the holder; a stale lock is taken over only with onTakeOver. The owner written. */
+  acquire(info: LockInfo, options?: { onTakeOver?(description: string): void }): Promise<LockOwner>;
   /** With `expectedOwner`, only while that owner still holds it (else "locked by …"); without, whoever holds it. False when it was free. */
   release(expectedOwner?: LockOwner): Promise<boolean>;
 }

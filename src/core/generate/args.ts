@@ -12,10 +12,26 @@ import type { GenerateModel } from './model';
  * the environment that are long enough to be a CI secret are added to `redactor`, as env values are.
  */
 export async function resolveModelArgs(model: GenerateModel, sources: ReferenceSources, redactor?: Redactor): Promise<GenerateModel> {
-  if (!model.app.argsPending) return model;
+  if (!model.app.argsPending && !model.processes.some((p) => p.argsPending)) return model;
+  // Each process of app.processes with arguments of its own reads them the same way.
+  const processes: GenerateModel['processes'] = [];
+  for (const p of model.processes) {
+    processes.push(p.argsPending ? { ...p, args: await resolveArgs(p.args, p.argsFrom, sources, redactor), argsPending: false } : p);
+  }
+  const args = model.app.argsPending ? await resolveArgs(model.app.args, model.app.argsFrom, sources, redactor) : model.app.args;
+  // The one-process form's process is the app: its args are the app's.
+  const own = model.processes.length === 1 && processes[0].service === model.app.name;
+  return {
+    ...model,
+    app: { ...model.app, args, argsPending: false },
+    processes: own ? [{ ...processes[0], args, argsPending: false }] : processes,
+  };
+}
+
+async function resolveArgs(raws: string[], argsFrom: string, sources: ReferenceSources, redactor?: Redactor): Promise<string[]> {
   const args: string[] = [];
-  for (const [i, raw] of model.app.args.entries()) {
-    const where = `${model.app.argsFrom}[${i}]`;
+  for (const [i, raw] of raws.entries()) {
+    const where = `${argsFrom}[${i}]`;
     if (scanReferences(raw).references.some((r) => r.kind === 'secret')) {
       throw new GoDeployError(`${where}: \${secret:…} cannot be an argument: argv is visible to every user of the host`, {
         hint: 'put the secret in app.env and read it in the program',
@@ -32,7 +48,7 @@ export async function resolveModelArgs(model: GenerateModel, sources: ReferenceS
       });
     }
   }
-  return { ...model, app: { ...model.app, args, argsPending: false } };
+  return args;
 }
 
 /**

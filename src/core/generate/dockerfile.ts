@@ -3,11 +3,26 @@ import { serviceArguments } from './args';
 import { contextComment, modFlag, sourceSteps } from './dockerSources';
 import type { GenerateModel } from './model';
 import { assertOneLineValues } from './oneLineValues';
+import { modelOfProcess } from './processes';
 
 export interface DockerfileOptions {
   /** Pack this already cross-compiled binary (path relative to the build context) instead of compiling in a builder stage. */
   fromBinary?: string;
+  /** Several executables (app.processes): each executable's cross-compiled binary, by its path in the build context. */
+  fromBinaries?: Record<string, string>;
 }
+
+/** The distinct executables of the model's processes and the main each is built from, in process order. */
+export function imageExecutables(model: GenerateModel): { executable: string; main: string }[] {
+  const seen = new Map<string, string>();
+  for (const p of model.processes) if (!seen.has(p.executable)) seen.set(p.executable, p.main);
+  if (!seen.size) seen.set(model.app.name, model.app.main);
+  return [...seen].map(([executable, main]) => ({ executable, main }));
+}
+
+/** Whether the image holds several executables or runs a process of app.processes (else the one-process form, unchanged). */
+const severalProcesses = (model: GenerateModel): boolean =>
+  model.processes.length > 1 || (model.processes[0] !== undefined && model.processes[0].service !== model.app.name);
 
 /** Default runtime images; each is a build ARG in the file, so a mirror can replace it. */
 export const runtimeImages = {
@@ -35,13 +50,26 @@ export function renderDockerfile(model: GenerateModel, options: DockerfileOption
       'set docker.runtime to distroless (the base-debian12 image has glibc) or alpine (musl) in godeploy.yaml, or remove the cgo dependency',
     );
   }
-  const binary = options.fromBinary === undefined ? undefined : contextPath(options.fromBinary);
+  const several = severalProcesses(model);
+  if (several && options.fromBinary !== undefined && !options.fromBinaries) {
+    throw usageError(
+      `--from-binary packs one binary, and ${app.name} has several processes (${model.processes.map((p) => p.name).join(', ')})`,
+      'generate the multi-stage Dockerfile (without --from-binary), which builds every executable, or deploy with docker.build: binary',
+    );
+  }
+  const executables = imageExecutables(model);
+  const binaries = options.fromBinaries
+    ? Object.fromEntries(executables.map((x) => [x.executable, contextPath(options.fromBinaries![x.executable] ?? x.executable)]))
+    : undefined;
+  const binary = binaries ? binaries[executables[0].executable] : options.fromBinary === undefined ? undefined : contextPath(options.fromBinary);
+  // The image's default (ENTRYPOINT, CMD, port, health check): the first process's.
+  const first = several ? modelOfProcess(model, model.processes[0]) : model;
   const runtime = runtimeImage(model);
   const out: string[] = header(model, binary);
 
   const args = [...(binary ? [] : [`ARG GO_IMAGE=${builderImage(model)}`]), ...(runtime ? [`ARG RUNTIME_IMAGE=${runtime}`] : [])];
   if (args.length) out.push('', ...cgoComment(model), ...args);
-  if (!binary) out.push('', ...buildStage(model));
+  if (!binary) out.push('', ...buildStage(model, executables));
 
   out.push('', ...runtimeComment(model, binary));
   out.push(runtime ? 'FROM ${RUNTIME_IMAGE}' : 'FROM scratch');
@@ -62,23 +90,41 @@ export function renderDockerfile(model: GenerateModel, options: DockerfileOption
   if (docker.runtime === 'scratch' && !binary) {
     out.push('COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt');
   }
-  out.push(binary ? `COPY ${binary} /app/${app.name}` : `COPY --from=build /out/${app.name} /app/${app.name}`);
-  if (Object.keys(model.env).length > 0 || model.runtimeEnvNames.length > 0) {
+  if (!several) out.push(binary ? `COPY ${binary} /app/${app.name}` : `COPY --from=build /out/${app.name} /app/${app.name}`);
+  else
+    for (const x of executables)
+      out.push(binaries ? `COPY ${binaries[x.executable]} /app/${x.executable}` : `COPY --from=build /out/${x.executable} /app/${x.executable}`);
+  if (Object.keys(model.env).length > 0 || model.runtimeEnvNames.length > 0 || model.processes.some((p) => Object.keys(p.env).length > 0)) {
     out.push('# The environment from godeploy.yaml is given when the container starts (docker run --env-file), not baked in.');
   }
-  if (app.portEnv !== null) out.push(`ENV ${app.portEnv}=${app.port}`);
-  out.push(`EXPOSE ${app.port}`, `USER ${NONROOT}`);
-  out.push(...healthcheck(model));
-  out.push(`ENTRYPOINT ${execForm([`/app/${app.name}`])}`);
-  const argv = serviceArguments(model, String(app.port));
+  if (several) out.push(...processComment(model));
+  if (first.app.portEnv !== null && first.app.listens !== false) out.push(`ENV ${first.app.portEnv}=${first.app.port}`);
+  const ports = several ? [...new Set(model.processes.flatMap((p) => (p.port === null ? [] : [p.port])))] : [app.port];
+  out.push(...(ports.length ? [`EXPOSE ${ports.join(' ')}`] : []), `USER ${NONROOT}`);
+  out.push(...healthcheck(first));
+  out.push(`ENTRYPOINT ${execForm([`/app/${several ? first.app.executable : app.name}`])}`);
+  const argv = serviceArguments(first, String(first.app.port));
   if (argv.length) {
     out.push(
-      `# The service's arguments${app.portFlag !== null ? ` (the port by ${app.portFlag.split('=')[0]})` : ''}; \`docker run IMAGE ARGS…\` replaces them.`,
+      `# The service's arguments${first.app.portFlag !== null && first.app.listens !== false ? ` (the port by ${first.app.portFlag.split('=')[0]})` : ''}; \`docker run IMAGE ARGS…\` replaces them.`,
       `CMD ${execForm(argv)}`,
     );
   }
   out.push('');
   return out.join('\n');
+}
+
+/** Several processes: how each runs from this one image (Go Deploy starts a container per process). */
+function processComment(model: GenerateModel): string[] {
+  const lines = ['# One image for every process; the first is the default. Each runs as a container of its own:'];
+  for (const p of model.processes) {
+    const pm = modelOfProcess(model, p);
+    const argv = serviceArguments(pm, String(pm.app.port));
+    lines.push(
+      `#   ${p.name}: docker run --entrypoint /app/${p.executable} IMAGE${argv.length ? ` ${argv.join(' ')}` : ''}${p.port === null ? '' : ` (port ${p.port})`}`,
+    );
+  }
+  return lines;
 }
 
 function header(model: GenerateModel, binary: string | undefined): string[] {
@@ -112,7 +158,7 @@ function header(model: GenerateModel, binary: string | undefined): string[] {
   return lines;
 }
 
-function buildStage(model: GenerateModel): string[] {
+function buildStage(model: GenerateModel, executables: { executable: string; main: string }[]): string[] {
   const { app, docker, build } = model;
   const kit = docker.buildkit;
   const cross = kit && !app.cgo;
@@ -133,27 +179,29 @@ function buildStage(model: GenerateModel): string[] {
 
   const tags = [...new Set([...build.tags, ...(docker.runtime === 'scratch' ? ['timetzdata'] : [])])];
   const env = [app.cgo ? 'CGO_ENABLED=1' : 'CGO_ENABLED=0', ...(cross ? ['GOOS=${TARGETOS}', 'GOARCH=${TARGETARCH}'] : [])].join(' ');
-  const goBuild = [
-    'go build',
-    modFlag(model),
-    '-trimpath',
-    tags.length ? `-tags=${tags.join(',')}` : '',
-    ldflags ? `-ldflags="${ldflags}"` : '',
-    `-o /out/${app.name}`,
-    shellWord(app.main),
-  ]
-    .filter(Boolean)
-    .join(' ');
-  if (kit) {
-    lines.push(
-      // A vendored build reads no module cache.
-      ...(model.source.vendored ? [] : [`RUN --mount=type=cache,target=${GOMODCACHE} \\`]),
-      `${model.source.vendored ? 'RUN' : '   '} --mount=type=cache,target=${GOCACHE} \\`,
-      `    ${env} \\`,
-      `    ${goBuild}`,
-    );
-  } else {
-    lines.push(`RUN ${env} \\`, `    ${goBuild}`);
+  for (const x of executables) {
+    const goBuild = [
+      'go build',
+      modFlag(model),
+      '-trimpath',
+      tags.length ? `-tags=${tags.join(',')}` : '',
+      ldflags ? `-ldflags="${ldflags}"` : '',
+      `-o /out/${executables.length === 1 && !severalProcesses(model) ? app.name : x.executable}`,
+      shellWord(executables.length === 1 && !severalProcesses(model) ? app.main : x.main),
+    ]
+      .filter(Boolean)
+      .join(' ');
+    if (kit) {
+      lines.push(
+        // A vendored build reads no module cache.
+        ...(model.source.vendored ? [] : [`RUN --mount=type=cache,target=${GOMODCACHE} \\`]),
+        `${model.source.vendored ? 'RUN' : '   '} --mount=type=cache,target=${GOCACHE} \\`,
+        `    ${env} \\`,
+        `    ${goBuild}`,
+      );
+    } else {
+      lines.push(`RUN ${env} \\`, `    ${goBuild}`);
+    }
   }
   return lines;
 }

@@ -5,6 +5,7 @@ import { GoDeployError, ExitCode } from '../errors';
 import type { Plan } from '../plan/plan';
 import { generators, type GeneratorKind, type RenderOptions } from './kinds';
 import type { GenerateModel } from './model';
+import { modelOfProcess } from './processes';
 import { readTemplate, renderTemplate } from './templates';
 import { fileError } from '../fs/fileErrors';
 
@@ -29,23 +30,58 @@ export interface ComparedFile extends GeneratedFile {
   existing?: string;
 }
 
-/** Renders the files of the given kinds: built-in generators, or the user's templates where present. */
+export type RenderFilesOptions = RenderOptions & { templatesDir?: string; repositoryDir?: string };
+
+/**
+ * Renders the files of the given kinds: built-in generators, or the user's templates where present.
+ * A CI pipeline goes under `repositoryDir` (default `outDir`), the others under `outDir`.
+ * A kind made per process (systemd, supervisor) gives one file per process of app.processes,
+ * each rendered, and templated, with the process's model (modelOfProcess); the one-process
+ * form gives the one file it always did.
+ */
 export async function renderFiles(
   kinds: readonly GeneratorKind[],
   model: GenerateModel,
   outDir: string,
-  options: RenderOptions & { templatesDir?: string } = {},
+  options: RenderFilesOptions = {},
 ): Promise<GeneratedFile[]> {
   const files: GeneratedFile[] = [];
   for (const kind of kinds) {
     const g = generators[kind];
-    const builtin = g.render(model, options);
     const override = options.templatesDir ? await readTemplate(options.templatesDir, g.templateName) : undefined;
-    const content = override ? renderTemplate(override.file, override.source, model, builtin) : builtin;
-    const relativePath = g.outputPath(model);
-    files.push({ kind, relativePath, path: path.join(outDir, relativePath), content, template: override?.file });
+    const models = g.perProcess ? model.processes.map((p) => modelOfProcess(model, p)) : [model];
+    for (const m of models) files.push(renderOne(kind, m, outDir, options, override));
   }
   return files;
+}
+
+/**
+ * The systemd unit or supervisor program of ONE process, from its model (modelOfProcess(model,
+ * process), args resolved), the user's template honoured: what a deploy installs for that process.
+ */
+export async function renderProcessFile(
+  kind: 'systemd' | 'supervisor',
+  processModel: GenerateModel,
+  outDir: string,
+  options: RenderFilesOptions = {},
+): Promise<GeneratedFile> {
+  const override = options.templatesDir ? await readTemplate(options.templatesDir, generators[kind].templateName) : undefined;
+  return renderOne(kind, processModel, outDir, options, override);
+}
+
+function renderOne(
+  kind: GeneratorKind,
+  model: GenerateModel,
+  outDir: string,
+  options: RenderFilesOptions,
+  override: { file: string; source: string } | undefined,
+): GeneratedFile {
+  const g = generators[kind];
+  const builtin = g.render(model, options);
+  const content = override ? renderTemplate(override.file, override.source, model, builtin) : builtin;
+  const relativePath = g.outputPath(model);
+  const base = g.root === 'repository' ? (options.repositoryDir ?? outDir) : outDir;
+  return { kind, relativePath, path: path.join(base, relativePath), content, template: override?.file };
 }
 
 /** Compares each file with what is on disk. */

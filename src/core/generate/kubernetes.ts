@@ -1,7 +1,9 @@
 import { Document, Scalar } from 'yaml';
 import { serviceArguments } from './args';
 import { kubernetesName } from './kubernetes-names';
+import { usageError } from '../errors';
 import type { GenerateModel } from './model';
+import { modelOfProcess } from './processes';
 import { assertOneLineValues } from './oneLineValues';
 
 type Obj = Record<string, unknown>;
@@ -14,19 +16,33 @@ const TERMINATION_GRACE_SECONDS = 30;
  * Deployment, Service and, when configured, Ingress and HorizontalPodAutoscaler, as one
  * YAML stream for `kubectl apply -f`. Built as objects and serialised by the yaml package
  * (YAML 1.1 quoting, so kubectl never reads "yes" or "0123" as anything but a string).
+ * Several processes (app.processes): a Deployment each (<app>-<process>, its own replicas,
+ * command and probes), a Service only for those with a port, the Ingress to the first of them.
  */
 export function renderKubernetesManifests(model: GenerateModel): string {
   assertOneLineValues(model, 'Kubernetes manifests');
-  const name = kubernetesName(model.app.name);
   const k = model.kubernetes;
-  const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'godeploy' };
-  const metadata = (objectName: string): Obj => ({ name: objectName, ...(k.namespace ? { namespace: k.namespace } : {}), labels });
-  const docs: { comment: string; obj: Obj }[] = [
-    {
-      comment: deploymentComment(model, name),
-      obj: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: metadata(name), spec: deploymentSpec(model, name) },
-    },
-    {
+  const several = model.processes.length > 1 || model.processes[0].service !== model.app.name;
+  const appName = kubernetesName(model.app.name);
+  const metadata = (objectName: string): Obj => ({
+    name: objectName,
+    ...(k.namespace ? { namespace: k.namespace } : {}),
+    labels: { 'app.kubernetes.io/name': objectName, ...(several ? { 'app.kubernetes.io/part-of': appName } : {}), 'app.kubernetes.io/managed-by': 'godeploy' },
+  });
+  const docs: { comment: string; obj: Obj }[] = [];
+  const scaled: string[] = [];
+  let web: string | undefined;
+  for (const p of model.processes) {
+    const pm = modelOfProcess(model, p);
+    const name = kubernetesName(pm.app.name);
+    docs.push({
+      comment: deploymentComment(pm, name, several),
+      obj: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: metadata(name), spec: deploymentSpec(pm, name, several) },
+    });
+    scaled.push(name);
+    if (!pm.app.listens) continue;
+    web ??= name;
+    docs.push({
       comment: ` Service ${name}: cluster-internal, port 80 → the container's "http" port.`,
       obj: {
         apiVersion: 'v1',
@@ -34,40 +50,48 @@ export function renderKubernetesManifests(model: GenerateModel): string {
         metadata: metadata(name),
         spec: { type: 'ClusterIP', selector: { 'app.kubernetes.io/name': name }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
       },
-    },
-  ];
+    });
+  }
   if (k.ingress) {
     const ing = k.ingress;
+    if (!web) {
+      throw usageError(
+        `kubernetes.ingress is set, but no process of app.processes has a port: the Ingress would have no Service to send traffic to`,
+        'give the process that serves HTTP a port (app.processes.NAME.port), or remove kubernetes.ingress',
+      );
+    }
     docs.push({
-      comment: ` Ingress: ${ing.tlsSecret ? 'https' : 'http'}://${ing.host}/ → Service ${name}${ing.tlsSecret ? ` (certificate from the Secret ${ing.tlsSecret})` : ''}.`,
+      comment: ` Ingress: ${ing.tlsSecret ? 'https' : 'http'}://${ing.host}/ → Service ${web}${ing.tlsSecret ? ` (certificate from the Secret ${ing.tlsSecret})` : ''}.`,
       obj: {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
-        metadata: metadata(name),
+        metadata: metadata(several ? appName : web),
         spec: {
           ...(ing.className ? { ingressClassName: ing.className } : {}),
           ...(ing.tlsSecret ? { tls: [{ hosts: [ing.host], secretName: ing.tlsSecret }] } : {}),
-          rules: [{ host: ing.host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { name: 'http' } } } }] } }],
+          rules: [{ host: ing.host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: web, port: { name: 'http' } } } }] } }],
         },
       },
     });
   }
   if (k.autoscaling) {
     const a = k.autoscaling;
-    docs.push({
-      comment: ` Autoscaling: ${a.minReplicas}–${a.maxReplicas} replicas at ${a.targetCPU}% of the requested CPU (needs metrics-server).`,
-      obj: {
-        apiVersion: 'autoscaling/v2',
-        kind: 'HorizontalPodAutoscaler',
-        metadata: metadata(name),
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-          minReplicas: a.minReplicas,
-          maxReplicas: a.maxReplicas,
-          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.targetCPU } } }],
+    for (const name of scaled) {
+      docs.push({
+        comment: ` Autoscaling${several ? ` of ${name}` : ''}: ${a.minReplicas}–${a.maxReplicas} replicas at ${a.targetCPU}% of the requested CPU (needs metrics-server).`,
+        obj: {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          metadata: metadata(name),
+          spec: {
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+            minReplicas: a.minReplicas,
+            maxReplicas: a.maxReplicas,
+            metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.targetCPU } } }],
+          },
         },
-      },
-    });
+      });
+    }
   }
   const head = `# Kubernetes manifests for ${model.app.name}, generated by Go Deploy.\n# Apply: kubectl apply -f ${model.app.name}.yaml\n`;
   return (
@@ -82,8 +106,10 @@ export function renderKubernetesManifests(model: GenerateModel): string {
   );
 }
 
-function deploymentComment(model: GenerateModel, name: string): string {
+function deploymentComment(model: GenerateModel, name: string, several: boolean): string {
   const lines = [` Deployment ${name}: rolling updates that never drop below the desired replicas.`];
+  if (several)
+    lines.push(` The process ${model.processes[0].name}: /app/${model.app.executable} from the image${model.app.listens ? '' : ', no port (no Service)'}.`);
   if (model.runtimeEnvNames.length) {
     lines.push(
       ` ${model.runtimeEnvNames.join(', ')} ${model.runtimeEnvNames.length === 1 ? 'comes' : 'come'} from the Secret ${name}-env (one key per variable),`,
@@ -102,7 +128,7 @@ function deploymentComment(model: GenerateModel, name: string): string {
   return lines.join('\n');
 }
 
-function deploymentSpec(model: GenerateModel, name: string): Obj {
+function deploymentSpec(model: GenerateModel, name: string, several: boolean): Obj {
   const k = model.kubernetes;
   // A fresh object each time: a shared one would be written as a YAML anchor and alias.
   const check = (): Obj => (model.app.healthType === 'tcp' ? { tcpSocket: { port: 'http' } } : { httpGet: { path: model.app.healthPath, port: 'http' } });
@@ -128,9 +154,11 @@ function deploymentSpec(model: GenerateModel, name: string): Obj {
           {
             name,
             image: k.image,
+            // Several processes share the image, which holds /app/<executable> for each main.
+            ...(several ? { command: [`/app/${model.app.executable}`] } : {}),
             // After the image's ENTRYPOINT; Kubernetes expands $(VAR) in them, so every $ is written $$.
             ...(args.length ? { args: args.map((a) => quoted(a.replace(/\$/g, '$$$$'))) } : {}),
-            ports: [{ name: 'http', containerPort: model.app.port, protocol: 'TCP' }],
+            ...(model.app.listens ? { ports: [{ name: 'http', containerPort: model.app.port, protocol: 'TCP' }] } : {}),
             env: containerEnv(model, name),
             resources: { requests: { cpu: k.requests.cpu, memory: k.requests.memory }, limits },
             ...probes,

@@ -1,4 +1,6 @@
 import { argsSource, configuredArgs, portReach } from '../config/launch';
+import { canaryPolicyOf } from '../release/canary/policy';
+import type { CanaryPolicy } from '../release/canary/types';
 import type {
   DockerConfig,
   EnvironmentConfig,
@@ -16,6 +18,16 @@ import { parseDuration } from '../config/semantic';
 import { usageError } from '../errors';
 import { buildSourceOf, type BuildSource } from './buildSource';
 import { defaultAppName, type ModuleInspection } from '../gomod/inspect';
+import { buildCiModel, type CiModel, type CiModelOptions } from './ci/model';
+import { buildProcesses, type ProcessModel } from './processList';
+
+/** One entry of app.files: a path or glob relative to go.mod, where it goes in the release, and whether its text is templated. */
+export interface ReleaseFileModel {
+  from: string;
+  /** Destination inside the release; null: the same relative path as in the module. */
+  to: string | null;
+  template: boolean;
+}
 
 /**
  * Everything a generator needs, with every default applied. Generators are pure
@@ -36,7 +48,12 @@ export interface GenerateModel {
     argsFrom: string;
     /** `args` still hold ${env:…} references, as written: resolveModelArgs (args.ts) reads them. */
     argsPending: boolean;
+    /** The port it listens on; 0 for a process of app.processes without one (listens false). */
     port: number;
+    /** False for a process without a port (a worker): no PORT, no upstream, no Service, health type process. */
+    listens: boolean;
+    /** The executable's file name in a release (app.name, or the process's main's name for a process of app.processes). */
+    executable: string;
     /** Environment variable the port reaches the service as (app.portEnv, default PORT), or null when it goes only by flag. */
     portEnv: string | null;
     /** app.portFlag as written (`-port`, `--listen=:{port}`), or null. */
@@ -65,6 +82,15 @@ export interface GenerateModel {
   };
   /** What a Docker build of the module reads: vendor/, or a context above the module (go.work workspace, replaced modules). */
   source: BuildSource;
+  /**
+   * The processes deployed together (app.processes in order; one named app.name without it).
+   * modelOfProcess (processes.ts) gives each its own model: generators take those.
+   */
+  processes: ProcessModel[];
+  /** app.files: what ships inside each release besides the executables. */
+  files: ReleaseFileModel[];
+  /** app.shared: folders under <base>/shared/ linked into every release (relative paths). */
+  shared: string[];
   /** Plain (non-secret) environment values for the service: app.env merged with the environment's env. */
   env: Record<string, string>;
   /** Names whose values come from `${secret:…}`/`${env:…}` at deploy time (kept out of generated files). */
@@ -101,10 +127,24 @@ export interface GenerateModel {
     upstreams: { address: string; weight: number; backup: boolean }[];
     /** strategy blue-green: the upstream's servers come from this file, which each deploy rewrites. */
     upstreamInclude: string | null;
+    /**
+     * strategy canary: the file (included at http level) holding the app's upstreams, the
+     * weighted split between the live and the canary instance, the sticky cookie and the JSON
+     * log format; each step of a rollout rewrites it.
+     */
+    canaryInclude: string | null;
+    /** strategy canary: the JSON access log the analysis reads (Debian's logrotate rule for /var/log/nginx/*.log rotates it). */
+    accessLog: string | null;
+    /** `godeploy maintenance on` writes this file (server level; the site includes it by a glob, so its absence is "off"). */
+    maintenanceInclude: string;
+    /** The page maintenance mode answers with (503). */
+    maintenancePage: string;
     clientMaxBodySize: string;
   };
-  /** strategy blue-green: the two ports the instances take turns on; null for restart. */
+  /** strategy blue-green or canary: the two ports the instances take turns on; null for restart. */
   blueGreen: { ports: [number, number] } | null;
+  /** strategy canary: rollout.canary with its defaults; null for the other strategies. */
+  canary: CanaryPolicy | null;
   supervisor: { user: string; logDir: string; stopTimeoutSeconds: number; configFile: string };
   kubernetes: {
     image: string;
@@ -116,6 +156,8 @@ export interface GenerateModel {
     ingress: { host: string; className: string | null; tlsSecret: string | null } | null;
     autoscaling: { minReplicas: number; maxReplicas: number; targetCPU: number } | null;
   };
+  /** CI pipelines (github-actions, gitlab-ci): the repository, the godeploy to install, the environment to deploy to. */
+  ci: CiModel;
 }
 
 export interface ModelOptions {
@@ -123,6 +165,8 @@ export interface ModelOptions {
   environment?: string;
   /** `--runtime` on the CLI: wins over the config. */
   runtime?: RuntimeKind;
+  /** For CI pipelines: where the module is in its repository (findCiRepository) and the godeploy version; the environment is `environment`. */
+  ci?: Omit<CiModelOptions, 'environment'>;
 }
 
 /** Builds the model from a validated config and the module's inspection. */
@@ -133,9 +177,13 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
     env = environmentNamed(config, options.environment);
     if (!env) throw usageError(`no environment "${options.environment}" in godeploy.yaml`, `environments: ${Object.keys(environments).join(', ') || '(none)'}`);
   }
-  const main = resolveMain(config, inspection);
+  // Several processes without app.main: the first one's main names the app's (its default name).
+  const firstProcessMain = config.app.main ? undefined : Object.values(config.app.processes ?? {}).find((p) => p.main)?.main;
+  const main = firstProcessMain ? firstProcessMain.replace(/\/+$/, '') || '.' : resolveMain(config, inspection);
   const name = config.app.name ?? defaultAppName(inspection, main);
-  const port = config.app.port ?? inspection.port ?? 8080;
+  // Several processes: the app's port is the first process's with one (the one nginx and an Ingress send traffic to).
+  const firstProcessPort = Object.values(config.app.processes ?? {}).find((p) => p.port !== undefined)?.port;
+  const port = firstProcessPort ?? config.app.port ?? inspection.port ?? 8080;
   // A local environment runs as the user on this machine: its releases live in the user's data folder.
   // Each key is read where its type takes it (a key of another type is ignored: validation warns).
   const ssh = env?.type === 'ssh' ? env : undefined;
@@ -156,32 +204,50 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
   const logDir = supervisor.logDir ?? `${base}/shared/logs`;
   const k8sMemory = k8s.limits?.memory ?? '256Mi';
   const serverName = nginx.serverName ?? '_';
+  // A workspace builds with go.work's go line when it is the newer one.
+  const goVersion = newerMinor(
+    goMinor(inspection.goVersion),
+    source.context?.workspace != null && inspection.work?.goVersion ? goMinor(inspection.work.goVersion) : null,
+  );
+  const app: GenerateModel['app'] = {
+    name,
+    module: inspection.module,
+    main,
+    args: argsPending ? rawArgs : rawArgs.map((a) => a.replace(/\$\$/g, '$')),
+    argsFrom: argsSource(env, options.environment),
+    argsPending,
+    port,
+    portEnv: reach.env,
+    portFlag: reach.flag,
+    healthType: health.type ?? 'http',
+    healthPath: health.path ?? inspection.healthPath ?? '/healthz',
+    healthForMs: parseDuration(health.for ?? '5s') ?? 5000,
+    healthTimeoutSeconds: seconds(env?.healthCheck?.timeout ?? config.app.healthCheck?.timeout, 30),
+    healthIntervalMs: parseDuration(env?.healthCheck?.interval ?? config.app.healthCheck?.interval ?? '1s') ?? 1000,
+    goVersion,
+    cgo: inspection.cgo,
+    cgoReasons: inspection.cgoReasons.map((r) => `${r.file}:${r.line} ${r.reason}`),
+    embed: inspection.embed,
+    sdNotify: inspection.sdNotify !== null,
+    listens: true,
+    executable: name,
+  };
+  const processes = buildProcesses(
+    config,
+    env,
+    app,
+    { plain, runtime },
+    (m) => (m ? m.replace(/\/+$/, '') || '.' : resolveMain(config, inspection)),
+    splitEnv,
+    parseDuration,
+  );
   return {
-    app: {
-      name,
-      module: inspection.module,
-      main,
-      args: argsPending ? rawArgs : rawArgs.map((a) => a.replace(/\$\$/g, '$')),
-      argsFrom: argsSource(env, options.environment),
-      argsPending,
-      port,
-      portEnv: reach.env,
-      portFlag: reach.flag,
-      healthType: health.type ?? 'http',
-      healthPath: health.path ?? inspection.healthPath ?? '/healthz',
-      healthForMs: parseDuration(health.for ?? '5s') ?? 5000,
-      healthTimeoutSeconds: seconds(env?.healthCheck?.timeout ?? config.app.healthCheck?.timeout, 30),
-      healthIntervalMs: parseDuration(env?.healthCheck?.interval ?? config.app.healthCheck?.interval ?? '1s') ?? 1000,
-      // A workspace builds with go.work's go line when it is the newer one.
-      goVersion: newerMinor(
-        goMinor(inspection.goVersion),
-        source.context?.workspace != null && inspection.work?.goVersion ? goMinor(inspection.work.goVersion) : null,
-      ),
-      cgo: inspection.cgo,
-      cgoReasons: inspection.cgoReasons.map((r) => `${r.file}:${r.line} ${r.reason}`),
-      embed: inspection.embed,
-      sdNotify: inspection.sdNotify !== null,
-    },
+    app,
+    processes,
+    files: (config.app.files ?? []).map((f) =>
+      typeof f === 'string' ? { from: f, to: null, template: false } : { from: f.from, to: f.to ?? null, template: f.template ?? false },
+    ),
+    shared: (config.app.shared ?? []).map((d) => d.replace(/\/+$/, '')),
     build: { ldflags: config.build?.ldflags ?? '-s -w', tags: config.build?.tags ?? [] },
     source,
     env: plain,
@@ -220,9 +286,14 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       balance: nginx.balance ?? 'round-robin',
       upstreams: (nginx.upstreams ?? [{ address: `127.0.0.1:${port}` }]).map((u) => ({ address: u.address, weight: u.weight ?? 1, backup: u.backup ?? false })),
       upstreamInclude: proxied?.strategy === 'blue-green' ? `/etc/nginx/godeploy/${name}.upstream.conf` : null,
+      canaryInclude: proxied?.strategy === 'canary' ? `/etc/nginx/godeploy/${name}.canary.conf` : null,
+      accessLog: proxied?.strategy === 'canary' ? `/var/log/nginx/${name}.godeploy-access.log` : null,
+      maintenanceInclude: `/etc/nginx/godeploy/${name}.maintenance.conf`,
+      maintenancePage: `/etc/nginx/godeploy/${name}.maintenance.html`,
       clientMaxBodySize: nginx.clientMaxBodySize ?? '10M',
     },
-    blueGreen: proxied?.strategy === 'blue-green' ? { ports: proxied.blueGreen?.ports ?? [port + 1, port + 2] } : null,
+    blueGreen: proxied?.strategy === 'blue-green' || proxied?.strategy === 'canary' ? { ports: proxied.blueGreen?.ports ?? [port + 1, port + 2] } : null,
+    canary: proxied?.strategy === 'canary' ? canaryPolicyOf(proxied.rollout?.canary) : null,
     supervisor: {
       user: supervisor.user ?? name,
       logDir,
@@ -239,6 +310,7 @@ export function buildGenerateModel(config: GoDeployConfig, inspection: ModuleIns
       ingress: k8s.ingress ? { host: k8s.ingress.host, className: k8s.ingress.className ?? null, tlsSecret: k8s.ingress.tlsSecret ?? null } : null,
       autoscaling: k8s.autoscaling ? autoscalingOf(k8s) : null,
     },
+    ci: buildCiModel(config, goVersion, { ...options.ci, environment: options.environment }),
   };
 }
 

@@ -1,3 +1,6 @@
+import { usageError } from '../errors';
+import { canaryNames } from '../release/canary/nginxCanary';
+import { maintenanceIncludeLine } from '../release/maintenance';
 import type { GenerateModel } from './model';
 import { assertOneLineValues } from './oneLineValues';
 import { acmeWebroot, nginxIdent, nginxSize, nginxString, supportsHttp2Directive } from './nginx-syntax';
@@ -40,11 +43,17 @@ const GZIP_TYPES = [
  */
 export function renderNginxSite(model: GenerateModel): string {
   assertOneLineValues(model, 'nginx site');
+  if (!model.processes.some((p) => p.port !== null)) {
+    throw usageError(
+      `no process of app.processes has a port: an nginx site for ${model.app.name} would have nothing to proxy to`,
+      'give the process that serves HTTP a port (app.processes.NAME.port), or do not generate nginx',
+    );
+  }
   const n = model.nginx;
   const name = model.app.name;
   const id = nginxIdent(name);
   const out: string[] = [...header(model), ''];
-  out.push(...upstream(name, n), '');
+  out.push(...(n.canaryInclude ? canaryUpstreams(n.canaryInclude) : upstream(name, n)), '');
   out.push(
     '# WebSocket: "Connection: upgrade" only for upgrade requests; nothing for the rest, so',
     '# the keepalive connections to the upstream stay open.',
@@ -76,6 +85,21 @@ function header(model: GenerateModel): string[] {
     `#   ln -s ../sites-available/${name}.conf /etc/nginx/sites-enabled/${name}.conf`,
     '#   nginx -t && systemctl reload nginx',
   ];
+  const web = model.processes.find((p) => p.port !== null);
+  if (model.processes.length > 1 && web) {
+    // Several processes: the site serves the first one with a port; nginx runs on the hosts that run it.
+    const others = model.processes.filter((p) => p !== web).map((p) => `${p.name}${p.port !== null ? ` (${p.port})` : ''}`);
+    lines.push(
+      `# Proxies to the process ${web.name} (${web.service}, port ${web.port}): the first of app.processes with a port;`,
+      `# ${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} not behind this site. Install it on the hosts whose roles include ${web.name}.`,
+    );
+  }
+  if (n.canaryInclude) {
+    lines.push(
+      `# strategy canary: the site includes ${n.canaryInclude}, which`,
+      '# `godeploy deploy` writes (and each step of a rollout rewrites) before it installs the site.',
+    );
+  }
   if (n.tls?.certbot) {
     lines.push(
       '# Certificates (certbot, webroot): nginx refuses this file until they exist, so the first time',
@@ -103,6 +127,15 @@ function upstream(name: string, n: Nginx): string[] {
   lines.push('    # Idle connections kept open to the upstream (needs proxy_http_version 1.1 and no "Connection: close").');
   lines.push('    keepalive 32;', '}');
   return lines;
+}
+
+/** strategy canary: the upstreams (and the maps and log format that go with them) live in the include each step rewrites. */
+function canaryUpstreams(include: string): string[] {
+  return [
+    '# Canary: the upstreams (live, canary, and the weighted split between them), the sticky',
+    '# cookie and the JSON log format are in this file; each step of a rollout rewrites it.',
+    `include ${include};`,
+  ];
 }
 
 /** With TLS, the HTTP server only redirects (and answers certbot's HTTP-01 challenges). */
@@ -135,6 +168,7 @@ function httpRedirectServer(n: Nginx, tls: Tls): string[] {
 function appServer(model: GenerateModel, tls: Tls | null): string[] {
   const n = model.nginx;
   const id = nginxIdent(model.app.name);
+  const canary = n.canaryInclude ? canaryNames(model.app.name) : null;
   const lines = ['server {'];
   if (tls) {
     const http2Directive = supportsHttp2Directive(n.version);
@@ -158,6 +192,13 @@ function appServer(model: GenerateModel, tls: Tls | null): string[] {
     lines.push(`    listen ${n.listen};`, `    server_name ${n.serverName};`);
   }
   lines.push('', '    server_tokens off;', `    client_max_body_size ${nginxSize(n.clientMaxBodySize)};`);
+  if (canary && n.accessLog)
+    lines.push(
+      '',
+      "    # The usual log, and the JSON one the canary's analysis reads (status and time per upstream).",
+      '    access_log /var/log/nginx/access.log;',
+      `    access_log ${n.accessLog} ${canary.logFormat};`,
+    );
   lines.push(...realIp(n));
   lines.push(
     '',
@@ -173,7 +214,15 @@ function appServer(model: GenerateModel, tls: Tls | null): string[] {
     '    add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
   );
   if (tls?.hsts) lines.push('    add_header Strict-Transport-Security "max-age=63072000" always;');
+  if (canary)
+    lines.push(
+      '    # Sticky canary: the cookie naming the version that answered (empty, so not sent, outside a rollout).',
+      `    add_header Set-Cookie ${canary.stickyCookieVariable};`,
+    );
   lines.push(
+    '',
+    '    # Maintenance mode: `godeploy maintenance on` writes the file this matches (none: off).',
+    `    ${maintenanceIncludeLine(model)}`,
     '',
     '    # No dotfiles (.env, .git, ...), except /.well-known.',
     '    location ~ /\\.(?!well-known(?:/|$)) {',
@@ -181,7 +230,7 @@ function appServer(model: GenerateModel, tls: Tls | null): string[] {
     '    }',
     '',
     '    location / {',
-    `        proxy_pass http://${model.app.name};`,
+    `        proxy_pass http://${canary ? canary.poolVariable : model.app.name};`,
     '        proxy_http_version 1.1;',
     '        proxy_set_header Upgrade $http_upgrade;',
     `        proxy_set_header Connection $godeploy_${id}_connection;`,

@@ -6,8 +6,8 @@ import type { GenerateModel } from './model';
 /**
  * Defense in depth for every generator: a model built without validation may still hold a
  * value with a line break or another control character, which would end its directive and
- * start one of its own. Refuses any such string in the model, except the service's
- * environment values (each generator escapes or refuses those in its own syntax).
+ * start one of its own. Refuses any such string in the model, except the service's and its
+ * processes' environment values (each generator escapes or refuses those in its own syntax).
  */
 export function assertOneLineValues(model: GenerateModel, file: string): void {
   visit(model, []);
@@ -28,7 +28,8 @@ export function assertOneLineValues(model: GenerateModel, file: string): void {
       value.forEach((v, i) => visit(v, [...path, i]));
     } else if (typeof value === 'object' && value !== null) {
       for (const [k, v] of Object.entries(value)) {
-        if (path.length === 0 && k === 'env') Object.keys(v as object).forEach((name) => visit(name, ['env']));
+        if (k === 'env' && (path.length === 0 || (path.length === 2 && path[0] === 'processes')))
+          Object.keys(v as object).forEach((name) => visit(name, [...path, 'env']));
         else visit(v, [...path, k]);
       }
     }

@@ -62,7 +62,8 @@ export function renderSystemdUnit(model: GenerateModel, options: SystemdUnitOpti
   const put = (key: string, value: string | number): void => {
     if (has(key)) out.push(`${key}=${value}`);
   };
-  const privileged = app.port < FIRST_UNPRIVILEGED_PORT;
+  // A process without a port (a worker) binds nothing: no capability, PrivateUsers= stays on.
+  const privileged = app.listens && app.port < FIRST_UNPRIVILEGED_PORT;
   const regenerate = `godeploy generate systemd${model.environment ? ` --env ${model.environment}` : ''}`;
 
   out.push(
@@ -117,6 +118,8 @@ export function renderSystemdUnit(model: GenerateModel, options: SystemdUnitOpti
 
   out.push('', '# Sandbox (check with: systemd-analyze security ' + `${app.name}.service)`);
   out.push(`ProtectSystem=${version === null || version >= STRICT_SINCE ? 'strict' : 'full'}`);
+  // app.shared: the folders the service writes through its release's links (the rest of the system is read-only).
+  for (const dir of model.shared ?? []) out.push(`ReadWritePaths=-${unitPath(paths.base)}/shared/${dir}`);
   out.push('ProtectHome=yes', 'PrivateTmp=yes', 'PrivateDevices=yes', 'DevicePolicy=closed');
   // A user namespace would own no network: CAP_NET_BIND_SERVICE inside it cannot bind port < 1024.
   if (!privileged) put('PrivateUsers', 'yes');

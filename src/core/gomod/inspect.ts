@@ -119,7 +119,8 @@ export async function inspectModule(start: string, options: InspectOptions = {})
     });
   }
   const targets = options.targets?.length ? [...new Set(options.targets)] : ['linux/amd64'];
-  const go = options.go === undefined ? await goCommand() : options.go;
+  // Without Go on PATH the files are read instead of asking go list, and the report says why.
+  const { go, missing: goMissing } = options.go === undefined ? await goOnPath() : { go: options.go, missing: undefined };
   const goMinor = go ? ((await goToolchain(go).catch(() => undefined))?.minor ?? moduleMinor(mod)) : moduleMinor(mod);
   const cache = new PackageScanCache();
   const answers: { target: string; answer: PackagesAnswer }[] = [];
@@ -157,7 +158,7 @@ export async function inspectModule(start: string, options: InspectOptions = {})
     work: await findWork(dir, mod, first, firstCtx, cache),
     targets,
     via: answers.every((a) => a.answer.via === 'go list') ? 'go list' : 'files',
-    viaReason: answers.find((a) => a.answer.via === 'files')?.answer.fallbackReason ?? null,
+    viaReason: goMissing ?? answers.find((a) => a.answer.via === 'files')?.answer.fallbackReason ?? null,
     mainPackages,
     main: null,
     vendored: await exists(path.join(dir, 'vendor', 'modules.txt')),
@@ -285,14 +286,15 @@ function moduleMinor(mod: ModFile): number {
   return Number(/^1\.(\d+)/.exec(mod.go ?? '')?.[1] ?? 22);
 }
 
-let goOnPath: Promise<string | null> | undefined;
-/** `go` when a Go toolchain answers on PATH, else null (asked once per process). */
-function goCommand(): Promise<string | null> {
-  goOnPath ??= goToolchain('go').then(
-    () => 'go',
-    () => null,
+/**
+ * `go` when a Go toolchain answers on PATH, else null and why (with where to get Go). A toolchain
+ * found is remembered (goToolchain); a missing one is asked for again, as it may be installed since.
+ */
+function goOnPath(): Promise<{ go: string | null; missing?: string }> {
+  return goToolchain('go').then(
+    () => ({ go: 'go' }),
+    (e: unknown) => ({ go: null, missing: e instanceof GoDeployError && e.link ? `${e.message}; get Go from ${e.link.url}` : (e as Error).message }),
   );
-  return goOnPath;
 }
 
 async function findWork(

@@ -50,7 +50,12 @@ export interface FollowOptions {
 }
 
 /** Runs the source until it ends (not following), the token is cancelled, or it fails on its own. Never rejects. */
-export async function followCommand(source: CommandSource, hosts: RunnerSource, queue: LineQueue, o: FollowOptions): Promise<{ ok: boolean; error?: string }> {
+export async function followCommand(
+  source: CommandSource,
+  hosts: RunnerSource,
+  queue: Pick<LineQueue, 'push' | 'control'>,
+  o: FollowOptions,
+): Promise<{ ok: boolean; error?: string }> {
   const [first, longest] = o.retryMs ?? [1000, 30_000];
   let wait = first;
   let lostAt: string | undefined;

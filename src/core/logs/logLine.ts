@@ -6,6 +6,8 @@ import { StringDecoder } from 'node:string_decoder';
 export interface LogLine {
   /** The host alias, "local", or the container / service of a docker environment. */
   host: string;
+  /** The app's process the line is from, when the app has several (app.processes). */
+  process?: string;
   /** ISO 8601 UTC, for sources that record one (journald, Docker). */
   time?: string;
   text: string;
@@ -43,9 +45,12 @@ export class LineSplitter {
 
 const trimCr = (l: string): string => (l.endsWith('\r') ? l.slice(0, -1) : l);
 
-/** "web1 | 2026-11-21T21:56:36.123Z text", the host padded to `width`; a notice is "web1 | -- text". */
+/** Where a line is from as shown: its host, and its process when the app has several ("web1/api"). */
+export const logLineSource = (l: Pick<LogLine, 'host' | 'process'>): string => (l.process ? `${l.host}/${l.process}` : l.host);
+
+/** "web1 | 2026-11-21T21:56:36.123Z text", the host (and process) padded to `width`; a notice is "web1 | -- text". */
 export function formatLogLine(l: LogLine, width = 0): string {
-  return `${l.host.padEnd(width)} | ${l.notice ? '-- ' : ''}${l.time ? `${l.time} ` : ''}${l.text}`;
+  return `${logLineSource(l).padEnd(width)} | ${l.notice ? '-- ' : ''}${l.time ? `${l.time} ` : ''}${l.text}`;
 }
 
 /** `--since`: a duration back from now (90s, 10m, 2h, 1d) or a date/time; epoch seconds. */

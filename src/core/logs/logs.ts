@@ -19,6 +19,8 @@ export interface LogOptions {
   grep?: RegExp;
   /** Only these hosts (ssh aliases; "engine" or "local" for the others); all when absent. */
   only?: string[];
+  /** Only this process of the app (an app.processes name); all when absent. */
+  process?: string;
 }
 
 export interface LogsRequest extends LogOptions {
@@ -40,8 +42,18 @@ export interface LogsResult {
   errors: string[];
 }
 
-export type LogSourcePlan =
-  { host: string; kind: 'journal'; units: string[] } | { host: string; kind: 'file'; file: string } | { host: string; kind: 'docker'; what: string };
+/** A source of one host; `process` labels its lines when the app has several processes. */
+export type LogSourcePlan = (
+  { host: string; kind: 'journal'; units: string[] } | { host: string; kind: 'file'; file: string } | { host: string; kind: 'docker'; what: string }
+) & { process?: string };
+
+/** The processes whose logs are read: `process` (refused, naming the app's, when it has no such process), else all. */
+export function selectedProcesses(e: Pick<LoadedEnvironment, 'model'>, process?: string): string[] {
+  const names = e.model.processes.map((p) => p.name);
+  if (process !== undefined && !names.includes(process))
+    throw usageError(`logs: ${e.model.app.name} has no process ${JSON.stringify(process)}`, `its processes: ${names.join(', ')}`);
+  return process === undefined ? names : [process];
+}
 
 /** The hosts of `only` (all when absent), refusing a name the environment does not have. */
 export function selectedHosts(e: LoadedEnvironment, only?: string[]): string[] {
@@ -61,5 +73,6 @@ export function logPlanHeading(e: LoadedEnvironment, o: LogOptions): string {
   ]
     .filter(Boolean)
     .join(', ');
-  return `logs of ${e.model.app.name} in ${e.name}: ${how}`;
+  const whose = o.process !== undefined && e.model.processes.length > 1 ? `${e.model.app.name}'s process ${o.process}` : e.model.app.name;
+  return `logs of ${whose} in ${e.name}: ${how}`;
 }

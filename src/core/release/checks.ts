@@ -255,3 +255,54 @@ export function portCheck(port: number, base: string): DoctorCheck {
     },
   };
 }
+
+/** What the canary site and include use from nginx modules a build can leave out (`--without-…`), and why. */
+export const CANARY_NGINX_MODULES: { flag: string; name: string; why: string }[] = [
+  { flag: '--without-http_map_module', name: 'map', why: 'the canary include picks the pool and the sticky cookie with map' },
+  { flag: '--without-http_upstream_keepalive_module', name: 'upstream keepalive', why: 'the canary upstreams keep connections open (keepalive)' },
+  { flag: '--without-http_proxy_module', name: 'proxy', why: 'the site proxies to the pool (proxy_pass)' },
+  { flag: '--without-http_rewrite_module', name: 'rewrite', why: 'the site and maintenance mode answer with return and if' },
+];
+
+/** The first nginx whose JSON log format (log_format escape=json) the canary's analysis reads. */
+const CANARY_NGINX_MIN = [1, 11, 8];
+
+/**
+ * strategy canary: nginx on the host is there and was built with what the canary site needs
+ * (`nginx -V`: its version and configure arguments; nginx prints them on stderr).
+ */
+export function nginxModulesCheck(): DoctorCheck {
+  return {
+    id: 'nginx-modules',
+    title: 'nginx modules',
+    argv: ['sh', '-c', 'PATH="$PATH:/usr/sbin:/sbin"; nginx -V 2>&1'],
+    interpret: (r) => {
+      const out = `${r.stdout}${r.stderr}`;
+      if (r.code === 127 || /nginx: (command )?not found/.test(out))
+        return {
+          status: 'fail',
+          detail: 'nginx not found',
+          hint: 'strategy canary sends traffic through nginx on this host: install it (apt install nginx), or use strategy: restart',
+        };
+      const version = /nginx version: nginx\/(\d+)\.(\d+)\.(\d+)/.exec(out);
+      if (r.code !== 0 || !version) return failed('nginx -V', r);
+      const v = version.slice(1, 4).map(Number);
+      const said = `nginx ${v.join('.')}`;
+      const missing = CANARY_NGINX_MODULES.filter((m) => new RegExp(`(^|\\s)${m.flag}(\\s|$)`, 'm').test(out));
+      if (missing.length)
+        return {
+          status: 'fail',
+          detail: `${said} was built without ${missing.map((m) => `the ${m.name} module (${m.flag})`).join(' and ')}: ${missing.map((m) => m.why).join('; ')}`,
+          hint: 'install an nginx built with it (Debian/Ubuntu: apt install nginx; the nginx.org packages have it), or use strategy: blue-green or restart',
+        };
+      const older = v[0] - CANARY_NGINX_MIN[0] || v[1] - CANARY_NGINX_MIN[1] || v[2] - CANARY_NGINX_MIN[2];
+      if (older < 0)
+        return {
+          status: 'fail',
+          detail: `${said} is older than ${CANARY_NGINX_MIN.join('.')}: it cannot write the JSON access log (log_format escape=json) the canary's analysis reads`,
+          hint: 'upgrade nginx on this host, or use strategy: blue-green or restart',
+        };
+      return { status: 'ok', detail: `${said}: ${CANARY_NGINX_MODULES.map((m) => m.name).join(', ')} modules built in` };
+    },
+  };
+}

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runBuild } from '../build/build';
 import { hostTarget } from '../build/targets';
+import { goToolchain } from '../build/toolchain';
 import type { BuildResult } from '../build/types';
 import type { VersionInfo } from '../build/version';
 import type { CancellationTokenLike } from '../cancellation';
@@ -22,6 +23,11 @@ export interface DeployBuildOptions {
   /** The deploy's version, commit and date (read from git once). */
   versionInfo?: VersionInfo;
   emit(e: DeployEvent): void;
+}
+
+/** A deploy that builds with Go calls this before it connects or locks anything: without Go it stops here (goNotFoundError), changing nothing. */
+export async function requireGo(): Promise<void> {
+  await goToolchain('go');
 }
 
 /** The targets the hosts will most likely need, without asking them. */
@@ -65,9 +71,35 @@ export class DeployBuilds {
     return p;
   }
 
-  private async run(targets: string[]): Promise<BuildResult> {
-    const { d, o } = this;
-    o.emit({ host: '*', step: 'build', state: 'start', message: `go build ${targets.join(', ')}` });
+  /**
+   * Several processes (app.processes): each distinct main built for `targets` (one build per
+   * executable, each into <out>/<executable>), by executable name. The one-process form
+   * never comes here.
+   */
+  buildEach(targets: string[], mains: { executable: string; main: string }[]): Promise<Map<string, BuildResult>> {
+    const key = `${[...targets].sort().join(',')} ${mains.map((m) => `${m.executable}=${m.main}`).join(',')}`;
+    let p = this.eachBuilds.get(key);
+    if (!p) {
+      const before = Promise.allSettled([...this.builds.values(), ...this.eachBuilds.values()]);
+      p = before.then(async () => {
+        const out = new Map<string, BuildResult>();
+        for (const m of mains) out.set(m.executable, await this.run(targets, m));
+        return out;
+      });
+      p.catch(() => undefined);
+      this.eachBuilds.set(key, p);
+    }
+    return p;
+  }
+
+  private readonly eachBuilds = new Map<string, Promise<Map<string, BuildResult>>>();
+
+  private async run(targets: string[], one?: { executable: string; main: string }): Promise<BuildResult> {
+    const { o } = this;
+    // One executable of several: the app's config with that main, named after the executable, in its own folder.
+    const d: BuildEnvironment = one ? { ...this.d, config: { ...this.d.config, app: { ...this.d.config.app, main: one.main, name: one.executable } } } : this.d;
+    const outDir = one ? path.join(outDirOf(d), one.executable) : outDirOf(d);
+    o.emit({ host: '*', step: 'build', state: 'start', message: `go build ${one ? `${one.executable} (${one.main}) ` : ''}${targets.join(', ')}` });
     const b0 = Date.now();
     try {
       const built = await runBuild({
@@ -75,8 +107,8 @@ export class DeployBuilds {
         config: d.config,
         inspection: d.inspection,
         targets,
-        outDir: outDirOf(d),
-        linkDir: path.join(outDirOf(d), '.link'),
+        outDir,
+        linkDir: path.join(outDir, '.link'),
         token: o.token,
         onOutput: o.onOutput,
         env: o.env,

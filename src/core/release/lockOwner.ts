@@ -1,8 +1,18 @@
 // Who holds a deploy lock and whether it is stale: the lock model every target shares
 // (a host's lock folder, a docker engine's lock container).
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { GoDeployError } from '../errors';
-import { LockOwner, LockStatus, LockPlace, HeldLock, LockReleaseResult } from '../environment/types';
+import { LockOwner, LockInfo, LockStatus, LockPlace, HeldLock, LockReleaseResult } from '../environment/types';
+
+/** Who runs an operation, as a lock names its holder and a release records it: USER@MACHINE (USER defaults to this process's user). */
+export function holderName(user: string | undefined): string {
+  return `${user ?? userInfo().username}@${hostname()}`;
+}
+
+/** The owner record this process writes into a lock it takes (the lock adds `since`). */
+export function lockOwnerFor(user: string | undefined, version: string, operation: string): LockInfo {
+  return { user: user ?? userInfo().username, host: hostname(), pid: process.pid, version, operation };
+}
 
 /** A lock older than this looks abandoned (a deploy takes minutes). */
 export const DEFAULT_STALE_AFTER_SECONDS = 30 * 60;

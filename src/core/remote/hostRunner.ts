@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { CancellationTokenLike } from '../cancellation';
 import { GoDeployError } from '../errors';
 import type { RemoteConnection, RemoteProcess, UploadOptions } from './session';
+import type { InteractiveTerminal } from './terminal';
 import { connect as netConnect } from 'node:net';
 
 /** A running command whose output streams (a log follower). */
@@ -26,6 +27,8 @@ export interface HostRunner {
   exec(argv: string[], opts?: { stdin?: string | Buffer; token?: CancellationTokenLike }): Promise<HostRunResult>;
   /** Starts argv with its output streamed; stdin stays open until kill() (a missing program exits 127). */
   spawn(argv: string[]): Promise<HostProcess>;
+  /** Runs argv in a terminal until it exits (exec --tty): a pseudo-terminal over ssh; this machine's own terminal locally. */
+  interactive(argv: string[], terminal: InteractiveTerminal): Promise<{ code: number | null; signal?: string }>;
   /** Writes a local file or a buffer to `path` on the host with exactly `mode`. */
   upload(source: string | Buffer, path: string, opts: UploadOptions): Promise<void>;
   /** Creates the folder `path` with `mode` (its parent must exist), without running a process on the host. */
@@ -58,6 +61,7 @@ export function remoteRunner(conn: RemoteConnection): HostRunner {
       return { code: r.code, stdout: r.stdout, stderr: r.stderr };
     },
     spawn: (argv) => conn.spawn(argv),
+    interactive: (argv, terminal) => conn.interactive(argv, terminal),
     upload: (source, path, opts) => conn.upload(source, path, opts),
     mkdir: (path, mode) => conn.mkdir(path, mode),
     prepareUploads: () => conn.prepareUploads(),
@@ -109,6 +113,14 @@ export function localRunner(options: { timeoutMs?: number } = {}): HostRunner {
         },
       };
     },
+    // The command shares this process's terminal (stdio inherited): it is the one the user typed in.
+    interactive: (argv) =>
+      new Promise((done) => {
+        const [cmd, ...args] = argv;
+        const child = spawn(cmd, args, { stdio: 'inherit' });
+        child.on('error', (e: NodeJS.ErrnoException) => done({ code: e.code === 'ENOENT' ? 127 : null }));
+        child.on('close', (code, signal) => done({ code, ...(signal ? { signal } : {}) }));
+      }),
     upload: async (source, path, opts) => {
       if (opts.token?.isCancellationRequested) throw new GoDeployError(`copy to ${path} cancelled`);
       // Created with the mode (and fchmod'd in case the file existed) before the content.

@@ -6,6 +6,7 @@ import { createServer, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type { Client, NegotiatedAlgorithms, SFTPWrapper } from 'ssh2';
 import type { CancellationTokenLike } from '../cancellation';
+import type { InteractiveTerminal } from './terminal';
 import { GoDeployError } from '../errors';
 import { formatBytes } from '../format';
 import { shellQuote } from './quote';
@@ -52,6 +53,8 @@ export interface RemoteConnection {
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Starts argv (quoted with shellQuote) and hands its output over as it comes; stdin stays open until kill(). */
   spawn(argv: string[]): Promise<RemoteProcess>;
+  /** Runs argv in a pseudo-terminal wired to `terminal` (exec --tty) until it exits: its code, or null when the connection went. */
+  interactive(argv: string[], terminal: InteractiveTerminal): Promise<{ code: number | null; signal?: string }>;
   /** Writes a local file or a buffer to `remotePath` with exactly `mode`, set before any content is written. */
   upload(source: string | Buffer, remotePath: string, opts: UploadOptions): Promise<void>;
   /** Creates the folder `remotePath` (its parent must exist) by SFTP: no process on the host. */
@@ -228,6 +231,39 @@ export function openSession(
       },
     );
 
+  const interactive = (argv: string[], terminal: InteractiveTerminal): Promise<{ code: number | null; signal?: string }> =>
+    untilClosed<{ code: number | null; signal?: string }>(
+      () => `running ${commandSummary(argv)} in a terminal`,
+      (resolve, reject) => {
+        const pty = { rows: terminal.rows, cols: terminal.columns, term: terminal.term };
+        client.exec(shellQuote(argv), { pty }, (err, stream) => {
+          if (err) return reject(new GoDeployError(`could not run ${argv[0]} on ${name}: ${err.message}`, { cause: err }));
+          let code: number | null = null;
+          let signal: string | undefined;
+          stream.on('exit', (c: number | null, s?: string) => {
+            if (typeof c === 'number') code = c;
+            else signal = s ?? undefined;
+          });
+          const typed = (d: Buffer | string): void => void stream.write(d);
+          terminal.raw?.(true);
+          terminal.input.on('data', typed);
+          stream.on('data', (d: Buffer) => terminal.output.write(d));
+          stream.stderr.on('data', (d: Buffer) => terminal.output.write(d));
+          const resized = terminal.onResize?.((size) => stream.setWindow(size.rows, size.columns, 0, 0));
+          const onGone = (): void => finish({ code: null });
+          waits.add(onGone);
+          const finish = (r: { code: number | null; signal?: string }): void => {
+            waits.delete(onGone);
+            terminal.input.removeListener('data', typed);
+            terminal.raw?.(false);
+            resized?.dispose();
+            resolve(r);
+          };
+          stream.on('close', () => finish({ code, ...(signal ? { signal } : {}) }));
+        });
+      },
+    );
+
   const mkdir = async (remotePath: string, mode: number): Promise<void> => {
     ensureOpen();
     const s = await sftp();
@@ -389,6 +425,7 @@ export function openSession(
     negotiated: extra.negotiated ?? (() => undefined),
     exec,
     spawn,
+    interactive,
     upload,
     mkdir,
     forwardLocal,

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { DeployPlan, DeployRequest, DeployResult } from '../../core/index';
+import type { DeployPlan, DeployRequest, DeployResult, NotificationOutcome } from '../../core/index';
 import type { GoDeployContext } from '../context';
 import { hostSummary, OperationProgress } from '../deploy/events';
 import { hostOptions } from '../deploy/hostKeys';
@@ -21,8 +21,31 @@ export interface DeployCommandResult extends DeployResult {
   configFile: string;
 }
 
+/** A Log line per webhook of notify: told how the deploy or rollback ended (never its URL); a failed one is a warning. */
+export function logNotifications(ctx: GoDeployContext, notifications: NotificationOutcome[]): void {
+  const engine = loadEngine();
+  for (const n of notifications) (n.ok ? ctx.log.info : ctx.log.warn).call(ctx.log, engine.describeNotification(n));
+}
+
 function announce(ctx: GoDeployContext, r: DeployResult, t: EnvironmentTarget): void {
   const module = t.folder;
+  // strategy canary: aborted (traffic is back on the previous release already) or left at a step.
+  const rollout = r.rollout;
+  if (rollout && rollout.outcome !== 'promoted') {
+    const where = { module: module.fsPath, environment: r.environment };
+    const s = rollout.state;
+    const text =
+      rollout.outcome === 'aborted'
+        ? `Go Deploy: the canary ${s.release} on ${r.environment} was aborted${rollout.reason ? `: ${rollout.reason}` : ''}; every request goes to ${s.previous} again.`
+        : `Go Deploy: the canary rollout of ${s.release} on ${r.environment} is left at step ${s.step + 1} (${s.weight}%): promote or abort it.`;
+    const actions = rollout.outcome === 'aborted' ? ['Show Log'] : ['Open Dashboard', 'Abort Rollout…', 'Show Log'];
+    void (rollout.outcome === 'aborted' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage)(text, ...actions).then((choice) => {
+      if (choice === 'Show Log') ctx.log.show(false);
+      if (choice === 'Open Dashboard') void vscode.commands.executeCommand('godeploy.openDashboard', where);
+      if (choice === 'Abort Rollout…') void vscode.commands.executeCommand('godeploy.abortRollout', where);
+    });
+    return;
+  }
   if (r.ok) {
     const warn = r.warnings.length ? ` with ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '';
     void vscode.window
@@ -79,6 +102,7 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
     environment: t.environment,
     sources: editorReferenceSources(ctx, `deploying ${name} to ${t.environment}`),
     hosts: hostOptions(ctx, knownHostsFile(t), args.acceptNewHostKey),
+    onNotifications: (n) => logNotifications(ctx, n),
   };
   const where = { module: t.folder.fsPath, configFile: t.configFile };
   ctx.log.info(`deploy ${name} to ${t.environment} (${vscode.workspace.asRelativePath(t.configFile)})`);
@@ -107,6 +131,14 @@ async function runDeploy(deps: CommandDeps, arg: unknown): Promise<DeployCommand
           ...request,
           token,
           emit: steps.onEvent,
+          // strategy canary: each step and judged window in the log, the step in the notification and the status bar.
+          onRolloutEvent: (e) => {
+            ctx.log.info(`canary: ${e.message}`);
+            if (e.kind === 'step') {
+              status.step(`canary ${e.weight}%`);
+              progress.report({ message: e.message });
+            }
+          },
           onPlan: (plan) => {
             logPlan(plan);
             steps.expectedSteps = plan.steps.length;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { GeneratorKind } from '../../core/index';
+import type { DeploymentKind, GeneratorKind } from '../../core/index';
 import { loadEngine } from '../engine';
 import { loadModuleConfig } from '../modules';
 import type { CommandDeps, CommandFactory } from './registry';
@@ -21,9 +21,12 @@ const titles: Record<GeneratorKind | 'all', string> = {
   supervisor: 'supervisor Program',
   k8s: 'Kubernetes Manifests',
   all: 'All Deployment Files',
+  'github-actions': 'GitHub Actions Workflow (CI)',
+  'gitlab-ci': 'GitLab CI Pipeline (CI)',
 };
 
-const ids: Record<GeneratorKind | 'all', string> = {
+/** A command each; the CI pipelines are in the Generate… quick pick only. */
+const ids: Record<DeploymentKind | 'all', string> = {
   dockerfile: 'godeploy.generateDockerfile',
   dockerignore: 'godeploy.generateDockerignore',
   systemd: 'godeploy.generateSystemd',
@@ -43,11 +46,20 @@ async function generate(deps: CommandDeps, kind: GeneratorKind | 'all', arg: unk
   const { folder, config, inspection } = loaded;
   const engine = loadEngine();
   // ${env:NAME} in the arguments is read from the extension host's environment, as a deploy reads it.
-  const model = await engine.resolveModelArgs(engine.buildGenerateModel(config, inspection), { env: (name) => process.env[name], secret: () => undefined });
+  // A CI pipeline goes to the repository's root and deploys to the first ssh environment (else the first docker one, else nowhere).
+  const repository = await engine.findCiRepository(folder.fsPath);
+  const model = await engine.resolveModelArgs(
+    engine.buildGenerateModel(config, inspection, { ci: { repository, godeployVersion: engine.godeployVersion() } }),
+    {
+      env: (name) => process.env[name],
+      secret: () => undefined,
+    },
+  );
   const setting = vscode.workspace.getConfiguration('godeploy', folder).get<string>('templates');
   const templates = config.templates ?? (setting || undefined);
   const files = await engine.renderFiles(engine.expandKind(kind) ?? [], model, folder.fsPath, {
     templatesDir: templates ? path.resolve(folder.fsPath, templates) : undefined,
+    repositoryDir: repository.root,
   });
   const compared = await engine.compareWithDisk(files);
   const fresh = compared.filter((f) => f.state === 'new');
@@ -72,11 +84,11 @@ async function generate(deps: CommandDeps, kind: GeneratorKind | 'all', arg: unk
   return { written: fresh.map((f) => f.path), unchanged, pending };
 }
 
-function generateCommand(kind: GeneratorKind | 'all'): CommandFactory {
+function generateCommand(kind: DeploymentKind | 'all'): CommandFactory {
   return { id: ids[kind], title: `Generate ${titles[kind]}`, runsCode: false, create: (deps) => (arg?: unknown) => generate(deps, kind, arg) };
 }
 
-export const generateCommands: readonly CommandFactory[] = (Object.keys(ids) as (GeneratorKind | 'all')[]).map(generateCommand);
+export const generateCommands: readonly CommandFactory[] = (Object.keys(ids) as (DeploymentKind | 'all')[]).map(generateCommand);
 
 /** Go Deploy: Generate…: pick what to generate. */
 export const generatePickCommand: CommandFactory = {

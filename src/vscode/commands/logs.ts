@@ -12,14 +12,40 @@ export interface TailLogsArgs extends EnvironmentArgs {
   grep?: string;
   /** One host only (an ssh alias, "engine" or "local"): the CLI's --host. */
   host?: string;
+  /** One process only (app.processes): the CLI's --process. */
+  process?: string;
 }
 
-/** The host a node or the arguments name: a host node, a host's Logs leaf, or `host`. */
+/** The host a node or the arguments name: a host node, a process node, a host's Logs leaf, or `host`. */
 function hostOf(arg: unknown): string | undefined {
   const n = arg as { kind?: string; alias?: string; host?: string } | undefined;
   if (n?.kind === 'host') return n.alias;
-  if (n?.kind === 'logs') return n.host;
+  if (n?.kind === 'logs' || n?.kind === 'process') return n.host;
   return isEnvironmentArgs(arg) ? (arg as TailLogsArgs).host : undefined;
+}
+
+/** The process a process node or the arguments name. */
+function processOf(arg: unknown): string | undefined {
+  const n = arg as { kind?: string; name?: string } | undefined;
+  if (n?.kind === 'process') return n.name;
+  return isEnvironmentArgs(arg) ? (arg as TailLogsArgs).process : undefined;
+}
+
+/**
+ * From the palette or an environment or host node of an app with several processes: which
+ * process to follow (every one, or one), asked with a quick pick; null when dismissed.
+ */
+async function pickProcess(arg: unknown, processes: string[], where: string): Promise<string | undefined | null> {
+  const n = arg as { kind?: string } | undefined;
+  if (processes.length < 2 || isEnvironmentArgs(arg) || n?.kind === 'process' || n?.kind === 'logs') return processOf(arg);
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: 'every process', description: processes.join(', '), process: undefined as string | undefined },
+      ...processes.map((p) => ({ label: p, description: '', process: p as string | undefined })),
+    ],
+    { title: `Go Deploy: Tail Logs of ${where} — which process?`, ignoreFocusOut: true },
+  );
+  return picked ? picked.process : null;
 }
 
 /**
@@ -32,7 +58,17 @@ async function tailLogs(deps: CommandDeps, arg: unknown): Promise<TailState | un
   const { ctx, tails } = deps;
   const t = await resolveEnvironment(ctx, arg, 'tailing logs', 'tail the logs of');
   if (!t) return undefined;
-  const target: TailTarget = { configFile: t.configFile, environment: t.environment, host: hostOf(arg) };
+  const host = hostOf(arg);
+  const roles =
+    host !== undefined
+      ? loadEngine()
+          .hostsOf(t.env)
+          .find((h) => h.host === host)?.roles
+      : undefined;
+  const processes = Object.keys(t.config.app?.processes ?? {}).filter((p) => !roles || roles.includes(p));
+  const process = await pickProcess(arg, processes, host ?? t.environment);
+  if (process === null) return undefined;
+  const target: TailTarget = { configFile: t.configFile, environment: t.environment, host, ...(process !== undefined ? { process } : {}) };
   if (tails.isTailing(target)) return tails.start(target, { lines: 0, hosts: {} });
   const a: TailLogsArgs = isEnvironmentArgs(arg) ? arg : {};
   const settings = vscode.workspace.getConfiguration('godeploy.logs', t.folder);
@@ -59,7 +95,10 @@ function namedTail(arg: unknown, running: TailTarget[]): TailTarget | undefined 
   const n = arg as { kind?: string; name?: string; environment?: string; configFile?: string };
   const environment = n.kind === 'environment' ? n.name : (n.environment ?? n.name);
   const host = hostOf(arg);
-  return running.find((r) => r.environment === environment && r.host === host && (n.configFile === undefined || n.configFile === r.configFile));
+  const process = processOf(arg);
+  return running.find(
+    (r) => r.environment === environment && r.host === host && r.process === process && (n.configFile === undefined || n.configFile === r.configFile),
+  );
 }
 
 /** Go Deploy: Stop Tailing: the tail its node or arguments name, else the only one running, or one picked. */

@@ -7,6 +7,7 @@ import type { LogTails } from '../logs/logTails';
 import type { StatusBar } from '../views/statusBar';
 import type { DashboardPanels } from '../webview/dashboardPanel';
 import type { EnvironmentsTree } from '../views/environmentsTree';
+import type { Rollouts } from '../rollouts';
 
 /** What a command can reach: the lifetime owner and the extension's long-lived parts. */
 export interface CommandDeps {
@@ -17,6 +18,8 @@ export interface CommandDeps {
   tails: LogTails;
   statusBar: StatusBar;
   dashboards: DashboardPanels;
+  /** What the editor knows of each environment's canary rollout. */
+  rollouts: Rollouts;
 }
 
 /**

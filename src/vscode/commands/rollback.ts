@@ -8,6 +8,8 @@ import { isEnvironmentArgs, knownHostsFile, resolveEnvironment, type Environment
 import { loadEngine } from '../engine';
 import type { CommandDeps, CommandFactory } from './registry';
 import { showLockedFailure } from './releaseLock';
+import { editorReferenceSources } from '../secrets';
+import { logNotifications } from './deploy';
 
 /** `to`: a release id, or 'previous' (the one before the live release on each host); absent: pick it. */
 export interface RollbackArgs extends EnvironmentArgs {
@@ -104,6 +106,9 @@ async function runRollback(deps: CommandDeps, arg: unknown): Promise<RollbackCom
           token,
           emit: steps.onEvent,
           onPlan: (plan) => (steps.expectedSteps = plan.steps.length),
+          // Webhook URLs (notify:) and the redaction of secret values in the log.
+          sources: editorReferenceSources(ctx, `rolling back ${t.environment}`),
+          onNotifications: (n) => logNotifications(ctx, n),
         });
       } finally {
         status.end();

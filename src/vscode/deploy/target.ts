@@ -4,7 +4,7 @@ import type { EnvironmentConfig } from '../../core/index';
 import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
 import { loadModuleConfig, type ModuleConfig } from '../modules';
-import type { EnvironmentNode, HostNode, LogsNode, ReleaseNode } from '../views/treeNodes';
+import type { EnvironmentNode, HostNode, LogsNode, ProcessNode, ReleaseNode } from '../views/treeNodes';
 
 /** What a caller (a test, another extension, a notification's action) may pass instead of answering the pickers. */
 export interface EnvironmentArgs {
@@ -29,13 +29,13 @@ export function isEnvironmentNode(arg: unknown): arg is EnvironmentNode {
   return typeof arg === 'object' && arg !== null && n.kind === 'environment' && typeof n.configFile === 'string' && typeof n.name === 'string';
 }
 
-/** Any node of the environments view below an environment (a host, a release, the Logs leaf). */
-export function isEnvironmentChildNode(arg: unknown): arg is HostNode | ReleaseNode | LogsNode {
+/** Any node of the environments view below an environment (a host, a process, a release, the Logs leaf). */
+export function isEnvironmentChildNode(arg: unknown): arg is HostNode | ProcessNode | ReleaseNode | LogsNode {
   const n = arg as HostNode;
   return (
     typeof arg === 'object' &&
     arg !== null &&
-    ['host', 'release', 'logs'].includes(n.kind) &&
+    ['host', 'process', 'release', 'logs'].includes(n.kind) &&
     typeof n.configFile === 'string' &&
     typeof n.environment === 'string'
   );

@@ -6,7 +6,7 @@ import type { LogLine } from '../../core/index';
  * "[web1] 2026-11-22T01:02:03.456Z app[42]: text": the channel adds its own time (when the line
  * arrived) and level; the source's time stays in the text because past lines (-n) arrive late.
  */
-export const channelEntry = (l: LogLine): string => `[${l.host}] ${l.time ? `${l.time} ` : ''}${l.text}`;
+export const channelEntry = (l: LogLine): string => `[${l.host}${l.process ? `/${l.process}` : ''}] ${l.time ? `${l.time} ` : ''}${l.text}`;
 
 export type ChannelLevel = 'info' | 'warning' | 'error';
 const levelOf = (l: LogLine): ChannelLevel => (l.notice ? 'warning' : (l.level ?? 'info'));
@@ -30,8 +30,9 @@ export function channelWrites(batch: LogLine[]): { level: ChannelLevel; text: st
   for (const l of batch) {
     const level = levelOf(l);
     const last = runs[runs.length - 1];
-    if (last && last.level === level && last.host === l.host) last.lines.push(channelEntry(l));
-    else runs.push({ level, host: l.host, lines: [channelEntry(l)] });
+    const host = l.process ? `${l.host}/${l.process}` : l.host;
+    if (last && last.level === level && last.host === host) last.lines.push(channelEntry(l));
+    else runs.push({ level, host, lines: [channelEntry(l)] });
   }
   return runs.map((r) => ({ level: r.level, text: r.lines.join('\n') }));
 }

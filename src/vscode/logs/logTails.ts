@@ -18,6 +18,8 @@ export interface TailTarget {
   environment: string;
   /** One host (an ssh alias, "engine" or "local"); the whole environment when absent. */
   host?: string;
+  /** One process of the app (app.processes); every process when absent. */
+  process?: string;
 }
 
 export interface TailOptions {
@@ -46,12 +48,16 @@ export interface TailState extends TailTarget {
   channel: string;
 }
 
-const keyOf = (t: TailTarget): string => `${t.configFile}\n${t.environment}\n${t.host ?? ''}`;
+const keyOf = (t: TailTarget): string => `${t.configFile}\n${t.environment}\n${t.host ?? ''}\n${t.process ?? ''}`;
 
-export const channelName = (t: { environment: string; host?: string }): string => `Go Deploy Logs: ${t.environment}${t.host ? ` (${t.host})` : ''}`;
+/** "web1", "web1/api", "api" or nothing: the host and process a tail is narrowed to. */
+const narrowed = (t: { host?: string; process?: string }): string => [t.host, t.process].filter((x) => x !== undefined).join('/');
 
-/** How a running tail is named to the user: "prod" or "prod (web1)". */
-export const tailLabel = (t: TailTarget): string => `${t.environment}${t.host ? ` (${t.host})` : ''}`;
+export const channelName = (t: { environment: string; host?: string; process?: string }): string =>
+  `Go Deploy Logs: ${t.environment}${narrowed(t) ? ` (${narrowed(t)})` : ''}`;
+
+/** How a running tail is named to the user: "prod", "prod (web1)" or "prod (web1/api)". */
+export const tailLabel = (t: TailTarget): string => `${t.environment}${narrowed(t) ? ` (${narrowed(t)})` : ''}`;
 
 export class LogTails implements vscode.Disposable {
   private readonly tails = new Map<string, Tail>();
@@ -88,12 +94,12 @@ export class LogTails implements vscode.Disposable {
     sink.show();
     const tail: Tail = { target, cancel, sink, done: Promise.resolve(), received: 0, kept: [], width: 0 };
     const engine = loadEngine();
-    const what = target.host ? `${target.host} of ${target.environment}` : `every host of ${target.environment}`;
+    const what = `${target.process !== undefined ? `process ${target.process} on ` : ''}${target.host ? `${target.host} of ${target.environment}` : `every host of ${target.environment}`}`;
     sink.note(
       `following ${what} (${vscode.workspace.asRelativePath(target.configFile)}): the last ${o.lines} lines, then new ones${o.grep ? `, matching /${o.grep.source}/` : ''}`,
     );
     const onLines = (batch: LogLine[]): void => {
-      tail.width = Math.max(tail.width, ...batch.map((l) => l.host.length));
+      tail.width = Math.max(tail.width, ...batch.map((l) => engine.logLineSource(l).length));
       sink.lines(batch, tail.width);
       tail.received += batch.length;
       tail.kept.push(...batch.map((l) => engine.formatLogLine(l, tail.width)));
@@ -105,6 +111,7 @@ export class LogTails implements vscode.Disposable {
         configFile: { file: target.configFile, exists: true },
         environment: target.environment,
         only: target.host ? [target.host] : undefined,
+        process: target.process,
         lines: o.lines,
         since: o.since,
         grep: o.grep,

@@ -1,28 +1,36 @@
 // The Go Deploy sidebar: every godeploy.yaml in the workspace (one top node per module when
 // there are several), its environments, their hosts (or engine) with the live release and
-// the service's state, and below each host its releases and a Logs leaf. Empty when there is no config,
+// the service's state, and below each host its processes (when the app has several, each with
+// its state), its releases and a Logs leaf. Empty when there is no config,
 // which lets the welcome view offer Initialize; a config with errors offers Show Problems.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
 import type { LogTails } from '../logs/logTails';
+import type { RolloutState } from '../../core/release/canary/types';
+import { canaryMark } from '../webview/rolloutText';
 import { hostKey, HostStatusPoller } from './hostStatus';
 import {
   environmentItem,
   hostItem,
+  hostNodeOf,
   logsItem,
+  rolloutInProgress,
   moduleItem,
+  processesOf,
+  processItem,
   releaseItem,
   type EnvironmentNode,
   type HostNode,
   type LogsNode,
   type ModuleNode,
+  type ProcessNode,
   type ReleaseNode,
   type TreeNode,
 } from './treeNodes';
 
-export type { EnvironmentNode, HostNode, ReleaseNode, TreeNode } from './treeNodes';
+export type { EnvironmentNode, HostNode, ProcessNode, ReleaseNode, TreeNode } from './treeNodes';
 
 export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
@@ -33,6 +41,8 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
   private readonly hostNodes = new Map<string, HostNode>();
   /** The environment the status bar shows as active: configFile + name. */
   private active: { configFile: string; environment: string } | undefined;
+  /** Told the rollout state a host reported (the status bar's rollout learns from it). */
+  onRolloutState?: (e: { configFile: string; environment: string }, state: RolloutState) => void;
 
   constructor(
     private readonly ctx: GoDeployContext,
@@ -43,7 +53,14 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
       this.hosts,
       tails.onDidChange(() => this.refresh()),
     );
-    this.disposables.push(this.hosts.onDidChange((n) => this.changed.fire(this.hostNodes.get(hostKey(n)) ?? undefined)));
+    this.disposables.push(
+      this.hosts.onDidChange((n) => {
+        this.changed.fire(this.hostNodes.get(hostKey(n)) ?? undefined);
+        const s = this.hosts.state(n);
+        if (s.phase === 'known' && s.last.ok && s.last.value.rollout)
+          this.onRolloutState?.({ configFile: n.configFile, environment: n.environment }, s.last.value.rollout);
+      }),
+    );
     const watcher = vscode.workspace.createFileSystemWatcher('**/godeploy.yaml');
     const onConfig = (): void => {
       this.hosts.forgetAll();
@@ -79,9 +96,24 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     if (node.kind === 'host') {
       const state = this.hosts.state(node);
       const last = state.phase === 'unknown' ? undefined : state.last;
-      const list = last?.ok ? (last.value.releaseList ?? []) : [];
+      const list = last?.ok ? [...(last.value.releaseList ?? [])] : [];
+      // The canary of a rollout in progress is marked (and listed, should the host not list it).
+      const canary = last?.ok ? rolloutInProgress(last.value.rollout) : undefined;
+      if (canary && !list.some((r) => r.id === canary.release)) list.push({ id: canary.release, live: false });
+      // During a rollout the live release is the one it is compared with (the canary may already be `current`).
+      const isLive = (r: { id: string; live: boolean }): boolean => (canary ? r.id === canary.previous : r.live);
       const logs: LogsNode = { kind: 'logs', configFile: node.configFile, environment: node.environment, host: node.alias };
+      const processes = processesOf(state).map((p): ProcessNode => ({
+        kind: 'process',
+        configFile: node.configFile,
+        environment: node.environment,
+        type: node.type,
+        host: node.alias,
+        ssh: node.ssh,
+        name: p.name,
+      }));
       return [
+        ...processes,
         ...[...list].reverse().map((r): ReleaseNode => ({
           kind: 'release',
           configFile: node.configFile,
@@ -89,7 +121,8 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
           type: node.type,
           host: node.alias,
           id: r.id,
-          live: r.live,
+          live: isLive(r),
+          ...(canary?.release === r.id ? { canary: canaryMark(canary.weight) } : {}),
         })),
         logs,
       ];
@@ -109,6 +142,14 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
         });
       case 'host':
         return hostItem(node, this.hosts.state(node));
+      case 'process': {
+        const state = this.hosts.state({ configFile: node.configFile, environment: node.environment, alias: node.host });
+        return processItem(
+          node,
+          processesOf(state).find((p) => p.name === node.name),
+          state.phase === 'checking',
+        );
+      }
       case 'release':
         return releaseItem(node);
       case 'logs':
@@ -159,7 +200,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
   /** The environment's hosts, from the config as read when the environment node was made. */
   private hostsOf(env: EnvironmentNode): HostNode[] {
     return env.aliases.map((alias) => {
-      const n: HostNode = { kind: 'host', configFile: env.configFile, environment: env.name, type: env.type, alias, ssh: env.type === 'ssh' };
+      const n: HostNode = hostNodeOf(env.configFile, env.name, env.type, alias);
       this.hostNodes.set(hostKey(n), n);
       return n;
     });

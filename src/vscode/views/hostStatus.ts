@@ -25,7 +25,7 @@ export class HostStatusPoller implements vscode.Disposable {
 
   constructor(private readonly ctx: GoDeployContext) {}
 
-  state(node: HostNode): HostState {
+  state(node: Pick<HostNode, 'configFile' | 'environment' | 'alias'>): HostState {
     return this.states.get(hostKey(node)) ?? { phase: 'unknown' };
   }
 

@@ -1,9 +1,13 @@
 // The status bar: the active environment (the one last deployed or picked in this
 // workspace), a click away from switching it; during a deploy or rollback, its current step
-// with a spinner, a click away from the Go Deploy log.
+// with a spinner, a click away from the Go Deploy log. Beside it, while a canary rollout of
+// the active environment is in progress, `canary 25%` (a click opens its dashboard); hidden
+// otherwise.
 import * as vscode from 'vscode';
 import type { GoDeployContext } from '../context';
 import { loadEngine } from '../engine';
+import type { RolloutPanel } from '../webview/protocol';
+import { canaryMark, timeLeft } from '../webview/rolloutText';
 
 export const ACTIVE_ENVIRONMENT_KEY = 'godeploy.activeEnvironment';
 
@@ -24,11 +28,39 @@ export class StatusBar implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ActiveEnvironment | undefined>();
   readonly onDidChangeActive = this.changed.event;
   private operation: { environment: string; verb: string; step: string } | undefined;
+  private readonly rolloutItem: vscode.StatusBarItem;
 
   constructor(private readonly ctx: GoDeployContext) {
     this.item = vscode.window.createStatusBarItem('godeploy.active', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Go Deploy: active environment';
+    this.rolloutItem = vscode.window.createStatusBarItem('godeploy.rollout', vscode.StatusBarAlignment.Left, 49);
+    this.rolloutItem.name = 'Go Deploy: canary rollout';
     this.render();
+  }
+
+  /** The active environment's rollout (undefined, or one that has ended: the item is hidden). */
+  showRollout(environment: { configFile: string; environment: string } | undefined, r: RolloutPanel | undefined): void {
+    const item = this.rolloutItem;
+    if (!environment || !r || !r.active) {
+      item.hide();
+      item.text = '';
+      return;
+    }
+    item.text = `$(git-compare) ${canaryMark(r.weight)}`;
+    const pause = r.pauseLeftMs > 0 ? `, ${timeLeft(r.pauseLeftMs)} left in the pause` : '';
+    item.tooltip = `Go Deploy: canary rollout on ${environment.environment}: ${r.release} takes ${r.weight}% of requests (step ${r.step}/${r.steps}${pause}); ${r.previous} is live. ${r.status === 'paused' || !r.driven ? 'Waiting for promote, abort or resume. ' : ''}Click for the dashboard.`;
+    item.command = {
+      command: 'godeploy.openDashboard',
+      title: 'Open Dashboard',
+      arguments: [{ module: environment.configFile, environment: environment.environment }],
+    };
+    item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+    item.show();
+  }
+
+  /** What the rollout item shows now: its text and tooltip, or undefined while hidden. */
+  get rolloutShown(): { text: string; tooltip: string } | undefined {
+    return this.rolloutItem.text ? { text: this.rolloutItem.text, tooltip: String(this.rolloutItem.tooltip ?? '') } : undefined;
   }
 
   get active(): ActiveEnvironment | undefined {
@@ -78,6 +110,7 @@ export class StatusBar implements vscode.Disposable {
 
   dispose(): void {
     this.item.dispose();
+    this.rolloutItem.dispose();
     this.changed.dispose();
   }
 

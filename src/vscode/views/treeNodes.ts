@@ -1,9 +1,12 @@
 // The nodes of the environments view, as data, and how each shows: a module (multi-root
 // workspaces), an environment, a host or engine with its live release, and below the host
-// its releases and its Logs leaf. contextValues name the node type so package.json can offer the right actions.
+// its processes (when the app has several), its releases and its Logs leaf. contextValues name
+// the node type so package.json can offer the right actions.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { HostOutcome, HostStatus } from '../../core/index';
+import type { HostOutcome, HostStatus, ProcessStatus } from '../../core/index';
+import type { RolloutState } from '../../core/release/canary/types';
+import { canaryMark } from '../webview/rolloutText';
 
 export interface ModuleNode {
   kind: 'module';
@@ -27,6 +30,11 @@ export interface HostNode {
   /** Reached over ssh (an ssh environment's host), not this machine or a docker engine. */
   ssh: boolean;
 }
+/** The node of host `alias` of an environment (of type `type`), as the tree makes it. */
+export function hostNodeOf(configFile: string, environment: string, type: string, alias: string): HostNode {
+  return { kind: 'host', configFile, environment, type, alias, ssh: type === 'ssh' };
+}
+
 export interface ReleaseNode {
   kind: 'release';
   configFile: string;
@@ -35,6 +43,8 @@ export interface ReleaseNode {
   host: string;
   id: string;
   live: boolean;
+  /** The canary of a rollout in progress on that host: "canary 25%". */
+  canary?: string;
 }
 export interface LogsNode {
   kind: 'logs';
@@ -42,7 +52,19 @@ export interface LogsNode {
   environment: string;
   /** The host (alias, "engine" or "local") whose logs it follows. */ host: string;
 }
-export type TreeNode = ModuleNode | EnvironmentNode | HostNode | ReleaseNode | LogsNode;
+/** One process of the app on a host (app.processes; shown when the app has several). */
+export interface ProcessNode {
+  kind: 'process';
+  configFile: string;
+  environment: string;
+  type: string;
+  /** The host it runs on: an ssh alias, "local" or "engine". */
+  host: string;
+  ssh: boolean;
+  /** Its name in app.processes. */
+  name: string;
+}
+export type TreeNode = ModuleNode | EnvironmentNode | HostNode | ProcessNode | ReleaseNode | LogsNode;
 
 /** What the view knows of a host: nothing yet, being asked, or the last answer (and when). */
 export type HostState =
@@ -126,20 +148,92 @@ export function hostItem(node: HostNode, state: HostState): vscode.TreeItem {
     return item;
   }
   const v = last.value;
-  item.description = v.live ? `${v.live}${v.version ? ` · ${v.version}` : ''}` : 'nothing deployed';
+  const canary = rolloutInProgress(v.rollout);
+  item.description = [
+    v.maintenance ? 'maintenance' : '',
+    // During a rollout: the release it is compared with, then the canary and its share.
+    canary ? canary.previous : v.live ? `${v.live}${v.version ? ` · ${v.version}` : ''}` : 'nothing deployed',
+    canary ? `${canaryMark(canary.weight)} ${canary.release}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const deployed = [...(v.history ?? [])].reverse().find((h) => h.release === v.live);
   const lines = [
     `**${node.alias}** (${last.address})`,
     '',
-    `- live: ${v.live ?? 'none'}${v.version ? ` (${v.version})` : ''}`,
+    canary ? `- live: ${canary.previous} (${100 - canary.weight}% of requests)` : `- live: ${v.live ?? 'none'}${v.version ? ` (${v.version})` : ''}`,
     `- service: ${v.service.state}${v.service.running ? `, up ${duration(v.service.uptimeSeconds)}` : ''}`,
     `- health: ${v.health.healthy ? 'healthy' : 'NOT healthy'} (${v.health.answer})`,
     ...(v.image ? [`- image: ${v.image}`] : []),
+    ...(v.maintenance ? ['- maintenance mode: on (nginx answers 503 but for the health check; Maintenance Off ends it)'] : []),
+    ...(canary
+      ? [
+          `- canary: ${canary.release} takes ${canary.weight}% of requests (step ${canary.step + 1}/${canary.policy.steps.length}, ${canary.status}); ${canary.previous} is live`,
+        ]
+      : []),
     ...(deployed ? [`- deployed ${ago(deployed.finishedAt)} by ${deployed.by} (${deployed.result})`] : []),
     '',
     `_checked ${state.phase === 'known' ? ago(new Date(state.at).toISOString()) : 'just now'}_`,
   ];
   item.tooltip = new vscode.MarkdownString(lines.join('\n'));
+  return item;
+}
+
+/** A host's rollout state when a rollout is in progress or paused there (else undefined). */
+export function rolloutInProgress(state: RolloutState | undefined): RolloutState | undefined {
+  return state && (state.status === 'progressing' || state.status === 'paused') ? state : undefined;
+}
+
+/** The processes a host status lists, when the app has several (the one-process form is its host). */
+export function processesOf(state: HostState): ProcessStatus[] {
+  const last = state.phase === 'unknown' ? undefined : state.last;
+  const list = last?.ok ? (last.value.processes ?? []) : [];
+  return list.length > 1 || list.some((p) => p.service !== p.name) ? list : [];
+}
+
+/** running (and healthy), running but unhealthy, stopped, failed (exited with an error, or its manager says so), or unknown. */
+export function processState(p: ProcessStatus | undefined): 'running' | 'unhealthy' | 'stopped' | 'failed' | 'unknown' {
+  if (!p) return 'unknown';
+  if (p.running) return p.health && !p.health.healthy ? 'unhealthy' : 'running';
+  return /fail|fatal|backoff|exited|error|dead/i.test(p.state) && !/^(inactive|stopped)\b/i.test(p.state) ? 'failed' : 'stopped';
+}
+
+export function processItem(node: ProcessNode, p: ProcessStatus | undefined, checking: boolean): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
+  item.id = `process:${node.configFile}:${node.environment}:${node.host}:${node.name}`;
+  const state = processState(p);
+  const icons = {
+    running: ['pass-filled', 'testing.iconPassed'],
+    unhealthy: ['warning', 'list.warningForeground'],
+    stopped: ['debug-stop', undefined],
+    failed: ['error', 'testing.iconFailed'],
+    unknown: [checking ? 'sync~spin' : 'question', undefined],
+  } as const;
+  const [icon, color] = icons[state];
+  item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+  item.contextValue = `process.${node.type}`;
+  item.description = p
+    ? [
+        state === 'unhealthy' ? 'running, unhealthy' : state,
+        p.pid ? `pid ${p.pid}` : '',
+        p.running && p.uptimeSeconds !== null ? `up ${duration(p.uptimeSeconds)}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · ')
+    : checking
+      ? 'checking…'
+      : '';
+  item.tooltip = p
+    ? new vscode.MarkdownString(
+        [
+          `**${node.name}** on ${node.host}: ${p.service}`,
+          '',
+          `- state: ${p.state}${p.pid ? ` (pid ${p.pid})` : ''}${p.running ? `, up ${duration(p.uptimeSeconds)}` : ''}`,
+          `- health: ${p.health ? `${p.health.healthy ? 'healthy' : 'NOT healthy'} (${p.health.answer})` : 'not checked'}`,
+          `- port: ${p.port ?? 'none'}`,
+        ].join('\n'),
+      )
+    : `${node.name} on ${node.host}: not checked yet`;
   return item;
 }
 
@@ -150,6 +244,13 @@ export function releaseItem(node: ReleaseNode): vscode.TreeItem {
   item.iconPath = new vscode.ThemeIcon(node.live ? 'circle-filled' : 'circle-outline', node.live ? new vscode.ThemeColor('testing.iconPassed') : undefined);
   item.contextValue = `release.${node.type}${node.live ? '.live' : ''}`;
   item.tooltip = node.live ? `${node.id}: live on ${node.host}` : `${node.id}: kept on ${node.host}; Switch to This Release makes it live`;
+  if (node.canary) {
+    // The canary of a rollout in progress: promoted or aborted, not switched to.
+    item.description = node.live ? `live · ${node.canary}` : node.canary;
+    item.iconPath = new vscode.ThemeIcon('git-compare', new vscode.ThemeColor('charts.orange'));
+    item.contextValue = `release.${node.type}.canary`;
+    item.tooltip = `${node.id}: the canary on ${node.host} (${node.canary} of requests); Promote Rollout or Abort Rollout on the environment`;
+  }
   return item;
 }
 

@@ -1,5 +1,7 @@
 // The extension activates by itself on a workspace holding a go.mod and contributes its commands.
 import * as assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, waitFor } from '../../support/vscodeHelpers';
 
@@ -15,6 +17,20 @@ describe('activation', () => {
     );
     // Nobody calls activate(): the activation event alone must do it.
     await waitFor(`${EXTENSION_ID} to become active`, () => ext.isActive, 20_000);
+  });
+
+  it('runs as installed from the .vsix: from the extensions folder, not the checkout, with no node_modules beside it', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const checkout = process.env.GODEPLOY_VSCODE_CHECKOUT;
+    assert.ok(checkout, 'the launcher did not say where the checkout is (GODEPLOY_VSCODE_CHECKOUT)');
+    console.log(`${EXTENSION_ID} runs from ${ext.extensionPath} (checkout: ${checkout})`);
+    assert.ok(relative(checkout, ext.extensionPath).startsWith('..'), `the extension runs from ${ext.extensionPath}, inside the checkout ${checkout}`);
+    assert.equal(ext.extensionKind, vscode.ExtensionKind.Workspace);
+    assert.ok(!existsSync(join(ext.extensionPath, 'node_modules')), 'the installed extension has a node_modules folder');
+    assert.ok(!existsSync(join(ext.extensionPath, 'src')), 'the installed extension has its sources');
+    for (const f of ['dist/extension.js', 'dist/core.js', 'dist/cli.js', 'dist/webview/dashboard.js', 'media/icon.png']) {
+      assert.ok(existsSync(join(ext.extensionPath, f)), `the installed extension lacks ${f}`);
+    }
   });
 
   it('registers godeploy.initialize, godeploy.inspectModule and godeploy.validateConfig', async () => {

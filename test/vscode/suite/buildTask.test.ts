@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { fixtureModules } from '../../support/paths';
 import {
   cleanUp,
   configUri,
@@ -98,7 +99,7 @@ describe('Go Deploy build tasks', function () {
   });
 
   it('offers a task per module: a module in a subfolder gets one with "module"', async () => {
-    cpSync(path.join(extensionPath(), 'test', 'fixtures', 'modules', 'broken'), path.join(sub().fsPath, 'broken'), { recursive: true });
+    cpSync(path.join(fixtureModules, 'broken'), path.join(sub().fsPath, 'broken'), { recursive: true });
     const task = await waitFor('a build task for sub/broken', async () =>
       (await godeployTasks()).find((t) => (t.definition as Definition).module === 'sub/broken'),
     );
@@ -107,7 +108,7 @@ describe('Go Deploy build tasks', function () {
   });
 
   it('a tasks.json task for a broken module in a subfolder exits 1 and puts the compile error on its main.go line 12', async () => {
-    cpSync(path.join(extensionPath(), 'test', 'fixtures', 'modules', 'broken'), path.join(sub().fsPath, 'broken'), { recursive: true });
+    cpSync(path.join(fixtureModules, 'broken'), path.join(sub().fsPath, 'broken'), { recursive: true });
     const label = 'build the broken module';
     const definition = { type: 'godeploy', task: 'build', module: 'sub/broken', targets: ['linux/amd64'] };
     await writeText(
@@ -152,9 +153,3 @@ describe('Go Deploy build tasks', function () {
     );
   });
 });
-
-function extensionPath(): string {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
-  if (!ext) throw new Error(`${EXTENSION_ID} is not installed`);
-  return ext.extensionPath;
-}

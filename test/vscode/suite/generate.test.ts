@@ -104,6 +104,25 @@ describe('Go Deploy: Generate', () => {
     await cleanUp(vscode.Uri.joinPath(workspaceRoot(), '.dockerignore'));
   });
 
+  it('Generate… offers the CI pipelines after the deployment files: GitHub Actions writes .github/workflows/godeploy.yml, as the CLI does', async () => {
+    const workflow = vscode.Uri.joinPath(workspaceRoot(), '.github', 'workflows', 'godeploy.yml');
+    await cleanUp(workflow);
+    let settled = false;
+    const running = vscode.commands.executeCommand<GenerateResult | undefined>('godeploy.generate').then((r) => {
+      settled = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(settled, false, 'Generate… wrote something without asking what');
+    // The pick lists Dockerfile, .dockerignore, systemd, nginx, supervisor, Kubernetes, All, then GitHub Actions, GitLab CI.
+    for (let i = 0; i < 7; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    const r = await withTimeout('godeploy.generate after the pick', running, 30_000);
+    assert.deepEqual(r?.written, [workflow.fsPath]);
+    assert.equal((await readText(workflow)).replace(/\n$/, ''), cliOutput('github-actions'));
+    await cleanUp(vscode.Uri.joinPath(workspaceRoot(), '.github'));
+  });
+
   it('is offered in the explorer context menu of go.mod and of module folders', () => {
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
       contributes: { menus: Record<string, { command?: string; submenu?: string; when?: string }[]> };

@@ -28,7 +28,8 @@ export function run(): Promise<void> {
     .filter((f) => f.endsWith('.test.js') && (!only || only.some((o) => f.startsWith(`${o}.`))))
     .sort();
   for (const f of files) mocha.addFile(join(__dirname, f));
-  progress(`running ${files.length} suite file(s) in VS Code ${vscode.version}`);
+  const installedAt = vscode.extensions.getExtension('godeploy.go-deploy')?.extensionPath ?? '(not installed)';
+  progress(`running ${files.length} suite file(s) in VS Code ${vscode.version}; Go Deploy runs from ${installedAt}`);
 
   return new Promise((resolve, reject) => {
     let runner: Mocha.Runner;

@@ -32,12 +32,12 @@ export function engineHost(engine: Engine): HostRunner | undefined {
 }
 
 /** nginx on the engine's host, or a GoDeployError saying what to do. Returns `nginx -v`'s answer. */
-export async function checkNginx(runner: HostRunner): Promise<string> {
+export async function checkNginx(runner: HostRunner, strategy: 'blue-green' | 'canary' = 'blue-green'): Promise<string> {
   const r = await runner.exec(['nginx', '-v']);
   const said = `${r.stderr}${r.stdout}`.trim();
   if (r.code === 0) return said.replace(/^nginx version:\s*/, '');
   if (r.code === 127) {
-    throw new GoDeployError(`strategy: blue-green sends traffic through nginx on the engine's host (${runner.describe}), and nginx is not installed there`, {
+    throw new GoDeployError(`strategy: ${strategy} sends traffic through nginx on the engine's host (${runner.describe}), and nginx is not installed there`, {
       hint: 'install nginx on that host (apt install nginx), or use strategy: restart',
     });
   }
@@ -64,6 +64,14 @@ export interface BlueGreenSwitchInput extends Omit<ReplaceInput, 'gate'> {
   /** The idle port `to` listens on. */
   port: number;
   gate(): Promise<HealthResult>;
+  /**
+   * How nginx is sent to `port` once the new release passed its gate (default: the site and
+   * the blue-green include, FLIP_NGINX); returns nginx's workers before the reload. strategy
+   * canary installs its site with the canary include in its one-server form.
+   */
+  activate?(): Promise<string[]>;
+  /** Stop once the new release passed its gate, nginx untouched (strategy canary's rollout moves the traffic). */
+  gateOnly?: boolean;
 }
 
 export async function switchOnIdlePort(i: BlueGreenSwitchInput): Promise<ReplaceOutcome> {
@@ -112,19 +120,13 @@ export async function switchOnIdlePort(i: BlueGreenSwitchInput): Promise<Replace
     message: `healthy (${health.last}, ${health.attempts} attempt${health.attempts === 1 ? '' : 's'})`,
     ms: timings.health,
   });
+  if (i.gateOnly) return { ok: true, cancelled: false, restored: false, timings };
 
   const n0 = Date.now();
   emit({ host, step: 'nginx', state: 'start', message: `nginx to port ${port} (${plan.include})` });
   let workers: string[];
   try {
-    await runner.upload(Buffer.from(plan.site.content), `${plan.site.path}.godeploy-tmp`, { mode: 0o644 });
-    const flip = await runner.exec(bg.flipNginxArgv(plan, port));
-    if (flip.code !== 0) {
-      throw new GoDeployError(`nginx -t / reload on ${runner.describe} failed (exit ${flip.code ?? 'signal'}): ${i.redact(lastOutputLine(flip))}`, {
-        hint: `nginx kept its previous configuration${from ? ` and ${from.container} serves` : ''}; fix the site (godeploy generate nginx shows it) and deploy again`,
-      });
-    }
-    workers = bg.workersBeforeReload(flip.stdout);
+    workers = i.activate ? await i.activate() : await flipToPort(runner, plan, port, from?.container);
   } catch (e) {
     emit({ host, step: 'nginx', state: 'fail', message: i.redact((e as Error).message), ms: Date.now() - n0 });
     return fail(e instanceof GoDeployError ? e : new GoDeployError((e as Error).message));
@@ -160,13 +162,25 @@ export async function switchOnIdlePort(i: BlueGreenSwitchInput): Promise<Replace
   }
 }
 
+/** The blue-green include sent to `port` and the site installed (FLIP_NGINX); nginx's workers before the reload. */
+async function flipToPort(runner: HostRunner, plan: DockerBlueGreen, port: number, serving?: string): Promise<string[]> {
+  await runner.upload(Buffer.from(plan.site.content), `${plan.site.path}.godeploy-tmp`, { mode: 0o644 });
+  const flip = await runner.exec(bg.flipNginxArgv(plan, port));
+  if (flip.code !== 0) {
+    throw new GoDeployError(`nginx -t / reload on ${runner.describe} failed (exit ${flip.code ?? 'signal'}): ${lastOutputLine(flip)}`, {
+      hint: `nginx kept its previous configuration${serving ? ` and ${serving} serves` : ''}; fix the site (godeploy generate nginx shows it) and deploy again`,
+    });
+  }
+  return bg.workersBeforeReload(flip.stdout);
+}
+
 interface ContainerInspect {
   Config: { Image: string; Env?: string[]; Cmd?: string[] | null; Labels?: Record<string, string> };
   HostConfig: Record<string, unknown> & { NetworkMode?: string; CapAdd?: string[] | null };
 }
 
 /** The runtime settings a release's container was created with (containerSpec's HostConfig keys). */
-const KEPT_HOST_CONFIG = ['NetworkMode', 'RestartPolicy', 'LogConfig', 'Memory', 'CapDrop', 'CapAdd', 'SecurityOpt', 'ReadonlyRootfs', 'Tmpfs'];
+const KEPT_HOST_CONFIG = ['NetworkMode', 'RestartPolicy', 'LogConfig', 'Memory', 'CapDrop', 'CapAdd', 'SecurityOpt', 'ReadonlyRootfs', 'Tmpfs', 'Mounts'];
 
 /** How the port reaches the service (launch.ts portReach): the variable and the flag. */
 export interface PortReachInput {

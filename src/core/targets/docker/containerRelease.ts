@@ -44,7 +44,7 @@ export function containerRelease(run: DockerDeployRun): ReleaseStrategy {
 }
 
 /** What a switch gets: its health gate asks about the new container unless told another. */
-type SwitchInput = Omit<ReplaceInput, 'gate'> & { gate(container?: string, through?: Engine): Promise<HealthResult> };
+export type SwitchInput = Omit<ReplaceInput, 'gate'> & { gate(container?: string, through?: Engine): Promise<HealthResult> };
 
 export interface StartReleaseInput {
   /** The release that runs now, if any. */
@@ -57,11 +57,16 @@ export interface StartReleaseInput {
   rolledBackWhenRestored: boolean;
 }
 
-/** Creates the new release's container, switches to it behind the health gate, then prunes old releases. */
-export async function startRelease(run: DockerDeployRun, image: ReleaseImage, i: StartReleaseInput): Promise<DeployResult> {
-  const { engine, e, id, emit, redact, outcome, req } = run;
+/** The new release's container, created (not started) to listen on `port`, and the switch's input for it; or the failed deploy. */
+export async function createReleaseContainer(
+  run: DockerDeployRun,
+  image: ReleaseImage,
+  port: number,
+  live?: DockerRelease,
+): Promise<SwitchInput | DeployResult> {
+  const { engine, e, id, emit, redact, req } = run;
   const { app } = e.model;
-  const spec = run.specFor(`${app.name}:${id}`, run.values, i.port);
+  const spec = run.specFor(`${app.name}:${id}`, run.values, port);
   const k0 = Date.now();
   let created;
   try {
@@ -74,18 +79,32 @@ export async function startRelease(run: DockerDeployRun, image: ReleaseImage, i:
   const to = { id, containerId: created.id, container: spec.name, restart: spec.HostConfig.RestartPolicy.Name };
   const gateSpec = gateSpecOf(e.model);
   const gate = (container = to.container, through: Engine = engine): Promise<HealthResult> =>
-    containerGate({ engine: through, spec: gateSpec, port: i.port, probeImage: image.probeTag, token: req.token }, container);
+    containerGate({ engine: through, spec: gateSpec, port, probeImage: image.probeTag, token: req.token }, container);
+  return { engine, from: live, to, toIsNew: true, emit, redact, token: req.token, host: HOST, gate, reconnect: run.reconnect };
+}
+
+/** Creates the new release's container, switches to it behind the health gate, then prunes old releases. */
+export async function startRelease(run: DockerDeployRun, image: ReleaseImage, i: StartReleaseInput): Promise<DeployResult> {
+  const input = await createReleaseContainer(run, image, i.port, i.live);
+  if ('ok' in input) return input;
   let replaced;
   try {
-    replaced = await i.switchTo({ engine, from: i.live, to, toIsNew: true, emit, redact, token: req.token, host: HOST, gate, reconnect: run.reconnect });
+    replaced = await i.switchTo(input);
   } catch (err) {
     return run.fail(err, 'switch');
   }
+  return settleRelease(run, replaced, i.rolledBackWhenRestored);
+}
+
+/** The deploy's result from the switch's outcome: a failure recorded (the release's tag removed), or the release live and old releases pruned. */
+export async function settleRelease(run: DockerDeployRun, replaced: ReplaceOutcome, rolledBackWhenRestored: boolean): Promise<DeployResult> {
+  const { engine, e, id, outcome } = run;
+  const { app } = e.model;
   Object.assign(outcome.timings, replaced.timings);
   if (!replaced.ok) {
     // Blue-green: nothing was switched (failed); restart: the old release was stopped and started again (rolled-back).
     Object.assign(outcome, {
-      result: i.rolledBackWhenRestored ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed',
+      result: rolledBackWhenRestored ? (replaced.restored ? 'rolled-back' : 'failed') : 'failed',
       error: replaced.error,
       hint: replaced.hint,
       logs: replaced.logs,
@@ -102,20 +121,22 @@ export async function startRelease(run: DockerDeployRun, image: ReleaseImage, i:
 }
 
 /**
- * Old releases beyond keepReleases go, with their release tags. The new release is live and
- * healthy from here: a failure to tidy up is reported, not a failed deploy.
+ * Old releases beyond keepReleases go (every container of each: one per process), with their
+ * release tags. The new release is live and healthy from here: a failure to tidy up is
+ * reported, not a failed deploy.
  */
-async function pruneReleases({ engine, e, emit, redact }: DockerDeployRun): Promise<void> {
+export async function pruneReleases({ engine, e, emit, redact }: DockerDeployRun): Promise<void> {
   const r0 = Date.now();
   try {
     const after = await listDockerReleases(engine, e.model.app.name, e.name);
     const prune = releasesToPrune(after, e.env.keepReleases ?? 5);
+    const kept = new Set(after.map((r) => r.id)).size;
     for (const r of prune) await removeRelease(engine, e.model.app.name, r);
     emit({
       host: HOST,
       step: 'retire',
       state: 'done',
-      message: prune.length ? `removed ${prune.map((r) => r.container).join(', ')}` : `${after.length} release${after.length === 1 ? '' : 's'} kept`,
+      message: prune.length ? `removed ${prune.map((r) => r.container).join(', ')}` : `${kept} release${kept === 1 ? '' : 's'} kept`,
       ms: Date.now() - r0,
     });
   } catch (err) {

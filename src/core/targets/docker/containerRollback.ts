@@ -4,7 +4,9 @@
 // as a deploy; if it fails, it is stopped again and the live one restarted (replace.ts).
 // With strategy blue-green it starts on the idle port beside the live one and nginx is
 // switched to it (blueGreenContainers.ts); a release kept on the live port is first
-// re-created on the idle one, from the same image with the same environment.
+// re-created on the idle one, from the same image with the same environment. strategy canary
+// does the same with the canary include sending every request to it (no steps: a rollback
+// goes back to a release that was live); it refuses while a rollout is in progress.
 import type { RollbackResult } from '../../environment/types';
 import type { HealthResult } from '../../release/health';
 import { gateSpecOf } from '../../release/healthGate';
@@ -12,6 +14,7 @@ import { blueGreenSite, flipNginxArgv } from '../../release/nginxSwitch';
 import { GoDeployError } from '../../errors';
 import { dockerBlueGreen, engineHost, livePort, pickIdlePort, recreateOnPort, switchOnIdlePort } from './blueGreenContainers';
 import { containerGate, probeImageFor } from './containerGate';
+import { canaryLivePort, dockerCanary, dockerCanarySite, installSteadySite, refuseDuringRollout } from './canaryRelease';
 import { rollbackPlan } from './dockerPlan';
 import { liveRelease, listDockerReleases, type DockerRelease } from './dockerReleases';
 import type { Engine } from './engine';
@@ -22,9 +25,20 @@ export async function rollbackContainer(run: DockerRollbackRun): Promise<Rollbac
   const { req, e, engine, address, outcome, targets, emit, redact, reconnect } = run;
   const { app } = e.model;
   const releases = await listDockerReleases(engine, app.name, e.name);
-  const blueGreen = e.model.blueGreen ? dockerBlueGreen(e.model, await blueGreenSite(e)) : undefined;
+  const siteText = e.model.blueGreen ? await blueGreenSite(e) : undefined;
+  // strategy canary: blue-green's two ports behind the canary include; no rollback while a rollout is in progress.
+  const canary = e.model.canary && siteText !== undefined ? dockerCanary(e.model, e.name, siteText) : undefined;
+  const blueGreen = canary ?? (siteText !== undefined ? dockerBlueGreen(e.model, siteText) : undefined);
   const runner = blueGreen ? engineHost(engine) : undefined;
-  const picked = blueGreen ? pickIdlePort(blueGreen, releases, await livePort(runner!, blueGreen)) : { live: liveRelease(releases), idle: app.port };
+  if (canary) {
+    try {
+      await refuseDuringRollout(dockerCanarySite(engine, runner!, e, canary), e.name);
+    } catch (err) {
+      return run.fail(err, 'lock');
+    }
+  }
+  const nginxPort = canary ? await canaryLivePort(runner!, canary, app.name) : blueGreen ? await livePort(runner!, blueGreen) : null;
+  const picked = blueGreen ? pickIdlePort(blueGreen, releases, nginxPort) : { live: liveRelease(releases), idle: app.port };
   const live = picked.live;
   outcome.previous = live?.id ?? null;
   const list = releases.map((r) => r.id).join(', ') || 'none';
@@ -65,7 +79,12 @@ export async function rollbackContainer(run: DockerRollbackRun): Promise<Rollbac
       { host: HOST, id: 'health', title: `wait for ${target.container} to answer`, commands: [] },
       ...(blueGreen
         ? [
-            { host: HOST, id: 'nginx' as const, title: `send nginx to port ${picked.idle}, reload`, commands: [flipNginxArgv(blueGreen, picked.idle)] },
+            {
+              host: HOST,
+              id: 'nginx' as const,
+              title: `send nginx to port ${picked.idle}${canary ? ` (${canary.include}, every request)` : ''}, reload`,
+              commands: canary ? [] : [flipNginxArgv(blueGreen, picked.idle)],
+            },
             { host: HOST, id: 'retire' as const, title: "stop the old container once nginx's old workers finished", commands: [] },
           ]
         : []),
@@ -93,6 +112,7 @@ export async function rollbackContainer(run: DockerRollbackRun): Promise<Rollbac
       runner: runner!,
       plan: blueGreen,
       port: picked.idle,
+      ...(canary ? { activate: () => installSteadySite(runner!, canary, app.name, picked.idle, target!.id) } : {}),
       from: live,
       to: target,
       toIsNew: false,

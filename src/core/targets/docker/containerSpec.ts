@@ -18,6 +18,8 @@ export const LABEL = {
   deployedBy: 'godeploy.deployed-by',
   /** The port the release listens on (app.port, or its blue-green port). */
   port: 'godeploy.port',
+  /** Several processes (app.processes): the process a release container runs (absent in the one-process form). */
+  process: 'godeploy.process',
 } as const;
 
 export interface ContainerInput {
@@ -40,12 +42,27 @@ export interface ContainerInput {
   portFlag?: string | null;
   docker: DockerConfig;
   deployedBy: string;
+  /** app.shared: named volumes mounted under /app (sharedVolumes), kept across releases. */
+  shared?: SharedVolume[];
+}
+
+/** A folder of app.shared as a named volume: <app>-<dir with dashes>, mounted at /app/<dir>. */
+export interface SharedVolume {
+  volume: string;
+  target: string;
+}
+
+/** app.shared's named volumes of `app` (the app's name: every process of a release mounts the same ones). */
+export function sharedVolumes(app: string, shared: readonly string[]): SharedVolume[] {
+  return shared.map((d) => ({ volume: `${app}-${d.replace(/[^A-Za-z0-9_.-]+/g, '-')}`, target: `/app/${d}` }));
 }
 
 /** The Engine API's container create body (POST /containers/create), with the name. */
 export interface ContainerSpec {
   name: string;
   Image: string;
+  /** Several processes: [/app/<executable>] of its process (else the image's ENTRYPOINT). */
+  Entrypoint?: string[];
   /** The arguments after the image's ENTRYPOINT (launch.ts: the port flag, then app.args); absent: the image's CMD. */
   Cmd?: string[];
   Env: string[];
@@ -62,6 +79,8 @@ export interface ContainerSpec {
     SecurityOpt: string[];
     ReadonlyRootfs: boolean;
     Tmpfs: Record<string, string>;
+    /** app.shared's named volumes (created by the engine when missing; never removed by a deploy or rollback). */
+    Mounts?: { Type: 'volume'; Source: string; Target: string }[];
   };
 }
 
@@ -114,6 +133,7 @@ export function containerSpec(input: ContainerInput): ContainerSpec {
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
+      ...(input.shared?.length ? { Mounts: input.shared.map((v) => ({ Type: 'volume' as const, Source: v.volume, Target: v.target })) } : {}),
     },
   };
 }
@@ -141,6 +161,9 @@ export function describeContainer(spec: ContainerSpec): string[] {
           .join(', ')}`,
     `  restart: ${h.RestartPolicy.Name}${h.RestartPolicy.MaximumRetryCount ? `:${h.RestartPolicy.MaximumRetryCount}` : ''}; logs: json-file max-size ${h.LogConfig.Config['max-size']}, max-file ${h.LogConfig.Config['max-file']}`,
     `  memory: ${h.Memory ? `${Math.round(h.Memory / 1024 / 1024)} MiB` : 'no limit'}; cap-drop ALL${h.CapAdd ? ` (cap-add ${h.CapAdd.join(', ')})` : ''}, no-new-privileges, read-only root, /tmp tmpfs`,
+    ...(h.Mounts?.length
+      ? [`  volumes (app.shared; created when missing, never removed): ${h.Mounts.map((m) => `${m.Source} at ${m.Target}`).join(', ')}`]
+      : []),
     `  labels: ${Object.entries(spec.Labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,

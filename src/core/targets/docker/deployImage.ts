@@ -8,6 +8,7 @@ import { imageTag } from './dockerPlan';
 import type { Engine } from './engine';
 import { buildingEngine, buildReleaseImage, shipImage, shipThroughRegistry } from './releaseImage';
 import { registryRef } from './registry';
+import { resolveReleaseFiles } from '../../release/releaseFiles';
 import { HOST, type DockerDeployRun, type ReleaseImage } from './releaseStrategy';
 
 export interface BuiltImage extends ReleaseImage {
@@ -36,10 +37,12 @@ export async function buildDeployImage(run: DockerDeployRun, i: ImageInput): Pro
   // Not godeploy.* labels: a container inherits its image's labels, and those mark the release containers.
   const labels = { 'org.opencontainers.image.version': i.info.version, 'org.opencontainers.image.revision': i.info.commit };
   let artifact;
+  let artifacts;
   let probeFile: string | undefined;
   let probeTag: string | undefined;
   try {
-    artifact = i.goBuild && (await i.goBuild).artifacts[0];
+    artifacts = i.goBuild && (await i.goBuild).artifacts;
+    artifact = artifacts?.[0];
     probeFile = await i.probe;
     probeTag = await i.probeImage;
   } catch (err) {
@@ -49,7 +52,18 @@ export async function buildDeployImage(run: DockerDeployRun, i: ImageInput): Pro
   i.onBuilder(builder);
   let imageId: string;
   try {
-    imageId = await buildReleaseImage(builder ?? engine, { e, artifact, probe: probeFile, tags, labels, info: i.info, emit, onBuildOutput: req.onBuildOutput });
+    imageId = await buildReleaseImage(builder ?? engine, {
+      e,
+      files: await resolveReleaseFiles(e.moduleDir, e.model, req.sources),
+      artifact,
+      artifacts,
+      probe: probeFile,
+      tags,
+      labels,
+      info: i.info,
+      emit,
+      onBuildOutput: req.onBuildOutput,
+    });
   } catch (err) {
     return run.fail(err, 'image');
   }

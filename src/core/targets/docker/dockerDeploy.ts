@@ -5,13 +5,14 @@
 // with this environment, stop there. Otherwise ship the image (registry, or straight from
 // the building engine) and hand it to the strategy that puts it live: one container
 // replaced (containerRelease.ts), a container on the idle port behind nginx
-// (blueGreenRelease.ts) or a swarm service updated (swarmRelease.ts). The lock is released
+// (blueGreenRelease.ts), a canary rolled out in steps behind nginx (canaryRelease.ts; the
+// lock stays held while it runs) or a swarm service updated (swarmRelease.ts). The lock is released
 // on every way out. The plan and the refusals are in dockerPlan.ts.
 import { dockerOf } from '../../config/model';
-import { hostname, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import type { VersionInfo } from '../../build/version';
 import { CancellationSource } from '../../cancellation';
-import { DeployBuilds } from '../../release/deployBuild';
+import { DeployBuilds, requireGo } from '../../release/deployBuild';
 import { goPlatform } from '../../release/checks';
 import type { HostDeployResult } from '../../environment/types';
 import type { DeployRequest, DeployResult } from '../../environment/types';
@@ -24,8 +25,9 @@ import { ensureProbeImage, probeDir } from './containerGate';
 import type { LoadedEnvironment } from '../../environment/load';
 import type { LockOwner } from '../../environment/types';
 import { releaseId as makeReleaseId } from '../../release/releaseId';
+import { holderName, lockOwnerFor } from '../../release/lockOwner';
 import { GoDeployError } from '../../errors';
-import { containerSpec, type ContainerSpec } from './containerSpec';
+import { containerSpec, sharedVolumes, type ContainerSpec } from './containerSpec';
 import { describeDockerPlan, refuseUnsupported } from './dockerPlan';
 import { acquireDockerLock, releaseDockerLock } from './dockerLock';
 import { environmentEngineAddress, type Engine } from './engine';
@@ -36,9 +38,12 @@ import { dockerBlueGreen } from './blueGreenContainers';
 import { answeredByEngine } from './replace';
 import { buildProbe } from './probe';
 import { blueGreenRelease } from './blueGreenRelease';
+import { canaryRelease, dockerCanary } from './canaryRelease';
 import { containerRelease } from './containerRelease';
 import { HOST, type DockerDeployRun, type DockerDeployStep } from './releaseStrategy';
 import { swarmRelease } from './swarmRelease';
+import { buildExecutables, processesRelease, severalProcesses } from './processContainers';
+import { swarmProcessesRelease } from './swarmProcesses';
 
 export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, info: VersionInfo): Promise<DeployResult> {
   const t0 = Date.now();
@@ -54,9 +59,12 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
   const registryAuth = resolved ? await registryCredentials(e.name, docker, req.sources, resolved.redactor) : undefined;
   const user = req.user ?? userInfo().username;
-  const deployedBy = `${user}@${hostname()}`;
+  const deployedBy = holderName(user);
   const id = makeReleaseId(req.now ?? new Date(), info.version);
-  const blueGreen = e.model.blueGreen ? dockerBlueGreen(e.model, await blueGreenSite(e)) : undefined;
+  // strategy canary runs on blue-green's two ports behind its own include (canaryRelease.ts).
+  const siteText = e.model.blueGreen ? await blueGreenSite(e) : undefined;
+  const canary = e.model.canary && siteText !== undefined ? dockerCanary(e.model, e.name, siteText) : undefined;
+  const blueGreen = canary ?? (siteText !== undefined ? dockerBlueGreen(e.model, siteText) : undefined);
   const specFor = (image: string, env: Record<string, string>, port = blueGreen?.ports[0] ?? app.port): ContainerSpec =>
     containerSpec({
       app: app.name,
@@ -72,6 +80,7 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
       args: app.args,
       portEnv: app.portEnv,
       portFlag: app.portFlag,
+      shared: sharedVolumes(app.name, e.model.shared),
     });
   const plan = describeDockerPlan(
     withArgs,
@@ -98,6 +107,9 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
   });
   req.onPlan?.(plan);
   if (req.dryRun) return result(true, { dryRun: true });
+  const fromBinary = (docker.build ?? 'binary') === 'binary';
+  // The image packs a binary built here: without Go, stop before the engine is reached or locked.
+  if (fromBinary) await requireGo();
 
   const failWith = (err: unknown, step: DockerDeployStep, extra: Partial<DeployResult> = {}): DeployResult => {
     outcome.result = 'failed';
@@ -156,9 +168,14 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     cancelSub?.dispose();
     return failWith(new GoDeployError(`the engine runs ${engine.version.Os}/${engine.version.Arch}, not a platform Go Deploy builds for`), 'connect');
   }
-  const fromBinary = (docker.build ?? 'binary') === 'binary';
   const swarm = docker.mode === 'swarm';
-  const goBuild = fromBinary ? builds.build([platform.id]) : undefined;
+  const several = severalProcesses(model);
+  // Several processes: each distinct main built once, all packed into the release's image.
+  const goBuild = !fromBinary
+    ? undefined
+    : several
+      ? buildExecutables(withArgs, platform.id, { token: buildCancel.token, env: req.buildEnv, versionInfo: info, onOutput: req.onBuildOutput, emit })
+      : builds.build([platform.id]);
   goBuild?.catch(() => undefined);
   // Swarm tasks get a health check: the probe is packed beside the executable. A container's
   // tcp gate runs it in a container of its own inside the release's network.
@@ -186,7 +203,17 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     result,
     fail: failWith,
   };
-  const strategy = swarm ? swarmRelease(run) : blueGreen ? blueGreenRelease(run, blueGreen) : containerRelease(run);
+  const strategy = swarm
+    ? several
+      ? swarmProcessesRelease(run)
+      : swarmRelease(run)
+    : canary
+      ? canaryRelease(run, canary)
+      : blueGreen
+        ? blueGreenRelease(run, blueGreen)
+        : several
+          ? processesRelease(run)
+          : containerRelease(run);
   let owner: LockOwner | undefined;
   let builder: Engine | undefined;
   try {
@@ -194,12 +221,10 @@ export async function deployDocker(req: DeployRequest, e: LoadedEnvironment, inf
     if (refused) return refused;
     const l0 = Date.now();
     try {
-      owner = await acquireDockerLock(
-        engine,
-        app.name,
-        { user, host: hostname(), pid: process.pid, version: info.version, operation: 'deploy' },
-        { environment: e.name, onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }) },
-      );
+      owner = await acquireDockerLock(engine, app.name, lockOwnerFor(user, info.version, 'deploy'), {
+        environment: e.name,
+        onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }),
+      });
     } catch (err) {
       return failWith(err, 'lock');
     }

@@ -23,6 +23,8 @@ export interface DockerLogOptions {
   retryMs?: [number, number];
   /** How often the container list is read again while following. */
   pollMs?: number;
+  /** Only the containers of this process (label godeploy.process), when the app has several. */
+  process?: string;
 }
 
 interface Target {
@@ -39,18 +41,25 @@ export function splitTimestamp(line: string): { ns: bigint; time: string; text: 
   return { ns, time: `${m[1]}.${(m[2] ?? '').padEnd(3, '0').slice(0, 3)}Z`, text: m[3] };
 }
 
-async function targets(engine: Engine, e: LoadedEnvironment): Promise<Target[]> {
+async function targets(engine: Engine, e: LoadedEnvironment, process?: string): Promise<Target[]> {
   if (dockerOf(e.env)?.mode === 'swarm') {
-    const name = serviceName(e.model.app.name, e.name);
-    const found = (await engine.docker.listServices({ filters: { name: [name] } })) as { ID: string; Spec?: { Name?: string } }[];
-    return found.filter((s) => s.Spec?.Name === name).map((s) => ({ id: s.ID, name, kind: 'service' }));
+    // Several processes: a service each (<app>-<process>-<environment>); --process keeps its own.
+    const names =
+      e.model.processes.length < 2
+        ? [serviceName(e.model.app.name, e.name)]
+        : e.model.processes.filter((p) => process === undefined || p.name === process).map((p) => serviceName(p.service, e.name));
+    const found = (await engine.docker.listServices({ filters: { name: names } })) as { ID: string; Spec?: { Name?: string } }[];
+    return names.flatMap((name) => found.filter((s) => s.Spec?.Name === name).map((s): Target => ({ id: s.ID, name, kind: 'service' })));
   }
   const running = (await engine.docker.listContainers({
     filters: { label: [`${LABEL.app}=${e.model.app.name}`, `${LABEL.environment}=${e.name}`], status: ['running'] },
   })) as { Id: string; Names?: string[]; Labels?: Record<string, string> }[];
-  return running
-    .filter((c) => c.Labels?.[LABEL.release])
-    .map((c) => ({ id: c.Id, name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''), kind: 'container' }));
+  return (
+    running
+      // A container's name (<app>-<process>-<release>) says its process; --process keeps its label's.
+      .filter((c) => c.Labels?.[LABEL.release] && (process === undefined || e.model.processes.length < 2 || c.Labels[LABEL.process] === process))
+      .map((c) => ({ id: c.Id, name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''), kind: 'container' }))
+  );
 }
 
 export async function followDockerLogs(
@@ -120,7 +129,7 @@ export async function followDockerLogs(
     let list: Target[];
     try {
       engine ??= await open();
-      list = await targets(engine, e);
+      list = await targets(engine, e, o.process);
     } catch (err) {
       engine?.close();
       engine = undefined;

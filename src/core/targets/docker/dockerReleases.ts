@@ -24,6 +24,8 @@ export interface DockerRelease {
   restart: string;
   /** The port it listens on (label; absent on containers made before the label existed). */
   port?: number;
+  /** Several processes: the process it runs (label godeploy.process). */
+  process?: string;
 }
 
 interface ContainerSummary {
@@ -56,6 +58,7 @@ export async function listDockerReleases(engine: Engine, app: string, environmen
       live: c.State === 'running',
       restart: c.Labels![RESTART_LABEL] ?? 'unless-stopped',
       port: Number(c.Labels![LABEL.port]) || undefined,
+      ...(c.Labels![LABEL.process] ? { process: c.Labels![LABEL.process] } : {}),
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
@@ -65,9 +68,14 @@ export const liveRelease = (releases: DockerRelease[]): DockerRelease | undefine
 
 /** Releases to remove so that `keep` remain: the oldest that are not running. */
 export function releasesToPrune(releases: DockerRelease[], keep: number): DockerRelease[] {
-  const extra = releases.length - keep;
+  // A release is every container with its id (one per process): whole releases go, the
+  // oldest first, never one with a running container.
+  const ids = [...new Set(releases.map((r) => r.id))];
+  const extra = ids.length - keep;
   if (extra <= 0) return [];
-  return releases.filter((r) => !r.live).slice(0, extra);
+  const running = new Set(releases.filter((r) => r.live).map((r) => r.id));
+  const gone = new Set(ids.filter((id) => !running.has(id)).slice(0, extra));
+  return releases.filter((r) => gone.has(r.id));
 }
 
 /** Removes a release's container and its release tag (the image goes once nothing else uses it). */

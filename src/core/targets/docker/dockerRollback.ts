@@ -3,12 +3,12 @@
 // blue-green behind nginx, goes back to the release before the live one, or the named one
 // (containerRollback.ts). The lock is released on every way out.
 import { dockerOf } from '../../config/model';
-import { hostname, userInfo } from 'node:os';
 import type { LoadedEnvironment } from '../../environment/load';
 import type { LockOwner } from '../../environment/types';
 import type { RollbackRequest, RollbackResult } from '../../environment/types';
 import type { HostDeployResult } from '../../environment/types';
 import { GoDeployError } from '../../errors';
+import { lockOwnerFor } from '../../release/lockOwner';
 import { rollbackContainer } from './containerRollback';
 import { acquireDockerLock, releaseDockerLock } from './dockerLock';
 import { environmentEngineAddress, type Engine } from './engine';
@@ -17,6 +17,8 @@ import { refuseUnsupported } from './dockerPlan';
 import { HOST, type DockerRollbackRun } from './releaseStrategy';
 import { answeredByEngine } from './replace';
 import { rollbackService } from './swarmRollback';
+import { rollbackProcesses, severalProcesses } from './processContainers';
+import { rollbackServices } from './swarmProcesses';
 
 export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment, redact: (t: string) => string): Promise<RollbackResult> {
   const t0 = Date.now();
@@ -55,17 +57,22 @@ export async function rollbackDocker(req: RollbackRequest, e: LoadedEnvironment,
   let owner: LockOwner | undefined;
   try {
     try {
-      owner = await acquireDockerLock(
-        engine,
-        app.name,
-        { user: req.user ?? userInfo().username, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' },
-        { environment: e.name, onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }) },
-      );
+      owner = await acquireDockerLock(engine, app.name, lockOwnerFor(req.user, req.to ?? 'previous', 'rollback'), {
+        environment: e.name,
+        onTakeOver: (what) => emit({ host: HOST, step: 'lock', state: 'info', message: what }),
+      });
     } catch (err) {
       return failed(err, 'lock');
     }
     const run: DockerRollbackRun = { req, e, engine, address, outcome, targets, emit, redact, reconnect, done, fail: failed };
-    return await (dockerOf(e.env)?.mode === 'swarm' ? rollbackService(run) : rollbackContainer(run));
+    const several = severalProcesses(e.model);
+    return await (dockerOf(e.env)?.mode === 'swarm'
+      ? several
+        ? rollbackServices(run)
+        : rollbackService(run)
+      : several
+        ? rollbackProcesses(run)
+        : rollbackContainer(run));
   } finally {
     if (owner) {
       const lockOwner = owner;

@@ -15,6 +15,13 @@ import { inspectService } from './swarmRollout';
 import { serviceName } from './swarmService';
 import { onEnvironmentEngine, type EngineOpenOptions } from './environmentEngine';
 import { type ServiceSpec } from './swarmService';
+import { processContainer, processStatuses, severalProcesses } from './processContainers';
+import { processServiceName, swarmProcessStatuses } from './swarmProcesses';
+import { readRolloutState } from '../../release/canary/hostSite';
+import type { RolloutState } from '../../release/canary/types';
+import { maintenanceStatus } from '../../release/maintenance';
+import { engineHost } from './blueGreenContainers';
+import { dockerRolloutStateFile } from './canaryRelease';
 
 export async function dockerReleases(
   e: LoadedEnvironment,
@@ -49,7 +56,14 @@ export async function dockerStatus(e: LoadedEnvironment, options: EngineOpenOpti
 async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<HostStatus> {
   const { app } = e.model;
   const releases = await listDockerReleases(engine, app.name, e.name);
-  const live = liveRelease(releases);
+  const several = severalProcesses(e.model);
+  const nginx = await nginxOnEngineHost(engine, e);
+  const inRollout = nginx.rollout && (nginx.rollout.status === 'progressing' || nginx.rollout.status === 'paused') ? nginx.rollout : undefined;
+  // Several processes: the first process's container stands for the release; each has its own line in processes.
+  // A canary rollout in progress: the release it started from is the live one (the canary runs beside it).
+  const live = several
+    ? processContainer(releases, e.model, undefined)
+    : ((inRollout && releases.find((r) => r.live && r.id === inRollout.previous)) ?? liveRelease(releases));
   const service: HostStatus['service'] = { state: 'no container running', running: false, uptimeSeconds: null, pid: null };
   let image: string | undefined;
   if (live) {
@@ -78,6 +92,23 @@ async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<Ho
       ))
       ? probeImageTag()
       : undefined;
+  if (several) {
+    const processes = await processStatuses(engine, e, releases, probeImage);
+    const ids = [...new Set(releases.map((r) => r.id))];
+    return {
+      live: live?.id ?? null,
+      version: live?.version ?? null,
+      releases: ids.length,
+      service,
+      health: {
+        healthy: processes.every((p) => p.health?.healthy === true),
+        answer: processes.map((p) => `${p.name}: ${p.health?.answer ?? p.state}`).join('; '),
+      },
+      image,
+      releaseList: ids.map((id) => ({ id, live: id === live?.id })),
+      processes,
+    };
+  }
   const health = live
     ? await containerGate({ engine, spec, port: live.port ?? app.port, probeImage, once: true }, live.containerId)
     : spec.type === 'process'
@@ -90,13 +121,36 @@ async function containerStatus(engine: Engine, e: LoadedEnvironment): Promise<Ho
     service,
     health: { healthy: health.healthy, answer: health.last },
     image,
-    releaseList: releases.map((r) => ({ id: r.id, live: r.live })),
+    releaseList: releases.map((r) => ({ id: r.id, live: r.live && (!inRollout || r === live) })),
+    ...(nginx.rollout ? { rollout: nginx.rollout } : {}),
+    ...(nginx.maintenance !== undefined ? { maintenance: nginx.maintenance } : {}),
   };
+}
+
+/**
+ * strategy blue-green or canary (nginx on the engine's host): the rollout's state kept there
+ * (canary) and whether maintenance mode is on. Unread when the host cannot be reached (a
+ * tcp:// engine) or the read fails: status reports the release either way.
+ */
+async function nginxOnEngineHost(engine: Engine, e: LoadedEnvironment): Promise<{ rollout?: RolloutState; maintenance?: boolean }> {
+  const runner = e.model.blueGreen ? engineHost(engine) : undefined;
+  if (!runner) return {};
+  const [rollout, maintenance] = await Promise.all([
+    e.model.canary ? readRolloutState(runner, dockerRolloutStateFile(e.model.app.name, e.name)).catch(() => null) : null,
+    maintenanceStatus(runner, e.model).then(
+      (m) => m.on,
+      () => undefined,
+    ),
+  ]);
+  return { ...(rollout ? { rollout } : {}), ...(maintenance !== undefined ? { maintenance } : {}) };
 }
 
 /** Swarm: the service's spec (live) and its previous spec, as the releases rollback can reach. */
 async function swarmReleases(engine: Engine, e: LoadedEnvironment): Promise<DockerRelease[]> {
-  const svc = await inspectService(engine, serviceName(e.model.app.name, e.name));
+  const svc = await inspectService(
+    engine,
+    severalProcesses(e.model) ? processServiceName(e.model.processes[0], e.name) : serviceName(e.model.app.name, e.name),
+  );
   if (!svc) return [];
   const release = (spec: ServiceSpec, live: boolean): DockerRelease => ({
     id: spec.Labels?.[LABEL.release] ?? '?',
@@ -114,7 +168,23 @@ async function swarmReleases(engine: Engine, e: LoadedEnvironment): Promise<Dock
 
 /** Swarm: the service's release, its tasks running of those wanted, and their health as the engine sees it. */
 async function swarmStatus(engine: Engine, e: LoadedEnvironment): Promise<HostStatus> {
-  const name = serviceName(e.model.app.name, e.name);
+  // Several processes: the first process's service stands for the release; each has its own line in processes.
+  const several = severalProcesses(e.model);
+  const name = several ? processServiceName(e.model.processes[0], e.name) : serviceName(e.model.app.name, e.name);
+  if (several) {
+    const processes = await swarmProcessStatuses(engine, e);
+    const first = await swarmStatusOf(engine, name);
+    return {
+      ...first,
+      service: { ...first.service, running: processes.every((p) => p.running) },
+      health: { healthy: processes.every((p) => p.health?.healthy === true), answer: processes.map((p) => `${p.name}: ${p.state}`).join('; ') },
+      processes,
+    };
+  }
+  return swarmStatusOf(engine, name);
+}
+
+async function swarmStatusOf(engine: Engine, name: string): Promise<HostStatus> {
   const svc = await inspectService(engine, name);
   if (!svc)
     return {

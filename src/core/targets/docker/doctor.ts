@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import type { CheckReport, HostReport } from '../../environment/types';
 import { runChecks } from '../../release/doctorReport';
-import { formatMB, goPlatform, portCheck, targetRunsOn } from '../../release/checks';
+import { formatMB, goPlatform, nginxModulesCheck, portCheck, targetRunsOn } from '../../release/checks';
 import { localRunner } from '../../remote/hostRunner';
 import { GoDeployError } from '../../errors';
 import type { LoadedEnvironment } from '../../environment/load';
@@ -22,6 +22,8 @@ export interface DockerDoctorInput {
   port: number;
   /** build.targets ([] when not configured). */
   targets: string[];
+  /** strategy canary: nginx on the engine's host must have the modules the canary site needs. */
+  canary?: boolean;
 }
 
 /** The doctor of a docker environment: its engine (docker.host, else DOCKER_HOST, else the local socket), for app.name and app.port. */
@@ -33,6 +35,7 @@ export function doctorDockerEnvironment(e: LoadedEnvironment, options: EngineOpe
     name: e.model.app.name,
     port: e.model.app.port,
     targets: e.config.build?.targets ?? [],
+    canary: e.model.canary !== null,
   });
 }
 
@@ -52,10 +55,26 @@ export async function doctorDockerEngine(input: DockerDoctorInput): Promise<Host
     checks.push(platformReport(info, input.targets));
     checks.push(await diskReport(engine, info.DockerRootDir));
     checks.push(await portReport(engine, input));
+    if (input.canary) checks.push(await nginxModulesReport(engine));
     return report(checks);
   } finally {
     engine.close();
   }
+}
+
+/** strategy canary: nginx on the engine's host (over ssh, or this machine for a local socket) and its modules. */
+async function nginxModulesReport(engine: Engine): Promise<CheckReport> {
+  const host = engine.runner ?? (engine.address.kind === 'unix' ? localRunner() : undefined);
+  if (!host)
+    return {
+      id: 'nginx-modules',
+      title: 'nginx modules',
+      status: 'fail',
+      detail: 'a tcp:// engine gives no way onto its host, where strategy canary needs nginx',
+      hint: 'reach the same engine as ssh://user@host, or use strategy: restart',
+    };
+  const [r] = await runChecks(host, [nginxModulesCheck()]);
+  return r;
 }
 
 function platformReport(info: { OSType?: string; Architecture?: string }, targets: string[]): CheckReport {

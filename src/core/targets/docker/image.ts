@@ -18,6 +18,18 @@ export interface BinaryImageInput {
   labels?: Record<string, string>;
   /** More executables for the context (the health probe), by their name in it. */
   extraFiles?: { name: string; file: string }[];
+  /** More entries (app.files, app.shared's folders): a file's bytes or path with its mode, or a folder. */
+  extraEntries?: ContextEntry[];
+}
+
+/** An entry of a binary image's context besides the executables (see BinaryImageInput.extraEntries). */
+export interface ContextEntry {
+  name: string;
+  mode: number;
+  /** The bytes (a templated file), else `file` is read. */
+  content?: Buffer;
+  file?: string;
+  directory?: boolean;
 }
 
 interface BuildMessage {
@@ -34,6 +46,14 @@ export async function buildBinaryImage(engine: Engine, input: BinaryImageInput, 
   const files = [...(input.extraFiles ?? []), { name: input.binaryName, file: input.binaryFile }];
   const sizes = await Promise.all(files.map((f) => fs.stat(f.file).then((s) => s.size)));
   void (async () => {
+    for (const x of input.extraEntries ?? []) {
+      const body = x.directory ? undefined : (x.content ?? (await fs.readFile(x.file!)));
+      await new Promise<void>((resolve, reject) => {
+        const cb = (e?: Error | null): void => (e ? reject(e) : resolve());
+        if (body) context.entry({ name: x.name, mode: x.mode }, body, cb);
+        else context.entry({ name: x.name, type: 'directory', mode: x.mode }, cb);
+      });
+    }
     for (const [i, f] of files.entries()) {
       await new Promise<void>((resolve, reject) => {
         const entry = context.entry({ name: f.name, mode: 0o755, size: sizes[i] }, (e) => (e ? reject(e) : resolve()));

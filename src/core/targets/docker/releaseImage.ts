@@ -14,13 +14,16 @@ import type { LoadedEnvironment } from '../../environment/load';
 import { formatBytes } from '../../format';
 import { GoDeployError } from '../../errors';
 import { dockerBuildContextOf } from '../../generate/buildSource';
-import { renderDockerfile } from '../../generate/dockerfile';
+import { imageExecutables, renderDockerfile } from '../../generate/dockerfile';
 import { buildContext } from './buildContext';
 import { engineAddress, openEngine, type Engine } from './engine';
 import { buildBinaryImage, buildImage, tagImage } from './image';
 import { PROBE_NAME } from './probe';
 import { pullImage, pushImage, type RegistryAuth } from './registry';
 import { transferImage, type TransferResult } from './transfer';
+import type { ReleaseFile } from '../../release/releaseFiles';
+import type { ContextEntry } from './image';
+import { NONROOT } from '../../generate/dockerfile';
 
 const HOST = 'engine';
 
@@ -50,8 +53,12 @@ export interface ReleaseImageInput {
   e: LoadedEnvironment;
   /** The cross-compiled executable (docker.build: binary), else the module's Dockerfile is built. */
   artifact?: BuiltArtifact;
+  /** Several processes: every executable's binary, in imageExecutables order (artifact is the first). */
+  artifacts?: BuiltArtifact[];
   /** The health probe to pack beside the executable (swarm services), see probe.ts. */
   probe?: string;
+  /** app.files resolved on this machine: copied into the image under /app (docker.build: binary). */
+  files?: ReleaseFile[];
   tags: string[];
   labels: Record<string, string>;
   info: VersionInfo;
@@ -67,11 +74,32 @@ export async function buildReleaseImage(engine: Engine, i: ReleaseImageInput): P
     if (/^Step \d+\/\d+ : /.test(line)) emit({ host: HOST, step: 'image', state: 'start', message: line });
     i.onBuildOutput?.('image', `${line}\n`);
   };
+  const { processes } = e.model;
+  if (i.artifacts && (processes.length > 1 || processes[0]?.service !== e.model.app.name)) {
+    const names = imageExecutables(e.model).map((x) => x.executable);
+    emit({ host: HOST, step: 'image', state: 'start', message: `packing ${names.join(', ')} into ${tags[0]}${where}` });
+    const files = withReleaseFiles(i.files ?? [], e.model.shared);
+    const dockerfile = withProbe(renderDockerfile(e.model, { fromBinaries: Object.fromEntries(names.map((n) => [n, n])) }), names[0], i.probe) + files.lines;
+    const extraFiles = [
+      ...(i.probe ? [{ name: PROBE_NAME, file: i.probe }] : []),
+      ...names.slice(1).map((n, k) => ({ name: n, file: i.artifacts![k + 1].path })),
+    ];
+    return buildBinaryImage(
+      engine,
+      { dockerfile, binaryFile: i.artifacts[0].path, binaryName: names[0], tags, labels: i.labels, extraFiles, extraEntries: files.entries },
+      onLine,
+    );
+  }
   if (i.artifact) {
     emit({ host: HOST, step: 'image', state: 'start', message: `packing ${path.basename(i.artifact.file)} into ${tags[0]}${where}` });
-    const dockerfile = withProbe(renderDockerfile(e.model, { fromBinary: e.model.app.name }), e.model.app.name, i.probe);
+    const files = withReleaseFiles(i.files ?? [], e.model.shared);
+    const dockerfile = withProbe(renderDockerfile(e.model, { fromBinary: e.model.app.name }), e.model.app.name, i.probe) + files.lines;
     const extraFiles = i.probe ? [{ name: PROBE_NAME, file: i.probe }] : [];
-    return buildBinaryImage(engine, { dockerfile, binaryFile: i.artifact.path, binaryName: e.model.app.name, tags, labels: i.labels, extraFiles }, onLine);
+    return buildBinaryImage(
+      engine,
+      { dockerfile, binaryFile: i.artifact.path, binaryName: e.model.app.name, tags, labels: i.labels, extraFiles, extraEntries: files.entries },
+      onLine,
+    );
   }
   const dockerfile = path.join(e.moduleDir, 'Dockerfile');
   await fs.access(dockerfile).catch(() => {
@@ -172,4 +200,36 @@ export function withProbe(dockerfile: string, app: string, probe: string | undef
   const copy = `COPY ${app} /app/${app}`;
   if (!dockerfile.includes(copy)) throw new Error(`the --from-binary Dockerfile has no "${copy}" line`);
   return dockerfile.replace(copy, `COPY ${PROBE_NAME} /${PROBE_NAME}\n${copy}`);
+}
+
+/**
+ * app.files and app.shared in a binary image: each file under /app/<dest> (its mode kept, owned
+ * by root), and each shared folder made empty under /app owned by the runtime user, so that a
+ * new named volume mounted there starts from it (the engine copies the image's folder into an
+ * empty volume) and the service can write it. A templated file holding a secret is refused: an
+ * image's layers are readable by anyone who can pull it. The working folder becomes /app.
+ */
+export function withReleaseFiles(files: ReleaseFile[], shared: string[]): { entries: ContextEntry[]; lines: string } {
+  const secret = files.find((f) => f.secret);
+  if (secret)
+    throw new GoDeployError(`app.files: ${secret.from} is templated with a \${secret:…} value, which a Docker image would keep in a layer`, {
+      hint: 'pass the secret as an environment variable (app.env) instead, or template only ${env:…} values into files for Docker',
+      exitCode: 2,
+    });
+  const entries: ContextEntry[] = files.map((f) => ({ name: `godeploy-files/${f.dest}`, mode: f.mode, content: f.content ?? undefined, file: f.source }));
+  const dirs = new Set<string>();
+  for (const d of shared) {
+    const parts = d.split('/');
+    for (let k = 1; k <= parts.length; k++) dirs.add(parts.slice(0, k).join('/'));
+  }
+  entries.push(...[...dirs].sort().map((d) => ({ name: `godeploy-shared/${d}`, mode: 0o755, directory: true })));
+  const lines = [
+    ...(files.length ? ['', '# app.files', 'COPY godeploy-files/ /app/'] : []),
+    ...(shared.length
+      ? ['', '# app.shared: the folders named volumes are mounted on, writable by the runtime user', `COPY --chown=${NONROOT} godeploy-shared/ /app/`]
+      : []),
+  ];
+  // The working folder is /app, as it is the release folder on hosts: relative paths (config/app.yaml) reach the files.
+  if (lines.length) lines.push('WORKDIR /app');
+  return { entries, lines: lines.length ? `${lines.join('\n')}\n` : '' };
 }

@@ -5,7 +5,7 @@
 import { GoDeployError } from '../../errors';
 import { RELEASE_ID } from '../../release/releaseId';
 import { sameList } from './containerRelease';
-import { LABEL } from './containerSpec';
+import { LABEL, sharedVolumes } from './containerSpec';
 import type { Engine } from './engine';
 import { registryRef } from './registry';
 import { HOST, type DockerDeployRun, type ReleaseStrategy } from './releaseStrategy';
@@ -65,6 +65,7 @@ export function swarmRelease(run: DockerDeployRun): ReleaseStrategy {
         args: app.args,
         portEnv: app.portEnv,
         portFlag: app.portFlag,
+        shared: sharedVolumes(app.name, e.model.shared),
       });
       const s0 = Date.now();
       const replicas = docker.replicas ?? 2;
@@ -117,7 +118,7 @@ export function swarmRelease(run: DockerDeployRun): ReleaseStrategy {
 }
 
 /** Whether the service already runs image `imageId` with exactly `env` and `args`. */
-async function serviceRuns(engine: Engine, service: ServiceInfo, imageId: string, env: string[], args: string[]): Promise<boolean> {
+export async function serviceRuns(engine: Engine, service: ServiceInfo, imageId: string, env: string[], args: string[]): Promise<boolean> {
   const c = service.Spec.TaskTemplate?.ContainerSpec as { Image?: string; Env?: string[]; Args?: string[] } | undefined;
   const id = await engine.docker
     .getImage(c?.Image ?? '')
@@ -131,7 +132,7 @@ async function serviceRuns(engine: Engine, service: ServiceInfo, imageId: string
 }
 
 /** Swarm: the release images beyond the newest `keep` go (an image a task still uses is kept by the engine). */
-async function pruneReleaseImages(engine: Engine, app: string, keep: number): Promise<void> {
+export async function pruneReleaseImages(engine: Engine, app: string, keep: number): Promise<void> {
   const images = (await engine.docker.listImages({ filters: { reference: [app] } })) as { RepoTags?: string[] }[];
   const tags = images
     .flatMap((i) => i.RepoTags ?? [])

@@ -80,7 +80,10 @@ export function serviceSpec(i: ServiceInput): Record<string, unknown> {
           .map(([k, v]) => `${k}=${v}`),
         Labels: labels,
         ReadOnly: true,
-        Mounts: [{ Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: 64 * 1024 * 1024 } }],
+        Mounts: [
+          { Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: 64 * 1024 * 1024 } },
+          ...(i.shared ?? []).map((v) => ({ Type: 'volume', Source: v.volume, Target: v.target })),
+        ],
         StopGracePeriod: 10_000 * NS,
         ...(check ? { Healthcheck: check } : {}),
       },

@@ -76,14 +76,23 @@ export interface BlueGreenPlan extends NginxSwitchTarget {
   instances: Instances;
   /** <base>/.godeploy/active-port: the port nginx sends traffic to. */
   stateFile: string;
+  /**
+   * strategy canary: nginx goes through the canary include (`include` is then its path), so a
+   * switch outside a rollout (a rollback, a switch back) installs the site with that include in
+   * its one-server form (installCanarySite) instead of FLIP_NGINX's blue-green include.
+   */
+  canary?: { app: string; sticky: 'cookie' | 'none' };
 }
 
 export function blueGreenPlan(model: GenerateModel, base: string, siteText: string, instances: Instances): BlueGreenPlan {
+  const target = nginxSwitchTarget(model, siteText);
+  const canary = model.canary && model.nginx.canaryInclude ? { app: model.app.name, sticky: model.canary.sticky } : undefined;
   return {
     ports: model.blueGreen!.ports,
     instances,
     stateFile: activePortFile(base),
-    ...nginxSwitchTarget(model, siteText),
+    ...target,
+    ...(canary ? { include: model.nginx.canaryInclude!, canary } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import { GoDeployError } from '../../errors';
 import * as bg from './blueGreen';
 import * as nginx from '../../release/nginxSwitch';
+import { installCanarySite } from '../../release/canary/hostSite';
 import { fillCommand, PREVIOUS, type HostPlan } from './deployPlan';
 import type { StepId } from '../../environment/types';
 import type { HealthResult } from '../../release/health';
@@ -83,11 +84,24 @@ export async function activateOnIdleInstance(h: InstanceSwitchHost, plan: HostPl
       'nginx',
       `nginx to port ${idle}`,
       async () => {
+        // strategy canary: the site with the canary include in its one-server form (no steps: the target was live before).
+        if (b.canary)
+          return (
+            await installCanarySite(
+              { describe: h.alias, exec: (argv) => h.exec(argv) },
+              {
+                site: b.site,
+                includePath: b.include,
+                include: { app: b.canary.app, stable: { port: idle, release: target }, weight: 0, sticky: b.canary.sticky },
+                name: h.alias,
+              },
+            )
+          ).workers;
         await h.upload(Buffer.from(b.site.content), `${b.site.path}.godeploy-tmp`, 0o644);
         const flip = await must(nginx.flipNginxArgv(b, idle), 'nginx -t / reload');
         return nginx.workersBeforeReload(flip.stdout);
       },
-      () => `nginx sends ${b.include.split('/').pop()} to 127.0.0.1:${idle}, reloaded`,
+      () => `nginx sends ${b.canary ? 'every request' : b.include.split('/').pop()} to 127.0.0.1:${idle}${b.canary ? ` (${b.include})` : ''}, reloaded`,
     );
     await h.step(
       'retire',

@@ -3,18 +3,16 @@
 // batches (rollout.batch, default all) behind their health gates; a failing host rolls
 // itself back and the rollout takes back every host it already switched. Locks are
 // released on every way out, through a fresh connection if the old one dropped.
-import { processManagerOf, rolloutOf } from '../../config/model';
+import { rolloutOf, strategyOf } from '../../config/model';
 import { readFile } from 'node:fs/promises';
-import { hostname, userInfo } from 'node:os';
-import * as path from 'node:path';
+import { userInfo } from 'node:os';
 import type { Redactor, ReferenceSources } from '../../config/references';
 import { resolveModelArgs } from '../../generate/args';
 import type { BuiltArtifact } from '../../build/types';
 import { GoDeployError } from '../../errors';
-import { renderFiles } from '../../generate/generate';
-import { blueGreenPlan, blueGreenService, supervisorInstances, systemdInstances, type BlueGreenPlan, type Instances } from './blueGreen';
+import { blueGreenPlan, type BlueGreenPlan } from './blueGreen';
 import { blueGreenSite } from '../../release/nginxSwitch';
-import { chunkIndexDir, DeployBuilds, expectedTargets } from '../../release/deployBuild';
+import { chunkIndexDir, DeployBuilds, expectedTargets, requireGo } from '../../release/deployBuild';
 import { DeltaUploads } from './deltaUploads';
 import { liveWithBinary, type LiveCheck, type LiveState } from './unchanged';
 import { hostBuildTarget, preflightAndLock, type PreflightInput } from './hostPreflight';
@@ -23,12 +21,20 @@ import { describeHostPlan, planHost, plannedSteps, type HostPlan } from './deplo
 import { renderEnvFile, resolveServiceEnvironment } from '../../release/envFile';
 import { gateSpecOf } from '../../release/healthGate';
 import { HostDeployment } from './hostDeploy';
+import { SeveralProcesses } from './processDeploy';
+import { blueGreenInstances, managerOfModel } from './processServices';
+import { deployHooks, runPrimaryHooks, withPrimaryHooks } from './hooks';
+import { describeLocalHooks, localHooksStep, localHookVariables, runLocalHooks } from '../../release/localHooks';
+import { resolveReleaseFiles } from '../../release/releaseFiles';
+import { releaseFilesManifest } from './releaseFiles';
 import { type DeployHost } from '../../remote/openHosts';
 import { deployEnvironmentOf, type DeployEnvironment } from '../../environment/load';
 import { type LockOwner } from '../../environment/types';
 import { releaseId as makeReleaseId, releaseVersion } from '../../release/releaseId';
-import { processManager, supervisorManager, systemdManager, type ServiceManager } from './serviceManager';
+import { holderName } from '../../release/lockOwner';
+import { type ServiceManager } from './serviceManager';
 import { releaseLocks, switchover } from './switchover';
+import { canaryPhase } from './canaryDeploy';
 import { mapLimit } from '../../release/batches';
 import { type HostDeployResult, type HostResultKind } from '../../environment/types';
 import { DeployRequest, DeployResult, type DeployPlan } from '../../environment/types';
@@ -42,30 +48,10 @@ import { type DeployRun } from '../target';
  * definition, their ${env:…} read from `sources` (default: left as written).
  */
 export async function serviceManagerFor(d: DeployEnvironment, sources: ReferenceSources = referencesAsWritten, redactor?: Redactor): Promise<ServiceManager> {
-  const model = await resolveModelArgs(d.model, sources, redactor);
-  const pm = processManagerOf(d.env);
-  if (pm === 'none')
-    return processManager({
-      ...model,
-      paths: {
-        ...model.paths,
-        base: d.base,
-        envFile: `${d.base}/shared/${model.app.name}.env`,
-        binary: `${d.base}/current/${model.app.name}`,
-        logDir: `${d.base}/shared/logs`,
-      },
-    });
-  // Every variable reaches a deployed service through its release's env file, so that a
-  // rollback brings back the old values too: the installed definition carries none itself.
-  if (model.blueGreen) return blueGreenService(model, d.base, blueGreenInstances(d));
-  const templatesDir = d.config.templates ? path.resolve(d.moduleDir, d.config.templates) : undefined;
-  const [file] = await renderFiles([pm], { ...model, env: {} }, d.moduleDir, { templatesDir });
-  return pm === 'systemd' ? systemdManager(model, file.content) : supervisorManager(model, file.content);
+  return managerOfModel(d, await resolveModelArgs(d.model, sources, redactor));
 }
 
-function blueGreenInstances(d: DeployEnvironment): Instances {
-  return processManagerOf(d.env) === 'supervisor' ? supervisorInstances(d.model) : systemdInstances(d.model.app.name);
-}
+export { managerOfModel } from './processServices';
 
 /** strategy blue-green: the instances' ports and the nginx site (user templates honoured). */
 export async function blueGreenFor(d: DeployEnvironment): Promise<BlueGreenPlan | undefined> {
@@ -73,8 +59,9 @@ export async function blueGreenFor(d: DeployEnvironment): Promise<BlueGreenPlan 
   return blueGreenPlan(d.model, d.base, await blueGreenSite(d), blueGreenInstances(d));
 }
 
+/** The hooks run on every host (on: all, not local), as commands (on: primary and local ones: hooks.ts). */
 export function hookList(d: DeployEnvironment): { preDeploy: string[]; postDeploy: string[] } {
-  return { preDeploy: d.env.hooks?.preDeploy ?? [], postDeploy: d.env.hooks?.postDeploy ?? [] };
+  return deployHooks(d.env).all;
 }
 
 /** A deploy to the hosts of an ssh or local environment (see the top of this file). */
@@ -84,48 +71,79 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
   const d = deployEnvironmentOf(loaded, 'deploy');
   if (d.model.blueGreen && (d.env.type !== 'ssh' || (d.env.processManager ?? 'systemd') === 'none')) {
     throw new GoDeployError(
-      `environments.${d.name}.strategy: blue-green needs an ssh environment with processManager systemd or supervisor (two instances behind nginx)`,
+      `environments.${d.name}.strategy: ${strategyOf(d.env)} needs an ssh environment with processManager systemd or supervisor (two instances behind nginx)`,
       { hint: 'use strategy: restart here, or deploy to systemd or supervisor hosts', exitCode: 2 },
     );
   }
   // A dry run needs no secrets: it shows names, never values.
   const resolved = req.dryRun ? undefined : await resolveServiceEnvironment(d.config, d.name, d.env, d.model.blueGreen ? null : d.model.app.port, req.sources);
-  const redact = (t: string): string => resolved?.redactor.redact(t) ?? t;
+  const redact = (t: string): string => {
+    const r = resolved?.redactor.redact(t) ?? t;
+    return several?.redactor?.redact(r) ?? r;
+  };
   const envFileText = resolved ? renderEnvFile(resolved.values, `${d.model.app.name} ${d.name}: written by Go Deploy at each deploy; mode 0600`) : '';
   const manager = await serviceManagerFor(d, req.dryRun ? referencesAsWritten : req.sources, resolved?.redactor);
+  // app.processes: each host's processes (its roles), their env files and builds (processDeploy.ts).
+  const several = await SeveralProcesses.of(d, req.dryRun ? undefined : req.sources, req.dryRun ? referencesAsWritten : req.sources, resolved?.redactor);
+  const hostTargets = new Map<string, string>();
+  // app.files, resolved here (templated ones only for a real deploy: a plan shows no values).
+  const releaseFiles = await resolveReleaseFiles(d.moduleDir, d.model, req.dryRun ? undefined : req.sources, resolved?.redactor);
+  const filesOwner = manager.kind === 'systemd' ? d.model.systemd.user : manager.kind === 'supervisor' ? d.model.supervisor.user : null;
   const info = await run.versionInfo();
   const id = makeReleaseId(req.now ?? new Date(), info.version);
   const keepReleases = d.env.keepReleases ?? 5;
-  const hooks = hookList(d);
+  const allHooks = deployHooks(d.env);
+  const hooks = allHooks.all;
   const blueGreen = await blueGreenFor(d);
   const deltaUpload = d.env.type !== 'local' && d.env.deltaUpload !== false;
-  const planFor = (artifact: { sha256: string; size: number } | null): HostPlan =>
-    planHost({
-      model: d.model,
-      base: d.base,
-      releaseId: id,
-      manager,
-      keepReleases,
-      hooks,
-      artifact,
-      local: d.env.type === 'local',
-      delta: deltaUpload,
-      blueGreen,
-    });
+  const planFor = (artifact: { sha256: string; size: number } | null, alias = aliases[0]): HostPlan =>
+    several
+      ? several.plan(
+          {
+            base: d.base,
+            releaseId: id,
+            keepReleases,
+            hooks,
+            local: d.env.type === 'local',
+            releaseFiles: { files: releaseFiles.map((f) => ({ ...f, sha256: f.template && !f.content ? null : f.sha256 })), owner: filesOwner },
+          },
+          alias,
+          artifact ? hostTargets.get(alias) : undefined,
+        )
+      : planHost({
+          model: d.model,
+          base: d.base,
+          releaseId: id,
+          manager,
+          keepReleases,
+          hooks,
+          artifact,
+          local: d.env.type === 'local',
+          delta: deltaUpload,
+          blueGreen,
+          releaseFiles: { files: releaseFiles.map((f) => ({ ...f, sha256: f.template && !f.content ? null : f.sha256 })), owner: filesOwner },
+        });
   const aliases = d.env.type === 'local' ? ['local'] : (d.env.hosts ?? []).map((h) => h.host);
+  // The primary (hooks on: primary) is the first host of the list.
+  const planAt = (alias: string, artifact: { sha256: string; size: number } | null): HostPlan =>
+    alias === aliases[0] ? withPrimaryHooks(planFor(artifact, alias), allHooks.primary) : planFor(artifact, alias);
   const rollout = rolloutOf(d.env);
   const buildTitle = `go build for each host's platform (uname -s -m${d.config.build?.targets ? `, matched against build.targets ${d.config.build.targets.join(', ')}` : ''})`;
   const planText = [
     `deploy ${d.model.app.name} ${info.version} to ${d.name} (${aliases.length} host${aliases.length === 1 ? '' : 's'}${rollout.batch ? `, rolling batches of ${rollout.batch}` : ''}${rollout.parallel ? `, at most ${rollout.parallel} at once` : ''})`,
+    ...describeLocalHooks('preDeploy', allHooks.local.preDeploy, d.moduleDir),
     `build: ${buildTitle}`,
-    ...aliases.map((a) => describeHostPlan(a, planFor(null))),
+    ...aliases.map((a) => describeHostPlan(a, planAt(a, null))),
+    ...describeLocalHooks('postDeploy', allHooks.local.postDeploy, d.moduleDir),
   ].join('\n');
   const plan: DeployPlan = {
     text: planText,
     steps: [
       { host: '*', id: 'connect', title: `connect to ${aliases.join(', ')}`, commands: [] },
+      ...localHooksStep('preDeploy', allHooks.local.preDeploy, d.moduleDir),
       { host: '*', id: 'build', title: buildTitle, commands: [] },
-      ...aliases.flatMap((a) => plannedSteps(a, planFor(null))),
+      ...aliases.flatMap((a) => plannedSteps(a, planAt(a, null))),
+      ...localHooksStep('postDeploy', allHooks.local.postDeploy, d.moduleDir),
     ],
   };
   const result = (ok: boolean, hosts: HostDeployResult[], extra: Partial<DeployResult> = {}): DeployResult => ({
@@ -144,6 +162,10 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
   });
   req.onPlan?.(plan);
   if (req.dryRun) return result(true, [], { dryRun: true });
+  await requireGo();
+  // hooks with local: true, on this machine: preDeploy before the build and before any host is touched.
+  const localHooks = { moduleDir: d.moduleDir, variables: localHookVariables(d.name, id, info.version), emit, redact, token: req.token };
+  await runLocalHooks(allHooks.local.preDeploy, { ...localHooks, phase: 'preDeploy' });
 
   const user = req.user ?? userInfo().username;
   const builds = new DeployBuilds(d, { token: req.token, onOutput: req.onBuildOutput, env: req.buildEnv, versionInfo: info, emit });
@@ -153,14 +175,21 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
     name: d.model.app.name,
     envFileName: `${d.model.app.name}.env`,
     envFileText,
-    files: [...(manager.definition ? [manager.definition] : []), ...(blueGreen ? [{ path: blueGreen.site.path, content: blueGreen.site.content }] : [])],
+    files: [
+      ...(manager.definition ? [manager.definition] : []),
+      ...(blueGreen ? [{ path: blueGreen.site.path, content: blueGreen.site.content }] : []),
+      // app.files and app.shared: the live release's .files lists the same ones.
+      ...(releaseFiles.length || d.model.shared.length
+        ? [{ path: `${d.base}/current/.files`, content: releaseFilesManifest(releaseFiles, d.model.shared) }]
+        : []),
+    ],
     healthPath: d.model.app.healthPath,
     port: blueGreen ? { file: blueGreen.stateFile } : d.model.app.port,
     gate: { spec: gateSpecOf(d.model), manager },
   };
   const stateReads = new Map<DeployHost, Promise<LiveState | undefined>>();
   const early = expectedTargets(d);
-  if (early) void builds.build(early);
+  if (early) void (several ? builds.buildEach(early, several.mains) : builds.build(early));
   const c0 = Date.now();
   emit({ host: '*', step: 'connect', state: 'start', message: `connecting to ${aliases.join(', ')}` });
   const opened = await openHosts(d, { ...req.hosts, token: req.token });
@@ -196,10 +225,32 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
     const targets = new Map<DeployHost, string>();
     await Promise.all(hosts.map(async (h) => targets.set(h, await hostBuildTarget(h, d, planFor(null).argv.platform))));
     const needed = [...new Set(targets.values())];
-    const buildP = builds.build(needed);
+    for (const [h, t] of targets) hostTargets.set(h.alias, t);
+    const buildP = several
+      ? builds.buildEach(needed, several.mains).then((m) => {
+          several.setBuilt(m);
+          return m.get(several.mains[0].executable)!;
+        })
+      : builds.build(needed);
     const stage = new Map<DeployHost, 'preflight' | 'lock'>();
     const preflight: PreflightInput = { d, manager, user, version: info.version, liveCheck, emit, outcome, owners, stateReads, stage };
-    const checks = await Promise.allSettled(hosts.map((h) => preflightAndLock(h, targets.get(h)!, preflight)));
+    const checks = await Promise.allSettled(
+      hosts.map((h) =>
+        preflightAndLock(
+          h,
+          targets.get(h)!,
+          several
+            ? {
+                ...preflight,
+                liveCheck: several.liveCheck(
+                  h.alias,
+                  liveCheck.files.filter((f) => f.path === `${d.base}/current/.files`),
+                ),
+              }
+            : preflight,
+        ),
+      ),
+    );
     checks.forEach((c, i) => {
       if (c.status === 'rejected') {
         fail(hosts[i], c.reason);
@@ -215,7 +266,7 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
 
     // Nothing changed anywhere (same executable, env file and definition, live and healthy): done.
     if (!req.force) {
-      const live = hosts.map((h, i) => liveWithBinary(now?.[i], artifactFor(h).sha256));
+      const live = hosts.map((h, i) => liveWithBinary(now?.[i], several ? several.releaseShaOf(h.alias, targets.get(h)!) : artifactFor(h).sha256));
       if (live.every((x) => x !== null)) {
         hosts.forEach((h, i) => {
           Object.assign(outcome.get(h)!, { result: 'unchanged', previous: live[i] });
@@ -245,13 +296,16 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
       const a = artifactFor(h);
       runs.set(
         h,
-        new HostDeployment(h, planFor({ sha256: a.sha256, size: a.size }), {
+        new HostDeployment(h, planAt(h.alias, { sha256: a.sha256, size: a.size }), {
           artifact: sharedBytes(a),
           envFileText,
           emit,
           redact,
           token: req.token,
-          delta: deltas.forHost(a, now?.[i]),
+          delta: several ? undefined : deltas.forHost(a, now?.[i]),
+          executables: several?.executablesOf(h.alias, targets.get(h)!, sharedBytes),
+          envFiles: several?.envFiles,
+          releaseFiles,
           hostState: now?.[i],
         }),
       );
@@ -282,18 +336,49 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
       for (const h of hosts) fail(h, new GoDeployError('cancelled before the switch; nothing changed'), 'unchanged');
       return finishResult(false, true);
     }
+    // hooks.preDeploy on: primary: once, on the first host, now that every host holds the release.
+    const preFailed = await runPrimaryHooks(runs.get(hosts[0])!, 'preDeploy', allHooks.primary.preDeploy, { emit, redact });
+    if (preFailed) {
+      await Promise.all(hosts.map((h) => runs.get(h)!.discard()));
+      fail(hosts[0], preFailed);
+      for (const h of hosts.slice(1)) fail(h, new GoDeployError(`not switched: hooks.preDeploy on: primary failed on ${hosts[0].alias}`), 'unchanged');
+      return finishResult(false, false);
+    }
 
     // Phase B: switch batch by batch behind the health gates.
     const history = (run: HostDeployment, res: string): string => historyLine(run, res, user, info.commit);
-    const sw = await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact, history });
+    // strategy canary: every host's canary started and gated, then the rollout's steps (canaryDeploy.ts).
+    const canary =
+      d.model.canary && blueGreen
+        ? await canaryPhase({
+            d,
+            hosts,
+            runs,
+            outcome,
+            blueGreen,
+            batch: rollout.batch,
+            parallel: rollout.parallel,
+            token: req.token,
+            emit,
+            redact,
+            history,
+            who: holderName(user),
+            onRolloutEvent: req.onRolloutEvent,
+          })
+        : undefined;
+    const sw =
+      canary ?? (await switchover(hosts, runs, outcome, { batch: rollout.batch, parallel: rollout.parallel, token: req.token, emit, redact, history }));
     if (!sw.ok) {
-      // The release that did not go live is removed everywhere (history.jsonl keeps the record).
-      await Promise.all(hosts.map((h) => runs.get(h)!.discard()));
-      return finishResult(false, sw.cancelled);
+      // The release that did not go live is removed everywhere (history.jsonl keeps the record); a canary left paused stays.
+      if (!canary?.keep) await Promise.all(hosts.map((h) => runs.get(h)!.discard()));
+      return finishResult(false, sw.cancelled, [], canary?.rollout);
     }
 
     // Phase C: hooks, then history, pruning and the lock's release in one round trip.
     const warnings: string[] = [];
+    // hooks.postDeploy on: primary: once, on the first host, every host live and still locked.
+    const postFailed = await runPrimaryHooks(runs.get(hosts[0])!, 'postDeploy', allHooks.primary.postDeploy, { emit, redact });
+    if (postFailed) warnings.push(postFailed.message);
     await Promise.all(
       hosts.map(async (h) => {
         const run = runs.get(h)!;
@@ -304,17 +389,20 @@ export async function deployToHosts(req: DeployRequest, loaded: LoadedEnvironmen
         if (done.unlocked) owners.delete(h);
       }),
     );
-    return finishResult(true, false, warnings);
+    // hooks.postDeploy with local: true, on this machine: a failure is a warning.
+    await runLocalHooks(allHooks.local.postDeploy, { ...localHooks, phase: 'postDeploy' }).catch((e: Error) => warnings.push(e.message));
+    return finishResult(true, false, warnings, canary?.rollout);
 
-    function finishResult(ok: boolean, wasCancelled: boolean, warnings: string[] = []): DeployResult {
+    function finishResult(ok: boolean, wasCancelled: boolean, warnings: string[] = [], rolloutEnd?: DeployResult['rollout']): DeployResult {
       for (const [h, run] of runs) {
         const r = outcome.get(h)!;
         Object.assign(r.timings, run.timings);
         r.binary = run.binarySource;
+        if (run.plan.processes) r.executables = { ...run.executableSources };
         r.binaryBytesSent = run.binaryBytesSent;
         r.previous ??= run.previous || null;
       }
-      return result(ok, [...outcome.values()], { cancelled: wasCancelled, warnings });
+      return result(ok, [...outcome.values()], { cancelled: wasCancelled, warnings, ...(rolloutEnd ? { rollout: rolloutEnd } : {}) });
     }
   } finally {
     await releaseLocks(owners, d.base, emit);
@@ -346,11 +434,12 @@ export function historyLine(run: HostDeployment, result: string, user: string, c
     version: releaseVersion(run.plan.releaseId),
     commit,
     result,
-    by: `${user}@${hostname()}`,
+    by: holderName(user),
     startedAt: run.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     previous: run.previous || null,
     binary: run.binarySource,
+    ...(run.plan.processes ? { executables: run.executableSources } : {}),
     steps: run.timings,
   });
 }

@@ -9,9 +9,12 @@ import { shArgv as sh } from '../../remote/quote';
 import * as bg from './blueGreen';
 import * as nginx from '../../release/nginxSwitch';
 import type { BlueGreenPlan } from './blueGreen';
+import { canaryPlanSteps } from './canaryPlan';
 import type { ServiceManager } from './serviceManager';
+import type { ProcessesPlan } from './processTypes';
 import { describeGate, gateSpecOf, type GateSpec } from '../../release/healthGate';
 import { StepId, type PlannedStep } from '../../environment/types';
+import { releaseFilesStep, type PlannedReleaseFile } from './releaseFiles';
 
 /** One step of a host's plan (plannedSteps() makes the deploy's steps of it). */
 export interface HostStep {
@@ -42,8 +45,12 @@ export interface HostPlanInput {
   delta?: boolean;
   /** strategy blue-green: the instances, nginx's include and site. */
   blueGreen?: BlueGreenPlan;
+  /** A rollback: strategy canary switches as blue-green does (no steps: the target was live before), nginx through the canary include. */
+  rollback?: boolean;
   /** What gates the switch; default: the model's healthCheck (type, path, timeout, interval, for). */
   gate?: GateSpec;
+  /** app.files as resolved on this machine, and the owner of app.shared's folders (the service user); see releaseFiles.ts. */
+  releaseFiles?: { files: PlannedReleaseFile[]; owner: string | null };
 }
 
 /** Stand-ins for the values a command gets only while the deploy runs (fillCommand puts them in). */
@@ -93,6 +100,8 @@ export interface HostPlan extends HostPlanInput {
   envFileName: string;
   steps: HostStep[];
   argv: HostCommands;
+  /** Several processes (app.processes): their executables, env files, managers and commands (processPlan.ts). */
+  processes?: ProcessesPlan;
 }
 
 /**
@@ -192,6 +201,9 @@ export function planHost(input: HostPlanInput): HostPlan {
       ],
     },
   ];
+  const filesStep =
+    input.releaseFiles && releaseFilesStep({ base, releaseId: id, shared: model.shared, owner: input.releaseFiles.owner }, input.releaseFiles.files);
+  if (filesStep) steps.splice(steps.findIndex((s) => s.id === 'prepare') + 1, 0, filesStep);
   if (manager.definition) {
     steps.push({
       id: 'service',
@@ -209,7 +221,10 @@ export function planHost(input: HostPlanInput): HostPlan {
     });
   }
   const b = input.blueGreen;
-  if (b) {
+  if (b && model.canary && !input.rollback) {
+    // strategy canary: the new instance started and gated beside the live one, then the rollout's steps (canaryPlan.ts).
+    steps.push(...canaryPlanSteps({ model, base, releaseId: id, gate, blueGreen: b, switchArgv, switchBack: argv.switchBack, unswitch: argv.unswitch }));
+  } else if (b) {
     const [p1, p2] = b.ports;
     const idle = '<idle port>';
     steps.push(
@@ -226,12 +241,19 @@ export function planHost(input: HostPlanInput): HostPlan {
         commands: gate.type === 'process' ? [b.instances.observe(idle)] : [],
         note: 'on failure: stop it and point current back; nginx and the live instance were never touched',
       },
-      {
-        id: 'nginx',
-        title: `send nginx to 127.0.0.1:${idle} (${b.include}), nginx -t, reload`,
-        commands: [nginx.flipNginxArgv(b, idle)],
-        files: [{ path: `${b.site.path}.godeploy-tmp`, mode: 0o644, what: 'the nginx site (upstream from the include)' }],
-      },
+      b.canary
+        ? {
+            id: 'nginx',
+            title: `send every request to 127.0.0.1:${idle} (${b.include} in its one-server form, the site installed), nginx -t, reload`,
+            commands: [],
+            files: [{ path: b.site.path, mode: 0o644, what: 'the nginx site (upstreams, sticky cookie map and JSON log format from the canary include)' }],
+          }
+        : {
+            id: 'nginx',
+            title: `send nginx to 127.0.0.1:${idle} (${b.include}), nginx -t, reload`,
+            commands: [nginx.flipNginxArgv(b, idle)],
+            files: [{ path: `${b.site.path}.godeploy-tmp`, mode: 0o644, what: 'the nginx site (upstream from the include)' }],
+          },
       {
         id: 'retire',
         title: 'let the old nginx workers finish, then stop the old instance',

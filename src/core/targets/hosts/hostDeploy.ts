@@ -21,6 +21,9 @@ import { serializeOwner } from '../../release/lockOwner';
 import { type LockOwner } from '../../environment/types';
 import { DeployEvent } from '../../environment/types';
 import { DeployHost } from '../../remote/openHosts';
+import type { ProcessesPlan, ProcessUnit } from './processPlan';
+import { placeReleaseFiles } from './releaseFiles';
+import type { ReleaseFile } from '../../release/releaseFiles';
 
 export interface HostDeployContext {
   /** The executable built for this host: its path, or its bytes when several hosts share them. */
@@ -34,6 +37,12 @@ export interface HostDeployContext {
   hostState?: Pick<LiveState, 'releases' | 'freeKb'>;
   /** What to send instead of the whole executable, when the live release's executable holds most of it. */
   delta?: () => Promise<HostDelta | null>;
+  /** Several processes: each executable built for this host (path or bytes), by its name in the release. */
+  executables?: Map<string, string | (() => Promise<string | Buffer>)>;
+  /** Several processes: each env file's text (secret), by its name (<service>.env). */
+  envFiles?: Record<string, string>;
+  /** app.files resolved on this machine (templated ones with their text: never logged). */
+  releaseFiles?: ReleaseFile[];
 }
 
 /** A delta upload: the pieces that make the new executable from release `baseRelease`'s and the literal bytes. */
@@ -65,6 +74,12 @@ export class HostDeployment {
   readonly timings: Partial<Record<StepId, number>> = {};
   readonly startedAt = new Date();
   binarySource: 'uploaded' | 'delta' | 'reused' | null = null;
+  /** Several processes: how each executable got into the release (an unchanged one is linked, not sent). */
+  readonly executableSources: Record<string, 'uploaded' | 'reused'> = {};
+  /** Several processes: where each restarted process's lines begin in its log files, by service. */
+  private readonly unitOffsets = new Map<string, number[] | undefined>();
+  /** app.files sent and linked from an earlier release (the files step's result). */
+  filesResult: { uploaded: string[]; reused: string[] } | undefined;
   /** Bytes of the executable sent (see binarySource). */
   binaryBytesSent = 0;
   /** What current pointed at when the release was completed (under the lock, so still true at the switch). */
@@ -108,6 +123,7 @@ export class HostDeployment {
 
   /** Everything before the switch; on failure or cancel the unfinished release is removed. */
   async prepare(): Promise<void> {
+    if (this.plan.processes) return this.prepareProcesses(this.plan.processes);
     const { base, releaseId: id, name, artifact } = this.plan;
     let created = false;
     let envUpload: Promise<void> | undefined;
@@ -123,6 +139,7 @@ export class HostDeployment {
         label: `the env file ${this.plan.envFileName}`,
       });
       envUpload.catch(() => undefined);
+      await this.placeFiles();
       // The check of a sent executable also completes the release (one round trip): its output.
       let completedWithCheck: string | undefined;
       /** Runs a place-then-complete command once the env file has landed; null when placing failed (its result then). */
@@ -203,27 +220,234 @@ export class HostDeployment {
           (v) => `${def.path} ${v}`,
         );
       }
-      if (this.plan.hooks.preDeploy.length) {
-        this.checkCancel();
-        await this.step('pre-deploy', 'hooks.preDeploy', async () => {
-          for (const [i, c] of this.plan.hooks.preDeploy.entries()) {
-            const r = await this.runner.exec(this.plan.argv.preDeploy[i]);
-            const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
-            if (output) this.ctx.emit({ host: this.host.alias, step: 'pre-deploy', state: 'info', message: output });
-            if (r.code !== 0)
-              throw new GoDeployError(
-                `${this.host.alias}: hooks.preDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the live release was not touched`,
-                { exitCode: 1 },
-              );
-          }
-        });
-      }
+      await this.preDeployHooks();
     } catch (e) {
       // An env upload still on its way must land (or fail) before its folder is removed.
       await envUpload?.catch(() => undefined);
       if (created) await this.discard();
       throw e;
     }
+  }
+
+  /** hooks.preDeploy in the new release; a failure throws (the live release was not touched). */
+  private async preDeployHooks(): Promise<void> {
+    if (this.plan.hooks.preDeploy.length) {
+      this.checkCancel();
+      await this.step('pre-deploy', 'hooks.preDeploy', async () => {
+        for (const [i, c] of this.plan.hooks.preDeploy.entries()) {
+          const r = await this.runner.exec(this.plan.argv.preDeploy[i]);
+          const output = this.ctx.redact(`${r.stdout}${r.stderr}`.trim());
+          if (output) this.ctx.emit({ host: this.host.alias, step: 'pre-deploy', state: 'info', message: output });
+          if (r.code !== 0)
+            throw new GoDeployError(
+              `${this.host.alias}: hooks.preDeploy[${i}] (${c}) failed with exit ${r.code ?? 'signal'}; the live release was not touched`,
+              { exitCode: 1 },
+            );
+        }
+      });
+    }
+  }
+
+  /** The files step (app.files, app.shared) into the partial release; nothing when there are neither. Several processes call it too. */
+  private async placeFiles(): Promise<void> {
+    const files = this.ctx.releaseFiles ?? [];
+    if (!files.length && !this.plan.model.shared.length) return;
+    const { base, releaseId } = this.plan;
+    this.filesResult = await this.step(
+      'files',
+      'place app.files, link app.shared',
+      () =>
+        placeReleaseFiles(
+          this.runner,
+          this.host.alias,
+          { base, releaseId, shared: this.plan.model.shared, owner: this.plan.releaseFiles?.owner ?? null },
+          files,
+          this.ctx.redact,
+          this.ctx.token,
+        ),
+      (r) => r.message,
+    );
+  }
+
+  /**
+   * Several processes: the release folder with each executable (an unchanged one linked from
+   * an earlier release by its own sha256, the others uploaded and checked) and each process's
+   * env file, then each changed definition installed, then hooks.preDeploy.
+   */
+  private async prepareProcesses(p: ProcessesPlan): Promise<void> {
+    const { base, releaseId: id } = this.plan;
+    const partial = `${base}/releases/.${id}.partial`;
+    let created = false;
+    let envUploads: Promise<unknown> | undefined;
+    try {
+      this.checkCancel();
+      const opened = await this.step('prepare', `create release ${id}`, async () => (await this.run(p.argv.openRelease, 'creating the release folder')).stdout);
+      created = true;
+      const free = Number(/^free (\d+)$/m.exec(opened)?.[1] ?? NaN);
+      const reused = new Map([...opened.matchAll(/^reused (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]));
+      this.checkCancel();
+      envUploads = Promise.all(
+        p.units.map((u) =>
+          this.runner.upload(Buffer.from(this.ctx.envFiles?.[u.envFileName] ?? ''), `${partial}/${u.envFileName}`, {
+            mode: 0o600,
+            token: this.ctx.token,
+            label: `the env file ${u.envFileName}`,
+          }),
+        ),
+      );
+      envUploads.catch(() => undefined);
+      await this.placeFiles();
+      await this.step(
+        'binary',
+        `place ${p.executables.join(', ')}`,
+        async () => {
+          const sizeOf = (e: string): number => p.artifacts?.find((a) => a.executable === e)?.size ?? 0;
+          const missing = p.executables.filter((e) => !reused.has(e));
+          const need = missing.reduce((n, e) => n + sizeOf(e), 0);
+          if (missing.length && Number.isFinite(free) && free * 1024 < need + 1024 * 1024) throw this.diskFull(free * 1024, need);
+          const said: string[] = [];
+          for (const e of p.executables) {
+            if (reused.has(e)) {
+              this.executableSources[e] = 'reused';
+              said.push(`${e} linked from release ${reused.get(e)} (same sha256, nothing uploaded)`);
+              continue;
+            }
+            const a = this.ctx.executables?.get(e);
+            if (!a) throw new GoDeployError(`${this.host.alias}: no build of the executable ${e}`);
+            await this.runner.upload(typeof a === 'string' ? a : await a(), `${partial}/.${e}.upload`, {
+              mode: 0o755,
+              token: this.ctx.token,
+              label: `the executable ${e}`,
+            });
+            await this.run(p.argv.place[e], `checking the uploaded executable ${e}`);
+            this.executableSources[e] = 'uploaded';
+            this.binaryBytesSent += sizeOf(e);
+            said.push(`${e} uploaded ${formatBytes(sizeOf(e))}, sha256 checked on the host`);
+          }
+          this.binarySource = missing.length ? 'uploaded' : 'reused';
+          return said.join('; ');
+        },
+        (v) => v,
+      );
+      this.checkCancel();
+      const envs = p.units.map((u) => u.envFileName).join(', ');
+      const completed = await this.step(
+        'env-file',
+        `write ${envs}`,
+        async () => {
+          await envUploads;
+          return (await this.run(p.argv.complete, 'completing the release folder')).stdout;
+        },
+        () => `wrote ${envs} (mode 0600); release ${id} complete`,
+      );
+      this.currentBefore = /^current (.*)$/m.exec(completed)?.[1];
+      let n = 0;
+      for (const [i, u] of p.units.entries()) {
+        const def = u.manager.definition;
+        if (!def) continue;
+        const have = new RegExp(`^definition ${n++} (.+)$`, 'm').exec(completed)?.[1] ?? 'none';
+        await this.step(
+          'service',
+          `install ${def.path}`,
+          async () => {
+            const { createHash } = await import('node:crypto');
+            if (have === createHash('sha256').update(def.content).digest('hex')) return 'unchanged';
+            await this.runner.upload(Buffer.from(def.content), `${def.path}.godeploy-tmp`, { mode: 0o644, token: this.ctx.token });
+            await this.run(p.argv.install[i]!, `installing ${def.path}`);
+            for (const argv of def.reload) await this.run(argv, argv.join(' '));
+            return have === 'none' ? 'installed' : 'updated';
+          },
+          (v) => `${def.path} ${v}`,
+        );
+      }
+      await this.preDeployHooks();
+    } catch (e) {
+      await envUploads?.catch(() => undefined);
+      if (created) await this.discard();
+      throw e;
+    }
+  }
+
+  /** Several processes: restart `u` and wait for its gate; the error when either failed. */
+  private async restartAndGate(u: ProcessUnit, steps: boolean): Promise<{ health?: HealthResult; error?: string }> {
+    const step = <T>(id: StepId, message: string, fn: () => Promise<T>, done?: (v: T) => string): Promise<T> =>
+      steps ? this.step(id, message, fn, done) : fn();
+    let restartedAt = Date.now();
+    try {
+      await step('restart', `restart ${u.manager.name}`, async () => {
+        const r = await this.withReconnect((x) => x.exec(u.manager.restart));
+        this.unitOffsets.set(u.service, logOffsetsOf(r.stdout));
+        if (r.code !== 0)
+          throw new GoDeployError(`${this.host.alias}: restarting ${u.manager.name} failed (exit ${r.code ?? 'signal'}): ${this.ctx.redact(firstLine(r))}`);
+        restartedAt = Date.now();
+      });
+    } catch (e) {
+      // A process gate still looks (see switchAndGate).
+      if (u.gate.type !== 'process') return { error: (e as Error).message };
+    }
+    const title =
+      u.gate.type === 'process'
+        ? `health gate: ${u.manager.name} stays up for ${u.gate.forMs / 1000} s`
+        : u.gate.type === 'tcp'
+          ? `health gate: port ${u.model.app.port} accepts a connection`
+          : `health gate ${u.gate.path} (${u.manager.name})`;
+    try {
+      const health = await step(
+        'health',
+        title,
+        async () => {
+          const h = await this.gateOf(u, restartedAt);
+          if (!h.healthy) throw new GoDeployError(`${this.host.alias}: ${h.failure}`);
+          return h;
+        },
+        (h) => `${u.manager.name}: ${gatePassed(u.gate, u.model.app.port, h)}`,
+      );
+      return { health };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+
+  private gateOf(u: ProcessUnit, startedAt?: number): Promise<HealthResult> {
+    return runHostGate({
+      runner: this.host.runner,
+      spec: u.gate,
+      port: u.model.app.port,
+      what: u.manager.name,
+      startedAt,
+      observe: u.manager.observe,
+      parseObservation: u.manager.parseObservation,
+      exec: (argv) => this.withReconnect((r) => r.exec(argv)),
+    });
+  }
+
+  /** Several processes: one switch, then each process restarted and gated in order; a failure takes every process back. */
+  private async processesSwitchAndGate(p: ProcessesPlan): Promise<GateOutcome> {
+    const before = this.currentBefore ?? (await this.run(this.plan.argv.readCurrent, 'reading current')).stdout;
+    this.previous = before.trim().replace(/^releases\//, '');
+    let error: string | undefined;
+    let failed: ProcessUnit | undefined;
+    let health: HealthResult | undefined;
+    try {
+      this.switched = true;
+      const sw = await this.step('switch', `switch to ${this.plan.releaseId}`, () => this.run(p.argv.switch, 'switching current'));
+      this.since = Number(/^since (\d+)$/m.exec(sw.stdout)?.[1]) || undefined;
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    for (const u of error ? [] : p.units) {
+      const r = await this.restartAndGate(u, true);
+      if (r.error) {
+        error = r.error;
+        failed = u;
+        break;
+      }
+      health ??= r.health;
+    }
+    if (!error) return { healthy: true, health };
+    const logs = await this.failedLogs(failed);
+    const back = await this.revert('failed health gate');
+    return { healthy: false, error, logs, rolledBackTo: back.to, rollbackHealthy: back.healthy, rollbackError: back.error };
   }
 
   /**
@@ -316,7 +540,16 @@ export class HostDeployment {
   /** Points current back at `id` and restarts it, or (null) stops the service and removes current; any failure throws. */
   private async switchTo(id: string | null): Promise<void> {
     const { base, manager, argv } = this.plan;
-    if (id) {
+    const p = this.plan.processes;
+    if (p && id) {
+      await this.runChecked(fillCommand(p.argv.switchBack, { [PREVIOUS]: id }), `switching back to ${id}`);
+      for (const u of p.units) await this.runChecked(u.manager.restart, `restarting ${u.manager.name} on ${id}`);
+    } else if (p) {
+      const stopped: Error[] = [];
+      for (const u of p.units) await this.runChecked(u.manager.stop, `stopping ${u.manager.name}`).catch((e: Error) => stopped.push(e));
+      await this.runChecked(argv.unswitch, `removing ${base}/current`);
+      if (stopped.length) throw stopped[0];
+    } else if (id) {
       await this.runChecked(fillCommand(argv.switchBack, { [PREVIOUS]: id }), `switching back to ${id}`);
       await this.runChecked(argv.restart, `restarting ${manager.name} on ${id}`);
     } else {
@@ -337,7 +570,16 @@ export class HostDeployment {
     return r;
   }
 
-  private gate(startedAt?: number): Promise<HealthResult> {
+  private async gate(startedAt?: number): Promise<HealthResult> {
+    if (this.plan.processes) {
+      // Every process in order: the first that fails is the answer.
+      let last: HealthResult | undefined;
+      for (const u of this.plan.processes.units) {
+        last = await this.gateOf(u, startedAt);
+        if (!last.healthy) return last;
+      }
+      return last!;
+    }
     const { model, manager, gate } = this.plan;
     return runHostGate({
       runner: this.host.runner,
@@ -354,6 +596,7 @@ export class HostDeployment {
   /** Switch, restart, health gate. Not cancellable: a cancel now is handled after the gate. */
   async switchAndGate(): Promise<GateOutcome> {
     if (this.plan.blueGreen) return this.blueGreenSwitchAndGate();
+    if (this.plan.processes) return this.processesSwitchAndGate(this.plan.processes);
     // What is live now, read first: if the connection drops during the switch, nobody knows
     // whether the rename happened, and the way back must still be known.
     const before = this.currentBefore ?? (await this.run(this.plan.argv.readCurrent, 'reading current')).stdout;
@@ -414,9 +657,10 @@ export class HostDeployment {
   }
 
   /** The last 50 log lines of the release that failed (since the switch where the manager can filter). */
-  async failedLogs(): Promise<string> {
+  async failedLogs(unit?: ProcessUnit): Promise<string> {
     try {
-      const r = await this.withReconnect((x) => x.exec(this.plan.manager.logs(50, this.since, this.logOffsets)));
+      const argv = unit ? unit.manager.logs(50, this.since, this.unitOffsets.get(unit.service)) : this.plan.manager.logs(50, this.since, this.logOffsets);
+      const r = await this.withReconnect((x) => x.exec(argv));
       return this.ctx.redact(`${r.stdout}${r.code === 0 ? '' : r.stderr}`.trim());
     } catch (e) {
       return `(could not read the logs: ${(e as Error).message})`;
@@ -484,7 +728,7 @@ export class HostDeployment {
   }
 
   /** The view of this host the blue-green switch works through (reconnecting, with step events). */
-  private instances(steps: boolean): InstanceSwitchHost {
+  instances(steps: boolean): InstanceSwitchHost {
     return {
       alias: this.host.alias,
       runner: () => this.host.runner,
@@ -575,7 +819,7 @@ export class HostDeployment {
 }
 
 /** The byte offsets a restart printed as `log-offset N…`: where the started release's lines begin in each log file. */
-function logOffsetsOf(stdout: string): number[] | undefined {
+export function logOffsetsOf(stdout: string): number[] | undefined {
   const m = /^log-offset((?:[ \t]+\d+)+)[ \t]*$/m.exec(stdout);
   return m ? m[1].trim().split(/\s+/).map(Number) : undefined;
 }

@@ -2,18 +2,20 @@
 // needed: its platform (uname), then the preflight checks (doctor's, with the port held by
 // the live release expected), then the deploy lock, with what runs there now read in the
 // same round trip.
-import { hostname } from 'node:os';
 import { hostTarget } from '../../build/targets';
 import type { DeployEnvironment } from '../../environment/load';
 import type { DeployEvent, HostDeployResult } from '../../environment/types';
 import { GoDeployError } from '../../errors';
 import { goPlatform, portCheck, targetRunsOn } from '../../release/checks';
+import { lockOwnerFor } from '../../release/lockOwner';
 import type { LockOwner } from '../../environment/types';
 import type { DeployHost } from '../../remote/openHosts';
 import { runChecksBatched } from './checkBatch';
+import { refuseRolloutInProgress } from './canaryDeploy';
 import { doctorChecks } from './doctor';
 import { acquireLockRecorded } from './lock';
 import type { ServiceManager } from './serviceManager';
+import { serviceUserCheck, serviceUserOf } from './serviceUser';
 import { claimNotes, liveStateScript, readLiveState, type LiveCheck, type LiveState } from './unchanged';
 
 /** The build target for a host: this machine's, or the one (build.targets first) its uname names. */
@@ -57,11 +59,14 @@ export async function preflightAndLock(h: DeployHost, target: string, i: Preflig
     repairLayout: true,
   };
   // Blue-green: the instances' two ports instead of app.port (one is the live release's).
+  // The user the service runs as must exist: a deploy never creates one (`godeploy setup` does).
+  const user = manager.kind === 'process' ? null : serviceUserOf(d);
+  const userChecks = user ? [serviceUserCheck(user, d.name)] : [];
   const report = await runChecksBatched(
     h.runner,
     d.model.blueGreen
-      ? [...doctorChecks({ ...inputs, port: d.model.blueGreen.ports[0] }), portCheck(d.model.blueGreen.ports[1], d.base)]
-      : doctorChecks(inputs),
+      ? [...doctorChecks({ ...inputs, port: d.model.blueGreen.ports[0] }), portCheck(d.model.blueGreen.ports[1], d.base), ...userChecks]
+      : [...doctorChecks(inputs), ...userChecks],
   );
   // The port held by the live release is what a deploy expects, not worth a warning.
   // Nor is the login shell's open-files limit when systemd gives the unit its own.
@@ -76,12 +81,14 @@ export async function preflightAndLock(h: DeployHost, target: string, i: Preflig
       exitCode: 1,
     });
   }
+  // strategy canary: no deploy while a rollout is in progress (or paused) there.
+  if (d.model.canary) await refuseRolloutInProgress(h.runner, h.alias, d.base, d.name);
   outcome.get(h)!.timings.preflight = Date.now() - p0;
   emit({ host: h.alias, step: 'preflight', state: 'done', message: 'preflight ok', ms: Date.now() - p0 });
   const l0 = Date.now();
   i.stage.set(h, 'lock');
   const onTakeOver = (what: string): void => emit({ host: h.alias, step: 'lock', state: 'info', message: what });
-  const lockInfo = { user: i.user, host: hostname(), pid: process.pid, version: i.version, operation: 'deploy' };
+  const lockInfo = lockOwnerFor(i.user, i.version, 'deploy');
   const locked = await acquireLockRecorded(i.owners, h, h.runner, d.base, lockInfo, { environment: d.name, onTakeOver }, liveStateScript(i.liveCheck));
   for (const note of claimNotes(h.alias, d.base, locked.then)) emit({ host: h.alias, step: 'lock', state: 'info', message: note });
   const read = locked.then ? readLiveState(h.runner, i.liveCheck, locked.then).catch(() => undefined) : Promise.resolve(undefined);

@@ -1,8 +1,10 @@
 // `godeploy rollback ENV [--to RELEASE]`: every host switches to the release before the
 // live one (or the named one) behind the same health gate and batches as a deploy; a host
 // that fails its gate goes back to what was live, and so do the hosts already switched.
+// strategy canary switches as blue-green does (the target was live before: no steps), nginx
+// through the canary include in its one-server form; it refuses while a rollout is in progress.
 import { rolloutOf } from '../../config/model';
-import { hostname, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { GoDeployError } from '../../errors';
 import { openHosts } from '../../remote/openHosts';
 import { planHost, plannedSteps } from './deployPlan';
@@ -14,9 +16,13 @@ import { acquireLockRecorded } from './lock';
 import { type LockOwner } from '../../environment/types';
 import { listReleases } from './releases';
 import { releaseLocks, switchover } from './switchover';
+import { refuseRolloutInProgress } from './canaryDeploy';
 import { type HostDeployResult } from '../../environment/types';
 import { RollbackRequest, RollbackResult, type DeployPlan, type PlannedStep } from '../../environment/types';
 import { bestEffortRedactor } from '../../release/envFile';
+import { holderName, lockOwnerFor } from '../../release/lockOwner';
+import { planHostProcesses, processUnits } from './processPlan';
+import { hasSeveralProcessForm, rolesOfHost, serviceManagersFor } from './processServices';
 
 /** A rollback on the hosts of an ssh or local environment (see the top of this file). */
 export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironment, startedAt: number): Promise<RollbackResult> {
@@ -50,13 +56,20 @@ export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironm
     const runs = new Map<DeployHost, HostDeployment>();
     const problems = await Promise.allSettled(
       hosts.map(async (h) => {
-        const lockInfo = { user, host: hostname(), pid: process.pid, version: req.to ?? 'previous', operation: 'rollback' };
+        // strategy canary: no rollback while a rollout is progressing or paused (the deploy driving it holds the lock: say so first).
+        const refuseDuringRollout = (): Promise<void> =>
+          d.model.canary ? refuseRolloutInProgress(h.runner, h.alias, d.base, d.name, 'rollback') : Promise.resolve();
+        await refuseDuringRollout();
+        const lockInfo = lockOwnerFor(user, req.to ?? 'previous', 'rollback');
         await acquireLockRecorded(owners, h, h.runner, d.base, lockInfo, {
           environment: d.name,
           onTakeOver: (what) => emit({ host: h.alias, step: 'lock', state: 'info', message: what }),
         });
         emit({ host: h.alias, step: 'lock', state: 'done', message: 'lock taken' });
-        const list = await listReleases(h.runner, d.base, d.model.app.name);
+        await refuseDuringRollout();
+        // app.processes: every process this host runs goes back, restarted and gated in order.
+        const units = hasSeveralProcessForm(d.model) ? processUnits(await serviceManagersFor(d, rolesOfHost(d, h.alias), req.sources)) : undefined;
+        const list = await listReleases(h.runner, d.base, units ? units[0].executable : d.model.app.name);
         const live = list.releases.findIndex((r) => r.current);
         const usable = list.releases.filter((r) => r.binarySize !== null);
         let target: string | undefined;
@@ -79,17 +92,23 @@ export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironm
             });
         }
         targets[h.alias] = target;
-        const plan = planHost({
-          model: d.model,
-          base: d.base,
-          releaseId: target,
-          manager,
-          keepReleases: d.env.keepReleases ?? 5,
-          hooks: hookList(d),
-          artifact: null,
-          local: d.env.type === 'local',
-          blueGreen,
-        });
+        const hooks = hookList(d);
+        const local = d.env.type === 'local';
+        const plan = units
+          ? planHostProcesses({ base: d.base, releaseId: target, keepReleases: d.env.keepReleases ?? 5, hooks, local }, units, null)
+          : planHost({
+              model: d.model,
+              base: d.base,
+              releaseId: target,
+              manager,
+              keepReleases: d.env.keepReleases ?? 5,
+              hooks,
+              artifact: null,
+              local,
+              blueGreen,
+              // strategy canary: blue-green's switch, nginx through the canary include in its one-server form (no steps).
+              rollback: true,
+            });
         runs.set(h, new HostDeployment(h, plan, { artifact: '', envFileText: '', emit, redact, token: req.token }));
       }),
     );
@@ -109,7 +128,7 @@ export async function rollbackHosts(req: RollbackRequest, loaded: LoadedEnvironm
       JSON.stringify({
         release: run.plan.releaseId,
         result: res === 'live' ? 'rollback' : 'rollback-failed',
-        by: `${user}@${hostname()}`,
+        by: holderName(user),
         startedAt: run.startedAt.toISOString(),
         finishedAt: new Date().toISOString(),
         previous: run.previous || null,

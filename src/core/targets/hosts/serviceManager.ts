@@ -245,7 +245,7 @@ export function processManager(model: GenerateModel): ServiceManager {
   const base = model.paths.base;
   const log = `${base}/shared/logs/${name}.log`;
   const pid = `${base}/shared/${name}.pid`;
-  const args = [base, model.paths.envFile, `${base}/current/${name}`, log, pid, String(model.systemd.stopTimeoutSeconds)];
+  const args = [base, model.paths.envFile, `${base}/current/${model.app.executable}`, log, pid, String(model.systemd.stopTimeoutSeconds)];
   return {
     kind: 'process',
     name: `process ${name}`,

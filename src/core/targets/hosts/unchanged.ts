@@ -43,6 +43,8 @@ export const sha256 = (text: string | Buffer): string => createHash('sha256').up
 export interface LiveCheck {
   base: string;
   name: string;
+  /** The executable LIVE_STATE looks for, when it is not named `name` (several processes: the first's; the base is still claimed for the app `name`). */
+  executable?: string;
   envFileName: string;
   envFileText: string;
   /** Files installed on the host and what they must hold. */
@@ -77,6 +79,11 @@ ${LIVE_STATE}`;
  * the deploy lock is taken, in the same round trip).
  */
 export function liveStateScript(c: LiveCheck): { script: string; args: string[] } {
+  if (c.executable !== undefined && c.executable !== c.name)
+    return {
+      script: `${CLAIM_BASE}\nclaim "$1" "$2" || exit ${REFUSED_EXIT}\nb=$1\nshift 2\nset -- "$b" "$@"\n${LIVE_STATE}`,
+      args: [c.base, c.name, c.executable, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])],
+    };
   return {
     script: CLAIM_THEN_LIVE_STATE,
     args: [c.base, c.name, c.envFileName, sha256(c.envFileText), ...c.files.flatMap((f) => [f.path, sha256(f.content)])],
