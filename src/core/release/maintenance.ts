@@ -7,6 +7,7 @@ import { GoDeployError, usageError } from '../errors';
 import type { GenerateModel } from '../generate/model';
 import { lastOutputLine, type HostRunner } from '../remote/hostRunner';
 import { shArgv as sh } from '../remote/quote';
+import { DRAIN, NGINX_WORKERS } from './nginxSwitch';
 
 /** Where maintenance mode answers requests from; nginx's internal redirect comes back here. */
 export const MAINTENANCE_LOCATION = '/.godeploy-maintenance.html';
@@ -107,6 +108,11 @@ export interface MaintenanceHostOptions {
    * the reload is `nginx ARGS -s reload` instead of systemd's. For tests.
    */
   nginxArgs?: string[];
+  /**
+   * A private nginx's pid file: its workers are told from other nginxes' on the machine by
+   * their parent, so on and off wait for them (without it, a private nginx is not waited for).
+   */
+  nginxPidFile?: string;
 }
 
 export interface MaintenanceOnOptions extends MaintenanceHostOptions {
@@ -120,18 +126,31 @@ export interface MaintenanceOnOptions extends MaintenanceHostOptions {
 
 // The reload after a change: systemd's when nginx runs under it (started if it is not running,
 // as a blue-green switch does), else nginx's own signal; a private nginx (tests) by its signal.
+// reload_and_wait returns once the workers of the old configuration are gone (DRAIN, 30 s at
+// most): a reload only signals nginx, and until its master has started new workers and told the
+// old ones to quit, requests still meet the old configuration. Maintenance "on" is honest only
+// once every new request gets the 503, "off" only once every one reaches the app again.
 const RELOAD = `reload() {
   if [ "$private" = 1 ]; then nginx "$@" -s reload; return; fi
   systemctl reload nginx 2>/dev/null || systemctl start nginx 2>/dev/null || nginx -s reload
+}
+drain() (
+${DRAIN}
+)
+reload_and_wait() {
+  ${NGINX_WORKERS.trim().split('\n').join('\n  ')}
+  [ "$private" = 1 ] && [ -z "$pidfile" ] && old=
+  reload "$@" >&2 || return 6
+  drain $old >/dev/null
 }`;
 
-// $1 conf, $2 its text, $3 page, $4 its text, $5 site, $6 the include line, $7 "1" for a
-// private nginx; then nginx's arguments. Exit 3: no site; 4: the site lacks the include;
+// $1 conf, $2 its text, $3 page, $4 its text, $5 site, $6 the include line, $7 nginx's pid
+// file or "", $8 "1" for a private nginx; then nginx's arguments. Exit 3: no site; 4: the site lacks the include;
 // prints "unchanged" when on with the same page and conf (but the first line: the time);
 // exit 5 (old files back) when nginx -t fails; 6 when the reload fails.
 const ON = `set -e
-conf=$1 text=$2 page=$3 html=$4 site=$5 line=$6 private=$7
-shift 7
+conf=$1 text=$2 page=$3 html=$4 site=$5 line=$6 pidfile=$7 private=$8
+shift 8
 ${RELOAD}
 [ -f "$site" ] || exit 3
 grep -qF -- "$line" "$site" || exit 4
@@ -154,13 +173,14 @@ if ! out=$(nginx "$@" -t 2>&1); then
   exit 5
 fi
 rm -f "$conf.godeploy-old" "$page.godeploy-old"
-reload "$@" >&2 || exit 6
+reload_and_wait "$@" || exit 6
 echo changed`;
 
-// $1 conf, $2 page, $3 "1" for a private nginx; then nginx's arguments. Same exits as ON.
+// $1 conf, $2 page, $3 nginx's pid file or "", $4 "1" for a private nginx; then nginx's
+// arguments. Same exits as ON. The page goes once the old workers (still answering 503 with it) are gone.
 const OFF = `set -e
-conf=$1 page=$2 private=$3
-shift 3
+conf=$1 page=$2 pidfile=$3 private=$4
+shift 4
 ${RELOAD}
 if [ ! -f "$conf" ]; then rm -f "$page"; echo unchanged; exit 0; fi
 mv -f "$conf" "$conf.godeploy-old"
@@ -170,27 +190,13 @@ if ! out=$(nginx "$@" -t 2>&1); then
   exit 5
 fi
 rm -f "$conf.godeploy-old"
-old=
-for f in /proc/[0-9]*/cmdline; do
-  case "$(tr '\\000' ' ' < "$f" 2>/dev/null)" in "nginx: worker process"*) p=\${f#/proc/}; old="$old \${p%/cmdline}";; esac
-done
-reload "$@" >&2 || exit 6
-# The page goes once nginx's old workers (still answering 503 with it) are gone, 30 s at most
-# (a private nginx's are not told from other nginxes' on the machine: not waited for).
-i=0
-[ "$private" = 1 ] && i=300
-while [ $i -lt 300 ]; do
-  left=
-  for p in $old; do case "$(tr '\\000' ' ' < "/proc/$p/cmdline" 2>/dev/null)" in "nginx: worker process"*) left=1;; esac; done
-  [ -z "$left" ] && break
-  sleep 0.1; i=$((i+1))
-done
+reload_and_wait "$@" || exit 6
 rm -f "$page"
 echo changed`;
 
 const STATUS = `if [ -f "$1" ]; then echo on; cat "$1"; else echo off; fi`;
 
-const privateArgs = (o: MaintenanceHostOptions): string[] => (o.nginxArgs ? ['1', ...o.nginxArgs] : ['0']);
+const privateArgs = (o: MaintenanceHostOptions): string[] => [o.nginxPidFile ?? '', ...(o.nginxArgs ? ['1', ...o.nginxArgs] : ['0'])];
 
 function failure(model: GenerateModel, host: string, action: string, r: { code: number | null; stdout: string; stderr: string }): GoDeployError {
   const env = model.environment ?? 'ENV';
