@@ -74,6 +74,15 @@ describe("canary rollouts on a docker engine behind nginx on the engine's host (
       interrupt: () => child.kill('SIGINT'),
     };
   };
+  /**
+   * After a case failed mid-rollout: abort what it left and wait for its deploy (Ctrl-C after a
+   * minute), so that the next case does not meet "a canary rollout is in progress".
+   */
+  const endRollout = async (deploy: { done: Promise<number>; interrupt: () => void }): Promise<void> => {
+    await godeploy(['rollout', 'abort', 'dev']);
+    if (!(await Promise.race([deploy.done.then(() => true), sleep(60_000).then(() => false)]))) deploy.interrupt();
+    await deploy.done;
+  };
   const remote = (cmd: string): Promise<string> => remoteOk(host, cmd);
   const state = async (): Promise<State> => JSON.parse(await remote(`cat ${STATE}`)) as State;
   const nextBuild = (): string => {
@@ -275,6 +284,7 @@ describe("canary rollouts on a docker engine behind nginx on the engine's host (
     const load = new CanaryLoad('127.0.0.1', listen, { rate: 200 });
     const deploy = godeployInBackground(['deploy', 'dev']);
     let code: number;
+    let settled = false;
     try {
       const until = async (what: string, ok: (s: State) => boolean): Promise<State> => {
         for (let i = 0; i < 180; i++) {
@@ -341,8 +351,10 @@ describe("canary rollouts on a docker engine behind nginx on the engine's host (
 
       const ab = await godeploy(['rollout', 'abort', 'dev']);
       assert.equal(ab.code, 0, ab.stdout + ab.stderr);
+      settled = true;
       await sleep(1500);
     } finally {
+      if (!settled) await endRollout(deploy);
       await load.stop();
       writeConfig();
     }
@@ -362,6 +374,7 @@ describe("canary rollouts on a docker engine behind nginx on the engine's host (
     const deploy = godeployInBackground(['deploy', 'dev']);
     let resumed: RunResult;
     let resumedAt: number;
+    let settled = false;
     try {
       for (let i = 0; i < 180; i++) {
         const s = await state().catch(() => undefined);
@@ -383,11 +396,13 @@ describe("canary rollouts on a docker engine behind nginx on the engine's host (
       const t = Date.now();
       resumed = await godeploy(['rollout', 'resume', 'dev']);
       resumedAt = Date.now();
+      settled = resumed.code === 0;
       console.log(
         `      left at 10% (exit 130), promoted by hand to 50% (paused), rollout resume took ${((resumedAt - t) / 1000).toFixed(1)} s: ${(resumed.stdout + resumed.stderr).trim().split('\n').slice(-3).join(' | ')}`,
       );
       await sleep(1500);
     } finally {
+      if (!settled) await endRollout(deploy);
       await load.stop();
       writeConfig();
     }

@@ -72,7 +72,8 @@ describe('canary rollouts on two systemd hosts behind one nginx (systemd instanc
 
   const godeploy = (args: string[]): Promise<RunResult> => run(process.execPath, [cli, '-C', work.path, ...args], { timeoutMs: 300_000, env: goEnv() });
   /** godeploy as its own process, its output kept as it comes, each line with when it arrived. */
-  const godeployInBackground = (args: string[]): { out: () => string; lines: { at: number; text: string }[]; done: Promise<number> } => {
+  type Background = { out: () => string; lines: { at: number; text: string }[]; done: Promise<number>; interrupt: () => void };
+  const godeployInBackground = (args: string[]): Background => {
     let out = '';
     let partial = '';
     const lines: { at: number; text: string }[] = [];
@@ -85,7 +86,21 @@ describe('canary rollouts on two systemd hosts behind one nginx (systemd instanc
       for (const text of parts) lines.push({ at: Date.now(), text });
     });
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    return { out: () => out, lines, done: new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1))) };
+    return {
+      out: () => out,
+      lines,
+      done: new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1))),
+      interrupt: () => child.kill('SIGINT'),
+    };
+  };
+  /**
+   * After a case failed mid-rollout: abort what it left and wait for its deploy (Ctrl-C after a
+   * minute), so that the next case does not meet "a canary rollout is in progress".
+   */
+  const endRollout = async (deploy: Background): Promise<void> => {
+    await godeploy(['rollout', 'abort', 'dev']);
+    if (!(await Promise.race([deploy.done.then(() => true), sleep(60_000).then(() => false)]))) deploy.interrupt();
+    await deploy.done;
   };
   /** When the deploy printed step `n` (1-based): its weight is then set on every host. */
   const stepPrinted = (lines: { at: number; text: string }[], n: number): number => {
@@ -308,7 +323,7 @@ describe('canary rollouts on two systemd hosts behind one nginx (systemd instanc
     const b = nextBuild();
     const load = new CanaryLoad('127.0.0.1', front!.port, { rate: 200 });
     const deploy = godeployInBackground(['deploy', 'dev']);
-    let code: number;
+    let code: number | undefined;
     try {
       const view = async (): Promise<{ state?: State; figures?: unknown; [k: string]: unknown }> => {
         const s = await godeploy(['rollout', 'status', 'dev', '--json']);
@@ -363,6 +378,7 @@ describe('canary rollouts on two systemd hosts behind one nginx (systemd instanc
       assert.equal(ab.code, 0, ab.stdout + ab.stderr);
       code = await deploy.done;
     } finally {
+      if (code === undefined) await endRollout(deploy);
       await load.stop();
       writeConfig();
     }
@@ -437,7 +453,7 @@ describe('canary rollouts on two systemd hosts behind one nginx (systemd instanc
       assert.equal(await deploy.done, 1, deploy.out());
     } finally {
       // Never leave the deploy driving a rollout behind a failed assertion.
-      if (!ended) await godeploy(['rollout', 'abort', 'dev']).then(() => deploy.done);
+      if (!ended) await endRollout(deploy);
       writeConfig();
     }
     const said = (refused.stdout + refused.stderr).trim();
