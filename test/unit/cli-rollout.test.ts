@@ -7,11 +7,13 @@ import { strict as assert } from 'node:assert';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { deployWhere } from '../../src/cli/commands/deploy';
 import { maintenanceHostLine } from '../../src/cli/commands/maintenance';
 import { rolloutExitCode } from '../../src/cli/commands/rollout';
 import { formatRolloutView, rolloutEndLines, rolloutEventLine } from '../../src/cli/commands/rolloutText';
 import { canaryPolicyOf } from '../../src/core/release/canary/policy';
 import type { Figures, RolloutState } from '../../src/core/release/canary/types';
+import type { DeployResult } from '../../src/core/environment/types';
 import { runCli } from '../integration/fixtures/cli';
 import { fixtureModules } from '../support/paths';
 
@@ -338,6 +340,36 @@ describe('CLI: godeploy rollout and godeploy maintenance', function () {
         ],
         exitCode: 1,
       });
+    });
+
+    it('the deploy summary says where the traffic is: back on the live release after an abort, the weight when left, the hosts when promoted', () => {
+      const result = (rollout: DeployResult['rollout'], hosts: string[]): DeployResult => ({
+        environment: 'dev',
+        releaseId: '20261206T093000Z-v1.3.0',
+        version: 'v1.3.0',
+        ok: rollout?.outcome === 'promoted',
+        cancelled: rollout?.outcome === 'left',
+        dryRun: false,
+        alreadyLive: false,
+        plan: '',
+        hosts: hosts.map((host) => ({ host, address: `root@${host}:22`, result: 'live', timings: {} })),
+        warnings: [],
+        durationMs: 1000,
+        rollout,
+      });
+      assert.equal(
+        deployWhere(result({ outcome: 'aborted', state: rolloutState({ status: 'aborted', weight: 0 }) }, [])),
+        'canary rollout aborted, every request back on 20261205T120000Z-v1.2.0',
+      );
+      assert.equal(
+        deployWhere(result({ outcome: 'left', state: rolloutState({ status: 'paused', weight: 50 }) }, ['web1', 'web2'])),
+        '20261206T093000Z-v1.3.0 takes 50% of requests on web1, web2, the rollout paused',
+      );
+      assert.equal(
+        deployWhere(result({ outcome: 'promoted', state: rolloutState({ status: 'promoted', step: 2, weight: 100 }) }, ['web1'])),
+        'live on 20261206T093000Z-v1.3.0: web1',
+      );
+      assert.equal(deployWhere(result(undefined, [])), 'no host switched to 20261206T093000Z-v1.3.0');
     });
 
     it('rollout exit codes: status 0; promote and abort 0; resume 0 promoted, 1 aborted, 130 left', () => {

@@ -93,8 +93,7 @@ export function printSummary(io: CliIO, r: DeployResult, verb: string): void {
     );
   }
   for (const w of r.warnings) io.out(`warning: ${w}`);
-  const live = switchedHosts(r);
-  const where = live.length ? `live on ${r.releaseId}: ${live.join(', ')}` : `no host switched to ${r.releaseId}`;
+  const where = deployWhere(r);
   io.out(
     r.ok
       ? `${verb} ${r.releaseId} to ${r.environment}: done in ${(r.durationMs / 1000).toFixed(1)} s; ${where}`
@@ -120,6 +119,19 @@ export async function withNotificationLines<T>(io: CliIO, run: (onNotifications:
     printNotifications(io, told, 'err');
     throw e;
   }
+}
+
+/**
+ * Where the release stands, for the summary line: the hosts it is live on, or none; for a canary
+ * rollout that did not end promoted, what the traffic does now (an aborted canary was live at a
+ * weight, so "no host switched" would not be true).
+ */
+export function deployWhere(r: DeployResult): string {
+  const live = switchedHosts(r);
+  const on = live.length ? ` on ${live.join(', ')}` : '';
+  if (r.rollout?.outcome === 'aborted') return `canary rollout aborted, every request back on ${r.rollout.state.previous}${on}`;
+  if (r.rollout?.outcome === 'left') return `${r.releaseId} takes ${r.rollout.state.weight}% of requests${on}, the rollout paused`;
+  return live.length ? `live on ${r.releaseId}: ${live.join(', ')}` : `no host switched to ${r.releaseId}`;
 }
 
 /** The hosts that run the new release now (switched, gated and not taken back). */
