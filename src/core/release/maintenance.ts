@@ -7,7 +7,7 @@ import { GoDeployError, usageError } from '../errors';
 import type { GenerateModel } from '../generate/model';
 import { lastOutputLine, type HostRunner } from '../remote/hostRunner';
 import { shArgv as sh } from '../remote/quote';
-import { DRAIN, NGINX_WORKERS } from './nginxSwitch';
+import { DRAIN, NGINX_WORKERS } from './nginxWorkers';
 
 /** Where maintenance mode answers requests from; nginx's internal redirect comes back here. */
 export const MAINTENANCE_LOCATION = '/.godeploy-maintenance.html';

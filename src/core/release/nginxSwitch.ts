@@ -5,6 +5,9 @@ import { shArgv as sh } from '../remote/quote';
 import { type GenerateModel } from '../generate/model';
 import { type GoDeployConfig } from '../config/model';
 import { renderFiles } from '../generate/generate';
+import { DRAIN, NGINX_WORKERS } from './nginxWorkers';
+
+export { DRAIN, NGINX_WORKERS };
 
 /** Where a blue-green switch sends nginx: the upstream include it rewrites and the site that includes it. */
 export interface NginxSwitchTarget {
@@ -43,27 +46,6 @@ export const flipNginxArgv = (t: NginxSwitchTarget, port: number | string): stri
 /** The nginx worker pids FLIP_NGINX printed (the ones DRAIN waits for). */
 export const workersBeforeReload = (flipStdout: string): string[] => (/^workers(.*)$/m.exec(flipStdout)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
 
-// Sets $old to nginx's worker pids (the ones DRAIN waits for after a reload): those of the
-// master in the pid file $pidfile when it is set and readable, else every nginx worker on the
-// host. Shell builtins only (read stops at the title's first NUL): a busy host has hundreds of
-// processes, and a fork per process (tr) took seconds per switch under load. Safe under set -e.
-// Used by FLIP_NGINX (blue-green) and by strategy canary's host scripts (canary/hostSite.ts).
-export const NGINX_WORKERS = `master=
-[ -z "$pidfile" ] || master=$(cat "$pidfile" 2>/dev/null) || master=
-old=
-for f in /proc/[0-9]*/cmdline; do
-  c=; read -r c 2>/dev/null < "$f" || :
-  case "$c" in "nginx: worker process"*)
-    p=\${f#/proc/}; p=\${p%/cmdline}
-    if [ -n "$master" ]; then
-      pp=; while read -r k v; do [ "$k" = PPid: ] && { pp=$v; break; }; done 2>/dev/null < "/proc/$p/status" || :
-      [ "$pp" = "$master" ] || continue
-    fi
-    old="$old $p";;
-  esac
-done
-`;
-
 // $1 include, $2 its new text, $3 site path, $4 uploaded site text or "", $5 enabled link.
 // Writes the include (and the site when given) keeping the old ones, checks with nginx -t,
 // reloads (or starts) nginx; on a failed check the old files come back and it exits 5.
@@ -89,18 +71,3 @@ rm -f "$inc.godeploy-old" "$site.godeploy-old"
 pidfile=
 ${NGINX_WORKERS}echo "workers$old"
 systemctl reload nginx 2>/dev/null || systemctl start nginx`;
-
-// $@: the pids of nginx's workers before the reload. A reload only signals nginx, so this
-// waits (up to 30 s) until every one of them has exited: the workers of the old
-// configuration have finished their requests to the old instance. Prints "drained" or "timeout".
-export const DRAIN = `i=0
-while [ $i -lt 300 ]; do
-  left=
-  for p in "$@"; do
-    c=; read -r c 2>/dev/null < "/proc/$p/cmdline" || :
-    case "$c" in "nginx: worker process"*) left=1;; esac
-  done
-  [ -z "$left" ] && { echo drained; exit 0; }
-  sleep 0.1; i=$((i+1))
-done
-echo timeout`;
