@@ -42,7 +42,7 @@ export type {
 } from './environment/operations';
 export type { Figures, RolloutEvent, RolloutOutcome, RolloutState, StepRecord, VersionFigures } from './release/canary/types';
 export { formatFigures } from './release/canary/analysis';
-export { durationText } from './release/canary/driver';
+export { durationText } from './release/canary/states';
 export { UNREACHABLE_EXIT, worstExitCode } from './environment/operations';
 export { commandLineArgv } from './release/operationHosts';
 export type {

@@ -16,7 +16,8 @@ import type {
 import type { HostAccess, LockInfo, LockOwner } from '../environment/types';
 import { GoDeployError, usageError } from '../errors';
 import { abortRollout, promoteRollout, rolloutView } from '../release/canary/control';
-import { driveRollout, notInProgress, type RolloutRun } from '../release/canary/driver';
+import { driveRollout, type RolloutRun } from '../release/canary/driver';
+import { notInProgress } from '../release/canary/states';
 import type { CanarySite, RolloutOutcome } from '../release/canary/types';
 import { holderName, lockOwnerFor } from '../release/lockOwner';
 import {

@@ -5,7 +5,8 @@
 import { GoDeployError } from '../../errors';
 import type { RolloutView } from '../../environment/operations';
 import { figuresOf, parseAccessLog, type AccessLogEntry } from './accessLog';
-import { finalState, finishEverywhere, finishLagging, logSizes, notInProgress, onSite, SiteFailure, stepState, writeEverywhere } from './driver';
+import { finishEverywhere, finishLagging, logSizes, onSite, SiteFailure, writeEverywhere } from './sites';
+import { finalState, notInProgress, stepState } from './states';
 import { LOG_READ_CAP } from './hostSite';
 import { DRIVER_STALE_MS, type CanarySite, type Figures, type RolloutState } from './types';
 

@@ -1,6 +1,6 @@
 // A rollout in words, as both targets say it: the steps of a policy, and a rollout that is
 // still in progress (driven or paused) on a host or an engine.
-import { durationText } from './driver';
+import { durationText } from './states';
 import type { CanaryPolicy, RolloutState } from './types';
 
 /** "10% for 1m, 50% for 1m, 100%". */

@@ -9,6 +9,8 @@ import { GoDeployError } from '../../errors';
 import { figuresOf, parseAccessLog, type AccessLogEntry } from './accessLog';
 import { formatFigures, judge } from './analysis';
 import { LOG_READ_CAP } from './hostSite';
+import { finishEverywhere, finishLagging, logSizes, onSite, SiteFailure, writeEverywhere } from './sites';
+import { durationText, finalState, isOver, notInProgress, outcomeOf, stepEvent, stepState, stepText } from './states';
 import {
   DRIVER_STALE_MS,
   type CanaryPolicy,
@@ -19,6 +21,8 @@ import {
   type RolloutState,
   type StepRecord,
 } from './types';
+
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Time as the driver sees it (tests inject one that runs instantly). sleep settles early when `token` is cancelled. */
 export interface RolloutClock {
@@ -66,236 +70,12 @@ export interface RolloutInit {
   policy: CanaryPolicy;
 }
 
-/** "1m30s", "45s", "250ms". */
-export function durationText(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  let s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s || (!h && !m) ? `${s}s` : ''}`;
-}
-
-const stepText = (s: RolloutState): string => `step ${s.step + 1} (${s.weight}%)`;
-const isOver = (s: RolloutState): boolean => s.status === 'promoted' || s.status === 'aborted';
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** The error for a rollout that is not in progress (never started, or ended). */
-export function notInProgress(environment: string, state: RolloutState | null): GoDeployError {
-  const last = state
-    ? `: the last one (release ${state.release}) was ${state.status} at ${new Date(state.updatedAt).toISOString()}${state.reason ? ` (${state.reason})` : ''}`
-    : '';
-  return new GoDeployError(`no canary rollout in progress on ${environment}${last}`, { hint: `godeploy deploy ${environment} starts one (strategy canary)` });
-}
-
-/** The outcome a finished state stands for. */
-export function outcomeOf(state: RolloutState): RolloutOutcome {
-  if (state.status === 'promoted') return { kind: 'promoted', state };
-  if (state.status === 'aborted') {
-    const figures = [...state.history].reverse().find((h) => h.figures)?.figures;
-    return { kind: 'aborted', state, reason: state.reason ?? `aborted by ${state.by}`, ...(figures ? { figures } : {}) };
-  }
-  return { kind: 'left', state };
-}
-
 /** A failure before the first step was written on the primary: nothing of the rollout is anywhere. */
 function notStarted(e: SiteFailure): GoDeployError {
   return new GoDeployError(`the canary rollout could not start: ${e.message}`, {
     hint: 'the live release still takes every request; fix the cause and deploy again',
     cause: e.error,
   });
-}
-
-/** A site's command failed or its connection died: the rollout is left paused and the site named. */
-export class SiteFailure extends Error {
-  constructor(
-    readonly site: string,
-    what: string,
-    readonly error: unknown,
-  ) {
-    super(`${site}: ${what} failed: ${errText(error)}`);
-    this.name = 'SiteFailure';
-  }
-}
-
-/** Runs `fn` on `site`, a rejection becoming a SiteFailure that names it. */
-export async function onSite<T>(site: CanarySite, what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof SiteFailure) throw e;
-    throw new SiteFailure(site.name, what, e);
-  }
-}
-
-/** Each site's log size (a new window starts there). */
-export const logSizes = (sites: CanarySite[]): Promise<number[]> => Promise.all(sites.map((s) => onSite(s, 'reading the access log size', () => s.logSize())));
-
-/**
- * Writes `next` on every site: the primary with the revision check against `expect` (false:
- * another writer got there first, nothing was written), then the others (each site's own
- * log offset in its copy). A site that fails is a SiteFailure after every other site had its
- * write; one that refuses (a newer revision there) is left to the next read of the primary.
- */
-export async function writeEverywhere(
-  sites: CanarySite[],
-  next: RolloutState,
-  kind: 'apply' | 'writeState',
-  expect: number,
-  offsets?: number[],
-  onPrimary?: () => void,
-): Promise<boolean> {
-  const copy = (i: number): RolloutState => (offsets ? { ...next, logOffset: offsets[i] } : next);
-  const what = kind === 'apply' ? `setting the canary to ${next.weight}%` : 'writing the rollout state';
-  const [primary, ...rest] = sites;
-  if (!(await onSite(primary, what, () => primary[kind](copy(0), expect)))) return false;
-  onPrimary?.();
-  const settled = await Promise.allSettled(rest.map((s, i) => onSite(s, what, () => s[kind](copy(i + 1)))));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return true;
-}
-
-/**
- * Ends the rollout on every site. The primary first, with the revision check (false: another
- * writer got there first, nothing changed anywhere); as soon as its end is claimed and its
- * nginx reloaded (CanarySite.finish's onSwitched) the others' ends start, all at once, while
- * the primary drains and stops its old instance: traffic switches on every host together.
- * Resolves once every site is done. failures names each site that failed (a primary that
- * failed after its switch first, also as primaryFailure: the rollout ended there, what came
- * after failed); a primary that failed before its switch is thrown as a SiteFailure, nobody
- * else touched.
- */
-export async function finishEverywhere(
-  sites: CanarySite[],
-  final: RolloutState,
-  how: 'complete' | 'abort',
-  expect: number | undefined,
-  offsets?: number[],
-): Promise<{ ok: boolean; failures: string[]; primaryFailure?: SiteFailure }> {
-  const copy = (i: number): RolloutState => (offsets ? { ...final, logOffset: offsets[i] } : final);
-  const what = how === 'complete' ? 'promoting the canary' : 'aborting the canary';
-  const [primary, ...rest] = sites;
-  let others: Promise<PromiseSettledResult<boolean>[]> | null = null;
-  const startOthers = (): void => {
-    others ??= Promise.allSettled(rest.map((s, i) => onSite(s, what, () => s.finish(copy(i + 1), how))));
-  };
-  let primaryFailure: SiteFailure | undefined;
-  try {
-    if (!(await onSite(primary, what, () => primary.finish(copy(0), how, expect, startOthers)))) {
-      if (others) await others;
-      return { ok: false, failures: [] };
-    }
-  } catch (e) {
-    // Failed before its switch (or a site that does not report it): nothing else is touched.
-    if (!others || !(e instanceof SiteFailure)) throw e;
-    primaryFailure = e;
-  }
-  startOthers();
-  const settled = await others!;
-  // A refusal is no failure when the host already has this end: another finisher (a driver
-  // adopting an abort typed elsewhere, which finishes the hosts it finds behind) got there first.
-  const failures = await Promise.all(
-    settled.map(async (r, i): Promise<string[]> => {
-      if (r.status === 'rejected') return [errText(r.reason)];
-      if (r.value) return [];
-      const there = await rest[i].readState().catch(() => null);
-      return there && there.release === final.release && there.status === final.status ? [] : [`${rest[i].name}: a newer rollout state was there`];
-    }),
-  );
-  return { ok: true, failures: [...(primaryFailure ? [primaryFailure.message] : []), ...failures.flat()], ...(primaryFailure ? { primaryFailure } : {}) };
-}
-
-/**
- * The sites (after the primary) that missed the end of a rollout the primary has (their state
- * of the same release older, or not ended): ended the same way now. A site that cannot be
- * read or ended is in failures, named.
- */
-export async function finishLagging(sites: CanarySite[], state: RolloutState): Promise<{ finished: string[]; failures: string[] }> {
-  const how = state.status === 'promoted' ? 'complete' : 'abort';
-  const what = how === 'complete' ? 'promoting the canary' : 'aborting the canary';
-  const finished: string[] = [];
-  const failures: string[] = [];
-  await Promise.all(
-    sites.slice(1).map(async (site) => {
-      try {
-        const st = await onSite(site, 'reading the rollout state', () => site.readState());
-        if (!st || st.release !== state.release || (st.revision >= state.revision && isOver(st))) return;
-        if (await onSite(site, what, () => site.finish(state, how))) finished.push(site.name);
-      } catch (e) {
-        failures.push(errText(e));
-      }
-    }),
-  );
-  return { finished, failures };
-}
-
-/** The state that ends a rollout: weight 0 or 100, the step closed with `result`, no driver. */
-export function finalState(
-  cur: RolloutState,
-  how: 'complete' | 'abort',
-  o: { who: string; now: number; result: StepRecord['result']; reason?: string; figures?: Figures },
-): RolloutState {
-  const history = closeStep(cur.history, cur.step, o.now, o.result, o.figures);
-  let step = cur.step;
-  if (how === 'complete') {
-    step = cur.policy.steps.length - 1;
-    if (step !== cur.step) history.push({ step, weight: 100, startedAt: o.now, endedAt: o.now, result: o.result === 'promoted' ? 'promoted' : 'passed' });
-  }
-  return {
-    ...cur,
-    step,
-    weight: how === 'complete' ? 100 : 0,
-    status: how === 'complete' ? 'promoted' : 'aborted',
-    reason: o.reason,
-    pauseUntil: null,
-    by: o.who,
-    revision: cur.revision + 1,
-    heartbeatAt: null,
-    updatedAt: o.now,
-    history,
-  };
-}
-
-/** The history with step `step`'s record ended (its figures kept unless new ones are given). */
-export function closeStep(history: StepRecord[], step: number, now: number, result: StepRecord['result'], figures?: Figures): StepRecord[] {
-  return history.map((h) => (h.step === step && h.endedAt === undefined ? { ...h, endedAt: now, result, ...(figures ? { figures } : {}) } : h));
-}
-
-/** The state at step `step` (its weight and pause from the policy), the previous one closed with `result`. */
-export function stepState(
-  cur: RolloutState,
-  step: number,
-  o: { who: string; now: number; result: StepRecord['result']; status?: RolloutState['status'] },
-): RolloutState {
-  const s = cur.policy.steps[step];
-  return {
-    ...cur,
-    step,
-    weight: s.weight,
-    stepStartedAt: o.now,
-    pauseUntil: s.pauseMs > 0 ? o.now + s.pauseMs : null,
-    status: o.status ?? 'progressing',
-    reason: undefined,
-    by: o.who,
-    revision: cur.revision + 1,
-    updatedAt: o.now,
-    history: [...closeStep(cur.history, cur.step, o.now, o.result), { step, weight: s.weight, startedAt: o.now }],
-  };
-}
-
-/** The step event for the state's step. */
-export function stepEvent(s: RolloutState, how?: string): RolloutEvent {
-  const pauseMs = s.policy.steps[s.step]?.pauseMs ?? 0;
-  const hold = pauseMs ? ` for ${durationText(pauseMs)}` : '';
-  return {
-    kind: 'step',
-    step: s.step,
-    weight: s.weight,
-    pauseMs,
-    message: `canary: step ${s.step + 1}/${s.policy.steps.length} ${s.weight}%${hold}${how ? ` (${how})` : ''}`,
-  };
 }
 
 /** Starts a rollout: step 1's weight on every site, then drives it to its end (or until cancelled). */

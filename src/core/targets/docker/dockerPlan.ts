@@ -6,7 +6,7 @@ import { dockerOf, strategyOf } from '../../config/model';
 import { DRAIN, flipNginxArgv, upstreamServer } from '../../release/nginxSwitch';
 import { shArgv } from '../../remote/quote';
 import type { DeployPlan, PlannedStep } from '../../environment/types';
-import { durationText } from '../../release/canary/driver';
+import { durationText } from '../../release/canary/states';
 import { gateSpecOf } from '../../release/healthGate';
 import type { LoadedEnvironment } from '../../environment/load';
 import { usageError } from '../../errors';

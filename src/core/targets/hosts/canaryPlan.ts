@@ -8,7 +8,7 @@ import type { GateSpec } from '../../release/healthGate';
 import { describeGate } from '../../release/healthGate';
 import { shArgv as sh } from '../../remote/quote';
 import * as bg from './blueGreen';
-import { durationText } from '../../release/canary/driver';
+import { durationText } from '../../release/canary/states';
 
 /** The path of a host's rollout state: <base>/.godeploy/rollout.json. */
 export const rolloutStateFile = (base: string): string => `${base}/.godeploy/rollout.json`;
