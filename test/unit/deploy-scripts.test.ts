@@ -254,10 +254,11 @@ for (const variant of [
       mkdirSync(join(b, 'shared'), { recursive: true });
       await ok(scripts.SWITCH, b, ID1, 'app.env', '');
       const stopFile = join(root, 'stop-reader');
-      // Reads current/app in a tight loop until told to stop; prints every failed read.
+      // Reads current/app in a tight loop until told to stop (or until the test process is gone:
+      // a killed run must not leave it spinning); prints every failed read.
       const reader = spawn('sh', [
         '-c',
-        'n=0; while [ ! -e "$2" ]; do cat "$1/current/app" >/dev/null 2>&1 || echo "MISSING $n"; n=$((n+1)); done; echo "reads $n"',
+        'n=0; while [ ! -e "$2" ] && kill -0 "$PPID" 2>/dev/null; do cat "$1/current/app" >/dev/null 2>&1 || echo "MISSING $n"; n=$((n+1)); done; echo "reads $n"',
         'sh',
         b,
         stopFile,
