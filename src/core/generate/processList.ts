@@ -8,6 +8,7 @@ import { scanReferences } from '../config/references';
 /** The app-level values buildGenerateModel resolved: each process's defaults. */
 export interface AppDefaults {
   name: string;
+  /** Main package, "./cmd/api" or ".". */
   main: string;
   args: string[];
   argsFrom: string;
@@ -22,28 +23,16 @@ export interface AppDefaults {
   healthIntervalMs: number;
 }
 
-export interface ProcessModel {
+/** One process: the app's defaults with its own values over them (args: its own, else the app's after the environment's). */
+export interface ProcessModel extends Omit<AppDefaults, 'name' | 'port'> {
   /** The key in app.processes; app.name for the one-process form. */
   name: string;
   /** Unit, program, container and Deployment name: <app.name>-<name>; app.name for the one-process form. */
   service: string;
   /** The executable's file name in a release: shared by the processes that build the same main. */
   executable: string;
-  /** Main package, "./cmd/api" or ".". */
-  main: string;
-  /** Its own args (app.processes.P.args), else the app's (after the environment's args). */
-  args: string[];
-  argsFrom: string;
-  argsPending: boolean;
   /** The port it listens on; null for a process without one (a worker). */
   port: number | null;
-  portEnv: string | null;
-  portFlag: string | null;
-  healthType: HealthCheckType;
-  healthPath: string;
-  healthForMs: number;
-  healthTimeoutSeconds: number;
-  healthIntervalMs: number;
   /** Plain values of its own env (over the app's), and the names resolved at deploy time. */
   env: Record<string, string>;
   runtimeEnvNames: string[];

@@ -11,16 +11,7 @@ import { formatFigures, judge } from './analysis';
 import { LOG_READ_CAP } from './hostSite';
 import { finishEverywhere, finishLagging, logSizes, onSite, SiteFailure, writeEverywhere } from './sites';
 import { durationText, finalState, isOver, notInProgress, outcomeOf, stepEvent, stepState, stepText } from './states';
-import {
-  DRIVER_STALE_MS,
-  type CanaryPolicy,
-  type CanarySite,
-  type Figures,
-  type RolloutEvent,
-  type RolloutOutcome,
-  type RolloutState,
-  type StepRecord,
-} from './types';
+import { DRIVER_STALE_MS, type CanarySite, type Figures, type RolloutEvent, type RolloutOutcome, type RolloutState, type StepRecord } from './types';
 
 const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -59,16 +50,8 @@ export interface RolloutRun {
   tickMs?: number;
 }
 
-export interface RolloutInit {
-  app: string;
-  environment: string;
-  /** The canary release and the live one. */
-  release: string;
-  previous: string;
-  stablePort: number;
-  canaryPort: number;
-  policy: CanaryPolicy;
-}
+/** What starts a rollout: the app, the canary release and the live one, their ports and the policy (as the state records them). */
+export type RolloutInit = Pick<RolloutState, 'app' | 'environment' | 'release' | 'previous' | 'stablePort' | 'canaryPort' | 'policy'>;
 
 /** A failure before the first step was written on the primary: nothing of the rollout is anywhere. */
 function notStarted(e: SiteFailure): GoDeployError {
