@@ -3,6 +3,7 @@ import type { CliIO } from '../io';
 import { resolveConfigPath, type GlobalOptions } from '../context';
 import { withCancellation } from '../signals';
 import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
+import { printJsonResult, printPlanWhenDry } from './planned';
 
 type MaintenanceAction = MaintenanceResult['action'];
 const actions: readonly MaintenanceAction[] = ['on', 'off', 'status'];
@@ -111,14 +112,9 @@ export async function runMaintenance(io: CliIO, g: GlobalOptions, args: string[]
       hosts: { acceptNewHostKey: flags.acceptNewHostKey, env: io.env },
       token,
       sources: environmentSources(io.env),
-      onPlan: (plan) => {
-        if (flags.dryRun && !flags.json) io.out(plan.text);
-      },
+      onPlan: printPlanWhenDry(io, flags),
     });
-    if (flags.json) {
-      io.json(r.dryRun ? r : { ...r, plan: undefined });
-      return r.ok ? 0 : 1;
-    }
+    if (flags.json) return printJsonResult(io, r);
     if (r.dryRun) return 0;
     for (const h of r.hosts) io.out(maintenanceHostLine(h));
     const on = r.hosts.filter((h) => h.ok && h.on).length;

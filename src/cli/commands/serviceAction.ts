@@ -6,6 +6,7 @@ import { resolveConfigPath, type GlobalOptions } from '../context';
 import { withCancellation } from '../signals';
 import { acceptNewHostKeyOption, jsonOption, type OptionSpec } from '../spec';
 import { eventPrinter } from './deploy';
+import { printJsonResult, printPlanWhenDry } from './planned';
 
 /** --host H (repeatable), as `godeploy logs` takes it. */
 export const hostOption = {
@@ -90,14 +91,9 @@ export async function runServiceAction(io: CliIO, g: GlobalOptions, action: Serv
       token,
       sources: environmentSources(io.env),
       emit: flags.json ? undefined : eventPrinter(io),
-      onPlan: (plan) => {
-        if (flags.dryRun && !flags.json) io.out(plan.text);
-      },
+      onPlan: printPlanWhenDry(io, flags),
     });
-    if (flags.json) {
-      io.json(r.dryRun ? r : { ...r, plan: undefined });
-      return r.ok ? 0 : 1;
-    }
+    if (flags.json) return printJsonResult(io, r);
     if (r.dryRun) return 0;
     for (const h of r.hosts) io.out(hostLine(action, h));
     io.out(`${action} ${r.environment}: ${r.ok ? 'done' : r.cancelled ? 'cancelled' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(1)} s`);

@@ -4,6 +4,7 @@ import { resolveConfigPath, type GlobalOptions } from '../context';
 import { withCancellation } from '../signals';
 import { acceptNewHostKeyOption, defineCommand, jsonOption } from '../spec';
 import { hostOption } from './serviceAction';
+import { printJsonResult, printPlanWhenDry } from './planned';
 
 /** A host's lines: each item with what setup did to it. */
 function hostLines(h: SetupHostResult): string[] {
@@ -65,14 +66,9 @@ Exit 0 when every host is ready, 1 when an item failed on a host, 2 for usage er
         hosts: { acceptNewHostKey: o['accept-new-host-key'], env: io.env },
         token,
         sources: environmentSources(io.env),
-        onPlan: (plan) => {
-          if (o['dry-run'] && !o.json) io.out(plan.text);
-        },
+        onPlan: printPlanWhenDry(io, { dryRun: o['dry-run'], json: o.json }),
       });
-      if (o.json) {
-        io.json(r.dryRun ? r : { ...r, plan: undefined });
-        return r.ok ? 0 : 1;
-      }
+      if (o.json) return printJsonResult(io, r);
       if (r.dryRun) return 0;
       for (const h of r.hosts) io.out(hostLines(h).join('\n'));
       if (!r.hosts.length) io.out(r.plan.text);
