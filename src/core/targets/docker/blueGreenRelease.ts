@@ -4,7 +4,7 @@
 // as with one container (containerRelease.ts).
 import { GoDeployError } from '../../errors';
 import { checkNginx, engineHost, livePort, pickIdlePort, switchOnIdlePort, type DockerBlueGreen } from './blueGreenContainers';
-import { sameEnvironment, startRelease } from './containerRelease';
+import { runsBehindNginx, startRelease } from './containerRelease';
 import { portReport } from './doctor';
 import { listDockerReleases, type DockerRelease } from './dockerReleases';
 import { HOST, type DockerDeployRun, type ReleaseStrategy } from './releaseStrategy';
@@ -47,15 +47,7 @@ export function blueGreenRelease(run: DockerDeployRun, plan: DockerBlueGreen): R
       run.outcome.previous = live?.id ?? null;
       return undefined;
     },
-    async runsAlready(imageId) {
-      return (
-        live !== undefined &&
-        live.imageId === imageId &&
-        live.port !== undefined &&
-        live.port === nginxPort &&
-        (await sameEnvironment(engine, live.containerId, run.specFor(`${app.name}:${run.id}`, run.values, live.port ?? idle)))
-      );
-    },
+    runsAlready: (imageId) => runsBehindNginx(run, { live, nginxPort, idle, imageId }),
     release: (image) =>
       startRelease(run, image, {
         live,

@@ -21,7 +21,7 @@ import type { HostRunner } from '../../remote/hostRunner';
 import { shArgv as sh } from '../../remote/quote';
 import { upstreamPort } from '../../release/nginxSwitch';
 import { checkNginx, engineHost, pickIdlePort, switchOnIdlePort, type DockerBlueGreen } from './blueGreenContainers';
-import { createReleaseContainer, pruneReleases, sameEnvironment, settleRelease } from './containerRelease';
+import { createReleaseContainer, pruneReleases, runsBehindNginx, settleRelease } from './containerRelease';
 import { portReport } from './doctor';
 import { ignoreMissing, listDockerReleases, type DockerRelease } from './dockerReleases';
 import type { Engine } from './engine';
@@ -161,15 +161,7 @@ export function canaryRelease(run: DockerDeployRun, plan: DockerCanary): Release
       run.outcome.previous = live?.id ?? null;
       return undefined;
     },
-    async runsAlready(imageId) {
-      return (
-        live !== undefined &&
-        live.imageId === imageId &&
-        live.port !== undefined &&
-        live.port === nginxPort &&
-        (await sameEnvironment(engine, live.containerId, run.specFor(`${app.name}:${run.id}`, run.values, live.port ?? idle)))
-      );
-    },
+    runsAlready: (imageId) => runsBehindNginx(run, { live, nginxPort, idle, imageId }),
     async release(image) {
       const input = await createReleaseContainer(run, image, idle, live);
       if ('ok' in input) return input;

@@ -150,6 +150,24 @@ export async function pruneReleases({ engine, e, emit, redact }: DockerDeployRun
   }
 }
 
+/**
+ * Behind nginx (blue-green, canary): the live release already runs this image with this
+ * environment on the port nginx sends traffic to, so a deploy has nothing to do.
+ */
+export async function runsBehindNginx(
+  run: DockerDeployRun,
+  o: { live: DockerRelease | undefined; nginxPort: number | null; idle: number; imageId: string },
+): Promise<boolean> {
+  const { live } = o;
+  return (
+    live !== undefined &&
+    live.imageId === o.imageId &&
+    live.port !== undefined &&
+    live.port === o.nginxPort &&
+    (await sameEnvironment(run.engine, live.containerId, run.specFor(`${run.e.model.app.name}:${run.id}`, run.values, live.port ?? o.idle)))
+  );
+}
+
 /** Whether the container runs with the spec's environment (plus what its image sets, order aside) and arguments. */
 export async function sameEnvironment(engine: Engine, containerId: string, spec: Pick<ContainerSpec, 'Env' | 'Cmd'>): Promise<boolean> {
   const info = (await engine.docker.getContainer(containerId).inspect()) as { Image?: string; Config?: { Env?: string[]; Cmd?: string[] | null } };
