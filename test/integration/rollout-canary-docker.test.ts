@@ -12,43 +12,17 @@
 // left rollout to its end; maintenance mode answers 503 (health path 200) and then 200 again.
 // No request fails except those asked for (the failing canary's 500s, maintenance's 503s).
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../support/paths';
+import { endRollout as endLeftRollout, godeployIn, godeployInBackground as inBackground, pct, type BackgroundCli, type State } from './fixtures/canaryCli';
 import { CanaryLoad, CookieClient, getOnce } from './fixtures/canaryLoad';
 import { remoteOk, setDeployappBuild } from './fixtures/deployApp';
 import { startDockerHost, type DockerHost } from './fixtures/dockerHost';
-import { goEnv } from './fixtures/go';
 import type { SystemdHost } from './fixtures/systemdHost';
-import { freePort, run, sleep, tempDir, type RunResult } from './fixtures/util';
+import { freePort, sleep, tempDir, type RunResult } from './fixtures/util';
 
-const cli = join(repoRoot, 'out', 'src', 'cli', 'main.js');
 const APP = 'canarydocker';
 const STATE = `/var/lib/godeploy/${APP}/dev/rollout.json`;
-
-interface StepRecord {
-  step: number;
-  weight: number;
-  startedAt: number;
-  endedAt?: number;
-  result?: string;
-  figures?: { stable: { requests: number; errors: number }; canary: { requests: number; errors: number; errorRate: number } };
-}
-interface State {
-  status: string;
-  step: number;
-  weight: number;
-  release: string;
-  previous: string;
-  stablePort: number;
-  canaryPort: number;
-  reason?: string;
-  by: string;
-  history: StepRecord[];
-}
-
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 describe("canary rollouts on a docker engine behind nginx on the engine's host (real systemd host, real dockerd)", function () {
   this.timeout(600_000);
@@ -61,28 +35,9 @@ describe("canary rollouts on a docker engine behind nginx on the engine's host (
   let buildNo = 0;
   let live = '';
 
-  const godeploy = (args: string[]): Promise<RunResult> => run(process.execPath, [cli, '-C', dir, ...args], { timeoutMs: 300_000, env: goEnv() });
-  /** The CLI as its own process, its output kept as it comes; `interrupt` sends it SIGINT (Ctrl-C). */
-  const godeployInBackground = (args: string[]): { out: () => string; done: Promise<number>; interrupt: () => void } => {
-    let out = '';
-    const child = spawn(process.execPath, [cli, '-C', dir, ...args], { env: goEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    return {
-      out: () => out,
-      done: new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : -1)))),
-      interrupt: () => child.kill('SIGINT'),
-    };
-  };
-  /**
-   * After a case failed mid-rollout: abort what it left and wait for its deploy (Ctrl-C after a
-   * minute), so that the next case does not meet "a canary rollout is in progress".
-   */
-  const endRollout = async (deploy: { done: Promise<number>; interrupt: () => void }): Promise<void> => {
-    await godeploy(['rollout', 'abort', 'dev']);
-    if (!(await Promise.race([deploy.done.then(() => true), sleep(60_000).then(() => false)]))) deploy.interrupt();
-    await deploy.done;
-  };
+  const godeploy = godeployIn(dir);
+  const godeployInBackground = (args: string[]): BackgroundCli => inBackground(dir, args);
+  const endRollout = (deploy: BackgroundCli): Promise<void> => endLeftRollout(godeploy, 'dev', deploy);
   const remote = (cmd: string): Promise<string> => remoteOk(host, cmd);
   const state = async (): Promise<State> => JSON.parse(await remote(`cat ${STATE}`)) as State;
   const nextBuild = (): string => {

@@ -8,40 +8,14 @@
 // version; maintenance mode answers 503 (health path 200) and then 200 again. No request
 // fails except those asked for (the failing canary's 500s, maintenance's 503s).
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../support/paths';
+import { endRollout as endLeftRollout, godeployIn, godeployInBackground as inBackground, pct, type BackgroundCli, type State } from './fixtures/canaryCli';
 import { CanaryLoad, CookieClient, getOnce } from './fixtures/canaryLoad';
 import { copyDeployapp, remoteOk, setDeployappBuild } from './fixtures/deployApp';
-import { goEnv } from './fixtures/go';
 import { startNginx, type NginxFixture } from './fixtures/nginx';
 import { startSystemdHost, type SystemdHost } from './fixtures/systemdHost';
-import { run, sleep, tempDir, type RunResult } from './fixtures/util';
-
-const cli = join(repoRoot, 'out', 'src', 'cli', 'main.js');
-
-interface StepRecord {
-  step: number;
-  weight: number;
-  startedAt: number;
-  endedAt?: number;
-  result?: string;
-}
-interface State {
-  status: string;
-  step: number;
-  weight: number;
-  release: string;
-  previous: string;
-  stablePort: number;
-  canaryPort: number;
-  reason?: string;
-  by: string;
-  history: StepRecord[];
-}
-
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+import { sleep, tempDir, type RunResult } from './fixtures/util';
 
 /** Failures as spans of time (status or error, count, from/to) and the deploy's lines, both in seconds from `t0`: what failed when. */
 function failureReport(failures: { at: number; status: number | null; error?: string }[], lines: { at: number; text: string }[], t0: number): string {
@@ -70,38 +44,9 @@ describe('canary rollouts on two systemd hosts behind one nginx (systemd instanc
   let front: NginxFixture | undefined;
   let buildNo = 0;
 
-  const godeploy = (args: string[]): Promise<RunResult> => run(process.execPath, [cli, '-C', work.path, ...args], { timeoutMs: 300_000, env: goEnv() });
-  /** godeploy as its own process, its output kept as it comes, each line with when it arrived. */
-  type Background = { out: () => string; lines: { at: number; text: string }[]; done: Promise<number>; interrupt: () => void };
-  const godeployInBackground = (args: string[]): Background => {
-    let out = '';
-    let partial = '';
-    const lines: { at: number; text: string }[] = [];
-    const child = spawn(process.execPath, [cli, '-C', work.path, ...args], { env: goEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      partial += d.toString();
-      const parts = partial.split('\n');
-      partial = parts.pop() ?? '';
-      for (const text of parts) lines.push({ at: Date.now(), text });
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    return {
-      out: () => out,
-      lines,
-      done: new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1))),
-      interrupt: () => child.kill('SIGINT'),
-    };
-  };
-  /**
-   * After a case failed mid-rollout: abort what it left and wait for its deploy (Ctrl-C after a
-   * minute), so that the next case does not meet "a canary rollout is in progress".
-   */
-  const endRollout = async (deploy: Background): Promise<void> => {
-    await godeploy(['rollout', 'abort', 'dev']);
-    if (!(await Promise.race([deploy.done.then(() => true), sleep(60_000).then(() => false)]))) deploy.interrupt();
-    await deploy.done;
-  };
+  const godeploy = godeployIn(work.path);
+  const godeployInBackground = (args: string[]): BackgroundCli => inBackground(work.path, args);
+  const endRollout = (deploy: BackgroundCli): Promise<void> => endLeftRollout(godeploy, 'dev', deploy);
   /** When the deploy printed step `n` (1-based): its weight is then set on every host. */
   const stepPrinted = (lines: { at: number; text: string }[], n: number): number => {
     const l = lines.find((x) => new RegExp(`canary: step ${n}/\\d+ `).test(x.text));
